@@ -1,0 +1,80 @@
+# pgha: high availability for PostgreSQL, inside PostgreSQL.
+#
+#   make demo   install what is missing (as root), build, install, start a
+#               local etcd + pgha cluster on loopback and show it working
+#   make test   the same set-up, then unit tests, pg_regress and TAP tests
+#
+# As root, servers and test suites run as the unprivileged user $(PGHA_USER)
+# (PostgreSQL refuses to run as root).
+
+EXTENSION  = pgha
+EXTVERSION = 1.0
+
+MODULE_big = pgha
+OBJS = \
+	src/pgha.o \
+	src/guc.o \
+	src/shmem.o \
+	src/worker.o \
+	src/etcd_backend.o \
+	src/sql_status.o \
+	src/common/base64.o \
+	src/common/http.o \
+	src/common/etcd.o \
+	src/common/etcd_json.o \
+	src/common/keys.o
+
+DATA = sql/pgha--1.0.sql
+
+# pg_regress runs against a temporary instance that preloads pgha and points
+# at a single-member etcd started by scripts/run-regress.sh.
+REGRESS = pgha_basic pgha_guc
+REGRESS_OPTS = --temp-instance=tmp_check_regress \
+	--temp-config=$(CURDIR)/tmp_regress/regress.conf --port=$(REGRESS_PORT)
+REGRESS_PORT ?= 58432
+
+TAP_TESTS = 1
+
+PG_CONFIG ?= pg_config
+PGHA_USER ?= postgres
+
+PKG_CFLAGS := $(shell pkg-config --cflags libcurl jansson 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs libcurl jansson 2>/dev/null || echo -lcurl -ljansson)
+
+PG_CPPFLAGS = -I$(CURDIR)/src $(PKG_CFLAGS)
+PG_CFLAGS   = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
+	-Wno-missing-field-initializers -Wno-cast-function-type
+SHLIB_LINK  = $(PKG_LIBS)
+
+# No LLVM bitcode: Debian's PGXS would otherwise require clang for "install".
+override with_llvm = no
+
+# rebuild objects when a header changes
+override autodepend = yes
+
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+.PHONY: deps unit regress tap test demo demo-stop pghactl
+
+deps:
+	@bash scripts/install-deps.sh
+
+unit:
+	$(MAKE) -C test/unit PG_CONFIG=$(PG_CONFIG)
+
+# "test": build and install (as the invoking user, root in CI), then run every
+# suite as the unprivileged user.
+test: deps
+	$(MAKE) all
+	$(MAKE) install
+	$(MAKE) -C test/unit PG_CONFIG=$(PG_CONFIG)
+	@bash scripts/as-user.sh $(PGHA_USER) bash scripts/run-tests.sh
+
+demo: deps
+	$(MAKE) all
+	$(MAKE) install
+	@bash scripts/as-user.sh $(PGHA_USER) bash scripts/demo.sh start
+
+demo-stop:
+	@bash scripts/as-user.sh $(PGHA_USER) bash scripts/demo.sh stop

@@ -1,0 +1,663 @@
+/*-------------------------------------------------------------------------
+ *
+ * etcd.c
+ *		etcd v3 client: endpoint failover, authentication, and one function
+ *		per gateway call.
+ *
+ * Every call goes through etcd_call(), which owns the policy of
+ * reference/etcd-v3-json.md sections 5-7:
+ *	- start at the endpoint that last worked; on a transport error, HTTP 5xx
+ *	  or gRPC codes 14/2/4 (no leader, quorum loss) try the next one, and
+ *	  remember the one that answered;
+ *	- never retry what etcd rejected for cause (codes 3, 5, 7, 9, 11);
+ *	- with a user configured, authenticate lazily and re-authenticate and
+ *	  retry once on an invalid or expired token (code 16, or code 3 "user
+ *	  name is empty"); send no Authorization header otherwise, since etcd
+ *	  answers 401 to any token while auth is off.
+ * Each attempt is bounded by timeout_ms, so a call costs at most
+ * nurls * timeout_ms.
+ *
+ * Copyright (c) 2026, pgha developers
+ *
+ * IDENTIFICATION
+ *	  src/common/etcd.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifdef FRONTEND
+#include "postgres_fe.h"
+#else
+#include "postgres.h"
+#endif
+
+#include "common/etcd.h"
+#include "common/etcd_json.h"
+
+static bool
+etcd_fail(PghaEtcd *e, PghaEtcdErr err, const char *fmt,...)
+pg_attribute_printf(3, 4);
+
+static bool
+etcd_fail(PghaEtcd *e, PghaEtcdErr err, const char *fmt,...)
+{
+	va_list		ap;
+
+	e->err = err;
+	va_start(ap, fmt);
+	vsnprintf(e->errmsg, sizeof(e->errmsg), fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+static void
+etcd_ok(PghaEtcd *e)
+{
+	e->err = PGHA_ETCD_OK;
+	e->errmsg[0] = '\0';
+	e->http_status = 0;
+	e->grpc_code = 0;
+}
+
+const char *
+pgha_etcd_err_name(PghaEtcdErr err)
+{
+	switch (err)
+	{
+		case PGHA_ETCD_OK:
+			return "ok";
+		case PGHA_ETCD_UNREACHABLE:
+			return "unreachable";
+		case PGHA_ETCD_REJECTED:
+			return "rejected";
+		case PGHA_ETCD_AUTH_FAILED:
+			return "authentication failed";
+		case PGHA_ETCD_LEASE_NOT_FOUND:
+			return "lease not found";
+		case PGHA_ETCD_PROTOCOL:
+			return "protocol error";
+	}
+	return "unknown";
+}
+
+PghaEtcd *
+pgha_etcd_create(const PghaEtcdConfig *config, char *errbuf, size_t errlen)
+{
+	PghaEtcd   *e = palloc0(sizeof(PghaEtcd));
+
+	e->nurls = pgha_etcd_hosts_parse(config->hosts,
+									 config->default_scheme ? config->default_scheme : "http",
+									 e->urls, PGHA_MAX_ENDPOINTS, errbuf, errlen);
+	if (e->nurls < 0)
+	{
+		pfree(e);
+		return NULL;
+	}
+	e->http = pgha_http_create();
+	if (e->http == NULL)
+	{
+		snprintf(errbuf, errlen, "could not initialize libcurl");
+		pfree(e);
+		return NULL;
+	}
+	pgha_http_set_tls(e->http, &config->tls);
+	if (config->user && config->user[0] != '\0')
+	{
+		e->user = pstrdup(config->user);
+		e->password = pstrdup(config->password ? config->password : "");
+	}
+	e->timeout_ms = config->timeout_ms > 0 ? config->timeout_ms : 1000;
+	return e;
+}
+
+void
+pgha_etcd_destroy(PghaEtcd *e)
+{
+	int			i;
+
+	if (e == NULL)
+		return;
+	pgha_http_destroy(e->http);
+	for (i = 0; i < e->nurls; i++)
+		pfree(e->urls[i]);
+	if (e->user)
+		pfree(e->user);
+	if (e->password)
+	{
+		/* do not leave the password lying around in freed memory */
+		memset(e->password, 0, strlen(e->password));
+		pfree(e->password);
+	}
+	if (e->token)
+		pfree(e->token);
+	if (e->watch_prefix)
+		pfree(e->watch_prefix);
+	pfree(e);
+}
+
+const char *
+pgha_etcd_endpoint(PghaEtcd *e)
+{
+	return e->urls[e->current];
+}
+
+static long
+connect_timeout(PghaEtcd *e)
+{
+	return Max(e->timeout_ms / 2, 100);
+}
+
+/* errors worth trying another endpoint for */
+static bool
+retryable(long http_status, int code)
+{
+	return http_status >= 500 || code == 14 || code == 2 || code == 4;
+}
+
+static bool
+auth_error(int code, const char *msg)
+{
+	return code == PGHA_GRPC_UNAUTHENTICATED ||
+		(code == PGHA_GRPC_INVALID_ARGUMENT && strstr(msg, "user name is empty") != NULL);
+}
+
+static void
+set_token(PghaEtcd *e, const char *token)
+{
+	if (e->token)
+		pfree(e->token);
+	e->token = token ? pstrdup(token) : NULL;
+}
+
+/* POST /v3/auth/authenticate at endpoint idx.  Stores the token. */
+static bool
+etcd_authenticate(PghaEtcd *e, int idx)
+{
+	char	   *body = pgha_etcdj_auth_body(e->user, e->password);
+	char	   *url = psprintf("%s/v3/auth/authenticate", e->urls[idx]);
+	PghaHttpResponse resp = {0};
+	json_t	   *root;
+	json_t	   *tok;
+	int			code;
+	char		msg[256];
+	bool		ok;
+
+	set_token(e, NULL);
+	ok = body && pgha_http_request(e->http, url, body, NULL, connect_timeout(e),
+								   e->timeout_ms, &resp);
+	free(body);
+	if (!ok)
+	{
+		etcd_fail(e, PGHA_ETCD_UNREACHABLE, "%s: %s", url, resp.errmsg);
+		pfree(url);
+		return false;
+	}
+	e->http_status = resp.status;
+	root = pgha_etcdj_load(resp.body, resp.len, msg, sizeof(msg));
+	pgha_http_response_free(&resp);
+	if (root == NULL)
+	{
+		etcd_fail(e, retryable(e->http_status, 0) ? PGHA_ETCD_UNREACHABLE : PGHA_ETCD_PROTOCOL,
+				  "%s: HTTP %ld: %s", url, e->http_status, msg);
+		pfree(url);
+		return false;
+	}
+	if (pgha_etcdj_error(root, &code, msg, sizeof(msg)))
+	{
+		e->grpc_code = code;
+		etcd_fail(e, retryable(e->http_status, code) ? PGHA_ETCD_UNREACHABLE : PGHA_ETCD_AUTH_FAILED,
+				  "%s: authentication as \"%s\" failed: %s", url, e->user, msg);
+		json_decref(root);
+		pfree(url);
+		return false;
+	}
+	tok = json_object_get(root, "token");
+	if (!json_is_string(tok) || json_string_length(tok) == 0 ||
+		json_string_length(tok) > 4096 || strpbrk(json_string_value(tok), "\r\n") != NULL)
+	{
+		etcd_fail(e, PGHA_ETCD_PROTOCOL, "%s: authentication response has no valid token", url);
+		json_decref(root);
+		pfree(url);
+		return false;
+	}
+	set_token(e, json_string_value(tok));
+	json_decref(root);
+	pfree(url);
+	return true;
+}
+
+/*
+ * POST body to path, with endpoint failover and authentication.  Returns
+ * the parsed response object (caller json_decref()s) or NULL with e->err
+ * set.  Takes ownership of body (malloc'd; NULL means it could not be
+ * built).
+ */
+static json_t *
+etcd_call(PghaEtcd *e, const char *path, char *body)
+{
+	int			attempt;
+	bool		auth_retried = false;
+
+	etcd_ok(e);
+	if (body == NULL)
+	{
+		etcd_fail(e, PGHA_ETCD_PROTOCOL, "could not build the request body");
+		return NULL;
+	}
+	for (attempt = 0; attempt < e->nurls; attempt++)
+	{
+		int			idx = (e->current + attempt) % e->nurls;
+		char	   *url;
+		PghaHttpResponse resp;
+		json_t	   *root;
+		char		msg[256];
+		int			code;
+
+		if (e->user && e->token == NULL && !etcd_authenticate(e, idx))
+		{
+			if (e->err == PGHA_ETCD_UNREACHABLE)
+				continue;
+			break;
+		}
+		url = psprintf("%s%s", e->urls[idx], path);
+		if (!pgha_http_request(e->http, url, body, e->token, connect_timeout(e),
+							   e->timeout_ms, &resp))
+		{
+			etcd_fail(e, PGHA_ETCD_UNREACHABLE, "%s: %s", url, resp.errmsg);
+			pfree(url);
+			continue;
+		}
+		e->http_status = resp.status;
+		root = pgha_etcdj_load(resp.body, resp.len, msg, sizeof(msg));
+		pgha_http_response_free(&resp);
+		if (root == NULL)
+		{
+			/* e.g. a 404 "page not found" in plain text, or a cut body */
+			etcd_fail(e, retryable(e->http_status, 0) ? PGHA_ETCD_UNREACHABLE : PGHA_ETCD_PROTOCOL,
+					  "%s: HTTP %ld: %s", url, e->http_status, msg);
+			pfree(url);
+			if (e->err == PGHA_ETCD_UNREACHABLE)
+				continue;
+			break;
+		}
+		if (!pgha_etcdj_error(root, &code, msg, sizeof(msg)) && e->http_status == 200)
+		{
+			e->current = idx;
+			pfree(url);
+			free(body);
+			return root;
+		}
+		json_decref(root);
+		if (e->http_status == 200)
+			snprintf(msg, sizeof(msg), "error in a successful response");
+		e->grpc_code = code;
+		if (e->user && auth_error(code, msg) && !auth_retried)
+		{
+			/* expired or invalid token: authenticate again, same endpoint */
+			auth_retried = true;
+			set_token(e, NULL);
+			attempt--;
+			pfree(url);
+			continue;
+		}
+		if (retryable(e->http_status, code))
+		{
+			etcd_fail(e, PGHA_ETCD_UNREACHABLE, "%s: HTTP %ld: %s", url, e->http_status, msg);
+			pfree(url);
+			continue;
+		}
+		if (code == PGHA_GRPC_NOT_FOUND && strstr(msg, "lease") != NULL)
+			etcd_fail(e, PGHA_ETCD_LEASE_NOT_FOUND, "%s: %s", url, msg);
+		else if (auth_error(code, msg))
+			etcd_fail(e, PGHA_ETCD_AUTH_FAILED, "%s: %s", url, msg);
+		else
+			etcd_fail(e, PGHA_ETCD_REJECTED, "%s: HTTP %ld: %s", url, e->http_status, msg);
+		pfree(url);
+		break;
+	}
+	free(body);
+	return NULL;
+}
+
+/* parse failure of a 200 answer */
+static bool
+protocol_fail(PghaEtcd *e, json_t *root, const char *what, const char *msg)
+{
+	json_decref(root);
+	return etcd_fail(e, PGHA_ETCD_PROTOCOL, "%s: malformed %s response: %s",
+					 e->urls[e->current], what, msg);
+}
+
+bool
+pgha_etcd_range(PghaEtcd *e, const char *key, bool prefix, PghaEtcdRange *out)
+{
+	json_t	   *root = etcd_call(e, "/v3/kv/range", pgha_etcdj_range_body(key, prefix));
+	char		msg[256];
+
+	memset(out, 0, sizeof(*out));
+	if (root == NULL)
+		return false;
+	if (!pgha_etcdj_range(root, out, msg, sizeof(msg)))
+		return protocol_fail(e, root, "range", msg);
+	e->last_header = out->header;
+	json_decref(root);
+	return true;
+}
+
+PghaEtcdKV *
+pgha_etcd_range_get(PghaEtcdRange *r, const char *key)
+{
+	int			i;
+
+	for (i = 0; i < r->nkvs; i++)
+		if (strcmp(r->kvs[i].key, key) == 0)
+			return &r->kvs[i];
+	return NULL;
+}
+
+bool
+pgha_etcd_put(PghaEtcd *e, const char *key, const char *value, int64 lease,
+			  int64 *revision)
+{
+	json_t	   *root = etcd_call(e, "/v3/kv/put", pgha_etcdj_put_body(key, value, lease));
+	PghaEtcdHeader h;
+	char		msg[256];
+
+	if (root == NULL)
+		return false;
+	if (!pgha_etcdj_header(root, &h, msg, sizeof(msg)))
+		return protocol_fail(e, root, "put", msg);
+	e->last_header = h;
+	if (revision)
+		*revision = h.revision;
+	json_decref(root);
+	return true;
+}
+
+bool
+pgha_etcd_delete(PghaEtcd *e, const char *key, bool prefix, int64 *deleted)
+{
+	json_t	   *root = etcd_call(e, "/v3/kv/deleterange", pgha_etcdj_delete_body(key, prefix));
+	char		msg[256];
+	int64		n;
+
+	if (root == NULL)
+		return false;
+	if (!pgha_etcdj_header(root, &e->last_header, msg, sizeof(msg)) ||
+		!pgha_etcdj_int64(root, "deleted", &n, msg, sizeof(msg)))
+		return protocol_fail(e, root, "deleterange", msg);
+	if (deleted)
+		*deleted = n;
+	json_decref(root);
+	return true;
+}
+
+bool
+pgha_etcd_txn(PghaEtcd *e, const PghaEtcdTxn *txn, PghaEtcdTxnResult *out)
+{
+	json_t	   *root;
+	char		msg[256];
+	int			expected;
+
+	memset(out, 0, sizeof(*out));
+	if (txn->ncompare > PGHA_TXN_MAX_CMP || txn->nsuccess > PGHA_TXN_MAX_OPS ||
+		txn->nfailure > PGHA_TXN_MAX_OPS)
+		return etcd_fail(e, PGHA_ETCD_PROTOCOL, "transaction too large");
+	root = etcd_call(e, "/v3/kv/txn", pgha_etcdj_txn_body(txn));
+	if (root == NULL)
+		return false;
+	if (!pgha_etcdj_txn(root, out, msg, sizeof(msg)))
+		return protocol_fail(e, root, "txn", msg);
+	/* the branch taken must have answered every one of its ops */
+	expected = out->succeeded ? txn->nsuccess : txn->nfailure;
+	if (out->nresponses != expected)
+	{
+		snprintf(msg, sizeof(msg), "%d op responses for %d ops", out->nresponses, expected);
+		return protocol_fail(e, root, "txn", msg);
+	}
+	e->last_header = out->header;
+	json_decref(root);
+	return true;
+}
+
+bool
+pgha_etcd_lease_grant(PghaEtcd *e, int64 ttl, int64 *id, int64 *granted_ttl)
+{
+	json_t	   *root = etcd_call(e, "/v3/lease/grant", pgha_etcdj_lease_grant_body(ttl));
+	char		msg[256];
+
+	if (root == NULL)
+		return false;
+	if (!pgha_etcdj_header(root, &e->last_header, msg, sizeof(msg)) ||
+		!pgha_etcdj_int64(root, "ID", id, msg, sizeof(msg)) ||
+		!pgha_etcdj_int64(root, "TTL", granted_ttl, msg, sizeof(msg)))
+		return protocol_fail(e, root, "lease grant", msg);
+	json_decref(root);
+	if (*id == 0 || *granted_ttl <= 0)
+		return etcd_fail(e, PGHA_ETCD_PROTOCOL, "%s: lease grant returned no lease",
+						 e->urls[e->current]);
+	return true;
+}
+
+bool
+pgha_etcd_lease_keepalive(PghaEtcd *e, int64 id, int64 *ttl)
+{
+	json_t	   *root = etcd_call(e, "/v3/lease/keepalive", pgha_etcdj_lease_id_body(id, false));
+	json_t	   *res;
+	char		msg[256];
+	int64		rid;
+
+	*ttl = 0;
+	if (root == NULL)
+		return false;
+	res = json_object_get(root, "result");
+	if (!json_is_object(res))
+		return protocol_fail(e, root, "lease keepalive", "no \"result\" object");
+	if (!pgha_etcdj_header(res, &e->last_header, msg, sizeof(msg)) ||
+		!pgha_etcdj_int64(res, "ID", &rid, msg, sizeof(msg)) ||
+		!pgha_etcdj_int64(res, "TTL", ttl, msg, sizeof(msg)))
+		return protocol_fail(e, root, "lease keepalive", msg);
+	json_decref(root);
+	if (rid != id)
+		return etcd_fail(e, PGHA_ETCD_PROTOCOL, "%s: keepalive answered for another lease",
+						 e->urls[e->current]);
+	/* no TTL (or <= 0) with HTTP 200 is etcd's only sign of a lost lease */
+	if (*ttl <= 0)
+	{
+		*ttl = 0;
+		return etcd_fail(e, PGHA_ETCD_LEASE_NOT_FOUND, "%s: lease " INT64_FORMAT " has expired",
+						 e->urls[e->current], id);
+	}
+	return true;
+}
+
+bool
+pgha_etcd_lease_revoke(PghaEtcd *e, int64 id)
+{
+	json_t	   *root = etcd_call(e, "/v3/lease/revoke", pgha_etcdj_lease_id_body(id, false));
+
+	if (root == NULL)
+		return false;
+	json_decref(root);
+	return true;
+}
+
+bool
+pgha_etcd_lease_timetolive(PghaEtcd *e, int64 id, int64 *ttl, int64 *granted_ttl)
+{
+	json_t	   *root = etcd_call(e, "/v3/lease/timetolive", pgha_etcdj_lease_id_body(id, false));
+	char		msg[256];
+
+	if (root == NULL)
+		return false;
+	if (!pgha_etcdj_int64(root, "TTL", ttl, msg, sizeof(msg)) ||
+		!pgha_etcdj_int64(root, "grantedTTL", granted_ttl, msg, sizeof(msg)))
+		return protocol_fail(e, root, "lease timetolive", msg);
+	json_decref(root);
+	return true;
+}
+
+/* One specific endpoint (no failover): what "etcdctl endpoint status" shows. */
+bool
+pgha_etcd_status(PghaEtcd *e, const char *url, PghaEtcdStatus *out)
+{
+	char	   *full = psprintf("%s/v3/maintenance/status", url);
+	PghaHttpResponse resp;
+	json_t	   *root;
+	char		msg[256];
+	int			code;
+
+	etcd_ok(e);
+	memset(out, 0, sizeof(*out));
+	/* status answers without a token even with auth on */
+	if (!pgha_http_request(e->http, full, "{}", NULL, connect_timeout(e),
+						   e->timeout_ms, &resp))
+	{
+		etcd_fail(e, PGHA_ETCD_UNREACHABLE, "%s: %s", url, resp.errmsg);
+		pfree(full);
+		return false;
+	}
+	pfree(full);
+	e->http_status = resp.status;
+	root = pgha_etcdj_load(resp.body, resp.len, msg, sizeof(msg));
+	pgha_http_response_free(&resp);
+	if (root == NULL)
+		return etcd_fail(e, PGHA_ETCD_PROTOCOL, "%s: HTTP %ld: %s", url, e->http_status, msg);
+	if (pgha_etcdj_error(root, &code, msg, sizeof(msg)) || e->http_status != 200)
+	{
+		json_decref(root);
+		return etcd_fail(e, PGHA_ETCD_UNREACHABLE, "%s: HTTP %ld: %s", url, e->http_status, msg);
+	}
+	if (!pgha_etcdj_status(root, out, msg, sizeof(msg)))
+	{
+		json_decref(root);
+		return etcd_fail(e, PGHA_ETCD_PROTOCOL, "%s: malformed status response: %s", url, msg);
+	}
+	json_decref(root);
+	return true;
+}
+
+bool
+pgha_etcd_member_list(PghaEtcd *e, PghaEtcdMember **members, int *nmembers)
+{
+	json_t	   *root = etcd_call(e, "/v3/cluster/member/list", strdup("{}"));
+	char		msg[256];
+
+	*members = NULL;
+	*nmembers = 0;
+	if (root == NULL)
+		return false;
+	if (!pgha_etcdj_header(root, &e->last_header, msg, sizeof(msg)) ||
+		!pgha_etcdj_members(root, members, nmembers, msg, sizeof(msg)))
+		return protocol_fail(e, root, "member list", msg);
+	json_decref(root);
+	return true;
+}
+
+/* ---- watch ---- */
+
+bool
+pgha_etcd_watch_start(PghaEtcd *e, const char *prefix, int64 start_revision)
+{
+	char	   *body;
+	char	   *url;
+	char		msg[256];
+	bool		ok;
+
+	etcd_ok(e);
+	pgha_etcd_watch_stop(e);
+	if (e->user && e->token == NULL && !etcd_authenticate(e, e->current))
+		return false;
+	body = pgha_etcdj_watch_body(prefix, true, start_revision);
+	if (body == NULL)
+		return etcd_fail(e, PGHA_ETCD_PROTOCOL, "could not build the watch request");
+	url = psprintf("%s/v3/watch", e->urls[e->current]);
+	ok = pgha_http_stream_open(e->http, url, body, e->token, connect_timeout(e),
+							   msg, sizeof(msg));
+	free(body);
+	if (!ok)
+	{
+		etcd_fail(e, PGHA_ETCD_UNREACHABLE, "%s: %s", url, msg);
+		pfree(url);
+		return false;
+	}
+	pfree(url);
+	e->watching = true;
+	e->watch_next_revision = start_revision;
+	if (e->watch_prefix)
+		pfree(e->watch_prefix);
+	e->watch_prefix = pstrdup(prefix);
+	return true;
+}
+
+void
+pgha_etcd_watch_stop(PghaEtcd *e)
+{
+	pgha_http_stream_close(e->http);
+	e->watching = false;
+}
+
+bool
+pgha_etcd_watch_next(PghaEtcd *e, PghaEtcdWatchFrame *frame)
+{
+	char	   *line;
+	size_t		len;
+	bool		ended;
+	long		status;
+	char		msg[256];
+	int			code;
+
+	etcd_ok(e);
+	memset(frame, 0, sizeof(*frame));
+	if (!e->watching)
+		return etcd_fail(e, PGHA_ETCD_UNREACHABLE, "no watch is running");
+	line = pgha_http_stream_next_line(e->http, &len, &ended, &status, msg, sizeof(msg));
+	if (line == NULL)
+	{
+		if (!ended)
+			return false;		/* nothing yet; err stays OK */
+		pgha_etcd_watch_stop(e);
+		return etcd_fail(e, PGHA_ETCD_UNREACHABLE, "%s: watch ended: HTTP %ld: %s",
+						 e->urls[e->current], status, msg);
+	}
+	if (len == 0)
+	{
+		free(line);
+		return false;
+	}
+	if (!pgha_etcdj_watch_frame(line, len, frame, &code, msg, sizeof(msg)))
+	{
+		free(line);
+		pgha_etcd_watch_stop(e);
+		if (code != 0)
+		{
+			if (auth_error(code, msg))
+				set_token(e, NULL);
+			return etcd_fail(e, PGHA_ETCD_UNREACHABLE, "%s: watch failed: %s",
+							 e->urls[e->current], msg);
+		}
+		return etcd_fail(e, PGHA_ETCD_PROTOCOL, "%s: malformed watch frame: %s",
+						 e->urls[e->current], msg);
+	}
+	free(line);
+	if (frame->canceled)
+	{
+		pgha_etcd_watch_stop(e);
+		if (strstr(frame->cancel_reason, "auth token") != NULL)
+			set_token(e, NULL);
+		if (frame->compact_revision > 0)
+			return etcd_fail(e, PGHA_ETCD_REJECTED,
+							 "watch canceled: revision compacted at " INT64_FORMAT,
+							 frame->compact_revision);
+		return etcd_fail(e, PGHA_ETCD_REJECTED, "watch canceled: %s",
+						 frame->cancel_reason[0] ? frame->cancel_reason : "no reason given");
+	}
+	if (frame->nevents > 0)
+		e->watch_next_revision = frame->header.revision + 1;
+	return true;
+}
+
+int
+pgha_etcd_wait(PghaEtcd *e, long timeout_ms)
+{
+	return pgha_http_wait(e->http, timeout_ms);
+}

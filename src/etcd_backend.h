@@ -1,0 +1,32 @@
+/*-------------------------------------------------------------------------
+ *
+ * etcd_backend.h
+ *		Build the shared etcd client from this server's pgha.* settings.
+ *
+ * Copyright (c) 2026, pgha developers
+ *
+ * IDENTIFICATION
+ *	  src/etcd_backend.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PGHA_ETCD_BACKEND_H
+#define PGHA_ETCD_BACKEND_H
+
+#include "common/etcd.h"
+
+/*
+ * A client configured from pgha.etcd_* (allocated in CurrentMemoryContext).
+ * Returns NULL with errbuf set when the settings are unusable (password
+ * file unreadable, ...); never throws for configuration problems.
+ */
+extern PghaEtcd *pgha_etcd_from_settings(char *errbuf, size_t errlen);
+
+/*
+ * For SQL functions: a client or an ERROR; and an ERROR built from a
+ * failed call, with the SQLSTATE of style.md section 3.
+ */
+extern PghaEtcd *pgha_etcd_from_settings_or_error(void);
+extern void pgha_etcd_report_error(PghaEtcd *etcd, const char *what) pg_attribute_noreturn();
+
+#endif							/* PGHA_ETCD_BACKEND_H */

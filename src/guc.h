@@ -1,0 +1,43 @@
+/*-------------------------------------------------------------------------
+ *
+ * guc.h
+ *		pgha's local (per-node) settings.
+ *
+ * Copyright (c) 2026, pgha developers
+ *
+ * IDENTIFICATION
+ *	  src/guc.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PGHA_GUC_H
+#define PGHA_GUC_H
+
+/* etcd connection (PGC_SIGHUP) */
+extern char *pgha_etcd_hosts;
+extern char *pgha_etcd_protocol;
+extern char *pgha_etcd_cacert;
+extern char *pgha_etcd_cert;
+extern char *pgha_etcd_key;
+extern char *pgha_etcd_user;
+extern char *pgha_etcd_password_file;
+extern int	pgha_etcd_timeout;
+
+/* node identity (PGC_POSTMASTER) */
+extern char *pgha_namespace;
+extern char *pgha_scope;
+extern char *pgha_name;
+extern char *pgha_connect_address;
+extern char *pgha_database;
+
+/* tags (PGC_SIGHUP) */
+extern bool pgha_nofailover;
+extern int	pgha_failover_priority;
+extern bool pgha_noloadbalance;
+extern bool pgha_clonefrom;
+extern bool pgha_nosync;
+
+extern void pgha_guc_define(void);
+extern const char *pgha_node_name(void);
+
+#endif							/* PGHA_GUC_H */

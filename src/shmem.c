@@ -1,0 +1,90 @@
+/*-------------------------------------------------------------------------
+ *
+ * shmem.c
+ *		pgha's shared memory: request, attach, read and publish.
+ *
+ * See shmem.h for the lock protocol.
+ *
+ * Copyright (c) 2026, pgha developers
+ *
+ * IDENTIFICATION
+ *	  src/shmem.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "miscadmin.h"
+#include "storage/ipc.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
+
+#include "compat.h"
+#include "shmem.h"
+
+PghaShared *pgha_shared = NULL;
+
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+
+#if PG_VERSION_NUM >= 150000
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+#endif
+
+static void
+pgha_shmem_request(void)
+{
+#if PG_VERSION_NUM >= 150000
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+#endif
+	RequestAddinShmemSpace(MAXALIGN(sizeof(PghaShared)));
+	RequestNamedLWLockTranche("pgha", 1);
+}
+
+static void
+pgha_shmem_startup(void)
+{
+	bool		found;
+
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	pgha_shared = ShmemInitStruct("pgha", sizeof(PghaShared), &found);
+	if (!found)
+	{
+		memset(pgha_shared, 0, sizeof(PghaShared));
+		pgha_shared->lock = &(GetNamedLWLockTranche("pgha"))->lock;
+	}
+	LWLockRelease(AddinShmemInitLock);
+}
+
+/* Called from _PG_init in the postmaster. */
+void
+pgha_shmem_init(void)
+{
+#if PG_VERSION_NUM >= 150000
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = pgha_shmem_request;
+#else
+	pgha_shmem_request();
+#endif
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = pgha_shmem_startup;
+}
+
+void
+pgha_shmem_read(PghaSharedState *out)
+{
+	LWLockAcquire(pgha_shared->lock, LW_SHARED);
+	memcpy(out, &pgha_shared->state, sizeof(PghaSharedState));
+	LWLockRelease(pgha_shared->lock);
+}
+
+void
+pgha_shmem_write(const PghaSharedState *in)
+{
+	LWLockAcquire(pgha_shared->lock, LW_EXCLUSIVE);
+	memcpy(&pgha_shared->state, in, sizeof(PghaSharedState));
+	LWLockRelease(pgha_shared->lock);
+}

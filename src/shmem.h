@@ -1,0 +1,58 @@
+/*-------------------------------------------------------------------------
+ *
+ * shmem.h
+ *		pgha's shared memory: what the worker publishes for SQL to read.
+ *
+ * Lock protocol: one LWLock (tranche "pgha") guards the whole struct.  The
+ * worker is the only writer and takes it LW_EXCLUSIVE only to copy a
+ * finished snapshot in.  Readers take LW_SHARED, memcpy the struct out,
+ * release, and only then build tuples.  Nobody holds the lock across
+ * network I/O or ereport-capable code.  worker_latch is read without the
+ * lock (a pointer store is atomic) by SQL functions that want to wake the
+ * worker.
+ *
+ * Copyright (c) 2026, pgha developers
+ *
+ * IDENTIFICATION
+ *	  src/shmem.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PGHA_SHMEM_H
+#define PGHA_SHMEM_H
+
+#include "datatype/timestamp.h"
+#include "storage/latch.h"
+#include "storage/lwlock.h"
+
+typedef struct PghaSharedState
+{
+	pid_t		worker_pid;		/* 0 when no worker runs */
+	TimestampTz worker_started;
+	uint64		iterations;		/* completed loop iterations */
+
+	bool		etcd_reachable;
+	char		etcd_endpoint[256]; /* the endpoint that last answered */
+	char		etcd_error[512];	/* last etcd error, "" if none */
+	TimestampTz etcd_last_contact;	/* last successful etcd call */
+	char		etcd_version[32];
+	uint64		etcd_cluster_id;
+} PghaSharedState;
+
+typedef struct PghaShared
+{
+	LWLock	   *lock;
+	Latch	   *worker_latch;
+	PghaSharedState state;
+} PghaShared;
+
+extern PghaShared *pgha_shared;
+
+extern void pgha_shmem_init(void);
+
+/* copy of the published state (takes the lock) */
+extern void pgha_shmem_read(PghaSharedState *out);
+/* replace the published state (takes the lock) */
+extern void pgha_shmem_write(const PghaSharedState *in);
+
+#endif							/* PGHA_SHMEM_H */

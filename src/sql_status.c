@@ -1,0 +1,177 @@
+/*-------------------------------------------------------------------------
+ *
+ * sql_status.c
+ *		Read-only SQL: pgha.status() and pgha.etcd_members().
+ *
+ * pgha.status() is served from the worker's shared-memory snapshot and
+ * never calls etcd, so it answers when etcd is down.  pgha.etcd_members()
+ * asks etcd directly (it describes etcd itself), through the same
+ * interrupt-safe client the worker uses: a query cancel or
+ * statement_timeout interrupts it, and each endpoint is bounded by
+ * pgha.etcd_timeout.
+ *
+ * Copyright (c) 2026, pgha developers
+ *
+ * IDENTIFICATION
+ *	  src/sql_status.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "common/keys.h"
+#include "etcd_backend.h"
+#include "guc.h"
+#include "pgha.h"
+#include "shmem.h"
+
+PG_FUNCTION_INFO_V1(pgha_version);
+PG_FUNCTION_INFO_V1(pgha_status);
+PG_FUNCTION_INFO_V1(pgha_etcd_members);
+
+Datum
+pgha_version(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(cstring_to_text(PGHA_VERSION));
+}
+
+static Datum
+text_or_null(const char *s, bool *isnull)
+{
+	*isnull = (s == NULL || s[0] == '\0');
+	return *isnull ? (Datum) 0 : CStringGetTextDatum(s);
+}
+
+/*
+ * pgha.status(): this node's view, from shared memory.
+ */
+Datum
+pgha_status(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	PghaSharedState st;
+	Datum		values[10];
+	bool		nulls[10];
+	int			i = 0;
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	if (pgha_shared == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("pgha shared memory is not initialized"),
+				 errhint("Add pgha to \"shared_preload_libraries\" and restart the server.")));
+
+	pgha_shmem_read(&st);
+	memset(nulls, 0, sizeof(nulls));
+
+	values[i++] = CStringGetTextDatum(pgha_node_name());
+	values[i++] = CStringGetTextDatum(pgha_scope);
+	values[i++] = CStringGetTextDatum(pgha_key_prefix(pgha_namespace, pgha_scope));
+	nulls[i] = (st.worker_pid == 0);
+	values[i++] = Int32GetDatum(st.worker_pid);
+	nulls[i] = (st.worker_started == 0);
+	values[i++] = TimestampTzGetDatum(st.worker_started);
+	values[i] = text_or_null(st.etcd_endpoint, &nulls[i]);
+	i++;
+	values[i++] = BoolGetDatum(st.worker_pid != 0 && st.etcd_reachable);
+	nulls[i] = (st.etcd_last_contact == 0);
+	values[i++] = TimestampTzGetDatum(st.etcd_last_contact);
+	values[i] = text_or_null(st.etcd_error, &nulls[i]);
+	i++;
+	values[i] = text_or_null(st.etcd_version, &nulls[i]);
+	i++;
+	Assert(i == lengthof(values));
+
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
+
+/*
+ * pgha.etcd_members(): the etcd cluster as "etcdctl endpoint status" shows
+ * it, one row per etcd member.  A member that does not answer is listed
+ * with reachable = false and its error.
+ */
+Datum
+pgha_etcd_members(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MemoryContext cxt;
+	MemoryContext old;
+	PghaEtcd   *volatile etcd = NULL;
+
+	InitMaterializedSRF(fcinfo, 0);
+
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "pgha etcd_members",
+								ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		PghaEtcdMember *members;
+		int			nmembers;
+		int			m;
+
+		etcd = pgha_etcd_from_settings_or_error();
+		if (!pgha_etcd_member_list(etcd, &members, &nmembers))
+			pgha_etcd_report_error(etcd, "list the members");
+
+		for (m = 0; m < nmembers; m++)
+		{
+			PghaEtcdStatus st;
+			Datum		values[11];
+			bool		nulls[11];
+			char		idbuf[32];
+			bool		ok = false;
+			int			i = 0;
+
+			memset(nulls, 0, sizeof(nulls));
+			if (members[m].client_url)
+				ok = pgha_etcd_status(etcd, members[m].client_url, &st);
+
+			snprintf(idbuf, sizeof(idbuf), "%016" INT64_MODIFIER "x", members[m].id);
+			values[i] = text_or_null(members[m].name, &nulls[i]);
+			i++;
+			values[i] = text_or_null(members[m].client_url, &nulls[i]);
+			i++;
+			values[i++] = CStringGetTextDatum(idbuf);
+			values[i++] = BoolGetDatum(ok);
+			if (ok)
+			{
+				values[i++] = CStringGetTextDatum(st.version);
+				values[i++] = Int64GetDatum(st.db_size);
+				values[i++] = BoolGetDatum(st.leader != 0 && st.leader == members[m].id);
+				values[i++] = Int64GetDatum((int64) st.raft_term);
+				values[i++] = Int64GetDatum((int64) st.raft_index);
+				values[i] = text_or_null(st.errors, &nulls[i]);
+				i++;
+				values[i] = text_or_null(NULL, &nulls[i]);
+				i++;
+			}
+			else
+			{
+				for (; i < 10; i++)
+					nulls[i] = true;
+				values[i] = text_or_null(members[m].client_url ? etcd->errmsg : "member has not started",
+										 &nulls[i]);
+				i++;
+			}
+			Assert(i == lengthof(values));
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
+	}
+	PG_FINALLY();
+	{
+		if (etcd)
+			pgha_etcd_destroy(etcd);
+		MemoryContextSwitchTo(old);
+	}
+	PG_END_TRY();
+	MemoryContextDelete(cxt);
+	return (Datum) 0;
+}

@@ -1,0 +1,271 @@
+/*-------------------------------------------------------------------------
+ *
+ * worker.c
+ *		The pgha background worker: registration, signals, the main loop and
+ *		its error recovery.
+ *
+ * Start time: BgWorkerStart_ConsistentState with a database connection.
+ * The worker must run on hot standbys too (never RecoveryFinished), and it
+ * needs a database connection for ALTER SYSTEM (following a new leader)
+ * and for catalog lookups.  The price: a standby that cannot reach a
+ * consistent state (or runs with hot_standby = off) has no worker; pghactl
+ * covers that case.  bgw_restart_time is 1 s: a leader whose worker is
+ * down cannot renew its lease, so it must come back fast.
+ *
+ * Exit codes are policy: the worker never exits 0 (that unregisters it) and
+ * never with 2 or more (that crash-restarts the whole instance).  SIGTERM
+ * (shutdown, pg_terminate_backend) ends in FATAL, i.e. exit 1, and the
+ * postmaster restarts the worker unless it is shutting down.  An ERROR
+ * inside an iteration is caught at the iteration boundary as bgwriter.c
+ * does, logged as a WARNING, and the loop goes on after a short back-off.
+ *
+ * Copyright (c) 2026, pgha developers
+ *
+ * IDENTIFICATION
+ *	  src/worker.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <setjmp.h>
+
+#include "access/xact.h"
+#include "common/pg_prng.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/lwlock.h"
+#include "storage/proc.h"
+#include "tcop/tcopprot.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "compat.h"
+#include "common/keys.h"
+#include "etcd_backend.h"
+#include "guc.h"
+#include "shmem.h"
+#include "worker.h"
+
+/* how often the worker talks to etcd while nothing else wakes it */
+#define WORKER_LOOP_MS 1000
+
+static PghaEtcd *etcd = NULL;	/* in TopMemoryContext */
+static char etcd_config_error[512];
+static MemoryContext iteration_cxt = NULL;
+static PghaSharedState state;	/* what we publish, kept between iterations */
+static char *key_prefix = NULL;
+
+static void
+worker_shmem_exit(int code, Datum arg)
+{
+	if (pgha_shared == NULL)
+		return;
+	pgha_shared->worker_latch = NULL;
+	state.worker_pid = 0;
+	state.etcd_reachable = false;
+	pgha_shmem_write(&state);
+}
+
+void
+pgha_worker_register(void)
+{
+	BackgroundWorker worker;
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_ConsistentState;
+	worker.bgw_restart_time = 1;
+	snprintf(worker.bgw_library_name, BGW_MAXLEN, "pgha");
+	snprintf(worker.bgw_function_name, BGW_MAXLEN, "pgha_worker_main");
+	snprintf(worker.bgw_name, BGW_MAXLEN, "pgha worker");
+	snprintf(worker.bgw_type, BGW_MAXLEN, "pgha");
+	worker.bgw_main_arg = (Datum) 0;
+	worker.bgw_notify_pid = 0;
+	RegisterBackgroundWorker(&worker);
+}
+
+/* (Re)build the etcd client from the settings; remember why if we cannot. */
+static void
+rebuild_etcd_client(void)
+{
+	MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+	if (etcd)
+		pgha_etcd_destroy(etcd);
+	etcd = pgha_etcd_from_settings(etcd_config_error, sizeof(etcd_config_error));
+	if (etcd)
+	{
+		pgha_http_report_pmdeath(etcd->http, true);
+		etcd_config_error[0] = '\0';
+	}
+	else
+		ereport(WARNING,
+				(errcode(ERRCODE_CONFIG_FILE_ERROR),
+				 errmsg("pgha worker cannot configure its etcd client"),
+				 errdetail("%s", etcd_config_error),
+				 errhint("Fix the pgha.etcd_* settings and reload.")));
+	MemoryContextSwitchTo(old);
+}
+
+static void
+note_etcd_success(void)
+{
+	bool		was_reachable = state.etcd_reachable;
+
+	state.etcd_reachable = true;
+	state.etcd_error[0] = '\0';
+	state.etcd_last_contact = GetCurrentTimestamp();
+	state.etcd_cluster_id = etcd->last_header.cluster_id;
+	strlcpy(state.etcd_endpoint, pgha_etcd_endpoint(etcd), sizeof(state.etcd_endpoint));
+	if (!was_reachable)
+	{
+		PghaEtcdStatus st;
+
+		if (pgha_etcd_status(etcd, pgha_etcd_endpoint(etcd), &st))
+			strlcpy(state.etcd_version, st.version, sizeof(state.etcd_version));
+		ereport(LOG,
+				(errmsg("pgha worker reached etcd at \"%s\"", state.etcd_endpoint),
+				 errdetail("etcd version %s, cluster id " UINT64_FORMAT ", member name \"%s\", key prefix \"%s\".",
+						   state.etcd_version[0] ? state.etcd_version : "unknown",
+						   state.etcd_cluster_id, pgha_node_name(), key_prefix)));
+	}
+}
+
+static void
+note_etcd_failure(const char *msg)
+{
+	bool		was_reachable = state.etcd_reachable;
+	bool		first = (state.iterations == 0);
+
+	state.etcd_reachable = false;
+	strlcpy(state.etcd_error, msg, sizeof(state.etcd_error));
+	if (was_reachable || first)
+		ereport(WARNING,
+				(errcode(ERRCODE_CONNECTION_FAILURE),
+				 errmsg("pgha worker cannot reach etcd"),
+				 errdetail("%s", msg),
+				 errhint("Check that etcd is running and that pgha.etcd_hosts lists its client URLs.")));
+}
+
+/*
+ * One iteration: snapshot etcd, (later: decide and act), publish.
+ * Runs in iteration_cxt; may throw, the caller recovers.
+ */
+static void
+worker_iteration(void)
+{
+	PghaEtcdRange cluster;
+
+	if (ConfigReloadPending)
+	{
+		ConfigReloadPending = false;
+		ProcessConfigFile(PGC_SIGHUP);
+		rebuild_etcd_client();
+	}
+	if (etcd == NULL)
+	{
+		note_etcd_failure(etcd_config_error);
+		return;
+	}
+
+	pgstat_report_activity(STATE_RUNNING, "reading the cluster from etcd");
+	if (pgha_etcd_range(etcd, key_prefix, true, &cluster))
+		note_etcd_success();
+	else
+		note_etcd_failure(etcd->errmsg);
+}
+
+void
+pgha_worker_main(Datum main_arg)
+{
+	sigjmp_buf	local_sigjmp_buf;
+
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+
+	BackgroundWorkerInitializeConnection(pgha_database, NULL, 0);
+	pgstat_report_appname("pgha");
+
+	key_prefix = MemoryContextStrdup(TopMemoryContext,
+									 pgha_key_prefix(pgha_namespace, pgha_scope));
+	iteration_cxt = AllocSetContextCreate(TopMemoryContext, "pgha iteration",
+										  ALLOCSET_DEFAULT_SIZES);
+
+	memset(&state, 0, sizeof(state));
+	state.worker_pid = MyProcPid;
+	state.worker_started = GetCurrentTimestamp();
+	pgha_shmem_write(&state);
+	pgha_shared->worker_latch = MyLatch;
+	before_shmem_exit(worker_shmem_exit, (Datum) 0);
+
+	rebuild_etcd_client();
+
+	/*
+	 * Error recovery, as in bgwriter.c: an ERROR anywhere in an iteration
+	 * lands here.  Log it as a WARNING, clean up, drop the etcd client (its
+	 * transfers may be half done), back off with jitter and go on.
+	 */
+	if (sigsetjmp(local_sigjmp_buf, 1) != 0)
+	{
+		ErrorData  *edata;
+		long		backoff_ms;
+
+		error_context_stack = NULL;
+		HOLD_INTERRUPTS();
+		MemoryContextSwitchTo(TopMemoryContext);
+		edata = CopyErrorData();
+		FlushErrorState();
+		LWLockReleaseAll();
+		if (IsTransactionState() || IsAbortedTransactionBlockState())
+			AbortCurrentTransaction();
+		MemoryContextReset(iteration_cxt);
+		RESUME_INTERRUPTS();
+
+		ereport(WARNING,
+				(errmsg("pgha worker iteration failed: %s", edata->message),
+				 edata->detail ? errdetail("%s", edata->detail) : 0));
+		FreeErrorData(edata);
+
+		rebuild_etcd_client();
+		backoff_ms = 500 + (long) (pg_prng_double(&pg_global_prng_state) * 500);
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 backoff_ms, PGHA_WAIT_EVENT);
+		ResetLatch(MyLatch);
+	}
+	PG_exception_stack = &local_sigjmp_buf;
+
+	for (;;)
+	{
+		MemoryContext old;
+		int			flags;
+
+		CHECK_FOR_INTERRUPTS();
+		MemoryContextReset(iteration_cxt);
+		old = MemoryContextSwitchTo(iteration_cxt);
+		worker_iteration();
+		MemoryContextSwitchTo(old);
+
+		state.iterations++;
+		pgha_shmem_write(&state);
+
+		pgstat_report_activity(STATE_IDLE, NULL);
+		if (etcd)
+			flags = pgha_etcd_wait(etcd, WORKER_LOOP_MS);
+		else
+		{
+			flags = WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_POSTMASTER_DEATH,
+							  WORKER_LOOP_MS, PGHA_WAIT_EVENT) & WL_POSTMASTER_DEATH
+				? PGHA_HTTP_WAIT_PMDEATH : 0;
+			ResetLatch(MyLatch);
+		}
+		if (flags & PGHA_HTTP_WAIT_PMDEATH)
+			proc_exit(1);
+	}
+}

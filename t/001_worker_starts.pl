@@ -1,0 +1,63 @@
+
+# The pgha background worker starts, reaches etcd, and survives losing and
+# regaining one etcd member.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::RealBin/lib";
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+use Pgha::Etcd;
+use Pgha::Node;
+
+my $etcd = Pgha::Etcd->new(members => 3);
+my @endpoints = split /,/, $etcd->endpoints;
+is(scalar @endpoints, 3, 'etcd cluster has 3 endpoints');
+
+my $node = Pgha::Node::new_node('node1', etcd => $etcd);
+$node->start;
+
+# The worker logs this once it has talked to etcd.
+my $offset = $node->wait_for_log(qr/pgha worker reached etcd/, 0);
+my ($line) = grep { /pgha worker reached etcd/ }
+  split /\n/, slurp_file($node->logfile);
+ok(defined $line, 'worker logged that it reached etcd');
+my $ep_re = join '|', map { quotemeta } @endpoints;
+like($line, qr/(?:$ep_re)/, 'log line names one of the etcd endpoints');
+
+# The worker shows up in pg_stat_activity with its bgw_type.
+my $worker_count_sql =
+  "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'pgha'";
+is($node->safe_psql('postgres', $worker_count_sql),
+	'1', 'one pgha worker is running');
+
+# Lose etcd member 1: the cluster keeps its quorum, postgres keeps serving.
+$etcd->kill(1);
+ok(!$etcd->status->{1}{alive}, 'etcd member 1 is down');
+$etcd->put('/pgha-test/quorum', 'yes');
+is($etcd->get('/pgha-test/quorum'), 'yes', 'etcd still serves with 2 of 3 members');
+is($node->safe_psql('postgres', 'SELECT 1'), '1', 'node answers with etcd member 1 down');
+
+# Bring it back.
+$etcd->restart(1);
+ok($etcd->status->{1}{alive}, 'etcd member 1 is back');
+is($node->safe_psql('postgres', 'SELECT 1'), '1', 'node answers after etcd member 1 returned');
+
+# Nothing crashed: the worker is (still or again) there and no process died
+# of a signal.  Poll: a worker that exited on an etcd error may be restarted
+# by the postmaster.
+ok($node->poll_query_until('postgres', $worker_count_sql, '1'),
+	'pgha worker is running after the etcd member restart');
+my $log = slurp_file($node->logfile, $offset);
+unlike($log, qr/terminated by signal|PANIC:/,
+	'no server process crashed');
+
+$node->stop;
+$etcd->stop;
+
+done_testing();
