@@ -46,6 +46,7 @@ LANGUAGE C STRICT VOLATILE;
 COMMENT ON FUNCTION pgha.etcd_members() IS 'the etcd cluster, as etcdctl endpoint status shows it';
 
 -- Security: nothing is executable by PUBLIC; reading is for pg_monitor.
+GRANT USAGE ON SCHEMA pgha TO pg_monitor;
 REVOKE ALL ON FUNCTION pgha.version() FROM PUBLIC;
 REVOKE ALL ON FUNCTION pgha.status() FROM PUBLIC;
 REVOKE ALL ON FUNCTION pgha.etcd_members() FROM PUBLIC;

@@ -36,12 +36,23 @@ my $worker_count_sql =
 is($node->safe_psql('postgres', $worker_count_sql),
 	'1', 'one pgha worker is running');
 
+$node->safe_psql('postgres', 'CREATE EXTENSION pgha');
+ok($node->poll_query_until('postgres',
+		'SELECT etcd_reachable FROM pgha.status()'),
+	'pgha.status() says etcd is reachable');
+
 # Lose etcd member 1: the cluster keeps its quorum, postgres keeps serving.
+my $before_kill = $node->safe_psql('postgres', 'SELECT now()');
 $etcd->kill(1);
 ok(!$etcd->status->{1}{alive}, 'etcd member 1 is down');
 $etcd->put('/pgha-test/quorum', 'yes');
 is($etcd->get('/pgha-test/quorum'), 'yes', 'etcd still serves with 2 of 3 members');
 is($node->safe_psql('postgres', 'SELECT 1'), '1', 'node answers with etcd member 1 down');
+# The worker's client fails over to a surviving member (whichever it used).
+ok( $node->poll_query_until(
+		'postgres',
+		"SELECT etcd_reachable AND etcd_last_contact > '$before_kill' FROM pgha.status()"),
+	'the worker keeps reaching etcd through the surviving members');
 
 # Bring it back.
 $etcd->restart(1);

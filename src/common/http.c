@@ -551,6 +551,8 @@ pgha_http_request(PghaHttp *h, const char *url, const char *body,
 			SetLatch(MyLatch);
 	}
 	PG_END_TRY();
+#else
+	(void) latch_seen;			/* frontend programs have no latch */
 #endif
 
 	if (t->done && t->result == CURLE_OK && !t->buf.overflow)

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# install-deps.sh: install the Debian packages pgha builds and tests with.
+# As root, missing packages are installed with apt-get; otherwise the
+# script only checks and says what to install.
+set -euo pipefail
+
+PG_MAJOR=${PG_MAJOR:-15}
+packages=(
+	"postgresql-$PG_MAJOR" "postgresql-client-$PG_MAJOR" "postgresql-server-dev-$PG_MAJOR"
+	etcd-server etcd-client
+	libcurl4-openssl-dev libjansson-dev pkg-config gcc make
+	libipc-run-perl curl iproute2 patroni
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing+=("$p")
+	fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+	exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "pgha: missing Debian packages: ${missing[*]}" >&2
+	echo "pgha: run 'make deps' as root, or: sudo apt-get install ${missing[*]}" >&2
+	exit 1
+fi
+
+echo "pgha: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Debian's packages may start services of their own; pgha's tests start
+# their own servers on free ports, so stop anything the install started.
+if command -v service >/dev/null 2>&1; then
+	service etcd stop >/dev/null 2>&1 || true
+	service patroni stop >/dev/null 2>&1 || true
+fi
+echo "pgha: packages installed"

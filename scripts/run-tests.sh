@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# run-tests.sh: every suite of "make test", as the unprivileged user, with
+# one closing summary line.  Suites: source checks, C unit tests against a
+# real etcd, pg_regress, TAP (real etcd + real PostgreSQL nodes).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+logdir=tmp_check_logs
+rm -rf "$logdir"
+mkdir -p "$logdir"
+
+passed=0
+failed=0
+failed_suites=()
+
+# count tests in a suite's output: prove's "Tests=N" or pg_regress's summary
+count_tests() {
+	local log=$1 n
+	n=$(grep -Eo 'Tests=[0-9]+' "$log" | tail -1 | cut -d= -f2)
+	[ -z "$n" ] && n=$(grep -Eo '(All )?[0-9]+ (of [0-9]+ )?tests (passed|failed)' "$log" | grep -Eo '[0-9]+ tests' | head -1 | cut -d' ' -f1)
+	[ -z "$n" ] && n=$(grep -c '^ok ' "$log")
+	echo "${n:-0}"
+}
+
+suite() {
+	local name=$1
+	shift
+	local log="$logdir/$name.log"
+	echo "=== $name"
+	local t0=$SECONDS
+	if "$@" 2>&1 | tee "$log"; then
+		local n
+		n=$(count_tests "$log")
+		passed=$((passed + n))
+		echo "=== $name: ok ($n tests, $((SECONDS - t0)) s)"
+	else
+		failed=$((failed + 1))
+		failed_suites+=("$name")
+		echo "=== $name: FAILED ($((SECONDS - t0)) s); log in $log"
+	fi
+}
+
+suite checks bash scripts/check-source.sh
+suite unit bash scripts/run-unit.sh
+suite regress bash scripts/run-regress.sh
+suite tap ${MAKE:-make} --no-print-directory installcheck REGRESS= PROVE_FLAGS="--timer"
+
+if [ $failed -gt 0 ]; then
+	echo "failed suites: ${failed_suites[*]}"
+	[ -f regression.diffs ] && head -100 regression.diffs
+	for f in tmp_check/log/regress_log_*; do
+		[ -f "$f" ] && grep -q "not ok" "$f" && { echo "--- $f"; tail -40 "$f"; }
+	done
+fi
+echo "pgha: $passed passed, $failed failed"
+[ $failed -eq 0 ]

@@ -1,0 +1,294 @@
+/*-------------------------------------------------------------------------
+ *
+ * unit_json.c
+ *		Pure tests: base64, key layout and settings syntax, etcd JSON
+ *		bodies and parsers fed canned and hostile responses.
+ *
+ * Canned responses are copied from reference/etcd-v3-json.md, which
+ * recorded them from etcd 3.4.23.
+ *
+ * Copyright (c) 2026, pgha developers
+ *
+ * IDENTIFICATION
+ *	  test/unit/unit_json.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres_fe.h"
+
+#include "common/base64.h"
+#include "common/etcd_json.h"
+#include "common/keys.h"
+#include "unit.h"
+
+static void
+test_base64(void)
+{
+	size_t		n;
+	char	   *s;
+	const char *bin = "a\0b\xff";
+
+	is_str(pgha_b64_encode("/service/c1/leader", 18), "L3NlcnZpY2UvYzEvbGVhZGVy",
+		   "base64 of the leader key matches etcd's");
+	is_str(pgha_b64_encode("node1", 5), "bm9kZTE=", "base64 pads one byte");
+	is_str(pgha_b64_encode("", 0), "", "base64 of nothing is empty");
+	s = pgha_b64_decode("bm9kZTE=", 8, &n);
+	ok(s && n == 5 && strcmp(s, "node1") == 0, "base64 decodes node1");
+	s = pgha_b64_encode(bin, 4);
+	s = pgha_b64_decode(s, strlen(s), &n);
+	ok(s && n == 4 && memcmp(s, bin, 4) == 0, "base64 round-trips binary with NUL and 0xff");
+	ok(pgha_b64_decode("bm9k!TE=", 8, &n) == NULL, "base64 rejects a bad character");
+	ok(pgha_b64_decode("bm9kZTE", 7, &n) == NULL, "base64 rejects a bad length");
+	ok(pgha_b64_decode("bm=kZTE=", 8, &n) == NULL, "base64 rejects padding in the middle");
+	ok(pgha_b64_decode("bm9kZT-_", 8, &n) == NULL, "base64 rejects the URL-safe alphabet");
+}
+
+static void
+test_keys(void)
+{
+	char		err[256];
+	char	   *urls[PGHA_MAX_ENDPOINTS];
+	int			n;
+
+	is_str(pgha_key_prefix("/service", "c1"), "/service/c1/", "prefix of /service + c1");
+	is_str(pgha_key_prefix("service", "c1"), "/service/c1/", "namespace without a slash");
+	is_str(pgha_key_prefix("/service/", "c1"), "/service/c1/", "namespace with a trailing slash");
+	is_str(pgha_key_prefix("/", "c1"), "/c1/", "empty namespace");
+	is_str(pgha_member_key("/service/c1/", "node1"), "/service/c1/members/node1", "member key");
+	ok(pgha_name_valid("node-1.a_b", err, sizeof(err)), "a name with - . _ is valid");
+	ok(!pgha_name_valid("node/1", err, sizeof(err)), "a name with / is refused");
+	ok(!pgha_name_valid("", err, sizeof(err)), "an empty name is refused");
+	ok(pgha_hostport_valid("127.0.0.1:5432", err, sizeof(err)), "host:port is valid");
+	ok(pgha_hostport_valid("[::1]:2379", err, sizeof(err)), "[ipv6]:port is valid");
+	ok(!pgha_hostport_valid("127.0.0.1", err, sizeof(err)), "a host without port is refused");
+	ok(!pgha_hostport_valid("h:99999", err, sizeof(err)), "port 99999 is refused");
+	ok(!pgha_hostport_valid("h x:1", err, sizeof(err)), "a host with a space is refused");
+
+	n = pgha_etcd_hosts_parse("127.0.0.1:2379, https://e2:2379/,http://e3:1", "http",
+							  urls, PGHA_MAX_ENDPOINTS, err, sizeof(err));
+	is_int(n, 3, "three etcd endpoints parsed");
+	if (n == 3)
+	{
+		is_str(urls[0], "http://127.0.0.1:2379", "bare host:port gets the default scheme");
+		is_str(urls[1], "https://e2:2379", "https URL kept, trailing slash dropped");
+		is_str(urls[2], "http://e3:1", "http URL kept");
+	}
+	n = pgha_etcd_hosts_parse("ftp://x:1", "http", urls, PGHA_MAX_ENDPOINTS, err, sizeof(err));
+	ok(n < 0 && strstr(err, "http or https") != NULL, "ftp scheme refused: %s", err);
+	n = pgha_etcd_hosts_parse(" , ", "http", urls, PGHA_MAX_ENDPOINTS, err, sizeof(err));
+	ok(n < 0, "an empty endpoint list is refused");
+}
+
+static json_t *
+load(const char *s)
+{
+	char		err[256];
+
+	return pgha_etcdj_load(s, strlen(s), err, sizeof(err));
+}
+
+static void
+test_bodies(void)
+{
+	PghaEtcdTxn txn;
+	char	   *body;
+	size_t		len;
+	char	   *end;
+
+	body = pgha_etcdj_range_body("/service/c1/", true);
+	is_str(body, "{\"key\":\"L3NlcnZpY2UvYzEv\",\"range_end\":\"L3NlcnZpY2UvYzEw\"}",
+		   "prefix range body (range_end = prefix with last byte + 1)");
+	free(body);
+	body = pgha_etcdj_put_body("/service/c1/leader", "node1", 4752038767775423517LL);
+	is_str(body, "{\"key\":\"L3NlcnZpY2UvYzEvbGVhZGVy\",\"value\":\"bm9kZTE=\",\"lease\":\"4752038767775423517\"}",
+		   "put body carries the lease as a string");
+	free(body);
+
+	end = pgha_etcdj_prefix_end("a\xff\xff", 3, &len);
+	ok(len == 1 && end[0] == 'b', "prefix end drops trailing 0xff bytes");
+	end = pgha_etcdj_prefix_end("\xff", 1, &len);
+	ok(len == 1 && end[0] == '\0', "prefix of only 0xff means every key (a NUL byte)");
+
+	memset(&txn, 0, sizeof(txn));
+	txn.ncompare = 1;
+	txn.compare[0].key = "/service/c1/leader";
+	txn.compare[0].target = PGHA_CMP_CREATE;
+	txn.compare[0].result = PGHA_CMP_EQUAL;
+	txn.compare[0].number = 0;
+	txn.nsuccess = 1;
+	txn.success[0].type = PGHA_OP_PUT;
+	txn.success[0].key = "/service/c1/leader";
+	txn.success[0].value = "node1";
+	txn.success[0].lease = 1000;
+	txn.nfailure = 1;
+	txn.failure[0].type = PGHA_OP_RANGE;
+	txn.failure[0].key = "/service/c1/leader";
+	body = pgha_etcdj_txn_body(&txn);
+	is_str(body,
+		   "{\"compare\":[{\"key\":\"L3NlcnZpY2UvYzEvbGVhZGVy\",\"target\":\"CREATE\",\"result\":\"EQUAL\",\"create_revision\":\"0\"}],"
+		   "\"success\":[{\"request_put\":{\"key\":\"L3NlcnZpY2UvYzEvbGVhZGVy\",\"value\":\"bm9kZTE=\",\"lease\":\"1000\"}}],"
+		   "\"failure\":[{\"request_range\":{\"key\":\"L3NlcnZpY2UvYzEvbGVhZGVy\"}}]}",
+		   "create-if-absent txn body matches the reference");
+	free(body);
+
+	txn.compare[0].target = PGHA_CMP_VALUE;
+	txn.compare[0].value = "node1";
+	body = pgha_etcdj_txn_body(&txn);
+	ok(strstr(body, "\"target\":\"VALUE\",\"result\":\"EQUAL\",\"value\":\"bm9kZTE=\"") != NULL,
+	   "value compare is base64");
+	free(body);
+}
+
+static void
+test_parsers(void)
+{
+	json_t	   *root;
+	PghaEtcdRange r;
+	PghaEtcdTxnResult t;
+	PghaEtcdStatus st;
+	PghaEtcdMember *members;
+	PghaEtcdWatchFrame f;
+	char		err[256];
+	int			code;
+	int			n;
+	int64		v;
+
+	/* range with one kv (reference section 1) */
+	root = load("{\"header\":{\"cluster_id\":\"17368989521238926805\",\"member_id\":\"17628310501313495538\",\"revision\":\"6\",\"raft_term\":\"2\"},"
+				"\"kvs\":[{\"key\":\"L3NlcnZpY2UvYzEvbGVhZGVy\",\"create_revision\":\"2\",\"mod_revision\":\"2\",\"version\":\"1\",\"value\":\"bm9kZTE=\",\"lease\":\"4752038767775423517\"}],\"count\":\"1\"}");
+	ok(root && pgha_etcdj_range(root, &r, err, sizeof(err)), "range response parses");
+	ok(r.header.cluster_id == 17368989521238926805ULL, "uint64 cluster id above 2^63 survives");
+	ok(r.header.revision == 6 && r.header.raft_term == 2, "header revision and raft term");
+	ok(r.nkvs == 1 && strcmp(r.kvs[0].key, "/service/c1/leader") == 0 &&
+	   strcmp(r.kvs[0].value, "node1") == 0, "kv key and value decoded");
+	ok(r.kvs[0].lease == 4752038767775423517LL, "lease id above 2^53 is exact");
+	json_decref(root);
+
+	/* range that matched nothing: only a header (proto3 omits the rest) */
+	root = load("{\"header\":{\"revision\":\"6\"}}");
+	ok(root && pgha_etcdj_range(root, &r, err, sizeof(err)) && r.nkvs == 0 && r.count == 0,
+	   "empty range: no kvs, count 0");
+	json_decref(root);
+
+	/* failed compare: no "succeeded", failure branch range */
+	root = load("{\"header\":{\"revision\":\"34\"},\"responses\":[{\"response_range\":{\"header\":{\"revision\":\"34\"},"
+				"\"kvs\":[{\"key\":\"L3NlcnZpY2UvYzEvbGVhZGVy\",\"create_revision\":\"34\",\"mod_revision\":\"34\",\"version\":\"1\",\"value\":\"bm9kZTE=\",\"lease\":\"4752038767775424521\"}],\"count\":\"1\"}}]}");
+	ok(root && pgha_etcdj_txn(root, &t, err, sizeof(err)), "failed txn parses");
+	ok(!t.succeeded, "absent \"succeeded\" means the compare failed");
+	ok(t.nresponses == 1 && t.responses[0].nkvs == 1 &&
+	   strcmp(t.responses[0].kvs[0].value, "node1") == 0, "loser learns the winner from the failure range");
+	json_decref(root);
+
+	root = load("{\"header\":{\"revision\":\"35\"},\"succeeded\":true,\"responses\":[{\"response_put\":{\"header\":{\"revision\":\"35\"}}}]}");
+	ok(root && pgha_etcdj_txn(root, &t, err, sizeof(err)) && t.succeeded && t.nresponses == 1,
+	   "successful txn parses");
+	json_decref(root);
+
+	/* hostile: wrong types never become values */
+	root = load("{\"header\":{\"revision\":\"35\"},\"succeeded\":\"yes\"}");
+	ok(root && !pgha_etcdj_txn(root, &t, err, sizeof(err)), "\"succeeded\" as a string is rejected");
+	json_decref(root);
+	root = load("{\"header\":{\"revision\":\"1.5\"}}");
+	ok(root && !pgha_etcdj_range(root, &r, err, sizeof(err)), "a fractional revision is rejected");
+	json_decref(root);
+	root = load("{\"header\":{\"revision\":\"99999999999999999999\"}}");
+	ok(root && !pgha_etcdj_range(root, &r, err, sizeof(err)), "an int64 overflow is rejected");
+	json_decref(root);
+	root = load("{\"kvs\":[{\"key\":\"!!!\"}]}");
+	ok(root && !pgha_etcdj_range(root, &r, err, sizeof(err)), "a kv with bad base64 is rejected");
+	json_decref(root);
+	root = load("{\"kvs\":{\"key\":\"eA==\"}}");
+	ok(root && !pgha_etcdj_range(root, &r, err, sizeof(err)), "kvs as an object is rejected");
+	json_decref(root);
+	root = load("{\"kvs\":[{\"value\":\"eA==\"}]}");
+	ok(root && !pgha_etcdj_range(root, &r, err, sizeof(err)), "a kv without a key is rejected");
+	json_decref(root);
+	root = load("{\"responses\":[{\"response_bogus\":{}}]}");
+	ok(root && !pgha_etcdj_txn(root, &t, err, sizeof(err)), "an unknown txn response type is rejected");
+	json_decref(root);
+	ok(load("{\"header\":") == NULL, "truncated JSON is rejected");
+	ok(load("[1,2]") == NULL, "a JSON array is not a response");
+	ok(load("") == NULL, "an empty body is rejected");
+	ok(load("{\"succeeded\":true,\"succeeded\":false}") == NULL, "duplicate keys are rejected");
+	ok(pgha_etcdj_load("{\"a\":1}\n", 8, err, sizeof(err)) != NULL, "a trailing newline is fine");
+
+	/* int64 as string or number, absent is 0 */
+	root = load("{\"a\":\"42\",\"b\":7,\"c\":\"x\",\"d\":true}");
+	ok(pgha_etcdj_int64(root, "a", &v, err, sizeof(err)) && v == 42, "int64 from a string");
+	ok(pgha_etcdj_int64(root, "b", &v, err, sizeof(err)) && v == 7, "int64 from a number");
+	ok(pgha_etcdj_int64(root, "z", &v, err, sizeof(err)) && v == 0, "absent int64 is 0");
+	ok(!pgha_etcdj_int64(root, "c", &v, err, sizeof(err)), "int64 from \"x\" is rejected");
+	ok(!pgha_etcdj_int64(root, "d", &v, err, sizeof(err)), "int64 from true is rejected");
+	json_decref(root);
+
+	/* error shapes */
+	root = load("{\"error\":\"etcdserver: requested lease not found\",\"message\":\"etcdserver: requested lease not found\",\"code\":5}");
+	ok(pgha_etcdj_error(root, &code, err, sizeof(err)) && code == 5 &&
+	   strcmp(err, "etcdserver: requested lease not found") == 0, "unary error shape");
+	json_decref(root);
+	root = load("{\"error\":{\"grpc_code\":14,\"http_code\":503,\"message\":\"etcdserver: no leader\",\"http_status\":\"Service Unavailable\"}}");
+	ok(pgha_etcdj_error(root, &code, err, sizeof(err)) && code == 14 &&
+	   strcmp(err, "etcdserver: no leader") == 0, "stream error shape");
+	json_decref(root);
+
+	/* status and member list */
+	root = load("{\"header\":{\"member_id\":\"17628310501313495538\"},\"version\":\"3.4.23\",\"dbSize\":\"6537216\",\"leader\":\"17628310501313495538\",\"raftIndex\":\"104\",\"raftTerm\":\"3\",\"raftAppliedIndex\":\"104\",\"dbSizeInUse\":\"2535424\"}");
+	ok(pgha_etcdj_status(root, &st, err, sizeof(err)) && st.leader == st.header.member_id &&
+	   st.raft_term == 3 && strcmp(st.version, "3.4.23") == 0, "status parses; leader == member");
+	json_decref(root);
+	root = load("{\"header\":{},\"version\":\"3.4.23\",\"errors\":[\"etcdserver: no leader\"]}");
+	ok(pgha_etcdj_status(root, &st, err, sizeof(err)) && st.leader == 0 &&
+	   strcmp(st.errors, "etcdserver: no leader") == 0, "status without a leader");
+	json_decref(root);
+	root = load("{\"header\":{},\"members\":[{\"ID\":\"1\",\"name\":\"m1\",\"peerURLs\":[\"http://127.0.0.1:2380\"],\"clientURLs\":[\"http://127.0.0.1:2379\"]},{\"ID\":\"2\",\"peerURLs\":[\"http://x:1\"]}]}");
+	ok(pgha_etcdj_members(root, &members, &n, err, sizeof(err)) && n == 2 &&
+	   strcmp(members[0].client_url, "http://127.0.0.1:2379") == 0 &&
+	   members[1].client_url == NULL && members[1].name[0] == '\0',
+	   "member list, including an unstarted member");
+	json_decref(root);
+
+	/* watch frames (reference section 4) */
+	{
+		const char *c = "{\"result\":{\"header\":{\"revision\":\"42\"},\"created\":true}}";
+
+		ok(pgha_etcdj_watch_frame(c, strlen(c), &f, &code, err, sizeof(err)) &&
+		   f.created && f.nevents == 0, "watch created frame");
+	}
+	{
+		const char *put = "{\"result\":{\"header\":{\"revision\":\"43\"},\"events\":[{\"kv\":{\"key\":\"L3NlcnZpY2UvYzEvbGVhZGVy\",\"create_revision\":\"34\",\"mod_revision\":\"43\",\"version\":\"6\",\"value\":\"bm9kZTE=\"}},"
+		"{\"type\":\"DELETE\",\"kv\":{\"key\":\"L3NlcnZpY2UvYzEvbWVtYmVycy9ub2RlMw==\",\"mod_revision\":\"45\"}}]}}";
+
+		ok(pgha_etcdj_watch_frame(put, strlen(put), &f, &code, err, sizeof(err)) &&
+		   f.nevents == 2 && f.events[0].type == PGHA_EVENT_PUT &&
+		   f.events[1].type == PGHA_EVENT_DELETE &&
+		   strcmp(f.events[1].kv.key, "/service/c1/members/node3") == 0,
+		   "watch events: PUT has no type, DELETE does");
+	}
+	{
+		const char *c = "{\"result\":{\"header\":{},\"canceled\":true,\"compact_revision\":\"3\"}}";
+
+		ok(pgha_etcdj_watch_frame(c, strlen(c), &f, &code, err, sizeof(err)) &&
+		   f.canceled && f.compact_revision == 3, "compacted watch is canceled with compact_revision");
+	}
+	{
+		const char *e = "{\"error\":{\"grpc_code\":14,\"http_code\":503,\"message\":\"etcdserver: no leader\"}}";
+
+		ok(!pgha_etcdj_watch_frame(e, strlen(e), &f, &code, err, sizeof(err)) && code == 14,
+		   "a stream error frame is reported with its code");
+	}
+	{
+		const char *e = "{\"result\":{\"events\":[{\"type\":\"BOGUS\",\"kv\":{\"key\":\"eA==\"}}]}}";
+
+		ok(!pgha_etcdj_watch_frame(e, strlen(e), &f, &code, err, sizeof(err)) && code == 0,
+		   "an unknown event type is rejected");
+	}
+}
+
+void
+unit_json_tests(void)
+{
+	test_base64();
+	test_keys();
+	test_bodies();
+	test_parsers();
+}
