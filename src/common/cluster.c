@@ -1,0 +1,588 @@
+/*-------------------------------------------------------------------------
+ *
+ * cluster.c
+ *		Dynamic config, member records and the cluster snapshot: the JSON
+ *		pgha reads from and writes to etcd, as C structs.
+ *
+ * Everything read from etcd is untrusted input: any etcd client with write
+ * access to the prefix can put anything there.  Wrong types, oversized
+ * strings and impossible values are refused with a message; they never
+ * become a half-read struct.
+ *
+ * Copyright (c) 2026, pgha developers
+ *
+ * IDENTIFICATION
+ *	  src/common/cluster.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifdef FRONTEND
+#include "postgres_fe.h"
+#else
+#include "postgres.h"
+#endif
+
+#include <ctype.h>
+
+#include "common/cluster.h"
+#include "common/etcd_json.h"
+#include "common/keys.h"
+
+/* ---- config ---- */
+
+void
+pgha_config_defaults(PghaConfig *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->ttl = PGHA_DEFAULT_TTL;
+	c->loop_wait = PGHA_DEFAULT_LOOP_WAIT;
+	c->retry_timeout = PGHA_DEFAULT_RETRY_TIMEOUT;
+	c->maximum_lag_on_failover = PGHA_DEFAULT_MAX_LAG;
+	c->pause = false;
+}
+
+bool
+pgha_config_validate(const PghaConfig *c, char *errbuf, size_t errlen)
+{
+	if (c->ttl < PGHA_MIN_TTL || c->ttl > 3600)
+	{
+		snprintf(errbuf, errlen, "ttl must be between %d and 3600 seconds, not %d",
+				 PGHA_MIN_TTL, c->ttl);
+		return false;
+	}
+	if (c->loop_wait < 1 || c->loop_wait > 3600)
+	{
+		snprintf(errbuf, errlen, "loop_wait must be between 1 and 3600 seconds, not %d",
+				 c->loop_wait);
+		return false;
+	}
+	if (c->retry_timeout < 1 || c->retry_timeout > 3600)
+	{
+		snprintf(errbuf, errlen, "retry_timeout must be between 1 and 3600 seconds, not %d",
+				 c->retry_timeout);
+		return false;
+	}
+	/* Patroni's rule: an etcd blip shorter than retry_timeout never demotes */
+	if (c->loop_wait + 2 * c->retry_timeout > c->ttl)
+	{
+		snprintf(errbuf, errlen,
+				 "loop_wait + 2 * retry_timeout (%d) must not exceed ttl (%d)",
+				 c->loop_wait + 2 * c->retry_timeout, c->ttl);
+		return false;
+	}
+	if (c->maximum_lag_on_failover < 0)
+	{
+		snprintf(errbuf, errlen, "maximum_lag_on_failover must not be negative");
+		return false;
+	}
+	return true;
+}
+
+static bool
+get_int(json_t *o, const char *name, int64 *out, bool *present, char *errbuf, size_t errlen)
+{
+	json_t	   *v = json_object_get(o, name);
+
+	*present = false;
+	if (v == NULL || json_is_null(v))
+		return true;
+	if (!json_is_integer(v))
+	{
+		snprintf(errbuf, errlen, "\"%s\" must be an integer", name);
+		return false;
+	}
+	*out = (int64) json_integer_value(v);
+	*present = true;
+	return true;
+}
+
+static bool
+get_seconds(json_t *o, const char *name, int *out, char *errbuf, size_t errlen)
+{
+	int64		v;
+	bool		present;
+
+	if (!get_int(o, name, &v, &present, errbuf, errlen))
+		return false;
+	if (present)
+	{
+		if (v < 0 || v > 86400)
+		{
+			snprintf(errbuf, errlen, "\"%s\" is out of range", name);
+			return false;
+		}
+		*out = (int) v;
+	}
+	return true;
+}
+
+bool
+pgha_config_parse(const char *json, size_t len, PghaConfig *c, char *errbuf, size_t errlen)
+{
+	json_t	   *root;
+	json_t	   *v;
+	bool		ok = false;
+	bool		present;
+	int64		lag = 0;
+
+	pgha_config_defaults(c);
+	root = pgha_etcdj_load(json, len, errbuf, errlen);
+	if (root == NULL)
+		return false;
+	if (!get_seconds(root, "ttl", &c->ttl, errbuf, errlen) ||
+		!get_seconds(root, "loop_wait", &c->loop_wait, errbuf, errlen) ||
+		!get_seconds(root, "retry_timeout", &c->retry_timeout, errbuf, errlen) ||
+		!get_int(root, "maximum_lag_on_failover", &lag, &present, errbuf, errlen))
+		goto done;
+	if (present)
+		c->maximum_lag_on_failover = lag;
+	v = json_object_get(root, "pause");
+	if (v != NULL && !json_is_null(v))
+	{
+		if (!json_is_boolean(v))
+		{
+			snprintf(errbuf, errlen, "\"pause\" must be a boolean");
+			goto done;
+		}
+		c->pause = json_is_true(v);
+	}
+	ok = pgha_config_validate(c, errbuf, errlen);
+done:
+	json_decref(root);
+	return ok;
+}
+
+char *
+pgha_config_to_json(const PghaConfig *c)
+{
+	json_t	   *o = json_object();
+	char	   *s;
+
+	json_object_set_new(o, "ttl", json_integer(c->ttl));
+	json_object_set_new(o, "loop_wait", json_integer(c->loop_wait));
+	json_object_set_new(o, "retry_timeout", json_integer(c->retry_timeout));
+	json_object_set_new(o, "maximum_lag_on_failover", json_integer(c->maximum_lag_on_failover));
+	if (c->pause)
+		json_object_set_new(o, "pause", json_true());
+	s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(o);
+	return s;
+}
+
+/*
+ * The leader stops accepting writes when it has not renewed its lease for
+ * 80% of ttl (at least 1 s before the lease can expire in etcd).  etcd
+ * keeps the key for ttl after the last keepalive *reached* it, and we count
+ * from when ours was *sent*, so the node is down before anyone else can
+ * take the key.
+ */
+int64
+pgha_fence_after_ms(const PghaConfig *c)
+{
+	int64		margin = Max(1000, (int64) c->ttl * 1000 / 5);
+
+	return (int64) c->ttl * 1000 - margin;
+}
+
+/* the leader renews often enough to survive several failed attempts */
+int64
+pgha_renew_interval_ms(const PghaConfig *c)
+{
+	return Max(500, Min((int64) c->loop_wait * 1000, (int64) c->ttl * 1000 / 5));
+}
+
+/* ---- members ---- */
+
+bool
+pgha_conn_url_parse(const char *url, char *host, size_t hostlen, int *port,
+					char *errbuf, size_t errlen)
+{
+	const char *p;
+	const char *h;
+	const char *colon;
+	const char *end;
+	long		v;
+	char	   *e;
+
+	if (strncmp(url, "postgres://", 11) == 0)
+		p = url + 11;
+	else if (strncmp(url, "postgresql://", 13) == 0)
+		p = url + 13;
+	else
+	{
+		snprintf(errbuf, errlen, "conn_url \"%s\" does not start with postgres://", url);
+		return false;
+	}
+	h = p;
+	end = h + strcspn(h, "/?");
+	if (strchr(url, '?') != NULL)
+	{
+		/* options in a conn_url could redirect or weaken our connections */
+		snprintf(errbuf, errlen, "conn_url must not carry options");
+		return false;
+	}
+	colon = NULL;
+	for (p = h; p < end; p++)
+	{
+		if (*p == ':')
+			colon = p;
+		else if (!(isalnum((unsigned char) *p) || *p == '.' || *p == '-' || *p == '_'))
+		{
+			snprintf(errbuf, errlen, "conn_url has an invalid host");
+			return false;
+		}
+	}
+	if (colon == NULL || colon == h || (size_t) (colon - h) >= hostlen)
+	{
+		snprintf(errbuf, errlen, "conn_url must name a host and a port");
+		return false;
+	}
+	v = strtol(colon + 1, &e, 10);
+	if (e != end || v < 1 || v > 65535)
+	{
+		snprintf(errbuf, errlen, "conn_url has an invalid port");
+		return false;
+	}
+	memcpy(host, h, colon - h);
+	host[colon - h] = '\0';
+	*port = (int) v;
+	return true;
+}
+
+void
+pgha_slot_name(const char *member, char *slot, size_t len)
+{
+	size_t		i;
+
+	for (i = 0; member[i] && i < len - 1; i++)
+	{
+		unsigned char ch = (unsigned char) member[i];
+
+		slot[i] = (isalnum(ch)) ? (char) tolower(ch) : '_';
+	}
+	slot[i] = '\0';
+}
+
+char *
+pgha_member_to_json(const PghaMember *m)
+{
+	json_t	   *o = json_object();
+	json_t	   *tags = json_object();
+	json_t	   *extra = json_object();
+	char	   *s;
+
+	json_object_set_new(o, "conn_url", json_string(m->conn_url));
+	json_object_set_new(o, "state", json_string(m->state));
+	json_object_set_new(o, "role", json_string(m->role));
+	json_object_set_new(o, "version", json_string("pgha-" "1.0"));
+	if (m->timeline > 0)
+		json_object_set_new(o, "timeline", json_integer(m->timeline));
+	json_object_set_new(o, "xlog_location", json_integer((json_int_t) m->xlog_location));
+	if (strcmp(m->role, "replica") == 0)
+	{
+		json_object_set_new(o, "receive_lsn", json_integer((json_int_t) m->receive_lsn));
+		json_object_set_new(o, "replay_lsn", json_integer((json_int_t) m->replay_lsn));
+		if (m->replication_state[0])
+			json_object_set_new(o, "replication_state", json_string(m->replication_state));
+	}
+	if (m->pending_restart)
+		json_object_set_new(o, "pending_restart", json_true());
+	/* only tags that differ from the default, as Patroni shows them */
+	if (m->nofailover)
+		json_object_set_new(tags, "nofailover", json_true());
+	if (m->failover_priority != 1)
+		json_object_set_new(tags, "failover_priority", json_integer(m->failover_priority));
+	if (m->noloadbalance)
+		json_object_set_new(tags, "noloadbalance", json_true());
+	if (m->clonefrom)
+		json_object_set_new(tags, "clonefrom", json_true());
+	if (m->nosync)
+		json_object_set_new(tags, "nosync", json_true());
+	if (json_object_size(tags) > 0)
+		json_object_set_new(o, "tags", tags);
+	else
+		json_decref(tags);
+	json_object_set_new(extra, "sysid", json_string(m->sysid));
+	json_object_set_new(extra, "config_revision", json_integer(m->config_revision));
+	json_object_set_new(o, "pgha", extra);
+	s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return s;
+}
+
+static bool
+copy_string(json_t *o, const char *name, char *dst, size_t dstlen, char *errbuf, size_t errlen)
+{
+	json_t	   *v = json_object_get(o, name);
+
+	dst[0] = '\0';
+	if (v == NULL || json_is_null(v))
+		return true;
+	if (!json_is_string(v) || json_string_length(v) >= dstlen)
+	{
+		snprintf(errbuf, errlen, "\"%s\" must be a string shorter than %zu bytes", name, dstlen);
+		return false;
+	}
+	memcpy(dst, json_string_value(v), json_string_length(v) + 1);
+	return true;
+}
+
+static bool
+copy_bool(json_t *o, const char *name, bool *dst, char *errbuf, size_t errlen)
+{
+	json_t	   *v = json_object_get(o, name);
+
+	*dst = false;
+	if (v == NULL || json_is_null(v))
+		return true;
+	if (!json_is_boolean(v))
+	{
+		snprintf(errbuf, errlen, "\"%s\" must be a boolean", name);
+		return false;
+	}
+	*dst = json_is_true(v);
+	return true;
+}
+
+static bool
+copy_lsn(json_t *o, const char *name, uint64 *dst, char *errbuf, size_t errlen)
+{
+	int64		v = 0;
+	bool		present;
+
+	*dst = 0;
+	if (!get_int(o, name, &v, &present, errbuf, errlen))
+		return false;
+	if (present && v < 0)
+	{
+		snprintf(errbuf, errlen, "\"%s\" must not be negative", name);
+		return false;
+	}
+	*dst = (uint64) v;
+	return true;
+}
+
+bool
+pgha_member_from_json(const char *name, const char *json, size_t len,
+					  PghaMember *m, char *errbuf, size_t errlen)
+{
+	json_t	   *root;
+	json_t	   *tags;
+	json_t	   *extra;
+	int64		v = 0;
+	bool		present;
+	bool		ok = false;
+
+	memset(m, 0, sizeof(*m));
+	m->failover_priority = 1;
+	if (!pgha_name_valid(name, errbuf, errlen))
+		return false;
+	strlcpy(m->name, name, sizeof(m->name));
+	root = pgha_etcdj_load(json, len, errbuf, errlen);
+	if (root == NULL)
+		return false;
+	if (!copy_string(root, "conn_url", m->conn_url, sizeof(m->conn_url), errbuf, errlen) ||
+		!copy_string(root, "state", m->state, sizeof(m->state), errbuf, errlen) ||
+		!copy_string(root, "role", m->role, sizeof(m->role), errbuf, errlen) ||
+		!copy_string(root, "replication_state", m->replication_state,
+					 sizeof(m->replication_state), errbuf, errlen) ||
+		!copy_lsn(root, "xlog_location", &m->xlog_location, errbuf, errlen) ||
+		!copy_lsn(root, "receive_lsn", &m->receive_lsn, errbuf, errlen) ||
+		!copy_lsn(root, "replay_lsn", &m->replay_lsn, errbuf, errlen) ||
+		!copy_bool(root, "pending_restart", &m->pending_restart, errbuf, errlen) ||
+		!get_int(root, "timeline", &v, &present, errbuf, errlen))
+		goto done;
+	if (present)
+	{
+		if (v < 0 || v > INT32_MAX)
+		{
+			snprintf(errbuf, errlen, "\"timeline\" is out of range");
+			goto done;
+		}
+		m->timeline = (int) v;
+	}
+	if (m->conn_url[0] &&
+		!pgha_conn_url_parse(m->conn_url, m->host, sizeof(m->host), &m->port, errbuf, errlen))
+		goto done;
+	tags = json_object_get(root, "tags");
+	if (tags != NULL && !json_is_null(tags))
+	{
+		if (!json_is_object(tags))
+		{
+			snprintf(errbuf, errlen, "\"tags\" must be an object");
+			goto done;
+		}
+		if (!copy_bool(tags, "nofailover", &m->nofailover, errbuf, errlen) ||
+			!copy_bool(tags, "noloadbalance", &m->noloadbalance, errbuf, errlen) ||
+			!copy_bool(tags, "clonefrom", &m->clonefrom, errbuf, errlen) ||
+			!copy_bool(tags, "nosync", &m->nosync, errbuf, errlen) ||
+			!get_int(tags, "failover_priority", &v, &present, errbuf, errlen))
+			goto done;
+		if (present)
+		{
+			if (v < 0 || v > 1000000)
+			{
+				snprintf(errbuf, errlen, "\"failover_priority\" is out of range");
+				goto done;
+			}
+			m->failover_priority = (int) v;
+		}
+	}
+	extra = json_object_get(root, "pgha");
+	if (json_is_object(extra))
+	{
+		if (!copy_string(extra, "sysid", m->sysid, sizeof(m->sysid), errbuf, errlen) ||
+			!get_int(extra, "config_revision", &m->config_revision, &present, errbuf, errlen))
+			goto done;
+	}
+	ok = true;
+done:
+	json_decref(root);
+	return ok;
+}
+
+/* ---- snapshot ---- */
+
+PghaMember *
+pgha_cluster_member(PghaCluster *c, const char *name)
+{
+	int			i;
+
+	for (i = 0; i < c->nmembers; i++)
+		if (strcmp(c->members[i].name, name) == 0)
+			return &c->members[i];
+	return NULL;
+}
+
+static bool
+parse_status(const char *json, size_t len, uint64 *optime, char *errbuf, size_t errlen)
+{
+	json_t	   *root = pgha_etcdj_load(json, len, errbuf, errlen);
+	bool		ok;
+
+	if (root == NULL)
+		return false;
+	ok = copy_lsn(root, "optime", optime, errbuf, errlen);
+	json_decref(root);
+	return ok;
+}
+
+bool
+pgha_cluster_from_range(const char *prefix, const PghaEtcdRange *r, PghaCluster *c,
+						char *errbuf, size_t errlen)
+{
+	size_t		plen = strlen(prefix);
+	size_t		mlen = strlen(PGHA_KEY_MEMBERS);
+	int			i;
+
+	memset(c, 0, sizeof(*c));
+	c->revision = r->header.revision;
+	pgha_config_defaults(&c->config);
+	c->members = palloc0(sizeof(PghaMember) * Max(r->nkvs, 1));
+
+	for (i = 0; i < r->nkvs; i++)
+	{
+		const PghaEtcdKV *kv = &r->kvs[i];
+		const char *k;
+		char		err[256];
+
+		if (strncmp(kv->key, prefix, plen) != 0)
+			continue;
+		k = kv->key + plen;
+		if (strcmp(k, PGHA_KEY_LEADER) == 0)
+		{
+			if (kv->value_len == 0 || kv->value_len >= PGHA_NAME_LEN ||
+				!pgha_name_valid(kv->value, err, sizeof(err)))
+			{
+				/* a leader key we cannot read still means "taken" */
+				snprintf(errbuf, errlen, "leader key holds an invalid member name");
+				c->has_leader = true;
+				strlcpy(c->leader, "?", sizeof(c->leader));
+			}
+			else
+			{
+				c->has_leader = true;
+				strlcpy(c->leader, kv->value, sizeof(c->leader));
+			}
+			c->leader_lease = kv->lease;
+			c->leader_mod_revision = kv->mod_revision;
+		}
+		else if (strcmp(k, PGHA_KEY_INITIALIZE) == 0)
+		{
+			c->has_initialize = true;
+			strlcpy(c->initialize, kv->value, sizeof(c->initialize));
+		}
+		else if (strcmp(k, PGHA_KEY_CONFIG) == 0)
+		{
+			PghaConfig	cfg;
+
+			if (pgha_config_parse(kv->value, kv->value_len, &cfg, err, sizeof(err)))
+			{
+				c->config = cfg;
+				c->has_config = true;
+			}
+			else
+				strlcpy(c->config_error, err, sizeof(c->config_error));
+			c->config.mod_revision = kv->mod_revision;
+		}
+		else if (strcmp(k, PGHA_KEY_STATUS) == 0)
+		{
+			if (parse_status(kv->value, kv->value_len, &c->optime, err, sizeof(err)))
+				c->has_status = true;
+		}
+		else if (strcmp(k, PGHA_KEY_HISTORY) == 0)
+		{
+			c->has_history = true;
+			c->history = pstrdup(kv->value);
+		}
+		else if (strncmp(k, PGHA_KEY_MEMBERS, mlen) == 0)
+		{
+			PghaMember *m = &c->members[c->nmembers];
+
+			if (pgha_member_from_json(k + mlen, kv->value, kv->value_len, m, err, sizeof(err)))
+				c->nmembers++;
+			else
+			{
+				c->nbad_members++;
+				snprintf(c->member_error, sizeof(c->member_error),
+						 "member \"%.63s\": %s", k + mlen, err);
+			}
+		}
+	}
+	return true;
+}
+
+char *
+pgha_history_append(const char *history, int timeline, uint64 lsn, const char *reason,
+					const char *timestamp, const char *leader)
+{
+	json_t	   *arr = NULL;
+	json_t	   *entry;
+	char	   *s;
+	char		err[256];
+
+	if (history && history[0])
+	{
+		json_error_t jerr;
+
+		arr = json_loads(history, 0, &jerr);
+		if (arr && !json_is_array(arr))
+		{
+			json_decref(arr);
+			arr = NULL;
+		}
+	}
+	(void) err;
+	if (arr == NULL)
+		arr = json_array();
+	entry = json_array();
+	json_array_append_new(entry, json_integer(timeline));
+	json_array_append_new(entry, json_integer((json_int_t) lsn));
+	json_array_append_new(entry, json_string(reason));
+	json_array_append_new(entry, json_string(timestamp));
+	json_array_append_new(entry, json_string(leader));
+	json_array_append_new(arr, entry);
+	s = json_dumps(arr, JSON_COMPACT);
+	json_decref(arr);
+	return s;
+}

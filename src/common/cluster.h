@@ -1,0 +1,140 @@
+/*-------------------------------------------------------------------------
+ *
+ * cluster.h
+ *		The cluster as etcd holds it: dynamic config, member records, and
+ *		the parsed snapshot of the whole key prefix.  JSON <-> C structs.
+ *
+ * Shared by the extension, pghactl and the unit tests.  Field names are
+ * Patroni's (reference/patroni-layout.md) so patronictl and friends read
+ * what pgha writes.  Nothing here reports errors; values read from etcd
+ * are untrusted (another client may write anything) and are checked.
+ *
+ * Copyright (c) 2026, pgha developers
+ *
+ * IDENTIFICATION
+ *	  src/common/cluster.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PGHA_CLUSTER_H
+#define PGHA_CLUSTER_H
+
+#include "common/etcd.h"
+
+#define PGHA_NAME_LEN 64
+#define PGHA_HOST_LEN 256
+
+/* ---- dynamic configuration (the "config" key) ---- */
+
+/* defaults: faster than Patroni's 30/10/10, still safe on a busy host */
+#define PGHA_DEFAULT_TTL			10
+#define PGHA_DEFAULT_LOOP_WAIT		2
+#define PGHA_DEFAULT_RETRY_TIMEOUT	4
+#define PGHA_DEFAULT_MAX_LAG		1048576
+/* below this the lease margins no longer cover an etcd election */
+#define PGHA_MIN_TTL				4
+
+typedef struct PghaConfig
+{
+	int			ttl;			/* seconds: leader lease */
+	int			loop_wait;		/* seconds: replica loop period */
+	int			retry_timeout;	/* seconds */
+	int64		maximum_lag_on_failover;	/* bytes */
+	bool		pause;
+	int64		mod_revision;	/* of the config key; 0: defaults */
+} PghaConfig;
+
+extern void pgha_config_defaults(PghaConfig *c);
+
+/*
+ * Parse the config key's JSON over the defaults.  Unknown keys (Patroni's
+ * postgresql.*, ...) are ignored here.  Wrong types, out-of-range values
+ * and a broken ttl/loop_wait/retry_timeout relationship are errors.
+ */
+extern bool pgha_config_parse(const char *json, size_t len, PghaConfig *c,
+							  char *errbuf, size_t errlen);
+extern bool pgha_config_validate(const PghaConfig *c, char *errbuf, size_t errlen);
+/* JSON for a new cluster's config key (malloc'd) */
+extern char *pgha_config_to_json(const PghaConfig *c);
+
+/* the leader's timing, derived from the config (milliseconds) */
+extern int64 pgha_fence_after_ms(const PghaConfig *c);
+extern int64 pgha_renew_interval_ms(const PghaConfig *c);
+
+/* ---- member records (the "members/<name>" keys) ---- */
+
+typedef struct PghaMember
+{
+	char		name[PGHA_NAME_LEN];
+	char		conn_url[PGHA_HOST_LEN + 32];
+	char		host[PGHA_HOST_LEN];	/* parsed from conn_url */
+	int			port;
+	char		state[32];		/* running, starting, stopped, ... */
+	char		role[32];		/* primary, replica */
+	char		replication_state[32];	/* streaming, in archive recovery */
+	int			timeline;
+	uint64		xlog_location;	/* primary: flush LSN; replica: max(receive, replay) */
+	uint64		receive_lsn;
+	uint64		replay_lsn;
+	bool		nofailover;
+	int			failover_priority;
+	bool		noloadbalance;
+	bool		clonefrom;
+	bool		nosync;
+	bool		pending_restart;
+	char		sysid[24];		/* pgha extra: the node's system identifier */
+	int64		config_revision;	/* pgha extra: config mod_revision applied */
+} PghaMember;
+
+/* JSON for a member key (malloc'd) */
+extern char *pgha_member_to_json(const PghaMember *m);
+extern bool pgha_member_from_json(const char *name, const char *json, size_t len,
+								  PghaMember *m, char *errbuf, size_t errlen);
+
+/* "postgres://host:port/db" -> host, port; strict (no options, no user) */
+extern bool pgha_conn_url_parse(const char *url, char *host, size_t hostlen,
+								int *port, char *errbuf, size_t errlen);
+
+/* a member's physical replication slot name: lower case, [a-z0-9_] */
+extern void pgha_slot_name(const char *member, char *slot, size_t len);
+
+/* ---- the snapshot of the whole prefix ---- */
+
+typedef struct PghaCluster
+{
+	int64		revision;		/* etcd revision of the read */
+
+	bool		has_initialize;
+	char		initialize[32]; /* system identifier, as text */
+
+	bool		has_leader;
+	char		leader[PGHA_NAME_LEN];
+	int64		leader_lease;
+	int64		leader_mod_revision;
+
+	bool		has_config;
+	PghaConfig	config;			/* defaults when absent or invalid */
+	char		config_error[256];	/* why the stored config was refused */
+
+	bool		has_status;
+	uint64		optime;			/* leader's last published LSN */
+
+	bool		has_history;
+	char	   *history;		/* raw JSON list */
+
+	int			nmembers;
+	PghaMember *members;
+	int			nbad_members;	/* member keys that failed to parse */
+	char		member_error[256];
+} PghaCluster;
+
+extern bool pgha_cluster_from_range(const char *prefix, const PghaEtcdRange *r,
+									PghaCluster *c, char *errbuf, size_t errlen);
+extern PghaMember *pgha_cluster_member(PghaCluster *c, const char *name);
+
+/* history JSON with one more [timeline, lsn, reason, time, leader] entry (malloc'd) */
+extern char *pgha_history_append(const char *history, int timeline, uint64 lsn,
+								 const char *reason, const char *timestamp,
+								 const char *leader);
+
+#endif							/* PGHA_CLUSTER_H */

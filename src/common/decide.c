@@ -1,0 +1,402 @@
+/*-------------------------------------------------------------------------
+ *
+ * decide.c
+ *		The pure HA state machine (design.md section 5).
+ *
+ * A table of rules, tried in order; the first whose condition holds gives
+ * the action.  Each rule is a row (name, role, action, condition, reason)
+ * so a behaviour change shows up as a changed row, and the table can be
+ * dumped and reviewed (pgha_decide_rules()).
+ *
+ * The safety rules come first: a primary that cannot prove its lease
+ * fences itself before anything else is considered; a node of another
+ * cluster (system identifier) never touches the leader key.
+ *
+ * Copyright (c) 2026, pgha developers
+ *
+ * IDENTIFICATION
+ *	  src/common/decide.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifdef FRONTEND
+#include "postgres_fe.h"
+#else
+#include "postgres.h"
+#endif
+
+#include "common/decide.h"
+
+typedef bool (*RuleCond) (const PghaInput *in, PghaDecision *d);
+
+typedef struct Rule
+{
+	PghaRuleInfo info;
+	RuleCond	cond;			/* fills d->reason (and target) when true */
+} Rule;
+
+#define P(in) (!(in)->local.in_recovery)
+#define R(in) ((in)->local.in_recovery)
+
+static bool
+lease_expiring(const PghaInput *in)
+{
+	return in->is_leader &&
+		in->now_ms - in->last_renewal_ms >= pgha_fence_after_ms(&in->config);
+}
+
+static uint64
+sysid_of_cluster(const PghaInput *in)
+{
+	return strtoull(in->cluster->initialize, NULL, 10);
+}
+
+/* ---- conditions ---- */
+
+static bool
+c_fence_lease(const PghaInput *in, PghaDecision *d)
+{
+	if (!P(in) || !lease_expiring(in) || in->config.pause)
+		return false;
+	snprintf(d->reason, sizeof(d->reason),
+			 "the leader lease was last renewed %lld ms ago; the limit is %lld ms (ttl %d s)",
+			 (long long) (in->now_ms - in->last_renewal_ms),
+			 (long long) pgha_fence_after_ms(&in->config), in->config.ttl);
+	return true;
+}
+
+static bool
+c_no_etcd(const PghaInput *in, PghaDecision *d)
+{
+	if (in->etcd_ok)
+		return false;
+	d->state = PGHA_STATE_NO_ETCD;
+	if (P(in) && in->is_leader)
+		snprintf(d->reason, sizeof(d->reason),
+				 "etcd is unreachable; still the leader for %lld ms unless a renewal succeeds",
+				 (long long) (pgha_fence_after_ms(&in->config) -
+							  (in->now_ms - in->last_renewal_ms)));
+	else
+		snprintf(d->reason, sizeof(d->reason),
+				 "etcd is unreachable; a node never changes role without etcd");
+	return true;
+}
+
+static bool
+c_sysid_mismatch(const PghaInput *in, PghaDecision *d)
+{
+	if (!in->cluster->has_initialize || in->cluster->initialize[0] == '\0' ||
+		sysid_of_cluster(in) == in->local.sysid)
+		return false;
+	d->state = PGHA_STATE_SYSID_MISMATCH;
+	snprintf(d->reason, sizeof(d->reason),
+			 "this node's system identifier %llu differs from the cluster's %s",
+			 (unsigned long long) in->local.sysid, in->cluster->initialize);
+	return true;
+}
+
+static bool
+c_bootstrap(const PghaInput *in, PghaDecision *d)
+{
+	if (!P(in) || in->cluster->has_initialize)
+		return false;
+	snprintf(d->reason, sizeof(d->reason),
+			 "no cluster is initialized in etcd and this node runs as a primary");
+	return true;
+}
+
+static bool
+c_wait_bootstrap(const PghaInput *in, PghaDecision *d)
+{
+	if (!R(in) || in->cluster->has_initialize)
+		return false;
+	snprintf(d->reason, sizeof(d->reason),
+			 "no cluster is initialized in etcd; a standby waits for a primary to claim it");
+	return true;
+}
+
+static bool
+c_paused(const PghaInput *in, PghaDecision *d)
+{
+	if (!in->config.pause)
+		return false;
+	d->state = PGHA_STATE_PAUSED;
+	snprintf(d->reason, sizeof(d->reason), "the cluster is paused: no automatic action");
+	return true;
+}
+
+static bool
+c_paused_leader(const PghaInput *in, PghaDecision *d)
+{
+	if (!in->config.pause || !P(in) || !in->cluster->has_leader ||
+		strcmp(in->cluster->leader, in->me) != 0)
+		return false;
+	d->state = PGHA_STATE_PAUSED;
+	snprintf(d->reason, sizeof(d->reason),
+			 "the cluster is paused; the leader keeps its key but takes no other action");
+	return true;
+}
+
+static bool
+c_renew(const PghaInput *in, PghaDecision *d)
+{
+	if (!P(in) || !in->cluster->has_leader || strcmp(in->cluster->leader, in->me) != 0)
+		return false;
+	snprintf(d->reason, sizeof(d->reason), "this primary holds the leader key");
+	return true;
+}
+
+static bool
+c_acquire(const PghaInput *in, PghaDecision *d)
+{
+	if (!P(in) || in->cluster->has_leader)
+		return false;
+	snprintf(d->reason, sizeof(d->reason),
+			 "the leader key is free and this node runs as the cluster's primary");
+	return true;
+}
+
+static bool
+c_fence_other(const PghaInput *in, PghaDecision *d)
+{
+	if (!P(in) || !in->cluster->has_leader || strcmp(in->cluster->leader, in->me) == 0)
+		return false;
+	strlcpy(d->target, in->cluster->leader, sizeof(d->target));
+	snprintf(d->reason, sizeof(d->reason),
+			 "the leader key names \"%s\", but this node runs as a primary", in->cluster->leader);
+	return true;
+}
+
+static bool
+c_promote_holder(const PghaInput *in, PghaDecision *d)
+{
+	if (!R(in) || !in->cluster->has_leader || strcmp(in->cluster->leader, in->me) != 0)
+		return false;
+	snprintf(d->reason, sizeof(d->reason),
+			 "this standby holds the leader key");
+	return true;
+}
+
+static bool
+c_follow(const PghaInput *in, PghaDecision *d)
+{
+	if (!R(in) || !in->cluster->has_leader)
+		return false;
+	strlcpy(d->target, in->cluster->leader, sizeof(d->target));
+	snprintf(d->reason, sizeof(d->reason), "\"%s\" holds the leader key", in->cluster->leader);
+	return true;
+}
+
+static bool
+c_not_candidate(const PghaInput *in, PghaDecision *d)
+{
+	if (!R(in) || (!in->nofailover && in->failover_priority > 0))
+		return false;
+	snprintf(d->reason, sizeof(d->reason),
+			 "there is no leader, and this node is tagged %s",
+			 in->nofailover ? "nofailover" : "failover_priority 0");
+	return true;
+}
+
+/* the last position the leader published: status optime, else its member key */
+static uint64
+last_leader_lsn(const PghaInput *in)
+{
+	uint64		lsn = in->cluster->has_status ? in->cluster->optime : 0;
+	int			i;
+
+	for (i = 0; i < in->cluster->nmembers; i++)
+	{
+		const PghaMember *m = &in->cluster->members[i];
+
+		if (strcmp(m->role, "primary") == 0 && m->xlog_location > lsn)
+			lsn = m->xlog_location;
+	}
+	return lsn;
+}
+
+static bool
+c_too_far_behind(const PghaInput *in, PghaDecision *d)
+{
+	uint64		leader_lsn = last_leader_lsn(in);
+
+	if (!R(in) || leader_lsn <= in->local.lsn ||
+		(int64) (leader_lsn - in->local.lsn) <= in->config.maximum_lag_on_failover)
+		return false;
+	snprintf(d->reason, sizeof(d->reason),
+			 "there is no leader, and this node is %llu bytes behind the last leader position (maximum_lag_on_failover %lld)",
+			 (unsigned long long) (leader_lsn - in->local.lsn),
+			 (long long) in->config.maximum_lag_on_failover);
+	return true;
+}
+
+static bool
+c_need_probe(const PghaInput *in, PghaDecision *d)
+{
+	if (!R(in) || in->peers_probed)
+		return false;
+	snprintf(d->reason, sizeof(d->reason),
+			 "there is no leader; asking the other members how far they got");
+	return true;
+}
+
+bool
+pgha_peer_is_better(const PghaInput *in, const PghaPeer *p)
+{
+	if (!p->reachable || !p->in_recovery || p->nofailover || p->failover_priority <= 0)
+		return false;
+	if (p->lsn != in->local.lsn)
+		return p->lsn > in->local.lsn;
+	if (p->failover_priority != in->failover_priority)
+		return p->failover_priority > in->failover_priority;
+	return strcmp(p->name, in->me) < 0;
+}
+
+static bool
+c_peer_better(const PghaInput *in, PghaDecision *d)
+{
+	int			i;
+
+	if (!R(in))
+		return false;
+	for (i = 0; i < in->npeers; i++)
+	{
+		const PghaPeer *p = &in->peers[i];
+
+		if (pgha_peer_is_better(in, p))
+		{
+			snprintf(d->reason, sizeof(d->reason),
+					 "there is no leader, and \"%s\" is a better candidate (%X/%X, priority %d) than this node (%X/%X, priority %d)",
+					 p->name, (unsigned) (p->lsn >> 32), (unsigned) p->lsn, p->failover_priority,
+					 (unsigned) (in->local.lsn >> 32), (unsigned) in->local.lsn,
+					 in->failover_priority);
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool
+c_race(const PghaInput *in, PghaDecision *d)
+{
+	if (!R(in))
+		return false;
+	snprintf(d->reason, sizeof(d->reason),
+			 "there is no leader, and this node is the best candidate (%X/%X, priority %d)",
+			 (unsigned) (in->local.lsn >> 32), (unsigned) in->local.lsn, in->failover_priority);
+	return true;
+}
+
+static bool
+c_otherwise(const PghaInput *in, PghaDecision *d)
+{
+	snprintf(d->reason, sizeof(d->reason), "nothing to do");
+	return true;
+}
+
+/*
+ * The table.  Order matters: safety first, then identity, then pause,
+ * then the normal cases.
+ */
+static const Rule rules[] = {
+	{{"fence_lease_expiring", "primary", PGHA_ACT_FENCE,
+	"the leader could not renew its lease in time"}, c_fence_lease},
+	{{"no_etcd", "any", PGHA_ACT_NONE,
+	"etcd did not answer this iteration"}, c_no_etcd},
+	{{"sysid_mismatch", "any", PGHA_ACT_NONE,
+	"initialize holds another system identifier"}, c_sysid_mismatch},
+	{{"bootstrap", "primary", PGHA_ACT_BOOTSTRAP,
+	"no initialize key"}, c_bootstrap},
+	{{"wait_bootstrap", "standby", PGHA_ACT_NONE,
+	"no initialize key"}, c_wait_bootstrap},
+	{{"paused_leader", "primary", PGHA_ACT_RENEW,
+	"paused, and this node holds the leader key"}, c_paused_leader},
+	{{"paused", "any", PGHA_ACT_NONE,
+	"config has pause: true"}, c_paused},
+	{{"renew", "primary", PGHA_ACT_RENEW,
+	"the leader key names this node"}, c_renew},
+	{{"acquire", "primary", PGHA_ACT_ACQUIRE,
+	"the leader key is free"}, c_acquire},
+	{{"fence_other_leader", "primary", PGHA_ACT_FENCE,
+	"the leader key names another member"}, c_fence_other},
+	{{"promote_holder", "standby", PGHA_ACT_PROMOTE,
+	"the leader key names this node"}, c_promote_holder},
+	{{"follow", "standby", PGHA_ACT_FOLLOW,
+	"the leader key names another member"}, c_follow},
+	{{"not_candidate", "standby", PGHA_ACT_NONE,
+	"no leader; tagged nofailover or failover_priority 0"}, c_not_candidate},
+	{{"too_far_behind", "standby", PGHA_ACT_NONE,
+	"no leader; lag over maximum_lag_on_failover"}, c_too_far_behind},
+	{{"probe_peers", "standby", PGHA_ACT_PROBE,
+	"no leader; peers not asked yet"}, c_need_probe},
+	{{"peer_better", "standby", PGHA_ACT_NONE,
+	"no leader; a reachable standby is ahead or ranks higher"}, c_peer_better},
+	{{"race", "standby", PGHA_ACT_RACE,
+	"no leader; this node is the best candidate"}, c_race},
+	{{"otherwise", "any", PGHA_ACT_NONE,
+	"no rule matched"}, c_otherwise},
+};
+
+void
+pgha_decide(const PghaInput *in, PghaDecision *out)
+{
+	int			i;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < (int) lengthof(rules); i++)
+	{
+		/* rules after no_etcd may read the cluster */
+		if (!in->etcd_ok && i > 1)
+			break;
+		if (rules[i].cond(in, out))
+		{
+			out->action = rules[i].info.action;
+			out->rule = rules[i].info.name;
+			return;
+		}
+		/* a rule that did not fire leaves no trace */
+		memset(out, 0, sizeof(*out));
+	}
+	out->action = PGHA_ACT_NONE;
+	out->rule = "otherwise";
+	snprintf(out->reason, sizeof(out->reason), "nothing to do");
+}
+
+const char *
+pgha_action_name(PghaAction a)
+{
+	switch (a)
+	{
+		case PGHA_ACT_NONE:
+			return "none";
+		case PGHA_ACT_BOOTSTRAP:
+			return "bootstrap";
+		case PGHA_ACT_ACQUIRE:
+			return "acquire";
+		case PGHA_ACT_RENEW:
+			return "renew";
+		case PGHA_ACT_FENCE:
+			return "fence";
+		case PGHA_ACT_FOLLOW:
+			return "follow";
+		case PGHA_ACT_PROBE:
+			return "probe";
+		case PGHA_ACT_RACE:
+			return "race";
+		case PGHA_ACT_PROMOTE:
+			return "promote";
+	}
+	return "unknown";
+}
+
+int
+pgha_decide_rules(const PghaRuleInfo **out)
+{
+	static PghaRuleInfo infos[lengthof(rules)];
+	int			i;
+
+	for (i = 0; i < (int) lengthof(rules); i++)
+		infos[i] = rules[i].info;
+	*out = infos;
+	return lengthof(rules);
+}

@@ -1,0 +1,110 @@
+/*-------------------------------------------------------------------------
+ *
+ * decide.h
+ *		The pure HA state machine: everything the worker knows in, one
+ *		decision and its reason out.
+ *
+ * No I/O, no clock reads, no GUC reads: every input sits in PghaInput
+ * (pg_auto_failover's habit), so the unit tests can feed any situation.
+ *
+ * Copyright (c) 2026, pgha developers
+ *
+ * IDENTIFICATION
+ *	  src/common/decide.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PGHA_DECIDE_H
+#define PGHA_DECIDE_H
+
+#include "common/cluster.h"
+
+typedef struct PghaLocal
+{
+	bool		in_recovery;	/* a standby (or still promoting) */
+	uint64		sysid;
+	int			timeline;
+	uint64		lsn;			/* primary: flush; standby: max(receive, replay) */
+	bool		streaming;		/* standby: WAL receiver is streaming */
+} PghaLocal;
+
+/* what a direct libpq probe of another member found */
+typedef struct PghaPeer
+{
+	char		name[PGHA_NAME_LEN];
+	bool		reachable;
+	bool		in_recovery;
+	uint64		lsn;			/* its max(receive, replay) */
+	int			timeline;
+	bool		nofailover;		/* from its member key */
+	int			failover_priority;
+} PghaPeer;
+
+typedef struct PghaInput
+{
+	const char *me;
+	bool		nofailover;
+	int			failover_priority;
+	PghaLocal	local;
+
+	bool		etcd_ok;		/* the snapshot below is fresh */
+	const PghaCluster *cluster; /* NULL when !etcd_ok */
+	PghaConfig	config;			/* effective config */
+
+	/* leadership as this node knows it */
+	bool		is_leader;		/* we hold the leader key (last renewal ok) */
+	int64		now_ms;			/* monotonic */
+	int64		last_renewal_ms;	/* send time of the last good renewal */
+
+	bool		peers_probed;
+	int			npeers;
+	const PghaPeer *peers;
+} PghaInput;
+
+typedef enum PghaAction
+{
+	PGHA_ACT_NONE,				/* publish state, nothing else */
+	PGHA_ACT_BOOTSTRAP,			/* claim initialize + leader for a new cluster */
+	PGHA_ACT_ACQUIRE,			/* running primary takes the free leader key */
+	PGHA_ACT_RENEW,				/* leader: keep the lease and the key */
+	PGHA_ACT_FENCE,				/* primary: stop accepting writes now */
+	PGHA_ACT_FOLLOW,			/* standby: replicate from target */
+	PGHA_ACT_PROBE,				/* standby: ask the peers, then decide again */
+	PGHA_ACT_RACE,				/* standby: try to take the leader key, promote */
+	PGHA_ACT_PROMOTE			/* standby holding the leader key: promote */
+} PghaAction;
+
+typedef enum PghaState
+{
+	PGHA_STATE_RUNNING,
+	PGHA_STATE_SYSID_MISMATCH,
+	PGHA_STATE_NO_ETCD,
+	PGHA_STATE_PAUSED
+} PghaState;
+
+typedef struct PghaDecision
+{
+	PghaAction	action;
+	PghaState	state;
+	const char *rule;			/* the table row that fired */
+	char		target[PGHA_NAME_LEN];	/* leader to follow */
+	char		reason[256];
+} PghaDecision;
+
+extern void pgha_decide(const PghaInput *in, PghaDecision *out);
+extern const char *pgha_action_name(PghaAction a);
+
+/* for the decision table dump: rule name, role, action, description */
+typedef struct PghaRuleInfo
+{
+	const char *name;
+	const char *role;
+	PghaAction	action;
+	const char *when;
+} PghaRuleInfo;
+extern int	pgha_decide_rules(const PghaRuleInfo **rules);
+
+/* is this member (by probe) a better failover candidate than we are? */
+extern bool pgha_peer_is_better(const PghaInput *in, const PghaPeer *p);
+
+#endif							/* PGHA_DECIDE_H */

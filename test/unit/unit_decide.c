@@ -1,0 +1,284 @@
+/*-------------------------------------------------------------------------
+ *
+ * unit_decide.c
+ *		Table-driven tests of the HA state machine, and of the member and
+ *		config JSON that feeds it.
+ *
+ * Each case reads as a story: who we are, what etcd says, what the peers
+ * said; the expected action and rule.
+ *
+ * Copyright (c) 2026, pgha developers
+ *
+ * IDENTIFICATION
+ *	  test/unit/unit_decide.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres_fe.h"
+
+#include "common/cluster.h"
+#include "common/decide.h"
+#include "unit.h"
+
+#define SYSID 7712256259992954807ULL
+#define J(s) (s), strlen(s)
+
+typedef struct Case
+{
+	const char *story;
+	/* me */
+	bool		standby;
+	uint64		my_lsn;
+	bool		nofailover;
+	int			priority;
+	bool		is_leader;
+	int64		ms_since_renewal;
+	uint64		my_sysid;		/* 0: SYSID */
+	/* etcd */
+	bool		etcd_down;
+	bool		no_initialize;
+	const char *leader;			/* NULL: no leader key */
+	uint64		optime;
+	bool		pause;
+	/* peers (probed when peers_probed) */
+	bool		peers_probed;
+	int			npeers;
+	PghaPeer	peers[3];
+	/* expected */
+	PghaAction	action;
+	const char *rule;
+	const char *target;
+} Case;
+
+#define PEER(n, lsn_, prio) {n, true, true, lsn_, 1, false, prio}
+#define DEAD_PEER(n) {n, false, false, 0, 0, false, 1}
+#define NOFAILOVER_PEER(n, lsn_) {n, true, true, lsn_, 1, true, 1}
+
+static const Case cases[] = {
+	{"a new primary finds no cluster: it claims it",
+	 .no_initialize = true, .action = PGHA_ACT_BOOTSTRAP, .rule = "bootstrap"},
+	{"a standby finds no cluster: it waits",
+	 .standby = true, .no_initialize = true, .action = PGHA_ACT_NONE, .rule = "wait_bootstrap"},
+	{"the primary holds the leader key: renew",
+	 .leader = "me", .is_leader = true, .action = PGHA_ACT_RENEW, .rule = "renew"},
+	{"a restarted primary whose key is still there re-attaches",
+	 .leader = "me", .is_leader = false, .action = PGHA_ACT_RENEW, .rule = "renew"},
+	{"a running primary finds the leader key free: acquire",
+	 .leader = NULL, .action = PGHA_ACT_ACQUIRE, .rule = "acquire"},
+	{"the leader key names another member: the primary fences at once",
+	 .leader = "node2", .is_leader = true, .action = PGHA_ACT_FENCE, .rule = "fence_other_leader",
+	 .target = "node2"},
+	{"etcd down, lease still young: the primary keeps serving",
+	 .etcd_down = true, .is_leader = true, .ms_since_renewal = 3000,
+	 .action = PGHA_ACT_NONE, .rule = "no_etcd"},
+	{"etcd down past 80% of ttl: the primary fences before the lease can expire",
+	 .etcd_down = true, .is_leader = true, .ms_since_renewal = 8000,
+	 .action = PGHA_ACT_FENCE, .rule = "fence_lease_expiring"},
+	{"etcd answers but renewals failed for too long: fence",
+	 .leader = "me", .is_leader = true, .ms_since_renewal = 9000,
+	 .action = PGHA_ACT_FENCE, .rule = "fence_lease_expiring"},
+	{"paused: a primary whose lease is gone does not fence",
+	 .etcd_down = false, .leader = "me", .is_leader = true, .ms_since_renewal = 60000, .pause = true,
+	 .action = PGHA_ACT_RENEW, .rule = "paused_leader"},
+	{"etcd down: a standby never changes role",
+	 .standby = true, .etcd_down = true, .action = PGHA_ACT_NONE, .rule = "no_etcd"},
+	{"a node of another cluster never touches the leader key",
+	 .my_sysid = 42, .leader = NULL, .action = PGHA_ACT_NONE, .rule = "sysid_mismatch"},
+	{"a standby of another cluster does not race either",
+	 .standby = true, .my_sysid = 42, .leader = NULL, .action = PGHA_ACT_NONE,
+	 .rule = "sysid_mismatch"},
+	{"a standby follows the leader",
+	 .standby = true, .leader = "node1", .action = PGHA_ACT_FOLLOW, .rule = "follow",
+	 .target = "node1"},
+	{"a standby holding the leader key (won the race) promotes",
+	 .standby = true, .leader = "me", .action = PGHA_ACT_PROMOTE, .rule = "promote_holder"},
+	{"paused: a standby does not race for a free key",
+	 .standby = true, .leader = NULL, .pause = true, .action = PGHA_ACT_NONE, .rule = "paused"},
+	{"no leader: a nofailover standby never races",
+	 .standby = true, .nofailover = true, .leader = NULL, .action = PGHA_ACT_NONE,
+	 .rule = "not_candidate"},
+	{"no leader: failover_priority 0 never races",
+	 .standby = true, .priority = -1, .leader = NULL, .action = PGHA_ACT_NONE,
+	 .rule = "not_candidate"},
+	{"no leader: a standby too far behind the last optime never races",
+	 .standby = true, .my_lsn = 1000, .optime = 1000 + 1048576 + 1, .leader = NULL,
+	 .action = PGHA_ACT_NONE, .rule = "too_far_behind"},
+	{"no leader: lag exactly at the limit may race (after probing)",
+	 .standby = true, .my_lsn = 1000, .optime = 1000 + 1048576, .leader = NULL,
+	 .action = PGHA_ACT_PROBE, .rule = "probe_peers"},
+	{"no leader, peers not asked yet: probe first",
+	 .standby = true, .my_lsn = 5000, .optime = 5000, .leader = NULL,
+	 .action = PGHA_ACT_PROBE, .rule = "probe_peers"},
+	{"no leader, a peer is ahead: do not race",
+	 .standby = true, .my_lsn = 5000, .optime = 6000, .leader = NULL, .peers_probed = true,
+	 .npeers = 1, .peers = {PEER("node3", 6000, 1)}, .action = PGHA_ACT_NONE, .rule = "peer_better"},
+	{"no leader, the peer ahead is nofailover: race",
+	 .standby = true, .my_lsn = 5000, .optime = 6000, .leader = NULL, .peers_probed = true,
+	 .npeers = 1, .peers = {NOFAILOVER_PEER("node3", 6000)}, .action = PGHA_ACT_RACE, .rule = "race"},
+	{"no leader, the peer ahead is unreachable: race",
+	 .standby = true, .my_lsn = 5000, .leader = NULL, .peers_probed = true,
+	 .npeers = 1, .peers = {DEAD_PEER("node3")}, .action = PGHA_ACT_RACE, .rule = "race"},
+	{"no leader, tie on LSN, the peer has a higher priority: do not race",
+	 .standby = true, .my_lsn = 5000, .leader = NULL, .peers_probed = true,
+	 .npeers = 1, .peers = {PEER("node3", 5000, 5)}, .action = PGHA_ACT_NONE, .rule = "peer_better"},
+	{"no leader, tie on LSN and priority: the lower name wins (peer a < me)",
+	 .standby = true, .my_lsn = 5000, .leader = NULL, .peers_probed = true,
+	 .npeers = 1, .peers = {PEER("a", 5000, 1)}, .action = PGHA_ACT_NONE, .rule = "peer_better"},
+	{"no leader, tie on LSN and priority: the lower name wins (me < peer z)",
+	 .standby = true, .my_lsn = 5000, .leader = NULL, .peers_probed = true,
+	 .npeers = 1, .peers = {PEER("z", 5000, 1)}, .action = PGHA_ACT_RACE, .rule = "race"},
+	{"no leader, we are ahead of every peer: race",
+	 .standby = true, .my_lsn = 9000, .leader = NULL, .peers_probed = true,
+	 .npeers = 2, .peers = {PEER("node2", 8000, 9), PEER("node3", 100, 1)},
+	 .action = PGHA_ACT_RACE, .rule = "race"},
+};
+
+static void
+run_case(const Case *c)
+{
+	PghaCluster cl;
+	PghaInput	in;
+	PghaDecision d;
+
+	memset(&cl, 0, sizeof(cl));
+	pgha_config_defaults(&cl.config);
+	cl.config.pause = c->pause;
+	if (!c->no_initialize)
+	{
+		cl.has_initialize = true;
+		snprintf(cl.initialize, sizeof(cl.initialize), "%llu", (unsigned long long) SYSID);
+	}
+	if (c->leader)
+	{
+		cl.has_leader = true;
+		strlcpy(cl.leader, c->leader, sizeof(cl.leader));
+	}
+	if (c->optime)
+	{
+		cl.has_status = true;
+		cl.optime = c->optime;
+	}
+
+	memset(&in, 0, sizeof(in));
+	in.me = "me";
+	in.nofailover = c->nofailover;
+	in.failover_priority = c->priority == 0 ? 1 : (c->priority < 0 ? 0 : c->priority);
+	in.local.in_recovery = c->standby;
+	in.local.sysid = c->my_sysid ? c->my_sysid : SYSID;
+	in.local.lsn = c->my_lsn;
+	in.etcd_ok = !c->etcd_down;
+	in.cluster = c->etcd_down ? NULL : &cl;
+	in.config = cl.config;
+	in.is_leader = c->is_leader;
+	in.now_ms = 100000;
+	in.last_renewal_ms = in.now_ms - c->ms_since_renewal;
+	in.peers_probed = c->peers_probed;
+	in.npeers = c->npeers;
+	in.peers = c->peers;
+
+	pgha_decide(&in, &d);
+	ok(d.action == c->action && strcmp(d.rule, c->rule) == 0 &&
+	   (c->target == NULL || strcmp(d.target, c->target) == 0),
+	   "%s -> %s (%s)", c->story, pgha_action_name(d.action), d.rule);
+	if (d.action != c->action || strcmp(d.rule, c->rule) != 0)
+		diag("want %s (%s); reason: %s", pgha_action_name(c->action), c->rule, d.reason);
+	ok(d.reason[0] != '\0', "  ... with a reason: %s", d.reason);
+}
+
+static void
+test_config(void)
+{
+	PghaConfig	c;
+	char		err[256];
+	char	   *json;
+
+	pgha_config_defaults(&c);
+	ok(pgha_config_validate(&c, err, sizeof(err)), "defaults are valid (ttl %d, loop_wait %d, retry_timeout %d)",
+	   c.ttl, c.loop_wait, c.retry_timeout);
+	is_int(pgha_fence_after_ms(&c), 8000, "default ttl 10 s: fence 8 s after the last renewal");
+	is_int(pgha_renew_interval_ms(&c), 2000, "default renew interval 2 s");
+	ok(pgha_config_parse(J("{\"ttl\":30,\"loop_wait\":10,\"retry_timeout\":10,\"postgresql\":{\"parameters\":{}}}"), &c, err, sizeof(err)) &&
+	   c.ttl == 30 && c.loop_wait == 10, "Patroni's defaults parse; unknown keys ignored");
+	is_int(pgha_fence_after_ms(&c), 24000, "ttl 30 s: fence after 24 s");
+	ok(!pgha_config_parse(J("{\"ttl\":10,\"loop_wait\":5,\"retry_timeout\":5}"), &c, err, sizeof(err)) &&
+	   strstr(err, "must not exceed ttl") != NULL, "loop_wait + 2*retry_timeout > ttl refused: %s", err);
+	ok(!pgha_config_parse(J("{\"ttl\":3,\"loop_wait\":1,\"retry_timeout\":1}"), &c, err, sizeof(err)),
+	   "ttl below the minimum refused: %s", err);
+	ok(!pgha_config_parse(J("{\"ttl\":\"10\"}"), &c, err, sizeof(err)), "ttl as a string refused: %s", err);
+	ok(!pgha_config_parse(J("{\"pause\":1}"), &c, err, sizeof(err)), "pause as a number refused: %s", err);
+	ok(!pgha_config_parse(J("[]"), &c, err, sizeof(err)), "a config that is not an object is refused");
+	ok(pgha_config_parse(J("{\"ttl\":4,\"loop_wait\":1,\"retry_timeout\":1}"), &c, err, sizeof(err)),
+	   "the minimum ttl of %d s is accepted", PGHA_MIN_TTL);
+	is_int(pgha_fence_after_ms(&c), 3000, "ttl 4 s: fence after 3 s");
+	pgha_config_defaults(&c);
+	c.pause = true;
+	json = pgha_config_to_json(&c);
+	is_str(json, "{\"loop_wait\":2,\"maximum_lag_on_failover\":1048576,\"pause\":true,\"retry_timeout\":4,\"ttl\":10}",
+		   "config JSON");
+	free(json);
+}
+
+static void
+test_member(void)
+{
+	PghaMember	m;
+	PghaMember	back;
+	char		err[256];
+	char	   *json;
+	char		host[256];
+	int			port;
+	char		slot[64];
+
+	memset(&m, 0, sizeof(m));
+	strlcpy(m.name, "node1", sizeof(m.name));
+	strlcpy(m.conn_url, "postgres://127.0.0.1:5433/postgres", sizeof(m.conn_url));
+	strlcpy(m.state, "running", sizeof(m.state));
+	strlcpy(m.role, "replica", sizeof(m.role));
+	strlcpy(m.replication_state, "streaming", sizeof(m.replication_state));
+	m.timeline = 2;
+	m.xlog_location = 50331648;
+	m.receive_lsn = 50331648;
+	m.replay_lsn = 50331000;
+	m.nofailover = true;
+	m.failover_priority = 1;
+	strlcpy(m.sysid, "7712256259992954807", sizeof(m.sysid));
+	json = pgha_member_to_json(&m);
+	ok(strstr(json, "\"xlog_location\":50331648") && strstr(json, "\"tags\":{\"nofailover\":true}") &&
+	   strstr(json, "\"role\":\"replica\"") && strstr(json, "\"timeline\":2"),
+	   "member JSON has Patroni's fields: %s", json);
+	ok(pgha_member_from_json("node1", json, strlen(json), &back, err, sizeof(err)) &&
+	   back.xlog_location == m.xlog_location && back.nofailover && back.port == 5433 &&
+	   strcmp(back.host, "127.0.0.1") == 0 && back.timeline == 2 && back.failover_priority == 1,
+	   "member JSON round-trips");
+	free(json);
+
+	ok(!pgha_member_from_json("node1", J("{\"conn_url\":\"postgres://h:1/db?sslmode=disable\"}"),
+							  &back, err, sizeof(err)), "a conn_url with options is refused: %s", err);
+	ok(!pgha_member_from_json("node1", J("{\"conn_url\":\"postgres://h h:1/db\"}"),
+							  &back, err, sizeof(err)), "a conn_url with a bad host is refused");
+	ok(!pgha_member_from_json("node1", J("{\"xlog_location\":\"1\"}"),
+							  &back, err, sizeof(err)), "xlog_location as a string is refused");
+	ok(!pgha_member_from_json("node1", J("{\"tags\":{\"nofailover\":\"no\"}}"),
+							  &back, err, sizeof(err)), "a string tag where a boolean belongs is refused");
+	ok(!pgha_member_from_json("../x", J("{}"), &back, err, sizeof(err)), "a bad member name is refused");
+	ok(pgha_member_from_json("patroni1", J("{\"conn_url\":\"postgres://10.0.0.1:5432/postgres\",\"api_url\":\"http://10.0.0.1:8008/patroni\",\"state\":\"running\",\"role\":\"master\",\"version\":\"3.0.2\",\"xlog_location\":1,\"timeline\":1}"), &back, err, sizeof(err)) && strcmp(back.role, "master") == 0,
+	   "a Patroni 3.0.2 member record is read: %s", err);
+
+	ok(pgha_conn_url_parse("postgresql://db.example:6432/app", host, sizeof(host), &port, err, sizeof(err)) &&
+	   strcmp(host, "db.example") == 0 && port == 6432, "postgresql:// URL parsed");
+	ok(!pgha_conn_url_parse("host=x port=1", host, sizeof(host), &port, err, sizeof(err)),
+	   "a keyword conninfo is not a conn_url");
+	pgha_slot_name("Node-1.b", slot, sizeof(slot));
+	is_str(slot, "node_1_b", "slot names are lower case [a-z0-9_]");
+}
+
+void
+unit_decide_tests(void)
+{
+	int			i;
+
+	test_config();
+	test_member();
+	for (i = 0; i < (int) lengthof(cases); i++)
+		run_case(&cases[i]);
+}
