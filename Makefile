@@ -17,12 +17,18 @@ OBJS = \
 	src/shmem.o \
 	src/worker.o \
 	src/etcd_backend.o \
+	src/keeper.o \
+	src/local.o \
+	src/actions.o \
+	src/probe.o \
 	src/sql_status.o \
 	src/common/base64.o \
 	src/common/http.o \
 	src/common/etcd.o \
 	src/common/etcd_json.o \
-	src/common/keys.o
+	src/common/keys.o \
+	src/common/cluster.o \
+	src/common/decide.o
 
 DATA = sql/pgha--1.0.sql
 
@@ -41,10 +47,10 @@ PGHA_USER ?= postgres
 PKG_CFLAGS := $(shell pkg-config --cflags libcurl jansson 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs libcurl jansson 2>/dev/null || echo -lcurl -ljansson)
 
-PG_CPPFLAGS = -I$(CURDIR)/src $(PKG_CFLAGS)
+PG_CPPFLAGS = -I$(CURDIR)/src -I$(libpq_srcdir) $(PKG_CFLAGS)
 PG_CFLAGS   = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
 	-Wno-missing-field-initializers -Wno-cast-function-type
-SHLIB_LINK  = $(PKG_LIBS)
+SHLIB_LINK  = $(PKG_LIBS) $(libpq)
 
 # No LLVM bitcode: Debian's PGXS would otherwise require clang for "install".
 override with_llvm = no

@@ -26,6 +26,24 @@
 #define MarkGUCPrefixReserved(prefix) EmitWarningsOnPlaceholders(prefix)
 #endif
 
+/* recovery functions moved to their own header in 15 */
+#if PG_VERSION_NUM >= 150000
+#include "access/xlogrecovery.h"
+#endif
+
+/* GetFlushRecPtr() learned to report the timeline in 15 */
+#if PG_VERSION_NUM < 150000
+#define GetFlushRecPtr(tli) (*(tli) = ThisTimeLineID, GetFlushRecPtr())
+#define GetWALInsertionTimeLine() ThisTimeLineID
+#endif
+
+/* A_Const's value became a union in 15 */
+#if PG_VERSION_NUM >= 150000
+#define PGHA_A_CONST_SET_STRING(c, s) ((c)->val.sval.type = T_String, (c)->val.sval.sval = (s))
+#else
+#define PGHA_A_CONST_SET_STRING(c, s) ((c)->val.type = T_String, (c)->val.val.str = (s))
+#endif
+
 /* The wait event pgha reports while it waits for etcd or its next loop. */
 #if PG_VERSION_NUM >= 170000
 #define PGHA_WAIT_EVENT pgha_wait_event()

@@ -42,6 +42,8 @@ char	   *pgha_scope = NULL;
 char	   *pgha_name = NULL;
 char	   *pgha_connect_address = NULL;
 char	   *pgha_database = NULL;
+char	   *pgha_replication_user = NULL;
+char	   *pgha_passfile = NULL;
 
 bool		pgha_nofailover = false;
 int			pgha_failover_priority = 1;
@@ -229,6 +231,22 @@ pgha_guc_define(void)
 							   &pgha_database,
 							   "postgres",
 							   PGC_POSTMASTER, 0,
+							   NULL, NULL, NULL);
+
+	DefineCustomStringVariable("pgha.replication_user",
+							   "Sets the role standbys replicate as.",
+							   "Its password, if any, comes from pgha.passfile.",
+							   &pgha_replication_user,
+							   "replicator",
+							   PGC_SIGHUP, 0,
+							   check_member_name, NULL, NULL);
+
+	DefineCustomStringVariable("pgha.passfile",
+							   "Sets the libpq password file used for replication and peer connections.",
+							   "Empty uses libpq's default (~/.pgpass).  Passwords are never settings.",
+							   &pgha_passfile,
+							   "",
+							   PGC_SIGHUP, GUC_SUPERUSER_ONLY,
 							   NULL, NULL, NULL);
 
 	DefineCustomBoolVariable("pgha.nofailover",

@@ -29,6 +29,8 @@ extern char *pgha_scope;
 extern char *pgha_name;
 extern char *pgha_connect_address;
 extern char *pgha_database;
+extern char *pgha_replication_user;
+extern char *pgha_passfile;
 
 /* tags (PGC_SIGHUP) */
 extern bool pgha_nofailover;

@@ -37,6 +37,24 @@ typedef struct PghaSharedState
 	TimestampTz etcd_last_contact;	/* last successful etcd call */
 	char		etcd_version[32];
 	uint64		etcd_cluster_id;
+
+	/* the HA keeper's view (see keeper.c) */
+	char		role[16];		/* primary, replica */
+	char		state[32];		/* running, sysid mismatch, no etcd, paused */
+	char		leader[64];		/* who holds the leader key ("" none) */
+	bool		is_leader;		/* this node holds it */
+	TimestampTz lease_deadline; /* leader: when it fences without renewal */
+	int			timeline;
+	uint64		lsn;
+	char		last_action[16];
+	char		last_rule[32];
+	char		last_reason[256];
+	TimestampTz last_decision;
+	int64		config_revision;
+	int			ttl;
+	int			loop_wait;
+	int			retry_timeout;
+	bool		paused;
 } PghaSharedState;
 
 typedef struct PghaShared

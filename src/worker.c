@@ -46,9 +46,11 @@
 #include "utils/timestamp.h"
 
 #include "compat.h"
+#include "common/clock.h"
 #include "common/keys.h"
 #include "etcd_backend.h"
 #include "guc.h"
+#include "keeper.h"
 #include "shmem.h"
 #include "worker.h"
 
@@ -154,13 +156,15 @@ note_etcd_failure(const char *msg)
 }
 
 /*
- * One iteration: snapshot etcd, (later: decide and act), publish.
+ * One iteration: the HA keeper does the work (keeper.c); here only the
+ * reload and the etcd reachability bookkeeping.  Returns the wait in ms.
  * Runs in iteration_cxt; may throw, the caller recovers.
  */
-static void
+static long
 worker_iteration(void)
 {
-	PghaEtcdRange cluster;
+	bool		etcd_ok = false;
+	long		wait;
 
 	if (ConfigReloadPending)
 	{
@@ -171,14 +175,51 @@ worker_iteration(void)
 	if (etcd == NULL)
 	{
 		note_etcd_failure(etcd_config_error);
-		return;
+		return WORKER_LOOP_MS;
 	}
 
-	pgstat_report_activity(STATE_RUNNING, "reading the cluster from etcd");
-	if (pgha_etcd_range(etcd, key_prefix, true, &cluster))
+	wait = pgha_keeper_iterate(etcd, &state, &etcd_ok);
+	if (etcd_ok)
 		note_etcd_success();
-	else
+	else if (etcd->err != PGHA_ETCD_OK)
 		note_etcd_failure(etcd->errmsg);
+	return wait;
+}
+
+/*
+ * Sleep until the next iteration is due, the latch is set (reload, SQL
+ * wake-up), or the watch reports a leader or config change.
+ */
+static void
+worker_wait(long wait_ms)
+{
+	int64		due = pgha_now_us() + (int64) wait_ms * 1000;
+
+	pgstat_report_activity(STATE_IDLE, NULL);
+	for (;;)
+	{
+		long		left = pgha_ms_until(due);
+		int			flags;
+
+		if (left <= 0)
+			return;
+		if (etcd == NULL)
+		{
+			flags = WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_POSTMASTER_DEATH,
+							  left, PGHA_WAIT_EVENT);
+			ResetLatch(MyLatch);
+			if (flags & WL_POSTMASTER_DEATH)
+				proc_exit(1);
+			return;
+		}
+		flags = pgha_etcd_wait(etcd, left);
+		if (flags & PGHA_HTTP_WAIT_PMDEATH)
+			proc_exit(1);
+		if (flags & (PGHA_HTTP_WAIT_LATCH | PGHA_HTTP_WAIT_TIMEOUT))
+			return;
+		if ((flags & PGHA_HTTP_WAIT_STREAM) && pgha_keeper_watch_wakeup(etcd))
+			return;
+	}
 }
 
 void
@@ -244,28 +285,16 @@ pgha_worker_main(Datum main_arg)
 	for (;;)
 	{
 		MemoryContext old;
-		int			flags;
+		long		wait_ms;
 
 		CHECK_FOR_INTERRUPTS();
 		MemoryContextReset(iteration_cxt);
 		old = MemoryContextSwitchTo(iteration_cxt);
-		worker_iteration();
+		wait_ms = worker_iteration();
 		MemoryContextSwitchTo(old);
 
 		state.iterations++;
 		pgha_shmem_write(&state);
-
-		pgstat_report_activity(STATE_IDLE, NULL);
-		if (etcd)
-			flags = pgha_etcd_wait(etcd, WORKER_LOOP_MS);
-		else
-		{
-			flags = WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_POSTMASTER_DEATH,
-							  WORKER_LOOP_MS, PGHA_WAIT_EVENT) & WL_POSTMASTER_DEATH
-				? PGHA_HTTP_WAIT_PMDEATH : 0;
-			ResetLatch(MyLatch);
-		}
-		if (flags & PGHA_HTTP_WAIT_PMDEATH)
-			proc_exit(1);
+		worker_wait(wait_ms);
 	}
 }

@@ -127,10 +127,8 @@ pgha_etcd_destroy(PghaEtcd *e)
 		memset(e->password, 0, strlen(e->password));
 		pfree(e->password);
 	}
-	if (e->token)
-		pfree(e->token);
-	if (e->watch_prefix)
-		pfree(e->watch_prefix);
+	free(e->token);
+	free(e->watch_prefix);
 	pfree(e);
 }
 
@@ -160,12 +158,17 @@ auth_error(int code, const char *msg)
 		(code == PGHA_GRPC_INVALID_ARGUMENT && strstr(msg, "user name is empty") != NULL);
 }
 
+/*
+ * The token and the watch prefix change during the client's life, in
+ * whatever memory context the caller is in at the time (the worker resets
+ * its iteration context every loop), so they live in malloc'd memory that
+ * the client owns.
+ */
 static void
 set_token(PghaEtcd *e, const char *token)
 {
-	if (e->token)
-		pfree(e->token);
-	e->token = token ? pstrdup(token) : NULL;
+	free(e->token);
+	e->token = token ? strdup(token) : NULL;
 }
 
 /* POST /v3/auth/authenticate at endpoint idx.  Stores the token. */
@@ -583,9 +586,8 @@ pgha_etcd_watch_start(PghaEtcd *e, const char *prefix, int64 start_revision)
 	pfree(url);
 	e->watching = true;
 	e->watch_next_revision = start_revision;
-	if (e->watch_prefix)
-		pfree(e->watch_prefix);
-	e->watch_prefix = pstrdup(prefix);
+	free(e->watch_prefix);
+	e->watch_prefix = strdup(prefix);
 	return true;
 }
 

@@ -9,7 +9,10 @@
  * reports it (ereport in a backend, pg_log_error in pghactl).  Network
  * failure is data, not an exception.
  *
- * Results are palloc'd in the caller's memory context.
+ * Results are palloc'd in the caller's memory context.  The client itself
+ * is allocated in the memory context current at pgha_etcd_create(), which
+ * must outlive it; what changes during its life (auth token, watch) is
+ * malloc'd and owned by the client.
  *
  * Copyright (c) 2026, pgha developers
  *
@@ -198,7 +201,7 @@ typedef struct PghaEtcd
 	int			current;		/* the endpoint that last worked */
 	char	   *user;
 	char	   *password;
-	char	   *token;
+	char	   *token;			/* malloc'd */
 	int			timeout_ms;
 
 	/* the last call's outcome */
@@ -211,7 +214,7 @@ typedef struct PghaEtcd
 	/* watch */
 	bool		watching;
 	int64		watch_next_revision;	/* resume point */
-	char	   *watch_prefix;
+	char	   *watch_prefix;	/* malloc'd */
 } PghaEtcd;
 
 extern PghaEtcd *pgha_etcd_create(const PghaEtcdConfig *config,

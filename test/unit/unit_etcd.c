@@ -468,8 +468,8 @@ test_auth(void)
 	/* an invalid (e.g. expired) token: re-authenticate once and go on */
 	if (e)
 	{
-		pfree(e->token);
-		e->token = pstrdup("AAAAAAAAAAAAAAAA.1");
+		free(e->token);
+		e->token = strdup("AAAAAAAAAAAAAAAA.1");
 	}
 	ok(e && pgha_etcd_range(e, "/pgha-unit/auth", false, &r) && r.nkvs == 1,
 	   "an invalid token is replaced and the call retried");

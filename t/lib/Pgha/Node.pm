@@ -42,18 +42,81 @@ override the defaults.  Returns the node, not started.
 sub new_node
 {
 	my ($name, %opts) = @_;
-	my $etcd = $opts{etcd} or croak "new_node($name): etcd => \$etcd is required";
-	my $scope = $opts{scope} // 'test';
 	my $allows_streaming = $opts{allows_streaming} // 1;
-	my $extra = $opts{extra_conf} // [];
-	croak "new_node($name): extra_conf must be an arrayref"
-	  unless ref $extra eq 'ARRAY';
 
 	my $node = PostgreSQL::Test::Cluster->new($name);
 	$node->init(allows_streaming => $allows_streaming);
+	_pgha_conf($node, $name, %opts);
+	return $node;
+}
+
+=pod
+
+=item Pgha::Node::new_replica($name, $primary, etcd => $etcd, ...)
+
+A standby cloned from $primary (pg_basebackup through the framework's
+backup()), configured for pgha like new_node().  The pgha worker points its
+primary_conninfo and primary_slot_name at the leader by itself.  Returns
+the node, not started.
+
+=cut
+
+sub new_replica
+{
+	my ($name, $primary, %opts) = @_;
+	my $backup = "${name}_base";
+
+	$primary->backup($backup);
+	my $node = PostgreSQL::Test::Cluster->new($name);
+	$node->init_from_backup($primary, $backup, has_streaming => 1);
+	_pgha_conf($node, $name, %opts);
+	return $node;
+}
+
+=pod
+
+=item Pgha::Node::multi_host_url(@nodes)
+
+A libpq URL naming every node with target_session_attrs=read-write, as an
+application would use it to find the primary.
+
+=cut
+
+sub multi_host_url
+{
+	my @nodes = @_;
+	my $hosts = join ',', map { '127.0.0.1:' . $_->port } @nodes;
+	return "postgresql://$hosts/postgres?target_session_attrs=read-write&connect_timeout=2";
+}
+
+=pod
+
+=item Pgha::Node::forget_if_down($node)
+
+A node that pgha shut down (fencing) is not stopped through the framework;
+tell the framework, so that its teardown does not fail on it.
+
+=cut
+
+sub forget_if_down
+{
+	my ($node) = @_;
+	$node->_update_pid(-1);
+	return;
+}
+
+sub _pgha_conf
+{
+	my ($node, $name, %opts) = @_;
+	my $etcd = $opts{etcd} or croak "pgha node $name: etcd => \$etcd is required";
+	my $scope = $opts{scope} // 'test';
+	my $extra = $opts{extra_conf} // [];
+	croak "pgha node $name: extra_conf must be an arrayref"
+	  unless ref $extra eq 'ARRAY';
 
 	my $port = $node->port;
 	my $endpoints = $etcd->endpoints;
+	my $user = getpwuid($<);
 	$node->append_conf('postgresql.conf', join("\n",
 		"",
 		"# Added by Pgha::Node",
@@ -63,14 +126,18 @@ sub new_node
 		"pgha.namespace = '/service'",
 		"pgha.name = '$name'",
 		"pgha.connect_address = '127.0.0.1:$port'",
+		# the bootstrap superuser of the test cluster is the OS user
+		"pgha.replication_user = '$user'",
 		# TCP for the other nodes, in addition to the framework's socket
 		"listen_addresses = '127.0.0.1'",
 		"wal_log_hints = on",
 		"hot_standby = on",
+		# a standby whose new leader has just created its slot retries soon
+		"wal_retrieve_retry_interval = '500ms'",
 		# %b: tell the pgha worker's lines from client backends' ones
 		"log_line_prefix = '%m [%p] %b '",
 		@$extra));
-	return $node;
+	return;
 }
 
 =pod

@@ -1,0 +1,255 @@
+/*-------------------------------------------------------------------------
+ *
+ * actions.c
+ *		Side effects of HA decisions on this server.
+ *
+ * - follow: ALTER SYSTEM primary_conninfo + primary_slot_name, then
+ *   SIGHUP; both are reloadable since PostgreSQL 13, so no restart.
+ * - promote: pg_promote() through DirectFunctionCall (no SQL privilege
+ *   check), waiting until recovery has ended.
+ * - fence: standby.signal first (so a restart comes back read-only), then
+ *   primary_conninfo when the new leader is known, then SIGQUIT to the
+ *   postmaster: an immediate shutdown ends every client connection at
+ *   once.  That is the fence: never two writable primaries.
+ * - slots: the leader keeps a physical slot for every other member.
+ *
+ * Everything runs in the worker, which is connected to a database as the
+ * bootstrap superuser.  Functions may ERROR; the caller's iteration
+ * boundary recovers.  pgha_action_fence() never lets an error stop the
+ * shutdown.
+ *
+ * Copyright (c) 2026, pgha developers
+ *
+ * IDENTIFICATION
+ *	  src/actions.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <signal.h>
+#include <fcntl.h>
+
+#include "access/timeline.h"
+#include "access/xact.h"
+#include "access/xlog.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "postmaster/postmaster.h"
+#include "storage/fd.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/guc.h"
+#include "utils/snapmgr.h"
+
+#include "actions.h"
+#include "compat.h"
+#include "guc.h"
+
+/* append key='value' to buf, quoting as libpq wants */
+static void
+conninfo_add(StringInfo buf, const char *key, const char *value)
+{
+	const char *p;
+
+	appendStringInfo(buf, "%s%s='", buf->len > 0 ? " " : "", key);
+	for (p = value; *p; p++)
+	{
+		if (*p == '\'' || *p == '\\')
+			appendStringInfoChar(buf, '\\');
+		appendStringInfoChar(buf, *p);
+	}
+	appendStringInfoChar(buf, '\'');
+}
+
+char *
+pgha_conninfo(const PghaMember *m, bool replication, int connect_timeout)
+{
+	StringInfoData buf;
+	char		port[16];
+	char		timeout[16];
+
+	initStringInfo(&buf);
+	snprintf(port, sizeof(port), "%d", m->port);
+	snprintf(timeout, sizeof(timeout), "%d", connect_timeout);
+	conninfo_add(&buf, "host", m->host);
+	conninfo_add(&buf, "port", port);
+	conninfo_add(&buf, "user", pgha_replication_user);
+	/* as Patroni does: standbys show up under their member name */
+	conninfo_add(&buf, "application_name", pgha_node_name());
+	if (pgha_passfile[0] != '\0')
+		conninfo_add(&buf, "passfile", pgha_passfile);
+	conninfo_add(&buf, "connect_timeout", timeout);
+	conninfo_add(&buf, "keepalives", "1");
+	conninfo_add(&buf, "keepalives_idle", "5");
+	conninfo_add(&buf, "keepalives_interval", "2");
+	conninfo_add(&buf, "keepalives_count", "3");
+	if (replication)
+	{
+		conninfo_add(&buf, "replication", "true");
+		conninfo_add(&buf, "dbname", "replication");
+	}
+	return buf.data;
+}
+
+/* ALTER SYSTEM SET name = 'value', in its own transaction */
+static void
+alter_system_set(const char *name, const char *value)
+{
+	AlterSystemStmt stmt;
+	VariableSetStmt setstmt;
+	A_Const    *arg = makeNode(A_Const);
+
+	PGHA_A_CONST_SET_STRING(arg, pstrdup(value));
+	arg->location = -1;
+	memset(&setstmt, 0, sizeof(setstmt));
+	setstmt.type = T_VariableSetStmt;
+	setstmt.kind = VAR_SET_VALUE;
+	setstmt.name = (char *) name;
+	setstmt.args = list_make1(arg);
+	memset(&stmt, 0, sizeof(stmt));
+	stmt.type = T_AlterSystemStmt;
+	stmt.setstmt = &setstmt;
+
+	StartTransactionCommand();
+	AlterSystemSetConfigFile(&stmt);
+	CommitTransactionCommand();
+}
+
+bool
+pgha_action_follow(const char *conninfo, const char *slot)
+{
+	const char *cur_conninfo = GetConfigOption("primary_conninfo", false, false);
+	const char *cur_slot = GetConfigOption("primary_slot_name", false, false);
+	bool		changed = false;
+
+	if (cur_conninfo == NULL || strcmp(cur_conninfo, conninfo) != 0)
+	{
+		alter_system_set("primary_conninfo", conninfo);
+		changed = true;
+	}
+	if (cur_slot == NULL || strcmp(cur_slot, slot) != 0)
+	{
+		alter_system_set("primary_slot_name", slot);
+		changed = true;
+	}
+	if (changed)
+	{
+		/* the reload also applies it to this process's GetConfigOption */
+		if (kill(PostmasterPid, SIGHUP) != 0)
+			ereport(WARNING,
+					(errmsg("could not signal the postmaster to reload: %m")));
+		ProcessConfigFile(PGC_SIGHUP);
+	}
+	return changed;
+}
+
+void
+pgha_action_promote(void)
+{
+	bool		ok;
+
+	if (!RecoveryInProgress())
+		return;
+	ok = DatumGetBool(DirectFunctionCall2(pg_promote, BoolGetDatum(true),
+										  Int32GetDatum(60)));
+	if (!ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("pgha could not promote this server"),
+				 errdetail("pg_promote() did not finish within 60 seconds.")));
+}
+
+void
+pgha_action_fence(const char *conninfo)
+{
+	int			fd;
+
+	/* 1. a restart of this data directory comes back as a standby */
+	fd = OpenTransientFile(STANDBY_SIGNAL_FILE, O_WRONLY | O_CREAT | PG_BINARY);
+	if (fd < 0 || pg_fsync(fd) != 0)
+		ereport(WARNING,
+				(errcode_for_file_access(),
+				 errmsg("could not write \"%s\" while fencing: %m", STANDBY_SIGNAL_FILE)));
+	if (fd >= 0)
+		CloseTransientFile(fd);
+
+	/* 2. pointing at the new leader is a nicety: never let it stop us */
+	if (conninfo)
+	{
+		MemoryContext cxt = CurrentMemoryContext;
+
+		PG_TRY();
+		{
+			alter_system_set("primary_conninfo", conninfo);
+		}
+		PG_CATCH();
+		{
+			MemoryContextSwitchTo(cxt);
+			FlushErrorState();
+			AbortCurrentTransaction();
+		}
+		PG_END_TRY();
+	}
+
+	/* 3. immediate shutdown: every backend goes away now */
+	if (kill(PostmasterPid, SIGQUIT) != 0)
+		ereport(WARNING,
+				(errmsg("could not signal the postmaster to shut down: %m")));
+}
+
+int
+pgha_action_ensure_slots(char **slots, int nslots)
+{
+	Datum	   *elems;
+	ArrayType  *arr;
+	Oid			argtypes[1] = {TEXTARRAYOID};
+	Datum		args[1];
+	int			i;
+	int			created = 0;
+
+	if (nslots == 0)
+		return 0;
+	elems = palloc(sizeof(Datum) * nslots);
+	for (i = 0; i < nslots; i++)
+		elems[i] = CStringGetTextDatum(slots[i]);
+	arr = construct_array(elems, nslots, TEXTOID, -1, false, TYPALIGN_INT);
+	args[0] = PointerGetDatum(arr);
+
+	StartTransactionCommand();
+	SPI_connect();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	if (SPI_execute_with_args(
+							  "SELECT pg_catalog.pg_create_physical_replication_slot(s, true) "
+							  "FROM pg_catalog.unnest($1) AS s "
+							  "WHERE s::pg_catalog.name NOT IN "
+							  "(SELECT slot_name FROM pg_catalog.pg_replication_slots)",
+							  1, argtypes, args, NULL, false, 0) == SPI_OK_SELECT)
+		created = (int) SPI_processed;
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	return created;
+}
+
+bool
+pgha_last_timeline_switch(int *old_tli, uint64 *lsn)
+{
+	TimeLineID	tli = GetWALInsertionTimeLine();
+	List	   *history;
+	TimeLineHistoryEntry *cur;
+
+	if (tli <= 1)
+		return false;
+	history = readTimeLineHistory(tli);
+	if (list_length(history) < 2)
+		return false;
+	/* newest first: the current timeline begins at the switch point */
+	cur = (TimeLineHistoryEntry *) linitial(history);
+	*lsn = cur->begin;
+	*old_tli = (int) ((TimeLineHistoryEntry *) lsecond(history))->tli;
+	return true;
+}

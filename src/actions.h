@@ -1,0 +1,33 @@
+/*-------------------------------------------------------------------------
+ *
+ * actions.h
+ *		Side effects of HA decisions on this server: promote, follow,
+ *		fence, replication slots.  The only place that does any of them.
+ *
+ * Copyright (c) 2026, pgha developers
+ *
+ * IDENTIFICATION
+ *	  src/actions.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PGHA_ACTIONS_H
+#define PGHA_ACTIONS_H
+
+#include "common/cluster.h"
+
+/* libpq conninfo to reach member m (values quoted; password via passfile) */
+extern char *pgha_conninfo(const PghaMember *m, bool replication, int connect_timeout);
+
+/* point primary_conninfo / primary_slot_name at conninfo; true if changed */
+extern bool pgha_action_follow(const char *conninfo, const char *slot);
+/* pg_promote(wait => true); ERROR on failure */
+extern void pgha_action_promote(void);
+/* write standby.signal (+ primary_conninfo if given), then immediate shutdown */
+extern void pgha_action_fence(const char *conninfo);
+/* create the physical slots that do not exist yet; returns how many */
+extern int	pgha_action_ensure_slots(char **slots, int nslots);
+/* timeline switch of the last promotion: old timeline and switch LSN */
+extern bool pgha_last_timeline_switch(int *old_tli, uint64 *lsn);
+
+#endif							/* PGHA_ACTIONS_H */

@@ -1,0 +1,776 @@
+/*-------------------------------------------------------------------------
+ *
+ * keeper.c
+ *		The HA keeper: one iteration of lease, snapshot, decide, act and
+ *		publish (design.md section 4), run by the worker's main loop.
+ *
+ * Lease protocol (design.md section 5, reference/etcd-v3-json.md):
+ *	- One lease per node, TTL = ttl, carrying its member key and, on the
+ *	  leader, the leader key.  Every put of those keys names the lease
+ *	  (a put without it would detach the key and make it permanent).
+ *	- Each iteration sends a keepalive.  A keepalive alone proves nothing
+ *	  about quorum, so the leader's renewal is keepalive + a transaction
+ *	  that rewrites "leader" only if it still names this node (a raft
+ *	  write), or a linearizable read that shows the key with our lease.
+ *	- Leadership is measured on the monotonic clock from the send time of
+ *	  the last keepalive that was part of a good renewal.  When it is
+ *	  older than pgha_fence_after_ms() (80% of ttl), decide() fences.  The
+ *	  leader's etcd calls get no more time than it has left, so a hung
+ *	  etcd cannot hold it past its deadline.
+ *
+ * What the keeper keeps between iterations lives in a static struct; it
+ * survives an ERROR in an iteration (the worker recovers and calls again).
+ *
+ * Copyright (c) 2026, pgha developers
+ *
+ * IDENTIFICATION
+ *	  src/keeper.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xlog.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/postmaster.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "actions.h"
+#include "compat.h"
+#include "common/clock.h"
+#include "common/cluster.h"
+#include "common/decide.h"
+#include "common/keys.h"
+#include "guc.h"
+#include "keeper.h"
+#include "local.h"
+#include "probe.h"
+
+static struct
+{
+	bool		initialized;
+	char	   *prefix;			/* /<namespace>/<scope>/ */
+	char	   *leader_key;
+	char	   *config_key;
+	char	   *member_key;
+
+	int64		lease_id;		/* 0: none */
+	int64		lease_ttl;		/* as granted */
+	bool		keepalive_ok;	/* this iteration */
+	int64		keepalive_sent_ms;
+
+	bool		is_leader;
+	int64		last_renewal_ms;
+
+	PghaConfig	config;
+	int64		config_warned_revision;
+
+	int64		next_status_ms;
+	uint64		status_optime;
+	char	   *slots_done;		/* members whose slots exist, joined */
+	bool		history_pending;
+
+	char		last_rule[32];
+} K;
+
+static int64
+now_ms(void)
+{
+	return pgha_now_us() / 1000;
+}
+
+static void
+keeper_init(void)
+{
+	MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+	K.prefix = pgha_key_prefix(pgha_namespace, pgha_scope);
+	K.leader_key = pgha_key(K.prefix, PGHA_KEY_LEADER);
+	K.config_key = pgha_key(K.prefix, PGHA_KEY_CONFIG);
+	K.member_key = pgha_member_key(K.prefix, pgha_node_name());
+	K.slots_done = pstrdup("");
+	pgha_config_defaults(&K.config);
+	K.initialized = true;
+	MemoryContextSwitchTo(old);
+}
+
+int64
+pgha_keeper_fence_deadline_ms(void)
+{
+	if (!K.is_leader)
+		return 0;
+	return K.last_renewal_ms + pgha_fence_after_ms(&K.config);
+}
+
+void
+pgha_keeper_reset_connection(void)
+{
+	/* the watch belonged to the old client; the lease belongs to etcd */
+}
+
+/* Give etcd calls no more time than the leader has before it must fence. */
+static void
+set_call_budget(PghaEtcd *etcd)
+{
+	int64		budget = pgha_etcd_timeout;
+
+	if (K.is_leader)
+	{
+		int64		left = pgha_keeper_fence_deadline_ms() - now_ms();
+
+		budget = Min(budget, Max(left / Max(etcd->nurls, 1), 100));
+	}
+	etcd->timeout_ms = (int) budget;
+}
+
+static void
+log_etcd_problem(PghaEtcd *etcd, const char *what)
+{
+	ereport(LOG,
+			(errmsg("pgha could not %s in etcd", what),
+			 errdetail("%s: %s", pgha_etcd_err_name(etcd->err), etcd->errmsg)));
+}
+
+/* Make sure we have a lease and send its keepalive.  False: etcd failed. */
+static bool
+keeper_lease(PghaEtcd *etcd)
+{
+	int64		ttl;
+	int64		sent;
+
+	K.keepalive_ok = false;
+	/* a changed ttl takes a new lease; the keys move over on their next put */
+	if (K.lease_id != 0 && K.lease_ttl != K.config.ttl)
+		K.lease_id = 0;
+	if (K.lease_id == 0)
+	{
+		sent = now_ms();
+		if (!pgha_etcd_lease_grant(etcd, K.config.ttl, &K.lease_id, &K.lease_ttl))
+		{
+			K.lease_id = 0;
+			return false;
+		}
+		K.keepalive_ok = true;
+		K.keepalive_sent_ms = sent;
+		return true;
+	}
+	sent = now_ms();
+	if (pgha_etcd_lease_keepalive(etcd, K.lease_id, &ttl))
+	{
+		K.keepalive_ok = true;
+		K.keepalive_sent_ms = sent;
+		return true;
+	}
+	if (etcd->err == PGHA_ETCD_LEASE_NOT_FOUND)
+	{
+		ereport(LOG,
+				(errmsg("pgha lease " INT64_FORMAT " expired; taking a new one", K.lease_id)));
+		K.lease_id = 0;
+		return keeper_lease(etcd);
+	}
+	return false;
+}
+
+static bool
+read_cluster(PghaEtcd *etcd, PghaCluster *cluster)
+{
+	PghaEtcdRange r;
+	char		err[256];
+
+	if (!pgha_etcd_range(etcd, K.prefix, true, &r))
+		return false;
+	pgha_cluster_from_range(K.prefix, &r, cluster, err, sizeof(err));
+
+	if (cluster->has_config)
+		K.config = cluster->config;
+	else if (cluster->config_error[0] != '\0')
+	{
+		/* keep the last good config; say so once per bad revision */
+		if (K.config_warned_revision != cluster->config.mod_revision)
+		{
+			ereport(WARNING,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("pgha ignores the invalid config in etcd"),
+					 errdetail("%s", cluster->config_error),
+					 errhint("Fix the \"%s\" key; the last valid config stays in force.",
+							 K.config_key)));
+			K.config_warned_revision = cluster->config.mod_revision;
+		}
+	}
+	else
+		pgha_config_defaults(&K.config);
+
+	if (cluster->nbad_members > 0)
+		ereport(DEBUG1, (errmsg("pgha ignores %d invalid member keys", cluster->nbad_members),
+						 errdetail("%s", cluster->member_error)));
+	return true;
+}
+
+static void
+fill_member(PghaMember *m, const PghaLocalDetail *local, const char *state)
+{
+	memset(m, 0, sizeof(*m));
+	strlcpy(m->name, pgha_node_name(), sizeof(m->name));
+	if (pgha_connect_address[0] != '\0')
+		snprintf(m->conn_url, sizeof(m->conn_url), "postgres://%s/%s",
+				 pgha_connect_address, pgha_database);
+	else
+		snprintf(m->conn_url, sizeof(m->conn_url), "postgres://127.0.0.1:%d/%s",
+				 PostPortNumber, pgha_database);
+	strlcpy(m->state, state, sizeof(m->state));
+	strlcpy(m->role, local->base.in_recovery ? "replica" : "primary", sizeof(m->role));
+	if (local->base.in_recovery)
+		strlcpy(m->replication_state, local->replication_state, sizeof(m->replication_state));
+	m->timeline = local->base.timeline;
+	m->xlog_location = local->base.lsn;
+	m->receive_lsn = local->receive_lsn;
+	m->replay_lsn = local->replay_lsn;
+	m->nofailover = pgha_nofailover;
+	m->failover_priority = pgha_failover_priority;
+	m->noloadbalance = pgha_noloadbalance;
+	m->clonefrom = pgha_clonefrom;
+	m->nosync = pgha_nosync;
+	snprintf(m->sysid, sizeof(m->sysid), UINT64_FORMAT, local->base.sysid);
+	m->config_revision = K.config.mod_revision;
+}
+
+static void
+publish_member(PghaEtcd *etcd, const PghaLocalDetail *local, const char *state)
+{
+	PghaMember	m;
+	char	   *json;
+
+	if (K.lease_id == 0)
+		return;
+	fill_member(&m, local, state);
+	json = pgha_member_to_json(&m);
+	if (json == NULL)
+		return;
+	if (!pgha_etcd_put(etcd, K.member_key, json, K.lease_id, NULL))
+	{
+		if (etcd->err == PGHA_ETCD_LEASE_NOT_FOUND)
+			K.lease_id = 0;
+		log_etcd_problem(etcd, "publish this member");
+	}
+	free(json);
+}
+
+static void
+init_txn(PghaEtcdTxn *t)
+{
+	memset(t, 0, sizeof(*t));
+}
+
+static void
+cmp_absent(PghaEtcdTxn *t, const char *key)
+{
+	PghaEtcdCompare *c = &t->compare[t->ncompare++];
+
+	c->key = key;
+	c->target = PGHA_CMP_CREATE;
+	c->result = PGHA_CMP_EQUAL;
+	c->number = 0;
+}
+
+static void
+cmp_value(PghaEtcdTxn *t, const char *key, const char *value)
+{
+	PghaEtcdCompare *c = &t->compare[t->ncompare++];
+
+	c->key = key;
+	c->target = PGHA_CMP_VALUE;
+	c->result = PGHA_CMP_EQUAL;
+	c->value = value;
+}
+
+static void
+op_put(PghaEtcdOp *ops, int *n, const char *key, const char *value, int64 lease)
+{
+	PghaEtcdOp *o = &ops[(*n)++];
+
+	o->type = PGHA_OP_PUT;
+	o->key = key;
+	o->value = value;
+	o->lease = lease;
+}
+
+/* leader key: create if absent (acquire, race) or rewrite if mine (renew) */
+static bool
+leader_txn(PghaEtcd *etcd, bool create, bool *succeeded)
+{
+	PghaEtcdTxn t;
+	PghaEtcdTxnResult r;
+
+	init_txn(&t);
+	if (create)
+		cmp_absent(&t, K.leader_key);
+	else
+		cmp_value(&t, K.leader_key, pgha_node_name());
+	op_put(t.success, &t.nsuccess, K.leader_key, pgha_node_name(), K.lease_id);
+	if (!pgha_etcd_txn(etcd, &t, &r))
+	{
+		if (etcd->err == PGHA_ETCD_LEASE_NOT_FOUND)
+			K.lease_id = 0;
+		return false;
+	}
+	*succeeded = r.succeeded;
+	return true;
+}
+
+static void
+become_leader(const char *how)
+{
+	bool		was = K.is_leader;
+
+	K.is_leader = true;
+	if (K.keepalive_ok)
+		K.last_renewal_ms = K.keepalive_sent_ms;
+	if (!was)
+		ereport(LOG,
+				(errmsg("pgha: this node is the leader"),
+				 errdetail("%s; lease " INT64_FORMAT ", ttl %d s.", how, K.lease_id, K.config.ttl)));
+}
+
+static void
+lose_leadership(const char *why)
+{
+	if (K.is_leader)
+		ereport(LOG,
+				(errmsg("pgha: this node lost the leader key"),
+				 errdetail("%s", why)));
+	K.is_leader = false;
+}
+
+static bool
+do_bootstrap(PghaEtcd *etcd, const PghaLocalDetail *local)
+{
+	PghaEtcdTxn t;
+	PghaEtcdTxnResult r;
+	char		sysid[32];
+	char	   *config_json;
+
+	snprintf(sysid, sizeof(sysid), UINT64_FORMAT, local->base.sysid);
+	init_txn(&t);
+	cmp_absent(&t, pgha_key(K.prefix, PGHA_KEY_INITIALIZE));
+	cmp_absent(&t, K.leader_key);
+	op_put(t.success, &t.nsuccess, pgha_key(K.prefix, PGHA_KEY_INITIALIZE), sysid, 0);
+	op_put(t.success, &t.nsuccess, K.leader_key, pgha_node_name(), K.lease_id);
+	if (!pgha_etcd_txn(etcd, &t, &r))
+	{
+		log_etcd_problem(etcd, "bootstrap the cluster");
+		return false;
+	}
+	if (!r.succeeded)
+		return false;			/* somebody else was faster: decide again */
+
+	ereport(LOG,
+			(errmsg("pgha: bootstrapped cluster \"%s\"", pgha_scope),
+			 errdetail("System identifier %s, key prefix \"%s\".", sysid, K.prefix)));
+	become_leader("bootstrapped a new cluster");
+
+	/* a config seeded by the DBA before bootstrap wins over the defaults */
+	config_json = pgha_config_to_json(&K.config);
+	init_txn(&t);
+	cmp_absent(&t, K.config_key);
+	op_put(t.success, &t.nsuccess, K.config_key, config_json, 0);
+	if (!pgha_etcd_txn(etcd, &t, &r))
+		log_etcd_problem(etcd, "write the initial config");
+	free(config_json);
+	return true;
+}
+
+static void
+promote_now(void)
+{
+	int			tli;
+
+	ereport(LOG,
+			(errmsg("pgha: promoting this standby"),
+			 errdetail("This node holds the leader key.")));
+	pgstat_report_activity(STATE_RUNNING, "promoting");
+	pgha_action_promote();
+	tli = (int) GetWALInsertionTimeLine();
+	ereport(LOG,
+			(errmsg("pgha: promoted to primary"),
+			 errdetail("New timeline %d.", tli)));
+	K.history_pending = true;
+	K.slots_done[0] = '\0';
+}
+
+static void
+record_history(PghaEtcd *etcd, const PghaCluster *cluster)
+{
+	int			old_tli;
+	uint64		lsn;
+	char	   *ts;
+	char	   *json;
+	char	   *p;
+
+	if (!pgha_last_timeline_switch(&old_tli, &lsn))
+	{
+		K.history_pending = false;
+		return;
+	}
+	ts = pstrdup(timestamptz_to_str(GetCurrentTimestamp()));
+	for (p = ts; *p; p++)
+		if (*p == ' ')
+			*p = 'T';
+	json = pgha_history_append(cluster->history, old_tli, lsn,
+							   "no recovery target specified", ts, pgha_node_name());
+	if (json && pgha_etcd_put(etcd, pgha_key(K.prefix, PGHA_KEY_HISTORY), json, 0, NULL))
+		K.history_pending = false;
+	free(json);
+}
+
+/* The leader's chores after a good renewal: slots, status, history. */
+static void
+leader_housekeeping(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalDetail *local)
+{
+	StringInfoData names;
+	char	  **slots = palloc(sizeof(char *) * Max(cluster->nmembers, 1));
+	int			nslots = 0;
+	int			i;
+
+	initStringInfo(&names);
+	for (i = 0; i < cluster->nmembers; i++)
+	{
+		const PghaMember *m = &cluster->members[i];
+
+		if (strcmp(m->name, pgha_node_name()) == 0)
+			continue;
+		slots[nslots] = palloc(PGHA_NAME_LEN);
+		pgha_slot_name(m->name, slots[nslots], PGHA_NAME_LEN);
+		appendStringInfo(&names, "%s,", slots[nslots]);
+		nslots++;
+	}
+	if (strcmp(names.data, K.slots_done) != 0)
+	{
+		int			created = pgha_action_ensure_slots(slots, nslots);
+
+		if (created > 0)
+			ereport(LOG,
+					(errmsg("pgha created %d replication slots", created),
+					 errdetail("Slots for members: %s", names.data)));
+		pfree(K.slots_done);
+		K.slots_done = MemoryContextStrdup(TopMemoryContext, names.data);
+	}
+
+	if (local->base.lsn != K.status_optime || now_ms() >= K.next_status_ms)
+	{
+		char		status[64];
+
+		snprintf(status, sizeof(status), "{\"optime\":" UINT64_FORMAT "}", local->base.lsn);
+		if (pgha_etcd_put(etcd, pgha_key(K.prefix, PGHA_KEY_STATUS), status, 0, NULL))
+		{
+			K.status_optime = local->base.lsn;
+			K.next_status_ms = now_ms() + (int64) K.config.loop_wait * 1000;
+		}
+	}
+	if (K.history_pending)
+		record_history(etcd, cluster);
+}
+
+static void
+probe_peers(const PghaCluster *cluster, PghaInput *in, PghaPeer *peers)
+{
+	int			i;
+	int			n = 0;
+
+	pgstat_report_activity(STATE_RUNNING, "asking the other members for their WAL position");
+	for (i = 0; i < cluster->nmembers; i++)
+	{
+		const PghaMember *m = &cluster->members[i];
+
+		if (strcmp(m->name, pgha_node_name()) == 0)
+			continue;
+		pgha_probe_member(m, &peers[n]);
+		ereport(DEBUG1,
+				(errmsg("pgha probed \"%s\": %s, %X/%X", m->name,
+						peers[n].reachable ? (peers[n].in_recovery ? "standby" : "primary") : "unreachable",
+						(unsigned) (peers[n].lsn >> 32), (unsigned) peers[n].lsn)));
+		n++;
+	}
+	in->peers = peers;
+	in->npeers = n;
+	in->peers_probed = true;
+}
+
+static void
+do_follow(const PghaCluster *cluster, const PghaDecision *d)
+{
+	const PghaMember *leader = pgha_cluster_member((PghaCluster *) cluster, d->target);
+	char		slot[PGHA_NAME_LEN];
+	char	   *conninfo;
+
+	if (leader == NULL || leader->host[0] == '\0')
+		return;					/* its member key is not published yet */
+	pgha_slot_name(pgha_node_name(), slot, sizeof(slot));
+	conninfo = pgha_conninfo(leader, false, 2);
+	if (pgha_action_follow(conninfo, slot))
+		ereport(LOG,
+				(errmsg("pgha: following leader \"%s\"", d->target),
+				 errdetail("primary_conninfo points at %s:%d, primary_slot_name is \"%s\".",
+						   leader->host, leader->port, slot)));
+}
+
+static void
+do_fence(const PghaCluster *cluster, const PghaDecision *d)
+{
+	char	   *conninfo = NULL;
+
+	if (cluster && d->target[0])
+	{
+		const PghaMember *leader = pgha_cluster_member((PghaCluster *) cluster, d->target);
+
+		if (leader && leader->host[0])
+			conninfo = pgha_conninfo(leader, false, 2);
+	}
+	ereport(LOG,
+			(errmsg("pgha: fencing this primary: immediate shutdown"),
+			 errdetail("%s", d->reason),
+			 errhint("The node restarts as a standby with \"pghactl run\"; "
+					 "with pg_ctl, rewind it against the new leader (pg_rewind) before starting it.")));
+	K.is_leader = false;
+	pgha_action_fence(conninfo);
+}
+
+/* act on the decision; returns a wait override in ms (-1: none) */
+static long
+act(PghaEtcd *etcd, const PghaInput *in, const PghaDecision *d,
+	const PghaCluster *cluster, const PghaLocalDetail *local)
+{
+	bool		ok;
+
+	switch (d->action)
+	{
+		case PGHA_ACT_NONE:
+		case PGHA_ACT_PROBE:
+			if (K.is_leader && in->etcd_ok && cluster &&
+				(!cluster->has_leader || strcmp(cluster->leader, in->me) != 0))
+				lose_leadership("The leader key no longer names this node.");
+			return -1;
+
+		case PGHA_ACT_BOOTSTRAP:
+			if (!do_bootstrap(etcd, local))
+				return 100;
+			return -1;
+
+		case PGHA_ACT_ACQUIRE:
+			if (!leader_txn(etcd, true, &ok))
+			{
+				log_etcd_problem(etcd, "acquire the leader key");
+				return 100;
+			}
+			if (ok)
+				become_leader("acquired the free leader key as the running primary");
+			return ok ? -1 : 100;
+
+		case PGHA_ACT_RENEW:
+			if (!leader_txn(etcd, false, &ok))
+			{
+				log_etcd_problem(etcd, "renew the leader key");
+				return 200;
+			}
+			if (!ok)
+			{
+				lose_leadership("The guarded renewal found another value in the leader key.");
+				return 50;
+			}
+			become_leader("re-attached to the leader key");
+			return -1;
+
+		case PGHA_ACT_FENCE:
+			do_fence(cluster, d);
+			return 1000;
+
+		case PGHA_ACT_FOLLOW:
+			if (K.is_leader)
+				lose_leadership("This node runs as a standby.");
+			do_follow(cluster, d);
+			return -1;
+
+		case PGHA_ACT_RACE:
+			if (!leader_txn(etcd, true, &ok))
+			{
+				log_etcd_problem(etcd, "take the leader key");
+				return 200;
+			}
+			if (!ok)
+				return 50;		/* somebody else won: follow them next */
+			ereport(LOG,
+					(errmsg("pgha: won the leader race"),
+					 errdetail("%s", d->reason)));
+			become_leader("won the leader race");
+			promote_now();
+			return 50;
+
+		case PGHA_ACT_PROMOTE:
+			become_leader("holds the leader key as a standby");
+			promote_now();
+			return 50;
+	}
+	return -1;
+}
+
+static const char *
+state_name(const PghaDecision *d)
+{
+	switch (d->state)
+	{
+		case PGHA_STATE_SYSID_MISMATCH:
+			return "sysid mismatch";
+		case PGHA_STATE_NO_ETCD:
+			return "no etcd";
+		case PGHA_STATE_PAUSED:
+			return "paused";
+		default:
+			return "running";
+	}
+}
+
+long
+pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
+{
+	PghaLocalDetail local;
+	PghaCluster cluster;
+	PghaInput	in;
+	PghaDecision d;
+	PghaPeer   *peers = NULL;
+	bool		etcd_ok;
+	long		wait;
+	long		override;
+	int64		now;
+
+	if (!K.initialized)
+		keeper_init();
+
+	pgha_local_snapshot(&local);
+	memset(&cluster, 0, sizeof(cluster));
+
+	/* a leader past its deadline fences without spending time on etcd */
+	if (K.is_leader && now_ms() >= pgha_keeper_fence_deadline_ms())
+		etcd_ok = false;
+	else
+	{
+		set_call_budget(etcd);
+		pgstat_report_activity(STATE_RUNNING, "renewing the lease and reading the cluster");
+		etcd_ok = keeper_lease(etcd) && read_cluster(etcd, &cluster);
+	}
+
+	/*
+	 * A quorum read that shows the leader key on our live lease proves the
+	 * leadership as well as the guarded write does.
+	 */
+	if (etcd_ok && K.keepalive_ok && cluster.has_leader &&
+		strcmp(cluster.leader, pgha_node_name()) == 0 && cluster.leader_lease == K.lease_id &&
+		K.is_leader)
+		K.last_renewal_ms = K.keepalive_sent_ms;
+
+	now = now_ms();
+	memset(&in, 0, sizeof(in));
+	in.me = pgha_node_name();
+	in.nofailover = pgha_nofailover;
+	in.failover_priority = pgha_failover_priority;
+	in.local = local.base;
+	in.etcd_ok = etcd_ok;
+	in.cluster = etcd_ok ? &cluster : NULL;
+	in.config = K.config;
+	in.is_leader = K.is_leader;
+	in.now_ms = now;
+	in.last_renewal_ms = K.last_renewal_ms;
+
+	*etcd_ok_out = etcd_ok;
+	pgha_decide(&in, &d);
+	if (d.action == PGHA_ACT_PROBE)
+	{
+		peers = palloc0(sizeof(PghaPeer) * Max(cluster.nmembers, 1));
+		probe_peers(&cluster, &in, peers);
+		pgha_decide(&in, &d);
+	}
+
+	if (strcmp(d.rule, K.last_rule) != 0)
+	{
+		ereport(LOG,
+				(errmsg("pgha decision: %s (%s)", d.rule, pgha_action_name(d.action)),
+				 errdetail("%s", d.reason)));
+		strlcpy(K.last_rule, d.rule, sizeof(K.last_rule));
+	}
+
+	override = act(etcd, &in, &d, etcd_ok ? &cluster : NULL, &local);
+
+	if (etcd_ok)
+	{
+		/* the local state may have changed (promotion) */
+		pgha_local_snapshot(&local);
+		publish_member(etcd, &local, state_name(&d));
+		if (K.is_leader && !local.base.in_recovery)
+			leader_housekeeping(etcd, &cluster, &local);
+		if (!etcd->watching)
+			pgha_etcd_watch_start(etcd, K.prefix, cluster.revision + 1);
+	}
+
+	/* publish for SQL */
+	strlcpy(st->role, local.base.in_recovery ? "replica" : "primary", sizeof(st->role));
+	strlcpy(st->state, state_name(&d), sizeof(st->state));
+	if (etcd_ok)
+		strlcpy(st->leader, cluster.has_leader ? cluster.leader : "", sizeof(st->leader));
+	st->is_leader = K.is_leader;
+	st->lease_deadline = K.is_leader ?
+		TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+									pgha_keeper_fence_deadline_ms() - now_ms()) : 0;
+	st->timeline = local.base.timeline;
+	st->lsn = local.base.lsn;
+	strlcpy(st->last_action, pgha_action_name(d.action), sizeof(st->last_action));
+	strlcpy(st->last_rule, d.rule, sizeof(st->last_rule));
+	strlcpy(st->last_reason, d.reason, sizeof(st->last_reason));
+	st->last_decision = GetCurrentTimestamp();
+	st->config_revision = K.config.mod_revision;
+	st->ttl = K.config.ttl;
+	st->loop_wait = K.config.loop_wait;
+	st->retry_timeout = K.config.retry_timeout;
+	st->paused = K.config.pause;
+
+	/* how long until the next iteration */
+	if (K.is_leader)
+	{
+		int64		to_deadline = pgha_keeper_fence_deadline_ms() - now_ms();
+
+		wait = (long) Min(pgha_renew_interval_ms(&K.config), Max(to_deadline, 10));
+	}
+	else if (!etcd_ok)
+		wait = 1000;
+	else
+		wait = (long) K.config.loop_wait * 1000;
+	if (override >= 0)
+		wait = Min(wait, override);
+	return wait;
+}
+
+bool
+pgha_keeper_watch_wakeup(PghaEtcd *etcd)
+{
+	PghaEtcdWatchFrame f;
+	bool		wake = false;
+
+	if (!K.initialized || !etcd->watching)
+		return false;
+	while (pgha_etcd_watch_next(etcd, &f))
+	{
+		int			i;
+
+		for (i = 0; i < f.nevents; i++)
+		{
+			if (strcmp(f.events[i].kv.key, K.leader_key) == 0 ||
+				strcmp(f.events[i].kv.key, K.config_key) == 0)
+				wake = true;
+		}
+	}
+	if (etcd->err != PGHA_ETCD_OK)
+		ereport(DEBUG1,
+				(errmsg("pgha watch stopped"), errdetail("%s", etcd->errmsg)));
+	return wake;
+}

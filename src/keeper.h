@@ -1,0 +1,39 @@
+/*-------------------------------------------------------------------------
+ *
+ * keeper.h
+ *		One HA iteration: lease, snapshot, decide, act, publish.
+ *
+ * Copyright (c) 2026, pgha developers
+ *
+ * IDENTIFICATION
+ *	  src/keeper.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PGHA_KEEPER_H
+#define PGHA_KEEPER_H
+
+#include "common/etcd.h"
+#include "shmem.h"
+
+/*
+ * Run one iteration with the given etcd client; update *state for shared
+ * memory.  Returns how long to wait (ms) before the next one.  May ERROR;
+ * keeper state survives (it lives in TopMemoryContext).
+ */
+extern long pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *state,
+								bool *etcd_ok);
+
+/*
+ * While waiting: drain the watch stream.  Returns true when an event
+ * deserves an immediate iteration (leader or config changed).
+ */
+extern bool pgha_keeper_watch_wakeup(PghaEtcd *etcd);
+
+/* the client was rebuilt: forget connection-bound state (the watch) */
+extern void pgha_keeper_reset_connection(void);
+
+/* if this node is the leader, the monotonic ms at which it fences */
+extern int64 pgha_keeper_fence_deadline_ms(void);
+
+#endif							/* PGHA_KEEPER_H */

@@ -1,0 +1,63 @@
+/*-------------------------------------------------------------------------
+ *
+ * local.c
+ *		Snapshot of this server's own state: recovery, timeline, WAL
+ *		positions, WAL receiver, system identifier.
+ *
+ * Reads shared memory only (no catalog access, no locks held across
+ * anything).  On a standby the WAL receiver fields are trusted only while
+ * it is streaming (reference/postgres-bgworker.md section 8).
+ *
+ * Copyright (c) 2026, pgha developers
+ *
+ * IDENTIFICATION
+ *	  src/local.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xlog.h"
+#include "replication/walreceiver.h"
+#include "storage/spin.h"
+
+#include "compat.h"
+#include "local.h"
+
+void
+pgha_local_snapshot(PghaLocalDetail *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->base.sysid = GetSystemIdentifier();
+	out->base.in_recovery = RecoveryInProgress();
+
+	if (!out->base.in_recovery)
+	{
+		TimeLineID	tli;
+
+		out->base.lsn = GetFlushRecPtr(&tli);
+		out->base.timeline = (int) GetWALInsertionTimeLine();
+		return;
+	}
+	else
+	{
+		TimeLineID	replay_tli = 0;
+		TimeLineID	recv_tli = 0;
+		XLogRecPtr	replay = GetXLogReplayRecPtr(&replay_tli);
+		XLogRecPtr	recv = GetWalRcvFlushRecPtr(NULL, &recv_tli);
+		WalRcvState state;
+
+		SpinLockAcquire(&WalRcv->mutex);
+		state = WalRcv->walRcvState;
+		SpinLockRelease(&WalRcv->mutex);
+
+		out->base.streaming = (state == WALRCV_STREAMING);
+		out->replay_lsn = replay;
+		out->receive_lsn = out->base.streaming ? recv : 0;
+		out->base.lsn = Max(replay, out->receive_lsn);
+		out->base.timeline = (int) (out->receive_lsn > replay ? recv_tli : replay_tli);
+		strlcpy(out->replication_state,
+				out->base.streaming ? "streaming" : "in archive recovery",
+				sizeof(out->replication_state));
+	}
+}
