@@ -34,7 +34,7 @@ DATA = sql/pgha--1.0.sql
 
 # pg_regress runs against a temporary instance that preloads pgha and points
 # at a single-member etcd started by scripts/run-regress.sh.
-REGRESS = pgha_basic pgha_guc pgha_etcd_down
+REGRESS = pgha_basic pgha_guc pgha_rules pgha_etcd_down
 REGRESS_OPTS = --temp-instance=tmp_check_regress \
 	--temp-config=$(CURDIR)/tmp_regress/regress.conf --port=$(REGRESS_PORT)
 REGRESS_PORT ?= 58432

@@ -20,7 +20,23 @@ CREATE FUNCTION pgha.status(
     OUT etcd_reachable boolean,
     OUT etcd_last_contact timestamptz,
     OUT etcd_error text,
-    OUT etcd_version text)
+    OUT etcd_version text,
+    OUT role text,
+    OUT state text,
+    OUT leader text,
+    OUT is_leader boolean,
+    OUT lease_deadline timestamptz,
+    OUT timeline integer,
+    OUT lsn pg_lsn,
+    OUT paused boolean,
+    OUT last_action text,
+    OUT last_rule text,
+    OUT last_reason text,
+    OUT last_decision timestamptz,
+    OUT config_revision bigint,
+    OUT ttl integer,
+    OUT loop_wait integer,
+    OUT retry_timeout integer)
 RETURNS record
 AS 'MODULE_PATHNAME', 'pgha_status'
 LANGUAGE C STRICT VOLATILE;
@@ -45,11 +61,25 @@ LANGUAGE C STRICT VOLATILE;
 
 COMMENT ON FUNCTION pgha.etcd_members() IS 'the etcd cluster, as etcdctl endpoint status shows it';
 
+CREATE FUNCTION pgha.decision_rules(
+    OUT step integer,
+    OUT rule text,
+    OUT role text,
+    OUT action text,
+    OUT condition text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'pgha_decision_rules'
+LANGUAGE C STRICT IMMUTABLE;
+
+COMMENT ON FUNCTION pgha.decision_rules() IS 'the HA state machine, rule by rule, in the order tried';
+
 -- Security: nothing is executable by PUBLIC; reading is for pg_monitor.
 GRANT USAGE ON SCHEMA pgha TO pg_monitor;
 REVOKE ALL ON FUNCTION pgha.version() FROM PUBLIC;
 REVOKE ALL ON FUNCTION pgha.status() FROM PUBLIC;
 REVOKE ALL ON FUNCTION pgha.etcd_members() FROM PUBLIC;
+REVOKE ALL ON FUNCTION pgha.decision_rules() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pgha.version() TO pg_monitor;
 GRANT EXECUTE ON FUNCTION pgha.status() TO pg_monitor;
 GRANT EXECUTE ON FUNCTION pgha.etcd_members() TO pg_monitor;
+GRANT EXECUTE ON FUNCTION pgha.decision_rules() TO pg_monitor;

@@ -23,9 +23,11 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/pg_lsn.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
+#include "common/decide.h"
 #include "common/keys.h"
 #include "etcd_backend.h"
 #include "guc.h"
@@ -57,8 +59,8 @@ pgha_status(PG_FUNCTION_ARGS)
 {
 	TupleDesc	tupdesc;
 	PghaSharedState st;
-	Datum		values[10];
-	bool		nulls[10];
+	Datum		values[26];
+	bool		nulls[26];
 	int			i = 0;
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
@@ -88,6 +90,36 @@ pgha_status(PG_FUNCTION_ARGS)
 	i++;
 	values[i] = text_or_null(st.etcd_version, &nulls[i]);
 	i++;
+	/* the HA keeper's view */
+	values[i] = text_or_null(st.role, &nulls[i]);
+	i++;
+	values[i] = text_or_null(st.state, &nulls[i]);
+	i++;
+	values[i] = text_or_null(st.leader, &nulls[i]);
+	i++;
+	values[i++] = BoolGetDatum(st.is_leader);
+	nulls[i] = (st.lease_deadline == 0);
+	values[i++] = TimestampTzGetDatum(st.lease_deadline);
+	nulls[i] = (st.timeline == 0);
+	values[i++] = Int32GetDatum(st.timeline);
+	nulls[i] = (st.lsn == 0);
+	values[i++] = LSNGetDatum((XLogRecPtr) st.lsn);
+	values[i++] = BoolGetDatum(st.paused);
+	values[i] = text_or_null(st.last_action, &nulls[i]);
+	i++;
+	values[i] = text_or_null(st.last_rule, &nulls[i]);
+	i++;
+	values[i] = text_or_null(st.last_reason, &nulls[i]);
+	i++;
+	nulls[i] = (st.last_decision == 0);
+	values[i++] = TimestampTzGetDatum(st.last_decision);
+	values[i++] = Int64GetDatum(st.config_revision);
+	nulls[i] = (st.ttl == 0);
+	values[i++] = Int32GetDatum(st.ttl);
+	nulls[i] = (st.loop_wait == 0);
+	values[i++] = Int32GetDatum(st.loop_wait);
+	nulls[i] = (st.retry_timeout == 0);
+	values[i++] = Int32GetDatum(st.retry_timeout);
 	Assert(i == lengthof(values));
 
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
@@ -173,5 +205,36 @@ pgha_etcd_members(PG_FUNCTION_ARGS)
 	}
 	PG_END_TRY();
 	MemoryContextDelete(cxt);
+	return (Datum) 0;
+}
+
+/*
+ * pgha.decision_rules(): the HA state machine's table, in the order the
+ * rules are tried, so that a behaviour change shows up in review
+ * (expected/pgha_rules.out).
+ */
+PG_FUNCTION_INFO_V1(pgha_decision_rules);
+
+Datum
+pgha_decision_rules(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	const PghaRuleInfo *rules;
+	int			n = pgha_decide_rules(&rules);
+	int			i;
+
+	InitMaterializedSRF(fcinfo, 0);
+	for (i = 0; i < n; i++)
+	{
+		Datum		values[5];
+		bool		nulls[5] = {0};
+
+		values[0] = Int32GetDatum(i + 1);
+		values[1] = CStringGetTextDatum(rules[i].name);
+		values[2] = CStringGetTextDatum(rules[i].role);
+		values[3] = CStringGetTextDatum(pgha_action_name(rules[i].action));
+		values[4] = CStringGetTextDatum(rules[i].when);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
 	return (Datum) 0;
 }

@@ -132,6 +132,9 @@ sub _pgha_conf
 		"listen_addresses = '127.0.0.1'",
 		"wal_log_hints = on",
 		"hot_standby = on",
+		# replicas cloned before the leader made their slot must still
+		# find the WAL written since their backup (pghactl clones with a slot)
+		"wal_keep_size = '128MB'",
 		# a standby whose new leader has just created its slot retries soon
 		"wal_retrieve_retry_interval = '500ms'",
 		# %b: tell the pgha worker's lines from client backends' ones
