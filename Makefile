@@ -61,7 +61,7 @@ override autodepend = yes
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-.PHONY: deps unit regress tap test demo demo-stop pghactl
+.PHONY: deps unit regress tap test demo demo-stop bench-failover
 
 deps:
 	@bash scripts/install-deps.sh
@@ -81,6 +81,13 @@ demo: deps
 	$(MAKE) all
 	$(MAKE) install
 	@bash scripts/as-user.sh $(PGHA_USER) bash scripts/demo.sh start
+
+# failover time on this machine (not part of "make test": it is slow)
+bench-failover: install
+	rm -rf tmp_bench && mkdir -p tmp_bench
+	@bash scripts/as-user.sh $(PGHA_USER) env TESTDIR=$(CURDIR)/tmp_bench PATH="$(bindir):$$PATH" \
+		PG_REGRESS=$(top_builddir)/src/test/regress/pg_regress \
+		prove -I $(top_srcdir)/src/test/perl bench/failover.pl
 
 demo-stop:
 	@bash scripts/as-user.sh $(PGHA_USER) bash scripts/demo.sh stop
