@@ -43,6 +43,28 @@ LANGUAGE C STRICT VOLATILE;
 
 COMMENT ON FUNCTION pgha.status() IS 'this node''s pgha worker and its view of etcd';
 
+CREATE FUNCTION pgha.members(
+    OUT member text,
+    OUT host text,
+    OUT port integer,
+    OUT role text,
+    OUT state text,
+    OUT timeline integer,
+    OUT lsn pg_lsn,
+    OUT receive_lsn pg_lsn,
+    OUT replay_lsn pg_lsn,
+    OUT lag_bytes bigint,
+    OUT tags text,
+    OUT pending_restart boolean,
+    OUT config_revision bigint,
+    OUT stale boolean,
+    OUT age interval)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'pgha_members'
+LANGUAGE C STRICT VOLATILE;
+
+COMMENT ON FUNCTION pgha.members() IS 'the cluster''s members, like patronictl list';
+
 CREATE FUNCTION pgha.etcd_members(
     OUT name text,
     OUT endpoint text,
@@ -78,8 +100,10 @@ GRANT USAGE ON SCHEMA pgha TO pg_monitor;
 REVOKE ALL ON FUNCTION pgha.version() FROM PUBLIC;
 REVOKE ALL ON FUNCTION pgha.status() FROM PUBLIC;
 REVOKE ALL ON FUNCTION pgha.etcd_members() FROM PUBLIC;
+REVOKE ALL ON FUNCTION pgha.members() FROM PUBLIC;
 REVOKE ALL ON FUNCTION pgha.decision_rules() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pgha.version() TO pg_monitor;
 GRANT EXECUTE ON FUNCTION pgha.status() TO pg_monitor;
 GRANT EXECUTE ON FUNCTION pgha.etcd_members() TO pg_monitor;
+GRANT EXECUTE ON FUNCTION pgha.members() TO pg_monitor;
 GRANT EXECUTE ON FUNCTION pgha.decision_rules() TO pg_monitor;

@@ -29,6 +29,27 @@ FROM pgha.status();
 
 SELECT count(*) AS pgha_workers FROM pg_stat_activity WHERE backend_type = 'pgha';
 
+-- a lone primary bootstraps its own cluster and leads it
+DO $$
+DECLARE
+    deadline timestamptz := clock_timestamp() + interval '30 seconds';
+BEGIN
+    WHILE NOT coalesce((SELECT is_leader FROM pgha.status()), false)
+          OR NOT EXISTS (SELECT FROM pgha.members()) LOOP
+        IF clock_timestamp() > deadline THEN
+            RAISE EXCEPTION 'no leadership: %', (SELECT last_reason FROM pgha.status());
+        END IF;
+        PERFORM pg_sleep(0.1);
+    END LOOP;
+END
+$$;
+SELECT role, state, leader, is_leader, lease_deadline > now() AS lease_in_future,
+       timeline, last_rule, paused, ttl, loop_wait, retry_timeout
+FROM pgha.status();
+SELECT member, host, port > 0 AS has_port, role, state, timeline, lag_bytes,
+       tags, stale, age < interval '1 minute' AS fresh
+FROM pgha.members();
+
 -- the etcd cluster itself: one member, the leader
 SELECT name, endpoint LIKE 'http://127.0.0.1:%' AS loopback, reachable,
        is_leader, raft_term > 0 AS has_term, error

@@ -26,8 +26,8 @@
 #define MarkGUCPrefixReserved(prefix) EmitWarningsOnPlaceholders(prefix)
 #endif
 
-/* recovery functions moved to their own header in 15 */
-#if PG_VERSION_NUM >= 150000
+/* recovery functions moved to their own header in 15 (backend only) */
+#if PG_VERSION_NUM >= 150000 && !defined(FRONTEND)
 #include "access/xlogrecovery.h"
 #endif
 

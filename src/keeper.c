@@ -632,6 +632,68 @@ state_name(const PghaDecision *d)
 	}
 }
 
+/* copy the cluster's members into shared memory for pgha.members() */
+static void
+publish_members(PghaSharedState *st, const PghaCluster *cluster)
+{
+	uint64		optime = cluster->has_status ? cluster->optime : 0;
+	int			i;
+
+	for (i = 0; i < cluster->nmembers; i++)
+	{
+		const PghaMember *m = &cluster->members[i];
+
+		if (cluster->has_leader && strcmp(m->name, cluster->leader) == 0)
+			optime = Max(optime, m->xlog_location);
+	}
+	st->nmembers = 0;
+	for (i = 0; i < cluster->nmembers && st->nmembers < PGHA_MAX_MEMBERS; i++)
+	{
+		const PghaMember *m = &cluster->members[i];
+		PghaSharedMember *sm = &st->members[st->nmembers++];
+		bool		leader = cluster->has_leader && strcmp(m->name, cluster->leader) == 0;
+		StringInfoData tags;
+
+		memset(sm, 0, sizeof(*sm));
+		strlcpy(sm->name, m->name, sizeof(sm->name));
+		strlcpy(sm->host, m->host, sizeof(sm->host));
+		sm->port = m->port;
+		strlcpy(sm->role, leader ? "leader" :
+				(strcmp(m->role, "replica") == 0 ? "replica" : m->role), sizeof(sm->role));
+		strlcpy(sm->state, m->state, sizeof(sm->state));
+		sm->timeline = m->timeline;
+		sm->lsn = m->xlog_location;
+		sm->receive_lsn = m->receive_lsn;
+		sm->replay_lsn = m->replay_lsn;
+		if (leader)
+			sm->lag = 0;
+		else if (optime == 0 || m->xlog_location == 0)
+			sm->lag = -1;
+		else
+			sm->lag = optime > m->xlog_location ? (int64) (optime - m->xlog_location) : 0;
+		initStringInfo(&tags);
+		appendStringInfoChar(&tags, '{');
+		if (m->nofailover)
+			appendStringInfoString(&tags, "\"nofailover\": true, ");
+		if (m->failover_priority != 1)
+			appendStringInfo(&tags, "\"failover_priority\": %d, ", m->failover_priority);
+		if (m->noloadbalance)
+			appendStringInfoString(&tags, "\"noloadbalance\": true, ");
+		if (m->clonefrom)
+			appendStringInfoString(&tags, "\"clonefrom\": true, ");
+		if (m->nosync)
+			appendStringInfoString(&tags, "\"nosync\": true, ");
+		if (tags.len > 1)
+			tags.len -= 2;
+		appendStringInfoChar(&tags, '}');
+		tags.data[tags.len] = '\0';
+		strlcpy(sm->tags, tags.data, sizeof(sm->tags));
+		sm->pending_restart = m->pending_restart;
+		sm->config_revision = m->config_revision;
+	}
+	st->cluster_read_at = GetCurrentTimestamp();
+}
+
 long
 pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 {
@@ -733,6 +795,9 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 	st->loop_wait = K.config.loop_wait;
 	st->retry_timeout = K.config.retry_timeout;
 	st->paused = K.config.pause;
+
+	if (etcd_ok)
+		publish_members(st, &cluster);
 
 	/* how long until the next iteration */
 	if (K.is_leader)

@@ -25,6 +25,27 @@
 #include "storage/latch.h"
 #include "storage/lwlock.h"
 
+/* how many members pgha.members() can show */
+#define PGHA_MAX_MEMBERS 32
+
+/* one member as the last successful etcd read showed it */
+typedef struct PghaSharedMember
+{
+	char		name[64];
+	char		host[256];
+	int			port;
+	char		role[16];		/* leader, replica, primary */
+	char		state[32];
+	int			timeline;
+	uint64		lsn;			/* xlog_location */
+	uint64		receive_lsn;
+	uint64		replay_lsn;
+	int64		lag;			/* bytes behind the leader; -1 unknown */
+	char		tags[160];		/* JSON */
+	bool		pending_restart;
+	int64		config_revision;
+} PghaSharedMember;
+
 typedef struct PghaSharedState
 {
 	pid_t		worker_pid;		/* 0 when no worker runs */
@@ -55,6 +76,11 @@ typedef struct PghaSharedState
 	int			loop_wait;
 	int			retry_timeout;
 	bool		paused;
+
+	/* the cluster, as of cluster_read_at */
+	TimestampTz cluster_read_at;
+	int			nmembers;
+	PghaSharedMember members[PGHA_MAX_MEMBERS];
 } PghaSharedState;
 
 typedef struct PghaShared

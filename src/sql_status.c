@@ -24,6 +24,7 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/pg_lsn.h"
+#include "utils/fmgrprotos.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
@@ -234,6 +235,70 @@ pgha_decision_rules(PG_FUNCTION_ARGS)
 		values[2] = CStringGetTextDatum(rules[i].role);
 		values[3] = CStringGetTextDatum(pgha_action_name(rules[i].action));
 		values[4] = CStringGetTextDatum(rules[i].when);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+/*
+ * pgha.members(): one row per member, like "patronictl list", from the
+ * worker's last successful read of etcd.  It answers when etcd is down;
+ * "stale" and "age" say how old the picture is.
+ */
+PG_FUNCTION_INFO_V1(pgha_members);
+
+Datum
+pgha_members(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	PghaSharedState *st;
+	TimestampTz now = GetCurrentTimestamp();
+	int			i;
+
+	if (pgha_shared == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("pgha shared memory is not initialized"),
+				 errhint("Add pgha to \"shared_preload_libraries\" and restart the server.")));
+	InitMaterializedSRF(fcinfo, 0);
+	st = palloc(sizeof(PghaSharedState));
+	pgha_shmem_read(st);
+
+	for (i = 0; i < st->nmembers; i++)
+	{
+		PghaSharedMember *m = &st->members[i];
+		Datum		values[15];
+		bool		nulls[15] = {0};
+		int			c = 0;
+
+		values[c++] = CStringGetTextDatum(m->name);
+		values[c] = text_or_null(m->host, &nulls[c]);
+		c++;
+		nulls[c] = (m->port == 0);
+		values[c++] = Int32GetDatum(m->port);
+		values[c] = text_or_null(m->role, &nulls[c]);
+		c++;
+		values[c] = text_or_null(m->state, &nulls[c]);
+		c++;
+		nulls[c] = (m->timeline == 0);
+		values[c++] = Int32GetDatum(m->timeline);
+		nulls[c] = (m->lsn == 0);
+		values[c++] = LSNGetDatum((XLogRecPtr) m->lsn);
+		nulls[c] = (m->receive_lsn == 0);
+		values[c++] = LSNGetDatum((XLogRecPtr) m->receive_lsn);
+		nulls[c] = (m->replay_lsn == 0);
+		values[c++] = LSNGetDatum((XLogRecPtr) m->replay_lsn);
+		nulls[c] = (m->lag < 0);
+		values[c++] = Int64GetDatum(m->lag);
+		values[c++] = CStringGetTextDatum(m->tags);
+		values[c++] = BoolGetDatum(m->pending_restart);
+		values[c++] = Int64GetDatum(m->config_revision);
+		values[c++] = BoolGetDatum(st->worker_pid == 0 || !st->etcd_reachable);
+		values[c++] = IntervalPGetDatum(DatumGetIntervalP(
+											DirectFunctionCall2(timestamp_mi,
+																TimestampTzGetDatum(now),
+																TimestampTzGetDatum(st->cluster_read_at))));
+		Assert(c == lengthof(values));
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;

@@ -61,6 +61,10 @@ for my $n ($node2, $node3)
 		'before failover', $n->name . ' has the row written on the primary');
 }
 
+ok( $node2->poll_query_until('postgres',
+		"SELECT string_agg(member || ':' || role || ':' || state, ',' ORDER BY member) FROM pgha.members()",
+		'node1:leader:running,node2:replica:running,node3:replica:running'),
+	'pgha.members() on a replica shows the whole cluster');
 my $m2 = $etcd->get('/service/test/members/node2');
 like($m2, qr/"role":"replica"/, 'member key of node2 says replica');
 like($m2, qr/"conn_url":"postgres:\/\/127\.0\.0\.1:\d+\/postgres"/, 'member key has a conn_url');
