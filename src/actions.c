@@ -8,15 +8,14 @@
  * - promote: pg_promote() through DirectFunctionCall (no SQL privilege
  *   check), waiting until recovery has ended.
  * - fence: standby.signal first (so a restart comes back read-only), then
- *   primary_conninfo when the new leader is known, then SIGQUIT to the
- *   postmaster: an immediate shutdown ends every client connection at
- *   once.  That is the fence: never two writable primaries.
+ *   SIGQUIT to the postmaster: an immediate shutdown ends every client
+ *   connection at once.  That is the fence: never two writable primaries.
  * - slots: the leader keeps a physical slot for every other member.
  *
  * Everything runs in the worker, which is connected to a database as the
  * bootstrap superuser.  Functions may ERROR; the caller's iteration
- * boundary recovers.  pgha_action_fence() never lets an error stop the
- * shutdown.
+ * boundary recovers.  pgha_action_fence() holds interrupts and never
+ * throws before the shutdown signal is sent.
  *
  * Copyright (c) 2026, pgha developers
  *
@@ -43,6 +42,7 @@
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/guc.h"
+#include "utils/memutils.h"
 #include "utils/snapmgr.h"
 
 #include "actions.h"
@@ -87,6 +87,8 @@ pgha_conninfo(const PghaMember *m, bool replication, int connect_timeout)
 	conninfo_add(&buf, "keepalives_idle", "5");
 	conninfo_add(&buf, "keepalives_interval", "2");
 	conninfo_add(&buf, "keepalives_count", "3");
+	/* a peer that vanishes mid-answer must not hold us for minutes */
+	conninfo_add(&buf, "tcp_user_timeout", replication ? "2000" : "10000");
 	if (replication)
 	{
 		conninfo_add(&buf, "replication", "true");
@@ -114,9 +116,15 @@ alter_system_set(const char *name, const char *value)
 	stmt.type = T_AlterSystemStmt;
 	stmt.setstmt = &setstmt;
 
-	StartTransactionCommand();
-	AlterSystemSetConfigFile(&stmt);
-	CommitTransactionCommand();
+	{
+		/* a commit leaves CurrentMemoryContext at TopMemoryContext */
+		MemoryContext cxt = CurrentMemoryContext;
+
+		StartTransactionCommand();
+		AlterSystemSetConfigFile(&stmt);
+		CommitTransactionCommand();
+		MemoryContextSwitchTo(cxt);
+	}
 }
 
 bool
@@ -147,6 +155,12 @@ pgha_action_follow(const char *conninfo, const char *slot)
 	return changed;
 }
 
+/*
+ * Ask for promotion without waiting for it: the keeper goes on renewing its
+ * lease while the startup process finishes recovery (with a replay backlog
+ * that can take longer than the ttl), and notices the end of recovery in a
+ * later iteration.
+ */
 void
 pgha_action_promote(void)
 {
@@ -154,51 +168,45 @@ pgha_action_promote(void)
 
 	if (!RecoveryInProgress())
 		return;
-	ok = DatumGetBool(DirectFunctionCall2(pg_promote, BoolGetDatum(true),
+	ok = DatumGetBool(DirectFunctionCall2(pg_promote, BoolGetDatum(false),
 										  Int32GetDatum(60)));
 	if (!ok)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("pgha could not promote this server"),
-				 errdetail("pg_promote() did not finish within 60 seconds.")));
+				 errmsg("pgha could not request the promotion of this server"),
+				 errdetail("pg_promote() could not signal the postmaster.")));
 }
 
 void
-pgha_action_fence(const char *conninfo)
+pgha_action_fence(void)
 {
 	int			fd;
+
+	/*
+	 * Nothing may stop us between here and the signal: no query cancel, no
+	 * SIGTERM-induced FATAL.  Only file creation and kill() happen below.
+	 */
+	HOLD_INTERRUPTS();
 
 	/* 1. a restart of this data directory comes back as a standby */
 	fd = OpenTransientFile(STANDBY_SIGNAL_FILE, O_WRONLY | O_CREAT | PG_BINARY);
 	if (fd < 0 || pg_fsync(fd) != 0)
 		ereport(WARNING,
 				(errcode_for_file_access(),
-				 errmsg("could not write \"%s\" while fencing: %m", STANDBY_SIGNAL_FILE)));
+				 errmsg("could not write file \"%s\" while fencing: %m", STANDBY_SIGNAL_FILE)));
 	if (fd >= 0)
 		CloseTransientFile(fd);
+	fsync_fname(".", true);
 
-	/* 2. pointing at the new leader is a nicety: never let it stop us */
-	if (conninfo)
-	{
-		MemoryContext cxt = CurrentMemoryContext;
-
-		PG_TRY();
-		{
-			alter_system_set("primary_conninfo", conninfo);
-		}
-		PG_CATCH();
-		{
-			MemoryContextSwitchTo(cxt);
-			FlushErrorState();
-			AbortCurrentTransaction();
-		}
-		PG_END_TRY();
-	}
-
-	/* 3. immediate shutdown: every backend goes away now */
+	/*
+	 * 2. immediate shutdown: every backend goes away now.  primary_conninfo
+	 * is left alone: when the node comes back as a standby, its own worker
+	 * points it at whoever leads then.
+	 */
 	if (kill(PostmasterPid, SIGQUIT) != 0)
 		ereport(WARNING,
 				(errmsg("could not signal the postmaster to shut down: %m")));
+	RESUME_INTERRUPTS();
 }
 
 int
@@ -210,6 +218,7 @@ pgha_action_ensure_slots(char **slots, int nslots)
 	Datum		args[1];
 	int			i;
 	int			created = 0;
+	MemoryContext cxt;
 
 	if (nslots == 0)
 		return 0;
@@ -219,6 +228,7 @@ pgha_action_ensure_slots(char **slots, int nslots)
 	arr = construct_array(elems, nslots, TEXTOID, -1, false, TYPALIGN_INT);
 	args[0] = PointerGetDatum(arr);
 
+	cxt = CurrentMemoryContext;
 	StartTransactionCommand();
 	SPI_connect();
 	PushActiveSnapshot(GetTransactionSnapshot());
@@ -232,6 +242,7 @@ pgha_action_ensure_slots(char **slots, int nslots)
 	SPI_finish();
 	PopActiveSnapshot();
 	CommitTransactionCommand();
+	MemoryContextSwitchTo(cxt);
 	return created;
 }
 

@@ -21,10 +21,10 @@ extern char *pgha_conninfo(const PghaMember *m, bool replication, int connect_ti
 
 /* point primary_conninfo / primary_slot_name at conninfo; true if changed */
 extern bool pgha_action_follow(const char *conninfo, const char *slot);
-/* pg_promote(wait => true); ERROR on failure */
+/* pg_promote(wait => false): request it; ERROR if it cannot be requested */
 extern void pgha_action_promote(void);
-/* write standby.signal (+ primary_conninfo if given), then immediate shutdown */
-extern void pgha_action_fence(const char *conninfo);
+/* write standby.signal, then immediate shutdown of this instance */
+extern void pgha_action_fence(void);
 /* create the physical slots that do not exist yet; returns how many */
 extern int	pgha_action_ensure_slots(char **slots, int nslots);
 /* timeline switch of the last promotion: old timeline and switch LSN */

@@ -30,6 +30,7 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "access/xlog.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
@@ -50,6 +51,9 @@
 #include "local.h"
 #include "probe.h"
 
+/* this iteration put the leader key on K.lease_id */
+static bool leader_on_current_lease = false;
+
 static struct
 {
 	bool		initialized;
@@ -59,12 +63,20 @@ static struct
 	char	   *member_key;
 
 	int64		lease_id;		/* 0: none */
+	int			lease_requested_ttl;	/* what we asked etcd for */
 	int64		lease_ttl;		/* as granted */
+	int64		old_lease_id;	/* during a ttl change: the lease our keys
+								 * still sit on, kept alive until they move */
+	int64		old_lease_ttl;
 	bool		keepalive_ok;	/* this iteration */
 	int64		keepalive_sent_ms;
 
 	bool		is_leader;
 	int64		last_renewal_ms;
+	bool		foreign;		/* last seen: our sysid is not the cluster's */
+	char		leader_seen[PGHA_NAME_LEN]; /* leader key value last seen */
+	int64		promote_requested_ms;	/* 0: no promotion under way */
+	MemoryContext watch_cxt;
 
 	PghaConfig	config;
 	int64		config_warned_revision;
@@ -93,17 +105,65 @@ keeper_init(void)
 	K.config_key = pgha_key(K.prefix, PGHA_KEY_CONFIG);
 	K.member_key = pgha_member_key(K.prefix, pgha_node_name());
 	K.slots_done = pstrdup("");
+	K.watch_cxt = AllocSetContextCreate(TopMemoryContext, "pgha watch",
+										ALLOCSET_SMALL_SIZES);
 	pgha_config_defaults(&K.config);
-	K.initialized = true;
 	MemoryContextSwitchTo(old);
+
+	/*
+	 * A primary's fence window runs from the last renewal its predecessor
+	 * proved, or from now: a worker restart never extends it.
+	 */
+	K.last_renewal_ms = now_ms();
+	LWLockAcquire(pgha_shared->lock, LW_SHARED);
+	if (pgha_shared->keeper.valid)
+	{
+		K.last_renewal_ms = pgha_shared->keeper.last_renewal_ms;
+		K.lease_id = pgha_shared->keeper.lease_id;
+		K.lease_ttl = pgha_shared->keeper.lease_ttl;
+		K.lease_requested_ttl = (int) pgha_shared->keeper.lease_ttl;
+	}
+	LWLockRelease(pgha_shared->lock);
+	K.initialized = true;
+}
+
+static void
+save_keeper_state(void)
+{
+	LWLockAcquire(pgha_shared->lock, LW_EXCLUSIVE);
+	pgha_shared->keeper.valid = true;
+	pgha_shared->keeper.last_renewal_ms = K.last_renewal_ms;
+	pgha_shared->keeper.lease_id = K.lease_id;
+	pgha_shared->keeper.lease_ttl = K.lease_ttl;
+	LWLockRelease(pgha_shared->lock);
+}
+
+/* the TTL that bounds our keys right now (seconds) */
+static int
+effective_lease_ttl(void)
+{
+	int64		ttl = K.config.ttl;
+
+	if (K.lease_ttl > 0)
+		ttl = Min(ttl, K.lease_ttl);
+	if (K.old_lease_id != 0 && K.old_lease_ttl > 0)
+		ttl = Min(ttl, K.old_lease_ttl);
+	return (int) ttl;
+}
+
+static int64
+fence_after_ms(void)
+{
+	PghaConfig	c = K.config;
+
+	c.ttl = effective_lease_ttl();
+	return pgha_fence_after_ms(&c);
 }
 
 int64
 pgha_keeper_fence_deadline_ms(void)
 {
-	if (!K.is_leader)
-		return 0;
-	return K.last_renewal_ms + pgha_fence_after_ms(&K.config);
+	return K.last_renewal_ms + fence_after_ms();
 }
 
 void
@@ -118,7 +178,7 @@ set_call_budget(PghaEtcd *etcd)
 {
 	int64		budget = pgha_etcd_timeout;
 
-	if (K.is_leader)
+	if (K.is_leader && !K.config.pause)
 	{
 		int64		left = pgha_keeper_fence_deadline_ms() - now_ms();
 
@@ -132,10 +192,17 @@ log_etcd_problem(PghaEtcd *etcd, const char *what)
 {
 	ereport(LOG,
 			(errmsg("pgha could not %s in etcd", what),
-			 errdetail("%s: %s", pgha_etcd_err_name(etcd->err), etcd->errmsg)));
+			 errdetail_internal("%s: %s", pgha_etcd_err_name(etcd->err), etcd->errmsg)));
 }
 
-/* Make sure we have a lease and send its keepalive.  False: etcd failed. */
+/*
+ * Make sure we have a lease with the configured TTL and send its
+ * keepalive.  False: etcd failed.
+ *
+ * A ttl change takes a new lease, but the old one is kept alive until our
+ * keys have moved to the new one (retire_old_lease()): a key must never sit
+ * on a lease nobody renews.
+ */
 static bool
 keeper_lease(PghaEtcd *etcd)
 {
@@ -143,22 +210,31 @@ keeper_lease(PghaEtcd *etcd)
 	int64		sent;
 
 	K.keepalive_ok = false;
-	/* a changed ttl takes a new lease; the keys move over on their next put */
-	if (K.lease_id != 0 && K.lease_ttl != K.config.ttl)
+	if (K.lease_id != 0 && K.lease_requested_ttl != K.config.ttl && K.old_lease_id == 0)
+	{
+		K.old_lease_id = K.lease_id;
+		K.old_lease_ttl = K.lease_ttl;
 		K.lease_id = 0;
+	}
+	sent = now_ms();
+	if (K.old_lease_id != 0 && !pgha_etcd_lease_keepalive(etcd, K.old_lease_id, &ttl))
+	{
+		if (etcd->err != PGHA_ETCD_LEASE_NOT_FOUND)
+			return false;
+		K.old_lease_id = 0;		/* gone: nothing left to protect */
+	}
 	if (K.lease_id == 0)
 	{
-		sent = now_ms();
 		if (!pgha_etcd_lease_grant(etcd, K.config.ttl, &K.lease_id, &K.lease_ttl))
 		{
 			K.lease_id = 0;
 			return false;
 		}
+		K.lease_requested_ttl = K.config.ttl;
 		K.keepalive_ok = true;
 		K.keepalive_sent_ms = sent;
 		return true;
 	}
-	sent = now_ms();
 	if (pgha_etcd_lease_keepalive(etcd, K.lease_id, &ttl))
 	{
 		K.keepalive_ok = true;
@@ -168,11 +244,21 @@ keeper_lease(PghaEtcd *etcd)
 	if (etcd->err == PGHA_ETCD_LEASE_NOT_FOUND)
 	{
 		ereport(LOG,
-				(errmsg("pgha lease " INT64_FORMAT " expired; taking a new one", K.lease_id)));
+				(errmsg("pgha lease %lld expired, taking a new one", (long long) K.lease_id)));
 		K.lease_id = 0;
 		return keeper_lease(etcd);
 	}
 	return false;
+}
+
+/* our keys now sit on the new lease: let the old one go */
+static void
+retire_old_lease(PghaEtcd *etcd)
+{
+	if (K.old_lease_id == 0)
+		return;
+	if (pgha_etcd_lease_revoke(etcd, K.old_lease_id) || etcd->err == PGHA_ETCD_LEASE_NOT_FOUND)
+		K.old_lease_id = 0;
 }
 
 static bool
@@ -203,6 +289,10 @@ read_cluster(PghaEtcd *etcd, PghaCluster *cluster)
 	}
 	else
 		pgha_config_defaults(&K.config);
+
+	K.foreign = cluster->has_initialize && cluster->initialize[0] != '\0' &&
+		strtoull(cluster->initialize, NULL, 10) != GetSystemIdentifier();
+	strlcpy(K.leader_seen, cluster->has_leader ? cluster->leader : "", sizeof(K.leader_seen));
 
 	if (cluster->nbad_members > 0)
 		ereport(DEBUG1, (errmsg("pgha ignores %d invalid member keys", cluster->nbad_members),
@@ -238,25 +328,28 @@ fill_member(PghaMember *m, const PghaLocalDetail *local, const char *state)
 	m->config_revision = K.config.mod_revision;
 }
 
-static void
+static bool
 publish_member(PghaEtcd *etcd, const PghaLocalDetail *local, const char *state)
 {
 	PghaMember	m;
 	char	   *json;
+	bool		ok;
 
 	if (K.lease_id == 0)
-		return;
+		return false;
 	fill_member(&m, local, state);
 	json = pgha_member_to_json(&m);
 	if (json == NULL)
-		return;
-	if (!pgha_etcd_put(etcd, K.member_key, json, K.lease_id, NULL))
+		return false;
+	ok = pgha_etcd_put(etcd, K.member_key, json, K.lease_id, NULL);
+	if (!ok)
 	{
 		if (etcd->err == PGHA_ETCD_LEASE_NOT_FOUND)
 			K.lease_id = 0;
 		log_etcd_problem(etcd, "publish this member");
 	}
 	free(json);
+	return ok;
 }
 
 static void
@@ -305,6 +398,9 @@ leader_txn(PghaEtcd *etcd, bool create, bool *succeeded)
 	PghaEtcdTxn t;
 	PghaEtcdTxnResult r;
 
+	/* a leader key without a lease would never expire */
+	if (K.lease_id == 0)
+		return false;
 	init_txn(&t);
 	if (create)
 		cmp_absent(&t, K.leader_key);
@@ -318,6 +414,8 @@ leader_txn(PghaEtcd *etcd, bool create, bool *succeeded)
 		return false;
 	}
 	*succeeded = r.succeeded;
+	if (r.succeeded)
+		leader_on_current_lease = true;
 	return true;
 }
 
@@ -332,7 +430,8 @@ become_leader(const char *how)
 	if (!was)
 		ereport(LOG,
 				(errmsg("pgha: this node is the leader"),
-				 errdetail("%s; lease " INT64_FORMAT ", ttl %d s.", how, K.lease_id, K.config.ttl)));
+				 errdetail("%s; lease %lld, ttl %d s.", how, (long long) K.lease_id,
+						   effective_lease_ttl())));
 }
 
 static void
@@ -353,6 +452,8 @@ do_bootstrap(PghaEtcd *etcd, const PghaLocalDetail *local)
 	char		sysid[32];
 	char	   *config_json;
 
+	if (K.lease_id == 0)
+		return false;
 	snprintf(sysid, sizeof(sysid), UINT64_FORMAT, local->base.sysid);
 	init_txn(&t);
 	cmp_absent(&t, pgha_key(K.prefix, PGHA_KEY_INITIALIZE));
@@ -370,7 +471,7 @@ do_bootstrap(PghaEtcd *etcd, const PghaLocalDetail *local)
 	ereport(LOG,
 			(errmsg("pgha: bootstrapped cluster \"%s\"", pgha_scope),
 			 errdetail("System identifier %s, key prefix \"%s\".", sysid, K.prefix)));
-	become_leader("bootstrapped a new cluster");
+	become_leader("Bootstrapped a new cluster");
 
 	/* a config seeded by the DBA before bootstrap wins over the defaults */
 	config_json = pgha_config_to_json(&K.config);
@@ -383,20 +484,32 @@ do_bootstrap(PghaEtcd *etcd, const PghaLocalDetail *local)
 	return true;
 }
 
+/* request promotion; the loop keeps renewing while recovery finishes */
 static void
-promote_now(void)
+request_promotion(void)
 {
-	int			tli;
-
+	/* signal once, and again only if nothing happened for a while */
+	if (K.promote_requested_ms != 0 && now_ms() - K.promote_requested_ms < 10000)
+		return;
 	ereport(LOG,
 			(errmsg("pgha: promoting this standby"),
 			 errdetail("This node holds the leader key.")));
-	pgstat_report_activity(STATE_RUNNING, "promoting");
+	pgstat_report_activity(STATE_RUNNING, "requesting promotion");
 	pgha_action_promote();
-	tli = (int) GetWALInsertionTimeLine();
+	K.promote_requested_ms = now_ms();
+}
+
+/* after a requested promotion: has recovery ended? */
+static void
+check_promotion(const PghaLocalDetail *local)
+{
+	if (K.promote_requested_ms == 0 || local->base.in_recovery)
+		return;
 	ereport(LOG,
 			(errmsg("pgha: promoted to primary"),
-			 errdetail("New timeline %d.", tli)));
+			 errdetail("New timeline %d, %lld ms after the request.", local->base.timeline,
+					   (long long) (now_ms() - K.promote_requested_ms))));
+	K.promote_requested_ms = 0;
 	K.history_pending = true;
 	K.slots_done[0] = '\0';
 }
@@ -440,23 +553,47 @@ leader_housekeeping(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalD
 	{
 		const PghaMember *m = &cluster->members[i];
 
-		if (strcmp(m->name, pgha_node_name()) == 0)
+		if (strcmp(m->name, pgha_node_name()) == 0 || m->foreign)
 			continue;
 		slots[nslots] = palloc(PGHA_NAME_LEN);
 		pgha_slot_name(m->name, slots[nslots], PGHA_NAME_LEN);
-		appendStringInfo(&names, "%s,", slots[nslots]);
+		appendStringInfo(&names, "%s%s", names.len ? ", " : "", slots[nslots]);
 		nslots++;
 	}
 	if (strcmp(names.data, K.slots_done) != 0)
 	{
-		int			created = pgha_action_ensure_slots(slots, nslots);
+		MemoryContext cxt = CurrentMemoryContext;
+		volatile int created = -1;
 
+		/* a slot problem must not cost the leader its iteration */
+		PG_TRY();
+		{
+			created = pgha_action_ensure_slots(slots, nslots);
+		}
+		PG_CATCH();
+		{
+			ErrorData  *edata;
+
+			MemoryContextSwitchTo(cxt);
+			edata = CopyErrorData();
+			FlushErrorState();
+			AbortCurrentTransaction();
+			MemoryContextSwitchTo(cxt);
+			ereport(WARNING,
+					(errmsg("pgha could not create replication slots: %s", edata->message)));
+		}
+		PG_END_TRY();
 		if (created > 0)
 			ereport(LOG,
-					(errmsg("pgha created %d replication slots", created),
-					 errdetail("Slots for members: %s", names.data)));
-		pfree(K.slots_done);
-		K.slots_done = MemoryContextStrdup(TopMemoryContext, names.data);
+					(errmsg_plural("pgha created %d replication slot",
+								   "pgha created %d replication slots",
+								   created, created),
+					 errdetail("Slots kept for members: %s.", names.data)));
+		if (created >= 0)
+		{
+			pfree(K.slots_done);
+			K.slots_done = MemoryContextStrdup(TopMemoryContext, names.data);
+		}
 	}
 
 	if (local->base.lsn != K.status_optime || now_ms() >= K.next_status_ms)
@@ -485,7 +622,7 @@ probe_peers(const PghaCluster *cluster, PghaInput *in, PghaPeer *peers)
 	{
 		const PghaMember *m = &cluster->members[i];
 
-		if (strcmp(m->name, pgha_node_name()) == 0)
+		if (strcmp(m->name, pgha_node_name()) == 0 || m->foreign)
 			continue;
 		pgha_probe_member(m, &peers[n]);
 		ereport(DEBUG1,
@@ -518,24 +655,15 @@ do_follow(const PghaCluster *cluster, const PghaDecision *d)
 }
 
 static void
-do_fence(const PghaCluster *cluster, const PghaDecision *d)
+do_fence(const PghaDecision *d)
 {
-	char	   *conninfo = NULL;
-
-	if (cluster && d->target[0])
-	{
-		const PghaMember *leader = pgha_cluster_member((PghaCluster *) cluster, d->target);
-
-		if (leader && leader->host[0])
-			conninfo = pgha_conninfo(leader, false, 2);
-	}
 	ereport(LOG,
 			(errmsg("pgha: fencing this primary: immediate shutdown"),
-			 errdetail("%s", d->reason),
+			 errdetail_internal("%s", d->reason),
 			 errhint("The node restarts as a standby with \"pghactl run\"; "
 					 "with pg_ctl, rewind it against the new leader (pg_rewind) before starting it.")));
+	pgha_action_fence();
 	K.is_leader = false;
-	pgha_action_fence(conninfo);
 }
 
 /* act on the decision; returns a wait override in ms (-1: none) */
@@ -566,7 +694,7 @@ act(PghaEtcd *etcd, const PghaInput *in, const PghaDecision *d,
 				return 100;
 			}
 			if (ok)
-				become_leader("acquired the free leader key as the running primary");
+				become_leader("Acquired the free leader key as the running primary");
 			return ok ? -1 : 100;
 
 		case PGHA_ACT_RENEW:
@@ -580,11 +708,11 @@ act(PghaEtcd *etcd, const PghaInput *in, const PghaDecision *d,
 				lose_leadership("The guarded renewal found another value in the leader key.");
 				return 50;
 			}
-			become_leader("re-attached to the leader key");
+			become_leader("Re-attached to the leader key");
 			return -1;
 
 		case PGHA_ACT_FENCE:
-			do_fence(cluster, d);
+			do_fence(d);
 			return 1000;
 
 		case PGHA_ACT_FOLLOW:
@@ -603,15 +731,23 @@ act(PghaEtcd *etcd, const PghaInput *in, const PghaDecision *d,
 				return 50;		/* somebody else won: follow them next */
 			ereport(LOG,
 					(errmsg("pgha: won the leader race"),
-					 errdetail("%s", d->reason)));
-			become_leader("won the leader race");
-			promote_now();
+					 errdetail_internal("%s", d->reason)));
+			become_leader("Won the leader race");
+			request_promotion();
 			return 50;
 
 		case PGHA_ACT_PROMOTE:
-			become_leader("holds the leader key as a standby");
-			promote_now();
-			return 50;
+			/* prove the key is ours, on our live lease, before promoting */
+			if (!leader_txn(etcd, false, &ok))
+			{
+				log_etcd_problem(etcd, "renew the leader key");
+				return 200;
+			}
+			if (!ok)
+				return 50;
+			become_leader("Holds the leader key as a standby");
+			request_promotion();
+			return 100;
 	}
 	return -1;
 }
@@ -712,9 +848,15 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 
 	pgha_local_snapshot(&local);
 	memset(&cluster, 0, sizeof(cluster));
+	leader_on_current_lease = false;
 
-	/* a leader past its deadline fences without spending time on etcd */
-	if (K.is_leader && now_ms() >= pgha_keeper_fence_deadline_ms())
+	/* a standby cannot accept writes: its fence window starts when it stops being one */
+	if (local.base.in_recovery)
+		K.last_renewal_ms = now_ms();
+
+	/* a primary past its deadline fences without spending time on etcd */
+	if (!local.base.in_recovery && !K.config.pause && !K.foreign &&
+		now_ms() >= pgha_keeper_fence_deadline_ms())
 		etcd_ok = false;
 	else
 	{
@@ -727,9 +869,8 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 	 * A quorum read that shows the leader key on our live lease proves the
 	 * leadership as well as the guarded write does.
 	 */
-	if (etcd_ok && K.keepalive_ok && cluster.has_leader &&
-		strcmp(cluster.leader, pgha_node_name()) == 0 && cluster.leader_lease == K.lease_id &&
-		K.is_leader)
+	if (etcd_ok && K.keepalive_ok && cluster.has_leader && K.lease_id != 0 &&
+		strcmp(cluster.leader, pgha_node_name()) == 0 && cluster.leader_lease == K.lease_id)
 		K.last_renewal_ms = K.keepalive_sent_ms;
 
 	now = now_ms();
@@ -744,6 +885,8 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 	in.is_leader = K.is_leader;
 	in.now_ms = now;
 	in.last_renewal_ms = K.last_renewal_ms;
+	in.lease_ttl = effective_lease_ttl();
+	in.foreign = K.foreign;
 
 	*etcd_ok_out = etcd_ok;
 	pgha_decide(&in, &d);
@@ -764,16 +907,21 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 
 	override = act(etcd, &in, &d, etcd_ok ? &cluster : NULL, &local);
 
+	/* the local state may have changed (promotion) */
+	pgha_local_snapshot(&local);
+	check_promotion(&local);
 	if (etcd_ok)
 	{
-		/* the local state may have changed (promotion) */
-		pgha_local_snapshot(&local);
-		publish_member(etcd, &local, state_name(&d));
+		bool		member_ok = publish_member(etcd, &local, state_name(&d));
+
+		if (member_ok && (!K.is_leader || leader_on_current_lease))
+			retire_old_lease(etcd);
 		if (K.is_leader && !local.base.in_recovery)
 			leader_housekeeping(etcd, &cluster, &local);
 		if (!etcd->watching)
 			pgha_etcd_watch_start(etcd, K.prefix, cluster.revision + 1);
 	}
+	save_keeper_state();
 
 	/* publish for SQL */
 	strlcpy(st->role, local.base.in_recovery ? "replica" : "primary", sizeof(st->role));
@@ -781,7 +929,7 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 	if (etcd_ok)
 		strlcpy(st->leader, cluster.has_leader ? cluster.leader : "", sizeof(st->leader));
 	st->is_leader = K.is_leader;
-	st->lease_deadline = K.is_leader ?
+	st->lease_deadline = (K.is_leader && !local.base.in_recovery) ?
 		TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
 									pgha_keeper_fence_deadline_ms() - now_ms()) : 0;
 	st->timeline = local.base.timeline;
@@ -800,12 +948,14 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 		publish_members(st, &cluster);
 
 	/* how long until the next iteration */
-	if (K.is_leader)
+	if (!local.base.in_recovery && !K.config.pause && !K.foreign)
 	{
 		int64		to_deadline = pgha_keeper_fence_deadline_ms() - now_ms();
 
 		wait = (long) Min(pgha_renew_interval_ms(&K.config), Max(to_deadline, 10));
 	}
+	else if (K.is_leader)
+		wait = (long) pgha_renew_interval_ms(&K.config);
 	else if (!etcd_ok)
 		wait = 1000;
 	else
@@ -815,27 +965,49 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 	return wait;
 }
 
+/*
+ * Wake only for what changes a decision: the leader key going away or
+ * naming somebody else, or a newer config.  The leader's own renewals (a put
+ * of the same value) and members' routine puts do not wake anybody.
+ */
 bool
 pgha_keeper_watch_wakeup(PghaEtcd *etcd)
 {
 	PghaEtcdWatchFrame f;
 	bool		wake = false;
+	MemoryContext old;
 
 	if (!K.initialized || !etcd->watching)
 		return false;
+	/* frames are parsed into a context of their own, emptied each time */
+	old = MemoryContextSwitchTo(K.watch_cxt);
 	while (pgha_etcd_watch_next(etcd, &f))
 	{
 		int			i;
 
 		for (i = 0; i < f.nevents; i++)
 		{
-			if (strcmp(f.events[i].kv.key, K.leader_key) == 0 ||
-				strcmp(f.events[i].kv.key, K.config_key) == 0)
+			const PghaEtcdEvent *ev = &f.events[i];
+
+			if (strcmp(ev->kv.key, K.leader_key) == 0)
+			{
+				const char *now = ev->type == PGHA_EVENT_DELETE ? "" : ev->kv.value;
+
+				if (strcmp(now, K.leader_seen) != 0)
+				{
+					strlcpy(K.leader_seen, now, sizeof(K.leader_seen));
+					wake = true;
+				}
+			}
+			else if (strcmp(ev->kv.key, K.config_key) == 0 &&
+					 ev->kv.mod_revision > K.config.mod_revision)
 				wake = true;
 		}
 	}
 	if (etcd->err != PGHA_ETCD_OK)
 		ereport(DEBUG1,
-				(errmsg("pgha watch stopped"), errdetail("%s", etcd->errmsg)));
+				(errmsg("pgha watch stopped"), errdetail_internal("%s", etcd->errmsg)));
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(K.watch_cxt);
 	return wake;
 }

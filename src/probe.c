@@ -27,6 +27,7 @@
 #include "postgres.h"
 
 #include "libpq-fe.h"
+#include "access/xlog.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "utils/wait_event.h"
@@ -69,7 +70,7 @@ pgha_probe_member(const PghaMember *m, PghaPeer *out)
 	{
 		ereport(DEBUG1,
 				(errmsg("pgha could not probe member \"%s\"", m->name),
-				 errdetail("%s", conn ? PQerrorMessage(conn) : "out of memory")));
+				 errdetail_internal("%s", conn ? pchomp(PQerrorMessage(conn)) : "out of memory")));
 		goto done;
 	}
 	hs = PQparameterStatus(conn, "in_hot_standby");
@@ -83,7 +84,9 @@ pgha_probe_member(const PghaMember *m, PghaPeer *out)
 	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 && PQnfields(res) >= 3 &&
 		sscanf(PQgetvalue(res, 0, 2), "%X/%X", &hi, &lo) == 2)
 	{
-		out->reachable = true;
+		out->sysid = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+		/* a server of another cluster is no peer of ours */
+		out->reachable = (out->sysid == GetSystemIdentifier());
 		out->timeline = atoi(PQgetvalue(res, 0, 1));
 		out->lsn = ((uint64) hi << 32) | lo;
 	}

@@ -83,10 +83,26 @@ typedef struct PghaSharedState
 	PghaSharedMember members[PGHA_MAX_MEMBERS];
 } PghaSharedState;
 
+/*
+ * What a restarted worker inherits from its predecessor (same postmaster):
+ * the lease and the time of the last proven renewal, so that a worker
+ * restart never gives a primary a fresh fence window.  CLOCK_MONOTONIC is
+ * system-wide, so the value is meaningful across processes.  Written by
+ * the worker under the lock.
+ */
+typedef struct PghaSharedKeeper
+{
+	bool		valid;
+	int64		last_renewal_ms;
+	int64		lease_id;
+	int64		lease_ttl;
+} PghaSharedKeeper;
+
 typedef struct PghaShared
 {
 	LWLock	   *lock;
 	Latch	   *worker_latch;
+	PghaSharedKeeper keeper;
 	PghaSharedState state;
 } PghaShared;
 

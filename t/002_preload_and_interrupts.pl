@@ -38,6 +38,11 @@ $node->safe_psql('postgres', 'CREATE EXTENSION pgha');
 ok($node->poll_query_until('postgres', 'SELECT etcd_reachable FROM pgha.status()'),
 	'worker reached etcd');
 
+# This lone node leads its own cluster; without etcd it would fence itself
+# after 80% of ttl.  Pause the cluster: this test is about interrupts.
+$etcd->put('/service/test/config', '{"ttl":10,"loop_wait":2,"retry_timeout":4,"pause":true}');
+ok($node->poll_query_until('postgres', 'SELECT paused FROM pgha.status()'), 'cluster paused');
+
 $etcd->pause(1);    # SIGSTOP: connections are accepted, nothing answers
 
 my $t0 = time;

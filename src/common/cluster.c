@@ -510,7 +510,11 @@ pgha_cluster_from_range(const char *prefix, const PghaEtcdRange *r, PghaCluster 
 		else if (strcmp(k, PGHA_KEY_INITIALIZE) == 0)
 		{
 			c->has_initialize = true;
-			strlcpy(c->initialize, kv->value, sizeof(c->initialize));
+			/* a value with an embedded NUL or too long is no sysid */
+			if (kv->value_len < sizeof(c->initialize) && strlen(kv->value) == kv->value_len)
+				strlcpy(c->initialize, kv->value, sizeof(c->initialize));
+			else
+				strlcpy(c->initialize, "invalid", sizeof(c->initialize));
 		}
 		else if (strcmp(k, PGHA_KEY_CONFIG) == 0)
 		{
@@ -547,6 +551,16 @@ pgha_cluster_from_range(const char *prefix, const PghaEtcdRange *r, PghaCluster 
 				snprintf(c->member_error, sizeof(c->member_error),
 						 "member \"%.63s\": %s", k + mlen, err);
 			}
+		}
+	}
+	/* members of another cluster (sysid) take no part in this one */
+	if (c->has_initialize && c->initialize[0] != '\0')
+	{
+		for (i = 0; i < c->nmembers; i++)
+		{
+			PghaMember *m = &c->members[i];
+
+			m->foreign = (m->sysid[0] != '\0' && strcmp(m->sysid, c->initialize) != 0);
 		}
 	}
 	return true;

@@ -84,6 +84,7 @@ typedef struct PghaMember
 	bool		pending_restart;
 	char		sysid[24];		/* pgha extra: the node's system identifier */
 	int64		config_revision;	/* pgha extra: config mod_revision applied */
+	bool		foreign;		/* its sysid differs from initialize: not ours */
 } PghaMember;
 
 /* JSON for a member key (malloc'd) */

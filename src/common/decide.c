@@ -25,6 +25,8 @@
 #include "postgres.h"
 #endif
 
+#include <ctype.h>
+
 #include "common/decide.h"
 
 typedef bool (*RuleCond) (const PghaInput *in, PghaDecision *d);
@@ -38,11 +40,21 @@ typedef struct Rule
 #define P(in) (!(in)->local.in_recovery)
 #define R(in) ((in)->local.in_recovery)
 
+/* the fence window, from the shorter of the config's and the lease's TTL */
+static int64
+fence_after(const PghaInput *in)
+{
+	PghaConfig	c = in->config;
+
+	if (in->lease_ttl > 0 && in->lease_ttl < c.ttl)
+		c.ttl = in->lease_ttl;
+	return pgha_fence_after_ms(&c);
+}
+
 static bool
 lease_expiring(const PghaInput *in)
 {
-	return in->is_leader &&
-		in->now_ms - in->last_renewal_ms >= pgha_fence_after_ms(&in->config);
+	return in->now_ms - in->last_renewal_ms >= fence_after(in);
 }
 
 static uint64
@@ -53,15 +65,21 @@ sysid_of_cluster(const PghaInput *in)
 
 /* ---- conditions ---- */
 
+/*
+ * A primary of this cluster that has not proven its leadership for the
+ * fence window stops: whether it lost etcd, lost the key, or its worker just
+ * restarted without getting through.  A paused cluster takes no automatic
+ * action; a node of another cluster (sysid) is none of our business.
+ */
 static bool
 c_fence_lease(const PghaInput *in, PghaDecision *d)
 {
-	if (!P(in) || !lease_expiring(in) || in->config.pause)
+	if (!P(in) || !lease_expiring(in) || in->config.pause || in->foreign)
 		return false;
 	snprintf(d->reason, sizeof(d->reason),
-			 "the leader lease was last renewed %lld ms ago; the limit is %lld ms (ttl %d s)",
+			 "This primary has not proven its leadership for %lld ms; the limit is %lld ms (ttl %d s).",
 			 (long long) (in->now_ms - in->last_renewal_ms),
-			 (long long) pgha_fence_after_ms(&in->config), in->config.ttl);
+			 (long long) fence_after(in), in->config.ttl);
 	return true;
 }
 
@@ -74,8 +92,7 @@ c_no_etcd(const PghaInput *in, PghaDecision *d)
 	if (P(in) && in->is_leader)
 		snprintf(d->reason, sizeof(d->reason),
 				 "etcd is unreachable; still the leader for %lld ms unless a renewal succeeds",
-				 (long long) (pgha_fence_after_ms(&in->config) -
-							  (in->now_ms - in->last_renewal_ms)));
+				 (long long) (fence_after(in) - (in->now_ms - in->last_renewal_ms)));
 	else
 		snprintf(d->reason, sizeof(d->reason),
 				 "etcd is unreachable; a node never changes role without etcd");
@@ -98,7 +115,7 @@ c_sysid_mismatch(const PghaInput *in, PghaDecision *d)
 static bool
 c_bootstrap(const PghaInput *in, PghaDecision *d)
 {
-	if (!P(in) || in->cluster->has_initialize)
+	if (!P(in) || in->cluster->has_initialize || in->cluster->has_leader)
 		return false;
 	snprintf(d->reason, sizeof(d->reason),
 			 "no cluster is initialized in etcd and this node runs as a primary");
@@ -108,7 +125,7 @@ c_bootstrap(const PghaInput *in, PghaDecision *d)
 static bool
 c_wait_bootstrap(const PghaInput *in, PghaDecision *d)
 {
-	if (!R(in) || in->cluster->has_initialize)
+	if (!R(in) || in->cluster->has_initialize || in->cluster->has_leader)
 		return false;
 	snprintf(d->reason, sizeof(d->reason),
 			 "no cluster is initialized in etcd; a standby waits for a primary to claim it");
@@ -143,6 +160,46 @@ c_renew(const PghaInput *in, PghaDecision *d)
 	if (!P(in) || !in->cluster->has_leader || strcmp(in->cluster->leader, in->me) != 0)
 		return false;
 	snprintf(d->reason, sizeof(d->reason), "this primary holds the leader key");
+	return true;
+}
+
+/* the newest timeline any member of this cluster publishes */
+static const PghaMember *
+newest_timeline_member(const PghaInput *in)
+{
+	const PghaMember *best = NULL;
+	int			i;
+
+	for (i = 0; i < in->cluster->nmembers; i++)
+	{
+		const PghaMember *m = &in->cluster->members[i];
+
+		if (m->foreign || strcmp(m->name, in->me) == 0)
+			continue;
+		if (best == NULL || m->timeline > best->timeline)
+			best = m;
+	}
+	return best;
+}
+
+/*
+ * A primary that finds the key free but sees a member on a newer timeline
+ * is an old primary that came back (started without standby.signal): the
+ * cluster moved on without it.  It must not lead again.
+ */
+static bool
+c_stale_primary(const PghaInput *in, PghaDecision *d)
+{
+	const PghaMember *m;
+
+	if (!P(in) || in->cluster->has_leader)
+		return false;
+	m = newest_timeline_member(in);
+	if (m == NULL || m->timeline <= in->local.timeline)
+		return false;
+	snprintf(d->reason, sizeof(d->reason),
+			 "The leader key is free, but member \"%s\" is on timeline %d, newer than this primary's %d.",
+			 m->name, m->timeline, in->local.timeline);
 	return true;
 }
 
@@ -209,7 +266,7 @@ last_leader_lsn(const PghaInput *in)
 	{
 		const PghaMember *m = &in->cluster->members[i];
 
-		if (strcmp(m->role, "primary") == 0 && m->xlog_location > lsn)
+		if (!m->foreign && strcmp(m->role, "primary") == 0 && m->xlog_location > lsn)
 			lsn = m->xlog_location;
 	}
 	return lsn;
@@ -238,6 +295,28 @@ c_need_probe(const PghaInput *in, PghaDecision *d)
 	snprintf(d->reason, sizeof(d->reason),
 			 "there is no leader; asking the other members how far they got");
 	return true;
+}
+
+/* Patroni's "primary is still alive": never race a running primary */
+static bool
+c_primary_alive(const PghaInput *in, PghaDecision *d)
+{
+	int			i;
+
+	if (!R(in))
+		return false;
+	for (i = 0; i < in->npeers; i++)
+	{
+		const PghaPeer *p = &in->peers[i];
+
+		if (p->reachable && !p->in_recovery)
+		{
+			snprintf(d->reason, sizeof(d->reason),
+					 "There is no leader, but \"%s\" still runs as a primary.", p->name);
+			return true;
+		}
+	}
+	return false;
 }
 
 bool
@@ -305,20 +384,22 @@ static const Rule rules[] = {
 	"etcd did not answer this iteration"}, c_no_etcd},
 	{{"sysid_mismatch", "any", PGHA_ACT_NONE,
 	"initialize holds another system identifier"}, c_sysid_mismatch},
+	{{"fence_other_leader", "primary", PGHA_ACT_FENCE,
+	"the leader key names another member"}, c_fence_other},
 	{{"bootstrap", "primary", PGHA_ACT_BOOTSTRAP,
-	"no initialize key"}, c_bootstrap},
+	"no initialize key and no leader key"}, c_bootstrap},
 	{{"wait_bootstrap", "standby", PGHA_ACT_NONE,
-	"no initialize key"}, c_wait_bootstrap},
+	"no initialize key and no leader key"}, c_wait_bootstrap},
 	{{"paused_leader", "primary", PGHA_ACT_RENEW,
 	"paused, and this node holds the leader key"}, c_paused_leader},
 	{{"paused", "any", PGHA_ACT_NONE,
 	"config has pause: true"}, c_paused},
 	{{"renew", "primary", PGHA_ACT_RENEW,
 	"the leader key names this node"}, c_renew},
+	{{"stale_primary", "primary", PGHA_ACT_FENCE,
+	"the leader key is free, a member is on a newer timeline"}, c_stale_primary},
 	{{"acquire", "primary", PGHA_ACT_ACQUIRE,
 	"the leader key is free"}, c_acquire},
-	{{"fence_other_leader", "primary", PGHA_ACT_FENCE,
-	"the leader key names another member"}, c_fence_other},
 	{{"promote_holder", "standby", PGHA_ACT_PROMOTE,
 	"the leader key names this node"}, c_promote_holder},
 	{{"follow", "standby", PGHA_ACT_FOLLOW,
@@ -329,6 +410,8 @@ static const Rule rules[] = {
 	"no leader; lag over maximum_lag_on_failover"}, c_too_far_behind},
 	{{"probe_peers", "standby", PGHA_ACT_PROBE,
 	"no leader; peers not asked yet"}, c_need_probe},
+	{{"primary_alive", "standby", PGHA_ACT_NONE,
+	"no leader; a probed member still runs as a primary"}, c_primary_alive},
 	{{"peer_better", "standby", PGHA_ACT_NONE,
 	"no leader; a reachable standby is ahead or ranks higher"}, c_peer_better},
 	{{"race", "standby", PGHA_ACT_RACE,
@@ -350,8 +433,14 @@ pgha_decide(const PghaInput *in, PghaDecision *out)
 			break;
 		if (rules[i].cond(in, out))
 		{
+			size_t		len = strlen(out->reason);
+
 			out->action = rules[i].info.action;
 			out->rule = rules[i].info.name;
+			/* reasons go into DETAIL lines: make them sentences */
+			out->reason[0] = (char) toupper((unsigned char) out->reason[0]);
+			if (len > 0 && len + 1 < sizeof(out->reason) && out->reason[len - 1] != '.')
+				strcat(out->reason, ".");
 			return;
 		}
 		/* a rule that did not fire leaves no trace */

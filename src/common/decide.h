@@ -36,6 +36,7 @@ typedef struct PghaPeer
 	bool		in_recovery;
 	uint64		lsn;			/* its max(receive, replay) */
 	int			timeline;
+	uint64		sysid;
 	bool		nofailover;		/* from its member key */
 	int			failover_priority;
 } PghaPeer;
@@ -51,10 +52,18 @@ typedef struct PghaInput
 	const PghaCluster *cluster; /* NULL when !etcd_ok */
 	PghaConfig	config;			/* effective config */
 
-	/* leadership as this node knows it */
+	/*
+	 * Leadership as this node knows it.  last_renewal_ms is the send time of
+	 * the last keepalive that was part of a proven renewal, or the worker's
+	 * start: a primary that cannot prove its leadership within the fence
+	 * window stops, whether or not it believes it leads.
+	 */
 	bool		is_leader;		/* we hold the leader key (last renewal ok) */
 	int64		now_ms;			/* monotonic */
-	int64		last_renewal_ms;	/* send time of the last good renewal */
+	int64		last_renewal_ms;
+	int			lease_ttl;		/* seconds: TTL of the lease holding our keys
+								 * (may be below config.ttl during a change) */
+	bool		foreign;		/* last known: our sysid is not the cluster's */
 
 	bool		peers_probed;
 	int			npeers;

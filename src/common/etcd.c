@@ -252,8 +252,8 @@ etcd_call(PghaEtcd *e, const char *path, char *body)
 		char	   *url;
 		PghaHttpResponse resp;
 		json_t	   *root;
-		char		msg[256];
-		int			code;
+		char		msg[256] = "";
+		int			code = 0;
 
 		if (e->user && e->token == NULL && !etcd_authenticate(e, idx))
 		{
@@ -292,6 +292,8 @@ etcd_call(PghaEtcd *e, const char *path, char *body)
 		json_decref(root);
 		if (e->http_status == 200)
 			snprintf(msg, sizeof(msg), "error in a successful response");
+		else if (msg[0] == '\0')
+			snprintf(msg, sizeof(msg), "HTTP %ld without an error object", e->http_status);
 		e->grpc_code = code;
 		if (e->user && auth_error(code, msg) && !auth_retried)
 		{
@@ -506,8 +508,8 @@ pgha_etcd_status(PghaEtcd *e, const char *url, PghaEtcdStatus *out)
 	char	   *full = psprintf("%s/v3/maintenance/status", url);
 	PghaHttpResponse resp;
 	json_t	   *root;
-	char		msg[256];
-	int			code;
+	char		msg[256] = "";
+	int			code = 0;
 
 	etcd_ok(e);
 	memset(out, 0, sizeof(*out));
@@ -527,6 +529,8 @@ pgha_etcd_status(PghaEtcd *e, const char *url, PghaEtcdStatus *out)
 		return etcd_fail(e, PGHA_ETCD_PROTOCOL, "%s: HTTP %ld: %s", url, e->http_status, msg);
 	if (pgha_etcdj_error(root, &code, msg, sizeof(msg)) || e->http_status != 200)
 	{
+		if (msg[0] == '\0')
+			snprintf(msg, sizeof(msg), "HTTP %ld without an error object", e->http_status);
 		json_decref(root);
 		return etcd_fail(e, PGHA_ETCD_UNREACHABLE, "%s: HTTP %ld: %s", url, e->http_status, msg);
 	}

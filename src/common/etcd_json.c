@@ -285,9 +285,9 @@ pgha_etcdj_error(json_t *root, int *code, char *msg, size_t msglen)
 {
 	json_t	   *err = json_object_get(root, "error");
 
+	*code = 0;
 	if (err == NULL)
 		return false;
-	*code = 0;
 	if (json_is_string(err))
 	{
 		json_t	   *c = json_object_get(root, "code");

@@ -298,10 +298,15 @@ transfer_setup(PghaHttp *h, HttpTransfer *t, const char *url, const char *body,
 	t->headers = curl_slist_append(t->headers, "Expect:");
 	if (auth)
 	{
-		char		hdr[1024];
+		size_t		len = strlen(auth) + sizeof("Authorization: ");
+		char	   *hdr = malloc(len);
 
-		snprintf(hdr, sizeof(hdr), "Authorization: %s", auth);
-		t->headers = curl_slist_append(t->headers, hdr);
+		if (hdr)
+		{
+			snprintf(hdr, len, "Authorization: %s", auth);
+			t->headers = curl_slist_append(t->headers, hdr);
+			free(hdr);
+		}
 	}
 
 	curl_easy_setopt(e, CURLOPT_URL, url);

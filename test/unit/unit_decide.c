@@ -40,6 +40,8 @@ typedef struct Case
 	const char *leader;			/* NULL: no leader key */
 	uint64		optime;
 	bool		pause;
+	int			newer_member_tl;	/* a member "node9" on this timeline */
+	bool		foreign;		/* we know our sysid is not the cluster's */
 	/* peers (probed when peers_probed) */
 	bool		peers_probed;
 	int			npeers;
@@ -50,9 +52,13 @@ typedef struct Case
 	const char *target;
 } Case;
 
-#define PEER(n, lsn_, prio) {n, true, true, lsn_, 1, false, prio}
-#define DEAD_PEER(n) {n, false, false, 0, 0, false, 1}
-#define NOFAILOVER_PEER(n, lsn_) {n, true, true, lsn_, 1, true, 1}
+#define PEER(n, lsn_, prio) {.name = n, .reachable = true, .in_recovery = true, .lsn = lsn_, \
+		.timeline = 1, .failover_priority = prio}
+#define DEAD_PEER(n) {.name = n, .failover_priority = 1}
+#define NOFAILOVER_PEER(n, lsn_) {.name = n, .reachable = true, .in_recovery = true, .lsn = lsn_, \
+		.timeline = 1, .nofailover = true, .failover_priority = 1}
+#define PRIMARY_PEER(n) {.name = n, .reachable = true, .lsn = 9999, .timeline = 1, \
+		.failover_priority = 1}
 
 static const Case cases[] = {
 	{"a new primary finds no cluster: it claims it",
@@ -80,6 +86,24 @@ static const Case cases[] = {
 	{"paused: a primary whose lease is gone does not fence",
 	 .etcd_down = false, .leader = "me", .is_leader = true, .ms_since_renewal = 60000, .pause = true,
 	 .action = PGHA_ACT_RENEW, .rule = "paused_leader"},
+	{"a primary whose worker just restarted cannot reach etcd for the window: fence",
+	 .etcd_down = true, .is_leader = false, .ms_since_renewal = 8000,
+	 .action = PGHA_ACT_FENCE, .rule = "fence_lease_expiring"},
+	{"a primary of another cluster never fences for want of our etcd",
+	 .etcd_down = true, .foreign = true, .ms_since_renewal = 60000,
+	 .action = PGHA_ACT_NONE, .rule = "no_etcd"},
+	{"paused, but the leader key names another member: the primary still fences",
+	 .leader = "node2", .pause = true, .action = PGHA_ACT_FENCE, .rule = "fence_other_leader"},
+	{"a leader key without initialize: the holder renews, nobody bootstraps",
+	 .no_initialize = true, .leader = "me", .action = PGHA_ACT_RENEW, .rule = "renew"},
+	{"a leader key without initialize: a standby follows",
+	 .standby = true, .no_initialize = true, .leader = "node1", .action = PGHA_ACT_FOLLOW,
+	 .rule = "follow"},
+	{"an old primary back on an old timeline finds the key free: it fences",
+	 .leader = NULL, .newer_member_tl = 3, .action = PGHA_ACT_FENCE, .rule = "stale_primary"},
+	{"no leader, but a probed member still runs as a primary: do not race",
+	 .standby = true, .my_lsn = 5000, .leader = NULL, .peers_probed = true,
+	 .npeers = 1, .peers = {PRIMARY_PEER("node1")}, .action = PGHA_ACT_NONE, .rule = "primary_alive"},
 	{"etcd down: a standby never changes role",
 	 .standby = true, .etcd_down = true, .action = PGHA_ACT_NONE, .rule = "no_etcd"},
 	{"a node of another cluster never touches the leader key",
@@ -158,6 +182,17 @@ run_case(const Case *c)
 		cl.has_status = true;
 		cl.optime = c->optime;
 	}
+	if (c->newer_member_tl)
+	{
+		static PghaMember m;
+
+		memset(&m, 0, sizeof(m));
+		strlcpy(m.name, "node9", sizeof(m.name));
+		strlcpy(m.role, "replica", sizeof(m.role));
+		m.timeline = c->newer_member_tl;
+		cl.members = &m;
+		cl.nmembers = 1;
+	}
 
 	memset(&in, 0, sizeof(in));
 	in.me = "me";
@@ -166,6 +201,8 @@ run_case(const Case *c)
 	in.local.in_recovery = c->standby;
 	in.local.sysid = c->my_sysid ? c->my_sysid : SYSID;
 	in.local.lsn = c->my_lsn;
+	in.local.timeline = 1;
+	in.foreign = c->foreign;
 	in.etcd_ok = !c->etcd_down;
 	in.cluster = c->etcd_down ? NULL : &cl;
 	in.config = cl.config;
