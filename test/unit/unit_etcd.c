@@ -489,6 +489,85 @@ test_auth(void)
 	ok(etcdctl("--user root:rootpw auth disable") == 0, "authentication disabled again");
 }
 
+static PghaEtcd *
+tls_client(const char *tls, const char *url, const char *ca, bool with_cert)
+{
+	PghaEtcdConfig cfg;
+	char		err[256];
+	char		cacert[1024];
+	char		cert[1024];
+	char		key[1024];
+	PghaEtcd   *e;
+
+	snprintf(cacert, sizeof(cacert), "%s/%s", tls, ca);
+	snprintf(cert, sizeof(cert), "%s/client.crt", tls);
+	snprintf(key, sizeof(key), "%s/client.key", tls);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.hosts = url;
+	cfg.default_scheme = "http";
+	cfg.timeout_ms = 2000;
+	cfg.tls.cacert = cacert;
+	if (with_cert)
+	{
+		cfg.tls.cert = cert;
+		cfg.tls.key = key;
+	}
+	e = pgha_etcd_create(&cfg, err, sizeof(err));
+	if (e == NULL)
+		diag("tls client: %s", err);
+	return e;
+}
+
+static void
+test_tls(void)
+{
+	const char *tls = getenv("PGHA_TEST_ETCD_TLS_DIR");
+	char		path[1024];
+	char		url[256];
+	char		plain[256];
+	PghaEtcd   *e;
+	PghaEtcdRange r;
+
+	snprintf(path, sizeof(path), "%s/url", tls ? tls : "");
+	if (tls == NULL || !read_file(path, url, sizeof(url)))
+	{
+		ok(false, "PGHA_TEST_ETCD_TLS_DIR names a running TLS etcd");
+		return;
+	}
+	diag("TLS etcd: %s", url);
+
+	e = tls_client(tls, url, "ca.crt", true);
+	ok(e && pgha_etcd_put(e, "/pgha-unit/tls", "secret", 0, NULL) &&
+	   pgha_etcd_range(e, "/pgha-unit/tls", false, &r) && r.nkvs == 1 &&
+	   strcmp(r.kvs[0].value, "secret") == 0,
+	   "over TLS with the right CA and a client certificate: %s", e ? e->errmsg : "");
+	pgha_etcd_destroy(e);
+
+	e = tls_client(tls, url, "other-ca.crt", true);
+	ok(e && !pgha_etcd_range(e, "/pgha-unit/tls", false, &r) && e->err == PGHA_ETCD_UNREACHABLE &&
+	   (strstr(e->errmsg, "certificate") != NULL || strstr(e->errmsg, "SSL") != NULL),
+	   "a server certificate from another CA is refused: %s", e ? e->errmsg : "");
+	pgha_etcd_destroy(e);
+
+	e = tls_client(tls, url, "ca.crt", false);
+	ok(e && !pgha_etcd_range(e, "/pgha-unit/tls", false, &r),
+	   "without a client certificate etcd refuses: %s", e ? e->errmsg : "");
+	pgha_etcd_destroy(e);
+
+	/* a bare host:port with the https default scheme */
+	e = tls_client(tls, url + strlen("https://"), "ca.crt", true);
+	ok(e && !pgha_etcd_range(e, "/pgha-unit/tls", false, &r),
+	   "plain http to the TLS port fails: %s", e ? e->errmsg : "");
+	pgha_etcd_destroy(e);
+
+	snprintf(plain, sizeof(plain), "https://localhost:%s", strrchr(url, ':') + 1);
+	e = tls_client(tls, plain, "ca.crt", true);
+	ok(e && pgha_etcd_range(e, "/pgha-unit/tls", false, &r),
+	   "localhost, named in the certificate's SAN, is accepted: %s",
+	   e ? e->errmsg : "");
+	pgha_etcd_destroy(e);
+}
+
 void
 unit_etcd_tests(void)
 {
@@ -528,4 +607,5 @@ unit_etcd_tests(void)
 	pgha_etcd_destroy(writer);
 
 	test_auth();
+	test_tls();
 }
