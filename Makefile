@@ -21,6 +21,7 @@ OBJS = \
 	src/local.o \
 	src/actions.o \
 	src/probe.o \
+	src/orphans.o \
 	src/sql_status.o \
 	src/common/base64.o \
 	src/common/http.o \

@@ -1,10 +1,17 @@
 
 # bench/failover.pl: failover time of pgha on this machine, measured end to
-# end: kill -9 of the primary's postmaster -> first INSERT accepted through
-# a libpq multi-host URL with target_session_attrs=read-write (one attempt
-# every 50 ms, connect_timeout 1 s).  Real etcd (3 members), 3 PostgreSQL
-# nodes.  Prints a table (min / median / max over the runs) for each
-# timing profile.
+# end: the fault -> first INSERT accepted through a libpq multi-host URL with
+# target_session_attrs=read-write (one attempt every 50 ms, connect_timeout
+# 1 s).  Real etcd (3 members), 3 PostgreSQL nodes.  Prints a table (min /
+# median / max over the runs) for each fault and timing profile.
+#
+# Faults:
+#   postmaster kill -9   only the postmaster dies (OOM killer, kill -9): the
+#                        pgha worker survives it for a moment, stops the
+#                        orphans and releases the leader key at once
+#   node loss            every process of the primary dies at once (kill -9
+#                        of the postmaster and all its children): nobody
+#                        releases anything, the lease has to expire
 #
 #   make bench-failover            # or: PGHA_BENCH_RUNS=5 make bench-failover
 #
@@ -33,11 +40,24 @@ my @profiles = (
 
 sub median { my @s = sort { $a <=> $b } @_; return $s[ int($#s / 2) ]; }
 
+sub kill_node
+{
+	my ($node) = @_;
+	my $pid = $node->{_pid};
+	my @children = split /\s+/, `pgrep -P $pid`;
+	kill 'KILL', $pid, grep { /^\d+$/ } @children;
+	$node->{_pid} = undef;
+	return;
+}
+
 my @table;
 my $scope_n = 0;
+for my $fault ('postmaster kill -9', 'node loss')
+{
 for my $p (@profiles)
 {
-	my ($label, $ttl, $loop, $retry) = @$p;
+	my ($plabel, $ttl, $loop, $retry) = @$p;
+	my $label = "$fault, $plabel";
 	my @times;
 	for my $run (1 .. $runs)
 	{
@@ -65,7 +85,7 @@ for my $p (@profiles)
 		$url =~ s/connect_timeout=2/connect_timeout=1/;
 
 		my $t0 = time;
-		$n1->kill9;
+		if ($fault eq 'node loss') { kill_node($n1); } else { $n1->kill9; }
 		my $t1;
 		while (time - $t0 < 120)
 		{
@@ -84,8 +104,9 @@ for my $p (@profiles)
 	push @table, [ $label, scalar(@times), @times ? (sort { $a <=> $b } @times)[0] : 0,
 		@times ? median(@times) : 0, @times ? (sort { $a <=> $b } @times)[-1] : 0 ];
 }
+}
 
-my $out = sprintf("\n%-52s %4s %8s %8s %8s\n", 'pgha failover (kill -9 postmaster -> first write)', 'runs', 'min s', 'median s', 'max s');
-$out .= sprintf("%-52s %4d %8.2f %8.2f %8.2f\n", @$_) for @table;
+my $out = sprintf("\n%-70s %4s %8s %8s %8s\n", 'pgha failover: fault -> first accepted write', 'runs', 'min s', 'median s', 'max s');
+$out .= sprintf("%-70s %4d %8.2f %8.2f %8.2f\n", @$_) for @table;
 diag($out);
 done_testing();

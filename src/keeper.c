@@ -36,6 +36,7 @@
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/postmaster.h"
+#include "storage/ipc.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
@@ -49,6 +50,7 @@
 #include "guc.h"
 #include "keeper.h"
 #include "local.h"
+#include "orphans.h"
 #include "probe.h"
 
 /* this iteration put the leader key on K.lease_id */
@@ -1010,4 +1012,44 @@ pgha_keeper_watch_wakeup(PghaEtcd *etcd)
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(K.watch_cxt);
 	return wake;
+}
+
+void
+pgha_keeper_postmaster_died(PghaEtcd *etcd)
+{
+	int			nkilled = 0;
+	bool		gone;
+	bool		leader = K.initialized && K.is_leader && !RecoveryInProgress();
+
+	ereport(LOG,
+			(errmsg("pgha: the postmaster died"),
+			 errdetail("Stopping what is left of this instance%s.",
+					   leader ? ", then releasing the leader key" : "")));
+	gone = pgha_kill_orphans(2000, &nkilled);
+	if (!gone)
+	{
+		ereport(LOG,
+				(errmsg("pgha: processes of the dead instance survive; leaving the lease to expire"),
+				 errdetail("%d processes were sent SIGKILL.", nkilled)));
+		proc_exit(1);
+	}
+	if (leader && etcd != NULL && K.lease_id != 0)
+	{
+		/*
+		 * Revoking our own lease deletes exactly our keys (leader and
+		 * member) in one step; the replicas' watch sees the leader key go.
+		 */
+		etcd->timeout_ms = 1000;
+		pgha_http_on_pmdeath(etcd->http, PGHA_PMDEATH_IGNORE);
+		if (pgha_etcd_lease_revoke(etcd, K.lease_id))
+			ereport(LOG,
+					(errmsg("pgha: released the leader key after the postmaster died"),
+					 errdetail("%d orphaned processes were stopped first; a replica can take over now.",
+							   nkilled)));
+		else
+			ereport(LOG,
+					(errmsg("pgha could not release the leader key; it expires with the lease"),
+					 errdetail_internal("%s", etcd->errmsg)));
+	}
+	proc_exit(1);
 }

@@ -33,6 +33,13 @@ extern bool pgha_keeper_watch_wakeup(PghaEtcd *etcd);
 /* the client was rebuilt: forget connection-bound state (the watch) */
 extern void pgha_keeper_reset_connection(void);
 
+/*
+ * The postmaster died.  Kill what is left of the instance; if that is
+ * proven and this node leads, revoke the lease so that a replica takes over
+ * at once instead of after the ttl.  Never returns.
+ */
+extern void pgha_keeper_postmaster_died(PghaEtcd *etcd) pg_attribute_noreturn();
+
 /* if this node is the leader, the monotonic ms at which it fences */
 extern int64 pgha_keeper_fence_deadline_ms(void);
 

@@ -39,6 +39,7 @@
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "storage/lwlock.h"
+#include "storage/pmsignal.h"
 #include "storage/proc.h"
 #include "tcop/tcopprot.h"
 #include "utils/guc.h"
@@ -103,7 +104,7 @@ rebuild_etcd_client(void)
 	etcd = pgha_etcd_from_settings(etcd_config_error, sizeof(etcd_config_error));
 	if (etcd)
 	{
-		pgha_http_report_pmdeath(etcd->http, true);
+		pgha_http_on_pmdeath(etcd->http, PGHA_PMDEATH_REPORT);
 		etcd_config_error[0] = '\0';
 	}
 	else
@@ -209,12 +210,12 @@ worker_wait(long wait_ms)
 							  left, PGHA_WAIT_EVENT);
 			ResetLatch(MyLatch);
 			if (flags & WL_POSTMASTER_DEATH)
-				proc_exit(1);
+				pgha_keeper_postmaster_died(NULL);
 			return;
 		}
 		flags = pgha_etcd_wait(etcd, left);
 		if (flags & PGHA_HTTP_WAIT_PMDEATH)
-			proc_exit(1);
+			pgha_keeper_postmaster_died(etcd);
 		if (flags & (PGHA_HTTP_WAIT_LATCH | PGHA_HTTP_WAIT_TIMEOUT))
 			return;
 		if ((flags & PGHA_HTTP_WAIT_STREAM) && pgha_keeper_watch_wakeup(etcd))
@@ -288,6 +289,8 @@ pgha_worker_main(Datum main_arg)
 		long		wait_ms;
 
 		CHECK_FOR_INTERRUPTS();
+		if (!PostmasterIsAlive())
+			pgha_keeper_postmaster_died(etcd);
 		MemoryContextReset(iteration_cxt);
 		old = MemoryContextSwitchTo(iteration_cxt);
 		wait_ms = worker_iteration();

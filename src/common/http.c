@@ -72,7 +72,7 @@ struct PghaHttp
 	char	   *cacert;
 	char	   *cert;
 	char	   *key;
-	bool		report_pmdeath;
+	PghaPmDeath pmdeath;
 
 	HttpTransfer req;			/* request/response, at most one at a time */
 	HttpTransfer stream;		/* long-lived streaming transfer */
@@ -211,7 +211,7 @@ pgha_http_create(void)
 		pfree(h);
 		return NULL;
 	}
-	h->report_pmdeath = false;
+	h->pmdeath = PGHA_PMDEATH_EXIT;
 	curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
 	curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
 	curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
@@ -273,9 +273,9 @@ pgha_http_set_tls(PghaHttp *h, const PghaHttpTls *tls)
 }
 
 void
-pgha_http_report_pmdeath(PghaHttp *h, bool report)
+pgha_http_on_pmdeath(PghaHttp *h, PghaPmDeath mode)
 {
-	h->report_pmdeath = report;
+	h->pmdeath = mode;
 }
 
 /* Build an easy handle for one transfer; false on failure (errbuf set). */
@@ -439,9 +439,10 @@ http_drive(PghaHttp *h, long timeout_ms)
 		set = CreateWaitEventSet(CurrentMemoryContext, h->nsocks + 2);
 #endif
 		AddWaitEventToSet(set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
-		AddWaitEventToSet(set,
-						  h->report_pmdeath ? WL_POSTMASTER_DEATH : WL_EXIT_ON_PM_DEATH,
-						  PGINVALID_SOCKET, NULL, NULL);
+		if (h->pmdeath != PGHA_PMDEATH_IGNORE)
+			AddWaitEventToSet(set,
+							  h->pmdeath == PGHA_PMDEATH_REPORT ? WL_POSTMASTER_DEATH : WL_EXIT_ON_PM_DEATH,
+							  PGINVALID_SOCKET, NULL, NULL);
 		for (i = 0; i < h->nsocks; i++)
 		{
 			uint32		ev = 0;

@@ -55,10 +55,18 @@ extern void pgha_http_destroy(PghaHttp *h);
 extern void pgha_http_set_tls(PghaHttp *h, const PghaHttpTls *tls);
 
 /*
- * In the backend, return PGHA_HTTP_WAIT_PMDEATH instead of exiting when the
- * postmaster dies (the HA worker wants to act on it).  Default: exit.
+ * What a backend does when the postmaster dies while it waits: exit (the
+ * default), report PGHA_HTTP_WAIT_PMDEATH (the HA worker wants to act on
+ * it), or ignore it (the worker's last etcd calls after the death).
  */
-extern void pgha_http_report_pmdeath(PghaHttp *h, bool report);
+typedef enum PghaPmDeath
+{
+	PGHA_PMDEATH_EXIT,
+	PGHA_PMDEATH_REPORT,
+	PGHA_PMDEATH_IGNORE
+} PghaPmDeath;
+
+extern void pgha_http_on_pmdeath(PghaHttp *h, PghaPmDeath mode);
 
 /*
  * POST body (or GET when body is NULL) to url and wait for the complete
