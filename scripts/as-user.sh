@@ -25,7 +25,7 @@ trap restore EXIT
 for d in "$top" "$top/test/unit"; do
 	chown "$user" "$d"
 done
-for d in tmp_bench tmp_check tmp_check_regress tmp_regress results log demo regression.diffs regression.out test/unit/tmp; do
+for d in tmp_bench tmp_check tmp_check_logs tmp_check_regress tmp_regress results log demo regression.diffs regression.out test/unit/tmp; do
 	[ -e "$top/$d" ] && chown -R "$user" "$top/$d"
 done
 # every directory above the tree must be traversable
