@@ -95,6 +95,51 @@ LANGUAGE C STRICT IMMUTABLE;
 
 COMMENT ON FUNCTION pgha.decision_rules() IS 'the HA state machine, rule by rule, in the order tried';
 
+-- The cluster-wide configuration (etcd's config key).  Changes are
+-- validated, then compare-and-swapped; they return the new revision, and
+-- with wait => interval return only once every running member applied it.
+CREATE FUNCTION pgha.config()
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'pgha_config'
+LANGUAGE C STRICT VOLATILE;
+
+COMMENT ON FUNCTION pgha.config() IS 'the cluster-wide configuration stored in etcd';
+
+CREATE FUNCTION pgha.set_config(patch jsonb, wait interval DEFAULT NULL)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'pgha_set_config'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+
+COMMENT ON FUNCTION pgha.set_config(jsonb, interval) IS 'merge a patch into the cluster configuration (ttl, loop_wait, ...)';
+
+CREATE FUNCTION pgha.set_parameter(name text, value text, wait interval DEFAULT NULL)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'pgha_set_parameter'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+
+COMMENT ON FUNCTION pgha.set_parameter(text, text, interval) IS 'set a PostgreSQL parameter on every node';
+
+CREATE FUNCTION pgha.reset_parameter(name text, wait interval DEFAULT NULL)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'pgha_reset_parameter'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+
+COMMENT ON FUNCTION pgha.reset_parameter(text, interval) IS 'remove a cluster-wide PostgreSQL parameter';
+
+CREATE FUNCTION pgha.pause(wait interval DEFAULT NULL)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'pgha_pause'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+
+COMMENT ON FUNCTION pgha.pause(interval) IS 'stop automatic failover and fencing for maintenance';
+
+CREATE FUNCTION pgha.resume(wait interval DEFAULT NULL)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'pgha_resume'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+
+COMMENT ON FUNCTION pgha.resume(interval) IS 'resume automatic failover';
+
 -- Security: nothing is executable by PUBLIC; reading is for pg_monitor.
 GRANT USAGE ON SCHEMA pgha TO pg_monitor;
 REVOKE ALL ON FUNCTION pgha.version() FROM PUBLIC;
@@ -102,8 +147,16 @@ REVOKE ALL ON FUNCTION pgha.status() FROM PUBLIC;
 REVOKE ALL ON FUNCTION pgha.etcd_members() FROM PUBLIC;
 REVOKE ALL ON FUNCTION pgha.members() FROM PUBLIC;
 REVOKE ALL ON FUNCTION pgha.decision_rules() FROM PUBLIC;
+REVOKE ALL ON FUNCTION pgha.config() FROM PUBLIC;
+REVOKE ALL ON FUNCTION pgha.set_config(jsonb, interval) FROM PUBLIC;
+REVOKE ALL ON FUNCTION pgha.set_parameter(text, text, interval) FROM PUBLIC;
+REVOKE ALL ON FUNCTION pgha.reset_parameter(text, interval) FROM PUBLIC;
+REVOKE ALL ON FUNCTION pgha.pause(interval) FROM PUBLIC;
+REVOKE ALL ON FUNCTION pgha.resume(interval) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pgha.version() TO pg_monitor;
 GRANT EXECUTE ON FUNCTION pgha.status() TO pg_monitor;
 GRANT EXECUTE ON FUNCTION pgha.etcd_members() TO pg_monitor;
 GRANT EXECUTE ON FUNCTION pgha.members() TO pg_monitor;
 GRANT EXECUTE ON FUNCTION pgha.decision_rules() TO pg_monitor;
+GRANT EXECUTE ON FUNCTION pgha.config() TO pg_monitor;
+-- set_config, set_parameter, reset_parameter, pause, resume: superusers only

@@ -42,6 +42,7 @@
 #include "utils/timestamp.h"
 
 #include "actions.h"
+#include "apply.h"
 #include "compat.h"
 #include "common/clock.h"
 #include "common/cluster.h"
@@ -79,6 +80,9 @@ static struct
 	char		leader_seen[PGHA_NAME_LEN]; /* leader key value last seen */
 	int64		promote_requested_ms;	/* 0: no promotion under way */
 	MemoryContext watch_cxt;
+	int64		applied_revision;	/* config revision applied here; -1 none */
+	bool		pending_restart;
+	char		pending_reason[256];
 
 	PghaConfig	config;
 	int64		config_warned_revision;
@@ -117,6 +121,7 @@ keeper_init(void)
 	 * proved, or from now: a worker restart never extends it.
 	 */
 	K.last_renewal_ms = now_ms();
+	K.applied_revision = -1;
 	LWLockAcquire(pgha_shared->lock, LW_SHARED);
 	if (pgha_shared->keeper.valid)
 	{
@@ -327,7 +332,9 @@ fill_member(PghaMember *m, const PghaLocalDetail *local, const char *state)
 	m->clonefrom = pgha_clonefrom;
 	m->nosync = pgha_nosync;
 	snprintf(m->sysid, sizeof(m->sysid), UINT64_FORMAT, local->base.sysid);
-	m->config_revision = K.config.mod_revision;
+	m->config_revision = Max(K.applied_revision, 0);
+	m->pending_restart = K.pending_restart;
+	strlcpy(m->pending_restart_reason, K.pending_reason, sizeof(m->pending_restart_reason));
 }
 
 static bool
@@ -770,6 +777,31 @@ state_name(const PghaDecision *d)
 	}
 }
 
+/*
+ * Apply the config's PostgreSQL parameters when its revision changed
+ * (and once after the worker starts).  A node of another cluster applies
+ * nothing.
+ */
+static void
+apply_config(const PghaCluster *cluster)
+{
+	PghaApplyResult r;
+	int64		rev = cluster->has_config || cluster->config_json ? cluster->config.mod_revision : 0;
+
+	if (rev == K.applied_revision || K.foreign)
+		return;
+	pgstat_report_activity(STATE_RUNNING, "applying the cluster configuration");
+	pgha_apply_parameters(cluster->config_json, &r);
+	if (r.nset + r.nreset > 0 || K.applied_revision >= 0)
+		ereport(LOG,
+				(errmsg("pgha applied cluster config revision %lld", (long long) rev),
+				 errdetail("%d parameters set, %d reset, %d ignored%s.", r.nset, r.nreset, r.nskipped,
+						   r.pending_restart ? "; a restart is pending" : "")));
+	K.applied_revision = rev;
+	K.pending_restart = r.pending_restart;
+	strlcpy(K.pending_reason, r.pending_reason, sizeof(K.pending_reason));
+}
+
 /* copy the cluster's members into shared memory for pgha.members() */
 static void
 publish_members(PghaSharedState *st, const PghaCluster *cluster)
@@ -908,6 +940,8 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 	}
 
 	override = act(etcd, &in, &d, etcd_ok ? &cluster : NULL, &local);
+	if (etcd_ok && d.action != PGHA_ACT_FENCE)
+		apply_config(&cluster);
 
 	/* the local state may have changed (promotion) */
 	pgha_local_snapshot(&local);
@@ -940,7 +974,7 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 	strlcpy(st->last_rule, d.rule, sizeof(st->last_rule));
 	strlcpy(st->last_reason, d.reason, sizeof(st->last_reason));
 	st->last_decision = GetCurrentTimestamp();
-	st->config_revision = K.config.mod_revision;
+	st->config_revision = Max(K.applied_revision, 0);
 	st->ttl = K.config.ttl;
 	st->loop_wait = K.config.loop_wait;
 	st->retry_timeout = K.config.retry_timeout;

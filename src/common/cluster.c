@@ -152,6 +152,153 @@ done:
 	return ok;
 }
 
+static json_t *
+merge_patch(json_t *target, json_t *patch)
+{
+	const char *key;
+	json_t	   *value;
+
+	if (!json_is_object(patch))
+	{
+		json_decref(target);
+		return json_incref(patch);
+	}
+	if (!json_is_object(target))
+	{
+		json_decref(target);
+		target = json_object();
+	}
+	json_object_foreach(patch, key, value)
+	{
+		if (json_is_null(value))
+			json_object_del(target, key);
+		else
+		{
+			json_t	   *cur = json_object_get(target, key);
+
+			json_object_set_new(target, key, merge_patch(cur ? json_incref(cur) : json_null(), value));
+		}
+	}
+	return target;
+}
+
+char *
+pgha_config_merge(const char *config, const char *patch, char *errbuf, size_t errlen)
+{
+	json_t	   *c = config ? pgha_etcdj_load(config, strlen(config), errbuf, errlen) : json_object();
+	json_t	   *p;
+	char	   *s;
+
+	if (c == NULL)
+		return NULL;
+	p = pgha_etcdj_load(patch, strlen(patch), errbuf, errlen);
+	if (p == NULL)
+	{
+		json_decref(c);
+		return NULL;
+	}
+	c = merge_patch(c, p);
+	json_decref(p);
+	s = json_dumps(c, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(c);
+	return s;
+}
+
+bool
+pgha_config_parameters(const char *config, PghaParam **params, int *nparams,
+					   char *errbuf, size_t errlen)
+{
+	json_t	   *root;
+	json_t	   *pg;
+	json_t	   *ps;
+	const char *key;
+	json_t	   *value;
+	int			n = 0;
+
+	*params = NULL;
+	*nparams = 0;
+	if (config == NULL)
+		return true;
+	root = pgha_etcdj_load(config, strlen(config), errbuf, errlen);
+	if (root == NULL)
+		return false;
+	pg = json_object_get(root, "postgresql");
+	ps = json_is_object(pg) ? json_object_get(pg, "parameters") : NULL;
+	if (ps == NULL || json_is_null(ps))
+	{
+		json_decref(root);
+		return true;
+	}
+	if (!json_is_object(ps))
+	{
+		snprintf(errbuf, errlen, "postgresql.parameters must be an object");
+		json_decref(root);
+		return false;
+	}
+	*params = palloc0(sizeof(PghaParam) * Max(json_object_size(ps), 1));
+	json_object_foreach(ps, key, value)
+	{
+		char		buf[64];
+
+		if (json_is_string(value))
+			(*params)[n].value = pstrdup(json_string_value(value));
+		else if (json_is_integer(value))
+		{
+			snprintf(buf, sizeof(buf), "%lld", (long long) json_integer_value(value));
+			(*params)[n].value = pstrdup(buf);
+		}
+		else if (json_is_real(value))
+		{
+			snprintf(buf, sizeof(buf), "%g", json_real_value(value));
+			(*params)[n].value = pstrdup(buf);
+		}
+		else if (json_is_boolean(value))
+			(*params)[n].value = pstrdup(json_is_true(value) ? "on" : "off");
+		else
+			continue;			/* null or a structure: not a setting */
+		(*params)[n].name = pstrdup(key);
+		n++;
+	}
+	*nparams = n;
+	json_decref(root);
+	return true;
+}
+
+const char *
+pgha_parameter_refused(const char *name)
+{
+	static const struct
+	{
+		const char *name;
+		const char *why;
+	}			refused[] = {
+		{"listen_addresses", "Each node has its own addresses."},
+		{"port", "Each node has its own port."},
+		{"unix_socket_directories", "Each node has its own socket directories."},
+		{"cluster_name", "Each node has its own cluster_name."},
+		{"primary_conninfo", "Standbys are pointed at the leader by pgha itself."},
+		{"primary_slot_name", "Replication slots are managed by pgha itself."},
+		{"hba_file", "The rules of pg_hba.conf are managed with pgha.set_hba()."},
+		{"ident_file", "It is a file location."},
+		{"config_file", "It is a file location."},
+		{"data_directory", "It is a file location."},
+		{"shared_preload_libraries", "The pgha library itself is loaded through it."},
+		{"hot_standby", "The pgha worker needs it on."},
+		{"wal_level", "Replication needs replica or logical."},
+		{"restore_command", "Each node has its own archive access."},
+		{"recovery_target", "Recovery targets are per node."},
+		{"recovery_target_timeline", "Following a new leader needs latest."},
+	};
+	int			i;
+
+	if (strncmp(name, "pgha.", 5) == 0)
+		return "Settings of pgha itself are per node, in postgresql.conf.";
+	for (i = 0; i < (int) lengthof(refused); i++)
+		if (pg_strcasecmp(name, refused[i].name) == 0)
+			return refused[i].why;
+	return NULL;
+}
+
 char *
 pgha_config_to_json(const PghaConfig *c)
 {
@@ -286,7 +433,15 @@ pgha_member_to_json(const PghaMember *m)
 			json_object_set_new(o, "replication_state", json_string(m->replication_state));
 	}
 	if (m->pending_restart)
+	{
+		json_error_t jerr;
+		json_t	   *reason = m->pending_restart_reason[0] ?
+			json_loads(m->pending_restart_reason, 0, &jerr) : NULL;
+
 		json_object_set_new(o, "pending_restart", json_true());
+		if (reason)
+			json_object_set_new(o, "pending_restart_reason", reason);
+	}
 	/* only tags that differ from the default, as Patroni shows them */
 	if (m->nofailover)
 		json_object_set_new(tags, "nofailover", json_true());
@@ -428,6 +583,18 @@ pgha_member_from_json(const char *name, const char *json, size_t len,
 			m->failover_priority = (int) v;
 		}
 	}
+	{
+		json_t	   *r = json_object_get(root, "pending_restart_reason");
+
+		if (json_is_object(r))
+		{
+			char	   *txt = json_dumps(r, JSON_COMPACT | JSON_SORT_KEYS);
+
+			if (txt && strlen(txt) < sizeof(m->pending_restart_reason))
+				strlcpy(m->pending_restart_reason, txt, sizeof(m->pending_restart_reason));
+			free(txt);
+		}
+	}
 	extra = json_object_get(root, "pgha");
 	if (json_is_object(extra))
 	{
@@ -520,6 +687,7 @@ pgha_cluster_from_range(const char *prefix, const PghaEtcdRange *r, PghaCluster 
 		{
 			PghaConfig	cfg;
 
+			c->config_json = pstrdup(kv->value);
 			if (pgha_config_parse(kv->value, kv->value_len, &cfg, err, sizeof(err)))
 			{
 				c->config = cfg;

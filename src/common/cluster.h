@@ -54,6 +54,29 @@ extern void pgha_config_defaults(PghaConfig *c);
 extern bool pgha_config_parse(const char *json, size_t len, PghaConfig *c,
 							  char *errbuf, size_t errlen);
 extern bool pgha_config_validate(const PghaConfig *c, char *errbuf, size_t errlen);
+/*
+ * Apply a JSON merge patch (RFC 7386: objects merge, null deletes) to a
+ * config document.  Returns malloc'd JSON, or NULL with errbuf set.
+ */
+extern char *pgha_config_merge(const char *config, const char *patch,
+							   char *errbuf, size_t errlen);
+
+/* postgresql.parameters of a config document: names and values as text */
+typedef struct PghaParam
+{
+	char	   *name;
+	char	   *value;
+} PghaParam;
+extern bool pgha_config_parameters(const char *config, PghaParam **params, int *nparams,
+								   char *errbuf, size_t errlen);
+
+/*
+ * Parameters pgha never sets cluster-wide: node identity and addresses,
+ * replication wiring pgha manages itself, file locations, and the preload
+ * list pgha lives in.  Returns the reason, or NULL when allowed.
+ */
+extern const char *pgha_parameter_refused(const char *name);
+
 /* JSON for a new cluster's config key (malloc'd) */
 extern char *pgha_config_to_json(const PghaConfig *c);
 
@@ -82,6 +105,7 @@ typedef struct PghaMember
 	bool		clonefrom;
 	bool		nosync;
 	bool		pending_restart;
+	char		pending_restart_reason[256];	/* JSON, Patroni 4.1 shape */
 	char		sysid[24];		/* pgha extra: the node's system identifier */
 	int64		config_revision;	/* pgha extra: config mod_revision applied */
 	bool		foreign;		/* its sysid differs from initialize: not ours */
@@ -115,6 +139,7 @@ typedef struct PghaCluster
 
 	bool		has_config;
 	PghaConfig	config;			/* defaults when absent or invalid */
+	char	   *config_json;	/* the raw config document, NULL if absent */
 	char		config_error[256];	/* why the stored config was refused */
 
 	bool		has_status;

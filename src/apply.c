@@ -1,0 +1,271 @@
+/*-------------------------------------------------------------------------
+ *
+ * apply.c
+ *		Apply the cluster-wide PostgreSQL parameters from etcd's config to
+ *		this server: ALTER SYSTEM + reload, never a restart.
+ *
+ * The values were validated by pgha.set_parameter() before they reached
+ * etcd, but another etcd client may write anything: each one is checked
+ * again here (refused names, unknown names, invalid values are skipped with
+ * a WARNING, never applied).
+ *
+ * Which names pgha manages is remembered in $PGDATA/pgha.managed_parameters
+ * (written atomically), so a parameter removed from the config while this
+ * node was down is still reset when it comes back.
+ *
+ * Parameters that need a restart (postmaster context) are written but only
+ * take effect at the next restart: pgha never restarts PostgreSQL on its
+ * own, as Patroni does not.  They are reported as pending_restart with the
+ * old and new value (Patroni 4.1's pending_restart_reason).
+ *
+ * Copyright (c) 2026, pgha developers
+ *
+ * IDENTIFICATION
+ *	  src/apply.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <signal.h>
+#include <fcntl.h>
+
+#include "access/xact.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "postmaster/postmaster.h"
+#include "storage/fd.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+
+#include "apply.h"
+#include "common/cluster.h"
+#include "compat.h"
+
+#define MANAGED_FILE "pgha.managed_parameters"
+
+static void
+alter_system(const char *name, const char *value)
+{
+	AlterSystemStmt stmt;
+	VariableSetStmt setstmt;
+	MemoryContext cxt = CurrentMemoryContext;
+
+	memset(&setstmt, 0, sizeof(setstmt));
+	setstmt.type = T_VariableSetStmt;
+	setstmt.name = (char *) name;
+	if (value)
+	{
+		A_Const    *arg = makeNode(A_Const);
+
+		PGHA_A_CONST_SET_STRING(arg, pstrdup(value));
+		arg->location = -1;
+		setstmt.kind = VAR_SET_VALUE;
+		setstmt.args = list_make1(arg);
+	}
+	else
+		setstmt.kind = VAR_RESET;
+	memset(&stmt, 0, sizeof(stmt));
+	stmt.type = T_AlterSystemStmt;
+	stmt.setstmt = &setstmt;
+
+	StartTransactionCommand();
+	AlterSystemSetConfigFile(&stmt);
+	CommitTransactionCommand();
+	MemoryContextSwitchTo(cxt);
+}
+
+/* names pgha set last time, from $PGDATA/pgha.managed_parameters */
+static List *
+read_managed(void)
+{
+	List	   *names = NIL;
+	FILE	   *f = AllocateFile(MANAGED_FILE, "r");
+	char		line[256];
+
+	if (f == NULL)
+		return NIL;
+	while (fgets(line, sizeof(line), f))
+	{
+		size_t		len = strlen(line);
+
+		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			line[--len] = '\0';
+		if (len > 0)
+			names = lappend(names, pstrdup(line));
+	}
+	FreeFile(f);
+	return names;
+}
+
+static void
+write_managed(PghaParam *params, int n, bool *ok)
+{
+	StringInfoData buf;
+	int			fd;
+	int			i;
+
+	initStringInfo(&buf);
+	for (i = 0; i < n; i++)
+		if (ok[i])
+			appendStringInfo(&buf, "%s\n", params[i].name);
+	fd = OpenTransientFile(MANAGED_FILE ".tmp", O_WRONLY | O_CREAT | O_TRUNC | PG_BINARY);
+	if (fd < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not create file \"%s\": %m", MANAGED_FILE ".tmp")));
+	if (write(fd, buf.data, buf.len) != buf.len)
+	{
+		CloseTransientFile(fd);
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not write file \"%s\": %m", MANAGED_FILE ".tmp")));
+	}
+	CloseTransientFile(fd);
+	durable_rename(MANAGED_FILE ".tmp", MANAGED_FILE, ERROR);
+}
+
+/* is value acceptable for name, by PostgreSQL's own GUC machinery? */
+static bool
+value_valid(const char *name, const char *value)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	volatile bool ok = true;
+
+	PG_TRY();
+	{
+		/* changeVal = false: check only, as the config file reader does */
+		(void) set_config_option(name, value, PGC_POSTMASTER, PGC_S_FILE,
+								 GUC_ACTION_SET, false, ERROR, false);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		ereport(WARNING,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("pgha ignores parameter \"%s\" from the cluster config", name),
+				 errdetail_internal("%s", edata->message)));
+		ok = false;
+	}
+	PG_END_TRY();
+	return ok;
+}
+
+static void
+collect_pending(PghaParam *params, int n, PghaApplyResult *out)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	StringInfoData buf;
+	uint64		i;
+
+	initStringInfo(&buf);
+	StartTransactionCommand();
+	SPI_connect();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	if (SPI_execute("SELECT name, setting || coalesce(unit, '') FROM pg_catalog.pg_settings "
+					"WHERE pending_restart ORDER BY name", true, 0) == SPI_OK_SELECT)
+	{
+		for (i = 0; i < SPI_processed; i++)
+		{
+			char	   *name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+			char	   *old = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+			const char *new = "";
+			int			j;
+
+			for (j = 0; j < n; j++)
+				if (pg_strcasecmp(params[j].name, name) == 0)
+					new = params[j].value;
+			appendStringInfo(&buf, "%s\"%s\":{\"old_value\":\"%s\",\"new_value\":\"%s\"}",
+							 buf.len ? "," : "", name, old ? old : "", new);
+		}
+		out->pending_restart = SPI_processed > 0;
+	}
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	MemoryContextSwitchTo(cxt);
+	if (out->pending_restart && buf.len + 3 < (int) sizeof(out->pending_reason))
+		snprintf(out->pending_reason, sizeof(out->pending_reason), "{%s}", buf.data);
+}
+
+void
+pgha_apply_parameters(const char *config_json, PghaApplyResult *out)
+{
+	PghaParam  *params;
+	int			n;
+	bool	   *ok;
+	List	   *managed;
+	ListCell   *lc;
+	char		err[256];
+	int			i;
+
+	memset(out, 0, sizeof(*out));
+	if (!pgha_config_parameters(config_json, &params, &n, err, sizeof(err)))
+	{
+		ereport(WARNING,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("pgha ignores the parameters of the cluster config"),
+				 errdetail_internal("%s", err)));
+		n = 0;
+	}
+	ok = palloc0(sizeof(bool) * Max(n, 1));
+	for (i = 0; i < n; i++)
+	{
+		const char *why = pgha_parameter_refused(params[i].name);
+
+		if (why)
+		{
+			ereport(WARNING,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("pgha ignores parameter \"%s\" from the cluster config", params[i].name),
+					 errdetail_internal("%s", why)));
+			out->nskipped++;
+			continue;
+		}
+		if (GetConfigOption(params[i].name, true, false) == NULL ||
+			!value_valid(params[i].name, params[i].value))
+		{
+			out->nskipped++;
+			continue;
+		}
+		ok[i] = true;
+		alter_system(params[i].name, params[i].value);
+		out->nset++;
+	}
+
+	/* reset what pgha set before and the config no longer has */
+	managed = read_managed();
+	foreach(lc, managed)
+	{
+		char	   *name = (char *) lfirst(lc);
+		bool		still = false;
+
+		for (i = 0; i < n; i++)
+			if (ok[i] && pg_strcasecmp(params[i].name, name) == 0)
+				still = true;
+		if (!still && GetConfigOption(name, true, false) != NULL &&
+			pgha_parameter_refused(name) == NULL)
+		{
+			alter_system(name, NULL);
+			out->nreset++;
+		}
+	}
+	write_managed(params, n, ok);
+
+	if (out->nset + out->nreset > 0)
+	{
+		if (kill(PostmasterPid, SIGHUP) != 0)
+			ereport(WARNING, (errmsg("could not signal the postmaster to reload: %m")));
+		/* this process too, so pg_settings below shows pending_restart */
+		ProcessConfigFile(PGC_SIGHUP);
+	}
+	collect_pending(params, n, out);
+}

@@ -1,0 +1,337 @@
+/*-------------------------------------------------------------------------
+ *
+ * sql_config.c
+ *		SQL that changes the cluster: pgha.config(), set_config(),
+ *		set_parameter(), reset_parameter(), pause(), resume().
+ *
+ * Every change is validated here first (PostgreSQL's own GUC machinery for
+ * parameters, pgha's timing rules for the rest): a bad value never reaches
+ * etcd.  Then one compare-and-swap on the config key's mod_revision: a lost
+ * race is SQLSTATE 40001 and nothing is written.  The new revision is
+ * returned; with "wait", the call returns only once every running member
+ * reports that it applied that revision.
+ *
+ * These functions talk to etcd, not to the local database, so they work on
+ * the primary and on replicas alike.  They are not executable by PUBLIC.
+ *
+ * Copyright (c) 2026, pgha developers
+ *
+ * IDENTIFICATION
+ *	  src/sql_config.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "common/clock.h"
+#include "common/cluster.h"
+#include "common/keys.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "etcd_backend.h"
+#include "guc.h"
+#include "shmem.h"
+
+PG_FUNCTION_INFO_V1(pgha_config);
+PG_FUNCTION_INFO_V1(pgha_set_config);
+PG_FUNCTION_INFO_V1(pgha_set_parameter);
+PG_FUNCTION_INFO_V1(pgha_reset_parameter);
+PG_FUNCTION_INFO_V1(pgha_pause);
+PG_FUNCTION_INFO_V1(pgha_resume);
+
+static char *
+config_key(void)
+{
+	return pgha_key(pgha_key_prefix(pgha_namespace, pgha_scope), PGHA_KEY_CONFIG);
+}
+
+/* the config document (NULL if absent) and its mod_revision */
+static char *
+read_config(PghaEtcd *etcd, int64 *mod_revision)
+{
+	PghaEtcdRange r;
+
+	if (!pgha_etcd_range(etcd, config_key(), false, &r))
+		pgha_etcd_report_error(etcd, "read the cluster configuration");
+	*mod_revision = r.nkvs ? r.kvs[0].mod_revision : 0;
+	return r.nkvs ? r.kvs[0].value : NULL;
+}
+
+/* wait until every running member applied revision rev, or ERROR */
+static void
+wait_for_members(PghaEtcd *etcd, int64 rev, Interval *wait)
+{
+	int64		wait_ms;
+	int64		deadline;
+	char	   *prefix = pgha_member_key(pgha_key_prefix(pgha_namespace, pgha_scope), "");
+	StringInfoData lagging;
+
+	wait_ms = (int64) wait->time / 1000 + ((int64) wait->day * 86400 + (int64) wait->month * 30 * 86400) * 1000;
+	if (wait_ms < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("wait must not be negative")));
+	deadline = pgha_now_us() + wait_ms * 1000;
+	/* the local worker applies at once when woken */
+	if (pgha_shared && pgha_shared->worker_latch)
+		SetLatch(pgha_shared->worker_latch);
+
+	initStringInfo(&lagging);
+	for (;;)
+	{
+		PghaEtcdRange r;
+		int			i;
+
+		if (!pgha_etcd_range(etcd, prefix, true, &r))
+			pgha_etcd_report_error(etcd, "read the members");
+		resetStringInfo(&lagging);
+		for (i = 0; i < r.nkvs; i++)
+		{
+			PghaMember	m;
+			char		err[256];
+			const char *name = r.kvs[i].key + strlen(prefix);
+
+			if (!pgha_member_from_json(name, r.kvs[i].value, r.kvs[i].value_len, &m, err, sizeof(err)))
+				continue;
+			if (strcmp(m.state, "running") != 0)
+				continue;		/* sysid mismatch and the like apply nothing */
+			if (m.config_revision < rev)
+				appendStringInfo(&lagging, "%s%s (revision %lld)", lagging.len ? ", " : "",
+								 m.name, (long long) m.config_revision);
+		}
+		/* this node's own view too, so that pgha.status() shows it at once */
+		if (pgha_shared && pgha_shared->state.worker_pid != 0)
+		{
+			PghaSharedState *st = palloc(sizeof(PghaSharedState));
+
+			pgha_shmem_read(st);
+			if (st->config_revision < rev)
+				appendStringInfo(&lagging, "%sthis node's shared state (revision %lld)",
+								 lagging.len ? ", " : "", (long long) st->config_revision);
+			pfree(st);
+		}
+		if (lagging.len == 0)
+			return;
+		if (pgha_now_us() >= deadline)
+			ereport(ERROR,
+					(errcode(ERRCODE_QUERY_CANCELED),
+					 errmsg("not every member applied configuration revision %lld in time", (long long) rev),
+					 errdetail("Still behind: %s.", lagging.data),
+					 errhint("The change is stored in etcd; those members apply it once they run and reach etcd.")));
+		CHECK_FOR_INTERRUPTS();
+		(void) pgha_etcd_wait(etcd, 100);
+	}
+}
+
+/*
+ * Merge patch into the config, validate, compare-and-swap.  Returns the new
+ * revision.
+ */
+static int64
+update_config(const char *patch, Interval *wait)
+{
+	PghaEtcd   *etcd = pgha_etcd_from_settings_or_error();
+	int64		rev = 0;
+
+	PG_TRY();
+	{
+		int64		mod;
+		char	   *current = read_config(etcd, &mod);
+		char		err[256];
+		char	   *merged = pgha_config_merge(current, patch, err, sizeof(err));
+		PghaConfig	cfg;
+		PghaEtcdTxn t;
+		PghaEtcdTxnResult res;
+		char	   *key = config_key();
+
+		if (merged == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid cluster configuration"),
+					 errdetail("%s", err)));
+		if (!pgha_config_parse(merged, strlen(merged), &cfg, err, sizeof(err)))
+		{
+			free(merged);
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid cluster configuration"),
+					 errdetail("%s.", err)));
+		}
+		memset(&t, 0, sizeof(t));
+		t.ncompare = 1;
+		t.compare[0].key = key;
+		if (mod > 0)
+		{
+			t.compare[0].target = PGHA_CMP_MOD;
+			t.compare[0].number = mod;
+		}
+		else
+		{
+			t.compare[0].target = PGHA_CMP_CREATE;
+			t.compare[0].number = 0;
+		}
+		t.compare[0].result = PGHA_CMP_EQUAL;
+		t.nsuccess = 1;
+		t.success[0].type = PGHA_OP_PUT;
+		t.success[0].key = key;
+		t.success[0].value = merged;
+		if (!pgha_etcd_txn(etcd, &t, &res))
+		{
+			free(merged);
+			pgha_etcd_report_error(etcd, "write the cluster configuration");
+		}
+		free(merged);
+		if (!res.succeeded)
+			ereport(ERROR,
+					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+					 errmsg("could not update the cluster configuration because it changed concurrently"),
+					 errhint("Retry the command.")));
+		rev = res.header.revision;
+		if (wait)
+			wait_for_members(etcd, rev, wait);
+	}
+	PG_FINALLY();
+	{
+		pgha_etcd_destroy(etcd);
+	}
+	PG_END_TRY();
+	return rev;
+}
+
+Datum
+pgha_config(PG_FUNCTION_ARGS)
+{
+	PghaEtcd   *etcd = pgha_etcd_from_settings_or_error();
+	char	   *doc = NULL;
+
+	PG_TRY();
+	{
+		int64		mod;
+
+		doc = read_config(etcd, &mod);
+	}
+	PG_FINALLY();
+	{
+		pgha_etcd_destroy(etcd);
+	}
+	PG_END_TRY();
+	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(doc ? doc : "{}")));
+}
+
+static Interval *
+wait_arg(FunctionCallInfo fcinfo, int n)
+{
+	return (PG_NARGS() > n && !PG_ARGISNULL(n)) ? PG_GETARG_INTERVAL_P(n) : NULL;
+}
+
+Datum
+pgha_set_config(PG_FUNCTION_ARGS)
+{
+	char	   *patch;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("the configuration patch must not be null")));
+	patch = DatumGetCString(DirectFunctionCall1(jsonb_out, PG_GETARG_DATUM(0)));
+	if (patch[0] != '{')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the configuration patch must be a JSON object")));
+	/* parameters go through set_parameter(), which validates them */
+	if (strstr(patch, "\"postgresql\"") != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("set_config() does not change PostgreSQL parameters or pg_hba rules"),
+				 errhint("Use pgha.set_parameter(), pgha.reset_parameter() or pgha.set_hba().")));
+	PG_RETURN_INT64(update_config(patch, wait_arg(fcinfo, 1)));
+}
+
+/* canonical (lower-case) name of a parameter that may be set cluster-wide */
+static char *
+checked_parameter_name(text *name_t)
+{
+	char	   *name = text_to_cstring(name_t);
+	char	   *p;
+	const char *why;
+
+	for (p = name; *p; p++)
+		*p = pg_tolower((unsigned char) *p);
+	if ((why = pgha_parameter_refused(name)) != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_CANT_CHANGE_RUNTIME_PARAM),
+				 errmsg("parameter \"%s\" cannot be set cluster-wide", name),
+				 errdetail_internal("%s", why),
+				 errhint("Set it in each node's postgresql.conf.")));
+	if (GetConfigOption(name, true, false) == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("unrecognized configuration parameter \"%s\"", name)));
+	return name;
+}
+
+static char *
+json_string_literal(const char *s)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	escape_json(&buf, s);
+	return buf.data;
+}
+
+Datum
+pgha_set_parameter(PG_FUNCTION_ARGS)
+{
+	char	   *name;
+	char	   *value;
+	char	   *patch;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("parameter name and value must not be null"),
+				 errhint("Use pgha.reset_parameter() to remove a parameter.")));
+	name = checked_parameter_name(PG_GETARG_TEXT_PP(0));
+	value = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	/* PostgreSQL's own check, as for postgresql.conf: units, ranges, enums, hooks */
+	(void) set_config_option(name, value, PGC_POSTMASTER, PGC_S_FILE,
+							 GUC_ACTION_SET, false, ERROR, false);
+	patch = psprintf("{\"postgresql\":{\"parameters\":{%s:%s}}}",
+					 json_string_literal(name), json_string_literal(value));
+	PG_RETURN_INT64(update_config(patch, wait_arg(fcinfo, 2)));
+}
+
+Datum
+pgha_reset_parameter(PG_FUNCTION_ARGS)
+{
+	char	   *name;
+	char	   *patch;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("parameter name must not be null")));
+	name = checked_parameter_name(PG_GETARG_TEXT_PP(0));
+	patch = psprintf("{\"postgresql\":{\"parameters\":{%s:null}}}", json_string_literal(name));
+	PG_RETURN_INT64(update_config(patch, wait_arg(fcinfo, 1)));
+}
+
+Datum
+pgha_pause(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT64(update_config("{\"pause\":true}", wait_arg(fcinfo, 0)));
+}
+
+Datum
+pgha_resume(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT64(update_config("{\"pause\":null}", wait_arg(fcinfo, 0)));
+}
