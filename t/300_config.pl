@@ -1,0 +1,97 @@
+
+# Cluster-wide parameters on 3 nodes: set from a replica (writes go to etcd,
+# not to the local database), applied by every node with ALTER SYSTEM +
+# reload; a postmaster parameter shows pending_restart on every node, in
+# pgha.members() and in patronictl list; reset removes it everywhere.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::RealBin/lib";
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+use Pgha::Etcd;
+use Pgha::Node;
+
+my $etcd = Pgha::Etcd->new(members => 3);
+$etcd->put('/service/test/config', '{"ttl":6,"loop_wait":1,"retry_timeout":2}');
+
+my $node1 = Pgha::Node::new_node('node1', etcd => $etcd);
+$node1->start;
+ok($etcd->poll_key('/service/test/leader', qr/^node1$/, 30), 'node1 leads');
+$node1->safe_psql('postgres', 'CREATE EXTENSION pgha');
+my @nodes = ($node1);
+for my $i (2, 3)
+{
+	my $n = Pgha::Node::new_replica("node$i", $node1, etcd => $etcd);
+	$n->start;
+	push @nodes, $n;
+}
+for my $n (@nodes[1, 2])
+{
+	my $name = $n->name;
+	ok( $node1->poll_query_until('postgres',
+			"SELECT count(*) = 1 FROM pg_stat_replication WHERE application_name = '$name' AND state = 'streaming'"),
+		"$name streams");
+}
+
+# set from a replica; the wait returns once every member applied it
+my $rev = $nodes[2]->safe_psql('postgres', "SELECT pgha.set_parameter('work_mem', '12MB', wait => '60s')");
+ok($rev > 0, "set_parameter on a replica returned revision $rev");
+for my $n (@nodes)
+{
+	ok($n->poll_query_until('postgres', "SELECT current_setting('work_mem') = '12MB'"),
+		$n->name . ' runs with work_mem = 12MB');
+}
+like($etcd->get('/service/test/config'), qr/"parameters":\{"work_mem":"12MB"\}/,
+	'the config key holds the parameter in Patroni\'s format');
+
+# a postmaster parameter: pending restart everywhere, with old and new value
+$node1->safe_psql('postgres', "SELECT pgha.set_parameter('max_connections', '120', wait => '60s')");
+for my $n (@nodes)
+{
+	ok( $n->poll_query_until('postgres',
+			"SELECT pending_restart FROM pg_settings WHERE name = 'max_connections'"),
+		$n->name . ' has max_connections pending a restart');
+}
+ok( $node1->poll_query_until('postgres',
+		"SELECT count(*) = 3 FROM pgha.members() WHERE pending_restart"),
+	'pgha.members() shows the pending restart on all three');
+like($etcd->get('/service/test/members/node2'),
+	qr/"pending_restart_reason":\{"max_connections":\{"old_value":"10","new_value":"120"\}\}/,
+	'member keys carry the old and the new value');
+
+my $patroni_conf = "$PostgreSQL::Test::Utils::tmp_check/patronictl.yml";
+open my $fh, '>', $patroni_conf or die;
+print $fh "scope: test\nnamespace: /service/\netcd3:\n  hosts: " . $etcd->endpoints . "\n";
+close $fh;
+my ($out, $err) = ('', '');
+IPC::Run::run([ 'patronictl', '-c', $patroni_conf, 'list' ], '>', \$out, '2>', \$err);
+note $out;
+like($out, qr/Pending restart/, 'patronictl list shows the Pending restart column');
+like($out, qr/node3\s*\|.*\|\s*\*\s*\|/, 'and a * for node3');
+
+# reset: gone everywhere, nothing pending
+$nodes[1]->safe_psql('postgres', "SELECT pgha.reset_parameter('max_connections', wait => '60s')");
+$nodes[1]->safe_psql('postgres', "SELECT pgha.reset_parameter('work_mem', wait => '60s')");
+for my $n (@nodes)
+{
+	ok( $n->poll_query_until('postgres',
+			"SELECT NOT pending_restart AND current_setting('work_mem') = '4MB' FROM pg_settings WHERE name = 'max_connections'"),
+		$n->name . ' is back to the defaults');
+}
+
+# concurrent writers: the loser of the compare-and-swap gets 40001 or wins
+# later; the config never loses a committed change
+$node1->safe_psql('postgres', "SELECT pgha.set_parameter('work_mem', '5MB')");
+$nodes[2]->safe_psql('postgres', "SELECT pgha.set_parameter('maintenance_work_mem', '70MB')");
+like($etcd->get('/service/test/config'), qr/"maintenance_work_mem":"70MB","work_mem":"5MB"/,
+	'two changes from two nodes both landed');
+
+$_->stop for @nodes;
+$etcd->stop;
+done_testing();
