@@ -23,6 +23,7 @@ OBJS = \
 	src/probe.o \
 	src/orphans.o \
 	src/apply.o \
+	src/hba.o \
 	src/sql_status.o \
 	src/sql_config.o \
 	src/common/base64.o \
@@ -37,7 +38,7 @@ DATA = sql/pgha--1.0.sql
 
 # pg_regress runs against a temporary instance that preloads pgha and points
 # at a single-member etcd started by scripts/run-regress.sh.
-REGRESS = pgha_basic pgha_guc pgha_rules pgha_config pgha_etcd_down
+REGRESS = pgha_basic pgha_guc pgha_rules pgha_config pgha_hba pgha_etcd_down
 REGRESS_OPTS = --temp-instance=tmp_check_regress \
 	--temp-config=$(CURDIR)/tmp_regress/regress.conf --port=$(REGRESS_PORT)
 REGRESS_PORT ?= 58432

@@ -140,6 +140,27 @@ LANGUAGE C CALLED ON NULL INPUT VOLATILE;
 
 COMMENT ON FUNCTION pgha.resume(interval) IS 'resume automatic failover';
 
+CREATE FUNCTION pgha.set_hba(rules text[], wait interval DEFAULT NULL)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'pgha_set_hba'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+
+COMMENT ON FUNCTION pgha.set_hba(text[], interval) IS 'replace the cluster-wide pg_hba rules on every node';
+
+CREATE FUNCTION pgha.reset_hba(wait interval DEFAULT NULL)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'pgha_reset_hba'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+
+COMMENT ON FUNCTION pgha.reset_hba(interval) IS 'stop managing pg_hba.conf; every node gets its own file back';
+
+CREATE FUNCTION pgha.hba_rules(OUT line integer, OUT rule text, OUT protected boolean)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'pgha_hba_rules'
+LANGUAGE C STRICT VOLATILE;
+
+COMMENT ON FUNCTION pgha.hba_rules() IS 'this node''s pg_hba rules as pgha builds them';
+
 -- Security: nothing is executable by PUBLIC; reading is for pg_monitor.
 GRANT USAGE ON SCHEMA pgha TO pg_monitor;
 REVOKE ALL ON FUNCTION pgha.version() FROM PUBLIC;
@@ -153,10 +174,14 @@ REVOKE ALL ON FUNCTION pgha.set_parameter(text, text, interval) FROM PUBLIC;
 REVOKE ALL ON FUNCTION pgha.reset_parameter(text, interval) FROM PUBLIC;
 REVOKE ALL ON FUNCTION pgha.pause(interval) FROM PUBLIC;
 REVOKE ALL ON FUNCTION pgha.resume(interval) FROM PUBLIC;
+REVOKE ALL ON FUNCTION pgha.set_hba(text[], interval) FROM PUBLIC;
+REVOKE ALL ON FUNCTION pgha.reset_hba(interval) FROM PUBLIC;
+REVOKE ALL ON FUNCTION pgha.hba_rules() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pgha.version() TO pg_monitor;
 GRANT EXECUTE ON FUNCTION pgha.status() TO pg_monitor;
 GRANT EXECUTE ON FUNCTION pgha.etcd_members() TO pg_monitor;
 GRANT EXECUTE ON FUNCTION pgha.members() TO pg_monitor;
 GRANT EXECUTE ON FUNCTION pgha.decision_rules() TO pg_monitor;
 GRANT EXECUTE ON FUNCTION pgha.config() TO pg_monitor;
+GRANT EXECUTE ON FUNCTION pgha.hba_rules() TO pg_monitor;
 -- set_config, set_parameter, reset_parameter, pause, resume: superusers only

@@ -43,6 +43,7 @@
 
 #include "actions.h"
 #include "apply.h"
+#include "hba.h"
 #include "compat.h"
 #include "common/clock.h"
 #include "common/cluster.h"
@@ -81,6 +82,7 @@ static struct
 	int64		promote_requested_ms;	/* 0: no promotion under way */
 	MemoryContext watch_cxt;
 	int64		applied_revision;	/* config revision applied here; -1 none */
+	int64		hba_warned_revision;
 	bool		pending_restart;
 	char		pending_reason[256];
 
@@ -777,6 +779,49 @@ state_name(const PghaDecision *d)
 	}
 }
 
+/* rewrite pg_hba.conf; false (logged once per revision) if it cannot */
+static bool
+apply_hba(bool present, char **lines, int n, int64 rev)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	volatile bool ok = true;
+
+	PG_TRY();
+	{
+		if (pgha_hba_apply(present, lines, n))
+		{
+			if (present)
+				ereport(LOG,
+						(errmsg("pgha rewrote pg_hba.conf"),
+						 errdetail("%d cluster-wide rules follow the protected ones.", n)));
+			else
+				ereport(LOG,
+						(errmsg("pgha restored the original pg_hba.conf"),
+						 errdetail("The cluster config has no pg_hba rules any more.")));
+		}
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		if (IsTransactionState())
+			AbortCurrentTransaction();
+		MemoryContextSwitchTo(cxt);
+		if (K.hba_warned_revision != rev)
+			ereport(WARNING,
+					(errcode(edata->sqlerrcode),
+					 errmsg("%s", edata->message),
+					 edata->detail ? errdetail_internal("%s", edata->detail) : 0));
+		K.hba_warned_revision = rev;
+		ok = false;
+	}
+	PG_END_TRY();
+	return ok;
+}
+
 /*
  * Apply the config's PostgreSQL parameters when its revision changed
  * (and once after the worker starts).  A node of another cluster applies
@@ -792,6 +837,25 @@ apply_config(const PghaCluster *cluster)
 		return;
 	pgstat_report_activity(STATE_RUNNING, "applying the cluster configuration");
 	pgha_apply_parameters(cluster->config_json, &r);
+	{
+		bool		present;
+		char	  **lines;
+		int			n;
+		char		err[256];
+
+		if (!pgha_config_hba(cluster->config_json, &present, &lines, &n, err, sizeof(err)))
+		{
+			if (K.hba_warned_revision != rev)
+				ereport(WARNING,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("pgha ignores the pg_hba rules of the cluster config"),
+						 errdetail_internal("%s", err)));
+			K.hba_warned_revision = rev;
+			return;				/* not applied: members() and wait say so */
+		}
+		if (!apply_hba(present, lines, n, rev))
+			return;				/* not applied: members() and wait say so */
+	}
 	if (r.nset + r.nreset > 0 || K.applied_revision >= 0)
 		ereport(LOG,
 				(errmsg("pgha applied cluster config revision %lld", (long long) rev),

@@ -26,8 +26,11 @@
 #include "common/clock.h"
 #include "common/cluster.h"
 #include "common/keys.h"
+#include "catalog/pg_type.h"
 #include "fmgr.h"
+#include "funcapi.h"
 #include "miscadmin.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/json.h"
@@ -36,6 +39,7 @@
 #include "utils/timestamp.h"
 
 #include "etcd_backend.h"
+#include "hba.h"
 #include "guc.h"
 #include "shmem.h"
 
@@ -209,7 +213,7 @@ Datum
 pgha_config(PG_FUNCTION_ARGS)
 {
 	PghaEtcd   *etcd = pgha_etcd_from_settings_or_error();
-	char	   *doc = NULL;
+	char	   *volatile doc = NULL;
 
 	PG_TRY();
 	{
@@ -334,4 +338,144 @@ Datum
 pgha_resume(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_INT64(update_config("{\"pause\":null}", wait_arg(fcinfo, 0)));
+}
+
+/*
+ * pgha.set_hba(rules text[], wait interval): replace the cluster-wide rule
+ * list.  Every rule is checked with PostgreSQL's own pg_hba parser first;
+ * an invalid one is reported by position with the parser's message and
+ * nothing is written.
+ */
+PG_FUNCTION_INFO_V1(pgha_set_hba);
+
+Datum
+pgha_set_hba(PG_FUNCTION_ARGS)
+{
+	ArrayType  *arr;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	char	  **rules;
+	char	   *msg;
+	char	   *warning;
+	int			bad;
+	StringInfoData patch;
+	int			i;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("the rule list must not be null"),
+				 errhint("Use pgha.reset_hba() to stop managing pg_hba.conf, or an empty array for no cluster-wide rules.")));
+	arr = PG_GETARG_ARRAYTYPE_P(0);
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("the rule list must be a one-dimensional array")));
+	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+	rules = palloc(sizeof(char *) * Max(n, 1));
+	for (i = 0; i < n; i++)
+	{
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("pg_hba rule %d is null", i + 1)));
+		rules[i] = TextDatumGetCString(elems[i]);
+	}
+	bad = pgha_hba_check(rules, n, &msg, &warning);
+	if (bad >= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid pg_hba rule %d: \"%s\"", bad + 1, rules[bad]),
+				 errdetail_internal("%s", msg)));
+	if (warning)
+		ereport(WARNING,
+				(errmsg("a pg_hba rule can never match"),
+				 errdetail_internal("%s", warning)));
+
+	initStringInfo(&patch);
+	appendStringInfoString(&patch, "{\"postgresql\":{\"pg_hba\":[");
+	for (i = 0; i < n; i++)
+	{
+		if (i > 0)
+			appendStringInfoChar(&patch, ',');
+		escape_json(&patch, rules[i]);
+	}
+	appendStringInfoString(&patch, "]}}");
+	PG_RETURN_INT64(update_config(patch.data, wait_arg(fcinfo, 1)));
+}
+
+PG_FUNCTION_INFO_V1(pgha_reset_hba);
+
+Datum
+pgha_reset_hba(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT64(update_config("{\"postgresql\":{\"pg_hba\":null}}", wait_arg(fcinfo, 0)));
+}
+
+/*
+ * pgha.hba_rules(): the rules in force on this node's pg_hba.conf as pgha
+ * builds it: the protected layer first, then the cluster-wide rules from
+ * etcd.
+ */
+PG_FUNCTION_INFO_V1(pgha_hba_rules);
+
+Datum
+pgha_hba_rules(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	PghaEtcd   *etcd;
+	char	   *volatile doc = NULL;
+	bool		present;
+	char	  **lines;
+	int			n;
+	char		err[256];
+	List	   *protected;
+	ListCell   *lc;
+	volatile int pos = 0;
+	int			i;
+
+	InitMaterializedSRF(fcinfo, 0);
+	etcd = pgha_etcd_from_settings_or_error();
+	PG_TRY();
+	{
+		int64		mod;
+
+		doc = read_config(etcd, &mod);
+	}
+	PG_FINALLY();
+	{
+		pgha_etcd_destroy(etcd);
+	}
+	PG_END_TRY();
+	if (!pgha_config_hba(doc, &present, &lines, &n, err, sizeof(err)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the pg_hba rules in etcd are invalid"),
+				 errdetail_internal("%s", err)));
+	if (!present)
+		return (Datum) 0;
+
+	protected = pgha_hba_protected_lines();
+	foreach(lc, protected)
+	{
+		Datum		values[3];
+		bool		isnull[3] = {0};
+
+		values[0] = Int32GetDatum(++pos);
+		values[1] = CStringGetTextDatum((char *) lfirst(lc));
+		values[2] = BoolGetDatum(true);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, isnull);
+	}
+	for (i = 0; i < n; i++)
+	{
+		Datum		values[3];
+		bool		isnull[3] = {0};
+
+		values[0] = Int32GetDatum(++pos);
+		values[1] = CStringGetTextDatum(lines[i]);
+		values[2] = BoolGetDatum(false);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, isnull);
+	}
+	return (Datum) 0;
 }

@@ -264,6 +264,55 @@ pgha_config_parameters(const char *config, PghaParam **params, int *nparams,
 	return true;
 }
 
+bool
+pgha_config_hba(const char *config, bool *present, char ***lines, int *nlines,
+				char *errbuf, size_t errlen)
+{
+	json_t	   *root;
+	json_t	   *pg;
+	json_t	   *hba;
+	size_t		i;
+
+	*present = false;
+	*lines = NULL;
+	*nlines = 0;
+	if (config == NULL)
+		return true;
+	root = pgha_etcdj_load(config, strlen(config), errbuf, errlen);
+	if (root == NULL)
+		return false;
+	pg = json_object_get(root, "postgresql");
+	hba = json_is_object(pg) ? json_object_get(pg, "pg_hba") : NULL;
+	if (hba == NULL || json_is_null(hba))
+	{
+		json_decref(root);
+		return true;
+	}
+	if (!json_is_array(hba) || json_array_size(hba) > 10000)
+	{
+		snprintf(errbuf, errlen, "postgresql.pg_hba must be an array of lines");
+		json_decref(root);
+		return false;
+	}
+	*lines = palloc0(sizeof(char *) * Max(json_array_size(hba), 1));
+	for (i = 0; i < json_array_size(hba); i++)
+	{
+		json_t	   *l = json_array_get(hba, i);
+
+		if (!json_is_string(l))
+		{
+			snprintf(errbuf, errlen, "postgresql.pg_hba[%zu] is not a string", i + 1);
+			json_decref(root);
+			return false;
+		}
+		(*lines)[i] = pstrdup(json_string_value(l));
+	}
+	*nlines = (int) json_array_size(hba);
+	*present = true;
+	json_decref(root);
+	return true;
+}
+
 const char *
 pgha_parameter_refused(const char *name)
 {

@@ -71,6 +71,13 @@ extern bool pgha_config_parameters(const char *config, PghaParam **params, int *
 								   char *errbuf, size_t errlen);
 
 /*
+ * postgresql.pg_hba of a config document: *present says whether the key
+ * exists (pgha manages pg_hba.conf only then).  Lines are palloc'd.
+ */
+extern bool pgha_config_hba(const char *config, bool *present, char ***lines, int *nlines,
+							char *errbuf, size_t errlen);
+
+/*
  * Parameters pgha never sets cluster-wide: node identity and addresses,
  * replication wiring pgha manages itself, file locations, and the preload
  * list pgha lives in.  Returns the reason, or NULL when allowed.

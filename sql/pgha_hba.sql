@@ -1,0 +1,42 @@
+--
+-- pgha_hba: cluster-wide pg_hba rules
+--
+-- every rule is checked by PostgreSQL's own parser first; nothing is written
+SELECT pgha.set_hba(ARRAY['host all all 127.0.0.1/32 trust', 'host all all 10.0.0.0/33 md5']);
+SELECT pgha.set_hba(ARRAY['host all all 127.0.0.1/32 bogus_method']);
+SELECT pgha.set_hba(ARRAY['hostx all all 127.0.0.1/32 trust']);
+SELECT pgha.set_hba(ARRAY['host all all 127.0.0.1/32 trust extra=1']);
+SELECT pgha.set_hba(ARRAY['host all @/etc/passwd 127.0.0.1/32 trust']);
+SELECT pgha.set_hba(ARRAY['host all all 127.0.0.1/32 trust
+host all all 0.0.0.0/0 trust']);
+SELECT pgha.set_hba(ARRAY['# just a comment']);
+SELECT pgha.set_hba(ARRAY['host all all 127.0.0.1/32 trust', NULL]);
+SELECT pgha.set_hba(NULL);
+SELECT pgha.config()->'postgresql' ? 'pg_hba' AS managed;
+
+-- a valid list reaches pg_hba.conf, after the protected local/replication rules
+SELECT pgha.set_hba(ARRAY['host all all 127.0.0.1/32 trust', 'host all all ::1/128 trust'],
+                    wait => '30s') > 0 AS revision;
+SELECT * FROM pgha.hba_rules();
+SELECT type, database, user_name, address, auth_method, error
+FROM pg_hba_file_rules ORDER BY line_number;
+
+-- an empty list keeps only the protected rules
+SELECT pgha.set_hba(ARRAY[]::text[], wait => '30s') > 0 AS revision;
+SELECT count(*) FILTER (WHERE NOT protected) AS cluster_rules,
+       count(*) FILTER (WHERE protected) AS protected_rules
+FROM pgha.hba_rules();
+
+-- reset: the node gets its own file back
+SELECT pgha.reset_hba(wait => '30s') > 0 AS revision;
+SELECT count(*) AS rules_in_hba_rules FROM pgha.hba_rules();
+SELECT type, database, user_name, address, auth_method
+FROM pg_hba_file_rules ORDER BY line_number;
+
+-- only superusers change the rules; pg_monitor may read them
+CREATE ROLE pgha_hba_reader IN ROLE pg_monitor;
+SET ROLE pgha_hba_reader;
+SELECT count(*) >= 0 AS can_read FROM pgha.hba_rules();
+SELECT pgha.set_hba(ARRAY['host all all 0.0.0.0/0 trust']);
+RESET ROLE;
+DROP ROLE pgha_hba_reader;
