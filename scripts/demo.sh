@@ -95,6 +95,9 @@ EOC
 	say "patronictl list (Patroni's own tool reads the pgha cluster)"
 	patronictl -c "$dir/patronictl.yml" list 2>/dev/null || echo "(patronictl not installed)"
 
+	say "SELECT * FROM pgha.members();"
+	psql_node 2 -c "SELECT member, host, port, role, state, timeline, lag_bytes, stale FROM pgha.members()"
+
 	say "SELECT member, role, leader, last_rule, lease_deadline FROM pgha.status();  -- on each node"
 	for i in $(seq 1 "$nodes"); do
 		psql_node "$i" -At -F ' | ' -c "SELECT member, role, coalesce(leader, '-'), last_rule, coalesce(lease_deadline::text, '-') FROM pgha.status()"
@@ -102,6 +105,20 @@ EOC
 
 	say "SELECT name, endpoint, is_leader, raft_term FROM pgha.etcd_members();"
 	psql_node 1 -c "SELECT name, endpoint, reachable, version, is_leader, raft_term FROM pgha.etcd_members() ORDER BY name"
+
+	say "cluster-wide pg_hba: TCP connections as postgres are refused until a rule allows them"
+	psql_node 1 -At -c "SELECT 'revision ' || pgha.set_hba(ARRAY[]::text[], wait => '30s')"
+	"$bindir/psql" -X -h 127.0.0.1 -p $((base_port + 1)) -U postgres -d postgres -c 'SELECT 1' 2>&1 | head -1 || true
+	echo "SELECT pgha.set_hba(ARRAY['host all postgres 127.0.0.1/32 trust'], wait => '30s');"
+	psql_node 1 -At -c "SELECT 'revision ' || pgha.set_hba(ARRAY['host all postgres 127.0.0.1/32 trust'], wait => '30s')"
+	"$bindir/psql" -X -h 127.0.0.1 -p $((base_port + 1)) -U postgres -d postgres -At -c "SELECT 'connected to node2 over TCP, port ' || inet_server_port()"
+	psql_node 2 -c "SELECT * FROM pgha.hba_rules()"
+
+	say "a parameter on every node: SELECT pgha.set_parameter('work_mem', '16MB', wait => '30s');"
+	psql_node 3 -At -c "SELECT 'revision ' || pgha.set_parameter('work_mem', '16MB', wait => '30s')"
+	for i in $(seq 1 "$nodes"); do
+		psql_node "$i" -At -c "SELECT 'node$i work_mem = ' || current_setting('work_mem')"
+	done
 
 	say "a row written on the primary shows up on the replicas"
 	psql_node 1 -q -c "CREATE TABLE demo (id int, note text); INSERT INTO demo VALUES (1, 'written on node1')"
@@ -129,8 +146,8 @@ The demo cluster is running under $dir (node1 is down after the failover):
   patronictl -c $dir/patronictl.yml list
   ETCDCTL_API=3 etcdctl --endpoints=$endpoints get --prefix /service/demo/
   make demo-stop                                 stop everything
-Not in this version yet: pgha.set_hba() / set_parameter(), pgha.members(),
-pghactl (rejoining node1 needs pg_rewind by hand: see docs/ha.md).
+Not in this version yet: pgha.switchover(), synchronous mode, and pghactl
+(rejoining node1 needs pg_rewind by hand: see docs/ha.md).
 EOT
 }
 
