@@ -76,7 +76,9 @@ CREATE FUNCTION pgha.etcd_members(
     OUT raft_term bigint,
     OUT raft_index bigint,
     OUT errors text,
-    OUT error text)
+    OUT error text,
+    OUT quorum integer,
+    OUT failures_tolerated integer)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'pgha_etcd_members'
 LANGUAGE C STRICT VOLATILE;

@@ -52,7 +52,7 @@ FROM pgha.members();
 
 -- the etcd cluster itself: one member, the leader
 SELECT name, endpoint LIKE 'http://127.0.0.1:%' AS loopback, reachable,
-       is_leader, raft_term > 0 AS has_term, error
+       is_leader, raft_term > 0 AS has_term, error, quorum, failures_tolerated
 FROM pgha.etcd_members();
 
 -- privileges: nothing for PUBLIC, reading for pg_monitor

@@ -154,48 +154,60 @@ pgha_etcd_members(PG_FUNCTION_ARGS)
 		if (!pgha_etcd_member_list(etcd, &members, &nmembers))
 			pgha_etcd_report_error(etcd, "list the members");
 
-		for (m = 0; m < nmembers; m++)
 		{
-			PghaEtcdStatus st;
-			Datum		values[11];
-			bool		nulls[11];
-			char		idbuf[32];
-			bool		ok = false;
-			int			i = 0;
+			PghaEtcdStatus *st = palloc0(sizeof(PghaEtcdStatus) * Max(nmembers, 1));
+			bool	   *ok = palloc0(sizeof(bool) * Max(nmembers, 1));
+			int			reachable = 0;
+			int			quorum = nmembers / 2 + 1;
 
-			memset(nulls, 0, sizeof(nulls));
-			if (members[m].client_url)
-				ok = pgha_etcd_status(etcd, members[m].client_url, &st);
+			for (m = 0; m < nmembers; m++)
+			{
+				if (members[m].client_url)
+					ok[m] = pgha_etcd_status(etcd, members[m].client_url, &st[m]);
+				if (ok[m])
+					reachable++;
+			}
+			for (m = 0; m < nmembers; m++)
+			{
+				Datum		values[13];
+				bool		nulls[13];
+				char		idbuf[32];
+				int			i = 0;
 
-			snprintf(idbuf, sizeof(idbuf), "%016" INT64_MODIFIER "x", members[m].id);
-			values[i] = text_or_null(members[m].name, &nulls[i]);
-			i++;
-			values[i] = text_or_null(members[m].client_url, &nulls[i]);
-			i++;
-			values[i++] = CStringGetTextDatum(idbuf);
-			values[i++] = BoolGetDatum(ok);
-			if (ok)
-			{
-				values[i++] = CStringGetTextDatum(st.version);
-				values[i++] = Int64GetDatum(st.db_size);
-				values[i++] = BoolGetDatum(st.leader != 0 && st.leader == members[m].id);
-				values[i++] = Int64GetDatum((int64) st.raft_term);
-				values[i++] = Int64GetDatum((int64) st.raft_index);
-				values[i] = text_or_null(st.errors, &nulls[i]);
+				memset(nulls, 0, sizeof(nulls));
+				snprintf(idbuf, sizeof(idbuf), "%016" INT64_MODIFIER "x", members[m].id);
+				values[i] = text_or_null(members[m].name, &nulls[i]);
 				i++;
-				values[i] = text_or_null(NULL, &nulls[i]);
+				values[i] = text_or_null(members[m].client_url, &nulls[i]);
 				i++;
+				values[i++] = CStringGetTextDatum(idbuf);
+				values[i++] = BoolGetDatum(ok[m]);
+				if (ok[m])
+				{
+					values[i++] = CStringGetTextDatum(st[m].version);
+					values[i++] = Int64GetDatum(st[m].db_size);
+					values[i++] = BoolGetDatum(st[m].leader != 0 && st[m].leader == members[m].id);
+					values[i++] = Int64GetDatum((int64) st[m].raft_term);
+					values[i++] = Int64GetDatum((int64) st[m].raft_index);
+					values[i] = text_or_null(st[m].errors, &nulls[i]);
+					i++;
+					values[i] = text_or_null(NULL, &nulls[i]);
+					i++;
+				}
+				else
+				{
+					for (; i < 10; i++)
+						nulls[i] = true;
+					values[i] = text_or_null(members[m].client_url ? etcd->errmsg : "member has not started",
+											 &nulls[i]);
+					i++;
+				}
+				/* the cluster as a whole: N = 2F + 1 */
+				values[i++] = Int32GetDatum(quorum);
+				values[i++] = Int32GetDatum(reachable - quorum);
+				Assert(i == lengthof(values));
+				tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 			}
-			else
-			{
-				for (; i < 10; i++)
-					nulls[i] = true;
-				values[i] = text_or_null(members[m].client_url ? etcd->errmsg : "member has not started",
-										 &nulls[i]);
-				i++;
-			}
-			Assert(i == lengthof(values));
-			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		}
 	}
 	PG_FINALLY();

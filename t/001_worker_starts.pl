@@ -41,6 +41,10 @@ ok($node->poll_query_until('postgres',
 		'SELECT etcd_reachable FROM pgha.status()'),
 	'pgha.status() says etcd is reachable');
 
+is( $node->safe_psql('postgres',
+		'SELECT DISTINCT quorum || \'/\' || failures_tolerated FROM pgha.etcd_members()'),
+	'2/1', 'pgha.etcd_members(): 3 members, quorum 2, one failure tolerated');
+
 # Lose etcd member 1: the cluster keeps its quorum, postgres keeps serving.
 my $before_kill = $node->safe_psql('postgres', 'SELECT now()');
 $etcd->kill(1);
@@ -48,6 +52,9 @@ ok(!$etcd->status->{1}{alive}, 'etcd member 1 is down');
 $etcd->put('/pgha-test/quorum', 'yes');
 is($etcd->get('/pgha-test/quorum'), 'yes', 'etcd still serves with 2 of 3 members');
 is($node->safe_psql('postgres', 'SELECT 1'), '1', 'node answers with etcd member 1 down');
+is( $node->safe_psql('postgres',
+		'SELECT DISTINCT failures_tolerated FROM pgha.etcd_members()'),
+	'0', 'with one member down, no further failure is tolerated');
 # The worker's client fails over to a surviving member (whichever it used).
 ok( $node->poll_query_until(
 		'postgres',
