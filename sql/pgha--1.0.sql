@@ -163,6 +163,22 @@ LANGUAGE C STRICT VOLATILE;
 
 COMMENT ON FUNCTION pgha.hba_rules() IS 'this node''s pg_hba rules as pgha builds them';
 
+CREATE FUNCTION pgha.switchover(candidate text DEFAULT NULL,
+                                scheduled_at timestamptz DEFAULT NULL,
+                                wait interval DEFAULT '60 seconds')
+RETURNS text
+AS 'MODULE_PATHNAME', 'pgha_switchover'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+
+COMMENT ON FUNCTION pgha.switchover(text, timestamptz, interval) IS 'planned handover of the leader role to a streaming replica';
+
+CREATE FUNCTION pgha.failover(candidate text, wait interval DEFAULT '60 seconds')
+RETURNS text
+AS 'MODULE_PATHNAME', 'pgha_failover'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+
+COMMENT ON FUNCTION pgha.failover(text, interval) IS 'make candidate the next leader, with or without a leader now';
+
 -- Security: nothing is executable by PUBLIC; reading is for pg_monitor.
 GRANT USAGE ON SCHEMA pgha TO pg_monitor;
 REVOKE ALL ON FUNCTION pgha.version() FROM PUBLIC;
@@ -179,6 +195,8 @@ REVOKE ALL ON FUNCTION pgha.resume(interval) FROM PUBLIC;
 REVOKE ALL ON FUNCTION pgha.set_hba(text[], interval) FROM PUBLIC;
 REVOKE ALL ON FUNCTION pgha.reset_hba(interval) FROM PUBLIC;
 REVOKE ALL ON FUNCTION pgha.hba_rules() FROM PUBLIC;
+REVOKE ALL ON FUNCTION pgha.switchover(text, timestamptz, interval) FROM PUBLIC;
+REVOKE ALL ON FUNCTION pgha.failover(text, interval) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pgha.version() TO pg_monitor;
 GRANT EXECUTE ON FUNCTION pgha.status() TO pg_monitor;
 GRANT EXECUTE ON FUNCTION pgha.etcd_members() TO pg_monitor;

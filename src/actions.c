@@ -264,3 +264,53 @@ pgha_last_timeline_switch(int *old_tli, uint64 *lsn)
 	*old_tli = (int) ((TimeLineHistoryEntry *) lsecond(history))->tli;
 	return true;
 }
+
+bool
+pgha_standby_streaming(const char *application_name)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1];
+	bool		streaming = false;
+
+	args[0] = CStringGetTextDatum(application_name);
+	StartTransactionCommand();
+	SPI_connect();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	if (SPI_execute_with_args("SELECT 1 FROM pg_catalog.pg_stat_replication "
+							  "WHERE application_name = $1 AND state = 'streaming'",
+							  1, argtypes, args, NULL, true, 1) == SPI_OK_SELECT)
+		streaming = SPI_processed > 0;
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	MemoryContextSwitchTo(cxt);
+	return streaming;
+}
+
+/*
+ * The leader's half of a switchover, after it released the leader key:
+ * make the next start of this data directory a standby of the candidate,
+ * then a fast shutdown.  A fast shutdown ends the sessions, writes the
+ * shutdown checkpoint and lets the walsenders ship every WAL record to the
+ * connected standbys before the postmaster exits, so the candidate has all
+ * of it, and this node can follow it afterwards without pg_rewind.
+ */
+void
+pgha_action_switchover(const char *conninfo, const char *slot)
+{
+	int			fd;
+
+	fd = OpenTransientFile(STANDBY_SIGNAL_FILE, O_WRONLY | O_CREAT | PG_BINARY);
+	if (fd < 0 || pg_fsync(fd) != 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not write file \"%s\": %m", STANDBY_SIGNAL_FILE)));
+	CloseTransientFile(fd);
+	fsync_fname(".", true);
+	alter_system_set("primary_conninfo", conninfo);
+	alter_system_set("primary_slot_name", slot);
+	if (kill(PostmasterPid, SIGINT) != 0)
+		ereport(ERROR,
+				(errmsg("could not ask the postmaster for a fast shutdown: %m")));
+}

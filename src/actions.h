@@ -27,6 +27,11 @@ extern void pgha_action_promote(void);
 extern void pgha_action_fence(void);
 /* create the physical slots that do not exist yet; returns how many */
 extern int	pgha_action_ensure_slots(char **slots, int nslots);
+/* does the standby named application_name stream from us right now? */
+extern bool pgha_standby_streaming(const char *application_name);
+/* switchover: come back as a standby of conninfo, then fast shutdown */
+extern void pgha_action_switchover(const char *conninfo, const char *slot);
+
 /* timeline switch of the last promotion: old timeline and switch LSN */
 extern bool pgha_last_timeline_switch(int *old_tli, uint64 *lsn);
 

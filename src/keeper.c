@@ -38,6 +38,7 @@
 #include "postmaster/postmaster.h"
 #include "storage/ipc.h"
 #include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
@@ -64,6 +65,7 @@ static struct
 	char	   *prefix;			/* /<namespace>/<scope>/ */
 	char	   *leader_key;
 	char	   *config_key;
+	char	   *failover_key;
 	char	   *member_key;
 
 	int64		lease_id;		/* 0: none */
@@ -81,6 +83,8 @@ static struct
 	char		leader_seen[PGHA_NAME_LEN]; /* leader key value last seen */
 	int64		promote_requested_ms;	/* 0: no promotion under way */
 	MemoryContext watch_cxt;
+	int64		failover_seen_ms;	/* when the pending failover key was first seen */
+	bool		clear_failover;	/* we promoted for a switchover: delete the key */
 	int64		applied_revision;	/* config revision applied here; -1 none */
 	int64		hba_warned_revision;
 	bool		pending_restart;
@@ -111,6 +115,7 @@ keeper_init(void)
 	K.prefix = pgha_key_prefix(pgha_namespace, pgha_scope);
 	K.leader_key = pgha_key(K.prefix, PGHA_KEY_LEADER);
 	K.config_key = pgha_key(K.prefix, PGHA_KEY_CONFIG);
+	K.failover_key = pgha_key(K.prefix, PGHA_KEY_FAILOVER);
 	K.member_key = pgha_member_key(K.prefix, pgha_node_name());
 	K.slots_done = pstrdup("");
 	K.watch_cxt = AllocSetContextCreate(TopMemoryContext, "pgha watch",
@@ -677,6 +682,49 @@ do_fence(const PghaDecision *d)
 	K.is_leader = false;
 }
 
+/*
+ * The leader's half of a switchover: release the key (guarded by its
+ * value), then come back as the candidate's standby after a fast shutdown.
+ */
+static void delete_failover_key(PghaEtcd *etcd);
+
+static long
+do_switchover(PghaEtcd *etcd, const PghaCluster *cluster, const PghaDecision *d)
+{
+	const PghaMember *cand = pgha_cluster_member((PghaCluster *) cluster, d->target);
+	PghaEtcdTxn t;
+	PghaEtcdTxnResult r;
+	char		slot[PGHA_NAME_LEN];
+	char	   *conninfo;
+
+	if (cand == NULL || cand->host[0] == '\0')
+		return 200;
+	ereport(LOG,
+			(errmsg("pgha: switching over to \"%s\"", d->target),
+			 errdetail_internal("%s", d->reason)));
+	init_txn(&t);
+	cmp_value(&t, K.leader_key, pgha_node_name());
+	t.nsuccess = 1;
+	t.success[0].type = PGHA_OP_DELETE;
+	t.success[0].key = K.leader_key;
+	if (!pgha_etcd_txn(etcd, &t, &r))
+	{
+		log_etcd_problem(etcd, "release the leader key");
+		return 200;
+	}
+	if (!r.succeeded)
+		return 50;
+	K.is_leader = false;
+	pgha_slot_name(pgha_node_name(), slot, sizeof(slot));
+	conninfo = pgha_conninfo(cand, false, 2);
+	ereport(LOG,
+			(errmsg("pgha: released the leader key for the switchover; fast shutdown"),
+			 errdetail("This node restarts as a standby of \"%s\" (%s:%d) without pg_rewind.",
+					   d->target, cand->host, cand->port)));
+	pgha_action_switchover(conninfo, slot);
+	return 1000;
+}
+
 /* act on the decision; returns a wait override in ms (-1: none) */
 static long
 act(PghaEtcd *etcd, const PghaInput *in, const PghaDecision *d,
@@ -744,8 +792,20 @@ act(PghaEtcd *etcd, const PghaInput *in, const PghaDecision *d,
 					(errmsg("pgha: won the leader race"),
 					 errdetail_internal("%s", d->reason)));
 			become_leader("Won the leader race");
+			if (cluster->has_failover && strcmp(cluster->failover_member, in->me) == 0)
+				K.clear_failover = true;
 			request_promotion();
 			return 50;
+
+		case PGHA_ACT_SWITCHOVER:
+			return do_switchover(etcd, cluster, d);
+
+		case PGHA_ACT_CANCEL_SWITCHOVER:
+			ereport(LOG,
+					(errmsg("pgha refused the switchover to \"%s\"", d->target),
+					 errdetail_internal("%s", d->reason)));
+			delete_failover_key(etcd);
+			return -1;
 
 		case PGHA_ACT_PROMOTE:
 			/* prove the key is ours, on our live lease, before promoting */
@@ -864,6 +924,60 @@ apply_config(const PghaCluster *cluster)
 	K.applied_revision = rev;
 	K.pending_restart = r.pending_restart;
 	strlcpy(K.pending_reason, r.pending_reason, sizeof(K.pending_reason));
+}
+
+/* is the scheduled time of a switchover reached? */
+static bool
+schedule_due(const char *scheduled_at)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	volatile bool due = true;
+
+	if (scheduled_at[0] == '\0')
+		return true;
+	PG_TRY();
+	{
+		TimestampTz ts = DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in,
+																 CStringGetDatum(scheduled_at),
+																 ObjectIdGetDatum(InvalidOid),
+																 Int32GetDatum(-1)));
+
+		due = GetCurrentTimestamp() >= ts;
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		FlushErrorState();
+		due = true;				/* unreadable: treat as "now", as Patroni does */
+	}
+	PG_END_TRY();
+	return due;
+}
+
+static void
+switchover_inputs(const PghaCluster *cluster, const PghaLocalDetail *local, PghaInput *in)
+{
+	int64		limit = Max(60000, (int64) K.config.ttl * 3000);
+
+	if (!cluster->has_failover)
+	{
+		K.failover_seen_ms = 0;
+		return;
+	}
+	if (K.failover_seen_ms == 0)
+		K.failover_seen_ms = now_ms();
+	in->switchover_due = schedule_due(cluster->failover_scheduled_at);
+	in->switchover_stale = !in->switchover_due || now_ms() - K.failover_seen_ms > limit;
+	if (!local->base.in_recovery && cluster->has_leader &&
+		strcmp(cluster->leader, pgha_node_name()) == 0 && in->switchover_due)
+		in->candidate_streaming = pgha_standby_streaming(cluster->failover_member);
+}
+
+static void
+delete_failover_key(PghaEtcd *etcd)
+{
+	if (!pgha_etcd_delete(etcd, pgha_key(K.prefix, PGHA_KEY_FAILOVER), false, NULL))
+		log_etcd_problem(etcd, "delete the switchover request");
 }
 
 /* copy the cluster's members into shared memory for pgha.members() */
@@ -986,6 +1100,8 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 	in.lease_ttl = effective_lease_ttl();
 	in.foreign = K.foreign;
 
+	if (etcd_ok)
+		switchover_inputs(&cluster, &local, &in);
 	*etcd_ok_out = etcd_ok;
 	pgha_decide(&in, &d);
 	if (d.action == PGHA_ACT_PROBE)
@@ -1010,6 +1126,11 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 	/* the local state may have changed (promotion) */
 	pgha_local_snapshot(&local);
 	check_promotion(&local);
+	if (etcd_ok && K.clear_failover && !local.base.in_recovery)
+	{
+		delete_failover_key(etcd);
+		K.clear_failover = false;
+	}
 	if (etcd_ok)
 	{
 		bool		member_ok = publish_member(etcd, &local, state_name(&d));
@@ -1062,6 +1183,9 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 		wait = (long) K.config.loop_wait * 1000;
 	if (override >= 0)
 		wait = Min(wait, override);
+	/* a switchover candidate watches the old primary's shutdown closely */
+	if (strncmp(d.rule, "switchover_", 11) == 0)
+		wait = Min(wait, 50);
 	return wait;
 }
 
@@ -1102,6 +1226,8 @@ pgha_keeper_watch_wakeup(PghaEtcd *etcd)
 			else if (strcmp(ev->kv.key, K.config_key) == 0 &&
 					 ev->kv.mod_revision > K.config.mod_revision)
 				wake = true;
+			else if (strcmp(ev->kv.key, K.failover_key) == 0)
+				wake = true;	/* a switchover request, or its end */
 		}
 	}
 	if (etcd->err != PGHA_ETCD_OK)

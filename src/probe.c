@@ -68,6 +68,9 @@ pgha_probe_member(const PghaMember *m, PghaPeer *out)
 	pfree(conninfo);
 	if (conn == NULL || PQstatus(conn) != CONNECTION_OK)
 	{
+		/* a postmaster in shutdown still runs its walsenders: not gone yet */
+		if (conn && strstr(PQerrorMessage(conn), "shutting down") != NULL)
+			out->shutting_down = true;
 		ereport(DEBUG1,
 				(errmsg("pgha could not probe member \"%s\"", m->name),
 				 errdetail_internal("%s", conn ? pchomp(PQerrorMessage(conn)) : "out of memory")));

@@ -479,3 +479,186 @@ pgha_hba_rules(PG_FUNCTION_ARGS)
 	}
 	return (Datum) 0;
 }
+
+/*
+ * pgha.switchover(candidate, scheduled_at, wait) and pgha.failover(candidate,
+ * wait): write Patroni's failover key; the leader (or, for failover without
+ * a leader, the candidate) carries it out.  Validated against the cluster
+ * as etcd shows it.  Returns the candidate; unless scheduled, waits until
+ * it leads.
+ */
+static char *
+request_switchover(const char *candidate, bool need_leader, const char *scheduled_at,
+				   Interval *wait)
+{
+	PghaEtcd   *etcd = pgha_etcd_from_settings_or_error();
+	char	   *volatile chosen = NULL;
+
+	PG_TRY();
+	{
+		char	   *prefix = pgha_key_prefix(pgha_namespace, pgha_scope);
+		PghaEtcdRange r;
+		PghaCluster c;
+		char		err[256];
+		const PghaMember *cand = NULL;
+		int			i;
+		StringInfoData value;
+		PghaEtcdTxn t;
+		PghaEtcdTxnResult res;
+		char	   *key = pgha_key(prefix, PGHA_KEY_FAILOVER);
+
+		if (!pgha_etcd_range(etcd, prefix, true, &r))
+			pgha_etcd_report_error(etcd, "read the cluster");
+		pgha_cluster_from_range(prefix, &r, &c, err, sizeof(err));
+		if (c.config.pause)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("the cluster is paused"),
+					 errhint("Run pgha.resume() first.")));
+		if (need_leader && !c.has_leader)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("the cluster has no leader to switch over from"),
+					 errhint("Use pgha.failover(candidate) to choose the next leader.")));
+		for (i = 0; i < c.nmembers; i++)
+		{
+			const PghaMember *m = &c.members[i];
+
+			if (candidate != NULL)
+			{
+				if (strcmp(m->name, candidate) == 0)
+					cand = m;
+				continue;
+			}
+			/* the best eligible replica: streaming, furthest ahead */
+			if (m->foreign || strcmp(m->role, "replica") != 0 || m->nofailover ||
+				m->failover_priority <= 0 || strcmp(m->state, "running") != 0 ||
+				strcmp(m->replication_state, "streaming") != 0)
+				continue;
+			if (cand == NULL || m->xlog_location > cand->xlog_location)
+				cand = m;
+		}
+		if (candidate != NULL && cand == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("member \"%s\" does not exist", candidate)));
+		if (cand == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("no member can take over"),
+					 errdetail("No replica is running, streaming and eligible for failover.")));
+		if (c.has_leader && strcmp(cand->name, c.leader) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("member \"%s\" is already the leader", cand->name)));
+		if (cand->foreign || strcmp(cand->role, "replica") != 0 || strcmp(cand->state, "running") != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("member \"%s\" cannot take over", cand->name),
+					 errdetail("It is %s, state \"%s\".", cand->foreign ? "of another cluster" : cand->role,
+							   cand->state)));
+		if (cand->nofailover || cand->failover_priority <= 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("member \"%s\" is tagged nofailover", cand->name)));
+		chosen = pstrdup(cand->name);
+
+		initStringInfo(&value);
+		appendStringInfoString(&value, "{\"leader\":");
+		escape_json(&value, c.has_leader ? c.leader : "");
+		appendStringInfoString(&value, ",\"member\":");
+		escape_json(&value, cand->name);
+		if (scheduled_at)
+		{
+			appendStringInfoString(&value, ",\"scheduled_at\":");
+			escape_json(&value, scheduled_at);
+		}
+		appendStringInfoChar(&value, '}');
+
+		memset(&t, 0, sizeof(t));
+		t.ncompare = 1;
+		t.compare[0].key = key;
+		t.compare[0].target = PGHA_CMP_CREATE;
+		t.compare[0].result = PGHA_CMP_EQUAL;
+		t.compare[0].number = 0;
+		t.nsuccess = 1;
+		t.success[0].type = PGHA_OP_PUT;
+		t.success[0].key = key;
+		t.success[0].value = value.data;
+		if (!pgha_etcd_txn(etcd, &t, &res))
+			pgha_etcd_report_error(etcd, "request the switchover");
+		if (!res.succeeded)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("a switchover is already pending"),
+					 errhint("Wait for it, or delete the \"%s\" key in etcd to cancel it.", key)));
+
+		if (wait && scheduled_at == NULL)
+		{
+			int64		deadline = pgha_now_us() +
+				((int64) wait->time + ((int64) wait->day * 86400) * 1000000);
+			char	   *leader_key = pgha_key(prefix, PGHA_KEY_LEADER);
+			char	   *member_key = pgha_member_key(prefix, chosen);
+
+			for (;;)
+			{
+				PghaEtcdRange lr;
+				PghaEtcdRange mr;
+				PghaMember	m;
+
+				if (pgha_etcd_range(etcd, leader_key, false, &lr) && lr.nkvs == 1 &&
+					strcmp(lr.kvs[0].value, chosen) == 0 &&
+					pgha_etcd_range(etcd, member_key, false, &mr) && mr.nkvs == 1 &&
+					pgha_member_from_json(chosen, mr.kvs[0].value, mr.kvs[0].value_len, &m,
+										  err, sizeof(err)) &&
+					strcmp(m.role, "primary") == 0)
+					break;
+				if (pgha_now_us() >= deadline)
+					ereport(ERROR,
+							(errcode(ERRCODE_QUERY_CANCELED),
+							 errmsg("member \"%s\" did not take over in time", chosen),
+							 errhint("The request stays in etcd until it is carried out or goes stale; see pgha.members().")));
+				CHECK_FOR_INTERRUPTS();
+				(void) pgha_etcd_wait(etcd, 50);
+			}
+		}
+	}
+	PG_FINALLY();
+	{
+		pgha_etcd_destroy(etcd);
+	}
+	PG_END_TRY();
+	return chosen;
+}
+
+PG_FUNCTION_INFO_V1(pgha_switchover);
+
+Datum
+pgha_switchover(PG_FUNCTION_ARGS)
+{
+	char	   *candidate = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *scheduled = NULL;
+
+	if (!PG_ARGISNULL(1))
+	{
+		TimestampTz ts = PG_GETARG_TIMESTAMPTZ(1);
+
+		scheduled = DatumGetCString(DirectFunctionCall1(timestamptz_out, TimestampTzGetDatum(ts)));
+	}
+	PG_RETURN_TEXT_P(cstring_to_text(request_switchover(candidate, true, scheduled,
+														  wait_arg(fcinfo, 2))));
+}
+
+PG_FUNCTION_INFO_V1(pgha_failover);
+
+Datum
+pgha_failover(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("a failover needs a candidate"),
+				 errhint("Use pgha.switchover() to let pgha choose one.")));
+	PG_RETURN_TEXT_P(cstring_to_text(request_switchover(text_to_cstring(PG_GETARG_TEXT_PP(0)),
+														  false, NULL, wait_arg(fcinfo, 1))));
+}

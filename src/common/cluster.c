@@ -751,6 +751,24 @@ pgha_cluster_from_range(const char *prefix, const PghaEtcdRange *r, PghaCluster 
 			if (parse_status(kv->value, kv->value_len, &c->optime, err, sizeof(err)))
 				c->has_status = true;
 		}
+		else if (strcmp(k, PGHA_KEY_FAILOVER) == 0)
+		{
+			json_t	   *root = pgha_etcdj_load(kv->value, kv->value_len, err, sizeof(err));
+
+			if (root != NULL)
+			{
+				char		e2[128];
+
+				if (copy_string(root, "leader", c->failover_leader, sizeof(c->failover_leader), e2, sizeof(e2)) &&
+					copy_string(root, "member", c->failover_member, sizeof(c->failover_member), e2, sizeof(e2)) &&
+					copy_string(root, "scheduled_at", c->failover_scheduled_at,
+								sizeof(c->failover_scheduled_at), e2, sizeof(e2)) &&
+					c->failover_member[0] != '\0' &&
+					pgha_name_valid(c->failover_member, e2, sizeof(e2)))
+					c->has_failover = true;
+				json_decref(root);
+			}
+		}
 		else if (strcmp(k, PGHA_KEY_HISTORY) == 0)
 		{
 			c->has_history = true;

@@ -155,6 +155,12 @@ typedef struct PghaCluster
 	bool		has_history;
 	char	   *history;		/* raw JSON list */
 
+	/* a requested switchover (Patroni's failover key) */
+	bool		has_failover;
+	char		failover_leader[PGHA_NAME_LEN];	/* "" any */
+	char		failover_member[PGHA_NAME_LEN];	/* the candidate */
+	char		failover_scheduled_at[64];	/* ISO 8601, "" now */
+
 	int			nmembers;
 	PghaMember *members;
 	int			nbad_members;	/* member keys that failed to parse */

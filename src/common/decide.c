@@ -187,6 +187,103 @@ newest_timeline_member(const PghaInput *in)
  * is an old primary that came back (started without standby.signal): the
  * cluster moved on without it.  It must not lead again.
  */
+/* a switchover request this leader must carry out now */
+static bool
+switchover_for_me(const PghaInput *in)
+{
+	const PghaCluster *c = in->cluster;
+
+	return c->has_failover && !in->switchover_stale && in->switchover_due &&
+		strcmp(c->failover_member, in->me) != 0 &&
+		(c->failover_leader[0] == '\0' || strcmp(c->failover_leader, in->me) == 0);
+}
+
+static bool
+c_switchover(const PghaInput *in, PghaDecision *d)
+{
+	if (!P(in) || !in->cluster->has_leader || strcmp(in->cluster->leader, in->me) != 0 ||
+		!switchover_for_me(in) || !in->candidate_streaming || in->config.pause)
+		return false;
+	strlcpy(d->target, in->cluster->failover_member, sizeof(d->target));
+	snprintf(d->reason, sizeof(d->reason),
+			 "A switchover to \"%s\" was requested, and it streams from this leader.",
+			 in->cluster->failover_member);
+	return true;
+}
+
+static bool
+c_switchover_refused(const PghaInput *in, PghaDecision *d)
+{
+	if (!P(in) || !in->cluster->has_leader || strcmp(in->cluster->leader, in->me) != 0 ||
+		!switchover_for_me(in) || in->candidate_streaming)
+		return false;
+	strlcpy(d->target, in->cluster->failover_member, sizeof(d->target));
+	snprintf(d->reason, sizeof(d->reason),
+			 "A switchover to \"%s\" was requested, but it does not stream from this leader.",
+			 in->cluster->failover_member);
+	return true;
+}
+
+/*
+ * During a switchover the old leader releases the key and shuts down
+ * cleanly, shipping all of its WAL to the candidate.  Only the candidate
+ * may take the key, and only once the old primary is down.
+ */
+static bool
+c_switchover_wait_other(const PghaInput *in, PghaDecision *d)
+{
+	const PghaCluster *c = in->cluster;
+
+	if (!R(in) || c->has_leader || !c->has_failover || in->switchover_stale ||
+		strcmp(c->failover_member, in->me) == 0)
+		return false;
+	snprintf(d->reason, sizeof(d->reason),
+			 "A switchover to \"%s\" is in progress.", c->failover_member);
+	return true;
+}
+
+static bool
+c_switchover_old_alive(const PghaInput *in, PghaDecision *d)
+{
+	const PghaCluster *c = in->cluster;
+	int			i;
+
+	if (!R(in) || c->has_leader || !c->has_failover || in->switchover_stale ||
+		strcmp(c->failover_member, in->me) != 0 || !in->peers_probed)
+		return false;
+	/* its last WAL reaches us over the stream, until its postmaster exits */
+	if (in->local.streaming)
+	{
+		snprintf(d->reason, sizeof(d->reason),
+				 "This node is the switchover candidate; still receiving the old primary's last WAL.");
+		return true;
+	}
+	for (i = 0; i < in->npeers; i++)
+	{
+		if ((in->peers[i].reachable && !in->peers[i].in_recovery) || in->peers[i].shutting_down)
+		{
+			snprintf(d->reason, sizeof(d->reason),
+					 "This node is the switchover candidate; waiting for \"%s\" to finish its shutdown.",
+					 in->peers[i].name);
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool
+c_switchover_take(const PghaInput *in, PghaDecision *d)
+{
+	const PghaCluster *c = in->cluster;
+
+	if (!R(in) || c->has_leader || !c->has_failover || in->switchover_stale ||
+		strcmp(c->failover_member, in->me) != 0 || !in->peers_probed)
+		return false;
+	snprintf(d->reason, sizeof(d->reason),
+			 "This node is the switchover candidate and the old primary is down.");
+	return true;
+}
+
 static bool
 c_stale_primary(const PghaInput *in, PghaDecision *d)
 {
@@ -332,6 +429,19 @@ pgha_peer_is_better(const PghaInput *in, const PghaPeer *p)
 }
 
 static bool
+c_need_probe_candidate(const PghaInput *in, PghaDecision *d)
+{
+	const PghaCluster *c = in->cluster;
+
+	if (!R(in) || c->has_leader || !c->has_failover || in->switchover_stale ||
+		strcmp(c->failover_member, in->me) != 0 || in->peers_probed)
+		return false;
+	snprintf(d->reason, sizeof(d->reason),
+			 "This node is the switchover candidate; checking that the old primary is down.");
+	return true;
+}
+
+static bool
 c_peer_better(const PghaInput *in, PghaDecision *d)
 {
 	int			i;
@@ -394,6 +504,10 @@ static const Rule rules[] = {
 	"paused, and this node holds the leader key"}, c_paused_leader},
 	{{"paused", "any", PGHA_ACT_NONE,
 	"config has pause: true"}, c_paused},
+	{{"switchover", "primary", PGHA_ACT_SWITCHOVER,
+	"a switchover to a streaming standby is due"}, c_switchover},
+	{{"switchover_refused", "primary", PGHA_ACT_CANCEL_SWITCHOVER,
+	"a switchover is due, the candidate does not stream"}, c_switchover_refused},
 	{{"renew", "primary", PGHA_ACT_RENEW,
 	"the leader key names this node"}, c_renew},
 	{{"stale_primary", "primary", PGHA_ACT_FENCE,
@@ -404,6 +518,14 @@ static const Rule rules[] = {
 	"the leader key names this node"}, c_promote_holder},
 	{{"follow", "standby", PGHA_ACT_FOLLOW,
 	"the leader key names another member"}, c_follow},
+	{{"switchover_wait", "standby", PGHA_ACT_NONE,
+	"no leader; a switchover to another member is in progress"}, c_switchover_wait_other},
+	{{"switchover_probe", "standby", PGHA_ACT_PROBE,
+	"no leader; this node is the switchover candidate, peers not asked yet"}, c_need_probe_candidate},
+	{{"switchover_old_alive", "standby", PGHA_ACT_NONE,
+	"no leader; candidate, the old primary still runs"}, c_switchover_old_alive},
+	{{"switchover_take", "standby", PGHA_ACT_RACE,
+	"no leader; candidate, the old primary is down"}, c_switchover_take},
 	{{"not_candidate", "standby", PGHA_ACT_NONE,
 	"no leader; tagged nofailover or failover_priority 0"}, c_not_candidate},
 	{{"too_far_behind", "standby", PGHA_ACT_NONE,
@@ -474,6 +596,10 @@ pgha_action_name(PghaAction a)
 			return "race";
 		case PGHA_ACT_PROMOTE:
 			return "promote";
+		case PGHA_ACT_SWITCHOVER:
+			return "switchover";
+		case PGHA_ACT_CANCEL_SWITCHOVER:
+			return "cancel switchover";
 	}
 	return "unknown";
 }

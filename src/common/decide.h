@@ -39,6 +39,7 @@ typedef struct PghaPeer
 	uint64		sysid;
 	bool		nofailover;		/* from its member key */
 	int			failover_priority;
+	bool		shutting_down;	/* refused us: "the database system is shutting down" */
 } PghaPeer;
 
 typedef struct PghaInput
@@ -68,6 +69,11 @@ typedef struct PghaInput
 	bool		peers_probed;
 	int			npeers;
 	const PghaPeer *peers;
+
+	/* a requested switchover (cluster->has_failover), as the keeper sees it */
+	bool		switchover_due;		/* scheduled time reached (or none) */
+	bool		switchover_stale;	/* pending too long: ignore it */
+	bool		candidate_streaming;	/* leader: the candidate streams from us */
 } PghaInput;
 
 typedef enum PghaAction
@@ -80,7 +86,9 @@ typedef enum PghaAction
 	PGHA_ACT_FOLLOW,			/* standby: replicate from target */
 	PGHA_ACT_PROBE,				/* standby: ask the peers, then decide again */
 	PGHA_ACT_RACE,				/* standby: try to take the leader key, promote */
-	PGHA_ACT_PROMOTE			/* standby holding the leader key: promote */
+	PGHA_ACT_PROMOTE,			/* standby holding the leader key: promote */
+	PGHA_ACT_SWITCHOVER,		/* leader: hand over to target, shut down cleanly */
+	PGHA_ACT_CANCEL_SWITCHOVER	/* leader: refuse the requested switchover */
 } PghaAction;
 
 typedef enum PghaState

@@ -1,0 +1,89 @@
+
+# Planned switchover: the leader checks the candidate streams from it,
+# releases the key and shuts down cleanly (all WAL reaches the candidate);
+# the candidate waits until the old primary is gone, takes the key and
+# promotes; the old primary restarts as the candidate's standby without
+# pg_rewind.  No acknowledged write is lost.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::RealBin/lib";
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(time);
+
+use Pgha::Etcd;
+use Pgha::Node;
+
+my $etcd = Pgha::Etcd->new(members => 3);
+$etcd->put('/service/test/config', '{"ttl":6,"loop_wait":1,"retry_timeout":2}');
+
+my $node1 = Pgha::Node::new_node('node1', etcd => $etcd);
+$node1->start;
+ok($etcd->poll_key('/service/test/leader', qr/^node1$/, 30), 'node1 leads');
+$node1->safe_psql('postgres', 'CREATE EXTENSION pgha; CREATE TABLE t (id serial, note text)');
+my $node2 = Pgha::Node::new_replica('node2', $node1, etcd => $etcd);
+my $node3 = Pgha::Node::new_replica('node3', $node1, etcd => $etcd);
+$_->start for ($node2, $node3);
+for my $n ($node2, $node3)
+{
+	my $name = $n->name;
+	ok( $node1->poll_query_until('postgres',
+			"SELECT count(*) = 1 FROM pg_stat_replication WHERE application_name = '$name' AND state = 'streaming'"),
+		"$name streams");
+}
+
+# bad requests change nothing
+my ($rc, $out, $err) = $node3->psql('postgres', "SELECT pgha.switchover('node9')");
+like($err, qr/member "node9" does not exist/, 'an unknown candidate is refused');
+($rc, $out, $err) = $node3->psql('postgres', "SELECT pgha.switchover('node1')");
+like($err, qr/member "node1" is already the leader/, 'the leader is no candidate');
+is($etcd->get('/service/test/failover'), undef, 'no switchover request was written');
+
+# acknowledged writes right up to the switchover
+$node1->safe_psql('postgres', "INSERT INTO t (note) SELECT 'before ' || g FROM generate_series(1, 1000) g");
+
+my $t0 = time;
+my $chosen = $node3->safe_psql('postgres', "SELECT pgha.switchover('node2', wait => '60s')");
+my $took = time - $t0;
+is($chosen, 'node2', 'switchover requested from a replica, node2 chosen');
+is($etcd->get('/service/test/leader'), 'node2', 'node2 holds the leader key');
+is($node2->safe_psql('postgres', 'SELECT pg_is_in_recovery()'), 'f', 'node2 is promoted');
+diag(sprintf('switchover call to the candidate leading as primary: %.2f s', $took));
+ok($etcd->poll_key('/service/test/failover', undef, 30), 'the request key is gone');
+is($node2->safe_psql('postgres', 'SELECT count(*) FROM t'), '1000', 'no acknowledged write was lost');
+$node2->safe_psql('postgres', "INSERT INTO t (note) VALUES ('after')");
+
+# the old primary stopped cleanly and comes back as node2's standby
+ok(-f $node1->data_dir . '/standby.signal', 'node1 left itself a standby.signal');
+Pgha::Node::forget_if_down($node1);
+$node1->start;
+ok( $node2->poll_query_until('postgres',
+		"SELECT count(*) = 1 FROM pg_stat_replication WHERE application_name = 'node1' AND state = 'streaming'"),
+	'node1 streams from node2 after a plain restart');
+ok($node1->poll_query_until('postgres', "SELECT count(*) = 1001 FROM t"), 'node1 has every row');
+unlike(slurp_file($node1->logfile), qr/is not a child of this server's history|forked off from/,
+	'no timeline divergence: no pg_rewind needed');
+ok( $node2->poll_query_until('postgres',
+		"SELECT count(*) = 1 FROM pg_stat_replication WHERE application_name = 'node3' AND state = 'streaming'"),
+	'node3 follows node2');
+
+# and back, choosing the candidate automatically (asked on a replica: on the
+# leader itself the session would end with the leader's shutdown)
+$chosen = $node3->safe_psql('postgres', "SELECT pgha.switchover(wait => '60s')");
+like($chosen, qr/^node[13]$/, "switchover with no candidate chose $chosen");
+is($etcd->get('/service/test/leader'), $chosen, "$chosen leads");
+
+# the old leader of the second switchover shut itself down
+my $pidfile = $node2->data_dir . '/postmaster.pid';
+my $deadline = time + 60;
+while (-f $pidfile && time < $deadline) { select(undef, undef, undef, 0.1); }
+ok(!-f $pidfile, 'node2 shut down cleanly for the second switchover');
+Pgha::Node::forget_if_down($node2);
+$_->stop for ($node3, $node1);
+$etcd->stop;
+done_testing();
