@@ -42,6 +42,10 @@ typedef struct Case
 	bool		pause;
 	int			newer_member_tl;	/* a member "node9" on this timeline */
 	bool		foreign;		/* we know our sysid is not the cluster's */
+	const char *failover;		/* a switchover request naming this candidate */
+	bool		cand_streaming; /* leader: the candidate streams from us */
+	bool		fo_stale;		/* the request is stale (or scheduled later) */
+	bool		streaming;		/* our WAL receiver streams */
 	/* peers (probed when peers_probed) */
 	bool		peers_probed;
 	int			npeers;
@@ -104,6 +108,37 @@ static const Case cases[] = {
 	{"no leader, but a probed member still runs as a primary: do not race",
 	 .standby = true, .my_lsn = 5000, .leader = NULL, .peers_probed = true,
 	 .npeers = 1, .peers = {PRIMARY_PEER("node1")}, .action = PGHA_ACT_NONE, .rule = "primary_alive"},
+	{"switchover requested, the candidate streams: the leader hands over",
+	 .leader = "me", .is_leader = true, .failover = "node2", .cand_streaming = true,
+	 .action = PGHA_ACT_SWITCHOVER, .rule = "switchover", .target = "node2"},
+	{"switchover requested, the candidate does not stream: refused",
+	 .leader = "me", .is_leader = true, .failover = "node2",
+	 .action = PGHA_ACT_CANCEL_SWITCHOVER, .rule = "switchover_refused"},
+	{"switchover requested while paused: the paused leader only renews",
+	 .leader = "me", .is_leader = true, .failover = "node2", .cand_streaming = true, .pause = true,
+	 .action = PGHA_ACT_RENEW, .rule = "paused_leader"},
+	{"switchover to us, key released, not probed yet: probe",
+	 .standby = true, .leader = NULL, .failover = "me",
+	 .action = PGHA_ACT_PROBE, .rule = "switchover_probe"},
+	{"switchover to us, still receiving the old primary's WAL: wait",
+	 .standby = true, .leader = NULL, .failover = "me", .streaming = true, .peers_probed = true,
+	 .action = PGHA_ACT_NONE, .rule = "switchover_old_alive"},
+	{"switchover to us, the old primary still answers: wait",
+	 .standby = true, .leader = NULL, .failover = "me", .peers_probed = true,
+	 .npeers = 1, .peers = {PRIMARY_PEER("node1")}, .action = PGHA_ACT_NONE, .rule = "switchover_old_alive"},
+	{"switchover to us, the old primary is in shutdown: wait",
+	 .standby = true, .leader = NULL, .failover = "me", .peers_probed = true,
+	 .npeers = 1, .peers = {{.name = "node1", .shutting_down = true}},
+	 .action = PGHA_ACT_NONE, .rule = "switchover_old_alive"},
+	{"switchover to us, the old primary is gone: take the key",
+	 .standby = true, .leader = NULL, .failover = "me", .peers_probed = true,
+	 .npeers = 1, .peers = {DEAD_PEER("node1")}, .action = PGHA_ACT_RACE, .rule = "switchover_take"},
+	{"switchover to another member: other standbys wait, even when ahead",
+	 .standby = true, .my_lsn = 99999, .leader = NULL, .failover = "node2",
+	 .action = PGHA_ACT_NONE, .rule = "switchover_wait"},
+	{"a stale switchover request: the standbys race as usual",
+	 .standby = true, .leader = NULL, .failover = "node2", .fo_stale = true,
+	 .action = PGHA_ACT_PROBE, .rule = "probe_peers"},
 	{"etcd down: a standby never changes role",
 	 .standby = true, .etcd_down = true, .action = PGHA_ACT_NONE, .rule = "no_etcd"},
 	{"a node of another cluster never touches the leader key",
@@ -182,6 +217,11 @@ run_case(const Case *c)
 		cl.has_status = true;
 		cl.optime = c->optime;
 	}
+	if (c->failover)
+	{
+		cl.has_failover = true;
+		strlcpy(cl.failover_member, c->failover, sizeof(cl.failover_member));
+	}
 	if (c->newer_member_tl)
 	{
 		static PghaMember m;
@@ -203,6 +243,10 @@ run_case(const Case *c)
 	in.local.lsn = c->my_lsn;
 	in.local.timeline = 1;
 	in.foreign = c->foreign;
+	in.local.streaming = c->streaming;
+	in.switchover_due = true;
+	in.switchover_stale = c->fo_stale;
+	in.candidate_streaming = c->cand_streaming;
 	in.etcd_ok = !c->etcd_down;
 	in.cluster = c->etcd_down ? NULL : &cl;
 	in.config = cl.config;
