@@ -125,6 +125,21 @@ EOC
 	wait_for 30 bash -c "[ \"\$($bindir/psql -X -h $dir -p $((base_port + 1)) -U postgres -d postgres -At -c 'SELECT count(*) FROM demo' 2>/dev/null)\" = 1 ]"
 	psql_node 2 -c "SELECT * FROM demo"
 
+	say "planned switchover: SELECT pgha.switchover('node3');  -- from node2"
+	psql_node 2 -At -c "SELECT 'new leader: ' || pgha.switchover('node3')"
+	wait_for 30 test -f "$dir/node1/standby.signal"
+	wait_for 30 bash -c "! [ -f $dir/node1/postmaster.pid ]"
+	echo "node1 shut down cleanly and restarts as node3's standby, no pg_rewind:"
+	"$bindir/pg_ctl" -D "$dir/node1" -l "$dir/node1.log" -w start >/dev/null
+	wait_for 60 bash -c "[ \"\$($bindir/psql -X -h $dir -p $((base_port + 2)) -U postgres -d postgres -At -c \"SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'\")\" = 2 ]"
+	patronictl -c "$dir/patronictl.yml" list 2>/dev/null || true
+	psql_node 2 -At -c "SELECT pgha.switchover('node1')" >/dev/null
+	wait_for 30 leader_is node1
+	wait_for 30 bash -c "! [ -f $dir/node3/postmaster.pid ]"
+	"$bindir/pg_ctl" -D "$dir/node3" -l "$dir/node3.log" -w start >/dev/null
+	wait_for 60 streaming $((nodes - 1))
+	echo "and back to node1 the same way."
+
 	say "failover: kill -9 of node1's postmaster"
 	url="postgresql://127.0.0.1:$base_port,127.0.0.1:$((base_port + 1)),127.0.0.1:$((base_port + 2))/postgres?target_session_attrs=read-write&connect_timeout=1"
 	t0=$(date +%s.%N)
@@ -146,8 +161,8 @@ The demo cluster is running under $dir (node1 is down after the failover):
   patronictl -c $dir/patronictl.yml list
   ETCDCTL_API=3 etcdctl --endpoints=$endpoints get --prefix /service/demo/
   make demo-stop                                 stop everything
-Not in this version yet: pgha.switchover(), synchronous mode, and pghactl
-(rejoining node1 needs pg_rewind by hand: see docs/ha.md).
+Not in this version yet: synchronous mode and pghactl (rejoining node1 after
+the failover needs pg_rewind by hand: see docs/ha.md).
 EOT
 }
 
