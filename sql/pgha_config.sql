@@ -83,9 +83,18 @@ CREATE ROLE pgha_operator IN ROLE pg_monitor;
 SET ROLE pgha_operator;
 SELECT pgha.config()->'ttl' AS monitor_reads;
 SELECT pgha.set_parameter('work_mem', '4MB');
-SELECT pgha.pause();
+SELECT pgha.pause() > 0 AS revision;
 RESET ROLE;
 DROP ROLE pgha_operator;
+
+-- switchover needs somebody to switch over to
+SELECT pgha.switchover();
+SELECT pgha.switchover('regress1');
+SELECT pgha.switchover('nobody');
+SELECT pgha.failover(NULL);
+SELECT pgha.pause() > 0 AS revision;
+SELECT pgha.switchover();
+SELECT pgha.resume(wait => '30s') > 0 AS revision;
 
 -- back to the defaults for the tests that follow
 SELECT pgha.set_config('{"ttl": 10, "loop_wait": 2, "retry_timeout": 4}', wait => '30s') > 0 AS revision;

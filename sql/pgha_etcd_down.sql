@@ -44,6 +44,8 @@ SELECT member, role, stale FROM pgha.members();
 -- a function that must ask etcd fails cleanly, with a SQLSTATE
 \set VERBOSITY terse
 SELECT * FROM pgha.etcd_members();
+SELECT pgha.set_parameter('work_mem', '1MB');
+SELECT pgha.config();
 \set VERBOSITY default
 \set ON_ERROR_STOP 0
 DO $$
