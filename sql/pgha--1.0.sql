@@ -21,6 +21,7 @@ CREATE FUNCTION pgha.status(
     OUT etcd_last_contact timestamptz,
     OUT etcd_error text,
     OUT etcd_version text,
+    OUT etcd_failures_tolerated integer,
     OUT role text,
     OUT state text,
     OUT leader text,

@@ -83,6 +83,8 @@ static struct
 	char		leader_seen[PGHA_NAME_LEN]; /* leader key value last seen */
 	int64		promote_requested_ms;	/* 0: no promotion under way */
 	MemoryContext watch_cxt;
+	int64		next_etcd_health_ms;
+	int			etcd_tolerated;	/* last known; -1 unknown */
 	int64		failover_seen_ms;	/* when the pending failover key was first seen */
 	bool		clear_failover;	/* we promoted for a switchover: delete the key */
 	int64		applied_revision;	/* config revision applied here; -1 none */
@@ -129,6 +131,7 @@ keeper_init(void)
 	 */
 	K.last_renewal_ms = now_ms();
 	K.applied_revision = -1;
+	K.etcd_tolerated = -1;
 	LWLockAcquire(pgha_shared->lock, LW_SHARED);
 	if (pgha_shared->keeper.valid)
 	{
@@ -926,6 +929,47 @@ apply_config(const PghaCluster *cluster)
 	strlcpy(K.pending_reason, r.pending_reason, sizeof(K.pending_reason));
 }
 
+/*
+ * Every 30 s: how many etcd members may still fail before quorum is lost
+ * (N = 2F + 1).  At 0 the next etcd failure stops every automatic action,
+ * and a leader would fence: say so loudly.
+ */
+static void
+check_etcd_health(PghaEtcd *etcd, PghaSharedState *st)
+{
+	PghaEtcdMember *members;
+	int			n;
+	int			reachable = 0;
+	int			tolerated;
+	int			i;
+
+	if (now_ms() < K.next_etcd_health_ms)
+		return;
+	K.next_etcd_health_ms = now_ms() + 30000;
+	if (!pgha_etcd_member_list(etcd, &members, &n) || n == 0)
+		return;
+	for (i = 0; i < n; i++)
+	{
+		PghaEtcdStatus es;
+
+		if (members[i].client_url && pgha_etcd_status(etcd, members[i].client_url, &es))
+			reachable++;
+	}
+	tolerated = reachable - (n / 2 + 1);
+	if (tolerated <= 0 && (K.etcd_tolerated != tolerated))
+		ereport(WARNING,
+				(errmsg("pgha: the etcd cluster tolerates no further member failure"),
+				 errdetail("%d of %d etcd members answer; quorum needs %d.", reachable, n, n / 2 + 1),
+				 errhint("Bring the failed etcd members back: with one more failure no failover "
+						 "can happen and the leader fences itself.")));
+	else if (tolerated > 0 && K.etcd_tolerated >= 0 && K.etcd_tolerated <= 0)
+		ereport(LOG,
+				(errmsg("pgha: the etcd cluster tolerates %d member failures again", tolerated)));
+	K.etcd_tolerated = tolerated;
+	st->etcd_members = n;
+	st->etcd_failures_tolerated = tolerated;
+}
+
 /* is the scheduled time of a switchover reached? */
 static bool
 schedule_due(const char *scheduled_at)
@@ -1166,7 +1210,10 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 	st->paused = K.config.pause;
 
 	if (etcd_ok)
+	{
 		publish_members(st, &cluster);
+		check_etcd_health(etcd, st);
+	}
 
 	/* how long until the next iteration */
 	if (!local.base.in_recovery && !K.config.pause && !K.foreign)

@@ -58,6 +58,8 @@ typedef struct PghaSharedState
 	TimestampTz etcd_last_contact;	/* last successful etcd call */
 	char		etcd_version[32];
 	uint64		etcd_cluster_id;
+	int			etcd_members;	/* size of the etcd cluster; 0 unknown */
+	int			etcd_failures_tolerated;	/* -1 unknown */
 
 	/* the HA keeper's view (see keeper.c) */
 	char		role[16];		/* primary, replica */

@@ -60,8 +60,8 @@ pgha_status(PG_FUNCTION_ARGS)
 {
 	TupleDesc	tupdesc;
 	PghaSharedState st;
-	Datum		values[26];
-	bool		nulls[26];
+	Datum		values[27];
+	bool		nulls[27];
 	int			i = 0;
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
@@ -91,6 +91,8 @@ pgha_status(PG_FUNCTION_ARGS)
 	i++;
 	values[i] = text_or_null(st.etcd_version, &nulls[i]);
 	i++;
+	nulls[i] = (st.etcd_failures_tolerated < 0 && st.etcd_members == 0);
+	values[i++] = Int32GetDatum(st.etcd_failures_tolerated);
 	/* the HA keeper's view */
 	values[i] = text_or_null(st.role, &nulls[i]);
 	i++;

@@ -241,6 +241,7 @@ pgha_worker_main(Datum main_arg)
 										  ALLOCSET_DEFAULT_SIZES);
 
 	memset(&state, 0, sizeof(state));
+	state.etcd_failures_tolerated = -1;
 	state.worker_pid = MyProcPid;
 	state.worker_started = GetCurrentTimestamp();
 	pgha_shmem_write(&state);

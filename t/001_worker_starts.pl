@@ -55,6 +55,11 @@ is($node->safe_psql('postgres', 'SELECT 1'), '1', 'node answers with etcd member
 is( $node->safe_psql('postgres',
 		'SELECT DISTINCT failures_tolerated FROM pgha.etcd_members()'),
 	'0', 'with one member down, no further failure is tolerated');
+# the worker notices too (it checks every 30 s, or at start after a restart)
+$node->safe_psql('postgres', "SELECT pg_terminate_backend(worker_pid) FROM pgha.status()");
+$node->wait_for_log(qr/WARNING:  pgha: the etcd cluster tolerates no further member failure/, $offset);
+ok($node->poll_query_until('postgres', 'SELECT etcd_failures_tolerated = 0 FROM pgha.status()'),
+	'pgha.status() shows that etcd tolerates no further failure');
 # The worker's client fails over to a surviving member (whichever it used).
 ok( $node->poll_query_until(
 		'postgres',
