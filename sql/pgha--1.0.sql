@@ -53,10 +53,13 @@ CREATE FUNCTION pgha.members(
     OUT timeline integer,
     OUT lsn pg_lsn,
     OUT receive_lsn pg_lsn,
+    OUT receive_lag bigint,
     OUT replay_lsn pg_lsn,
+    OUT replay_lag bigint,
     OUT lag_bytes bigint,
     OUT tags text,
     OUT pending_restart boolean,
+    OUT pending_restart_reason text,
     OUT config_revision bigint,
     OUT stale boolean,
     OUT age interval)

@@ -1063,6 +1063,11 @@ publish_members(PghaSharedState *st, const PghaCluster *cluster)
 			sm->lag = -1;
 		else
 			sm->lag = optime > m->xlog_location ? (int64) (optime - m->xlog_location) : 0;
+		sm->receive_lag = (leader || optime == 0 || m->receive_lsn == 0) ? -1 :
+			(optime > m->receive_lsn ? (int64) (optime - m->receive_lsn) : 0);
+		sm->replay_lag = (leader || optime == 0 || m->replay_lsn == 0) ? -1 :
+			(optime > m->replay_lsn ? (int64) (optime - m->replay_lsn) : 0);
+		strlcpy(sm->pending_reason, m->pending_restart_reason, sizeof(sm->pending_reason));
 		initStringInfo(&tags);
 		appendStringInfoChar(&tags, '{');
 		if (m->nofailover)

@@ -41,6 +41,9 @@ typedef struct PghaSharedMember
 	uint64		receive_lsn;
 	uint64		replay_lsn;
 	int64		lag;			/* bytes behind the leader; -1 unknown */
+	int64		receive_lag;	/* leader position - receive_lsn; -1 unknown */
+	int64		replay_lag;		/* leader position - replay_lsn; -1 unknown */
+	char		pending_reason[256];	/* JSON */
 	char		tags[160];		/* JSON */
 	bool		pending_restart;
 	int64		config_revision;

@@ -281,8 +281,8 @@ pgha_members(PG_FUNCTION_ARGS)
 	for (i = 0; i < st->nmembers; i++)
 	{
 		PghaSharedMember *m = &st->members[i];
-		Datum		values[15];
-		bool		nulls[15] = {0};
+		Datum		values[18];
+		bool		nulls[18] = {0};
 		int			c = 0;
 
 		values[c++] = CStringGetTextDatum(m->name);
@@ -300,12 +300,18 @@ pgha_members(PG_FUNCTION_ARGS)
 		values[c++] = LSNGetDatum((XLogRecPtr) m->lsn);
 		nulls[c] = (m->receive_lsn == 0);
 		values[c++] = LSNGetDatum((XLogRecPtr) m->receive_lsn);
+		nulls[c] = (m->receive_lag < 0);
+		values[c++] = Int64GetDatum(m->receive_lag);
 		nulls[c] = (m->replay_lsn == 0);
 		values[c++] = LSNGetDatum((XLogRecPtr) m->replay_lsn);
+		nulls[c] = (m->replay_lag < 0);
+		values[c++] = Int64GetDatum(m->replay_lag);
 		nulls[c] = (m->lag < 0);
 		values[c++] = Int64GetDatum(m->lag);
 		values[c++] = CStringGetTextDatum(m->tags);
 		values[c++] = BoolGetDatum(m->pending_restart);
+		values[c] = text_or_null(m->pending_reason, &nulls[c]);
+		c++;
 		values[c++] = Int64GetDatum(m->config_revision);
 		values[c++] = BoolGetDatum(st->worker_pid == 0 || !st->etcd_reachable);
 		values[c++] = IntervalPGetDatum(DatumGetIntervalP(

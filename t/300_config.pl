@@ -61,6 +61,12 @@ for my $n (@nodes)
 ok( $node1->poll_query_until('postgres',
 		"SELECT count(*) = 3 FROM pgha.members() WHERE pending_restart"),
 	'pgha.members() shows the pending restart on all three');
+is( $node1->safe_psql('postgres',
+		"SELECT pending_restart_reason::jsonb->'max_connections'->>'new_value' FROM pgha.members() WHERE member = 'node3'"),
+	'120', 'with the reason: max_connections, new value 120');
+ok( $node1->poll_query_until('postgres',
+		"SELECT bool_and(receive_lag IS NOT NULL AND replay_lag IS NOT NULL) FROM pgha.members() WHERE role = 'replica'"),
+	'pgha.members() shows receive and replay lag of the replicas');
 like($etcd->get('/service/test/members/node2'),
 	qr/"pending_restart_reason":\{"max_connections":\{"old_value":"10","new_value":"120"\}\}/,
 	'member keys carry the old and the new value');
