@@ -206,6 +206,6 @@ GRANT EXECUTE ON FUNCTION pgha.status() TO pg_monitor;
 GRANT EXECUTE ON FUNCTION pgha.etcd_members() TO pg_monitor;
 GRANT EXECUTE ON FUNCTION pgha.members() TO pg_monitor;
 GRANT EXECUTE ON FUNCTION pgha.decision_rules() TO pg_monitor;
-GRANT EXECUTE ON FUNCTION pgha.config() TO pg_monitor;
-GRANT EXECUTE ON FUNCTION pgha.hba_rules() TO pg_monitor;
+-- config() and hba_rules() may show secrets (archive_command, ldapbindpasswd):
+-- superusers only, as pg_hba_file_rules is
 -- set_config, set_parameter, reset_parameter, pause, resume: superusers only

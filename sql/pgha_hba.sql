@@ -33,7 +33,7 @@ SELECT count(*) AS rules_in_hba_rules FROM pgha.hba_rules();
 SELECT type, database, user_name, address, auth_method
 FROM pg_hba_file_rules ORDER BY line_number;
 
--- only superusers change the rules; pg_monitor may read them
+-- only superusers see and change the rules (they may hold secrets)
 CREATE ROLE pgha_hba_reader IN ROLE pg_monitor;
 SET ROLE pgha_hba_reader;
 SELECT count(*) >= 0 AS can_read FROM pgha.hba_rules();

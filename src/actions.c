@@ -28,6 +28,7 @@
 
 #include <signal.h>
 #include <fcntl.h>
+#include <unistd.h>
 
 #include "access/timeline.h"
 #include "access/xact.h"
@@ -266,21 +267,37 @@ pgha_last_timeline_switch(int *old_tli, uint64 *lsn)
 }
 
 bool
-pgha_standby_streaming(const char *application_name)
+pgha_standby_streaming(const char *application_name, const char *slot, uint64 *flush)
 {
 	MemoryContext cxt = CurrentMemoryContext;
-	Oid			argtypes[1] = {TEXTOID};
-	Datum		args[1];
+	Oid			argtypes[2] = {TEXTOID, TEXTOID};
+	Datum		args[2];
 	bool		streaming = false;
 
+	*flush = 0;
 	args[0] = CStringGetTextDatum(application_name);
+	args[1] = CStringGetTextDatum(slot);
 	StartTransactionCommand();
 	SPI_connect();
 	PushActiveSnapshot(GetTransactionSnapshot());
-	if (SPI_execute_with_args("SELECT 1 FROM pg_catalog.pg_stat_replication "
-							  "WHERE application_name = $1 AND state = 'streaming'",
-							  1, argtypes, args, NULL, true, 1) == SPI_OK_SELECT)
-		streaming = SPI_processed > 0;
+	/* the slot's active_pid ties the stream to the member, not just a name */
+	if (SPI_execute_with_args("SELECT (r.flush_lsn - '0/0')::pg_catalog.int8 "
+							  "FROM pg_catalog.pg_stat_replication r "
+							  "JOIN pg_catalog.pg_replication_slots s ON s.active_pid = r.pid "
+							  "WHERE r.application_name = $1 AND s.slot_name = $2 "
+							  "AND r.state = 'streaming' AND r.flush_lsn IS NOT NULL",
+							  2, argtypes, args, NULL, true, 1) == SPI_OK_SELECT &&
+		SPI_processed > 0)
+	{
+		bool		isnull;
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+		if (!isnull)
+		{
+			streaming = true;
+			*flush = (uint64) DatumGetInt64(d);
+		}
+	}
 	SPI_finish();
 	PopActiveSnapshot();
 	CommitTransactionCommand();
@@ -289,28 +306,60 @@ pgha_standby_streaming(const char *application_name)
 }
 
 /*
- * The leader's half of a switchover, after it released the leader key:
- * make the next start of this data directory a standby of the candidate,
- * then a fast shutdown.  A fast shutdown ends the sessions, writes the
- * shutdown checkpoint and lets the walsenders ship every WAL record to the
- * connected standbys before the postmaster exits, so the candidate has all
- * of it, and this node can follow it afterwards without pg_rewind.
+ * The leader's switchover, step 1, while it still holds the key: make the
+ * next start of this data directory a standby of the candidate.  If the
+ * key cannot be released, pgha_action_unprepare_switchover() undoes it.
  */
 void
-pgha_action_switchover(const char *conninfo, const char *slot)
+pgha_action_prepare_switchover(const char *conninfo, const char *slot)
 {
 	int			fd;
 
-	fd = OpenTransientFile(STANDBY_SIGNAL_FILE, O_WRONLY | O_CREAT | PG_BINARY);
-	if (fd < 0 || pg_fsync(fd) != 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not write file \"%s\": %m", STANDBY_SIGNAL_FILE)));
-	CloseTransientFile(fd);
-	fsync_fname(".", true);
 	alter_system_set("primary_conninfo", conninfo);
 	alter_system_set("primary_slot_name", slot);
-	if (kill(PostmasterPid, SIGINT) != 0)
+	fd = OpenTransientFile(STANDBY_SIGNAL_FILE, O_WRONLY | O_CREAT | PG_BINARY);
+	if (fd < 0)
 		ereport(ERROR,
-				(errmsg("could not ask the postmaster for a fast shutdown: %m")));
+				(errcode_for_file_access(),
+				 errmsg("could not create file \"%s\": %m", STANDBY_SIGNAL_FILE)));
+	if (pg_fsync(fd) != 0)
+	{
+		int			save_errno = errno;
+
+		CloseTransientFile(fd);
+		errno = save_errno;
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not fsync file \"%s\": %m", STANDBY_SIGNAL_FILE)));
+	}
+	CloseTransientFile(fd);
+	fsync_fname(".", true);
+}
+
+void
+pgha_action_unprepare_switchover(void)
+{
+	if (unlink(STANDBY_SIGNAL_FILE) != 0 && errno != ENOENT)
+		ereport(WARNING,
+				(errcode_for_file_access(),
+				 errmsg("could not remove file \"%s\": %m", STANDBY_SIGNAL_FILE)));
+	else
+		fsync_fname(".", true);
+}
+
+/*
+ * The leader's switchover, step 3, after it let go of the key: a fast
+ * shutdown ends the sessions, writes the shutdown checkpoint and lets the
+ * walsenders ship every WAL record to the connected standbys before the
+ * postmaster exits.  A primary without the key must stop: if the fast
+ * shutdown cannot be requested, an immediate one is.
+ */
+void
+pgha_action_shutdown_fast(void)
+{
+	HOLD_INTERRUPTS();
+	if (kill(PostmasterPid, SIGINT) != 0 && kill(PostmasterPid, SIGQUIT) != 0)
+		ereport(WARNING,
+				(errmsg("could not ask the postmaster to shut down: %m")));
+	RESUME_INTERRUPTS();
 }

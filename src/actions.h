@@ -27,10 +27,18 @@ extern void pgha_action_promote(void);
 extern void pgha_action_fence(void);
 /* create the physical slots that do not exist yet; returns how many */
 extern int	pgha_action_ensure_slots(char **slots, int nslots);
-/* does the standby named application_name stream from us right now? */
-extern bool pgha_standby_streaming(const char *application_name);
-/* switchover: come back as a standby of conninfo, then fast shutdown */
-extern void pgha_action_switchover(const char *conninfo, const char *slot);
+/*
+ * Does the standby named application_name stream from us right now, on its
+ * own slot?  *flush gets the position it confirmed as flushed.
+ */
+extern bool pgha_standby_streaming(const char *application_name, const char *slot,
+								   uint64 *flush);
+/* switchover, before letting go: next start is a standby of conninfo */
+extern void pgha_action_prepare_switchover(const char *conninfo, const char *slot);
+/* undo it when the key could not be released */
+extern void pgha_action_unprepare_switchover(void);
+/* switchover, after letting go: fast shutdown (immediate if that fails) */
+extern void pgha_action_shutdown_fast(void);
 
 /* timeline switch of the last promotion: old timeline and switch LSN */
 extern bool pgha_last_timeline_switch(int *old_tli, uint64 *lsn);

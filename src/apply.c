@@ -39,6 +39,7 @@
 #include "storage/fd.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/json.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 
@@ -79,6 +80,37 @@ alter_system(const char *name, const char *value)
 	MemoryContextSwitchTo(cxt);
 }
 
+/* ALTER SYSTEM that only warns: one bad value must not stop the others */
+static bool
+alter_system_or_warn(const char *name, const char *value)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	volatile bool ok = true;
+
+	PG_TRY();
+	{
+		alter_system(name, value);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		if (IsTransactionState())
+			AbortCurrentTransaction();
+		MemoryContextSwitchTo(cxt);
+		ereport(WARNING,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("pgha could not apply parameter \"%s\" from the cluster config", name),
+				 errdetail_internal("%s", edata->message)));
+		ok = false;
+	}
+	PG_END_TRY();
+	return ok;
+}
+
 /* names pgha set last time, from $PGDATA/pgha.managed_parameters */
 static List *
 read_managed(void)
@@ -103,16 +135,15 @@ read_managed(void)
 }
 
 static void
-write_managed(PghaParam *params, int n, bool *ok)
+write_managed(List *names)
 {
 	StringInfoData buf;
 	int			fd;
-	int			i;
+	ListCell   *lc;
 
 	initStringInfo(&buf);
-	for (i = 0; i < n; i++)
-		if (ok[i])
-			appendStringInfo(&buf, "%s\n", params[i].name);
+	foreach(lc, names)
+		appendStringInfo(&buf, "%s\n", (char *) lfirst(lc));
 	fd = OpenTransientFile(MANAGED_FILE ".tmp", O_WRONLY | O_CREAT | O_TRUNC | PG_BINARY);
 	if (fd < 0)
 		ereport(ERROR,
@@ -183,8 +214,14 @@ collect_pending(PghaParam *params, int n, PghaApplyResult *out)
 			for (j = 0; j < n; j++)
 				if (pg_strcasecmp(params[j].name, name) == 0)
 					new = params[j].value;
-			appendStringInfo(&buf, "%s\"%s\":{\"old_value\":\"%s\",\"new_value\":\"%s\"}",
-							 buf.len ? "," : "", name, old ? old : "", new);
+			if (buf.len)
+				appendStringInfoChar(&buf, ',');
+			escape_json(&buf, name);
+			appendStringInfoString(&buf, ":{\"old_value\":");
+			escape_json(&buf, old ? old : "");
+			appendStringInfoString(&buf, ",\"new_value\":");
+			escape_json(&buf, new);
+			appendStringInfoChar(&buf, '}');
 		}
 		out->pending_restart = SPI_processed > 0;
 	}
@@ -224,25 +261,83 @@ pgha_apply_parameters(const char *config_json, PghaApplyResult *out)
 		if (why)
 		{
 			ereport(WARNING,
-					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					(errcode(ERRCODE_CANT_CHANGE_RUNTIME_PARAM),
 					 errmsg("pgha ignores parameter \"%s\" from the cluster config", params[i].name),
 					 errdetail_internal("%s", why)));
 			out->nskipped++;
 			continue;
 		}
-		if (GetConfigOption(params[i].name, true, false) == NULL ||
+		if (GetConfigOption(params[i].name, true, false) == NULL)
+		{
+			ereport(WARNING,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("pgha ignores unknown parameter \"%s\" from the cluster config",
+							params[i].name)));
+			out->nskipped++;
+			continue;
+		}
+		if (strpbrk(params[i].value, "\r\n") != NULL ||
+			(GetConfigOptionFlags(params[i].name, true) & GUC_DISALLOW_IN_FILE) != 0 ||
 			!value_valid(params[i].name, params[i].value))
 		{
+			if (strpbrk(params[i].value, "\r\n") != NULL ||
+				(GetConfigOptionFlags(params[i].name, true) & GUC_DISALLOW_IN_FILE) != 0)
+				ereport(WARNING,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("pgha ignores parameter \"%s\" from the cluster config", params[i].name),
+						 errdetail("It cannot be written to postgresql.auto.conf.")));
 			out->nskipped++;
 			continue;
 		}
 		ok[i] = true;
-		alter_system(params[i].name, params[i].value);
-		out->nset++;
+	}
+
+	/*
+	 * Record every name we may touch before touching any: a crash halfway
+	 * must not leave a parameter set that nobody remembers to reset.
+	 */
+	managed = read_managed();
+	{
+		List	   *all = list_copy(managed);
+
+		for (i = 0; i < n; i++)
+			if (ok[i])
+				all = list_append_unique_ptr(all, params[i].name);
+		/* list_append_unique_ptr compares pointers: dedupe by name */
+		{
+			List	   *dedup = NIL;
+			ListCell   *lc2;
+
+			foreach(lc2, all)
+			{
+				char	   *nm = (char *) lfirst(lc2);
+				bool		seen = false;
+				ListCell   *lc3;
+
+				foreach(lc3, dedup)
+					if (pg_strcasecmp((char *) lfirst(lc3), nm) == 0)
+						seen = true;
+				if (!seen)
+					dedup = lappend(dedup, nm);
+			}
+			write_managed(dedup);
+		}
+	}
+
+	for (i = 0; i < n; i++)
+	{
+		if (!ok[i])
+			continue;
+		if (alter_system_or_warn(params[i].name, params[i].value))
+			out->nset++;
+		else
+		{
+			ok[i] = false;
+			out->nskipped++;
+		}
 	}
 
 	/* reset what pgha set before and the config no longer has */
-	managed = read_managed();
 	foreach(lc, managed)
 	{
 		char	   *name = (char *) lfirst(lc);
@@ -252,13 +347,18 @@ pgha_apply_parameters(const char *config_json, PghaApplyResult *out)
 			if (ok[i] && pg_strcasecmp(params[i].name, name) == 0)
 				still = true;
 		if (!still && GetConfigOption(name, true, false) != NULL &&
-			pgha_parameter_refused(name) == NULL)
-		{
-			alter_system(name, NULL);
+			pgha_parameter_refused(name) == NULL &&
+			alter_system_or_warn(name, NULL))
 			out->nreset++;
-		}
 	}
-	write_managed(params, n, ok);
+	{
+		List	   *now = NIL;
+
+		for (i = 0; i < n; i++)
+			if (ok[i])
+				now = lappend(now, params[i].name);
+		write_managed(now);
+	}
 
 	if (out->nset + out->nreset > 0)
 	{

@@ -121,7 +121,7 @@ has_inclusion(const char *rule)
 }
 
 int
-pgha_hba_check(char **rules, int n, char **msg, char **warning)
+pgha_hba_check(char **rules, int n, int trusted, char **msg, char **warning)
 {
 	StringInfoData text;
 	FILE	   *f;
@@ -150,7 +150,7 @@ pgha_hba_check(char **rules, int n, char **msg, char **warning)
 			*msg = pstrdup("A rule must not be empty or a comment.");
 			return i;
 		}
-		if (has_inclusion(rules[i]))
+		if (i >= trusted && has_inclusion(rules[i]))
 		{
 			*msg = pstrdup("Rules may not include other files (@file).");
 			return i;
@@ -296,11 +296,17 @@ pgha_hba_apply(bool present, char **rules, int n)
 	}
 	if (current != NULL && strcmp(current, out.data) == 0)
 		return false;
+	/* PostgreSQL will not load a pg_hba.conf without rules */
+	if (nall == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("pgha did not write pg_hba.conf because it would have no rules"),
+				 errdetail("The file pgha found has no local or replication rules, and the cluster config lists none.")));
 
 	/* the whole file must parse before it replaces the old one */
 	StartTransactionCommand();
 	MemoryContextSwitchTo(cxt);
-	bad = pgha_hba_check(all, nall, &msg, &warning);
+	bad = pgha_hba_check(all, nall, list_length(protected), &msg, &warning);
 	CommitTransactionCommand();
 	MemoryContextSwitchTo(cxt);
 	if (bad >= 0)

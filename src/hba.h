@@ -18,9 +18,10 @@
  * Check rules with PostgreSQL's pg_hba parser.  Returns -1 when all are
  * valid, else the 0-based index of the first bad rule with *msg set.
  * Rules that parse but can never match (hostssl without SSL) come back in
- * *warning.  Must run inside a transaction.
+ * *warning.  The first "trusted" rules (the node's own protected lines) may
+ * include files; the others may not.  Must run inside a transaction.
  */
-extern int	pgha_hba_check(char **rules, int n, char **msg, char **warning);
+extern int	pgha_hba_check(char **rules, int n, int trusted, char **msg, char **warning);
 
 /*
  * Make pg_hba.conf = pgha's protected layer + rules (present) or restore

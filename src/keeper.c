@@ -30,6 +30,8 @@
  */
 #include "postgres.h"
 
+#include <ctype.h>
+
 #include "access/xact.h"
 #include "access/xlog.h"
 #include "lib/stringinfo.h"
@@ -38,6 +40,7 @@
 #include "postmaster/postmaster.h"
 #include "storage/ipc.h"
 #include "utils/builtins.h"
+#include "utils/json.h"
 #include "utils/fmgrprotos.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
@@ -85,7 +88,10 @@ static struct
 	MemoryContext watch_cxt;
 	int64		next_etcd_health_ms;
 	int			etcd_tolerated;	/* last known; -1 unknown */
-	int64		failover_seen_ms;	/* when the pending failover key was first seen */
+	int64		failover_seen_ms;
+	bool		switching;		/* let go of the key for a switchover: stopping */
+	int64		params_revision;	/* parameters applied for this revision */
+	int64		hba_retry_ms;	/* earliest retry of a pg_hba that failed */	/* when the pending failover key was first seen */
 	bool		clear_failover;	/* we promoted for a switchover: delete the key */
 	int64		applied_revision;	/* config revision applied here; -1 none */
 	int64		hba_warned_revision;
@@ -102,6 +108,8 @@ static struct
 
 	char		last_rule[32];
 } K;
+
+static void delete_failover_key(PghaEtcd *etcd);
 
 static int64
 now_ms(void)
@@ -131,6 +139,8 @@ keeper_init(void)
 	 */
 	K.last_renewal_ms = now_ms();
 	K.applied_revision = -1;
+	K.params_revision = -1;
+	K.hba_warned_revision = -1;
 	K.etcd_tolerated = -1;
 	LWLockAcquire(pgha_shared->lock, LW_SHARED);
 	if (pgha_shared->keeper.valid)
@@ -686,11 +696,10 @@ do_fence(const PghaDecision *d)
 }
 
 /*
- * The leader's half of a switchover: release the key (guarded by its
- * value), then come back as the candidate's standby after a fast shutdown.
+ * The leader's half of a switchover: prepare to come back as the
+ * candidate's standby, release the key (guarded by its value) with the
+ * position it had flushed, then a fast shutdown.
  */
-static void delete_failover_key(PghaEtcd *etcd);
-
 static long
 do_switchover(PghaEtcd *etcd, const PghaCluster *cluster, const PghaDecision *d)
 {
@@ -699,32 +708,67 @@ do_switchover(PghaEtcd *etcd, const PghaCluster *cluster, const PghaDecision *d)
 	PghaEtcdTxnResult r;
 	char		slot[PGHA_NAME_LEN];
 	char	   *conninfo;
+	StringInfoData fo;
+	TimeLineID	tli;
+	uint64		lsn;
 
 	if (cand == NULL || cand->host[0] == '\0')
-		return 200;
+	{
+		ereport(LOG,
+				(errmsg("pgha refused the switchover to \"%s\"", d->target),
+				 errdetail("The candidate has no member record.")));
+		delete_failover_key(etcd);
+		return -1;
+	}
 	ereport(LOG,
 			(errmsg("pgha: switching over to \"%s\"", d->target),
 			 errdetail_internal("%s", d->reason)));
-	init_txn(&t);
-	cmp_value(&t, K.leader_key, pgha_node_name());
-	t.nsuccess = 1;
-	t.success[0].type = PGHA_OP_DELETE;
-	t.success[0].key = K.leader_key;
-	if (!pgha_etcd_txn(etcd, &t, &r))
-	{
-		log_etcd_problem(etcd, "release the leader key");
-		return 200;
-	}
-	if (!r.succeeded)
-		return 50;
-	K.is_leader = false;
+
+	/* 1. while still leading: the next start is a standby of the candidate */
 	pgha_slot_name(pgha_node_name(), slot, sizeof(slot));
 	conninfo = pgha_conninfo(cand, false, 2);
+	pgha_action_prepare_switchover(conninfo, slot);
+
+	/*
+	 * 2. let go of the key (guarded by its value) and record how far this
+	 * leader had written: the candidate must get at least that far.
+	 */
+	lsn = GetFlushRecPtr(&tli);
+	initStringInfo(&fo);
+	appendStringInfoString(&fo, "{\"leader\":");
+	escape_json(&fo, pgha_node_name());
+	appendStringInfoString(&fo, ",\"member\":");
+	escape_json(&fo, cand->name);
+	if (cluster->failover_requested_at[0])
+	{
+		appendStringInfoString(&fo, ",\"pgha_requested_at\":");
+		escape_json(&fo, cluster->failover_requested_at);
+	}
+	appendStringInfo(&fo, ",\"pgha_release_lsn\":" UINT64_FORMAT "}", lsn);
+	init_txn(&t);
+	cmp_value(&t, K.leader_key, pgha_node_name());
+	t.nsuccess = 2;
+	t.success[0].type = PGHA_OP_DELETE;
+	t.success[0].key = K.leader_key;
+	t.success[1].type = PGHA_OP_PUT;
+	t.success[1].key = K.failover_key;
+	t.success[1].value = fo.data;
+	if (!pgha_etcd_txn(etcd, &t, &r) || !r.succeeded)
+	{
+		if (etcd->err != PGHA_ETCD_OK)
+			log_etcd_problem(etcd, "release the leader key");
+		pgha_action_unprepare_switchover();
+		return 200;
+	}
+
+	/* 3. from here on this node must stop: it no longer holds the key */
+	K.is_leader = false;
+	K.switching = true;
 	ereport(LOG,
 			(errmsg("pgha: released the leader key for the switchover; fast shutdown"),
-			 errdetail("This node restarts as a standby of \"%s\" (%s:%d) without pg_rewind.",
-					   d->target, cand->host, cand->port)));
-	pgha_action_switchover(conninfo, slot);
+			 errdetail("Flushed up to %X/%X; this node restarts as a standby of \"%s\" (%s:%d) without pg_rewind.",
+					   LSN_FORMAT_ARGS(lsn), d->target, cand->host, cand->port)));
+	pgha_action_shutdown_fast();
 	return 1000;
 }
 
@@ -890,43 +934,57 @@ apply_hba(bool present, char **lines, int n, int64 rev)
  * (and once after the worker starts).  A node of another cluster applies
  * nothing.
  */
-static void
+static bool
 apply_config(const PghaCluster *cluster)
 {
 	PghaApplyResult r;
 	int64		rev = cluster->has_config || cluster->config_json ? cluster->config.mod_revision : 0;
+	bool		present;
+	char	  **lines;
+	int			n;
+	char		err[256];
 
 	if (rev == K.applied_revision || K.foreign)
-		return;
-	pgstat_report_activity(STATE_RUNNING, "applying the cluster configuration");
-	pgha_apply_parameters(cluster->config_json, &r);
-	{
-		bool		present;
-		char	  **lines;
-		int			n;
-		char		err[256];
+		return false;
+	/* a document that failed validation is not applied at all */
+	if (!cluster->has_config && cluster->config_error[0] != '\0')
+		return false;
 
-		if (!pgha_config_hba(cluster->config_json, &present, &lines, &n, err, sizeof(err)))
-		{
-			if (K.hba_warned_revision != rev)
-				ereport(WARNING,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("pgha ignores the pg_hba rules of the cluster config"),
-						 errdetail_internal("%s", err)));
-			K.hba_warned_revision = rev;
-			return;				/* not applied: members() and wait say so */
-		}
-		if (!apply_hba(present, lines, n, rev))
-			return;				/* not applied: members() and wait say so */
+	if (K.params_revision != rev)
+	{
+		pgstat_report_activity(STATE_RUNNING, "applying the cluster configuration");
+		pgha_apply_parameters(cluster->config_json, &r);
+		K.params_revision = rev;
+		K.pending_restart = r.pending_restart;
+		strlcpy(K.pending_reason, r.pending_reason, sizeof(K.pending_reason));
+		if (r.nset + r.nreset + r.nskipped > 0 || K.applied_revision >= 0)
+			ereport(LOG,
+					(errmsg("pgha applied the parameters of cluster config revision %lld", (long long) rev),
+					 errdetail("%d set, %d reset, %d ignored%s.", r.nset, r.nreset, r.nskipped,
+							   r.pending_restart ? "; a restart is pending" : "")));
 	}
-	if (r.nset + r.nreset > 0 || K.applied_revision >= 0)
-		ereport(LOG,
-				(errmsg("pgha applied cluster config revision %lld", (long long) rev),
-				 errdetail("%d parameters set, %d reset, %d ignored%s.", r.nset, r.nreset, r.nskipped,
-						   r.pending_restart ? "; a restart is pending" : "")));
+
+	/* pg_hba: a failure is retried every 30 s, not every loop */
+	if (now_ms() < K.hba_retry_ms)
+		return false;
+	if (!pgha_config_hba(cluster->config_json, &present, &lines, &n, err, sizeof(err)))
+	{
+		if (K.hba_warned_revision != rev)
+			ereport(WARNING,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("pgha ignores the pg_hba rules of the cluster config"),
+					 errdetail_internal("%s", err)));
+		K.hba_warned_revision = rev;
+		K.hba_retry_ms = now_ms() + 30000;
+		return false;
+	}
+	if (!apply_hba(present, lines, n, rev))
+	{
+		K.hba_retry_ms = now_ms() + 30000;
+		return false;
+	}
 	K.applied_revision = rev;
-	K.pending_restart = r.pending_restart;
-	strlcpy(K.pending_reason, r.pending_reason, sizeof(K.pending_reason));
+	return true;
 }
 
 /*
@@ -970,38 +1028,40 @@ check_etcd_health(PghaEtcd *etcd, PghaSharedState *st)
 	st->etcd_failures_tolerated = tolerated;
 }
 
-/* is the scheduled time of a switchover reached? */
+/* parse an ISO 8601 time; false if it cannot be read */
 static bool
-schedule_due(const char *scheduled_at)
+parse_time(const char *text, TimestampTz *out)
 {
 	MemoryContext cxt = CurrentMemoryContext;
-	volatile bool due = true;
+	volatile bool ok = true;
 
-	if (scheduled_at[0] == '\0')
-		return true;
 	PG_TRY();
 	{
-		TimestampTz ts = DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in,
-																 CStringGetDatum(scheduled_at),
-																 ObjectIdGetDatum(InvalidOid),
-																 Int32GetDatum(-1)));
-
-		due = GetCurrentTimestamp() >= ts;
+		*out = DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in,
+													   CStringGetDatum(text),
+													   ObjectIdGetDatum(InvalidOid),
+													   Int32GetDatum(-1)));
 	}
 	PG_CATCH();
 	{
 		MemoryContextSwitchTo(cxt);
 		FlushErrorState();
-		due = true;				/* unreadable: treat as "now", as Patroni does */
+		ok = false;
 	}
 	PG_END_TRY();
-	return due;
+	/* "now", "epoch" and the like are not times a request was made for */
+	return ok && isalpha((unsigned char) text[0]) == 0;
 }
 
 static void
-switchover_inputs(const PghaCluster *cluster, const PghaLocalDetail *local, PghaInput *in)
+switchover_inputs(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalDetail *local,
+				  PghaInput *in)
 {
 	int64		limit = Max(60000, (int64) K.config.ttl * 3000);
+	bool		leading = !local->base.in_recovery && cluster->has_leader &&
+		strcmp(cluster->leader, pgha_node_name()) == 0;
+	TimestampTz now = GetCurrentTimestamp();
+	TimestampTz since;
 
 	if (!cluster->has_failover)
 	{
@@ -1010,11 +1070,51 @@ switchover_inputs(const PghaCluster *cluster, const PghaLocalDetail *local, Pgha
 	}
 	if (K.failover_seen_ms == 0)
 		K.failover_seen_ms = now_ms();
-	in->switchover_due = schedule_due(cluster->failover_scheduled_at);
-	in->switchover_stale = !in->switchover_due || now_ms() - K.failover_seen_ms > limit;
-	if (!local->base.in_recovery && cluster->has_leader &&
-		strcmp(cluster->leader, pgha_node_name()) == 0 && in->switchover_due)
-		in->candidate_streaming = pgha_standby_streaming(cluster->failover_member);
+
+	in->switchover_due = true;
+	since = 0;
+	if (cluster->failover_scheduled_at[0])
+	{
+		TimestampTz at;
+
+		if (!parse_time(cluster->failover_scheduled_at, &at))
+		{
+			/* an unreadable schedule is cancelled, never run at once */
+			if (leading)
+			{
+				ereport(WARNING,
+						(errmsg("pgha cancels a switchover request with an unreadable schedule"),
+						 errdetail("scheduled_at is \"%s\".", cluster->failover_scheduled_at)));
+				delete_failover_key(etcd);
+			}
+			in->switchover_due = false;
+			in->switchover_stale = true;
+			return;
+		}
+		in->switchover_due = now >= at;
+		since = at;
+	}
+	else if (cluster->failover_requested_at[0])
+		(void) parse_time(cluster->failover_requested_at, &since);
+
+	/* staleness counts from the request (or its schedule), not from us */
+	if (!in->switchover_due)
+		in->switchover_stale = true;	/* a future schedule: no effect yet */
+	else if (since != 0)
+		in->switchover_stale = TimestampDifferenceExceeds(since, now, (int) limit);
+	else
+		in->switchover_stale = now_ms() - K.failover_seen_ms > limit;
+
+	if (leading && in->switchover_due && !in->switchover_stale)
+	{
+		uint64		flush;
+		char		slot[PGHA_NAME_LEN];
+
+		pgha_slot_name(cluster->failover_member, slot, sizeof(slot));
+		in->candidate_streaming =
+			pgha_standby_streaming(cluster->failover_member, slot, &flush) &&
+			local->base.lsn - Min(flush, local->base.lsn) <= (uint64) K.config.maximum_lag_on_failover;
+	}
 }
 
 static void
@@ -1111,6 +1211,14 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 	memset(&cluster, 0, sizeof(cluster));
 	leader_on_current_lease = false;
 
+	/* a leader that let go for a switchover only waits for its shutdown */
+	if (K.switching && !local.base.in_recovery)
+	{
+		pgha_action_shutdown_fast();
+		*etcd_ok_out = true;
+		return 1000;
+	}
+
 	/* a standby cannot accept writes: its fence window starts when it stops being one */
 	if (local.base.in_recovery)
 		K.last_renewal_ms = now_ms();
@@ -1150,7 +1258,7 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 	in.foreign = K.foreign;
 
 	if (etcd_ok)
-		switchover_inputs(&cluster, &local, &in);
+		switchover_inputs(etcd, &cluster, &local, &in);
 	*etcd_ok_out = etcd_ok;
 	pgha_decide(&in, &d);
 	if (d.action == PGHA_ACT_PROBE)
@@ -1169,8 +1277,6 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 	}
 
 	override = act(etcd, &in, &d, etcd_ok ? &cluster : NULL, &local);
-	if (etcd_ok && d.action != PGHA_ACT_FENCE)
-		apply_config(&cluster);
 
 	/* the local state may have changed (promotion) */
 	pgha_local_snapshot(&local);
@@ -1188,6 +1294,9 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 			retire_old_lease(etcd);
 		if (K.is_leader && !local.base.in_recovery)
 			leader_housekeeping(etcd, &cluster, &local);
+		/* last: a config problem must not cost the HA work above */
+		if (d.action != PGHA_ACT_FENCE && !K.switching && apply_config(&cluster))
+			publish_member(etcd, &local, state_name(&d));
 		if (!etcd->watching)
 			pgha_etcd_watch_start(etcd, K.prefix, cluster.revision + 1);
 	}
@@ -1236,7 +1345,7 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 	if (override >= 0)
 		wait = Min(wait, override);
 	/* a switchover candidate watches the old primary's shutdown closely */
-	if (strncmp(d.rule, "switchover_", 11) == 0)
+	if (strcmp(d.rule, "switchover_probe") == 0 || strcmp(d.rule, "switchover_old_alive") == 0)
 		wait = Min(wait, 50);
 	return wait;
 }

@@ -37,6 +37,7 @@
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
+#include "pgtime.h"
 
 #include "etcd_backend.h"
 #include "hba.h"
@@ -49,6 +50,17 @@ PG_FUNCTION_INFO_V1(pgha_set_parameter);
 PG_FUNCTION_INFO_V1(pgha_reset_parameter);
 PG_FUNCTION_INFO_V1(pgha_pause);
 PG_FUNCTION_INFO_V1(pgha_resume);
+
+/* a library message fragment as a DETAIL sentence */
+static char *
+sentence(const char *fragment)
+{
+	char	   *s = psprintf("%s%s", fragment,
+							 fragment[0] && fragment[strlen(fragment) - 1] == '.' ? "" : ".");
+
+	s[0] = pg_toupper((unsigned char) s[0]);
+	return s;
+}
 
 static char *
 config_key(void)
@@ -104,8 +116,8 @@ wait_for_members(PghaEtcd *etcd, int64 rev, Interval *wait)
 
 			if (!pgha_member_from_json(name, r.kvs[i].value, r.kvs[i].value_len, &m, err, sizeof(err)))
 				continue;
-			if (strcmp(m.state, "running") != 0)
-				continue;		/* sysid mismatch and the like apply nothing */
+			if (strcmp(m.state, "sysid mismatch") == 0)
+				continue;		/* a node of another cluster applies nothing */
 			if (m.config_revision < rev)
 				appendStringInfo(&lagging, "%s%s (revision %lld)", lagging.len ? ", " : "",
 								 m.name, (long long) m.config_revision);
@@ -124,11 +136,14 @@ wait_for_members(PghaEtcd *etcd, int64 rev, Interval *wait)
 		if (lagging.len == 0)
 			return;
 		if (pgha_now_us() >= deadline)
-			ereport(ERROR,
-					(errcode(ERRCODE_QUERY_CANCELED),
-					 errmsg("not every member applied configuration revision %lld in time", (long long) rev),
+		{
+			/* the change is in etcd already: say so, do not fail the caller */
+			ereport(WARNING,
+					(errmsg("not every member applied configuration revision %lld in time", (long long) rev),
 					 errdetail("Still behind: %s.", lagging.data),
 					 errhint("The change is stored in etcd; those members apply it once they run and reach etcd.")));
+			return;
+		}
 		CHECK_FOR_INTERRUPTS();
 		(void) pgha_etcd_wait(etcd, 100);
 	}
@@ -148,7 +163,7 @@ update_config(const char *patch, Interval *wait)
 	{
 		int64		mod;
 		char	   *current = read_config(etcd, &mod);
-		char		err[256];
+		char		err[256] = "";
 		char	   *merged = pgha_config_merge(current, patch, err, sizeof(err));
 		PghaConfig	cfg;
 		PghaEtcdTxn t;
@@ -159,14 +174,15 @@ update_config(const char *patch, Interval *wait)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("invalid cluster configuration"),
-					 errdetail("%s", err)));
+					 errdetail_internal("%s", sentence(err))));
+		/* these start with a setting's name: keep its spelling */
 		if (!pgha_config_parse(merged, strlen(merged), &cfg, err, sizeof(err)))
 		{
 			free(merged);
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("invalid cluster configuration"),
-					 errdetail("%s.", err)));
+					 errdetail_internal("%s.", err)));
 		}
 		memset(&t, 0, sizeof(t));
 		t.ncompare = 1;
@@ -250,7 +266,8 @@ pgha_set_config(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("the configuration patch must be a JSON object")));
 	/* parameters go through set_parameter(), which validates them */
-	if (strstr(patch, "\"postgresql\"") != NULL)
+	if (DatumGetBool(DirectFunctionCall2(jsonb_exists, PG_GETARG_DATUM(0),
+										 PointerGetDatum(cstring_to_text("postgresql")))))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("set_config() does not change PostgreSQL parameters or pg_hba rules"),
@@ -305,6 +322,14 @@ pgha_set_parameter(PG_FUNCTION_ARGS)
 				 errhint("Use pgha.reset_parameter() to remove a parameter.")));
 	name = checked_parameter_name(PG_GETARG_TEXT_PP(0));
 	value = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	if (strpbrk(value, "\r\n") != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("parameter value must not contain line breaks")));
+	if ((GetConfigOptionFlags(name, true) & GUC_DISALLOW_IN_FILE) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_CANT_CHANGE_RUNTIME_PARAM),
+				 errmsg("parameter \"%s\" cannot be set in a configuration file", name)));
 	/* PostgreSQL's own check, as for postgresql.conf: units, ranges, enums, hooks */
 	(void) set_config_option(name, value, PGC_POSTMASTER, PGC_S_FILE,
 							 GUC_ACTION_SET, false, ERROR, false);
@@ -323,7 +348,10 @@ pgha_reset_parameter(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("parameter name must not be null")));
-	name = checked_parameter_name(PG_GETARG_TEXT_PP(0));
+	/* removing is always safe: any name, also one pgha would refuse to set */
+	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	for (char *p = name; *p; p++)
+		*p = pg_tolower((unsigned char) *p);
 	patch = psprintf("{\"postgresql\":{\"parameters\":{%s:null}}}", json_string_literal(name));
 	PG_RETURN_INT64(update_config(patch, wait_arg(fcinfo, 1)));
 }
@@ -382,7 +410,7 @@ pgha_set_hba(PG_FUNCTION_ARGS)
 					 errmsg("pg_hba rule %d is null", i + 1)));
 		rules[i] = TextDatumGetCString(elems[i]);
 	}
-	bad = pgha_hba_check(rules, n, &msg, &warning);
+	bad = pgha_hba_check(rules, n, 0, &msg, &warning);
 	if (bad >= 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -390,8 +418,15 @@ pgha_set_hba(PG_FUNCTION_ARGS)
 				 errdetail_internal("%s", msg)));
 	if (warning)
 		ereport(WARNING,
-				(errmsg("a pg_hba rule can never match"),
+				(errcode(ERRCODE_WARNING),
+				 errmsg("a pg_hba rule can never match"),
 				 errdetail_internal("%s", warning)));
+	/* PostgreSQL refuses a pg_hba.conf without rules: so do we, here at least */
+	if (n == 0 && list_length(pgha_hba_protected_lines()) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("pg_hba.conf would have no rules on this node"),
+				 errdetail("This node's own pg_hba.conf has no local or replication rules to keep.")));
 
 	initStringInfo(&patch);
 	appendStringInfoString(&patch, "{\"postgresql\":{\"pg_hba\":[");
@@ -480,6 +515,18 @@ pgha_hba_rules(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
+/* a time as ISO 8601 in UTC, as Patroni writes scheduled_at */
+static char *
+iso_utc(TimestampTz ts)
+{
+	pg_time_t	t = timestamptz_to_time_t(ts);
+	struct pg_tm *tm = pg_gmtime(&t);
+	char		buf[64];
+
+	pg_strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S+00:00", tm);
+	return pstrdup(buf);
+}
+
 /*
  * pgha.switchover(candidate, scheduled_at, wait) and pgha.failover(candidate,
  * wait): write Patroni's failover key; the leader (or, for failover without
@@ -491,8 +538,14 @@ static char *
 request_switchover(const char *candidate, bool need_leader, const char *scheduled_at,
 				   Interval *wait)
 {
-	PghaEtcd   *etcd = pgha_etcd_from_settings_or_error();
+	PghaEtcd   *etcd;
 	char	   *volatile chosen = NULL;
+
+	if (wait && (wait->time < 0 || wait->day < 0 || wait->month < 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("wait must not be negative")));
+	etcd = pgha_etcd_from_settings_or_error();
 
 	PG_TRY();
 	{
@@ -573,6 +626,8 @@ request_switchover(const char *candidate, bool need_leader, const char *schedule
 			appendStringInfoString(&value, ",\"scheduled_at\":");
 			escape_json(&value, scheduled_at);
 		}
+		appendStringInfoString(&value, ",\"pgha_requested_at\":");
+		escape_json(&value, iso_utc(GetCurrentTimestamp()));
 		appendStringInfoChar(&value, '}');
 
 		memset(&t, 0, sizeof(t));
@@ -613,9 +668,17 @@ request_switchover(const char *candidate, bool need_leader, const char *schedule
 										  err, sizeof(err)) &&
 					strcmp(m.role, "primary") == 0)
 					break;
+				/* the leader refuses by deleting the request */
+				if (pgha_etcd_range(etcd, key, false, &lr) && lr.nkvs == 0 &&
+					pgha_etcd_range(etcd, leader_key, false, &mr) &&
+					mr.nkvs == 1 && strcmp(mr.kvs[0].value, chosen) != 0)
+					ereport(ERROR,
+							(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+							 errmsg("the leader refused the switchover to \"%s\"", chosen),
+							 errhint("The candidate must stream from the leader, on its slot, within maximum_lag_on_failover; see the leader's log.")));
 				if (pgha_now_us() >= deadline)
 					ereport(ERROR,
-							(errcode(ERRCODE_QUERY_CANCELED),
+							(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 							 errmsg("member \"%s\" did not take over in time", chosen),
 							 errhint("The request stays in etcd until it is carried out or goes stale; see pgha.members().")));
 				CHECK_FOR_INTERRUPTS();
@@ -643,7 +706,12 @@ pgha_switchover(PG_FUNCTION_ARGS)
 	{
 		TimestampTz ts = PG_GETARG_TIMESTAMPTZ(1);
 
-		scheduled = DatumGetCString(DirectFunctionCall1(timestamptz_out, TimestampTzGetDatum(ts)));
+		if (ts <= GetCurrentTimestamp())
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("scheduled_at must be in the future")));
+		/* ISO 8601 in UTC, readable whatever the session's DateStyle */
+		scheduled = iso_utc(ts);
 	}
 	PG_RETURN_TEXT_P(cstring_to_text(request_switchover(candidate, true, scheduled,
 														  wait_arg(fcinfo, 2))));

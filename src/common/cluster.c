@@ -249,7 +249,7 @@ pgha_config_parameters(const char *config, PghaParam **params, int *nparams,
 		}
 		else if (json_is_real(value))
 		{
-			snprintf(buf, sizeof(buf), "%g", json_real_value(value));
+			snprintf(buf, sizeof(buf), "%.17g", json_real_value(value));
 			(*params)[n].value = pstrdup(buf);
 		}
 		else if (json_is_boolean(value))
@@ -257,6 +257,9 @@ pgha_config_parameters(const char *config, PghaParam **params, int *nparams,
 		else
 			continue;			/* null or a structure: not a setting */
 		(*params)[n].name = pstrdup(key);
+		/* GUC names are case-insensitive: work with the canonical spelling */
+		for (char *c = (*params)[n].name; *c; c++)
+			*c = pg_tolower((unsigned char) *c);
 		n++;
 	}
 	*nparams = n;
@@ -335,13 +338,26 @@ pgha_parameter_refused(const char *name)
 		{"hot_standby", "The pgha worker needs it on."},
 		{"wal_level", "Replication needs replica or logical."},
 		{"restore_command", "Each node has its own archive access."},
-		{"recovery_target", "Recovery targets are per node."},
-		{"recovery_target_timeline", "Following a new leader needs latest."},
+		{"recovery_end_command", "It runs a command on each node."},
+		{"archive_cleanup_command", "It runs a command on each node."},
+		{"archive_command", "It runs a command on each node; set it in postgresql.conf."},
+		{"archive_library", "It loads code on each node; set it in postgresql.conf."},
+		{"ssl_passphrase_command", "It runs a command on each node."},
+		{"session_preload_libraries", "It loads code into every session."},
+		{"local_preload_libraries", "It loads code into every session."},
+		{"dynamic_library_path", "It decides where code is loaded from."},
+		{"external_pid_file", "It is a file location."},
+		{"promote_trigger_file", "A standby promotes when that file appears: pgha decides promotions."},
+		{"recovery_min_apply_delay", "A delayed standby is a per-node choice."},
+		{"synchronous_standby_names", "pgha manages it in synchronous mode."},
 	};
 	int			i;
 
-	if (strncmp(name, "pgha.", 5) == 0)
+	/* GUC names are case-insensitive: so is this check */
+	if (pg_strncasecmp(name, "pgha.", 5) == 0)
 		return "Settings of pgha itself are per node, in postgresql.conf.";
+	if (pg_strncasecmp(name, "recovery_target", 15) == 0)
+		return "Recovery targets are per node.";
 	for (i = 0; i < (int) lengthof(refused); i++)
 		if (pg_strcasecmp(name, refused[i].name) == 0)
 			return refused[i].why;
@@ -759,6 +775,13 @@ pgha_cluster_from_range(const char *prefix, const PghaEtcdRange *r, PghaCluster 
 			{
 				char		e2[128];
 
+				int64		lsn = 0;
+				bool		present;
+
+				if (get_int(root, "pgha_release_lsn", &lsn, &present, e2, sizeof(e2)) && lsn > 0)
+					c->failover_release_lsn = (uint64) lsn;
+				(void) copy_string(root, "pgha_requested_at", c->failover_requested_at,
+								   sizeof(c->failover_requested_at), e2, sizeof(e2));
 				if (copy_string(root, "leader", c->failover_leader, sizeof(c->failover_leader), e2, sizeof(e2)) &&
 					copy_string(root, "member", c->failover_member, sizeof(c->failover_member), e2, sizeof(e2)) &&
 					copy_string(root, "scheduled_at", c->failover_scheduled_at,

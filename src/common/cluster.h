@@ -160,6 +160,8 @@ typedef struct PghaCluster
 	char		failover_leader[PGHA_NAME_LEN];	/* "" any */
 	char		failover_member[PGHA_NAME_LEN];	/* the candidate */
 	char		failover_scheduled_at[64];	/* ISO 8601, "" now */
+	char		failover_requested_at[64];	/* pgha: when it was asked for */
+	uint64		failover_release_lsn;	/* pgha: leader's flush LSN when it let go */
 
 	int			nmembers;
 	PghaMember *members;

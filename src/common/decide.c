@@ -219,7 +219,7 @@ c_switchover_refused(const PghaInput *in, PghaDecision *d)
 		return false;
 	strlcpy(d->target, in->cluster->failover_member, sizeof(d->target));
 	snprintf(d->reason, sizeof(d->reason),
-			 "A switchover to \"%s\" was requested, but it does not stream from this leader.",
+			 "A switchover to \"%s\" was requested, but it does not stream from this leader or lags too far.",
 			 in->cluster->failover_member);
 	return true;
 }
@@ -269,6 +269,27 @@ c_switchover_old_alive(const PghaInput *in, PghaDecision *d)
 		}
 	}
 	return false;
+}
+
+/*
+ * The old leader recorded its flush position when it let go of the key:
+ * every commit it had acknowledged by then.  A candidate whose stream broke
+ * before it got that far must not take over through the switchover path.
+ */
+static bool
+c_switchover_incomplete(const PghaInput *in, PghaDecision *d)
+{
+	const PghaCluster *c = in->cluster;
+
+	if (!R(in) || c->has_leader || !c->has_failover || in->switchover_stale ||
+		strcmp(c->failover_member, in->me) != 0 || !in->peers_probed ||
+		c->failover_release_lsn == 0 || in->local.lsn >= c->failover_release_lsn)
+		return false;
+	snprintf(d->reason, sizeof(d->reason),
+			 "This node is the switchover candidate but received only %X/%X of the %X/%X the old leader had written; waiting for the request to expire.",
+			 (unsigned) (in->local.lsn >> 32), (unsigned) in->local.lsn,
+			 (unsigned) (c->failover_release_lsn >> 32), (unsigned) c->failover_release_lsn);
+	return true;
 }
 
 static bool
@@ -406,10 +427,11 @@ c_primary_alive(const PghaInput *in, PghaDecision *d)
 	{
 		const PghaPeer *p = &in->peers[i];
 
-		if (p->reachable && !p->in_recovery)
+		if ((p->reachable && !p->in_recovery) || p->shutting_down)
 		{
 			snprintf(d->reason, sizeof(d->reason),
-					 "There is no leader, but \"%s\" still runs as a primary.", p->name);
+					 "There is no leader, but \"%s\" still runs as a primary%s.", p->name,
+					 p->shutting_down ? " (shutting down)" : "");
 			return true;
 		}
 	}
@@ -507,7 +529,7 @@ static const Rule rules[] = {
 	{{"switchover", "primary", PGHA_ACT_SWITCHOVER,
 	"a switchover to a streaming standby is due"}, c_switchover},
 	{{"switchover_refused", "primary", PGHA_ACT_CANCEL_SWITCHOVER,
-	"a switchover is due, the candidate does not stream"}, c_switchover_refused},
+	"a switchover is due, the candidate does not stream or lags"}, c_switchover_refused},
 	{{"renew", "primary", PGHA_ACT_RENEW,
 	"the leader key names this node"}, c_renew},
 	{{"stale_primary", "primary", PGHA_ACT_FENCE,
@@ -524,6 +546,8 @@ static const Rule rules[] = {
 	"no leader; this node is the switchover candidate, peers not asked yet"}, c_need_probe_candidate},
 	{{"switchover_old_alive", "standby", PGHA_ACT_NONE,
 	"no leader; candidate, the old primary still runs"}, c_switchover_old_alive},
+	{{"switchover_incomplete", "standby", PGHA_ACT_NONE,
+	"no leader; candidate, but short of the old leader's release position"}, c_switchover_incomplete},
 	{{"switchover_take", "standby", PGHA_ACT_RACE,
 	"no leader; candidate, the old primary is down"}, c_switchover_take},
 	{{"not_candidate", "standby", PGHA_ACT_NONE,

@@ -46,6 +46,7 @@ typedef struct Case
 	bool		cand_streaming; /* leader: the candidate streams from us */
 	bool		fo_stale;		/* the request is stale (or scheduled later) */
 	bool		streaming;		/* our WAL receiver streams */
+	uint64		release_lsn;	/* the old leader's position when it let go */
 	/* peers (probed when peers_probed) */
 	bool		peers_probed;
 	int			npeers;
@@ -133,6 +134,18 @@ static const Case cases[] = {
 	{"switchover to us, the old primary is gone: take the key",
 	 .standby = true, .leader = NULL, .failover = "me", .peers_probed = true,
 	 .npeers = 1, .peers = {DEAD_PEER("node1")}, .action = PGHA_ACT_RACE, .rule = "switchover_take"},
+	{"switchover to us, but we got less than the old leader had written: do not take it",
+	 .standby = true, .my_lsn = 100, .leader = NULL, .failover = "me", .release_lsn = 200,
+	 .peers_probed = true, .npeers = 1, .peers = {DEAD_PEER("node1")},
+	 .action = PGHA_ACT_NONE, .rule = "switchover_incomplete"},
+	{"switchover to us, and we have all the old leader had written: take it",
+	 .standby = true, .my_lsn = 200, .leader = NULL, .failover = "me", .release_lsn = 200,
+	 .peers_probed = true, .npeers = 1, .peers = {DEAD_PEER("node1")},
+	 .action = PGHA_ACT_RACE, .rule = "switchover_take"},
+	{"no leader, a probed member is shutting down: do not race",
+	 .standby = true, .my_lsn = 5000, .leader = NULL, .peers_probed = true,
+	 .npeers = 1, .peers = {{.name = "node1", .shutting_down = true}},
+	 .action = PGHA_ACT_NONE, .rule = "primary_alive"},
 	{"switchover to another member: other standbys wait, even when ahead",
 	 .standby = true, .my_lsn = 99999, .leader = NULL, .failover = "node2",
 	 .action = PGHA_ACT_NONE, .rule = "switchover_wait"},
@@ -221,6 +234,7 @@ run_case(const Case *c)
 	{
 		cl.has_failover = true;
 		strlcpy(cl.failover_member, c->failover, sizeof(cl.failover_member));
+		cl.failover_release_lsn = c->release_lsn;
 	}
 	if (c->newer_member_tl)
 	{
