@@ -136,14 +136,12 @@ wait_for_members(PghaEtcd *etcd, int64 rev, Interval *wait)
 		if (lagging.len == 0)
 			return;
 		if (pgha_now_us() >= deadline)
-		{
-			/* the change is in etcd already: say so, do not fail the caller */
-			ereport(WARNING,
-					(errmsg("not every member applied configuration revision %lld in time", (long long) rev),
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("configuration revision %lld is stored, but not every member applied it in time",
+							(long long) rev),
 					 errdetail("Still behind: %s.", lagging.data),
-					 errhint("The change is stored in etcd; those members apply it once they run and reach etcd.")));
-			return;
-		}
+					 errhint("The change stays in etcd (it is not rolled back); those members apply it once they run and reach etcd.")));
 		CHECK_FOR_INTERRUPTS();
 		(void) pgha_etcd_wait(etcd, 100);
 	}
