@@ -24,6 +24,7 @@ OBJS = \
 	src/orphans.o \
 	src/apply.o \
 	src/hba.o \
+	src/recover.o \
 	src/sql_status.o \
 	src/sql_config.o \
 	src/common/base64.o \

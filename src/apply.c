@@ -46,6 +46,7 @@
 #include "apply.h"
 #include "common/cluster.h"
 #include "compat.h"
+#include "recover.h"
 
 #define MANAGED_FILE "pgha.managed_parameters"
 
@@ -93,14 +94,8 @@ alter_system_or_warn(const char *name, const char *value)
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata;
+		ErrorData  *edata = pgha_recover_error(cxt);
 
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		if (IsTransactionState())
-			AbortCurrentTransaction();
-		MemoryContextSwitchTo(cxt);
 		ereport(WARNING,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("pgha could not apply parameter \"%s\" from the cluster config", name),
@@ -175,11 +170,8 @@ value_valid(const char *name, const char *value)
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata;
+		ErrorData  *edata = pgha_recover_error(cxt);
 
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
 		ereport(WARNING,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("pgha ignores parameter \"%s\" from the cluster config", name),

@@ -49,6 +49,7 @@
 #include "apply.h"
 #include "hba.h"
 #include "compat.h"
+#include "recover.h"
 #include "common/clock.h"
 #include "common/cluster.h"
 #include "common/decide.h"
@@ -601,13 +602,8 @@ leader_housekeeping(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalD
 		}
 		PG_CATCH();
 		{
-			ErrorData  *edata;
+			ErrorData  *edata = pgha_recover_error(cxt);
 
-			MemoryContextSwitchTo(cxt);
-			edata = CopyErrorData();
-			FlushErrorState();
-			AbortCurrentTransaction();
-			MemoryContextSwitchTo(cxt);
 			ereport(WARNING,
 					(errmsg("pgha could not create replication slots: %s", edata->message)));
 		}
@@ -909,14 +905,8 @@ apply_hba(bool present, char **lines, int n, int64 rev)
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata;
+		ErrorData  *edata = pgha_recover_error(cxt);
 
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		if (IsTransactionState())
-			AbortCurrentTransaction();
-		MemoryContextSwitchTo(cxt);
 		if (K.hba_warned_revision != rev)
 			ereport(WARNING,
 					(errcode(edata->sqlerrcode),

@@ -223,8 +223,9 @@ update_config(const char *patch, Interval *wait)
 	return rev;
 }
 
-Datum
-pgha_config(PG_FUNCTION_ARGS)
+/* the config document (NULL if absent), with a client of its own */
+static char *
+fetch_config(void)
 {
 	PghaEtcd   *etcd = pgha_etcd_from_settings_or_error();
 	char	   *volatile doc = NULL;
@@ -240,6 +241,14 @@ pgha_config(PG_FUNCTION_ARGS)
 		pgha_etcd_destroy(etcd);
 	}
 	PG_END_TRY();
+	return doc;
+}
+
+Datum
+pgha_config(PG_FUNCTION_ARGS)
+{
+	char	   *doc = fetch_config();
+
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(doc ? doc : "{}")));
 }
 
@@ -457,8 +466,7 @@ Datum
 pgha_hba_rules(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	PghaEtcd   *etcd;
-	char	   *volatile doc = NULL;
+	char	   *doc;
 	bool		present;
 	char	  **lines;
 	int			n;
@@ -469,18 +477,7 @@ pgha_hba_rules(PG_FUNCTION_ARGS)
 	int			i;
 
 	InitMaterializedSRF(fcinfo, 0);
-	etcd = pgha_etcd_from_settings_or_error();
-	PG_TRY();
-	{
-		int64		mod;
-
-		doc = read_config(etcd, &mod);
-	}
-	PG_FINALLY();
-	{
-		pgha_etcd_destroy(etcd);
-	}
-	PG_END_TRY();
+	doc = fetch_config();
 	if (!pgha_config_hba(doc, &present, &lines, &n, err, sizeof(err)))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

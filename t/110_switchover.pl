@@ -20,22 +20,11 @@ use Pgha::Etcd;
 use Pgha::Node;
 
 my $etcd = Pgha::Etcd->new(members => 3);
-$etcd->put('/service/test/config', '{"ttl":6,"loop_wait":1,"retry_timeout":2}');
-
-my $node1 = Pgha::Node::new_node('node1', etcd => $etcd);
-$node1->start;
-ok($etcd->poll_key('/service/test/leader', qr/^node1$/, 30), 'node1 leads');
-$node1->safe_psql('postgres', 'CREATE EXTENSION pgha; CREATE TABLE t (id serial, note text)');
-my $node2 = Pgha::Node::new_replica('node2', $node1, etcd => $etcd);
-my $node3 = Pgha::Node::new_replica('node3', $node1, etcd => $etcd);
-$_->start for ($node2, $node3);
-for my $n ($node2, $node3)
-{
-	my $name = $n->name;
-	ok( $node1->poll_query_until('postgres',
-			"SELECT count(*) = 1 FROM pg_stat_replication WHERE application_name = '$name' AND state = 'streaming'"),
-		"$name streams");
-}
+my ($node1, $node2, $node3) = Pgha::Node::start_cluster(etcd => $etcd,
+	config => '{"ttl":6,"loop_wait":1,"retry_timeout":2}');
+is($etcd->get('/service/test/leader'), 'node1', 'node1 leads');
+ok(Pgha::Node::streaming($node1, $_->name), $_->name . ' streams') for ($node2, $node3);
+$node1->safe_psql('postgres', 'CREATE TABLE t (id serial, note text)');
 
 # bad requests change nothing
 my ($rc, $out, $err) = $node3->psql('postgres', "SELECT pgha.switchover('node9')");

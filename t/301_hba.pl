@@ -22,26 +22,11 @@ use Pgha::Node;
 
 my $user = getpwuid($<);
 my $etcd = Pgha::Etcd->new(members => 3);
-$etcd->put('/service/test/config', '{"ttl":6,"loop_wait":1,"retry_timeout":2}');
-
-my $node1 = Pgha::Node::new_node('node1', etcd => $etcd);
-$node1->start;
-ok($etcd->poll_key('/service/test/leader', qr/^node1$/, 30), 'node1 leads');
-$node1->safe_psql('postgres', 'CREATE EXTENSION pgha');
-my @nodes = ($node1);
-for my $i (2, 3)
-{
-	my $n = Pgha::Node::new_replica("node$i", $node1, etcd => $etcd);
-	$n->start;
-	push @nodes, $n;
-}
-for my $n (@nodes[1, 2])
-{
-	my $name = $n->name;
-	ok( $node1->poll_query_until('postgres',
-			"SELECT count(*) = 1 FROM pg_stat_replication WHERE application_name = '$name' AND state = 'streaming'"),
-		"$name streams");
-}
+my @nodes = Pgha::Node::start_cluster(etcd => $etcd,
+	config => '{"ttl":6,"loop_wait":1,"retry_timeout":2}');
+my $node1 = $nodes[0];
+is($etcd->get('/service/test/leader'), 'node1', 'node1 leads');
+ok(Pgha::Node::streaming($node1, $_->name), $_->name . ' streams') for @nodes[1, 2];
 
 # pgha manages pg_hba from now on, with no cluster-wide rule yet
 $node1->safe_psql('postgres', "SELECT pgha.set_hba(ARRAY[]::text[], wait => '60s')");

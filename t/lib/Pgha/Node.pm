@@ -91,6 +91,55 @@ sub multi_host_url
 
 =pod
 
+=item Pgha::Node::streaming($primary, $name)
+
+True once the standby called $name streams from $primary (polls with the
+framework's deadline).
+
+=cut
+
+sub streaming
+{
+	my ($primary, $name) = @_;
+	return $primary->poll_query_until('postgres',
+		"SELECT count(*) = 1 FROM pg_stat_replication WHERE application_name = '$name' AND state = 'streaming'");
+}
+
+=pod
+
+=item Pgha::Node::start_cluster(etcd => $etcd, nodes => 3, config => $json)
+
+The usual start of a test: the config put into etcd, node1 bootstrapped as
+the leader with the extension created, the others cloned from it and
+started.  Returns the nodes; the caller asserts what it needs (leader,
+streaming) with the helpers above.
+
+=cut
+
+sub start_cluster
+{
+	my (%opts) = @_;
+	my $etcd = $opts{etcd} or croak "start_cluster: etcd => \$etcd is required";
+	my $n = $opts{nodes} // 3;
+
+	$etcd->put('/service/test/config', $opts{config}) if $opts{config};
+	my $node1 = new_node('node1', etcd => $etcd);
+	$node1->start;
+	$etcd->poll_key('/service/test/leader', qr/^node1$/, 60)
+	  or croak "start_cluster: node1 did not become the leader";
+	$node1->safe_psql('postgres', 'CREATE EXTENSION pgha');
+	my @nodes = ($node1);
+	for my $i (2 .. $n)
+	{
+		my $r = new_replica("node$i", $node1, etcd => $etcd);
+		$r->start;
+		push @nodes, $r;
+	}
+	return @nodes;
+}
+
+=pod
+
 =item Pgha::Node::forget_if_down($node)
 
 A node that pgha shut down (fencing) is not stopped through the framework;
