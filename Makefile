@@ -66,13 +66,21 @@ override autodepend = yes
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-.PHONY: deps unit regress tap test demo demo-stop bench-failover
+.PHONY: deps unit regress tap test demo demo-stop bench-failover pghactl install-pghactl
 
 deps:
 	@bash scripts/install-deps.sh
 
 unit:
 	$(MAKE) -C test/unit PG_CONFIG=$(PG_CONFIG)
+
+pghactl:
+	$(MAKE) -C src/bin/pghactl PG_CONFIG=$(PG_CONFIG)
+
+all: pghactl
+install: install-pghactl
+install-pghactl: pghactl
+	$(MAKE) -C src/bin/pghactl PG_CONFIG=$(PG_CONFIG) install
 
 # "test": build and install (as the invoking user, root in CI), then run every
 # suite as the unprivileged user.

@@ -514,6 +514,33 @@ do_bootstrap(PghaEtcd *etcd, const PghaLocalDetail *local)
 	return true;
 }
 
+/*
+ * pghactl takes the initialize lock with an empty value before initdb (as
+ * Patroni does); the first leader fills in its system identifier.
+ */
+static void
+claim_initialize(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalDetail *local)
+{
+	PghaEtcdTxn t;
+	PghaEtcdTxnResult r;
+	char		sysid[32];
+	char	   *key;
+
+	if (!cluster->has_initialize || cluster->initialize[0] != '\0')
+		return;
+	key = pgha_key(K.prefix, PGHA_KEY_INITIALIZE);
+	snprintf(sysid, sizeof(sysid), UINT64_FORMAT, local->base.sysid);
+	init_txn(&t);
+	cmp_value(&t, key, "");
+	op_put(t.success, &t.nsuccess, key, sysid, 0);
+	if (!pgha_etcd_txn(etcd, &t, &r))
+		log_etcd_problem(etcd, "record the system identifier");
+	else if (r.succeeded)
+		ereport(LOG,
+				(errmsg("pgha: initialized cluster \"%s\"", pgha_scope),
+				 errdetail("System identifier %s, key prefix \"%s\".", sysid, K.prefix)));
+}
+
 /* request promotion; the loop keeps renewing while recovery finishes */
 static void
 request_promotion(void)
@@ -796,7 +823,10 @@ act(PghaEtcd *etcd, const PghaInput *in, const PghaDecision *d,
 				return 100;
 			}
 			if (ok)
+			{
 				become_leader("Acquired the free leader key as the running primary");
+				claim_initialize(etcd, cluster, local);
+			}
 			return ok ? -1 : 100;
 
 		case PGHA_ACT_RENEW:

@@ -1,0 +1,162 @@
+/*-------------------------------------------------------------------------
+ *
+ * conf.c
+ *		Read a node's pgha.conf (postgresql.conf syntax).
+ *
+ * One file per node holds the pgha.* settings; postgresql.conf includes it,
+ * so PostgreSQL and pghactl read the same values.  pghactl's own keys
+ * (pghactl.data_directory, pghactl.bin_dir, pghactl.superuser) live in the
+ * same file; PostgreSQL keeps them as placeholders.
+ *
+ * Copyright (c) 2026, pgha developers
+ *
+ * IDENTIFICATION
+ *	  src/bin/pghactl/conf.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres_fe.h"
+
+#include <ctype.h>
+
+#include "common/logging.h"
+#include "conf.h"
+
+static char *
+unquote(char *v)
+{
+	size_t		len;
+	char	   *out;
+	char	   *o;
+
+	while (isspace((unsigned char) *v))
+		v++;
+	len = strlen(v);
+	while (len > 0 && isspace((unsigned char) v[len - 1]))
+		v[--len] = '\0';
+	if (len >= 2 && v[0] == '\'' && v[len - 1] == '\'')
+	{
+		v[len - 1] = '\0';
+		v++;
+		out = o = pg_strdup(v);
+		for (; *v; v++)
+		{
+			if (*v == '\'' && v[1] == '\'')
+				v++;
+			*o++ = *v;
+		}
+		*o = '\0';
+		return out;
+	}
+	return pg_strdup(v);
+}
+
+bool
+pghactl_conf_read(const char *path, PghactlConf *c)
+{
+	FILE	   *f;
+	char		line[4096];
+	char	   *abspath;
+
+	memset(c, 0, sizeof(*c));
+	c->etcd_hosts = pg_strdup("127.0.0.1:2379");
+	c->etcd_protocol = pg_strdup("http");
+	c->namespace = pg_strdup("/service");
+	c->scope = pg_strdup("pgha");
+	c->replication_user = pg_strdup("replicator");
+	c->bin_dir = pg_strdup(PGHA_BINDIR);
+	c->superuser = pg_strdup("postgres");
+
+	f = fopen(path, "r");
+	if (f == NULL)
+	{
+		pg_log_error("could not open file \"%s\": %m", path);
+		return false;
+	}
+	abspath = realpath(path, NULL);
+	c->path = pg_strdup(abspath ? abspath : path);
+	free(abspath);
+
+	while (fgets(line, sizeof(line), f))
+	{
+		char	   *p = line;
+		char	   *eq;
+		char	   *key;
+		char	   *hash;
+		char	  **dst = NULL;
+
+		while (isspace((unsigned char) *p))
+			p++;
+		if (*p == '#' || *p == '\0')
+			continue;
+		/* a comment outside quotes ends the line */
+		hash = NULL;
+		{
+			bool		q = false;
+			char	   *s;
+
+			for (s = p; *s; s++)
+			{
+				if (*s == '\'')
+					q = !q;
+				else if (*s == '#' && !q)
+				{
+					hash = s;
+					break;
+				}
+			}
+		}
+		if (hash)
+			*hash = '\0';
+		eq = strchr(p, '=');
+		if (eq == NULL)
+			continue;
+		*eq = '\0';
+		key = p;
+		{
+			size_t		kl = strlen(key);
+
+			while (kl > 0 && isspace((unsigned char) key[kl - 1]))
+				key[--kl] = '\0';
+		}
+		if (strcmp(key, "pgha.etcd_hosts") == 0)
+			dst = &c->etcd_hosts;
+		else if (strcmp(key, "pgha.etcd_protocol") == 0)
+			dst = &c->etcd_protocol;
+		else if (strcmp(key, "pgha.etcd_cacert") == 0)
+			dst = &c->etcd_cacert;
+		else if (strcmp(key, "pgha.etcd_cert") == 0)
+			dst = &c->etcd_cert;
+		else if (strcmp(key, "pgha.etcd_key") == 0)
+			dst = &c->etcd_key;
+		else if (strcmp(key, "pgha.etcd_user") == 0)
+			dst = &c->etcd_user;
+		else if (strcmp(key, "pgha.etcd_password_file") == 0)
+			dst = &c->etcd_password_file;
+		else if (strcmp(key, "pgha.namespace") == 0)
+			dst = &c->namespace;
+		else if (strcmp(key, "pgha.scope") == 0)
+			dst = &c->scope;
+		else if (strcmp(key, "pgha.name") == 0)
+			dst = &c->name;
+		else if (strcmp(key, "pgha.replication_user") == 0)
+			dst = &c->replication_user;
+		else if (strcmp(key, "pgha.passfile") == 0)
+			dst = &c->passfile;
+		else if (strcmp(key, "pghactl.data_directory") == 0)
+			dst = &c->data_directory;
+		else if (strcmp(key, "pghactl.bin_dir") == 0)
+			dst = &c->bin_dir;
+		else if (strcmp(key, "pghactl.superuser") == 0)
+			dst = &c->superuser;
+		if (dst)
+			*dst = unquote(eq + 1);
+	}
+	fclose(f);
+	if (c->name == NULL || c->name[0] == '\0')
+	{
+		pg_log_error("%s does not set pgha.name", path);
+		return false;
+	}
+	return true;
+}

@@ -1,0 +1,39 @@
+/*-------------------------------------------------------------------------
+ *
+ * conf.h
+ *		pghactl's view of a node's pgha.conf.
+ *
+ * Copyright (c) 2026, pgha developers
+ *
+ * IDENTIFICATION
+ *	  src/bin/pghactl/conf.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PGHACTL_CONF_H
+#define PGHACTL_CONF_H
+
+typedef struct PghactlConf
+{
+	char	   *path;			/* absolute path of the file */
+	char	   *etcd_hosts;
+	char	   *etcd_protocol;
+	char	   *etcd_cacert;
+	char	   *etcd_cert;
+	char	   *etcd_key;
+	char	   *etcd_user;
+	char	   *etcd_password_file;
+	char	   *namespace;
+	char	   *scope;
+	char	   *name;
+	char	   *replication_user;
+	char	   *passfile;
+	char	   *data_directory;	/* pghactl.data_directory */
+	char	   *bin_dir;		/* pghactl.bin_dir */
+	char	   *superuser;		/* pghactl.superuser: initdb, pg_rewind */
+} PghactlConf;
+
+/* read path (postgresql.conf syntax); false with a message on failure */
+extern bool pghactl_conf_read(const char *path, PghactlConf *conf);
+
+#endif

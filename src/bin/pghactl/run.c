@@ -1,0 +1,407 @@
+/*-------------------------------------------------------------------------
+ *
+ * run.c
+ *		pghactl run: set this node up as the cluster needs it, then run and
+ *		supervise the postmaster in the foreground.
+ *
+ * Each time before PostgreSQL starts:
+ *	- empty data directory, cluster not initialized: take the initialize
+ *	  lock (create-if-absent, value "" while bootstrapping, as Patroni does),
+ *	  initdb with data checksums, write the settings pgha needs and the
+ *	  include of pgha.conf;
+ *	- empty data directory, cluster initialized: pg_basebackup from the
+ *	  leader, as a standby;
+ *	- existing data directory while another member leads: this node must be
+ *	  a standby (standby.signal), and pg_rewind runs against the leader.
+ *	  pg_rewind itself finds out from the timelines whether anything has to
+ *	  be rewound ("no rewind required") and completes crash recovery of a
+ *	  node that was fenced with an immediate shutdown.
+ * Then the postmaster runs as a child.  When it exits without being asked
+ * to (the pgha worker fenced or handed over the node, or it crashed), the
+ * loop starts over, with a growing pause after quick repeated exits.
+ * SIGTERM/SIGINT to pghactl stop PostgreSQL with a fast shutdown and end.
+ *
+ * Copyright (c) 2026, pgha developers
+ *
+ * IDENTIFICATION
+ *	  src/bin/pghactl/run.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres_fe.h"
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "common/keys.h"
+#include "common/logging.h"
+#include "pghactl.h"
+
+#define MARKER "# pghactl: include of this node's pgha.conf"
+
+static volatile sig_atomic_t stop_requested = false;
+static volatile pid_t child_pid = 0;
+
+static void
+on_stop(SIGNAL_ARGS)
+{
+	stop_requested = true;
+	if (child_pid > 0)
+		kill(child_pid, SIGINT);	/* fast shutdown */
+}
+
+/* run argv, wait; exit status, or -1 */
+static int
+run_cmd(char *const argv[])
+{
+	pid_t		pid;
+	int			status;
+	int			i;
+	char		line[2048] = "";
+
+	for (i = 0; argv[i]; i++)
+	{
+		strlcat(line, argv[i], sizeof(line));
+		strlcat(line, " ", sizeof(line));
+	}
+	pg_log_info("running: %s", line);
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0)
+	{
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static char *
+bin(const PghactlConf *c, const char *prog)
+{
+	return psprintf("%s/%s", c->bin_dir, prog);
+}
+
+static bool
+has_pg_version(const char *datadir)
+{
+	struct stat st;
+	char	   *p = psprintf("%s/PG_VERSION", datadir);
+	bool		r = stat(p, &st) == 0;
+
+	pfree(p);
+	return r;
+}
+
+static bool
+touch(const char *path)
+{
+	FILE	   *f = fopen(path, "a");
+
+	if (f == NULL)
+		return false;
+	fclose(f);
+	return true;
+}
+
+/*
+ * After pg_basebackup or pg_rewind: the files came from the leader, whose
+ * postgresql.auto.conf may name a slot of its own (when it was a standby).
+ * Start without a slot: the node streams, reaches a consistent state, its
+ * worker publishes it, the leader creates its slot and the worker points
+ * primary_slot_name at it.
+ */
+static bool
+clear_slot(const PghactlConf *c)
+{
+	char	   *path = psprintf("%s/postgresql.auto.conf", c->data_directory);
+	FILE	   *f = fopen(path, "a");
+
+	if (f == NULL)
+	{
+		pg_log_error("could not open \"%s\": %m", path);
+		return false;
+	}
+	fprintf(f, "primary_slot_name = ''\n");
+	return fclose(f) == 0;
+}
+
+/*
+ * postgresql.conf must include this node's pgha.conf: after initdb, and
+ * again after pg_basebackup or pg_rewind copied the leader's file over.
+ */
+static bool
+fix_include(const PghactlConf *c)
+{
+	char	   *path = psprintf("%s/postgresql.conf", c->data_directory);
+	char	   *tmp = psprintf("%s.pghactl", path);
+	FILE	   *in = fopen(path, "r");
+	FILE	   *out;
+	char		line[8192];
+	bool		skip_next = false;
+
+	if (in == NULL)
+	{
+		pg_log_error("could not open \"%s\": %m", path);
+		return false;
+	}
+	out = fopen(tmp, "w");
+	if (out == NULL)
+	{
+		fclose(in);
+		pg_log_error("could not create \"%s\": %m", tmp);
+		return false;
+	}
+	while (fgets(line, sizeof(line), in))
+	{
+		if (skip_next)
+		{
+			skip_next = false;
+			continue;
+		}
+		if (strncmp(line, MARKER, strlen(MARKER)) == 0)
+		{
+			skip_next = true;	/* the include line that follows the marker */
+			continue;
+		}
+		fputs(line, out);
+	}
+	fclose(in);
+	fprintf(out, "%s\ninclude '%s'\n", MARKER, c->path);
+	if (fclose(out) != 0 || rename(tmp, path) != 0)
+	{
+		pg_log_error("could not write \"%s\": %m", path);
+		return false;
+	}
+	return true;
+}
+
+static bool
+do_initdb(const PghactlConf *c)
+{
+	char	   *argv[] = {bin(c, "initdb"), "-D", c->data_directory, "-U", c->superuser,
+	"--data-checksums", "-A", "trust", NULL};
+	char	   *conf;
+	FILE	   *f;
+
+	if (run_cmd(argv) != 0)
+	{
+		pg_log_error("initdb failed");
+		return false;
+	}
+	conf = psprintf("%s/postgresql.conf", c->data_directory);
+	f = fopen(conf, "a");
+	if (f == NULL)
+		return false;
+	/* what pgha needs; pgha.conf (included last) may override */
+	fprintf(f, "\n# written by pghactl\n"
+			"shared_preload_libraries = 'pgha'\n"
+			"wal_level = replica\n"
+			"hot_standby = on\n"
+			"wal_log_hints = on\n"
+			"wal_retrieve_retry_interval = '500ms'\n"
+			"# pg_rewind of a demoted primary reads its WAL back to the last\n"
+			"# checkpoint before the fork: keep enough of it\n"
+			"wal_keep_size = '256MB'\n");
+	fclose(f);
+	return fix_include(c);
+}
+
+static const PghaMember *
+leader_member(PghaCluster *cl)
+{
+	return cl->has_leader ? pgha_cluster_member(cl, cl->leader) : NULL;
+}
+
+static char *
+conninfo_for(const PghactlConf *c, const PghaMember *m, const char *user, bool db)
+{
+	return psprintf("host=%s port=%d user=%s application_name=%s%s%s%s connect_timeout=5",
+					m->host, m->port, user, c->name,
+					c->passfile ? " passfile=" : "", c->passfile ? c->passfile : "",
+					db ? " dbname=postgres" : "");
+}
+
+static bool
+do_clone(const PghactlConf *c, const PghaMember *leader)
+{
+	char	   *ci = conninfo_for(c, leader, c->replication_user, false);
+	char	   *argv[] = {bin(c, "pg_basebackup"), "-D", c->data_directory, "-d", ci,
+	"-X", "stream", "-c", "fast", "-R", NULL};
+
+	pg_log_info("cloning from the leader \"%s\" (%s:%d)", leader->name, leader->host, leader->port);
+	if (run_cmd(argv) != 0)
+	{
+		pg_log_error("pg_basebackup from \"%s\" failed", leader->name);
+		return false;
+	}
+	return fix_include(c) && clear_slot(c);
+}
+
+static bool
+do_rewind(const PghactlConf *c, const PghaMember *leader)
+{
+	char	   *ci = conninfo_for(c, leader, c->superuser, true);
+	char	   *argv[] = {bin(c, "pg_rewind"), "-D", c->data_directory, "--source-server", ci,
+	"-R", NULL};
+	char	   *signal = psprintf("%s/standby.signal", c->data_directory);
+
+	/*
+	 * pg_rewind completes the crash recovery of a node that was fenced with
+	 * an immediate shutdown in single-user mode, which refuses to run with
+	 * standby.signal present: take it away for the rewind only.  The node
+	 * is never started unless this function succeeded, and it then always
+	 * has standby.signal.
+	 */
+	if (unlink(signal) != 0 && errno != ENOENT)
+	{
+		pg_log_error("could not remove \"%s\": %m", signal);
+		return false;
+	}
+	pg_log_info("\"%s\" leads: rewinding this node against it if the timelines diverged",
+				leader->name);
+	if (run_cmd(argv) != 0)
+	{
+		pg_log_error("pg_rewind against \"%s\" failed; to start over from a fresh copy, empty %s",
+					 leader->name, c->data_directory);
+		return false;
+	}
+	/* a node that does not lead comes back as a standby */
+	if (!touch(signal))
+	{
+		pg_log_error("could not create \"%s\": %m", signal);
+		return false;
+	}
+	return fix_include(c) && clear_slot(c);
+}
+
+/* wait (interruptibly) up to ms */
+static void
+pause_ms(long ms)
+{
+	int64		until = pgha_now_us() + (int64) ms * 1000;
+
+	while (!stop_requested && pgha_now_us() < until)
+		pg_usleep(100000);
+}
+
+/* get the data directory ready for the next start; false: retry later */
+static bool
+prepare(const PghactlConf *c, PghaEtcd *etcd)
+{
+	PghaCluster cl;
+	const PghaMember *leader;
+
+	if (!pghactl_snapshot(etcd, c, &cl))
+		return false;
+	leader = leader_member(&cl);
+
+	if (!has_pg_version(c->data_directory))
+	{
+		if (!cl.has_initialize)
+		{
+			/* the initialize lock: only one node runs initdb */
+			PghaEtcdTxn t;
+			PghaEtcdTxnResult r;
+			char	   *key = pgha_key(pgha_key_prefix(c->namespace, c->scope), PGHA_KEY_INITIALIZE);
+
+			memset(&t, 0, sizeof(t));
+			t.ncompare = 1;
+			t.compare[0].key = key;
+			t.compare[0].target = PGHA_CMP_CREATE;
+			t.compare[0].result = PGHA_CMP_EQUAL;
+			t.nsuccess = 1;
+			t.success[0].type = PGHA_OP_PUT;
+			t.success[0].key = key;
+			t.success[0].value = "";
+			if (!pgha_etcd_txn(etcd, &t, &r))
+			{
+				pg_log_warning("could not take the initialize lock: %s", etcd->errmsg);
+				return false;
+			}
+			if (r.succeeded)
+			{
+				pg_log_info("cluster \"%s\" is not initialized: running initdb", c->scope);
+				return do_initdb(c);
+			}
+		}
+		if (leader == NULL || leader->host[0] == '\0')
+		{
+			pg_log_info("waiting for a leader to clone from");
+			return false;
+		}
+		return do_clone(c, leader);
+	}
+
+	if (leader && strcmp(leader->name, c->name) != 0)
+		return do_rewind(c, leader);
+	return true;
+}
+
+int
+pghactl_run(PghactlConf *c)
+{
+	PghaEtcd   *etcd;
+	int			quick_exits = 0;
+
+	if (c->data_directory == NULL)
+		pg_fatal("%s does not set pghactl.data_directory", c->path);
+	etcd = pghactl_etcd(c);
+	pqsignal(SIGTERM, on_stop);
+	pqsignal(SIGINT, on_stop);
+
+	while (!stop_requested)
+	{
+		pid_t		pid;
+		int			status;
+		int64		started;
+
+		if (!prepare(c, etcd))
+		{
+			pause_ms(1000);
+			continue;
+		}
+		if (stop_requested)
+			break;
+
+		fflush(NULL);
+		pid = fork();
+		if (pid < 0)
+			pg_fatal("could not fork: %m");
+		if (pid == 0)
+		{
+			execl(bin(c, "postgres"), "postgres", "-D", c->data_directory, (char *) NULL);
+			_exit(127);
+		}
+		child_pid = pid;
+		started = pgha_now_us();
+		pg_log_info("started PostgreSQL (pid %d) on %s", (int) pid, c->data_directory);
+		while (waitpid(pid, &status, 0) < 0)
+			if (errno != EINTR)
+				break;
+		child_pid = 0;
+		if (stop_requested)
+			break;
+		if (WIFSIGNALED(status))
+			pg_log_warning("PostgreSQL was terminated by signal %d", WTERMSIG(status));
+		else
+			pg_log_info("PostgreSQL exited with status %d", WEXITSTATUS(status));
+
+		/* back off when it keeps dying right away */
+		if (pgha_now_us() - started < 10 * 1000000LL)
+			quick_exits++;
+		else
+			quick_exits = 0;
+		pause_ms(Min(30000, 500L << Min(quick_exits, 6)));
+	}
+	pg_log_info("stopped");
+	return 0;
+}

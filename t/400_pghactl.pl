@@ -1,0 +1,138 @@
+
+# pghactl run: one command per node.  On an empty data directory it runs
+# initdb (taking the initialize lock) or clones from the leader; it keeps
+# the postmaster running; after the node's postmaster dies and another
+# member took over, it rewinds the node and brings it back as a standby of
+# the new leader, with no help.  SIGTERM stops it all cleanly.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::RealBin/lib";
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(time usleep);
+
+use Pgha::Etcd;
+
+my $user = getpwuid($<);
+my $etcd = Pgha::Etcd->new(members => 3);
+$etcd->put('/service/test/config', '{"ttl":6,"loop_wait":1,"retry_timeout":2}');
+my $base = $PostgreSQL::Test::Utils::tmp_check;
+my $sockdir = PostgreSQL::Test::Utils::tempdir_short();
+
+my (%port, %conf, %run);
+for my $i (1 .. 3)
+{
+	my $name = "node$i";
+	$port{$name} = PostgreSQL::Test::Cluster::get_free_port();
+	$conf{$name} = "$base/$name.pgha.conf";
+	open my $fh, '>', $conf{$name} or die;
+	print $fh join("\n",
+		"port = $port{$name}",
+		"listen_addresses = '127.0.0.1'",
+		"unix_socket_directories = '$sockdir'",
+		"log_line_prefix = '%m [%p] %b '",
+		"pgha.etcd_hosts = '" . $etcd->endpoints . "'",
+		"pgha.scope = 'test'",
+		"pgha.name = '$name'",
+		"pgha.connect_address = '127.0.0.1:$port{$name}'",
+		"pgha.replication_user = '$user'",
+		"pghactl.data_directory = '$base/$name.data'",
+		"pghactl.superuser = '$user'",
+		"");
+	close $fh;
+}
+
+sub start_pghactl
+{
+	my ($name) = @_;
+	$run{$name} = IPC::Run::start([ 'pghactl', 'run', '-c', $conf{$name} ],
+		'>', "$base/$name.pghactl.log", '2>&1');
+	return;
+}
+
+sub sql
+{
+	my ($name, $query) = @_;
+	my ($out, $err) = ('', '');
+	IPC::Run::run([ 'psql', '-X', '-At', '-h', '127.0.0.1', '-p', $port{$name}, '-U', $user,
+		  '-d', 'postgres', '-c', $query ], '>', \$out, '2>', \$err);
+	chomp $out;
+	return $out;
+}
+
+sub poll_sql
+{
+	my ($name, $query, $want, $timeout) = @_;
+	my $deadline = time + ($timeout // 60);
+	while (time < $deadline)
+	{
+		return 1 if sql($name, $query) eq $want;
+		usleep(100_000);
+	}
+	diag("$name: '$query' did not return '$want'; last: '" . sql($name, $query) . "'");
+	return 0;
+}
+
+sub streams_from
+{
+	my ($leader, $name) = @_;
+	return poll_sql($leader,
+		"SELECT count(*) FROM pg_stat_replication WHERE application_name = '$name' AND state = 'streaming'",
+		'1');
+}
+
+# first node: initdb under the initialize lock, bootstrap
+start_pghactl('node1');
+ok($etcd->poll_key('/service/test/leader', qr/^node1$/, 90), 'pghactl ran initdb and node1 leads');
+ok($etcd->poll_key('/service/test/initialize', qr/^\d+$/, 30), 'initialize holds the system identifier');
+is(sql('node1', "SELECT current_setting('data_checksums')"), 'on', 'initdb enabled data checksums');
+sql('node1', 'CREATE EXTENSION pgha; CREATE TABLE t (x int); INSERT INTO t VALUES (1)');
+
+# the others: cloned from the leader
+start_pghactl($_) for ('node2', 'node3');
+ok(streams_from('node1', $_), "pghactl cloned $_ and it streams from node1") for ('node2', 'node3');
+ok(poll_sql('node3', 'SELECT count(*) FROM t', '1'), 'node3 has the data');
+
+my ($out, $err) = ('', '');
+my $deadline = time + 60;
+while (time < $deadline)
+{
+	IPC::Run::run([ 'pghactl', 'list', '-c', $conf{node2} ], '>', \$out, '2>', \$err);
+	last if $out =~ /node3\s+127\.0\.0\.1:\d+\s+Replica\s+running/;
+	usleep(100_000);
+}
+note $out;
+like($out, qr/node1\s+127\.0\.0\.1:\d+\s+Leader\s+running/, 'pghactl list: node1 is the leader');
+like($out, qr/node3\s+127\.0\.0\.1:\d+\s+Replica\s+running/, 'pghactl list: node3 is a replica');
+
+# the leader's postmaster dies: a replica takes over, pghactl brings node1
+# back as its standby (pg_rewind if the timelines diverged)
+sql('node1', 'INSERT INTO t VALUES (2)');
+open my $pf, '<', "$base/node1.data/postmaster.pid" or die;
+my $pm = <$pf>;
+close $pf;
+chomp $pm;
+kill 'KILL', $pm;
+ok($etcd->poll_key('/service/test/leader', qr/^node[23]$/, 60), 'a replica took over');
+my $leader = $etcd->get('/service/test/leader');
+ok(streams_from($leader, 'node1'), "pghactl brought node1 back as a standby of $leader");
+ok(poll_sql('node1', 'SELECT pg_is_in_recovery()', 't'), 'node1 runs in recovery');
+sql($leader, 'INSERT INTO t VALUES (3)');
+ok(poll_sql('node1', 'SELECT count(*) FROM t WHERE x = 3', '1'), 'node1 replicates from the new leader');
+like(slurp_file("$base/node1.pghactl.log"), qr/running: \S+pg_rewind/, 'pghactl ran pg_rewind');
+
+# SIGTERM: every node stops cleanly, pghactl exits
+for my $name (sort keys %run)
+{
+	$run{$name}->signal('TERM');
+	$run{$name}->finish;
+	ok(!-f "$base/$name.data/postmaster.pid", "pghactl stopped ${name}'s PostgreSQL and exited");
+}
+
+$etcd->stop;
+done_testing();
