@@ -36,7 +36,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "catalog/pg_control.h"
 #include "common/clock.h"
+#include "common/controldata_utils.h"
 #include "common/keys.h"
 #include "common/logging.h"
 #include "pghactl.h"
@@ -339,6 +341,27 @@ prepare(const PghactlConf *c, PghaEtcd *etcd)
 			return false;
 		}
 		return do_clone(c, leader);
+	}
+
+	/* never touch (or start) a data directory of another cluster */
+	if (cl.has_initialize && cl.initialize[0] != '\0')
+	{
+		bool		crc_ok;
+		ControlFileData *cf = get_controlfile(c->data_directory, &crc_ok);
+		char		mine[32];
+
+		snprintf(mine, sizeof(mine), UINT64_FORMAT, cf->system_identifier);
+		if (!crc_ok || strcmp(mine, cl.initialize) != 0)
+		{
+			pg_log_error("%s belongs to another cluster (system identifier %s, cluster \"%s\" has %s)",
+						 c->data_directory, mine, c->scope, cl.initialize);
+			pg_log_error_hint("Nothing was changed.  To make this node a copy of the leader, "
+							  "move the directory away (mv %s %s.old) and pghactl clones it.",
+							  c->data_directory, c->data_directory);
+			pfree(cf);
+			return false;
+		}
+		pfree(cf);
 	}
 
 	if (leader && strcmp(leader->name, c->name) != 0)
