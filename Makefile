@@ -66,7 +66,7 @@ override autodepend = yes
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-.PHONY: deps unit regress tap test demo demo-stop bench-failover pghactl install-pghactl
+.PHONY: deps unit regress tap test demo demo-stop bench-failover bench-compare pghactl install-pghactl
 
 deps:
 	@bash scripts/install-deps.sh
@@ -101,6 +101,13 @@ bench-failover: install
 	@bash scripts/as-user.sh $(PGHA_USER) env TESTDIR=$(CURDIR)/tmp_bench PATH="$(bindir):$$PATH" \
 		PG_REGRESS=$(top_builddir)/src/test/regress/pg_regress \
 		prove -I $(top_srcdir)/src/test/perl bench/failover.pl
+
+# pgha against Patroni on this machine, same run (slow: not part of "make test")
+bench-compare: install
+	rm -rf tmp_bench && mkdir -p tmp_bench
+	@bash scripts/as-user.sh $(PGHA_USER) env TESTDIR=$(CURDIR)/tmp_bench PATH="$(bindir):$$PATH" \
+		PG_REGRESS=$(top_builddir)/src/test/regress/pg_regress \
+		prove -I $(top_srcdir)/src/test/perl bench/compare.pl
 
 demo-stop:
 	@bash scripts/as-user.sh $(PGHA_USER) bash scripts/demo.sh stop

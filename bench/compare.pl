@@ -1,0 +1,212 @@
+
+# bench/compare.pl: pgha against Patroni on the same machine, in the same
+# run, on the same etcd and PostgreSQL 15, with the same timing settings.
+# Fault -> first INSERT accepted through a libpq multi-host URL with
+# target_session_attrs=read-write (one attempt every 50 ms,
+# connect_timeout 1 s).  3 nodes each, never both clusters at once.
+#
+#   make bench-compare              (PGHA_BENCH_RUNS=N, default 1)
+#
+# Faults: "postmaster kill -9" (only the primary's postmaster dies) and
+# "node loss" (every process of the primary node dies at once: for Patroni
+# its agent too).  Profiles: Patroni's defaults (ttl 30, loop_wait 10,
+# retry_timeout 10) and pgha's defaults (ttl 10, loop_wait 2,
+# retry_timeout 4).
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::RealBin/../t/lib";
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(time usleep);
+
+use Pgha::Etcd;
+use Pgha::Node;
+
+my $runs = $ENV{PGHA_BENCH_RUNS} // 1;
+my @profiles = ([ 'Patroni defaults 30/10/10', 30, 10, 10 ], [ 'pgha defaults 10/2/4', 10, 2, 4 ]);
+my @faults = ('postmaster kill -9', 'node loss');
+my $bindir = `pg_config --bindir`;
+chomp $bindir;
+my $sock = PostgreSQL::Test::Utils::tempdir_short();
+my $n = 0;
+
+sub median { my @s = sort { $a <=> $b } @_; return $s[ int($#s / 2) ]; }
+
+sub children_of { my ($pid) = @_; return grep { /^\d+$/ } split /\s+/, `pgrep -P $pid`; }
+
+sub first_write
+{
+	my ($url, $t0) = @_;
+	while (time - $t0 < 180)
+	{
+		return time - $t0
+		  if system('psql', '-X', '-q', '-d', $url, '-c', 'INSERT INTO w DEFAULT VALUES') == 0;
+		usleep(50_000);
+	}
+	return undef;
+}
+
+sub url_of { return 'postgresql://' . join(',', map { "127.0.0.1:$_" } @_)
+	  . '/postgres?target_session_attrs=read-write&connect_timeout=1'; }
+
+# ---- pgha
+sub run_pgha
+{
+	my ($fault, $ttl, $loop, $retry) = @_;
+	my $scope = 'cmp' . ++$n;
+	my $etcd = Pgha::Etcd->new(members => 3);
+	$etcd->put("/service/$scope/config", qq({"ttl":$ttl,"loop_wait":$loop,"retry_timeout":$retry}));
+	my $n1 = Pgha::Node::new_node("g${n}n1", etcd => $etcd, scope => $scope);
+	$n1->start;
+	$etcd->poll_key("/service/$scope/leader", qr/n1$/, 60) or die 'no leader';
+	$n1->safe_psql('postgres', 'CREATE TABLE w (t timestamptz DEFAULT now())');
+	my @r = map { my $x = Pgha::Node::new_replica("g${n}n$_", $n1, etcd => $etcd, scope => $scope); $x->start; $x } (2, 3);
+	Pgha::Node::streaming($n1, $_->name) or die for @r;
+	my $url = url_of(map { $_->port } ($n1, @r));
+	my $t0 = time;
+	if ($fault eq 'node loss')
+	{
+		my $pid = $n1->{_pid};
+		kill 'KILL', $pid, children_of($pid);
+		$n1->{_pid} = undef;
+	}
+	else { $n1->kill9; }
+	my $t = first_write($url, $t0);
+	$_->stop('immediate') for @r;
+	$etcd->stop;
+	return $t;
+}
+
+# ---- Patroni
+sub patroni_conf
+{
+	my ($dir, $name, $pgport, $apiport, $etcd, $ttl, $loop, $retry) = @_;
+	my $user = getpwuid($<);
+	my $f = "$dir/$name.yml";
+	open my $fh, '>', $f or die;
+	print $fh <<"EOY";
+scope: $name-cluster
+namespace: /service/
+name: $name
+restapi:
+  listen: 127.0.0.1:$apiport
+  connect_address: 127.0.0.1:$apiport
+etcd3:
+  hosts: @{[ $etcd->endpoints ]}
+bootstrap:
+  dcs:
+    ttl: $ttl
+    loop_wait: $loop
+    retry_timeout: $retry
+    maximum_lag_on_failover: 1048576
+    postgresql:
+      use_pg_rewind: true
+      parameters:
+        wal_log_hints: 'on'
+        wal_keep_size: 128MB
+  initdb:
+    - data-checksums
+    - auth: trust
+  pg_hba:
+    - local all all trust
+    - host all all 127.0.0.1/32 trust
+    - host replication all 127.0.0.1/32 trust
+postgresql:
+  listen: 127.0.0.1:$pgport
+  connect_address: 127.0.0.1:$pgport
+  data_dir: $dir/$name.data
+  bin_dir: $bindir
+  pgpass: $dir/$name.pgpass
+  authentication:
+    replication:
+      username: $user
+    superuser:
+      username: $user
+  parameters:
+    unix_socket_directories: '$sock'
+EOY
+	close $fh;
+	return $f;
+}
+
+sub run_patroni
+{
+	my ($fault, $ttl, $loop, $retry) = @_;
+	my $etcd = Pgha::Etcd->new(members => 3);
+	my $dir = "$PostgreSQL::Test::Utils::tmp_check/patroni" . ++$n;
+	mkdir $dir;
+	my (@pg, @agents);
+	my $scope = "p${n}n1-cluster";
+	for my $i (1 .. 3)
+	{
+		my $name = "p${n}n$i";
+		my $pgport = PostgreSQL::Test::Cluster::get_free_port();
+		my $api = PostgreSQL::Test::Cluster::get_free_port();
+		push @pg, $pgport;
+		# all three in one scope: patroni_conf names the scope after the first node
+		my $f = patroni_conf($dir, $name, $pgport, $api, $etcd, $ttl, $loop, $retry);
+		system("sed -i 's/^scope: .*/scope: $scope/' $f");
+		push @agents, IPC::Run::start([ 'patroni', $f ], '>', "$dir/$name.log", '2>&1');
+		# let the first one bootstrap before the others clone
+		if ($i == 1)
+		{
+			$etcd->poll_key("/service/$scope/leader", qr/^p${n}n1$/, 120) or die 'patroni: no leader';
+		}
+	}
+	my $deadline = time + 180;
+	my $ok = 0;
+	while (time < $deadline)
+	{
+		my $out = `psql -X -At -h 127.0.0.1 -p $pg[0] -d postgres -c "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'" 2>/dev/null`;
+		chomp $out;
+		if ($out eq '2') { $ok = 1; last; }
+		usleep(200_000);
+	}
+	die 'patroni: replicas not streaming' unless $ok;
+	system('psql', '-X', '-q', '-h', '127.0.0.1', '-p', $pg[0], '-d', 'postgres', '-c',
+		'CREATE TABLE w (t timestamptz DEFAULT now())');
+	open my $pf, '<', "$dir/p${n}n1.data/postmaster.pid" or die;
+	my $pm = <$pf>;
+	close $pf;
+	chomp $pm;
+	my $url = url_of(@pg);
+	my $t0 = time;
+	if ($fault eq 'node loss') { kill 'KILL', $agents[0]->{KIDS}[0]{PID}, $pm, children_of($pm); }
+	else { kill 'KILL', $pm; }
+	my $t = first_write($url, $t0);
+	for my $a (@agents) { $a->signal('TERM'); }
+	for my $a (@agents) { eval { $a->finish }; }
+	system("pkill -9 -f '$dir/' 2>/dev/null");
+	$etcd->stop;
+	return $t;
+}
+
+my @table;
+for my $p (@profiles)
+{
+	my ($plabel, $ttl, $loop, $retry) = @$p;
+	for my $fault (@faults)
+	{
+		my (@a, @b);
+		for (1 .. $runs)
+		{
+			my $t = run_pgha($fault, $ttl, $loop, $retry);
+			ok(defined $t, "pgha, $fault, $plabel: a write landed");
+			push @a, $t if defined $t;
+			$t = run_patroni($fault, $ttl, $loop, $retry);
+			ok(defined $t, "Patroni, $fault, $plabel: a write landed");
+			push @b, $t if defined $t;
+		}
+		push @table, [ "$fault, $plabel", @a ? median(@a) : -1, @b ? median(@b) : -1 ];
+	}
+}
+my $out = sprintf("\n%-48s %10s %12s %8s\n", "fault -> first write (median of $runs)", 'pgha s', 'Patroni s', 'ratio');
+$out .= sprintf("%-48s %10.2f %12.2f %8.3f\n", $_->[0], $_->[1], $_->[2],
+	$_->[2] > 0 ? $_->[1] / $_->[2] : 0) for @table;
+diag($out);
+done_testing();
