@@ -107,6 +107,7 @@ bench-compare: install
 	rm -rf tmp_bench && mkdir -p tmp_bench
 	@bash scripts/as-user.sh $(PGHA_USER) env TESTDIR=$(CURDIR)/tmp_bench PATH="$(bindir):$$PATH" \
 		PG_REGRESS=$(top_builddir)/src/test/regress/pg_regress \
+		PGHA_BENCH_RUNS="$(PGHA_BENCH_RUNS)" PGHA_BENCH_FAULTS="$(PGHA_BENCH_FAULTS)" \
 		prove -I $(top_srcdir)/src/test/perl bench/compare.pl
 
 demo-stop:

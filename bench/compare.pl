@@ -5,7 +5,8 @@
 # target_session_attrs=read-write (one attempt every 50 ms,
 # connect_timeout 1 s).  3 nodes each, never both clusters at once.
 #
-#   make bench-compare              (PGHA_BENCH_RUNS=N, default 1)
+#   make bench-compare              (PGHA_BENCH_RUNS=N, default 1;
+#                                    PGHA_BENCH_FAULTS='node loss' for one fault)
 #
 # Faults: "postmaster kill -9" (only the primary's postmaster dies) and
 # "node loss" (every process of the primary node dies at once: for Patroni
@@ -29,7 +30,8 @@ use Pgha::Node;
 
 my $runs = $ENV{PGHA_BENCH_RUNS} // 1;
 my @profiles = ([ 'Patroni defaults 30/10/10', 30, 10, 10 ], [ 'pgha defaults 10/2/4', 10, 2, 4 ]);
-my @faults = ('postmaster kill -9', 'node loss');
+my @faults = $ENV{PGHA_BENCH_FAULTS} ? split(/,/, $ENV{PGHA_BENCH_FAULTS})
+  : ('postmaster kill -9', 'node loss');
 my $bindir = `pg_config --bindir`;
 chomp $bindir;
 my $sock = PostgreSQL::Test::Utils::tempdir_short();
@@ -176,7 +178,13 @@ sub run_patroni
 	chomp $pm;
 	my $url = url_of(@pg);
 	my $t0 = time;
-	if ($fault eq 'node loss') { kill 'KILL', $agents[0]->{KIDS}[0]{PID}, $pm, children_of($pm); }
+	if ($fault eq 'node loss')
+	{
+		# the agent and the whole instance, at once
+		my @agent = grep { /^\d+$/ } split /\s+/, `pgrep -f 'patroni $dir/p${n}n1.yml'`;
+		die 'patroni: agent of node 1 not found' unless @agent;
+		kill 'KILL', @agent, $pm, children_of($pm);
+	}
 	else { kill 'KILL', $pm; }
 	my $t = first_write($url, $t0);
 	for my $a (@agents) { $a->signal('TERM'); }
