@@ -28,7 +28,7 @@ use Time::HiRes qw(time usleep);
 use Pgha::Etcd;
 use Pgha::Node;
 
-my $runs = $ENV{PGHA_BENCH_RUNS} // 1;
+my $runs = $ENV{PGHA_BENCH_RUNS} || 1;
 my @profiles = ([ 'Patroni defaults 30/10/10', 30, 10, 10 ], [ 'pgha defaults 10/2/4', 10, 2, 4 ]);
 my @faults = $ENV{PGHA_BENCH_FAULTS} ? split(/,/, $ENV{PGHA_BENCH_FAULTS})
   : ('postmaster kill -9', 'node loss');
