@@ -126,6 +126,17 @@ sql($leader, 'INSERT INTO t VALUES (3)');
 ok(poll_sql('node1', 'SELECT count(*) FROM t WHERE x = 3', '1'), 'node1 replicates from the new leader');
 like(slurp_file("$base/node1.pghactl.log"), qr/running: \S+pg_rewind/, 'pghactl ran pg_rewind');
 
+# a switchover: the old leader shuts down cleanly and pghactl restarts it
+# as the candidate's standby
+my $other = (grep { $_ ne $leader } ('node2', 'node3'))[0];
+is(sql($other, "SELECT pgha.switchover('node1', wait => '60s')"), 'node1',
+	"switchover from $leader to node1, asked on $other");
+is($etcd->get('/service/test/leader'), 'node1', 'node1 leads again');
+ok(streams_from('node1', $leader), "pghactl restarted $leader as node1's standby");
+ok(streams_from('node1', $other), "$other follows node1");
+my $rows = sql('node1', 'SELECT count(*) FROM t');
+ok(poll_sql($leader, 'SELECT count(*) FROM t', $rows), "$leader has every row ($rows)");
+
 # SIGTERM: every node stops cleanly, pghactl exits
 for my $name (sort keys %run)
 {
