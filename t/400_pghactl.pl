@@ -137,6 +137,22 @@ ok(streams_from('node1', $other), "$other follows node1");
 my $rows = sql('node1', 'SELECT count(*) FROM t');
 ok(poll_sql($leader, 'SELECT count(*) FROM t', $rows), "$leader has every row ($rows)");
 
+# fencing under pghactl: etcd freezes, the leader fences itself; when etcd
+# is back, pghactl rewinds it and starts it as the new leader's standby
+$etcd->pause($_) for 1 .. 3;
+my $fence_deadline = time + 30;
+while (time < $fence_deadline && sql('node1', 'SELECT 1') eq '1') { usleep(100_000); }
+isnt(sql('node1', 'SELECT 1'), '1', 'node1 fenced itself without etcd');
+$etcd->resume($_) for 1 .. 3;
+# whoever leads now (node1 itself, if its key outlived the outage and it
+# came back first: it has every write), the other two stream from it
+ok($etcd->poll_key('/service/test/leader', qr/^node[123]$/, 90), 'a leader once etcd was back');
+my $new = $etcd->get('/service/test/leader');
+ok(streams_from($new, $_), "pghactl runs $_ again, streaming from $new")
+  for grep { $_ ne $new } ('node1', 'node2', 'node3');
+is(scalar(grep { sql($_, 'SELECT pg_is_in_recovery()') eq 'f' } ('node1', 'node2', 'node3')),
+	1, 'exactly one node accepts writes');
+
 # SIGTERM: every node stops cleanly, pghactl exits
 for my $name (sort keys %run)
 {
