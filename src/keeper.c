@@ -110,7 +110,7 @@ static struct
 	char		last_rule[32];
 } K;
 
-static void delete_failover_key(PghaEtcd *etcd);
+static bool delete_failover_key(PghaEtcd *etcd);
 
 static int64
 now_ms(void)
@@ -1137,11 +1137,13 @@ switchover_inputs(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalDet
 	}
 }
 
-static void
+static bool
 delete_failover_key(PghaEtcd *etcd)
 {
-	if (!pgha_etcd_delete(etcd, pgha_key(K.prefix, PGHA_KEY_FAILOVER), false, NULL))
-		log_etcd_problem(etcd, "delete the switchover request");
+	if (pgha_etcd_delete(etcd, pgha_key(K.prefix, PGHA_KEY_FAILOVER), false, NULL))
+		return true;
+	log_etcd_problem(etcd, "delete the switchover request");
+	return false;
 }
 
 /* copy the cluster's members into shared memory for pgha.members() */
@@ -1301,11 +1303,9 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 	/* the local state may have changed (promotion) */
 	pgha_local_snapshot(&local);
 	check_promotion(&local);
-	if (etcd_ok && K.clear_failover && !local.base.in_recovery)
-	{
-		delete_failover_key(etcd);
+	/* the switchover is done: remove the request (retried until it goes) */
+	if (etcd_ok && K.clear_failover && !local.base.in_recovery && delete_failover_key(etcd))
 		K.clear_failover = false;
-	}
 	if (etcd_ok)
 	{
 		bool		member_ok = publish_member(etcd, &local, state_name(&d));
