@@ -44,8 +44,7 @@ $node3->start;
 for my $n ($node2, $node3)
 {
 	my $name = $n->name;
-	ok( $node1->poll_query_until('postgres',
-			"SELECT count(*) = 1 FROM pg_stat_replication WHERE application_name = '$name' AND state = 'streaming'"),
+	ok( Pgha::Node::streaming($node1, $name),
 		"$name streams from node1 under its member name");
 }
 is( $node1->safe_psql('postgres',
@@ -71,12 +70,7 @@ like($m2, qr/"conn_url":"postgres:\/\/127\.0\.0\.1:\d+\/postgres"/, 'member key 
 like($m2, qr/"xlog_location":\d+/, 'member key has xlog_location');
 
 # --- patronictl reads the cluster
-my $patroni_conf = "$PostgreSQL::Test::Utils::tmp_check/patronictl.yml";
-open my $fh, '>', $patroni_conf or die;
-print $fh "scope: test\nnamespace: /service/\netcd3:\n  hosts: " . $etcd->endpoints . "\n";
-close $fh;
-my ($out, $err) = ('', '');
-IPC::Run::run([ 'patronictl', '-c', $patroni_conf, 'list' ], '>', \$out, '2>', \$err);
+my $out = $etcd->patronictl('list');
 note $out;
 like($out, qr/node1\s*\|\s*127\.0\.0\.1:\d+\s*\|\s*Leader\s*\|\s*running\s*\|\s*1\s*\|/,
 	'patronictl list: node1 is the Leader, running, timeline 1');

@@ -36,8 +36,7 @@ $_->start for ($lagging, $nofail, $good);
 for my $n ($lagging, $nofail, $good)
 {
 	my $name = $n->name;
-	ok( $node1->poll_query_until('postgres',
-			"SELECT count(*) = 1 FROM pg_stat_replication WHERE application_name = '$name' AND state = 'streaming'"),
+	ok( Pgha::Node::streaming($node1, $name),
 		"$name streams");
 }
 like($etcd->get('/service/test/members/node3'), qr/"tags":\{"nofailover":true\}/,
@@ -77,8 +76,7 @@ kill 'CONT', $walrcv;
 for my $n ($lagging, $nofail)
 {
 	my $name = $n->name;
-	ok( $good->poll_query_until('postgres',
-			"SELECT count(*) = 1 FROM pg_stat_replication WHERE application_name = '$name' AND state = 'streaming'"),
+	ok( Pgha::Node::streaming($good, $name),
 		"$name follows node4");
 }
 $good->safe_psql('postgres', 'INSERT INTO big VALUES (-1, \'after\')');

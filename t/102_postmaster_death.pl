@@ -28,8 +28,7 @@ ok($etcd->poll_key('/service/test/leader', qr/^node1$/, 30), 'node1 leads');
 $node1->safe_psql('postgres', 'CREATE TABLE t (id int)');
 my $node2 = Pgha::Node::new_replica('node2', $node1, etcd => $etcd);
 $node2->start;
-ok( $node1->poll_query_until('postgres',
-		"SELECT count(*) = 1 FROM pg_stat_replication WHERE application_name = 'node2' AND state = 'streaming'"),
+ok( Pgha::Node::streaming($node1, 'node2'),
 	'node2 streams');
 
 # a backend busy in a query that never looks at the postmaster

@@ -56,12 +56,7 @@ like($etcd->get('/service/test/members/node2'),
 	qr/"pending_restart_reason":\{"max_connections":\{"old_value":"10","new_value":"120"\}\}/,
 	'member keys carry the old and the new value');
 
-my $patroni_conf = "$PostgreSQL::Test::Utils::tmp_check/patronictl.yml";
-open my $fh, '>', $patroni_conf or die;
-print $fh "scope: test\nnamespace: /service/\netcd3:\n  hosts: " . $etcd->endpoints . "\n";
-close $fh;
-my ($out, $err) = ('', '');
-IPC::Run::run([ 'patronictl', '-c', $patroni_conf, 'list' ], '>', \$out, '2>', \$err);
+my $out = $etcd->patronictl('list');
 note $out;
 like($out, qr/Pending restart/, 'patronictl list shows the Pending restart column');
 like($out, qr/node3\s*\|.*\|\s*\*\s*\|/, 'and a * for node3');

@@ -448,4 +448,25 @@ END
 
 =cut
 
+=pod
+
+=item $etcd->patronictl(@args)
+
+Runs Debian's patronictl against this etcd for the cluster "test"
+(namespace /service/) and returns its standard output.
+
+=cut
+
+sub patronictl
+{
+	my ($self, @args) = @_;
+	my $conf = "$self->{dir}/patronictl.yml";
+	open my $fh, '>', $conf or die "cannot write $conf: $!";
+	print $fh "scope: test\nnamespace: /service/\netcd3:\n  hosts: " . $self->endpoints . "\n";
+	close $fh;
+	my ($out, $err) = ('', '');
+	IPC::Run::run([ 'patronictl', '-c', $conf, @args ], '>', \$out, '2>', \$err);
+	return $out;
+}
+
 1;
