@@ -88,6 +88,9 @@ static struct
 	int64		promote_requested_ms;	/* 0: no promotion under way */
 	MemoryContext watch_cxt;
 	int64		next_etcd_health_ms;
+	char	   *member_json;	/* last member record put (malloc'd) */
+	int64		member_lease;	/* ... on this lease */
+	int64		member_put_ms;	/* ... at this time */
 	int			etcd_tolerated;	/* last known; -1 unknown */
 	int64		failover_seen_ms;
 	bool		switching;		/* let go of the key for a switchover: stopping */
@@ -371,15 +374,32 @@ publish_member(PghaEtcd *etcd, const PghaLocalDetail *local, const char *state)
 	json = pgha_member_to_json(&m);
 	if (json == NULL)
 		return false;
+
+	/*
+	 * Like Patroni, skip the put when nothing changed: the lease keepalive
+	 * keeps the key alive.  Re-put every 30 s anyway, in case somebody
+	 * removed the key behind our back.
+	 */
+	if (K.member_json && strcmp(K.member_json, json) == 0 && K.member_lease == K.lease_id &&
+		now_ms() - K.member_put_ms < 30000)
+	{
+		free(json);
+		return true;
+	}
 	ok = pgha_etcd_put(etcd, K.member_key, json, K.lease_id, NULL);
 	if (!ok)
 	{
 		if (etcd->err == PGHA_ETCD_LEASE_NOT_FOUND)
 			K.lease_id = 0;
 		log_etcd_problem(etcd, "publish this member");
+		free(json);
+		return false;
 	}
-	free(json);
-	return ok;
+	free(K.member_json);
+	K.member_json = json;
+	K.member_lease = K.lease_id;
+	K.member_put_ms = now_ms();
+	return true;
 }
 
 static void
@@ -656,7 +676,8 @@ leader_housekeeping(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalD
 		if (pgha_etcd_put(etcd, pgha_key(K.prefix, PGHA_KEY_STATUS), status, 0, NULL))
 		{
 			K.status_optime = local->base.lsn;
-			K.next_status_ms = now_ms() + (int64) K.config.loop_wait * 1000;
+			/* unchanged positions are re-published only now and then */
+			K.next_status_ms = now_ms() + 30000;
 		}
 	}
 	if (K.history_pending)
