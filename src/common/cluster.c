@@ -97,6 +97,23 @@ get_int(json_t *o, const char *name, int64 *out, bool *present, char *errbuf, si
 }
 
 static bool
+copy_bool(json_t *o, const char *name, bool *dst, char *errbuf, size_t errlen)
+{
+	json_t	   *v = json_object_get(o, name);
+
+	*dst = false;
+	if (v == NULL || json_is_null(v))
+		return true;
+	if (!json_is_boolean(v))
+	{
+		snprintf(errbuf, errlen, "\"%s\" must be a boolean", name);
+		return false;
+	}
+	*dst = json_is_true(v);
+	return true;
+}
+
+static bool
 get_seconds(json_t *o, const char *name, int *out, char *errbuf, size_t errlen)
 {
 	int64		v;
@@ -120,7 +137,6 @@ bool
 pgha_config_parse(const char *json, size_t len, PghaConfig *c, char *errbuf, size_t errlen)
 {
 	json_t	   *root;
-	json_t	   *v;
 	bool		ok = false;
 	bool		present;
 	int64		lag = 0;
@@ -136,16 +152,8 @@ pgha_config_parse(const char *json, size_t len, PghaConfig *c, char *errbuf, siz
 		goto done;
 	if (present)
 		c->maximum_lag_on_failover = lag;
-	v = json_object_get(root, "pause");
-	if (v != NULL && !json_is_null(v))
-	{
-		if (!json_is_boolean(v))
-		{
-			snprintf(errbuf, errlen, "\"pause\" must be a boolean");
-			goto done;
-		}
-		c->pause = json_is_true(v);
-	}
+	if (!copy_bool(root, "pause", &c->pause, errbuf, errlen))
+		goto done;
 	ok = pgha_config_validate(c, errbuf, errlen);
 done:
 	json_decref(root);
@@ -544,23 +552,6 @@ copy_string(json_t *o, const char *name, char *dst, size_t dstlen, char *errbuf,
 		return false;
 	}
 	memcpy(dst, json_string_value(v), json_string_length(v) + 1);
-	return true;
-}
-
-static bool
-copy_bool(json_t *o, const char *name, bool *dst, char *errbuf, size_t errlen)
-{
-	json_t	   *v = json_object_get(o, name);
-
-	*dst = false;
-	if (v == NULL || json_is_null(v))
-		return true;
-	if (!json_is_boolean(v))
-	{
-		snprintf(errbuf, errlen, "\"%s\" must be a boolean", name);
-		return false;
-	}
-	*dst = json_is_true(v);
 	return true;
 }
 
