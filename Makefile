@@ -33,7 +33,8 @@ OBJS = \
 	src/common/etcd_json.o \
 	src/common/keys.o \
 	src/common/cluster.o \
-	src/common/decide.o
+	src/common/decide.o \
+	src/common/switchover.o
 
 DATA = sql/pgha--1.0.sql
 

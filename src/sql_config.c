@@ -26,6 +26,7 @@
 #include "common/clock.h"
 #include "common/cluster.h"
 #include "common/keys.h"
+#include "common/switchover.h"
 #include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "funcapi.h"
@@ -164,8 +165,7 @@ update_config(const char *patch, Interval *wait)
 		char		err[256] = "";
 		char	   *merged = pgha_config_merge(current, patch, err, sizeof(err));
 		PghaConfig	cfg;
-		PghaEtcdTxn t;
-		PghaEtcdTxnResult res;
+		bool		swapped;
 		char	   *key = config_key();
 
 		if (merged == NULL)
@@ -182,36 +182,17 @@ update_config(const char *patch, Interval *wait)
 					 errmsg("invalid cluster configuration"),
 					 errdetail_internal("%s.", err)));
 		}
-		memset(&t, 0, sizeof(t));
-		t.ncompare = 1;
-		t.compare[0].key = key;
-		if (mod > 0)
-		{
-			t.compare[0].target = PGHA_CMP_MOD;
-			t.compare[0].number = mod;
-		}
-		else
-		{
-			t.compare[0].target = PGHA_CMP_CREATE;
-			t.compare[0].number = 0;
-		}
-		t.compare[0].result = PGHA_CMP_EQUAL;
-		t.nsuccess = 1;
-		t.success[0].type = PGHA_OP_PUT;
-		t.success[0].key = key;
-		t.success[0].value = merged;
-		if (!pgha_etcd_txn(etcd, &t, &res))
+		if (!pgha_etcd_put_if_unchanged(etcd, key, merged, mod, &swapped, &rev))
 		{
 			free(merged);
 			pgha_etcd_report_error(etcd, "write the cluster configuration");
 		}
 		free(merged);
-		if (!res.succeeded)
+		if (!swapped)
 			ereport(ERROR,
 					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
 					 errmsg("could not update the cluster configuration because it changed concurrently"),
 					 errhint("Retry the command.")));
-		rev = res.header.revision;
 		if (wait)
 			wait_for_members(etcd, rev, wait);
 	}
@@ -549,95 +530,73 @@ request_switchover(const char *candidate, bool need_leader, const char *schedule
 		PghaCluster c;
 		char		err[256];
 		const PghaMember *cand = NULL;
-		int			i;
-		StringInfoData value;
-		PghaEtcdTxn t;
-		PghaEtcdTxnResult res;
+		PghaSwitchoverCheck check;
+		char	   *value;
+		bool		swapped;
 		char	   *key = pgha_key(prefix, PGHA_KEY_FAILOVER);
 
 		if (!pgha_etcd_range(etcd, prefix, true, &r))
 			pgha_etcd_report_error(etcd, "read the cluster");
 		pgha_cluster_from_range(prefix, &r, &c, err, sizeof(err));
-		if (c.config.pause)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("the cluster is paused"),
-					 errhint("Run pgha.resume() first.")));
-		if (need_leader && !c.has_leader)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("the cluster has no leader to switch over from"),
-					 errhint("Use pgha.failover(candidate) to choose the next leader.")));
-		for (i = 0; i < c.nmembers; i++)
+		check = pgha_switchover_check(&c, candidate, need_leader, &cand);
+		switch (check)
 		{
-			const PghaMember *m = &c.members[i];
-
-			if (candidate != NULL)
-			{
-				if (strcmp(m->name, candidate) == 0)
-					cand = m;
-				continue;
-			}
-			/* the best eligible replica: streaming, furthest ahead */
-			if (m->foreign || strcmp(m->role, "replica") != 0 || m->nofailover ||
-				m->failover_priority <= 0 || strcmp(m->state, "running") != 0 ||
-				strcmp(m->replication_state, "streaming") != 0)
-				continue;
-			if (cand == NULL || m->xlog_location > cand->xlog_location)
-				cand = m;
+			case PGHA_SW_OK:
+				break;
+			case PGHA_SW_PAUSED:
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						 errmsg("the cluster is paused"),
+						 errhint("Run pgha.resume() first.")));
+				break;
+			case PGHA_SW_NO_LEADER:
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						 errmsg("the cluster has no leader to switch over from"),
+						 errhint("Use pgha.failover(candidate) to choose the next leader.")));
+				break;
+			case PGHA_SW_UNKNOWN_MEMBER:
+				ereport(ERROR,
+						(errcode(ERRCODE_UNDEFINED_OBJECT),
+						 errmsg("member \"%s\" does not exist", candidate)));
+				break;
+			case PGHA_SW_NO_CANDIDATE:
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						 errmsg("no member can take over"),
+						 errdetail("No replica is running, streaming and eligible for failover.")));
+				break;
+			case PGHA_SW_IS_LEADER:
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("member \"%s\" is already the leader", cand->name)));
+				break;
+			case PGHA_SW_NOT_REPLICA:
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						 errmsg("member \"%s\" cannot take over", cand->name),
+						 errdetail("It is %s, state \"%s\".",
+								   cand->foreign ? "of another cluster" : cand->role,
+								   cand->state)));
+				break;
+			case PGHA_SW_NOFAILOVER:
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						 errmsg("member \"%s\" is tagged nofailover", cand->name)));
+				break;
 		}
-		if (candidate != NULL && cand == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_OBJECT),
-					 errmsg("member \"%s\" does not exist", candidate)));
-		if (cand == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("no member can take over"),
-					 errdetail("No replica is running, streaming and eligible for failover.")));
-		if (c.has_leader && strcmp(cand->name, c.leader) == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("member \"%s\" is already the leader", cand->name)));
-		if (cand->foreign || strcmp(cand->role, "replica") != 0 || strcmp(cand->state, "running") != 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("member \"%s\" cannot take over", cand->name),
-					 errdetail("It is %s, state \"%s\".", cand->foreign ? "of another cluster" : cand->role,
-							   cand->state)));
-		if (cand->nofailover || cand->failover_priority <= 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("member \"%s\" is tagged nofailover", cand->name)));
 		chosen = pstrdup(cand->name);
+		value = pgha_failover_request_json(c.has_leader ? c.leader : "", cand->name,
+										   scheduled_at,
+										   iso_utc(GetCurrentTimestamp()));
 
-		initStringInfo(&value);
-		appendStringInfoString(&value, "{\"leader\":");
-		escape_json(&value, c.has_leader ? c.leader : "");
-		appendStringInfoString(&value, ",\"member\":");
-		escape_json(&value, cand->name);
-		if (scheduled_at)
+		if (!pgha_etcd_put_if_unchanged(etcd, key, value, 0, &swapped, NULL))
 		{
-			appendStringInfoString(&value, ",\"scheduled_at\":");
-			escape_json(&value, scheduled_at);
-		}
-		appendStringInfoString(&value, ",\"pgha_requested_at\":");
-		escape_json(&value, iso_utc(GetCurrentTimestamp()));
-		appendStringInfoChar(&value, '}');
-
-		memset(&t, 0, sizeof(t));
-		t.ncompare = 1;
-		t.compare[0].key = key;
-		t.compare[0].target = PGHA_CMP_CREATE;
-		t.compare[0].result = PGHA_CMP_EQUAL;
-		t.compare[0].number = 0;
-		t.nsuccess = 1;
-		t.success[0].type = PGHA_OP_PUT;
-		t.success[0].key = key;
-		t.success[0].value = value.data;
-		if (!pgha_etcd_txn(etcd, &t, &res))
+			free(value);
 			pgha_etcd_report_error(etcd, "request the switchover");
-		if (!res.succeeded)
+		}
+		free(value);
+		if (!swapped)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("a switchover is already pending"),

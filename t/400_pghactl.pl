@@ -15,6 +15,7 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(time usleep);
+use JSON::PP;
 
 use Pgha::Etcd;
 
@@ -86,6 +87,16 @@ sub streams_from
 		'1');
 }
 
+# a cluster command, run from node2's config; stdin is not a terminal
+sub pghactl
+{
+	my ($cmd, @args) = @_;
+	my ($out, $err) = ('', '');
+	my $in = '';
+	IPC::Run::run([ 'pghactl', $cmd, '-c', $conf{node2}, @args ], '<', \$in, '>', \$out, '2>', \$err);
+	return ($? >> 8, $out, $err);
+}
+
 # first node: initdb under the initialize lock, bootstrap
 start_pghactl('node1');
 ok($etcd->poll_key('/service/test/leader', qr/^node1$/, 90), 'pghactl ran initdb and node1 leads');
@@ -103,12 +114,63 @@ my $deadline = time + 60;
 while (time < $deadline)
 {
 	IPC::Run::run([ 'pghactl', 'list', '-c', $conf{node2} ], '>', \$out, '2>', \$err);
-	last if $out =~ /node3\s+127\.0\.0\.1:\d+\s+Replica\s+running/;
+	last if $out =~ /node3\s+127\.0\.0\.1:\d+\s+Replica\s+streaming/;
 	usleep(100_000);
 }
 note $out;
 like($out, qr/node1\s+127\.0\.0\.1:\d+\s+Leader\s+running/, 'pghactl list: node1 is the leader');
-like($out, qr/node3\s+127\.0\.0\.1:\d+\s+Replica\s+running/, 'pghactl list: node3 is a replica');
+like($out, qr/node3\s+127\.0\.0\.1:\d+\s+Replica\s+streaming/, 'pghactl list: node3 is a streaming replica');
+
+# ---- cluster commands ----
+my ($rc, $o, $e) = pghactl('list', '-f', 'json');
+my $members = eval { decode_json($o) } // [];
+is_deeply([ map { "$_->{Member}:$_->{Role}" } sort { $a->{Member} cmp $b->{Member} } @$members ],
+	[ 'node1:Leader', 'node2:Replica', 'node3:Replica' ], 'pghactl list -f json: members and roles');
+($rc, $o, $e) = pghactl('topology');
+note $o;
+like($o, qr/\Anode1 .*Leader.*\n\+ node2 .*\n\+ node3 /, 'pghactl topology: node1 and its two standbys');
+
+# edit-config with flags: a parameter reaches every node
+($rc, $o, $e) = pghactl('edit-config', '-p', 'work_mem=8MB', '--force');
+is($rc, 0, 'pghactl edit-config -p work_mem=8MB');
+note $o;
+like($o, qr/^\+\s+"work_mem": "8MB"/m, 'it shows the change as a diff');
+ok(poll_sql($_, 'SHOW work_mem', '8MB'), "$_ runs with work_mem 8MB") for ('node1', 'node2', 'node3');
+
+# refused changes change nothing
+my $before = (pghactl('show-config'))[1];
+($rc, $o, $e) = pghactl('edit-config', '-p', 'port=6000', '--force');
+is($rc, 1, 'a node-local parameter is refused');
+like($e, qr/parameter "port" cannot be set for the whole cluster/, '... with the reason');
+($rc, $o, $e) = pghactl('edit-config', '-s', 'ttl=2', '--force');
+is($rc, 1, 'a ttl below the minimum is refused');
+like($e, qr/invalid cluster configuration: ttl/, '... with the reason');
+($rc, $o, $e) = pghactl('edit-config', '-p', 'work_mem=16MB');
+is($rc, 1, 'without --force and without a terminal nothing is applied');
+like($e, qr/not confirmed/, '... and pghactl says so');
+is((pghactl('show-config'))[1], $before, 'the config key is unchanged after the refusals');
+
+# edit-config through $EDITOR
+{
+	local $ENV{EDITOR} = q{sed -i -e 's/"8MB"/"16MB"/'};
+	($rc, $o, $e) = pghactl('edit-config', '--force');
+}
+is($rc, 0, 'pghactl edit-config through $EDITOR');
+like($o, qr/^-\s+"work_mem": "8MB".*^\+\s+"work_mem": "16MB"/ms, 'the diff shows the edit');
+ok(poll_sql('node3', 'SHOW work_mem', '16MB'), 'node3 runs with the edited work_mem');
+
+# maintenance mode
+($rc, $o, $e) = pghactl('pause');
+is($rc, 0, 'pghactl pause');
+like((pghactl('list'))[1], qr/Maintenance mode: on/, 'pghactl list shows maintenance mode');
+($rc, $o, $e) = pghactl('switchover', '--candidate', 'node2', '--force');
+is($rc, 1, 'no switchover while paused');
+like($e, qr/the cluster is paused/, '... with the reason');
+($rc, $o, $e) = pghactl('resume');
+is($rc, 0, 'pghactl resume');
+unlike((pghactl('list'))[1], qr/Maintenance mode/, 'maintenance mode is off');
+($rc, $o, $e) = pghactl('switchover', '--candidate', 'node9', '--force');
+like($e, qr/the member does not exist: member "node9"/, 'an unknown candidate is refused');
 
 # the leader's postmaster dies: a replica takes over, pghactl brings node1
 # back as its standby (pg_rewind if the timelines diverged)
@@ -129,8 +191,11 @@ like(slurp_file("$base/node1.pghactl.log"), qr/running: \S+pg_rewind/, 'pghactl 
 # a switchover: the old leader shuts down cleanly and pghactl restarts it
 # as the candidate's standby
 my $other = (grep { $_ ne $leader } ('node2', 'node3'))[0];
-is(sql($other, "SELECT pgha.switchover('node1', wait => '60s')"), 'node1',
-	"switchover from $leader to node1, asked on $other");
+($rc, $o, $e) = pghactl('switchover', '--candidate', 'node1', '--force');
+like($o, qr/Switched over: "node1" leads/, "pghactl switchover from $leader to node1") or diag($e);
+note((pghactl('history'))[1]);
+like((pghactl('history'))[1], qr/\n\s+\d+\s+\S+\s+.*\n\s+\d+\s+\S+\s+.*node1/,
+	'pghactl history lists the failover and the switchover');
 is($etcd->get('/service/test/leader'), 'node1', 'node1 leads again');
 ok(streams_from('node1', $leader), "pghactl restarted $leader as node1's standby");
 ok(streams_from('node1', $other), "$other follows node1");
@@ -166,6 +231,27 @@ ok(streams_from($new, $_), "pghactl runs $_ again, streaming from $new")
   for grep { $_ ne $new } ('node1', 'node2', 'node3');
 is(scalar(grep { sql($_, 'SELECT pg_is_in_recovery()') eq 'f' } ('node1', 'node2', 'node3')),
 	1, 'exactly one node accepts writes');
+
+# reinit: refused on the leader and on a running node; a stopped standby
+# becomes a fresh copy of the leader
+my ($victim) = grep { $_ ne $new } ('node3', 'node2', 'node1');
+{
+	my ($out, $err, $in) = ('', '', '');
+	IPC::Run::run([ 'pghactl', 'reinit', '-c', $conf{$new}, '--force' ], '<', \$in, '>', \$out, '2>', \$err);
+	like($err, qr/is the leader: reinit would destroy the primary/, 'reinit refuses the leader');
+	IPC::Run::run([ 'pghactl', 'reinit', '-c', $conf{$victim}, '--force' ], '<', \$in, '>', \$out, '2>', \$err);
+	like($err, qr/PostgreSQL \(pid \d+\) is running/, "reinit refuses while $victim runs");
+	$run{$victim}->signal('TERM');
+	$run{$victim}->finish;
+	open my $m, '>', "$base/$victim.data/marker" or die;
+	close $m;
+	IPC::Run::run([ 'pghactl', 'reinit', '-c', $conf{$victim}, '--force' ], '<', \$in, '>', \$out, '2>', \$err);
+	is($?, 0, "pghactl reinit of $victim") or diag($err);
+	ok(!-e "$base/$victim.data/marker" && -f "$base/$victim.data/standby.signal",
+		"$victim is a new copy, set up as a standby");
+	start_pghactl($victim);
+	ok(streams_from($new, $victim), "$victim streams from $new again");
+}
 
 # SIGTERM: every node stops cleanly, pghactl exits
 for my $name (sort keys %run)

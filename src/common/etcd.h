@@ -235,6 +235,10 @@ extern bool pgha_etcd_delete(PghaEtcd *etcd, const char *key, bool prefix,
 extern bool pgha_etcd_txn(PghaEtcd *etcd, const PghaEtcdTxn *txn,
 						  PghaEtcdTxnResult *out);
 
+/* compare-and-swap on the key's mod_revision (0: create only) */
+extern bool pgha_etcd_put_if_unchanged(PghaEtcd *etcd, const char *key, const char *value,
+									   int64 mod_revision, bool *swapped, int64 *revision);
+
 /* leases */
 extern bool pgha_etcd_lease_grant(PghaEtcd *etcd, int64 ttl, int64 *id,
 								  int64 *granted_ttl);

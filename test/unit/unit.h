@@ -50,5 +50,6 @@ extern int	unit_failures;
 extern void unit_json_tests(void);
 extern void unit_etcd_tests(void);
 extern void unit_decide_tests(void);
+extern void unit_switchover_tests(void);
 
 #endif

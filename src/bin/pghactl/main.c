@@ -3,9 +3,8 @@
  * main.c
  *		pghactl: the companion CLI of pgha.
  *
- *	 pghactl run  -c pgha.conf   initialize, clone or rewind this node as
- *								 needed, then run and supervise PostgreSQL
- *	 pghactl list -c pgha.conf   the cluster, like patronictl list
+ * Node commands need this node's PostgreSQL stopped (run, reinit); cluster
+ * commands work from any host that reaches etcd (ctl.c).  See usage().
  *
  * Copyright (c) 2026, pgha developers
  *
@@ -18,6 +17,7 @@
 
 #include "common/keys.h"
 #include "common/logging.h"
+#include "getopt_long.h"
 #include "pghactl.h"
 
 static void
@@ -25,9 +25,25 @@ usage(void)
 {
 	printf("pghactl: companion of the pgha extension\n\n"
 		   "Usage:\n"
-		   "  pghactl run  -c FILE   set up (initdb, clone, rewind) and supervise this node\n"
-		   "  pghactl list -c FILE   show the cluster's members\n\n"
-		   "FILE is the node's pgha.conf (postgresql.conf syntax, included by postgresql.conf).\n");
+		   "  pghactl COMMAND -c FILE [OPTION]...\n\n"
+		   "This node (PostgreSQL stopped):\n"
+		   "  run                 set up (initdb, clone, rewind) and supervise PostgreSQL\n"
+		   "  reinit [--force]    wipe this node's data directory and clone it from the leader\n\n"
+		   "The cluster (from any host that reaches etcd):\n"
+		   "  list [-f json]      members, roles, states, lag (like patronictl list)\n"
+		   "  topology            the leader and who streams from it\n"
+		   "  history             the timeline history\n"
+		   "  switchover [--candidate MEMBER] [--scheduled TIME] [--wait SECONDS] [--force]\n"
+		   "  failover --candidate MEMBER [--wait SECONDS] [--force]\n"
+		   "  show-config         the dynamic configuration (the config key)\n"
+		   "  edit-config [-s KEY=VALUE]... [-p PARAMETER=VALUE]... [--force]\n"
+		   "                      change it: with no -s/-p, opens $EDITOR on the JSON\n"
+		   "  pause, resume       maintenance mode on and off\n\n"
+		   "Without a node:\n"
+		   "  etcd-config --nodes NAME=ADDRESS,... [--failures F] [--token T]\n"
+		   "                      each etcd member's YAML config; warns when too few members\n\n"
+		   "FILE is the node's pgha.conf (postgresql.conf syntax, included by postgresql.conf).\n"
+		   "Exit codes: 0 done, 1 refused or failed, 2 usage error, 3 etcd unreachable.\n");
 }
 
 PghaEtcd *
@@ -80,74 +96,145 @@ pghactl_snapshot(PghaEtcd *etcd, const PghactlConf *conf, PghaCluster *c)
 	return true;
 }
 
-static int
-cmd_list(PghactlConf *conf)
-{
-	PghaEtcd   *etcd = pghactl_etcd(conf);
-	PghaCluster c;
-	int			i;
-
-	if (!pghactl_snapshot(etcd, conf, &c))
-		return 1;
-	printf("Cluster: %s (%s)%s\n", conf->scope,
-		   c.has_initialize ? (c.initialize[0] ? c.initialize : "initializing") : "uninitialized",
-		   c.config.pause ? "  Maintenance mode: on" : "");
-	printf("%-16s %-22s %-8s %-16s %4s %12s\n", "Member", "Host", "Role", "State", "TL", "Lag (bytes)");
-	for (i = 0; i < c.nmembers; i++)
-	{
-		const PghaMember *m = &c.members[i];
-		bool		leader = c.has_leader && strcmp(c.leader, m->name) == 0;
-		char		host[300];
-		char		lag[32] = "";
-
-		snprintf(host, sizeof(host), "%s:%d", m->host, m->port);
-		if (!leader && c.has_status && m->xlog_location)
-			snprintf(lag, sizeof(lag), "%llu", (unsigned long long)
-					 (c.optime > m->xlog_location ? c.optime - m->xlog_location : 0));
-		printf("%-16s %-22s %-8s %-16s %4d %12s\n", m->name, host,
-			   leader ? "Leader" : "Replica", m->state, m->timeline, lag);
-	}
-	return 0;
-}
-
 int
 main(int argc, char **argv)
 {
+	static struct option long_options[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"format", required_argument, NULL, 'f'},
+		{"set", required_argument, NULL, 's'},
+		{"parameter", required_argument, NULL, 'p'},
+		{"force", no_argument, NULL, 1},
+		{"candidate", required_argument, NULL, 2},
+		{"scheduled", required_argument, NULL, 3},
+		{"wait", required_argument, NULL, 4},
+		{"nodes", required_argument, NULL, 5},
+		{"failures", required_argument, NULL, 6},
+		{"token", required_argument, NULL, 7},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}
+	};
 	const char *file = NULL;
 	const char *cmd;
 	PghactlConf conf;
-	int			i;
+	PghactlOptions o;
+	int			c;
+	char	   *end;
 
 	pg_logging_init(argv[0]);
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
 	{
 		usage();
-		return argc < 2 ? 1 : 0;
+		return argc < 2 ? 2 : 0;
 	}
 	cmd = argv[1];
-	for (i = 2; i < argc; i++)
+	memset(&o, 0, sizeof(o));
+	o.wait_s = 60;
+	o.set = pg_malloc0(sizeof(char *) * argc);
+	o.set_is_param = pg_malloc0(sizeof(bool) * argc);
+	/* options follow the command */
+	argc--;
+	argv++;
+	while ((c = getopt_long(argc, argv, "c:f:s:p:h", long_options, NULL)) != -1)
 	{
-		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
-			file = argv[++i];
-		else
+		switch (c)
 		{
-			pg_log_error("unexpected argument \"%s\"", argv[i]);
-			usage();
-			return 1;
+			case 'c':
+				file = optarg;
+				break;
+			case 'f':
+				o.format = optarg;
+				break;
+			case 's':
+			case 'p':
+				o.set_is_param[o.nset] = (c == 'p');
+				o.set[o.nset++] = optarg;
+				break;
+			case 1:
+				o.force = true;
+				break;
+			case 2:
+				o.candidate = optarg;
+				break;
+			case 3:
+				o.scheduled = optarg;
+				break;
+			case 4:
+				o.wait_s = (int) strtol(optarg, &end, 10);
+				if (*end != '\0' || o.wait_s < 0 || o.wait_s > 86400)
+				{
+					pg_log_error("invalid --wait \"%s\": give seconds (0 to 86400)", optarg);
+					return 2;
+				}
+				break;
+			case 5:
+				o.nodes = optarg;
+				break;
+			case 6:
+				o.failures = (int) strtol(optarg, &end, 10);
+				if (*end != '\0' || o.failures < 0 || o.failures > 15)
+				{
+					pg_log_error("invalid --failures \"%s\": give 0 to 15", optarg);
+					return 2;
+				}
+				break;
+			case 7:
+				o.token = optarg;
+				break;
+			case 'h':
+				usage();
+				return 0;
+			default:
+				pg_log_error_hint("Try \"pghactl --help\" for more information.");
+				return 2;
 		}
+	}
+	if (optind < argc)
+	{
+		pg_log_error("unexpected argument \"%s\"", argv[optind]);
+		pg_log_error_hint("Try \"pghactl --help\" for more information.");
+		return 2;
+	}
+	if (strcmp(cmd, "etcd-config") == 0)
+		return pghactl_etcd_config(&o);
+	if (strstr(" run reinit list topology history switchover failover show-config edit-config pause resume ",
+			   psprintf(" %s ", cmd)) == NULL)
+	{
+		pg_log_error("unknown command \"%s\"", cmd);
+		pg_log_error_hint("Try \"pghactl --help\" for more information.");
+		return 2;
 	}
 	if (file == NULL)
 	{
 		pg_log_error("no configuration file given (-c FILE)");
-		return 1;
+		pg_log_error_hint("Give the node's pgha.conf; cluster commands read its etcd settings.");
+		return 2;
 	}
 	if (!pghactl_conf_read(file, &conf))
-		return 1;
-	if (strcmp(cmd, "list") == 0)
-		return cmd_list(&conf);
+		return 2;
 	if (strcmp(cmd, "run") == 0)
 		return pghactl_run(&conf);
+	if (strcmp(cmd, "reinit") == 0)
+		return pghactl_reinit(&conf, &o);
+	if (strcmp(cmd, "list") == 0)
+		return pghactl_list(&conf, &o);
+	if (strcmp(cmd, "topology") == 0)
+		return pghactl_topology(&conf, &o);
+	if (strcmp(cmd, "history") == 0)
+		return pghactl_history(&conf, &o);
+	if (strcmp(cmd, "switchover") == 0)
+		return pghactl_switchover(&conf, &o);
+	if (strcmp(cmd, "failover") == 0)
+		return pghactl_failover(&conf, &o);
+	if (strcmp(cmd, "show-config") == 0)
+		return pghactl_show_config(&conf, &o);
+	if (strcmp(cmd, "edit-config") == 0)
+		return pghactl_edit_config(&conf, &o);
+	if (strcmp(cmd, "pause") == 0)
+		return pghactl_pause(&conf, &o);
+	if (strcmp(cmd, "resume") == 0)
+		return pghactl_resume(&conf, &o);
 	pg_log_error("unknown command \"%s\"", cmd);
-	usage();
-	return 1;
+	pg_log_error_hint("Try \"pghactl --help\" for more information.");
+	return 2;
 }

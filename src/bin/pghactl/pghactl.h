@@ -17,9 +17,39 @@
 #include "common/etcd.h"
 #include "conf.h"
 
+/* the command line, parsed once for every command */
+typedef struct PghactlOptions
+{
+	const char *format;			/* list: pretty, json */
+	const char *candidate;		/* switchover, failover */
+	const char *scheduled;		/* switchover */
+	int			wait_s;			/* switchover, failover: how long to wait */
+	bool		force;			/* do not ask */
+	int			nset;			/* edit-config: -s key=value / -p name=value */
+	char	  **set;
+	bool	   *set_is_param;
+	const char *nodes;			/* etcd-config */
+	const char *token;
+	int			failures;
+} PghactlOptions;
+
 extern PghaEtcd *pghactl_etcd(const PghactlConf *conf);
 /* the cluster prefix, read in one range; false (logged) on failure */
 extern bool pghactl_snapshot(PghaEtcd *etcd, const PghactlConf *conf, PghaCluster *c);
 extern int	pghactl_run(PghactlConf *conf);
+extern int	pghactl_reinit(PghactlConf *conf, const PghactlOptions *o);
+
+/* ctl.c: the cluster commands */
+extern int	pghactl_list(PghactlConf *conf, const PghactlOptions *o);
+extern int	pghactl_history(PghactlConf *conf, const PghactlOptions *o);
+extern int	pghactl_topology(PghactlConf *conf, const PghactlOptions *o);
+extern int	pghactl_switchover(PghactlConf *conf, const PghactlOptions *o);
+extern int	pghactl_failover(PghactlConf *conf, const PghactlOptions *o);
+extern int	pghactl_show_config(PghactlConf *conf, const PghactlOptions *o);
+extern int	pghactl_edit_config(PghactlConf *conf, const PghactlOptions *o);
+extern int	pghactl_pause(PghactlConf *conf, const PghactlOptions *o);
+extern int	pghactl_resume(PghactlConf *conf, const PghactlOptions *o);
+extern int	pghactl_etcd_config(const PghactlOptions *o);
+extern bool pghactl_confirm(const PghactlOptions *o, const char *question);
 
 #endif

@@ -272,8 +272,9 @@ do_rewind(const PghactlConf *c, const PghaMember *leader)
 				leader->name);
 	if (run_cmd(argv) != 0)
 	{
-		pg_log_error("pg_rewind against \"%s\" failed; to start over from a fresh copy, empty %s",
-					 leader->name, c->data_directory);
+		pg_log_error("pg_rewind against \"%s\" failed", leader->name);
+		pg_log_error_hint("To make this node a fresh copy of the leader: stop pghactl, then run "
+						  "\"pghactl reinit -c %s\".", c->path);
 		return false;
 	}
 	/* a node that does not lead comes back as a standby */
@@ -311,25 +312,15 @@ prepare(const PghactlConf *c, PghaEtcd *etcd)
 		if (!cl.has_initialize)
 		{
 			/* the initialize lock: only one node runs initdb */
-			PghaEtcdTxn t;
-			PghaEtcdTxnResult r;
 			char	   *key = pgha_key(pgha_key_prefix(c->namespace, c->scope), PGHA_KEY_INITIALIZE);
+			bool		won;
 
-			memset(&t, 0, sizeof(t));
-			t.ncompare = 1;
-			t.compare[0].key = key;
-			t.compare[0].target = PGHA_CMP_CREATE;
-			t.compare[0].result = PGHA_CMP_EQUAL;
-			t.nsuccess = 1;
-			t.success[0].type = PGHA_OP_PUT;
-			t.success[0].key = key;
-			t.success[0].value = "";
-			if (!pgha_etcd_txn(etcd, &t, &r))
+			if (!pgha_etcd_put_if_unchanged(etcd, key, "", 0, &won, NULL))
 			{
 				pg_log_warning("could not take the initialize lock: %s", etcd->errmsg);
 				return false;
 			}
-			if (r.succeeded)
+			if (won)
 			{
 				pg_log_info("cluster \"%s\" is not initialized: running initdb", c->scope);
 				return do_initdb(c);
@@ -356,8 +347,9 @@ prepare(const PghactlConf *c, PghaEtcd *etcd)
 			pg_log_error("%s belongs to another cluster (system identifier %s, cluster \"%s\" has %s)",
 						 c->data_directory, mine, c->scope, cl.initialize);
 			pg_log_error_hint("Nothing was changed.  To make this node a copy of the leader, "
-							  "move the directory away (mv %s %s.old) and pghactl clones it.",
-							  c->data_directory, c->data_directory);
+							  "move the directory away (mv %s %s.old) and pghactl clones it, "
+							  "or run \"pghactl reinit -c %s\" to delete it.",
+							  c->data_directory, c->data_directory, c->path);
 			pfree(cf);
 			return false;
 		}
@@ -426,5 +418,81 @@ pghactl_run(PghactlConf *c)
 		pause_ms(Min(30000, 500L << Min(quick_exits, 6)));
 	}
 	pg_log_info("stopped");
+	return 0;
+}
+
+/* the postmaster of this data directory, if one runs */
+static pid_t
+running_postmaster(const char *datadir)
+{
+	char	   *path = psprintf("%s/postmaster.pid", datadir);
+	FILE	   *f = fopen(path, "r");
+	long		pid = 0;
+
+	if (f == NULL)
+		return 0;
+	if (fscanf(f, "%ld", &pid) != 1)
+		pid = 0;
+	fclose(f);
+	if (pid > 0 && (kill((pid_t) pid, 0) == 0 || errno == EPERM))
+		return (pid_t) pid;
+	return 0;
+}
+
+/*
+ * pghactl reinit: this node's data directory is replaced by a fresh copy
+ * of the leader.  Destroys the node's data, so: never on the leader, never
+ * while PostgreSQL runs, and only when confirmed.
+ */
+int
+pghactl_reinit(PghactlConf *c, const PghactlOptions *o)
+{
+	PghaEtcd   *etcd;
+	PghaCluster cl;
+	const PghaMember *leader;
+	pid_t		pm;
+
+	if (c->data_directory == NULL)
+		pg_fatal("%s does not set pghactl.data_directory", c->path);
+	etcd = pghactl_etcd(c);
+	if (!pghactl_snapshot(etcd, c, &cl))
+		return 3;
+	leader = leader_member(&cl);
+	if (cl.has_leader && strcmp(cl.leader, c->name) == 0)
+	{
+		pg_log_error("\"%s\" is the leader: reinit would destroy the primary", c->name);
+		pg_log_error_hint("Switch over to another member first (pghactl switchover).");
+		return 1;
+	}
+	if (leader == NULL || leader->host[0] == '\0')
+	{
+		pg_log_error("the cluster has no leader to clone from");
+		return 1;
+	}
+	pm = running_postmaster(c->data_directory);
+	if (pm > 0)
+	{
+		pg_log_error("PostgreSQL (pid %d) is running on %s", (int) pm, c->data_directory);
+		pg_log_error_hint("Stop it first (stop pghactl run, or pg_ctl stop), then run reinit again.");
+		return 1;
+	}
+	if (!pghactl_confirm(o, psprintf("Delete %s and clone \"%s\" from the leader \"%s\"?",
+									 c->data_directory, c->name, leader->name)))
+	{
+		pg_log_info("nothing was changed");
+		return 1;
+	}
+	if (has_pg_version(c->data_directory) || access(c->data_directory, F_OK) == 0)
+	{
+		pg_log_info("removing the contents of %s", c->data_directory);
+		if (!rmtree(c->data_directory, false))
+		{
+			pg_log_error("could not empty %s", c->data_directory);
+			return 1;
+		}
+	}
+	if (!do_clone(c, leader))
+		return 1;
+	pg_log_info("%s is a copy of \"%s\"; start it with pghactl run", c->data_directory, leader->name);
 	return 0;
 }

@@ -1,0 +1,112 @@
+/*-------------------------------------------------------------------------
+ *
+ * switchover.c
+ *		Checking a switchover/failover request; building its etcd value.
+ *
+ * Copyright (c) 2026, pgha developers
+ *
+ * IDENTIFICATION
+ *	  src/common/switchover.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifdef FRONTEND
+#include "postgres_fe.h"
+#else
+#include "postgres.h"
+#endif
+
+#include "common/etcd_json.h"
+#include "common/switchover.h"
+
+/* a member that could be promoted right now, as far as etcd shows */
+static bool
+eligible(const PghaMember *m)
+{
+	return !m->foreign && strcmp(m->role, "replica") == 0 && !m->nofailover &&
+		m->failover_priority > 0 && strcmp(m->state, "running") == 0 &&
+		strcmp(m->replication_state, "streaming") == 0;
+}
+
+PghaSwitchoverCheck
+pgha_switchover_check(const PghaCluster *c, const char *candidate, bool need_leader,
+					  const PghaMember **chosen)
+{
+	const PghaMember *cand = NULL;
+	int			i;
+
+	*chosen = NULL;
+	if (c->config.pause)
+		return PGHA_SW_PAUSED;
+	if (need_leader && !c->has_leader)
+		return PGHA_SW_NO_LEADER;
+	for (i = 0; i < c->nmembers; i++)
+	{
+		const PghaMember *m = &c->members[i];
+
+		if (candidate != NULL)
+		{
+			if (strcmp(m->name, candidate) == 0)
+				cand = m;
+			continue;
+		}
+		/* the leader's own record may still say replica right after a promotion */
+		if (!eligible(m) || (c->has_leader && strcmp(m->name, c->leader) == 0))
+			continue;
+		if (cand == NULL || m->xlog_location > cand->xlog_location)
+			cand = m;
+	}
+	*chosen = cand;
+	if (cand == NULL)
+		return candidate != NULL ? PGHA_SW_UNKNOWN_MEMBER : PGHA_SW_NO_CANDIDATE;
+	if (c->has_leader && strcmp(cand->name, c->leader) == 0)
+		return PGHA_SW_IS_LEADER;
+	if (cand->foreign || strcmp(cand->role, "replica") != 0 || strcmp(cand->state, "running") != 0)
+		return PGHA_SW_NOT_REPLICA;
+	if (cand->nofailover || cand->failover_priority <= 0)
+		return PGHA_SW_NOFAILOVER;
+	return PGHA_SW_OK;
+}
+
+const char *
+pgha_switchover_check_message(PghaSwitchoverCheck check)
+{
+	switch (check)
+	{
+		case PGHA_SW_OK:
+			return "the request can be carried out";
+		case PGHA_SW_PAUSED:
+			return "the cluster is paused";
+		case PGHA_SW_NO_LEADER:
+			return "the cluster has no leader to switch over from";
+		case PGHA_SW_UNKNOWN_MEMBER:
+			return "the member does not exist";
+		case PGHA_SW_NO_CANDIDATE:
+			return "no member can take over";
+		case PGHA_SW_IS_LEADER:
+			return "the member is already the leader";
+		case PGHA_SW_NOT_REPLICA:
+			return "the member is not a running replica of this cluster";
+		case PGHA_SW_NOFAILOVER:
+			return "the member is tagged nofailover";
+	}
+	return "unknown";
+}
+
+char *
+pgha_failover_request_json(const char *leader, const char *member,
+						   const char *scheduled_at, const char *requested_at)
+{
+	json_t	   *o = json_object();
+	char	   *s;
+
+	json_object_set_new(o, "leader", json_string(leader ? leader : ""));
+	json_object_set_new(o, "member", json_string(member));
+	if (scheduled_at)
+		json_object_set_new(o, "scheduled_at", json_string(scheduled_at));
+	json_object_set_new(o, "pgha_requested_at", json_string(requested_at));
+	/* key order as Patroni writes it: leader, member, scheduled_at */
+	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	return s;
+}

@@ -1,0 +1,91 @@
+/*-------------------------------------------------------------------------
+ *
+ * unit_switchover.c
+ *		Who may take over in a switchover or failover request.
+ *
+ * Copyright (c) 2026, pgha developers
+ *
+ * IDENTIFICATION
+ *	  test/unit/unit_switchover.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres_fe.h"
+
+#include "common/switchover.h"
+#include "unit.h"
+
+static void
+member(PghaMember *m, const char *name, const char *role, const char *state,
+	   const char *repl, uint64 lsn)
+{
+	memset(m, 0, sizeof(*m));
+	strlcpy(m->name, name, sizeof(m->name));
+	strlcpy(m->role, role, sizeof(m->role));
+	strlcpy(m->state, state, sizeof(m->state));
+	strlcpy(m->replication_state, repl, sizeof(m->replication_state));
+	m->xlog_location = lsn;
+	m->failover_priority = 1;
+}
+
+void
+unit_switchover_tests(void)
+{
+	PghaMember	ms[4];
+	PghaCluster c;
+	const PghaMember *chosen;
+	char	   *json;
+
+	memset(&c, 0, sizeof(c));
+	pgha_config_defaults(&c.config);
+	c.has_leader = true;
+	strlcpy(c.leader, "node1", sizeof(c.leader));
+	member(&ms[0], "node1", "primary", "running", "", 300);
+	member(&ms[1], "node2", "replica", "running", "streaming", 100);
+	member(&ms[2], "node3", "replica", "running", "streaming", 200);
+	member(&ms[3], "node4", "replica", "stopped", "", 250);
+	c.members = ms;
+	c.nmembers = 4;
+
+	ok(pgha_switchover_check(&c, NULL, true, &chosen) == PGHA_SW_OK &&
+	   strcmp(chosen->name, "node3") == 0, "no candidate named: the streaming replica furthest ahead");
+	ok(pgha_switchover_check(&c, "node2", true, &chosen) == PGHA_SW_OK &&
+	   strcmp(chosen->name, "node2") == 0, "a named replica is taken even if behind");
+	ok(pgha_switchover_check(&c, "node9", true, &chosen) == PGHA_SW_UNKNOWN_MEMBER && chosen == NULL,
+	   "an unknown member is refused");
+	ok(pgha_switchover_check(&c, "node1", true, &chosen) == PGHA_SW_IS_LEADER,
+	   "the leader is no candidate");
+	ok(pgha_switchover_check(&c, "node4", true, &chosen) == PGHA_SW_NOT_REPLICA,
+	   "a stopped member is refused");
+	ms[2].nofailover = true;
+	ok(pgha_switchover_check(&c, "node3", true, &chosen) == PGHA_SW_NOFAILOVER,
+	   "a nofailover member is refused when named");
+	ok(pgha_switchover_check(&c, NULL, true, &chosen) == PGHA_SW_OK &&
+	   strcmp(chosen->name, "node2") == 0, "and skipped when choosing");
+	ms[1].failover_priority = 0;
+	ok(pgha_switchover_check(&c, NULL, true, &chosen) == PGHA_SW_NO_CANDIDATE,
+	   "failover_priority 0 counts as nofailover: nobody is left");
+	ms[1].failover_priority = 1;
+	ms[1].foreign = true;
+	ok(pgha_switchover_check(&c, "node2", true, &chosen) == PGHA_SW_NOT_REPLICA,
+	   "a member of another cluster (sysid) is refused");
+	ms[1].foreign = false;
+	c.config.pause = true;
+	ok(pgha_switchover_check(&c, "node2", true, &chosen) == PGHA_SW_PAUSED, "nothing while paused");
+	c.config.pause = false;
+	c.has_leader = false;
+	ok(pgha_switchover_check(&c, "node2", true, &chosen) == PGHA_SW_NO_LEADER,
+	   "a switchover needs a leader");
+	ok(pgha_switchover_check(&c, "node2", false, &chosen) == PGHA_SW_OK,
+	   "a failover does not");
+	is_str(pgha_switchover_check_message(PGHA_SW_NOFAILOVER), "the member is tagged nofailover",
+		   "refusals have a message");
+
+	json = pgha_failover_request_json("node1", "node2", NULL, "2026-11-26T04:00:00+00:00");
+	is_str(json, "{\"leader\":\"node1\",\"member\":\"node2\",\"pgha_requested_at\":\"2026-11-26T04:00:00+00:00\"}",
+		   "failover key JSON");
+	free(json);
+	json = pgha_failover_request_json("node1", "node2", "2026-11-26T05:00:00+00:00", "2026-11-26T04:00:00+00:00");
+	ok(strstr(json, "\"scheduled_at\":\"2026-11-26T05:00:00+00:00\"") != NULL, "a scheduled request carries scheduled_at");
+	free(json);
+}
