@@ -26,6 +26,10 @@ my $base = $PostgreSQL::Test::Utils::tmp_check;
 my $sockdir = PostgreSQL::Test::Utils::tempdir_short();
 
 my (%port, %conf, %run);
+# run once, on the node that ran initdb, at its first start
+open my $bs, '>', "$base/bootstrap.sql" or die;
+print $bs "CREATE ROLE app LOGIN;\nCREATE EXTENSION pgha;\nCREATE TABLE t (x int);\n";
+close $bs;
 for my $i (1 .. 3)
 {
 	my $name = "node$i";
@@ -44,6 +48,11 @@ for my $i (1 .. 3)
 		"pgha.replication_user = '$user'",
 		"pghactl.data_directory = '$base/$name.data'",
 		"pghactl.superuser = '$user'",
+		# the tests connect over TCP without passwords
+		"pghactl.initdb_options = '--auth=trust --encoding=UTF8'",
+		"pghactl.bootstrap_sql = '$base/bootstrap.sql'",
+		# new replicas copy node2, not the primary
+		($name eq 'node2' ? "pgha.clonefrom = on" : ''),
 		"");
 	close $fh;
 }
@@ -102,12 +111,26 @@ start_pghactl('node1');
 ok($etcd->poll_key('/service/test/leader', qr/^node1$/, 90), 'pghactl ran initdb and node1 leads');
 ok($etcd->poll_key('/service/test/initialize', qr/^\d+$/, 30), 'initialize holds the system identifier');
 is(sql('node1', "SELECT current_setting('data_checksums')"), 'on', 'initdb enabled data checksums');
-sql('node1', 'CREATE EXTENSION pgha; CREATE TABLE t (x int); INSERT INTO t VALUES (1)');
+ok(poll_sql('node1', "SELECT count(*) FROM pg_extension WHERE extname = 'pgha'", '1'),
+	'the bootstrap SQL created the extension');
+is(sql('node1', "SELECT rolcanlogin FROM pg_roles WHERE rolname = 'app'"), 't', '... and the role');
+is(sql('node1', "SELECT pg_encoding_to_char(encoding) FROM pg_database WHERE datname = 'postgres'"),
+	'UTF8', 'initdb took pghactl.initdb_options');
+sql('node1', 'INSERT INTO t VALUES (1)');
 
-# the others: cloned from the leader
-start_pghactl($_) for ('node2', 'node3');
-ok(streams_from('node1', $_), "pghactl cloned $_ and it streams from node1") for ('node2', 'node3');
+# the others: node2 cloned from the leader, node3 from node2 (clonefrom)
+start_pghactl('node2');
+ok(streams_from('node1', 'node2'), "pghactl cloned node2 and it streams from node1");
+ok($etcd->poll_key('/service/test/members/node2', qr/"replication_state":"streaming"/, 30),
+	'node2 is known to stream');
+start_pghactl('node3');
+ok(streams_from('node1', 'node3'), "pghactl cloned node3 and it streams from node1");
+like(slurp_file("$base/node3.pghactl.log"), qr/cloning from "node2"/, 'node3 was cloned from node2, tagged clonefrom');
 ok(poll_sql('node3', 'SELECT count(*) FROM t', '1'), 'node3 has the data');
+is(scalar(() = slurp_file("$base/node1.pghactl.log") =~ /bootstrap SQL done/g), 1,
+	'node1 ran the bootstrap SQL once');
+unlike(slurp_file("$base/$_.pghactl.log"), qr/running the bootstrap SQL/, "$_, a clone, did not")
+  for ('node2', 'node3');
 
 my ($out, $err) = ('', '');
 my $deadline = time + 60;
@@ -193,8 +216,17 @@ like(slurp_file("$base/node1.pghactl.log"), qr/running: \S+pg_rewind/, 'pghactl 
 my $other = (grep { $_ ne $leader } ('node2', 'node3'))[0];
 ($rc, $o, $e) = pghactl('switchover', '--candidate', 'node1', '--force');
 like($o, qr/Switched over: "node1" leads/, "pghactl switchover from $leader to node1") or diag($e);
-note((pghactl('history'))[1]);
-like((pghactl('history'))[1], qr/\n\s+\d+\s+\S+\s+.*\n\s+\d+\s+\S+\s+.*node1/,
+# the new leader appends to the history key soon after its promotion
+my $history = '';
+$deadline = time + 30;
+while (time < $deadline)
+{
+	$history = (pghactl('history'))[1];
+	last if $history =~ /\n\s+\d+\s+\S+\s+.*\n\s+\d+\s+\S+\s+.*node1/;
+	usleep(100_000);
+}
+note $history;
+like($history, qr/\n\s+\d+\s+\S+\s+.*\n\s+\d+\s+\S+\s+.*node1/,
 	'pghactl history lists the failover and the switchover');
 is($etcd->get('/service/test/leader'), 'node1', 'node1 leads again');
 ok(streams_from('node1', $leader), "pghactl restarted $leader as node1's standby");

@@ -6,7 +6,8 @@
  * One file per node holds the pgha.* settings; postgresql.conf includes it,
  * so PostgreSQL and pghactl read the same values.  pghactl's own keys
  * (pghactl.data_directory, pghactl.bin_dir, pghactl.superuser) live in the
- * same file; PostgreSQL keeps them as placeholders.
+ * same file; PostgreSQL keeps them as placeholders.  (pghactl.initdb_options,
+ * pghactl.bootstrap_sql: see docs/pghactl.md.)
  *
  * Copyright (c) 2026, pgha developers
  *
@@ -66,6 +67,8 @@ pghactl_conf_read(const char *path, PghactlConf *c)
 	c->replication_user = pg_strdup("replicator");
 	c->bin_dir = pg_strdup(PGHA_BINDIR);
 	c->superuser = pg_strdup("postgres");
+	/* no trust by default: the superuser's own OS account locally, passwords over TCP */
+	c->initdb_options = pg_strdup("--auth-local=peer --auth-host=scram-sha-256");
 
 	f = fopen(path, "r");
 	if (f == NULL)
@@ -149,6 +152,10 @@ pghactl_conf_read(const char *path, PghactlConf *c)
 			dst = &c->bin_dir;
 		else if (strcmp(key, "pghactl.superuser") == 0)
 			dst = &c->superuser;
+		else if (strcmp(key, "pghactl.initdb_options") == 0)
+			dst = &c->initdb_options;
+		else if (strcmp(key, "pghactl.bootstrap_sql") == 0)
+			dst = &c->bootstrap_sql;
 		if (dst)
 			*dst = unquote(eq + 1);
 	}

@@ -31,6 +31,8 @@ typedef struct PghactlConf
 	char	   *data_directory;	/* pghactl.data_directory */
 	char	   *bin_dir;		/* pghactl.bin_dir */
 	char	   *superuser;		/* pghactl.superuser: initdb, pg_rewind */
+	char	   *initdb_options; /* pghactl.initdb_options: more initdb flags */
+	char	   *bootstrap_sql;	/* pghactl.bootstrap_sql: run once after initdb */
 } PghactlConf;
 
 /* read path (postgresql.conf syntax); false with a message on failure */

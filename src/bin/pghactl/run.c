@@ -186,19 +186,40 @@ fix_include(const PghactlConf *c)
 	return true;
 }
 
+#define BOOTSTRAP_MARKER "pghactl.bootstrap_pending"
+
 static bool
 do_initdb(const PghactlConf *c)
 {
-	char	   *argv[] = {bin(c, "initdb"), "-D", c->data_directory, "-U", c->superuser,
-	"--data-checksums", "-A", "trust", NULL};
+	char	   *argv[64];
+	int			n = 0;
+	char	   *opts = pg_strdup(c->initdb_options ? c->initdb_options : "");
+	char	   *tok;
+	char	   *save;
 	char	   *conf;
 	FILE	   *f;
 
+	argv[n++] = bin(c, "initdb");
+	argv[n++] = "-D";
+	argv[n++] = c->data_directory;
+	argv[n++] = "-U";
+	argv[n++] = c->superuser;
+	argv[n++] = "--data-checksums";
+	/* pghactl.initdb_options: plain flags separated by spaces, no quoting */
+	for (tok = strtok_r(opts, " \t", &save); tok && n < lengthof(argv) - 1;
+		 tok = strtok_r(NULL, " \t", &save))
+		argv[n++] = tok;
+	argv[n] = NULL;
 	if (run_cmd(argv) != 0)
 	{
 		pg_log_error("initdb failed");
+		pg_log_error_hint("Check pghactl.initdb_options in %s.", c->path);
 		return false;
 	}
+	/* the bootstrap SQL runs once, at the first start of this new cluster */
+	if (c->bootstrap_sql && c->bootstrap_sql[0] &&
+		!touch(psprintf("%s/%s", c->data_directory, BOOTSTRAP_MARKER)))
+		return false;
 	conf = psprintf("%s/postgresql.conf", c->data_directory);
 	f = fopen(conf, "a");
 	if (f == NULL)
@@ -232,6 +253,28 @@ conninfo_for(const PghactlConf *c, const PghaMember *m, const char *user, bool d
 					db ? " dbname=postgres" : "");
 }
 
+/*
+ * Where a new replica copies its data from: a running, streaming member
+ * tagged clonefrom (keeps the load of a base backup off the primary), else
+ * the leader.
+ */
+static const PghaMember *
+clone_source(PghaCluster *cl, const PghactlConf *c)
+{
+	int			i;
+
+	for (i = 0; i < cl->nmembers; i++)
+	{
+		const PghaMember *m = &cl->members[i];
+
+		if (m->clonefrom && !m->foreign && strcmp(m->name, c->name) != 0 &&
+			strcmp(m->state, "running") == 0 && m->host[0] != '\0' &&
+			(strcmp(m->role, "primary") == 0 || strcmp(m->replication_state, "streaming") == 0))
+			return m;
+	}
+	return leader_member(cl);
+}
+
 static bool
 do_clone(const PghactlConf *c, const PghaMember *leader)
 {
@@ -239,12 +282,14 @@ do_clone(const PghactlConf *c, const PghaMember *leader)
 	char	   *argv[] = {bin(c, "pg_basebackup"), "-D", c->data_directory, "-d", ci,
 	"-X", "stream", "-c", "fast", "-R", NULL};
 
-	pg_log_info("cloning from the leader \"%s\" (%s:%d)", leader->name, leader->host, leader->port);
+	pg_log_info("cloning from \"%s\" (%s:%d)", leader->name, leader->host, leader->port);
 	if (run_cmd(argv) != 0)
 	{
 		pg_log_error("pg_basebackup from \"%s\" failed", leader->name);
 		return false;
 	}
+	/* a copy of a primary that had just been initialized is no new cluster */
+	(void) unlink(psprintf("%s/%s", c->data_directory, BOOTSTRAP_MARKER));
 	return fix_include(c) && clear_slot(c);
 }
 
@@ -331,7 +376,7 @@ prepare(const PghactlConf *c, PghaEtcd *etcd)
 			pg_log_info("waiting for a leader to clone from");
 			return false;
 		}
-		return do_clone(c, leader);
+		return do_clone(c, clone_source(&cl, c));
 	}
 
 	/* never touch (or start) a data directory of another cluster */
@@ -358,6 +403,76 @@ prepare(const PghactlConf *c, PghaEtcd *etcd)
 
 	if (leader && strcmp(leader->name, c->name) != 0)
 		return do_rewind(c, leader);
+	return true;
+}
+
+/*
+ * The first start after initdb: once the new primary accepts connections,
+ * run pghactl.bootstrap_sql with psql (roles, CREATE EXTENSION pgha, ...).
+ * Once only, successful or not: a half-applied script is not re-run; a
+ * failure is logged with what to do.  false if the postmaster died
+ * meanwhile (its status is then in *status).
+ */
+static bool
+run_bootstrap(const PghactlConf *c, pid_t pm, int *status)
+{
+	char	   *marker = psprintf("%s/%s", c->data_directory, BOOTSTRAP_MARKER);
+	char	   *pidfile = psprintf("%s/postmaster.pid", c->data_directory);
+	int64		deadline = pgha_now_us() + 120 * 1000000LL;
+	char		port[32] = "";
+	char		sockdir[MAXPGPATH] = "";
+	bool		ready = false;
+
+	if (access(marker, F_OK) != 0)
+		return true;
+	/* postmaster.pid: line 4 the port, 5 the socket directory, 8 the status */
+	while (!stop_requested && pgha_now_us() < deadline)
+	{
+		FILE	   *f;
+		char		line[MAXPGPATH];
+		int			n = 0;
+
+		if (waitpid(pm, status, WNOHANG) == pm)
+			return false;
+		if ((f = fopen(pidfile, "r")) != NULL)
+		{
+			while (fgets(line, sizeof(line), f))
+			{
+				line[strcspn(line, "\r\n")] = '\0';
+				n++;
+				if (n == 4)
+					strlcpy(port, line, sizeof(port));
+				else if (n == 5)
+					strlcpy(sockdir, line, sizeof(sockdir));
+				else if (n == 8)
+					ready = strncmp(line, "ready", 5) == 0;
+			}
+			fclose(f);
+		}
+		if (ready)
+			break;
+		pg_usleep(100000);
+	}
+	if (ready)
+	{
+		char	   *argv[] = {bin(c, "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1",
+			"-h", sockdir[0] ? sockdir : "127.0.0.1", "-p", port, "-U", c->superuser,
+		"-d", "postgres", "-f", c->bootstrap_sql, NULL};
+
+		pg_log_info("running the bootstrap SQL %s", c->bootstrap_sql);
+		if (run_cmd(argv) == 0)
+			pg_log_info("bootstrap SQL done");
+		else
+		{
+			pg_log_error("the bootstrap SQL %s failed; it is not run again", c->bootstrap_sql);
+			pg_log_error_hint("Fix it and run it yourself: psql -h %s -p %s -U %s -d postgres -f %s",
+							  sockdir[0] ? sockdir : "127.0.0.1", port, c->superuser, c->bootstrap_sql);
+		}
+	}
+	else if (!stop_requested)
+		pg_log_error("PostgreSQL did not become ready within 120 s; the bootstrap SQL %s was not run",
+					 c->bootstrap_sql);
+	(void) unlink(marker);
 	return true;
 }
 
@@ -399,9 +514,12 @@ pghactl_run(PghactlConf *c)
 		child_pid = pid;
 		started = pgha_now_us();
 		pg_log_info("started PostgreSQL (pid %d) on %s", (int) pid, c->data_directory);
-		while (waitpid(pid, &status, 0) < 0)
-			if (errno != EINTR)
-				break;
+		if (run_bootstrap(c, pid, &status))
+		{
+			while (waitpid(pid, &status, 0) < 0)
+				if (errno != EINTR)
+					break;
+		}
 		child_pid = 0;
 		if (stop_requested)
 			break;
