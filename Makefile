@@ -25,6 +25,7 @@ OBJS = \
 	src/apply.o \
 	src/hba.o \
 	src/recover.o \
+	src/syncrep.o \
 	src/sql_status.o \
 	src/sql_config.o \
 	src/common/base64.o \
@@ -34,7 +35,8 @@ OBJS = \
 	src/common/keys.o \
 	src/common/cluster.o \
 	src/common/decide.o \
-	src/common/switchover.o
+	src/common/switchover.o \
+	src/common/sync.o
 
 DATA = sql/pgha--1.0.sql
 

@@ -128,6 +128,16 @@ alter_system_set(const char *name, const char *value)
 	}
 }
 
+void
+pgha_action_set_system(const char *name, const char *value)
+{
+	alter_system_set(name, value);
+	if (kill(PostmasterPid, SIGHUP) != 0)
+		ereport(WARNING,
+				(errmsg("could not signal the postmaster to reload: %m")));
+	ProcessConfigFile(PGC_SIGHUP);
+}
+
 bool
 pgha_action_follow(const char *conninfo, const char *slot)
 {

@@ -23,6 +23,8 @@ extern char *pgha_conninfo(const PghaMember *m, bool replication, int connect_ti
 extern bool pgha_action_follow(const char *conninfo, const char *slot);
 /* pg_promote(wait => false): request it; ERROR if it cannot be requested */
 extern void pgha_action_promote(void);
+/* ALTER SYSTEM SET name = value, then reload (also in this process) */
+extern void pgha_action_set_system(const char *name, const char *value);
 /* write standby.signal, then immediate shutdown of this instance */
 extern void pgha_action_fence(void);
 /* create the physical slots that do not exist yet; returns how many */

@@ -59,6 +59,7 @@
 #include "local.h"
 #include "orphans.h"
 #include "probe.h"
+#include "syncrep.h"
 
 /* this iteration put the leader key on K.lease_id */
 static bool leader_on_current_lease = false;
@@ -572,6 +573,7 @@ request_promotion(void)
 			(errmsg("pgha: promoting this standby"),
 			 errdetail("This node holds the leader key.")));
 	pgstat_report_activity(STATE_RUNNING, "requesting promotion");
+	pgha_syncrep_before_promote(&K.config);
 	pgha_action_promote();
 	K.promote_requested_ms = now_ms();
 }
@@ -682,6 +684,8 @@ leader_housekeeping(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalD
 	}
 	if (K.history_pending)
 		record_history(etcd, cluster);
+	if (!K.config.pause)
+		pgha_syncrep_leader(etcd, K.prefix, cluster, &K.config);
 }
 
 static void
@@ -900,6 +904,20 @@ act(PghaEtcd *etcd, const PghaInput *in, const PghaDecision *d,
 					 errdetail_internal("%s", d->reason)));
 			delete_failover_key(etcd);
 			return -1;
+
+		case PGHA_ACT_REJOIN:
+			/*
+			 * It cannot replay the leader's timeline, and what it serves
+			 * includes transactions the cluster never kept: stop cleanly.
+			 * pghactl run rewinds it and starts it as a standby.
+			 */
+			ereport(LOG,
+					(errmsg("pgha: this standby diverged from the leader \"%s\"; fast shutdown for pg_rewind",
+							d->target),
+					 errdetail_internal("%s", d->reason),
+					 errhint("pghactl run rewinds and restarts it; without pghactl, run pg_rewind --source-server against the leader, then start it.")));
+			pgha_action_shutdown_fast();
+			return 1000;
 
 		case PGHA_ACT_PROMOTE:
 			/* prove the key is ours, on our live lease, before promoting */

@@ -39,6 +39,7 @@ pgha_config_defaults(PghaConfig *c)
 	c->retry_timeout = PGHA_DEFAULT_RETRY_TIMEOUT;
 	c->maximum_lag_on_failover = PGHA_DEFAULT_MAX_LAG;
 	c->pause = false;
+	c->synchronous_node_count = 1;
 }
 
 bool
@@ -73,6 +74,12 @@ pgha_config_validate(const PghaConfig *c, char *errbuf, size_t errlen)
 	if (c->maximum_lag_on_failover < 0)
 	{
 		snprintf(errbuf, errlen, "maximum_lag_on_failover must not be negative");
+		return false;
+	}
+	if (c->synchronous_node_count < 1 || c->synchronous_node_count > PGHA_MAX_SYNC)
+	{
+		snprintf(errbuf, errlen, "synchronous_node_count must be between 1 and %d, not %d",
+				 PGHA_MAX_SYNC, c->synchronous_node_count);
 		return false;
 	}
 	return true;
@@ -152,8 +159,13 @@ pgha_config_parse(const char *json, size_t len, PghaConfig *c, char *errbuf, siz
 		goto done;
 	if (present)
 		c->maximum_lag_on_failover = lag;
-	if (!copy_bool(root, "pause", &c->pause, errbuf, errlen))
+	if (!copy_bool(root, "pause", &c->pause, errbuf, errlen) ||
+		!copy_bool(root, "synchronous_mode", &c->synchronous_mode, errbuf, errlen) ||
+		!copy_bool(root, "synchronous_mode_strict", &c->synchronous_mode_strict, errbuf, errlen) ||
+		!get_int(root, "synchronous_node_count", &lag, &present, errbuf, errlen))
 		goto done;
+	if (present)
+		c->synchronous_node_count = (lag < 0 || lag > 1000) ? 0 : (int) lag;
 	ok = pgha_config_validate(c, errbuf, errlen);
 done:
 	json_decref(root);
@@ -690,6 +702,79 @@ parse_status(const char *json, size_t len, uint64 *optime, char *errbuf, size_t 
 	return ok;
 }
 
+/*
+ * {"leader": "node1", "sync_standby": "node2,node3"} (Patroni: a comma
+ * separated string, or null).  A key that cannot be read counts as present
+ * with no synchronous standby: nobody may be promoted on its strength.
+ */
+static void
+parse_sync(const PghaEtcdKV *kv, PghaCluster *c)
+{
+	char		err[128];
+	json_t	   *root = pgha_etcdj_load(kv->value, kv->value_len, err, sizeof(err));
+	char		list[PGHA_MAX_SYNC * PGHA_NAME_LEN + 16] = "";
+
+	c->has_sync = true;
+	c->sync_mod_revision = kv->mod_revision;
+	c->nsync = 0;
+	if (root == NULL)
+		return;
+	if (copy_string(root, "leader", c->sync_leader, sizeof(c->sync_leader), err, sizeof(err)) &&
+		copy_string(root, "sync_standby", list, sizeof(list), err, sizeof(err)))
+	{
+		char	   *save;
+		char	   *tok;
+
+		for (tok = strtok_r(list, ",", &save); tok && c->nsync < PGHA_MAX_SYNC;
+			 tok = strtok_r(NULL, ",", &save))
+		{
+			while (*tok == ' ')
+				tok++;
+			if (!pgha_name_valid(tok, err, sizeof(err)))
+			{
+				c->nsync = 0;
+				break;
+			}
+			strlcpy(c->sync_standby[c->nsync++], tok, PGHA_NAME_LEN);
+		}
+	}
+	json_decref(root);
+}
+
+bool
+pgha_cluster_is_sync_standby(const PghaCluster *c, const char *name)
+{
+	int			i;
+
+	if (!c->has_sync)
+		return false;
+	for (i = 0; i < c->nsync; i++)
+		if (strcmp(c->sync_standby[i], name) == 0)
+			return true;
+	return false;
+}
+
+char *
+pgha_sync_to_json(const char *leader, int nsync, const char (*names)[PGHA_NAME_LEN])
+{
+	json_t	   *o = json_object();
+	char		list[PGHA_MAX_SYNC * PGHA_NAME_LEN + 16] = "";
+	char	   *s;
+	int			i;
+
+	for (i = 0; i < nsync; i++)
+	{
+		if (i > 0)
+			strlcat(list, ",", sizeof(list));
+		strlcat(list, names[i], sizeof(list));
+	}
+	json_object_set_new(o, "leader", json_string(leader));
+	json_object_set_new(o, "sync_standby", nsync > 0 ? json_string(list) : json_null());
+	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	return s;
+}
+
 bool
 pgha_cluster_from_range(const char *prefix, const PghaEtcdRange *r, PghaCluster *c,
 						char *errbuf, size_t errlen)
@@ -783,6 +868,8 @@ pgha_cluster_from_range(const char *prefix, const PghaEtcdRange *r, PghaCluster 
 				json_decref(root);
 			}
 		}
+		else if (strcmp(k, PGHA_KEY_SYNC) == 0)
+			parse_sync(kv, c);
 		else if (strcmp(k, PGHA_KEY_HISTORY) == 0)
 		{
 			c->has_history = true;
@@ -813,6 +900,36 @@ pgha_cluster_from_range(const char *prefix, const PghaEtcdRange *r, PghaCluster 
 		}
 	}
 	return true;
+}
+
+bool
+pgha_history_switch_lsn(const char *history, int tli, uint64 *lsn)
+{
+	json_error_t jerr;
+	json_t	   *arr;
+	size_t		i;
+	bool		found = false;
+
+	if (history == NULL || history[0] == '\0')
+		return false;
+	arr = json_loads(history, 0, &jerr);
+	if (arr == NULL)
+		return false;
+	for (i = 0; json_is_array(arr) && i < json_array_size(arr); i++)
+	{
+		json_t	   *e = json_array_get(arr, i);
+		json_t	   *t = json_array_get(e, 0);
+		json_t	   *l = json_array_get(e, 1);
+
+		if (json_is_integer(t) && json_is_integer(l) && json_integer_value(t) == tli &&
+			json_integer_value(l) > 0)
+		{
+			*lsn = (uint64) json_integer_value(l);
+			found = true;
+		}
+	}
+	json_decref(arr);
+	return found;
 }
 
 char *

@@ -33,6 +33,8 @@
 #define PGHA_DEFAULT_MAX_LAG		1048576
 /* below this the lease margins no longer cover an etcd election */
 #define PGHA_MIN_TTL				4
+/* most synchronous standbys pgha manages */
+#define PGHA_MAX_SYNC				8
 
 typedef struct PghaConfig
 {
@@ -41,6 +43,10 @@ typedef struct PghaConfig
 	int			retry_timeout;	/* seconds */
 	int64		maximum_lag_on_failover;	/* bytes */
 	bool		pause;
+	/* Patroni's synchronous replication settings */
+	bool		synchronous_mode;	/* only synchronous standbys may be promoted */
+	bool		synchronous_mode_strict;	/* no synchronous standby: commits wait */
+	int			synchronous_node_count;	/* how many synchronous standbys */
 	int64		mod_revision;	/* of the config key; 0: defaults */
 } PghaConfig;
 
@@ -163,6 +169,13 @@ typedef struct PghaCluster
 	char		failover_requested_at[64];	/* pgha: when it was asked for */
 	uint64		failover_release_lsn;	/* pgha: leader's flush LSN when it let go */
 
+	/* Patroni's sync key: the leader's confirmed synchronous standbys */
+	bool		has_sync;
+	char		sync_leader[PGHA_NAME_LEN];
+	int			nsync;
+	char		sync_standby[PGHA_MAX_SYNC][PGHA_NAME_LEN];
+	int64		sync_mod_revision;
+
 	int			nmembers;
 	PghaMember *members;
 	int			nbad_members;	/* member keys that failed to parse */
@@ -172,6 +185,17 @@ typedef struct PghaCluster
 extern bool pgha_cluster_from_range(const char *prefix, const PghaEtcdRange *r,
 									PghaCluster *c, char *errbuf, size_t errlen);
 extern PghaMember *pgha_cluster_member(PghaCluster *c, const char *name);
+/* is name a synchronous standby of the sync key's leader? */
+extern bool pgha_cluster_is_sync_standby(const PghaCluster *c, const char *name);
+/* the sync key's JSON, Patroni's shape (malloc'd); nsync 0: "sync_standby": null */
+extern char *pgha_sync_to_json(const char *leader, int nsync,
+							   const char (*names)[PGHA_NAME_LEN]);
+
+/*
+ * Where timeline tli ended according to the history JSON (Patroni's
+ * [[tli, lsn, reason, time, leader], ...]): false if it has no entry.
+ */
+extern bool pgha_history_switch_lsn(const char *history, int tli, uint64 *lsn);
 
 /* history JSON with one more [timeline, lsn, reason, time, leader] entry (malloc'd) */
 extern char *pgha_history_append(const char *history, int timeline, uint64 lsn,

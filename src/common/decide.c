@@ -362,6 +362,29 @@ c_follow(const PghaInput *in, PghaDecision *d)
 	return true;
 }
 
+/*
+ * A standby that has WAL of its timeline beyond the point where the leader's
+ * timeline forked off it (an asynchronous standby that received WAL the
+ * promoted one never got) cannot follow: it must be rewound.
+ */
+static bool
+c_diverged(const PghaInput *in, PghaDecision *d)
+{
+	uint64		fork;
+
+	if (!R(in) || !in->cluster->has_leader || strcmp(in->cluster->leader, in->me) == 0 ||
+		!in->cluster->has_history ||
+		!pgha_history_switch_lsn(in->cluster->history, in->local.timeline, &fork) ||
+		in->local.lsn <= fork)
+		return false;
+	strlcpy(d->target, in->cluster->leader, sizeof(d->target));
+	snprintf(d->reason, sizeof(d->reason),
+			 "this node has WAL up to %X/%X on timeline %d, which ended at %X/%X in the leader's history: it must be rewound",
+			 (unsigned) (in->local.lsn >> 32), (unsigned) in->local.lsn, in->local.timeline,
+			 (unsigned) (fork >> 32), (unsigned) fork);
+	return true;
+}
+
 static bool
 c_not_candidate(const PghaInput *in, PghaDecision *d)
 {
@@ -370,6 +393,23 @@ c_not_candidate(const PghaInput *in, PghaDecision *d)
 	snprintf(d->reason, sizeof(d->reason),
 			 "there is no leader, and this node is tagged %s",
 			 in->nofailover ? "nofailover" : "failover_priority 0");
+	return true;
+}
+
+/*
+ * synchronous_mode: only a standby the sync key names has every commit the
+ * primary acknowledged.  No key, or an empty one: nobody may be promoted.
+ */
+static bool
+c_not_synchronous(const PghaInput *in, PghaDecision *d)
+{
+	if (!R(in) || !in->config.synchronous_mode ||
+		pgha_cluster_is_sync_standby(in->cluster, in->me))
+		return false;
+	snprintf(d->reason, sizeof(d->reason),
+			 "there is no leader, synchronous_mode is on and this node is not a synchronous standby%s",
+			 !in->cluster->has_sync ? " (there is no sync key)" :
+			 in->cluster->nsync == 0 ? " (the sync key names none)" : "");
 	return true;
 }
 
@@ -442,6 +482,10 @@ bool
 pgha_peer_is_better(const PghaInput *in, const PghaPeer *p)
 {
 	if (!p->reachable || !p->in_recovery || p->nofailover || p->failover_priority <= 0)
+		return false;
+	/* in synchronous mode only synchronous standbys compete */
+	if (in->config.synchronous_mode &&
+		(in->cluster == NULL || !pgha_cluster_is_sync_standby(in->cluster, p->name)))
 		return false;
 	if (p->lsn != in->local.lsn)
 		return p->lsn > in->local.lsn;
@@ -538,6 +582,8 @@ static const Rule rules[] = {
 	"the leader key is free"}, c_acquire},
 	{{"promote_holder", "standby", PGHA_ACT_PROMOTE,
 	"the leader key names this node"}, c_promote_holder},
+	{{"diverged", "standby", PGHA_ACT_REJOIN,
+	"the leader's timeline forked off ours before our position"}, c_diverged},
 	{{"follow", "standby", PGHA_ACT_FOLLOW,
 	"the leader key names another member"}, c_follow},
 	{{"switchover_wait", "standby", PGHA_ACT_NONE,
@@ -552,6 +598,8 @@ static const Rule rules[] = {
 	"no leader; candidate, the old primary is down"}, c_switchover_take},
 	{{"not_candidate", "standby", PGHA_ACT_NONE,
 	"no leader; tagged nofailover or failover_priority 0"}, c_not_candidate},
+	{{"not_synchronous", "standby", PGHA_ACT_NONE,
+	"no leader; synchronous_mode, and the sync key does not name this node"}, c_not_synchronous},
 	{{"too_far_behind", "standby", PGHA_ACT_NONE,
 	"no leader; lag over maximum_lag_on_failover"}, c_too_far_behind},
 	{{"probe_peers", "standby", PGHA_ACT_PROBE,
@@ -624,6 +672,8 @@ pgha_action_name(PghaAction a)
 			return "switchover";
 		case PGHA_ACT_CANCEL_SWITCHOVER:
 			return "cancel switchover";
+		case PGHA_ACT_REJOIN:
+			return "rejoin";
 	}
 	return "unknown";
 }

@@ -51,5 +51,6 @@ extern void unit_json_tests(void);
 extern void unit_etcd_tests(void);
 extern void unit_decide_tests(void);
 extern void unit_switchover_tests(void);
+extern void unit_sync_tests(void);
 
 #endif

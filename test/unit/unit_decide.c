@@ -47,6 +47,9 @@ typedef struct Case
 	bool		fo_stale;		/* the request is stale (or scheduled later) */
 	bool		streaming;		/* our WAL receiver streams */
 	uint64		release_lsn;	/* the old leader's position when it let go */
+	const char *history;		/* the history key */
+	bool		sync_mode;		/* config synchronous_mode */
+	const char *sync_standby;	/* NULL: no sync key; "": names none */
 	/* peers (probed when peers_probed) */
 	bool		peers_probed;
 	int			npeers;
@@ -203,6 +206,38 @@ static const Case cases[] = {
 	 .standby = true, .my_lsn = 9000, .leader = NULL, .peers_probed = true,
 	 .npeers = 2, .peers = {PEER("node2", 8000, 9), PEER("node3", 100, 1)},
 	 .action = PGHA_ACT_RACE, .rule = "race"},
+	{"a standby with WAL past the point where the leader's timeline forked off: stop for pg_rewind",
+	 .standby = true, .my_lsn = 5000, .leader = "node2", .history = "[[1,4000,\"no recovery target specified\",\"t\",\"node2\"]]",
+	 .action = PGHA_ACT_REJOIN, .rule = "diverged", .target = "node2"},
+	{"a standby exactly at the fork point follows the new timeline",
+	 .standby = true, .my_lsn = 4000, .leader = "node2", .history = "[[1,4000,\"r\",\"t\",\"node2\"]]",
+	 .action = PGHA_ACT_FOLLOW, .rule = "follow", .target = "node2"},
+	{"a standby behind the fork point follows",
+	 .standby = true, .my_lsn = 3000, .leader = "node2", .history = "[[1,4000,\"r\",\"t\",\"node2\"]]",
+	 .action = PGHA_ACT_FOLLOW, .rule = "follow", .target = "node2"},
+	{"a history without our timeline: follow",
+	 .standby = true, .my_lsn = 9000, .leader = "node2", .history = "[[7,4000,\"r\",\"t\",\"node2\"]]",
+	 .action = PGHA_ACT_FOLLOW, .rule = "follow", .target = "node2"},
+	{"a broken history key: follow",
+	 .standby = true, .my_lsn = 9000, .leader = "node2", .history = "{\"x\":1}",
+	 .action = PGHA_ACT_FOLLOW, .rule = "follow", .target = "node2"},
+	{"synchronous mode, no leader, this node is the synchronous standby: race even if a peer is ahead",
+	 .standby = true, .my_lsn = 5000, .leader = NULL, .sync_mode = true, .sync_standby = "me",
+	 .peers_probed = true, .npeers = 1, .peers = {PEER("node2", 8000, 1)},
+	 .action = PGHA_ACT_RACE, .rule = "race"},
+	{"synchronous mode, no leader, another member is the synchronous standby: never race",
+	 .standby = true, .my_lsn = 9000, .leader = NULL, .sync_mode = true, .sync_standby = "node2",
+	 .action = PGHA_ACT_NONE, .rule = "not_synchronous"},
+	{"synchronous mode, the sync key names nobody: nobody races",
+	 .standby = true, .my_lsn = 9000, .leader = NULL, .sync_mode = true, .sync_standby = "",
+	 .action = PGHA_ACT_NONE, .rule = "not_synchronous"},
+	{"synchronous mode, no sync key at all: nobody races",
+	 .standby = true, .my_lsn = 9000, .leader = NULL, .sync_mode = true,
+	 .action = PGHA_ACT_NONE, .rule = "not_synchronous"},
+	{"synchronous mode, a switchover candidate that is not synchronous still takes over (clean handover)",
+	 .standby = true, .my_lsn = 5000, .leader = NULL, .sync_mode = true, .sync_standby = "node2",
+	 .failover = "me", .release_lsn = 5000, .peers_probed = true, .npeers = 1, .peers = {DEAD_PEER("old")},
+	 .action = PGHA_ACT_RACE, .rule = "switchover_take"},
 };
 
 static void
@@ -215,6 +250,19 @@ run_case(const Case *c)
 	memset(&cl, 0, sizeof(cl));
 	pgha_config_defaults(&cl.config);
 	cl.config.pause = c->pause;
+	cl.config.synchronous_mode = c->sync_mode;
+	if (c->history)
+	{
+		cl.has_history = true;
+		cl.history = (char *) c->history;
+	}
+	if (c->sync_standby)
+	{
+		cl.has_sync = true;
+		strlcpy(cl.sync_leader, "old", sizeof(cl.sync_leader));
+		if (c->sync_standby[0])
+			strlcpy(cl.sync_standby[cl.nsync++], c->sync_standby, PGHA_NAME_LEN);
+	}
 	if (!c->no_initialize)
 	{
 		cl.has_initialize = true;

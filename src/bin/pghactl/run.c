@@ -341,6 +341,31 @@ pause_ms(long ms)
 		pg_usleep(100000);
 }
 
+/*
+ * Must pg_rewind be kept away from this data directory?  A fresh copy that
+ * never started (backup_label) and a standby that crashed (in archive
+ * recovery) would go through pg_rewind's crash recovery in single-user
+ * mode, which ends recovery and writes WAL of their own on the leader's
+ * timeline: the node could never stream again.  Neither can hold WAL the
+ * leader lacks, except a standby that received WAL past a fork; the
+ * worker shuts such a standby down cleanly (rule "diverged"), and a clean
+ * standby shutdown is rewound as usual.
+ */
+static bool
+skip_rewind(const PghactlConf *c)
+{
+	bool		crc_ok;
+	ControlFileData *cf;
+	bool		skip;
+
+	if (access(psprintf("%s/backup_label", c->data_directory), F_OK) == 0)
+		return true;
+	cf = get_controlfile(c->data_directory, &crc_ok);
+	skip = crc_ok && cf->state == DB_IN_ARCHIVE_RECOVERY;
+	pfree(cf);
+	return skip;
+}
+
 /* get the data directory ready for the next start; false: retry later */
 static bool
 prepare(const PghactlConf *c, PghaEtcd *etcd)
@@ -402,7 +427,26 @@ prepare(const PghactlConf *c, PghaEtcd *etcd)
 	}
 
 	if (leader && strcmp(leader->name, c->name) != 0)
+	{
+		/*
+		 * pg_rewind decides from the timelines whether anything must be
+		 * rewound; only the cases where running it would do harm skip it.
+		 */
+		if (skip_rewind(c))
+		{
+			char	   *signal = psprintf("%s/standby.signal", c->data_directory);
+
+			if (!touch(signal))
+			{
+				pg_log_error("could not create \"%s\": %m", signal);
+				return false;
+			}
+			pg_log_info("a fresh copy or a crashed standby: starting it as a standby of \"%s\" without pg_rewind",
+						leader->name);
+			return true;
+		}
 		return do_rewind(c, leader);
+	}
 	return true;
 }
 

@@ -142,14 +142,36 @@ sub start_cluster
 
 =item Pgha::Node::forget_if_down($node)
 
-A node that pgha shut down (fencing) is not stopped through the framework;
-tell the framework, so that its teardown does not fail on it.
+A node that pgha shut down (fencing) or that a test killed is not stopped
+through the framework; tell the framework, so that its teardown does not
+fail on it.
 
 =cut
+
+# alive and not a zombie (a container's pid 1 may never reap it)
+sub _alive
+{
+	my ($pid) = @_;
+	return 0 unless kill(0, $pid);
+	open my $fh, '<', "/proc/$pid/stat" or return 1;
+	my $stat = <$fh>;
+	close $fh;
+	return !(defined $stat && $stat =~ /^\d+ \(.*\) Z /);
+}
 
 sub forget_if_down
 {
 	my ($node) = @_;
+	my $pidfile = $node->data_dir . '/postmaster.pid';
+
+	# a postmaster killed with SIGKILL leaves its pid file behind
+	if (open my $fh, '<', $pidfile)
+	{
+		my $pid = <$fh>;
+		close $fh;
+		chomp $pid if defined $pid;
+		unlink $pidfile if $pid && $pid =~ /^\d+$/ && !_alive($pid);
+	}
 	$node->_update_pid(-1);
 	return;
 }

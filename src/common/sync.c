@@ -1,0 +1,231 @@
+/*-------------------------------------------------------------------------
+ *
+ * sync.c
+ *		Synchronous mode on the leader, one safe step at a time.
+ *
+ * Copyright (c) 2026, pgha developers
+ *
+ * IDENTIFICATION
+ *	  src/common/sync.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifdef FRONTEND
+#include "postgres_fe.h"
+#else
+#include "postgres.h"
+#endif
+
+#include "common/sync.h"
+
+static bool
+in_list(int n, const char (*names)[PGHA_NAME_LEN], const char *name)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(names[i], name) == 0)
+			return true;
+	return false;
+}
+
+static bool
+same_set(int na, const char (*a)[PGHA_NAME_LEN], int nb, const char (*b)[PGHA_NAME_LEN])
+{
+	int			i;
+
+	if (na != nb)
+		return false;
+	for (i = 0; i < na; i++)
+		if (!in_list(nb, b, a[i]))
+			return false;
+	return true;
+}
+
+void
+pgha_sync_ssn(int n, const char (*names)[PGHA_NAME_LEN], int count, char *out, size_t outlen)
+{
+	int			i;
+
+	if (n == 0)
+	{
+		out[0] = '\0';
+		return;
+	}
+	snprintf(out, outlen, "FIRST %d (", Min(count, n));
+	for (i = 0; i < n; i++)
+	{
+		/* member names are [A-Za-z0-9_.-]: quoting is enough */
+		strlcat(out, i ? ",\"" : "\"", outlen);
+		strlcat(out, names[i], outlen);
+		strlcat(out, "\"", outlen);
+	}
+	strlcat(out, ")", outlen);
+}
+
+const char *
+pgha_sync_ssn_at_promotion(const PghaConfig *config)
+{
+	if (!config->synchronous_mode)
+		return NULL;			/* not pgha's business */
+	/* strict: no commit is acknowledged until a standby confirms it */
+	return config->synchronous_mode_strict ? "*" : "";
+}
+
+static const PghaStandby *
+standby(const PghaSyncInput *in, const char *name)
+{
+	int			i;
+
+	for (i = 0; i < in->nstandbys; i++)
+		if (strcmp(in->standbys[i].name, name) == 0)
+			return &in->standbys[i];
+	return NULL;
+}
+
+/* may this standby be synchronous at all? */
+static bool
+eligible(const PghaSyncInput *in, const PghaStandby *s)
+{
+	const PghaMember *m = NULL;
+	int			i;
+
+	if (!s->streaming || strcmp(s->name, in->me) == 0)
+		return false;
+	for (i = 0; i < in->cluster->nmembers; i++)
+		if (strcmp(in->cluster->members[i].name, s->name) == 0)
+			m = &in->cluster->members[i];
+	/* only members of this cluster, and not those tagged nosync */
+	return m != NULL && !m->foreign && !m->nosync;
+}
+
+void
+pgha_sync_plan(const PghaSyncInput *in, PghaSyncPlan *out)
+{
+	const PghaCluster *c = in->cluster;
+	int			count = in->config->synchronous_node_count;
+	char		picked[PGHA_MAX_SYNC][PGHA_NAME_LEN];
+	int			npicked = 0;
+	char		keyed[PGHA_MAX_SYNC][PGHA_NAME_LEN];	/* in the key now, ours */
+	int			nkeyed = 0;
+	char		keep[PGHA_MAX_SYNC][PGHA_NAME_LEN];
+	int			nkeep = 0;
+	char		want_ssn[sizeof(out->ssn)];
+	bool		used[64];
+	int			i;
+
+	memset(out, 0, sizeof(*out));
+	out->step = PGHA_SYNC_NOTHING;
+
+	if (!in->config->synchronous_mode)
+	{
+		/* turned off: the key goes first, then the setting */
+		if (c->has_sync)
+		{
+			out->step = PGHA_SYNC_DELETE_KEY;
+			snprintf(out->reason, sizeof(out->reason), "synchronous_mode is off: removing the sync key");
+		}
+		else if (in->current_ssn[0] != '\0')
+		{
+			out->step = PGHA_SYNC_SET_SSN;
+			snprintf(out->reason, sizeof(out->reason), "synchronous_mode is off: replicating asynchronously");
+		}
+		return;
+	}
+
+	/* what the key says now, if it is ours */
+	if (c->has_sync && strcmp(c->sync_leader, in->me) == 0)
+		for (i = 0; i < c->nsync; i++)
+			strlcpy(keyed[nkeyed++], c->sync_standby[i], PGHA_NAME_LEN);
+
+	/*
+	 * Pick: the standbys already synchronous first (no needless churn),
+	 * then the furthest ahead, then by name.
+	 */
+	memset(used, 0, sizeof(used));
+	while (npicked < count)
+	{
+		int			best = -1;
+
+		for (i = 0; i < in->nstandbys && i < (int) lengthof(used); i++)
+		{
+			const PghaStandby *s = &in->standbys[i];
+			const PghaStandby *b;
+			bool		s_keyed,
+						b_keyed;
+
+			if (used[i] || !eligible(in, s) || in_list(npicked, picked, s->name))
+				continue;
+			if (best < 0)
+			{
+				best = i;
+				continue;
+			}
+			b = &in->standbys[best];
+			s_keyed = in_list(nkeyed, keyed, s->name);
+			b_keyed = in_list(nkeyed, keyed, b->name);
+			if (s_keyed != b_keyed ? s_keyed :
+				s->flush_lsn != b->flush_lsn ? s->flush_lsn > b->flush_lsn :
+				strcmp(s->name, b->name) < 0)
+				best = i;
+		}
+		if (best < 0)
+			break;
+		used[best] = true;
+		strlcpy(picked[npicked++], in->standbys[best].name, PGHA_NAME_LEN);
+	}
+
+	/* 1. whoever will not stay synchronous leaves the key first */
+	for (i = 0; i < nkeyed; i++)
+		if (in_list(npicked, picked, keyed[i]))
+			strlcpy(keep[nkeep++], keyed[i], PGHA_NAME_LEN);
+	if (nkeep != nkeyed || (c->has_sync && strcmp(c->sync_leader, in->me) != 0) || !c->has_sync)
+	{
+		out->step = PGHA_SYNC_WRITE_KEY;
+		out->nsync = nkeep;
+		memcpy(out->sync, keep, sizeof(keep));
+		snprintf(out->reason, sizeof(out->reason), "%s",
+				 !c->has_sync || strcmp(c->sync_leader, in->me) != 0 ?
+				 "this leader takes over the sync key" :
+				 "a synchronous standby is leaving: removed from the sync key first");
+		return;
+	}
+
+	/* 2. then synchronous_standby_names names the picked standbys */
+	if (npicked > 0)
+		pgha_sync_ssn(npicked, (const char (*)[PGHA_NAME_LEN]) picked, count, want_ssn, sizeof(want_ssn));
+	else
+		strlcpy(want_ssn, in->config->synchronous_mode_strict ? "*" : "", sizeof(want_ssn));
+	if (strcmp(want_ssn, in->current_ssn) != 0)
+	{
+		out->step = PGHA_SYNC_SET_SSN;
+		strlcpy(out->ssn, want_ssn, sizeof(out->ssn));
+		snprintf(out->reason, sizeof(out->reason), "%s",
+				 npicked > 0 ? "synchronous standbys changed" :
+				 in->config->synchronous_mode_strict ?
+				 "no standby can be synchronous: commits wait for any (strict mode)" :
+				 "no standby can be synchronous: replicating asynchronously");
+		return;
+	}
+
+	/*
+	 * 3. a picked standby joins the key once PostgreSQL treats it as
+	 * synchronous and it has everything flushed before the setting changed
+	 */
+	for (i = 0; i < npicked; i++)
+	{
+		const PghaStandby *s = standby(in, picked[i]);
+
+		if (!in_list(nkeep, keep, picked[i]) && s != NULL && s->sync &&
+			s->flush_lsn >= in->ssn_set_lsn)
+			strlcpy(keep[nkeep++], picked[i], PGHA_NAME_LEN);
+	}
+	if (!same_set(nkeep, (const char (*)[PGHA_NAME_LEN]) keep, nkeyed,
+				  (const char (*)[PGHA_NAME_LEN]) keyed))
+	{
+		out->step = PGHA_SYNC_WRITE_KEY;
+		out->nsync = nkeep;
+		memcpy(out->sync, keep, sizeof(keep));
+		snprintf(out->reason, sizeof(out->reason), "confirmed synchronous: added to the sync key");
+	}
+}

@@ -1,0 +1,76 @@
+/*-------------------------------------------------------------------------
+ *
+ * sync.h
+ *		Synchronous mode on the leader: which standbys are synchronous, the
+ *		synchronous_standby_names that says so, and the sync key that lets
+ *		exactly those standbys be promoted.
+ *
+ * The order of the steps is what keeps acknowledged commits safe (as in
+ * Patroni): a standby leaves the sync key before it leaves
+ * synchronous_standby_names, and enters the key only after PostgreSQL
+ * reports it synchronous and it has flushed everything the primary had
+ * flushed when synchronous_standby_names last changed.  So every member the
+ * key names has every commit PostgreSQL acknowledged.
+ *
+ * Pure: the keeper feeds pg_stat_replication and the cluster in, carries
+ * out the one step that comes out, and asks again next iteration.
+ *
+ * Copyright (c) 2026, pgha developers
+ *
+ * IDENTIFICATION
+ *	  src/common/sync.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PGHA_SYNC_H
+#define PGHA_SYNC_H
+
+#include "common/cluster.h"
+
+/* one row of pg_stat_replication */
+typedef struct PghaStandby
+{
+	char		name[PGHA_NAME_LEN];	/* application_name */
+	bool		streaming;		/* state = 'streaming' */
+	bool		sync;			/* sync_state = 'sync' or 'quorum' */
+	uint64		flush_lsn;
+} PghaStandby;
+
+typedef struct PghaSyncInput
+{
+	const char *me;
+	const PghaConfig *config;
+	const PghaCluster *cluster;
+	int			nstandbys;
+	const PghaStandby *standbys;
+	const char *current_ssn;	/* synchronous_standby_names in force */
+	uint64		ssn_set_lsn;	/* primary flush LSN when it was last set */
+} PghaSyncInput;
+
+typedef enum PghaSyncStep
+{
+	PGHA_SYNC_NOTHING,
+	PGHA_SYNC_WRITE_KEY,		/* put the sync key (CAS on its revision) */
+	PGHA_SYNC_DELETE_KEY,		/* synchronous mode is off: remove the key */
+	PGHA_SYNC_SET_SSN			/* ALTER SYSTEM synchronous_standby_names */
+} PghaSyncStep;
+
+typedef struct PghaSyncPlan
+{
+	PghaSyncStep step;
+	char		ssn[PGHA_MAX_SYNC * (PGHA_NAME_LEN + 3) + 32];	/* SET_SSN */
+	int			nsync;			/* WRITE_KEY: the standbys the key names */
+	char		sync[PGHA_MAX_SYNC][PGHA_NAME_LEN];
+	char		reason[256];
+} PghaSyncPlan;
+
+extern void pgha_sync_plan(const PghaSyncInput *in, PghaSyncPlan *out);
+
+/* synchronous_standby_names for these standbys: 'FIRST n ("a","b")' */
+extern void pgha_sync_ssn(int n, const char (*names)[PGHA_NAME_LEN], int count,
+						  char *out, size_t outlen);
+
+/* the value a newly promoted primary starts with, before its first plan */
+extern const char *pgha_sync_ssn_at_promotion(const PghaConfig *config);
+
+#endif							/* PGHA_SYNC_H */

@@ -1,0 +1,259 @@
+/*-------------------------------------------------------------------------
+ *
+ * syncrep.c
+ *		Synchronous mode, the I/O side (the decisions: src/common/sync.c).
+ *
+ * The leader reads pg_stat_replication, asks pgha_sync_plan() for the next
+ * step and carries it out: the sync key by compare-and-swap, or
+ * synchronous_standby_names by ALTER SYSTEM and a reload.  Up to a few
+ * steps per iteration, each planned from what the previous one left, so a
+ * new synchronous standby is confirmed within an iteration or two.
+ *
+ * Copyright (c) 2026, pgha developers
+ *
+ * IDENTIFICATION
+ *	  src/syncrep.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "access/xlog.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+
+#include "actions.h"
+#include "common/keys.h"
+#include "common/sync.h"
+#include "compat.h"
+#include "guc.h"
+#include "recover.h"
+#include "syncrep.h"
+
+/* the value this worker last set, and the primary's flush LSN at the time */
+static char *ssn_applied = NULL;
+static uint64 ssn_set_lsn = 0;
+
+static uint64
+flush_lsn(void)
+{
+	TimeLineID	tli;
+
+	return (uint64) GetFlushRecPtr(&tli);
+}
+
+static void
+set_ssn(const char *value)
+{
+	pgha_action_set_system("synchronous_standby_names", value);
+	if (ssn_applied)
+		pfree(ssn_applied);
+	ssn_applied = MemoryContextStrdup(TopMemoryContext, value);
+	/* what a new synchronous standby must have flushed before it counts */
+	ssn_set_lsn = flush_lsn();
+}
+
+void
+pgha_syncrep_before_promote(const PghaConfig *config)
+{
+	const char *v = pgha_sync_ssn_at_promotion(config);
+	const char *cur = GetConfigOption("synchronous_standby_names", false, false);
+
+	/* a copied auto.conf may name the old primary: commits would hang */
+	if (v != NULL && (cur == NULL || strcmp(cur, v) != 0))
+	{
+		set_ssn(v);
+		ereport(LOG,
+				(errmsg("pgha: synchronous_standby_names is '%s' for the promotion", v),
+				 errdetail("%s", config->synchronous_mode_strict ?
+						   "synchronous_mode_strict: no commit is acknowledged until a standby confirms it." :
+						   "Commits are asynchronous until a standby is confirmed synchronous.")));
+	}
+}
+
+/* pg_stat_replication, as the planner needs it */
+static int
+read_standbys(PghaStandby **out)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	int			n = 0;
+
+	*out = NULL;
+	StartTransactionCommand();
+	SPI_connect();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	if (SPI_execute("SELECT application_name, state = 'streaming', "
+					"sync_state IN ('sync', 'quorum'), "
+					"COALESCE(flush_lsn - '0/0', 0)::pg_catalog.int8 "
+					"FROM pg_catalog.pg_stat_replication "
+					"WHERE application_name <> '' ORDER BY application_name",
+					true, 64) == SPI_OK_SELECT && SPI_processed > 0)
+	{
+		PghaStandby *s = MemoryContextAllocZero(cxt, sizeof(PghaStandby) * SPI_processed);
+		uint64		i;
+
+		for (i = 0; i < SPI_processed; i++)
+		{
+			HeapTuple	t = SPI_tuptable->vals[i];
+			TupleDesc	d = SPI_tuptable->tupdesc;
+			bool		isnull;
+			char	   *name = SPI_getvalue(t, d, 1);
+
+			if (name == NULL)
+				continue;
+			strlcpy(s[n].name, name, PGHA_NAME_LEN);
+			s[n].streaming = DatumGetBool(SPI_getbinval(t, d, 2, &isnull)) && !isnull;
+			s[n].sync = DatumGetBool(SPI_getbinval(t, d, 3, &isnull)) && !isnull;
+			s[n].flush_lsn = (uint64) DatumGetInt64(SPI_getbinval(t, d, 4, &isnull));
+			n++;
+		}
+		*out = s;
+	}
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	MemoryContextSwitchTo(cxt);
+	return n;
+}
+
+static void
+log_step(const PghaSyncPlan *p)
+{
+	StringInfoData names;
+	int			i;
+
+	initStringInfo(&names);
+	for (i = 0; i < p->nsync; i++)
+		appendStringInfo(&names, "%s\"%s\"", i ? ", " : "", p->sync[i]);
+	if (p->step == PGHA_SYNC_SET_SSN)
+		ereport(LOG,
+				(errmsg("pgha: synchronous_standby_names = '%s'", p->ssn),
+				 errdetail("%s.", p->reason)));
+	else if (p->step == PGHA_SYNC_WRITE_KEY)
+		ereport(LOG,
+				(errmsg("pgha: sync key names %s", p->nsync ? names.data : "no standby"),
+				 errdetail("%s; only the standbys it names may be promoted.", p->reason)));
+	else if (p->step == PGHA_SYNC_DELETE_KEY)
+		ereport(LOG,
+				(errmsg("pgha: removed the sync key"),
+				 errdetail("%s.", p->reason)));
+}
+
+void
+pgha_syncrep_leader(PghaEtcd *etcd, const char *prefix, const PghaCluster *cluster,
+					const PghaConfig *config)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	PghaCluster c = *cluster;	/* the sync fields follow our own writes */
+	char	   *key = pgha_key(prefix, PGHA_KEY_SYNC);
+	int			steps;
+
+	if (ssn_applied == NULL)
+	{
+		const char *cur = GetConfigOption("synchronous_standby_names", false, false);
+
+		/* after a restart of the worker: confirm anew from here */
+		ssn_applied = MemoryContextStrdup(TopMemoryContext, cur ? cur : "");
+		ssn_set_lsn = flush_lsn();
+	}
+	/* not in synchronous mode and nothing of ours to undo: the common case */
+	if (!config->synchronous_mode && !c.has_sync && ssn_applied[0] == '\0')
+		return;
+
+	for (steps = 0; steps < 4; steps++)
+	{
+		PghaSyncInput in;
+		PghaSyncPlan p;
+		PghaStandby *standbys = NULL;
+		volatile bool failed = false;
+
+		PG_TRY();
+		{
+			in.nstandbys = read_standbys(&standbys);
+		}
+		PG_CATCH();
+		{
+			ErrorData  *edata = pgha_recover_error(cxt);
+
+			ereport(WARNING,
+					(errmsg("pgha could not read pg_stat_replication: %s", edata->message)));
+			failed = true;
+		}
+		PG_END_TRY();
+		if (failed)
+			return;
+		in.me = pgha_node_name();
+		in.config = config;
+		in.cluster = &c;
+		in.standbys = standbys;
+		in.current_ssn = ssn_applied;
+		in.ssn_set_lsn = ssn_set_lsn;
+		pgha_sync_plan(&in, &p);
+		if (p.step == PGHA_SYNC_NOTHING)
+			return;
+
+		if (p.step == PGHA_SYNC_WRITE_KEY)
+		{
+			char	   *json = pgha_sync_to_json(pgha_node_name(), p.nsync,
+												 (const char (*)[PGHA_NAME_LEN]) p.sync);
+			bool		swapped = false;
+			int64		rev = 0;
+			bool		ok = pgha_etcd_put_if_unchanged(etcd, key, json,
+													   c.has_sync ? c.sync_mod_revision : 0,
+													   &swapped, &rev);
+
+			free(json);
+			if (!ok || !swapped)
+			{
+				/* someone else wrote it: the next iteration reads it again */
+				if (!ok)
+					ereport(LOG,
+							(errmsg("pgha could not write the sync key: %s", etcd->errmsg)));
+				return;
+			}
+			log_step(&p);
+			c.has_sync = true;
+			strlcpy(c.sync_leader, pgha_node_name(), sizeof(c.sync_leader));
+			c.nsync = p.nsync;
+			memcpy(c.sync_standby, p.sync, sizeof(p.sync));
+			c.sync_mod_revision = rev;
+		}
+		else if (p.step == PGHA_SYNC_DELETE_KEY)
+		{
+			int64		deleted;
+
+			if (!pgha_etcd_delete(etcd, key, false, &deleted))
+				return;
+			log_step(&p);
+			c.has_sync = false;
+			c.nsync = 0;
+		}
+		else if (p.step == PGHA_SYNC_SET_SSN)
+		{
+			PG_TRY();
+			{
+				set_ssn(p.ssn);
+			}
+			PG_CATCH();
+			{
+				ErrorData  *edata = pgha_recover_error(cxt);
+
+				ereport(WARNING,
+						(errmsg("pgha could not set synchronous_standby_names: %s", edata->message)));
+				failed = true;
+			}
+			PG_END_TRY();
+			if (failed)
+				return;
+			log_step(&p);
+			/* PostgreSQL needs a moment to re-evaluate: confirm next time */
+			return;
+		}
+	}
+}

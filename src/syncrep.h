@@ -1,0 +1,27 @@
+/*-------------------------------------------------------------------------
+ *
+ * syncrep.h
+ *		Synchronous mode, the I/O side: pg_stat_replication in,
+ *		synchronous_standby_names and the sync key out.
+ *
+ * Copyright (c) 2026, pgha developers
+ *
+ * IDENTIFICATION
+ *	  src/syncrep.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PGHA_SYNCREP_H
+#define PGHA_SYNCREP_H
+
+#include "common/cluster.h"
+#include "common/etcd.h"
+
+/* the leader, after a good renewal: carry out the next steps of the plan */
+extern void pgha_syncrep_leader(PghaEtcd *etcd, const char *prefix, const PghaCluster *cluster,
+								const PghaConfig *config);
+
+/* just before pg_promote(): start strict ('*') or asynchronous ('') */
+extern void pgha_syncrep_before_promote(const PghaConfig *config);
+
+#endif							/* PGHA_SYNCREP_H */
