@@ -44,6 +44,7 @@
 #include "utils/fmgrprotos.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
+#include "datatype/timestamp.h"
 
 #include "actions.h"
 #include "apply.h"
@@ -360,6 +361,58 @@ fill_member(PghaMember *m, const PghaLocalDetail *local, const char *state)
 	m->config_revision = Max(K.applied_revision, 0);
 	m->pending_restart = K.pending_restart;
 	strlcpy(m->pending_restart_reason, K.pending_reason, sizeof(m->pending_restart_reason));
+	/* pghactl restart waits for a new start time, and restarts only supervised nodes */
+	m->started_ms = PgStartTime / 1000 +
+		(int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY * 1000;
+	m->supervised = getenv("PGHACTL_SUPERVISED") != NULL;
+}
+
+/*
+ * pghactl restart: a "restart/<me>" request.  Taken by deleting it (guarded
+ * by its revision, so a newer request survives), then a fast shutdown that
+ * pghactl run, the supervisor, follows with a start.  A leader keeps its
+ * key: the restarted worker re-attaches to it well within the ttl.
+ */
+static void
+handle_restart_request(PghaEtcd *etcd, PghaCluster *cluster)
+{
+	PghaMember *me = pgha_cluster_member(cluster, pgha_node_name());
+	char	   *key;
+	PghaEtcdTxn t;
+	PghaEtcdTxnResult res;
+
+	if (me == NULL || !me->restart_requested)
+		return;
+	key = psprintf("%s%s%s", K.prefix, PGHA_KEY_RESTART, pgha_node_name());
+	memset(&t, 0, sizeof(t));
+	t.ncompare = 1;
+	t.compare[0].key = key;
+	t.compare[0].target = PGHA_CMP_MOD;
+	t.compare[0].result = PGHA_CMP_EQUAL;
+	t.compare[0].number = me->restart_mod_revision;
+	t.nsuccess = 1;
+	t.success[0].type = PGHA_OP_DELETE;
+	t.success[0].key = key;
+	if (!pgha_etcd_txn(etcd, &t, &res) || !res.succeeded)
+		return;
+	if (me->restart_pending_only && !K.pending_restart)
+	{
+		ereport(LOG,
+				(errmsg("pgha: restart requested only if pending; no restart is pending")));
+		return;
+	}
+	if (getenv("PGHACTL_SUPERVISED") == NULL)
+	{
+		ereport(WARNING,
+				(errmsg("pgha refused a restart request: this server does not run under pghactl run"),
+				 errhint("Restart it with its service manager (systemctl restart, pg_ctl restart).")));
+		return;
+	}
+	ereport(LOG,
+			(errmsg("pgha: restarting on request (pghactl restart): fast shutdown"),
+			 errdetail("pghactl run starts PostgreSQL again%s.",
+					   K.is_leader ? "; this leader keeps its key" : "")));
+	pgha_action_shutdown_fast();
 }
 
 static bool
@@ -1211,7 +1264,10 @@ publish_members(PghaSharedState *st, const PghaCluster *cluster)
 		strlcpy(sm->name, m->name, sizeof(sm->name));
 		strlcpy(sm->host, m->host, sizeof(sm->host));
 		sm->port = m->port;
+		/* patronictl's "Sync Standby": named in the sync key of the leader */
 		strlcpy(sm->role, leader ? "leader" :
+				(cluster->has_leader && pgha_cluster_is_sync_standby(cluster, m->name) &&
+				 strcmp(cluster->sync_leader, cluster->leader) == 0) ? "sync_standby" :
 				(strcmp(m->role, "replica") == 0 ? "replica" : m->role), sizeof(sm->role));
 		strlcpy(sm->state, m->state, sizeof(sm->state));
 		sm->timeline = m->timeline;
@@ -1353,6 +1409,8 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 			retire_old_lease(etcd);
 		if (K.is_leader && !local.base.in_recovery)
 			leader_housekeeping(etcd, &cluster, &local);
+		if (d.action != PGHA_ACT_FENCE && !K.switching)
+			handle_restart_request(etcd, &cluster);
 		/* last: a config problem must not cost the HA work above */
 		if (d.action != PGHA_ACT_FENCE && !K.switching && apply_config(&cluster))
 			publish_member(etcd, &local, state_name(&d));
@@ -1448,6 +1506,11 @@ pgha_keeper_watch_wakeup(PghaEtcd *etcd)
 				wake = true;
 			else if (strcmp(ev->kv.key, K.failover_key) == 0)
 				wake = true;	/* a switchover request, or its end */
+			else if (ev->type == PGHA_EVENT_PUT &&
+					 strncmp(ev->kv.key, K.prefix, strlen(K.prefix)) == 0 &&
+					 strncmp(ev->kv.key + strlen(K.prefix), PGHA_KEY_RESTART, strlen(PGHA_KEY_RESTART)) == 0 &&
+					 strcmp(ev->kv.key + strlen(K.prefix) + strlen(PGHA_KEY_RESTART), pgha_node_name()) == 0)
+				wake = true;	/* pghactl restart, for this member */
 		}
 	}
 	if (etcd->err != PGHA_ETCD_OK)

@@ -68,6 +68,8 @@ is($node1->safe_psql('postgres', 'SHOW synchronous_standby_names'), qq{FIRST 1 (
 is($node1->safe_psql('postgres', "SELECT sync_state FROM pg_stat_replication WHERE application_name = '$sync'"),
 	'sync', "PostgreSQL treats $sync as synchronous");
 like($etcd->patronictl('list'), qr/$sync\s*\|[^|]+\|\s*Sync Standby\s*\|/, 'patronictl list shows the Sync Standby');
+ok($node1->poll_query_until('postgres', "SELECT role = 'sync_standby' FROM pgha.members() WHERE member = '$sync'"),
+	'pgha.members() shows the sync_standby role');
 my ($rc, $out, $err);
 
 # kill -9 of the primary under a writer: the synchronous standby takes over

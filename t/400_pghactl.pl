@@ -195,6 +195,39 @@ unlike((pghactl('list'))[1], qr/Maintenance mode/, 'maintenance mode is off');
 ($rc, $o, $e) = pghactl('switchover', '--candidate', 'node9', '--force');
 like($e, qr/the member does not exist: member "node9"/, 'an unknown candidate is refused');
 
+# restart: the member's worker does a fast shutdown, its pghactl starts it
+sub pm_pid
+{
+	my ($name) = @_;
+	open my $fh, '<', "$base/$name.data/postmaster.pid" or return 0;
+	my $pid = <$fh>;
+	close $fh;
+	chomp $pid;
+	return $pid;
+}
+($rc, $o, $e) = pghactl('restart', 'node3', '--pending', '--force');
+like($o, qr/No restart pending on "node3"/, 'restart --pending with nothing pending does nothing');
+($rc, $o, $e) = pghactl('edit-config', '-p', 'shared_buffers=32MB', '--force');
+is($rc, 0, 'a parameter that needs a restart');
+$deadline = time + 30;
+while (time < $deadline)
+{
+	last if (pghactl('list'))[1] =~ /node3 .*\*\s*$/m;
+	usleep(100_000);
+}
+like((pghactl('list'))[1], qr/node3 .*\*\s*$/m, 'pghactl list shows node3 pending restart');
+my $before_pid = pm_pid('node3');
+($rc, $o, $e) = pghactl('restart', 'node3', '--pending', '--force');
+like($o, qr/Restarted "node3"/, 'pghactl restart node3 --pending') or diag($e);
+isnt(pm_pid('node3'), $before_pid, 'node3 runs a new postmaster');
+ok(poll_sql('node3', 'SHOW shared_buffers', '32MB'), 'with the new shared_buffers');
+ok(streams_from('node1', 'node3'), 'node3 streams again');
+($rc, $o, $e) = pghactl('restart', 'node1', '--force');
+like($o, qr/Restarted "node1"/, 'pghactl restart of the leader') or diag($e);
+is($etcd->get('/service/test/leader'), 'node1', 'the leader kept its key through the restart');
+ok(poll_sql('node1', 'SELECT pg_is_in_recovery()', 'f'), 'node1 is the primary again');
+ok(streams_from('node1', 'node2'), 'node2 streams from it again');
+
 # the leader's postmaster dies: a replica takes over, pghactl brings node1
 # back as its standby (pg_rewind if the timelines diverged)
 sql('node1', 'INSERT INTO t VALUES (2)');

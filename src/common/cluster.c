@@ -544,6 +544,10 @@ pgha_member_to_json(const PghaMember *m)
 		json_decref(tags);
 	json_object_set_new(extra, "sysid", json_string(m->sysid));
 	json_object_set_new(extra, "config_revision", json_integer(m->config_revision));
+	if (m->started_ms > 0)
+		json_object_set_new(extra, "started_ms", json_integer(m->started_ms));
+	if (m->supervised)
+		json_object_set_new(extra, "supervised", json_true());
 	json_object_set_new(o, "pgha", extra);
 	s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
@@ -667,7 +671,9 @@ pgha_member_from_json(const char *name, const char *json, size_t len,
 	if (json_is_object(extra))
 	{
 		if (!copy_string(extra, "sysid", m->sysid, sizeof(m->sysid), errbuf, errlen) ||
-			!get_int(extra, "config_revision", &m->config_revision, &present, errbuf, errlen))
+			!get_int(extra, "config_revision", &m->config_revision, &present, errbuf, errlen) ||
+			!get_int(extra, "started_ms", &m->started_ms, &present, errbuf, errlen) ||
+			!copy_bool(extra, "supervised", &m->supervised, errbuf, errlen))
 			goto done;
 	}
 	ok = true;
@@ -887,6 +893,28 @@ pgha_cluster_from_range(const char *prefix, const PghaEtcdRange *r, PghaCluster 
 				snprintf(c->member_error, sizeof(c->member_error),
 						 "member \"%.63s\": %s", k + mlen, err);
 			}
+		}
+	}
+	/* restart requests ("restart/<name>") attach to their member */
+	for (i = 0; i < r->nkvs; i++)
+	{
+		const PghaEtcdKV *kv = &r->kvs[i];
+		const char *k = kv->key + (strlen(kv->key) >= plen ? plen : 0);
+		PghaMember *m;
+		json_t	   *root;
+		char		e2[128];
+
+		if (strncmp(kv->key, prefix, plen) != 0 ||
+			strncmp(k, PGHA_KEY_RESTART, strlen(PGHA_KEY_RESTART)) != 0 ||
+			(m = pgha_cluster_member(c, k + strlen(PGHA_KEY_RESTART))) == NULL)
+			continue;
+		m->restart_requested = true;
+		m->restart_mod_revision = kv->mod_revision;
+		root = pgha_etcdj_load(kv->value, kv->value_len, e2, sizeof(e2));
+		if (root != NULL)
+		{
+			(void) copy_bool(root, "pending_only", &m->restart_pending_only, e2, sizeof(e2));
+			json_decref(root);
 		}
 	}
 	/* members of another cluster (sysid) take no part in this one */

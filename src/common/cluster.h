@@ -121,6 +121,12 @@ typedef struct PghaMember
 	char		pending_restart_reason[256];	/* JSON, Patroni 4.1 shape */
 	char		sysid[24];		/* pgha extra: the node's system identifier */
 	int64		config_revision;	/* pgha extra: config mod_revision applied */
+	int64		started_ms;		/* pgha extra: postmaster start, Unix ms */
+	bool		supervised;		/* pgha extra: runs under pghactl run */
+	/* a pending "restart/<name>" request (pghactl restart) */
+	bool		restart_requested;
+	bool		restart_pending_only;
+	int64		restart_mod_revision;
 	bool		foreign;		/* its sysid differs from initialize: not ours */
 } PghaMember;
 

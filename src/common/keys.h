@@ -26,6 +26,8 @@
 #define PGHA_KEY_STATUS		"status"
 #define PGHA_KEY_FAILOVER	"failover"
 #define PGHA_KEY_SYNC		"sync"
+/* pgha's own: a restart request for one member (pghactl restart) */
+#define PGHA_KEY_RESTART	"restart/"
 
 #define PGHA_MAX_ENDPOINTS	16
 

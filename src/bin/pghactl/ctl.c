@@ -61,6 +61,18 @@ is_leader(const PghaCluster *c, const PghaMember *m)
 	return c->has_leader && strcmp(c->leader, m->name) == 0;
 }
 
+/* patronictl's role column */
+static const char *
+role_of(const PghaCluster *c, const PghaMember *m)
+{
+	if (is_leader(c, m))
+		return "Leader";
+	if (c->has_leader && strcmp(c->sync_leader, c->leader) == 0 &&
+		pgha_cluster_is_sync_standby(c, m->name))
+		return "Sync Standby";
+	return "Replica";
+}
+
 int
 pghactl_list(PghactlConf *conf, const PghactlOptions *o)
 {
@@ -84,7 +96,7 @@ pghactl_list(PghactlConf *conf, const PghactlOptions *o)
 			json_object_set_new(row, "Cluster", json_string(conf->scope));
 			json_object_set_new(row, "Member", json_string(m->name));
 			json_object_set_new(row, "Host", json_string(psprintf("%s:%d", m->host, m->port)));
-			json_object_set_new(row, "Role", json_string(is_leader(&c, m) ? "Leader" : "Replica"));
+			json_object_set_new(row, "Role", json_string(role_of(&c, m)));
 			json_object_set_new(row, "State", json_string(is_leader(&c, m) ? m->state :
 														 (strcmp(m->replication_state, "streaming") == 0 ?
 														  "streaming" : m->state)));
@@ -125,7 +137,7 @@ pghactl_list(PghactlConf *conf, const PghactlOptions *o)
 	printf("Cluster: %s (%s)%s\n", conf->scope,
 		   c.has_initialize ? (c.initialize[0] ? c.initialize : "initializing") : "uninitialized",
 		   c.config.pause ? "  Maintenance mode: on" : "");
-	printf("%-16s %-22s %-8s %-16s %4s %12s %s\n", "Member", "Host", "Role", "State", "TL",
+	printf("%-16s %-22s %-12s %-16s %4s %12s %s\n", "Member", "Host", "Role", "State", "TL",
 		   "Lag (bytes)", "Pending restart");
 	for (i = 0; i < c.nmembers; i++)
 	{
@@ -141,8 +153,8 @@ pghactl_list(PghactlConf *conf, const PghactlOptions *o)
 			if (strcmp(m->state, "running") == 0 && strcmp(m->replication_state, "streaming") == 0)
 				state = "streaming";
 		}
-		printf("%-16s %-22s %-8s %-16s %4d %12s %s\n", m->name, host,
-			   is_leader(&c, m) ? "Leader" : "Replica", state, m->timeline, lag,
+		printf("%-16s %-22s %-12s %-16s %4d %12s %s\n", m->name, host,
+			   role_of(&c, m), state, m->timeline, lag,
 			   m->pending_restart ? "*" : "");
 	}
 	if (c.has_failover)
@@ -224,7 +236,8 @@ pghactl_topology(PghactlConf *conf, const PghactlOptions *o)
 
 		if (is_leader(&c, m))
 			continue;
-		printf("+ %s  %s:%d  Replica  %s  TL %d  lag " UINT64_FORMAT " bytes\n", m->name, m->host, m->port,
+		printf("+ %s  %s:%d  %s  %s  TL %d  lag " UINT64_FORMAT " bytes\n", m->name, m->host, m->port,
+			   role_of(&c, m),
 			   strcmp(m->replication_state, "streaming") == 0 ? "streaming" : m->state,
 			   m->timeline, lag_bytes(&c, m));
 	}
@@ -443,6 +456,91 @@ pghactl_failover(PghactlConf *conf, const PghactlOptions *o)
 		return 2;
 	}
 	return request(conf, o, false);
+}
+
+/* ---- restart ---- */
+
+/*
+ * pghactl restart MEMBER [--pending]: a "restart/<member>" request that the
+ * member's worker takes, with a fast shutdown; its pghactl run starts
+ * PostgreSQL again.  Waits for the member to publish a new start time.
+ */
+int
+pghactl_restart(PghactlConf *conf, const PghactlOptions *o)
+{
+	PghaEtcd   *etcd = pghactl_etcd(conf);
+	PghaCluster c;
+	PghaMember *m;
+	char	   *prefix = pgha_key_prefix(conf->namespace, conf->scope);
+	char	   *key;
+	char		now[64];
+	char	   *value;
+	bool		swapped;
+	int64		started;
+	int64		t0 = pgha_now_us();
+
+	if (o->member == NULL)
+	{
+		pg_log_error("no member given");
+		pg_log_error_hint("Usage: pghactl restart MEMBER [--pending] -c FILE");
+		return 2;
+	}
+	if (!snapshot_or_report(etcd, conf, &c))
+		return EXIT_ETCD;
+	m = pgha_cluster_member(&c, o->member);
+	if (m == NULL)
+	{
+		pg_log_error("member \"%s\" does not exist", o->member);
+		return 1;
+	}
+	if (o->pending && !m->pending_restart)
+	{
+		printf("No restart pending on \"%s\".\n", m->name);
+		return 0;
+	}
+	if (!m->supervised)
+	{
+		pg_log_error("member \"%s\" does not run under pghactl run: nothing would start it again", m->name);
+		pg_log_error_hint("Restart it with its service manager on that host (systemctl restart, pg_ctl restart).");
+		return 1;
+	}
+	if (!pghactl_confirm(o, psprintf("Restart \"%s\"%s?", m->name,
+									 is_leader(&c, m) ? " (the leader: writes pause for the restart)" : "")))
+		return 1;
+	started = m->started_ms;
+	key = psprintf("%s%s%s", prefix, PGHA_KEY_RESTART, m->name);
+	now_iso(now, sizeof(now));
+	value = psprintf("{\"requested_at\":\"%s\",\"pending_only\":%s}", now, o->pending ? "true" : "false");
+	if (!pgha_etcd_put_if_unchanged(etcd, key, value, 0, &swapped, NULL))
+	{
+		pg_log_error("could not write the request: %s", etcd->errmsg);
+		return EXIT_ETCD;
+	}
+	if (!swapped)
+	{
+		pg_log_error("a restart of \"%s\" is already pending", m->name);
+		pg_log_error_hint("Wait for it, or delete the \"%s\" key in etcd to cancel it.", key);
+		return 1;
+	}
+	for (;;)
+	{
+		PghaCluster now_c;
+		PghaMember *n;
+
+		if (pghactl_snapshot(etcd, conf, &now_c) &&
+			(n = pgha_cluster_member(&now_c, o->member)) != NULL &&
+			n->started_ms > started && strcmp(n->state, "running") == 0)
+			break;
+		if (pgha_now_us() - t0 >= (int64) o->wait_s * 1000000)
+		{
+			pg_log_error("member \"%s\" did not restart within %d s", o->member, o->wait_s);
+			pg_log_error_hint("See the member's log; pghactl list shows its state.");
+			return 1;
+		}
+		pg_usleep(100000);
+	}
+	printf("Restarted \"%s\" (%.2f s).\n", o->member, (pgha_now_us() - t0) / 1e6);
+	return 0;
 }
 
 /* ---- configuration ---- */

@@ -38,7 +38,9 @@ usage(void)
 		   "  show-config         the dynamic configuration (the config key)\n"
 		   "  edit-config [-s KEY=VALUE]... [-p PARAMETER=VALUE]... [--force]\n"
 		   "                      change it: with no -s/-p, opens $EDITOR on the JSON\n"
-		   "  pause, resume       maintenance mode on and off\n\n"
+		   "  pause, resume       maintenance mode on and off\n"
+		   "  restart MEMBER [--pending] [--wait SECONDS] [--force]\n"
+		   "                      restart a member run by pghactl run (--pending: only if needed)\n\n"
 		   "Without a node:\n"
 		   "  etcd-config --nodes NAME=ADDRESS,... [--failures F] [--token T]\n"
 		   "                      each etcd member's YAML config; warns when too few members\n\n"
@@ -111,6 +113,7 @@ main(int argc, char **argv)
 		{"nodes", required_argument, NULL, 5},
 		{"failures", required_argument, NULL, 6},
 		{"token", required_argument, NULL, 7},
+		{"pending", no_argument, NULL, 8},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}
 	};
@@ -181,6 +184,9 @@ main(int argc, char **argv)
 			case 7:
 				o.token = optarg;
 				break;
+			case 8:
+				o.pending = true;
+				break;
 			case 'h':
 				usage();
 				return 0;
@@ -189,6 +195,9 @@ main(int argc, char **argv)
 				return 2;
 		}
 	}
+	/* restart MEMBER: the one positional argument */
+	if (strcmp(cmd, "restart") == 0 && optind < argc)
+		o.member = argv[optind++];
 	if (optind < argc)
 	{
 		pg_log_error("unexpected argument \"%s\"", argv[optind]);
@@ -197,7 +206,7 @@ main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "etcd-config") == 0)
 		return pghactl_etcd_config(&o);
-	if (strstr(" run reinit list topology history switchover failover show-config edit-config pause resume ",
+	if (strstr(" run reinit list topology history switchover failover show-config edit-config pause resume restart ",
 			   psprintf(" %s ", cmd)) == NULL)
 	{
 		pg_log_error("unknown command \"%s\"", cmd);
@@ -234,6 +243,8 @@ main(int argc, char **argv)
 		return pghactl_pause(&conf, &o);
 	if (strcmp(cmd, "resume") == 0)
 		return pghactl_resume(&conf, &o);
+	if (strcmp(cmd, "restart") == 0)
+		return pghactl_restart(&conf, &o);
 	pg_log_error("unknown command \"%s\"", cmd);
 	pg_log_error_hint("Try \"pghactl --help\" for more information.");
 	return 2;

@@ -31,6 +31,8 @@ typedef struct PghactlOptions
 	const char *nodes;			/* etcd-config */
 	const char *token;
 	int			failures;
+	const char *member;			/* restart: the positional MEMBER */
+	bool		pending;		/* restart: only if a restart is pending */
 } PghactlOptions;
 
 extern PghaEtcd *pghactl_etcd(const PghactlConf *conf);
@@ -50,6 +52,7 @@ extern int	pghactl_edit_config(PghactlConf *conf, const PghactlOptions *o);
 extern int	pghactl_pause(PghactlConf *conf, const PghactlOptions *o);
 extern int	pghactl_resume(PghactlConf *conf, const PghactlOptions *o);
 extern int	pghactl_etcd_config(const PghactlOptions *o);
+extern int	pghactl_restart(PghactlConf *conf, const PghactlOptions *o);
 extern bool pghactl_confirm(const PghactlOptions *o, const char *question);
 
 #endif

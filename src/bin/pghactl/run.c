@@ -552,6 +552,8 @@ pghactl_run(PghactlConf *c)
 			pg_fatal("could not fork: %m");
 		if (pid == 0)
 		{
+			/* tells the pgha worker it may act on restart requests */
+			setenv("PGHACTL_SUPERVISED", "1", 1);
 			execl(bin(c, "postgres"), "postgres", "-D", c->data_directory, (char *) NULL);
 			_exit(127);
 		}
