@@ -12,8 +12,13 @@
 #   node loss            every process of the primary dies at once (kill -9
 #                        of the postmaster and all its children): nobody
 #                        releases anything, the lease has to expire
+#   switchover           pgha.switchover() under a writer (every 20 ms):
+#                        call -> first write on the new primary, and the gap
+#                        between the last write on the old and the first on
+#                        the new; no acknowledged write may be lost
 #
 #   make bench-failover            # or: PGHA_BENCH_RUNS=5 make bench-failover
+#   PGHA_BENCH_FAULTS=switchover make bench-failover
 #
 # Profiles: pgha's defaults (ttl 10, loop_wait 2, retry_timeout 4) and the
 # minimum ttl pgha accepts (ttl 4, loop_wait 1, retry_timeout 1).
@@ -33,6 +38,8 @@ use Pgha::Etcd;
 use Pgha::Node;
 
 my $runs = $ENV{PGHA_BENCH_RUNS} // 3;
+# PGHA_BENCH_FAULTS=switchover (comma-separated) runs only some faults
+my %want = map { $_ => 1 } split /,/, ($ENV{PGHA_BENCH_FAULTS} // 'postmaster kill -9,node loss,switchover');
 my @profiles = (
 	[ 'defaults (ttl 10, loop_wait 2, retry_timeout 4)', 10, 2, 4 ],
 	[ 'minimum ttl (ttl 4, loop_wait 1, retry_timeout 1)', 4, 1, 1 ],
@@ -52,7 +59,7 @@ sub kill_node
 
 my @table;
 my $scope_n = 0;
-for my $fault ('postmaster kill -9', 'node loss')
+for my $fault (grep { $want{$_} } ('postmaster kill -9', 'node loss'))
 {
 for my $p (@profiles)
 {
@@ -106,7 +113,80 @@ for my $p (@profiles)
 }
 }
 
+# Planned switchover under a writer: a new INSERT every 20 ms through the
+# multi-host URL; pgha.switchover() called on a replica after 1 s.  Two
+# numbers per run: the call -> the first write on the new primary, and the
+# write gap (last write acknowledged by the old primary -> first by the new).
+# Every acknowledged row is checked on the new primary.
+my (@sw_call, @sw_gap);
+my $lost = 0;
+for my $run (1 .. ($want{switchover} ? $runs : 0))
+{
+	my $scope = 'bench' . ++$scope_n;
+	my $etcd = Pgha::Etcd->new(members => 3);
+	$etcd->put("/service/$scope/config", '{"ttl":10,"loop_wait":2,"retry_timeout":4}');
+	my $n1 = Pgha::Node::new_node("b${scope_n}n1", etcd => $etcd, scope => $scope);
+	$n1->start;
+	$etcd->poll_key("/service/$scope/leader", qr/n1$/, 60) or die "no leader";
+	$n1->safe_psql('postgres', 'CREATE EXTENSION pgha; CREATE TABLE w (id serial PRIMARY KEY, t timestamptz default now())');
+	my @rep = map {
+		my $r = Pgha::Node::new_replica("b${scope_n}n$_", $n1, etcd => $etcd, scope => $scope);
+		$r->start;
+		$r
+	} (2, 3);
+	Pgha::Node::streaming($n1, $_->name) or die $_->name . ' not streaming' for @rep;
+	my $url = Pgha::Node::multi_host_url($n1, @rep);
+	$url =~ s/connect_timeout=2/connect_timeout=1/;
+	my $cand = $rep[0];
+	my ($sw, $t_call, $sw_out, $sw_err);
+	my (@acked, $old_last, $new_first);
+	my $start = time;
+	while (time - $start < 60)
+	{
+		if (!$sw && time - $start > 1)
+		{
+			$t_call = time;
+			$sw = IPC::Run::start([ 'psql', '-X', '-qAt', '-d', $rep[1]->connstr('postgres'), '-c',
+				"SELECT pgha.switchover('" . $cand->name . "', wait => '30s')" ], '>', \$sw_out, '2>', \$sw_err);
+		}
+		my $out = `psql -X -qAt -d '$url' -c "INSERT INTO w DEFAULT VALUES RETURNING id, inet_server_port()" 2>/dev/null`;
+		my $t = time;
+		if ($out =~ /^(\d+)\|(\d+)/)
+		{
+			push @acked, $1;
+			if ($2 == $n1->port) { $old_last = $t; }
+			elsif (!defined $new_first && $2 == $cand->port) { $new_first = $t; }
+		}
+		last if defined $new_first && $t - $new_first > 0.5;
+		usleep(20_000);
+	}
+	$sw->finish if $sw;
+	ok(defined $new_first, "switchover run $run: the candidate accepted writes");
+	if (defined $new_first)
+	{
+		push @sw_call, $new_first - $t_call;
+		push @sw_gap, $new_first - ($old_last // $t_call);
+		my $present = $cand->safe_psql('postgres',
+			'SELECT count(*) FROM w WHERE id IN (' . join(',', @acked) . ')');
+		$lost += @acked - $present;
+		note sprintf('run %d: %d writes acknowledged, %d on the new primary', $run, scalar(@acked), $present);
+	}
+	Pgha::Node::forget_if_down($n1);
+	$_->stop('immediate') for @rep;
+	$etcd->stop;
+}
+is($lost, 0, 'no acknowledged write was lost in a switchover') if $want{switchover};
+for ([ 'switchover: call -> first write on the new primary', \@sw_call ],
+	[ 'switchover: last write on the old -> first on the new', \@sw_gap ])
+{
+	my ($label, $v) = @$_;
+	my @sorted = sort { $a <=> $b } @$v;
+	push @table, [ $label, scalar(@sorted), @sorted ? ($sorted[0], median(@sorted), $sorted[-1]) : (0, 0, 0) ]
+	  if $want{switchover};
+}
+
 my $out = sprintf("\n%-70s %4s %8s %8s %8s\n", 'pgha failover: fault -> first accepted write', 'runs', 'min s', 'median s', 'max s');
 $out .= sprintf("%-70s %4d %8.2f %8.2f %8.2f\n", @$_) for @table;
+$out .= "acknowledged writes lost in switchovers: $lost\n";
 diag($out);
 done_testing();

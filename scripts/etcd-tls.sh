@@ -11,11 +11,18 @@ set -euo pipefail
 cmd=$1
 dir=$2
 
+# Ports above the kernel's ephemeral range (an outgoing connection can hold
+# any port inside it without listening) and outside PostgreSQL::Test's
+# range, as scripts/etcd-cluster.sh picks them; a port with any socket on
+# it, listening or not, is skipped.
 free_port() {
-	local p
+	local p lo hi eph_hi
+	read -r _ eph_hi </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || eph_hi=60999
+	lo=$((eph_hi + 1)); hi=65535
+	if ((hi - lo < 500)); then lo=3000; hi=10199; fi
 	for _ in $(seq 1 200); do
-		p=$((50000 + RANDOM % 10000))
-		if [ -z "$(ss -Htln "sport = :$p" 2>/dev/null)" ]; then
+		p=$((lo + RANDOM % (hi - lo)))
+		if [ -z "$(ss -Htan "sport = :$p" 2>/dev/null)" ]; then
 			echo "$p"
 			return
 		fi
