@@ -26,6 +26,7 @@ OBJS = \
 	src/hba.o \
 	src/recover.o \
 	src/syncrep.o \
+	src/failsafe.o \
 	src/sql_status.o \
 	src/sql_config.o \
 	src/common/base64.o \

@@ -9,6 +9,7 @@ packages=(
 	"postgresql-$PG_MAJOR" "postgresql-client-$PG_MAJOR" "postgresql-server-dev-$PG_MAJOR"
 	etcd-server etcd-client
 	libcurl4-openssl-dev libjansson-dev pkg-config gcc make
+	libkrb5-dev  # libpq/libpq-be.h (authentication hook) includes gssapi.h
 	libipc-run-perl curl iproute2 patroni
 )
 

@@ -60,6 +60,7 @@
 #include "local.h"
 #include "orphans.h"
 #include "probe.h"
+#include "failsafe.h"
 #include "syncrep.h"
 
 /* this iteration put the leader key on K.lease_id */
@@ -106,6 +107,11 @@ static struct
 
 	PghaConfig	config;
 	int64		config_warned_revision;
+
+	/* failsafe_mode: whom to ask without etcd, and when all last vouched */
+	PghaMember *fs_members;		/* other members of the last good read */
+	int			fs_nmembers;
+	int64		failsafe_confirmed_ms;
 
 	int64		next_status_ms;
 	uint64		status_optime;
@@ -196,7 +202,54 @@ fence_after_ms(void)
 int64
 pgha_keeper_fence_deadline_ms(void)
 {
-	return K.last_renewal_ms + fence_after_ms();
+	int64		deadline = K.last_renewal_ms + fence_after_ms();
+
+	/* without etcd, the members' word stands in for a renewal (failsafe.c) */
+	if (K.config.failsafe_mode && K.failsafe_confirmed_ms > 0)
+		deadline = Max(deadline, K.failsafe_confirmed_ms + fence_after_ms());
+	return deadline;
+}
+
+/* the members to ask when etcd is gone: those of the last good read */
+static void
+remember_members(const PghaCluster *cluster)
+{
+	int			i;
+
+	if (K.fs_members == NULL)
+		K.fs_members = MemoryContextAllocZero(TopMemoryContext,
+											  sizeof(PghaMember) * PGHA_MAX_MEMBERS);
+	K.fs_nmembers = 0;
+	for (i = 0; i < cluster->nmembers && K.fs_nmembers < PGHA_MAX_MEMBERS; i++)
+	{
+		const PghaMember *m = &cluster->members[i];
+
+		if (!m->foreign && strcmp(m->name, pgha_node_name()) != 0)
+			K.fs_members[K.fs_nmembers++] = *m;
+	}
+	K.failsafe_confirmed_ms = 0;
+}
+
+/*
+ * failsafe_mode, a leader without etcd: ask every member to vouch for it.
+ * The time is taken before the first ping: each member's promise (not to
+ * race for a ttl) runs from its own answer, which is later.
+ */
+static void
+failsafe_pings(void)
+{
+	int64		started = now_ms();
+	int			i;
+
+	pgstat_report_activity(STATE_RUNNING, "failsafe: asking the members to vouch for this leader");
+	for (i = 0; i < K.fs_nmembers; i++)
+		if (!pgha_failsafe_ping(&K.fs_members[i]))
+			return;
+	if (K.failsafe_confirmed_ms == 0)
+		ereport(LOG,
+				(errmsg("pgha failsafe: etcd is unreachable; all %d members vouched for this leader", K.fs_nmembers),
+				 errdetail("This primary keeps running while they do (failsafe_mode).")));
+	K.failsafe_confirmed_ms = started;
 }
 
 void
@@ -999,6 +1052,8 @@ state_name(const PghaDecision *d)
 			return "no etcd";
 		case PGHA_STATE_PAUSED:
 			return "paused";
+		case PGHA_STATE_FAILSAFE:
+			return "failsafe";
 		default:
 			return "running";
 	}
@@ -1320,6 +1375,7 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 	long		wait;
 	long		override;
 	int64		now;
+	char		pinger[64];
 
 	if (!K.initialized)
 		keeper_init();
@@ -1359,6 +1415,11 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 		strcmp(cluster.leader, pgha_node_name()) == 0 && cluster.leader_lease == K.lease_id)
 		K.last_renewal_ms = K.keepalive_sent_ms;
 
+	if (etcd_ok)
+		remember_members(&cluster);
+	else if (K.config.failsafe_mode && !K.config.pause && K.is_leader && !local.base.in_recovery)
+		failsafe_pings();
+
 	now = now_ms();
 	memset(&in, 0, sizeof(in));
 	in.me = pgha_node_name();
@@ -1373,6 +1434,9 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 	in.last_renewal_ms = K.last_renewal_ms;
 	in.lease_ttl = effective_lease_ttl();
 	in.foreign = K.foreign;
+	in.failsafe_confirmed_ms = K.failsafe_confirmed_ms;
+	in.failsafe_ping_age_ms = pgha_failsafe_last_ping(pinger, sizeof(pinger));
+	in.failsafe_pinger = pinger;
 
 	if (etcd_ok)
 		switchover_inputs(etcd, &cluster, &local, &in);

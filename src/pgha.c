@@ -22,6 +22,7 @@
 
 #include "guc.h"
 #include "pgha.h"
+#include "failsafe.h"
 #include "shmem.h"
 #include "worker.h"
 
@@ -44,5 +45,6 @@ _PG_init(void)
 
 	pgha_guc_define();
 	pgha_shmem_init();
+	pgha_failsafe_init();
 	pgha_worker_register();
 }

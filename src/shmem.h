@@ -103,11 +103,22 @@ typedef struct PghaSharedKeeper
 	int64		lease_ttl;
 } PghaSharedKeeper;
 
+/*
+ * failsafe_mode: the last authenticated failsafe ping from a leader that
+ * lost etcd (failsafe.c).  Written by the pinged backend under the lock.
+ */
+typedef struct PghaSharedFailsafe
+{
+	char		leader[64];
+	TimestampTz at;
+} PghaSharedFailsafe;
+
 typedef struct PghaShared
 {
 	LWLock	   *lock;
 	Latch	   *worker_latch;
 	PghaSharedKeeper keeper;
+	PghaSharedFailsafe failsafe;
 	PghaSharedState state;
 } PghaShared;
 

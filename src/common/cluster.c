@@ -162,6 +162,7 @@ pgha_config_parse(const char *json, size_t len, PghaConfig *c, char *errbuf, siz
 	if (!copy_bool(root, "pause", &c->pause, errbuf, errlen) ||
 		!copy_bool(root, "synchronous_mode", &c->synchronous_mode, errbuf, errlen) ||
 		!copy_bool(root, "synchronous_mode_strict", &c->synchronous_mode_strict, errbuf, errlen) ||
+		!copy_bool(root, "failsafe_mode", &c->failsafe_mode, errbuf, errlen) ||
 		!get_int(root, "synchronous_node_count", &lag, &present, errbuf, errlen))
 		goto done;
 	if (present)

@@ -47,6 +47,7 @@ typedef struct PghaConfig
 	bool		synchronous_mode;	/* only synchronous standbys may be promoted */
 	bool		synchronous_mode_strict;	/* no synchronous standby: commits wait */
 	int			synchronous_node_count;	/* how many synchronous standbys */
+	bool		failsafe_mode;	/* without etcd, a leader all members vouch for stays */
 	int64		mod_revision;	/* of the config key; 0: defaults */
 } PghaConfig;
 

@@ -83,6 +83,37 @@ c_fence_lease(const PghaInput *in, PghaDecision *d)
 	return true;
 }
 
+/*
+ * failsafe_mode: etcd is gone, but every member vouched for this leader
+ * within the fence window (and promised not to race for a ttl): it stays.
+ */
+static bool
+c_failsafe(const PghaInput *in, PghaDecision *d)
+{
+	if (!P(in) || in->etcd_ok || !in->config.failsafe_mode || in->config.pause || in->foreign ||
+		!lease_expiring(in) || in->failsafe_confirmed_ms <= 0 ||
+		in->now_ms - in->failsafe_confirmed_ms >= fence_after(in))
+		return false;
+	d->state = PGHA_STATE_FAILSAFE;
+	snprintf(d->reason, sizeof(d->reason),
+			 "etcd is unreachable, and every member vouched for this leader %lld ms ago (failsafe_mode)",
+			 (long long) (in->now_ms - in->failsafe_confirmed_ms));
+	return true;
+}
+
+/* a member a failsafe leader pinged within the ttl does not race it */
+static bool
+c_failsafe_leader_alive(const PghaInput *in, PghaDecision *d)
+{
+	if (!R(in) || !in->config.failsafe_mode || in->cluster->has_leader ||
+		in->failsafe_ping_age_ms < 0 || in->failsafe_ping_age_ms >= (int64) in->config.ttl * 1000)
+		return false;
+	snprintf(d->reason, sizeof(d->reason),
+			 "there is no leader key, but \"%s\" asked this node to vouch for it %lld ms ago (failsafe_mode)",
+			 in->failsafe_pinger ? in->failsafe_pinger : "?", (long long) in->failsafe_ping_age_ms);
+	return true;
+}
+
 static bool
 c_no_etcd(const PghaInput *in, PghaDecision *d)
 {
@@ -554,6 +585,8 @@ c_otherwise(const PghaInput *in, PghaDecision *d)
  * then the normal cases.
  */
 static const Rule rules[] = {
+	{{"failsafe", "primary", PGHA_ACT_NONE,
+	"no etcd; failsafe_mode, and every member vouched within the fence window"}, c_failsafe},
 	{{"fence_lease_expiring", "primary", PGHA_ACT_FENCE,
 	"the leader could not renew its lease in time"}, c_fence_lease},
 	{{"no_etcd", "any", PGHA_ACT_NONE,
@@ -596,6 +629,8 @@ static const Rule rules[] = {
 	"no leader; candidate, but short of the old leader's release position"}, c_switchover_incomplete},
 	{{"switchover_take", "standby", PGHA_ACT_RACE,
 	"no leader; candidate, the old primary is down"}, c_switchover_take},
+	{{"failsafe_leader_alive", "standby", PGHA_ACT_NONE,
+	"no leader; failsafe_mode, and the old leader pinged this node within the ttl"}, c_failsafe_leader_alive},
 	{{"not_candidate", "standby", PGHA_ACT_NONE,
 	"no leader; tagged nofailover or failover_priority 0"}, c_not_candidate},
 	{{"not_synchronous", "standby", PGHA_ACT_NONE,
@@ -623,7 +658,7 @@ pgha_decide(const PghaInput *in, PghaDecision *out)
 	for (i = 0; i < (int) lengthof(rules); i++)
 	{
 		/* rules after no_etcd may read the cluster */
-		if (!in->etcd_ok && i > 1)
+		if (!in->etcd_ok && i > 0 && strcmp(rules[i - 1].info.name, "no_etcd") == 0)
 			break;
 		if (rules[i].cond(in, out))
 		{

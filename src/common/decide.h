@@ -74,6 +74,11 @@ typedef struct PghaInput
 	bool		switchover_due;		/* scheduled time reached (or none) */
 	bool		switchover_stale;	/* pending too long: ignore it */
 	bool		candidate_streaming;	/* leader: the candidate streams from us */
+
+	/* failsafe_mode */
+	int64		failsafe_confirmed_ms;	/* leader: every member vouched (monotonic); 0 never */
+	int64		failsafe_ping_age_ms;	/* member: since a leader's failsafe ping; -1 never */
+	const char *failsafe_pinger;	/* member: that leader */
 } PghaInput;
 
 typedef enum PghaAction
@@ -97,7 +102,8 @@ typedef enum PghaState
 	PGHA_STATE_RUNNING,
 	PGHA_STATE_SYSID_MISMATCH,
 	PGHA_STATE_NO_ETCD,
-	PGHA_STATE_PAUSED
+	PGHA_STATE_PAUSED,
+	PGHA_STATE_FAILSAFE
 } PghaState;
 
 typedef struct PghaDecision

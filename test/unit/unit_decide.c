@@ -48,6 +48,9 @@ typedef struct Case
 	bool		streaming;		/* our WAL receiver streams */
 	uint64		release_lsn;	/* the old leader's position when it let go */
 	const char *history;		/* the history key */
+	bool		failsafe;		/* config failsafe_mode */
+	int64		fs_confirmed_ago;	/* leader: members vouched this long ago; 0 never */
+	int64		fs_ping_age;	/* member: pinged this long ago; 0 never */
 	bool		sync_mode;		/* config synchronous_mode */
 	const char *sync_standby;	/* NULL: no sync key; "": names none */
 	/* peers (probed when peers_probed) */
@@ -206,6 +209,24 @@ static const Case cases[] = {
 	 .standby = true, .my_lsn = 9000, .leader = NULL, .peers_probed = true,
 	 .npeers = 2, .peers = {PEER("node2", 8000, 9), PEER("node3", 100, 1)},
 	 .action = PGHA_ACT_RACE, .rule = "race"},
+	{"failsafe: etcd gone, past the fence window, all members vouched 1 s ago: stay primary",
+	 .leader = "me", .is_leader = true, .etcd_down = true, .ms_since_renewal = 20000, .failsafe = true,
+	 .fs_confirmed_ago = 1000, .action = PGHA_ACT_NONE, .rule = "failsafe"},
+	{"failsafe: the members last vouched longer ago than the fence window: fence",
+	 .leader = "me", .is_leader = true, .etcd_down = true, .ms_since_renewal = 20000, .failsafe = true,
+	 .fs_confirmed_ago = 9000, .action = PGHA_ACT_FENCE, .rule = "fence_lease_expiring"},
+	{"failsafe: never vouched: fence",
+	 .leader = "me", .is_leader = true, .etcd_down = true, .ms_since_renewal = 20000, .failsafe = true,
+	 .action = PGHA_ACT_FENCE, .rule = "fence_lease_expiring"},
+	{"no failsafe_mode: vouching does not count",
+	 .leader = "me", .is_leader = true, .etcd_down = true, .ms_since_renewal = 20000,
+	 .fs_confirmed_ago = 1000, .action = PGHA_ACT_FENCE, .rule = "fence_lease_expiring"},
+	{"failsafe: a standby pinged by the old leader 2 s ago does not race",
+	 .standby = true, .my_lsn = 9000, .leader = NULL, .failsafe = true, .fs_ping_age = 2000,
+	 .action = PGHA_ACT_NONE, .rule = "failsafe_leader_alive"},
+	{"failsafe: a ping older than the ttl no longer holds it back",
+	 .standby = true, .my_lsn = 9000, .leader = NULL, .failsafe = true, .fs_ping_age = 11000,
+	 .action = PGHA_ACT_PROBE, .rule = "probe_peers"},
 	{"a standby with WAL past the point where the leader's timeline forked off: stop for pg_rewind",
 	 .standby = true, .my_lsn = 5000, .leader = "node2", .history = "[[1,4000,\"no recovery target specified\",\"t\",\"node2\"]]",
 	 .action = PGHA_ACT_REJOIN, .rule = "diverged", .target = "node2"},
@@ -251,6 +272,7 @@ run_case(const Case *c)
 	pgha_config_defaults(&cl.config);
 	cl.config.pause = c->pause;
 	cl.config.synchronous_mode = c->sync_mode;
+	cl.config.failsafe_mode = c->failsafe;
 	if (c->history)
 	{
 		cl.has_history = true;
@@ -318,6 +340,9 @@ run_case(const Case *c)
 	in.peers_probed = c->peers_probed;
 	in.npeers = c->npeers;
 	in.peers = c->peers;
+	in.failsafe_confirmed_ms = c->fs_confirmed_ago ? in.now_ms - c->fs_confirmed_ago : 0;
+	in.failsafe_ping_age_ms = c->fs_ping_age ? c->fs_ping_age : -1;
+	in.failsafe_pinger = "old";
 
 	pgha_decide(&in, &d);
 	ok(d.action == c->action && strcmp(d.rule, c->rule) == 0 &&
