@@ -27,6 +27,7 @@ OBJS = \
 	src/recover.o \
 	src/syncrep.o \
 	src/failsafe.o \
+	src/api.o \
 	src/sql_status.o \
 	src/sql_config.o \
 	src/common/base64.o \
@@ -37,7 +38,8 @@ OBJS = \
 	src/common/cluster.o \
 	src/common/decide.o \
 	src/common/switchover.o \
-	src/common/sync.o
+	src/common/sync.o \
+	src/common/api_rules.o
 
 DATA = sql/pgha--1.0.sql
 
@@ -53,8 +55,8 @@ TAP_TESTS = 1
 PG_CONFIG ?= pg_config
 PGHA_USER ?= postgres
 
-PKG_CFLAGS := $(shell pkg-config --cflags libcurl jansson 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs libcurl jansson 2>/dev/null || echo -lcurl -ljansson)
+PKG_CFLAGS := $(shell pkg-config --cflags libcurl jansson libmicrohttpd 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs libcurl jansson libmicrohttpd 2>/dev/null || echo -lcurl -ljansson -lmicrohttpd)
 
 PG_CPPFLAGS = -I$(CURDIR)/src -I$(libpq_srcdir) $(PKG_CFLAGS)
 PG_CFLAGS   = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \

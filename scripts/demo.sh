@@ -36,6 +36,7 @@ pgha.etcd_hosts = '$endpoints'
 pgha.scope = 'demo'
 pgha.name = 'node$i'
 pgha.connect_address = '127.0.0.1:$port'
+pgha.api_listen = '127.0.0.1:$((port + 1000))'
 pgha.replication_user = 'postgres'
 wal_log_hints = on
 wal_retrieve_retry_interval = '500ms'

@@ -10,6 +10,7 @@ packages=(
 	etcd-server etcd-client
 	libcurl4-openssl-dev libjansson-dev pkg-config gcc make
 	libkrb5-dev  # libpq/libpq-be.h (authentication hook) includes gssapi.h
+	libmicrohttpd-dev haproxy  # the REST API; HAProxy in front of it in t/140
 	libipc-run-perl curl iproute2 patroni
 )
 

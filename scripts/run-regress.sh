@@ -15,6 +15,7 @@ cat > "$dir/regress.conf" <<EOC
 shared_preload_libraries = 'pgha'
 pgha.etcd_hosts = '$(cat "$dir/etcd/endpoints")'
 pgha.scope = 'regress'
+pgha.api_listen = ''
 pgha.name = 'regress1'
 pgha.etcd_timeout = 1000
 EOC

@@ -44,6 +44,8 @@ char	   *pgha_connect_address = NULL;
 char	   *pgha_database = NULL;
 char	   *pgha_replication_user = NULL;
 char	   *pgha_passfile = NULL;
+char	   *pgha_api_listen = NULL;
+char	   *pgha_api_connect_address = NULL;
 
 bool		pgha_nofailover = false;
 int			pgha_failover_priority = 1;
@@ -221,6 +223,22 @@ pgha_guc_define(void)
 							   "Sets the host:port other members and clients use to reach this node.",
 							   "Empty uses 127.0.0.1 and this server's port.",
 							   &pgha_connect_address,
+							   "",
+							   PGC_SIGHUP, 0,
+							   check_connect_address, NULL, NULL);
+
+	DefineCustomStringVariable("pgha.api_listen",
+							   "Sets the host:port the REST API (Patroni's health endpoints) listens on.",
+							   "Empty turns the API off.",
+							   &pgha_api_listen,
+							   "0.0.0.0:8008",
+							   PGC_POSTMASTER, 0,
+							   check_connect_address, NULL, NULL);
+
+	DefineCustomStringVariable("pgha.api_connect_address",
+							   "Sets the host:port others use to reach the REST API (the member's api_url).",
+							   "Empty uses the host of pgha.connect_address and the port of pgha.api_listen.",
+							   &pgha_api_connect_address,
 							   "",
 							   PGC_SIGHUP, 0,
 							   check_connect_address, NULL, NULL);

@@ -31,6 +31,8 @@ extern char *pgha_connect_address;
 extern char *pgha_database;
 extern char *pgha_replication_user;
 extern char *pgha_passfile;
+extern char *pgha_api_listen;
+extern char *pgha_api_connect_address;
 
 /* tags (PGC_SIGHUP) */
 extern bool pgha_nofailover;

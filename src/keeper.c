@@ -397,6 +397,26 @@ fill_member(PghaMember *m, const PghaLocalDetail *local, const char *state)
 	else
 		snprintf(m->conn_url, sizeof(m->conn_url), "postgres://127.0.0.1:%d/%s",
 				 PostPortNumber, pgha_database);
+	if (pgha_api_listen[0] != '\0')
+	{
+		/* Patroni's api_url: where HAProxy and friends find the REST API */
+		if (pgha_api_connect_address[0] != '\0')
+			snprintf(m->api_url, sizeof(m->api_url), "http://%s/patroni", pgha_api_connect_address);
+		else
+		{
+			char		host[PGHA_HOST_LEN] = "127.0.0.1";
+			const char *api_port = strrchr(pgha_api_listen, ':');
+
+			if (pgha_connect_address[0] != '\0')
+			{
+				strlcpy(host, pgha_connect_address, sizeof(host));
+				if (strrchr(host, ':'))
+					*strrchr(host, ':') = '\0';
+			}
+			snprintf(m->api_url, sizeof(m->api_url), "http://%s%s/patroni", host,
+					 api_port ? api_port : ":8008");
+		}
+	}
 	strlcpy(m->state, state, sizeof(m->state));
 	strlcpy(m->role, local->base.in_recovery ? "replica" : "primary", sizeof(m->role));
 	if (local->base.in_recovery)

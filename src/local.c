@@ -54,8 +54,16 @@ pgha_local_snapshot(PghaLocalDetail *out)
 		out->base.streaming = (state == WALRCV_STREAMING);
 		out->replay_lsn = replay;
 		out->receive_lsn = out->base.streaming ? recv : 0;
-		out->base.lsn = Max(replay, out->receive_lsn);
-		out->base.timeline = (int) (out->receive_lsn > replay ? recv_tli : replay_tli);
+
+		/*
+		 * Exactly what IDENTIFY_SYSTEM reports to a peer's probe
+		 * (GetStandbyFlushRecPtr): WAL received on the replay timeline
+		 * counts, whether or not the WAL receiver still runs.  Two standbys
+		 * comparing themselves must measure alike, or after the primary's
+		 * death each can find the other ahead and neither takes over.
+		 */
+		out->base.timeline = (int) replay_tli;
+		out->base.lsn = (recv_tli == replay_tli && recv > replay) ? recv : replay;
 		strlcpy(out->replication_state,
 				out->base.streaming ? "streaming" : "in archive recovery",
 				sizeof(out->replication_state));

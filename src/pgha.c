@@ -22,6 +22,7 @@
 
 #include "guc.h"
 #include "pgha.h"
+#include "api.h"
 #include "failsafe.h"
 #include "shmem.h"
 #include "worker.h"
@@ -47,4 +48,5 @@ _PG_init(void)
 	pgha_shmem_init();
 	pgha_failsafe_init();
 	pgha_worker_register();
+	pgha_api_register();
 }

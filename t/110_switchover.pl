@@ -14,7 +14,7 @@ use lib "$FindBin::RealBin/lib";
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use Time::HiRes qw(time);
+use Time::HiRes qw(time usleep);
 
 use Pgha::Etcd;
 use Pgha::Node;
@@ -36,15 +36,35 @@ is($etcd->get('/service/test/failover'), undef, 'no switchover request was writt
 # acknowledged writes right up to the switchover
 $node1->safe_psql('postgres', "INSERT INTO t (note) SELECT 'before ' || g FROM generate_series(1, 1000) g");
 
+# a writer through the multi-host URL all along: a new row every few ms
+my $acked = PostgreSQL::Test::Utils::tempdir() . '/acked';
+my $url = Pgha::Node::multi_host_url($node1, $node2, $node3);
+my $writer = IPC::Run::start(
+	[ 'bash', '-c',
+	  "i=0; while true; do i=\$((i+1)); psql -X -qAt -d '$url' "
+	  . "-c \"INSERT INTO t (note) VALUES ('w' || \$i)\" >/dev/null 2>&1 && echo \$i >> $acked; done" ]);
+my $deadline = time + 60;
+while (time < $deadline && !(-f $acked && (() = slurp_file($acked) =~ /\n/g) >= 20)) { usleep(50_000); }
+
 my $t0 = time;
 my $chosen = $node3->safe_psql('postgres', "SELECT pgha.switchover('node2', wait => '60s')");
 my $took = time - $t0;
+# until the writer got a few rows into the new primary
+my $w_before = () = slurp_file($acked) =~ /\n/g;
+$deadline = time + 60;
+while (time < $deadline && (() = slurp_file($acked) =~ /\n/g) < $w_before + 10) { usleep(50_000); }
+$writer->kill_kill;
+my @acked = grep { /^\d+$/ } split /\n/, slurp_file($acked);
+is($node2->safe_psql('postgres',
+		"SELECT count(*) FROM t WHERE note IN (" . join(',', map { "'w$_'" } @acked) . ")"),
+	scalar(@acked), scalar(@acked) . ' rows acknowledged to a writer during the switchover, all on node2');
 is($chosen, 'node2', 'switchover requested from a replica, node2 chosen');
 is($etcd->get('/service/test/leader'), 'node2', 'node2 holds the leader key');
 is($node2->safe_psql('postgres', 'SELECT pg_is_in_recovery()'), 'f', 'node2 is promoted');
 diag(sprintf('switchover call to the candidate leading as primary: %.2f s', $took));
 ok($etcd->poll_key('/service/test/failover', undef, 30), 'the request key is gone');
-is($node2->safe_psql('postgres', 'SELECT count(*) FROM t'), '1000', 'no acknowledged write was lost');
+is($node2->safe_psql('postgres', "SELECT count(*) FROM t WHERE note LIKE 'before %'"), '1000',
+	'the 1000 rows written before are there');
 $node2->safe_psql('postgres', "INSERT INTO t (note) VALUES ('after')");
 
 # the old primary stopped cleanly and comes back as node2's standby
@@ -54,7 +74,8 @@ $node1->start;
 ok( $node2->poll_query_until('postgres',
 		"SELECT count(*) = 1 FROM pg_stat_replication WHERE application_name = 'node1' AND state = 'streaming'"),
 	'node1 streams from node2 after a plain restart');
-ok($node1->poll_query_until('postgres', "SELECT count(*) = 1001 FROM t"), 'node1 has every row');
+my $total = $node2->safe_psql('postgres', 'SELECT count(*) FROM t');
+ok($node1->poll_query_until('postgres', "SELECT count(*) = $total FROM t"), "node1 has every row ($total)");
 unlike(slurp_file($node1->logfile), qr/is not a child of this server's history|forked off from/,
 	'no timeline divergence: no pg_rewind needed');
 ok( $node2->poll_query_until('postgres',
@@ -69,7 +90,7 @@ is($etcd->get('/service/test/leader'), $chosen, "$chosen leads");
 
 # the old leader of the second switchover shut itself down
 my $pidfile = $node2->data_dir . '/postmaster.pid';
-my $deadline = time + 60;
+$deadline = time + 60;
 while (-f $pidfile && time < $deadline) { select(undef, undef, undef, 0.1); }
 ok(!-f $pidfile, 'node2 shut down cleanly for the second switchover');
 Pgha::Node::forget_if_down($node2);

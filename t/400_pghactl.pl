@@ -46,6 +46,7 @@ for my $i (1 .. 3)
 		"pgha.name = '$name'",
 		"pgha.connect_address = '127.0.0.1:$port{$name}'",
 		"pgha.replication_user = '$user'",
+		"pgha.api_listen = ''",
 		"pghactl.data_directory = '$base/$name.data'",
 		"pghactl.superuser = '$user'",
 		# the tests connect over TCP without passwords

@@ -505,6 +505,8 @@ pgha_member_to_json(const PghaMember *m)
 	char	   *s;
 
 	json_object_set_new(o, "conn_url", json_string(m->conn_url));
+	if (m->api_url[0] != '\0')
+		json_object_set_new(o, "api_url", json_string(m->api_url));
 	json_object_set_new(o, "state", json_string(m->state));
 	json_object_set_new(o, "role", json_string(m->role));
 	json_object_set_new(o, "version", json_string("pgha-" "1.0"));
@@ -610,6 +612,7 @@ pgha_member_from_json(const char *name, const char *json, size_t len,
 	if (root == NULL)
 		return false;
 	if (!copy_string(root, "conn_url", m->conn_url, sizeof(m->conn_url), errbuf, errlen) ||
+		!copy_string(root, "api_url", m->api_url, sizeof(m->api_url), errbuf, errlen) ||
 		!copy_string(root, "state", m->state, sizeof(m->state), errbuf, errlen) ||
 		!copy_string(root, "role", m->role, sizeof(m->role), errbuf, errlen) ||
 		!copy_string(root, "replication_state", m->replication_state,

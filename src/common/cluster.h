@@ -104,6 +104,7 @@ typedef struct PghaMember
 {
 	char		name[PGHA_NAME_LEN];
 	char		conn_url[PGHA_HOST_LEN + 32];
+	char		api_url[PGHA_HOST_LEN + 32];	/* http://host:port/patroni, "" none */
 	char		host[PGHA_HOST_LEN];	/* parsed from conn_url */
 	int			port;
 	char		state[32];		/* running, starting, stopped, ... */

@@ -210,6 +210,8 @@ sub _pgha_conf
 		"wal_retrieve_retry_interval = '500ms'",
 		# %b: tell the pgha worker's lines from client backends' ones
 		"log_line_prefix = '%m [%p] %b '",
+		# the REST API only where a test asks for it (api_port => N)
+		"pgha.api_listen = '" . ($opts{api_port} ? "127.0.0.1:$opts{api_port}" : '') . "'",
 		@$extra));
 	return;
 }

@@ -1,0 +1,447 @@
+/*-------------------------------------------------------------------------
+ *
+ * api.c
+ *		The REST API: Patroni's health endpoints and status documents, for
+ *		HAProxy, Kubernetes probes and monitoring, served by a background
+ *		worker of its own ("pgha api").
+ *
+ * libmicrohttpd in external-select mode, driven from this worker's loop:
+ * no thread ever runs inside a PostgreSQL process.  The worker only reads
+ * the shared state the HA worker publishes (and etcd, for /history), so a
+ * slow or hostile client can delay this process but never the HA worker.
+ * Connections are capped (64, 16 per address), idle ones dropped after
+ * 5 s, requests limited to 16 kB; only GET, HEAD and OPTIONS are served.
+ *
+ * Copyright (c) 2026, pgha developers
+ *
+ * IDENTIFICATION
+ *	  src/api.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <netdb.h>
+#include <sys/select.h>
+#include <microhttpd.h>
+
+#include "access/xlog.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/pmsignal.h"
+#include "tcop/tcopprot.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "api.h"
+#include "common/api_rules.h"
+#include "common/etcd_json.h"
+#include "common/keys.h"
+#include "etcd_backend.h"
+#include "guc.h"
+#include "recover.h"
+#include "shmem.h"
+
+PGDLLEXPORT void pgha_api_main(Datum main_arg);
+
+#define API_MAX_ARGS 16
+
+static MemoryContext request_cxt = NULL;
+
+void
+pgha_api_register(void)
+{
+	BackgroundWorker worker;
+
+	if (pgha_api_listen == NULL || pgha_api_listen[0] == '\0')
+		return;
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS;
+	/* answer 503 while the server starts instead of refusing connections */
+	worker.bgw_start_time = BgWorkerStart_PostmasterStart;
+	worker.bgw_restart_time = 10;
+	snprintf(worker.bgw_library_name, BGW_MAXLEN, "pgha");
+	snprintf(worker.bgw_function_name, BGW_MAXLEN, "pgha_api_main");
+	snprintf(worker.bgw_name, BGW_MAXLEN, "pgha api");
+	snprintf(worker.bgw_type, BGW_MAXLEN, "pgha api");
+	RegisterBackgroundWorker(&worker);
+}
+
+/* this node's facts for the status rules, from the HA worker's state */
+static void
+node_facts(const PghaSharedState *st, PghaApiNode *n, const PghaSharedMember **me)
+{
+	int			i;
+	TimestampTz now = GetCurrentTimestamp();
+	int			ttl = st->ttl > 0 ? st->ttl : 10;
+
+	memset(n, 0, sizeof(*n));
+	*me = NULL;
+	for (i = 0; i < st->nmembers; i++)
+		if (strcmp(st->members[i].name, pgha_node_name()) == 0)
+			*me = &st->members[i];
+	n->running = !RecoveryInProgress() || strcmp(st->role, "replica") == 0;
+	n->worker_alive = st->worker_pid != 0 && st->last_decision != 0 &&
+		!TimestampDifferenceExceeds(st->last_decision, now, ttl * 1000);
+	n->in_recovery = strcmp(st->role, "primary") != 0;
+	n->is_leader = st->is_leader;
+	n->lag = -1;
+	n->tags = "{}";
+	if (*me)
+	{
+		n->sync_standby = strcmp((*me)->role, "sync_standby") == 0;
+		n->lag = (*me)->lag;
+		n->tags = (*me)->tags;
+		n->noloadbalance = strstr((*me)->tags, "\"noloadbalance\": true") != NULL;
+	}
+}
+
+/* GET /patroni (and the body of every health endpoint) */
+static json_t *
+patroni_doc(const PghaSharedState *st, const PghaApiNode *n, const PghaSharedMember *me)
+{
+	json_t	   *o = json_object();
+	json_t	   *x = json_object();
+	json_t	   *p = json_object();
+
+	json_object_set_new(o, "state", json_string(n->running ? "running" : "starting"));
+	json_object_set_new(o, "postmaster_start_time", json_string(timestamptz_to_str(PgStartTime)));
+	json_object_set_new(o, "role", json_string(n->in_recovery ? "replica" : "master"));
+	json_object_set_new(o, "server_version", json_integer(PG_VERSION_NUM));
+	if (n->in_recovery)
+	{
+		json_object_set_new(x, "received_location", json_integer(me ? (json_int_t) me->receive_lsn : 0));
+		json_object_set_new(x, "replayed_location", json_integer(me ? (json_int_t) me->replay_lsn : 0));
+		json_object_set_new(x, "paused", json_false());
+	}
+	else
+		json_object_set_new(x, "location", json_integer((json_int_t) st->lsn));
+	json_object_set_new(o, "xlog", x);
+	json_object_set_new(o, "timeline", json_integer(st->timeline));
+	json_object_set_new(o, "cluster_unlocked", json_boolean(st->leader[0] == '\0'));
+	if (st->etcd_last_contact != 0)
+		json_object_set_new(o, "dcs_last_seen",
+							json_integer((json_int_t) timestamptz_to_time_t(st->etcd_last_contact)));
+	json_object_set_new(o, "database_system_identifier",
+						json_string(psprintf(UINT64_FORMAT, GetSystemIdentifier())));
+	if (me && me->pending_restart)
+		json_object_set_new(o, "pending_restart", json_true());
+	if (n->sync_standby)
+		json_object_set_new(o, "sync_standby", json_true());
+	if (st->paused)
+		json_object_set_new(o, "pause", json_true());
+	json_object_set_new(p, "version", json_string("pgha-" PGHA_API_VERSION));
+	json_object_set_new(p, "scope", json_string(pgha_scope));
+	json_object_set_new(p, "name", json_string(pgha_node_name()));
+	json_object_set_new(o, "patroni", p);
+	/* pgha's own: what the HA worker last decided, and why */
+	json_object_set_new(o, "pgha", json_pack("{s:s, s:s, s:s}", "state", st->state,
+											 "rule", st->last_rule, "reason", st->last_reason));
+	return o;
+}
+
+/* GET /cluster: the members as the HA worker last read them */
+static json_t *
+cluster_doc(const PghaSharedState *st)
+{
+	json_t	   *o = json_object();
+	json_t	   *arr = json_array();
+	int			i;
+
+	for (i = 0; i < st->nmembers; i++)
+	{
+		const PghaSharedMember *m = &st->members[i];
+		json_error_t jerr;
+		json_t	   *tags = json_loads(m->tags, 0, &jerr);
+		json_t	   *row = json_object();
+
+		json_object_set_new(row, "name", json_string(m->name));
+		json_object_set_new(row, "role", json_string(m->role));
+		json_object_set_new(row, "state", json_string(m->state));
+		json_object_set_new(row, "host", json_string(m->host));
+		json_object_set_new(row, "port", json_integer(m->port));
+		json_object_set_new(row, "timeline", json_integer(m->timeline));
+		if (strcmp(m->role, "leader") != 0 && m->lag >= 0)
+			json_object_set_new(row, "lag", json_integer(m->lag));
+		if (m->pending_restart)
+			json_object_set_new(row, "pending_restart", json_true());
+		if (tags && json_object_size(tags) > 0)
+			json_object_set_new(row, "tags", tags);
+		else if (tags)
+			json_decref(tags);
+		json_array_append_new(arr, row);
+	}
+	json_object_set_new(o, "members", arr);
+	json_object_set_new(o, "scope", json_string(pgha_scope));
+	if (st->paused)
+		json_object_set_new(o, "pause", json_true());
+	return o;
+}
+
+/* GET /history: read from etcd (only this endpoint talks to etcd) */
+static json_t *
+history_doc(int *status)
+{
+	char		err[256];
+	PghaEtcd   *etcd = pgha_etcd_from_settings(err, sizeof(err));
+	PghaEtcdRange r;
+	json_t	   *h = NULL;
+
+	*status = 503;
+	if (etcd == NULL)
+		return NULL;
+	etcd->timeout_ms = 1000;
+	if (pgha_etcd_range(etcd, pgha_key(pgha_key_prefix(pgha_namespace, pgha_scope), PGHA_KEY_HISTORY),
+						false, &r))
+	{
+		json_error_t jerr;
+
+		h = r.nkvs == 1 ? json_loads(r.kvs[0].value, 0, &jerr) : json_array();
+		if (h == NULL || !json_is_array(h))
+		{
+			if (h)
+				json_decref(h);
+			h = json_array();
+		}
+		*status = 200;
+	}
+	pgha_etcd_destroy(etcd);
+	return h;
+}
+
+typedef struct ArgCollector
+{
+	PghaApiArg	args[API_MAX_ARGS];
+	int			n;
+} ArgCollector;
+
+static enum MHD_Result
+collect_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	ArgCollector *a = cls;
+
+	if (a->n < API_MAX_ARGS)
+	{
+		a->args[a->n].key = key;
+		a->args[a->n].value = value;
+		a->n++;
+	}
+	return MHD_YES;
+}
+
+static enum MHD_Result
+respond(struct MHD_Connection *c, int status, const char *body, bool head)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	size_t		len = (body && !head) ? strlen(body) : 0;
+
+	r = MHD_create_response_from_buffer(len, (void *) (len ? body : ""), MHD_RESPMEM_MUST_COPY);
+	if (r == NULL)
+		return MHD_NO;
+	MHD_add_response_header(r, "Content-Type", "application/json");
+	if (status == 405)
+		MHD_add_response_header(r, "Allow", "GET, HEAD, OPTIONS");
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result
+handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+	   const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
+{
+	static int	first_call_marker;
+	bool		head = strcmp(method, "HEAD") == 0 || strcmp(method, "OPTIONS") == 0;
+	MemoryContext old;
+	volatile int status = 500;
+	char	   *volatile body = NULL;
+
+	/* the first call only announces the request */
+	if (*con_cls == NULL)
+	{
+		*con_cls = &first_call_marker;
+		return MHD_YES;
+	}
+	if (*upload_data_size != 0)
+	{
+		*upload_data_size = 0;	/* a body on a read-only API is ignored */
+		return MHD_YES;
+	}
+	if (strcmp(method, "GET") != 0 && !head)
+		return respond(c, 405, "{\"error\":\"only GET, HEAD and OPTIONS\"}", false);
+
+	old = MemoryContextSwitchTo(request_cxt);
+	PG_TRY();
+	{
+		PghaSharedState *st = palloc(sizeof(PghaSharedState));
+		ArgCollector args;
+		PghaApiNode n;
+		const PghaSharedMember *me;
+		json_t	   *doc = NULL;
+
+		pgha_shmem_read(st);
+		node_facts(st, &n, &me);
+		memset(&args, 0, sizeof(args));
+		MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_arg, &args);
+
+		if (strcmp(url, "/patroni") == 0)
+		{
+			status = 200;
+			doc = patroni_doc(st, &n, me);
+		}
+		else if (strcmp(url, "/cluster") == 0)
+		{
+			status = 200;
+			doc = cluster_doc(st);
+		}
+		else if (strcmp(url, "/history") == 0)
+		{
+			int			s;
+
+			doc = history_doc(&s);
+			status = s;
+		}
+		else
+		{
+			status = pgha_api_status(url, args.args, args.n, &n);
+			if (status == 200 || status == 503)
+				doc = patroni_doc(st, &n, me);
+		}
+		if (doc)
+		{
+			char	   *s = json_dumps(doc, JSON_COMPACT);
+
+			body = pstrdup(s ? s : "{}");
+			free(s);
+			json_decref(doc);
+		}
+		else if (status == 404)
+			body = pstrdup("{\"error\":\"no such endpoint\"}");
+		else if (status == 400)
+			body = pstrdup("{\"error\":\"lag must be a byte count, optionally with kB, MB or GB\"}");
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(request_cxt);
+		edata = pgha_recover_error(request_cxt);
+		ereport(LOG, (errmsg("pgha api: %s %s failed: %s", method, url, edata->message)));
+		status = 500;
+		body = NULL;
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(old);
+	return respond(c, status, body ? body : "{}", head);
+}
+
+/* "host:port" -> a socket address to bind; NULL (logged) if it is none */
+static struct addrinfo *
+listen_address(void)
+{
+	char	   *spec = pstrdup(pgha_api_listen);
+	char	   *colon = strrchr(spec, ':');
+	char	   *host = spec;
+	struct addrinfo hints;
+	struct addrinfo *res = NULL;
+	int			rc;
+
+	if (colon == NULL)
+		return NULL;
+	*colon = '\0';
+	if (host[0] == '[')
+	{
+		host++;
+		host[strlen(host) - 1] = '\0';
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	rc = getaddrinfo(host[0] ? host : NULL, colon + 1, &hints, &res);
+	if (rc != 0)
+	{
+		ereport(LOG,
+				(errmsg("pgha api: cannot resolve pgha.api_listen \"%s\": %s",
+						pgha_api_listen, gai_strerror(rc))));
+		return NULL;
+	}
+	return res;
+}
+
+void
+pgha_api_main(Datum main_arg)
+{
+	struct MHD_Daemon *d;
+	struct addrinfo *addr;
+	unsigned int flags = MHD_USE_ERROR_LOG;
+
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+	pgstat_report_activity(STATE_RUNNING, "serving the REST API");
+	request_cxt = AllocSetContextCreate(TopMemoryContext, "pgha api request", ALLOCSET_DEFAULT_SIZES);
+
+	addr = listen_address();
+	if (addr == NULL)
+		proc_exit(1);
+	if (addr->ai_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	d = MHD_start_daemon(flags, 0, NULL, NULL, handle, NULL,
+						 MHD_OPTION_SOCK_ADDR, addr->ai_addr,
+						 MHD_OPTION_CONNECTION_LIMIT, (unsigned int) 64,
+						 MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int) 16,
+						 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) 5,
+						 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) 16384,
+						 MHD_OPTION_END);
+	if (d == NULL)
+	{
+		ereport(LOG,
+				(errmsg("pgha api: could not listen on \"%s\"", pgha_api_listen),
+				 errhint("Another process may use the port; change pgha.api_listen, or set it to '' to turn the API off.")));
+		proc_exit(1);
+	}
+	ereport(LOG, (errmsg("pgha api listening on %s", pgha_api_listen)));
+
+	for (;;)
+	{
+		fd_set		rs,
+					ws,
+					es;
+		MHD_socket	maxfd = 0;
+		MHD_UNSIGNED_LONG_LONG mhd_timeout;
+		long		timeout_ms = 500;
+		struct timeval tv;
+
+		FD_ZERO(&rs);
+		FD_ZERO(&ws);
+		FD_ZERO(&es);
+		if (MHD_get_fdset(d, &rs, &ws, &es, &maxfd) != MHD_YES)
+			break;
+		if (MHD_get_timeout(d, &mhd_timeout) == MHD_YES)
+			timeout_ms = Min(timeout_ms, (long) mhd_timeout);
+		tv.tv_sec = timeout_ms / 1000;
+		tv.tv_usec = (timeout_ms % 1000) * 1000;
+		/* signals interrupt the wait: SIGTERM ends us below */
+		(void) select(maxfd + 1, &rs, &ws, &es, &tv);
+
+		CHECK_FOR_INTERRUPTS();
+		if (!PostmasterIsAlive())
+			break;
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+		}
+		MemoryContextReset(request_cxt);
+		MHD_run_from_select(d, &rs, &ws, &es);
+	}
+	MHD_stop_daemon(d);
+	proc_exit(1);
+}

@@ -1,0 +1,21 @@
+/*-------------------------------------------------------------------------
+ *
+ * api.h
+ *		The REST API worker (Patroni's health endpoints).
+ *
+ * Copyright (c) 2026, pgha developers
+ *
+ * IDENTIFICATION
+ *	  src/api.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PGHA_API_H
+#define PGHA_API_H
+
+#define PGHA_API_VERSION "1.0"
+
+/* _PG_init: register the "pgha api" worker unless pgha.api_listen is '' */
+extern void pgha_api_register(void);
+
+#endif							/* PGHA_API_H */

@@ -1,0 +1,137 @@
+/*-------------------------------------------------------------------------
+ *
+ * api_rules.c
+ *		Health endpoint status codes (Patroni's REST API semantics).
+ *
+ * Copyright (c) 2026, pgha developers
+ *
+ * IDENTIFICATION
+ *	  src/common/api_rules.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifdef FRONTEND
+#include "postgres_fe.h"
+#else
+#include "postgres.h"
+#endif
+
+#include <ctype.h>
+
+#include "common/api_rules.h"
+#include "common/etcd_json.h"
+
+int64
+pgha_api_parse_bytes(const char *text)
+{
+	char	   *end;
+	double		v;
+	int64		mult = 1;
+
+	if (text == NULL || !isdigit((unsigned char) text[0]))
+		return -1;
+	v = strtod(text, &end);
+	while (*end == ' ')
+		end++;
+	if (*end == '\0' || strcmp(end, "B") == 0)
+		mult = 1;
+	else if (pg_strcasecmp(end, "kB") == 0)
+		mult = 1024;
+	else if (pg_strcasecmp(end, "MB") == 0)
+		mult = 1024 * 1024;
+	else if (pg_strcasecmp(end, "GB") == 0)
+		mult = (int64) 1024 * 1024 * 1024;
+	else if (pg_strcasecmp(end, "TB") == 0)
+		mult = (int64) 1024 * 1024 * 1024 * 1024;
+	else
+		return -1;
+	if (v < 0 || v * mult > 9.0e18)
+		return -1;
+	return (int64) (v * mult);
+}
+
+/* ?tag_<name>=<value>: the member's tag must have that value */
+static bool
+tags_match(const PghaApiArg *args, int nargs, const char *tags)
+{
+	json_error_t jerr;
+	json_t	   *t = json_loads(tags && tags[0] ? tags : "{}", 0, &jerr);
+	bool		ok = true;
+	int			i;
+
+	for (i = 0; i < nargs && ok; i++)
+	{
+		json_t	   *v;
+		char		have[64];
+
+		if (strncmp(args[i].key, "tag_", 4) != 0)
+			continue;
+		v = t ? json_object_get(t, args[i].key + 4) : NULL;
+		if (v == NULL)
+			snprintf(have, sizeof(have), "%s", "");
+		else if (json_is_true(v))
+			snprintf(have, sizeof(have), "true");
+		else if (json_is_false(v))
+			snprintf(have, sizeof(have), "false");
+		else if (json_is_integer(v))
+			snprintf(have, sizeof(have), "%lld", (long long) json_integer_value(v));
+		else if (json_is_string(v))
+			snprintf(have, sizeof(have), "%s", json_string_value(v));
+		else
+			have[0] = '\0';
+		/* an absent boolean tag reads as false, as in Patroni */
+		if (v == NULL && args[i].value && pg_strcasecmp(args[i].value, "false") == 0)
+			continue;
+		ok = args[i].value != NULL && pg_strcasecmp(have, args[i].value) == 0;
+	}
+	if (t)
+		json_decref(t);
+	return ok;
+}
+
+int
+pgha_api_status(const char *path, const PghaApiArg *args, int nargs, const PghaApiNode *n)
+{
+	int64		max_lag = -1;
+	int			i;
+	/* roles come from the HA worker: a stale view offers nothing */
+	bool		up = n->running && n->worker_alive;
+	bool		primary = up && n->is_leader && !n->in_recovery;
+	bool		replica = up && n->in_recovery;
+
+	for (i = 0; i < nargs; i++)
+		if (strcmp(args[i].key, "lag") == 0)
+		{
+			max_lag = pgha_api_parse_bytes(args[i].value);
+			if (max_lag < 0)
+				return 400;
+		}
+	/* a replica whose lag is unknown or over the limit is not offered */
+	if (replica && max_lag >= 0 && (n->lag < 0 || n->lag > max_lag))
+		replica = false;
+	if (!tags_match(args, nargs, n->tags))
+		primary = replica = false;
+
+	if (strcmp(path, "/") == 0 || strcmp(path, "/primary") == 0 ||
+		strcmp(path, "/master") == 0 || strcmp(path, "/read-write") == 0)
+		return primary ? 200 : 503;
+	if (strcmp(path, "/leader") == 0)
+		return up && n->is_leader ? 200 : 503;
+	if (strcmp(path, "/standby-leader") == 0 || strcmp(path, "/standby_leader") == 0)
+		return 503;				/* pgha has no standby clusters */
+	if (strcmp(path, "/replica") == 0)
+		return replica && !n->noloadbalance ? 200 : 503;
+	if (strcmp(path, "/read-only") == 0)
+		return primary || (replica && !n->noloadbalance) ? 200 : 503;
+	if (strcmp(path, "/sync") == 0 || strcmp(path, "/synchronous") == 0)
+		return replica && n->sync_standby ? 200 : 503;
+	if (strcmp(path, "/async") == 0 || strcmp(path, "/asynchronous") == 0)
+		return replica && !n->sync_standby ? 200 : 503;
+	if (strcmp(path, "/health") == 0)
+		return n->running ? 200 : 503;
+	if (strcmp(path, "/liveness") == 0)
+		return n->worker_alive ? 200 : 503;
+	if (strcmp(path, "/readiness") == 0)
+		return primary || (replica && n->lag >= 0) ? 200 : 503;
+	return 404;
+}
