@@ -1,0 +1,70 @@
+/*-------------------------------------------------------------------------
+ *
+ * unit_api.c
+ *		The REST API's status codes, Patroni's semantics.
+ *
+ * Copyright (c) 2026, pgha developers
+ *
+ * IDENTIFICATION
+ *	  test/unit/unit_api.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres_fe.h"
+
+#include "common/api_rules.h"
+#include "unit.h"
+
+static int
+st(const char *path, const PghaApiNode *n)
+{
+	return pgha_api_status(path, NULL, 0, n);
+}
+
+static int
+st1(const char *path, const char *key, const char *value, const PghaApiNode *n)
+{
+	PghaApiArg	a = {key, value};
+
+	return pgha_api_status(path, &a, 1, n);
+}
+
+void
+unit_api_tests(void)
+{
+	PghaApiNode leader = {.running = true, .worker_alive = true, .is_leader = true, .lag = 0, .tags = "{}"};
+	PghaApiNode replica = {.running = true, .worker_alive = true, .in_recovery = true, .lag = 100,
+	.tags = "{\"nofailover\": true}"};
+	PghaApiNode stale = leader;
+
+	is_int(st("/primary", &leader), 200, "leader: /primary 200");
+	is_int(st("/", &leader), 200, "leader: / is /primary");
+	is_int(st("/read-write", &leader), 200, "leader: /read-write 200");
+	is_int(st("/replica", &leader), 503, "leader: /replica 503");
+	is_int(st("/read-only", &leader), 200, "leader: /read-only 200");
+	is_int(st("/primary", &replica), 503, "replica: /primary 503");
+	is_int(st("/replica", &replica), 200, "replica: /replica 200");
+	is_int(st1("/replica", "lag", "1kB", &replica), 200, "replica 100 bytes behind: ?lag=1kB 200");
+	is_int(st1("/replica", "lag", "50", &replica), 503, "replica 100 bytes behind: ?lag=50 503");
+	is_int(st1("/replica", "lag", "x", &replica), 400, "?lag=x is a 400");
+	is_int(st1("/replica", "tag_nofailover", "true", &replica), 200, "?tag_nofailover=true matches");
+	is_int(st1("/replica", "tag_clonefrom", "true", &replica), 503, "?tag_clonefrom=true does not");
+	is_int(st1("/replica", "tag_clonefrom", "false", &replica), 200, "an absent tag reads as false");
+	is_int(st("/sync", &replica), 503, "an asynchronous replica: /sync 503");
+	is_int(st("/async", &replica), 200, "... /async 200");
+	replica.sync_standby = true;
+	is_int(st("/sync", &replica), 200, "a synchronous standby: /sync 200");
+	replica.noloadbalance = true;
+	is_int(st("/replica", &replica), 503, "noloadbalance keeps a replica out of /replica");
+	replica.lag = -1;
+	is_int(st("/readiness", &replica), 503, "a replica of unknown lag is not ready");
+	stale.worker_alive = false;
+	is_int(st("/primary", &stale), 503, "a stale HA worker offers no role");
+	is_int(st("/health", &stale), 200, "... but PostgreSQL is healthy");
+	is_int(st("/liveness", &stale), 503, "... and /liveness says the worker is not");
+	is_int(st("/standby-leader", &leader), 503, "no standby clusters");
+	is_int(st("/etc/passwd", &leader), 404, "an unknown path is a 404");
+	is_int(pgha_api_parse_bytes("16MB"), 16777216, "16MB");
+	is_int(pgha_api_parse_bytes("1 GB"), 1073741824, "1 GB");
+	is_int(pgha_api_parse_bytes("-1"), -1, "negative is refused");
+}
