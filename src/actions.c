@@ -364,6 +364,26 @@ pgha_action_unprepare_switchover(void)
  * postmaster exits.  A primary without the key must stop: if the fast
  * shutdown cannot be requested, an immediate one is.
  */
+/*
+ * Leave pghactl run a marker: at the next start it replaces the data
+ * directory with a copy of the leader (pghactl reinit MEMBER).
+ */
+bool
+pgha_action_request_reinit(void)
+{
+	char	   *path = psprintf("%s/%s", DataDir, PGHA_REINIT_MARKER);
+	FILE	   *f = AllocateFile(path, "w");
+
+	if (f == NULL || FreeFile(f) != 0)
+	{
+		ereport(WARNING,
+				(errcode_for_file_access(),
+				 errmsg("could not create \"%s\": %m", path)));
+		return false;
+	}
+	return true;
+}
+
 void
 pgha_action_shutdown_fast(void)
 {

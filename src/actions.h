@@ -42,6 +42,10 @@ extern void pgha_action_unprepare_switchover(void);
 /* switchover, after letting go: fast shutdown (immediate if that fails) */
 extern void pgha_action_shutdown_fast(void);
 
+/* the file in the data directory that asks pghactl run for a reinit */
+#define PGHA_REINIT_MARKER "pghactl.reinit_requested"
+extern bool pgha_action_request_reinit(void);
+
 /* timeline switch of the last promotion: old timeline and switch LSN */
 extern bool pgha_last_timeline_switch(int *old_tli, uint64 *lsn);
 

@@ -441,32 +441,62 @@ fill_member(PghaMember *m, const PghaLocalDetail *local, const char *state)
 }
 
 /*
- * pghactl restart: a "restart/<me>" request.  Taken by deleting it (guarded
- * by its revision, so a newer request survives), then a fast shutdown that
- * pghactl run, the supervisor, follows with a start.  A leader keeps its
- * key: the restarted worker re-attaches to it well within the ttl.
+ * pghactl restart / reinit: a "restart/<me>" or "reinit/<me>" request.
+ * Taken by deleting it (guarded by its revision, so a newer request
+ * survives), then a fast shutdown that pghactl run, the supervisor, follows
+ * with a start (after replacing the data directory, for a reinit).  A
+ * leader keeps its key over a restart: the restarted worker re-attaches to
+ * it well within the ttl.  A leader is never reinitialized.
  */
-static void
-handle_restart_request(PghaEtcd *etcd, PghaCluster *cluster)
+/* take a request key of ours by deleting it, guarded by its revision */
+static bool
+take_request(PghaEtcd *etcd, const char *kind, int64 mod_revision)
 {
-	PghaMember *me = pgha_cluster_member(cluster, pgha_node_name());
-	char	   *key;
+	char	   *key = psprintf("%s%s%s", K.prefix, kind, pgha_node_name());
 	PghaEtcdTxn t;
 	PghaEtcdTxnResult res;
 
-	if (me == NULL || !me->restart_requested)
-		return;
-	key = psprintf("%s%s%s", K.prefix, PGHA_KEY_RESTART, pgha_node_name());
 	memset(&t, 0, sizeof(t));
 	t.ncompare = 1;
 	t.compare[0].key = key;
 	t.compare[0].target = PGHA_CMP_MOD;
 	t.compare[0].result = PGHA_CMP_EQUAL;
-	t.compare[0].number = me->restart_mod_revision;
+	t.compare[0].number = mod_revision;
 	t.nsuccess = 1;
 	t.success[0].type = PGHA_OP_DELETE;
 	t.success[0].key = key;
-	if (!pgha_etcd_txn(etcd, &t, &res) || !res.succeeded)
+	return pgha_etcd_txn(etcd, &t, &res) && res.succeeded;
+}
+
+static void
+handle_restart_request(PghaEtcd *etcd, PghaCluster *cluster)
+{
+	PghaMember *me = pgha_cluster_member(cluster, pgha_node_name());
+	bool		supervised = getenv("PGHACTL_SUPERVISED") != NULL;
+
+	if (me == NULL)
+		return;
+	if (me->reinit_requested && take_request(etcd, PGHA_KEY_REINIT, me->reinit_mod_revision))
+	{
+		if (K.is_leader || !supervised)
+		{
+			ereport(WARNING,
+					(errmsg("pgha refused a reinit request: %s",
+							K.is_leader ? "this node is the leader" : "this server does not run under pghactl run"),
+					 errhint("%s", K.is_leader ? "Switch over to another member first." :
+							 "Stop the server and run pghactl reinit on its host.")));
+			return;
+		}
+		/* pghactl run finds the marker, empties the directory and clones */
+		if (!pgha_action_request_reinit())
+			return;
+		ereport(LOG,
+				(errmsg("pgha: reinitializing on request (pghactl reinit): fast shutdown"),
+				 errdetail("pghactl run replaces the data directory with a copy of the leader.")));
+		pgha_action_shutdown_fast();
+		return;
+	}
+	if (!me->restart_requested || !take_request(etcd, PGHA_KEY_RESTART, me->restart_mod_revision))
 		return;
 	if (me->restart_pending_only && !K.pending_restart)
 	{
@@ -474,7 +504,7 @@ handle_restart_request(PghaEtcd *etcd, PghaCluster *cluster)
 				(errmsg("pgha: restart requested only if pending; no restart is pending")));
 		return;
 	}
-	if (getenv("PGHACTL_SUPERVISED") == NULL)
+	if (!supervised)
 	{
 		ereport(WARNING,
 				(errmsg("pgha refused a restart request: this server does not run under pghactl run"),
@@ -1592,9 +1622,11 @@ pgha_keeper_watch_wakeup(PghaEtcd *etcd)
 				wake = true;	/* a switchover request, or its end */
 			else if (ev->type == PGHA_EVENT_PUT &&
 					 strncmp(ev->kv.key, K.prefix, strlen(K.prefix)) == 0 &&
-					 strncmp(ev->kv.key + strlen(K.prefix), PGHA_KEY_RESTART, strlen(PGHA_KEY_RESTART)) == 0 &&
-					 strcmp(ev->kv.key + strlen(K.prefix) + strlen(PGHA_KEY_RESTART), pgha_node_name()) == 0)
-				wake = true;	/* pghactl restart, for this member */
+					 ((strncmp(ev->kv.key + strlen(K.prefix), PGHA_KEY_RESTART, strlen(PGHA_KEY_RESTART)) == 0 &&
+					   strcmp(ev->kv.key + strlen(K.prefix) + strlen(PGHA_KEY_RESTART), pgha_node_name()) == 0) ||
+					  (strncmp(ev->kv.key + strlen(K.prefix), PGHA_KEY_REINIT, strlen(PGHA_KEY_REINIT)) == 0 &&
+					   strcmp(ev->kv.key + strlen(K.prefix) + strlen(PGHA_KEY_REINIT), pgha_node_name()) == 0)))
+				wake = true;	/* pghactl restart or reinit, for this member */
 		}
 	}
 	if (etcd->err != PGHA_ETCD_OK)

@@ -232,6 +232,12 @@ ok(streams_from('node1', 'node2'), 'node2 streams from it again');
 # the leader's postmaster dies: a replica takes over, pghactl brings node1
 # back as its standby (pg_rewind if the timelines diverged)
 sql('node1', 'INSERT INTO t VALUES (2)');
+ok(poll_sql($_, 'SELECT count(*) FROM t WHERE x = 2', '1'), "$_ has row 2") for ('node2', 'node3');
+# a transaction only the old primary has: its walsenders are gone first
+# (the standbys retry after wal_retrieve_retry_interval, 500 ms), so after
+# the failover node1 has diverged and pg_rewind must really rewind it
+is(sql('node1', "SELECT count(pg_terminate_backend(pid, 5000)) >= 2 FROM pg_stat_replication; "
+	  . "INSERT INTO t VALUES (99)"), "t\nINSERT 0 1", 'row 99 committed on node1 alone');
 open my $pf, '<', "$base/node1.data/postmaster.pid" or die;
 my $pm = <$pf>;
 close $pf;
@@ -244,6 +250,9 @@ ok(poll_sql('node1', 'SELECT pg_is_in_recovery()', 't'), 'node1 runs in recovery
 sql($leader, 'INSERT INTO t VALUES (3)');
 ok(poll_sql('node1', 'SELECT count(*) FROM t WHERE x = 3', '1'), 'node1 replicates from the new leader');
 like(slurp_file("$base/node1.pghactl.log"), qr/running: \S+pg_rewind/, 'pghactl ran pg_rewind');
+like(slurp_file("$base/node1.pghactl.log"), qr/pg_rewind: rewinding from last common checkpoint/,
+	'a real rewind: the timelines had diverged');
+is(sql('node1', 'SELECT count(*) FROM t WHERE x = 99'), '0', 'the row only the old primary had is gone');
 
 # a switchover: the old leader shuts down cleanly and pghactl restarts it
 # as the candidate's standby
@@ -317,6 +326,16 @@ my ($victim) = grep { $_ ne $new } ('node3', 'node2', 'node1');
 		"$victim is a new copy, set up as a standby");
 	start_pghactl($victim);
 	ok(streams_from($new, $victim), "$victim streams from $new again");
+
+	# the same from any host: the member's worker and its pghactl do it
+	open $m, '>', "$base/$victim.data/marker" or die;
+	close $m;
+	IPC::Run::run([ 'pghactl', 'reinit', $victim, '-c', $conf{$new}, '--force' ], '<', \$in, '>', \$out, '2>', \$err);
+	like($out, qr/Reinitialized "$victim"/, "pghactl reinit $victim, asked on $new") or diag($err);
+	ok(!-e "$base/$victim.data/marker", "$victim is a new copy");
+	ok(streams_from($new, $victim), "$victim streams from $new again");
+	IPC::Run::run([ 'pghactl', 'reinit', $new, '-c', $conf{$victim}, '--force' ], '<', \$in, '>', \$out, '2>', \$err);
+	like($err, qr/is the leader: reinit would destroy the primary/, 'a remote reinit of the leader is refused');
 }
 
 # SIGTERM: every node stops cleanly, pghactl exits

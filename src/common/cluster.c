@@ -899,7 +899,7 @@ pgha_cluster_from_range(const char *prefix, const PghaEtcdRange *r, PghaCluster 
 			}
 		}
 	}
-	/* restart requests ("restart/<name>") attach to their member */
+	/* restart and reinit requests ("restart/<name>", "reinit/<name>") attach to their member */
 	for (i = 0; i < r->nkvs; i++)
 	{
 		const PghaEtcdKV *kv = &r->kvs[i];
@@ -908,8 +908,16 @@ pgha_cluster_from_range(const char *prefix, const PghaEtcdRange *r, PghaCluster 
 		json_t	   *root;
 		char		e2[128];
 
-		if (strncmp(kv->key, prefix, plen) != 0 ||
-			strncmp(k, PGHA_KEY_RESTART, strlen(PGHA_KEY_RESTART)) != 0 ||
+		if (strncmp(kv->key, prefix, plen) != 0)
+			continue;
+		if (strncmp(k, PGHA_KEY_REINIT, strlen(PGHA_KEY_REINIT)) == 0 &&
+			(m = pgha_cluster_member(c, k + strlen(PGHA_KEY_REINIT))) != NULL)
+		{
+			m->reinit_requested = true;
+			m->reinit_mod_revision = kv->mod_revision;
+			continue;
+		}
+		if (strncmp(k, PGHA_KEY_RESTART, strlen(PGHA_KEY_RESTART)) != 0 ||
 			(m = pgha_cluster_member(c, k + strlen(PGHA_KEY_RESTART))) == NULL)
 			continue;
 		m->restart_requested = true;

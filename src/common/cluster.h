@@ -129,6 +129,9 @@ typedef struct PghaMember
 	bool		restart_requested;
 	bool		restart_pending_only;
 	int64		restart_mod_revision;
+	/* a pending "reinit/<name>" request (pghactl reinit MEMBER) */
+	bool		reinit_requested;
+	int64		reinit_mod_revision;
 	bool		foreign;		/* its sysid differs from initialize: not ours */
 } PghaMember;
 

@@ -28,6 +28,8 @@
 #define PGHA_KEY_SYNC		"sync"
 /* pgha's own: a restart request for one member (pghactl restart) */
 #define PGHA_KEY_RESTART	"restart/"
+/* pgha's own: a reinit request for one member (pghactl reinit MEMBER) */
+#define PGHA_KEY_REINIT		"reinit/"
 
 #define PGHA_MAX_ENDPOINTS	16
 

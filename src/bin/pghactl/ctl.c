@@ -465,8 +465,9 @@ pghactl_failover(PghactlConf *conf, const PghactlOptions *o)
  * member's worker takes, with a fast shutdown; its pghactl run starts
  * PostgreSQL again.  Waits for the member to publish a new start time.
  */
-int
-pghactl_restart(PghactlConf *conf, const PghactlOptions *o)
+/* restart/<member> or reinit/<member>, then wait for a new postmaster */
+static int
+member_request(PghactlConf *conf, const PghactlOptions *o, bool reinit)
 {
 	PghaEtcd   *etcd = pghactl_etcd(conf);
 	PghaCluster c;
@@ -478,11 +479,12 @@ pghactl_restart(PghactlConf *conf, const PghactlOptions *o)
 	bool		swapped;
 	int64		started;
 	int64		t0 = pgha_now_us();
+	int			wait_s = reinit ? Max(o->wait_s, 600) : o->wait_s;
 
 	if (o->member == NULL)
 	{
 		pg_log_error("no member given");
-		pg_log_error_hint("Usage: pghactl restart MEMBER [--pending] -c FILE");
+		pg_log_error_hint("Usage: pghactl %s MEMBER -c FILE", reinit ? "reinit" : "restart [--pending]");
 		return 2;
 	}
 	if (!snapshot_or_report(etcd, conf, &c))
@@ -493,7 +495,13 @@ pghactl_restart(PghactlConf *conf, const PghactlOptions *o)
 		pg_log_error("member \"%s\" does not exist", o->member);
 		return 1;
 	}
-	if (o->pending && !m->pending_restart)
+	if (reinit && is_leader(&c, m))
+	{
+		pg_log_error("\"%s\" is the leader: reinit would destroy the primary", m->name);
+		pg_log_error_hint("Switch over to another member first (pghactl switchover).");
+		return 1;
+	}
+	if (!reinit && o->pending && !m->pending_restart)
 	{
 		printf("No restart pending on \"%s\".\n", m->name);
 		return 0;
@@ -501,16 +509,20 @@ pghactl_restart(PghactlConf *conf, const PghactlOptions *o)
 	if (!m->supervised)
 	{
 		pg_log_error("member \"%s\" does not run under pghactl run: nothing would start it again", m->name);
-		pg_log_error_hint("Restart it with its service manager on that host (systemctl restart, pg_ctl restart).");
+		pg_log_error_hint("%s", reinit ? "Stop it and run pghactl reinit on its host." :
+						  "Restart it with its service manager on that host (systemctl restart, pg_ctl restart).");
 		return 1;
 	}
-	if (!pghactl_confirm(o, psprintf("Restart \"%s\"%s?", m->name,
-									 is_leader(&c, m) ? " (the leader: writes pause for the restart)" : "")))
+	if (!pghactl_confirm(o, reinit ?
+						 psprintf("Delete the data of \"%s\" and clone it again from the leader?", m->name) :
+						 psprintf("Restart \"%s\"%s?", m->name,
+								  is_leader(&c, m) ? " (the leader: writes pause for the restart)" : "")))
 		return 1;
 	started = m->started_ms;
-	key = psprintf("%s%s%s", prefix, PGHA_KEY_RESTART, m->name);
+	key = psprintf("%s%s%s", prefix, reinit ? PGHA_KEY_REINIT : PGHA_KEY_RESTART, m->name);
 	now_iso(now, sizeof(now));
-	value = psprintf("{\"requested_at\":\"%s\",\"pending_only\":%s}", now, o->pending ? "true" : "false");
+	value = psprintf("{\"requested_at\":\"%s\",\"pending_only\":%s}", now,
+					 !reinit && o->pending ? "true" : "false");
 	if (!pgha_etcd_put_if_unchanged(etcd, key, value, 0, &swapped, NULL))
 	{
 		pg_log_error("could not write the request: %s", etcd->errmsg);
@@ -518,7 +530,7 @@ pghactl_restart(PghactlConf *conf, const PghactlOptions *o)
 	}
 	if (!swapped)
 	{
-		pg_log_error("a restart of \"%s\" is already pending", m->name);
+		pg_log_error("a %s of \"%s\" is already pending", reinit ? "reinit" : "restart", m->name);
 		pg_log_error_hint("Wait for it, or delete the \"%s\" key in etcd to cancel it.", key);
 		return 1;
 	}
@@ -531,16 +543,40 @@ pghactl_restart(PghactlConf *conf, const PghactlOptions *o)
 			(n = pgha_cluster_member(&now_c, o->member)) != NULL &&
 			n->started_ms > started && strcmp(n->state, "running") == 0)
 			break;
-		if (pgha_now_us() - t0 >= (int64) o->wait_s * 1000000)
+		if (pgha_now_us() - t0 >= (int64) wait_s * 1000000)
 		{
-			pg_log_error("member \"%s\" did not restart within %d s", o->member, o->wait_s);
+			pg_log_error("member \"%s\" did not %s within %d s", o->member,
+						 reinit ? "come back as a new copy" : "restart", wait_s);
 			pg_log_error_hint("See the member's log; pghactl list shows its state.");
 			return 1;
 		}
 		pg_usleep(100000);
 	}
-	printf("Restarted \"%s\" (%.2f s).\n", o->member, (pgha_now_us() - t0) / 1e6);
+	printf("%s \"%s\" (%.2f s).\n", reinit ? "Reinitialized" : "Restarted", o->member,
+		   (pgha_now_us() - t0) / 1e6);
 	return 0;
+}
+
+/*
+ * pghactl restart MEMBER [--pending]: a "restart/<member>" request that the
+ * member's worker takes, with a fast shutdown; its pghactl run starts
+ * PostgreSQL again.  Waits for the member to publish a new start time.
+ */
+int
+pghactl_restart(PghactlConf *conf, const PghactlOptions *o)
+{
+	return member_request(conf, o, false);
+}
+
+/*
+ * pghactl reinit MEMBER: a "reinit/<member>" request; the member's worker
+ * leaves pghactl run a marker and shuts down; pghactl run empties the data
+ * directory and clones the leader.
+ */
+int
+pghactl_reinit_remote(PghactlConf *conf, const PghactlOptions *o)
+{
+	return member_request(conf, o, true);
 }
 
 /* ---- configuration ---- */

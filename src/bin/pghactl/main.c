@@ -28,7 +28,9 @@ usage(void)
 		   "  pghactl COMMAND -c FILE [OPTION]...\n\n"
 		   "This node (PostgreSQL stopped):\n"
 		   "  run                 set up (initdb, clone, rewind) and supervise PostgreSQL\n"
-		   "  reinit [--force]    wipe this node's data directory and clone it from the leader\n\n"
+		   "  reinit [--force]    wipe this node's data directory and clone it from the leader\n"
+		   "  reinit MEMBER [--force]\n"
+		   "                      the same for a member run by pghactl run, from anywhere\n\n"
 		   "The cluster (from any host that reaches etcd):\n"
 		   "  list [-f json]      members, roles, states, lag (like patronictl list)\n"
 		   "  topology            the leader and who streams from it\n"
@@ -195,8 +197,8 @@ main(int argc, char **argv)
 				return 2;
 		}
 	}
-	/* restart MEMBER: the one positional argument */
-	if (strcmp(cmd, "restart") == 0 && optind < argc)
+	/* restart MEMBER, reinit [MEMBER]: the one positional argument */
+	if ((strcmp(cmd, "restart") == 0 || strcmp(cmd, "reinit") == 0) && optind < argc)
 		o.member = argv[optind++];
 	if (optind < argc)
 	{

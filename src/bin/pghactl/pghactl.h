@@ -53,6 +53,7 @@ extern int	pghactl_pause(PghactlConf *conf, const PghactlOptions *o);
 extern int	pghactl_resume(PghactlConf *conf, const PghactlOptions *o);
 extern int	pghactl_etcd_config(const PghactlOptions *o);
 extern int	pghactl_restart(PghactlConf *conf, const PghactlOptions *o);
+extern int	pghactl_reinit_remote(PghactlConf *conf, const PghactlOptions *o);
 extern bool pghactl_confirm(const PghactlOptions *o, const char *question);
 
 #endif

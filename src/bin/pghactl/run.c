@@ -187,6 +187,8 @@ fix_include(const PghactlConf *c)
 }
 
 #define BOOTSTRAP_MARKER "pghactl.bootstrap_pending"
+/* left by the pgha worker (PGHA_REINIT_MARKER in src/actions.h) */
+#define REINIT_MARKER "pghactl.reinit_requested"
 
 static bool
 do_initdb(const PghactlConf *c)
@@ -376,6 +378,23 @@ prepare(const PghactlConf *c, PghaEtcd *etcd)
 	if (!pghactl_snapshot(etcd, c, &cl))
 		return false;
 	leader = leader_member(&cl);
+
+	/* the worker asked for a reinit (pghactl reinit MEMBER from elsewhere) */
+	if (access(psprintf("%s/%s", c->data_directory, REINIT_MARKER), F_OK) == 0)
+	{
+		if (leader == NULL || strcmp(leader->name, c->name) == 0 || leader->host[0] == '\0')
+		{
+			pg_log_info("a reinit was requested; waiting for another member to lead");
+			return false;
+		}
+		pg_log_info("a reinit was requested: removing the contents of %s", c->data_directory);
+		if (!rmtree(c->data_directory, false))
+		{
+			pg_log_error("could not empty %s", c->data_directory);
+			return false;
+		}
+		return do_clone(c, clone_source(&cl, c));
+	}
 
 	if (!has_pg_version(c->data_directory))
 	{
