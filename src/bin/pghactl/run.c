@@ -635,6 +635,9 @@ pghactl_reinit(PghactlConf *c, const PghactlOptions *o)
 	const PghaMember *leader;
 	pid_t		pm;
 
+	/* another member: its worker and its pghactl run do it (ctl.c) */
+	if (o->member && strcmp(o->member, c->name) != 0)
+		return pghactl_reinit_remote(c, o);
 	if (c->data_directory == NULL)
 		pg_fatal("%s does not set pghactl.data_directory", c->path);
 	etcd = pghactl_etcd(c);
