@@ -72,7 +72,7 @@ override autodepend = yes
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-.PHONY: deps unit regress tap test demo demo-stop bench-failover bench-compare pghactl install-pghactl
+.PHONY: deps unit regress tap test demo demo-stop bench-failover bench-compare pghactl install-pghactl fuzz
 
 deps:
 	@bash scripts/install-deps.sh
@@ -94,12 +94,18 @@ test: deps
 	$(MAKE) all
 	$(MAKE) install
 	$(MAKE) -C test/unit PG_CONFIG=$(PG_CONFIG)
+	$(MAKE) -C test/fuzz PG_CONFIG=$(PG_CONFIG)
 	@bash scripts/as-user.sh $(PGHA_USER) bash scripts/run-tests.sh
 
 demo: deps
 	$(MAKE) all
 	$(MAKE) install
 	@bash scripts/as-user.sh $(PGHA_USER) bash scripts/demo.sh start
+
+# the parsers of untrusted input under libFuzzer (make test runs it 10 s)
+fuzz:
+	$(MAKE) -C test/fuzz PG_CONFIG=$(PG_CONFIG)
+	$(MAKE) -C test/fuzz run FUZZ_SECONDS=$${FUZZ_SECONDS:-300}
 
 # failover time on this machine (not part of "make test": it is slow)
 bench-failover: install

@@ -11,6 +11,7 @@ packages=(
 	libcurl4-openssl-dev libjansson-dev pkg-config gcc make
 	libkrb5-dev  # libpq/libpq-be.h (authentication hook) includes gssapi.h
 	libmicrohttpd-dev haproxy  # the REST API; HAProxy in front of it in t/140
+	clang  # libFuzzer (test/fuzz)
 	libipc-run-perl curl iproute2 patroni
 )
 

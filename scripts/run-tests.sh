@@ -41,6 +41,7 @@ suite() {
 
 suite checks bash scripts/check-source.sh
 suite unit bash scripts/run-unit.sh
+suite fuzz bash scripts/run-fuzz.sh
 suite regress bash scripts/run-regress.sh
 suite tap ${MAKE:-make} --no-print-directory installcheck REGRESS= PROVE_FLAGS="--timer"
 

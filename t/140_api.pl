@@ -155,6 +155,7 @@ ok(poll_haproxy($node1->port), 'through HAProxy a client reaches node1, the prim
 my $t0 = time;
 $node1->kill9;
 ok($etcd->poll_key('/service/test/leader', qr/^node[23]$/, 60), 'a replica took over');
+Pgha::Node::forget_if_down($node1);
 my $new = $etcd->get('/service/test/leader') eq 'node2' ? $node2 : $node3;
 ok(poll_haproxy($new->port), sprintf('through HAProxy the client reaches %s, the new primary (%.1f s after the kill)',
 	$new->name, time - $t0));
