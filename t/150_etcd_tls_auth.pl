@@ -1,0 +1,134 @@
+
+# The pgha worker against an etcd that speaks only TLS, demands client
+# certificates and has authentication on, with a role limited to the
+# cluster's prefix (certificates made by openssl in scripts/etcd-tls.sh).
+# A wrong CA and a wrong password are refused and leave no trace in etcd;
+# the password shows up in no log line, no etcd value and no setting an
+# ordinary role can read.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::RealBin/lib";
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(time usleep);
+
+use Pgha::Node;
+
+my $dir = PostgreSQL::Test::Utils::tempdir();
+PostgreSQL::Test::Utils::system_or_bail('bash', "$FindBin::RealBin/../scripts/etcd-tls.sh", 'start', $dir);
+END { system('bash', "$FindBin::RealBin/../scripts/etcd-tls.sh", 'stop', $dir) if $dir; }
+my $url = slurp_file("$dir/url");
+chomp $url;
+
+# etcdctl over TLS, as root or as the pgha user
+sub etcdctl
+{
+	my ($user, @args) = @_;
+	my ($out, $err) = ('', '');
+	IPC::Run::run([ 'etcdctl', "--endpoints=$url", "--cacert=$dir/ca.crt", "--cert=$dir/client.crt",
+		  "--key=$dir/client.key", ($user ? ("--user=$user") : ()), @args ],
+		'>', \$out, '2>', \$err);
+	return ($? >> 8, $out . $err);
+}
+$ENV{ETCDCTL_API} = 3;
+my $password = 'Secr3t-pgha-' . int(rand(1_000_000));
+for my $cmd ([ 'user', 'add', 'root', '--new-user-password=rootpw' ],
+	[ 'role', 'add', 'pgha_test' ],
+	[ 'role', 'grant-permission', 'pgha_test', '--prefix=true', 'readwrite', '/service/test/' ],
+	[ 'user', 'add', 'pgha', "--new-user-password=$password" ],
+	[ 'user', 'grant-role', 'pgha', 'pgha_test' ],
+	[ 'auth', 'enable' ])
+{
+	my ($rc, $out) = etcdctl(undef, @$cmd);
+	is($rc, 0, "etcdctl @$cmd[0..1]") or diag($out);
+}
+
+open my $pf, '>', "$dir/password" or die;
+print $pf "$password\n";
+close $pf;
+chmod 0600, "$dir/password";
+open $pf, '>', "$dir/wrong-password" or die;
+print $pf "not-the-password\n";
+close $pf;
+
+# a stand-in for Pgha::Etcd: Pgha::Node only asks it for the endpoints
+{
+	package TlsEtcd;
+	sub new { my ($class, $url) = @_; return bless { url => $url }, $class; }
+	sub endpoints { return $_[0]{url}; }
+}
+my $etcd = TlsEtcd->new($url);
+
+sub tls_node
+{
+	my ($name, $ca, $pwfile) = @_;
+	my $node = Pgha::Node::new_node($name, etcd => $etcd, extra_conf => [
+		"pgha.etcd_cacert = '$dir/$ca'",
+		"pgha.etcd_cert = '$dir/client.crt'",
+		"pgha.etcd_key = '$dir/client.key'",
+		"pgha.etcd_user = 'pgha'",
+		"pgha.etcd_password_file = '$dir/$pwfile'" ]);
+	$node->start;
+	return $node;
+}
+
+sub poll_etcd
+{
+	my ($key, $re) = @_;
+	my $deadline = time + 60;
+	while (time < $deadline)
+	{
+		my ($rc, $out) = etcdctl('root:rootpw', 'get', $key, '--print-value-only');
+		return 1 if $rc == 0 && $out =~ $re;
+		usleep(100_000);
+	}
+	return 0;
+}
+
+my $node1 = tls_node('node1', 'ca.crt', 'password');
+ok(poll_etcd('/service/test/leader', qr/^node1$/m), 'node1 leads through TLS and etcd authentication');
+$node1->safe_psql('postgres', 'CREATE EXTENSION pgha');
+is($node1->safe_psql('postgres', 'SELECT etcd_reachable FROM pgha.status()'), 't', 'pgha.status(): etcd reachable');
+
+# the role the pgha user has reaches its own prefix only
+my ($rc, $out) = etcdctl("pgha:$password", 'get', '/service/test/leader', '--print-value-only');
+like($out, qr/^node1$/m, 'the pgha user reads its cluster');
+($rc, $out) = etcdctl("pgha:$password", 'put', '/service/other/leader', 'x');
+like($out, qr/permission denied/, 'and nothing outside its prefix');
+
+# a wrong CA: nothing reaches etcd
+my $badca = tls_node('badca', 'other-ca.crt', 'password');
+ok($badca->poll_query_until('postgres',
+		"SELECT NOT etcd_reachable AND etcd_error ~* 'certificate' FROM pgha.status()"),
+	'a wrong CA: etcd is unreachable, the error names the certificate');
+# a wrong password: refused by etcd
+my $badpw = tls_node('badpw', 'ca.crt', 'wrong-password');
+ok($badpw->poll_query_until('postgres',
+		"SELECT NOT etcd_reachable AND etcd_error ~* 'auth' FROM pgha.status()"),
+	'a wrong password: refused, the error says authentication');
+($rc, $out) = etcdctl('root:rootpw', 'get', '/service/test/members/', '--prefix', '--keys-only');
+unlike($out, qr/badca|badpw/, 'neither left a member key');
+like($out, qr{/service/test/members/node1}, 'node1 did');
+
+# the password: in no log, no etcd value, no setting a non-superuser reads
+for my $n ($node1, $badca, $badpw)
+{
+	unlike(slurp_file($n->logfile), qr/\Q$password\E/, $n->name . "'s log has no password");
+}
+($rc, $out) = etcdctl('root:rootpw', 'get', '', '--prefix=true');
+unlike($out, qr/\Q$password\E/, 'no etcd value has the password');
+$node1->safe_psql('postgres', 'CREATE ROLE watcher LOGIN IN ROLE pg_monitor');
+my ($prc, $pout, $perr) = $node1->psql('postgres', 'SHOW pgha.etcd_password_file', extra_params => [ '-U', 'watcher' ]);
+like($perr, qr/must be superuser|permission denied|privileges of pg_read_all_settings/,
+	'a monitoring role cannot see where the password lives');
+unlike($node1->safe_psql('postgres', 'SELECT pgha.members()::text', extra_params => [ '-U', 'watcher' ]),
+	qr/\Q$password\E/, 'pgha.members() has no password');
+
+$_->stop for ($node1, $badca, $badpw);
+PostgreSQL::Test::Utils::system_or_bail('bash', "$FindBin::RealBin/../scripts/etcd-tls.sh", 'stop', $dir);
+done_testing();
