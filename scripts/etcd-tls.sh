@@ -3,7 +3,8 @@
 # demands client certificates, with certificates made here by openssl:
 #   DIR/ca.crt              the CA that signed the server and client certs
 #   DIR/other-ca.crt        an unrelated CA (must be refused)
-#   DIR/client.crt/.key     a client certificate
+#   DIR/client.crt/.key     a client certificate (CN=pgha)
+#   DIR/client-nocn.crt/.key  one without a Common Name (for etcd with auth on)
 #   DIR/url                 https://127.0.0.1:PORT
 # The server certificate carries both serverAuth and clientAuth: etcd 3.4's
 # gateway dials its own gRPC port with it (reference/etcd-v3-json.md s. 8).
@@ -47,6 +48,13 @@ start)
 	openssl req -newkey rsa:2048 -nodes -subj "/CN=pgha" -keyout client.key -out client.csr 2>/dev/null
 	openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
 		-extfile client.ext -out client.crt 2>/dev/null
+	# etcd 3.4's JSON gateway refuses every request from a certificate with
+	# a Common Name once auth is on ("CommonName of client sending a request
+	# against gateway will be ignored"): with auth, use one without
+	openssl req -newkey rsa:2048 -nodes -subj "/O=pgha client" -keyout client-nocn.key \
+		-out client-nocn.csr 2>/dev/null
+	openssl x509 -req -in client-nocn.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
+		-extfile client.ext -out client-nocn.crt 2>/dev/null
 	cport=$(free_port)
 	pport=$(free_port)
 	nohup etcd --name tls1 --data-dir "$dir/data" \
