@@ -378,6 +378,10 @@ test_config(void)
 	ok(pgha_config_parse(J("{\"ttl\":4,\"loop_wait\":1,\"retry_timeout\":1}"), &c, err, sizeof(err)),
 	   "the minimum ttl of %d s is accepted", PGHA_MIN_TTL);
 	is_int(pgha_fence_after_ms(&c), 3000, "ttl 4 s: fence after 3 s");
+	ok(pgha_parameter_refused("archive_command") && pgha_parameter_refused("log_directory") &&
+	   pgha_parameter_refused("ssl_key_file") && pgha_parameter_refused("shared_preload_libraries"),
+	   "commands, code and file locations are never set cluster-wide");
+	ok(pgha_parameter_refused("work_mem") == NULL, "work_mem is");
 	pgha_config_defaults(&c);
 	c.pause = true;
 	json = pgha_config_to_json(&c);
