@@ -37,6 +37,7 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "pgstat.h"
+#include "postmaster/bgwriter.h"
 #include "postmaster/postmaster.h"
 #include "storage/ipc.h"
 #include "utils/builtins.h"
@@ -747,6 +748,14 @@ check_promotion(const PghaLocalDetail *local)
 	K.promote_requested_ms = 0;
 	K.history_pending = true;
 	K.slots_done[0] = '\0';
+
+	/*
+	 * Until a checkpoint on the new timeline, pg_control still says the old
+	 * one, and pg_rewind run against this node finds "no rewind required"
+	 * for a node that forked off: ask for an immediate checkpoint (without
+	 * waiting for it here, the lease comes first).
+	 */
+	RequestCheckpoint(CHECKPOINT_IMMEDIATE | CHECKPOINT_FORCE);
 }
 
 static void

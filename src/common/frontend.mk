@@ -5,7 +5,7 @@
 vpath %.c $(PGHA_SRC)/common
 
 PG_CONFIG ?= pg_config
-PG_CPPFLAGS += -DFRONTEND -I$(PGHA_SRC) $(shell pkg-config --cflags libcurl jansson 2>/dev/null)
+PG_CPPFLAGS += -DFRONTEND -I$(PGHA_SRC) -I$(shell $(PG_CONFIG) --includedir) $(shell pkg-config --cflags libcurl jansson 2>/dev/null)
 PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
 	-Wno-missing-field-initializers
 PG_LIBS_INTERNAL = $(libpq_pgport)

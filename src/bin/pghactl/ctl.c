@@ -969,14 +969,18 @@ pghactl_etcd_config(const PghactlOptions *o)
 	{
 		printf("# %s: etcd --config-file %s.yaml\n", names[i], names[i]);
 		printf("name: %s\n", names[i]);
-		printf("data-dir: /var/lib/etcd/%s\n", names[i]);
+		printf("data-dir: %s/%s\n", o->data_dir ? o->data_dir : "/var/lib/etcd", names[i]);
 		printf("initial-cluster: %s\n", initial.data);
 		printf("initial-cluster-token: %s\n", o->token ? o->token : "pgha-etcd");
 		printf("initial-cluster-state: new\n");
 		printf("initial-advertise-peer-urls: http://%s:2380\n", ips[i]);
 		printf("listen-peer-urls: http://%s:2380\n", ips[i]);
-		printf("listen-client-urls: http://%s:2379,http://127.0.0.1:2379\n", ips[i]);
+		/* also on localhost, for etcdctl on the host, unless the address is a loopback one */
+		printf("listen-client-urls: http://%s:2379%s\n", ips[i],
+			   strncmp(ips[i], "127.", 4) == 0 ? "" : ",http://127.0.0.1:2379");
 		printf("advertise-client-urls: http://%s:2379\n", ips[i]);
+		/* a config file, unlike the command line, leaves the JSON gateway off */
+		printf("enable-grpc-gateway: true\n");
 		printf("---\n");
 	}
 	printf("# %d members: quorum %d, tolerates %d failure%s\n", n, n / 2 + 1, tolerated,

@@ -44,7 +44,7 @@ usage(void)
 		   "  restart MEMBER [--pending] [--wait SECONDS] [--force]\n"
 		   "                      restart a member run by pghactl run (--pending: only if needed)\n\n"
 		   "Without a node:\n"
-		   "  etcd-config --nodes NAME=ADDRESS,... [--failures F] [--token T]\n"
+		   "  etcd-config --nodes NAME=ADDRESS,... [--failures F] [--token T] [--data-dir DIR]\n"
 		   "                      each etcd member's YAML config; warns when too few members\n\n"
 		   "FILE is the node's pgha.conf (postgresql.conf syntax, included by postgresql.conf).\n"
 		   "Exit codes: 0 done, 1 refused or failed, 2 usage error, 3 etcd unreachable.\n");
@@ -116,6 +116,7 @@ main(int argc, char **argv)
 		{"failures", required_argument, NULL, 6},
 		{"token", required_argument, NULL, 7},
 		{"pending", no_argument, NULL, 8},
+		{"data-dir", required_argument, NULL, 9},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}
 	};
@@ -188,6 +189,9 @@ main(int argc, char **argv)
 				break;
 			case 8:
 				o.pending = true;
+				break;
+			case 9:
+				o.data_dir = optarg;
 				break;
 			case 'h':
 				usage();

@@ -30,6 +30,7 @@ typedef struct PghactlOptions
 	bool	   *set_is_param;
 	const char *nodes;			/* etcd-config */
 	const char *token;
+	const char *data_dir;		/* etcd-config: where members keep their data */
 	int			failures;
 	const char *member;			/* restart: the positional MEMBER */
 	bool		pending;		/* restart: only if a restart is pending */

@@ -41,6 +41,7 @@
 #include "common/controldata_utils.h"
 #include "common/keys.h"
 #include "common/logging.h"
+#include "libpq-fe.h"
 #include "pghactl.h"
 
 #define MARKER "# pghactl: include of this node's pgha.conf"
@@ -317,6 +318,26 @@ do_rewind(const PghactlConf *c, const PghaMember *leader)
 	}
 	pg_log_info("\"%s\" leads: rewinding this node against it if the timelines diverged",
 				leader->name);
+
+	/*
+	 * pg_rewind reads the source's timeline from its pg_control, which
+	 * shows the new timeline only after a checkpoint: right after a
+	 * promotion it would find "no rewind required".  Checkpoint first.
+	 */
+	{
+		PGconn	   *conn = PQconnectdb(ci);
+		PGresult   *res = (PQstatus(conn) == CONNECTION_OK) ? PQexec(conn, "CHECKPOINT") : NULL;
+
+		if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK)
+		{
+			pg_log_warning("could not run CHECKPOINT on \"%s\": %s", leader->name, PQerrorMessage(conn));
+			PQclear(res);
+			PQfinish(conn);
+			return false;
+		}
+		PQclear(res);
+		PQfinish(conn);
+	}
 	if (run_cmd(argv) != 0)
 	{
 		pg_log_error("pg_rewind against \"%s\" failed", leader->name);
@@ -463,6 +484,16 @@ prepare(const PghactlConf *c, PghaEtcd *etcd)
 			pg_log_info("a fresh copy or a crashed standby: starting it as a standby of \"%s\" without pg_rewind",
 						leader->name);
 			return true;
+		}
+		/*
+		 * pg_rewind against a leader still promoting sees one timeline,
+		 * finds nothing to rewind, and the node then cannot follow the new
+		 * timeline: wait until the leader publishes itself as primary.
+		 */
+		if (strcmp(leader->role, "primary") != 0)
+		{
+			pg_log_info("waiting for \"%s\" to finish its promotion", leader->name);
+			return false;
 		}
 		return do_rewind(c, leader);
 	}
