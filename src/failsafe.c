@@ -34,16 +34,10 @@
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
-#if defined(__has_include)
-#if __has_include("libpq/libpq-be-fe-helpers.h")
-#include "libpq/libpq-be-fe-helpers.h"
-#define HAVE_LIBPQSRV 1
-#endif
-#endif
-
 #include "actions.h"
 #include "failsafe.h"
 #include "guc.h"
+#include "probe.h"
 #include "shmem.h"
 
 static ClientAuthentication_hook_type prev_client_auth = NULL;
@@ -123,11 +117,7 @@ pgha_failsafe_ping(const PghaMember *m)
 	if (m->host[0] == '\0')
 		return false;
 	conninfo = psprintf("%s application_name='%s'", pgha_conninfo(m, true, 1), appname);
-#ifdef HAVE_LIBPQSRV
-	conn = libpqsrv_connect(conninfo, PG_WAIT_EXTENSION);
-#else
-	conn = PQconnectdb(conninfo);
-#endif
+	conn = pgha_libpq_connect(conninfo);
 	pfree(conninfo);
 	ok = conn != NULL && PQstatus(conn) == CONNECTION_OK;
 	hs = ok ? PQparameterStatus(conn, "in_hot_standby") : NULL;
@@ -137,10 +127,6 @@ pgha_failsafe_ping(const PghaMember *m)
 				(errmsg("pgha failsafe: \"%s\" did not vouch for this leader", m->name),
 				 errdetail_internal("%s", conn && PQstatus(conn) != CONNECTION_OK ?
 									pchomp(PQerrorMessage(conn)) : "It does not run as a standby.")));
-#ifdef HAVE_LIBPQSRV
-	libpqsrv_disconnect(conn);
-#else
-	PQfinish(conn);
-#endif
+	pgha_libpq_disconnect(conn);
 	return ok;
 }

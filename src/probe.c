@@ -43,6 +43,28 @@
 #include "compat.h"
 #include "probe.h"
 
+PGconn *
+pgha_libpq_connect(const char *conninfo)
+{
+#ifdef HAVE_LIBPQSRV
+	return libpqsrv_connect(conninfo, PG_WAIT_EXTENSION);
+#else
+	return PQconnectdb(conninfo);
+#endif
+}
+
+void
+pgha_libpq_disconnect(PGconn *conn)
+{
+	if (conn == NULL)
+		return;
+#ifdef HAVE_LIBPQSRV
+	libpqsrv_disconnect(conn);
+#else
+	PQfinish(conn);
+#endif
+}
+
 void
 pgha_probe_member(const PghaMember *m, PghaPeer *out)
 {
@@ -60,11 +82,7 @@ pgha_probe_member(const PghaMember *m, PghaPeer *out)
 	if (m->host[0] == '\0')
 		return;
 
-#ifdef HAVE_LIBPQSRV
-	conn = libpqsrv_connect(conninfo, PG_WAIT_EXTENSION);
-#else
-	conn = PQconnectdb(conninfo);
-#endif
+	conn = pgha_libpq_connect(conninfo);
 	pfree(conninfo);
 	if (conn == NULL || PQstatus(conn) != CONNECTION_OK)
 	{
@@ -95,12 +113,5 @@ pgha_probe_member(const PghaMember *m, PghaPeer *out)
 	}
 	PQclear(res);
 done:
-	if (conn)
-	{
-#ifdef HAVE_LIBPQSRV
-		libpqsrv_disconnect(conn);
-#else
-		PQfinish(conn);
-#endif
-	}
+	pgha_libpq_disconnect(conn);
 }

@@ -17,4 +17,9 @@
 
 extern void pgha_probe_member(const PghaMember *m, PghaPeer *out);
 
+/* libpq from the worker: interruptible where the server provides it (PG 17) */
+typedef struct pg_conn PGconn;
+extern PGconn *pgha_libpq_connect(const char *conninfo);
+extern void pgha_libpq_disconnect(PGconn *conn);
+
 #endif							/* PGHA_PROBE_H */

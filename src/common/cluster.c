@@ -506,6 +506,25 @@ pgha_slot_name(const char *member, char *slot, size_t len)
 	slot[i] = '\0';
 }
 
+json_t *
+pgha_member_tags(const PghaMember *m)
+{
+	json_t	   *tags = json_object();
+
+	/* only tags that differ from the default, as Patroni shows them */
+	if (m->nofailover)
+		json_object_set_new(tags, "nofailover", json_true());
+	if (m->failover_priority != 1)
+		json_object_set_new(tags, "failover_priority", json_integer(m->failover_priority));
+	if (m->noloadbalance)
+		json_object_set_new(tags, "noloadbalance", json_true());
+	if (m->clonefrom)
+		json_object_set_new(tags, "clonefrom", json_true());
+	if (m->nosync)
+		json_object_set_new(tags, "nosync", json_true());
+	return tags;
+}
+
 char *
 pgha_member_to_json(const PghaMember *m)
 {
@@ -540,17 +559,7 @@ pgha_member_to_json(const PghaMember *m)
 		if (reason)
 			json_object_set_new(o, "pending_restart_reason", reason);
 	}
-	/* only tags that differ from the default, as Patroni shows them */
-	if (m->nofailover)
-		json_object_set_new(tags, "nofailover", json_true());
-	if (m->failover_priority != 1)
-		json_object_set_new(tags, "failover_priority", json_integer(m->failover_priority));
-	if (m->noloadbalance)
-		json_object_set_new(tags, "noloadbalance", json_true());
-	if (m->clonefrom)
-		json_object_set_new(tags, "clonefrom", json_true());
-	if (m->nosync)
-		json_object_set_new(tags, "nosync", json_true());
+	tags = pgha_member_tags(m);
 	if (json_object_size(tags) > 0)
 		json_object_set_new(o, "tags", tags);
 	else

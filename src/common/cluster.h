@@ -135,6 +135,10 @@ typedef struct PghaMember
 	bool		foreign;		/* its sysid differs from initialize: not ours */
 } PghaMember;
 
+/* the member's tags that differ from the defaults, as a JSON object (jansson) */
+struct json_t;
+extern struct json_t *pgha_member_tags(const PghaMember *m);
+
 /* JSON for a member key (malloc'd) */
 extern char *pgha_member_to_json(const PghaMember *m);
 extern bool pgha_member_from_json(const char *name, const char *json, size_t len,

@@ -106,19 +106,13 @@ pghactl_list(PghactlConf *conf, const PghactlOptions *o)
 									json_integer((json_int_t) (lag_bytes(&c, m) / 1048576)));
 			if (m->pending_restart)
 				json_object_set_new(row, "Pending restart", json_string("*"));
-			if (m->nofailover || m->noloadbalance || m->clonefrom || m->nosync)
 			{
-				json_t	   *tags = json_object();
+				json_t	   *tags = pgha_member_tags(m);
 
-				if (m->nofailover)
-					json_object_set_new(tags, "nofailover", json_true());
-				if (m->noloadbalance)
-					json_object_set_new(tags, "noloadbalance", json_true());
-				if (m->clonefrom)
-					json_object_set_new(tags, "clonefrom", json_true());
-				if (m->nosync)
-					json_object_set_new(tags, "nosync", json_true());
-				json_object_set_new(row, "Tags", tags);
+				if (json_object_size(tags) > 0)
+					json_object_set_new(row, "Tags", tags);
+				else
+					json_decref(tags);
 			}
 			json_array_append_new(arr, row);
 		}
