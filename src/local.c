@@ -63,6 +63,7 @@ pgha_local_snapshot(PghaLocalDetail *out)
 		 * death each can find the other ahead and neither takes over.
 		 */
 		out->base.timeline = (int) replay_tli;
+		out->base.replay_lsn = replay;
 		out->base.lsn = (recv_tli == replay_tli && recv > replay) ? recv : replay;
 		strlcpy(out->replication_state,
 				out->base.streaming ? "streaming" : "in archive recovery",

@@ -142,6 +142,6 @@ ok($etcd->poll_key('/service/test/sync', undef, 30), 'synchronous mode off: the 
 ok($new->poll_query_until('postgres', "SELECT current_setting('synchronous_standby_names') = ''"),
 	'and synchronous_standby_names is empty');
 
-$_->stop for ($new, $node{$other});
+$_->stop(undef, fail_ok => 1) for ($new, $node{$other});
 $etcd->stop;
 done_testing();

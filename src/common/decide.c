@@ -403,15 +403,20 @@ c_diverged(const PghaInput *in, PghaDecision *d)
 {
 	uint64		fork;
 
+	/*
+	 * Replayed WAL, as PostgreSQL checks it: received bytes past the last
+	 * complete record (a record the old primary never finished) are no
+	 * divergence, the new timeline starts right after that record.
+	 */
 	if (!R(in) || !in->cluster->has_leader || strcmp(in->cluster->leader, in->me) == 0 ||
 		!in->cluster->has_history ||
 		!pgha_history_switch_lsn(in->cluster->history, in->local.timeline, &fork) ||
-		in->local.lsn <= fork)
+		in->local.replay_lsn <= fork)
 		return false;
 	strlcpy(d->target, in->cluster->leader, sizeof(d->target));
 	snprintf(d->reason, sizeof(d->reason),
-			 "this node has WAL up to %X/%X on timeline %d, which ended at %X/%X in the leader's history: it must be rewound",
-			 (unsigned) (in->local.lsn >> 32), (unsigned) in->local.lsn, in->local.timeline,
+			 "this node replayed WAL up to %X/%X on timeline %d, which ended at %X/%X in the leader's history: it must be rewound",
+			 (unsigned) (in->local.replay_lsn >> 32), (unsigned) in->local.replay_lsn, in->local.timeline,
 			 (unsigned) (fork >> 32), (unsigned) fork);
 	return true;
 }

@@ -24,7 +24,8 @@ typedef struct PghaLocal
 	bool		in_recovery;	/* a standby (or still promoting) */
 	uint64		sysid;
 	int			timeline;
-	uint64		lsn;			/* primary: flush; standby: max(receive, replay) */
+	uint64		lsn;			/* primary: flush; standby: as IDENTIFY_SYSTEM reports it */
+	uint64		replay_lsn;		/* standby: replayed (what a timeline fork is checked against) */
 	bool		streaming;		/* standby: WAL receiver is streaming */
 } PghaLocal;
 

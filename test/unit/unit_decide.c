@@ -48,6 +48,7 @@ typedef struct Case
 	bool		streaming;		/* our WAL receiver streams */
 	uint64		release_lsn;	/* the old leader's position when it let go */
 	const char *history;		/* the history key */
+	uint64		my_replay;		/* replayed, when it differs from my_lsn */
 	bool		failsafe;		/* config failsafe_mode */
 	int64		fs_confirmed_ago;	/* leader: members vouched this long ago; 0 never */
 	int64		fs_ping_age;	/* member: pinged this long ago; 0 never */
@@ -230,6 +231,10 @@ static const Case cases[] = {
 	{"a standby with WAL past the point where the leader's timeline forked off: stop for pg_rewind",
 	 .standby = true, .my_lsn = 5000, .leader = "node2", .history = "[[1,4000,\"no recovery target specified\",\"t\",\"node2\"]]",
 	 .action = PGHA_ACT_REJOIN, .rule = "diverged", .target = "node2"},
+	{"received bytes past the fork (an unfinished record), replayed up to it: no divergence",
+	 .standby = true, .my_lsn = 6000, .my_replay = 4000, .leader = "node2",
+	 .history = "[[1,4000,\"r\",\"t\",\"node2\"]]",
+	 .action = PGHA_ACT_FOLLOW, .rule = "follow", .target = "node2"},
 	{"a standby exactly at the fork point follows the new timeline",
 	 .standby = true, .my_lsn = 4000, .leader = "node2", .history = "[[1,4000,\"r\",\"t\",\"node2\"]]",
 	 .action = PGHA_ACT_FOLLOW, .rule = "follow", .target = "node2"},
@@ -325,6 +330,7 @@ run_case(const Case *c)
 	in.local.in_recovery = c->standby;
 	in.local.sysid = c->my_sysid ? c->my_sysid : SYSID;
 	in.local.lsn = c->my_lsn;
+	in.local.replay_lsn = c->my_replay ? c->my_replay : c->my_lsn;
 	in.local.timeline = 1;
 	in.foreign = c->foreign;
 	in.local.streaming = c->streaming;
