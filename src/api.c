@@ -85,10 +85,12 @@ node_facts(const PghaSharedState *st, PghaApiNode *n, const PghaSharedMember **m
 	for (i = 0; i < st->nmembers; i++)
 		if (strcmp(st->members[i].name, pgha_node_name()) == 0)
 			*me = &st->members[i];
-	n->running = !RecoveryInProgress() || strcmp(st->role, "replica") == 0;
+	/* the HA worker starts once the server accepts connections */
+	n->running = st->worker_pid != 0;
 	n->worker_alive = st->worker_pid != 0 && st->last_decision != 0 &&
 		!TimestampDifferenceExceeds(st->last_decision, now, ttl * 1000);
-	n->in_recovery = strcmp(st->role, "primary") != 0;
+	/* live, not from the last iteration: /primary answers 200 the moment a promotion ends */
+	n->in_recovery = RecoveryInProgress();
 	n->is_leader = st->is_leader;
 	n->lag = -1;
 	n->tags = "{}";
