@@ -5,12 +5,14 @@
 # target_session_attrs=read-write (one attempt every 50 ms,
 # connect_timeout 1 s).  3 nodes each, never both clusters at once.
 #
-#   make bench-compare              (PGHA_BENCH_RUNS=N, default 1;
+#   make bench-compare              (PGHA_BENCH_RUNS=N, default 3;
 #                                    PGHA_BENCH_FAULTS='node loss' for one fault)
 #
-# Faults: "postmaster kill -9" (only the primary's postmaster dies) and
+# Faults: "postmaster kill -9" (only the primary's postmaster dies),
 # "node loss" (every process of the primary node dies at once: for Patroni
-# its agent too).  Profiles: Patroni's defaults (ttl 30, loop_wait 10,
+# its agent too) and "switchover" (a planned one under a writer inserting
+# every 20 ms: call -> first write on the new primary, and the gap between
+# the last write on the old primary and the first on the new).  Profiles: Patroni's defaults (ttl 30, loop_wait 10,
 # retry_timeout 10) and pgha's defaults (ttl 10, loop_wait 2,
 # retry_timeout 4).
 
@@ -28,10 +30,10 @@ use Time::HiRes qw(time usleep);
 use Pgha::Etcd;
 use Pgha::Node;
 
-my $runs = $ENV{PGHA_BENCH_RUNS} || 1;
+my $runs = $ENV{PGHA_BENCH_RUNS} || 3;
 my @profiles = ([ 'Patroni defaults 30/10/10', 30, 10, 10 ], [ 'pgha defaults 10/2/4', 10, 2, 4 ]);
 my @faults = $ENV{PGHA_BENCH_FAULTS} ? split(/,/, $ENV{PGHA_BENCH_FAULTS})
-  : ('postmaster kill -9', 'node loss');
+  : ('postmaster kill -9', 'node loss', 'switchover');
 my $bindir = `pg_config --bindir`;
 chomp $bindir;
 my $sock = PostgreSQL::Test::Utils::tempdir_short();
@@ -53,6 +55,33 @@ sub first_write
 	return undef;
 }
 
+# a writer (every 20 ms) while $switch->() asks for a switchover after 1 s:
+# (call -> first write on the new primary, last write on the old -> first
+# on the new, acknowledged rows missing on the new primary)
+sub switchover_under_writer
+{
+	my ($url, $old_port, $switch, $count_on) = @_;
+	my ($t_call, $old_last, $new_first, @acked);
+	my $start = time;
+	while (time - $start < 120)
+	{
+		if (!defined $t_call && time - $start > 1) { $t_call = time; $switch->(); }
+		my $out = `psql -X -qAt -d '$url' -c "INSERT INTO w DEFAULT VALUES RETURNING id, inet_server_port()" 2>/dev/null`;
+		my $t = time;
+		if ($out =~ /^(\d+)\|(\d+)/)
+		{
+			push @acked, $1;
+			if ($2 == $old_port) { $old_last = $t; }
+			elsif (defined $t_call && !defined $new_first) { $new_first = $t; }
+		}
+		last if defined $new_first && $t - $new_first > 0.5;
+		usleep(20_000);
+	}
+	return (undef, undef, undef) unless defined $new_first;
+	my $missing = @acked - $count_on->(join(',', @acked));
+	return ($new_first - $t_call, $new_first - ($old_last // $t_call), $missing);
+}
+
 sub url_of { return 'postgresql://' . join(',', map { "127.0.0.1:$_" } @_)
 	  . '/postgres?target_session_attrs=read-write&connect_timeout=1'; }
 
@@ -66,10 +95,22 @@ sub run_pgha
 	my $n1 = Pgha::Node::new_node("g${n}n1", etcd => $etcd, scope => $scope);
 	$n1->start;
 	$etcd->poll_key("/service/$scope/leader", qr/n1$/, 60) or die 'no leader';
-	$n1->safe_psql('postgres', 'CREATE TABLE w (t timestamptz DEFAULT now())');
+	$n1->safe_psql('postgres', 'CREATE EXTENSION pgha; CREATE TABLE w (id serial PRIMARY KEY, t timestamptz DEFAULT now())');
 	my @r = map { my $x = Pgha::Node::new_replica("g${n}n$_", $n1, etcd => $etcd, scope => $scope); $x->start; $x } (2, 3);
 	Pgha::Node::streaming($n1, $_->name) or die for @r;
 	my $url = url_of(map { $_->port } ($n1, @r));
+	if ($fault eq 'switchover')
+	{
+		my $cand = $r[0];
+		my @res = switchover_under_writer($url, $n1->port,
+			sub { system('psql', '-X', '-qAt', '-d', $r[1]->connstr('postgres'), '-c',
+					"SELECT pgha.switchover('" . $cand->name . "', wait => '60s')"); },
+			sub { $cand->safe_psql('postgres', "SELECT count(*) FROM w WHERE id IN ($_[0])") });
+		Pgha::Node::forget_if_down($n1);
+		$_->stop('immediate', fail_ok => 1) for ($n1, @r);
+		$etcd->stop;
+		return @res;
+	}
 	my $t0 = time;
 	if ($fault eq 'node loss')
 	{
@@ -171,7 +212,19 @@ sub run_patroni
 	}
 	die 'patroni: replicas not streaming' unless $ok;
 	system('psql', '-X', '-q', '-h', '127.0.0.1', '-p', $pg[0], '-d', 'postgres', '-c',
-		'CREATE TABLE w (t timestamptz DEFAULT now())');
+		'CREATE TABLE w (id serial PRIMARY KEY, t timestamptz DEFAULT now())');
+	if ($fault eq 'switchover')
+	{
+		my $conf = "$dir/p${n}n1.yml";
+		my @res = switchover_under_writer(url_of(@pg), $pg[0],
+			sub { system("patronictl -c $conf switchover --leader p${n}n1 --candidate p${n}n2 --force >$dir/switchover.log 2>&1"); },
+			sub { my $o = `psql -X -At -h 127.0.0.1 -p $pg[1] -d postgres -c "SELECT count(*) FROM w WHERE id IN ($_[0])"`; chomp $o; $o });
+		for my $a (@agents) { $a->signal('TERM'); }
+		for my $a (@agents) { eval { $a->finish }; }
+		system("pkill -9 -f '$dir/' 2>/dev/null");
+		$etcd->stop;
+		return @res;
+	}
 	open my $pf, '<', "$dir/p${n}n1.data/postmaster.pid" or die;
 	my $pm = <$pf>;
 	close $pf;
@@ -194,27 +247,36 @@ sub run_patroni
 	return $t;
 }
 
+sub mmm { my @s = sort { $a <=> $b } @_; return @s ? ($s[0], median(@s), $s[-1]) : (-1, -1, -1); }
+
 my @table;
+my %lost = (pgha => 0, Patroni => 0);
 for my $p (@profiles)
 {
 	my ($plabel, $ttl, $loop, $retry) = @$p;
 	for my $fault (@faults)
 	{
-		my (@a, @b);
+		my (@a, @b, @ag, @bg);
 		for (1 .. $runs)
 		{
-			my $t = run_pgha($fault, $ttl, $loop, $retry);
-			ok(defined $t, "pgha, $fault, $plabel: a write landed");
-			push @a, $t if defined $t;
-			$t = run_patroni($fault, $ttl, $loop, $retry);
-			ok(defined $t, "Patroni, $fault, $plabel: a write landed");
-			push @b, $t if defined $t;
+			my @t = run_pgha($fault, $ttl, $loop, $retry);
+			ok(defined $t[0], "pgha, $fault, $plabel: a write landed");
+			push @a, $t[0] if defined $t[0];
+			if ($fault eq 'switchover') { push @ag, $t[1] if defined $t[1]; $lost{pgha} += $t[2] // 0; }
+			@t = run_patroni($fault, $ttl, $loop, $retry);
+			ok(defined $t[0], "Patroni, $fault, $plabel: a write landed");
+			push @b, $t[0] if defined $t[0];
+			if ($fault eq 'switchover') { push @bg, $t[1] if defined $t[1]; $lost{Patroni} += $t[2] // 0; }
 		}
-		push @table, [ "$fault, $plabel", @a ? median(@a) : -1, @b ? median(@b) : -1 ];
+		my $label = $fault eq 'switchover' ? "switchover call -> new primary, $plabel" : "$fault, $plabel";
+		push @table, [ $label, mmm(@a), mmm(@b) ];
+		push @table, [ "switchover write gap, $plabel", mmm(@ag), mmm(@bg) ] if $fault eq 'switchover';
 	}
 }
-my $out = sprintf("\n%-48s %10s %12s %8s\n", "fault -> first write (median of $runs)", 'pgha s', 'Patroni s', 'ratio');
-$out .= sprintf("%-48s %10.2f %12.2f %8.3f\n", $_->[0], $_->[1], $_->[2],
-	$_->[2] > 0 ? $_->[1] / $_->[2] : 0) for @table;
+my $out = sprintf("\n%-58s %22s %22s %7s\n", "fault -> first write ($runs runs: min / median / max)",
+	'pgha s', 'Patroni s', 'ratio');
+$out .= sprintf("%-58s %6.2f %6.2f %6.2f   %6.2f %6.2f %6.2f %7.3f\n", @$_[0..6],
+	$_->[5] > 0 ? $_->[2] / $_->[5] : 0) for @table;
+$out .= "acknowledged writes lost in switchovers: pgha $lost{pgha}, Patroni $lost{Patroni}\n";
 diag($out);
 done_testing();
