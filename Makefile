@@ -72,7 +72,7 @@ override autodepend = yes
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-.PHONY: deps unit regress tap test demo demo-stop bench-failover bench-compare pghactl install-pghactl fuzz
+.PHONY: deps unit regress tap test demo demo-stop bench bench-failover bench-compare pghactl install-pghactl fuzz
 
 deps:
 	@bash scripts/install-deps.sh
@@ -106,6 +106,10 @@ demo: deps
 fuzz:
 	$(MAKE) -C test/fuzz PG_CONFIG=$(PG_CONFIG)
 	$(MAKE) -C test/fuzz run FUZZ_SECONDS=$${FUZZ_SECONDS:-300}
+
+# every benchmark: pgha alone (failover, switchover), then pgha against
+# Patroni in one run (slow: tens of minutes with the default 3 runs)
+bench: bench-failover bench-compare
 
 # failover time on this machine (not part of "make test": it is slow)
 bench-failover: install
