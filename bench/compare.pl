@@ -12,7 +12,11 @@
 # "node loss" (every process of the primary node dies at once: for Patroni
 # its agent too) and "switchover" (a planned one under a writer inserting
 # every 20 ms: call -> first write on the new primary, and the gap between
-# the last write on the old primary and the first on the new).  Profiles: Patroni's defaults (ttl 30, loop_wait 10,
+# the last write on the old primary and the first on the new), and "agent
+# crash" (kill -9 of the HA agent alone on the primary: pgha's worker,
+# Patroni's daemon): time until writes are accepted through the URL again,
+# and for how long the old primary kept accepting writes on its own port
+# after another node was promoted (watched for 15 s after a promotion).  Profiles: Patroni's defaults (ttl 30, loop_wait 10,
 # retry_timeout 10) and pgha's defaults (ttl 10, loop_wait 2,
 # retry_timeout 4).
 
@@ -33,7 +37,7 @@ use Pgha::Node;
 my $runs = $ENV{PGHA_BENCH_RUNS} || 3;
 my @profiles = ([ 'Patroni defaults 30/10/10', 30, 10, 10 ], [ 'pgha defaults 10/2/4', 10, 2, 4 ]);
 my @faults = $ENV{PGHA_BENCH_FAULTS} ? split(/,/, $ENV{PGHA_BENCH_FAULTS})
-  : ('postmaster kill -9', 'node loss', 'switchover');
+  : ('postmaster kill -9', 'node loss', 'switchover', 'agent crash');
 my $bindir = `pg_config --bindir`;
 chomp $bindir;
 my $sock = PostgreSQL::Test::Utils::tempdir_short();
@@ -82,6 +86,33 @@ sub switchover_under_writer
 	return ($new_first - $t_call, $new_first - ($old_last // $t_call), $missing);
 }
 
+# after an agent crash: (seconds until a write is accepted through the URL,
+# seconds the old primary accepted writes on its own port after another
+# member was promoted; 0 if none was, or if it refused them at once)
+sub after_agent_crash
+{
+	my ($url, $old_port, $t0, $leader_now, $old_name) = @_;
+	my $first = first_write($url, $t0);
+	my ($promoted_at, $last_old_write);
+	# long enough for Patroni's ttl 30 plus the 15 s watch
+	my $deadline = time + 90;
+	while (time < $deadline)
+	{
+		my $leader = $leader_now->();
+		$promoted_at //= time if defined $leader && $leader ne $old_name;
+		if (defined $promoted_at)
+		{
+			$last_old_write = time
+			  if system("psql -X -q -h 127.0.0.1 -p $old_port -d postgres -c 'INSERT INTO w DEFAULT VALUES' >/dev/null 2>&1") == 0
+			  && `psql -X -At -h 127.0.0.1 -p $old_port -d postgres -c 'SELECT pg_is_in_recovery()' 2>/dev/null` =~ /^f/;
+			last if time - $promoted_at > 15;
+		}
+		usleep(200_000);
+	}
+	return ($first, defined $promoted_at && defined $last_old_write ? $last_old_write - $promoted_at : 0,
+		defined $promoted_at ? 1 : 0);
+}
+
 sub url_of { return 'postgresql://' . join(',', map { "127.0.0.1:$_" } @_)
 	  . '/postgres?target_session_attrs=read-write&connect_timeout=1'; }
 
@@ -92,7 +123,9 @@ sub run_pgha
 	my $scope = 'cmp' . ++$n;
 	my $etcd = Pgha::Etcd->new(members => 3);
 	$etcd->put("/service/$scope/config", qq({"ttl":$ttl,"loop_wait":$loop,"retry_timeout":$retry}));
-	my $n1 = Pgha::Node::new_node("g${n}n1", etcd => $etcd, scope => $scope);
+	# as in production (the test framework turns it off): a crashed worker restarts the instance
+	my $n1 = Pgha::Node::new_node("g${n}n1", etcd => $etcd, scope => $scope,
+		extra_conf => ['restart_after_crash = on']);
 	$n1->start;
 	$etcd->poll_key("/service/$scope/leader", qr/n1$/, 60) or die 'no leader';
 	$n1->safe_psql('postgres', 'CREATE EXTENSION pgha; CREATE TABLE w (id serial PRIMARY KEY, t timestamptz DEFAULT now())');
@@ -112,6 +145,16 @@ sub run_pgha
 		return @res;
 	}
 	my $t0 = time;
+	if ($fault eq 'agent crash')
+	{
+		my $worker = $n1->safe_psql('postgres', "SELECT pid FROM pg_stat_activity WHERE backend_type = 'pgha'");
+		kill 'KILL', $worker;
+		my @res = after_agent_crash($url, $n1->port, $t0,
+			sub { $etcd->get("/service/$scope/leader") }, $n1->name);
+		$_->stop('immediate', fail_ok => 1) for ($n1, @r);
+		$etcd->stop;
+		return @res;
+	}
 	if ($fault eq 'node loss')
 	{
 		my $pid = $n1->{_pid};
@@ -231,6 +274,19 @@ sub run_patroni
 	chomp $pm;
 	my $url = url_of(@pg);
 	my $t0 = time;
+	if ($fault eq 'agent crash')
+	{
+		my @agent = grep { /^\d+$/ } split /\s+/, `pgrep -f 'patroni $dir/p${n}n1.yml'`;
+		die 'patroni: agent of node 1 not found' unless @agent;
+		kill 'KILL', @agent;
+		my @res = after_agent_crash($url, $pg[0], $t0,
+			sub { $etcd->get("/service/$scope/leader") }, "p${n}n1");
+		for my $a (@agents) { $a->signal('TERM'); }
+		for my $a (@agents) { eval { $a->finish }; }
+		system("pkill -9 -f '$dir/' 2>/dev/null");
+		$etcd->stop;
+		return @res;
+	}
 	if ($fault eq 'node loss')
 	{
 		# the agent and the whole instance, at once
@@ -251,26 +307,35 @@ sub mmm { my @s = sort { $a <=> $b } @_; return @s ? ($s[0], median(@s), $s[-1])
 
 my @table;
 my %lost = (pgha => 0, Patroni => 0);
+my @notes;
 for my $p (@profiles)
 {
 	my ($plabel, $ttl, $loop, $retry) = @$p;
 	for my $fault (@faults)
 	{
-		my (@a, @b, @ag, @bg);
+		my (@a, @b, @ag, @bg, @ap, @bp);
 		for (1 .. $runs)
 		{
 			my @t = run_pgha($fault, $ttl, $loop, $retry);
 			ok(defined $t[0], "pgha, $fault, $plabel: a write landed");
 			push @a, $t[0] if defined $t[0];
 			if ($fault eq 'switchover') { push @ag, $t[1] if defined $t[1]; $lost{pgha} += $t[2] // 0; }
+			if ($fault eq 'agent crash') { push @ag, $t[1] // 0; push @ap, $t[2] // 0; }
 			@t = run_patroni($fault, $ttl, $loop, $retry);
 			ok(defined $t[0], "Patroni, $fault, $plabel: a write landed");
 			push @b, $t[0] if defined $t[0];
 			if ($fault eq 'switchover') { push @bg, $t[1] if defined $t[1]; $lost{Patroni} += $t[2] // 0; }
+			if ($fault eq 'agent crash') { push @bg, $t[1] // 0; push @bp, $t[2] // 0; }
 		}
 		my $label = $fault eq 'switchover' ? "switchover call -> new primary, $plabel" : "$fault, $plabel";
 		push @table, [ $label, mmm(@a), mmm(@b) ];
 		push @table, [ "switchover write gap, $plabel", mmm(@ag), mmm(@bg) ] if $fault eq 'switchover';
+		if ($fault eq 'agent crash')
+		{
+			push @table, [ "agent crash: old primary writable after a promotion, $plabel", mmm(@ag), mmm(@bg) ];
+			push @notes, sprintf('agent crash, %s: another node was promoted in %d of %d pgha runs, %d of %d Patroni runs',
+				$plabel, scalar(grep { $_ } @ap), scalar(@ap), scalar(grep { $_ } @bp), scalar(@bp));
+		}
 	}
 }
 my $out = sprintf("\n%-58s %22s %22s %7s\n", "fault -> first write ($runs runs: min / median / max)",
@@ -278,5 +343,6 @@ my $out = sprintf("\n%-58s %22s %22s %7s\n", "fault -> first write ($runs runs: 
 $out .= sprintf("%-58s %6.2f %6.2f %6.2f   %6.2f %6.2f %6.2f %7.3f\n", @$_[0..6],
 	$_->[5] > 0 ? $_->[2] / $_->[5] : 0) for @table;
 $out .= "acknowledged writes lost in switchovers: pgha $lost{pgha}, Patroni $lost{Patroni}\n";
+$out .= "$_\n" for @notes;
 diag($out);
 done_testing();
