@@ -162,8 +162,9 @@ The demo cluster is running under $dir (node1 is down after the failover):
   patronictl -c $dir/patronictl.yml list
   ETCDCTL_API=3 etcdctl --endpoints=$endpoints get --prefix /service/demo/
   make demo-stop                                 stop everything
-Not in this version yet: synchronous mode and pghactl (rejoining node1 after
-the failover needs pg_rewind by hand: see docs/ha.md).
+The demo runs its nodes with pg_ctl, so node1 stays down after the failover;
+under "pghactl run" it would come back as a standby by itself (pg_rewind
+included): see docs/tutorial.md, whose script does exactly that.
 EOT
 }
 
