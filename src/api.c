@@ -99,7 +99,6 @@ node_facts(const PghaSharedState *st, PghaApiNode *n, const PghaSharedMember **m
 		n->sync_standby = strcmp((*me)->role, "sync_standby") == 0;
 		n->lag = (*me)->lag;
 		n->tags = (*me)->tags;
-		n->noloadbalance = strstr((*me)->tags, "\"noloadbalance\": true") != NULL;
 	}
 }
 

@@ -50,12 +50,31 @@ pgha_api_parse_bytes(const char *text)
 	return (int64) (v * mult);
 }
 
+static json_t *
+load_tags(const char *tags)
+{
+	json_error_t jerr;
+
+	return json_loads(tags && tags[0] ? tags : "{}", 0, &jerr);
+}
+
+/* a boolean tag that is true (noloadbalance keeps a replica out of reads) */
+static bool
+tag_true(const char *tags, const char *name)
+{
+	json_t	   *t = load_tags(tags);
+	bool		v = t != NULL && json_is_true(json_object_get(t, name));
+
+	if (t)
+		json_decref(t);
+	return v;
+}
+
 /* ?tag_<name>=<value>: the member's tag must have that value */
 static bool
 tags_match(const PghaApiArg *args, int nargs, const char *tags)
 {
-	json_error_t jerr;
-	json_t	   *t = json_loads(tags && tags[0] ? tags : "{}", 0, &jerr);
+	json_t	   *t = load_tags(tags);
 	bool		ok = true;
 	int			i;
 
@@ -98,6 +117,7 @@ pgha_api_status(const char *path, const PghaApiArg *args, int nargs, const PghaA
 	bool		up = n->running && n->worker_alive;
 	bool		primary = up && n->is_leader && !n->in_recovery;
 	bool		replica = up && n->in_recovery;
+	bool		noloadbalance;
 
 	for (i = 0; i < nargs; i++)
 		if (strcmp(args[i].key, "lag") == 0)
@@ -111,6 +131,7 @@ pgha_api_status(const char *path, const PghaApiArg *args, int nargs, const PghaA
 		replica = false;
 	if (!tags_match(args, nargs, n->tags))
 		primary = replica = false;
+	noloadbalance = tag_true(n->tags, "noloadbalance");
 
 	if (strcmp(path, "/") == 0 || strcmp(path, "/primary") == 0 ||
 		strcmp(path, "/master") == 0 || strcmp(path, "/read-write") == 0)
@@ -120,9 +141,9 @@ pgha_api_status(const char *path, const PghaApiArg *args, int nargs, const PghaA
 	if (strcmp(path, "/standby-leader") == 0 || strcmp(path, "/standby_leader") == 0)
 		return 503;				/* pgha has no standby clusters */
 	if (strcmp(path, "/replica") == 0)
-		return replica && !n->noloadbalance ? 200 : 503;
+		return replica && !noloadbalance ? 200 : 503;
 	if (strcmp(path, "/read-only") == 0)
-		return primary || (replica && !n->noloadbalance) ? 200 : 503;
+		return primary || (replica && !noloadbalance) ? 200 : 503;
 	if (strcmp(path, "/sync") == 0 || strcmp(path, "/synchronous") == 0)
 		return replica && n->sync_standby ? 200 : 503;
 	if (strcmp(path, "/async") == 0 || strcmp(path, "/asynchronous") == 0)

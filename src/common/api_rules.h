@@ -23,9 +23,8 @@ typedef struct PghaApiNode
 	bool		in_recovery;	/* a standby */
 	bool		is_leader;		/* holds the leader key */
 	bool		sync_standby;	/* named in the sync key */
-	bool		noloadbalance;	/* tag: keep out of read load balancing */
 	int64		lag;			/* bytes behind the leader; -1 unknown */
-	const char *tags;			/* the member's tags, JSON object */
+	const char *tags;			/* the member's tags, JSON object (noloadbalance, ...) */
 } PghaApiNode;
 
 typedef struct PghaApiArg

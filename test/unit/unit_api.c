@@ -54,7 +54,7 @@ unit_api_tests(void)
 	is_int(st("/async", &replica), 200, "... /async 200");
 	replica.sync_standby = true;
 	is_int(st("/sync", &replica), 200, "a synchronous standby: /sync 200");
-	replica.noloadbalance = true;
+	replica.tags = "{\"nofailover\": true, \"noloadbalance\": true}";
 	is_int(st("/replica", &replica), 503, "noloadbalance keeps a replica out of /replica");
 	replica.lag = -1;
 	is_int(st("/readiness", &replica), 503, "a replica of unknown lag is not ready");

@@ -589,19 +589,41 @@ pretty(const char *doc)
 	return s;
 }
 
-int
-pghactl_show_config(PghactlConf *conf, const PghactlOptions *o)
+/*
+ * The config key: its document ("{}" when absent) and mod_revision (0 when
+ * absent, which makes the compare-and-swap a create).  false (logged) when
+ * etcd cannot be read.
+ */
+static bool
+read_config_key(PghaEtcd *etcd, const char *key, char **doc, int64 *mod)
 {
-	PghaEtcd   *etcd = pghactl_etcd(conf);
 	PghaEtcdRange r;
-	char	   *key = pgha_key(pgha_key_prefix(conf->namespace, conf->scope), PGHA_KEY_CONFIG);
 
 	if (!pgha_etcd_range(etcd, key, false, &r))
 	{
 		pg_log_error("could not read the configuration: %s", etcd->errmsg);
-		return EXIT_ETCD;
+		return false;
 	}
-	printf("%s\n", r.nkvs == 1 ? pretty(r.kvs[0].value) : "{}");
+	*doc = pg_strdup(r.nkvs == 1 ? r.kvs[0].value : "{}");
+	*mod = r.nkvs == 1 ? r.kvs[0].mod_revision : 0;
+	return true;
+}
+
+static char *
+config_key_of(const PghactlConf *conf)
+{
+	return pgha_key(pgha_key_prefix(conf->namespace, conf->scope), PGHA_KEY_CONFIG);
+}
+
+int
+pghactl_show_config(PghactlConf *conf, const PghactlOptions *o)
+{
+	char	   *doc;
+	int64		mod;
+
+	if (!read_config_key(pghactl_etcd(conf), config_key_of(conf), &doc, &mod))
+		return EXIT_ETCD;
+	printf("%s\n", pretty(doc));
 	return 0;
 }
 
@@ -728,8 +750,7 @@ int
 pghactl_edit_config(PghactlConf *conf, const PghactlOptions *o)
 {
 	PghaEtcd   *etcd = pghactl_etcd(conf);
-	PghaEtcdRange r;
-	char	   *key = pgha_key(pgha_key_prefix(conf->namespace, conf->scope), PGHA_KEY_CONFIG);
+	char	   *key = config_key_of(conf);
 	char	   *current;
 	char	   *updated;
 	char	   *before;
@@ -743,14 +764,8 @@ pghactl_edit_config(PghactlConf *conf, const PghactlOptions *o)
 	int64		rev;
 	int			i;
 
-	if (!pgha_etcd_range(etcd, key, false, &r))
-	{
-		pg_log_error("could not read the configuration: %s", etcd->errmsg);
+	if (!read_config_key(etcd, key, &current, &mod))
 		return EXIT_ETCD;
-	}
-	current = r.nkvs == 1 ? pg_strdup(r.kvs[0].value) : pg_strdup("{}");
-	if (r.nkvs == 1)
-		mod = r.kvs[0].mod_revision;
 
 	if (mkdtemp(dir) == NULL)
 		pg_fatal("could not create a temporary directory: %m");
@@ -856,34 +871,31 @@ static int
 set_pause(PghactlConf *conf, const PghactlOptions *o, bool pause)
 {
 	PghaEtcd   *etcd = pghactl_etcd(conf);
-	PghaEtcdRange r;
-	char	   *key = pgha_key(pgha_key_prefix(conf->namespace, conf->scope), PGHA_KEY_CONFIG);
+	char	   *key = config_key_of(conf);
 	char		err[256];
 	int			attempt;
 
 	/* a concurrent config change is no reason to fail: re-read and retry */
 	for (attempt = 0; attempt < 5; attempt++)
 	{
+		char	   *current;
+		int64		mod;
 		char	   *merged;
 		bool		swapped;
 		int64		rev;
 		PghaConfig	cfg;
 
-		if (!pgha_etcd_range(etcd, key, false, &r))
-		{
-			pg_log_error("could not read the configuration: %s", etcd->errmsg);
+		if (!read_config_key(etcd, key, &current, &mod))
 			return EXIT_ETCD;
-		}
-		merged = pgha_config_merge(r.nkvs == 1 ? r.kvs[0].value : "{}",
-								   pause ? "{\"pause\":true}" : "{\"pause\":null}", err, sizeof(err));
+		merged = pgha_config_merge(current, pause ? "{\"pause\":true}" : "{\"pause\":null}",
+								   err, sizeof(err));
 		if (merged == NULL || !pgha_config_parse(merged, strlen(merged), &cfg, err, sizeof(err)))
 		{
 			pg_log_error("the stored configuration is invalid: %s", err);
 			pg_log_error_hint("Fix it with pghactl edit-config.");
 			return 1;
 		}
-		if (!pgha_etcd_put_if_unchanged(etcd, key, merged, r.nkvs == 1 ? r.kvs[0].mod_revision : 0,
-										&swapped, &rev))
+		if (!pgha_etcd_put_if_unchanged(etcd, key, merged, mod, &swapped, &rev))
 		{
 			pg_log_error("could not write the configuration: %s", etcd->errmsg);
 			return EXIT_ETCD;
