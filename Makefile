@@ -27,6 +27,7 @@ OBJS = \
 	src/recover.o \
 	src/syncrep.o \
 	src/failsafe.o \
+	src/write_gate.o \
 	src/api.o \
 	src/sql_status.o \
 	src/sql_config.o \

@@ -58,6 +58,7 @@
 #include "common/keys.h"
 #include "guc.h"
 #include "keeper.h"
+#include "write_gate.h"
 #include "local.h"
 #include "orphans.h"
 #include "probe.h"
@@ -123,6 +124,7 @@ static struct
 } K;
 
 static bool delete_failover_key(PghaEtcd *etcd);
+static void publish_write_gate(void);
 
 static int64
 now_ms(void)
@@ -165,6 +167,7 @@ keeper_init(void)
 	}
 	LWLockRelease(pgha_shared->lock);
 	K.initialized = true;
+	publish_write_gate();
 }
 
 static void
@@ -176,6 +179,7 @@ save_keeper_state(void)
 	pgha_shared->keeper.lease_id = K.lease_id;
 	pgha_shared->keeper.lease_ttl = K.lease_ttl;
 	LWLockRelease(pgha_shared->lock);
+	publish_write_gate();
 }
 
 /* the TTL that bounds our keys right now (seconds) */
@@ -209,6 +213,18 @@ pgha_keeper_fence_deadline_ms(void)
 	if (K.config.failsafe_mode && K.failsafe_confirmed_ms > 0)
 		deadline = Max(deadline, K.failsafe_confirmed_ms + fence_after_ms());
 	return deadline;
+}
+
+/*
+ * Backends refuse to commit a write past the fence deadline (write_gate.c),
+ * so they stop even when this worker cannot: published whenever the
+ * deadline moves.  Paused, the DBA runs the show; a foreign node leads
+ * nothing.
+ */
+static void
+publish_write_gate(void)
+{
+	pgha_write_gate_set(K.config.pause || K.foreign ? 0 : pgha_keeper_fence_deadline_ms());
 }
 
 /* the members to ask when etcd is gone: those of the last good read */
@@ -635,6 +651,8 @@ become_leader(const char *how)
 	K.is_leader = true;
 	if (K.keepalive_ok)
 		K.last_renewal_ms = K.keepalive_sent_ms;
+	/* before pg_promote() can open the node for writes */
+	publish_write_gate();
 	if (!was)
 		ereport(LOG,
 				(errmsg("pgha: this node is the leader"),
@@ -1453,7 +1471,10 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 
 	/* a standby cannot accept writes: its fence window starts when it stops being one */
 	if (local.base.in_recovery)
+	{
 		K.last_renewal_ms = now_ms();
+		publish_write_gate();
+	}
 
 	/* a primary past its deadline fences without spending time on etcd */
 	if (!local.base.in_recovery && !K.config.pause && !K.foreign &&
@@ -1478,6 +1499,7 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 		remember_members(&cluster);
 	else if (K.config.failsafe_mode && !K.config.pause && K.is_leader && !local.base.in_recovery)
 		failsafe_pings();
+	publish_write_gate();
 
 	now = now_ms();
 	memset(&in, 0, sizeof(in));

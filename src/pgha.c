@@ -26,6 +26,7 @@
 #include "failsafe.h"
 #include "shmem.h"
 #include "worker.h"
+#include "write_gate.h"
 
 PG_MODULE_MAGIC;
 
@@ -46,6 +47,7 @@ _PG_init(void)
 
 	pgha_guc_define();
 	pgha_shmem_init();
+	pgha_write_gate_init();
 	pgha_failsafe_init();
 	pgha_worker_register();
 	pgha_api_register();

@@ -55,6 +55,7 @@ pgha_shmem_startup(void)
 	{
 		memset(pgha_shared, 0, sizeof(PghaShared));
 		pgha_shared->lock = &(GetNamedLWLockTranche("pgha"))->lock;
+		pg_atomic_init_u64(&pgha_shared->write_deadline_ms, 0);
 	}
 	LWLockRelease(AddinShmemInitLock);
 }

@@ -23,6 +23,7 @@
 
 #include "datatype/timestamp.h"
 #include "storage/latch.h"
+#include "port/atomics.h"
 #include "storage/lwlock.h"
 
 /* how many members pgha.members() can show */
@@ -120,6 +121,8 @@ typedef struct PghaShared
 	PghaSharedKeeper keeper;
 	PghaSharedFailsafe failsafe;
 	PghaSharedState state;
+	/* write_gate.c: no commit of a write after this (monotonic ms; 0 = none) */
+	pg_atomic_uint64 write_deadline_ms;
 } PghaShared;
 
 extern PghaShared *pgha_shared;

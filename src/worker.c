@@ -54,6 +54,7 @@
 #include "keeper.h"
 #include "shmem.h"
 #include "worker.h"
+#include "write_gate.h"
 
 /* how often the worker talks to etcd while nothing else wakes it */
 #define WORKER_LOOP_MS 1000
@@ -231,6 +232,7 @@ pgha_worker_main(Datum main_arg)
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
+	pgha_write_gate_exempt();
 
 	BackgroundWorkerInitializeConnection(pgha_database, NULL, 0);
 	pgstat_report_appname("pgha");

@@ -1,0 +1,29 @@
+/*-------------------------------------------------------------------------
+ *
+ * write_gate.h
+ *		Commit-time lease check: a primary whose lease may have run out
+ *		refuses to commit writes, even when its worker cannot act.
+ *
+ * Copyright (c) 2026, pgha developers
+ *
+ * IDENTIFICATION
+ *	  src/write_gate.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PGHA_WRITE_GATE_H
+#define PGHA_WRITE_GATE_H
+
+/* _PG_init, in the postmaster: every backend inherits the callback */
+extern void pgha_write_gate_init(void);
+
+/*
+ * The worker: writes may commit until deadline_ms (CLOCK_MONOTONIC
+ * milliseconds); 0 opens the gate (pause, a foreign cluster).
+ */
+extern void pgha_write_gate_set(int64 deadline_ms);
+
+/* the worker itself never trips its own gate */
+extern void pgha_write_gate_exempt(void);
+
+#endif							/* PGHA_WRITE_GATE_H */

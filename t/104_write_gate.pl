@@ -1,0 +1,124 @@
+
+# The write gate: a primary whose worker cannot act (stopped with SIGSTOP,
+# starved, the whole instance frozen) must not go on committing once its
+# lease may have run out.  Backends check the fence deadline the worker
+# publishes before every writing commit, so writes stop at 80% of the ttl,
+# before the lease expires in etcd and a replica is promoted: never two
+# primaries accepting writes, even with the HA agent frozen.  (Patroni
+# frozen the same way leaves its primary writable: bench/compare.pl.)
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::RealBin/lib";
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(time usleep);
+
+use Pgha::Etcd;
+use Pgha::Node;
+
+my $ttl = 6;
+my $etcd = Pgha::Etcd->new(members => 3);
+my ($node1, $node2) = Pgha::Node::start_cluster(
+	etcd => $etcd, nodes => 2,
+	config => qq({"ttl":$ttl,"loop_wait":1,"retry_timeout":1}));
+ok(Pgha::Node::streaming($node1, 'node2'), 'node2 streams from node1');
+$node1->safe_psql('postgres', 'CREATE TABLE w (id int PRIMARY KEY, node text)');
+
+# one write attempt on a node: 'ok', or the error text
+sub write_on
+{
+	my ($node, $id) = @_;
+	my ($ret, $out, $err) = $node->psql('postgres',
+		"INSERT INTO w VALUES ($id, '" . $node->name . "')",
+		extra_params => [ '-v', 'VERBOSITY=verbose' ]);
+	return $ret == 0 ? 'ok' : $err;
+}
+
+is(write_on($node1, 0), 'ok', 'node1 accepts writes');
+
+# freeze node1's worker: nothing on node1 renews the lease any more
+my $worker = $node1->safe_psql('postgres',
+	"SELECT pid FROM pg_stat_activity WHERE backend_type = 'pgha'");
+like($worker, qr/^\d+$/, 'found the pgha worker of node1');
+kill 'STOP', $worker;
+my $t0 = time;
+
+# write to node1 every 100 ms and watch etcd until node2 is the leader
+my ($id, $last_ok, $first_refused, $refusal, $leader_moved, @acked) = (1);
+my $late_ok = 0;
+while (time - $t0 < 6 * $ttl)
+{
+	my $r = write_on($node1, $id);
+	my $now = time;
+	if ($r eq 'ok')
+	{
+		push @acked, $id;
+		$last_ok = $now;
+		$late_ok++ if defined $first_refused;
+	}
+	elsif (!defined $first_refused)
+	{
+		($first_refused, $refusal) = ($now, $r);
+	}
+	$id++;
+	my $leader = $etcd->get('/service/test/leader') // '';
+	if ($leader eq 'node2')
+	{
+		$leader_moved = $now;
+		last;
+	}
+	usleep(100_000);
+}
+ok(defined $first_refused, sprintf('node1 refused writes %.1f s after its worker froze (ttl %d s)',
+	($first_refused // $t0) - $t0, $ttl));
+like($refusal // '', qr/25006.*leader lease may have expired/s,
+	'the refusal says why, with SQLSTATE 25006 (read-only transaction)');
+ok(defined $leader_moved, sprintf('node2 took the leader key %.1f s after the freeze',
+	($leader_moved // $t0) - $t0));
+ok(defined $first_refused && defined $leader_moved && $first_refused < $leader_moved,
+	sprintf('node1 stopped writing %.1f s before node2 took over',
+		($leader_moved // 0) - ($first_refused // 0)));
+is($late_ok, 0, 'no write was acknowledged on node1 after the first refusal');
+ok($node2->poll_query_until('postgres', 'SELECT NOT pg_is_in_recovery()'), 'node2 was promoted');
+
+# node1 keeps refusing while its worker is still frozen; it still reads
+like(write_on($node1, $id++), qr/leader lease may have expired/, 'node1 still refuses writes after the promotion');
+is($node1->safe_psql('postgres', 'SELECT count(*) > 0 FROM w'), 't', 'node1 still answers reads');
+
+# nothing node1 acknowledged is lost: node2 had streamed all of it
+is($node2->safe_psql('postgres', "SELECT count(*) FROM w WHERE node = 'node1'"),
+	scalar(@acked) + 1, 'every write node1 acknowledged is on node2 (' . (scalar(@acked) + 1) . ' rows)');
+is(write_on($node2, 100000), 'ok', 'node2 accepts writes');
+
+# thawed, the worker sees its deadline passed and fences node1
+my $offset = -s $node1->logfile;
+kill 'CONT', $worker;
+ok($node1->wait_for_log(qr/fencing this primary/, $offset), 'thawed, the worker fences node1');
+my $pm = $node1->{_pid};
+my $deadline = time + 30;
+usleep(100_000) while time < $deadline && Pgha::Node::_alive($pm);
+ok(!Pgha::Node::_alive($pm), 'node1 is down');
+Pgha::Node::forget_if_down($node1);
+
+# paused (maintenance mode), the DBA runs the show: no gate
+$etcd->put('/service/test/config', qq({"ttl":$ttl,"loop_wait":1,"retry_timeout":1,"pause":true}));
+ok($node2->poll_query_until('postgres', "SELECT paused FROM pgha.status()"), 'node2 sees the pause')
+  or diag($node2->safe_psql('postgres', 'SELECT * FROM pgha.status()'));
+$worker = $node2->safe_psql('postgres', "SELECT pid FROM pg_stat_activity WHERE backend_type = 'pgha'");
+kill 'STOP', $worker;
+my $paused_t0 = time;
+my $paused_ok = 1;
+while (time - $paused_t0 < $ttl + 1)
+{
+	$paused_ok = 0 unless write_on($node2, $id++) eq 'ok';
+	usleep(200_000);
+}
+kill 'CONT', $worker;
+ok($paused_ok, 'paused, node2 kept accepting writes with its worker frozen for longer than the ttl');
+
+done_testing();
