@@ -122,8 +122,9 @@ sql('node1', 'INSERT INTO t VALUES (1)');
 # the others: node2 cloned from the leader, node3 from node2 (clonefrom)
 start_pghactl('node2');
 ok(streams_from('node1', 'node2'), "pghactl cloned node2 and it streams from node1");
-ok($etcd->poll_key('/service/test/members/node2', qr/"replication_state":"streaming"/, 30),
-	'node2 is known to stream');
+# what clone_source() looks for: running and streaming, in one record
+ok($etcd->poll_key('/service/test/members/node2', qr/^(?=.*"state":"running")(?=.*"replication_state":"streaming")/, 30),
+	'node2 is known to run and stream');
 start_pghactl('node3');
 ok(streams_from('node1', 'node3'), "pghactl cloned node3 and it streams from node1");
 like(slurp_file("$base/node3.pghactl.log"), qr/cloning from "node2"/, 'node3 was cloned from node2, tagged clonefrom');
