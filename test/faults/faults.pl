@@ -1,0 +1,289 @@
+
+# The fault suite: real network partitions (network namespaces and
+# nftables), etcd quorum loss, process kills and freezes, against a real
+# 3-member etcd and 3 PostgreSQL nodes run by "pghactl run".  Writers insert
+# every 50 ms on each node (Unix socket: a client that can reach that node
+# whatever happens) and through a multi-host URL from a client host; the
+# checker (lib/Faults/Check.pm) proves from their logs that no two
+# primaries accepted writes at the same time, counts acknowledged writes
+# missing after the fault, and each fault must end with one leader and
+# every other node streaming from it.
+#
+#   make faults                        # as root: every fault, then rounds of random ones
+#   PGHA_FAULTS=short make faults      # the subset "make test" runs
+#   PGHA_FAULTS='frozen instance' ...  # some faults by name (comma-separated)
+#   PGHA_FAULTS_ROUNDS=N               # random rounds (default 5)
+#
+# Needs root (ip netns, nftables); skips with the reason otherwise.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::RealBin/lib";
+
+use List::Util qw(max shuffle);
+use POSIX ();
+use Test::More;
+use Time::HiRes qw(time usleep clock_gettime CLOCK_MONOTONIC);
+
+use Faults::Net;
+use Faults::Cluster;
+use Faults::Check;
+
+my $why = Faults::Net::unavailable();
+plan skip_all => "no network namespaces here: $why" if $why;
+
+my $which = $ENV{PGHA_FAULTS} || 'full';
+my $rounds = $ENV{PGHA_FAULTS_ROUNDS} // 5;
+my $sync = $ENV{PGHA_FAULTS_SYNC} ? 1 : 0;
+my $ttl = 6;
+my $dir = $ENV{PGHA_FAULTS_DIR} || '/tmp/pghaf';
+
+sub mono_ms { return clock_gettime(CLOCK_MONOTONIC) * 1000; }
+
+my $net = Faults::Net->new(e1 => 11, e2 => 12, e3 => 13, n1 => 21, n2 => 22, n3 => 23, c => 100);
+my $cl;
+my @writers;
+END
+{
+	my $rc = $?;
+	kill 'TERM', map { $_->{pid} } @writers;
+	$net->teardown if $net;
+	$? = $rc;
+}
+$SIG{INT} = $SIG{TERM} = sub { exit 1; };
+
+$cl = Faults::Cluster->new(net => $net, dir => $dir);
+my $writer_bin = "$dir/writer";
+system('gcc', '-O2', '-o', $writer_bin, "$FindBin::RealBin/writer.c", '-I' . `pg_config --includedir` =~ s/\s+$//r, '-lpq') == 0
+  or BAIL_OUT('cannot build the writer');
+$cl->start(ttl => $ttl, loop_wait => 1, retry_timeout => 2, maximum_lag_on_failover => 16777216,
+	($sync ? (synchronous_mode => 'true') : ()));
+ok(1, 'cluster up: ' . $cl->converged . ' leads, 2 standbys stream; etcd e1-e3; ttl ' . $ttl . ' s'
+	. ($sync ? ', synchronous_mode' : ''));
+
+my @nodes = qw(n1 n2 n3);
+my @etcd = qw(e1 e2 e3);
+
+# ------------------------------------------------------------- writers ---
+sub start_writer
+{
+	my ($name, $host, $conninfo) = @_;
+	my $log = "$dir/w-$name.log";
+	my $pid = fork // die "fork: $!";
+	if ($pid == 0)
+	{
+		open STDOUT, '>>', "$dir/writers.out";
+		open STDERR, '>&', \*STDOUT;
+		my @cmd = ($writer_bin, $conninfo, $name, 50, 1000, $log);
+		exec($host ? ($net->cmd($host, @cmd)) : @cmd) or POSIX::_exit(127);
+	}
+	push @writers, { name => $name, pid => $pid, log => $log };
+	return;
+}
+
+sub stop_writers
+{
+	kill 'TERM', map { $_->{pid} } @writers;
+	waitpid($_->{pid}, 0) for @writers;
+	my %logs = map { $_->{name} => $_->{log} } @writers;
+	@writers = ();
+	return %logs;
+}
+
+sub acks { my ($log) = @_; return scalar grep { $_->{status} eq 'ok' } Faults::Check::read_log($log); }
+
+my $client_url = 'postgresql://' . join(',', map { $net->addr($_) . ':5432' } @nodes)
+  . '/postgres?user=' . $Faults::Cluster::USER . '&target_session_attrs=read-write&connect_timeout=2';
+
+# ------------------------------------------------------ crash detector ---
+sub log_sizes { return map { $_ => (-s "$dir/$_.pghactl.log" // 0) } @nodes; }
+
+sub crashes_since
+{
+	my (%from) = @_;
+	my @bad;
+	for my $n (@nodes)
+	{
+		open my $fh, '<', "$dir/$n.pghactl.log" or next;
+		seek $fh, $from{$n}, 0;
+		while (<$fh>)
+		{
+			push @bad, "$n: $_" if /terminated by signal (?:6|11)|PANIC|was terminated by exception/;
+		}
+	}
+	return @bad;
+}
+
+# ------------------------------------------------------------ scenario ---
+my @table;
+my $k = 0;
+
+# inject => sub ($leader, @replicas), hold => condition or seconds, heal => sub,
+# failover => 1 (must happen) / 0 (must not) / undef (either)
+sub scenario
+{
+	my ($name, %s) = @_;
+	my $tag = 's' . ++$k;
+	my $l = undef;
+	$cl->poll(120, sub { $l = $cl->converged }) or BAIL_OUT("$name: the cluster is not converged before the fault");
+	my @r = grep { $_ ne $l } @nodes;
+	my %sizes = log_sizes();
+
+	start_writer("$tag-$_", undef, "host=$dir/$_ port=5432 user=$Faults::Cluster::USER dbname=postgres connect_timeout=2")
+	  for @nodes;
+	start_writer("$tag-client", 'c', $client_url);
+	my $client_log = $writers[-1]{log};
+	$cl->poll(30, sub { acks($client_log) >= 5 }) or diag("$name: the client writer is slow to start");
+
+	my $t_fault = mono_ms();
+	note("$name: leader $l");
+	$s{inject}->($l, @r);
+	my $held;
+	if (ref $s{hold})
+	{
+		$held = $cl->poll($s{hold_max} // 60, sub { $s{hold}->($l, @r) });
+	}
+	else
+	{
+		my $end = time + $s{hold};
+		usleep(100_000) while time < $end;
+		$held = 1;
+	}
+	my $leader_during = $cl->leader // '(none)';
+	my $t_heal = mono_ms();
+	$s{heal}->($l, @r) if $s{heal};
+	my $new;
+	my $conv = $cl->poll(180, sub { $new = $cl->converged });
+	my $t_conv = mono_ms();
+	# the client writer must reach the leader again
+	$cl->poll(30, sub {
+		grep { $_->{status} eq 'ok' && $_->{done} > $t_conv } Faults::Check::read_log($client_log) });
+	my %logs = stop_writers();
+
+	my %final;
+	if ($conv)
+	{
+		for (split /\n/, $cl->psql($new, "SELECT writer || '/' || seq FROM faults_w WHERE writer LIKE '$tag-%'") // '')
+		{
+			$final{$_} = 1;
+		}
+	}
+	my $res = Faults::Check::analyze(logs => \%logs, final => \%final);
+	my $gap = Faults::Check::longest_gap($client_log, $t_fault, $t_conv);
+	my @crashes = crashes_since(%sizes);
+
+	ok($held, "$name: the fault took effect (" . ($s{what} // 'held') . ')');
+	if (defined $s{failover})
+	{
+		if ($s{failover}) { isnt($leader_during, $l, "$name: another node took over from $l ($leader_during)"); }
+		else              { is($leader_during, $l, "$name: $l kept the leadership"); }
+	}
+	is($res->{overlap_ms} > 0 ? $res->{overlap_ms} : 0, 0,
+		sprintf('%s: never two primaries accepting writes (terms %s; possible overlap %.0f ms)',
+			$name, join(' ', @{ $res->{terms} }), max(0, $res->{possible_overlap_ms})));
+	ok($conv, sprintf('%s: converged to one leader (%s) with both others streaming, %.1f s after healing',
+			$name, $new // '-', ($t_conv - $t_heal) / 1000));
+	if ($sync || $s{no_loss})
+	{
+		is($res->{lost}, 0, "$name: no acknowledged write lost ($res->{acked} acknowledged)")
+		  or diag(join "\n", @{ $res->{lost_list} });
+	}
+	else
+	{
+		note("$name: $res->{lost} of $res->{acked} acknowledged writes lost (async): @{ $res->{lost_list} }");
+	}
+	is(scalar @crashes, 0, "$name: no PostgreSQL process crashed (signal 6/11, PANIC)") or diag(@crashes);
+	push @table, [ $name, "$l -> " . ($new // '-'), $res->{acked}, $res->{lost},
+		max(0, $res->{overlap_ms}), $gap / 1000, ($t_conv - $t_heal) / 1000 ];
+	return;
+}
+
+# --------------------------------------------------------------- faults ---
+sub changed { my ($l) = @_; my $now = $cl->leader; return defined $now && $now ne '' && $now ne $l; }
+my $grace = 1;    # after the takeover, keep the fault a little longer
+
+my %faults = (
+	'primary isolated' => {
+		what => 'partitioned from every host until another node leads',
+		inject => sub { my ($l) = @_; $net->partition($l, grep { $_ ne $l } $net->hosts); },
+		hold => \&changed, heal => sub { sleep $grace; $net->heal; }, failover => 1,
+	},
+	'primary cut from etcd' => {
+		what => 'partitioned from e1-e3, still sees replicas and clients',
+		inject => sub { my ($l) = @_; $net->partition($l, @etcd); },
+		hold => \&changed, heal => sub { sleep $grace; $net->heal; }, failover => 1,
+	},
+	'primary cut from replicas' => {
+		what => "partitioned from both replicas for 2 ttl, still sees etcd",
+		inject => sub { my ($l, @r) = @_; $net->partition($l, @r); },
+		hold => 2 * $ttl, heal => sub { $net->heal; }, failover => 0, no_loss => 1,
+	},
+	'etcd quorum lost' => {
+		what => "e2 and e3 killed for 2 ttl",
+		inject => sub { kill 'KILL', $cl->pid_of($_) for qw(e2 e3); },
+		hold => 2 * $ttl,
+		heal => sub { $cl->start_etcd($_) for qw(e2 e3); },
+	},
+	'one etcd member down' => {
+		what => "e1 killed for 2 ttl",
+		inject => sub { kill 'KILL', $cl->pid_of('e1'); },
+		hold => 2 * $ttl, heal => sub { $cl->start_etcd('e1'); }, failover => 0, no_loss => 1,
+	},
+	'frozen instance' => {
+		what => 'SIGSTOP of the primary\'s postmaster and all its processes until another node leads',
+		inject => sub {
+			my ($l) = @_;
+			my @p = $cl->instance_pids($l);
+			$s::frozen = \@p;
+			kill 'STOP', @p;
+		},
+		hold => \&changed,
+		heal => sub { sleep $grace; kill 'CONT', @{$s::frozen}; }, failover => 1,
+	},
+	'frozen postmaster' => {
+		what => 'SIGSTOP of the primary\'s postmaster alone for 2 ttl',
+		inject => sub { my ($l) = @_; $s::pm = $cl->postmaster_pid($l); kill 'STOP', $s::pm; },
+		hold => 2 * $ttl, heal => sub { kill 'CONT', $s::pm; },
+	},
+	'worker killed' => {
+		what => 'kill -9 of the primary\'s pgha worker',
+		inject => sub { my ($l) = @_; kill 'KILL', $cl->worker_pid($l); },
+		hold => 2, failover => 0, no_loss => 1,
+	},
+	'frozen worker' => {
+		what => 'SIGSTOP of the primary\'s pgha worker until another node leads',
+		inject => sub { my ($l) = @_; $s::w = $cl->worker_pid($l); kill 'STOP', $s::w; },
+		hold => \&changed, heal => sub { sleep $grace; kill 'CONT', $s::w; }, failover => 1, no_loss => 1,
+	},
+);
+my @order = ('primary isolated', 'primary cut from etcd', 'primary cut from replicas', 'etcd quorum lost',
+	'one etcd member down', 'frozen instance', 'frozen postmaster', 'worker killed', 'frozen worker');
+
+my @run;
+if ($which eq 'full') { @run = @order; }
+elsif ($which eq 'short') { @run = ('primary cut from etcd', 'frozen instance'); $rounds = 0; }
+else { @run = split /,/, $which; $rounds = 0; }
+for my $f (@run)
+{
+	BAIL_OUT("unknown fault '$f'") unless $faults{$f};
+	scenario($f, %{ $faults{$f} });
+}
+
+# rounds of random faults, one after the other
+srand($ENV{PGHA_FAULTS_SEED} // time);
+for my $round (1 .. $rounds)
+{
+	my $f = (shuffle @order)[0];
+	scenario("round $round: $f", %{ $faults{$f} });
+}
+
+# ---------------------------------------------------------------- table ---
+my @head = ('fault', 'leader', 'acked', 'lost', 'split-brain ms', 'longest client gap s', 'recovery s');
+my $md = '| ' . join(' | ', @head) . " |\n|" . join('|', map { '---' } @head) . "|\n";
+$md .= sprintf("| %s | %s | %d | %d | %.0f | %.1f | %.1f |\n", @$_) for @table;
+diag("\n" . $md);
+if (open my $out, '>', "$dir/faults.md") { print $out $md; close $out; }
+
+done_testing();
