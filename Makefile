@@ -73,7 +73,7 @@ override autodepend = yes
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-.PHONY: deps unit regress tap test demo demo-stop bench bench-failover bench-compare pghactl install-pghactl fuzz
+.PHONY: deps unit regress tap test faults demo demo-stop bench bench-failover bench-compare pghactl install-pghactl fuzz
 
 deps:
 	@bash scripts/install-deps.sh
@@ -96,7 +96,16 @@ test: deps
 	$(MAKE) install
 	$(MAKE) -C test/unit PG_CONFIG=$(PG_CONFIG)
 	$(MAKE) -C test/fuzz PG_CONFIG=$(PG_CONFIG)
+	@echo "=== faults: the short subset, as root (reported below with the other suites)"
+	-@PGHA_USER=$(PGHA_USER) bash scripts/run-faults.sh short >/dev/null
 	@bash scripts/as-user.sh $(PGHA_USER) bash scripts/run-tests.sh
+
+# the fault suite: real partitions (network namespaces), etcd quorum loss,
+# kills and freezes; as root.  PGHA_FAULTS=short|full|'fault,...',
+# PGHA_FAULTS_ROUNDS=N random rounds (default 5), PGHA_FAULTS_SYNC=1 for
+# synchronous_mode.  Not part of "make test" (it runs the short subset).
+faults: deps install
+	@PGHA_USER=$(PGHA_USER) bash scripts/run-faults.sh $${PGHA_FAULTS:-full}
 
 demo: deps
 	$(MAKE) all

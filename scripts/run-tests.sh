@@ -44,6 +44,11 @@ suite unit bash scripts/run-unit.sh
 suite fuzz bash scripts/run-fuzz.sh
 suite regress bash scripts/run-regress.sh
 suite tap ${MAKE:-make} --no-print-directory installcheck REGRESS= PROVE_FLAGS="--timer"
+# the fault suite needs root: "make test" ran its short subset before this
+# script (scripts/run-faults.sh); report it here with the others
+if [ -f tmp_faults/rc ]; then
+	suite faults bash -c 'cat tmp_faults/faults.log; exit "$(cat tmp_faults/rc)"'
+fi
 
 if [ $failed -gt 0 ]; then
 	echo "failed suites: ${failed_suites[*]}"
