@@ -38,6 +38,7 @@ my $which = $ENV{PGHA_FAULTS} || 'full';
 my $rounds = $ENV{PGHA_FAULTS_ROUNDS} // 5;
 my $sync = $ENV{PGHA_FAULTS_SYNC} ? 1 : 0;
 my $ttl = 6;
+my $converge_bound = 60;    # seconds from healing to one leader and everybody streaming
 my $dir = $ENV{PGHA_FAULTS_DIR} || '/tmp/pghaf';
 
 sub mono_ms { return clock_gettime(CLOCK_MONOTONIC) * 1000; }
@@ -129,6 +130,12 @@ sub scenario
 	my $l = undef;
 	$cl->poll(120, sub { $l = $cl->converged }) or BAIL_OUT("$name: the cluster is not converged before the fault");
 	my @r = grep { $_ ne $l } @nodes;
+	if ($s{prepare})
+	{
+		$s{prepare}->($l, @r);
+		$cl->poll(120, sub { $l = $cl->converged }) or BAIL_OUT("$name: the cluster is not converged after preparing");
+		@r = grep { $_ ne $l } @nodes;
+	}
 	my %sizes = log_sizes();
 
 	start_writer("$tag-$_", undef, "host=$dir/$_ port=5432 user=$Faults::Cluster::USER dbname=postgres connect_timeout=2")
@@ -155,7 +162,7 @@ sub scenario
 	my $t_heal = mono_ms();
 	$s{heal}->($l, @r) if $s{heal};
 	my $new;
-	my $conv = $cl->poll(180, sub { $new = $cl->converged });
+	my $conv = $cl->poll($converge_bound, sub { $new = $cl->converged });
 	my $t_conv = mono_ms();
 	# the client writer must reach the leader again
 	$cl->poll(30, sub {
@@ -172,7 +179,7 @@ sub scenario
 	}
 	my $res = Faults::Check::analyze(logs => \%logs, final => \%final);
 	my $gap = Faults::Check::longest_gap($client_log, $t_fault, $t_conv);
-	my @crashes = crashes_since(%sizes);
+	my @crashes = grep { !$s{allow_crash_on} || !/^\Q${\ $s{allow_crash_on}->()}\E: / } crashes_since(%sizes);
 
 	ok($held, "$name: the fault took effect (" . ($s{what} // 'held') . ')');
 	if (defined $s{failover})
@@ -183,8 +190,8 @@ sub scenario
 	is($res->{overlap_ms} > 0 ? $res->{overlap_ms} : 0, 0,
 		sprintf('%s: never two primaries accepting writes (terms %s; possible overlap %.0f ms)',
 			$name, join(' ', @{ $res->{terms} }), max(0, $res->{possible_overlap_ms})));
-	ok($conv, sprintf('%s: converged to one leader (%s) with both others streaming, %.1f s after healing',
-			$name, $new // '-', ($t_conv - $t_heal) / 1000));
+	ok($conv, sprintf('%s: converged to one leader (%s) with both others streaming, %.1f s after healing (bound %d s)',
+			$name, $new // '-', ($t_conv - $t_heal) / 1000, $converge_bound));
 	if ($sync || $s{no_loss})
 	{
 		is($res->{lost}, 0, "$name: no acknowledged write lost ($res->{acked} acknowledged)")
@@ -194,8 +201,10 @@ sub scenario
 	{
 		note("$name: $res->{lost} of $res->{acked} acknowledged writes lost (async): @{ $res->{lost_list} }");
 	}
-	is(scalar @crashes, 0, "$name: no PostgreSQL process crashed (signal 6/11, PANIC)") or diag(@crashes);
-	push @table, [ $name, "$l -> " . ($new // '-'), $res->{acked}, $res->{lost},
+	is(scalar @crashes, 0, "$name: no PostgreSQL process crashed (signal 6/11, PANIC)"
+		. ($s{allow_crash_on} ? ' but the full replica' : '')) or diag(@crashes);
+	$s{cleanup}->() if $s{cleanup};
+	push @table, [ ($sync ? 'sync: ' : '') . $name, "$l -> " . ($new // '-'), $res->{acked}, $res->{lost},
 		max(0, $res->{overlap_ms}), $gap / 1000, ($t_conv - $t_heal) / 1000 ];
 	return;
 }
@@ -247,6 +256,26 @@ my %faults = (
 		inject => sub { my ($l) = @_; $s::pm = $cl->postmaster_pid($l); kill 'STOP', $s::pm; },
 		hold => 2 * $ttl, heal => sub { kill 'CONT', $s::pm; },
 	},
+	'replica WAL disk full' => {
+		what => 'a replica\'s WAL volume (a 128 MB tmpfs) full for a ttl while the primary wrote 40 MB',
+		prepare => sub {
+			my ($l, @r) = @_;
+			$s::full = $r[0];
+			$s::mnt = $cl->wal_on_tmpfs($s::full, 128);
+		},
+		inject => sub {
+			my ($l) = @_;
+			system("dd if=/dev/zero of=$s::mnt/filler bs=1M >/dev/null 2>&1");
+			$s::full_log = -s "$dir/$s::full.pghactl.log";
+			$cl->psql($l, "INSERT INTO faults_bulk SELECT g, repeat(md5(g::text), 30) FROM generate_series(1, 10000) g")
+			  for 1 .. 4;
+		},
+		hold => sub { slurp_from("$dir/$s::full.pghactl.log", $s::full_log) =~ /No space left on device/ },
+		heal => sub { sleep $ttl; unlink "$s::mnt/filler"; },
+		cleanup => sub { $cl->wal_off_tmpfs($s::full); },
+		allow_crash_on => sub { $s::full },
+		failover => 0, no_loss => 1,
+	},
 	'worker killed' => {
 		what => 'kill -9 of the primary\'s pgha worker',
 		inject => sub { my ($l) = @_; kill 'KILL', $cl->worker_pid($l); },
@@ -259,24 +288,58 @@ my %faults = (
 	},
 );
 my @order = ('primary isolated', 'primary cut from etcd', 'primary cut from replicas', 'etcd quorum lost',
-	'one etcd member down', 'frozen instance', 'frozen postmaster', 'worker killed', 'frozen worker');
+	'one etcd member down', 'frozen instance', 'frozen postmaster', 'worker killed', 'frozen worker',
+	'replica WAL disk full');
+# the random rounds: faults that leave nothing behind to undo
+my @random = grep { $_ ne 'replica WAL disk full' } @order;
+
+sub slurp_from
+{
+	my ($file, $from) = @_;
+	open my $fh, '<', $file or return '';
+	seek $fh, $from // 0, 0;
+	local $/;
+	return <$fh> // '';
+}
 
 my @run;
 if ($which eq 'full') { @run = @order; }
 elsif ($which eq 'short') { @run = ('primary cut from etcd', 'frozen instance'); $rounds = 0; }
 else { @run = split /,/, $which; $rounds = 0; }
-for my $f (@run)
+sub run_faults
 {
-	BAIL_OUT("unknown fault '$f'") unless $faults{$f};
-	scenario($f, %{ $faults{$f} });
+	for my $f (@run)
+	{
+		BAIL_OUT("unknown fault '$f'") unless $faults{$f};
+		scenario($f, %{ $faults{$f} });
+	}
+
+	# rounds of random faults, one after the other
+	my $seed = $ENV{PGHA_FAULTS_SEED} // time;
+	srand($seed);
+	note("random rounds: PGHA_FAULTS_SEED=$seed") if $rounds;
+	for my $round (1 .. $rounds)
+	{
+		my $f = (shuffle @random)[0];
+		scenario("round $round: $f", %{ $faults{$f} });
+	}
+	return;
 }
 
-# rounds of random faults, one after the other
-srand($ENV{PGHA_FAULTS_SEED} // time);
-for my $round (1 .. $rounds)
+run_faults();
+
+# the full suite again in synchronous mode: there, no acknowledged write may be lost
+if ($which eq 'full' && !$sync)
 {
-	my $f = (shuffle @order)[0];
-	scenario("round $round: $f", %{ $faults{$f} });
+	my ($out, $rc) = $cl->run_as('c', 'pghactl', 'edit-config', '-c', "$dir/n1/pgha.conf", '--force',
+		'-s', 'synchronous_mode=true');
+	is($rc, 0, 'synchronous_mode switched on') or diag($out);
+	$sync = 1;
+	ok($cl->poll(60, sub {
+		my $l = $cl->converged or return 0;
+		return ($cl->psql($l, "SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'") // '') eq '1';
+	}), 'a standby is synchronous');
+	run_faults();
 }
 
 # ---------------------------------------------------------------- table ---

@@ -29,6 +29,7 @@ sub new
 		pids => {},
 	}, $class;
 	my $dir = $self->{dir};
+	unmount_under($dir);
 	remove_tree($dir);
 	make_path($dir);
 	my (undef, undef, $uid, $gid) = getpwnam($USER) or croak "no user $USER";
@@ -80,7 +81,7 @@ sub run_as
 	open my $saved, '>&', \*STDERR or croak $!;
 	open STDERR, '>', '/dev/null';
 	open my $fh, '-|', @prefix, 'setpriv', "--reuid=$self->{uid}", "--regid=$self->{gid}",
-	  '--init-groups', 'timeout', '-k', '2', '10', @cmd
+	  '--init-groups', 'timeout', '-k', '2', $self->{timeout} // 10, @cmd
 	  or croak "run: $!";
 	local $/;
 	my $out = <$fh> // '';
@@ -174,6 +175,57 @@ EOC
 	return "$d/pgha.conf";
 }
 
+sub stop_node
+{
+	my ($self, $n) = @_;
+	my $pid = $self->{pids}{$n} or return;
+	kill 'TERM', $pid;
+	waitpid($pid, 0);
+	delete $self->{pids}{$n};
+	return;
+}
+
+# tmpfs mounts of an earlier run under $dir
+sub unmount_under
+{
+	my ($dir) = @_;
+	open my $fh, '<', '/proc/mounts' or return;
+	my @m = grep { index($_, "$dir/") == 0 } map { (split / /)[1] } <$fh>;
+	close $fh;
+	system('umount', '-l', $_) for reverse @m;
+	return;
+}
+
+# move node $n's pg_wal to a tmpfs of $mb MB (a small WAL volume); returns its path
+sub wal_on_tmpfs
+{
+	my ($self, $n, $mb) = @_;
+	my $mnt = "$self->{dir}/$n.wal";
+	my $wal = "$self->{dir}/$n/data/pg_wal";
+	$self->stop_node($n);
+	make_path($mnt);
+	system('mount', '-t', 'tmpfs', '-o', "size=${mb}m,mode=700", 'tmpfs', $mnt) == 0 or croak "mount tmpfs on $mnt failed";
+	chown $self->{uid}, $self->{gid}, $mnt;
+	system("cp -a $wal/. $mnt/ && rm -rf $wal && ln -s $mnt $wal && chown -h $self->{uid}:$self->{gid} $wal") == 0
+	  or croak "moving $wal failed";
+	$self->start_node($n);
+	return $mnt;
+}
+
+# and back to the data directory's disk
+sub wal_off_tmpfs
+{
+	my ($self, $n) = @_;
+	my $mnt = "$self->{dir}/$n.wal";
+	my $wal = "$self->{dir}/$n/data/pg_wal";
+	$self->stop_node($n);
+	system("rm -f $wal && mkdir $wal && cp -a $mnt/. $wal/ && chown -R $self->{uid}:$self->{gid} $wal && chmod 700 $wal") == 0
+	  or croak "moving $wal back failed";
+	system('umount', $mnt);
+	$self->start_node($n);
+	return;
+}
+
 sub start_node
 {
 	my ($self, $n) = @_;
@@ -241,7 +293,8 @@ sub start
 	open my $fh, '>', "$dir/bootstrap.sql" or croak $!;
 	print $fh "CREATE EXTENSION pgha;\n"
 	  . "CREATE TABLE faults_w (writer text, seq bigint, node text DEFAULT current_setting('pgha.name'),"
-	  . " at timestamptz DEFAULT clock_timestamp(), PRIMARY KEY (writer, seq));\n";
+	  . " at timestamptz DEFAULT clock_timestamp(), PRIMARY KEY (writer, seq));\n"
+	  . "CREATE TABLE faults_bulk (id int, pad text);\n";
 	close $fh;
 	$self->node_conf($_) for @{ $self->{nodes} };
 	my $sub = $self->{net}->addr('c') =~ s/\.\d+$/.0\/24/r;
