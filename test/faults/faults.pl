@@ -51,6 +51,7 @@ END
 	my $rc = $?;
 	kill 'TERM', map { $_->{pid} } @writers;
 	$net->teardown if $net;
+	Faults::Cluster::unmount_under($dir);
 	$? = $rc;
 }
 $SIG{INT} = $SIG{TERM} = sub { exit 1; };
@@ -257,7 +258,7 @@ my %faults = (
 		hold => 2 * $ttl, heal => sub { kill 'CONT', $s::pm; },
 	},
 	'replica WAL disk full' => {
-		what => 'a replica\'s WAL volume (a 128 MB tmpfs) full for a ttl while the primary wrote 40 MB',
+		what => 'a replica\'s WAL volume (a tmpfs with 128 MB free) full for a ttl while the primary wrote 40 MB',
 		prepare => sub {
 			my ($l, @r) = @_;
 			$s::full = $r[0];

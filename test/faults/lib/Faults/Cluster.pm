@@ -196,13 +196,17 @@ sub unmount_under
 	return;
 }
 
-# move node $n's pg_wal to a tmpfs of $mb MB (a small WAL volume); returns its path
+# move node $n's pg_wal to a tmpfs with $mb MB free (a small WAL volume); returns its path
 sub wal_on_tmpfs
 {
 	my ($self, $n, $mb) = @_;
 	my $mnt = "$self->{dir}/$n.wal";
 	my $wal = "$self->{dir}/$n/data/pg_wal";
+	# a restartpoint first: a standby keeps old segments until one
+	$self->psql($n, 'CHECKPOINT');
 	$self->stop_node($n);
+	my $used = (split /\s+/, `du -sm $wal`)[0] // 0;
+	$mb += $used;
 	make_path($mnt);
 	system('mount', '-t', 'tmpfs', '-o', "size=${mb}m,mode=700", 'tmpfs', $mnt) == 0 or croak "mount tmpfs on $mnt failed";
 	chown $self->{uid}, $self->{gid}, $mnt;
