@@ -316,7 +316,7 @@ sub run_faults
 	}
 
 	# rounds of random faults, one after the other
-	my $seed = $ENV{PGHA_FAULTS_SEED} // time;
+	my $seed = $ENV{PGHA_FAULTS_SEED} // int(time);
 	srand($seed);
 	note("random rounds: PGHA_FAULTS_SEED=$seed") if $rounds;
 	for my $round (1 .. $rounds)
