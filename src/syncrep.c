@@ -29,6 +29,7 @@
 #include "utils/snapmgr.h"
 
 #include "actions.h"
+#include "common/clock.h"
 #include "common/keys.h"
 #include "common/sync.h"
 #include "compat.h"
@@ -77,6 +78,54 @@ pgha_syncrep_before_promote(const PghaConfig *config)
 	}
 }
 
+/*
+ * The primary's flush position as seen in past iterations, each with the
+ * time it was first seen: a standby that has not confirmed a position
+ * seen here more than retry_timeout ago is silent (sync.c).  A partition
+ * does not end its walsender (that takes wal_sender_timeout, 60 s by
+ * default), so pg_stat_replication alone would keep commits waiting.
+ */
+#define FLUSH_SAMPLES 256
+static struct
+{
+	int64		at_ms;
+	uint64		lsn;
+}			samples[FLUSH_SAMPLES];
+static int	nsamples = 0;
+static int	sample_next = 0;
+
+static int64
+mono_ms(void)
+{
+	return pgha_now_us() / 1000;
+}
+
+static void
+sample_flush(void)
+{
+	uint64		lsn = flush_lsn();
+	int			latest = (sample_next + FLUSH_SAMPLES - 1) % FLUSH_SAMPLES;
+
+	if (nsamples > 0 && samples[latest].lsn == lsn)
+		return;
+	samples[sample_next].at_ms = mono_ms();
+	samples[sample_next].lsn = lsn;
+	sample_next = (sample_next + 1) % FLUSH_SAMPLES;
+	nsamples = Min(nsamples + 1, FLUSH_SAMPLES);
+}
+
+static int64
+unconfirmed_ms(uint64 standby_flush)
+{
+	int64		oldest = -1;
+	int			i;
+
+	for (i = 0; i < nsamples; i++)
+		if (samples[i].lsn > standby_flush && (oldest < 0 || samples[i].at_ms < oldest))
+			oldest = samples[i].at_ms;
+	return oldest < 0 ? 0 : mono_ms() - oldest;
+}
+
 /* pg_stat_replication, as the planner needs it */
 static int
 read_standbys(PghaStandby **out)
@@ -111,6 +160,7 @@ read_standbys(PghaStandby **out)
 			s[n].streaming = DatumGetBool(SPI_getbinval(t, d, 2, &isnull)) && !isnull;
 			s[n].sync = DatumGetBool(SPI_getbinval(t, d, 3, &isnull)) && !isnull;
 			s[n].flush_lsn = (uint64) DatumGetInt64(SPI_getbinval(t, d, 4, &isnull));
+			s[n].unconfirmed_ms = unconfirmed_ms(s[n].flush_lsn);
 			n++;
 		}
 		*out = s;
@@ -166,6 +216,7 @@ pgha_syncrep_leader(PghaEtcd *etcd, const char *prefix, const PghaCluster *clust
 	if (!config->synchronous_mode && !c.has_sync && ssn_applied[0] == '\0')
 		return;
 
+	sample_flush();
 	for (steps = 0; steps < 4; steps++)
 	{
 		PghaSyncInput in;

@@ -92,6 +92,9 @@ eligible(const PghaSyncInput *in, const PghaStandby *s)
 
 	if (!s->streaming || strcmp(s->name, in->me) == 0)
 		return false;
+	/* silent for longer than retry_timeout: commits would wait for it */
+	if (s->unconfirmed_ms > (int64) in->config->retry_timeout * 1000)
+		return false;
 	for (i = 0; i < in->cluster->nmembers; i++)
 		if (strcmp(in->cluster->members[i].name, s->name) == 0)
 			m = &in->cluster->members[i];

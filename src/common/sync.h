@@ -34,6 +34,12 @@ typedef struct PghaStandby
 	bool		streaming;		/* state = 'streaming' */
 	bool		sync;			/* sync_state = 'sync' or 'quorum' */
 	uint64		flush_lsn;
+	/*
+	 * How long WAL this standby has not confirmed has been flushed on the
+	 * primary (ms; 0: it has confirmed everything, as far as we know).  A
+	 * partition leaves a walsender "streaming" until wal_sender_timeout.
+	 */
+	int64		unconfirmed_ms;
 } PghaStandby;
 
 typedef struct PghaSyncInput

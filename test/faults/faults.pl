@@ -118,6 +118,15 @@ sub crashes_since
 	return @bad;
 }
 
+# a standby is synchronous and named in the sync key
+sub sync_standby
+{
+	my ($l) = @_;
+	my $key = ($cl->etcdctl('get', '/service/faults/sync', '--print-value-only'))[0] // '';
+	return $key =~ /"sync_standby":"n\d/
+	  && ($cl->psql($l, "SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'") // '') eq '1';
+}
+
 # ------------------------------------------------------------ scenario ---
 my @table;
 my $k = 0;
@@ -131,6 +140,9 @@ sub scenario
 	my $l = undef;
 	$cl->poll(120, sub { $l = $cl->converged }) or BAIL_OUT("$name: the cluster is not converged before the fault");
 	my @r = grep { $_ ne $l } @nodes;
+	# synchronous mode: only a standby in the sync key may take over
+	$cl->poll(60, sub { sync_standby($l) }) or BAIL_OUT("$name: no synchronous standby before the fault")
+	  if $sync;
 	if ($s{prepare})
 	{
 		$s{prepare}->($l, @r);
@@ -336,10 +348,7 @@ if ($which eq 'full' && !$sync)
 		'-s', 'synchronous_mode=true');
 	is($rc, 0, 'synchronous_mode switched on') or diag($out);
 	$sync = 1;
-	ok($cl->poll(60, sub {
-		my $l = $cl->converged or return 0;
-		return ($cl->psql($l, "SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'") // '') eq '1';
-	}), 'a standby is synchronous');
+	ok($cl->poll(60, sub { my $l = $cl->converged; return $l && sync_standby($l); }), 'a standby is synchronous');
 	run_faults();
 }
 
