@@ -264,6 +264,11 @@ my %faults = (
 		hold => \&changed,
 		heal => sub { sleep $grace; kill 'CONT', @{$s::frozen}; }, failover => 1,
 	},
+	'primary killed' => {
+		what => 'kill -9 of the primary\'s postmaster and all its processes (pghactl run starts it again)',
+		inject => sub { my ($l) = @_; kill 'KILL', $cl->instance_pids($l); },
+		hold => 2,
+	},
 	'frozen postmaster' => {
 		what => 'SIGSTOP of the primary\'s postmaster alone for 2 ttl',
 		inject => sub { my ($l) = @_; $s::pm = $cl->postmaster_pid($l); kill 'STOP', $s::pm; },
@@ -301,7 +306,7 @@ my %faults = (
 	},
 );
 my @order = ('primary isolated', 'primary cut from etcd', 'primary cut from replicas', 'etcd quorum lost',
-	'one etcd member down', 'frozen instance', 'frozen postmaster', 'worker killed', 'frozen worker',
+	'one etcd member down', 'frozen instance', 'primary killed', 'frozen postmaster', 'worker killed', 'frozen worker',
 	'replica WAL disk full');
 # the random rounds: faults that leave nothing behind to undo
 my @random = grep { $_ ne 'replica WAL disk full' } @order;
