@@ -24,8 +24,11 @@ fi
 user=${PGHA_USER:-postgres}
 id "$user" >/dev/null 2>&1 || useradd --system --create-home --shell /bin/bash "$user"
 
+# a bound on the whole run: the short subset takes about 30 s, the full one 6 min
+limit=3600
+[ "$which" = short ] && limit=600
 PATH="$(pg_config --bindir):$PATH" PGHA_USER=$user PGHA_FAULTS=$which \
-	prove -v test/faults/check.t test/faults/faults.pl 2>&1 | tee "$log"
+	timeout -k 30 "$limit" prove -v test/faults/check.t test/faults/faults.pl 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 echo "$rc" > tmp_faults/rc
 chmod -R a+rX tmp_faults

@@ -87,6 +87,7 @@ static struct
 	int64		keepalive_sent_ms;
 
 	bool		is_leader;
+	bool		proven;			/* a renewal proven since shared memory began */
 	int64		last_renewal_ms;
 	bool		foreign;		/* last seen: our sysid is not the cluster's */
 	char		leader_seen[PGHA_NAME_LEN]; /* leader key value last seen */
@@ -158,12 +159,16 @@ keeper_init(void)
 	K.hba_warned_revision = -1;
 	K.etcd_tolerated = -1;
 	LWLockAcquire(pgha_shared->lock, LW_SHARED);
+	/* false after a crash restart until a renewal is proven (shmem.c) */
+	K.proven = pgha_shared->keeper.proven;
 	if (pgha_shared->keeper.valid)
 	{
 		K.last_renewal_ms = pgha_shared->keeper.last_renewal_ms;
 		K.lease_id = pgha_shared->keeper.lease_id;
 		K.lease_ttl = pgha_shared->keeper.lease_ttl;
 		K.lease_requested_ttl = (int) pgha_shared->keeper.lease_ttl;
+		/* until the first config read: a paused cluster stays paused */
+		K.config.pause = pgha_shared->keeper.paused;
 	}
 	LWLockRelease(pgha_shared->lock);
 	K.initialized = true;
@@ -178,6 +183,8 @@ save_keeper_state(void)
 	pgha_shared->keeper.last_renewal_ms = K.last_renewal_ms;
 	pgha_shared->keeper.lease_id = K.lease_id;
 	pgha_shared->keeper.lease_ttl = K.lease_ttl;
+	pgha_shared->keeper.proven = K.proven;
+	pgha_shared->keeper.paused = K.config.pause;
 	LWLockRelease(pgha_shared->lock);
 	publish_write_gate();
 }
@@ -218,13 +225,18 @@ pgha_keeper_fence_deadline_ms(void)
 /*
  * Backends refuse to commit a write past the fence deadline (write_gate.c),
  * so they stop even when this worker cannot: published whenever the
- * deadline moves.  Paused, the DBA runs the show; a foreign node leads
- * nothing.
+ * deadline moves.  Nothing proven yet (a fresh start, a crash restart):
+ * closed.  Paused, the DBA runs the show; a foreign node leads nothing.
  */
 static void
 publish_write_gate(void)
 {
-	pgha_write_gate_set(K.config.pause || K.foreign ? 0 : pgha_keeper_fence_deadline_ms());
+	if (K.config.pause || K.foreign)
+		pgha_write_gate_set(0);
+	else if (!K.proven)
+		pgha_write_gate_set(PGHA_GATE_UNPROVEN);
+	else
+		pgha_write_gate_set(Max(pgha_keeper_fence_deadline_ms(), PGHA_GATE_UNPROVEN + 1));
 }
 
 /* the members to ask when etcd is gone: those of the last good read */
@@ -650,7 +662,10 @@ become_leader(const char *how)
 
 	K.is_leader = true;
 	if (K.keepalive_ok)
+	{
 		K.last_renewal_ms = K.keepalive_sent_ms;
+		K.proven = true;
+	}
 	/* before pg_promote() can open the node for writes */
 	publish_write_gate();
 	if (!was)
@@ -1469,8 +1484,12 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 		return 1000;
 	}
 
-	/* a standby cannot accept writes: its fence window starts when it stops being one */
-	if (local.base.in_recovery)
+	/*
+	 * A standby cannot accept writes: its fence window starts when it stops
+	 * being one.  Not for a leader still promoting: its window runs from
+	 * its last proven renewal, or a slow promotion would stretch it.
+	 */
+	if (local.base.in_recovery && !K.is_leader)
 	{
 		K.last_renewal_ms = now_ms();
 		publish_write_gate();
@@ -1493,7 +1512,10 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 	 */
 	if (etcd_ok && K.keepalive_ok && cluster.has_leader && K.lease_id != 0 &&
 		strcmp(cluster.leader, pgha_node_name()) == 0 && cluster.leader_lease == K.lease_id)
+	{
 		K.last_renewal_ms = K.keepalive_sent_ms;
+		K.proven = true;
+	}
 
 	if (etcd_ok)
 		remember_members(&cluster);

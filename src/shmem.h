@@ -92,13 +92,17 @@ typedef struct PghaSharedState
 /*
  * What a restarted worker inherits from its predecessor (same postmaster):
  * the lease and the time of the last proven renewal, so that a worker
- * restart never gives a primary a fresh fence window.  CLOCK_MONOTONIC is
- * system-wide, so the value is meaningful across processes.  Written by
- * the worker under the lock.
+ * restart never gives a primary a fresh fence window.  The clock
+ * (common/clock.h) is system-wide, so the value is meaningful across
+ * processes.  A crash restart of the instance starts shared memory afresh:
+ * then nothing is proven (write_gate.c keeps commits closed until the new
+ * worker renews).  Written by the worker under the lock.
  */
 typedef struct PghaSharedKeeper
 {
 	bool		valid;
+	bool		proven;			/* a renewal was proven since shared memory began */
+	bool		paused;			/* the last config read said pause */
 	int64		last_renewal_ms;
 	int64		lease_id;
 	int64		lease_ttl;
@@ -121,7 +125,10 @@ typedef struct PghaShared
 	PghaSharedKeeper keeper;
 	PghaSharedFailsafe failsafe;
 	PghaSharedState state;
-	/* write_gate.c: no commit of a write after this (monotonic ms; 0 = none) */
+	/*
+	 * write_gate.c: no commit of a write at or after this (clock.h ms);
+	 * 0 = no gate; PGHA_GATE_UNPROVEN = closed until a renewal is proven.
+	 */
 	pg_atomic_uint64 write_deadline_ms;
 } PghaShared;
 

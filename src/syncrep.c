@@ -79,51 +79,52 @@ pgha_syncrep_before_promote(const PghaConfig *config)
 }
 
 /*
- * The primary's flush position as seen in past iterations, each with the
- * time it was first seen: a standby that has not confirmed a position
- * seen here more than retry_timeout ago is silent (sync.c).  A partition
- * does not end its walsender (that takes wal_sender_timeout, 60 s by
- * default), so pg_stat_replication alone would keep commits waiting.
+ * Each standby's last reported flush position and when it last moved.  A
+ * standby behind the primary whose position has not moved for longer than
+ * retry_timeout is silent (sync.c): a partition does not end its walsender
+ * (that takes wal_sender_timeout, 60 s by default), so pg_stat_replication
+ * alone would keep commits waiting.  A standby that is behind but moving
+ * (a bulk load, catching up) is not silent.
  */
-#define FLUSH_SAMPLES 256
+#define TRACKED_STANDBYS 64
 static struct
 {
-	int64		at_ms;
-	uint64		lsn;
-}			samples[FLUSH_SAMPLES];
-static int	nsamples = 0;
-static int	sample_next = 0;
+	char		name[PGHA_NAME_LEN];
+	uint64		flush_lsn;
+	int64		moved_ms;
+}			progress[TRACKED_STANDBYS];
+static int	nprogress = 0;
 
 static int64
-mono_ms(void)
+stalled_ms(const char *name, uint64 standby_flush, uint64 primary_flush)
 {
-	return pgha_now_us() / 1000;
-}
-
-static void
-sample_flush(void)
-{
-	uint64		lsn = flush_lsn();
-	int			latest = (sample_next + FLUSH_SAMPLES - 1) % FLUSH_SAMPLES;
-
-	if (nsamples > 0 && samples[latest].lsn == lsn)
-		return;
-	samples[sample_next].at_ms = mono_ms();
-	samples[sample_next].lsn = lsn;
-	sample_next = (sample_next + 1) % FLUSH_SAMPLES;
-	nsamples = Min(nsamples + 1, FLUSH_SAMPLES);
-}
-
-static int64
-unconfirmed_ms(uint64 standby_flush)
-{
-	int64		oldest = -1;
+	int64		now = pgha_now_us() / 1000;
 	int			i;
 
-	for (i = 0; i < nsamples; i++)
-		if (samples[i].lsn > standby_flush && (oldest < 0 || samples[i].at_ms < oldest))
-			oldest = samples[i].at_ms;
-	return oldest < 0 ? 0 : mono_ms() - oldest;
+	for (i = 0; i < nprogress; i++)
+		if (strcmp(progress[i].name, name) == 0)
+			break;
+	if (i == nprogress)
+	{
+		if (nprogress == TRACKED_STANDBYS)
+			return 0;
+		strlcpy(progress[i].name, name, PGHA_NAME_LEN);
+		progress[i].flush_lsn = standby_flush;
+		progress[i].moved_ms = now;
+		nprogress++;
+	}
+	else if (progress[i].flush_lsn != standby_flush)
+	{
+		progress[i].flush_lsn = standby_flush;
+		progress[i].moved_ms = now;
+	}
+	/* caught up: nothing to wait for, however long it has been */
+	if (standby_flush >= primary_flush)
+	{
+		progress[i].moved_ms = now;
+		return 0;
+	}
+	return now - progress[i].moved_ms;
 }
 
 /* pg_stat_replication, as the planner needs it */
@@ -132,6 +133,8 @@ read_standbys(PghaStandby **out)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	int			n = 0;
+	/* read first: a standby's position is compared with an older one, never a newer */
+	uint64		primary_flush = flush_lsn();
 
 	*out = NULL;
 	StartTransactionCommand();
@@ -160,7 +163,7 @@ read_standbys(PghaStandby **out)
 			s[n].streaming = DatumGetBool(SPI_getbinval(t, d, 2, &isnull)) && !isnull;
 			s[n].sync = DatumGetBool(SPI_getbinval(t, d, 3, &isnull)) && !isnull;
 			s[n].flush_lsn = (uint64) DatumGetInt64(SPI_getbinval(t, d, 4, &isnull));
-			s[n].unconfirmed_ms = unconfirmed_ms(s[n].flush_lsn);
+			s[n].stalled_ms = stalled_ms(s[n].name, s[n].flush_lsn, primary_flush);
 			n++;
 		}
 		*out = s;
@@ -216,7 +219,6 @@ pgha_syncrep_leader(PghaEtcd *etcd, const char *prefix, const PghaCluster *clust
 	if (!config->synchronous_mode && !c.has_sync && ssn_applied[0] == '\0')
 		return;
 
-	sample_flush();
 	for (steps = 0; steps < 4; steps++)
 	{
 		PghaSyncInput in;

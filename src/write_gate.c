@@ -16,8 +16,16 @@
  * the deadline the commit fails; reads keep working.  The check costs one
  * clock_gettime() and one atomic read per writing commit, no lock.
  *
- * The deadline is on CLOCK_MONOTONIC, which is system-wide, so the worker
- * and the backends compare the same clock.  What the check cannot cover:
+ * After a crash restart (a backend died on a signal, the worker was
+ * killed), which starts shared memory afresh, the gate is closed until
+ * the new worker proves a renewal: a primary that may have been cut off
+ * before the crash does not get a fresh window from it.  A worker that
+ * reaches etcd re-attaches to its lease within its first iteration.
+ *
+ * The deadline is on pgha's clock (common/clock.h), which is system-wide,
+ * so the worker and the backends compare the same clock.  Not covered:
+ * COMMIT PREPARED (its commit record is written before any callback
+ * runs).  What the check cannot cover either:
  * a backend frozen after the check and before its commit record is
  * flushed acknowledges that one commit when it thaws (a window of one WAL
  * flush per session; synchronous_mode closes it, since the standbys follow
@@ -59,13 +67,19 @@ write_gate_callback(XactEvent event, void *arg)
 	deadline = pg_atomic_read_u64(&pgha_shared->write_deadline_ms);
 	if (deadline == 0)
 		return;
+	if (deadline == PGHA_GATE_UNPROVEN)
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("pgha: this primary has not proven that it holds the leader lease"),
+				 errdetail("The server restarted after a crash and the pgha worker has not renewed the leader lease in etcd since; the transaction was rolled back."),
+				 errhint("Check the server log for the pgha worker and that etcd is reachable (pgha.etcd_hosts).")));
 	now = pgha_now_us() / 1000;
 	if (now < (int64) deadline)
 		return;
 	ereport(ERROR,
 			(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
-			 errmsg("pgha: this primary's leader lease may have expired; the transaction was rolled back"),
-			 errdetail("The lease was last proven %lld ms too long ago; another node may already have been promoted.",
+			 errmsg("pgha: the leader lease of this primary may have expired"),
+			 errdetail("The fence deadline passed %lld ms ago; another node may already have been promoted. The transaction was rolled back.",
 					   (long long) (now - (int64) deadline)),
 			 errhint("Reconnect: a connection string with target_session_attrs=read-write finds the current primary.")));
 }

@@ -14,12 +14,16 @@
 #ifndef PGHA_WRITE_GATE_H
 #define PGHA_WRITE_GATE_H
 
+/* the gate's value until the worker has proven a renewal: closed */
+#define PGHA_GATE_UNPROVEN 1
+
 /* _PG_init, in the postmaster: every backend inherits the callback */
 extern void pgha_write_gate_init(void);
 
 /*
- * The worker: writes may commit until deadline_ms (CLOCK_MONOTONIC
- * milliseconds); 0 opens the gate (pause, a foreign cluster).
+ * The worker: writes may commit until deadline_ms (common/clock.h
+ * milliseconds); 0 opens the gate (pause, a foreign cluster),
+ * PGHA_GATE_UNPROVEN closes it.
  */
 extern void pgha_write_gate_set(int64 deadline_ms);
 

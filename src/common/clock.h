@@ -4,8 +4,14 @@
  *		The monotonic clock pgha measures deadlines with.
  *
  * Lease deadlines must never move with the wall clock (NTP steps, an admin
- * setting the date), so every deadline in pgha is CLOCK_MONOTONIC
- * microseconds.  Wall-clock time is for display only.
+ * setting the date), so every deadline in pgha is measured on a monotonic
+ * clock, in microseconds.  Wall-clock time is for display only.
+ *
+ * On Linux that clock is CLOCK_BOOTTIME: CLOCK_MONOTONIC stops while the
+ * machine is suspended, so a primary suspended past its lease would wake
+ * up believing it still holds it, while etcd (on its own clock) has let
+ * the lease expire and another node has been promoted.  Both clocks are
+ * system-wide: the worker and the backends compare the same one.
  *
  * Copyright (c) 2026, pgha developers
  *
@@ -24,7 +30,11 @@ pgha_now_us(void)
 {
 	struct timespec ts;
 
+#ifdef CLOCK_BOOTTIME
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+#else
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+#endif
 	return (int64) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 

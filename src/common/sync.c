@@ -92,8 +92,13 @@ eligible(const PghaSyncInput *in, const PghaStandby *s)
 
 	if (!s->streaming || strcmp(s->name, in->me) == 0)
 		return false;
-	/* silent for longer than retry_timeout: commits would wait for it */
-	if (s->unconfirmed_ms > (int64) in->config->retry_timeout * 1000)
+	/*
+	 * Stalled for longer than retry_timeout: commits would wait for it.
+	 * Not in strict mode, which would then wait for any standby anyway and
+	 * only lose the one failover candidate.
+	 */
+	if (!in->config->synchronous_mode_strict &&
+		s->stalled_ms > (int64) in->config->retry_timeout * 1000)
 		return false;
 	for (i = 0; i < in->cluster->nmembers; i++)
 		if (strcmp(in->cluster->members[i].name, s->name) == 0)

@@ -35,11 +35,11 @@ typedef struct PghaStandby
 	bool		sync;			/* sync_state = 'sync' or 'quorum' */
 	uint64		flush_lsn;
 	/*
-	 * How long WAL this standby has not confirmed has been flushed on the
-	 * primary (ms; 0: it has confirmed everything, as far as we know).  A
-	 * partition leaves a walsender "streaming" until wal_sender_timeout.
+	 * How long this standby has been behind the primary's flush position
+	 * without its own moving (ms; 0: caught up or moving).  A partition
+	 * leaves a walsender "streaming" until wal_sender_timeout.
 	 */
-	int64		unconfirmed_ms;
+	int64		stalled_ms;
 } PghaStandby;
 
 typedef struct PghaSyncInput

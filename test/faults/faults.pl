@@ -43,6 +43,10 @@ my $dir = $ENV{PGHA_FAULTS_DIR} || '/tmp/pghaf';
 
 sub mono_ms { return clock_gettime(CLOCK_MONOTONIC) * 1000; }
 
+# one run at a time on a machine: the namespaces, addresses and directory are fixed
+open my $lock, '>', '/tmp/pghaf.lock' or die "cannot open /tmp/pghaf.lock: $!";
+flock($lock, 2) or die "cannot lock /tmp/pghaf.lock: $!";
+
 my $net = Faults::Net->new(e1 => 11, e2 => 12, e3 => 13, n1 => 21, n2 => 22, n3 => 23, c => 100);
 my $cl;
 my @writers;
@@ -58,7 +62,9 @@ $SIG{INT} = $SIG{TERM} = sub { exit 1; };
 
 $cl = Faults::Cluster->new(net => $net, dir => $dir);
 my $writer_bin = "$dir/writer";
-system('gcc', '-O2', '-o', $writer_bin, "$FindBin::RealBin/writer.c", '-I' . `pg_config --includedir` =~ s/\s+$//r, '-lpq') == 0
+my ($pg_inc, $pg_lib) = map { `pg_config --$_` =~ s/\s+$//r } qw(includedir libdir);
+system('gcc', '-O2', '-o', $writer_bin, "$FindBin::RealBin/writer.c", "-I$pg_inc", "-L$pg_lib",
+	"-Wl,-rpath,$pg_lib", '-lpq') == 0
   or BAIL_OUT('cannot build the writer');
 $cl->start(ttl => $ttl, loop_wait => 1, retry_timeout => 2, maximum_lag_on_failover => 16777216,
 	($sync ? (synchronous_mode => 'true') : ()));
@@ -257,9 +263,12 @@ my %faults = (
 		what => 'SIGSTOP of the primary\'s postmaster and all its processes until another node leads',
 		inject => sub {
 			my ($l) = @_;
+			# the postmaster first (it forks no more), then everything it started
+			my $pm = $cl->postmaster_pid($l);
+			kill 'STOP', $pm;
 			my @p = $cl->instance_pids($l);
-			$s::frozen = \@p;
 			kill 'STOP', @p;
+			$s::frozen = \@p;
 		},
 		hold => \&changed,
 		heal => sub { sleep $grace; kill 'CONT', @{$s::frozen}; }, failover => 1,

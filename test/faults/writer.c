@@ -89,7 +89,9 @@ main(int argc, char **argv)
 
 	while (!stop)
 	{
-		double		t0 = mono_ms(), t1;
+		double		t0 = mono_ms(),
+					start = t0,
+					t1;
 		char		sql[512];
 		PGresult   *res = NULL;
 		int			timed_out = 0;
@@ -114,6 +116,8 @@ main(int argc, char **argv)
 				goto next;
 			}
 		}
+		/* "sent" is when the query goes out, not when connecting began */
+		t0 = mono_ms();
 		snprintf(sql, sizeof(sql),
 				 "INSERT INTO faults_w (writer, seq) VALUES ('%s', %ld) "
 				 "RETURNING node, substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8), "
@@ -180,7 +184,7 @@ main(int argc, char **argv)
 		}
 next:
 		{
-			double		wait = interval_ms - (mono_ms() - t0);
+			double		wait = interval_ms - (mono_ms() - start);
 
 			if (wait > 0 && !stop)
 				usleep((useconds_t) (wait * 1000));

@@ -100,14 +100,18 @@ unit_sync_tests(void)
 	pgha_sync_plan(&in, &p);
 	ok(p.step == PGHA_SYNC_NOTHING, "a synchronous standby stays while it streams, even if another is ahead");
 
-	sb[1].unconfirmed_ms = (int64) cfg.retry_timeout * 1000;
+	sb[1].stalled_ms = (int64) cfg.retry_timeout * 1000;
 	pgha_sync_plan(&in, &p);
-	ok(p.step == PGHA_SYNC_NOTHING, "a synchronous standby silent for retry_timeout stays");
-	sb[1].unconfirmed_ms++;
+	ok(p.step == PGHA_SYNC_NOTHING, "a synchronous standby stalled for retry_timeout stays");
+	sb[1].stalled_ms++;
+	cfg.synchronous_mode_strict = true;
+	pgha_sync_plan(&in, &p);
+	ok(p.step == PGHA_SYNC_NOTHING, "strict mode keeps a stalled synchronous standby (commits would wait for any)");
+	cfg.synchronous_mode_strict = false;
 	pgha_sync_plan(&in, &p);
 	ok(p.step == PGHA_SYNC_WRITE_KEY && p.nsync == 0,
-	   "silent for longer (a partition: its walsender still says streaming): it leaves the key first");
-	sb[1].unconfirmed_ms = 0;
+	   "stalled for longer (a partition: its walsender still says streaming): it leaves the key first");
+	sb[1].stalled_ms = 0;
 
 	sb[1].streaming = false;
 	sb[1].sync = false;

@@ -52,7 +52,10 @@ sub analyze
 				next;
 			}
 			$r{acked}++;
+			# a term: one system, one timeline, one node
 			my $t = "$w->{node}/tl$w->{tli}";
+			$t .= "/sys$w->{sysid}" if defined $r{sysid} && $r{sysid} ne $w->{sysid};
+			$r{sysid} //= $w->{sysid};
 			my $term = $terms{$t} //= { name => $t, first_done => $w->{done}, first_sent => $w->{sent},
 				last_done => $w->{done}, last_sent => $w->{sent}, n => 0 };
 			$term->{n}++;

@@ -269,7 +269,7 @@ sub worker_pid
 }
 
 # the member that leads, is a primary and has every other node streaming
-# from it on its timeline; undef until then
+# from it; undef until then
 sub converged
 {
 	my ($self) = @_;
@@ -277,7 +277,6 @@ sub converged
 	return undef unless grep { $_ eq $l } @{ $self->{nodes} };
 	my $r = $self->psql($l, "SELECT NOT pg_is_in_recovery(), (SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming')");
 	return undef unless defined $r && $r eq 't|' . (scalar(@{ $self->{nodes} }) - 1);
-	my $tli = $self->psql($l, 'SELECT timeline_id FROM pg_control_checkpoint()');
 	for my $n (grep { $_ ne $l } @{ $self->{nodes} })
 	{
 		my $s = $self->psql($n, "SELECT pg_is_in_recovery(), (SELECT status FROM pg_stat_wal_receiver)");
