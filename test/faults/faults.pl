@@ -243,6 +243,11 @@ my %faults = (
 		inject => sub { my ($l) = @_; $net->partition($l, @etcd); },
 		hold => \&changed, heal => sub { sleep $grace; $net->heal; }, failover => 1,
 	},
+	'lossy primary link' => {
+		what => 'the primary loses 30% of its packets to and from every host for 2 ttl',
+		inject => sub { my ($l) = @_; $net->lossy(30, $l, grep { $_ ne $l } $net->hosts); },
+		hold => 2 * $ttl, heal => sub { $net->heal; },
+	},
 	'primary cut from replicas' => {
 		what => "partitioned from both replicas for 2 ttl, still sees etcd",
 		inject => sub { my ($l, @r) = @_; $net->partition($l, @r); },
@@ -314,7 +319,7 @@ my %faults = (
 		hold => \&changed, heal => sub { sleep $grace; kill 'CONT', $s::w; }, failover => 1, no_loss => 1,
 	},
 );
-my @order = ('primary isolated', 'primary cut from etcd', 'primary cut from replicas', 'etcd quorum lost',
+my @order = ('primary isolated', 'primary cut from etcd', 'primary cut from replicas', 'lossy primary link', 'etcd quorum lost',
 	'one etcd member down', 'frozen instance', 'primary killed', 'frozen postmaster', 'worker killed', 'frozen worker',
 	'replica WAL disk full');
 # the random rounds: faults that leave nothing behind to undo

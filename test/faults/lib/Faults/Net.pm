@@ -7,6 +7,7 @@ package Faults::Net;
 #   my $net = Faults::Net->new(e1 => 11, n1 => 21, c => 100);
 #   $net->run('n1', @cmd);              # a command inside host n1
 #   $net->partition('n1', 'e1', 'e2');  # n1 and e1, n1 and e2 drop each other's packets
+#   $net->lossy(30, 'n1', 'e1');        # n1 and e1 lose 30% of their packets
 #   $net->heal;                         # every link works again
 #   $net->teardown;                     # kill what runs inside, delete the namespaces
 #
@@ -121,6 +122,26 @@ sub partition
 		next if $p eq $h;
 		$self->_drop($h, $p);
 		$self->_drop($p, $h);
+	}
+	return;
+}
+
+# $h and each of @peers lose $pct% of the packets between them, at random
+# (a flaky link: TCP retransmits, nothing is cut; tc netem is often not
+# available in containers, nftables' numgen is)
+sub lossy
+{
+	my ($self, $pct, $h, @peers) = @_;
+	for my $p (@peers)
+	{
+		next if $p eq $h;
+		for my $pair ([ $h, $p ], [ $p, $h ])
+		{
+			my ($at, $other) = @$pair;
+			my $a = $self->addr($other);
+			_sh($self->cmd($at, 'nft', 'add', 'rule', 'inet', $PREFIX, 'out', 'ip', 'daddr', $a,
+					'numgen', 'random', 'mod', '100', '<', $pct, 'drop'));
+		}
 	}
 	return;
 }
