@@ -13,6 +13,7 @@ packages=(
 	libmicrohttpd-dev haproxy  # the REST API; HAProxy in front of it in t/140
 	clang  # libFuzzer (test/fuzz)
 	libipc-run-perl curl iproute2 patroni
+	gnuplot-nox  # the failover chart of bench/scenarios.pl (make bench, the bench-smoke suite)
 )
 
 missing=()

@@ -44,6 +44,7 @@ suite unit bash scripts/run-unit.sh
 suite fuzz bash scripts/run-fuzz.sh
 suite regress bash scripts/run-regress.sh
 suite tap ${MAKE:-make} --no-print-directory installcheck REGRESS= PROVE_FLAGS="--timer"
+suite bench-smoke ${MAKE:-make} --no-print-directory bench-smoke
 
 if [ $failed -gt 0 ]; then
 	echo "failed suites: ${failed_suites[*]}"
