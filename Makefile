@@ -118,7 +118,8 @@ bench: bench-failover bench-compare bench-scenarios
 BENCH_ENV = TESTDIR=$(CURDIR)/tmp_bench PATH="$(bindir):$$PATH" \
 	PG_REGRESS=$(top_builddir)/src/test/regress/pg_regress \
 	PGHA_BENCH_RUNS="$(PGHA_BENCH_RUNS)" PGHA_BENCH_FAULTS="$(PGHA_BENCH_FAULTS)" \
-	PGHA_BENCH_SCENARIOS="$(PGHA_BENCH_SCENARIOS)"
+	PGHA_BENCH_SCENARIOS="$(PGHA_BENCH_SCENARIOS)" PGHA_BENCH_WINDOW="$(PGHA_BENCH_WINDOW)" \
+	PGHA_BENCH_CHART_FAULT="$(PGHA_BENCH_CHART_FAULT)" PGHA_BENCH_PROFILES="$(PGHA_BENCH_PROFILES)"
 BENCH_PROVE = prove -I $(top_srcdir)/src/test/perl
 
 # failover time on this machine (not part of "make test": it is slow)

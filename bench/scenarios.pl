@@ -50,6 +50,12 @@ my @profiles = (
 	[ 'fastest safe: pgha 4/1/1, Patroni 20/1/3', { pgha => [ 4, 1, 1 ], Patroni => [ 20, 1, 3 ] } ],
 );
 @profiles = ($profiles[1]) if $smoke;
+if ($ENV{PGHA_BENCH_PROFILES})
+{
+	# a substring of the labels, comma-separated: 'fastest'
+	my @pick = split /,/, $ENV{PGHA_BENCH_PROFILES};
+	@profiles = grep { my $l = $_->[0]; grep { index($l, $_) >= 0 } @pick } @profiles;
+}
 my $chart_fault = $ENV{PGHA_BENCH_CHART_FAULT} || 'postmaster kill -9';
 my $out_dir = $ENV{TESTDIR} || '.';
 mkdir "$out_dir/writes";
@@ -71,8 +77,21 @@ for my $run (1 .. $runs)
 		# pgbench and the chart run on the first profile's clusters only
 		my $first = $pi == 0;
 		next unless $want{'cold start'} || $want{'steady state'} || ($first && ($want{pgbench} || $want{chart}));
-		for my $system (@systems)
+		# the baseline for pgbench: the same 3 nodes and settings, no HA
+		# agent.  The order turns with every run, so that a slow spell of
+		# the machine does not always fall on the same system.
+		my @units = (@systems, ($first && $want{pgbench} && !$smoke ? ('plain') : ()));
+		push @units, shift @units for 2 .. $run;
+		for my $system (@units)
 		{
+			if ($system eq 'plain')
+			{
+				my $c = plain_cluster(params => \%PghaBench::PG_PARAMS);
+				push @{ $tps{plain} }, pgbench_tps($c->{ports}[0]);
+				note "run $run, no agent: $tps{plain}[-1] tps";
+				stop_cluster($c);
+				next;
+			}
 			my $c = $build->($system, $timing->{$system});
 			if ($want{'cold start'})
 			{
@@ -86,7 +105,11 @@ for my $run (1 .. $runs)
 				note explain $s;
 				push @{ $steady{$plabel}{$system}{$_} }, $s->{$_} for keys %$s;
 			}
-			push @{ $tps{$system} }, pgbench_tps($c->{ports}[ primary_index($c) ]) if $first && $want{pgbench};
+			if ($first && $want{pgbench})
+			{
+				push @{ $tps{$system} }, pgbench_tps($c->{ports}[ primary_index($c) ]);
+				note "run $run, $system: $tps{$system}[-1] tps";
+			}
 			if ($first && $want{chart} && $run == 1)
 			{
 				my $i = primary_index($c);
@@ -95,13 +118,6 @@ for my $run (1 .. $runs)
 				ok(defined $back, "$system, $chart_fault: writes came back");
 				$chart{$system} = [ $log, $back, $plabel ];
 			}
-			stop_cluster($c);
-		}
-		# the baseline: the same 3 nodes and settings, no HA agent
-		if ($first && $want{pgbench} && !$smoke)
-		{
-			my $c = plain_cluster(params => \%PghaBench::PG_PARAMS);
-			push @{ $tps{plain} }, pgbench_tps($c->{ports}[0]);
 			stop_cluster($c);
 		}
 	}

@@ -18,6 +18,7 @@ use warnings;
 use Exporter 'import';
 use File::Path qw(make_path);
 use IPC::Run ();
+use MIME::Base64 ();
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use POSIX ();
@@ -139,10 +140,17 @@ sub plain_cluster
 	$n1->start;
 	$n1->safe_psql('postgres', 'CREATE TABLE w (id serial PRIMARY KEY, t timestamptz DEFAULT now())');
 	$n1->backup('plainbase');
+	my $user = getpwuid($<);
 	my @r = map {
-		my $x = PostgreSQL::Test::Cluster->new("plain${id}n$_");
-		# the settings come with the backup; init_from_backup sets the port
+		my $name = "plain${id}n$_";
+		my $x = PostgreSQL::Test::Cluster->new($name);
+		# the settings come with the backup; init_from_backup sets the port.
+		# Streaming as pgha and Patroni set it up: over TCP, each standby
+		# with its own physical slot on the primary
 		$x->init_from_backup($n1, 'plainbase', has_streaming => 1);
+		$n1->safe_psql('postgres', "SELECT pg_create_physical_replication_slot('$name')");
+		$x->append_conf('postgresql.conf', "primary_conninfo = 'host=127.0.0.1 port=" . $n1->port
+			  . " user=$user application_name=$name'\nprimary_slot_name = '$name'");
 		$x->start;
 		$x
 	} (2, 3);
@@ -155,6 +163,7 @@ sub plain_cluster
 
 # Patroni's YAML for one node.  $params: PostgreSQL settings, put in the
 # bootstrap DCS config (where Patroni wants max_connections and friends).
+# initdb as the test framework's for pgha's nodes: no data checksums.
 sub patroni_conf
 {
 	my ($dir, $name, $scope, $pgport, $apiport, $etcd, $timing, $params) = @_;
@@ -184,7 +193,6 @@ bootstrap:
         wal_log_hints: 'on'
         wal_keep_size: 128MB
 $extra  initdb:
-    - data-checksums
     - auth: trust
   pg_hba:
     - local all all trust
@@ -279,7 +287,8 @@ sub postmaster_pid
 	my $pid = <$fh>;
 	close $fh;
 	chomp $pid if defined $pid;
-	return $pid && $pid =~ /^\d+$/ && kill(0, $pid) ? $pid : undef;
+	# a postmaster killed with SIGKILL may stay a zombie: not running
+	return $pid && $pid =~ /^\d+$/ && Pgha::Node::_alive($pid) ? $pid : undef;
 }
 
 # the HA agent's own processes on node $i: pgha's worker and API worker,
@@ -342,6 +351,22 @@ sub stop_cluster
 
 # ---------------------------------------------------------------- cold start
 
+# Does $key exist?  One range request to etcd's JSON gateway with curl:
+# a few ms, where an etcdctl process takes tens, so that the cold start's
+# poll loop sees the key soon after it appears.
+sub leader_key_exists
+{
+	my ($etcd, $key) = @_;
+	my $b64 = MIME::Base64::encode_base64($key, '');
+	for my $url (@{ $etcd->urls })
+	{
+		my $out = `curl -s --max-time 1 -X POST -d '{"key":"$b64","keys_only":true}' $url/v3/kv/range`;
+		next if $? || $out !~ /^\{/;
+		return $out =~ /"kvs"/ ? 1 : 0;
+	}
+	return 0;
+}
+
 # Stop all three nodes cleanly, wait until no leader key is left, then
 # start all three at once (their data directories initialized: a primary
 # and two clones).  Returns seconds from the start to (a leader key, the
@@ -381,7 +406,10 @@ sub cold_start
 	my ($leader, $write, $streaming);
 	while (time - $t0 < 180 && !defined $streaming)
 	{
-		$leader //= time - $t0 if eval { $c->{etcd}->get($key, 1) };
+		# not clamped to the first write: a former primary restarted
+		# without standby.signal may accept writes before its agent holds
+		# the key, and the table should show it
+		$leader //= time - $t0 if leader_key_exists($c->{etcd}, $key);
 		$write //= time - $t0
 		  if system("psql -X -q -d '$url' -c 'INSERT INTO w DEFAULT VALUES' >/dev/null 2>&1") == 0;
 		if (defined $write)
