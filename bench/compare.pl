@@ -221,7 +221,7 @@ diag($out);
 # the same table as markdown, ready for docs/benchmarks.md
 my $md = md_table("fault -> first write, s ($runs runs: min / median / max)",
 	[ '', 'pgha min', 'pgha median', 'pgha max', 'Patroni min', 'Patroni median', 'Patroni max', 'ratio' ],
-	[ map { [ @$_[ 0 .. 6 ], $_->[5] > 0 ? sprintf('%.3f', $_->[2] / $_->[5]) : '-' ] } @table ]);
+	[ map { [ $_->[0], (map { $_ < 0 ? 'failed' : $_ } @$_[ 1 .. 6 ]), $_->[5] > 0 ? sprintf('%.3f', $_->[2] / $_->[5]) : '-' ] } @table ]);
 $md .= "acknowledged writes lost in switchovers: pgha $lost{pgha}, Patroni $lost{Patroni}\n\n";
 $md .= "- $_\n" for @notes;
 open my $fh, '>', ($ENV{TESTDIR} || '.') . '/compare.md' or die "compare.md: $!";

@@ -243,7 +243,7 @@ sub patroni_cluster
 			$etcd->poll_key("/service/$scope/leader", qr/^$name$/, 120) or die 'patroni: no leader';
 		}
 	}
-	wait_streaming($c->{ports}[0], 180) or die 'patroni: replicas not streaming';
+	wait_streaming($c->{ports}[0], 180, @{ $c->{names} }[ 1, 2 ]) or die 'patroni: replicas not streaming';
 	psql_at($c->{ports}[0], 'CREATE TABLE w (id serial PRIMARY KEY, t timestamptz DEFAULT now())');
 	return $c;
 }
@@ -264,14 +264,17 @@ sub patroni_agent_pids
 	return grep { /^\d+$/ } split /\s+/, `pgrep -f 'patroni $c->{confs}[$i]'`;
 }
 
-# true once 2 standbys stream from the server at $port
+# true once the standbys @names stream from the server at $port.  By name:
+# while Patroni clones a replica, pg_basebackup's own WAL stream shows in
+# pg_stat_replication as 'streaming' too (application_name pg_basebackup)
 sub wait_streaming
 {
-	my ($port, $timeout) = @_;
+	my ($port, $timeout, @names) = @_;
+	my $in = join ',', map { "'$_'" } @names;
 	my $deadline = time + $timeout;
 	while (time < $deadline)
 	{
-		my $out = psql_at($port, "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'");
+		my $out = psql_at($port, "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming' AND application_name IN ($in)");
 		return 1 if defined $out && $out eq '2';
 		usleep(200_000);
 	}
@@ -414,7 +417,7 @@ sub cold_start
 		  if system("psql -X -q -d '$url' -c 'INSERT INTO w DEFAULT VALUES' >/dev/null 2>&1") == 0;
 		if (defined $write)
 		{
-			my $s = `psql -X -qAt -d '$url' -c "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'" 2>/dev/null`;
+			my $s = `psql -X -qAt -d '$url' -c "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming' AND application_name <> 'pg_basebackup'" 2>/dev/null`;
 			$streaming = time - $t0 if $s =~ /^2$/m;
 		}
 		usleep(50_000) unless defined $streaming;
