@@ -374,7 +374,14 @@ sub leader_key_exists
 # start all three at once (their data directories initialized: a primary
 # and two clones).  Returns seconds from the start to (a leader key, the
 # first write accepted through the multi-host URL, 2 standbys streaming
-# from the new primary); undef for what did not happen within 180 s.
+# from the new primary; undef for what did not happen within 120 s), then
+# the name in the leader key and the nodes that are down at the end.
+#
+# With pgha, all three race for the free key at once: a standby may win
+# it, and the former primary, which PostgreSQL started writable (no
+# standby.signal), then fences itself (fence_other_leader) and stays down
+# without "pghactl run": never 2 standbys, so the wait stops once a node
+# is down for good.
 sub cold_start
 {
 	my ($c) = @_;
@@ -407,8 +414,12 @@ sub cold_start
 	}
 	my $url = url_of(@{ $c->{ports} });
 	my ($leader, $write, $streaming);
-	while (time - $t0 < 180 && !defined $streaming)
+	my @down;
+	while (time - $t0 < 120 && !defined $streaming)
 	{
+		# pg_ctl -W returns before the pid files exist: judge after 5 s
+		@down = grep { !postmaster_pid($c, $_) } 0 .. 2 if $c->{kind} ne 'patroni' && time - $t0 > 5;
+		last if @down && defined $write;
 		# not clamped to the first write: a former primary restarted
 		# without standby.signal may accept writes before its agent holds
 		# the key, and the table should show it
@@ -422,9 +433,17 @@ sub cold_start
 		}
 		usleep(50_000) unless defined $streaming;
 	}
-	# the framework's bookkeeping: the nodes run again
-	if ($c->{kind} ne 'patroni') { $_->_update_pid(-1) for @{ $c->{nodes} }; }
-	return ($leader, $write, $streaming);
+	# the framework's bookkeeping: the nodes run again (or not)
+	if ($c->{kind} ne 'patroni')
+	{
+		for my $i (0 .. 2)
+		{
+			if (postmaster_pid($c, $i)) { $c->{nodes}[$i]->_update_pid(1); }
+			else { Pgha::Node::forget_if_down($c->{nodes}[$i]); }
+		}
+	}
+	my $holder = eval { $c->{etcd}->get($key, 1) };
+	return ($leader, $write, $streaming, $holder, [ map { $c->{names}[$_] } @down ]);
 }
 
 # ---------------------------------------------------------------- steady state
