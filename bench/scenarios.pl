@@ -243,8 +243,9 @@ set output "$png"
 set title "Writes acknowledged around a $chart_fault of the primary ($plabel)"
 set xlabel "seconds since the fault (one INSERT attempt every 50 ms through the multi-host URL)"
 set ylabel "acknowledged writes (cumulative)"
-set key left top
+set key right bottom
 set grid
+set xrange [-3:*]
 set arrow from 0, graph 0 to 0, graph 1 nohead dt 2
 set label "fault" at 0, graph 0.95 offset 0.5,0
 plot @{[ join(", \\\n  ", @plots) ]}
