@@ -1,6 +1,7 @@
 
 # bench/compare.pl: pgha against Patroni on the same machine, in the same
-# run, on the same etcd and PostgreSQL 15, with the same timing settings.
+# run, on the same etcd and PostgreSQL 15, with the same timing settings
+# (or, in the last profile, each one's fastest safe settings).
 # Fault -> first INSERT accepted through a libpq multi-host URL with
 # target_session_attrs=read-write (one attempt every 50 ms,
 # connect_timeout 1 s).  3 nodes each, never both clusters at once.
