@@ -73,7 +73,7 @@ override autodepend = yes
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-.PHONY: deps unit regress tap test faults demo demo-stop bench bench-failover bench-compare pghactl install-pghactl fuzz
+.PHONY: deps unit regress tap test faults demo demo-stop bench bench-failover bench-compare bench-scenarios bench-smoke pghactl install-pghactl fuzz
 
 deps:
 	@bash scripts/install-deps.sh
@@ -118,23 +118,43 @@ fuzz:
 	$(MAKE) -C test/fuzz run FUZZ_SECONDS=$${FUZZ_SECONDS:-300}
 
 # every benchmark: pgha alone (failover, switchover), then pgha against
-# Patroni in one run (slow: tens of minutes with the default 3 runs)
-bench: bench-failover bench-compare
+# Patroni in one run (slow: about an hour with the default 3 runs); the
+# tables also as markdown in tmp_bench/benchmarks.md
+bench: bench-failover bench-compare bench-scenarios
+	cat tmp_bench/compare.md tmp_bench/scenarios.md > tmp_bench/benchmarks.md
+
+# each bench target clears only the test clusters of the previous one, so
+# that "make bench" keeps every table
+BENCH_ENV = TESTDIR=$(CURDIR)/tmp_bench PATH="$(bindir):$$PATH" \
+	PG_REGRESS=$(top_builddir)/src/test/regress/pg_regress \
+	PGHA_BENCH_RUNS="$(PGHA_BENCH_RUNS)" PGHA_BENCH_FAULTS="$(PGHA_BENCH_FAULTS)" \
+	PGHA_BENCH_SCENARIOS="$(PGHA_BENCH_SCENARIOS)" PGHA_BENCH_WINDOW="$(PGHA_BENCH_WINDOW)" \
+	PGHA_BENCH_CHART_FAULT="$(PGHA_BENCH_CHART_FAULT)" PGHA_BENCH_PROFILES="$(PGHA_BENCH_PROFILES)"
+BENCH_PROVE = prove -I $(top_srcdir)/src/test/perl
 
 # failover time on this machine (not part of "make test": it is slow)
 bench-failover: install
-	rm -rf tmp_bench && mkdir -p tmp_bench
-	@bash scripts/as-user.sh $(PGHA_USER) env TESTDIR=$(CURDIR)/tmp_bench PATH="$(bindir):$$PATH" \
-		PG_REGRESS=$(top_builddir)/src/test/regress/pg_regress \
-		prove -I $(top_srcdir)/src/test/perl bench/failover.pl
+	rm -rf tmp_bench/tmp_check && mkdir -p tmp_bench
+	@bash scripts/as-user.sh $(PGHA_USER) env $(BENCH_ENV) $(BENCH_PROVE) bench/failover.pl
 
 # pgha against Patroni on this machine, same run (slow: not part of "make test")
 bench-compare: install
-	rm -rf tmp_bench && mkdir -p tmp_bench
-	@bash scripts/as-user.sh $(PGHA_USER) env TESTDIR=$(CURDIR)/tmp_bench PATH="$(bindir):$$PATH" \
-		PG_REGRESS=$(top_builddir)/src/test/regress/pg_regress \
-		PGHA_BENCH_RUNS="$(PGHA_BENCH_RUNS)" PGHA_BENCH_FAULTS="$(PGHA_BENCH_FAULTS)" \
-		prove -I $(top_srcdir)/src/test/perl bench/compare.pl
+	rm -rf tmp_bench/tmp_check && mkdir -p tmp_bench
+	@bash scripts/as-user.sh $(PGHA_USER) env $(BENCH_ENV) $(BENCH_PROVE) bench/compare.pl
+
+# cold start, steady-state load, pgbench overhead and the failover chart,
+# pgha against Patroni (slow: not part of "make test")
+bench-scenarios: install
+	rm -rf tmp_bench/tmp_check && mkdir -p tmp_bench
+	@bash scripts/as-user.sh $(PGHA_USER) env $(BENCH_ENV) $(BENCH_PROVE) bench/scenarios.pl
+
+# the short run of bench/scenarios.pl in "make test" (pgha only, under a
+# minute): no install, run-tests.sh runs after it as the unprivileged user
+bench-smoke:
+	rm -rf tmp_bench/smoke && mkdir -p tmp_bench/smoke
+	@bash scripts/as-user.sh $(PGHA_USER) env TESTDIR=$(CURDIR)/tmp_bench/smoke PATH="$(bindir):$$PATH" \
+		PG_REGRESS=$(top_builddir)/src/test/regress/pg_regress PGHA_BENCH_SMOKE=1 \
+		$(BENCH_PROVE) bench/scenarios.pl
 
 demo-stop:
 	@bash scripts/as-user.sh $(PGHA_USER) bash scripts/demo.sh stop

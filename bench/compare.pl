@@ -1,6 +1,7 @@
 
 # bench/compare.pl: pgha against Patroni on the same machine, in the same
-# run, on the same etcd and PostgreSQL 15, with the same timing settings.
+# run, on the same etcd and PostgreSQL 15, with the same timing settings
+# (or, in the last profile, each one's fastest safe settings).
 # Fault -> first INSERT accepted through a libpq multi-host URL with
 # target_session_attrs=read-write (one attempt every 50 ms,
 # connect_timeout 1 s).  3 nodes each, never both clusters at once.
@@ -16,15 +17,20 @@
 # crash" (kill -9 of the HA agent alone on the primary: pgha's worker,
 # Patroni's daemon): time until writes are accepted through the URL again,
 # and for how long the old primary kept accepting writes on its own port
-# after another node was promoted (watched for 15 s after a promotion).  Profiles: Patroni's defaults (ttl 30, loop_wait 10,
-# retry_timeout 10) and pgha's defaults (ttl 10, loop_wait 2,
-# retry_timeout 4).
+# after another node was promoted (watched for 15 s after a promotion).
+# Profiles: Patroni's defaults (ttl 30, loop_wait 10, retry_timeout 10)
+# and pgha's defaults (ttl 10, loop_wait 2, retry_timeout 4) for both, then
+# each system's fastest safe settings (pgha 4/1/1, Patroni 20/1/3: see
+# docs/benchmarks.md).  PGHA_BENCH_PROFILES='fastest' (a substring of the
+# labels, comma-separated) picks profiles.
+#
+# The table also goes, as markdown, to $TESTDIR/compare.md.
 
 use strict;
 use warnings;
 
 use FindBin;
-use lib "$FindBin::RealBin/../t/lib";
+use lib "$FindBin::RealBin/../t/lib", "$FindBin::RealBin/lib";
 
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
@@ -33,32 +39,22 @@ use Time::HiRes qw(time usleep);
 
 use Pgha::Etcd;
 use Pgha::Node;
+use PghaBench;
 
 my $runs = $ENV{PGHA_BENCH_RUNS} || 3;
-my @profiles = ([ 'Patroni defaults 30/10/10', 30, 10, 10 ], [ 'pgha defaults 10/2/4', 10, 2, 4 ]);
+# [label, {system => [ttl, loop_wait, retry_timeout]}]
+my @profiles = (
+	[ 'Patroni defaults 30/10/10', { pgha => [ 30, 10, 10 ], Patroni => [ 30, 10, 10 ] } ],
+	[ 'pgha defaults 10/2/4', { pgha => [ 10, 2, 4 ], Patroni => [ 10, 2, 4 ] } ],
+	[ 'fastest safe: pgha 4/1/1, Patroni 20/1/3', { pgha => [ 4, 1, 1 ], Patroni => [ 20, 1, 3 ] } ],
+);
+if ($ENV{PGHA_BENCH_PROFILES})
+{
+	my @pick = split /,/, $ENV{PGHA_BENCH_PROFILES};
+	@profiles = grep { my $l = $_->[0]; grep { index($l, $_) >= 0 } @pick } @profiles;
+}
 my @faults = $ENV{PGHA_BENCH_FAULTS} ? split(/,/, $ENV{PGHA_BENCH_FAULTS})
   : ('postmaster kill -9', 'node loss', 'switchover', 'agent crash');
-my $bindir = `pg_config --bindir`;
-chomp $bindir;
-my $sock = PostgreSQL::Test::Utils::tempdir_short();
-my $n = 0;
-
-sub median { my @s = sort { $a <=> $b } @_; return $s[ int($#s / 2) ]; }
-
-sub children_of { my ($pid) = @_; return grep { /^\d+$/ } split /\s+/, `pgrep -P $pid`; }
-
-sub first_write
-{
-	my ($url, $t0) = @_;
-	while (time - $t0 < 180)
-	{
-		return time - $t0
-		  if system('psql', '-X', '-q', '-d', $url, '-c', 'INSERT INTO w DEFAULT VALUES') == 0;
-		usleep(50_000);
-	}
-	return undef;
-}
-
 # a writer (every 20 ms) while $switch->() asks for a switchover after 1 s:
 # (call -> first write on the new primary, last write on the old -> first
 # on the new, acknowledged rows missing on the new primary)
@@ -113,215 +109,92 @@ sub after_agent_crash
 		defined $promoted_at ? 1 : 0);
 }
 
-sub url_of { return 'postgresql://' . join(',', map { "127.0.0.1:$_" } @_)
-	  . '/postgres?target_session_attrs=read-write&connect_timeout=1'; }
-
 # ---- pgha
 sub run_pgha
 {
-	my ($fault, $ttl, $loop, $retry) = @_;
-	my $scope = 'cmp' . ++$n;
-	my $etcd = Pgha::Etcd->new(members => 3);
-	$etcd->put("/service/$scope/config", qq({"ttl":$ttl,"loop_wait":$loop,"retry_timeout":$retry}));
-	# as in production (the test framework turns it off): a crashed worker restarts the instance
-	my $n1 = Pgha::Node::new_node("g${n}n1", etcd => $etcd, scope => $scope,
-		extra_conf => ['restart_after_crash = on']);
-	$n1->start;
-	$etcd->poll_key("/service/$scope/leader", qr/n1$/, 60) or die 'no leader';
-	$n1->safe_psql('postgres', 'CREATE EXTENSION pgha; CREATE TABLE w (id serial PRIMARY KEY, t timestamptz DEFAULT now())');
-	my @r = map { my $x = Pgha::Node::new_replica("g${n}n$_", $n1, etcd => $etcd, scope => $scope); $x->start; $x } (2, 3);
-	Pgha::Node::streaming($n1, $_->name) or die for @r;
-	my $url = url_of(map { $_->port } ($n1, @r));
+	my ($fault, $timing) = @_;
+	my $c = pgha_cluster(timing => $timing);
+	my ($n1, @r) = @{ $c->{nodes} };
+	my $url = url_of(@{ $c->{ports} });
+	my @res;
 	if ($fault eq 'switchover')
 	{
 		my $cand = $r[0];
-		my @res = switchover_under_writer($url, $n1->port,
+		@res = switchover_under_writer($url, $n1->port,
 			sub { system('psql', '-X', '-qAt', '-d', $r[1]->connstr('postgres'), '-c',
 					"SELECT pgha.switchover('" . $cand->name . "', wait => '60s')"); },
 			sub { $cand->safe_psql('postgres', "SELECT count(*) FROM w WHERE id IN ($_[0])") });
-		Pgha::Node::forget_if_down($n1);
-		$_->stop('immediate', fail_ok => 1) for ($n1, @r);
-		$etcd->stop;
-		return @res;
 	}
-	my $t0 = time;
-	if ($fault eq 'agent crash')
+	elsif ($fault eq 'agent crash')
 	{
+		my $t0 = time;
 		my $worker = $n1->safe_psql('postgres', "SELECT pid FROM pg_stat_activity WHERE backend_type = 'pgha'");
 		kill 'KILL', $worker;
-		my @res = after_agent_crash($url, $n1->port, $t0,
-			sub { $etcd->get("/service/$scope/leader") }, $n1->name);
-		$_->stop('immediate', fail_ok => 1) for ($n1, @r);
-		$etcd->stop;
-		return @res;
+		@res = after_agent_crash($url, $n1->port, $t0,
+			sub { $c->{etcd}->get("/service/$c->{scope}/leader") }, $n1->name);
 	}
-	if ($fault eq 'node loss')
+	else
 	{
-		my $pid = $n1->{_pid};
-		kill 'KILL', $pid, children_of($pid);
-		$n1->{_pid} = undef;
+		my $t0 = time;
+		kill_primary($c, 0, $fault);
+		@res = (first_write($url, $t0));
 	}
-	else { $n1->kill9; }
-	my $t = first_write($url, $t0);
-	$_->stop('immediate') for @r;
-	$etcd->stop;
-	return $t;
+	stop_cluster($c);
+	return @res;
 }
 
 # ---- Patroni
-sub patroni_conf
-{
-	my ($dir, $name, $pgport, $apiport, $etcd, $ttl, $loop, $retry) = @_;
-	my $user = getpwuid($<);
-	my $f = "$dir/$name.yml";
-	open my $fh, '>', $f or die;
-	print $fh <<"EOY";
-scope: $name-cluster
-namespace: /service/
-name: $name
-restapi:
-  listen: 127.0.0.1:$apiport
-  connect_address: 127.0.0.1:$apiport
-etcd3:
-  hosts: @{[ $etcd->endpoints ]}
-bootstrap:
-  dcs:
-    ttl: $ttl
-    loop_wait: $loop
-    retry_timeout: $retry
-    maximum_lag_on_failover: 1048576
-    postgresql:
-      use_pg_rewind: true
-      parameters:
-        wal_log_hints: 'on'
-        wal_keep_size: 128MB
-  initdb:
-    - data-checksums
-    - auth: trust
-  pg_hba:
-    - local all all trust
-    - host all all 127.0.0.1/32 trust
-    - host replication all 127.0.0.1/32 trust
-postgresql:
-  listen: 127.0.0.1:$pgport
-  connect_address: 127.0.0.1:$pgport
-  data_dir: $dir/$name.data
-  bin_dir: $bindir
-  pgpass: $dir/$name.pgpass
-  authentication:
-    replication:
-      username: $user
-    superuser:
-      username: $user
-  parameters:
-    unix_socket_directories: '$sock'
-EOY
-	close $fh;
-	return $f;
-}
-
 sub run_patroni
 {
-	my ($fault, $ttl, $loop, $retry) = @_;
-	my $etcd = Pgha::Etcd->new(members => 3);
-	my $dir = "$PostgreSQL::Test::Utils::tmp_check/patroni" . ++$n;
-	mkdir $dir;
-	my (@pg, @agents);
-	my $scope = "p${n}n1-cluster";
-	for my $i (1 .. 3)
-	{
-		my $name = "p${n}n$i";
-		my $pgport = PostgreSQL::Test::Cluster::get_free_port();
-		my $api = PostgreSQL::Test::Cluster::get_free_port();
-		push @pg, $pgport;
-		# all three in one scope: patroni_conf names the scope after the first node
-		my $f = patroni_conf($dir, $name, $pgport, $api, $etcd, $ttl, $loop, $retry);
-		system("sed -i 's/^scope: .*/scope: $scope/' $f");
-		push @agents, IPC::Run::start([ 'patroni', $f ], '>', "$dir/$name.log", '2>&1');
-		# let the first one bootstrap before the others clone
-		if ($i == 1)
-		{
-			$etcd->poll_key("/service/$scope/leader", qr/^p${n}n1$/, 120) or die 'patroni: no leader';
-		}
-	}
-	my $deadline = time + 180;
-	my $ok = 0;
-	while (time < $deadline)
-	{
-		my $out = `psql -X -At -h 127.0.0.1 -p $pg[0] -d postgres -c "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'" 2>/dev/null`;
-		chomp $out;
-		if ($out eq '2') { $ok = 1; last; }
-		usleep(200_000);
-	}
-	die 'patroni: replicas not streaming' unless $ok;
-	system('psql', '-X', '-q', '-h', '127.0.0.1', '-p', $pg[0], '-d', 'postgres', '-c',
-		'CREATE TABLE w (id serial PRIMARY KEY, t timestamptz DEFAULT now())');
+	my ($fault, $timing) = @_;
+	my $c = patroni_cluster(timing => $timing);
+	my @pg = @{ $c->{ports} };
+	my ($name1, $name2) = @{ $c->{names} };
+	my $url = url_of(@pg);
+	my @res;
 	if ($fault eq 'switchover')
 	{
-		my $conf = "$dir/p${n}n1.yml";
-		my @res = switchover_under_writer(url_of(@pg), $pg[0],
-			sub { system("patronictl -c $conf switchover --leader p${n}n1 --candidate p${n}n2 --force >$dir/switchover.log 2>&1"); },
-			sub { my $o = `psql -X -At -h 127.0.0.1 -p $pg[1] -d postgres -c "SELECT count(*) FROM w WHERE id IN ($_[0])"`; chomp $o; $o });
-		for my $a (@agents) { $a->signal('TERM'); }
-		for my $a (@agents) { eval { $a->finish }; }
-		system("pkill -9 -f '$dir/' 2>/dev/null");
-		$etcd->stop;
-		return @res;
+		@res = switchover_under_writer($url, $pg[0],
+			sub { system("patronictl -c $c->{confs}[0] switchover --leader $name1 --candidate $name2 --force >$c->{dir}/switchover.log 2>&1"); },
+			sub { psql_at($pg[1], "SELECT count(*) FROM w WHERE id IN ($_[0])") });
 	}
-	open my $pf, '<', "$dir/p${n}n1.data/postmaster.pid" or die;
-	my $pm = <$pf>;
-	close $pf;
-	chomp $pm;
-	my $url = url_of(@pg);
-	my $t0 = time;
-	if ($fault eq 'agent crash')
+	elsif ($fault eq 'agent crash')
 	{
-		my @agent = grep { /^\d+$/ } split /\s+/, `pgrep -f 'patroni $dir/p${n}n1.yml'`;
+		my $t0 = time;
+		my @agent = PghaBench::agent_pids($c, 0);
 		die 'patroni: agent of node 1 not found' unless @agent;
 		kill 'KILL', @agent;
-		my @res = after_agent_crash($url, $pg[0], $t0,
-			sub { $etcd->get("/service/$scope/leader") }, "p${n}n1");
-		for my $a (@agents) { $a->signal('TERM'); }
-		for my $a (@agents) { eval { $a->finish }; }
-		system("pkill -9 -f '$dir/' 2>/dev/null");
-		$etcd->stop;
-		return @res;
+		@res = after_agent_crash($url, $pg[0], $t0,
+			sub { $c->{etcd}->get("/service/$c->{scope}/leader") }, $name1);
 	}
-	if ($fault eq 'node loss')
+	else
 	{
-		# the agent and the whole instance, at once
-		my @agent = grep { /^\d+$/ } split /\s+/, `pgrep -f 'patroni $dir/p${n}n1.yml'`;
-		die 'patroni: agent of node 1 not found' unless @agent;
-		kill 'KILL', @agent, $pm, children_of($pm);
+		# node loss: the agent and the whole instance, at once
+		my $t0 = time;
+		kill_primary($c, 0, $fault);
+		@res = (first_write($url, $t0));
 	}
-	else { kill 'KILL', $pm; }
-	my $t = first_write($url, $t0);
-	for my $a (@agents) { $a->signal('TERM'); }
-	for my $a (@agents) { eval { $a->finish }; }
-	system("pkill -9 -f '$dir/' 2>/dev/null");
-	$etcd->stop;
-	return $t;
+	stop_cluster($c);
+	return @res;
 }
-
-sub mmm { my @s = sort { $a <=> $b } @_; return @s ? ($s[0], median(@s), $s[-1]) : (-1, -1, -1); }
 
 my @table;
 my %lost = (pgha => 0, Patroni => 0);
 my @notes;
 for my $p (@profiles)
 {
-	my ($plabel, $ttl, $loop, $retry) = @$p;
+	my ($plabel, $timing) = @$p;
 	for my $fault (@faults)
 	{
 		my (@a, @b, @ag, @bg, @ap, @bp);
 		for (1 .. $runs)
 		{
-			my @t = run_pgha($fault, $ttl, $loop, $retry);
+			my @t = run_pgha($fault, $timing->{pgha});
 			ok(defined $t[0], "pgha, $fault, $plabel: a write landed");
 			push @a, $t[0] if defined $t[0];
 			if ($fault eq 'switchover') { push @ag, $t[1] if defined $t[1]; $lost{pgha} += $t[2] // 0; }
 			if ($fault eq 'agent crash') { push @ag, $t[1] // 0; push @ap, $t[2] // 0; }
-			@t = run_patroni($fault, $ttl, $loop, $retry);
+			@t = run_patroni($fault, $timing->{Patroni});
 			ok(defined $t[0], "Patroni, $fault, $plabel: a write landed");
 			push @b, $t[0] if defined $t[0];
 			if ($fault eq 'switchover') { push @bg, $t[1] if defined $t[1]; $lost{Patroni} += $t[2] // 0; }
@@ -345,4 +218,14 @@ $out .= sprintf("%-58s %6.2f %6.2f %6.2f   %6.2f %6.2f %6.2f %7.3f\n", @$_[0..6]
 $out .= "acknowledged writes lost in switchovers: pgha $lost{pgha}, Patroni $lost{Patroni}\n";
 $out .= "$_\n" for @notes;
 diag($out);
+
+# the same table as markdown, ready for docs/benchmarks.md
+my $md = md_table("fault -> first write, s ($runs runs: min / median / max)",
+	[ '', 'pgha min', 'pgha median', 'pgha max', 'Patroni min', 'Patroni median', 'Patroni max', 'ratio' ],
+	[ map { [ $_->[0], (map { $_ < 0 ? 'failed' : $_ } @$_[ 1 .. 6 ]), $_->[5] > 0 ? sprintf('%.3f', $_->[2] / $_->[5]) : '-' ] } @table ]);
+$md .= "acknowledged writes lost in switchovers: pgha $lost{pgha}, Patroni $lost{Patroni}\n\n";
+$md .= "- $_\n" for @notes;
+open my $fh, '>', ($ENV{TESTDIR} || '.') . '/compare.md' or die "compare.md: $!";
+print $fh "<!-- bench/compare.pl, " . scalar(gmtime) . " UTC -->\n\n$md";
+close $fh;
 done_testing();

@@ -37,9 +37,9 @@ use Time::HiRes qw(time usleep);
 use Pgha::Etcd;
 use Pgha::Node;
 
-my $runs = $ENV{PGHA_BENCH_RUNS} // 3;
+my $runs = $ENV{PGHA_BENCH_RUNS} || 3;
 # PGHA_BENCH_FAULTS=switchover (comma-separated) runs only some faults
-my %want = map { $_ => 1 } split /,/, ($ENV{PGHA_BENCH_FAULTS} // 'postmaster kill -9,node loss,switchover');
+my %want = map { $_ => 1 } split /,/, ($ENV{PGHA_BENCH_FAULTS} || 'postmaster kill -9,node loss,switchover');
 my @profiles = (
 	[ 'defaults (ttl 10, loop_wait 2, retry_timeout 4)', 10, 2, 4 ],
 	[ 'minimum ttl (ttl 4, loop_wait 1, retry_timeout 1)', 4, 1, 1 ],

@@ -14,6 +14,7 @@ packages=(
 	clang  # libFuzzer (test/fuzz)
 	libipc-run-perl curl iproute2 patroni
 	nftables  # partitions in the fault suite (test/faults)
+	gnuplot-nox  # the failover chart of bench/scenarios.pl (make bench, the bench-smoke suite)
 )
 
 missing=()

@@ -44,6 +44,7 @@ suite unit bash scripts/run-unit.sh
 suite fuzz bash scripts/run-fuzz.sh
 suite regress bash scripts/run-regress.sh
 suite tap ${MAKE:-make} --no-print-directory installcheck REGRESS= PROVE_FLAGS="--timer"
+suite bench-smoke ${MAKE:-make} --no-print-directory bench-smoke
 # the fault suite needs root: "make test" ran its short subset before this
 # script (scripts/run-faults.sh); report it here with the others
 if [ -f tmp_faults/rc ]; then
