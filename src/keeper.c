@@ -88,6 +88,8 @@ static struct
 
 	bool		is_leader;
 	bool		proven;			/* a renewal proven since shared memory began */
+	int64		started_ms;		/* this worker's start */
+	bool		seen_leader;	/* a leader key seen since the instance started */
 	int64		last_renewal_ms;
 	bool		foreign;		/* last seen: our sysid is not the cluster's */
 	char		leader_seen[PGHA_NAME_LEN]; /* leader key value last seen */
@@ -154,6 +156,7 @@ keeper_init(void)
 	 * proved, or from now: a worker restart never extends it.
 	 */
 	K.last_renewal_ms = now_ms();
+	K.started_ms = K.last_renewal_ms;
 	K.applied_revision = -1;
 	K.params_revision = -1;
 	K.hba_warned_revision = -1;
@@ -167,6 +170,7 @@ keeper_init(void)
 		K.lease_id = pgha_shared->keeper.lease_id;
 		K.lease_ttl = pgha_shared->keeper.lease_ttl;
 		K.lease_requested_ttl = (int) pgha_shared->keeper.lease_ttl;
+		K.seen_leader = pgha_shared->keeper.seen_leader;
 		/* until the first config read: a paused cluster stays paused */
 		K.config.pause = pgha_shared->keeper.paused;
 	}
@@ -185,6 +189,7 @@ save_keeper_state(void)
 	pgha_shared->keeper.lease_ttl = K.lease_ttl;
 	pgha_shared->keeper.proven = K.proven;
 	pgha_shared->keeper.paused = K.config.pause;
+	pgha_shared->keeper.seen_leader = K.seen_leader;
 	LWLockRelease(pgha_shared->lock);
 	publish_write_gate();
 }
@@ -1537,6 +1542,10 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 	in.last_renewal_ms = K.last_renewal_ms;
 	in.lease_ttl = effective_lease_ttl();
 	in.foreign = K.foreign;
+	if (etcd_ok && cluster.has_leader)
+		K.seen_leader = true;
+	in.started_ms = K.started_ms;
+	in.seen_leader = K.seen_leader;
 	in.failsafe_confirmed_ms = K.failsafe_confirmed_ms;
 	in.failsafe_ping_age_ms = pgha_failsafe_last_ping(pinger, sizeof(pinger));
 	in.failsafe_pinger = pinger;

@@ -103,6 +103,7 @@ typedef struct PghaSharedKeeper
 	bool		valid;
 	bool		proven;			/* a renewal was proven since shared memory began */
 	bool		paused;			/* the last config read said pause */
+	bool		seen_leader;	/* a leader key was seen since the instance started */
 	int64		last_renewal_ms;
 	int64		lease_id;
 	int64		lease_ttl;

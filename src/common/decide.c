@@ -491,6 +491,28 @@ c_need_probe(const PghaInput *in, PghaDecision *d)
 	return true;
 }
 
+/*
+ * A cluster restart: every node starts at once and the key is free.  The
+ * former primary starts writable and takes the key in its first iteration,
+ * but a standby that starts a moment earlier would probe it (not up yet),
+ * win the race, and make it fence itself.  So a standby that has not seen
+ * a leader since its worker started gives the others a ttl to show up,
+ * then races as usual.  A standby that saw a leader fails over at once.
+ */
+static bool
+c_startup_wait(const PghaInput *in, PghaDecision *d)
+{
+	int64		waited = in->now_ms - in->started_ms;
+
+	if (!R(in) || in->seen_leader || in->started_ms <= 0 ||
+		waited >= (int64) in->config.ttl * 1000)
+		return false;
+	snprintf(d->reason, sizeof(d->reason),
+			 "there is no leader, and none since this node started %lld ms ago: giving the former primary up to ttl (%d s) to start before racing",
+			 (long long) waited, in->config.ttl);
+	return true;
+}
+
 /* Patroni's "primary is still alive": never race a running primary */
 static bool
 c_primary_alive(const PghaInput *in, PghaDecision *d)
@@ -642,6 +664,8 @@ static const Rule rules[] = {
 	"no leader; synchronous_mode, and the sync key does not name this node"}, c_not_synchronous},
 	{{"too_far_behind", "standby", PGHA_ACT_NONE,
 	"no leader; lag over maximum_lag_on_failover"}, c_too_far_behind},
+	{{"startup_wait", "standby", PGHA_ACT_NONE,
+	"no leader since this node started; waiting up to ttl for the former primary"}, c_startup_wait},
 	{{"probe_peers", "standby", PGHA_ACT_PROBE,
 	"no leader; peers not asked yet"}, c_need_probe},
 	{{"primary_alive", "standby", PGHA_ACT_NONE,

@@ -67,6 +67,13 @@ typedef struct PghaInput
 								 * (may be below config.ttl during a change) */
 	bool		foreign;		/* last known: our sysid is not the cluster's */
 
+	/*
+	 * When this node's worker started (monotonic ms; 0: unknown) and whether
+	 * it has seen a leader key since: a cluster restart (rule startup_wait).
+	 */
+	int64		started_ms;
+	bool		seen_leader;
+
 	bool		peers_probed;
 	int			npeers;
 	const PghaPeer *peers;

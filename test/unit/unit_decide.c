@@ -52,6 +52,8 @@ typedef struct Case
 	bool		failsafe;		/* config failsafe_mode */
 	int64		fs_confirmed_ago;	/* leader: members vouched this long ago; 0 never */
 	int64		fs_ping_age;	/* member: pinged this long ago; 0 never */
+	int64		started_ago;	/* the worker started this long ago; 0: unknown */
+	bool		seen_leader;	/* ... and has seen a leader since */
 	bool		sync_mode;		/* config synchronous_mode */
 	const char *sync_standby;	/* NULL: no sync key; "": names none */
 	/* peers (probed when peers_probed) */
@@ -185,6 +187,15 @@ static const Case cases[] = {
 	{"no leader: lag exactly at the limit may race (after probing)",
 	 .standby = true, .my_lsn = 1000, .optime = 1000 + 1048576, .leader = NULL,
 	 .action = PGHA_ACT_PROBE, .rule = "probe_peers"},
+	{"cluster restart: no leader since the worker started 2 s ago (ttl 10 s): wait for the former primary",
+	 .standby = true, .my_lsn = 5000, .optime = 5000, .leader = NULL, .started_ago = 2000,
+	 .action = PGHA_ACT_NONE, .rule = "startup_wait"},
+	{"cluster restart: a ttl has passed without a leader: probe, then race",
+	 .standby = true, .my_lsn = 5000, .optime = 5000, .leader = NULL, .started_ago = 10000,
+	 .action = PGHA_ACT_PROBE, .rule = "probe_peers"},
+	{"a standby that saw a leader since it started fails over at once",
+	 .standby = true, .my_lsn = 5000, .optime = 5000, .leader = NULL, .started_ago = 2000,
+	 .seen_leader = true, .action = PGHA_ACT_PROBE, .rule = "probe_peers"},
 	{"no leader, peers not asked yet: probe first",
 	 .standby = true, .my_lsn = 5000, .optime = 5000, .leader = NULL,
 	 .action = PGHA_ACT_PROBE, .rule = "probe_peers"},
@@ -349,6 +360,8 @@ run_case(const Case *c)
 	in.failsafe_confirmed_ms = c->fs_confirmed_ago ? in.now_ms - c->fs_confirmed_ago : 0;
 	in.failsafe_ping_age_ms = c->fs_ping_age ? c->fs_ping_age : -1;
 	in.failsafe_pinger = "old";
+	in.started_ms = c->started_ago ? in.now_ms - c->started_ago : 0;
+	in.seen_leader = c->seen_leader;
 
 	pgha_decide(&in, &d);
 	ok(d.action == c->action && strcmp(d.rule, c->rule) == 0 &&
