@@ -1495,10 +1495,7 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 	 * its last proven renewal, or a slow promotion would stretch it.
 	 */
 	if (local.base.in_recovery && !K.is_leader)
-	{
 		K.last_renewal_ms = now_ms();
-		publish_write_gate();
-	}
 
 	/* a primary past its deadline fences without spending time on etcd */
 	if (!local.base.in_recovery && !K.config.pause && !K.foreign &&

@@ -232,6 +232,9 @@ sub scenario
 sub changed { my ($l) = @_; my $now = $cl->leader; return defined $now && $now ne '' && $now ne $l; }
 my $grace = 1;    # after the takeover, keep the fault a little longer
 
+# what a fault's inject step leaves for its heal step (pids, paths)
+my %held;
+
 my %faults = (
 	'primary isolated' => {
 		what => 'partitioned from every host until another node leads',
@@ -273,10 +276,10 @@ my %faults = (
 			kill 'STOP', $pm;
 			my @p = $cl->instance_pids($l);
 			kill 'STOP', @p;
-			$s::frozen = \@p;
+			$held{frozen} = \@p;
 		},
 		hold => \&changed,
-		heal => sub { sleep $grace; kill 'CONT', @{$s::frozen}; }, failover => 1,
+		heal => sub { sleep $grace; kill 'CONT', @{ $held{frozen} }; }, failover => 1,
 	},
 	'primary killed' => {
 		what => 'kill -9 of the primary\'s postmaster and all its processes (pghactl run starts it again)',
@@ -285,27 +288,27 @@ my %faults = (
 	},
 	'frozen postmaster' => {
 		what => 'SIGSTOP of the primary\'s postmaster alone for 2 ttl',
-		inject => sub { my ($l) = @_; $s::pm = $cl->postmaster_pid($l); kill 'STOP', $s::pm; },
-		hold => 2 * $ttl, heal => sub { kill 'CONT', $s::pm; },
+		inject => sub { my ($l) = @_; $held{pm} = $cl->postmaster_pid($l); kill 'STOP', $held{pm}; },
+		hold => 2 * $ttl, heal => sub { kill 'CONT', $held{pm}; },
 	},
 	'replica WAL disk full' => {
 		what => 'a replica\'s WAL volume (a tmpfs with 128 MB free) full for a ttl while the primary wrote 40 MB',
 		prepare => sub {
 			my ($l, @r) = @_;
-			$s::full = $r[0];
-			$s::mnt = $cl->wal_on_tmpfs($s::full, 128);
+			$held{full} = $r[0];
+			$held{mnt} = $cl->wal_on_tmpfs($held{full}, 128);
 		},
 		inject => sub {
 			my ($l) = @_;
-			system("dd if=/dev/zero of=$s::mnt/filler bs=1M >/dev/null 2>&1");
-			$s::full_log = -s "$dir/$s::full.pghactl.log";
+			system("dd if=/dev/zero of=$held{mnt}/filler bs=1M >/dev/null 2>&1");
+			$held{full_log} = -s "$dir/$held{full}.pghactl.log";
 			$cl->psql($l, "INSERT INTO faults_bulk SELECT g, repeat(md5(g::text), 30) FROM generate_series(1, 10000) g")
 			  for 1 .. 4;
 		},
-		hold => sub { slurp_from("$dir/$s::full.pghactl.log", $s::full_log) =~ /No space left on device/ },
-		heal => sub { sleep $ttl; unlink "$s::mnt/filler"; },
-		cleanup => sub { $cl->wal_off_tmpfs($s::full); },
-		allow_crash_on => sub { $s::full },
+		hold => sub { slurp_from("$dir/$held{full}.pghactl.log", $held{full_log}) =~ /No space left on device/ },
+		heal => sub { sleep $ttl; unlink "$held{mnt}/filler"; },
+		cleanup => sub { $cl->wal_off_tmpfs($held{full}); },
+		allow_crash_on => sub { $held{full} },
 		failover => 0, no_loss => 1,
 	},
 	'worker killed' => {
@@ -315,8 +318,8 @@ my %faults = (
 	},
 	'frozen worker' => {
 		what => 'SIGSTOP of the primary\'s pgha worker until another node leads',
-		inject => sub { my ($l) = @_; $s::w = $cl->worker_pid($l); kill 'STOP', $s::w; },
-		hold => \&changed, heal => sub { sleep $grace; kill 'CONT', $s::w; }, failover => 1, no_loss => 1,
+		inject => sub { my ($l) = @_; $held{w} = $cl->worker_pid($l); kill 'STOP', $held{w}; },
+		hold => \&changed, heal => sub { sleep $grace; kill 'CONT', $held{w}; }, failover => 1, no_loss => 1,
 	},
 );
 my @order = ('primary isolated', 'primary cut from etcd', 'primary cut from replicas', 'lossy primary link', 'etcd quorum lost',
