@@ -162,7 +162,7 @@ keeper_init(void)
 	K.hba_warned_revision = -1;
 	K.etcd_tolerated = -1;
 	LWLockAcquire(pgha_shared->lock, LW_SHARED);
-	/* false after a crash restart until a renewal is proven (shmem.c) */
+	/* false after a start of the server until a renewal is proven (shmem.c) */
 	K.proven = pgha_shared->keeper.proven;
 	if (pgha_shared->keeper.valid)
 	{

@@ -42,9 +42,6 @@ pgha_shmem_request(void)
 	RequestNamedLWLockTranche("pgha", 1);
 }
 
-/* in the postmaster: shared memory was made before (a crash restart since) */
-static bool started_before = false;
-
 static void
 pgha_shmem_startup(void)
 {
@@ -60,17 +57,11 @@ pgha_shmem_startup(void)
 		memset(pgha_shared, 0, sizeof(PghaShared));
 		pgha_shared->lock = &(GetNamedLWLockTranche("pgha"))->lock;
 		/*
-		 * A crash restart starts shared memory afresh, and with it the
-		 * worker's record of its last proven renewal.  The postmaster's
-		 * own memory survives it, so it knows: after a crash nothing is
-		 * proven, and commits wait until the new worker renews
-		 * (write_gate.c).  A fresh start gives the primary a fence window
-		 * from the worker's start, as before.
+		 * Nothing is proven at a start, clean or after a crash: commits
+		 * wait until the worker holds the leader key (write_gate.c).
 		 */
-		pgha_shared->keeper.proven = !started_before;
-		pg_atomic_init_u64(&pgha_shared->write_deadline_ms,
-						   started_before ? PGHA_GATE_UNPROVEN : 0);
-		started_before = true;
+		pgha_shared->keeper.proven = false;
+		pg_atomic_init_u64(&pgha_shared->write_deadline_ms, PGHA_GATE_UNPROVEN);
 	}
 	LWLockRelease(AddinShmemInitLock);
 }

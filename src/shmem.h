@@ -94,9 +94,10 @@ typedef struct PghaSharedState
  * the lease and the time of the last proven renewal, so that a worker
  * restart never gives a primary a fresh fence window.  The clock
  * (common/clock.h) is system-wide, so the value is meaningful across
- * processes.  A crash restart of the instance starts shared memory afresh:
- * then nothing is proven (write_gate.c keeps commits closed until the new
- * worker renews).  Written by the worker under the lock.
+ * processes.  A start of the instance (clean or after a crash) starts
+ * shared memory afresh: then nothing is proven (write_gate.c keeps commits
+ * closed until the worker holds the leader key).  Written by the worker
+ * under the lock.
  */
 typedef struct PghaSharedKeeper
 {

@@ -105,6 +105,53 @@ usleep(100_000) while time < $deadline && Pgha::Node::_alive($pm);
 ok(!Pgha::Node::_alive($pm), 'node1 is down');
 Pgha::Node::forget_if_down($node1);
 
+# A clean start closes the gate too, until the worker holds the key: the
+# leader restarted, a write sent the moment it accepts connections waits
+# for the key (a fraction of a second) and commits.
+$node2->restart;
+my $t_start = time;
+is(write_on($node2, $id++), 'ok', sprintf('node2 restarted: a write right after the start commits (%.2f s)', time - $t_start));
+is($etcd->get('/service/test/leader'), 'node2', 'node2 holds the leader key again');
+
+# node1, the fenced former primary, started by hand as a primary (its
+# standby.signal removed) while node2 leads: it must never acknowledge a
+# write; its worker finds node2 in the key and fences it again.
+sub start_by_hand_as_primary
+{
+	my ($node) = @_;
+	unlink $node->data_dir . '/standby.signal';
+	my $offset = -s $node->logfile;
+	$node->start(fail_ok => 1);
+	my %r = (ok => 0, refused => 0, tries => 0, first_id => $id);
+	my $deadline = time + 30;
+	while (time < $deadline && $node->{_pid} && Pgha::Node::_alive($node->{_pid}))
+	{
+		my $w = write_on($node, $id++);
+		$r{tries}++;
+		$r{ok}++ if $w eq 'ok';
+		$r{refused}++, $r{refusal} //= $w if $w =~ /25006/;
+	}
+	$r{fenced} = $node->wait_for_log(qr/fencing this primary/, $offset);
+	$r{down} = !($node->{_pid} && Pgha::Node::_alive($node->{_pid}));
+	Pgha::Node::forget_if_down($node);
+	$r{on_node2} = $node2->safe_psql('postgres', "SELECT count(*) FROM w WHERE id >= $r{first_id} AND node = 'node1'");
+	return \%r;
+}
+my $r = start_by_hand_as_primary($node1);
+is($r->{ok}, 0, "node1, started by hand as a primary while node2 leads, acknowledged no write ($r->{tries} tried)");
+ok($r->{fenced} && $r->{down}, 'node1 fenced itself again');
+
+# the same with node1 unable to reach etcd (its worker cannot learn who
+# leads): the gate holds every commit, and fencing follows at 80% of ttl
+$node1->append_conf('postgresql.conf', "pgha.etcd_hosts = '127.0.0.1:1'");
+$r = start_by_hand_as_primary($node1);
+ok($r->{tries} > 0, "node1 cut off from etcd, started by hand as a primary: up for $r->{tries} write attempts");
+is($r->{ok}, 0, 'node1 acknowledged none of them');
+like($r->{refusal} // '', qr/25006.*has not proven that it holds the leader lease/s,
+	'refused by the gate: the worker has not proven the lease since the start');
+ok($r->{fenced} && $r->{down}, 'node1 fenced itself');
+is($r->{on_node2}, '0', 'none of node1\'s attempts reached node2');
+
 # paused (maintenance mode), the DBA runs the show: no gate
 $etcd->put('/service/test/config', qq({"ttl":$ttl,"loop_wait":1,"retry_timeout":1,"pause":true}));
 ok($node2->poll_query_until('postgres', "SELECT paused FROM pgha.status()"), 'node2 sees the pause')
@@ -122,7 +169,7 @@ kill 'CONT', $worker;
 ok($paused_ok, 'paused, node2 kept accepting writes with its worker frozen for longer than the ttl');
 
 # A crash restart starts shared memory afresh: a primary cut off from etcd
-# must not get a fresh window from it.  etcd goes away, a process dies on
+# must not get a fresh window from it (the gate waits 5 s for a proof).  etcd goes away, a process dies on
 # a signal, the instance restarts: no commit until a renewal is proven
 # (paused or not: the pause lived in the shared memory that is gone).
 $node2->append_conf('postgresql.conf', 'restart_after_crash = on');

@@ -415,23 +415,26 @@ sub cold_start
 	my $url = url_of(@{ $c->{ports} });
 	my ($leader, $write, $streaming);
 	my @down;
-	while (time - $t0 < 120 && !defined $streaming)
+	# until both standbys stream and the key was seen (the write gate
+	# keeps writes for the key, but a poll may miss the moment between)
+	while (time - $t0 < 120 && !(defined $streaming && defined $leader))
 	{
 		# pg_ctl -W returns before the pid files exist: judge after 5 s
 		@down = grep { !postmaster_pid($c, $_) } 0 .. 2 if $c->{kind} ne 'patroni' && time - $t0 > 5;
 		last if @down && defined $write;
-		# not clamped to the first write: a former primary restarted
-		# without standby.signal may accept writes before its agent holds
-		# the key, and the table should show it
-		$leader //= time - $t0 if leader_key_exists($c->{etcd}, $key);
+		# not clamped to the first write: were a former primary restarted
+		# without standby.signal to accept writes before its agent holds
+		# the key, the table should show it (pgha's write gate and
+		# Patroni's start as a standby both prevent it)
+		$leader //= time - $t0 if !defined $leader && leader_key_exists($c->{etcd}, $key);
 		$write //= time - $t0
-		  if system("psql -X -q -d '$url' -c 'INSERT INTO w DEFAULT VALUES' >/dev/null 2>&1") == 0;
-		if (defined $write)
+		  if !defined $write && system("psql -X -q -d '$url' -c 'INSERT INTO w DEFAULT VALUES' >/dev/null 2>&1") == 0;
+		if (defined $write && !defined $streaming)
 		{
 			my $s = `psql -X -qAt -d '$url' -c "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming' AND application_name <> 'pg_basebackup'" 2>/dev/null`;
 			$streaming = time - $t0 if $s =~ /^2$/m;
 		}
-		usleep(50_000) unless defined $streaming;
+		usleep(50_000) unless defined $streaming && defined $leader;
 	}
 	# the framework's bookkeeping: the nodes run again (or not)
 	if ($c->{kind} ne 'patroni')

@@ -58,6 +58,22 @@ my $back = Faults::Check::analyze(
 	final => {});
 is($back->{overlap_ms}, 0, 'n1, n2, n1 again on a new timeline: three terms, no overlap');
 
+# lost bytes: a lost write's WAL position past the end of its timeline in
+# the final primary's history file
+my $sp = Faults::Check::switchpoints("1\t0/3000158\tno recovery target specified\n\n2\t0/5000000\tno recovery target specified\n");
+is_deeply($sp, { 1 => 0x3000158, 2 => 0x5000000 }, 'a history file gives where each timeline ended');
+is(Faults::Check::lsn_bytes('1/0000000A'), 2**32 + 10, 'an LSN in bytes');
+my $bytes = Faults::Check::analyze(
+	logs => {
+		a => log_file('h', '100.0 101.0 1 ok n1 00000001 7 ' . (0x3000158 - 500), '200.0 201.0 2 ok n1 00000001 7 ' . (0x3000158 + 1000)),
+		b => log_file('i', '300.0 301.0 1 ok n2 00000002 7 ' . (0x5000000 + 200), '400.0 401.0 2 ok n3 00000003 7 ' . 0x6000000),
+	},
+	final => { map { $_ => 1 } qw(a/1) },
+	switchpoints => $sp);
+is($bytes->{lost}, 3, 'three writes lost');
+is($bytes->{lost_bytes}, 1000, 'the costliest lost write was 1000 bytes past its fork');
+is($bytes->{lost_unmeasured}, 1, 'a write lost on the final timeline cannot be measured, and is counted');
+
 is(Faults::Check::longest_gap(log_file('g', '0 10 1 ok n1 1 7', '0 510 2 ok n1 1 7', '0 600 3 ok n2 2 7'), 0, 1000),
 	500, 'longest gap between acknowledgements (or to the end)');
 

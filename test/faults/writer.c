@@ -11,10 +11,12 @@
  * the insert position) and pgha.name, so the checker can tell primaries
  * apart and prove that no two accepted writes at the same time.  A query
  * that does not answer within TIMEOUT_MS (a frozen or partitioned server)
- * is abandoned and the connection dropped: never acknowledged.  Runs until
+ * is abandoned and the connection dropped: never acknowledged.  <lsn> is
+ * the WAL insert position after the row, in bytes: how far past the fork
+ * of a new timeline a lost write was.  Runs until
  * SIGTERM.  Log lines (times in CLOCK_MONOTONIC ms):
  *
- *	<sent> <done> <seq> ok <node> <timeline> <sysid>
+ *	<sent> <done> <seq> ok <node> <timeline> <sysid> <lsn>
  *	<sent> <done> <seq> err <sqlstate> <message>
  *	<sent> <done> <seq> timeout
  *
@@ -121,7 +123,8 @@ main(int argc, char **argv)
 		snprintf(sql, sizeof(sql),
 				 "INSERT INTO faults_w (writer, seq) VALUES ('%s', %ld) "
 				 "RETURNING node, substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8), "
-				 "(SELECT system_identifier FROM pg_control_system())",
+				 "(SELECT system_identifier FROM pg_control_system()), "
+				 "pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::bigint",
 				 name, seq);
 		if (!PQsendQuery(conn, sql))
 		{
@@ -161,8 +164,9 @@ main(int argc, char **argv)
 		t1 = mono_ms();
 		ok = res && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
 		if (ok)
-			fprintf(log, "%.1f %.1f %ld ok %s %s %s\n", t0, t1, seq,
-					PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2));
+			fprintf(log, "%.1f %.1f %ld ok %s %s %s %s\n", t0, t1, seq,
+					PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2),
+					PQgetvalue(res, 0, 3));
 		else
 		{
 			const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;

@@ -11,6 +11,10 @@ package Faults::Check;
 # while the other node was a writable primary (proven split brain).  The
 # "possible" overlap compares ack to send the other way round and bounds
 # what the client could not tell apart.
+#
+# How much a lost write cost: its WAL position (logged by the writer)
+# minus the point where its timeline ended in the final primary's history
+# (the fork).  That is what maximum_lag_on_failover bounds in async mode.
 
 use strict;
 use warnings;
@@ -27,7 +31,7 @@ sub read_log
 		my ($sent, $done, $seq, $status, @rest) = split / /, $line;
 		next unless defined $status;
 		my %w = (sent => $sent, done => $done, seq => $seq, status => $status);
-		@w{qw(node tli sysid)} = @rest if $status eq 'ok';
+		@w{qw(node tli sysid lsn)} = @rest if $status eq 'ok';
 		$w{error} = join ' ', @rest if $status eq 'err';
 		push @w, \%w;
 	}
@@ -35,12 +39,34 @@ sub read_log
 	return @w;
 }
 
+# "16/B374D848" -> bytes
+sub lsn_bytes
+{
+	my ($lsn) = @_;
+	my ($hi, $lo) = $lsn =~ m{^([0-9A-Fa-f]+)/([0-9A-Fa-f]+)$} or return undef;
+	return hex($hi) * 2**32 + hex($lo);
+}
+
+# A timeline history file (pg_wal/<tli>.history) -> { timeline => the
+# byte position where it ended }
+sub switchpoints
+{
+	my ($history) = @_;
+	my %end;
+	for (split /\n/, $history // '')
+	{
+		$end{$1} = lsn_bytes($2) if /^\s*(\d+)\s+([0-9A-Fa-f]+\/[0-9A-Fa-f]+)/;
+	}
+	return \%end;
+}
+
 # logs: { writer name => file }; final: { "writer/seq" => 1 } on the last primary;
-# from: the fault's time (monotonic ms)
+# switchpoints: { timeline => end byte } of the last primary (switchpoints())
 sub analyze
 {
 	my (%a) = @_;
 	my (%terms, @lost, $acked);
+	my ($lost_bytes, $unmeasured) = (0, 0);
 	my %r = (acked => 0, errors => 0, timeouts => 0);
 	for my $writer (sort keys %{ $a{logs} })
 	{
@@ -63,7 +89,13 @@ sub analyze
 			$term->{first_sent} = min($term->{first_sent}, $w->{sent});
 			$term->{last_done} = max($term->{last_done}, $w->{done});
 			$term->{last_sent} = max($term->{last_sent}, $w->{sent});
-			push @lost, "$writer/$w->{seq} ($t)" unless $a{final}{"$writer/$w->{seq}"};
+			next if $a{final}{"$writer/$w->{seq}"};
+			push @lost, "$writer/$w->{seq} ($t)";
+			# a write lost on a timeline that did not end in a fork (or
+			# with no position logged) cannot be measured: say so
+			my $end = $a{switchpoints} ? $a{switchpoints}{ hex($w->{tli}) } : undef;
+			if (defined $end && defined $w->{lsn} && $w->{lsn} =~ /^\d+$/) { $lost_bytes = max($lost_bytes, $w->{lsn} - $end); }
+			else { $unmeasured++; }
 		}
 	}
 	my @t = sort { $a->{first_done} <=> $b->{first_done} } values %terms;
@@ -82,6 +114,8 @@ sub analyze
 	$r{possible_overlap_ms} = $possible;
 	$r{lost} = scalar @lost;
 	$r{lost_list} = \@lost;
+	$r{lost_bytes} = $lost_bytes;
+	$r{lost_unmeasured} = $unmeasured;
 	return \%r;
 }
 
