@@ -14,12 +14,40 @@ status=0
 
 mk=$(sed -n 's/^EXTVERSION *= *//p' Makefile)
 ctl=$(sed -n "s/^default_version *= *'\(.*\)'/\1/p" pgha.control)
+# PGXN wants semantic versions: the extension's 1.0 is the distribution's 1.0.0
 meta=$(python3 -c 'import json;d=json.load(open("META.json"));print(d["version"]);assert d["provides"]["pgha"]["version"]==d["version"]' 2>/dev/null || echo "?")
 c=$(sed -n 's/^#define PGHA_VERSION "\(.*\)"/\1/p' src/pgha.h)
-if [ "$mk" = "$ctl" ] && [ "$mk" = "$meta" ] && [ "$mk" = "$c" ]; then
-	pass "version $mk agrees in Makefile, pgha.control, META.json and src/pgha.h"
+if [ "$mk" = "$ctl" ] && [ "$mk.0" = "$meta" ] && [ "$mk" = "$c" ]; then
+	pass "version $mk agrees in Makefile, pgha.control, META.json ($meta) and src/pgha.h"
 else
 	fail "versions differ: Makefile=$mk control=$ctl META=$meta pgha.h=$c"
+fi
+# the PGXN Meta Spec 1.0.0: required keys, semantic versions, a license it knows
+if why=$(python3 - <<'EOP' 2>&1
+import json, re
+d = json.load(open("META.json"))
+semver = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z-]+)?$")
+for k in ("name", "abstract", "version", "maintainer", "license", "provides", "meta-spec"):
+    assert k in d, "missing key " + k
+assert d["meta-spec"]["version"] == "1.0.0", "meta-spec version"
+assert semver.match(d["version"]), "version %r is not semantic" % d["version"]
+for name, p in d["provides"].items():
+    assert "file" in p and "version" in p, "provides.%s needs file and version" % name
+    assert semver.match(p["version"]), "provides.%s.version %r is not semantic" % (name, p["version"])
+for phase in d.get("prereqs", {}).values():
+    for rel in phase.values():
+        for dep, v in rel.items():
+            assert v == 0 or semver.match(str(v)), "prereq %s: %r" % (dep, v)
+lic = d["license"]
+known = {"agpl_3", "apache_1_1", "apache_2_0", "artistic_1", "artistic_2", "bsd", "freebsd", "gfdl_1_2", "gfdl_1_3",
+         "gpl_1", "gpl_2", "gpl_3", "lgpl_2_1", "lgpl_3_0", "mit", "mozilla_1_0", "mozilla_1_1", "openssl", "perl_5",
+         "postgresql", "qpl_1_0", "ssleay", "sun", "zlib", "open_source", "restricted", "unrestricted", "unknown"}
+assert (lic in known) if isinstance(lic, str) else True, "license %r" % lic
+EOP
+); then
+	pass "META.json follows the PGXN Meta Spec 1.0.0 (required keys, semantic versions)"
+else
+	fail "META.json: $(echo "$why" | tail -1)"
 fi
 [ -f "sql/pgha--$mk.sql" ] && pass "install script sql/pgha--$mk.sql exists" || fail "sql/pgha--$mk.sql is missing"
 

@@ -153,7 +153,7 @@ EOC
 	wait_for 30 leader_not node1
 	sleep 1   # let the survivors publish their new state once
 	patronictl -c "$dir/patronictl.yml" list 2>/dev/null || true
-	grep -h "pgha: won the leader race\|pgha: promoted\|pgha: following leader" "$dir"/node[23].log | tail -3
+	grep -h "pgha: this node is the leader\|pgha: promoted\|pgha: following leader" "$dir"/node[23].log | tail -3
 
 	cat <<EOT
 

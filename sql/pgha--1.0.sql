@@ -22,6 +22,7 @@ CREATE FUNCTION pgha.status(
     OUT etcd_error text,
     OUT etcd_version text,
     OUT etcd_failures_tolerated integer,
+    OUT etcd_warning text,
     OUT role text,
     OUT state text,
     OUT leader text,

@@ -24,6 +24,8 @@ SELECT pgha.config()->'ttl' AS ttl_unchanged;
 SELECT pgha.set_parameter('no_such_parameter', '1');
 SELECT pgha.set_parameter('work_mem', 'lots');
 SELECT pgha.set_parameter('work_mem', '10TB');
+SELECT pgha.set_parameter('work_mem', '10s');
+SELECT pgha.set_parameter('listen_addresses', '*');
 SELECT pgha.set_parameter('work_mem', NULL);
 SELECT pgha.set_parameter('port', '5433');
 SELECT pgha.set_parameter('primary_conninfo', 'host=elsewhere');

@@ -188,6 +188,42 @@ pgha_action_promote(void)
 				 errdetail("pg_promote() could not signal the postmaster.")));
 }
 
+/*
+ * Fencing, before the shutdown: point this data directory at the leader
+ * that took over, so that a restart (by hand, or pghactl run after its
+ * rewind) comes back following it.  Best effort: an error here (a full
+ * disk) is a WARNING, never a reason to skip the fence that follows.
+ */
+bool
+pgha_action_point_at_leader(const char *conninfo, const char *slot)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	volatile bool done = true;
+
+	PG_TRY();
+	{
+		alter_system_set("primary_conninfo", conninfo);
+		alter_system_set("primary_slot_name", slot);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		AbortCurrentTransaction();
+		MemoryContextSwitchTo(cxt);
+		ereport(WARNING,
+				(errmsg("pgha could not point primary_conninfo at the new leader while fencing"),
+				 errdetail("%s", edata->message)));
+		FreeErrorData(edata);
+		done = false;
+	}
+	PG_END_TRY();
+	return done;
+}
+
 void
 pgha_action_fence(void)
 {
@@ -211,8 +247,8 @@ pgha_action_fence(void)
 
 	/*
 	 * 2. immediate shutdown: every backend goes away now.  primary_conninfo
-	 * is left alone: when the node comes back as a standby, its own worker
-	 * points it at whoever leads then.
+	 * points at the leader if the keeper knew one (above); either way the
+	 * worker of the restarted standby points it at whoever leads then.
 	 */
 	if (kill(PostmasterPid, SIGQUIT) != 0)
 		ereport(WARNING,

@@ -29,6 +29,7 @@
 #include "common/keys.h"
 
 char	   *pgha_etcd_hosts = NULL;
+int			pgha_debug_config_delay = 0;
 char	   *pgha_etcd_protocol = NULL;
 char	   *pgha_etcd_cacert = NULL;
 char	   *pgha_etcd_cert = NULL;
@@ -306,6 +307,19 @@ pgha_guc_define(void)
 							 false,
 							 PGC_SIGHUP, 0,
 							 NULL, NULL, NULL);
+
+	/*
+	 * A developer option like post_auth_delay: a pause between reading
+	 * the config key and writing it back, so that a test can change the
+	 * key in between and see the compare-and-swap refuse (SQLSTATE 40001).
+	 */
+	DefineCustomIntVariable("pgha.debug_config_delay",
+							"Waits this long between reading and writing back the cluster configuration.",
+							"A developer option, for testing concurrent changes.",
+							&pgha_debug_config_delay,
+							0, 0, 60000,
+							PGC_SUSET, GUC_UNIT_MS | GUC_NOT_IN_SAMPLE,
+							NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("pgha");
 }

@@ -41,6 +41,8 @@ extern bool pgha_noloadbalance;
 extern bool pgha_clonefrom;
 extern bool pgha_nosync;
 
+extern int	pgha_debug_config_delay;
+
 extern void pgha_guc_define(void);
 extern const char *pgha_node_name(void);
 

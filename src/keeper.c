@@ -660,8 +660,9 @@ leader_txn(PghaEtcd *etcd, bool create, bool *succeeded)
 	return true;
 }
 
+/* how: what happened; why: the decision's reason, or NULL */
 static void
-become_leader(const char *how)
+become_leader(const char *how, const char *why)
 {
 	bool		was = K.is_leader;
 
@@ -676,8 +677,8 @@ become_leader(const char *how)
 	if (!was)
 		ereport(LOG,
 				(errmsg("pgha: this node is the leader"),
-				 errdetail("%s; lease %lld, ttl %d s.", how, (long long) K.lease_id,
-						   effective_lease_ttl())));
+				 errdetail("%s; lease %lld, ttl %d s.%s%s", how, (long long) K.lease_id,
+						   effective_lease_ttl(), why ? " " : "", why ? why : "")));
 }
 
 static void
@@ -717,7 +718,7 @@ do_bootstrap(PghaEtcd *etcd, const PghaLocalDetail *local)
 	ereport(LOG,
 			(errmsg("pgha: bootstrapped cluster \"%s\"", pgha_scope),
 			 errdetail("System identifier %s, key prefix \"%s\".", sysid, K.prefix)));
-	become_leader("Bootstrapped a new cluster");
+	become_leader("Bootstrapped a new cluster", NULL);
 
 	/* a config seeded by the DBA before bootstrap wins over the defaults */
 	config_json = pgha_config_to_json(&K.config);
@@ -764,9 +765,15 @@ request_promotion(void)
 	/* signal once, and again only if nothing happened for a while */
 	if (K.promote_requested_ms != 0 && now_ms() - K.promote_requested_ms < 10000)
 		return;
-	ereport(LOG,
+	/*
+	 * "this node is the leader" said it, and "promoted to primary" will
+	 * close it: the first request is not a role change of its own.  A
+	 * repeated one means the promotion hangs, and the DBA should know.
+	 */
+	ereport(K.promote_requested_ms != 0 ? LOG : DEBUG1,
 			(errmsg("pgha: promoting this standby"),
-			 errdetail("This node holds the leader key.")));
+			 errdetail("This node holds the leader key%s.",
+					   K.promote_requested_ms != 0 ? "; the promotion requested before has not finished" : "")));
 	pgstat_report_activity(STATE_RUNNING, "requesting promotion");
 	pgha_syncrep_before_promote(&K.config);
 	pgha_action_promote();
@@ -935,13 +942,27 @@ do_follow(const PghaCluster *cluster, const PghaDecision *d)
 }
 
 static void
-do_fence(const PghaDecision *d)
+do_fence(const PghaCluster *cluster, const PghaDecision *d)
 {
+	const PghaMember *leader = NULL;
+
+	/* no commit from here on, whatever the steps below take */
+	pgha_write_gate_set(PGHA_GATE_UNPROVEN);
 	ereport(LOG,
 			(errmsg("pgha: fencing this primary: immediate shutdown"),
 			 errdetail_internal("%s", d->reason),
 			 errhint("The node restarts as a standby with \"pghactl run\"; "
 					 "with pg_ctl, rewind it against the new leader (pg_rewind) before starting it.")));
+	/* another member leads (not: our lease ran out): follow it next time */
+	if (cluster && cluster->has_leader && strcmp(cluster->leader, pgha_node_name()) != 0)
+		leader = pgha_cluster_member((PghaCluster *) cluster, cluster->leader);
+	if (leader && leader->host[0] != '\0')
+	{
+		char		slot[PGHA_NAME_LEN];
+
+		pgha_slot_name(pgha_node_name(), slot, sizeof(slot));
+		pgha_action_point_at_leader(pgha_conninfo(leader, false, 2), slot);
+	}
 	pgha_action_fence();
 	K.is_leader = false;
 }
@@ -1052,7 +1073,7 @@ act(PghaEtcd *etcd, const PghaInput *in, const PghaDecision *d,
 			}
 			if (ok)
 			{
-				become_leader("Acquired the free leader key as the running primary");
+				become_leader("Acquired the free leader key as the running primary", NULL);
 				claim_initialize(etcd, cluster, local);
 			}
 			return ok ? -1 : 100;
@@ -1068,11 +1089,11 @@ act(PghaEtcd *etcd, const PghaInput *in, const PghaDecision *d,
 				lose_leadership("The guarded renewal found another value in the leader key.");
 				return 50;
 			}
-			become_leader("Re-attached to the leader key");
+			become_leader("Re-attached to the leader key", NULL);
 			return -1;
 
 		case PGHA_ACT_FENCE:
-			do_fence(d);
+			do_fence(cluster, d);
 			return 1000;
 
 		case PGHA_ACT_FOLLOW:
@@ -1089,10 +1110,8 @@ act(PghaEtcd *etcd, const PghaInput *in, const PghaDecision *d,
 			}
 			if (!ok)
 				return 50;		/* somebody else won: follow them next */
-			ereport(LOG,
-					(errmsg("pgha: won the leader race"),
-					 errdetail_internal("%s", d->reason)));
-			become_leader("Won the leader race");
+			/* one line for the role change: the reason goes into its DETAIL */
+			become_leader("Won the leader race", d->reason);
 			if (cluster->has_failover && strcmp(cluster->failover_member, in->me) == 0)
 				K.clear_failover = true;
 			request_promotion();
@@ -1131,7 +1150,7 @@ act(PghaEtcd *etcd, const PghaInput *in, const PghaDecision *d,
 			}
 			if (!ok)
 				return 50;
-			become_leader("Holds the leader key as a standby");
+			become_leader("Holds the leader key as a standby", NULL);
 			request_promotion();
 			return 100;
 	}

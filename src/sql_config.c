@@ -39,6 +39,8 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 #include "pgtime.h"
+#include "storage/latch.h"
+#include "utils/wait_event.h"
 
 #include "etcd_backend.h"
 #include "hba.h"
@@ -148,6 +150,21 @@ wait_for_members(PghaEtcd *etcd, int64 rev, Interval *wait)
 	}
 }
 
+/* pgha.debug_config_delay: an interruptible pause (wait event Extension) */
+static void
+debug_delay(int ms)
+{
+	TimestampTz until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), ms);
+
+	while (GetCurrentTimestamp() < until)
+	{
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 10, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
 /*
  * Merge patch into the config, validate, compare-and-swap.  Returns the new
  * revision.
@@ -163,10 +180,14 @@ update_config(const char *patch, Interval *wait)
 		int64		mod;
 		char	   *current = read_config(etcd, &mod);
 		char		err[256] = "";
-		char	   *merged = pgha_config_merge(current, patch, err, sizeof(err));
+		char	   *merged;
 		PghaConfig	cfg;
 		bool		swapped;
 		char	   *key = config_key();
+
+		if (pgha_debug_config_delay > 0)
+			debug_delay(pgha_debug_config_delay);
+		merged = pgha_config_merge(current, patch, err, sizeof(err));
 
 		if (merged == NULL)
 			ereport(ERROR,

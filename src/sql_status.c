@@ -60,8 +60,8 @@ pgha_status(PG_FUNCTION_ARGS)
 {
 	TupleDesc	tupdesc;
 	PghaSharedState st;
-	Datum		values[27];
-	bool		nulls[27];
+	Datum		values[28];
+	bool		nulls[28];
 	int			i = 0;
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
@@ -93,6 +93,19 @@ pgha_status(PG_FUNCTION_ARGS)
 	i++;
 	nulls[i] = (st.etcd_failures_tolerated < 0 && st.etcd_members == 0);
 	values[i++] = Int32GetDatum(st.etcd_failures_tolerated);
+	/*
+	 * The one etcd fact a DBA must not overlook, as a note in its own
+	 * column (a WARNING raised by every call would flood the log of a
+	 * monitoring poller; the worker logs one when it changes).
+	 */
+	if (st.etcd_members > 0 && st.etcd_failures_tolerated <= 0)
+		values[i] = CStringGetTextDatum(psprintf("WARNING: the etcd cluster tolerates no further member failure "
+												 "(%d of %d members answered, quorum %d)",
+												 st.etcd_members / 2 + 1 + st.etcd_failures_tolerated,
+												 st.etcd_members, st.etcd_members / 2 + 1));
+	else
+		nulls[i] = true;
+	i++;
 	/* the HA keeper's view */
 	values[i] = text_or_null(st.role, &nulls[i]);
 	i++;

@@ -47,6 +47,8 @@ is( $node->safe_psql('postgres',
 
 # Lose etcd member 1: the cluster keeps its quorum, postgres keeps serving.
 my $before_kill = $node->safe_psql('postgres', 'SELECT now()');
+ok($node->poll_query_until('postgres', 'SELECT etcd_failures_tolerated = 1 AND etcd_warning IS NULL FROM pgha.status()'),
+	'pgha.status(): etcd tolerates one failure, no warning');
 $etcd->kill(1);
 ok(!$etcd->status->{1}{alive}, 'etcd member 1 is down');
 $etcd->put('/pgha-test/quorum', 'yes');
@@ -60,6 +62,9 @@ $node->safe_psql('postgres', "SELECT pg_terminate_backend(worker_pid) FROM pgha.
 $node->wait_for_log(qr/WARNING:  pgha: the etcd cluster tolerates no further member failure/, $offset);
 ok($node->poll_query_until('postgres', 'SELECT etcd_failures_tolerated = 0 FROM pgha.status()'),
 	'pgha.status() shows that etcd tolerates no further failure');
+is($node->safe_psql('postgres', 'SELECT etcd_warning FROM pgha.status()'),
+	'WARNING: the etcd cluster tolerates no further member failure (2 of 3 members answered, quorum 2)',
+	'... with a WARNING note in its etcd_warning column');
 # The worker's client fails over to a surviving member (whichever it used).
 ok( $node->poll_query_until(
 		'postgres',

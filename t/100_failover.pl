@@ -76,6 +76,8 @@ like($out, qr/node1\s*\|\s*127\.0\.0\.1:\d+\s*\|\s*Leader\s*\|\s*running\s*\|\s*
 	'patronictl list: node1 is the Leader, running, timeline 1');
 like($out, qr/node2\s*\|\s*127\.0\.0\.1:\d+\s*\|\s*Replica\s*\|\s*running\s*\|\s*1\s*\|\s*0\s*\|/,
 	'patronictl list: node2 is a running Replica with lag 0');
+like($out, qr/node3\s*\|\s*127\.0\.0\.1:\d+\s*\|\s*Replica\s*\|\s*running\s*\|\s*1\s*\|\s*0\s*\|/,
+	'patronictl list: node3 is a running Replica with lag 0');
 
 # --- a node of another cluster is refused
 my $stranger = Pgha::Node::new_node('stranger', etcd => $etcd);
@@ -88,6 +90,8 @@ $stranger->stop;
 
 # --- kill -9 of the primary's postmaster: exactly one replica takes over
 my $url = Pgha::Node::multi_host_url($node1, $node2, $node3);
+my %started = map { $_->name => $_->safe_psql('postgres', 'SELECT pg_postmaster_start_time()') } ($node2, $node3);
+my %log_from = map { $_->name => -s $_->logfile } ($node2, $node3);
 my $t0 = time;
 $node1->kill9;
 my $new_leader;
@@ -121,8 +125,37 @@ is($other->safe_psql('postgres', 'SELECT received_tli FROM pg_stat_wal_receiver'
 	$other->name . ' streams on the new timeline');
 like($etcd->get('/service/test/history'), qr/^\[\[1,\d+,"no recovery target specified","[^"]+","$new_leader"\]\]$/,
 	'history records the timeline switch');
-$winner->wait_for_log(qr/pgha: promoted to primary/);
-ok(1, 'the winner logged its promotion');
+ok($winner->wait_for_log(qr/pgha: promoted to primary/, $log_from{ $winner->name }), 'the winner logged its promotion');
+is($other->safe_psql('postgres', 'SELECT pg_postmaster_start_time()'), $started{ $other->name },
+	$other->name . ' re-pointed to the new leader without a restart');
+
+# one LOG line per role change, the reason in DETAIL
+sub role_lines
+{
+	my ($node) = @_;
+	my $log = slurp_file($node->logfile, $log_from{ $node->name });
+	my @l;
+	push @l, [ $1, $2 ] while $log =~ /LOG:\s+(pgha: [^\n]*)\n(?:[^\n]*DETAIL:\s+([^\n]*))?/g;
+	return @l;
+}
+my @won = role_lines($winner);
+is_deeply([ map { $_->[0] } @won ], [ 'pgha: this node is the leader', 'pgha: promoted to primary' ],
+	"the winner's role changes: one line each (leader, promoted)") or diag explain \@won;
+like($won[0][1] // '', qr/^Won the leader race; lease \d+, ttl \d+ s\. There is no leader, and this node is the best candidate/,
+	'... with the reason in DETAIL');
+like($won[1][1] // '', qr/^New timeline 2, \d+ ms after the request/, '... and the promotion\'s timeline and time');
+my @followed = role_lines($other);
+is_deeply([ map { $_->[0] } @followed ], [ "pgha: following leader \"$new_leader\"" ],
+	$other->name . "'s role change: one line (following)") or diag explain \@followed;
+
+# patronictl sees the new leader and timeline
+my $after = '';
+ok(poll_until(sub {
+		$after = $etcd->patronictl('list');
+		$after =~ /$new_leader\s*\|[^|]*\|\s*Leader\s*\|\s*running\s*\|\s*2\s*\|/
+		  && $after =~ /${\ $other->name}\s*\|[^|]*\|\s*Replica\s*\|\s*running\s*\|\s*2\s*\|/;
+	}), "patronictl list after the failover: $new_leader leads on timeline 2, " . $other->name . ' replicates on it')
+  or diag($after);
 
 my $losers = 0;
 for my $n ($node2, $node3)
@@ -158,7 +191,37 @@ ok($etcd->poll_key('/service/test/leader', qr/^${\ $other->name}$/, 60),
 ok($other->poll_query_until('postgres', 'SELECT NOT pg_is_in_recovery()'),
 	$other->name . ' is promoted');
 
+# every "pgha: " line the nodes wrote is in the vocabulary of docs/ha.md
+my ($doc) = slurp_file("$FindBin::RealBin/../docs/ha.md") =~ /^## Log lines\n(.*?)^## /ms;
+my @vocab = map {
+	my $p = quotemeta($_);
+	$p =~ s/\\<[^>]*\\>|\\\.\\\.\\\.|\bN\b/.*/g;    # <name>, ..., N: anything
+	qr/^$p/
+} ($doc // '') =~ /`(?:[A-Z]+: )?(pgha: [^`]*)`/g;
+ok(@vocab > 10, scalar(@vocab) . ' role-change lines documented');
+my @unlisted;
+for my $n ($node1, $node2, $node3)
+{
+	for my $line (slurp_file($n->logfile) =~ /(?:LOG|WARNING):\s+(pgha: [^\n]*)/g)
+	{
+		push @unlisted, $n->name . ": $line" unless grep { $line =~ $_ } @vocab;
+	}
+}
+is_deeply(\@unlisted, [], 'every "pgha: " line in the logs is in docs/ha.md\'s list');
+
 Pgha::Node::forget_if_down($winner);
 $other->stop;
 $etcd->stop;
 done_testing();
+
+sub poll_until
+{
+	my ($cond) = @_;
+	my $deadline = time + 60;
+	while (time < $deadline)
+	{
+		return 1 if $cond->();
+		usleep(200_000);
+	}
+	return 0;
+}

@@ -140,6 +140,12 @@ sub start_by_hand_as_primary
 my $r = start_by_hand_as_primary($node1);
 is($r->{ok}, 0, "node1, started by hand as a primary while node2 leads, acknowledged no write ($r->{tries} tried)");
 ok($r->{fenced} && $r->{down}, 'node1 fenced itself again');
+# it knew who leads: the next start follows node2
+my $auto = slurp_file($node1->data_dir . '/postgresql.auto.conf');
+my $node2_port = $node2->port;
+like($auto, qr/^primary_conninfo = '[^\n]*port=''$node2_port''[^\n]*'$/m, 'fencing pointed primary_conninfo at node2');
+like($auto, qr/^primary_slot_name = 'node1'$/m, '... with node1\'s slot');
+ok(-f $node1->data_dir . '/standby.signal', '... and left standby.signal');
 
 # the same with node1 unable to reach etcd (its worker cannot learn who
 # leads): the gate holds every commit, and fencing follows at 80% of ttl

@@ -120,6 +120,19 @@ my $pidfile_lead = $lead->data_dir . '/postmaster.pid';
 $deadline = time + 60;
 while (-f $pidfile_lead && time < $deadline) { select(undef, undef, undef, 0.1); }
 Pgha::Node::forget_if_down($lead);
-$_->stop for ($next, $node2);
+
+# pgha.failover(candidate): the DBA names the next leader (here while a
+# leader runs: a handover to exactly that member)
+ok(Pgha::Node::streaming($next, 'node2'), "node2 streams from $target");
+is($node2->safe_psql('postgres', "SELECT pgha.failover('node2', wait => '60s')"), 'node2',
+	'pgha.failover(\'node2\') returned once node2 leads');
+is($etcd->get('/service/test/leader'), 'node2', 'node2 holds the leader key');
+ok($node2->poll_query_until('postgres', 'SELECT NOT pg_is_in_recovery()'), 'node2 is a primary');
+my $pidfile_next = $next->data_dir . '/postmaster.pid';
+$deadline = time + 60;
+while (-f $pidfile_next && time < $deadline) { select(undef, undef, undef, 0.1); }
+ok(!-f $pidfile_next, "$target handed over and shut down");
+Pgha::Node::forget_if_down($next);
+$node2->stop;
 $etcd->stop;
 done_testing();

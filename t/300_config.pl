@@ -13,6 +13,7 @@ use lib "$FindBin::RealBin/lib";
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use IPC::Run;
 
 use Pgha::Etcd;
 use Pgha::Node;
@@ -71,12 +72,47 @@ for my $n (@nodes)
 		$n->name . ' is back to the defaults');
 }
 
-# concurrent writers: the loser of the compare-and-swap gets 40001 or wins
-# later; the config never loses a committed change
+# two changes from two nodes, one after the other: both land
 $node1->safe_psql('postgres', "SELECT pgha.set_parameter('work_mem', '5MB')");
 $nodes[2]->safe_psql('postgres', "SELECT pgha.set_parameter('maintenance_work_mem', '70MB')");
 like($etcd->get('/service/test/config'), qr/"maintenance_work_mem":"70MB","work_mem":"5MB"/,
 	'two changes from two nodes both landed');
+
+# a real race: node1's change reads the config, then (pgha.debug_config_delay)
+# node3 changes it before node1 writes back.  The compare-and-swap refuses
+# node1's write with 40001; node3's change stays, nothing is merged blindly.
+my ($race_out, $race_err) = ('', '');
+my $racer = IPC::Run::start(
+	[ 'psql', '-X', '-qAt', '-v', 'VERBOSITY=verbose', '-d', $node1->connstr('postgres'),
+	  '-c', "SET pgha.debug_config_delay = '5s'; SELECT pgha.set_parameter('work_mem', '7MB')" ],
+	'>', \$race_out, '2>', \$race_err);
+ok( $node1->poll_query_until('postgres',
+		"SELECT count(*) = 1 FROM pg_stat_activity WHERE query LIKE '%debug_config_delay%' AND wait_event_type = 'Extension' AND pid <> pg_backend_pid()"),
+	'node1\'s change has read the config and waits before writing it back');
+$nodes[2]->safe_psql('postgres', "SELECT pgha.set_parameter('work_mem', '9MB')");
+$racer->finish;
+like($race_err, qr/40001: could not update the cluster configuration because it changed concurrently/,
+	'the loser of the race gets SQLSTATE 40001 and says why');
+like($race_err, qr/HINT:\s+Retry the command/, '... with a hint to retry');
+like($etcd->get('/service/test/config'), qr/"work_mem":"9MB"/, 'the winner\'s value stands');
+unlike($etcd->get('/service/test/config'), qr/7MB/, 'the loser wrote nothing');
+is($node1->safe_psql('postgres', "SELECT pgha.set_parameter('work_mem', '7MB') > 0"), 't',
+	'a retry succeeds');
+
+# wait => interval when a member does not apply it in time: node2's worker
+# is stopped; the call fails and names the member, the change is kept
+my $w2 = $nodes[1]->safe_psql('postgres', "SELECT pid FROM pg_stat_activity WHERE backend_type = 'pgha'");
+kill 'STOP', $w2;
+my ($rc, $wout, $werr) = $node1->psql('postgres', "SELECT pgha.set_parameter('work_mem', '11MB', wait => '2s')",
+	extra_params => [ '-v', 'VERBOSITY=verbose' ]);
+kill 'CONT', $w2;
+isnt($rc, 0, 'wait => 2s with node2\'s worker stopped: the call fails');
+like($werr, qr/not every member applied/i, '... saying not every member applied it') or diag($werr);
+like($werr, qr/node2/, '... naming node2');
+unlike($werr, qr/node3/, '... and not node3, which did');
+like($etcd->get('/service/test/config'), qr/"work_mem":"11MB"/, 'the change itself is kept (committed in etcd)');
+ok($nodes[1]->poll_query_until('postgres', "SELECT current_setting('work_mem') = '11MB'"),
+	'node2 applies it once its worker runs again');
 
 $_->stop for @nodes;
 $etcd->stop;

@@ -277,12 +277,28 @@ static const Case cases[] = {
 	 .action = PGHA_ACT_RACE, .rule = "switchover_take"},
 };
 
+/* the rules the cases reached: every rule must be reached by one */
+static const char *rules_seen[64];
+static int	nrules_seen;
+
 static void
-run_case(const Case *c)
+note_rule(const char *rule)
+{
+	int			i;
+
+	for (i = 0; i < nrules_seen; i++)
+		if (strcmp(rules_seen[i], rule) == 0)
+			return;
+	if (nrules_seen < (int) lengthof(rules_seen))
+		rules_seen[nrules_seen++] = rule;
+}
+
+/* a case's story as pgha_decide()'s input; cl must live as long as in */
+static void
+build_input(const Case *c, PghaCluster *clp, PghaInput *inp)
 {
 	PghaCluster cl;
 	PghaInput	in;
-	PghaDecision d;
 
 	memset(&cl, 0, sizeof(cl));
 	pgha_config_defaults(&cl.config);
@@ -362,8 +378,21 @@ run_case(const Case *c)
 	in.failsafe_pinger = "old";
 	in.started_ms = c->started_ago ? in.now_ms - c->started_ago : 0;
 	in.seen_leader = c->seen_leader;
+	*clp = cl;
+	*inp = in;
+	inp->cluster = c->etcd_down ? NULL : clp;
+}
 
+static void
+run_case(const Case *c)
+{
+	PghaCluster cl;
+	PghaInput	in;
+	PghaDecision d;
+
+	build_input(c, &cl, &in);
 	pgha_decide(&in, &d);
+	note_rule(d.rule);
 	ok(d.action == c->action && strcmp(d.rule, c->rule) == 0 &&
 	   (c->target == NULL || strcmp(d.target, c->target) == 0),
 	   "%s -> %s (%s)", c->story, pgha_action_name(d.action), d.rule);
@@ -463,6 +492,106 @@ test_member(void)
 	is_str(slot, "node_1_b", "slot names are lower case [a-z0-9_]");
 }
 
+/*
+ * Every rule of the table is reached by at least one case above, except
+ * the fallback "otherwise", which test_sweep() shows no input reaches.
+ */
+static void
+test_every_rule_reached(void)
+{
+	const PghaRuleInfo *rules;
+	int			n = pgha_decide_rules(&rules);
+	int			i,
+				j,
+				missing = 0;
+
+	for (i = 0; i < n; i++)
+	{
+		bool		seen = false;
+
+		if (strcmp(rules[i].name, "otherwise") == 0)
+			continue;
+		for (j = 0; j < nrules_seen; j++)
+			seen |= strcmp(rules_seen[j], rules[i].name) == 0;
+		if (!seen)
+		{
+			diag("rule %s is reached by no case", rules[i].name);
+			missing++;
+		}
+	}
+	ok(missing == 0, "each of the %d rules of the table is reached by a case (%d are not)", n - 1, missing);
+}
+
+/*
+ * The whole input space, coarsely: role x leader key x initialize x pause
+ * x etcd x lease age x peers x switchover request x synchronous mode x
+ * foreign.  No combination falls through to "otherwise", and a rule never
+ * asks a node for what its role cannot do (a standby fences nothing, a
+ * primary promotes nothing).
+ */
+static void
+test_sweep(void)
+{
+	static const char *leaders[] = {NULL, "me", "node2"};
+	static const char *failovers[] = {NULL, "me", "node2"};
+	int			combos = 0,
+				fallthrough = 0,
+				wrong_role = 0;
+	int			bits,
+				l,
+				f;
+
+	for (bits = 0; bits < (1 << 8); bits++)
+		for (l = 0; l < (int) lengthof(leaders); l++)
+			for (f = 0; f < (int) lengthof(failovers); f++)
+			{
+				Case		c;
+				PghaCluster cl;
+				PghaInput	in;
+				PghaDecision d;
+				bool		primary_action;
+
+				memset(&c, 0, sizeof(c));
+				c.story = "sweep";
+				c.standby = (bits & 1) != 0;
+				c.no_initialize = (bits & 2) != 0;
+				c.pause = (bits & 4) != 0;
+				c.etcd_down = (bits & 8) != 0;
+				c.is_leader = (bits & 16) != 0;
+				c.ms_since_renewal = (bits & 32) ? 20000 : 500;
+				c.peers_probed = (bits & 64) != 0;
+				c.sync_mode = (bits & 128) != 0;
+				c.sync_standby = c.sync_mode ? "node2" : NULL;
+				c.leader = leaders[l];
+				c.failover = failovers[f];
+				c.my_lsn = 5000;
+				c.npeers = 1;
+				c.peers[0] = (PghaPeer) PEER("node2", 4000, 1);
+				build_input(&c, &cl, &in);
+				pgha_decide(&in, &d);
+				combos++;
+				if (strcmp(d.rule, "otherwise") == 0)
+				{
+					if (fallthrough++ == 0)
+						diag("falls through: standby %d, leader %s, failover %s, bits %x",
+							 c.standby, c.leader ? c.leader : "-", c.failover ? c.failover : "-", bits);
+				}
+				primary_action = d.action == PGHA_ACT_FENCE || d.action == PGHA_ACT_RENEW ||
+					d.action == PGHA_ACT_ACQUIRE || d.action == PGHA_ACT_BOOTSTRAP ||
+					d.action == PGHA_ACT_SWITCHOVER || d.action == PGHA_ACT_CANCEL_SWITCHOVER;
+				if ((c.standby && primary_action) ||
+					(!c.standby && (d.action == PGHA_ACT_PROMOTE || d.action == PGHA_ACT_FOLLOW ||
+									d.action == PGHA_ACT_RACE || d.action == PGHA_ACT_PROBE ||
+									d.action == PGHA_ACT_REJOIN)))
+				{
+					if (wrong_role++ == 0)
+						diag("wrong role: standby %d -> %s (%s)", c.standby, pgha_action_name(d.action), d.rule);
+				}
+			}
+	ok(fallthrough == 0, "of %d combinations of inputs, none falls through to rule otherwise (%d do)", combos, fallthrough);
+	ok(wrong_role == 0, "... and none gets an action its role cannot take (%d do)", wrong_role);
+}
+
 void
 unit_decide_tests(void)
 {
@@ -472,4 +601,6 @@ unit_decide_tests(void)
 	test_member();
 	for (i = 0; i < (int) lengthof(cases); i++)
 		run_case(&cases[i]);
+	test_every_rule_reached();
+	test_sweep();
 }

@@ -398,6 +398,51 @@ test_watch(PghaEtcd *e, PghaEtcd *writer)
 	ok(!e->watching, "watch stopped");
 }
 
+/*
+ * What pgha.etcd_members() and the worker's quorum check are built on:
+ * member list and maintenance status of every member, on the real cluster
+ * (all three members up: before test_endpoint_failover kills one).
+ */
+static void
+test_cluster_info(PghaEtcd *e)
+{
+	PghaEtcdMember *members;
+	int			n,
+				i,
+				answered = 0,
+				leaders = 0;
+	uint64		leader = 0;
+	bool		same_leader = true;
+	PghaEtcdStatus st;
+
+	ok(pgha_etcd_member_list(e, &members, &n) && n == 3, "member list: 3 members (%d)", n);
+	for (i = 0; i < n; i++)
+	{
+		ok(members[i].id != 0 && members[i].name && members[i].name[0] &&
+		   members[i].client_url && strncmp(members[i].client_url, "http://127.0.0.1:", 17) == 0 &&
+		   members[i].peer_url != NULL,
+		   "member %d: id, name \"%s\", client URL %s, peer URL", i,
+		   members[i].name ? members[i].name : "", members[i].client_url ? members[i].client_url : "(none)");
+		if (members[i].client_url && pgha_etcd_status(e, members[i].client_url, &st))
+		{
+			answered++;
+			if (leader == 0)
+				leader = st.leader;
+			same_leader &= (st.leader == leader && st.leader != 0);
+			leaders += (st.leader == st.header.member_id);
+			ok(st.version[0] >= '3' && st.db_size > 0 && st.raft_term > 0 && st.raft_index > 0 &&
+			   st.errors[0] == '\0',
+			   "status of %s: version %s, db %lld bytes, raft term %llu, index %llu, no errors",
+			   members[i].client_url, st.version, (long long) st.db_size,
+			   (unsigned long long) st.raft_term, (unsigned long long) st.raft_index);
+		}
+	}
+	ok(answered == 3 && same_leader && leaders == 1,
+	   "every member answers status, all name the same leader, and exactly one is it");
+	ok(!pgha_etcd_status(e, "http://127.0.0.1:1", &st) && e->err == PGHA_ETCD_UNREACHABLE,
+	   "status of a dead endpoint fails cleanly: %s", e->errmsg);
+}
+
 static void
 test_endpoint_failover(PghaEtcd *e)
 {
@@ -602,6 +647,7 @@ unit_etcd_tests(void)
 	pgha_etcd_destroy(e);
 
 	e = client(endpoints, NULL, NULL, 1000);
+	test_cluster_info(e);
 	test_endpoint_failover(e);
 	pgha_etcd_destroy(e);
 	pgha_etcd_destroy(writer);
