@@ -192,12 +192,12 @@ ok($other->poll_query_until('postgres', 'SELECT NOT pg_is_in_recovery()'),
 	$other->name . ' is promoted');
 
 # every "pgha: " line the nodes wrote is in the vocabulary of docs/ha.md
-my ($doc) = slurp_file("$FindBin::RealBin/../docs/ha.md") =~ /^## Log lines\n(.*?)^## /ms;
+my ($doc) = slurp_file("$FindBin::RealBin/../docs/ha.md") =~ /^## Log lines\n(.*?)(?=^## |\z)/ms;
 my @vocab = map {
 	my $p = quotemeta($_);
 	$p =~ s/\\<[^>]*\\>|\\\.\\\.\\\.|\bN\b/.*/g;    # <name>, ..., N: anything
 	qr/^$p/
-} ($doc // '') =~ /`(?:[A-Z]+: )?(pgha: [^`]*)`/g;
+} grep { /^pgha: \S/ } ($doc // '') =~ /`(?:[A-Z]+: )?(pgha: [^`]*)`/g;
 ok(@vocab > 10, scalar(@vocab) . ' role-change lines documented');
 my @unlisted;
 for my $n ($node1, $node2, $node3)
