@@ -40,6 +40,7 @@ OBJS = \
 	src/common/decide.o \
 	src/common/switchover.o \
 	src/common/sync.o \
+	src/common/slots.o \
 	src/common/api_rules.o
 
 DATA = sql/pgha--1.0.sql

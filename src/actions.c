@@ -47,6 +47,7 @@
 #include "utils/snapmgr.h"
 
 #include "actions.h"
+#include "recover.h"
 #include "compat.h"
 #include "guc.h"
 
@@ -207,13 +208,8 @@ pgha_action_point_at_leader(const char *conninfo, const char *slot)
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata;
+		ErrorData  *edata = pgha_recover_error(cxt);
 
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		AbortCurrentTransaction();
-		MemoryContextSwitchTo(cxt);
 		ereport(WARNING,
 				(errmsg("pgha could not point primary_conninfo at the new leader while fencing"),
 				 errdetail("%s", edata->message)));
@@ -291,6 +287,49 @@ pgha_action_ensure_slots(char **slots, int nslots)
 	CommitTransactionCommand();
 	MemoryContextSwitchTo(cxt);
 	return created;
+}
+
+/*
+ * Drop a departed member's slot: only a physical slot that nothing streams
+ * from.  Returns 1 when dropped (restart_lsn: the WAL it had retained), 0
+ * when there is no such slot, -1 when it is in use (kept).
+ */
+int
+pgha_action_drop_member_slot(const char *slot, uint64 *restart_lsn)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1];
+	int			result = 0;
+	MemoryContext cxt = CurrentMemoryContext;
+
+	*restart_lsn = 0;
+	args[0] = CStringGetTextDatum(slot);
+	StartTransactionCommand();
+	SPI_connect();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	if (SPI_execute_with_args("SELECT active, coalesce(restart_lsn - '0/0', 0)::int8 "
+							  "FROM pg_catalog.pg_replication_slots "
+							  "WHERE slot_name = $1 AND slot_type = 'physical' AND NOT temporary",
+							  1, argtypes, args, NULL, true, 1) == SPI_OK_SELECT &&
+		SPI_processed == 1)
+	{
+		bool		isnull;
+		bool		active = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
+														SPI_tuptable->tupdesc, 1, &isnull));
+
+		*restart_lsn = (uint64) DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+															SPI_tuptable->tupdesc, 2, &isnull));
+		if (active)
+			result = -1;
+		else if (SPI_execute_with_args("SELECT pg_catalog.pg_drop_replication_slot($1)",
+									   1, argtypes, args, NULL, false, 0) == SPI_OK_SELECT)
+			result = 1;
+	}
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	MemoryContextSwitchTo(cxt);
+	return result;
 }
 
 bool

@@ -27,6 +27,7 @@ extern void pgha_action_promote(void);
 extern void pgha_action_set_system(const char *name, const char *value);
 /* write standby.signal, then immediate shutdown of this instance */
 extern bool pgha_action_point_at_leader(const char *conninfo, const char *slot);
+extern int	pgha_action_drop_member_slot(const char *slot, uint64 *restart_lsn);
 extern void pgha_action_fence(void);
 /* create the physical slots that do not exist yet; returns how many */
 extern int	pgha_action_ensure_slots(char **slots, int nslots);

@@ -56,6 +56,7 @@
 #include "common/cluster.h"
 #include "common/decide.h"
 #include "common/keys.h"
+#include "common/slots.h"
 #include "guc.h"
 #include "keeper.h"
 #include "write_gate.h"
@@ -121,6 +122,10 @@ static struct
 	int64		next_status_ms;
 	uint64		status_optime;
 	char	   *slots_done;		/* members whose slots exist, joined */
+	PghaRetention *retention;	/* members whose slots the leader keeps (slots.h) */
+	int64		next_standby_slots_ms;	/* a standby's next look for member slots */
+	bool		retention_loaded;	/* ... merged with the status key's list */
+	char	   *status_retain;	/* the retain_slots last published */
 	bool		history_pending;
 
 	char		last_rule[32];
@@ -667,6 +672,9 @@ become_leader(const char *how, const char *why)
 	bool		was = K.is_leader;
 
 	K.is_leader = true;
+	/* the previous leader's list of retained slots is read again */
+	if (!was)
+		K.retention_loaded = false;
 	if (K.keepalive_ok)
 	{
 		K.last_renewal_ms = K.keepalive_sent_ms;
@@ -828,6 +836,121 @@ record_history(PghaEtcd *etcd, const PghaCluster *cluster)
 	free(json);
 }
 
+/*
+ * Drop one member slot (physical, inactive), with a LOG line that says why.
+ * Returns pgha_action_drop_member_slot()'s answer; -1 on an error too.
+ */
+static int
+drop_member_slot(const char *slot, const char *why)
+{
+	uint64		restart = 0;
+	volatile int dropped = -1;
+	MemoryContext cxt = CurrentMemoryContext;
+
+	PG_TRY();
+	{
+		dropped = pgha_action_drop_member_slot(slot, &restart);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata = pgha_recover_error(cxt);
+
+		ereport(WARNING,
+				(errmsg("pgha could not drop the replication slot \"%s\": %s", slot, edata->message)));
+	}
+	PG_END_TRY();
+	if (dropped == 1)
+		ereport(LOG,
+				(errmsg("pgha dropped the replication slot \"%s\"", slot),
+				 errdetail("%s It held WAL from %X/%X.", why, (unsigned) (restart >> 32), (unsigned) restart)));
+	return dropped;
+}
+
+/*
+ * A standby keeps no member slots, but a former leader still has the ones
+ * it kept then (pg_rewind and a restart leave pg_replslot alone), and on a
+ * standby a slot holds WAL too: drop every inactive slot named after a
+ * member, now and then.  Slots with other names (a DBA's) are not touched.
+ */
+static void
+drop_standby_member_slots(const PghaCluster *cluster)
+{
+	int			i;
+	char	   *why = psprintf("A standby keeps no member slots; \"%s\" is left from when this node led.",
+						   pgha_node_name());
+
+	if (now_ms() < K.next_standby_slots_ms)
+		return;
+	K.next_standby_slots_ms = now_ms() + 30000;
+	for (i = 0; i < cluster->nmembers + cluster->nretain; i++)
+	{
+		const char *name = i < cluster->nmembers ? cluster->members[i].name
+			: cluster->retain[i - cluster->nmembers];
+		char		slot[PGHA_NAME_LEN];
+
+		if (strcmp(name, pgha_node_name()) == 0)
+			continue;
+		pgha_slot_name(name, slot, sizeof(slot));
+		(void) drop_member_slot(slot, why);
+	}
+}
+
+/*
+ * Departed members' slots (common/slots.h): remember who is here, drop the
+ * slot of a member gone for member_slots_ttl.  Paused: nothing is dropped
+ * (an automatic action like any other), the clocks keep running.
+ */
+static void
+manage_member_slots(const PghaCluster *cluster)
+{
+	const char **present = palloc(sizeof(char *) * Max(cluster->nmembers, 1));
+	char		(*drop)[PGHA_NAME_LEN];
+	int			npresent = 0;
+	int			ndrop;
+	int			i;
+	int64		now = now_ms();
+
+	if (K.retention == NULL)
+		K.retention = MemoryContextAllocZero(TopMemoryContext, sizeof(PghaRetention));
+	if (!K.retention_loaded)
+	{
+		/* a new leader keeps what its predecessor kept, for a full ttl */
+		K.retention->n = 0;
+		for (i = 0; i < cluster->nretain; i++)
+		{
+			const char *name = cluster->retain[i];
+
+			if (strcmp(name, pgha_node_name()) != 0)
+				pgha_retention_see(K.retention, &name, 1, now);
+		}
+		K.retention_loaded = true;
+	}
+	for (i = 0; i < cluster->nmembers; i++)
+		if (strcmp(cluster->members[i].name, pgha_node_name()) != 0 && !cluster->members[i].foreign)
+			present[npresent++] = cluster->members[i].name;
+	pgha_retention_see(K.retention, present, npresent, now);
+	if (K.config.pause)
+		return;
+
+	drop = palloc(sizeof(*drop) * PGHA_MAX_RETAINED);
+	ndrop = pgha_retention_expired(K.retention, now, (int64) K.config.member_slots_ttl * 1000,
+								   drop, PGHA_MAX_RETAINED);
+	for (i = 0; i < ndrop; i++)
+	{
+		char		slot[PGHA_NAME_LEN];
+
+		pgha_slot_name(drop[i], slot, sizeof(slot));
+		if (drop_member_slot(slot, psprintf("Member \"%s\" left: its key has been gone for more than member_slots_ttl (%d s).",
+											drop[i], K.config.member_slots_ttl)) < 0)
+		{
+			/* in use (or the drop failed): keep it, ask again after a ttl */
+			const char *name = drop[i];
+
+			pgha_retention_see(K.retention, &name, 1, now);
+		}
+	}
+}
+
 /* The leader's chores after a good renewal: slots, status, history. */
 static void
 leader_housekeeping(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalDetail *local)
@@ -880,17 +1003,27 @@ leader_housekeeping(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalD
 		}
 	}
 
-	if (local->base.lsn != K.status_optime || now_ms() >= K.next_status_ms)
+	manage_member_slots(cluster);
 	{
-		char		status[64];
+		char	   *retain = pgha_retention_json(K.retention);
 
-		snprintf(status, sizeof(status), "{\"optime\":" UINT64_FORMAT "}", local->base.lsn);
-		if (pgha_etcd_put(etcd, pgha_key(K.prefix, PGHA_KEY_STATUS), status, 0, NULL))
+		if (local->base.lsn != K.status_optime || now_ms() >= K.next_status_ms ||
+			K.status_retain == NULL || strcmp(retain, K.status_retain) != 0)
 		{
-			K.status_optime = local->base.lsn;
-			/* unchanged positions are re-published only now and then */
-			K.next_status_ms = now_ms() + 30000;
+			char	   *status = psprintf("{\"optime\":" UINT64_FORMAT ",\"retain_slots\":%s}",
+										  local->base.lsn, retain);
+
+			if (pgha_etcd_put(etcd, pgha_key(K.prefix, PGHA_KEY_STATUS), status, 0, NULL))
+			{
+				K.status_optime = local->base.lsn;
+				/* unchanged positions are re-published only now and then */
+				K.next_status_ms = now_ms() + 30000;
+				if (K.status_retain)
+					pfree(K.status_retain);
+				K.status_retain = MemoryContextStrdup(TopMemoryContext, retain);
+			}
 		}
+		free(retain);
 	}
 	if (K.history_pending)
 		record_history(etcd, cluster);
@@ -1601,6 +1734,8 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 			retire_old_lease(etcd);
 		if (K.is_leader && !local.base.in_recovery)
 			leader_housekeeping(etcd, &cluster, &local);
+		else if (local.base.in_recovery && !K.is_leader && !K.foreign && !K.config.pause)
+			drop_standby_member_slots(&cluster);
 		if (d.action != PGHA_ACT_FENCE && !K.switching)
 			handle_restart_request(etcd, &cluster);
 		/* last: a config problem must not cost the HA work above */

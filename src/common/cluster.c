@@ -40,6 +40,51 @@ pgha_config_defaults(PghaConfig *c)
 	c->maximum_lag_on_failover = PGHA_DEFAULT_MAX_LAG;
 	c->pause = false;
 	c->synchronous_node_count = 1;
+	c->member_slots_ttl = PGHA_DEFAULT_MEMBER_SLOTS_TTL;
+}
+
+/*
+ * member_slots_ttl as Patroni writes it: seconds, or a string with a unit
+ * ("30min", "1h", "600s", "1d"; a bare number is seconds).
+ */
+static bool
+get_duration(json_t *o, const char *name, int *out, char *errbuf, size_t errlen)
+{
+	json_t	   *v = json_object_get(o, name);
+	int64		secs;
+
+	if (v == NULL || json_is_null(v))
+		return true;
+	if (json_is_integer(v))
+		secs = (int64) json_integer_value(v);
+	else if (json_is_string(v))
+	{
+		const char *t = json_string_value(v);
+		char	   *end;
+		long long	n = strtoll(t, &end, 10);
+
+		if (end == t)
+			secs = -1;
+		else if (*end == '\0' || strcmp(end, "s") == 0)
+			secs = n;
+		else if (strcmp(end, "min") == 0)
+			secs = n * 60;
+		else if (strcmp(end, "h") == 0)
+			secs = n * 3600;
+		else if (strcmp(end, "d") == 0)
+			secs = n * 86400;
+		else
+			secs = -1;
+	}
+	else
+		secs = -1;
+	if (secs < 0 || secs > 365 * 86400)
+	{
+		snprintf(errbuf, errlen, "\"%s\" must be a number of seconds or a string like \"30min\", at most a year", name);
+		return false;
+	}
+	*out = (int) secs;
+	return true;
 }
 
 bool
@@ -167,6 +212,8 @@ pgha_config_parse(const char *json, size_t len, PghaConfig *c, char *errbuf, siz
 		goto done;
 	if (present)
 		c->synchronous_node_count = (lag < 0 || lag > 1000) ? 0 : (int) lag;
+	if (!get_duration(root, "member_slots_ttl", &c->member_slots_ttl, errbuf, errlen))
+		goto done;
 	ok = pgha_config_validate(c, errbuf, errlen);
 done:
 	json_decref(root);
@@ -718,15 +765,36 @@ pgha_cluster_member(PghaCluster *c, const char *name)
 	return NULL;
 }
 
+/*
+ * {"optime": 67108864, "retain_slots": ["node2", "node3"]}: the leader's
+ * position, and the members whose slots it keeps (common/slots.h).  A
+ * retain_slots that is not a list of names is ignored, never an error: the
+ * optime matters more.
+ */
 static bool
-parse_status(const char *json, size_t len, uint64 *optime, char *errbuf, size_t errlen)
+parse_status(const char *json, size_t len, PghaCluster *c, char *errbuf, size_t errlen)
 {
 	json_t	   *root = pgha_etcdj_load(json, len, errbuf, errlen);
+	json_t	   *retain;
 	bool		ok;
 
 	if (root == NULL)
 		return false;
-	ok = copy_lsn(root, "optime", optime, errbuf, errlen);
+	ok = copy_lsn(root, "optime", &c->optime, errbuf, errlen);
+	retain = json_object_get(root, "retain_slots");
+	if (ok && json_is_array(retain) && json_array_size(retain) > 0)
+	{
+		size_t		i;
+
+		c->retain = palloc0(sizeof(*c->retain) * json_array_size(retain));
+		for (i = 0; i < json_array_size(retain); i++)
+		{
+			json_t	   *v = json_array_get(retain, i);
+
+			if (json_is_string(v) && strlen(json_string_value(v)) < PGHA_NAME_LEN)
+				strlcpy(c->retain[c->nretain++], json_string_value(v), PGHA_NAME_LEN);
+		}
+	}
 	json_decref(root);
 	return ok;
 }
@@ -869,7 +937,7 @@ pgha_cluster_from_range(const char *prefix, const PghaEtcdRange *r, PghaCluster 
 		}
 		else if (strcmp(k, PGHA_KEY_STATUS) == 0)
 		{
-			if (parse_status(kv->value, kv->value_len, &c->optime, err, sizeof(err)))
+			if (parse_status(kv->value, kv->value_len, c, err, sizeof(err)))
 				c->has_status = true;
 		}
 		else if (strcmp(k, PGHA_KEY_FAILOVER) == 0)

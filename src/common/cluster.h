@@ -31,6 +31,7 @@
 #define PGHA_DEFAULT_LOOP_WAIT		2
 #define PGHA_DEFAULT_RETRY_TIMEOUT	4
 #define PGHA_DEFAULT_MAX_LAG		1048576
+#define PGHA_DEFAULT_MEMBER_SLOTS_TTL 1800	/* Patroni 4's 30min */
 /* below this the lease margins no longer cover an etcd election */
 #define PGHA_MIN_TTL				4
 /* most synchronous standbys pgha manages */
@@ -48,6 +49,7 @@ typedef struct PghaConfig
 	bool		synchronous_mode_strict;	/* no synchronous standby: commits wait */
 	int			synchronous_node_count;	/* how many synchronous standbys */
 	bool		failsafe_mode;	/* without etcd, a leader all members vouch for stays */
+	int			member_slots_ttl;	/* seconds: a departed member's slot is kept this long */
 	int64		mod_revision;	/* of the config key; 0: defaults */
 } PghaConfig;
 
@@ -172,6 +174,8 @@ typedef struct PghaCluster
 
 	bool		has_status;
 	uint64		optime;			/* leader's last published LSN */
+	int			nretain;		/* status.retain_slots: members whose slots the leader keeps */
+	char		(*retain)[PGHA_NAME_LEN];
 
 	bool		has_history;
 	char	   *history;		/* raw JSON list */

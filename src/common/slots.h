@@ -1,0 +1,66 @@
+/*-------------------------------------------------------------------------
+ *
+ * slots.h
+ *		Which departed members' replication slots the leader drops.
+ *
+ * The leader keeps a physical slot for every member, so a standby that is
+ * down for a while finds its WAL still there.  A member that never comes
+ * back (decommissioned, re-cloned under another name) would make its slot
+ * retain WAL until the primary's disk is full.  So, as Patroni 4 does with
+ * member_slots_ttl, the leader remembers when it last saw each member's key
+ * and drops the slot once the member has been gone for member_slots_ttl.
+ * Only slots of members pgha has seen are ever considered: a slot a DBA
+ * made for a backup tool is never touched (Patroni 3 dropped every slot it
+ * did not know, which has cost users their backup slots).  The list of
+ * retained members goes into the status key (Patroni's "retain_slots"),
+ * so a new leader knows them too.
+ *
+ * Pure: the keeper feeds the members it sees and the clock in, and drops
+ * what comes out.
+ *
+ * Copyright (c) 2026, pgha developers
+ *
+ * IDENTIFICATION
+ *	  src/common/slots.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PGHA_SLOTS_H
+#define PGHA_SLOTS_H
+
+#include "common/cluster.h"
+
+#define PGHA_MAX_RETAINED 128
+
+typedef struct PghaRetained
+{
+	char		member[PGHA_NAME_LEN];
+	int64		last_seen_ms;	/* when its member key was last seen */
+} PghaRetained;
+
+typedef struct PghaRetention
+{
+	int			n;
+	PghaRetained r[PGHA_MAX_RETAINED];
+} PghaRetention;
+
+/*
+ * Remember members: those present now are seen at now_ms; names from the
+ * status key's retain_slots (another leader's list) that are not known yet
+ * start their clock at now_ms too (a new leader never drops at once).
+ */
+extern void pgha_retention_see(PghaRetention *rt, const char *const *names, int n, int64 now_ms);
+
+/*
+ * Members gone for longer than ttl_ms: copied to drop[] (at most maxdrop)
+ * and forgotten.  Returns how many.  The caller puts back (with
+ * pgha_retention_see) a member whose slot it could not drop, e.g. because
+ * something still streams from it.
+ */
+extern int	pgha_retention_expired(PghaRetention *rt, int64 now_ms, int64 ttl_ms,
+								   char (*drop)[PGHA_NAME_LEN], int maxdrop);
+
+/* the retained members as a JSON array of names, malloc'd ("[]" when none) */
+extern char *pgha_retention_json(const PghaRetention *rt);
+
+#endif							/* PGHA_SLOTS_H */

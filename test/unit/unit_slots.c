@@ -1,0 +1,124 @@
+/*-------------------------------------------------------------------------
+ *
+ * unit_slots.c
+ *		Tests of the departed members' slots (common/slots.c), of
+ *		member_slots_ttl in the config and of retain_slots in the status key.
+ *
+ * Copyright (c) 2026, pgha developers
+ *
+ * IDENTIFICATION
+ *	  test/unit/unit_slots.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres_fe.h"
+
+#include "common/cluster.h"
+#include "common/slots.h"
+#include "unit.h"
+
+#define J(s) (s), strlen(s)
+
+static void
+test_retention(void)
+{
+	PghaRetention rt;
+	const char *both[] = {"node2", "node3"};
+	const char *only2[] = {"node2"};
+	char		drop[4][PGHA_NAME_LEN];
+	char	   *json;
+
+	memset(&rt, 0, sizeof(rt));
+	pgha_retention_see(&rt, both, 2, 1000);
+	is_int(rt.n, 2, "two members seen");
+	json = pgha_retention_json(&rt);
+	is_str(json, "[\"node2\",\"node3\"]", "retain_slots lists them");
+	free(json);
+
+	/* node3 goes away at 2000; ttl 10 s */
+	pgha_retention_see(&rt, only2, 1, 2000);
+	is_int(pgha_retention_expired(&rt, 11000, 10000, drop, 4), 0,
+		   "node3 gone 10 s of a 10 s ttl: kept");
+	pgha_retention_see(&rt, only2, 1, 11500);
+	is_int(pgha_retention_expired(&rt, 11500, 10000, drop, 4), 1, "gone longer than the ttl: dropped");
+	is_str(drop[0], "node3", "... node3");
+	is_int(rt.n, 1, "... and forgotten");
+	is_str(rt.r[0].member, "node2", "node2 stays");
+
+	/* a member that comes back is seen again and its clock restarts */
+	pgha_retention_see(&rt, both, 2, 20000);
+	is_int(pgha_retention_expired(&rt, 25000, 10000, drop, 4), 0, "node3 back: nothing to drop");
+
+	/* ttl 0 (Patroni: no retention): dropped as soon as the member is gone */
+	pgha_retention_see(&rt, only2, 1, 26000);
+	is_int(pgha_retention_expired(&rt, 26000, 0, drop, 4), 1, "ttl 0: dropped as soon as it is gone, the present one kept");
+
+	/* names that cannot be slots of members are ignored */
+	{
+		const char *odd[] = {"", NULL};
+		int			before = rt.n;
+
+		pgha_retention_see(&rt, odd, 2, 30000);
+		is_int(rt.n, before, "empty and missing names are not retained");
+	}
+}
+
+static void
+test_config(void)
+{
+	PghaConfig	c;
+	char		err[256];
+
+	ok(pgha_config_parse(J("{}"), &c, err, sizeof(err)) && c.member_slots_ttl == 1800,
+	   "member_slots_ttl defaults to 1800 s (Patroni's 30min)");
+	ok(pgha_config_parse(J("{\"member_slots_ttl\":\"30min\"}"), &c, err, sizeof(err)) && c.member_slots_ttl == 1800,
+	   "\"30min\" as Patroni writes it");
+	ok(pgha_config_parse(J("{\"member_slots_ttl\":\"2h\"}"), &c, err, sizeof(err)) && c.member_slots_ttl == 7200,
+	   "\"2h\"");
+	ok(pgha_config_parse(J("{\"member_slots_ttl\":600}"), &c, err, sizeof(err)) && c.member_slots_ttl == 600,
+	   "600 (seconds)");
+	ok(pgha_config_parse(J("{\"member_slots_ttl\":0}"), &c, err, sizeof(err)) && c.member_slots_ttl == 0,
+	   "0: no retention");
+	ok(!pgha_config_parse(J("{\"member_slots_ttl\":\"soon\"}"), &c, err, sizeof(err)),
+	   "\"soon\" refused: %s", err);
+	ok(!pgha_config_parse(J("{\"member_slots_ttl\":-5}"), &c, err, sizeof(err)), "-5 refused");
+	ok(!pgha_config_parse(J("{\"member_slots_ttl\":\"3weeks\"}"), &c, err, sizeof(err)), "an unknown unit refused");
+}
+
+static void
+test_status(void)
+{
+	PghaEtcdKV	kv[2];
+	PghaEtcdRange r;
+	PghaCluster c;
+	char		err[256];
+	const char *status = "{\"optime\":67108864,\"retain_slots\":[\"node2\",\"node3\"]}";
+	const char *odd = "{\"optime\":5,\"retain_slots\":\"node2\"}";
+
+	memset(kv, 0, sizeof(kv));
+	memset(&r, 0, sizeof(r));
+	kv[0].key = "/service/x/status";
+	kv[0].value = (char *) status;
+	kv[0].value_len = strlen(status);
+	r.kvs = kv;
+	r.nkvs = 1;
+	memset(&c, 0, sizeof(c));
+	ok(pgha_cluster_from_range("/service/x/", &r, &c, err, sizeof(err)) && c.has_status &&
+	   c.optime == 67108864, "status: optime");
+	ok(c.nretain == 2 && strcmp(c.retain[0], "node2") == 0 && strcmp(c.retain[1], "node3") == 0,
+	   "status: retain_slots read");
+	kv[0].value = (char *) odd;
+	kv[0].value_len = strlen(odd);
+	memset(&c, 0, sizeof(c));
+	ok(pgha_cluster_from_range("/service/x/", &r, &c, err, sizeof(err)) && c.has_status &&
+	   c.optime == 5 && c.nretain == 0,
+	   "a retain_slots that is not a list is ignored, the optime still counts");
+}
+
+void
+unit_slots_tests(void)
+{
+	test_retention();
+	test_config();
+	test_status();
+}
