@@ -124,6 +124,7 @@ static struct
 	char	   *slots_done;		/* members whose slots exist, joined */
 	PghaRetention *retention;	/* members whose slots the leader keeps (slots.h) */
 	int64		next_standby_slots_ms;	/* a standby's next look for member slots */
+	int64		last_slot_look_ms;	/* the leader's last look at member slots */
 	bool		retention_loaded;	/* ... merged with the status key's list */
 	char	   *status_retain;	/* the retain_slots last published */
 	bool		history_pending;
@@ -925,6 +926,16 @@ manage_member_slots(const PghaCluster *cluster)
 		}
 		K.retention_loaded = true;
 	}
+	/*
+	 * After a long gap without a look (etcd was away, failsafe_mode), the
+	 * members may not have re-published their keys yet: start every clock
+	 * afresh rather than drop on a stale picture.
+	 */
+	if (K.last_slot_look_ms != 0 &&
+		now - K.last_slot_look_ms > Max(10000, 3000 * (int64) K.config.loop_wait))
+		for (i = 0; i < K.retention->n; i++)
+			K.retention->r[i].last_seen_ms = now;
+	K.last_slot_look_ms = now;
 	for (i = 0; i < cluster->nmembers; i++)
 		if (strcmp(cluster->members[i].name, pgha_node_name()) != 0 && !cluster->members[i].foreign)
 			present[npresent++] = cluster->members[i].name;
@@ -938,8 +949,20 @@ manage_member_slots(const PghaCluster *cluster)
 	for (i = 0; i < ndrop; i++)
 	{
 		char		slot[PGHA_NAME_LEN];
+		bool		in_use = false;
+		int			j;
 
+		/* "db-2" and "db_2" share a slot name: never drop a present one's */
 		pgha_slot_name(drop[i], slot, sizeof(slot));
+		for (j = 0; j < npresent && !in_use; j++)
+		{
+			char		other[PGHA_NAME_LEN];
+
+			pgha_slot_name(present[j], other, sizeof(other));
+			in_use = strcmp(slot, other) == 0;
+		}
+		if (in_use)
+			continue;
 		if (drop_member_slot(slot, psprintf("Member \"%s\" left: its key has been gone for more than member_slots_ttl (%d s).",
 											drop[i], K.config.member_slots_ttl)) < 0)
 		{
@@ -1079,7 +1102,12 @@ do_fence(const PghaCluster *cluster, const PghaDecision *d)
 {
 	const PghaMember *leader = NULL;
 
-	/* no commit from here on, whatever the steps below take */
+	/*
+	 * No commit from here on, whatever the steps below take; and nothing
+	 * proven any more, or the end of this iteration would publish the old
+	 * deadline again.
+	 */
+	K.proven = false;
 	pgha_write_gate_set(PGHA_GATE_UNPROVEN);
 	ereport(LOG,
 			(errmsg("pgha: fencing this primary: immediate shutdown"),

@@ -66,6 +66,13 @@ pgha_status(PG_FUNCTION_ARGS)
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
+	/* an install script of another build: never form a tuple of wrong types */
+	if (tupdesc->natts != lengthof(values))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("pgha.status() has %d columns, the loaded library returns %d",
+						tupdesc->natts, (int) lengthof(values)),
+				 errhint("Recreate the extension: DROP EXTENSION pgha; CREATE EXTENSION pgha;")));
 	if (pgha_shared == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),

@@ -97,7 +97,8 @@ write_gate_callback(XactEvent event, void *arg)
 
 	if (event != XACT_EVENT_PRE_COMMIT && event != XACT_EVENT_PRE_PREPARE)
 		return;
-	if (exempt || pgha_shared == NULL)
+	/* single-user mode (emergency repairs) runs no worker: no gate */
+	if (exempt || pgha_shared == NULL || !IsUnderPostmaster)
 		return;
 	/* only a transaction that wrote something has an xid */
 	if (!TransactionIdIsValid(GetTopTransactionIdIfAny()))

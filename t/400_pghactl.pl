@@ -234,9 +234,15 @@ ok(streams_from('node1', 'node2'), 'node2 streams from it again');
 # back as its standby (pg_rewind if the timelines diverged)
 sql('node1', 'INSERT INTO t VALUES (2)');
 ok(poll_sql($_, 'SELECT count(*) FROM t WHERE x = 2', '1'), "$_ has row 2") for ('node2', 'node3');
-# a transaction only the old primary has: its walsenders are gone first
-# (the standbys retry after wal_retrieve_retry_interval, 500 ms), so after
-# the failover node1 has diverged and pg_rewind must really rewind it
+# a transaction only the old primary has, so that after the failover node1
+# has diverged and pg_rewind must really rewind it: the standbys' WAL
+# receivers are stopped (SIGSTOP) and node1's walsenders terminated, so no
+# standby can reconnect and fetch it before node1 dies (a standby whose
+# last reconnect is older than wal_retrieve_retry_interval reconnects at
+# once: waiting for that interval alone was a race)
+my @receivers = map { sql($_, 'SELECT pid FROM pg_stat_wal_receiver') } ('node2', 'node3');
+is(scalar(grep { /^\d+$/ } @receivers), 2, 'found both standbys\' WAL receivers');
+kill 'STOP', @receivers;
 is(sql('node1', "SELECT count(pg_terminate_backend(pid, 5000)) >= 2 FROM pg_stat_replication; "
 	  . "INSERT INTO t VALUES (99)"), "t\nINSERT 0 1", 'row 99 committed on node1 alone');
 open my $pf, '<', "$base/node1.data/postmaster.pid" or die;
@@ -244,6 +250,7 @@ my $pm = <$pf>;
 close $pf;
 chomp $pm;
 kill 'KILL', $pm;
+kill 'CONT', @receivers;
 ok($etcd->poll_key('/service/test/leader', qr/^node[23]$/, 60), 'a replica took over');
 my $leader = $etcd->get('/service/test/leader');
 ok(streams_from($leader, 'node1'), "pghactl brought node1 back as a standby of $leader");

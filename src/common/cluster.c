@@ -63,7 +63,7 @@ get_duration(json_t *o, const char *name, int *out, char *errbuf, size_t errlen)
 		char	   *end;
 		long long	n = strtoll(t, &end, 10);
 
-		if (end == t)
+		if (end == t || n < 0 || n > 365LL * 86400)
 			secs = -1;
 		else if (*end == '\0' || strcmp(end, "s") == 0)
 			secs = n;

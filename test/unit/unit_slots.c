@@ -83,6 +83,9 @@ test_config(void)
 	   "\"soon\" refused: %s", err);
 	ok(!pgha_config_parse(J("{\"member_slots_ttl\":-5}"), &c, err, sizeof(err)), "-5 refused");
 	ok(!pgha_config_parse(J("{\"member_slots_ttl\":\"3weeks\"}"), &c, err, sizeof(err)), "an unknown unit refused");
+	ok(!pgha_config_parse(J("{\"member_slots_ttl\":\"99999999999999999d\"}"), &c, err, sizeof(err)),
+	   "a number that would overflow refused");
+	ok(!pgha_config_parse(J("{\"member_slots_ttl\":\"-1h\"}"), &c, err, sizeof(err)), "\"-1h\" refused");
 }
 
 static void
