@@ -52,10 +52,7 @@ ok($node1->poll_query_until('postgres', "$slots = 'backup_tool,node2,node3'"), '
 # switchover to node2: node1 rejoins as a standby and drops the member
 # slots it kept as the leader (backup_tool is not pgha's: it stays)
 is($node2->safe_psql('postgres', "SELECT pgha.switchover('node2')"), 'node2', 'switchover to node2');
-my $pidfile = $node1->data_dir . '/postmaster.pid';
-my $deadline = time + 60;
-while (-f $pidfile && time < $deadline) { select(undef, undef, undef, 0.1); }
-Pgha::Node::forget_if_down($node1);
+ok(Pgha::Node::wait_down($node1), 'node1 handed over and shut down');
 $node1->start;
 ok(Pgha::Node::streaming($node2, 'node1'), 'node1 rejoined as node2\'s standby');
 ok($node1->poll_query_until('postgres', "$slots = 'backup_tool'"),

@@ -89,11 +89,7 @@ like($chosen, qr/^node[13]$/, "switchover with no candidate chose $chosen");
 is($etcd->get('/service/test/leader'), $chosen, "$chosen leads");
 
 # the old leader of the second switchover shut itself down
-my $pidfile = $node2->data_dir . '/postmaster.pid';
-$deadline = time + 60;
-while (-f $pidfile && time < $deadline) { select(undef, undef, undef, 0.1); }
-ok(!-f $pidfile, 'node2 shut down cleanly for the second switchover');
-Pgha::Node::forget_if_down($node2);
+ok(Pgha::Node::wait_down($node2), 'node2 shut down cleanly for the second switchover');
 $node2->start;
 # the candidate was chosen by the cluster (node1 and node3 are equally
 # good), so the test follows whichever it was
@@ -116,10 +112,7 @@ ok(defined $switched, "$chosen logged the handover at " . ($switched // '?'));
 is($node2->safe_psql('postgres', "SELECT '$switched'::timestamptz >= '$at'::timestamptz"), 't',
 	'not before the scheduled time');
 
-my $pidfile_lead = $lead->data_dir . '/postmaster.pid';
-$deadline = time + 60;
-while (-f $pidfile_lead && time < $deadline) { select(undef, undef, undef, 0.1); }
-Pgha::Node::forget_if_down($lead);
+ok(Pgha::Node::wait_down($lead), "$chosen handed over and shut down");
 
 # pgha.failover(candidate): the DBA names the next leader (here while a
 # leader runs: a handover to exactly that member)
@@ -128,11 +121,7 @@ is($node2->safe_psql('postgres', "SELECT pgha.failover('node2', wait => '60s')")
 	'pgha.failover(\'node2\') returned once node2 leads');
 is($etcd->get('/service/test/leader'), 'node2', 'node2 holds the leader key');
 ok($node2->poll_query_until('postgres', 'SELECT NOT pg_is_in_recovery()'), 'node2 is a primary');
-my $pidfile_next = $next->data_dir . '/postmaster.pid';
-$deadline = time + 60;
-while (-f $pidfile_next && time < $deadline) { select(undef, undef, undef, 0.1); }
-ok(!-f $pidfile_next, "$target handed over and shut down");
-Pgha::Node::forget_if_down($next);
+ok(Pgha::Node::wait_down($next), "$target handed over and shut down");
 $node2->stop;
 $etcd->stop;
 done_testing();

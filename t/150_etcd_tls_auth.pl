@@ -117,10 +117,7 @@ unlike($out, qr/badca|badpw/, 'neither left a member key');
 # and, primaries that cannot prove a lease, both fence themselves
 for my $n ($badca, $badpw)
 {
-	my $deadline = time + 60;
-	while (time < $deadline && -f $n->data_dir . '/postmaster.pid') { usleep(100_000); }
-	ok(!-f $n->data_dir . '/postmaster.pid', $n->name . ', a primary without etcd, fenced itself');
-	Pgha::Node::forget_if_down($n);
+	ok(Pgha::Node::wait_down($n), $n->name . ', a primary without etcd, fenced itself');
 }
 like($out, qr{/service/test/members/node1}, 'node1 did');
 

@@ -159,6 +159,27 @@ sub _alive
 	return !(defined $stat && $stat =~ /^\d+ \(.*\) Z /);
 }
 
+=pod
+
+=item Pgha::Node::wait_down($node [, $timeout])
+
+Waits (60 s by default) until the node's postmaster is gone (its pid file
+removed: a clean shutdown of its own, fencing, a switchover) and tells the
+framework.  Returns true if it went down in time.
+
+=cut
+
+sub wait_down
+{
+	my ($node, $timeout) = @_;
+	my $pidfile = $node->data_dir . '/postmaster.pid';
+	my $deadline = time + ($timeout // 60);
+	select(undef, undef, undef, 0.1) while -f $pidfile && time < $deadline;
+	my $down = !-f $pidfile;
+	forget_if_down($node) if $down;
+	return $down;
+}
+
 sub forget_if_down
 {
 	my ($node) = @_;
