@@ -252,6 +252,27 @@ pgha_action_fence(void)
 	RESUME_INTERRUPTS();
 }
 
+/*
+ * A query of the worker's own, in a transaction of its own; spi_end()
+ * commits and returns to cxt (a commit leaves TopMemoryContext current).
+ */
+static void
+spi_begin(void)
+{
+	StartTransactionCommand();
+	SPI_connect();
+	PushActiveSnapshot(GetTransactionSnapshot());
+}
+
+static void
+spi_end(MemoryContext cxt)
+{
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	MemoryContextSwitchTo(cxt);
+}
+
 int
 pgha_action_ensure_slots(char **slots, int nslots)
 {
@@ -272,9 +293,7 @@ pgha_action_ensure_slots(char **slots, int nslots)
 	args[0] = PointerGetDatum(arr);
 
 	cxt = CurrentMemoryContext;
-	StartTransactionCommand();
-	SPI_connect();
-	PushActiveSnapshot(GetTransactionSnapshot());
+	spi_begin();
 	if (SPI_execute_with_args(
 							  "SELECT pg_catalog.pg_create_physical_replication_slot(s, true) "
 							  "FROM pg_catalog.unnest($1) AS s "
@@ -282,10 +301,7 @@ pgha_action_ensure_slots(char **slots, int nslots)
 							  "(SELECT slot_name FROM pg_catalog.pg_replication_slots)",
 							  1, argtypes, args, NULL, false, 0) == SPI_OK_SELECT)
 		created = (int) SPI_processed;
-	SPI_finish();
-	PopActiveSnapshot();
-	CommitTransactionCommand();
-	MemoryContextSwitchTo(cxt);
+	spi_end(cxt);
 	return created;
 }
 
@@ -304,9 +320,7 @@ pgha_action_drop_member_slot(const char *slot, uint64 *restart_lsn)
 
 	*restart_lsn = 0;
 	args[0] = CStringGetTextDatum(slot);
-	StartTransactionCommand();
-	SPI_connect();
-	PushActiveSnapshot(GetTransactionSnapshot());
+	spi_begin();
 	if (SPI_execute_with_args("SELECT active, coalesce(restart_lsn - '0/0', 0)::int8 "
 							  "FROM pg_catalog.pg_replication_slots "
 							  "WHERE slot_name = $1 AND slot_type = 'physical' AND NOT temporary",
@@ -325,10 +339,7 @@ pgha_action_drop_member_slot(const char *slot, uint64 *restart_lsn)
 									   1, argtypes, args, NULL, false, 0) == SPI_OK_SELECT)
 			result = 1;
 	}
-	SPI_finish();
-	PopActiveSnapshot();
-	CommitTransactionCommand();
-	MemoryContextSwitchTo(cxt);
+	spi_end(cxt);
 	return result;
 }
 
@@ -362,9 +373,7 @@ pgha_standby_streaming(const char *application_name, const char *slot, uint64 *f
 	*flush = 0;
 	args[0] = CStringGetTextDatum(application_name);
 	args[1] = CStringGetTextDatum(slot);
-	StartTransactionCommand();
-	SPI_connect();
-	PushActiveSnapshot(GetTransactionSnapshot());
+	spi_begin();
 	/* the slot's active_pid ties the stream to the member, not just a name */
 	if (SPI_execute_with_args("SELECT (r.flush_lsn - '0/0')::pg_catalog.int8 "
 							  "FROM pg_catalog.pg_stat_replication r "
@@ -383,10 +392,7 @@ pgha_standby_streaming(const char *application_name, const char *slot, uint64 *f
 			*flush = (uint64) DatumGetInt64(d);
 		}
 	}
-	SPI_finish();
-	PopActiveSnapshot();
-	CommitTransactionCommand();
-	MemoryContextSwitchTo(cxt);
+	spi_end(cxt);
 	return streaming;
 }
 
