@@ -207,6 +207,9 @@ GRANT EXECUTE ON FUNCTION pgha.status() TO pg_monitor;
 GRANT EXECUTE ON FUNCTION pgha.etcd_members() TO pg_monitor;
 GRANT EXECUTE ON FUNCTION pgha.members() TO pg_monitor;
 GRANT EXECUTE ON FUNCTION pgha.decision_rules() TO pg_monitor;
--- config() and hba_rules() may show secrets (archive_command, ldapbindpasswd):
--- superusers only, as pg_hba_file_rules is
+-- config() and hba_rules() show pg_monitor no secret: the values of
+-- ldapbindpasswd and radiussecrets are masked for everybody but superusers,
+-- parameter values for those who may not read all settings anyway
+GRANT EXECUTE ON FUNCTION pgha.config() TO pg_monitor;
+GRANT EXECUTE ON FUNCTION pgha.hba_rules() TO pg_monitor;
 -- set_config, set_parameter, reset_parameter, pause, resume: superusers only

@@ -83,7 +83,7 @@ SELECT paused, last_rule FROM pgha.status();
 -- only superusers change the cluster
 CREATE ROLE pgha_operator IN ROLE pg_monitor;
 SET ROLE pgha_operator;
--- the config may hold secrets (archive_command): superusers only
+-- pg_monitor reads the config (passwords in pg_hba lines masked)
 SELECT pgha.config()->'ttl' AS monitor_reads;
 SELECT pgha.set_parameter('work_mem', '4MB');
 SELECT pgha.pause() > 0 AS revision;

@@ -33,10 +33,32 @@ SELECT count(*) AS rules_in_hba_rules FROM pgha.hba_rules();
 SELECT type, database, user_name, address, auth_method
 FROM pg_hba_file_rules ORDER BY line_number;
 
--- only superusers see and change the rules (they may hold secrets)
+-- pg_monitor reads the rules without their passwords; only superusers
+-- change them (and see the passwords)
+SELECT pgha.set_hba(ARRAY['host all all 127.0.0.1/32 trust',
+    'host all all 10.0.0.0/8 ldap ldapserver=ldap.example.com ldapbasedn="dc=example,dc=com" ldapbinddn="cn=pgha" ldapbindpasswd=s3cret'],
+    wait => '30s') > 0 AS revision;
+SELECT rule FROM pgha.hba_rules() WHERE rule LIKE '%ldap%';
 CREATE ROLE pgha_hba_reader IN ROLE pg_monitor;
+CREATE ROLE pgha_plain;
+GRANT USAGE ON SCHEMA pgha TO pgha_plain;
+GRANT EXECUTE ON FUNCTION pgha.config() TO pgha_plain;
 SET ROLE pgha_hba_reader;
-SELECT count(*) >= 0 AS can_read FROM pgha.hba_rules();
+SELECT rule FROM pgha.hba_rules() WHERE rule LIKE '%ldap%';
+SELECT pgha.config()->'postgresql'->'pg_hba'->>1 AS config_line;
 SELECT pgha.set_hba(ARRAY['host all all 0.0.0.0/0 trust']);
 RESET ROLE;
+SELECT pgha.set_parameter('work_mem', '8MB', wait => '30s') > 0 AS revision;
+SET ROLE pgha_hba_reader;
+SELECT pgha.config()->'postgresql'->'parameters' AS parameters_for_pg_monitor;
+RESET ROLE;
+-- a role granted config() that may not read all settings: no values
+SET ROLE pgha_plain;
+SELECT pgha.config()->'postgresql'->'parameters' AS parameters_for_plain;
+RESET ROLE;
+SELECT pgha.reset_parameter('work_mem', wait => '30s') > 0 AS revision;
+SELECT pgha.reset_hba(wait => '30s') > 0 AS revision;
+REVOKE EXECUTE ON FUNCTION pgha.config() FROM pgha_plain;
+REVOKE USAGE ON SCHEMA pgha FROM pgha_plain;
 DROP ROLE pgha_hba_reader;
+DROP ROLE pgha_plain;

@@ -27,10 +27,12 @@
 #include "common/cluster.h"
 #include "common/keys.h"
 #include "common/switchover.h"
+#include "catalog/pg_authid.h"
 #include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -251,6 +253,18 @@ pgha_config(PG_FUNCTION_ARGS)
 {
 	char	   *doc = fetch_config();
 
+	/*
+	 * pg_monitor reads it too: without the passwords a pg_hba line may hold,
+	 * and without the parameter values unless the reader may see every
+	 * setting anyway (pg_read_all_settings, which pg_monitor includes).
+	 */
+	if (doc && !superuser())
+	{
+		char	   *r = pgha_config_redact(doc, !has_privs_of_role(GetUserId(), ROLE_PG_READ_ALL_SETTINGS));
+
+		doc = r ? pstrdup(r) : NULL;
+		free(r);
+	}
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(doc ? doc : "{}")));
 }
 
@@ -464,6 +478,13 @@ pgha_reset_hba(PG_FUNCTION_ARGS)
  */
 PG_FUNCTION_INFO_V1(pgha_hba_rules);
 
+/* a pg_hba line as the caller may see it: passwords only for superusers */
+static char *
+reader_sees(char *line)
+{
+	return superuser() ? line : pgha_hba_mask_secrets(line);
+}
+
 Datum
 pgha_hba_rules(PG_FUNCTION_ARGS)
 {
@@ -495,7 +516,7 @@ pgha_hba_rules(PG_FUNCTION_ARGS)
 		bool		isnull[3] = {0};
 
 		values[0] = Int32GetDatum(++pos);
-		values[1] = CStringGetTextDatum((char *) lfirst(lc));
+		values[1] = CStringGetTextDatum(reader_sees((char *) lfirst(lc)));
 		values[2] = BoolGetDatum(true);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, isnull);
 	}
@@ -505,7 +526,7 @@ pgha_hba_rules(PG_FUNCTION_ARGS)
 		bool		isnull[3] = {0};
 
 		values[0] = Int32GetDatum(++pos);
-		values[1] = CStringGetTextDatum(lines[i]);
+		values[1] = CStringGetTextDatum(reader_sees(lines[i]));
 		values[2] = BoolGetDatum(false);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, isnull);
 	}

@@ -335,6 +335,105 @@ pgha_config_parameters(const char *config, PghaParam **params, int *nparams,
 	return true;
 }
 
+/* options of a pg_hba line whose values are passwords */
+static const char *const hba_secret_options[] = {"ldapbindpasswd=", "radiussecrets=", NULL};
+
+char *
+pgha_hba_mask_secrets(const char *line)
+{
+	size_t		len = strlen(line);
+	/* each mask (8) follows an option name of 14+ characters it keeps */
+	char	   *out = palloc(len * 2 + 16);
+	const char *p = line;
+	char	   *o = out;
+	bool		at_token_start = true;
+
+	while (*p)
+	{
+		const char *const *opt;
+		bool		masked = false;
+
+		if (at_token_start)
+			for (opt = hba_secret_options; *opt && !masked; opt++)
+			{
+				size_t		olen = strlen(*opt);
+
+				if (pg_strncasecmp(p, *opt, olen) != 0)
+					continue;
+				memcpy(o, p, olen);
+				o += olen;
+				p += olen;
+				/* the value: up to the next blank outside double quotes */
+				{
+					bool		quoted = false;
+
+					while (*p && (quoted || !isspace((unsigned char) *p)))
+					{
+						if (*p == '"')
+							quoted = !quoted;
+						p++;
+					}
+				}
+				memcpy(o, "********", 8);
+				o += 8;
+				masked = true;
+			}
+		if (masked)
+			continue;
+		at_token_start = isspace((unsigned char) *p) != 0;
+		*o++ = *p++;
+	}
+	*o = '\0';
+	return out;
+}
+
+char *
+pgha_config_redact(const char *config, bool mask_parameters)
+{
+	char		err[256];
+	json_t	   *root = pgha_etcdj_load(config, strlen(config), err, sizeof(err));
+	json_t	   *pg;
+	json_t	   *v;
+	char	   *s;
+
+	if (root == NULL)
+		return NULL;
+	pg = json_object_get(root, "postgresql");
+	if (json_is_object(pg))
+	{
+		v = json_object_get(pg, "pg_hba");
+		if (json_is_array(v))
+		{
+			size_t		i;
+
+			for (i = 0; i < json_array_size(v); i++)
+			{
+				json_t	   *l = json_array_get(v, i);
+
+				if (json_is_string(l))
+				{
+					char	   *m = pgha_hba_mask_secrets(json_string_value(l));
+
+					json_array_set_new(v, i, json_string(m));
+					pfree(m);
+				}
+			}
+		}
+		v = json_object_get(pg, "parameters");
+		if (mask_parameters && json_is_object(v))
+		{
+			const char *key;
+			json_t	   *val;
+
+			json_object_foreach(v, key, val)
+				json_object_set_new(v, key, json_string("********"));
+		}
+	}
+	s = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(root);
+	return s;
+}
+
 bool
 pgha_config_hba(const char *config, bool *present, char ***lines, int *nlines,
 				char *errbuf, size_t errlen)

@@ -83,6 +83,16 @@ extern bool pgha_config_parameters(const char *config, PghaParam **params, int *
  * postgresql.pg_hba of a config document: *present says whether the key
  * exists (pgha manages pg_hba.conf only then).  Lines are palloc'd.
  */
+/*
+ * For readers who are not superusers (pg_monitor): a pg_hba line with the
+ * values of its secret options (ldapbindpasswd, radiussecrets) replaced by
+ * "********" (palloc'd); and a config document with its pg_hba lines so
+ * masked and, when mask_parameters, every postgresql.parameters value too
+ * (malloc'd; NULL if the document is not JSON).
+ */
+extern char *pgha_hba_mask_secrets(const char *line);
+extern char *pgha_config_redact(const char *config, bool mask_parameters);
+
 extern bool pgha_config_hba(const char *config, bool *present, char ***lines, int *nlines,
 							char *errbuf, size_t errlen);
 

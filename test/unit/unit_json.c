@@ -17,6 +17,7 @@
 #include "postgres_fe.h"
 
 #include "common/base64.h"
+#include "common/cluster.h"
 #include "common/etcd_json.h"
 #include "common/keys.h"
 #include "unit.h"
@@ -284,6 +285,39 @@ test_parsers(void)
 	}
 }
 
+/* what pg_monitor sees of pg_hba lines and the config document */
+static void
+test_redact(void)
+{
+	char	   *r;
+
+	is_str(pgha_hba_mask_secrets("host all all 10.0.0.0/8 ldap ldapserver=ldap.example.com ldapbinddn=\"cn=admin\" ldapbindpasswd=s3cret ldapbasedn=\"dc=example\""),
+		   "host all all 10.0.0.0/8 ldap ldapserver=ldap.example.com ldapbinddn=\"cn=admin\" ldapbindpasswd=******** ldapbasedn=\"dc=example\"",
+		   "ldapbindpasswd masked, the other options kept");
+	is_str(pgha_hba_mask_secrets("host all all 0.0.0.0/0 radius radiusservers=\"a,b\" radiussecrets=\"one two\",x"),
+		   "host all all 0.0.0.0/0 radius radiusservers=\"a,b\" radiussecrets=********",
+		   "a quoted radiussecrets list with a blank inside masked whole");
+	is_str(pgha_hba_mask_secrets("host all all 127.0.0.1/32 LDAPBINDPASSWD=x"),
+		   "host all all 127.0.0.1/32 LDAPBINDPASSWD=********", "option names in any case");
+	is_str(pgha_hba_mask_secrets("host all xldapbindpasswd=1 127.0.0.1/32 trust"),
+		   "host all xldapbindpasswd=1 127.0.0.1/32 trust", "only whole option names");
+	is_str(pgha_hba_mask_secrets("local all all peer"), "local all all peer", "a line without secrets unchanged");
+	is_str(pgha_hba_mask_secrets("host all all 10.0.0.0/8 ldap ldapbindpasswd= ldapbindpasswd= ldapbindpasswd="),
+		   "host all all 10.0.0.0/8 ldap ldapbindpasswd=******** ldapbindpasswd=******** ldapbindpasswd=********",
+		   "empty values, repeated: masked, no overflow");
+
+	r = pgha_config_redact("{\"ttl\":10,\"postgresql\":{\"pg_hba\":[\"host all all 10.0.0.0/8 ldap ldapbindpasswd=pw\"],"
+						   "\"parameters\":{\"archive_command\":\"curl -u me:pw\"}}}", false);
+	is_str(r, "{\"postgresql\":{\"parameters\":{\"archive_command\":\"curl -u me:pw\"},\"pg_hba\":[\"host all all 10.0.0.0/8 ldap ldapbindpasswd=********\"]},\"ttl\":10}",
+		   "config for pg_monitor: the hba password masked, parameters as pg_settings shows them");
+	free(r);
+	r = pgha_config_redact("{\"postgresql\":{\"parameters\":{\"archive_command\":\"curl -u me:pw\",\"work_mem\":\"8MB\"}}}", true);
+	is_str(r, "{\"postgresql\":{\"parameters\":{\"archive_command\":\"********\",\"work_mem\":\"********\"}}}",
+		   "config for a reader without pg_read_all_settings: every parameter value masked");
+	free(r);
+	ok(pgha_config_redact("not json", false) == NULL, "a document that is not JSON: NULL");
+}
+
 void
 unit_json_tests(void)
 {
@@ -291,4 +325,5 @@ unit_json_tests(void)
 	test_keys();
 	test_bodies();
 	test_parsers();
+	test_redact();
 }
