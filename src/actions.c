@@ -129,6 +129,14 @@ alter_system_set(const char *name, const char *value)
 	}
 }
 
+/* the next start streams from conninfo on slot (no reload: for a restart) */
+static void
+set_upstream(const char *conninfo, const char *slot)
+{
+	alter_system_set("primary_conninfo", conninfo);
+	alter_system_set("primary_slot_name", slot);
+}
+
 void
 pgha_action_set_system(const char *name, const char *value)
 {
@@ -203,8 +211,7 @@ pgha_action_point_at_leader(const char *conninfo, const char *slot)
 
 	PG_TRY();
 	{
-		alter_system_set("primary_conninfo", conninfo);
-		alter_system_set("primary_slot_name", slot);
+		set_upstream(conninfo, slot);
 	}
 	PG_CATCH();
 	{
@@ -406,8 +413,7 @@ pgha_action_prepare_switchover(const char *conninfo, const char *slot)
 {
 	int			fd;
 
-	alter_system_set("primary_conninfo", conninfo);
-	alter_system_set("primary_slot_name", slot);
+	set_upstream(conninfo, slot);
 	fd = OpenTransientFile(STANDBY_SIGNAL_FILE, O_WRONLY | O_CREAT | PG_BINARY);
 	if (fd < 0)
 		ereport(ERROR,

@@ -877,12 +877,13 @@ static void
 drop_standby_member_slots(const PghaCluster *cluster)
 {
 	int			i;
-	char	   *why = psprintf("A standby keeps no member slots; \"%s\" is left from when this node led.",
-						   pgha_node_name());
+	char	   *why;
 
 	if (now_ms() < K.next_standby_slots_ms)
 		return;
 	K.next_standby_slots_ms = now_ms() + 30000;
+	why = psprintf("A standby keeps no member slots; \"%s\" is left from when this node led.",
+				   pgha_node_name());
 	for (i = 0; i < cluster->nmembers + cluster->nretain; i++)
 	{
 		const char *name = i < cluster->nmembers ? cluster->members[i].name
@@ -905,7 +906,8 @@ static void
 manage_member_slots(const PghaCluster *cluster)
 {
 	const char **present = palloc(sizeof(char *) * Max(cluster->nmembers, 1));
-	char		(*drop)[PGHA_NAME_LEN];
+	PghaRetained *drop;
+	char		my_slot[PGHA_NAME_LEN];
 	int			npresent = 0;
 	int			ndrop;
 	int			i;
@@ -916,12 +918,15 @@ manage_member_slots(const PghaCluster *cluster)
 	if (!K.retention_loaded)
 	{
 		/* a new leader keeps what its predecessor kept, for a full ttl */
+		pgha_slot_name(pgha_node_name(), my_slot, sizeof(my_slot));
 		K.retention->n = 0;
 		for (i = 0; i < cluster->nretain; i++)
 		{
 			const char *name = cluster->retain[i];
+			char		slot[PGHA_NAME_LEN];
 
-			if (strcmp(name, pgha_node_name()) != 0)
+			pgha_slot_name(name, slot, sizeof(slot));
+			if (strcmp(slot, my_slot) != 0)
 				pgha_retention_see(K.retention, &name, 1, now);
 		}
 		K.retention_loaded = true;
@@ -948,26 +953,11 @@ manage_member_slots(const PghaCluster *cluster)
 								   drop, PGHA_MAX_RETAINED);
 	for (i = 0; i < ndrop; i++)
 	{
-		char		slot[PGHA_NAME_LEN];
-		bool		in_use = false;
-		int			j;
-
-		/* "db-2" and "db_2" share a slot name: never drop a present one's */
-		pgha_slot_name(drop[i], slot, sizeof(slot));
-		for (j = 0; j < npresent && !in_use; j++)
-		{
-			char		other[PGHA_NAME_LEN];
-
-			pgha_slot_name(present[j], other, sizeof(other));
-			in_use = strcmp(slot, other) == 0;
-		}
-		if (in_use)
-			continue;
-		if (drop_member_slot(slot, psprintf("Member \"%s\" left: its key has been gone for more than member_slots_ttl (%d s).",
-											drop[i], K.config.member_slots_ttl)) < 0)
+		if (drop_member_slot(drop[i].slot, psprintf("Member \"%s\" left: its key has been gone for more than member_slots_ttl (%d s).",
+													drop[i].member, K.config.member_slots_ttl)) < 0)
 		{
 			/* in use (or the drop failed): keep it, ask again after a ttl */
-			const char *name = drop[i];
+			const char *name = drop[i].member;
 
 			pgha_retention_see(K.retention, &name, 1, now);
 		}
@@ -1079,6 +1069,18 @@ probe_peers(const PghaCluster *cluster, PghaInput *in, PghaPeer *peers)
 	in->peers_probed = true;
 }
 
+/*
+ * What this node's primary_conninfo says to stream from member m (connect
+ * timeout 2 s), and its own slot name there: following, fencing and a
+ * switchover all point the node the same way.
+ */
+static char *
+conninfo_toward(const PghaMember *m, char *slot)
+{
+	pgha_slot_name(pgha_node_name(), slot, PGHA_NAME_LEN);
+	return pgha_conninfo(m, false, 2);
+}
+
 static void
 do_follow(const PghaCluster *cluster, const PghaDecision *d)
 {
@@ -1088,8 +1090,7 @@ do_follow(const PghaCluster *cluster, const PghaDecision *d)
 
 	if (leader == NULL || leader->host[0] == '\0')
 		return;					/* its member key is not published yet */
-	pgha_slot_name(pgha_node_name(), slot, sizeof(slot));
-	conninfo = pgha_conninfo(leader, false, 2);
+	conninfo = conninfo_toward(leader, slot);
 	if (pgha_action_follow(conninfo, slot))
 		ereport(LOG,
 				(errmsg("pgha: following leader \"%s\"", d->target),
@@ -1120,9 +1121,9 @@ do_fence(const PghaCluster *cluster, const PghaDecision *d)
 	if (leader && leader->host[0] != '\0')
 	{
 		char		slot[PGHA_NAME_LEN];
+		char	   *conninfo = conninfo_toward(leader, slot);
 
-		pgha_slot_name(pgha_node_name(), slot, sizeof(slot));
-		pgha_action_point_at_leader(pgha_conninfo(leader, false, 2), slot);
+		pgha_action_point_at_leader(conninfo, slot);
 	}
 	pgha_action_fence();
 	K.is_leader = false;
@@ -1158,8 +1159,7 @@ do_switchover(PghaEtcd *etcd, const PghaCluster *cluster, const PghaDecision *d)
 			 errdetail_internal("%s", d->reason)));
 
 	/* 1. while still leading: the next start is a standby of the candidate */
-	pgha_slot_name(pgha_node_name(), slot, sizeof(slot));
-	conninfo = pgha_conninfo(cand, false, 2);
+	conninfo = conninfo_toward(cand, slot);
 	pgha_action_prepare_switchover(conninfo, slot);
 
 	/*
@@ -1457,11 +1457,11 @@ check_etcd_health(PghaEtcd *etcd, PghaSharedState *st)
 		if (members[i].client_url && pgha_etcd_status(etcd, members[i].client_url, &es))
 			reachable++;
 	}
-	tolerated = reachable - (n / 2 + 1);
+	tolerated = reachable - pgha_etcd_quorum(n);
 	if (tolerated <= 0 && (K.etcd_tolerated != tolerated))
 		ereport(WARNING,
 				(errmsg("pgha: the etcd cluster tolerates no further member failure"),
-				 errdetail("%d of %d etcd members answer; quorum needs %d.", reachable, n, n / 2 + 1),
+				 errdetail("%d of %d etcd members answer; quorum needs %d.", reachable, n, pgha_etcd_quorum(n)),
 				 errhint("Bring the failed etcd members back: with one more failure no failover "
 						 "can happen and the leader fences itself.")));
 	else if (tolerated > 0 && K.etcd_tolerated >= 0 && K.etcd_tolerated <= 0)
@@ -1469,6 +1469,7 @@ check_etcd_health(PghaEtcd *etcd, PghaSharedState *st)
 				(errmsg("pgha: the etcd cluster tolerates %d member failures again", tolerated)));
 	K.etcd_tolerated = tolerated;
 	st->etcd_members = n;
+	st->etcd_members_answered = reachable;
 	st->etcd_failures_tolerated = tolerated;
 }
 

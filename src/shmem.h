@@ -63,6 +63,7 @@ typedef struct PghaSharedState
 	char		etcd_version[32];
 	uint64		etcd_cluster_id;
 	int			etcd_members;	/* size of the etcd cluster; 0 unknown */
+	int			etcd_members_answered;	/* of those, answering at the last check */
 	int			etcd_failures_tolerated;	/* -1 unknown */
 
 	/* the HA keeper's view (see keeper.c) */

@@ -108,8 +108,8 @@ pgha_status(PG_FUNCTION_ARGS)
 	if (st.etcd_members > 0 && st.etcd_failures_tolerated <= 0)
 		values[i] = CStringGetTextDatum(psprintf("WARNING: the etcd cluster tolerates no further member failure "
 												 "(%d of %d members answered, quorum %d)",
-												 st.etcd_members / 2 + 1 + st.etcd_failures_tolerated,
-												 st.etcd_members, st.etcd_members / 2 + 1));
+												 st.etcd_members_answered, st.etcd_members,
+												 pgha_etcd_quorum(st.etcd_members)));
 	else
 		nulls[i] = true;
 	i++;
@@ -180,7 +180,7 @@ pgha_etcd_members(PG_FUNCTION_ARGS)
 			PghaEtcdStatus *st = palloc0(sizeof(PghaEtcdStatus) * Max(nmembers, 1));
 			bool	   *ok = palloc0(sizeof(bool) * Max(nmembers, 1));
 			int			reachable = 0;
-			int			quorum = nmembers / 2 + 1;
+			int			quorum = pgha_etcd_quorum(nmembers);
 
 			for (m = 0; m < nmembers; m++)
 			{

@@ -252,6 +252,13 @@ extern bool pgha_etcd_lease_timetolive(PghaEtcd *etcd, int64 id, int64 *ttl,
 /* cluster */
 extern bool pgha_etcd_status(PghaEtcd *etcd, const char *url,
 							 PghaEtcdStatus *out);
+/* members an etcd cluster of n needs for quorum (N = 2F + 1 tolerates F) */
+static inline int
+pgha_etcd_quorum(int n)
+{
+	return n / 2 + 1;
+}
+
 extern bool pgha_etcd_member_list(PghaEtcd *etcd, PghaEtcdMember **members,
 								  int *nmembers);
 

@@ -21,12 +21,12 @@
 #include "common/slots.h"
 
 static int
-find(const PghaRetention *rt, const char *name)
+find(const PghaRetention *rt, const char *slot)
 {
 	int			i;
 
 	for (i = 0; i < rt->n; i++)
-		if (strcmp(rt->r[i].member, name) == 0)
+		if (strcmp(rt->r[i].slot, slot) == 0)
 			return i;
 	return -1;
 }
@@ -38,25 +38,28 @@ pgha_retention_see(PghaRetention *rt, const char *const *names, int n, int64 now
 
 	for (i = 0; i < n; i++)
 	{
+		char		slot[PGHA_NAME_LEN];
 		int			k;
 
 		if (names[i] == NULL || names[i][0] == '\0' || strlen(names[i]) >= PGHA_NAME_LEN)
 			continue;
-		k = find(rt, names[i]);
+		pgha_slot_name(names[i], slot, sizeof(slot));
+		k = find(rt, slot);
 		if (k < 0)
 		{
 			if (rt->n >= PGHA_MAX_RETAINED)
 				continue;		/* more members than anybody runs: keep the rest */
 			k = rt->n++;
-			strlcpy(rt->r[k].member, names[i], PGHA_NAME_LEN);
+			strlcpy(rt->r[k].slot, slot, PGHA_NAME_LEN);
 		}
+		strlcpy(rt->r[k].member, names[i], PGHA_NAME_LEN);
 		rt->r[k].last_seen_ms = now_ms;
 	}
 }
 
 int
 pgha_retention_expired(PghaRetention *rt, int64 now_ms, int64 ttl_ms,
-					   char (*drop)[PGHA_NAME_LEN], int maxdrop)
+					   PghaRetained *drop, int maxdrop)
 {
 	int			i = 0;
 	int			ndrop = 0;
@@ -65,7 +68,7 @@ pgha_retention_expired(PghaRetention *rt, int64 now_ms, int64 ttl_ms,
 	{
 		if (now_ms - rt->r[i].last_seen_ms > ttl_ms && ndrop < maxdrop)
 		{
-			strlcpy(drop[ndrop++], rt->r[i].member, PGHA_NAME_LEN);
+			drop[ndrop++] = rt->r[i];
 			rt->r[i] = rt->r[--rt->n];
 			continue;
 		}

@@ -10,7 +10,9 @@
  * member_slots_ttl, the leader remembers when it last saw each member's key
  * and drops the slot once the member has been gone for member_slots_ttl.
  * Only slots of members pgha has seen are ever considered: a slot a DBA
- * made for a backup tool is never touched (Patroni 3 dropped every slot it
+ * made for a backup tool is never touched.  Entries are kept per slot
+ * name, so two member names that map to one slot ("db-2", "db_2") are one
+ * entry, and a present member keeps it alive (Patroni 3 dropped every slot it
  * did not know, which has cost users their backup slots).  The list of
  * retained members goes into the status key (Patroni's "retain_slots"),
  * so a new leader knows them too.
@@ -34,7 +36,8 @@
 
 typedef struct PghaRetained
 {
-	char		member[PGHA_NAME_LEN];
+	char		slot[PGHA_NAME_LEN];	/* pgha_slot_name(member): the key */
+	char		member[PGHA_NAME_LEN];	/* the member last seen with it */
 	int64		last_seen_ms;	/* when its member key was last seen */
 } PghaRetained;
 
@@ -52,13 +55,13 @@ typedef struct PghaRetention
 extern void pgha_retention_see(PghaRetention *rt, const char *const *names, int n, int64 now_ms);
 
 /*
- * Members gone for longer than ttl_ms: copied to drop[] (at most maxdrop)
- * and forgotten.  Returns how many.  The caller puts back (with
- * pgha_retention_see) a member whose slot it could not drop, e.g. because
- * something still streams from it.
+ * Slots whose members have been gone for longer than ttl_ms: copied to
+ * drop[] (at most maxdrop) and forgotten.  Returns how many.  The caller
+ * puts back (with pgha_retention_see) a member whose slot it could not
+ * drop, e.g. because something still streams from it.
  */
 extern int	pgha_retention_expired(PghaRetention *rt, int64 now_ms, int64 ttl_ms,
-								   char (*drop)[PGHA_NAME_LEN], int maxdrop);
+								   PghaRetained *drop, int maxdrop);
 
 /* the retained members as a JSON array of names, malloc'd ("[]" when none) */
 extern char *pgha_retention_json(const PghaRetention *rt);

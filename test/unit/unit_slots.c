@@ -25,7 +25,7 @@ test_retention(void)
 	PghaRetention rt;
 	const char *both[] = {"node2", "node3"};
 	const char *only2[] = {"node2"};
-	char		drop[4][PGHA_NAME_LEN];
+	PghaRetained drop[4];
 	char	   *json;
 
 	memset(&rt, 0, sizeof(rt));
@@ -41,7 +41,8 @@ test_retention(void)
 		   "node3 gone 10 s of a 10 s ttl: kept");
 	pgha_retention_see(&rt, only2, 1, 11500);
 	is_int(pgha_retention_expired(&rt, 11500, 10000, drop, 4), 1, "gone longer than the ttl: dropped");
-	is_str(drop[0], "node3", "... node3");
+	is_str(drop[0].member, "node3", "... node3");
+	is_str(drop[0].slot, "node3", "... and its slot");
 	is_int(rt.n, 1, "... and forgotten");
 	is_str(rt.r[0].member, "node2", "node2 stays");
 
@@ -52,6 +53,21 @@ test_retention(void)
 	/* ttl 0 (Patroni: no retention): dropped as soon as the member is gone */
 	pgha_retention_see(&rt, only2, 1, 26000);
 	is_int(pgha_retention_expired(&rt, 26000, 0, drop, 4), 1, "ttl 0: dropped as soon as it is gone, the present one kept");
+
+	/* "db-2" and "db_2" share one slot: the present one keeps it alive */
+	{
+		PghaRetention r2;
+		const char *two[] = {"db-2", "db_2"};
+		const char *one[] = {"db_2"};
+
+		memset(&r2, 0, sizeof(r2));
+		pgha_retention_see(&r2, two, 2, 1000);
+		is_int(r2.n, 1, "two member names, one slot name: one entry");
+		pgha_retention_see(&r2, one, 1, 50000);
+		is_int(pgha_retention_expired(&r2, 50000, 10000, drop, 4), 0,
+			   "db-2 gone for 49 s, db_2 present: their shared slot db_2 stays");
+		is_str(r2.r[0].slot, "db_2", "... the entry is the slot name");
+	}
 
 	/* names that cannot be slots of members are ignored */
 	{

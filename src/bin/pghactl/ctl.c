@@ -989,7 +989,7 @@ pghactl_etcd_config(const PghactlOptions *o)
 		printf("enable-grpc-gateway: true\n");
 		printf("---\n");
 	}
-	printf("# %d members: quorum %d, tolerates %d failure%s\n", n, n / 2 + 1, tolerated,
+	printf("# %d members: quorum %d, tolerates %d failure%s\n", n, pgha_etcd_quorum(n), tolerated,
 		   tolerated == 1 ? "" : "s");
 	if (n % 2 == 0)
 		pg_log_warning("%d members tolerate no more failures than %d: use an odd number", n, n - 1);
