@@ -99,48 +99,55 @@ pgha_conninfo(const PghaMember *m, bool replication, int connect_timeout)
 	return buf.data;
 }
 
-/* ALTER SYSTEM SET name = 'value', in its own transaction */
-static void
-alter_system_set(const char *name, const char *value)
+/*
+ * ALTER SYSTEM SET name = 'value' (value NULL: RESET), in its own
+ * transaction.  The worker's one way to change postgresql.auto.conf: the
+ * upstream settings here, the cluster-wide parameters in apply.c.
+ */
+void
+pgha_alter_system(const char *name, const char *value)
 {
 	AlterSystemStmt stmt;
 	VariableSetStmt setstmt;
-	A_Const    *arg = makeNode(A_Const);
+	/* a commit leaves CurrentMemoryContext at TopMemoryContext */
+	MemoryContext cxt = CurrentMemoryContext;
 
-	PGHA_A_CONST_SET_STRING(arg, pstrdup(value));
-	arg->location = -1;
 	memset(&setstmt, 0, sizeof(setstmt));
 	setstmt.type = T_VariableSetStmt;
-	setstmt.kind = VAR_SET_VALUE;
 	setstmt.name = (char *) name;
-	setstmt.args = list_make1(arg);
+	if (value)
+	{
+		A_Const    *arg = makeNode(A_Const);
+
+		PGHA_A_CONST_SET_STRING(arg, pstrdup(value));
+		arg->location = -1;
+		setstmt.kind = VAR_SET_VALUE;
+		setstmt.args = list_make1(arg);
+	}
+	else
+		setstmt.kind = VAR_RESET;
 	memset(&stmt, 0, sizeof(stmt));
 	stmt.type = T_AlterSystemStmt;
 	stmt.setstmt = &setstmt;
 
-	{
-		/* a commit leaves CurrentMemoryContext at TopMemoryContext */
-		MemoryContext cxt = CurrentMemoryContext;
-
-		StartTransactionCommand();
-		AlterSystemSetConfigFile(&stmt);
-		CommitTransactionCommand();
-		MemoryContextSwitchTo(cxt);
-	}
+	StartTransactionCommand();
+	AlterSystemSetConfigFile(&stmt);
+	CommitTransactionCommand();
+	MemoryContextSwitchTo(cxt);
 }
 
 /* the next start streams from conninfo on slot (no reload: for a restart) */
 static void
 set_upstream(const char *conninfo, const char *slot)
 {
-	alter_system_set("primary_conninfo", conninfo);
-	alter_system_set("primary_slot_name", slot);
+	pgha_alter_system("primary_conninfo", conninfo);
+	pgha_alter_system("primary_slot_name", slot);
 }
 
 void
 pgha_action_set_system(const char *name, const char *value)
 {
-	alter_system_set(name, value);
+	pgha_alter_system(name, value);
 	if (kill(PostmasterPid, SIGHUP) != 0)
 		ereport(WARNING,
 				(errmsg("could not signal the postmaster to reload: %m")));
@@ -156,12 +163,12 @@ pgha_action_follow(const char *conninfo, const char *slot)
 
 	if (cur_conninfo == NULL || strcmp(cur_conninfo, conninfo) != 0)
 	{
-		alter_system_set("primary_conninfo", conninfo);
+		pgha_alter_system("primary_conninfo", conninfo);
 		changed = true;
 	}
 	if (cur_slot == NULL || strcmp(cur_slot, slot) != 0)
 	{
-		alter_system_set("primary_slot_name", slot);
+		pgha_alter_system("primary_slot_name", slot);
 		changed = true;
 	}
 	if (changed)

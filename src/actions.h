@@ -26,6 +26,7 @@ extern void pgha_action_promote(void);
 /* ALTER SYSTEM SET name = value, then reload (also in this process) */
 extern void pgha_action_set_system(const char *name, const char *value);
 /* write standby.signal, then immediate shutdown of this instance */
+extern void pgha_alter_system(const char *name, const char *value);
 extern bool pgha_action_point_at_leader(const char *conninfo, const char *slot);
 extern int	pgha_action_drop_member_slot(const char *slot, uint64 *restart_lsn);
 extern void pgha_action_fence(void);

@@ -43,43 +43,13 @@
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 
+#include "actions.h"
 #include "apply.h"
 #include "common/cluster.h"
 #include "compat.h"
 #include "recover.h"
 
 #define MANAGED_FILE "pgha.managed_parameters"
-
-static void
-alter_system(const char *name, const char *value)
-{
-	AlterSystemStmt stmt;
-	VariableSetStmt setstmt;
-	MemoryContext cxt = CurrentMemoryContext;
-
-	memset(&setstmt, 0, sizeof(setstmt));
-	setstmt.type = T_VariableSetStmt;
-	setstmt.name = (char *) name;
-	if (value)
-	{
-		A_Const    *arg = makeNode(A_Const);
-
-		PGHA_A_CONST_SET_STRING(arg, pstrdup(value));
-		arg->location = -1;
-		setstmt.kind = VAR_SET_VALUE;
-		setstmt.args = list_make1(arg);
-	}
-	else
-		setstmt.kind = VAR_RESET;
-	memset(&stmt, 0, sizeof(stmt));
-	stmt.type = T_AlterSystemStmt;
-	stmt.setstmt = &setstmt;
-
-	StartTransactionCommand();
-	AlterSystemSetConfigFile(&stmt);
-	CommitTransactionCommand();
-	MemoryContextSwitchTo(cxt);
-}
 
 /* ALTER SYSTEM that only warns: one bad value must not stop the others */
 static bool
@@ -90,7 +60,7 @@ alter_system_or_warn(const char *name, const char *value)
 
 	PG_TRY();
 	{
-		alter_system(name, value);
+		pgha_alter_system(name, value);
 	}
 	PG_CATCH();
 	{
