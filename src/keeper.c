@@ -690,6 +690,12 @@ become_leader(const char *how, const char *why)
 						   effective_lease_ttl(), why ? " " : "", why ? why : "")));
 }
 
+/*
+ * Without the key nothing is proven any more: the write gate closes at
+ * once and stays closed until the worker holds the key again.  A promotion
+ * this node asked for may still complete (pg_promote() cannot be taken
+ * back); it must end on a primary that refuses commits.
+ */
 static void
 lose_leadership(const char *why)
 {
@@ -698,6 +704,8 @@ lose_leadership(const char *why)
 				(errmsg("pgha: this node lost the leader key"),
 				 errdetail("%s", why)));
 	K.is_leader = false;
+	K.proven = false;
+	save_keeper_state();
 }
 
 static bool
@@ -1110,6 +1118,8 @@ do_fence(const PghaCluster *cluster, const PghaDecision *d)
 	 */
 	K.proven = false;
 	pgha_write_gate_set(PGHA_GATE_UNPROVEN);
+	/* a successor of a worker that dies below must not reopen it either */
+	save_keeper_state();
 	ereport(LOG,
 			(errmsg("pgha: fencing this primary: immediate shutdown"),
 			 errdetail_internal("%s", d->reason),
@@ -1672,10 +1682,11 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 
 	/*
 	 * A standby cannot accept writes: its fence window starts when it stops
-	 * being one.  Not for a leader still promoting: its window runs from
-	 * its last proven renewal, or a slow promotion would stretch it.
+	 * being one.  Not for a node with a promotion under way, leader or not:
+	 * its window runs from its last proven renewal, or a slow promotion
+	 * would stretch it.  (The window opens the gate only while proven.)
 	 */
-	if (local.base.in_recovery && !K.is_leader)
+	if (local.base.in_recovery && !K.is_leader && K.promote_requested_ms == 0)
 		K.last_renewal_ms = now_ms();
 
 	/* a primary past its deadline fences without spending time on etcd */
