@@ -31,6 +31,8 @@
 #include "postgres.h"
 
 #include <ctype.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "access/xact.h"
 #include "access/xlog.h"
@@ -130,6 +132,16 @@ static struct
 	bool		history_pending;
 
 	char		last_rule[32];
+
+	/*
+	 * Who this instance is: host and data directory (device, inode).  A
+	 * restart keeps it; a copy of the data directory (pg_basebackup, which
+	 * also copies pgha.name) is another instance.
+	 */
+	char		instance[PGHA_HOST_LEN];
+	int64		leader_lease_seen;	/* the leader key's lease in the last read */
+	bool		name_conflict;	/* another instance runs under our name */
+	int64		conflict_warned_lease;
 } K;
 
 static bool delete_failover_key(PghaEtcd *etcd);
@@ -152,6 +164,15 @@ keeper_init(void)
 	K.failover_key = pgha_key(K.prefix, PGHA_KEY_FAILOVER);
 	K.member_key = pgha_member_key(K.prefix, pgha_node_name());
 	K.slots_done = pstrdup("");
+	{
+		char		host[128] = "";
+		struct stat st;
+
+		(void) gethostname(host, sizeof(host) - 1);
+		if (stat(DataDir, &st) == 0)
+			snprintf(K.instance, sizeof(K.instance), "%s:%llu:%llu", host,
+					 (unsigned long long) st.st_dev, (unsigned long long) st.st_ino);
+	}
 	K.watch_cxt = AllocSetContextCreate(TopMemoryContext, "pgha watch",
 										ALLOCSET_SMALL_SIZES);
 	pgha_config_defaults(&K.config);
@@ -419,6 +440,7 @@ read_cluster(PghaEtcd *etcd, PghaCluster *cluster)
 	K.foreign = cluster->has_initialize && cluster->initialize[0] != '\0' &&
 		strtoull(cluster->initialize, NULL, 10) != GetSystemIdentifier();
 	strlcpy(K.leader_seen, cluster->has_leader ? cluster->leader : "", sizeof(K.leader_seen));
+	K.leader_lease_seen = cluster->has_leader ? cluster->leader_lease : 0;
 
 	if (cluster->nbad_members > 0)
 		ereport(DEBUG1, (errmsg("pgha ignores %d invalid member keys", cluster->nbad_members),
@@ -478,6 +500,44 @@ fill_member(PghaMember *m, const PghaLocalDetail *local, const char *state)
 	m->started_ms = PgStartTime / 1000 +
 		(int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY * 1000;
 	m->supervised = getenv("PGHACTL_SUPERVISED") != NULL;
+	strlcpy(m->instance, K.instance, sizeof(m->instance));
+}
+
+/* a lease this worker holds (during a ttl change: either of two) */
+static bool
+own_lease(int64 lease)
+{
+	return lease != 0 && (lease == K.lease_id || lease == K.old_lease_id);
+}
+
+/* did this instance write the member record (or can nobody tell)? */
+static bool
+written_by_us(const PghaMember *m)
+{
+	return m->instance[0] == '\0' || strcmp(m->instance, K.instance) == 0;
+}
+
+/*
+ * Ownership of the keys named after this node is value AND lease.  The
+ * leader key naming us on a lease we do not hold is still ours after a
+ * restart of this instance: our member record sits on that same lease and
+ * says this instance wrote it (a record without an instance, from an older
+ * pgha, is taken at its word); the renewal then moves the key to our
+ * lease.  Anything else named after us on a foreign lease belongs to
+ * another running instance under our name: returns that lease, else 0.
+ */
+static int64
+name_conflict(const PghaCluster *cluster)
+{
+	PghaMember *me = pgha_cluster_member((PghaCluster *) cluster, pgha_node_name());
+
+	if (cluster->has_leader && strcmp(cluster->leader, pgha_node_name()) == 0 &&
+		!own_lease(cluster->leader_lease) &&
+		(me == NULL || me->lease != cluster->leader_lease || !written_by_us(me)))
+		return cluster->leader_lease;
+	if (me != NULL && me->lease != 0 && !own_lease(me->lease) && !written_by_us(me))
+		return me->lease;
+	return 0;
 }
 
 /*
@@ -652,7 +712,17 @@ leader_txn(PghaEtcd *etcd, bool create, bool *succeeded)
 	if (create)
 		cmp_absent(&t, K.leader_key);
 	else
+	{
+		PghaEtcdCompare *c;
+
+		/* ours by value and by the lease the read found it on (name_conflict) */
 		cmp_value(&t, K.leader_key, pgha_node_name());
+		c = &t.compare[t.ncompare++];
+		c->key = K.leader_key;
+		c->target = PGHA_CMP_LEASE;
+		c->result = PGHA_CMP_EQUAL;
+		c->number = K.leader_lease_seen;
+	}
 	op_put(t.success, &t.nsuccess, K.leader_key, pgha_node_name(), K.lease_id);
 	if (!pgha_etcd_txn(etcd, &t, &r))
 	{
@@ -1341,6 +1411,8 @@ state_name(const PghaDecision *d)
 			return "paused";
 		case PGHA_STATE_FAILSAFE:
 			return "failsafe";
+		case PGHA_STATE_DUPLICATE_NAME:
+			return "duplicate name";
 		default:
 			return "running";
 	}
@@ -1731,6 +1803,25 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 	in.last_renewal_ms = K.last_renewal_ms;
 	in.lease_ttl = effective_lease_ttl();
 	in.foreign = K.foreign;
+	K.name_conflict = false;
+	if (etcd_ok)
+	{
+		in.conflict_lease = name_conflict(&cluster);
+		in.name_conflict = K.name_conflict = in.conflict_lease != 0;
+	}
+	if (K.name_conflict && K.conflict_warned_lease != in.conflict_lease)
+	{
+		PghaMember *other = pgha_cluster_member(&cluster, pgha_node_name());
+
+		ereport(WARNING,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("pgha: another running member is also named \"%s\"", pgha_node_name()),
+				 errdetail("Its keys sit on lease %lld, which this instance (%s) does not hold; the member record was written by \"%s\". This node takes no part in the cluster while the other one runs.",
+						   (long long) in.conflict_lease, K.instance,
+						   other && other->instance[0] ? other->instance : "an older pgha"),
+				 errhint("Give every member its own pgha.name (a copy of a data directory keeps postgresql.conf), then restart this server.")));
+		K.conflict_warned_lease = in.conflict_lease;
+	}
 	if (etcd_ok && cluster.has_leader)
 		K.seen_leader = true;
 	in.started_ms = K.started_ms;
@@ -1766,7 +1857,8 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 	/* the switchover is done: remove the request (retried until it goes) */
 	if (etcd_ok && K.clear_failover && !local.base.in_recovery && delete_failover_key(etcd))
 		K.clear_failover = false;
-	if (etcd_ok)
+	/* a duplicate of another member's name writes nothing under it */
+	if (etcd_ok && !K.name_conflict)
 	{
 		bool		member_ok = publish_member(etcd, &local, state_name(&d));
 

@@ -716,6 +716,8 @@ pgha_member_to_json(const PghaMember *m)
 		json_object_set_new(extra, "started_ms", json_integer(m->started_ms));
 	if (m->supervised)
 		json_object_set_new(extra, "supervised", json_true());
+	if (m->instance[0] != '\0')
+		json_object_set_new(extra, "instance", json_string(m->instance));
 	json_object_set_new(o, "pgha", extra);
 	s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
@@ -842,7 +844,8 @@ pgha_member_from_json(const char *name, const char *json, size_t len,
 		if (!copy_string(extra, "sysid", m->sysid, sizeof(m->sysid), errbuf, errlen) ||
 			!get_int(extra, "config_revision", &m->config_revision, &present, errbuf, errlen) ||
 			!get_int(extra, "started_ms", &m->started_ms, &present, errbuf, errlen) ||
-			!copy_bool(extra, "supervised", &m->supervised, errbuf, errlen))
+			!copy_bool(extra, "supervised", &m->supervised, errbuf, errlen) ||
+			!copy_string(extra, "instance", m->instance, sizeof(m->instance), errbuf, errlen))
 			goto done;
 	}
 	ok = true;
@@ -1076,7 +1079,10 @@ pgha_cluster_from_range(const char *prefix, const PghaEtcdRange *r, PghaCluster 
 			PghaMember *m = &c->members[c->nmembers];
 
 			if (pgha_member_from_json(k + mlen, kv->value, kv->value_len, m, err, sizeof(err)))
+			{
+				m->lease = kv->lease;
 				c->nmembers++;
+			}
 			else
 			{
 				c->nbad_members++;

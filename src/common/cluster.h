@@ -137,6 +137,13 @@ typedef struct PghaMember
 	int64		config_revision;	/* pgha extra: config mod_revision applied */
 	int64		started_ms;		/* pgha extra: postmaster start, Unix ms */
 	bool		supervised;		/* pgha extra: runs under pghactl run */
+	/*
+	 * pgha extra: which instance wrote the record (host and data
+	 * directory, see keeper.c); a copy of the data directory elsewhere is
+	 * another instance, even under the same member name.  "" unknown.
+	 */
+	char		instance[PGHA_HOST_LEN];
+	int64		lease;			/* the lease the member key sits on (from the range) */
 	/* a pending "restart/<name>" request (pghactl restart) */
 	bool		restart_requested;
 	bool		restart_pending_only;

@@ -143,6 +143,25 @@ c_sysid_mismatch(const PghaInput *in, PghaDecision *d)
 	return true;
 }
 
+/*
+ * Two running instances under one member name (a copy of a data directory
+ * keeps postgresql.conf and with it pgha.name): the one that does not hold
+ * the lease its name's keys sit on takes no part, whatever its role.  A
+ * primary among them never proves a lease, so its gate stays closed and
+ * fence_lease_expiring stops it.
+ */
+static bool
+c_duplicate_name(const PghaInput *in, PghaDecision *d)
+{
+	if (!in->name_conflict)
+		return false;
+	d->state = PGHA_STATE_DUPLICATE_NAME;
+	snprintf(d->reason, sizeof(d->reason),
+			 "another running instance is also named \"%s\": a key of that name sits on lease %lld, which this node does not hold",
+			 in->me, (long long) in->conflict_lease);
+	return true;
+}
+
 static bool
 c_bootstrap(const PghaInput *in, PghaDecision *d)
 {
@@ -620,6 +639,8 @@ static const Rule rules[] = {
 	"etcd did not answer this iteration"}, c_no_etcd},
 	{{"sysid_mismatch", "any", PGHA_ACT_NONE,
 	"initialize holds another system identifier"}, c_sysid_mismatch},
+	{{"duplicate_name", "any", PGHA_ACT_NONE,
+	"a key named after this node sits on another instance's lease"}, c_duplicate_name},
 	{{"fence_other_leader", "primary", PGHA_ACT_FENCE,
 	"the leader key names another member"}, c_fence_other},
 	{{"bootstrap", "primary", PGHA_ACT_BOOTSTRAP,

@@ -68,6 +68,14 @@ typedef struct PghaInput
 	bool		foreign;		/* last known: our sysid is not the cluster's */
 
 	/*
+	 * A key named after this node (leader or member) sits on a lease this
+	 * worker does not hold, written by another instance: two running
+	 * members share one name.  Ownership is value AND lease.
+	 */
+	bool		name_conflict;
+	int64		conflict_lease;
+
+	/*
 	 * When this node's worker started (monotonic ms; 0: unknown) and whether
 	 * it has seen a leader key since: a cluster restart (rule startup_wait).
 	 */
@@ -111,7 +119,8 @@ typedef enum PghaState
 	PGHA_STATE_SYSID_MISMATCH,
 	PGHA_STATE_NO_ETCD,
 	PGHA_STATE_PAUSED,
-	PGHA_STATE_FAILSAFE
+	PGHA_STATE_FAILSAFE,
+	PGHA_STATE_DUPLICATE_NAME
 } PghaState;
 
 typedef struct PghaDecision

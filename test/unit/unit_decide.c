@@ -54,6 +54,7 @@ typedef struct Case
 	int64		fs_ping_age;	/* member: pinged this long ago; 0 never */
 	int64		started_ago;	/* the worker started this long ago; 0: unknown */
 	bool		seen_leader;	/* ... and has seen a leader since */
+	bool		conflict;		/* a key named after us sits on another instance's lease */
 	bool		sync_mode;		/* config synchronous_mode */
 	const char *sync_standby;	/* NULL: no sync key; "": names none */
 	/* peers (probed when peers_probed) */
@@ -168,6 +169,10 @@ static const Case cases[] = {
 	{"a standby of another cluster does not race either",
 	 .standby = true, .my_sysid = 42, .leader = NULL, .action = PGHA_ACT_NONE,
 	 .rule = "sysid_mismatch"},
+	{"a clone under the leader's name finds the key named after it on another instance's lease: nothing",
+	 .standby = true, .leader = "me", .conflict = true, .action = PGHA_ACT_NONE, .rule = "duplicate_name"},
+	{"a primary under a name another instance holds the key for: nothing (the gate stays closed)",
+	 .leader = "me", .conflict = true, .action = PGHA_ACT_NONE, .rule = "duplicate_name"},
 	{"a standby follows the leader",
 	 .standby = true, .leader = "node1", .action = PGHA_ACT_FOLLOW, .rule = "follow",
 	 .target = "node1"},
@@ -360,6 +365,8 @@ build_input(const Case *c, PghaCluster *clp, PghaInput *inp)
 	in.local.replay_lsn = c->my_replay ? c->my_replay : c->my_lsn;
 	in.local.timeline = 1;
 	in.foreign = c->foreign;
+	in.name_conflict = c->conflict;
+	in.conflict_lease = c->conflict ? 42 : 0;
 	in.local.streaming = c->streaming;
 	in.switchover_due = true;
 	in.switchover_stale = c->fo_stale;
