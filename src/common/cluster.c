@@ -1073,6 +1073,7 @@ pgha_cluster_from_range(const char *prefix, const PghaEtcdRange *r, PghaCluster 
 		{
 			c->has_history = true;
 			c->history = pstrdup(kv->value);
+			c->history_timeline = pgha_history_next_timeline(c->history);
 		}
 		else if (strncmp(k, PGHA_KEY_MEMBERS, mlen) == 0)
 		{
@@ -1162,6 +1163,31 @@ pgha_history_switch_lsn(const char *history, int tli, uint64 *lsn)
 	}
 	json_decref(arr);
 	return found;
+}
+
+int
+pgha_history_next_timeline(const char *history)
+{
+	json_error_t jerr;
+	json_t	   *arr;
+	size_t		i;
+	int			next = 0;
+
+	if (history == NULL || history[0] == '\0')
+		return 0;
+	arr = json_loads(history, 0, &jerr);
+	if (arr == NULL)
+		return 0;
+	for (i = 0; json_is_array(arr) && i < json_array_size(arr); i++)
+	{
+		json_t	   *t = json_array_get(json_array_get(arr, i), 0);
+
+		if (json_is_integer(t) && json_integer_value(t) > 0 &&
+			json_integer_value(t) < INT32_MAX && json_integer_value(t) + 1 > next)
+			next = (int) json_integer_value(t) + 1;
+	}
+	json_decref(arr);
+	return next;
 }
 
 char *

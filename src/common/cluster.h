@@ -196,6 +196,7 @@ typedef struct PghaCluster
 
 	bool		has_history;
 	char	   *history;		/* raw JSON list */
+	int			history_timeline;	/* the timeline after its last entry; 0 none */
 
 	/* a requested switchover (Patroni's failover key) */
 	bool		has_failover;
@@ -232,6 +233,8 @@ extern char *pgha_sync_to_json(const char *leader, int nsync,
  * [[tli, lsn, reason, time, leader], ...]): false if it has no entry.
  */
 extern bool pgha_history_switch_lsn(const char *history, int tli, uint64 *lsn);
+/* the timeline the cluster moved to after the history's newest entry; 0: none */
+extern int	pgha_history_next_timeline(const char *history);
 
 /* history JSON with one more [timeline, lsn, reason, time, leader] entry (malloc'd) */
 extern char *pgha_history_append(const char *history, int timeline, uint64 lsn,

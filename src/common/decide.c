@@ -63,6 +63,8 @@ sysid_of_cluster(const PghaInput *in)
 	return strtoull(in->cluster->initialize, NULL, 10);
 }
 
+static uint64 last_leader_lsn(const PghaInput *in);
+
 /* ---- conditions ---- */
 
 /*
@@ -165,7 +167,9 @@ c_duplicate_name(const PghaInput *in, PghaDecision *d)
 static bool
 c_bootstrap(const PghaInput *in, PghaDecision *d)
 {
-	if (!P(in) || in->cluster->has_initialize || in->cluster->has_leader)
+	/* a history means the cluster existed: its initialize key was lost */
+	if (!P(in) || in->cluster->has_initialize || in->cluster->has_leader ||
+		in->cluster->has_history)
 		return false;
 	snprintf(d->reason, sizeof(d->reason),
 			 "no cluster is initialized in etcd and this node runs as a primary");
@@ -233,10 +237,25 @@ newest_timeline_member(const PghaInput *in)
 }
 
 /*
- * A primary that finds the key free but sees a member on a newer timeline
- * is an old primary that came back (started without standby.signal): the
- * cluster moved on without it.  It must not lead again.
+ * The newest timeline the cluster is known to have reached: the one after
+ * the last entry of the history key, or a member's, if newer.  who: where
+ * it was seen.
  */
+static int
+cluster_timeline(const PghaInput *in, const char **who)
+{
+	const PghaMember *m = newest_timeline_member(in);
+	int			tl = in->cluster->history_timeline;
+
+	*who = "the history key";
+	if (m != NULL && m->timeline > tl)
+	{
+		tl = m->timeline;
+		*who = m->name;
+	}
+	return tl;
+}
+
 /* a switchover request this leader must carry out now */
 static bool
 switchover_for_me(const PghaInput *in)
@@ -355,20 +374,43 @@ c_switchover_take(const PghaInput *in, PghaDecision *d)
 	return true;
 }
 
+/*
+ * A free leader key goes only to a node with everything the cluster had:
+ * on its latest timeline, and within maximum_lag_on_failover of the last
+ * position the leader published.  A primary that finds the key free but
+ * the cluster moved on (an old primary started without standby.signal
+ * after another node was promoted and went away in turn) must not lead:
+ * its writes would fork off what the cluster acknowledged.
+ */
 static bool
 c_stale_primary(const PghaInput *in, PghaDecision *d)
 {
-	const PghaMember *m;
+	const char *who;
+	int			tl;
+	uint64		leader_lsn;
 
 	if (!P(in) || in->cluster->has_leader)
 		return false;
-	m = newest_timeline_member(in);
-	if (m == NULL || m->timeline <= in->local.timeline)
-		return false;
-	snprintf(d->reason, sizeof(d->reason),
-			 "The leader key is free, but member \"%s\" is on timeline %d, newer than this primary's %d.",
-			 m->name, m->timeline, in->local.timeline);
-	return true;
+	tl = cluster_timeline(in, &who);
+	if (tl > in->local.timeline)
+	{
+		snprintf(d->reason, sizeof(d->reason),
+				 "The leader key is free, but the cluster reached timeline %d (%s%s%s), newer than this primary's %d.",
+				 tl, strcmp(who, "the history key") == 0 ? "" : "member \"", who,
+				 strcmp(who, "the history key") == 0 ? "" : "\"", in->local.timeline);
+		return true;
+	}
+	leader_lsn = last_leader_lsn(in);
+	if (leader_lsn > in->local.lsn &&
+		(int64) (leader_lsn - in->local.lsn) > in->config.maximum_lag_on_failover)
+	{
+		snprintf(d->reason, sizeof(d->reason),
+				 "The leader key is free, but this primary is %llu bytes behind the last position the leader published (maximum_lag_on_failover %lld).",
+				 (unsigned long long) (leader_lsn - in->local.lsn),
+				 (long long) in->config.maximum_lag_on_failover);
+		return true;
+	}
+	return false;
 }
 
 static bool
@@ -485,6 +527,29 @@ last_leader_lsn(const PghaInput *in)
 	return lsn;
 }
 
+/*
+ * A standby still on an older timeline than the cluster reached never
+ * races: promoting it would make a second timeline of that number and
+ * throw away what the newer one acknowledged.
+ */
+static bool
+c_old_timeline(const PghaInput *in, PghaDecision *d)
+{
+	const char *who;
+	int			tl;
+
+	if (!R(in))
+		return false;
+	tl = cluster_timeline(in, &who);
+	if (tl <= in->local.timeline)
+		return false;
+	snprintf(d->reason, sizeof(d->reason),
+			 "there is no leader, and the cluster reached timeline %d (%s%s%s), newer than this node's %d",
+			 tl, strcmp(who, "the history key") == 0 ? "" : "member \"", who,
+			 strcmp(who, "the history key") == 0 ? "" : "\"", in->local.timeline);
+	return true;
+}
+
 static bool
 c_too_far_behind(const PghaInput *in, PghaDecision *d)
 {
@@ -564,6 +629,9 @@ pgha_peer_is_better(const PghaInput *in, const PghaPeer *p)
 	if (in->config.synchronous_mode &&
 		(in->cluster == NULL || !pgha_cluster_is_sync_standby(in->cluster, p->name)))
 		return false;
+	/* positions on different timelines do not compare: the newer one wins */
+	if (p->timeline != in->local.timeline)
+		return p->timeline > in->local.timeline;
 	if (p->lsn != in->local.lsn)
 		return p->lsn > in->local.lsn;
 	if (p->failover_priority != in->failover_priority)
@@ -658,7 +726,7 @@ static const Rule rules[] = {
 	{{"renew", "primary", PGHA_ACT_RENEW,
 	"the leader key names this node"}, c_renew},
 	{{"stale_primary", "primary", PGHA_ACT_FENCE,
-	"the leader key is free, a member is on a newer timeline"}, c_stale_primary},
+	"the leader key is free; the cluster reached a newer timeline, or a position this primary lacks"}, c_stale_primary},
 	{{"acquire", "primary", PGHA_ACT_ACQUIRE,
 	"the leader key is free"}, c_acquire},
 	{{"promote_holder", "standby", PGHA_ACT_PROMOTE,
@@ -683,6 +751,8 @@ static const Rule rules[] = {
 	"no leader; tagged nofailover or failover_priority 0"}, c_not_candidate},
 	{{"not_synchronous", "standby", PGHA_ACT_NONE,
 	"no leader; synchronous_mode, and the sync key does not name this node"}, c_not_synchronous},
+	{{"old_timeline", "standby", PGHA_ACT_NONE,
+	"no leader; the cluster reached a newer timeline than this node's"}, c_old_timeline},
 	{{"too_far_behind", "standby", PGHA_ACT_NONE,
 	"no leader; lag over maximum_lag_on_failover"}, c_too_far_behind},
 	{{"startup_wait", "standby", PGHA_ACT_NONE,

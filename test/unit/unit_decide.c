@@ -54,6 +54,7 @@ typedef struct Case
 	int64		fs_ping_age;	/* member: pinged this long ago; 0 never */
 	int64		started_ago;	/* the worker started this long ago; 0: unknown */
 	bool		seen_leader;	/* ... and has seen a leader since */
+	int			my_tl;			/* our timeline; 0: 1 */
 	bool		conflict;		/* a key named after us sits on another instance's lease */
 	bool		sync_mode;		/* config synchronous_mode */
 	const char *sync_standby;	/* NULL: no sync key; "": names none */
@@ -173,6 +174,28 @@ static const Case cases[] = {
 	 .standby = true, .leader = "me", .conflict = true, .action = PGHA_ACT_NONE, .rule = "duplicate_name"},
 	{"a primary under a name another instance holds the key for: nothing (the gate stays closed)",
 	 .leader = "me", .conflict = true, .action = PGHA_ACT_NONE, .rule = "duplicate_name"},
+	{"an old primary on timeline 1 finds the key free, the history key ends timeline 1: it fences",
+	 .leader = NULL, .history = "[[1,4000,\"no recovery target specified\",\"t\",\"node2\"]]",
+	 .action = PGHA_ACT_FENCE, .rule = "stale_primary"},
+	{"a primary on the cluster's latest timeline finds the key free: acquire",
+	 .leader = NULL, .my_tl = 2, .my_lsn = 5000, .history = "[[1,4000,\"r\",\"t\",\"me\"]]",
+	 .action = PGHA_ACT_ACQUIRE, .rule = "acquire"},
+	{"a primary far behind the last position the leader published finds the key free: it fences",
+	 .leader = NULL, .my_lsn = 1000, .optime = 1000 + 1048576 + 1,
+	 .action = PGHA_ACT_FENCE, .rule = "stale_primary"},
+	{"no initialize key but a history: the cluster existed, an old primary does not bootstrap it anew",
+	 .no_initialize = true, .leader = NULL, .history = "[[1,4000,\"r\",\"t\",\"node2\"]]",
+	 .action = PGHA_ACT_FENCE, .rule = "stale_primary"},
+	{"no leader, a standby on timeline 1 while the history key says 2: never races",
+	 .standby = true, .my_lsn = 9000, .leader = NULL, .history = "[[1,4000,\"r\",\"t\",\"node2\"]]",
+	 .action = PGHA_ACT_NONE, .rule = "old_timeline"},
+	{"no leader, a standby on the latest timeline: probes as usual",
+	 .standby = true, .my_tl = 2, .my_lsn = 9000, .leader = NULL, .history = "[[1,4000,\"r\",\"t\",\"node2\"]]",
+	 .action = PGHA_ACT_PROBE, .rule = "probe_peers"},
+	{"no leader, a peer on a newer timeline is better even with a lower position",
+	 .standby = true, .my_lsn = 9000, .leader = NULL, .peers_probed = true,
+	 .npeers = 1, .peers = {{.name = "node3", .reachable = true, .in_recovery = true, .lsn = 10,
+	 .timeline = 2, .failover_priority = 1}}, .action = PGHA_ACT_NONE, .rule = "peer_better"},
 	{"a standby follows the leader",
 	 .standby = true, .leader = "node1", .action = PGHA_ACT_FOLLOW, .rule = "follow",
 	 .target = "node1"},
@@ -314,6 +337,7 @@ build_input(const Case *c, PghaCluster *clp, PghaInput *inp)
 	{
 		cl.has_history = true;
 		cl.history = (char *) c->history;
+		cl.history_timeline = pgha_history_next_timeline(c->history);
 	}
 	if (c->sync_standby)
 	{
@@ -363,7 +387,7 @@ build_input(const Case *c, PghaCluster *clp, PghaInput *inp)
 	in.local.sysid = c->my_sysid ? c->my_sysid : SYSID;
 	in.local.lsn = c->my_lsn;
 	in.local.replay_lsn = c->my_replay ? c->my_replay : c->my_lsn;
-	in.local.timeline = 1;
+	in.local.timeline = c->my_tl ? c->my_tl : 1;
 	in.foreign = c->foreign;
 	in.name_conflict = c->conflict;
 	in.conflict_lease = c->conflict ? 42 : 0;
