@@ -140,6 +140,7 @@ static struct
 	 */
 	char		instance[PGHA_HOST_LEN];
 	int64		leader_lease_seen;	/* the leader key's lease in the last read */
+	char		last_leader[PGHA_NAME_LEN]; /* the last leader key value seen, "" never */
 	bool		name_conflict;	/* another instance runs under our name */
 	int64		conflict_warned_lease;
 } K;
@@ -441,6 +442,8 @@ read_cluster(PghaEtcd *etcd, PghaCluster *cluster)
 		strtoull(cluster->initialize, NULL, 10) != GetSystemIdentifier();
 	strlcpy(K.leader_seen, cluster->has_leader ? cluster->leader : "", sizeof(K.leader_seen));
 	K.leader_lease_seen = cluster->has_leader ? cluster->leader_lease : 0;
+	if (cluster->has_leader)
+		strlcpy(K.last_leader, cluster->leader, sizeof(K.last_leader));
 
 	if (cluster->nbad_members > 0)
 		ereport(DEBUG1, (errmsg("pgha ignores %d invalid member keys", cluster->nbad_members),
@@ -1355,6 +1358,9 @@ act(PghaEtcd *etcd, const PghaInput *in, const PghaDecision *d,
 			become_leader("Won the leader race", d->reason);
 			if (cluster->has_failover && strcmp(cluster->failover_member, in->me) == 0)
 				K.clear_failover = true;
+			/* not yet: promote_holder tries again next time */
+			if (!pgha_syncrep_take_key(etcd, K.prefix, cluster, &K.config))
+				return 50;
 			request_promotion();
 			return 50;
 
@@ -1392,6 +1398,8 @@ act(PghaEtcd *etcd, const PghaInput *in, const PghaDecision *d,
 			if (!ok)
 				return 50;
 			become_leader("Holds the leader key as a standby", NULL);
+			if (!pgha_syncrep_take_key(etcd, K.prefix, cluster, &K.config))
+				return 200;
 			request_promotion();
 			return 100;
 	}
@@ -1826,6 +1834,7 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 		K.seen_leader = true;
 	in.started_ms = K.started_ms;
 	in.seen_leader = K.seen_leader;
+	in.last_leader = K.last_leader;
 	in.failsafe_confirmed_ms = K.failsafe_confirmed_ms;
 	in.failsafe_ping_age_ms = pgha_failsafe_last_ping(pinger, sizeof(pinger));
 	in.failsafe_pinger = pinger;

@@ -79,6 +79,45 @@ pgha_syncrep_before_promote(const PghaConfig *config)
 }
 
 /*
+ * Before a new leader promotes: the sync key becomes {leader: this node,
+ * no standby}, guarded by the revision the read found.  Until then it names
+ * the old leader's synchronous standbys, and one of them could be promoted
+ * after this node acknowledged commits it never had (this node promotes
+ * with no synchronous standby confirmed).  False: not taken (etcd failed,
+ * or somebody wrote the key since the read): do not promote yet.
+ */
+bool
+pgha_syncrep_take_key(PghaEtcd *etcd, const char *prefix, const PghaCluster *cluster,
+					  const PghaConfig *config)
+{
+	char	   *json;
+	bool		swapped = false;
+	int64		rev = 0;
+	bool		ok;
+
+	if (!config->synchronous_mode ||
+		(cluster->has_sync && strcmp(cluster->sync_leader, pgha_node_name()) == 0 &&
+		 cluster->nsync == 0))
+		return true;
+	json = pgha_sync_to_json(pgha_node_name(), 0, NULL);
+	ok = pgha_etcd_put_if_unchanged(etcd, pgha_key(prefix, PGHA_KEY_SYNC), json,
+									cluster->has_sync ? cluster->sync_mod_revision : 0,
+									&swapped, &rev);
+	free(json);
+	if (!ok || !swapped)
+	{
+		ereport(LOG,
+				(errmsg("pgha could not take over the sync key before the promotion"),
+				 errdetail_internal("%s", ok ? "The key changed since it was read." : etcd->errmsg)));
+		return false;
+	}
+	ereport(LOG,
+			(errmsg("pgha: sync key names no standby"),
+			 errdetail("This node takes it over before its promotion; only the standbys it confirms from now on may be promoted.")));
+	return true;
+}
+
+/*
  * Each standby's last reported flush position and when it last moved.  A
  * standby behind the primary whose position has not moved for longer than
  * retry_timeout is silent (sync.c): a partition does not end its walsender

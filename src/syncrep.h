@@ -23,5 +23,7 @@ extern void pgha_syncrep_leader(PghaEtcd *etcd, const char *prefix, const PghaCl
 
 /* just before pg_promote(): start strict ('*') or asynchronous ('') */
 extern void pgha_syncrep_before_promote(const PghaConfig *config);
+extern bool pgha_syncrep_take_key(PghaEtcd *etcd, const char *prefix,
+								  const PghaCluster *cluster, const PghaConfig *config);
 
 #endif							/* PGHA_SYNCREP_H */

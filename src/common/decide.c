@@ -500,13 +500,25 @@ c_not_candidate(const PghaInput *in, PghaDecision *d)
 static bool
 c_not_synchronous(const PghaInput *in, PghaDecision *d)
 {
-	if (!R(in) || !in->config.synchronous_mode ||
-		pgha_cluster_is_sync_standby(in->cluster, in->me))
+	const PghaCluster *c = in->cluster;
+	bool		stale;
+
+	if (!R(in) || !in->config.synchronous_mode)
 		return false;
-	snprintf(d->reason, sizeof(d->reason),
-			 "there is no leader, synchronous_mode is on and this node is not a synchronous standby%s",
-			 !in->cluster->has_sync ? " (there is no sync key)" :
-			 in->cluster->nsync == 0 ? " (the sync key names none)" : "");
+	/* a key written by another leader than the last one says nothing of its commits */
+	stale = c->has_sync && in->last_leader && in->last_leader[0] != '\0' &&
+		strcmp(c->sync_leader, in->last_leader) != 0;
+	if (!stale && pgha_cluster_is_sync_standby(c, in->me))
+		return false;
+	if (stale)
+		snprintf(d->reason, sizeof(d->reason),
+				 "there is no leader, synchronous_mode is on and the sync key belongs to \"%s\", not to the last leader \"%s\"",
+				 c->sync_leader, in->last_leader);
+	else
+		snprintf(d->reason, sizeof(d->reason),
+				 "there is no leader, synchronous_mode is on and this node is not a synchronous standby%s",
+				 !c->has_sync ? " (there is no sync key)" :
+				 c->nsync == 0 ? " (the sync key names none)" : "");
 	return true;
 }
 

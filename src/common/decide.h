@@ -81,6 +81,7 @@ typedef struct PghaInput
 	 */
 	int64		started_ms;
 	bool		seen_leader;
+	const char *last_leader;	/* the last leader key value seen ("" or NULL: none) */
 
 	bool		peers_probed;
 	int			npeers;

@@ -55,6 +55,7 @@ typedef struct Case
 	int64		started_ago;	/* the worker started this long ago; 0: unknown */
 	bool		seen_leader;	/* ... and has seen a leader since */
 	int			my_tl;			/* our timeline; 0: 1 */
+	const char *last_leader;	/* the last leader this node saw; the sync key's is "old" */
 	bool		conflict;		/* a key named after us sits on another instance's lease */
 	bool		sync_mode;		/* config synchronous_mode */
 	const char *sync_standby;	/* NULL: no sync key; "": names none */
@@ -290,6 +291,12 @@ static const Case cases[] = {
 	 .standby = true, .my_lsn = 5000, .leader = NULL, .sync_mode = true, .sync_standby = "me",
 	 .peers_probed = true, .npeers = 1, .peers = {PEER("node2", 8000, 1)},
 	 .action = PGHA_ACT_RACE, .rule = "race"},
+	{"synchronous mode, the sync key names this node but was written by another leader than the last one: never race",
+	 .standby = true, .my_lsn = 9000, .leader = NULL, .sync_mode = true, .sync_standby = "me",
+	 .last_leader = "node2", .action = PGHA_ACT_NONE, .rule = "not_synchronous"},
+	{"synchronous mode, the sync key of the last leader names this node: race",
+	 .standby = true, .my_lsn = 9000, .leader = NULL, .sync_mode = true, .sync_standby = "me",
+	 .last_leader = "old", .peers_probed = true, .action = PGHA_ACT_RACE, .rule = "race"},
 	{"synchronous mode, no leader, another member is the synchronous standby: never race",
 	 .standby = true, .my_lsn = 9000, .leader = NULL, .sync_mode = true, .sync_standby = "node2",
 	 .action = PGHA_ACT_NONE, .rule = "not_synchronous"},
@@ -409,6 +416,7 @@ build_input(const Case *c, PghaCluster *clp, PghaInput *inp)
 	in.failsafe_pinger = "old";
 	in.started_ms = c->started_ago ? in.now_ms - c->started_ago : 0;
 	in.seen_leader = c->seen_leader;
+	in.last_leader = c->last_leader;
 	*clp = cl;
 	*inp = in;
 	inp->cluster = c->etcd_down ? NULL : clp;
