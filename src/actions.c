@@ -234,18 +234,33 @@ pgha_action_point_at_leader(const char *conninfo, const char *slot)
 	return done;
 }
 
+/*
+ * The fence.  The signal goes first: an immediate shutdown ends every
+ * backend now, whatever the disk does (a stalled data volume would
+ * otherwise hold the fence in an fsync while commits that passed the gate
+ * complete when I/O resumes).  Then, best effort, while the postmaster
+ * waits for this process (it sends SIGKILL to a child that takes more than
+ * a few seconds): standby.signal, so that a restart comes back read-only,
+ * and primary_conninfo toward the leader that took over (conninfo NULL: no
+ * leader known).  SIGQUIT is blocked meanwhile and ends the worker when
+ * unblocked.  No query cancel or SIGTERM-induced FATAL interrupts it.
+ */
 void
-pgha_action_fence(void)
+pgha_action_fence(const char *conninfo, const char *slot)
 {
+	sigset_t	quit;
+	sigset_t	old;
 	int			fd;
 
-	/*
-	 * Nothing may stop us between here and the signal: no query cancel, no
-	 * SIGTERM-induced FATAL.  Only file creation and kill() happen below.
-	 */
 	HOLD_INTERRUPTS();
+	sigemptyset(&quit);
+	sigaddset(&quit, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &quit, &old);
 
-	/* 1. a restart of this data directory comes back as a standby */
+	if (kill(PostmasterPid, SIGQUIT) != 0)
+		ereport(WARNING,
+				(errmsg("could not signal the postmaster to shut down: %m")));
+
 	fd = OpenTransientFile(STANDBY_SIGNAL_FILE, O_WRONLY | O_CREAT | PG_BINARY);
 	if (fd < 0 || pg_fsync(fd) != 0)
 		ereport(WARNING,
@@ -254,15 +269,10 @@ pgha_action_fence(void)
 	if (fd >= 0)
 		CloseTransientFile(fd);
 	fsync_fname(".", true);
+	if (conninfo != NULL)
+		(void) pgha_action_point_at_leader(conninfo, slot);
 
-	/*
-	 * 2. immediate shutdown: every backend goes away now.  primary_conninfo
-	 * points at the leader if the keeper knew one (above); either way the
-	 * worker of the restarted standby points it at whoever leads then.
-	 */
-	if (kill(PostmasterPid, SIGQUIT) != 0)
-		ereport(WARNING,
-				(errmsg("could not signal the postmaster to shut down: %m")));
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	RESUME_INTERRUPTS();
 }
 

@@ -29,7 +29,8 @@ extern void pgha_action_set_system(const char *name, const char *value);
 extern void pgha_alter_system(const char *name, const char *value);
 extern bool pgha_action_point_at_leader(const char *conninfo, const char *slot);
 extern int	pgha_action_drop_member_slot(const char *slot, uint64 *restart_lsn);
-extern void pgha_action_fence(void);
+/* immediate shutdown, then standby.signal and (conninfo not NULL) the new upstream */
+extern void pgha_action_fence(const char *conninfo, const char *slot);
 /* create the physical slots that do not exist yet; returns how many */
 extern int	pgha_action_ensure_slots(char **slots, int nslots);
 /*

@@ -1204,11 +1204,11 @@ do_fence(const PghaCluster *cluster, const PghaDecision *d)
 	if (leader && leader->host[0] != '\0')
 	{
 		char		slot[PGHA_NAME_LEN];
-		char	   *conninfo = conninfo_toward(leader, slot);
 
-		pgha_action_point_at_leader(conninfo, slot);
+		pgha_action_fence(conninfo_toward(leader, slot), slot);
 	}
-	pgha_action_fence();
+	else
+		pgha_action_fence(NULL, NULL);
 	K.is_leader = false;
 }
 

@@ -29,13 +29,27 @@
  * works as before, and pg_regress's CREATE DATABASE right after the start.
  *
  * The deadline is on pgha's clock (common/clock.h), which is system-wide,
- * so the worker and the backends compare the same clock.  Not covered:
- * COMMIT PREPARED (its commit record is written before any callback
- * runs).  What the check cannot cover either:
- * a backend frozen after the check and before its commit record is
- * flushed acknowledges that one commit when it thaws (a window of one WAL
- * flush per session; synchronous_mode closes it, since the standbys follow
- * the new leader and never confirm it).
+ * so the worker and the backends compare the same clock.
+ *
+ * PRE_COMMIT alone misses commits: a NOTIFY-only
+ * transaction gets its xid after the callbacks ran (PreCommit_Notify),
+ * COMMIT PREPARED writes its commit record without a PRE_COMMIT, and a
+ * backend that passed the check and then stalled (a frozen instance, a
+ * slow WAL flush, a synchronous wait cancelled or released late) finished
+ * its commit past the deadline and would tell its client.  So:
+ *	- NOTIFY and COMMIT PREPARED are checked before they run (a
+ *	  ProcessUtility hook);
+ *	- after the commit record is flushed (XACT_EVENT_COMMIT, before the
+ *	  client hears of it), the deadline is read again.  Past it, nothing
+ *	  may be undone (an ERROR or FATAL there would try to abort a committed
+ *	  transaction: PANIC), so the backend shuts its client socket down and
+ *	  lets the commit finish: the client sees its connection end, an
+ *	  unknown outcome like a crash's, never a success.  The transaction
+ *	  is committed on a primary about to be fenced; a standby that had it
+ *	  keeps it, otherwise it goes with the fork, as any commit in flight
+ *	  at a crash does.
+ * What remains: a backend frozen between that second check and sending
+ * its reply (a few instructions, no I/O) acknowledges on thaw.
  *
  * Copyright (c) 2026, pgha developers
  *
@@ -46,12 +60,17 @@
  */
 #include "postgres.h"
 
+#include <sys/socket.h>
+
 #include "access/transam.h"
 #include "access/xact.h"
 #include "access/xlog.h"
+#include "libpq/libpq-be.h"
 #include "miscadmin.h"
+#include "nodes/parsenodes.h"
 #include "port/atomics.h"
 #include "storage/latch.h"
+#include "tcop/utility.h"
 #include "utils/wait_event.h"
 
 #include "common/clock.h"
@@ -59,6 +78,7 @@
 #include "write_gate.h"
 
 static bool exempt = false;
+static ProcessUtility_hook_type prev_utility = NULL;
 
 /*
  * How long a commit waits for a worker that has not proven the lease yet.
@@ -88,20 +108,27 @@ wait_while_unproven(void)
 	return deadline;
 }
 
+/* the gate applies to this backend at all */
+static bool
+gated(void)
+{
+	/* single-user mode (emergency repairs) runs no worker: no gate */
+	return !exempt && pgha_shared != NULL && IsUnderPostmaster;
+}
+
+/* this transaction COMMIT PREPAREs: re-check after its commit record */
+static bool commit_prepared = false;
+
+/*
+ * Refuse a commit past the fence deadline (ERROR: the caller rolls back,
+ * or, before COMMIT PREPARED and NOTIFY, does nothing).
+ */
 static void
-write_gate_callback(XactEvent event, void *arg)
+check_gate(void)
 {
 	uint64		deadline;
 	int64		now;
 
-	if (event != XACT_EVENT_PRE_COMMIT && event != XACT_EVENT_PRE_PREPARE)
-		return;
-	/* single-user mode (emergency repairs) runs no worker: no gate */
-	if (exempt || pgha_shared == NULL || !IsUnderPostmaster)
-		return;
-	/* only a transaction that wrote something has an xid */
-	if (!TransactionIdIsValid(GetTopTransactionIdIfAny()))
-		return;
 	deadline = pg_atomic_read_u64(&pgha_shared->write_deadline_ms);
 	if (deadline == PGHA_GATE_UNPROVEN)
 		deadline = wait_while_unproven();
@@ -125,10 +152,89 @@ write_gate_callback(XactEvent event, void *arg)
 			 errhint("Reconnect: a connection string with target_session_attrs=read-write finds the current primary.")));
 }
 
+/*
+ * After the commit record: the gate closed or its deadline passed while
+ * this commit was on its way.  Nothing can be undone; the client must not
+ * hear of it.  Shutting the socket down makes every later send fail, which
+ * ends the session (FATAL "connection to client lost") once the commit is
+ * complete.
+ */
+static void
+check_after_commit(void)
+{
+	uint64		deadline = pg_atomic_read_u64(&pgha_shared->write_deadline_ms);
+
+	/* autovacuum and background workers have no client to keep it from */
+	if (MyProcPort == NULL || deadline == 0 ||
+		(deadline != PGHA_GATE_UNPROVEN && pgha_now_us() / 1000 < (int64) deadline))
+		return;
+	ereport(LOG_SERVER_ONLY,
+			(errmsg("pgha: a commit completed after the leader lease of this primary may have expired; ending the connection"),
+			 errdetail("The client is not told that the transaction committed: its outcome is unknown to it, as after a crash.")));
+	if (MyProcPort->sock != PGINVALID_SOCKET)
+		(void) shutdown(MyProcPort->sock, SHUT_RDWR);
+	ClientConnectionLost = 1;
+	InterruptPending = 1;
+}
+
+static void
+write_gate_callback(XactEvent event, void *arg)
+{
+	bool		recheck;
+
+	if (event == XACT_EVENT_ABORT)
+		commit_prepared = false;
+	if (!gated())
+		return;
+	if (event == XACT_EVENT_COMMIT)
+	{
+		recheck = commit_prepared || TransactionIdIsValid(GetTopTransactionIdIfAny());
+		commit_prepared = false;
+		if (recheck)
+			check_after_commit();
+		return;
+	}
+	if (event != XACT_EVENT_PRE_COMMIT && event != XACT_EVENT_PRE_PREPARE)
+		return;
+	/* only a transaction that wrote something has an xid */
+	if (!TransactionIdIsValid(GetTopTransactionIdIfAny()))
+		return;
+	check_gate();
+}
+
+/*
+ * COMMIT PREPARED writes its commit record with no callback before it;
+ * NOTIFY makes its transaction take an xid after PRE_COMMIT.  Both are
+ * refused up front (pg_notify(), a function, is caught after its commit).
+ */
+static void
+write_gate_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
+				   ProcessUtilityContext context, ParamListInfo params,
+				   QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
+{
+	Node	   *stmt = pstmt->utilityStmt;
+
+	if (gated() &&
+		(IsA(stmt, NotifyStmt) ||
+		 (IsA(stmt, TransactionStmt) &&
+		  ((TransactionStmt *) stmt)->kind == TRANS_STMT_COMMIT_PREPARED)))
+	{
+		check_gate();
+		if (IsA(stmt, TransactionStmt))
+			commit_prepared = true;
+	}
+	if (prev_utility)
+		prev_utility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+	else
+		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+}
+
 void
 pgha_write_gate_init(void)
 {
 	RegisterXactCallback(write_gate_callback, NULL);
+	prev_utility = ProcessUtility_hook;
+	ProcessUtility_hook = write_gate_utility;
 }
 
 void
