@@ -27,14 +27,18 @@
 #include "libpq-fe.h"
 #include "access/xlog.h"
 #include "libpq/auth.h"
+#include "access/htup_details.h"
+#include "catalog/pg_authid.h"
 #include "libpq/libpq-be.h"
 #include "miscadmin.h"
 #include "replication/walsender.h"
 #include "storage/lwlock.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
 #include "actions.h"
+#include "common/clock.h"
 #include "failsafe.h"
 #include "guc.h"
 #include "probe.h"
@@ -42,13 +46,33 @@
 
 static ClientAuthentication_hook_type prev_client_auth = NULL;
 
+/* may this role stream WAL (the only kind of role a ping may come from)? */
+static bool
+role_may_replicate(const char *user)
+{
+	HeapTuple	tup;
+	bool		ok = false;
+
+	if (user == NULL)
+		return false;
+	tup = SearchSysCache1(AUTHNAME, CStringGetDatum(user));
+	if (HeapTupleIsValid(tup))
+	{
+		Form_pg_authid a = (Form_pg_authid) GETSTRUCT(tup);
+
+		ok = a->rolsuper || a->rolreplication;
+		ReleaseSysCache(tup);
+	}
+	return ok;
+}
+
 static void
 failsafe_client_auth(Port *port, int status)
 {
 	const char *leader;
 	PghaSharedState *st;
-	bool		other = false;
 	char		seen[64] = "";
+	char		last[64] = "";
 
 	if (prev_client_auth)
 		prev_client_auth(port, status);
@@ -58,6 +82,24 @@ failsafe_client_auth(Port *port, int status)
 		return;
 	leader = port->application_name + strlen(PGHA_FAILSAFE_APPNAME);
 
+	/*
+	 * A ping holds this member back from any failover for a ttl: only a
+	 * role that may stream WAL may send one, over a physical replication
+	 * connection, as the leaders do (PostgreSQL checks the role's
+	 * REPLICATION only after this hook, and a database walsender is open to
+	 * every login the HBA lets in).
+	 */
+	if (am_db_walsender)
+		ereport(FATAL,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("pgha failsafe: a ping must use a physical replication connection"),
+				 errdetail("application_name \"%s\" came over replication=database.", port->application_name)));
+	if (!role_may_replicate(port->user_name))
+		ereport(FATAL,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("pgha failsafe: role \"%s\" has no REPLICATION and cannot send a failsafe ping",
+						port->user_name ? port->user_name : "?")));
+
 	if (!RecoveryInProgress())
 		ereport(FATAL,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -65,22 +107,26 @@ failsafe_client_auth(Port *port, int status)
 
 	st = palloc(sizeof(PghaSharedState));
 	pgha_shmem_read(st);
+	strlcpy(last, st->last_leader, sizeof(last));
 	/* our worker reached etcd lately and saw another member lead */
 	if (st->etcd_reachable && st->leader[0] != '\0' && strcmp(st->leader, leader) != 0 &&
 		TimestampDifferenceExceeds(st->etcd_last_contact, GetCurrentTimestamp(), 10000) == false)
-	{
-		other = true;
 		strlcpy(seen, st->leader, sizeof(seen));
-	}
 	pfree(st);
-	if (other)
+	if (seen[0] != '\0')
 		ereport(FATAL,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("pgha failsafe: etcd names \"%s\" the leader, not \"%s\"", seen, leader)));
+	/* only the leader this member last saw in etcd can have lost it since */
+	if (strcmp(last, leader) != 0)
+		ereport(FATAL,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("pgha failsafe: \"%s\" is not the leader this member last saw%s%s%s",
+						leader, last[0] ? " (\"" : "", last, last[0] ? "\")" : "")));
 
 	LWLockAcquire(pgha_shared->lock, LW_EXCLUSIVE);
 	strlcpy(pgha_shared->failsafe.leader, leader, sizeof(pgha_shared->failsafe.leader));
-	pgha_shared->failsafe.at = GetCurrentTimestamp();
+	pgha_shared->failsafe.at_ms = pgha_now_us() / 1000;
 	LWLockRelease(pgha_shared->lock);
 }
 
@@ -94,15 +140,16 @@ pgha_failsafe_init(void)
 int64
 pgha_failsafe_last_ping(char *leader, size_t len)
 {
-	TimestampTz at;
+	int64		at;
 
 	LWLockAcquire(pgha_shared->lock, LW_SHARED);
 	strlcpy(leader, pgha_shared->failsafe.leader, len);
-	at = pgha_shared->failsafe.at;
+	at = pgha_shared->failsafe.at_ms;
 	LWLockRelease(pgha_shared->lock);
 	if (at == 0)
 		return -1;
-	return Max(0, (GetCurrentTimestamp() - at) / 1000);
+	/* the monotonic clock: a wall-clock step neither ages nor renews a promise */
+	return Max(0, pgha_now_us() / 1000 - at);
 }
 
 bool

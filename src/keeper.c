@@ -116,9 +116,17 @@ static struct
 	PghaConfig	config;
 	int64		config_warned_revision;
 
-	/* failsafe_mode: whom to ask without etcd, and when all last vouched */
+	/*
+	 * failsafe_mode: whom to ask without etcd, and when all last vouched.
+	 * The members that must vouch are those of the failsafe key as etcd
+	 * holds it (read, or written by us): a member not listed there never
+	 * races, so only then is asking the listed ones enough.
+	 */
 	PghaMember *fs_members;		/* other members of the last good read */
 	int			fs_nmembers;
+	char		(*fs_names)[PGHA_NAME_LEN];	/* others the failsafe key lists */
+	int			fs_nnames;
+	bool		fs_key_known;	/* etcd holds a failsafe key with fs_names */
 	int64		failsafe_confirmed_ms;
 
 	int64		next_status_ms;
@@ -146,6 +154,7 @@ static struct
 } K;
 
 static bool delete_failover_key(PghaEtcd *etcd);
+static void log_etcd_problem(PghaEtcd *etcd, const char *what);
 static void publish_write_gate(void);
 
 static int64
@@ -272,6 +281,22 @@ publish_write_gate(void)
 		pgha_write_gate_set(Max(pgha_keeper_fence_deadline_ms(), PGHA_GATE_UNPROVEN + 1));
 }
 
+/* the failsafe key's members but this one, as etcd now holds them */
+static void
+remember_failsafe_names(const PghaCluster *cluster)
+{
+	int			i;
+
+	if (K.fs_names == NULL)
+		K.fs_names = MemoryContextAllocZero(TopMemoryContext,
+											sizeof(*K.fs_names) * PGHA_MAX_MEMBERS);
+	K.fs_key_known = cluster->has_failsafe;
+	K.fs_nnames = 0;
+	for (i = 0; i < cluster->nfailsafe && K.fs_nnames < PGHA_MAX_MEMBERS; i++)
+		if (strcmp(cluster->failsafe[i], pgha_node_name()) != 0)
+			strlcpy(K.fs_names[K.fs_nnames++], cluster->failsafe[i], PGHA_NAME_LEN);
+}
+
 /* the members to ask when etcd is gone: those of the last good read */
 static void
 remember_members(const PghaCluster *cluster)
@@ -289,7 +314,44 @@ remember_members(const PghaCluster *cluster)
 		if (!m->foreign && strcmp(m->name, pgha_node_name()) != 0)
 			K.fs_members[K.fs_nmembers++] = *m;
 	}
-	K.failsafe_confirmed_ms = 0;
+	remember_failsafe_names(cluster);
+}
+
+/*
+ * The leader keeps the failsafe key listing every member it sees (Patroni's
+ * /failsafe), and removes it when failsafe_mode is off.  Only once the key
+ * is written does the list of members to ask change (remember_members()).
+ */
+static void
+keep_failsafe_key(PghaEtcd *etcd, PghaCluster *cluster)
+{
+	char	   *key = pgha_key(K.prefix, PGHA_KEY_FAILSAFE);
+
+	if (!K.config.failsafe_mode)
+	{
+		if (cluster->has_failsafe && pgha_etcd_delete(etcd, key, false, NULL))
+			cluster->has_failsafe = false;
+		return;
+	}
+	if (!pgha_failsafe_current(cluster))
+	{
+		char	   *json = pgha_failsafe_to_json(cluster);
+		int			i;
+
+		if (pgha_etcd_put(etcd, key, json, 0, NULL))
+		{
+			cluster->has_failsafe = true;
+			cluster->nfailsafe = 0;
+			cluster->failsafe = palloc0(sizeof(*cluster->failsafe) * Max(cluster->nmembers, 1));
+			for (i = 0; i < cluster->nmembers; i++)
+				if (!cluster->members[i].foreign)
+					strlcpy(cluster->failsafe[cluster->nfailsafe++], cluster->members[i].name, PGHA_NAME_LEN);
+			remember_failsafe_names(cluster);
+		}
+		else
+			log_etcd_problem(etcd, "write the failsafe key");
+		free(json);
+	}
 }
 
 /*
@@ -303,14 +365,32 @@ failsafe_pings(void)
 	int64		started = now_ms();
 	int			i;
 
+	/* no failsafe key: nobody is barred from racing, so nobody's word suffices */
+	if (!K.fs_key_known)
+		return;
 	pgstat_report_activity(STATE_RUNNING, "failsafe: asking the members to vouch for this leader");
-	for (i = 0; i < K.fs_nmembers; i++)
-		if (!pgha_failsafe_ping(&K.fs_members[i]))
+	for (i = 0; i < K.fs_nnames; i++)
+	{
+		const PghaMember *m = NULL;
+		int			j;
+
+		for (j = 0; j < K.fs_nmembers; j++)
+			if (strcmp(K.fs_members[j].name, K.fs_names[i]) == 0)
+				m = &K.fs_members[j];
+		if (m == NULL)
+		{
+			ereport(LOG,
+					(errmsg("pgha failsafe: \"%s\" did not vouch for this leader", K.fs_names[i]),
+					 errdetail("The failsafe key lists it, but its member key was gone at the last read: it cannot be asked.")));
 			return;
+		}
+		if (!pgha_failsafe_ping(m))
+			return;
+	}
 	if (K.failsafe_confirmed_ms == 0)
 		ereport(LOG,
-				(errmsg("pgha failsafe: etcd is unreachable; all %d members vouched for this leader", K.fs_nmembers),
-				 errdetail("This primary keeps running while they do (failsafe_mode).")));
+				(errmsg("pgha failsafe: etcd is unreachable; all %d members vouched for this leader", K.fs_nnames),
+				 errdetail("This primary keeps running while they do (failsafe_mode); no other member may race.")));
 	K.failsafe_confirmed_ms = started;
 }
 
@@ -753,6 +833,8 @@ become_leader(const char *how, const char *why)
 	{
 		K.last_renewal_ms = K.keepalive_sent_ms;
 		K.proven = true;
+		/* a failsafe episode, if any, is over */
+		K.failsafe_confirmed_ms = 0;
 	}
 	/* before pg_promote() can open the node for writes */
 	publish_write_gate();
@@ -1121,6 +1203,8 @@ leader_housekeeping(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalD
 	}
 	if (K.history_pending)
 		record_history(etcd, cluster);
+	if (!K.config.pause)
+		keep_failsafe_key(etcd, (PghaCluster *) cluster);
 	if (!K.config.pause)
 		pgha_syncrep_leader(etcd, K.prefix, cluster, &K.config);
 }
@@ -1789,6 +1873,7 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 	{
 		K.last_renewal_ms = K.keepalive_sent_ms;
 		K.proven = true;
+		K.failsafe_confirmed_ms = 0;
 	}
 
 	if (etcd_ok)
@@ -1892,6 +1977,7 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 	strlcpy(st->state, state_name(&d), sizeof(st->state));
 	if (etcd_ok)
 		strlcpy(st->leader, cluster.has_leader ? cluster.leader : "", sizeof(st->leader));
+	strlcpy(st->last_leader, K.last_leader, sizeof(st->last_leader));
 	st->is_leader = K.is_leader;
 	st->lease_deadline = (K.is_leader && !local.base.in_recovery) ?
 		TimestampTzPlusMilliseconds(GetCurrentTimestamp(),

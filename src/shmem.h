@@ -70,6 +70,7 @@ typedef struct PghaSharedState
 	char		role[16];		/* primary, replica */
 	char		state[32];		/* running, sysid mismatch, no etcd, paused */
 	char		leader[64];		/* who holds the leader key ("" none) */
+	char		last_leader[64];	/* the last leader key value seen ("" never) */
 	bool		is_leader;		/* this node holds it */
 	TimestampTz lease_deadline; /* leader: when it fences without renewal */
 	int			timeline;
@@ -118,7 +119,7 @@ typedef struct PghaSharedKeeper
 typedef struct PghaSharedFailsafe
 {
 	char		leader[64];
-	TimestampTz at;
+	int64		at_ms;			/* common/clock.h; 0: never */
 } PghaSharedFailsafe;
 
 typedef struct PghaShared

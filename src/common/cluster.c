@@ -901,6 +901,81 @@ parse_status(const char *json, size_t len, PghaCluster *c, char *errbuf, size_t 
 	return ok;
 }
 
+/* {"node1": "http://...", "node2": "http://..."}: names only are kept */
+static void
+parse_failsafe(const PghaEtcdKV *kv, PghaCluster *c)
+{
+	char		err[128];
+	json_t	   *root = pgha_etcdj_load(kv->value, kv->value_len, err, sizeof(err));
+	const char *name;
+	json_t	   *v;
+
+	if (root == NULL || !json_is_object(root))
+	{
+		/* unreadable: nobody is listed, so nobody races (the safe side) */
+		c->has_failsafe = true;
+		json_decref(root);
+		return;
+	}
+	c->has_failsafe = true;
+	c->failsafe = palloc0(sizeof(*c->failsafe) * Max(json_object_size(root), 1));
+	json_object_foreach(root, name, v)
+	{
+		if (strlen(name) < PGHA_NAME_LEN)
+			strlcpy(c->failsafe[c->nfailsafe++], name, PGHA_NAME_LEN);
+	}
+	json_decref(root);
+}
+
+bool
+pgha_cluster_in_failsafe(const PghaCluster *c, const char *name)
+{
+	int			i;
+
+	for (i = 0; i < c->nfailsafe; i++)
+		if (strcmp(c->failsafe[i], name) == 0)
+			return true;
+	return false;
+}
+
+char *
+pgha_failsafe_to_json(const PghaCluster *c)
+{
+	json_t	   *o = json_object();
+	char	   *s;
+	int			i;
+
+	for (i = 0; i < c->nmembers; i++)
+	{
+		const PghaMember *m = &c->members[i];
+
+		if (!m->foreign)
+			json_object_set_new(o, m->name, json_string(m->api_url[0] ? m->api_url : m->conn_url));
+	}
+	s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(o);
+	return s;
+}
+
+bool
+pgha_failsafe_current(const PghaCluster *c)
+{
+	int			n = 0;
+	int			i;
+
+	if (!c->has_failsafe)
+		return false;
+	for (i = 0; i < c->nmembers; i++)
+	{
+		if (c->members[i].foreign)
+			continue;
+		if (!pgha_cluster_in_failsafe(c, c->members[i].name))
+			return false;
+		n++;
+	}
+	return n == c->nfailsafe;
+}
+
 /*
  * {"leader": "node1", "sync_standby": "node2,node3"} (Patroni: a comma
  * separated string, or null).  A key that cannot be read counts as present
@@ -1069,6 +1144,8 @@ pgha_cluster_from_range(const char *prefix, const PghaEtcdRange *r, PghaCluster 
 		}
 		else if (strcmp(k, PGHA_KEY_SYNC) == 0)
 			parse_sync(kv, c);
+		else if (strcmp(k, PGHA_KEY_FAILSAFE) == 0)
+			parse_failsafe(kv, c);
 		else if (strcmp(k, PGHA_KEY_HISTORY) == 0)
 		{
 			c->has_history = true;

@@ -213,6 +213,14 @@ typedef struct PghaCluster
 	char		sync_standby[PGHA_MAX_SYNC][PGHA_NAME_LEN];
 	int64		sync_mod_revision;
 
+	/*
+	 * Patroni's failsafe key, {member: url}: the members that must vouch
+	 * for a leader that lost etcd (failsafe_mode); no other member races.
+	 */
+	bool		has_failsafe;
+	int			nfailsafe;
+	char		(*failsafe)[PGHA_NAME_LEN];
+
 	int			nmembers;
 	PghaMember *members;
 	int			nbad_members;	/* member keys that failed to parse */
@@ -222,6 +230,17 @@ typedef struct PghaCluster
 extern bool pgha_cluster_from_range(const char *prefix, const PghaEtcdRange *r,
 									PghaCluster *c, char *errbuf, size_t errlen);
 extern PghaMember *pgha_cluster_member(PghaCluster *c, const char *name);
+/* does the failsafe key list this member? */
+extern bool pgha_cluster_in_failsafe(const PghaCluster *c, const char *name);
+/*
+ * The failsafe key this cluster's members make: every member of this
+ * cluster, with its REST API URL (Patroni's shape) or else its conn_url
+ * (malloc'd).
+ */
+extern char *pgha_failsafe_to_json(const PghaCluster *c);
+/* does the failsafe key list exactly the members pgha_failsafe_to_json() would? */
+extern bool pgha_failsafe_current(const PghaCluster *c);
+
 /* is name a synchronous standby of the sync key's leader? */
 extern bool pgha_cluster_is_sync_standby(const PghaCluster *c, const char *name);
 /* the sync key's JSON, Patroni's shape (malloc'd); nsync 0: "sync_standby": null */

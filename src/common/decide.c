@@ -73,10 +73,24 @@ static uint64 last_leader_lsn(const PghaInput *in);
  * restarted without getting through.  A paused cluster takes no automatic
  * action; a node of another cluster (sysid) is none of our business.
  */
+/*
+ * failsafe_mode: every member the failsafe key lists vouched for this
+ * leader within the fence window (and promised not to race for a ttl); no
+ * other member may race.  That proves as much as a renewal until etcd
+ * answers again, when the leader takes its key back.
+ */
+static bool
+failsafe_vouched(const PghaInput *in)
+{
+	return in->config.failsafe_mode && in->failsafe_confirmed_ms > 0 &&
+		in->now_ms - in->failsafe_confirmed_ms < fence_after(in);
+}
+
 static bool
 c_fence_lease(const PghaInput *in, PghaDecision *d)
 {
-	if (!P(in) || !lease_expiring(in) || in->config.pause || in->foreign)
+	if (!P(in) || !lease_expiring(in) || in->config.pause || in->foreign ||
+		failsafe_vouched(in))
 		return false;
 	snprintf(d->reason, sizeof(d->reason),
 			 "This primary has not proven its leadership for %lld ms; the limit is %lld ms (ttl %d s).",
@@ -92,9 +106,8 @@ c_fence_lease(const PghaInput *in, PghaDecision *d)
 static bool
 c_failsafe(const PghaInput *in, PghaDecision *d)
 {
-	if (!P(in) || in->etcd_ok || !in->config.failsafe_mode || in->config.pause || in->foreign ||
-		!lease_expiring(in) || in->failsafe_confirmed_ms <= 0 ||
-		in->now_ms - in->failsafe_confirmed_ms >= fence_after(in))
+	if (!P(in) || in->etcd_ok || in->config.pause || in->foreign ||
+		!lease_expiring(in) || !failsafe_vouched(in))
 		return false;
 	d->state = PGHA_STATE_FAILSAFE;
 	snprintf(d->reason, sizeof(d->reason),
@@ -113,6 +126,22 @@ c_failsafe_leader_alive(const PghaInput *in, PghaDecision *d)
 	snprintf(d->reason, sizeof(d->reason),
 			 "there is no leader key, but \"%s\" asked this node to vouch for it %lld ms ago (failsafe_mode)",
 			 in->failsafe_pinger ? in->failsafe_pinger : "?", (long long) in->failsafe_ping_age_ms);
+	return true;
+}
+
+/*
+ * failsafe_mode: the leader that lost etcd stays primary while the members
+ * its /failsafe key lists vouch for it.  A member not listed was never
+ * asked: it must not race, or it could promote beside that leader.
+ */
+static bool
+c_failsafe_not_listed(const PghaInput *in, PghaDecision *d)
+{
+	if (!R(in) || !in->config.failsafe_mode || in->cluster->has_leader ||
+		!in->cluster->has_failsafe || pgha_cluster_in_failsafe(in->cluster, in->me))
+		return false;
+	snprintf(d->reason, sizeof(d->reason),
+			 "there is no leader, failsafe_mode is on and the failsafe key does not list this node: a leader without etcd may still run without having asked it");
 	return true;
 }
 
@@ -759,6 +788,8 @@ static const Rule rules[] = {
 	"no leader; candidate, the old primary is down"}, c_switchover_take},
 	{{"failsafe_leader_alive", "standby", PGHA_ACT_NONE,
 	"no leader; failsafe_mode, and the old leader pinged this node within the ttl"}, c_failsafe_leader_alive},
+	{{"failsafe_not_listed", "standby", PGHA_ACT_NONE,
+	"no leader; failsafe_mode, and the failsafe key does not list this node"}, c_failsafe_not_listed},
 	{{"not_candidate", "standby", PGHA_ACT_NONE,
 	"no leader; tagged nofailover or failover_priority 0"}, c_not_candidate},
 	{{"not_synchronous", "standby", PGHA_ACT_NONE,

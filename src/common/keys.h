@@ -26,6 +26,7 @@
 #define PGHA_KEY_STATUS		"status"
 #define PGHA_KEY_FAILOVER	"failover"
 #define PGHA_KEY_SYNC		"sync"
+#define PGHA_KEY_FAILSAFE	"failsafe"
 /* pgha's own: a restart request for one member (pghactl restart) */
 #define PGHA_KEY_RESTART	"restart/"
 /* pgha's own: a reinit request for one member (pghactl reinit MEMBER) */

@@ -55,6 +55,7 @@ typedef struct Case
 	int64		started_ago;	/* the worker started this long ago; 0: unknown */
 	bool		seen_leader;	/* ... and has seen a leader since */
 	int			my_tl;			/* our timeline; 0: 1 */
+	const char *failsafe_key;	/* NULL: none; else the one member it lists ("" none) */
 	const char *last_leader;	/* the last leader this node saw; the sync key's is "old" */
 	bool		conflict;		/* a key named after us sits on another instance's lease */
 	bool		sync_mode;		/* config synchronous_mode */
@@ -268,6 +269,18 @@ static const Case cases[] = {
 	{"failsafe: a ping older than the ttl no longer holds it back",
 	 .standby = true, .my_lsn = 9000, .leader = NULL, .failsafe = true, .fs_ping_age = 11000,
 	 .action = PGHA_ACT_PROBE, .rule = "probe_peers"},
+	{"failsafe: no leader, the failsafe key does not list this standby: it never races",
+	 .standby = true, .my_lsn = 9000, .leader = NULL, .failsafe = true, .failsafe_key = "node2",
+	 .action = PGHA_ACT_NONE, .rule = "failsafe_not_listed"},
+	{"failsafe: no leader, an empty failsafe key: nobody races",
+	 .standby = true, .my_lsn = 9000, .leader = NULL, .failsafe = true, .failsafe_key = "",
+	 .action = PGHA_ACT_NONE, .rule = "failsafe_not_listed"},
+	{"failsafe: no leader, the failsafe key lists this standby: probe as usual",
+	 .standby = true, .my_lsn = 9000, .leader = NULL, .failsafe = true, .failsafe_key = "me",
+	 .action = PGHA_ACT_PROBE, .rule = "probe_peers"},
+	{"failsafe: etcd is back, the key expired, the members vouched 1 s ago: the leader takes its key back",
+	 .leader = NULL, .is_leader = true, .ms_since_renewal = 20000, .failsafe = true,
+	 .fs_confirmed_ago = 1000, .action = PGHA_ACT_ACQUIRE, .rule = "acquire"},
 	{"a standby with WAL past the point where the leader's timeline forked off: stop for pg_rewind",
 	 .standby = true, .my_lsn = 5000, .leader = "node2", .history = "[[1,4000,\"no recovery target specified\",\"t\",\"node2\"]]",
 	 .action = PGHA_ACT_REJOIN, .rule = "diverged", .target = "node2"},
@@ -345,6 +358,15 @@ build_input(const Case *c, PghaCluster *clp, PghaInput *inp)
 		cl.has_history = true;
 		cl.history = (char *) c->history;
 		cl.history_timeline = pgha_history_next_timeline(c->history);
+	}
+	if (c->failsafe_key)
+	{
+		static char fs[1][PGHA_NAME_LEN];
+
+		cl.has_failsafe = true;
+		cl.failsafe = fs;
+		strlcpy(fs[0], c->failsafe_key, PGHA_NAME_LEN);
+		cl.nfailsafe = c->failsafe_key[0] ? 1 : 0;
 	}
 	if (c->sync_standby)
 	{
