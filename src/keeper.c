@@ -2084,6 +2084,11 @@ pgha_keeper_postmaster_died(PghaEtcd *etcd)
 	bool		gone;
 	bool		leader = K.initialized && K.is_leader && !RecoveryInProgress();
 
+	/*
+	 * No backend left behind may commit from here on: the lease this
+	 * instance held may be released (below) or run out while they live.
+	 */
+	pgha_write_gate_set(PGHA_GATE_UNPROVEN);
 	ereport(LOG,
 			(errmsg("pgha: the postmaster died"),
 			 errdetail("Stopping what is left of this instance%s.",

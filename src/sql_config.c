@@ -176,13 +176,14 @@ update_config(const char *patch, Interval *wait)
 {
 	PghaEtcd   *etcd = pgha_etcd_from_settings_or_error();
 	int64		rev = 0;
+	/* malloc'd: freed in PG_FINALLY, also when an etcd call ends in ERROR (a cancel) */
+	char	   *volatile merged = NULL;
 
 	PG_TRY();
 	{
 		int64		mod;
 		char	   *current = read_config(etcd, &mod);
 		char		err[256] = "";
-		char	   *merged;
 		PghaConfig	cfg;
 		bool		swapped;
 		char	   *key = config_key();
@@ -198,19 +199,12 @@ update_config(const char *patch, Interval *wait)
 					 errdetail_internal("%s", sentence(err))));
 		/* these start with a setting's name: keep its spelling */
 		if (!pgha_config_parse(merged, strlen(merged), &cfg, err, sizeof(err)))
-		{
-			free(merged);
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("invalid cluster configuration"),
 					 errdetail_internal("%s.", err)));
-		}
 		if (!pgha_etcd_put_if_unchanged(etcd, key, merged, mod, &swapped, &rev))
-		{
-			free(merged);
 			pgha_etcd_report_error(etcd, "write the cluster configuration");
-		}
-		free(merged);
 		if (!swapped)
 			ereport(ERROR,
 					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
@@ -221,6 +215,7 @@ update_config(const char *patch, Interval *wait)
 	}
 	PG_FINALLY();
 	{
+		free(merged);
 		pgha_etcd_destroy(etcd);
 	}
 	PG_END_TRY();

@@ -179,13 +179,19 @@ pgha_etcd_members(PG_FUNCTION_ARGS)
 		{
 			PghaEtcdStatus *st = palloc0(sizeof(PghaEtcdStatus) * Max(nmembers, 1));
 			bool	   *ok = palloc0(sizeof(bool) * Max(nmembers, 1));
+			char	  **errors = palloc0(sizeof(char *) * Max(nmembers, 1));
 			int			reachable = 0;
 			int			quorum = pgha_etcd_quorum(nmembers);
 
 			for (m = 0; m < nmembers; m++)
 			{
 				if (members[m].client_url)
+				{
 					ok[m] = pgha_etcd_status(etcd, members[m].client_url, &st[m]);
+					/* each member's own error: the client keeps only the last one */
+					if (!ok[m])
+						errors[m] = pstrdup(etcd->errmsg);
+				}
 				if (ok[m])
 					reachable++;
 			}
@@ -220,7 +226,7 @@ pgha_etcd_members(PG_FUNCTION_ARGS)
 				{
 					for (; i < 10; i++)
 						nulls[i] = true;
-					values[i] = text_or_null(members[m].client_url ? etcd->errmsg : "member has not started",
+					values[i] = text_or_null(members[m].client_url ? errors[m] : "member has not started",
 											 &nulls[i]);
 					i++;
 				}

@@ -280,8 +280,10 @@ pgha_worker_main(Datum main_arg)
 
 		rebuild_etcd_client();
 		backoff_ms = 500 + (long) (pg_prng_double(&pg_global_prng_state) * 500);
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 backoff_ms, PGHA_WAIT_EVENT);
+		/* a postmaster death here takes the same path as in the loop */
+		if (WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_POSTMASTER_DEATH,
+					  backoff_ms, PGHA_WAIT_EVENT) & WL_POSTMASTER_DEATH)
+			pgha_keeper_postmaster_died(etcd);
 		ResetLatch(MyLatch);
 	}
 	PG_exception_stack = &local_sigjmp_buf;

@@ -675,7 +675,7 @@ char *
 pgha_member_to_json(const PghaMember *m)
 {
 	json_t	   *o = json_object();
-	json_t	   *tags = json_object();
+	json_t	   *tags;
 	json_t	   *extra = json_object();
 	char	   *s;
 
