@@ -208,8 +208,8 @@ keeper_init(void)
 		K.lease_ttl = pgha_shared->keeper.lease_ttl;
 		K.lease_requested_ttl = (int) pgha_shared->keeper.lease_ttl;
 		K.seen_leader = pgha_shared->keeper.seen_leader;
-		/* until the first config read: a paused cluster stays paused */
-		K.config.pause = pgha_shared->keeper.paused;
+		/* until the first config read: the cluster's config, paused or not */
+		K.config = pgha_shared->keeper.config;
 	}
 	LWLockRelease(pgha_shared->lock);
 	K.initialized = true;
@@ -225,7 +225,7 @@ save_keeper_state(void)
 	pgha_shared->keeper.lease_id = K.lease_id;
 	pgha_shared->keeper.lease_ttl = K.lease_ttl;
 	pgha_shared->keeper.proven = K.proven;
-	pgha_shared->keeper.paused = K.config.pause;
+	pgha_shared->keeper.config = K.config;
 	pgha_shared->keeper.seen_leader = K.seen_leader;
 	LWLockRelease(pgha_shared->lock);
 	publish_write_gate();

@@ -26,6 +26,8 @@
 #include "port/atomics.h"
 #include "storage/lwlock.h"
 
+#include "common/cluster.h"
+
 /* how many members pgha.members() can show */
 #define PGHA_MAX_MEMBERS 32
 
@@ -105,7 +107,12 @@ typedef struct PghaSharedKeeper
 {
 	bool		valid;
 	bool		proven;			/* a renewal was proven since shared memory began */
-	bool		paused;			/* the last config read said pause */
+	/*
+	 * The last valid cluster config (pause, ttl, ...): a restarted worker
+	 * works with the cluster's ttl, not the default, until its first read
+	 * (or it would swap leases and compute its fence window from 10 s).
+	 */
+	PghaConfig	config;
 	bool		seen_leader;	/* a leader key was seen since the instance started */
 	int64		last_renewal_ms;
 	int64		lease_id;

@@ -280,6 +280,15 @@ sub _range
 	return \%kv;
 }
 
+# the lease a key sits on (0: none; undef: no such key)
+sub lease_of
+{
+	my ($self, $key) = @_;
+	my $res = JSON::PP::decode_json($self->_etcdctl([ 'get', '-w', 'json', '--', $key ]));
+	my ($e) = @{ $res->{kvs} // [] };
+	return defined $e ? ($e->{lease} // 0) : undef;
+}
+
 sub put
 {
 	my ($self, $key, $value) = @_;
