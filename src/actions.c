@@ -14,7 +14,7 @@
  *
  * Everything runs in the worker, which is connected to a database as the
  * bootstrap superuser.  Functions may ERROR; the caller's iteration
- * boundary recovers.  pgha_action_fence() holds interrupts and never
+ * boundary recovers.  pgha_action_fence_signal() holds interrupts and never
  * throws before the shutdown signal is sent.
  *
  * Copyright (c) 2026, pgha developers
@@ -235,31 +235,38 @@ pgha_action_point_at_leader(const char *conninfo, const char *slot)
 }
 
 /*
- * The fence.  The signal goes first: an immediate shutdown ends every
- * backend now, whatever the disk does (a stalled data volume would
- * otherwise hold the fence in an fsync while commits that passed the gate
- * complete when I/O resumes).  Then, best effort, while the postmaster
- * waits for this process (it sends SIGKILL to a child that takes more than
+ * The fence, in two steps.  The signal goes first: an immediate shutdown
+ * ends every backend now, whatever the disk does (a stalled data volume
+ * would otherwise hold the fence in an fsync while commits that passed the
+ * gate complete when I/O resumes).  SIGQUIT stays blocked in this process
+ * until pgha_action_fence_finish() has written, best effort, while the
+ * postmaster waits for it (it sends SIGKILL to a child that takes more than
  * a few seconds): standby.signal, so that a restart comes back read-only,
  * and primary_conninfo toward the leader that took over (conninfo NULL: no
- * leader known).  SIGQUIT is blocked meanwhile and ends the worker when
- * unblocked.  No query cancel or SIGTERM-induced FATAL interrupts it.
+ * leader known).  Nothing between the gate's closing and the signal can be
+ * interrupted.
  */
+static sigset_t fence_old_mask;
+
 void
-pgha_action_fence(const char *conninfo, const char *slot)
+pgha_action_fence_signal(void)
 {
 	sigset_t	quit;
-	sigset_t	old;
-	int			fd;
 
-	HOLD_INTERRUPTS();
 	sigemptyset(&quit);
 	sigaddset(&quit, SIGQUIT);
-	sigprocmask(SIG_BLOCK, &quit, &old);
-
+	HOLD_INTERRUPTS();
+	sigprocmask(SIG_BLOCK, &quit, &fence_old_mask);
 	if (kill(PostmasterPid, SIGQUIT) != 0)
 		ereport(WARNING,
 				(errmsg("could not signal the postmaster to shut down: %m")));
+	RESUME_INTERRUPTS();
+}
+
+void
+pgha_action_fence_finish(const char *conninfo, const char *slot)
+{
+	int			fd;
 
 	fd = OpenTransientFile(STANDBY_SIGNAL_FILE, O_WRONLY | O_CREAT | PG_BINARY);
 	if (fd < 0 || pg_fsync(fd) != 0)
@@ -269,11 +276,10 @@ pgha_action_fence(const char *conninfo, const char *slot)
 	if (fd >= 0)
 		CloseTransientFile(fd);
 	fsync_fname(".", true);
+	/* an ERROR in here is caught: it never keeps SIGQUIT blocked */
 	if (conninfo != NULL)
 		(void) pgha_action_point_at_leader(conninfo, slot);
-
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	RESUME_INTERRUPTS();
+	sigprocmask(SIG_SETMASK, &fence_old_mask, NULL);
 }
 
 /*

@@ -29,8 +29,10 @@ extern void pgha_action_set_system(const char *name, const char *value);
 extern void pgha_alter_system(const char *name, const char *value);
 extern bool pgha_action_point_at_leader(const char *conninfo, const char *slot);
 extern int	pgha_action_drop_member_slot(const char *slot, uint64 *restart_lsn);
-/* immediate shutdown, then standby.signal and (conninfo not NULL) the new upstream */
-extern void pgha_action_fence(const char *conninfo, const char *slot);
+/* immediate shutdown (SIGQUIT stays blocked here until fence_finish) */
+extern void pgha_action_fence_signal(void);
+/* then standby.signal and (conninfo not NULL) the new upstream, best effort */
+extern void pgha_action_fence_finish(const char *conninfo, const char *slot);
 /* create the physical slots that do not exist yet; returns how many */
 extern int	pgha_action_ensure_slots(char **slots, int nslots);
 /*

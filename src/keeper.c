@@ -179,9 +179,10 @@ keeper_init(void)
 		struct stat st;
 
 		(void) gethostname(host, sizeof(host) - 1);
+		/* no device number: it may change across a reboot or a remount */
 		if (stat(DataDir, &st) == 0)
-			snprintf(K.instance, sizeof(K.instance), "%s:%llu:%llu", host,
-					 (unsigned long long) st.st_dev, (unsigned long long) st.st_ino);
+			snprintf(K.instance, sizeof(K.instance), "%s:%s:%llu", host, DataDir,
+					 (unsigned long long) st.st_ino);
 	}
 	K.watch_cxt = AllocSetContextCreate(TopMemoryContext, "pgha watch",
 										ALLOCSET_SMALL_SIZES);
@@ -207,6 +208,8 @@ keeper_init(void)
 		K.lease_id = pgha_shared->keeper.lease_id;
 		K.lease_ttl = pgha_shared->keeper.lease_ttl;
 		K.lease_requested_ttl = (int) pgha_shared->keeper.lease_ttl;
+		K.old_lease_id = pgha_shared->keeper.old_lease_id;
+		K.old_lease_ttl = pgha_shared->keeper.old_lease_ttl;
 		K.seen_leader = pgha_shared->keeper.seen_leader;
 		/* until the first config read: the cluster's config, paused or not */
 		K.config = pgha_shared->keeper.config;
@@ -224,6 +227,8 @@ save_keeper_state(void)
 	pgha_shared->keeper.last_renewal_ms = K.last_renewal_ms;
 	pgha_shared->keeper.lease_id = K.lease_id;
 	pgha_shared->keeper.lease_ttl = K.lease_ttl;
+	pgha_shared->keeper.old_lease_id = K.old_lease_id;
+	pgha_shared->keeper.old_lease_ttl = K.old_lease_ttl;
 	pgha_shared->keeper.proven = K.proven;
 	pgha_shared->keeper.config = K.config;
 	pgha_shared->keeper.seen_leader = K.seen_leader;
@@ -915,12 +920,16 @@ claim_initialize(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalDeta
 	char		sysid[32];
 	char	   *key;
 
-	if (!cluster->has_initialize || cluster->initialize[0] != '\0')
+	/* filled in already; or lost (a history shows the cluster existed): made again */
+	if (cluster->has_initialize && cluster->initialize[0] != '\0')
 		return;
 	key = pgha_key(K.prefix, PGHA_KEY_INITIALIZE);
 	snprintf(sysid, sizeof(sysid), UINT64_FORMAT, local->base.sysid);
 	init_txn(&t);
-	cmp_value(&t, key, "");
+	if (cluster->has_initialize)
+		cmp_value(&t, key, "");
+	else
+		cmp_absent(&t, key);
 	op_put(t.success, &t.nsuccess, key, sysid, 0);
 	if (!pgha_etcd_txn(etcd, &t, &r))
 		log_etcd_problem(etcd, "record the system identifier");
@@ -1277,6 +1286,12 @@ do_fence(const PghaCluster *cluster, const PghaDecision *d)
 	pgha_write_gate_set(PGHA_GATE_UNPROVEN);
 	/* a successor of a worker that dies below must not reopen it either */
 	save_keeper_state();
+
+	/*
+	 * The signal before anything that may block on the disk, the log
+	 * included (a log directory on a stalled volume blocks ereport()).
+	 */
+	pgha_action_fence_signal();
 	ereport(LOG,
 			(errmsg("pgha: fencing this primary: immediate shutdown"),
 			 errdetail_internal("%s", d->reason),
@@ -1289,10 +1304,10 @@ do_fence(const PghaCluster *cluster, const PghaDecision *d)
 	{
 		char		slot[PGHA_NAME_LEN];
 
-		pgha_action_fence(conninfo_toward(leader, slot), slot);
+		pgha_action_fence_finish(conninfo_toward(leader, slot), slot);
 	}
 	else
-		pgha_action_fence(NULL, NULL);
+		pgha_action_fence_finish(NULL, NULL);
 	K.is_leader = false;
 }
 
@@ -1372,6 +1387,18 @@ do_switchover(PghaEtcd *etcd, const PghaCluster *cluster, const PghaDecision *d)
 	return 1000;
 }
 
+/* "pgha decision: rule (action)" when the deciding rule changed */
+static void
+log_decision(const PghaDecision *d)
+{
+	if (strcmp(d->rule, K.last_rule) == 0)
+		return;
+	ereport(LOG,
+			(errmsg("pgha decision: %s (%s)", d->rule, pgha_action_name(d->action)),
+			 errdetail("%s", d->reason)));
+	strlcpy(K.last_rule, d->rule, sizeof(K.last_rule));
+}
+
 /* act on the decision; returns a wait override in ms (-1: none) */
 static long
 act(PghaEtcd *etcd, const PghaInput *in, const PghaDecision *d,
@@ -1399,12 +1426,14 @@ act(PghaEtcd *etcd, const PghaInput *in, const PghaDecision *d,
 				log_etcd_problem(etcd, "acquire the leader key");
 				return 100;
 			}
-			if (ok)
-			{
-				become_leader("Acquired the free leader key as the running primary", NULL);
-				claim_initialize(etcd, cluster, local);
-			}
-			return ok ? -1 : 100;
+			if (!ok)
+				return 100;
+			/* the gate opens with become_leader(): the sync key is ours first */
+			if (!pgha_syncrep_take_key(etcd, K.prefix, cluster, &K.config, K.lease_id))
+				return 100;
+			become_leader("Acquired the free leader key as the running primary", NULL);
+			claim_initialize(etcd, cluster, local);
+			return -1;
 
 		case PGHA_ACT_RENEW:
 			if (!leader_txn(etcd, false, &ok))
@@ -1417,6 +1446,8 @@ act(PghaEtcd *etcd, const PghaInput *in, const PghaDecision *d,
 				lose_leadership("The guarded renewal found another value in the leader key.");
 				return 50;
 			}
+			if (!pgha_syncrep_take_key(etcd, K.prefix, cluster, &K.config, K.lease_id))
+				return 100;
 			become_leader("Re-attached to the leader key", NULL);
 			return -1;
 
@@ -1443,7 +1474,7 @@ act(PghaEtcd *etcd, const PghaInput *in, const PghaDecision *d,
 			if (cluster->has_failover && strcmp(cluster->failover_member, in->me) == 0)
 				K.clear_failover = true;
 			/* not yet: promote_holder tries again next time */
-			if (!pgha_syncrep_take_key(etcd, K.prefix, cluster, &K.config))
+			if (!pgha_syncrep_take_key(etcd, K.prefix, cluster, &K.config, K.lease_id))
 				return 50;
 			request_promotion();
 			return 50;
@@ -1482,7 +1513,7 @@ act(PghaEtcd *etcd, const PghaInput *in, const PghaDecision *d,
 			if (!ok)
 				return 50;
 			become_leader("Holds the leader key as a standby", NULL);
-			if (!pgha_syncrep_take_key(etcd, K.prefix, cluster, &K.config))
+			if (!pgha_syncrep_take_key(etcd, K.prefix, cluster, &K.config, K.lease_id))
 				return 200;
 			request_promotion();
 			return 100;
@@ -1853,6 +1884,17 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 	if (local.base.in_recovery && !K.is_leader && K.promote_requested_ms == 0)
 		K.last_renewal_ms = now_ms();
 
+	/*
+	 * Nor a proof: a standby that does not hold the key (a successor of a
+	 * worker that asked for a promotion, and inherited the proof from
+	 * shared memory) must find the gate closed if a promotion completes.
+	 */
+	if (local.base.in_recovery && !K.is_leader && K.proven)
+	{
+		K.proven = false;
+		save_keeper_state();
+	}
+
 	/* a primary past its deadline fences without spending time on etcd */
 	if (!local.base.in_recovery && !K.config.pause && !K.foreign &&
 		now_ms() >= pgha_keeper_fence_deadline_ms())
@@ -1935,15 +1977,11 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 		pgha_decide(&in, &d);
 	}
 
-	if (strcmp(d.rule, K.last_rule) != 0)
-	{
-		ereport(LOG,
-				(errmsg("pgha decision: %s (%s)", d.rule, pgha_action_name(d.action)),
-				 errdetail("%s", d.reason)));
-		strlcpy(K.last_rule, d.rule, sizeof(K.last_rule));
-	}
-
+	/* a fence signals before it logs anything (do_fence()) */
+	if (d.action != PGHA_ACT_FENCE)
+		log_decision(&d);
 	override = act(etcd, &in, &d, etcd_ok ? &cluster : NULL, &local);
+	log_decision(&d);
 
 	/* the local state may have changed (promotion) */
 	pgha_local_snapshot(&local);

@@ -117,6 +117,8 @@ typedef struct PghaSharedKeeper
 	int64		last_renewal_ms;
 	int64		lease_id;
 	int64		lease_ttl;
+	int64		old_lease_id;	/* during a ttl change: the lease our keys may still sit on */
+	int64		old_lease_ttl;
 } PghaSharedKeeper;
 
 /*

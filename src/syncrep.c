@@ -88,23 +88,47 @@ pgha_syncrep_before_promote(const PghaConfig *config)
  */
 bool
 pgha_syncrep_take_key(PghaEtcd *etcd, const char *prefix, const PghaCluster *cluster,
-					  const PghaConfig *config)
+					  const PghaConfig *config, int64 lease)
 {
 	char	   *json;
-	bool		swapped = false;
-	int64		rev = 0;
+	char	   *sync_key = pgha_key(prefix, PGHA_KEY_SYNC);
+	char	   *leader_key = pgha_key(prefix, PGHA_KEY_LEADER);
+	PghaEtcdTxn t;
+	PghaEtcdTxnResult r;
 	bool		ok;
 
+	/* ours already (a leader's own key, or taken in an earlier iteration) */
 	if (!config->synchronous_mode ||
-		(cluster->has_sync && strcmp(cluster->sync_leader, pgha_node_name()) == 0 &&
-		 cluster->nsync == 0))
+		(cluster->has_sync && strcmp(cluster->sync_leader, pgha_node_name()) == 0))
 		return true;
 	json = pgha_sync_to_json(pgha_node_name(), 0, NULL);
-	ok = pgha_etcd_put_if_unchanged(etcd, pgha_key(prefix, PGHA_KEY_SYNC), json,
-									cluster->has_sync ? cluster->sync_mod_revision : 0,
-									&swapped, &rev);
+
+	/*
+	 * One transaction: the sync key unchanged since the read, and the
+	 * leader key still ours by value and lease, so that a node that lost
+	 * its key meanwhile takes nothing over.
+	 */
+	memset(&t, 0, sizeof(t));
+	t.compare[0].key = sync_key;
+	t.compare[0].target = PGHA_CMP_MOD;
+	t.compare[0].result = PGHA_CMP_EQUAL;
+	t.compare[0].number = cluster->has_sync ? cluster->sync_mod_revision : 0;
+	t.compare[1].key = leader_key;
+	t.compare[1].target = PGHA_CMP_VALUE;
+	t.compare[1].result = PGHA_CMP_EQUAL;
+	t.compare[1].value = pgha_node_name();
+	t.compare[2].key = leader_key;
+	t.compare[2].target = PGHA_CMP_LEASE;
+	t.compare[2].result = PGHA_CMP_EQUAL;
+	t.compare[2].number = lease;
+	t.ncompare = 3;
+	t.success[0].type = PGHA_OP_PUT;
+	t.success[0].key = sync_key;
+	t.success[0].value = json;
+	t.nsuccess = 1;
+	ok = pgha_etcd_txn(etcd, &t, &r);
 	free(json);
-	if (!ok || !swapped)
+	if (!ok || !r.succeeded)
 	{
 		ereport(LOG,
 				(errmsg("pgha could not take over the sync key before the promotion"),

@@ -23,7 +23,12 @@ extern void pgha_syncrep_leader(PghaEtcd *etcd, const char *prefix, const PghaCl
 
 /* just before pg_promote(): start strict ('*') or asynchronous ('') */
 extern void pgha_syncrep_before_promote(const PghaConfig *config);
+/*
+ * A new leader takes the sync key over before its gate opens or it
+ * promotes; lease: the one the leader key must sit on.
+ */
 extern bool pgha_syncrep_take_key(PghaEtcd *etcd, const char *prefix,
-								  const PghaCluster *cluster, const PghaConfig *config);
+								  const PghaCluster *cluster, const PghaConfig *config,
+								  int64 lease);
 
 #endif							/* PGHA_SYNCREP_H */

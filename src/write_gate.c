@@ -214,7 +214,8 @@ write_gate_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTre
 {
 	Node	   *stmt = pstmt->utilityStmt;
 
-	if (gated() &&
+	/* a standby refuses both itself, at once */
+	if (gated() && !RecoveryInProgress() &&
 		(IsA(stmt, NotifyStmt) ||
 		 (IsA(stmt, TransactionStmt) &&
 		  ((TransactionStmt *) stmt)->kind == TRANS_STMT_COMMIT_PREPARED)))

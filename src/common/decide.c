@@ -418,13 +418,20 @@ c_stale_primary(const PghaInput *in, PghaDecision *d)
 	int			tl;
 	uint64		leader_lsn;
 
-	if (!P(in) || in->cluster->has_leader)
+	/*
+	 * The key free, or naming this node while its worker does not lead yet
+	 * (a restart re-attaching): a data directory restored in place must
+	 * not re-attach on the strength of its name.
+	 */
+	if (!P(in) || (in->cluster->has_leader &&
+				   (strcmp(in->cluster->leader, in->me) != 0 || in->is_leader)))
 		return false;
 	tl = cluster_timeline(in, &who);
 	if (tl > in->local.timeline)
 	{
 		snprintf(d->reason, sizeof(d->reason),
-				 "The leader key is free, but the cluster reached timeline %d (%s%s%s), newer than this primary's %d.",
+				 "%s, but the cluster reached timeline %d (%s%s%s), newer than this primary's %d.",
+				 in->cluster->has_leader ? "The leader key names this node" : "The leader key is free",
 				 tl, strcmp(who, "the history key") == 0 ? "" : "member \"", who,
 				 strcmp(who, "the history key") == 0 ? "" : "\"", in->local.timeline);
 		return true;
@@ -434,7 +441,8 @@ c_stale_primary(const PghaInput *in, PghaDecision *d)
 		(int64) (leader_lsn - in->local.lsn) > in->config.maximum_lag_on_failover)
 	{
 		snprintf(d->reason, sizeof(d->reason),
-				 "The leader key is free, but this primary is %llu bytes behind the last position the leader published (maximum_lag_on_failover %lld).",
+				 "%s, but this primary is %llu bytes behind the last position the leader published (maximum_lag_on_failover %lld).",
+				 in->cluster->has_leader ? "The leader key names this node" : "The leader key is free",
 				 (unsigned long long) (leader_lsn - in->local.lsn),
 				 (long long) in->config.maximum_lag_on_failover);
 		return true;
@@ -538,6 +546,12 @@ c_not_synchronous(const PghaInput *in, PghaDecision *d)
 	stale = c->has_sync && in->last_leader && in->last_leader[0] != '\0' &&
 		strcmp(c->sync_leader, in->last_leader) != 0;
 	if (!stale && pgha_cluster_is_sync_standby(c, in->me))
+		return false;
+	/*
+	 * A node that took the key over for a promotion that never completed
+	 * (it is still a standby) has everything it had: it may race again.
+	 */
+	if (!stale && c->has_sync && strcmp(c->sync_leader, in->me) == 0)
 		return false;
 	if (stale)
 		snprintf(d->reason, sizeof(d->reason),
@@ -760,14 +774,14 @@ static const Rule rules[] = {
 	"paused, and this node holds the leader key"}, c_paused_leader},
 	{{"paused", "any", PGHA_ACT_NONE,
 	"config has pause: true"}, c_paused},
+	{{"stale_primary", "primary", PGHA_ACT_FENCE,
+	"the leader key is free (or names this node, re-attaching); the cluster reached a newer timeline, or a position this primary lacks"}, c_stale_primary},
 	{{"switchover", "primary", PGHA_ACT_SWITCHOVER,
 	"a switchover to a streaming standby is due"}, c_switchover},
 	{{"switchover_refused", "primary", PGHA_ACT_CANCEL_SWITCHOVER,
 	"a switchover is due, the candidate does not stream or lags"}, c_switchover_refused},
 	{{"renew", "primary", PGHA_ACT_RENEW,
 	"the leader key names this node"}, c_renew},
-	{{"stale_primary", "primary", PGHA_ACT_FENCE,
-	"the leader key is free; the cluster reached a newer timeline, or a position this primary lacks"}, c_stale_primary},
 	{{"acquire", "primary", PGHA_ACT_ACQUIRE,
 	"the leader key is free"}, c_acquire},
 	{{"promote_holder", "standby", PGHA_ACT_PROMOTE,

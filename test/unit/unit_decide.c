@@ -62,6 +62,7 @@ typedef struct Case
 	bool		conflict;		/* a key named after us sits on another instance's lease */
 	bool		sync_mode;		/* config synchronous_mode */
 	const char *sync_standby;	/* NULL: no sync key; "": names none */
+	bool		sync_leader_me;	/* the sync key's leader is this node (else "old") */
 	/* peers (probed when peers_probed) */
 	bool		peers_probed;
 	int			npeers;
@@ -89,6 +90,12 @@ static const Case cases[] = {
 	 .leader = "me", .is_leader = true, .action = PGHA_ACT_RENEW, .rule = "renew"},
 	{"a restarted primary whose key is still there re-attaches",
 	 .leader = "me", .is_leader = false, .action = PGHA_ACT_RENEW, .rule = "renew"},
+	{"a primary restarted from a data directory restored in place re-attaches, but lacks what the leader published: it fences",
+	 .leader = "me", .is_leader = false, .my_lsn = 1000, .optime = 1000 + 1048576 + 1,
+	 .action = PGHA_ACT_FENCE, .rule = "stale_primary"},
+	{"the running leader behind its own published optime (impossible, but) keeps renewing: only a re-attach is checked",
+	 .leader = "me", .is_leader = true, .my_lsn = 1000, .optime = 1000 + 1048576 + 1,
+	 .action = PGHA_ACT_RENEW, .rule = "renew"},
 	{"a running primary finds the leader key free: acquire",
 	 .leader = NULL, .action = PGHA_ACT_ACQUIRE, .rule = "acquire"},
 	{"the leader key names another member: the primary fences at once",
@@ -312,6 +319,9 @@ static const Case cases[] = {
 	{"synchronous mode, the sync key of the last leader names this node: race",
 	 .standby = true, .my_lsn = 9000, .leader = NULL, .sync_mode = true, .sync_standby = "me",
 	 .last_leader = "old", .peers_probed = true, .action = PGHA_ACT_RACE, .rule = "race"},
+	{"synchronous mode, this node took the sync key over for a promotion that never completed: it may race again",
+	 .standby = true, .my_lsn = 9000, .leader = NULL, .sync_mode = true, .sync_standby = "",
+	 .sync_leader_me = true, .last_leader = "me", .peers_probed = true, .action = PGHA_ACT_RACE, .rule = "race"},
 	{"synchronous mode, no leader, another member is the synchronous standby: never race",
 	 .standby = true, .my_lsn = 9000, .leader = NULL, .sync_mode = true, .sync_standby = "node2",
 	 .action = PGHA_ACT_NONE, .rule = "not_synchronous"},
@@ -373,7 +383,7 @@ build_input(const Case *c, PghaCluster *clp, PghaInput *inp)
 	if (c->sync_standby)
 	{
 		cl.has_sync = true;
-		strlcpy(cl.sync_leader, "old", sizeof(cl.sync_leader));
+		strlcpy(cl.sync_leader, c->sync_leader_me ? "me" : "old", sizeof(cl.sync_leader));
 		if (c->sync_standby[0])
 			strlcpy(cl.sync_standby[cl.nsync++], c->sync_standby, PGHA_NAME_LEN);
 	}
