@@ -150,11 +150,13 @@ static struct
 	int64		leader_lease_seen;	/* the leader key's lease in the last read */
 	char		last_leader[PGHA_NAME_LEN]; /* the last leader key value seen, "" never */
 	bool		name_conflict;	/* another instance runs under our name */
+	int64		pause_seen_ms;	/* sent the last read that showed pause: true; 0 none */
 	int64		conflict_warned_lease;
 } K;
 
 static bool delete_failover_key(PghaEtcd *etcd);
 static void log_etcd_problem(PghaEtcd *etcd, const char *what);
+static void log_decision(const PghaDecision *d);
 static void publish_write_gate(void);
 
 static int64
@@ -273,13 +275,20 @@ pgha_keeper_fence_deadline_ms(void)
  * Backends refuse to commit a write past the fence deadline (write_gate.c),
  * so they stop even when this worker cannot: published whenever the
  * deadline moves.  Nothing proven yet (a fresh start, a crash restart):
- * closed.  Paused, the DBA runs the show; a foreign node leads nothing.
+ * closed.  A foreign node leads nothing.  Paused, the DBA runs the show,
+ * but only as long as this node knows the cluster is paused: a pause read
+ * from etcd holds for the fence window.  A primary cut off from etcd (or
+ * whose worker is frozen) cannot see a resume, after which a standby may
+ * take the expired key: its gate closes as it would unpaused.
  */
 static void
 publish_write_gate(void)
 {
-	if (K.config.pause || K.foreign)
+	if (K.foreign)
 		pgha_write_gate_set(0);
+	else if (K.config.pause)
+		pgha_write_gate_set(K.pause_seen_ms == 0 ? PGHA_GATE_UNPROVEN :
+							Max(K.pause_seen_ms + fence_after_ms(), PGHA_GATE_UNPROVEN + 1));
 	else if (!K.proven)
 		pgha_write_gate_set(PGHA_GATE_UNPROVEN);
 	else
@@ -405,17 +414,23 @@ pgha_keeper_reset_connection(void)
 	/* the watch belonged to the old client; the lease belongs to etcd */
 }
 
-/* Give etcd calls no more time than the leader has before it must fence. */
+/*
+ * Give etcd calls no more time than the leader has before it must fence:
+ * each try of an endpoint gets a share, and all the calls of the
+ * iteration together end by the deadline.
+ */
 static void
 set_call_budget(PghaEtcd *etcd)
 {
 	int64		budget = pgha_etcd_timeout;
 
+	etcd->deadline_us = 0;
 	if (K.is_leader && !K.config.pause)
 	{
 		int64		left = pgha_keeper_fence_deadline_ms() - now_ms();
 
 		budget = Min(budget, Max(left / Max(etcd->nurls, 1), 100));
+		etcd->deadline_us = pgha_keeper_fence_deadline_ms() * 1000;
 	}
 	etcd->timeout_ms = (int) budget;
 }
@@ -499,6 +514,7 @@ read_cluster(PghaEtcd *etcd, PghaCluster *cluster)
 {
 	PghaEtcdRange r;
 	char		err[256];
+	int64		sent = now_ms();
 
 	if (!pgha_etcd_range(etcd, K.prefix, true, &r))
 		return false;
@@ -523,6 +539,7 @@ read_cluster(PghaEtcd *etcd, PghaCluster *cluster)
 	else
 		pgha_config_defaults(&K.config);
 
+	K.pause_seen_ms = K.config.pause ? sent : 0;
 	K.foreign = cluster->has_initialize && cluster->initialize[0] != '\0' &&
 		strtoull(cluster->initialize, NULL, 10) != GetSystemIdentifier();
 	strlcpy(K.leader_seen, cluster->has_leader ? cluster->leader : "", sizeof(K.leader_seen));
@@ -1292,6 +1309,7 @@ do_fence(const PghaCluster *cluster, const PghaDecision *d)
 	 * included (a log directory on a stalled volume blocks ereport()).
 	 */
 	pgha_action_fence_signal();
+	log_decision(d);
 	ereport(LOG,
 			(errmsg("pgha: fencing this primary: immediate shutdown"),
 			 errdetail_internal("%s", d->reason),
@@ -1977,11 +1995,10 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 		pgha_decide(&in, &d);
 	}
 
-	/* a fence signals before it logs anything (do_fence()) */
+	/* a fence signals before it logs anything: do_fence() logs it */
 	if (d.action != PGHA_ACT_FENCE)
 		log_decision(&d);
 	override = act(etcd, &in, &d, etcd_ok ? &cluster : NULL, &local);
-	log_decision(&d);
 
 	/* the local state may have changed (promotion) */
 	pgha_local_snapshot(&local);
@@ -2051,6 +2068,9 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 		wait = 1000;
 	else
 		wait = (long) K.config.loop_wait * 1000;
+	/* a paused primary's gate holds for a fence window from each read */
+	if (!local.base.in_recovery && K.config.pause)
+		wait = Min(wait, (long) pgha_renew_interval_ms(&K.config));
 	if (override >= 0)
 		wait = Min(wait, override);
 	/* a switchover candidate watches the old primary's shutdown closely */

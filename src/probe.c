@@ -29,6 +29,7 @@
 #include "libpq-fe.h"
 #include "access/xlog.h"
 #include "miscadmin.h"
+#include "storage/latch.h"
 #include "pgstat.h"
 #include "utils/wait_event.h"
 
@@ -40,6 +41,7 @@
 #endif
 
 #include "actions.h"
+#include "common/clock.h"
 #include "compat.h"
 #include "probe.h"
 
@@ -63,6 +65,64 @@ pgha_libpq_disconnect(PGconn *conn)
 #else
 	PQfinish(conn);
 #endif
+}
+
+/*
+ * A query with a time limit: a peer that answered the connection and then
+ * froze (SIGSTOP, a stalled disk) still acknowledges TCP, so neither the
+ * connect timeout nor tcp_user_timeout ends the wait.  NULL when the limit
+ * passed or the connection broke; the caller disconnects.
+ */
+#define PROBE_QUERY_MS 2000
+
+static PGresult *
+exec_bounded(PGconn *conn, const char *query)
+{
+	int64		until = pgha_now_us() + (int64) PROBE_QUERY_MS * 1000;
+	PGresult   *last = NULL;
+	PGresult   *res;
+
+	if (!PQsendQuery(conn, query))
+		return NULL;
+	for (;;)
+	{
+		while (PQisBusy(conn))
+		{
+			long		left = pgha_ms_until(until);
+			int			rc;
+
+			if (left <= 0)
+			{
+				PQclear(last);
+				return NULL;
+			}
+			rc = WaitLatchOrSocket(MyLatch,
+								   WL_LATCH_SET | WL_SOCKET_READABLE | WL_TIMEOUT | WL_POSTMASTER_DEATH,
+								   PQsocket(conn), left, PG_WAIT_EXTENSION);
+			/* the worker's loop takes the postmaster-death path */
+			if (rc & WL_POSTMASTER_DEATH)
+			{
+				PQclear(last);
+				return NULL;
+			}
+			if (rc & WL_LATCH_SET)
+			{
+				ResetLatch(MyLatch);
+				CHECK_FOR_INTERRUPTS();
+			}
+			if ((rc & WL_SOCKET_READABLE) && !PQconsumeInput(conn))
+			{
+				PQclear(last);
+				return NULL;
+			}
+		}
+		res = PQgetResult(conn);
+		if (res == NULL)
+			break;
+		PQclear(last);
+		last = res;
+	}
+	return last;
 }
 
 void
@@ -97,12 +157,12 @@ pgha_probe_member(const PghaMember *m, PghaPeer *out)
 	hs = PQparameterStatus(conn, "in_hot_standby");
 	out->in_recovery = (hs != NULL && strcmp(hs, "on") == 0);
 
-#ifdef HAVE_LIBPQSRV
-	res = libpqsrv_exec(conn, "IDENTIFY_SYSTEM", PG_WAIT_EXTENSION);
-#else
-	res = PQexec(conn, "IDENTIFY_SYSTEM");
-#endif
-	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 && PQnfields(res) >= 3 &&
+	res = exec_bounded(conn, "IDENTIFY_SYSTEM");
+	if (res == NULL)
+		ereport(DEBUG1,
+				(errmsg("pgha could not probe member \"%s\": no answer to IDENTIFY_SYSTEM within %d ms",
+						m->name, PROBE_QUERY_MS)));
+	if (res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 && PQnfields(res) >= 3 &&
 		sscanf(PQgetvalue(res, 0, 2), "%X/%X", &hi, &lo) == 2)
 	{
 		out->sysid = strtoull(PQgetvalue(res, 0, 0), NULL, 10);

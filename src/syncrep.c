@@ -24,6 +24,7 @@
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
@@ -190,9 +191,35 @@ stalled_ms(const char *name, uint64 standby_flush, uint64 primary_flush)
 	return now - progress[i].moved_ms;
 }
 
-/* pg_stat_replication, as the planner needs it */
+/*
+ * A walsender that calls itself after a member (application_name, which
+ * is all synchronous_standby_names matches on) but does not stream on that
+ * member's slot is somebody else: pg_receivewal --synchronous, a copy of a
+ * standby.  It could confirm commits the member never got.  Returns true
+ * when it was asked to end (pg_terminate_backend()).
+ */
+static bool
+end_impostor(const PghaCluster *cluster, const char *name, const char *slot, int pid)
+{
+	char		want[PGHA_NAME_LEN];
+	PghaMember *m = pgha_cluster_member((PghaCluster *) cluster, name);
+
+	if (m == NULL || m->foreign || strcmp(name, pgha_node_name()) == 0)
+		return false;
+	pgha_slot_name(name, want, sizeof(want));
+	if (slot != NULL && strcmp(slot, want) == 0)
+		return false;
+	ereport(WARNING,
+			(errmsg("pgha: ending a replication connection that calls itself \"%s\" but does not stream on its slot", name),
+			 errdetail("Process %d streams %s; member \"%s\" streams on slot \"%s\". Only the member may count as its synchronous standby.",
+					   pid, slot ? psprintf("on slot \"%s\"", slot) : "without a slot", name, want)));
+	(void) DirectFunctionCall2(pg_terminate_backend, Int32GetDatum(pid), Int64GetDatum(0));
+	return true;
+}
+
+/* pg_stat_replication, as the planner needs it: members on their own slots */
 static int
-read_standbys(PghaStandby **out)
+read_standbys(const PghaCluster *cluster, PghaStandby **out)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	int			n = 0;
@@ -203,11 +230,13 @@ read_standbys(PghaStandby **out)
 	StartTransactionCommand();
 	SPI_connect();
 	PushActiveSnapshot(GetTransactionSnapshot());
-	if (SPI_execute("SELECT application_name, state = 'streaming', "
-					"sync_state IN ('sync', 'quorum'), "
-					"COALESCE(flush_lsn - '0/0', 0)::pg_catalog.int8 "
-					"FROM pg_catalog.pg_stat_replication "
-					"WHERE application_name <> '' ORDER BY application_name",
+	if (SPI_execute("SELECT r.application_name, r.state = 'streaming', "
+					"r.sync_state IN ('sync', 'quorum'), "
+					"COALESCE(r.flush_lsn - '0/0', 0)::pg_catalog.int8, "
+					"s.slot_name, r.pid "
+					"FROM pg_catalog.pg_stat_replication r "
+					"LEFT JOIN pg_catalog.pg_replication_slots s ON s.active_pid = r.pid "
+					"WHERE r.application_name <> '' ORDER BY r.application_name",
 					true, 64) == SPI_OK_SELECT && SPI_processed > 0)
 	{
 		PghaStandby *s = MemoryContextAllocZero(cxt, sizeof(PghaStandby) * SPI_processed);
@@ -220,7 +249,9 @@ read_standbys(PghaStandby **out)
 			bool		isnull;
 			char	   *name = SPI_getvalue(t, d, 1);
 
-			if (name == NULL)
+			if (name == NULL ||
+				end_impostor(cluster, name, SPI_getvalue(t, d, 5),
+							 DatumGetInt32(SPI_getbinval(t, d, 6, &isnull))))
 				continue;
 			strlcpy(s[n].name, name, PGHA_NAME_LEN);
 			s[n].streaming = DatumGetBool(SPI_getbinval(t, d, 2, &isnull)) && !isnull;
@@ -291,7 +322,7 @@ pgha_syncrep_leader(PghaEtcd *etcd, const char *prefix, const PghaCluster *clust
 
 		PG_TRY();
 		{
-			in.nstandbys = read_standbys(&standbys);
+			in.nstandbys = read_standbys(&c, &standbys);
 		}
 		PG_CATCH();
 		{

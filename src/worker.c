@@ -94,17 +94,23 @@ pgha_worker_register(void)
 	RegisterBackgroundWorker(&worker);
 }
 
-/* (Re)build the etcd client from the settings; remember why if we cannot. */
+/*
+ * (Re)build the etcd client from the settings; remember why if we cannot.
+ * A reload with settings that do not make a client keeps the client it
+ * had: without one the keeper would not run at all, and a primary would
+ * neither renew nor fence (its gate would still close at the deadline).
+ */
 static void
 rebuild_etcd_client(void)
 {
 	MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+	PghaEtcd   *fresh = pgha_etcd_from_settings(etcd_config_error, sizeof(etcd_config_error));
 
-	if (etcd)
-		pgha_etcd_destroy(etcd);
-	etcd = pgha_etcd_from_settings(etcd_config_error, sizeof(etcd_config_error));
-	if (etcd)
+	if (fresh)
 	{
+		if (etcd)
+			pgha_etcd_destroy(etcd);
+		etcd = fresh;
 		pgha_http_on_pmdeath(etcd->http, PGHA_PMDEATH_REPORT);
 		etcd_config_error[0] = '\0';
 	}
@@ -113,7 +119,8 @@ rebuild_etcd_client(void)
 				(errcode(ERRCODE_CONFIG_FILE_ERROR),
 				 errmsg("pgha worker cannot configure its etcd client"),
 				 errdetail("%s", etcd_config_error),
-				 errhint("Fix the pgha.etcd_* settings and reload.")));
+				 errhint(etcd ? "The worker keeps the previous settings; fix the pgha.etcd_* settings and reload." :
+						 "Fix the pgha.etcd_* settings and reload.")));
 	MemoryContextSwitchTo(old);
 }
 

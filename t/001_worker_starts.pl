@@ -85,6 +85,17 @@ my $log = slurp_file($node->logfile, $offset);
 unlike($log, qr/terminated by signal|PANIC:/,
 	'no server process crashed');
 
+# Two members down: each is listed with its own error (naming its URL),
+# the one that answers with none
+$etcd->kill(1);
+$etcd->kill(2);
+is( $node->safe_psql('postgres',
+		'SELECT count(*) FROM pgha.etcd_members() WHERE NOT reachable AND strpos(error, endpoint) > 0'),
+	'2', 'pgha.etcd_members(): both members that are down show their own error');
+is( $node->safe_psql('postgres',
+		'SELECT count(*) FROM pgha.etcd_members() WHERE reachable AND error IS NULL'),
+	'1', '... and the one that answers none');
+
 $node->stop;
 $etcd->stop;
 

@@ -158,21 +158,39 @@ like($r->{refusal} // '', qr/25006.*has not proven that it holds the leader leas
 ok($r->{fenced} && $r->{down}, 'node1 fenced itself');
 is($r->{on_node2}, '0', 'none of node1\'s attempts reached node2');
 
-# paused (maintenance mode), the DBA runs the show: no gate
+# paused (maintenance mode), the DBA runs the show, but only while the node
+# knows the cluster is paused: a worker frozen for longer than the fence
+# window cannot see a resume (after which a standby may take the expired
+# key), so the gate closes as unpaused; thawed, it opens again.
 $etcd->put('/service/test/config', qq({"ttl":$ttl,"loop_wait":1,"retry_timeout":1,"pause":true}));
 ok($node2->poll_query_until('postgres', "SELECT paused FROM pgha.status()"), 'node2 sees the pause')
   or diag($node2->safe_psql('postgres', 'SELECT * FROM pgha.status()'));
 $worker = $node2->safe_psql('postgres', "SELECT pid FROM pg_stat_activity WHERE backend_type = 'pgha'");
 kill 'STOP', $worker;
 my $paused_t0 = time;
-my $paused_ok = 1;
+my ($paused_first, $paused_refused, $paused_late_ok) = (write_on($node2, $id++), undef, 0);
 while (time - $paused_t0 < $ttl + 1)
 {
-	$paused_ok = 0 unless write_on($node2, $id++) eq 'ok';
+	my $r = write_on($node2, $id++);
+	$paused_refused //= time - $paused_t0 if $r ne 'ok';
+	$paused_late_ok++ if $r eq 'ok' && defined $paused_refused;
 	usleep(200_000);
 }
 kill 'CONT', $worker;
-ok($paused_ok, 'paused, node2 kept accepting writes with its worker frozen for longer than the ttl');
+is($paused_first, 'ok', 'paused, node2 accepts writes');
+ok(defined $paused_refused && $paused_refused < $ttl,
+	sprintf('paused with its worker frozen, node2 refused writes after %.1f s (fence window %.1f s)',
+		$paused_refused // -1, 0.8 * $ttl));
+is($paused_late_ok, 0, '... and none after that while the worker stayed frozen');
+my $paused_deadline = time + 30;
+my $paused_back = '';
+while (time < $paused_deadline)
+{
+	$paused_back = write_on($node2, $id++);
+	last if $paused_back eq 'ok';
+	usleep(100_000);
+}
+is($paused_back, 'ok', 'thawed, still paused, node2 accepts writes again');
 
 # A crash restart starts shared memory afresh: a primary cut off from etcd
 # must not get a fresh window from it (the gate waits 5 s for a proof).  etcd goes away, a process dies on

@@ -335,6 +335,9 @@ c_switchover_wait_other(const PghaInput *in, PghaDecision *d)
 	if (!R(in) || c->has_leader || !c->has_failover || in->switchover_stale ||
 		strcmp(c->failover_member, in->me) == 0)
 		return false;
+	/* a candidate whose member key is gone (it died) takes nothing over: race as usual */
+	if (pgha_cluster_member((PghaCluster *) c, c->failover_member) == NULL)
+		return false;
 	snprintf(d->reason, sizeof(d->reason),
 			 "A switchover to \"%s\" is in progress.", c->failover_member);
 	return true;

@@ -30,6 +30,7 @@
 #include "postgres.h"
 #endif
 
+#include "common/clock.h"
 #include "common/etcd.h"
 #include "common/etcd_json.h"
 
@@ -138,10 +139,22 @@ pgha_etcd_endpoint(PghaEtcd *e)
 	return e->urls[e->current];
 }
 
+/* this request's limit: timeout_ms, and no more than is left before deadline_us */
+static long
+request_timeout(PghaEtcd *e)
+{
+	int64		left;
+
+	if (e->deadline_us == 0)
+		return e->timeout_ms;
+	left = (e->deadline_us - pgha_now_us()) / 1000;
+	return (long) Max(Min(left, (int64) e->timeout_ms), 1);
+}
+
 static long
 connect_timeout(PghaEtcd *e)
 {
-	return Max(e->timeout_ms / 2, 100);
+	return Min(Max(e->timeout_ms / 2, 100), request_timeout(e));
 }
 
 /* errors worth trying another endpoint for */
@@ -186,7 +199,7 @@ etcd_authenticate(PghaEtcd *e, int idx)
 
 	set_token(e, NULL);
 	ok = body && pgha_http_request(e->http, url, body, NULL, connect_timeout(e),
-								   e->timeout_ms, &resp);
+								   request_timeout(e), &resp);
 	free(body);
 	if (!ok)
 	{
@@ -263,7 +276,7 @@ etcd_call(PghaEtcd *e, const char *path, char *body)
 		}
 		url = psprintf("%s%s", e->urls[idx], path);
 		if (!pgha_http_request(e->http, url, body, e->token, connect_timeout(e),
-							   e->timeout_ms, &resp))
+							   request_timeout(e), &resp))
 		{
 			etcd_fail(e, PGHA_ETCD_UNREACHABLE, "%s: %s", url, resp.errmsg);
 			pfree(url);
@@ -546,7 +559,7 @@ pgha_etcd_status(PghaEtcd *e, const char *url, PghaEtcdStatus *out)
 	memset(out, 0, sizeof(*out));
 	/* status answers without a token even with auth on */
 	if (!pgha_http_request(e->http, full, "{}", NULL, connect_timeout(e),
-						   e->timeout_ms, &resp))
+						   request_timeout(e), &resp))
 	{
 		etcd_fail(e, PGHA_ETCD_UNREACHABLE, "%s: %s", url, resp.errmsg);
 		pfree(full);

@@ -203,6 +203,13 @@ typedef struct PghaEtcd
 	char	   *password;
 	char	   *token;			/* malloc'd */
 	int			timeout_ms;
+	/*
+	 * 0, or an absolute limit (common/clock.h microseconds) for every call
+	 * until it is cleared: each request gets no more than what is left.  A
+	 * leader sets its fence deadline, so that the several calls of one
+	 * iteration cannot add up past it.
+	 */
+	int64		deadline_us;
 
 	/* the last call's outcome */
 	PghaEtcdErr err;

@@ -233,6 +233,18 @@ test_fake_server(void)
 	   "a silent server times out: %s", e ? e->errmsg : "");
 	ok(pgha_now_us() - t0 < 1000000, "and within the 300 ms limit (%ld ms)",
 	   (long) ((pgha_now_us() - t0) / 1000));
+
+	/*
+	 * A deadline bounds all the calls together (a leader's iteration: its
+	 * fence deadline): three calls of 300 ms each end in 400 ms.
+	 */
+	e->deadline_us = pgha_now_us() + 400000;
+	t0 = pgha_now_us();
+	(void) pgha_etcd_range(e, "/x", false, &r);
+	(void) pgha_etcd_range(e, "/y", false, &r);
+	(void) pgha_etcd_range(e, "/z", false, &r);
+	ok(pgha_now_us() - t0 < 650000, "three calls under a 400 ms deadline took %ld ms (each may take 300)",
+	   (long) ((pgha_now_us() - t0) / 1000));
 	pgha_etcd_destroy(e);
 	fake_stop(f);
 }
