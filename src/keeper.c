@@ -150,7 +150,6 @@ static struct
 	int64		leader_lease_seen;	/* the leader key's lease in the last read */
 	char		last_leader[PGHA_NAME_LEN]; /* the last leader key value seen, "" never */
 	bool		name_conflict;	/* another instance runs under our name */
-	int64		pause_seen_ms;	/* sent the last read that showed pause: true; 0 none */
 	int64		conflict_warned_lease;
 } K;
 
@@ -217,6 +216,9 @@ keeper_init(void)
 		K.config = pgha_shared->keeper.config;
 	}
 	LWLockRelease(pgha_shared->lock);
+	/* a standby carries no proof, whatever its predecessor had */
+	if (RecoveryInProgress())
+		K.proven = false;
 	K.initialized = true;
 	publish_write_gate();
 }
@@ -275,20 +277,16 @@ pgha_keeper_fence_deadline_ms(void)
  * Backends refuse to commit a write past the fence deadline (write_gate.c),
  * so they stop even when this worker cannot: published whenever the
  * deadline moves.  Nothing proven yet (a fresh start, a crash restart):
- * closed.  A foreign node leads nothing.  Paused, the DBA runs the show,
- * but only as long as this node knows the cluster is paused: a pause read
- * from etcd holds for the fence window.  A primary cut off from etcd (or
- * whose worker is frozen) cannot see a resume, after which a standby may
- * take the expired key: its gate closes as it would unpaused.
+ * closed.  A foreign node leads nothing.  Paused too: a paused leader keeps
+ * renewing its key (and does not fence), but a primary cut off from etcd,
+ * or whose worker is frozen, cannot see a resume, after which a standby may
+ * take the expired key; and a primary without the key never had a lease.
  */
 static void
 publish_write_gate(void)
 {
 	if (K.foreign)
 		pgha_write_gate_set(0);
-	else if (K.config.pause)
-		pgha_write_gate_set(K.pause_seen_ms == 0 ? PGHA_GATE_UNPROVEN :
-							Max(K.pause_seen_ms + fence_after_ms(), PGHA_GATE_UNPROVEN + 1));
 	else if (!K.proven)
 		pgha_write_gate_set(PGHA_GATE_UNPROVEN);
 	else
@@ -514,7 +512,6 @@ read_cluster(PghaEtcd *etcd, PghaCluster *cluster)
 {
 	PghaEtcdRange r;
 	char		err[256];
-	int64		sent = now_ms();
 
 	if (!pgha_etcd_range(etcd, K.prefix, true, &r))
 		return false;
@@ -539,7 +536,6 @@ read_cluster(PghaEtcd *etcd, PghaCluster *cluster)
 	else
 		pgha_config_defaults(&K.config);
 
-	K.pause_seen_ms = K.config.pause ? sent : 0;
 	K.foreign = cluster->has_initialize && cluster->initialize[0] != '\0' &&
 		strtoull(cluster->initialize, NULL, 10) != GetSystemIdentifier();
 	strlcpy(K.leader_seen, cluster->has_leader ? cluster->leader : "", sizeof(K.leader_seen));
@@ -662,11 +658,7 @@ take_request(PghaEtcd *etcd, const char *kind, int64 mod_revision)
 	PghaEtcdTxnResult res;
 
 	memset(&t, 0, sizeof(t));
-	t.ncompare = 1;
-	t.compare[0].key = key;
-	t.compare[0].target = PGHA_CMP_MOD;
-	t.compare[0].result = PGHA_CMP_EQUAL;
-	t.compare[0].number = mod_revision;
+	pgha_etcd_txn_equal(&t, key, PGHA_CMP_MOD, mod_revision, NULL);
 	t.nsuccess = 1;
 	t.success[0].type = PGHA_OP_DELETE;
 	t.success[0].key = key;
@@ -764,45 +756,6 @@ publish_member(PghaEtcd *etcd, const PghaLocalDetail *local, const char *state)
 	return true;
 }
 
-static void
-init_txn(PghaEtcdTxn *t)
-{
-	memset(t, 0, sizeof(*t));
-}
-
-static void
-cmp_absent(PghaEtcdTxn *t, const char *key)
-{
-	PghaEtcdCompare *c = &t->compare[t->ncompare++];
-
-	c->key = key;
-	c->target = PGHA_CMP_CREATE;
-	c->result = PGHA_CMP_EQUAL;
-	c->number = 0;
-}
-
-static void
-cmp_value(PghaEtcdTxn *t, const char *key, const char *value)
-{
-	PghaEtcdCompare *c = &t->compare[t->ncompare++];
-
-	c->key = key;
-	c->target = PGHA_CMP_VALUE;
-	c->result = PGHA_CMP_EQUAL;
-	c->value = value;
-}
-
-static void
-op_put(PghaEtcdOp *ops, int *n, const char *key, const char *value, int64 lease)
-{
-	PghaEtcdOp *o = &ops[(*n)++];
-
-	o->type = PGHA_OP_PUT;
-	o->key = key;
-	o->value = value;
-	o->lease = lease;
-}
-
 /* leader key: create if absent (acquire, race) or rewrite if mine (renew) */
 static bool
 leader_txn(PghaEtcd *etcd, bool create, bool *succeeded)
@@ -813,22 +766,16 @@ leader_txn(PghaEtcd *etcd, bool create, bool *succeeded)
 	/* a leader key without a lease would never expire */
 	if (K.lease_id == 0)
 		return false;
-	init_txn(&t);
+	memset(&t, 0, sizeof(t));
 	if (create)
-		cmp_absent(&t, K.leader_key);
+		pgha_etcd_txn_equal(&t, K.leader_key, PGHA_CMP_CREATE, 0, NULL);
 	else
 	{
-		PghaEtcdCompare *c;
-
 		/* ours by value and by the lease the read found it on (name_conflict) */
-		cmp_value(&t, K.leader_key, pgha_node_name());
-		c = &t.compare[t.ncompare++];
-		c->key = K.leader_key;
-		c->target = PGHA_CMP_LEASE;
-		c->result = PGHA_CMP_EQUAL;
-		c->number = K.leader_lease_seen;
+		pgha_etcd_txn_equal(&t, K.leader_key, PGHA_CMP_VALUE, 0, pgha_node_name());
+		pgha_etcd_txn_equal(&t, K.leader_key, PGHA_CMP_LEASE, K.leader_lease_seen, NULL);
 	}
-	op_put(t.success, &t.nsuccess, K.leader_key, pgha_node_name(), K.lease_id);
+	pgha_etcd_txn_put(&t, K.leader_key, pgha_node_name(), K.lease_id);
 	if (!pgha_etcd_txn(etcd, &t, &r))
 	{
 		if (etcd->err == PGHA_ETCD_LEASE_NOT_FOUND)
@@ -896,11 +843,11 @@ do_bootstrap(PghaEtcd *etcd, const PghaLocalDetail *local)
 	if (K.lease_id == 0)
 		return false;
 	snprintf(sysid, sizeof(sysid), UINT64_FORMAT, local->base.sysid);
-	init_txn(&t);
-	cmp_absent(&t, pgha_key(K.prefix, PGHA_KEY_INITIALIZE));
-	cmp_absent(&t, K.leader_key);
-	op_put(t.success, &t.nsuccess, pgha_key(K.prefix, PGHA_KEY_INITIALIZE), sysid, 0);
-	op_put(t.success, &t.nsuccess, K.leader_key, pgha_node_name(), K.lease_id);
+	memset(&t, 0, sizeof(t));
+	pgha_etcd_txn_equal(&t, pgha_key(K.prefix, PGHA_KEY_INITIALIZE), PGHA_CMP_CREATE, 0, NULL);
+	pgha_etcd_txn_equal(&t, K.leader_key, PGHA_CMP_CREATE, 0, NULL);
+	pgha_etcd_txn_put(&t, pgha_key(K.prefix, PGHA_KEY_INITIALIZE), sysid, 0);
+	pgha_etcd_txn_put(&t, K.leader_key, pgha_node_name(), K.lease_id);
 	if (!pgha_etcd_txn(etcd, &t, &r))
 	{
 		log_etcd_problem(etcd, "bootstrap the cluster");
@@ -916,9 +863,9 @@ do_bootstrap(PghaEtcd *etcd, const PghaLocalDetail *local)
 
 	/* a config seeded by the DBA before bootstrap wins over the defaults */
 	config_json = pgha_config_to_json(&K.config);
-	init_txn(&t);
-	cmp_absent(&t, K.config_key);
-	op_put(t.success, &t.nsuccess, K.config_key, config_json, 0);
+	memset(&t, 0, sizeof(t));
+	pgha_etcd_txn_equal(&t, K.config_key, PGHA_CMP_CREATE, 0, NULL);
+	pgha_etcd_txn_put(&t, K.config_key, config_json, 0);
 	if (!pgha_etcd_txn(etcd, &t, &r))
 		log_etcd_problem(etcd, "write the initial config");
 	free(config_json);
@@ -942,12 +889,12 @@ claim_initialize(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalDeta
 		return;
 	key = pgha_key(K.prefix, PGHA_KEY_INITIALIZE);
 	snprintf(sysid, sizeof(sysid), UINT64_FORMAT, local->base.sysid);
-	init_txn(&t);
+	memset(&t, 0, sizeof(t));
 	if (cluster->has_initialize)
-		cmp_value(&t, key, "");
+		pgha_etcd_txn_equal(&t, key, PGHA_CMP_VALUE, 0, "");
 	else
-		cmp_absent(&t, key);
-	op_put(t.success, &t.nsuccess, key, sysid, 0);
+		pgha_etcd_txn_equal(&t, key, PGHA_CMP_CREATE, 0, NULL);
+	pgha_etcd_txn_put(&t, key, sysid, 0);
 	if (!pgha_etcd_txn(etcd, &t, &r))
 		log_etcd_problem(etcd, "record the system identifier");
 	else if (r.succeeded)
@@ -1378,8 +1325,8 @@ do_switchover(PghaEtcd *etcd, const PghaCluster *cluster, const PghaDecision *d)
 		escape_json(&fo, cluster->failover_requested_at);
 	}
 	appendStringInfo(&fo, ",\"pgha_release_lsn\":" UINT64_FORMAT "}", lsn);
-	init_txn(&t);
-	cmp_value(&t, K.leader_key, pgha_node_name());
+	memset(&t, 0, sizeof(t));
+	pgha_etcd_txn_equal(&t, K.leader_key, PGHA_CMP_VALUE, 0, pgha_node_name());
 	t.nsuccess = 2;
 	t.success[0].type = PGHA_OP_DELETE;
 	t.success[0].key = K.leader_key;
@@ -1397,6 +1344,8 @@ do_switchover(PghaEtcd *etcd, const PghaCluster *cluster, const PghaDecision *d)
 	/* 3. from here on this node must stop: it no longer holds the key */
 	K.is_leader = false;
 	K.switching = true;
+	K.proven = false;
+	save_keeper_state();
 	ereport(LOG,
 			(errmsg("pgha: released the leader key for the switchover; fast shutdown"),
 			 errdetail("Flushed up to %X/%X; this node restarts as a standby of \"%s\" (%s:%d) without pg_rewind.",
@@ -1447,7 +1396,7 @@ act(PghaEtcd *etcd, const PghaInput *in, const PghaDecision *d,
 			if (!ok)
 				return 100;
 			/* the gate opens with become_leader(): the sync key is ours first */
-			if (!pgha_syncrep_take_key(etcd, K.prefix, cluster, &K.config, K.lease_id))
+			if (!pgha_syncrep_take_key(etcd, K.prefix, cluster, &K.config, K.lease_id, false))
 				return 100;
 			become_leader("Acquired the free leader key as the running primary", NULL);
 			claim_initialize(etcd, cluster, local);
@@ -1464,7 +1413,7 @@ act(PghaEtcd *etcd, const PghaInput *in, const PghaDecision *d,
 				lose_leadership("The guarded renewal found another value in the leader key.");
 				return 50;
 			}
-			if (!pgha_syncrep_take_key(etcd, K.prefix, cluster, &K.config, K.lease_id))
+			if (!pgha_syncrep_take_key(etcd, K.prefix, cluster, &K.config, K.lease_id, false))
 				return 100;
 			become_leader("Re-attached to the leader key", NULL);
 			return -1;
@@ -1492,7 +1441,7 @@ act(PghaEtcd *etcd, const PghaInput *in, const PghaDecision *d,
 			if (cluster->has_failover && strcmp(cluster->failover_member, in->me) == 0)
 				K.clear_failover = true;
 			/* not yet: promote_holder tries again next time */
-			if (!pgha_syncrep_take_key(etcd, K.prefix, cluster, &K.config, K.lease_id))
+			if (!pgha_syncrep_take_key(etcd, K.prefix, cluster, &K.config, K.lease_id, true))
 				return 50;
 			request_promotion();
 			return 50;
@@ -1531,7 +1480,7 @@ act(PghaEtcd *etcd, const PghaInput *in, const PghaDecision *d,
 			if (!ok)
 				return 50;
 			become_leader("Holds the leader key as a standby", NULL);
-			if (!pgha_syncrep_take_key(etcd, K.prefix, cluster, &K.config, K.lease_id))
+			if (!pgha_syncrep_take_key(etcd, K.prefix, cluster, &K.config, K.lease_id, true))
 				return 200;
 			request_promotion();
 			return 100;
@@ -1921,14 +1870,18 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 	{
 		set_call_budget(etcd);
 		pgstat_report_activity(STATE_RUNNING, "renewing the lease and reading the cluster");
-		etcd_ok = keeper_lease(etcd) && read_cluster(etcd, &cluster);
+		etcd_ok = keeper_lease(etcd);
+		/* the lease runs from the keepalive: so may the calls that prove it */
+		if (etcd_ok && etcd->deadline_us != 0)
+			etcd->deadline_us = (K.keepalive_sent_ms + fence_after_ms()) * 1000;
+		etcd_ok = etcd_ok && read_cluster(etcd, &cluster);
 	}
 
 	/*
 	 * A quorum read that shows the leader key on our live lease proves the
 	 * leadership as well as the guarded write does.
 	 */
-	if (etcd_ok && K.keepalive_ok && cluster.has_leader && K.lease_id != 0 &&
+	if (etcd_ok && K.keepalive_ok && K.is_leader && cluster.has_leader && K.lease_id != 0 &&
 		strcmp(cluster.leader, pgha_node_name()) == 0 && cluster.leader_lease == K.lease_id)
 	{
 		K.last_renewal_ms = K.keepalive_sent_ms;
@@ -2025,6 +1978,8 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 		if (!etcd->watching)
 			pgha_etcd_watch_start(etcd, K.prefix, cluster.revision + 1);
 	}
+	/* the caller's calls (status, the watch) are not the lease's business */
+	etcd->deadline_us = 0;
 	save_keeper_state();
 
 	/* publish for SQL */
@@ -2068,9 +2023,6 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 		wait = 1000;
 	else
 		wait = (long) K.config.loop_wait * 1000;
-	/* a paused primary's gate holds for a fence window from each read */
-	if (!local.base.in_recovery && K.config.pause)
-		wait = Min(wait, (long) pgha_renew_interval_ms(&K.config));
 	if (override >= 0)
 		wait = Min(wait, override);
 	/* a switchover candidate watches the old primary's shutdown closely */
@@ -2166,6 +2118,7 @@ pgha_keeper_postmaster_died(PghaEtcd *etcd)
 		 * member) in one step; the replicas' watch sees the leader key go.
 		 */
 		etcd->timeout_ms = 1000;
+		etcd->deadline_us = 0;
 		pgha_http_on_pmdeath(etcd->http, PGHA_PMDEATH_IGNORE);
 		if (pgha_etcd_lease_revoke(etcd, K.lease_id))
 			ereport(LOG,

@@ -31,6 +31,7 @@
 #include "miscadmin.h"
 #include "storage/latch.h"
 #include "pgstat.h"
+#include "storage/ipc.h"
 #include "utils/wait_event.h"
 
 #if defined(__has_include)
@@ -99,12 +100,12 @@ exec_bounded(PGconn *conn, const char *query)
 			rc = WaitLatchOrSocket(MyLatch,
 								   WL_LATCH_SET | WL_SOCKET_READABLE | WL_TIMEOUT | WL_POSTMASTER_DEATH,
 								   PQsocket(conn), left, PG_WAIT_EXTENSION);
-			/* the worker's loop takes the postmaster-death path */
+			/*
+			 * No decision on a dead instance (a standby holds no key to
+			 * release): a missing peer answer would let it race.
+			 */
 			if (rc & WL_POSTMASTER_DEATH)
-			{
-				PQclear(last);
-				return NULL;
-			}
+				proc_exit(1);
 			if (rc & WL_LATCH_SET)
 			{
 				ResetLatch(MyLatch);

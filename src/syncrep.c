@@ -89,7 +89,7 @@ pgha_syncrep_before_promote(const PghaConfig *config)
  */
 bool
 pgha_syncrep_take_key(PghaEtcd *etcd, const char *prefix, const PghaCluster *cluster,
-					  const PghaConfig *config, int64 lease)
+					  const PghaConfig *config, int64 lease, bool promoting)
 {
 	char	   *json;
 	char	   *sync_key = pgha_key(prefix, PGHA_KEY_SYNC);
@@ -98,9 +98,16 @@ pgha_syncrep_take_key(PghaEtcd *etcd, const char *prefix, const PghaCluster *clu
 	PghaEtcdTxnResult r;
 	bool		ok;
 
-	/* ours already (a leader's own key, or taken in an earlier iteration) */
+	/*
+	 * Ours already: a leader's own key (its synchronous_standby_names still
+	 * covers the standbys it names), or one taken in an earlier iteration.
+	 * A promotion starts with no synchronous standby (before_promote()): a
+	 * key of ours from an earlier term that still names standbys is
+	 * rewritten, or they would count as confirmed without having been.
+	 */
 	if (!config->synchronous_mode ||
-		(cluster->has_sync && strcmp(cluster->sync_leader, pgha_node_name()) == 0))
+		(cluster->has_sync && strcmp(cluster->sync_leader, pgha_node_name()) == 0 &&
+		 (!promoting || cluster->nsync == 0)))
 		return true;
 	json = pgha_sync_to_json(pgha_node_name(), 0, NULL);
 
@@ -110,23 +117,10 @@ pgha_syncrep_take_key(PghaEtcd *etcd, const char *prefix, const PghaCluster *clu
 	 * its key meanwhile takes nothing over.
 	 */
 	memset(&t, 0, sizeof(t));
-	t.compare[0].key = sync_key;
-	t.compare[0].target = PGHA_CMP_MOD;
-	t.compare[0].result = PGHA_CMP_EQUAL;
-	t.compare[0].number = cluster->has_sync ? cluster->sync_mod_revision : 0;
-	t.compare[1].key = leader_key;
-	t.compare[1].target = PGHA_CMP_VALUE;
-	t.compare[1].result = PGHA_CMP_EQUAL;
-	t.compare[1].value = pgha_node_name();
-	t.compare[2].key = leader_key;
-	t.compare[2].target = PGHA_CMP_LEASE;
-	t.compare[2].result = PGHA_CMP_EQUAL;
-	t.compare[2].number = lease;
-	t.ncompare = 3;
-	t.success[0].type = PGHA_OP_PUT;
-	t.success[0].key = sync_key;
-	t.success[0].value = json;
-	t.nsuccess = 1;
+	pgha_etcd_txn_equal(&t, sync_key, PGHA_CMP_MOD, cluster->has_sync ? cluster->sync_mod_revision : 0, NULL);
+	pgha_etcd_txn_equal(&t, leader_key, PGHA_CMP_VALUE, 0, pgha_node_name());
+	pgha_etcd_txn_equal(&t, leader_key, PGHA_CMP_LEASE, lease, NULL);
+	pgha_etcd_txn_put(&t, sync_key, json, 0);
 	ok = pgha_etcd_txn(etcd, &t, &r);
 	free(json);
 	if (!ok || !r.succeeded)
@@ -199,12 +193,14 @@ stalled_ms(const char *name, uint64 standby_flush, uint64 primary_flush)
  * when it was asked to end (pg_terminate_backend()).
  */
 static bool
-end_impostor(const PghaCluster *cluster, const char *name, const char *slot, int pid)
+end_impostor(const PghaCluster *cluster, const char *name, const char *slot, int pid,
+			 bool streaming)
 {
 	char		want[PGHA_NAME_LEN];
 	PghaMember *m = pgha_cluster_member((PghaCluster *) cluster, name);
 
-	if (m == NULL || m->foreign || strcmp(name, pgha_node_name()) == 0)
+	/* not yet streaming: a walsender acquires its slot on START_REPLICATION */
+	if (!streaming || m == NULL || m->foreign || strcmp(name, pgha_node_name()) == 0)
 		return false;
 	pgha_slot_name(name, want, sizeof(want));
 	if (slot != NULL && strcmp(slot, want) == 0)
@@ -251,7 +247,8 @@ read_standbys(const PghaCluster *cluster, PghaStandby **out)
 
 			if (name == NULL ||
 				end_impostor(cluster, name, SPI_getvalue(t, d, 5),
-							 DatumGetInt32(SPI_getbinval(t, d, 6, &isnull))))
+							 DatumGetInt32(SPI_getbinval(t, d, 6, &isnull)),
+							 DatumGetBool(SPI_getbinval(t, d, 2, &isnull)) && !isnull))
 				continue;
 			strlcpy(s[n].name, name, PGHA_NAME_LEN);
 			s[n].streaming = DatumGetBool(SPI_getbinval(t, d, 2, &isnull)) && !isnull;

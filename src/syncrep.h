@@ -29,6 +29,6 @@ extern void pgha_syncrep_before_promote(const PghaConfig *config);
  */
 extern bool pgha_syncrep_take_key(PghaEtcd *etcd, const char *prefix,
 								  const PghaCluster *cluster, const PghaConfig *config,
-								  int64 lease);
+								  int64 lease, bool promoting);
 
 #endif							/* PGHA_SYNCREP_H */

@@ -7,6 +7,11 @@
 # promotion completes.  The node is a primary that does not hold the key:
 # its write gate must refuse every commit, even while its worker sleeps
 # (frozen again here, as a busy or swapped-out worker would be).
+#
+# t/177 runs this file with $restart_worker set: node2's worker is not
+# thawed but terminated, and the postmaster starts a new one, which
+# inherits the proof from shared memory though it never held the key and
+# the promotion is not its own.  A standby carries no proof.
 
 use strict;
 use warnings;
@@ -21,6 +26,8 @@ use Time::HiRes qw(time usleep);
 
 use Pgha::Etcd;
 use Pgha::Node;
+
+our $restart_worker //= 0;
 
 my $ttl = 6;
 my $etcd = Pgha::Etcd->new(members => 3);
@@ -62,10 +69,21 @@ $node3->reload;
 ok($etcd->poll_key('/service/test/leader', qr/^node3$/, 60), 'node2\'s lease ran out and node3 took the key');
 ok($node3->poll_query_until('postgres', 'SELECT NOT pg_is_in_recovery()'), 'node3 is promoted');
 
-# node2's worker thaws: it sees node3 lead and lets go of the key
 my $offset = -s $node2->logfile;
-kill 'CONT', $worker;
-ok($node2->wait_for_log(qr/pgha: this node lost the leader key/, $offset), 'node2\'s worker let go of the key');
+if ($restart_worker)
+{
+	# node2's worker is terminated while frozen; a new one starts
+	kill 'TERM', $worker;
+	kill 'CONT', $worker;
+	ok($node2->wait_for_log(qr/pgha worker reached etcd/, $offset), 'a new worker started on node2');
+	$worker = pid_of($node2, 'pgha');
+}
+else
+{
+	# node2's worker thaws: it sees node3 lead and lets go of the key
+	kill 'CONT', $worker;
+	ok($node2->wait_for_log(qr/pgha: this node lost the leader key/, $offset), 'node2\'s worker let go of the key');
+}
 # two more iterations: whatever the gate becomes, it has become it
 my $seen = $node2->safe_psql('postgres', 'SELECT last_decision FROM pgha.status()');
 ok($node2->poll_query_until('postgres', "SELECT last_decision > '$seen' FROM pgha.status()"), 'one iteration later');

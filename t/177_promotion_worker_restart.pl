@@ -1,10 +1,6 @@
 
-# Interleaving 1, with a worker restart: as t/170, but node2's worker is
-# not thawed, it is terminated and the postmaster starts a new one.  The
-# successor inherits the proof from shared memory; it never held the key
-# itself and the promotion its predecessor asked for is not its own.  A
-# standby carries no proof: the gate must be closed when the promotion
-# completes.
+# Interleaving 1 with a worker restart: t/170's scenario, but node2's
+# worker is terminated instead of thawed (see there).
 
 use strict;
 use warnings;
@@ -12,84 +8,11 @@ use warnings;
 use FindBin;
 use lib "$FindBin::RealBin/lib";
 
+# loaded here, at compile time: their INIT blocks must run
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use Time::HiRes qw(time usleep);
 
-use Pgha::Etcd;
-use Pgha::Node;
-
-my $ttl = 6;
-my $etcd = Pgha::Etcd->new(members => 3);
-$etcd->put('/service/test/config', qq({"ttl":$ttl,"loop_wait":1,"retry_timeout":2}));
-my $node1 = Pgha::Node::new_node('node1', etcd => $etcd);
-$node1->start;
-ok($etcd->poll_key('/service/test/leader', qr/^node1$/, 60), 'node1 leads');
-$node1->safe_psql('postgres', 'CREATE EXTENSION pgha; CREATE TABLE w (id int, node text)');
-my $node2 = Pgha::Node::new_replica('node2', $node1, etcd => $etcd);
-# node3 may not win the first failover: node2 must
-my $node3 = Pgha::Node::new_replica('node3', $node1, etcd => $etcd,
-	extra_conf => ['pgha.nofailover = on']);
-$_->start for ($node2, $node3);
-ok(Pgha::Node::streaming($node1, $_), "$_ streams") for qw(node2 node3);
-
-sub pid_of
-{
-	my ($node, $type) = @_;
-	return $node->safe_psql('postgres', "SELECT pid FROM pg_stat_activity WHERE backend_type = '$type'");
-}
-
-# node2's startup process freezes: the promotion it will ask for hangs
-my $startup = $node2->safe_psql('postgres',
-	"SELECT pid FROM pg_stat_get_activity(NULL) WHERE backend_type = 'startup'");
-like($startup, qr/^\d+$/, 'found node2\'s startup process');
-kill 'STOP', $startup;
-
-$node1->kill9;
-ok($etcd->poll_key('/service/test/leader', qr/^node2$/, 60), 'node2 won the race');
-ok($node2->wait_for_log(qr/pgha: this node is the leader/), 'node2 asked for its promotion');
-is($node2->safe_psql('postgres', 'SELECT pg_is_in_recovery()'), 't', 'node2 is still in recovery (startup frozen)');
-
-# node2's worker freezes while it holds the key; node3 becomes eligible and
-# ranks above node2, which still answers probes as a standby
-my $worker = pid_of($node2, 'pgha');
-kill 'STOP', $worker;
-$node3->append_conf('postgresql.conf', "pgha.nofailover = off\npgha.failover_priority = 2");
-$node3->reload;
-ok($etcd->poll_key('/service/test/leader', qr/^node3$/, 60), 'node2\'s lease ran out and node3 took the key');
-ok($node3->poll_query_until('postgres', 'SELECT NOT pg_is_in_recovery()'), 'node3 is promoted');
-
-# node2's worker is terminated while frozen; a new one starts
-my $offset = -s $node2->logfile;
-kill 'TERM', $worker;
-kill 'CONT', $worker;
-ok($node2->wait_for_log(qr/pgha worker reached etcd/, $offset), 'a new worker started on node2');
-$worker = pid_of($node2, 'pgha');
-# two more iterations: whatever the gate becomes, it has become it
-my $seen = $node2->safe_psql('postgres', 'SELECT last_decision FROM pgha.status()');
-ok($node2->poll_query_until('postgres', "SELECT last_decision > '$seen' FROM pgha.status()"), 'one iteration later');
-$seen = $node2->safe_psql('postgres', 'SELECT last_decision FROM pgha.status()');
-ok($node2->poll_query_until('postgres', "SELECT last_decision > '$seen' FROM pgha.status()"), 'two iterations later');
-
-# the worker freezes again, and the hung promotion completes
-kill 'STOP', $worker;
-kill 'CONT', $startup;
-ok($node2->poll_query_until('postgres', 'SELECT NOT pg_is_in_recovery()'), 'node2\'s promotion completed');
-
-my ($ret, $out, $err) = $node2->psql('postgres', "INSERT INTO w VALUES (1, 'node2')",
-	extra_params => [ '-v', 'VERBOSITY=verbose' ]);
-isnt($ret, 0, 'node2, a primary without the leader key, refused the write')
-  or diag('node3 leads; node2 acknowledged a write: two primaries');
-like($err, qr/25006/, '... with SQLSTATE 25006');
-
-# thawed, the worker fences node2
-$offset = -s $node2->logfile;
-kill 'CONT', $worker;
-ok($node2->wait_for_log(qr/fencing this primary/, $offset), 'node2 fences itself');
-Pgha::Node::wait_down($node2);
-is($node3->safe_psql('postgres', "SELECT count(*) FROM w WHERE node = 'node2'"), '0',
-	'node3 has no write from node2');
-
-Pgha::Node::forget_if_down($node1);
-done_testing();
+our $restart_worker = 1;
+do "$FindBin::RealBin/170_promotion_lost_key.pl";
+die $@ if $@;

@@ -64,6 +64,8 @@ sysid_of_cluster(const PghaInput *in)
 }
 
 static uint64 last_leader_lsn(const PghaInput *in);
+static int	cluster_timeline(const PghaInput *in, const char **who);
+static bool c_stale_primary(const PghaInput *in, PghaDecision *d);
 
 /* ---- conditions ---- */
 
@@ -212,6 +214,23 @@ c_wait_bootstrap(const PghaInput *in, PghaDecision *d)
 		return false;
 	snprintf(d->reason, sizeof(d->reason),
 			 "no cluster is initialized in etcd; a standby waits for a primary to claim it");
+	return true;
+}
+
+/*
+ * Paused, a primary that finds the key free takes it (as Patroni does):
+ * without it, its gate stays closed.  Not one the cluster moved on from.
+ */
+static bool
+c_paused_acquire(const PghaInput *in, PghaDecision *d)
+{
+	PghaDecision scratch;
+
+	if (!in->config.pause || !P(in) || in->cluster->has_leader || c_stale_primary(in, &scratch))
+		return false;
+	d->state = PGHA_STATE_PAUSED;
+	snprintf(d->reason, sizeof(d->reason),
+			 "the cluster is paused and the leader key is free: this primary takes it");
 	return true;
 }
 
@@ -573,13 +592,20 @@ static uint64
 last_leader_lsn(const PghaInput *in)
 {
 	uint64		lsn = in->cluster->has_status ? in->cluster->optime : 0;
+	const char *who;
+	int			tl = Max(cluster_timeline(in, &who), in->local.timeline);
 	int			i;
 
+	/*
+	 * A primary's record on an older timeline (a fenced old primary's, until
+	 * its lease ends) counts positions of a history the cluster left.
+	 */
 	for (i = 0; i < in->cluster->nmembers; i++)
 	{
 		const PghaMember *m = &in->cluster->members[i];
 
-		if (!m->foreign && strcmp(m->role, "primary") == 0 && m->xlog_location > lsn)
+		if (!m->foreign && strcmp(m->role, "primary") == 0 && m->timeline >= tl &&
+			m->xlog_location > lsn)
 			lsn = m->xlog_location;
 	}
 	return lsn;
@@ -775,6 +801,8 @@ static const Rule rules[] = {
 	"no initialize key and no leader key"}, c_wait_bootstrap},
 	{{"paused_leader", "primary", PGHA_ACT_RENEW,
 	"paused, and this node holds the leader key"}, c_paused_leader},
+	{{"paused_acquire", "primary", PGHA_ACT_ACQUIRE,
+	"paused, the leader key is free and this primary may take it"}, c_paused_acquire},
 	{{"paused", "any", PGHA_ACT_NONE,
 	"config has pause: true"}, c_paused},
 	{{"stale_primary", "primary", PGHA_ACT_FENCE,

@@ -409,6 +409,32 @@ pgha_etcd_delete(PghaEtcd *e, const char *key, bool prefix, int64 *deleted)
 	return true;
 }
 
+void
+pgha_etcd_txn_equal(PghaEtcdTxn *t, const char *key, PghaEtcdCmpTarget target,
+					int64 number, const char *value)
+{
+	PghaEtcdCompare *c = &t->compare[t->ncompare++];
+
+	Assert(t->ncompare <= PGHA_TXN_MAX_CMP);
+	c->key = key;
+	c->target = target;
+	c->result = PGHA_CMP_EQUAL;
+	c->number = number;
+	c->value = value;
+}
+
+void
+pgha_etcd_txn_put(PghaEtcdTxn *t, const char *key, const char *value, int64 lease)
+{
+	PghaEtcdOp *o = &t->success[t->nsuccess++];
+
+	Assert(t->nsuccess <= PGHA_TXN_MAX_OPS);
+	o->type = PGHA_OP_PUT;
+	o->key = key;
+	o->value = value;
+	o->lease = lease;
+}
+
 bool
 pgha_etcd_txn(PghaEtcd *e, const PghaEtcdTxn *txn, PghaEtcdTxnResult *out)
 {

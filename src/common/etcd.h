@@ -129,6 +129,14 @@ typedef struct PghaEtcdTxn
 	PghaEtcdOp	failure[PGHA_TXN_MAX_OPS];
 } PghaEtcdTxn;
 
+/*
+ * Building a transaction: "key's target equals number (or value)", and a
+ * put among the success operations.  The strings are not copied.
+ */
+extern void pgha_etcd_txn_equal(PghaEtcdTxn *t, const char *key, PghaEtcdCmpTarget target,
+								int64 number, const char *value);
+extern void pgha_etcd_txn_put(PghaEtcdTxn *t, const char *key, const char *value, int64 lease);
+
 typedef struct PghaEtcdTxnResult
 {
 	PghaEtcdHeader header;

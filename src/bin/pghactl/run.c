@@ -247,11 +247,18 @@ leader_member(PghaCluster *cl)
 	return cl->has_leader ? pgha_cluster_member(cl, cl->leader) : NULL;
 }
 
+/*
+ * appname: the member's name, or for a clone "pghactl_clone_<name>": the
+ * leader ends a stream that calls itself after a member without streaming
+ * on its slot (it could pose as that member's synchronous standby), and
+ * pg_basebackup's WAL stream uses a temporary slot.
+ */
 static char *
-conninfo_for(const PghactlConf *c, const PghaMember *m, const char *user, bool db)
+conninfo_for(const PghactlConf *c, const PghaMember *m, const char *user, bool db,
+			 const char *appname)
 {
 	return psprintf("host=%s port=%d user=%s application_name=%s%s%s%s connect_timeout=5",
-					m->host, m->port, user, c->name,
+					m->host, m->port, user, appname,
 					c->passfile ? " passfile=" : "", c->passfile ? c->passfile : "",
 					db ? " dbname=postgres" : "");
 }
@@ -281,7 +288,8 @@ clone_source(PghaCluster *cl, const PghactlConf *c)
 static bool
 do_clone(const PghactlConf *c, const PghaMember *leader)
 {
-	char	   *ci = conninfo_for(c, leader, c->replication_user, false);
+	char	   *ci = conninfo_for(c, leader, c->replication_user, false,
+								 psprintf("pghactl_clone_%s", c->name));
 	char	   *argv[] = {bin(c, "pg_basebackup"), "-D", c->data_directory, "-d", ci,
 	"-X", "stream", "-c", "fast", "-R", NULL};
 
@@ -299,7 +307,7 @@ do_clone(const PghactlConf *c, const PghaMember *leader)
 static bool
 do_rewind(const PghactlConf *c, const PghaMember *leader)
 {
-	char	   *ci = conninfo_for(c, leader, c->superuser, true);
+	char	   *ci = conninfo_for(c, leader, c->superuser, true, c->name);
 	char	   *argv[] = {bin(c, "pg_rewind"), "-D", c->data_directory, "--source-server", ci,
 	"-R", NULL};
 	char	   *signal = psprintf("%s/standby.signal", c->data_directory);
