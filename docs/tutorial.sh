@@ -20,7 +20,9 @@ etcd_endpoints="127.0.0.11:2379,127.0.0.12:2379,127.0.0.13:2379,127.0.0.14:2379,
 user=$(id -un)
 
 step() { printf '\n### %s\n' "$*"; }
-show() { printf '$ %s\n' "$*"; "$@"; }
+# the transcript names paths inside the repository relative to it
+top=$(cd "$(dirname "$0")/.." && pwd)
+show() { local cmd="$*"; printf '$ %s\n' "${cmd//$top\//}"; "$@"; }
 # until SECONDS CMD...: retry CMD every 0.2 s until it succeeds
 until_ok() {
 	local limit=$1 end
