@@ -883,6 +883,11 @@ parse_status(const char *json, size_t len, PghaCluster *c, char *errbuf, size_t 
 	if (root == NULL)
 		return false;
 	ok = copy_lsn(root, "optime", &c->optime, errbuf, errlen);
+	/* a range lists each key once; should one come twice, the later wins */
+	if (c->retain)
+		pfree(c->retain);
+	c->retain = NULL;
+	c->nretain = 0;
 	retain = json_object_get(root, "retain_slots");
 	if (ok && json_is_array(retain) && json_array_size(retain) > 0)
 	{
@@ -910,14 +915,18 @@ parse_failsafe(const PghaEtcdKV *kv, PghaCluster *c)
 	const char *name;
 	json_t	   *v;
 
+	/* a range lists each key once; should one come twice, the later wins */
+	if (c->failsafe)
+		pfree(c->failsafe);
+	c->failsafe = NULL;
+	c->nfailsafe = 0;
+	c->has_failsafe = true;
 	if (root == NULL || !json_is_object(root))
 	{
 		/* unreadable: nobody is listed, so nobody races (the safe side) */
-		c->has_failsafe = true;
 		json_decref(root);
 		return;
 	}
-	c->has_failsafe = true;
 	c->failsafe = palloc0(sizeof(*c->failsafe) * Max(json_object_size(root), 1));
 	json_object_foreach(root, name, v)
 	{
