@@ -114,6 +114,31 @@ like($etcd->get('/service/test/config'), qr/"work_mem":"11MB"/, 'the change itse
 ok($nodes[1]->poll_query_until('postgres', "SELECT current_setting('work_mem') = '11MB'"),
 	'node2 applies it once its worker runs again');
 
+# A change that fails after the merge (here: validation) raises an ERROR
+# while the merged document is a malloc'd buffer outside any memory
+# context: it must be freed on that path too.  With a 256 kB config, 100
+# failed calls in one backend would keep 25 MB; the backend's private
+# memory must stay flat.
+my $blob = 'x' x 262144;
+$node1->safe_psql('postgres', "SELECT pgha.set_config('{\"pgha_test_blob\": \"$blob\"}')");
+my $rss_sql = "SELECT (regexp_match(pg_read_file('/proc/self/status'), 'RssAnon:\\s+(\\d+) kB'))[1]::bigint";
+my $growth = $node1->safe_psql(
+	'postgres', qq{
+	CREATE TEMP TABLE rss AS $rss_sql AS kb;
+	DO \$\$
+	BEGIN
+		FOR i IN 1..100 LOOP
+			BEGIN
+				PERFORM pgha.set_config('{"ttl": 1}');
+			EXCEPTION WHEN invalid_parameter_value THEN NULL;
+			END;
+		END LOOP;
+	END \$\$;
+	SELECT ($rss_sql) - kb FROM rss;});
+cmp_ok($growth, '<', 8192,
+	"100 rejected changes of a 256 kB config: the backend grew ${growth} kB (the merged document is freed on ERROR)");
+$node1->safe_psql('postgres', "SELECT pgha.set_config('{\"pgha_test_blob\": null}')");
+
 $_->stop for @nodes;
 $etcd->stop;
 done_testing();
