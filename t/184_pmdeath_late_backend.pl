@@ -1,0 +1,132 @@
+
+# A backend that was still starting when the postmaster died must not
+# commit after the worker released the leader key.
+#
+# When the postmaster dies, the primary's worker SIGKILLs every process in
+# the proc array, then revokes its lease so that a replica takes over at
+# once.  A backend forked just before the death but still reading its
+# startup packet has no proc array entry yet: the scan cannot see it.  Here
+# it is frozen right after the fork, the client's startup packet and an
+# INSERT wait in its socket, and it resumes after node2 was promoted.  It
+# runs the INSERT on the dead instance; only the write gate stands between
+# it and a commit on a second primary.  The gate must be closed before the
+# scan, not left at the deadline of the last renewal (up to 0.8 ttl ahead).
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::RealBin/lib";
+
+use IO::Socket::UNIX;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(time usleep);
+
+use Pgha::Etcd;
+use Pgha::Node;
+
+my $ttl = 30;    # the old gate deadline would stay open for up to 24 s
+my $etcd = Pgha::Etcd->new(members => 1);
+$etcd->put('/service/test/config', qq({"ttl":$ttl,"loop_wait":2,"retry_timeout":4}));
+my $node1 = Pgha::Node::new_node('node1', etcd => $etcd);
+$node1->start;
+ok($etcd->poll_key('/service/test/leader', qr/^node1$/, 30), 'node1 leads');
+$node1->safe_psql('postgres', 'CREATE TABLE t (id int)');
+my $node2 = Pgha::Node::new_replica('node2', $node1, etcd => $etcd);
+$node2->start;
+ok(Pgha::Node::streaming($node1, 'node2'), 'node2 streams');
+$node1->safe_psql('postgres', 'INSERT INTO t VALUES (0)');
+
+my $pm = $node1->{_pid};
+
+# the pids whose parent is $ppid
+sub children
+{
+	my ($ppid) = @_;
+	my @pids;
+	for my $dir (glob '/proc/[0-9]*')
+	{
+		open my $fh, '<', "$dir/stat" or next;
+		my $stat = <$fh>;
+		close $fh;
+		push @pids, ($dir =~ m{(\d+)$})[0] if defined $stat && $stat =~ /\) \S (\d+) / && $1 == $ppid;
+	}
+	return @pids;
+}
+
+# connect, and freeze the backend the postmaster forks for us
+my %before = map { $_ => 1 } children($pm);
+my $sock = IO::Socket::UNIX->new(Peer => $node1->host . '/.s.PGSQL.' . $node1->port)
+  or die "connect: $!";
+my $late;
+my $deadline = time + 10;
+while (!$late && time < $deadline)
+{
+	($late) = grep { !$before{$_} } children($pm);
+	usleep(1000) unless $late;
+}
+ok($late, 'the postmaster forked a backend for the new connection');
+kill 'STOP', $late;
+
+# the startup packet and the INSERT wait in the socket
+my $params = "user\0" . TestLib_user() . "\0database\0postgres\0\0";
+my $startup = pack('NN', 8 + length($params), 196608) . $params;
+my $query = "INSERT INTO t VALUES (1)\0";
+syswrite($sock, $startup . 'Q' . pack('N', 4 + length($query)) . $query);
+
+my $offset = -s $node1->logfile;
+kill 'KILL', $pm;
+usleep(10_000) while Pgha::Node::_alive($pm);
+ok($etcd->poll_key('/service/test/leader', qr/^node2$/, 3 * $ttl), 'node2 took the leader key');
+ok($node2->poll_query_until('postgres', 'SELECT NOT pg_is_in_recovery()'), 'node2 is promoted');
+like(slurp_file($node1->logfile, $offset), qr/released the leader key after the postmaster died/,
+	'node1\'s worker released the key after the postmaster died');
+ok(Pgha::Node::_alive($late), 'the frozen backend survived the orphan scan (it had no proc array entry)');
+
+# resume it: it authenticates, runs the INSERT and tries to commit
+kill 'CONT', $late;
+my ($reply, $buf) = ('', '');
+$deadline = time + 30;
+while (time < $deadline)
+{
+	my $rin = '';
+	vec($rin, fileno($sock), 1) = 1;
+	last unless select($rin, undef, undef, 0.5);
+	my $n = sysread($sock, $buf, 65536);
+	last unless $n;
+	$reply .= $buf;
+	# ready for query twice: after the start-up, after the INSERT
+	my $ready = () = $reply =~ /Z\0\0\0\005[ITE]/g;
+	last if $ready >= 2;
+}
+close $sock;
+
+# the messages: type, length, body
+my @types;
+my $text = '';
+while (length($reply) >= 5)
+{
+	my ($type, $len) = unpack('aN', $reply);
+	last if length($reply) < 1 + $len;
+	push @types, $type;
+	$text .= substr($reply, 5, $len - 4) =~ s/\0/ /gr if $type eq 'E' || $type eq 'C';
+	$reply = substr($reply, 1 + $len);
+}
+note("the late backend answered: @types; $text");
+ok(!grep({ $_ eq 'C' } @types), 'the INSERT was not acknowledged on the dead instance')
+  or diag("it answered: $text");
+
+kill 'KILL', $late;
+usleep(10_000) while Pgha::Node::_alive($late);
+Pgha::Node::forget_if_down($node1);
+$node2->stop;
+$etcd->stop;
+done_testing();
+
+# the role the test framework's initdb made: the operating system user
+sub TestLib_user
+{
+	return scalar getpwuid($<);
+}
