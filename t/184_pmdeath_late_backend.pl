@@ -30,7 +30,8 @@ use Pgha::Node;
 my $ttl = 30;    # the old gate deadline would stay open for up to 24 s
 my $etcd = Pgha::Etcd->new(members => 1);
 $etcd->put('/service/test/config', qq({"ttl":$ttl,"loop_wait":2,"retry_timeout":4}));
-my $node1 = Pgha::Node::new_node('node1', etcd => $etcd);
+# no autovacuum worker forked meanwhile: the next child is our backend
+my $node1 = Pgha::Node::new_node('node1', etcd => $etcd, extra_conf => ['autovacuum = off']);
 $node1->start;
 ok($etcd->poll_key('/service/test/leader', qr/^node1$/, 30), 'node1 leads');
 $node1->safe_psql('postgres', 'CREATE TABLE t (id int)');
@@ -68,7 +69,19 @@ while (!$late && time < $deadline)
 	usleep(1000) unless $late;
 }
 ok($late, 'the postmaster forked a backend for the new connection');
+
+# Freeze it once it waits for the startup packet.  Earlier, it still holds
+# the postmaster's end of the pipe that tells every process of the death:
+# frozen there, it would hide the death from the worker altogether.
+my $wchan = '';
+$deadline = time + 10;
+while ($wchan !~ /epoll/ && time < $deadline)
+{
+	$wchan = slurp_file("/proc/$late/wchan");
+	usleep(1000) unless $wchan =~ /epoll/;
+}
 kill 'STOP', $late;
+like($wchan, qr/epoll/, 'it waits for the startup packet; frozen there');
 
 # the startup packet and the INSERT wait in the socket
 my $params = "user\0" . TestLib_user() . "\0database\0postgres\0\0";
