@@ -31,6 +31,10 @@ SELECT pgha.set_parameter('port', '5433');
 SELECT pgha.set_parameter('primary_conninfo', 'host=elsewhere');
 SELECT pgha.set_parameter('shared_preload_libraries', '');
 SELECT pgha.set_parameter('pgha.scope', 'other');
+SELECT pgha.set_parameter('jit_provider', '../../../../tmp/x');
+SELECT pgha.set_parameter('log_file_mode', '0644');
+SELECT pgha.set_parameter('plperl.on_init', 'system("id")');
+SELECT pgha.set_parameter('PLPERL.ON_PLPERLU_INIT', 'x');
 SELECT pgha.config() ? 'postgresql' AS has_parameters;
 
 -- a reloadable parameter reaches postgresql.auto.conf on every node
@@ -88,6 +92,29 @@ SELECT pgha.config()->'ttl' AS monitor_reads;
 SELECT pgha.set_parameter('work_mem', '4MB');
 SELECT pgha.pause() > 0 AS revision;
 RESET ROLE;
+-- a GRANT cannot widen it: each changing function checks for a superuser
+-- itself (set_hba could write a trust rule for postgres, set_parameter make
+-- every node load a library)
+GRANT EXECUTE ON FUNCTION pgha.set_config(jsonb, interval), pgha.set_parameter(text, text, interval),
+    pgha.reset_parameter(text, interval), pgha.pause(interval), pgha.resume(interval),
+    pgha.set_hba(text[], interval), pgha.reset_hba(interval),
+    pgha.switchover(text, timestamptz, interval), pgha.failover(text, interval) TO pgha_operator;
+SET ROLE pgha_operator;
+SELECT pgha.set_hba(ARRAY['host all postgres 0.0.0.0/0 trust']);
+SELECT pgha.reset_hba();
+SELECT pgha.set_parameter('work_mem', '4MB');
+SELECT pgha.reset_parameter('work_mem');
+SELECT pgha.set_config('{"ttl": 30}');
+SELECT pgha.pause();
+SELECT pgha.resume();
+SELECT pgha.switchover();
+SELECT pgha.failover('regress1');
+RESET ROLE;
+SELECT pgha.config()->'ttl' AS ttl_unchanged, pgha.config()->'postgresql'->'pg_hba' IS NULL AS no_hba_written;
+REVOKE EXECUTE ON FUNCTION pgha.set_config(jsonb, interval), pgha.set_parameter(text, text, interval),
+    pgha.reset_parameter(text, interval), pgha.pause(interval), pgha.resume(interval),
+    pgha.set_hba(text[], interval), pgha.reset_hba(interval),
+    pgha.switchover(text, timestamptz, interval), pgha.failover(text, interval) FROM pgha_operator;
 DROP ROLE pgha_operator;
 
 -- switchover needs somebody to switch over to

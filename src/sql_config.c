@@ -38,6 +38,7 @@
 #include "utils/guc.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 #include "pgtime.h"
@@ -269,10 +270,30 @@ wait_arg(FunctionCallInfo fcinfo, int n)
 	return (PG_NARGS() > n && !PG_ARGISNULL(n)) ? PG_GETARG_INTERVAL_P(n) : NULL;
 }
 
+/*
+ * Changing the cluster is superuser work, checked here and not only by the
+ * REVOKE in the install script: set_hba() can write a trust rule for the
+ * superuser and set_parameter() can make every node load a library, so a
+ * grantee would be a superuser in disguise.  A GRANT EXECUTE cannot widen
+ * this.
+ */
+static void
+require_superuser(FunctionCallInfo fcinfo)
+{
+	if (!superuser())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("must be superuser to run %s()", get_func_name(fcinfo->flinfo->fn_oid)),
+				 errdetail("It changes every member of the cluster, which is as much as superuser access to each."),
+				 errhint("Roles that only watch the cluster need pg_monitor.")));
+}
+
 Datum
 pgha_set_config(PG_FUNCTION_ARGS)
 {
 	char	   *patch;
+
+	require_superuser(fcinfo);
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -333,6 +354,8 @@ pgha_set_parameter(PG_FUNCTION_ARGS)
 	char	   *value;
 	char	   *patch;
 
+	require_superuser(fcinfo);
+
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -362,6 +385,8 @@ pgha_reset_parameter(PG_FUNCTION_ARGS)
 	char	   *name;
 	char	   *patch;
 
+	require_superuser(fcinfo);
+
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -377,12 +402,14 @@ pgha_reset_parameter(PG_FUNCTION_ARGS)
 Datum
 pgha_pause(PG_FUNCTION_ARGS)
 {
+	require_superuser(fcinfo);
 	PG_RETURN_INT64(update_config("{\"pause\":true}", wait_arg(fcinfo, 0)));
 }
 
 Datum
 pgha_resume(PG_FUNCTION_ARGS)
 {
+	require_superuser(fcinfo);
 	PG_RETURN_INT64(update_config("{\"pause\":null}", wait_arg(fcinfo, 0)));
 }
 
@@ -407,6 +434,8 @@ pgha_set_hba(PG_FUNCTION_ARGS)
 	int			bad;
 	StringInfoData patch;
 	int			i;
+
+	require_superuser(fcinfo);
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -463,6 +492,7 @@ PG_FUNCTION_INFO_V1(pgha_reset_hba);
 Datum
 pgha_reset_hba(PG_FUNCTION_ARGS)
 {
+	require_superuser(fcinfo);
 	PG_RETURN_INT64(update_config("{\"postgresql\":{\"pg_hba\":null}}", wait_arg(fcinfo, 0)));
 }
 
@@ -693,6 +723,8 @@ pgha_switchover(PG_FUNCTION_ARGS)
 	char	   *candidate = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
 	char	   *scheduled = NULL;
 
+	require_superuser(fcinfo);
+
 	if (!PG_ARGISNULL(1))
 	{
 		TimestampTz ts = PG_GETARG_TIMESTAMPTZ(1);
@@ -713,6 +745,8 @@ PG_FUNCTION_INFO_V1(pgha_failover);
 Datum
 pgha_failover(PG_FUNCTION_ARGS)
 {
+	require_superuser(fcinfo);
+
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),

@@ -483,6 +483,16 @@ pgha_config_hba(const char *config, bool *present, char ***lines, int *nlines,
 	return true;
 }
 
+/* does name end with suffix, ignoring case? */
+static bool
+has_suffix_ci(const char *name, const char *suffix)
+{
+	size_t		n = strlen(name);
+	size_t		k = strlen(suffix);
+
+	return n >= k && pg_strcasecmp(name + n - k, suffix) == 0;
+}
+
 const char *
 pgha_parameter_refused(const char *name)
 {
@@ -513,6 +523,9 @@ pgha_parameter_refused(const char *name)
 		{"session_preload_libraries", "It loads code into every session."},
 		{"local_preload_libraries", "It loads code into every session."},
 		{"dynamic_library_path", "It decides where code is loaded from."},
+		{"jit_provider", "It loads code on each node; set it in postgresql.conf."},
+		{"log_file_mode", "It decides who may read the server log on each node."},
+		{"stats_temp_directory", "It is a file location."},
 		{"external_pid_file", "It is a file location."},
 		/* files the server writes or reads: not for whoever may call set_parameter */
 		{"log_directory", "It is a file location."},
@@ -535,6 +548,10 @@ pgha_parameter_refused(const char *name)
 		return "Settings of pgha itself are per node, in postgresql.conf.";
 	if (pg_strncasecmp(name, "recovery_target", 15) == 0)
 		return "Recovery targets are per node.";
+	/* procedural languages' start-up code: plperl.on_init and its kin, plv8.start_proc */
+	if (has_suffix_ci(name, ".on_init") || has_suffix_ci(name, ".on_plperl_init") ||
+		has_suffix_ci(name, ".on_plperlu_init") || has_suffix_ci(name, ".start_proc"))
+		return "It runs code in the sessions of each node; set it in postgresql.conf.";
 	for (i = 0; i < (int) lengthof(refused); i++)
 		if (pg_strcasecmp(name, refused[i].name) == 0)
 			return refused[i].why;
