@@ -20,7 +20,7 @@
  * Every candidate file is parsed with PostgreSQL's own pg_hba parser
  * before it replaces the old one (temp file, fsync, durable_rename), so a
  * file that would fail to load (and stop the next restart) is never left
- * in place.  Rules may not include other files (@file): a rule list from
+ * in place.  Rules may not include other files (@file, include). a rule list from
  * etcd must not make the server read arbitrary files.
  *
  * Copyright (c) 2026, pgha developers
@@ -120,6 +120,62 @@ has_inclusion(const char *rule)
 	return false;
 }
 
+/*
+ * PostgreSQL's parser reports some errors only through ereport (a RADIUS
+ * server name that does not resolve, for one).  It runs at LOG while this
+ * hook keeps the first such message out of the server log, for the caller.
+ */
+static emit_log_hook_type prev_emit_log_hook = NULL;
+static char *parser_message = NULL;
+
+static void
+catch_parser_message(ErrorData *edata)
+{
+	if (edata->elevel == LOG)
+	{
+		if (parser_message == NULL && edata->message)
+			parser_message = MemoryContextStrdup(TopMemoryContext, edata->message);
+		edata->output_to_server = false;
+		edata->output_to_client = false;
+	}
+	if (prev_emit_log_hook)
+		prev_emit_log_hook(edata);
+}
+
+/* parse_hba_line(), its messages caught instead of logged */
+static HbaLine *
+parse_quietly(TokenizedAuthLine *tl)
+{
+	HbaLine    *volatile parsed = NULL;
+
+	if (parser_message)
+		pfree(parser_message);
+	parser_message = NULL;
+	prev_emit_log_hook = emit_log_hook;
+	emit_log_hook = catch_parser_message;
+	PG_TRY();
+	{
+		parsed = parse_hba_line(tl, LOG);
+	}
+	PG_FINALLY();
+	{
+		emit_log_hook = prev_emit_log_hook;
+	}
+	PG_END_TRY();
+	return parsed;
+}
+
+/* "include", "include_dir", "include_if_exists" (PostgreSQL 16): other files */
+static bool
+is_include_line(const char *rule)
+{
+	size_t		n = strcspn(rule, " \t");
+
+	return (n == 7 && strncmp(rule, "include", 7) == 0) ||
+		(n == 11 && strncmp(rule, "include_dir", 11) == 0) ||
+		(n == 17 && strncmp(rule, "include_if_exists", 17) == 0);
+}
+
 int
 pgha_hba_check(char **rules, int n, int trusted, char **msg, char **warning)
 {
@@ -150,9 +206,9 @@ pgha_hba_check(char **rules, int n, int trusted, char **msg, char **warning)
 			*msg = pstrdup("A rule must not be empty or a comment.");
 			return i;
 		}
-		if (i >= trusted && has_inclusion(rules[i]))
+		if (i >= trusted && (has_inclusion(rules[i]) || is_include_line(p)))
 		{
-			*msg = pstrdup("Rules may not include other files (@file).");
+			*msg = pstrdup("Rules may not include other files (@file, include).");
 			return i;
 		}
 		appendStringInfo(&text, "%s\n", rules[i]);
@@ -171,8 +227,9 @@ pgha_hba_check(char **rules, int n, int trusted, char **msg, char **warning)
 	foreach(lc, tok_lines)
 	{
 		TokenizedAuthLine *tl = (TokenizedAuthLine *) lfirst(lc);
+		HbaLine    *parsed = tl->err_msg == NULL ? parse_quietly(tl) : NULL;
 
-		if (tl->err_msg == NULL && parse_hba_line(tl, DEBUG3) != NULL)
+		if (parsed != NULL)
 		{
 			/* parsed, but it may still never match (hostssl without SSL) */
 			if (tl->err_msg != NULL && *warning == NULL)
@@ -180,9 +237,12 @@ pgha_hba_check(char **rules, int n, int trusted, char **msg, char **warning)
 			continue;
 		}
 		bad = tl->line_num - 1;
-		*msg = pstrdup(tl->err_msg ? tl->err_msg : "invalid rule");
+		*msg = pstrdup(tl->err_msg ? tl->err_msg : parser_message ? parser_message : "invalid rule");
 		break;
 	}
+	if (parser_message)
+		pfree(parser_message);
+	parser_message = NULL;
 	MemoryContextDelete(linecxt);
 	return bad;
 }

@@ -458,11 +458,13 @@ pgha_set_hba(PG_FUNCTION_ARGS)
 		rules[i] = TextDatumGetCString(elems[i]);
 	}
 	bad = pgha_hba_check(rules, n, 0, &msg, &warning);
+	/* the server log gets neither a password of the rule nor the statement that carries it */
 	if (bad >= 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid pg_hba rule %d: \"%s\"", bad + 1, rules[bad]),
-				 errdetail_internal("%s", msg)));
+				 errmsg("invalid pg_hba rule %d: \"%s\"", bad + 1, pgha_hba_mask_secrets(rules[bad])),
+				 errdetail_internal("%s", msg),
+				 errhidestmt(true)));
 	if (warning)
 		ereport(WARNING,
 				(errcode(ERRCODE_WARNING),
@@ -534,7 +536,8 @@ pgha_hba_rules(PG_FUNCTION_ARGS)
 	if (!present)
 		return (Datum) 0;
 
-	protected = pgha_hba_protected_lines();
+	/* the node's own lines, as pg_hba_file_rules shows them: to superusers only */
+	protected = superuser() ? pgha_hba_protected_lines() : NIL;
 	foreach(lc, protected)
 	{
 		Datum		values[3];

@@ -27,6 +27,7 @@
 #include "common/cluster.h"
 #include "common/etcd_json.h"
 #include "common/keys.h"
+#include "lib/stringinfo.h"
 
 /* ---- config ---- */
 
@@ -338,53 +339,100 @@ pgha_config_parameters(const char *config, PghaParam **params, int *nparams,
 /* options of a pg_hba line whose values are passwords */
 static const char *const hba_secret_options[] = {"ldapbindpasswd=", "radiussecrets=", NULL};
 
+/*
+ * The next token of a pg_hba line from *p, split as PostgreSQL's hba.c
+ * splits it: up to a blank or a comma outside double quotes, quotes
+ * removed ("" inside quotes is one quote), a # outside quotes starts a
+ * comment.  Its text goes to tok (which has room for strlen(*p) + 1).
+ */
+static void
+hba_next_token(const char **p, char *tok)
+{
+	bool		in_quote = false;
+	bool		was_quote = false;
+
+	while (**p && (in_quote || (!isblank((unsigned char) **p) && **p != ',' && **p != '#')))
+	{
+		char		c = *(*p)++;
+
+		if (c != '"' || was_quote)
+			*tok++ = c;
+		was_quote = in_quote && c == '"' ? !was_quote : false;
+		if (c == '"')
+			in_quote = !in_quote;
+	}
+	*tok = '\0';
+}
+
+/*
+ * The line with the values of password options masked, found on tokens as
+ * PostgreSQL reads them, so that no spelling PostgreSQL accepts gets past:
+ * "ldapbindpasswd=x" (quoted whole), ldapbind"passwd=x" (quoted in part),
+ * ldapserver=l,ldapbindpasswd=x (a second option after a comma).  Tokens
+ * without '=' that follow a masked one in the same field (radiussecrets=a,b,
+ * which PostgreSQL rejects) are dropped with it.
+ */
 char *
 pgha_hba_mask_secrets(const char *line)
 {
-	size_t		len = strlen(line);
-	/* each mask (8) follows an option name of 14+ characters it keeps */
-	char	   *out = palloc(len * 2 + 16);
+	StringInfoData out;
+	char	   *tok = palloc(strlen(line) + 1);
 	const char *p = line;
-	char	   *o = out;
-	bool		at_token_start = true;
+	bool		masking = false;	/* the last token of this field was masked */
+	bool		held_comma = false; /* a comma after it, not written yet */
 
+	initStringInfo(&out);
 	while (*p)
 	{
+		const char *start = p;
 		const char *const *opt;
-		bool		masked = false;
+		bool		secret = false;
 
-		if (at_token_start)
-			for (opt = hba_secret_options; *opt && !masked; opt++)
-			{
-				size_t		olen = strlen(*opt);
-
-				if (pg_strncasecmp(p, *opt, olen) != 0)
-					continue;
-				memcpy(o, p, olen);
-				o += olen;
-				p += olen;
-				/* the value: up to the next blank outside double quotes */
-				{
-					bool		quoted = false;
-
-					while (*p && (quoted || !isspace((unsigned char) *p)))
-					{
-						if (*p == '"')
-							quoted = !quoted;
-						p++;
-					}
-				}
-				memcpy(o, "********", 8);
-				o += 8;
-				masked = true;
-			}
-		if (masked)
+		if (*p == ',' && masking)
+		{
+			held_comma = true;
+			p++;
 			continue;
-		at_token_start = isspace((unsigned char) *p) != 0;
-		*o++ = *p++;
+		}
+		if (*p == '#' || *p == ',' || isblank((unsigned char) *p))
+		{
+			if (held_comma)
+				appendStringInfoChar(&out, ',');
+			held_comma = false;
+			if (*p == '#')
+			{
+				appendStringInfoString(&out, p);
+				break;
+			}
+			masking = false;
+			appendStringInfoChar(&out, *p++);
+			continue;
+		}
+		hba_next_token(&p, tok);
+		for (opt = hba_secret_options; *opt && !secret; opt++)
+			secret = pg_strncasecmp(tok, *opt, strlen(*opt)) == 0;
+		if (!secret && masking && strchr(tok, '=') == NULL)
+		{
+			/* more of the secret list: dropped, with its comma */
+			held_comma = false;
+			continue;
+		}
+		if (held_comma)
+			appendStringInfoChar(&out, ',');
+		held_comma = false;
+		masking = secret;
+		if (secret)
+		{
+			appendBinaryStringInfo(&out, tok, strchr(tok, '=') + 1 - tok);
+			appendStringInfoString(&out, "********");
+		}
+		else
+			appendBinaryStringInfo(&out, start, p - start);
 	}
-	*o = '\0';
-	return out;
+	if (held_comma)
+		appendStringInfoChar(&out, ',');
+	pfree(tok);
+	return out.data;
 }
 
 char *

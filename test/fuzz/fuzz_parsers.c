@@ -4,7 +4,8 @@
  *		libFuzzer target for everything pgha parses from the outside: etcd
  *		responses and watch frames, and the values other etcd clients can
  *		write (config, member records, the sync, failover and history keys,
- *		conn_url), plus the REST API's query values.
+ *		conn_url), plus the REST API's query values and what pg_monitor
+ *		sees of pg_hba lines and of the config.
  *
  * The first byte picks the parser, the rest is its input.  A crash or a
  * sanitizer report is a bug; an input that showed one goes into corpus/
@@ -85,7 +86,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (nul)
 		len = nul - s;
 
-	switch (data[0] % 10)
+	switch (data[0] % 12)
 	{
 		case 0:
 		case 1:
@@ -104,11 +105,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				if (root == NULL)
 					break;
 				(void) pgha_etcdj_error(root, &code, msg, sizeof(msg));
-				if (data[0] % 10 == 0)
+				if (data[0] % 12 == 0)
 					(void) pgha_etcdj_range(root, &r, err, sizeof(err));
-				else if (data[0] % 10 == 1)
+				else if (data[0] % 12 == 1)
 					(void) pgha_etcdj_txn(root, &t, err, sizeof(err));
-				else if (data[0] % 10 == 2)
+				else if (data[0] % 12 == 2)
 					(void) pgha_etcdj_status(root, &st, err, sizeof(err));
 				else
 					(void) pgha_etcdj_members(root, &m, &n, err, sizeof(err));
@@ -185,6 +186,26 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					*eq = '\0';
 				(void) pgha_api_status("/replica", &a, 1, &n);
 				(void) pgha_api_parse_bytes(str);
+				pg_free(str);
+				break;
+			}
+		case 10:
+			{
+				/* what pg_monitor sees of a pg_hba line */
+				char	   *str = pnstrdup(s, len);
+				char	   *masked = pgha_hba_mask_secrets(str);
+
+				pg_free(masked);
+				pg_free(str);
+				break;
+			}
+		case 11:
+			{
+				/* what pg_monitor and plain grantees see of the config */
+				char	   *str = pnstrdup(s, len);
+
+				free(pgha_config_redact(str, false));
+				free(pgha_config_redact(str, true));
 				pg_free(str);
 				break;
 			}

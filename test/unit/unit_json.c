@@ -297,6 +297,37 @@ test_redact(void)
 	is_str(pgha_hba_mask_secrets("host all all 0.0.0.0/0 radius radiusservers=\"a,b\" radiussecrets=\"one two\",x"),
 		   "host all all 0.0.0.0/0 radius radiusservers=\"a,b\" radiussecrets=********",
 		   "a quoted radiussecrets list with a blank inside masked whole");
+	/* every spelling PostgreSQL's tokenizer reads as a password option */
+	{
+		static const struct
+		{
+			const char *in;
+			const char *out;
+			const char *what;
+		}			spellings[] = {
+			{"ldap \"ldapbindpasswd=hunter2\"", "ldap ldapbindpasswd=********", "quoted whole"},
+			{"ldap ldapbind\"passwd=hunter2\"", "ldap ldapbindpasswd=********", "quoted in part"},
+			{"ldap ldapserver=l,ldapbindpasswd=hunter2", "ldap ldapserver=l,ldapbindpasswd=********",
+			"after a comma"},
+			{"ldap ldapbindpasswd=hunter2,ldapport=389", "ldap ldapbindpasswd=********,ldapport=389",
+			"before a comma and another option"},
+			{"radius \"radiussecrets=hunter2,hunter3\"", "radius radiussecrets=********", "a quoted list"},
+			{"radius radiussecrets=hunter2,hunter3", "radius radiussecrets=********",
+			"an unquoted list (PostgreSQL refuses it; masked all the same)"},
+			{"radius radiussecrets=\"hunt\"\"er2\"", "radius radiussecrets=********", "a doubled quote inside"},
+			{"ldap ldapbindpasswd=\"hunt#er2\"", "ldap ldapbindpasswd=********", "a # inside quotes"},
+			{"ldap ldapbindpasswd=hunter2# note", "ldap ldapbindpasswd=********# note", "a comment after it"},
+			{"ldap\tldapbindpasswd=hunter2\tx=1", "ldap\tldapbindpasswd=********\tx=1", "tabs"},
+		};
+
+		for (int i = 0; i < (int) lengthof(spellings); i++)
+		{
+			char	   *m = pgha_hba_mask_secrets(spellings[i].in);
+
+			ok(strcmp(m, spellings[i].out) == 0 && strstr(m, "hunt") == NULL,
+			   "pg_hba masking, %s: \"%s\"", spellings[i].what, m);
+		}
+	}
 	is_str(pgha_hba_mask_secrets("host all all 127.0.0.1/32 LDAPBINDPASSWD=x"),
 		   "host all all 127.0.0.1/32 LDAPBINDPASSWD=********", "option names in any case");
 	is_str(pgha_hba_mask_secrets("host all xldapbindpasswd=1 127.0.0.1/32 trust"),
