@@ -351,7 +351,7 @@ pgha_action_drop_member_slot(const char *slot, uint64 *restart_lsn)
 	*restart_lsn = 0;
 	args[0] = CStringGetTextDatum(slot);
 	spi_begin();
-	if (SPI_execute_with_args("SELECT active, coalesce(restart_lsn - '0/0', 0)::int8 "
+	if (SPI_execute_with_args("SELECT active, coalesce(restart_lsn OPERATOR(pg_catalog.-) '0/0', 0)::pg_catalog.int8 "
 							  "FROM pg_catalog.pg_replication_slots "
 							  "WHERE slot_name = $1 AND slot_type = 'physical' AND NOT temporary",
 							  1, argtypes, args, NULL, true, 1) == SPI_OK_SELECT &&
@@ -405,7 +405,7 @@ pgha_standby_streaming(const char *application_name, const char *slot, uint64 *f
 	args[1] = CStringGetTextDatum(slot);
 	spi_begin();
 	/* the slot's active_pid ties the stream to the member, not just a name */
-	if (SPI_execute_with_args("SELECT (r.flush_lsn - '0/0')::pg_catalog.int8 "
+	if (SPI_execute_with_args("SELECT (r.flush_lsn OPERATOR(pg_catalog.-) '0/0')::pg_catalog.int8 "
 							  "FROM pg_catalog.pg_stat_replication r "
 							  "JOIN pg_catalog.pg_replication_slots s ON s.active_pid = r.pid "
 							  "WHERE r.application_name = $1 AND s.slot_name = $2 "

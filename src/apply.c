@@ -163,7 +163,7 @@ collect_pending(PghaParam *params, int n, PghaApplyResult *out)
 	StartTransactionCommand();
 	SPI_connect();
 	PushActiveSnapshot(GetTransactionSnapshot());
-	if (SPI_execute("SELECT name, setting || coalesce(unit, '') FROM pg_catalog.pg_settings "
+	if (SPI_execute("SELECT name, pg_catalog.concat(setting, unit) FROM pg_catalog.pg_settings "
 					"WHERE pending_restart ORDER BY name", true, 0) == SPI_OK_SELECT)
 	{
 		for (i = 0; i < SPI_processed; i++)

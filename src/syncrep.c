@@ -228,7 +228,7 @@ read_standbys(const PghaCluster *cluster, PghaStandby **out)
 	PushActiveSnapshot(GetTransactionSnapshot());
 	if (SPI_execute("SELECT r.application_name, r.state = 'streaming', "
 					"r.sync_state IN ('sync', 'quorum'), "
-					"COALESCE(r.flush_lsn - '0/0', 0)::pg_catalog.int8, "
+					"COALESCE(r.flush_lsn OPERATOR(pg_catalog.-) '0/0', 0)::pg_catalog.int8, "
 					"s.slot_name, r.pid "
 					"FROM pg_catalog.pg_stat_replication r "
 					"LEFT JOIN pg_catalog.pg_replication_slots s ON s.active_pid = r.pid "

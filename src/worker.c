@@ -244,6 +244,14 @@ pgha_worker_main(Datum main_arg)
 	BackgroundWorkerInitializeConnection(pgha_database, NULL, 0);
 	pgstat_report_appname("pgha");
 
+	/*
+	 * The worker's queries run as the bootstrap superuser in a database
+	 * whose owner may set its search_path: an operator planted there (a
+	 * "-" for pg_lsn) would run with the worker's rights.  Only pg_catalog,
+	 * whatever ALTER DATABASE or ALTER ROLE say.
+	 */
+	SetConfigOption("search_path", "pg_catalog", PGC_SUSET, PGC_S_OVERRIDE);
+
 	key_prefix = MemoryContextStrdup(TopMemoryContext,
 									 pgha_key_prefix(pgha_namespace, pgha_scope));
 	iteration_cxt = AllocSetContextCreate(TopMemoryContext, "pgha iteration",
