@@ -118,8 +118,12 @@ wait_for_members(PghaEtcd *etcd, int64 rev, Interval *wait)
 		{
 			PghaMember	m;
 			char		err[256];
-			const char *name = r.kvs[i].key + strlen(prefix);
+			const char *name;
 
+			/* a range returns keys under the prefix; a short one is not trusted to */
+			if (strncmp(r.kvs[i].key, prefix, strlen(prefix)) != 0)
+				continue;
+			name = r.kvs[i].key + strlen(prefix);
 			if (!pgha_member_from_json(name, r.kvs[i].value, r.kvs[i].value_len, &m, err, sizeof(err)))
 				continue;
 			if (strcmp(m.state, "sysid mismatch") == 0)

@@ -265,6 +265,30 @@ pgha_worker_main(Datum main_arg)
 	pgha_shared->worker_latch = MyLatch;
 	before_shmem_exit(worker_shmem_exit, (Datum) 0);
 
+	/*
+	 * pgha.name is checked when set; a name taken from cluster_name or the
+	 * host name is checked here, before it goes into keys, slot names and
+	 * connection strings.  Both need a restart to change: the worker says
+	 * why once and idles (no key, no lease, the write gate stays closed).
+	 */
+	if (!pgha_name_valid(pgha_node_name(), state.last_reason, sizeof(state.last_reason)))
+	{
+		ereport(LOG,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("pgha: \"%s\" cannot be this node's member name", pgha_node_name()),
+				 errdetail("pgha.name is not set, so the name comes from cluster_name or the host name. %s",
+						   state.last_reason),
+				 errhint("Set pgha.name in postgresql.conf and restart the server.")));
+		strlcpy(state.last_rule, "invalid_name", sizeof(state.last_rule));
+		pgha_shmem_write(&state);
+		for (;;)
+		{
+			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_EXIT_ON_PM_DEATH, -1L, PG_WAIT_EXTENSION);
+			ResetLatch(MyLatch);
+			CHECK_FOR_INTERRUPTS();
+		}
+	}
+
 	rebuild_etcd_client();
 
 	/*
