@@ -21,39 +21,11 @@
 #include "etcd_backend.h"
 #include "guc.h"
 
-/* First line of the password file, or NULL with errbuf set. */
-static char *
-read_password_file(const char *path, char *errbuf, size_t errlen)
-{
-	FILE	   *f;
-	char		buf[1024];
-	size_t		len;
-
-	f = AllocateFile(path, "r");
-	if (f == NULL)
-	{
-		snprintf(errbuf, errlen, "could not open etcd password file \"%s\": %m", path);
-		return NULL;
-	}
-	if (fgets(buf, sizeof(buf), f) == NULL)
-		buf[0] = '\0';
-	FreeFile(f);
-	len = strlen(buf);
-	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
-		buf[--len] = '\0';
-	if (len == 0)
-	{
-		snprintf(errbuf, errlen, "etcd password file \"%s\" is empty", path);
-		return NULL;
-	}
-	return pstrdup(buf);
-}
-
 PghaEtcd *
 pgha_etcd_from_settings(char *errbuf, size_t errlen)
 {
 	PghaEtcdConfig cfg;
-	char	   *password = NULL;
+	char		password[1024];
 	PghaEtcd   *etcd;
 
 	memset(&cfg, 0, sizeof(cfg));
@@ -70,18 +42,14 @@ pgha_etcd_from_settings(char *errbuf, size_t errlen)
 			snprintf(errbuf, errlen, "pgha.etcd_user is set but pgha.etcd_password_file is not");
 			return NULL;
 		}
-		password = read_password_file(pgha_etcd_password_file, errbuf, errlen);
-		if (password == NULL)
+		if (!pgha_etcd_read_password_file(pgha_etcd_password_file, password, sizeof(password),
+										  errbuf, errlen))
 			return NULL;
 		cfg.user = pgha_etcd_user;
 		cfg.password = password;
 	}
 	etcd = pgha_etcd_create(&cfg, errbuf, errlen);
-	if (password)
-	{
-		memset(password, 0, strlen(password));
-		pfree(password);
-	}
+	explicit_bzero(password, sizeof(password));
 	return etcd;
 }
 

@@ -55,6 +55,12 @@ chmod 0600, "$dir/password";
 open $pf, '>', "$dir/wrong-password" or die;
 print $pf "not-the-password\n";
 close $pf;
+chmod 0600, "$dir/wrong-password";
+# the right password in a file others may read: refused before it is used
+open $pf, '>', "$dir/open-password" or die;
+print $pf "$password\n";
+close $pf;
+chmod 0644, "$dir/open-password";
 
 # a stand-in for Pgha::Etcd: Pgha::Node only asks it for the endpoints
 {
@@ -138,6 +144,16 @@ like($perr, qr/must be superuser or have privileges of pg_read_all_settings/,
 unlike($pout, qr/\Q$password\E/, 'no setting a monitoring role reads holds the password');
 unlike($node1->safe_psql('postgres', 'SELECT pgha.members()::text', extra_params => [ '-U', 'watcher' ]),
 	qr/\Q$password\E/, 'pgha.members() has no password');
+
+# a password file that others may read is refused (as libpq refuses such a
+# .pgpass); on a reload the worker keeps the client it has and says why
+my $offset = -s $node1->logfile;
+$node1->safe_psql('postgres', "ALTER SYSTEM SET pgha.etcd_password_file = '$dir/open-password'; SELECT pg_reload_conf()");
+ok($node1->wait_for_log(qr/etcd password file "[^"]*open-password" has group or world access/, $offset),
+	'a group- or world-readable password file is refused');
+ok($node1->poll_query_until('postgres', "SELECT last_rule <> 'not_leader' AND is_leader FROM pgha.status()"),
+	'node1 leads on with the client it had');
+$node1->safe_psql('postgres', "ALTER SYSTEM RESET pgha.etcd_password_file; SELECT pg_reload_conf()");
 
 $node1->stop;
 PostgreSQL::Test::Utils::system_or_bail('bash', "$FindBin::RealBin/../scripts/etcd-tls.sh", 'stop', $dir);

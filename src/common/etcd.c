@@ -30,6 +30,8 @@
 #include "postgres.h"
 #endif
 
+#include <sys/stat.h>
+
 #include "common/clock.h"
 #include "common/etcd.h"
 #include "common/etcd_json.h"
@@ -78,6 +80,50 @@ pgha_etcd_err_name(PghaEtcdErr err)
 			return "protocol error";
 	}
 	return "unknown";
+}
+
+/*
+ * The etcd password: the first line of a file that only its owner may read
+ * (as libpq insists for .pgpass), into buf.  The caller zeroes buf after use.
+ */
+bool
+pgha_etcd_read_password_file(const char *path, char *buf, size_t buflen,
+							 char *errbuf, size_t errlen)
+{
+	struct stat st;
+	FILE	   *f;
+	bool		ok;
+
+	buf[0] = '\0';
+	f = fopen(path, "r");
+	if (f == NULL)
+	{
+		snprintf(errbuf, errlen, "could not open etcd password file \"%s\": %s", path, strerror(errno));
+		return false;
+	}
+	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode))
+	{
+		snprintf(errbuf, errlen, "etcd password file \"%s\" is not a plain file", path);
+		fclose(f);
+		return false;
+	}
+	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
+	{
+		snprintf(errbuf, errlen,
+				 "etcd password file \"%s\" has group or world access; permissions should be u=rw (0600) or less",
+				 path);
+		fclose(f);
+		return false;
+	}
+	ok = fgets(buf, (int) buflen, f) != NULL;
+	fclose(f);
+	buf[ok ? strcspn(buf, "\r\n") : 0] = '\0';
+	if (buf[0] == '\0')
+	{
+		snprintf(errbuf, errlen, "etcd password file \"%s\" is empty", path);
+		return false;
+	}
+	return true;
 }
 
 PghaEtcd *
@@ -200,6 +246,9 @@ etcd_authenticate(PghaEtcd *e, int idx)
 	set_token(e, NULL);
 	ok = body && pgha_http_request(e->http, url, body, NULL, connect_timeout(e),
 								   request_timeout(e), &resp);
+	/* it holds the password */
+	if (body)
+		explicit_bzero(body, strlen(body));
 	free(body);
 	if (!ok)
 	{

@@ -231,10 +231,17 @@ char *
 pgha_etcdj_auth_body(const char *user, const char *password)
 {
 	json_t	   *o = json_object();
+	json_t	   *pw = json_string(password);
+	char	   *body;
 
 	json_object_set_new(o, "name", json_string(user));
-	json_object_set_new(o, "password", json_string(password));
-	return dump_and_free(o);
+	json_object_set(o, "password", pw);
+	body = dump_and_free(o);
+	/* jansson's copy of the password is zeroed before it is freed */
+	if (pw)
+		explicit_bzero((char *) json_string_value(pw), json_string_length(pw));
+	json_decref(pw);
+	return body;
 }
 
 char *

@@ -281,7 +281,7 @@ pgha_http_on_pmdeath(PghaHttp *h, PghaPmDeath mode)
 /* Build an easy handle for one transfer; false on failure (errbuf set). */
 static bool
 transfer_setup(PghaHttp *h, HttpTransfer *t, const char *url, const char *body,
-			   const char *auth, long connect_timeout_ms, long timeout_ms)
+			   bool copy_body, const char *auth, long connect_timeout_ms, long timeout_ms)
 {
 	CURL	   *e;
 
@@ -317,6 +317,8 @@ transfer_setup(PghaHttp *h, HttpTransfer *t, const char *url, const char *body,
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS, (long) (CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	/* never through a proxy that http_proxy or HTTPS_PROXY in the server's environment names */
+	curl_easy_setopt(e, CURLOPT_PROXY, "");
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, connect_timeout_ms);
 	if (timeout_ms > 0)
 		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
@@ -325,8 +327,19 @@ transfer_setup(PghaHttp *h, HttpTransfer *t, const char *url, const char *body,
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPINTVL, 2L);
 	curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
-	if (body)
+	/*
+	 * A request ends before its caller gets control back, so curl may use
+	 * the caller's body in place: no copy of a password (the authenticate
+	 * request) in curl's memory, freed without being zeroed.  A stream
+	 * outlives the call: curl keeps its own copy.
+	 */
+	if (body && copy_body)
 		curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, body);
+	else if (body)
+	{
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long) strlen(body));
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
+	}
 	else
 		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
@@ -506,7 +519,7 @@ pgha_http_request(PghaHttp *h, const char *url, const char *body,
 	volatile bool latch_seen = false;
 
 	memset(resp, 0, sizeof(*resp));
-	if (!transfer_setup(h, t, url, body, auth, connect_timeout_ms, timeout_ms))
+	if (!transfer_setup(h, t, url, body, false, auth, connect_timeout_ms, timeout_ms))
 	{
 		strlcpy(resp->errmsg, t->errbuf, sizeof(resp->errmsg));
 		transfer_reset(h, t);
@@ -604,7 +617,7 @@ pgha_http_stream_open(PghaHttp *h, const char *url, const char *body,
 {
 	HttpTransfer *t = &h->stream;
 
-	if (!transfer_setup(h, t, url, body, auth, connect_timeout_ms, 0))
+	if (!transfer_setup(h, t, url, body, true, auth, connect_timeout_ms, 0))
 	{
 		strlcpy(errbuf, t->errbuf, errlen);
 		transfer_reset(h, t);

@@ -21,6 +21,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -499,6 +500,58 @@ etcdctl(const char *args)
 	return system(cmd);
 }
 
+/* a proxy in the environment is not used: etcd is reached directly */
+static void
+test_no_proxy(void)
+{
+	static const char *const vars[] = {"http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "ALL_PROXY", "all_proxy"};
+	PghaEtcd   *e;
+	PghaEtcdRange r;
+
+	/* port 1: nothing listens, a request through it fails at once */
+	for (int i = 0; i < (int) lengthof(vars); i++)
+		setenv(vars[i], "http://127.0.0.1:1", 1);
+	unsetenv("no_proxy");
+	unsetenv("NO_PROXY");
+	e = client(endpoints, NULL, NULL, 2000);
+	ok(e && pgha_etcd_range(e, "/pgha-unit/none", false, &r),
+	   "http_proxy and the like in the environment are ignored: %s", e && e->err ? e->errmsg : "reached etcd");
+	pgha_etcd_destroy(e);
+	for (int i = 0; i < (int) lengthof(vars); i++)
+		unsetenv(vars[i]);
+}
+
+/* the password file: owner-only, first line */
+static void
+test_password_file(void)
+{
+	char		path[] = "/tmp/pgha-unit-pwXXXXXX";
+	int			fd = mkstemp(path);
+	char		buf[64];
+	char		err[256];
+	bool		ok_read;
+
+	if (fd < 0 || write(fd, "s3cret\nsecond line\n", 19) != 19)
+	{
+		ok(false, "could not write a password file");
+		return;
+	}
+	close(fd);
+	chmod(path, 0600);
+	ok_read = pgha_etcd_read_password_file(path, buf, sizeof(buf), err, sizeof(err));
+	ok(ok_read && strcmp(buf, "s3cret") == 0, "a 0600 password file gives its first line");
+	chmod(path, 0640);
+	ok(!pgha_etcd_read_password_file(path, buf, sizeof(buf), err, sizeof(err)) &&
+	   strstr(err, "has group or world access") != NULL && buf[0] == '\0',
+	   "a group-readable one is refused: %s", err);
+	chmod(path, 0604);
+	ok(!pgha_etcd_read_password_file(path, buf, sizeof(buf), err, sizeof(err)),
+	   "a world-readable one is refused");
+	unlink(path);
+	ok(!pgha_etcd_read_password_file(path, buf, sizeof(buf), err, sizeof(err)) &&
+	   strstr(err, "could not open") != NULL, "a missing one: %s", err);
+}
+
 static void
 test_auth(void)
 {
@@ -664,6 +717,8 @@ unit_etcd_tests(void)
 	pgha_etcd_destroy(e);
 	pgha_etcd_destroy(writer);
 
+	test_no_proxy();
+	test_password_file();
 	test_auth();
 	test_tls();
 }

@@ -67,18 +67,16 @@ pghactl_etcd(const PghactlConf *c)
 	cfg.tls.key = c->etcd_key;
 	if (c->etcd_user && c->etcd_user[0])
 	{
-		FILE	   *f = c->etcd_password_file ? fopen(c->etcd_password_file, "r") : NULL;
-
-		if (f == NULL || fgets(password, sizeof(password), f) == NULL)
-			pg_fatal("could not read the etcd password file \"%s\"",
-					 c->etcd_password_file ? c->etcd_password_file : "");
-		fclose(f);
-		password[strcspn(password, "\r\n")] = '\0';
+		if (c->etcd_password_file == NULL)
+			pg_fatal("pgha.etcd_user is set but pgha.etcd_password_file is not");
+		if (!pgha_etcd_read_password_file(c->etcd_password_file, password, sizeof(password),
+										  err, sizeof(err)))
+			pg_fatal("%s", err);
 		cfg.user = c->etcd_user;
 		cfg.password = password;
 	}
 	e = pgha_etcd_create(&cfg, err, sizeof(err));
-	memset(password, 0, sizeof(password));
+	explicit_bzero(password, sizeof(password));
 	if (e == NULL)
 		pg_fatal("could not configure the etcd client: %s", err);
 	return e;
