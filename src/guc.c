@@ -232,7 +232,7 @@ pgha_guc_define(void)
 							   "Sets the host:port the REST API (Patroni's health endpoints) listens on.",
 							   "Empty turns the API off.",
 							   &pgha_api_listen,
-							   "0.0.0.0:8008",
+							   "127.0.0.1:8008",
 							   PGC_POSTMASTER, 0,
 							   check_connect_address, NULL, NULL);
 

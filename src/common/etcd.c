@@ -126,6 +126,17 @@ pgha_etcd_read_password_file(const char *path, char *buf, size_t buflen,
 	return true;
 }
 
+/* http://127.x.y.z, localhost or [::1]: a URL that never leaves this host */
+static bool
+url_is_loopback_http(const char *url)
+{
+	const char *host = url + strlen("http://");
+
+	return strncmp(url, "http://", 7) == 0 &&
+		(strncmp(host, "127.", 4) == 0 || strncmp(host, "localhost:", 10) == 0 ||
+		 strcmp(host, "localhost") == 0 || strncmp(host, "[::1]", 5) == 0);
+}
+
 PghaEtcd *
 pgha_etcd_create(const PghaEtcdConfig *config, char *errbuf, size_t errlen)
 {
@@ -149,6 +160,19 @@ pgha_etcd_create(const PghaEtcdConfig *config, char *errbuf, size_t errlen)
 	pgha_http_set_tls(e->http, &config->tls);
 	if (config->user && config->user[0] != '\0')
 	{
+		/* the password, then the token, would cross the network in clear text */
+		for (int i = 0; i < e->nurls; i++)
+			if (strncmp(e->urls[i], "http://", 7) == 0 && !url_is_loopback_http(e->urls[i]))
+			{
+				snprintf(errbuf, errlen,
+						 "etcd authentication over plain http to \"%s\" would send the password in clear text; use https",
+						 e->urls[i]);
+				pgha_http_destroy(e->http);
+				for (i = 0; i < e->nurls; i++)
+					pfree(e->urls[i]);
+				pfree(e);
+				return NULL;
+			}
 		e->user = pstrdup(config->user);
 		e->password = pstrdup(config->password ? config->password : "");
 	}

@@ -597,6 +597,25 @@ test_auth(void)
 	pgha_etcd_destroy(e);
 
 	ok(etcdctl("--user root:rootpw auth disable") == 0, "authentication disabled again");
+
+	/* a password never goes over plain http to another host */
+	{
+		PghaEtcdConfig cfg;
+		char		err[256];
+
+		memset(&cfg, 0, sizeof(cfg));
+		cfg.user = "app";
+		cfg.password = "apppw";
+		cfg.hosts = "127.0.0.1:2379,10.1.2.3:2379";
+		e = pgha_etcd_create(&cfg, err, sizeof(err));
+		ok(e == NULL && strstr(err, "\"http://10.1.2.3:2379\"") && strstr(err, "clear text"),
+		   "a user with a plain http endpoint on another host is refused: %s", err);
+		pgha_etcd_destroy(e);
+		cfg.hosts = "https://10.1.2.3:2379,localhost:2379,[::1]:2379";
+		e = pgha_etcd_create(&cfg, err, sizeof(err));
+		ok(e != NULL, "https, or plain http to this host, is accepted");
+		pgha_etcd_destroy(e);
+	}
 }
 
 static PghaEtcd *
