@@ -7,7 +7,7 @@
  *
  * libmicrohttpd in external-select mode, driven from this worker's loop:
  * no thread ever runs inside a PostgreSQL process.  The worker only reads
- * the shared state the HA worker publishes (and etcd, for /history), so a
+ * the shared state the HA worker publishes (it never asks etcd), so a
  * slow or hostile client can delay this process but never the HA worker.
  * Connections are capped (64, 16 per address), idle ones dropped after
  * 5 s, requests limited to 16 kB; only GET, HEAD and OPTIONS are served.
@@ -41,8 +41,6 @@
 #include "api.h"
 #include "common/api_rules.h"
 #include "common/etcd_json.h"
-#include "common/keys.h"
-#include "etcd_backend.h"
 #include "guc.h"
 #include "recover.h"
 #include "shmem.h"
@@ -184,34 +182,31 @@ cluster_doc(const PghaSharedState *st)
 	return o;
 }
 
-/* GET /history: read from etcd (only this endpoint talks to etcd) */
+/*
+ * GET /history: the history key as the keeper last read it, from shared
+ * memory.  Asking etcd here would let any HTTP client make this process
+ * (and etcd: a TLS handshake and an authentication each time) do work per
+ * request.  503 until the keeper has read the cluster once.
+ */
 static json_t *
 history_doc(int *status)
 {
-	char		err[256];
-	PghaEtcd   *etcd = pgha_etcd_from_settings(err, sizeof(err));
-	PghaEtcdRange r;
-	json_t	   *h = NULL;
+	char	   *doc = pgha_shmem_get_history();
+	json_error_t jerr;
+	json_t	   *h;
 
 	*status = 503;
-	if (etcd == NULL)
+	if (doc == NULL)
 		return NULL;
-	etcd->timeout_ms = 1000;
-	if (pgha_etcd_range(etcd, pgha_key(pgha_key_prefix(pgha_namespace, pgha_scope), PGHA_KEY_HISTORY),
-						false, &r))
+	h = json_loads(doc, 0, &jerr);
+	pfree(doc);
+	if (h == NULL || !json_is_array(h))
 	{
-		json_error_t jerr;
-
-		h = r.nkvs == 1 ? json_loads(r.kvs[0].value, 0, &jerr) : json_array();
-		if (h == NULL || !json_is_array(h))
-		{
-			if (h)
-				json_decref(h);
-			h = json_array();
-		}
-		*status = 200;
+		if (h)
+			json_decref(h);
+		h = json_array();
 	}
-	pgha_etcd_destroy(etcd);
+	*status = 200;
 	return h;
 }
 

@@ -1811,6 +1811,7 @@ publish_members(PghaSharedState *st, const PghaCluster *cluster)
 		sm->config_revision = m->config_revision;
 	}
 	st->cluster_read_at = GetCurrentTimestamp();
+	pgha_shmem_set_history(cluster->has_history ? cluster->history : "[]");
 }
 
 long

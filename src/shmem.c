@@ -14,11 +14,13 @@
  */
 #include "postgres.h"
 
+
 #include "miscadmin.h"
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
 
+#include "common/etcd_json.h"
 #include "compat.h"
 #include "shmem.h"
 #include "write_gate.h"
@@ -94,4 +96,50 @@ pgha_shmem_write(const PghaSharedState *in)
 	LWLockAcquire(pgha_shared->lock, LW_EXCLUSIVE);
 	memcpy(&pgha_shared->state, in, sizeof(PghaSharedState));
 	LWLockRelease(pgha_shared->lock);
+}
+
+/*
+ * A history too long for its buffer loses its oldest entries: /history
+ * shows the recent timeline switches, which is what a reader wants.
+ */
+void
+pgha_shmem_set_history(const char *history)
+{
+	json_error_t jerr;
+	json_t	   *h = json_loads(history, 0, &jerr);
+	char	   *doc;
+
+	if (h == NULL || !json_is_array(h))
+	{
+		if (h)
+			json_decref(h);
+		h = json_array();
+	}
+	doc = json_dumps(h, JSON_COMPACT);
+	while (doc && strlen(doc) >= PGHA_HISTORY_BYTES && json_array_size(h) > 0)
+	{
+		free(doc);
+		json_array_remove(h, 0);
+		doc = json_dumps(h, JSON_COMPACT);
+	}
+	json_decref(h);
+	if (doc == NULL)
+		return;
+	LWLockAcquire(pgha_shared->lock, LW_EXCLUSIVE);
+	strlcpy(pgha_shared->history, doc, PGHA_HISTORY_BYTES);
+	pgha_shared->history_known = true;
+	LWLockRelease(pgha_shared->lock);
+	free(doc);
+}
+
+char *
+pgha_shmem_get_history(void)
+{
+	char	   *copy = NULL;
+
+	LWLockAcquire(pgha_shared->lock, LW_SHARED);
+	if (pgha_shared->history_known)
+		copy = pstrdup(pgha_shared->history);
+	LWLockRelease(pgha_shared->lock);
+	return copy;
 }

@@ -30,6 +30,8 @@
 
 /* how many members pgha.members() can show */
 #define PGHA_MAX_MEMBERS 32
+/* the history document kept for /history: some 150 timeline switches */
+#define PGHA_HISTORY_BYTES 16384
 
 /* one member as the last successful etcd read showed it */
 typedef struct PghaSharedMember
@@ -139,6 +141,12 @@ typedef struct PghaShared
 	PghaSharedFailsafe failsafe;
 	PghaSharedState state;
 	/*
+	 * The history key as the keeper last read it, for the REST API's
+	 * /history (which would otherwise ask etcd on every request).
+	 */
+	bool		history_known;
+	char		history[PGHA_HISTORY_BYTES];
+	/*
 	 * write_gate.c: no commit of a write at or after this (clock.h ms);
 	 * 0 = no gate; PGHA_GATE_UNPROVEN = closed until a renewal is proven.
 	 */
@@ -153,5 +161,9 @@ extern void pgha_shmem_init(void);
 extern void pgha_shmem_read(PghaSharedState *out);
 /* replace the published state (takes the lock) */
 extern void pgha_shmem_write(const PghaSharedState *in);
+/* publish the history key's value ("[]" when absent) */
+extern void pgha_shmem_set_history(const char *history);
+/* a palloc'd copy of the published history, NULL before the keeper read it */
+extern char *pgha_shmem_get_history(void);
 
 #endif							/* PGHA_SHMEM_H */

@@ -102,6 +102,10 @@ is_deeply([ sort map { "$_->{name}:$_->{role}" } @{ $doc->{members} // [] } ],
 like($etcd->get('/service/test/members/node2'), qr{"api_url":"http://127\.0\.0\.1:$api{node2}/patroni"},
 	'the member key carries api_url');
 is((http('node1', '/history'))[0], 200, 'GET /history 200');
+# /history serves the history key as the keeper last read it, never asking
+# etcd itself: no failover yet, so an empty list
+is((http('node2', '/history'))[1], $etcd->get('/service/test/history') // '[]',
+	'/history: the history key (none yet: [])');
 
 # HAProxy in front of the three nodes, checking OPTIONS /primary
 my $haport = PostgreSQL::Test::Cluster::get_free_port();
