@@ -74,7 +74,7 @@ override autodepend = yes
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-.PHONY: deps unit regress tap test faults demo demo-stop bench bench-failover bench-compare bench-scenarios bench-smoke pghactl install-pghactl fuzz
+.PHONY: deps unit regress tap test faults demo demo-stop bench bench-failover bench-compare bench-scenarios bench-api bench-smoke pghactl install-pghactl fuzz
 
 deps:
 	@bash scripts/install-deps.sh
@@ -148,6 +148,11 @@ bench-compare: install
 bench-scenarios: install
 	rm -rf tmp_bench/tmp_check && mkdir -p tmp_bench
 	@bash scripts/as-user.sh $(PGHA_USER) env $(BENCH_ENV) $(BENCH_PROVE) bench/scenarios.pl
+
+# health-check latency while hostile clients hold the REST API (about 1 min)
+bench-api: install
+	rm -rf tmp_bench/tmp_check && mkdir -p tmp_bench
+	@bash scripts/as-user.sh $(PGHA_USER) env $(BENCH_ENV) PGHA_BENCH_CHECKS="$(PGHA_BENCH_CHECKS)" $(BENCH_PROVE) bench/api_hostile.pl
 
 # the short run of bench/scenarios.pl in "make test" (pgha only, under a
 # minute): no install, run-tests.sh runs after it as the unprivileged user

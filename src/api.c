@@ -10,7 +10,8 @@
  * the shared state the HA worker publishes (it never asks etcd), so a
  * slow or hostile client can delay this process but never the HA worker.
  * Connections are capped (64, 16 per address), idle ones dropped after
- * 5 s, requests limited to 16 kB; only GET, HEAD and OPTIONS are served.
+ * 5 s, a request must arrive whole within 3 s, requests are limited to
+ * 16 kB; only GET, HEAD and OPTIONS are served.
  *
  * Copyright (c) 2026, pgha developers
  *
@@ -23,6 +24,7 @@
 
 #include <netdb.h>
 #include <sys/select.h>
+#include <sys/socket.h>
 #include <microhttpd.h>
 
 #include "access/xlog.h"
@@ -40,6 +42,7 @@
 
 #include "api.h"
 #include "common/api_rules.h"
+#include "common/clock.h"
 #include "common/etcd_json.h"
 #include "guc.h"
 #include "recover.h"
@@ -371,6 +374,80 @@ listen_address(void)
 	return res;
 }
 
+/*
+ * A request must arrive whole within REQUEST_DEADLINE_MS of its connection
+ * opening or of the previous response.  libmicrohttpd's own timeout counts
+ * idle time only: a client dripping a byte a second would hold one of the
+ * 64 connections for ever, and 64 such clients every health check.
+ */
+#define REQUEST_DEADLINE_MS 3000
+#define API_MAX_CONNECTIONS 256
+
+typedef struct ApiConnection
+{
+	bool		used;
+	MHD_socket	fd;
+	int64		since_ms;		/* opened, or last answered */
+} ApiConnection;
+
+static ApiConnection connections[API_MAX_CONNECTIONS];
+
+static void
+track_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+				 enum MHD_ConnectionNotificationCode code)
+{
+	ApiConnection *slot = *socket_context;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED)
+	{
+		const union MHD_ConnectionInfo *info =
+			MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+		for (int i = 0; i < API_MAX_CONNECTIONS && info; i++)
+			if (!connections[i].used)
+			{
+				connections[i].used = true;
+				connections[i].fd = info->connect_fd;
+				connections[i].since_ms = pgha_now_us() / 1000;
+				*socket_context = &connections[i];
+				break;
+			}
+	}
+	else if (slot != NULL)
+	{
+		slot->used = false;
+		*socket_context = NULL;
+	}
+}
+
+/* a response went out: the next request's deadline starts now */
+static void
+request_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+				  enum MHD_RequestTerminationCode toe)
+{
+	const union MHD_ConnectionInfo *info =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	ApiConnection *slot = info ? info->socket_context : NULL;
+
+	if (slot != NULL)
+		slot->since_ms = pgha_now_us() / 1000;
+}
+
+/* shut down the sockets of requests past their deadline: MHD then closes them */
+static void
+enforce_deadlines(void)
+{
+	int64		now = pgha_now_us() / 1000;
+
+	for (int i = 0; i < API_MAX_CONNECTIONS; i++)
+		if (connections[i].used && now - connections[i].since_ms > REQUEST_DEADLINE_MS)
+		{
+			(void) shutdown(connections[i].fd, SHUT_RDWR);
+			/* once: MHD reports the close, which frees the slot */
+			connections[i].since_ms = PG_INT64_MAX / 2;
+		}
+}
+
 void
 pgha_api_main(Datum main_arg)
 {
@@ -391,10 +468,12 @@ pgha_api_main(Datum main_arg)
 		flags |= MHD_USE_IPv6;
 	d = MHD_start_daemon(flags, 0, NULL, NULL, handle, NULL,
 						 MHD_OPTION_SOCK_ADDR, addr->ai_addr,
-						 MHD_OPTION_CONNECTION_LIMIT, (unsigned int) 64,
+						 MHD_OPTION_CONNECTION_LIMIT, (unsigned int) API_MAX_CONNECTIONS,
 						 MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int) 16,
 						 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) 5,
 						 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) 16384,
+						 MHD_OPTION_NOTIFY_CONNECTION, track_connection, NULL,
+						 MHD_OPTION_NOTIFY_COMPLETED, request_completed, NULL,
 						 MHD_OPTION_END);
 	if (d == NULL)
 	{
@@ -437,6 +516,7 @@ pgha_api_main(Datum main_arg)
 		}
 		MemoryContextReset(request_cxt);
 		MHD_run_from_select(d, &rs, &ws, &es);
+		enforce_deadlines();
 	}
 	MHD_stop_daemon(d);
 	proc_exit(1);
