@@ -9,7 +9,7 @@
  * no thread ever runs inside a PostgreSQL process.  The worker only reads
  * the shared state the HA worker publishes (it never asks etcd), so a
  * slow or hostile client can delay this process but never the HA worker.
- * Connections are capped (64, 16 per address), idle ones dropped after
+ * Connections are capped (256, 16 per address), idle ones dropped after
  * 5 s, a request must arrive whole within 3 s, requests are limited to
  * 16 kB; only GET, HEAD and OPTIONS are served.
  *

@@ -14,6 +14,7 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(time usleep);
+use IO::Socket::INET;
 use JSON::PP;
 
 use Pgha::Etcd;
@@ -106,6 +107,34 @@ is((http('node1', '/history'))[0], 200, 'GET /history 200');
 # etcd itself: no failover yet, so an empty list
 is((http('node2', '/history'))[1], $etcd->get('/service/test/history') // '[]',
 	'/history: the history key (none yet: [])');
+
+# a client that drips its request a byte a second is cut off: a request
+# must arrive whole within 3 s (the idle timeout alone would wait for ever)
+{
+	my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$api{node1}") or die "connect: $!";
+	$s->syswrite("GET /health HTTP/1.1\r\nHost: x\r\n");
+	my $t0 = time;
+	my $cut = 0;
+	while (time - $t0 < 15)
+	{
+		my $rin = '';
+		vec($rin, fileno($s), 1) = 1;
+		if (select($rin, undef, undef, 1) > 0)
+		{
+			my $buf;
+			my $n = sysread($s, $buf, 1024);
+			if (!$n)
+			{
+				$cut = 1;
+				last;
+			}
+		}
+		local $SIG{PIPE} = 'IGNORE';
+		$s->syswrite('X') or do { $cut = 1; last };
+	}
+	ok($cut, sprintf('a request dripped a byte a second is cut off (after %.1f s)', time - $t0));
+	close $s;
+}
 
 # HAProxy in front of the three nodes, checking OPTIONS /primary
 my $haport = PostgreSQL::Test::Cluster::get_free_port();
