@@ -1034,6 +1034,17 @@ drop_standby_member_slots(const PghaCluster *cluster)
 }
 
 /*
+ * The leader keeps a slot (and the WAL it holds back) for another member
+ * of this cluster whose key sits on a lease: a key written without one
+ * never expires, and would hold WAL until the disk is full.
+ */
+static bool
+member_gets_slot(const PghaMember *m)
+{
+	return !m->foreign && m->lease != 0 && strcmp(m->name, pgha_node_name()) != 0;
+}
+
+/*
  * Departed members' slots (common/slots.h): remember who is here, drop the
  * slot of a member gone for member_slots_ttl.  Paused: nothing is dropped
  * (an automatic action like any other), the clocks keep running.
@@ -1078,7 +1089,7 @@ manage_member_slots(const PghaCluster *cluster)
 			K.retention->r[i].last_seen_ms = now;
 	K.last_slot_look_ms = now;
 	for (i = 0; i < cluster->nmembers; i++)
-		if (strcmp(cluster->members[i].name, pgha_node_name()) != 0 && !cluster->members[i].foreign)
+		if (member_gets_slot(&cluster->members[i]))
 			present[npresent++] = cluster->members[i].name;
 	pgha_retention_see(K.retention, present, npresent, now);
 	if (K.config.pause)
@@ -1114,7 +1125,7 @@ leader_housekeeping(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalD
 	{
 		const PghaMember *m = &cluster->members[i];
 
-		if (strcmp(m->name, pgha_node_name()) == 0 || m->foreign)
+		if (!member_gets_slot(m))
 			continue;
 		slots[nslots] = palloc(PGHA_NAME_LEN);
 		pgha_slot_name(m->name, slots[nslots], PGHA_NAME_LEN);

@@ -27,6 +27,14 @@ ok(Pgha::Node::streaming($node1, $_->name), $_->name . ' streams from node1') fo
 
 my $slots = "SELECT (SELECT coalesce(string_agg(slot_name, ',' ORDER BY slot_name), '') FROM pg_replication_slots)";
 ok($node1->poll_query_until('postgres', "$slots = 'node2,node3'"), 'node1 keeps a slot per member');
+
+# a member key written without a lease never expires: no slot for it (it
+# would hold WAL back until the disk is full)
+$etcd->put('/service/test/members/ghost', $etcd->get('/service/test/members/node3'));
+ok($node1->poll_query_until('postgres', "SELECT count(*) = 1 FROM pgha.members() WHERE member = 'ghost'"),
+	'node1 has read a member key without a lease');
+is($node1->safe_psql('postgres', $slots), 'node2,node3', '... and keeps no slot for it');
+$etcd->del('/service/test/members/ghost');
 $node1->safe_psql('postgres', "SELECT pg_create_physical_replication_slot('backup_tool')");
 ok($etcd->poll_key('/service/test/status', qr/"retain_slots":\["node[23]","node[23]"\]/, 30),
 	'the status key lists the retained members (Patroni\'s retain_slots)');

@@ -354,5 +354,21 @@ for my $name (sort keys %run)
 	ok(!-f "$base/$name.data/postmaster.pid", "pghactl stopped ${name}'s PostgreSQL and exited");
 }
 
+# etcd-config: members on other hosts get TLS with client certificates
+# unless --insecure (which warns); loopback-only members stay plain
+{
+	my ($out, $err) = ('', '');
+	IPC::Run::run([ 'pghactl', 'etcd-config', '--nodes', 'e1=10.0.0.1,e2=10.0.0.2,e3=10.0.0.3' ],
+		'>', \$out, '2>', \$err);
+	like($out, qr{listen-client-urls: https://10\.0\.0\.1:2379,https://127\.0\.0\.1:2379}, 'etcd-config: https off this host');
+	like($out, qr{client-transport-security:\n  cert-file: /etc/etcd/tls/e1\.crt\n.*client-cert-auth: true}s,
+		'... with client certificates required');
+	unlike($out, qr{http://}, '... and no plain http anywhere');
+	IPC::Run::run([ 'pghactl', 'etcd-config', '--insecure', '--nodes', 'e1=10.0.0.1,e2=10.0.0.2,e3=10.0.0.3' ],
+		'>', \$out, '2>', \$err);
+	like($out, qr{listen-client-urls: http://10\.0\.0\.1:2379}, 'etcd-config --insecure: plain http');
+	like($err, qr/warning: plain http without authentication/, '... with a warning');
+}
+
 $etcd->stop;
 done_testing();

@@ -20,6 +20,7 @@
 
 #include <ctype.h>
 
+#include "common/keys.h"
 #include "common/logging.h"
 #include "conf.h"
 
@@ -146,6 +147,8 @@ pghactl_conf_read(const char *path, PghactlConf *c)
 			dst = &c->replication_user;
 		else if (strcmp(key, "pgha.passfile") == 0)
 			dst = &c->passfile;
+		else if (strcmp(key, "pgha.peer_options") == 0)
+			dst = &c->peer_options;
 		else if (strcmp(key, "pghactl.data_directory") == 0)
 			dst = &c->data_directory;
 		else if (strcmp(key, "pghactl.bin_dir") == 0)
@@ -164,6 +167,16 @@ pghactl_conf_read(const char *path, PghactlConf *c)
 	{
 		pg_log_error("%s does not set pgha.name", path);
 		return false;
+	}
+	if (c->peer_options)
+	{
+		char		err[256];
+
+		if (!pgha_peer_options_valid(c->peer_options, err, sizeof(err)))
+		{
+			pg_log_error("invalid pgha.peer_options in %s: %s", path, err);
+			return false;
+		}
 	}
 	return true;
 }

@@ -28,6 +28,7 @@ typedef struct PghactlConf
 	char	   *name;
 	char	   *replication_user;
 	char	   *passfile;
+	char	   *peer_options;	/* pgha.peer_options: how to secure peer connections */
 	char	   *data_directory;	/* pghactl.data_directory */
 	char	   *bin_dir;		/* pghactl.bin_dir */
 	char	   *superuser;		/* pghactl.superuser: initdb, pg_rewind */

@@ -938,6 +938,10 @@ pghactl_etcd_config(const PghactlOptions *o)
 	char	   *save;
 	int			i;
 	StringInfoData initial;
+	bool		loopback;
+	bool		tls;
+	const char *scheme;
+	const char *tls_dir;
 
 	if (o->nodes == NULL)
 	{
@@ -968,9 +972,24 @@ pghactl_etcd_config(const PghactlOptions *o)
 		n++;
 	}
 	tolerated = (n - 1) / 2;
+
+	/*
+	 * etcd write access is root on every database host (a member key can
+	 * point a clone at an attacker's server): off this host, members talk
+	 * TLS with client certificates, unless --insecure says otherwise.
+	 */
+	loopback = true;
+	for (i = 0; i < n; i++)
+		loopback = loopback && strncmp(ips[i], "127.", 4) == 0;
+	tls = (!loopback && !o->insecure) || o->tls_dir != NULL;
+	if (!loopback && o->insecure)
+		pg_log_warning("plain http without authentication on %s and the other addresses: whoever reaches port 2379 can pick the leader and make every database host run commands",
+					   ips[0]);
+	scheme = tls ? "https" : "http";
+	tls_dir = o->tls_dir ? o->tls_dir : "/etc/etcd/tls";
 	initStringInfo(&initial);
 	for (i = 0; i < n; i++)
-		appendStringInfo(&initial, "%s%s=http://%s:2380", i ? "," : "", names[i], ips[i]);
+		appendStringInfo(&initial, "%s%s=%s://%s:2380", i ? "," : "", names[i], scheme, ips[i]);
 	for (i = 0; i < n; i++)
 	{
 		printf("# %s: etcd --config-file %s.yaml\n", names[i], names[i]);
@@ -979,15 +998,43 @@ pghactl_etcd_config(const PghactlOptions *o)
 		printf("initial-cluster: %s\n", initial.data);
 		printf("initial-cluster-token: %s\n", o->token ? o->token : "pgha-etcd");
 		printf("initial-cluster-state: new\n");
-		printf("initial-advertise-peer-urls: http://%s:2380\n", ips[i]);
-		printf("listen-peer-urls: http://%s:2380\n", ips[i]);
+		printf("initial-advertise-peer-urls: %s://%s:2380\n", scheme, ips[i]);
+		printf("listen-peer-urls: %s://%s:2380\n", scheme, ips[i]);
 		/* also on localhost, for etcdctl on the host, unless the address is a loopback one */
-		printf("listen-client-urls: http://%s:2379%s\n", ips[i],
-			   strncmp(ips[i], "127.", 4) == 0 ? "" : ",http://127.0.0.1:2379");
-		printf("advertise-client-urls: http://%s:2379\n", ips[i]);
+		if (strncmp(ips[i], "127.", 4) == 0)
+			printf("listen-client-urls: %s://%s:2379\n", scheme, ips[i]);
+		else
+			printf("listen-client-urls: %s://%s:2379,%s://127.0.0.1:2379\n", scheme, ips[i], scheme);
+		printf("advertise-client-urls: %s://%s:2379\n", scheme, ips[i]);
 		/* a config file, unlike the command line, leaves the JSON gateway off */
 		printf("enable-grpc-gateway: true\n");
+		if (tls)
+		{
+			/* the certificate names the address and 127.0.0.1 (subjectAltName) */
+			const char *const sections[] = {"client-transport-security", "peer-transport-security"};
+
+			for (int k = 0; k < 2; k++)
+			{
+				printf("%s:\n", sections[k]);
+				printf("  cert-file: %s/%s.crt\n", tls_dir, names[i]);
+				printf("  key-file: %s/%s.key\n", tls_dir, names[i]);
+				printf("  trusted-ca-file: %s/ca.crt\n", tls_dir);
+				printf("  client-cert-auth: true\n");
+			}
+		}
 		printf("---\n");
+	}
+	if (tls)
+	{
+		printf("# TLS with client certificates: in %s, each member's certificate names its\n", tls_dir);
+		printf("# address and 127.0.0.1 (subjectAltName) and allows serverAuth and clientAuth\n");
+		printf("# (the JSON gateway dials etcd's own port with it). Then turn on authentication,\n");
+		printf("# with a role per cluster prefix, once the members run:\n");
+		printf("#   etcdctl user add root && etcdctl role add pgha_SCOPE\n");
+		printf("#   etcdctl role grant-permission pgha_SCOPE --prefix=true readwrite /service/SCOPE/\n");
+		printf("#   etcdctl user add pgha && etcdctl user grant-role pgha pgha_SCOPE && etcdctl auth enable\n");
+		printf("# and on each node: pgha.etcd_protocol = 'https', pgha.etcd_cacert, pgha.etcd_cert,\n");
+		printf("# pgha.etcd_key, pgha.etcd_user, pgha.etcd_password_file (docs/security.md).\n");
 	}
 	printf("# %d members: quorum %d, tolerates %d failure%s\n", n, pgha_etcd_quorum(n), tolerated,
 		   tolerated == 1 ? "" : "s");

@@ -45,6 +45,7 @@ usage(void)
 		   "                      restart a member run by pghactl run (--pending: only if needed)\n\n"
 		   "Without a node:\n"
 		   "  etcd-config --nodes NAME=ADDRESS,... [--failures F] [--token T] [--data-dir DIR]\n"
+		   "              [--tls-dir DIR | --insecure]\n"
 		   "                      each etcd member's YAML config; warns when too few members\n\n"
 		   "FILE is the node's pgha.conf (postgresql.conf syntax, included by postgresql.conf).\n"
 		   "Exit codes: 0 done, 1 refused or failed, 2 usage error, 3 etcd unreachable.\n");
@@ -115,6 +116,8 @@ main(int argc, char **argv)
 		{"token", required_argument, NULL, 7},
 		{"pending", no_argument, NULL, 8},
 		{"data-dir", required_argument, NULL, 9},
+		{"tls-dir", required_argument, NULL, 10},
+		{"insecure", no_argument, NULL, 11},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}
 	};
@@ -190,6 +193,12 @@ main(int argc, char **argv)
 				break;
 			case 9:
 				o.data_dir = optarg;
+				break;
+			case 10:
+				o.tls_dir = optarg;
+				break;
+			case 11:
+				o.insecure = true;
 				break;
 			case 'h':
 				usage();

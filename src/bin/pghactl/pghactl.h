@@ -31,6 +31,8 @@ typedef struct PghactlOptions
 	const char *nodes;			/* etcd-config */
 	const char *token;
 	const char *data_dir;		/* etcd-config: where members keep their data */
+	const char *tls_dir;		/* etcd-config: certificates and keys */
+	bool		insecure;		/* etcd-config: plain http on non-loopback addresses */
 	int			failures;
 	const char *member;			/* restart: the positional MEMBER */
 	bool		pending;		/* restart: only if a restart is pending */

@@ -241,10 +241,25 @@ do_initdb(const PghactlConf *c)
 	return fix_include(c);
 }
 
+/*
+ * The leader's member record, if it is the leader's: on the leader key's
+ * lease, as every member writes its keys.  A record written by hand (no
+ * lease) or left from elsewhere is never a source for pg_basebackup or
+ * pg_rewind, whose source can run code here (restore_command and
+ * archive_command come with the copy).
+ */
 static const PghaMember *
 leader_member(PghaCluster *cl)
 {
-	return cl->has_leader ? pgha_cluster_member(cl, cl->leader) : NULL;
+	const PghaMember *m = cl->has_leader ? pgha_cluster_member(cl, cl->leader) : NULL;
+
+	if (m != NULL && (m->lease == 0 || m->lease != cl->leader_lease))
+	{
+		pg_log_warning("the member key of leader \"%s\" is not on the leader key's lease: not copying from it",
+					   cl->leader);
+		return NULL;
+	}
+	return m;
 }
 
 /*
@@ -257,10 +272,11 @@ static char *
 conninfo_for(const PghactlConf *c, const PghaMember *m, const char *user, bool db,
 			 const char *appname)
 {
-	return psprintf("host=%s port=%d user=%s application_name=%s%s%s%s connect_timeout=5",
+	return psprintf("host=%s port=%d user=%s application_name=%s%s%s%s connect_timeout=5%s%s",
 					m->host, m->port, user, appname,
 					c->passfile ? " passfile=" : "", c->passfile ? c->passfile : "",
-					db ? " dbname=postgres" : "");
+					db ? " dbname=postgres" : "",
+					c->peer_options ? " " : "", c->peer_options ? c->peer_options : "");
 }
 
 /*
@@ -277,7 +293,8 @@ clone_source(PghaCluster *cl, const PghactlConf *c)
 	{
 		const PghaMember *m = &cl->members[i];
 
-		if (m->clonefrom && !m->foreign && strcmp(m->name, c->name) != 0 &&
+		/* a member key on a lease: written by a running member, not by hand */
+		if (m->clonefrom && !m->foreign && m->lease != 0 && strcmp(m->name, c->name) != 0 &&
 			strcmp(m->state, "running") == 0 && m->host[0] != '\0' &&
 			(strcmp(m->role, "primary") == 0 || strcmp(m->replication_state, "streaming") == 0))
 			return m;
