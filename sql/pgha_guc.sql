@@ -35,6 +35,14 @@ ALTER SYSTEM SET pgha.etcd_timeout = '2s';
 ALTER SYSTEM RESET pgha.etcd_hosts;
 ALTER SYSTEM RESET pgha.etcd_timeout;
 
+-- peer_options: only how to secure a peer connection, never where it goes
+ALTER SYSTEM SET pgha.peer_options = 'host=evil.example.com';
+ALTER SYSTEM SET pgha.peer_options = 'sslmode=require passfile=/tmp/x';
+ALTER SYSTEM SET pgha.peer_options = 'postgresql://evil/';
+ALTER SYSTEM SET pgha.peer_options = 'sslmode';
+ALTER SYSTEM SET pgha.peer_options = 'sslmode=verify-full sslrootcert=/etc/ssl/ca.crt channel_binding=require';
+ALTER SYSTEM RESET pgha.peer_options;
+
 -- credentials are superuser-only (or pg_read_all_settings), even their paths
 CREATE ROLE pgha_reader;
 SET ROLE pgha_reader;

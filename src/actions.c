@@ -96,6 +96,9 @@ pgha_conninfo(const PghaMember *m, bool replication, int connect_timeout)
 		conninfo_add(&buf, "replication", "true");
 		conninfo_add(&buf, "dbname", "replication");
 	}
+	/* how to secure it (checked: only ssl*, channel_binding, gss*, ...) */
+	if (pgha_peer_options[0] != '\0')
+		appendStringInfo(&buf, " %s", pgha_peer_options);
 	return buf.data;
 }
 

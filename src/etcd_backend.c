@@ -16,7 +16,11 @@
  */
 #include "postgres.h"
 
+#include <sys/stat.h>
+
 #include "storage/fd.h"
+
+#include "utils/memutils.h"
 
 #include "etcd_backend.h"
 #include "guc.h"
@@ -53,6 +57,16 @@ pgha_etcd_from_settings(char *errbuf, size_t errlen)
 	return etcd;
 }
 
+static void
+report_unconfigurable(const char *errbuf)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_CONFIG_FILE_ERROR),
+			 errmsg("could not configure the etcd client"),
+			 errdetail("%s", errbuf),
+			 errhint("Check the pgha.etcd_* settings.")));
+}
+
 PghaEtcd *
 pgha_etcd_from_settings_or_error(void)
 {
@@ -60,12 +74,74 @@ pgha_etcd_from_settings_or_error(void)
 	PghaEtcd   *etcd = pgha_etcd_from_settings(errbuf, sizeof(errbuf));
 
 	if (etcd == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_CONFIG_FILE_ERROR),
-				 errmsg("could not configure the etcd client"),
-				 errdetail("%s", errbuf),
-				 errhint("Check the pgha.etcd_* settings.")));
+		report_unconfigurable(errbuf);
 	return etcd;
+}
+
+static PghaEtcd *session_etcd = NULL;
+static char *session_key = NULL;
+
+/* what the session client was built from: the settings and the password file's identity */
+static char *
+session_settings(void)
+{
+	struct stat st;
+	long		mtime = 0;
+	long		size = 0;
+
+	if (pgha_etcd_password_file[0] != '\0' && stat(pgha_etcd_password_file, &st) == 0)
+	{
+		mtime = (long) st.st_mtime;
+		size = (long) st.st_size;
+	}
+	return psprintf("%s|%s|%d|%s|%s|%s|%s|%s|%ld|%ld", pgha_etcd_hosts, pgha_etcd_protocol,
+					pgha_etcd_timeout, pgha_etcd_cacert, pgha_etcd_cert, pgha_etcd_key,
+					pgha_etcd_user, pgha_etcd_password_file, mtime, size);
+}
+
+PghaEtcd *
+pgha_etcd_session(void)
+{
+	char	   *key = session_settings();
+
+	if (session_etcd != NULL && strcmp(key, session_key) == 0)
+	{
+		pfree(key);
+		session_etcd->timeout_ms = pgha_etcd_timeout;
+		session_etcd->deadline_us = 0;
+		return session_etcd;
+	}
+	pgha_etcd_session_end(session_etcd, true);
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+		char		errbuf[512];
+
+		session_etcd = pgha_etcd_from_settings(errbuf, sizeof(errbuf));
+		session_key = session_etcd ? pstrdup(key) : NULL;
+		MemoryContextSwitchTo(old);
+		if (session_etcd == NULL)
+			report_unconfigurable(errbuf);
+	}
+	pfree(key);
+	return session_etcd;
+}
+
+void
+pgha_etcd_session_end(PghaEtcd *etcd, bool failed)
+{
+	if (etcd == NULL)
+		return;
+	/* a watch ends with its call */
+	pgha_etcd_watch_stop(etcd);
+	if (!failed && etcd == session_etcd)
+		return;
+	if (etcd == session_etcd)
+	{
+		session_etcd = NULL;
+		pfree(session_key);
+		session_key = NULL;
+	}
+	pgha_etcd_destroy(etcd);
 }
 
 void

@@ -27,6 +27,16 @@ extern PghaEtcd *pgha_etcd_from_settings(char *errbuf, size_t errlen);
  * failed call, with the SQLSTATE of style.md section 3.
  */
 extern PghaEtcd *pgha_etcd_from_settings_or_error(void);
+
+/*
+ * For SQL functions: this backend's client, kept between calls while the
+ * settings (and the password file) stay the same, so that a session calling
+ * pgha.config() in a loop does not make etcd do a TLS handshake and an
+ * authentication each time.  Hand it back with pgha_etcd_session_end():
+ * kept after a call that returned, dropped after one that failed.
+ */
+extern PghaEtcd *pgha_etcd_session(void);
+extern void pgha_etcd_session_end(PghaEtcd *etcd, bool failed);
 extern void pgha_etcd_report_error(PghaEtcd *etcd, const char *what) pg_attribute_noreturn();
 
 #endif							/* PGHA_ETCD_BACKEND_H */

@@ -45,6 +45,7 @@ char	   *pgha_connect_address = NULL;
 char	   *pgha_database = NULL;
 char	   *pgha_replication_user = NULL;
 char	   *pgha_passfile = NULL;
+char	   *pgha_peer_options = NULL;
 char	   *pgha_api_listen = NULL;
 char	   *pgha_api_connect_address = NULL;
 
@@ -60,6 +61,19 @@ check_etcd_hosts(char **newval, void **extra, GucSource source)
 	char		errbuf[256];
 
 	if (!pgha_etcd_hosts_valid(*newval, errbuf, sizeof(errbuf)))
+	{
+		GUC_check_errdetail("%s", errbuf);
+		return false;
+	}
+	return true;
+}
+
+static bool
+check_peer_options(char **newval, void **extra, GucSource source)
+{
+	char		errbuf[256];
+
+	if (!pgha_peer_options_valid(*newval, errbuf, sizeof(errbuf)))
 	{
 		GUC_check_errdetail("%s", errbuf);
 		return false;
@@ -267,6 +281,14 @@ pgha_guc_define(void)
 							   "",
 							   PGC_SIGHUP, GUC_SUPERUSER_ONLY,
 							   NULL, NULL, NULL);
+
+	DefineCustomStringVariable("pgha.peer_options",
+							   "Sets libpq options for every connection to a peer (sslmode, channel_binding, ...).",
+							   "Streaming, probes, failsafe pings, and pghactl's pg_basebackup and pg_rewind use them.",
+							   &pgha_peer_options,
+							   "",
+							   PGC_SIGHUP, 0,
+							   check_peer_options, NULL, NULL);
 
 	DefineCustomBoolVariable("pgha.nofailover",
 							 "Prevents this node from ever becoming the leader.",

@@ -31,6 +31,7 @@ extern char *pgha_connect_address;
 extern char *pgha_database;
 extern char *pgha_replication_user;
 extern char *pgha_passfile;
+extern char *pgha_peer_options;
 extern char *pgha_api_listen;
 extern char *pgha_api_connect_address;
 

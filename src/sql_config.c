@@ -179,7 +179,7 @@ debug_delay(int ms)
 static int64
 update_config(const char *patch, Interval *wait)
 {
-	PghaEtcd   *etcd = pgha_etcd_from_settings_or_error();
+	PghaEtcd   *etcd = pgha_etcd_session();
 	int64		rev = 0;
 	/* malloc'd: freed in PG_FINALLY, also when an etcd call ends in ERROR (a cancel) */
 	char	   *volatile merged = NULL;
@@ -218,12 +218,15 @@ update_config(const char *patch, Interval *wait)
 		if (wait)
 			wait_for_members(etcd, rev, wait);
 	}
-	PG_FINALLY();
+	PG_CATCH();
 	{
 		free(merged);
-		pgha_etcd_destroy(etcd);
+		pgha_etcd_session_end(etcd, true);
+		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	free(merged);
+	pgha_etcd_session_end(etcd, false);
 	return rev;
 }
 
@@ -231,7 +234,7 @@ update_config(const char *patch, Interval *wait)
 static char *
 fetch_config(void)
 {
-	PghaEtcd   *etcd = pgha_etcd_from_settings_or_error();
+	PghaEtcd   *etcd = pgha_etcd_session();
 	char	   *volatile doc = NULL;
 
 	PG_TRY();
@@ -240,11 +243,13 @@ fetch_config(void)
 
 		doc = read_config(etcd, &mod);
 	}
-	PG_FINALLY();
+	PG_CATCH();
 	{
-		pgha_etcd_destroy(etcd);
+		pgha_etcd_session_end(etcd, true);
+		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	pgha_etcd_session_end(etcd, false);
 	return doc;
 }
 
@@ -595,7 +600,7 @@ request_switchover(const char *candidate, bool need_leader, const char *schedule
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("wait must not be negative")));
-	etcd = pgha_etcd_from_settings_or_error();
+	etcd = pgha_etcd_session();
 
 	PG_TRY();
 	{
@@ -714,11 +719,13 @@ request_switchover(const char *candidate, bool need_leader, const char *schedule
 			}
 		}
 	}
-	PG_FINALLY();
+	PG_CATCH();
 	{
-		pgha_etcd_destroy(etcd);
+		pgha_etcd_session_end(etcd, true);
+		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	pgha_etcd_session_end(etcd, false);
 	return chosen;
 }
 

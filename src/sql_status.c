@@ -172,7 +172,7 @@ pgha_etcd_members(PG_FUNCTION_ARGS)
 		int			nmembers;
 		int			m;
 
-		etcd = pgha_etcd_from_settings_or_error();
+		etcd = pgha_etcd_session();
 		if (!pgha_etcd_member_list(etcd, &members, &nmembers))
 			pgha_etcd_report_error(etcd, "list the members");
 
@@ -238,13 +238,15 @@ pgha_etcd_members(PG_FUNCTION_ARGS)
 			}
 		}
 	}
-	PG_FINALLY();
+	PG_CATCH();
 	{
-		if (etcd)
-			pgha_etcd_destroy(etcd);
+		pgha_etcd_session_end(etcd, true);
 		MemoryContextSwitchTo(old);
+		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	pgha_etcd_session_end(etcd, false);
+	MemoryContextSwitchTo(old);
 	MemoryContextDelete(cxt);
 	return (Datum) 0;
 }

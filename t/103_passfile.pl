@@ -26,7 +26,10 @@ chmod 0600, $passfile;
 
 my $etcd = Pgha::Etcd->new(members => 3);
 $etcd->put('/service/test/config', '{"ttl":6,"loop_wait":1,"retry_timeout":2}');
-my @conf = ("pgha.replication_user = 'replicator'", "pgha.passfile = '$passfile'");
+# pgha.peer_options secures every connection to a peer (no SSL here: the
+# test's servers have none; channel binding needs SSL)
+my @conf = ("pgha.replication_user = 'replicator'", "pgha.passfile = '$passfile'",
+	"pgha.peer_options = 'sslmode=disable channel_binding=disable'");
 
 my $node1 = Pgha::Node::new_node('node1', etcd => $etcd, extra_conf => \@conf);
 # TCP replication needs the password; local connections stay trusted
@@ -52,6 +55,8 @@ is( $node1->safe_psql('postgres',
 	'replicator,replicator', 'both streams authenticated as replicator');
 like($replicas[0]->safe_psql('postgres', 'SHOW primary_conninfo'),
 	qr/user='replicator'.*passfile='\Q$passfile\E'/, 'primary_conninfo names the user and the passfile');
+like($replicas[0]->safe_psql('postgres', 'SHOW primary_conninfo'),
+	qr/ sslmode=disable channel_binding=disable$/, 'and pgha.peer_options');
 
 # failover: the peer probes authenticate the same way
 $node1->kill9;

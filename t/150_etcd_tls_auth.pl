@@ -145,6 +145,21 @@ unlike($pout, qr/\Q$password\E/, 'no setting a monitoring role reads holds the p
 unlike($node1->safe_psql('postgres', 'SELECT pgha.members()::text', extra_params => [ '-U', 'watcher' ]),
 	qr/\Q$password\E/, 'pgha.members() has no password');
 
+# a session asking pgha.config() over and over authenticates once (each
+# authentication costs etcd a bcrypt and a TLS handshake): etcd counts them
+sub authentications
+{
+	my ($out, $err) = ('', '');
+	IPC::Run::run([ 'curl', '-s', '--cacert', "$dir/ca.crt", '--cert', "$dir/client-nocn.crt",
+		  '--key', "$dir/client-nocn.key", "$url/metrics" ], '>', \$out, '2>', \$err);
+	return $out =~ /^grpc_server_handled_total\{grpc_code="OK",grpc_method="Authenticate"[^}]*\} (\d+)/m ? $1 : -1;
+}
+my $before = authentications();
+$node1->safe_psql('postgres', 'SELECT pgha.config() FROM generate_series(1, 30)');
+my $auths = authentications() - $before;
+ok($before >= 0 && $auths >= 1 && $auths <= 3,
+	"30 calls of pgha.config() in one session authenticated $auths time(s) with etcd, not 30");
+
 # a password file that others may read is refused (as libpq refuses such a
 # .pgpass); on a reload the worker keeps the client it has and says why
 my $offset = -s $node1->logfile;

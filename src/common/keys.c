@@ -23,6 +23,7 @@
 #include <ctype.h>
 
 #include "common/keys.h"
+#include "libpq-fe.h"
 
 char *
 pgha_key_prefix(const char *namespace, const char *scope)
@@ -238,4 +239,59 @@ fail:
 	while (n > 0)
 		pfree(urls[--n]);
 	return -1;
+}
+
+/*
+ * pgha.peer_options: libpq settings added to every connection pgha makes to
+ * a peer (streaming, probes, failsafe pings, pghactl's pg_basebackup and
+ * pg_rewind).  Only how to secure the connection: where it goes and as whom
+ * stay pgha's.
+ */
+bool
+pgha_peer_options_valid(const char *options, char *errbuf, size_t errlen)
+{
+	static const char *const allowed[] = {
+		"sslmode", "sslrootcert", "sslcert", "sslkey", "sslcrl", "sslcrldir", "sslsni",
+		"ssl_min_protocol_version", "ssl_max_protocol_version", "channel_binding",
+		"gssencmode", "krbsrvname", "gsslib", "requirepeer", NULL
+	};
+	char	   *err = NULL;
+	PQconninfoOption *opts;
+	PQconninfoOption *o;
+	bool		ok = true;
+
+	if (options[0] == '\0')
+		return true;
+	if (strstr(options, "://") != NULL)
+	{
+		snprintf(errbuf, errlen, "Give keyword=value settings, not a URI.");
+		return false;
+	}
+	opts = PQconninfoParse(options, &err);
+	if (opts == NULL)
+	{
+		/* libpq's message ends with a newline */
+		snprintf(errbuf, errlen, "%.*s", err ? (int) strcspn(err, "\n") : 13, err ? err : "out of memory");
+		if (err)
+			PQfreemem(err);
+		return false;
+	}
+	for (o = opts; ok && o->keyword; o++)
+	{
+		const char *const *a;
+
+		if (o->val == NULL)
+			continue;
+		for (a = allowed; *a && strcmp(*a, o->keyword) != 0; a++)
+			;
+		if (*a == NULL)
+		{
+			snprintf(errbuf, errlen,
+					 "\"%s\" is not allowed: only settings that secure the connection (ssl*, channel_binding, gss*, krbsrvname, requirepeer).",
+					 o->keyword);
+			ok = false;
+		}
+	}
+	PQconninfoFree(opts);
+	return ok;
 }

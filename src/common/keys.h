@@ -45,6 +45,7 @@ extern bool pgha_namespace_valid(const char *ns, char *errbuf, size_t errlen);
 extern bool pgha_name_valid(const char *name, char *errbuf, size_t errlen);
 extern bool pgha_hostport_valid(const char *hostport, char *errbuf, size_t errlen);
 extern bool pgha_etcd_hosts_valid(const char *hosts, char *errbuf, size_t errlen);
+extern bool pgha_peer_options_valid(const char *options, char *errbuf, size_t errlen);
 
 /*
  * Split a pgha.etcd_hosts value into base URLs ("http://127.0.0.1:2379").
