@@ -125,9 +125,16 @@ ok(streams_from('node1', 'node2'), "pghactl cloned node2 and it streams from nod
 # what clone_source() looks for: running and streaming, in one record
 ok($etcd->poll_key('/service/test/members/node2', qr/^(?=.*"state":"running")(?=.*"replication_state":"streaming")/, 30),
 	'node2 is known to run and stream');
+# a member key written by hand (no lease) that claims to be a clone source
+# listed before node2, on a port where nothing answers: never copied from
+# (a source's configuration, archive_command included, comes with the copy)
+(my $fake = $etcd->get('/service/test/members/node2')) =~ s{(postgres(?:ql)?://[^:/]+:)\d+}{${1}1};
+$etcd->put('/service/test/members/aaa-fake', $fake);
 start_pghactl('node3');
 ok(streams_from('node1', 'node3'), "pghactl cloned node3 and it streams from node1");
 like(slurp_file("$base/node3.pghactl.log"), qr/cloning from "node2"/, 'node3 was cloned from node2, tagged clonefrom');
+unlike(slurp_file("$base/node3.pghactl.log"), qr/aaa-fake/, '... never from a member key without a lease');
+$etcd->del('/service/test/members/aaa-fake');
 ok(poll_sql('node3', 'SELECT count(*) FROM t', '1'), 'node3 has the data');
 is(scalar(() = slurp_file("$base/node1.pghactl.log") =~ /bootstrap SQL done/g), 1,
 	'node1 ran the bootstrap SQL once');
