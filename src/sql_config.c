@@ -109,28 +109,15 @@ wait_for_members(PghaEtcd *etcd, int64 rev, Interval *wait)
 	for (;;)
 	{
 		PghaEtcdRange r;
-		int			i;
 
 		if (!pgha_etcd_range(etcd, prefix, true, &r))
 			pgha_etcd_report_error(etcd, "read the members");
 		resetStringInfo(&lagging);
-		for (i = 0; i < r.nkvs; i++)
 		{
-			PghaMember	m;
-			char		err[256];
-			const char *name;
+			char	   *behind = pgha_members_behind(prefix, &r, rev);
 
-			/* a range returns keys under the prefix; a short one is not trusted to */
-			if (strncmp(r.kvs[i].key, prefix, strlen(prefix)) != 0)
-				continue;
-			name = r.kvs[i].key + strlen(prefix);
-			if (!pgha_member_from_json(name, r.kvs[i].value, r.kvs[i].value_len, &m, err, sizeof(err)))
-				continue;
-			if (strcmp(m.state, "sysid mismatch") == 0)
-				continue;		/* a node of another cluster applies nothing */
-			if (m.config_revision < rev)
-				appendStringInfo(&lagging, "%s%s (revision %lld)", lagging.len ? ", " : "",
-								 m.name, (long long) m.config_revision);
+			appendStringInfoString(&lagging, behind);
+			pfree(behind);
 		}
 		/* this node's own view too, so that pgha.status() shows it at once */
 		if (pgha_shared && pgha_shared->state.worker_pid != 0)

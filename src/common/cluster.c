@@ -1375,3 +1375,30 @@ pgha_history_append(const char *history, int timeline, uint64 lsn, const char *r
 	json_decref(arr);
 	return s;
 }
+
+char *
+pgha_members_behind(const char *prefix, const PghaEtcdRange *r, int64 rev)
+{
+	StringInfoData out;
+	size_t		plen = strlen(prefix);
+
+	initStringInfo(&out);
+	for (int i = 0; i < r->nkvs; i++)
+	{
+		PghaMember	m;
+		char		err[256];
+
+		/* a range returns keys under the prefix; a short one is not trusted to */
+		if (strncmp(r->kvs[i].key, prefix, plen) != 0)
+			continue;
+		if (!pgha_member_from_json(r->kvs[i].key + plen, r->kvs[i].value, r->kvs[i].value_len,
+								   &m, err, sizeof(err)))
+			continue;
+		if (strcmp(m.state, "sysid mismatch") == 0)
+			continue;
+		if (m.config_revision < rev)
+			appendStringInfo(&out, "%s%s (revision %lld)", out.len ? ", " : "",
+							 m.name, (long long) m.config_revision);
+	}
+	return out.data;
+}

@@ -160,6 +160,13 @@ extern struct json_t *pgha_member_tags(const PghaMember *m);
 
 /* JSON for a member key (malloc'd) */
 extern char *pgha_member_to_json(const PghaMember *m);
+/*
+ * The members under prefix (a range of the members/ keys) that have not
+ * applied config revision rev: "node2 (revision 7), node3 (revision 6)",
+ * "" when none; palloc'd.  Nodes of another cluster apply nothing and are
+ * not listed.
+ */
+extern char *pgha_members_behind(const char *prefix, const PghaEtcdRange *r, int64 rev);
 extern bool pgha_member_from_json(const char *name, const char *json, size_t len,
 								  PghaMember *m, char *errbuf, size_t errlen);
 

@@ -227,20 +227,49 @@ pgha_etcdj_lease_id_body(int64 id, bool keys)
 	return dump_and_free(o);
 }
 
+/* s as a JSON string at *o (room for 6 bytes per byte of s, plus 2) */
+static char *
+put_json_string(char *o, const char *s)
+{
+	*o++ = '"';
+	for (; *s; s++)
+	{
+		unsigned char c = (unsigned char) *s;
+
+		if (c == '"' || c == '\\')
+		{
+			*o++ = '\\';
+			*o++ = (char) c;
+		}
+		else if (c < 0x20)
+			o += sprintf(o, "\\u%04x", c);
+		else
+			*o++ = (char) c;
+	}
+	*o++ = '"';
+	return o;
+}
+
+/*
+ * {"name": user, "password": password}, malloc'd.  Written here rather than
+ * by jansson, whose dump frees a copy of the password (its growing buffer)
+ * without zeroing it; the caller zeroes this one before free().
+ */
 char *
 pgha_etcdj_auth_body(const char *user, const char *password)
 {
-	json_t	   *o = json_object();
-	json_t	   *pw = json_string(password);
-	char	   *body;
+	size_t		room = 6 * (strlen(user) + strlen(password)) + 32;
+	char	   *body = malloc(room);
+	char	   *o = body;
 
-	json_object_set_new(o, "name", json_string(user));
-	json_object_set(o, "password", pw);
-	body = dump_and_free(o);
-	/* jansson's copy of the password is zeroed before it is freed */
-	if (pw)
-		explicit_bzero((char *) json_string_value(pw), json_string_length(pw));
-	json_decref(pw);
+	if (body == NULL)
+		return NULL;
+	o += sprintf(o, "{\"name\":");
+	o = put_json_string(o, user);
+	o += sprintf(o, ",\"password\":");
+	o = put_json_string(o, password);
+	*o++ = '}';
+	*o = '\0';
 	return body;
 }
 

@@ -349,6 +349,83 @@ test_redact(void)
 	ok(pgha_config_redact("not json", false) == NULL, "a document that is not JSON: NULL");
 }
 
+/* pgha.set_config(wait =>): who has not applied a revision yet */
+static void
+test_members_behind(void)
+{
+	PghaEtcdKV	kvs[4];
+	PghaEtcdRange r;
+	char	   *b;
+
+	memset(kvs, 0, sizeof(kvs));
+	memset(&r, 0, sizeof(r));
+	kvs[0].key = "/service/x/members/node2";
+	kvs[0].value = "{\"conn_url\":\"postgres://h:5432/postgres\",\"state\":\"running\",\"role\":\"replica\",\"pgha\":{\"config_revision\":5}}";
+	kvs[1].key = "/service/x/members/node3";
+	kvs[1].value = "{\"conn_url\":\"postgres://h:5433/postgres\",\"state\":\"running\",\"role\":\"replica\",\"pgha\":{\"config_revision\":9}}";
+	/* shorter than the prefix: must not be read past its end */
+	kvs[2].key = pstrdup("/s");
+	kvs[2].value = kvs[0].value;
+	kvs[3].key = "/service/x/members/other";
+	kvs[3].value = "{\"conn_url\":\"postgres://h:5434/postgres\",\"state\":\"sysid mismatch\",\"role\":\"replica\"}";
+	for (int i = 0; i < 4; i++)
+		kvs[i].value_len = strlen(kvs[i].value);
+	r.kvs = kvs;
+	r.nkvs = 4;
+	b = pgha_members_behind("/service/x/members/", &r, 7);
+	is_str(b, "node2 (revision 5)",
+		   "members behind revision 7: node2 only (node3 applied it, another cluster's node applies nothing, a short key is skipped)");
+	pfree(b);
+	pfree(kvs[2].key);
+}
+
+/*
+ * The authentication body: jansson's copy of the password is zeroed before
+ * it is freed.  An allocator that looks at every block jansson frees.
+ */
+static bool password_freed_in_clear = false;
+
+static void *
+checking_malloc(size_t n)
+{
+	size_t	   *p = malloc(n + sizeof(size_t));
+
+	if (p == NULL)
+		return NULL;
+	*p = n;
+	return p + 1;
+}
+
+static void
+checking_free(void *ptr)
+{
+	size_t	   *p = (size_t *) ptr - 1;
+
+	if (ptr == NULL)
+		return;
+	if (memmem(ptr, *p, "hunter2", 7) != NULL)
+		password_freed_in_clear = true;
+	free(p);
+}
+
+static void
+test_auth_body_zeroed(void)
+{
+	char	   *body;
+
+	json_set_alloc_funcs(checking_malloc, checking_free);
+	body = pgha_etcdj_auth_body("pgha", "hunter2");
+	ok(body && strstr(body, "\"password\":\"hunter2\"") != NULL, "the authentication body carries the password");
+	ok(!password_freed_in_clear, "jansson freed no copy of the password in clear");
+	explicit_bzero(body, strlen(body));
+	free(body);
+	json_set_alloc_funcs(malloc, free);
+	body = pgha_etcdj_auth_body("u\"", "a\"b\\c\n\xc3\xa9");
+	is_str(body, "{\"name\":\"u\\\"\",\"password\":\"a\\\"b\\\\c\\u000a\xc3\xa9\"}",
+		   "quotes, backslashes and control characters escaped, UTF-8 kept");
+	free(body);
+}
+
 void
 unit_json_tests(void)
 {
@@ -357,4 +434,6 @@ unit_json_tests(void)
 	test_bodies();
 	test_parsers();
 	test_redact();
+	test_members_behind();
+	test_auth_body_zeroed();
 }
