@@ -1402,3 +1402,11 @@ pgha_members_behind(const char *prefix, const PghaEtcdRange *r, int64 rev)
 	}
 	return out.data;
 }
+
+const PghaMember *
+pgha_cluster_leader_record(PghaCluster *c)
+{
+	const PghaMember *m = c->has_leader ? pgha_cluster_member(c, c->leader) : NULL;
+
+	return m != NULL && m->lease != 0 && m->lease == c->leader_lease ? m : NULL;
+}

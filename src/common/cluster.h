@@ -237,6 +237,12 @@ typedef struct PghaCluster
 extern bool pgha_cluster_from_range(const char *prefix, const PghaEtcdRange *r,
 									PghaCluster *c, char *errbuf, size_t errlen);
 extern PghaMember *pgha_cluster_member(PghaCluster *c, const char *name);
+/*
+ * The leader's member record, only if it sits on the leader key's lease
+ * (every member writes its keys on its own lease): a record written by hand
+ * or left from another run is not the leader's.  NULL otherwise.
+ */
+extern const PghaMember *pgha_cluster_leader_record(PghaCluster *c);
 /* does the failsafe key list this member? */
 extern bool pgha_cluster_in_failsafe(const PghaCluster *c, const char *name);
 /*

@@ -134,10 +134,43 @@ test_status(void)
 	   "a retain_slots that is not a list is ignored, the optime still counts");
 }
 
+/* pghactl copies from the leader's record only if it is on the leader key's lease */
+static void
+test_leader_record(void)
+{
+	PghaEtcdKV	kv[2];
+	PghaEtcdRange r;
+	PghaCluster c;
+	char		err[256];
+	const char *member = "{\"conn_url\":\"postgres://10.0.0.1:5432/postgres\",\"state\":\"running\",\"role\":\"primary\"}";
+
+	memset(kv, 0, sizeof(kv));
+	memset(&r, 0, sizeof(r));
+	kv[0].key = "/service/x/leader";
+	kv[0].value = "node1";
+	kv[0].value_len = 5;
+	kv[0].lease = 77;
+	kv[1].key = "/service/x/members/node1";
+	kv[1].value = (char *) member;
+	kv[1].value_len = strlen(member);
+	kv[1].lease = 77;
+	r.kvs = kv;
+	r.nkvs = 2;
+	ok(pgha_cluster_from_range("/service/x/", &r, &c, err, sizeof(err)) && pgha_cluster_leader_record(&c) != NULL,
+	   "the leader's member record on the leader key's lease is the leader's");
+	kv[1].lease = 0;
+	ok(pgha_cluster_from_range("/service/x/", &r, &c, err, sizeof(err)) && pgha_cluster_leader_record(&c) == NULL,
+	   "one written without a lease is not");
+	kv[1].lease = 78;
+	ok(pgha_cluster_from_range("/service/x/", &r, &c, err, sizeof(err)) && pgha_cluster_leader_record(&c) == NULL,
+	   "nor one on another lease");
+}
+
 void
 unit_slots_tests(void)
 {
 	test_retention();
 	test_config();
 	test_status();
+	test_leader_record();
 }

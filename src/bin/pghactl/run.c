@@ -251,14 +251,11 @@ do_initdb(const PghactlConf *c)
 static const PghaMember *
 leader_member(PghaCluster *cl)
 {
-	const PghaMember *m = cl->has_leader ? pgha_cluster_member(cl, cl->leader) : NULL;
+	const PghaMember *m = pgha_cluster_leader_record(cl);
 
-	if (m != NULL && (m->lease == 0 || m->lease != cl->leader_lease))
-	{
+	if (m == NULL && cl->has_leader && pgha_cluster_member(cl, cl->leader) != NULL)
 		pg_log_warning("the member key of leader \"%s\" is not on the leader key's lease: not copying from it",
 					   cl->leader);
-		return NULL;
-	}
 	return m;
 }
 
