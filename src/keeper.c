@@ -256,10 +256,7 @@ effective_lease_ttl(void)
 static int64
 fence_after_ms(void)
 {
-	PghaConfig	c = K.config;
-
-	c.ttl = effective_lease_ttl();
-	return pgha_fence_after_ms(&c);
+	return pgha_fence_window_ms(&K.config, effective_lease_ttl());
 }
 
 int64
@@ -2037,9 +2034,9 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 		wait = (long) K.config.loop_wait * 1000;
 	if (override >= 0)
 		wait = Min(wait, override);
-	/* a switchover candidate watches the old primary's shutdown closely */
-	if (strcmp(d.rule, "switchover_probe") == 0 || strcmp(d.rule, "switchover_old_alive") == 0)
-		wait = Min(wait, 50);
+	/* the rule asks for a closer look (a switchover candidate, for one) */
+	if (d.poll_ms > 0)
+		wait = Min(wait, d.poll_ms);
 	return wait;
 }
 

@@ -35,20 +35,26 @@ typedef struct Rule
 {
 	PghaRuleInfo info;
 	RuleCond	cond;			/* fills d->reason (and target) when true */
+	int			poll_ms;		/* > 0: the next look comes this soon */
 } Rule;
 
 #define P(in) (!(in)->local.in_recovery)
 #define R(in) ((in)->local.in_recovery)
 
-/* the fence window, from the shorter of the config's and the lease's TTL */
+int64
+pgha_fence_window_ms(const PghaConfig *config, int64 lease_ttl)
+{
+	PghaConfig	c = *config;
+
+	if (lease_ttl > 0 && lease_ttl < c.ttl)
+		c.ttl = (int) lease_ttl;
+	return pgha_fence_after_ms(&c);
+}
+
 static int64
 fence_after(const PghaInput *in)
 {
-	PghaConfig	c = in->config;
-
-	if (in->lease_ttl > 0 && in->lease_ttl < c.ttl)
-		c.ttl = in->lease_ttl;
-	return pgha_fence_after_ms(&c);
+	return pgha_fence_window_ms(&in->config, in->lease_ttl);
 }
 
 static bool
@@ -823,10 +829,11 @@ static const Rule rules[] = {
 	"the leader key names another member"}, c_follow},
 	{{"switchover_wait", "standby", PGHA_ACT_NONE,
 	"no leader; a switchover to another member is in progress"}, c_switchover_wait_other},
+	/* a switchover candidate watches the old primary's shutdown closely */
 	{{"switchover_probe", "standby", PGHA_ACT_PROBE,
-	"no leader; this node is the switchover candidate, peers not asked yet"}, c_need_probe_candidate},
+	"no leader; this node is the switchover candidate, peers not asked yet"}, c_need_probe_candidate, 50},
 	{{"switchover_old_alive", "standby", PGHA_ACT_NONE,
-	"no leader; candidate, the old primary still runs"}, c_switchover_old_alive},
+	"no leader; candidate, the old primary still runs"}, c_switchover_old_alive, 50},
 	{{"switchover_incomplete", "standby", PGHA_ACT_NONE,
 	"no leader; candidate, but short of the old leader's release position"}, c_switchover_incomplete},
 	{{"switchover_take", "standby", PGHA_ACT_RACE,
@@ -874,6 +881,7 @@ pgha_decide(const PghaInput *in, PghaDecision *out)
 
 			out->action = rules[i].info.action;
 			out->rule = rules[i].info.name;
+			out->poll_ms = rules[i].poll_ms;
 			/* reasons go into DETAIL lines: make them sentences */
 			out->reason[0] = (char) toupper((unsigned char) out->reason[0]);
 			if (len > 0 && len + 1 < sizeof(out->reason) && out->reason[len - 1] != '.')

@@ -131,9 +131,17 @@ typedef struct PghaDecision
 	const char *rule;			/* the table row that fired */
 	char		target[PGHA_NAME_LEN];	/* leader to follow */
 	char		reason[256];
+	int			poll_ms;		/* > 0: look again within this many ms */
 } PghaDecision;
 
 extern void pgha_decide(const PghaInput *in, PghaDecision *out);
+
+/*
+ * The fence window (ms after a renewal): from the shorter of the config's
+ * ttl and the TTL of the lease our keys sit on (0: none granted yet).  The
+ * one function decide() and the keeper's write gate both use.
+ */
+extern int64 pgha_fence_window_ms(const PghaConfig *config, int64 lease_ttl);
 extern const char *pgha_action_name(PghaAction a);
 
 /* for the decision table dump: rule name, role, action, description */
