@@ -564,9 +564,15 @@ iso_utc(TimestampTz ts)
 	pg_time_t	t = timestamptz_to_time_t(ts);
 	struct pg_tm *tm = pg_gmtime(&t);
 	char		buf[64];
+	int			usec = (int) (ts % USECS_PER_SEC);
 
-	pg_strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S+00:00", tm);
-	return pstrdup(buf);
+	/* with its microseconds (as Patroni writes them): never earlier than asked */
+	if (usec < 0)
+		usec += USECS_PER_SEC;
+	pg_strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", tm);
+	if (usec != 0)
+		return psprintf("%s.%06d+00:00", buf, usec);
+	return psprintf("%s+00:00", buf);
 }
 
 /*
