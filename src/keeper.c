@@ -345,16 +345,10 @@ keep_failsafe_key(PghaEtcd *etcd, PghaCluster *cluster)
 	if (!pgha_failsafe_current(cluster))
 	{
 		char	   *json = pgha_failsafe_to_json(cluster);
-		int			i;
 
 		if (pgha_etcd_put(etcd, key, json, 0, NULL))
 		{
-			cluster->has_failsafe = true;
-			cluster->nfailsafe = 0;
-			cluster->failsafe = palloc0(sizeof(*cluster->failsafe) * Max(cluster->nmembers, 1));
-			for (i = 0; i < cluster->nmembers; i++)
-				if (!cluster->members[i].foreign)
-					strlcpy(cluster->failsafe[cluster->nfailsafe++], cluster->members[i].name, PGHA_NAME_LEN);
+			pgha_failsafe_set_written(cluster);
 			remember_failsafe_names(cluster);
 		}
 		else

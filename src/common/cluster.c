@@ -1012,6 +1012,13 @@ pgha_cluster_in_failsafe(const PghaCluster *c, const char *name)
 	return false;
 }
 
+/* the members the failsafe key lists: this cluster's, as their keys show them */
+static bool
+failsafe_lists(const PghaMember *m)
+{
+	return !m->foreign;
+}
+
 char *
 pgha_failsafe_to_json(const PghaCluster *c)
 {
@@ -1023,7 +1030,7 @@ pgha_failsafe_to_json(const PghaCluster *c)
 	{
 		const PghaMember *m = &c->members[i];
 
-		if (!m->foreign)
+		if (failsafe_lists(m))
 			json_object_set_new(o, m->name, json_string(m->api_url[0] ? m->api_url : m->conn_url));
 	}
 	s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
@@ -1041,13 +1048,26 @@ pgha_failsafe_current(const PghaCluster *c)
 		return false;
 	for (i = 0; i < c->nmembers; i++)
 	{
-		if (c->members[i].foreign)
+		if (!failsafe_lists(&c->members[i]))
 			continue;
 		if (!pgha_cluster_in_failsafe(c, c->members[i].name))
 			return false;
 		n++;
 	}
 	return n == c->nfailsafe;
+}
+
+void
+pgha_failsafe_set_written(PghaCluster *c)
+{
+	if (c->failsafe)
+		pfree(c->failsafe);
+	c->has_failsafe = true;
+	c->nfailsafe = 0;
+	c->failsafe = palloc0(sizeof(*c->failsafe) * Max(c->nmembers, 1));
+	for (int i = 0; i < c->nmembers; i++)
+		if (failsafe_lists(&c->members[i]))
+			strlcpy(c->failsafe[c->nfailsafe++], c->members[i].name, PGHA_NAME_LEN);
 }
 
 /*

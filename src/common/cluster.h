@@ -253,6 +253,8 @@ extern bool pgha_cluster_in_failsafe(const PghaCluster *c, const char *name);
 extern char *pgha_failsafe_to_json(const PghaCluster *c);
 /* does the failsafe key list exactly the members pgha_failsafe_to_json() would? */
 extern bool pgha_failsafe_current(const PghaCluster *c);
+/* after a put of pgha_failsafe_to_json(c): c's failsafe list is what the key now holds */
+extern void pgha_failsafe_set_written(PghaCluster *c);
 
 /* is name a synchronous standby of the sync key's leader? */
 extern bool pgha_cluster_is_sync_standby(const PghaCluster *c, const char *name);

@@ -166,6 +166,34 @@ test_leader_record(void)
 	   "nor one on another lease");
 }
 
+/* the failsafe key: the members it lists, written and read back the same way */
+static void
+test_failsafe_key(void)
+{
+	PghaCluster c;
+	char	   *json;
+
+	memset(&c, 0, sizeof(c));
+	c.members = palloc0(sizeof(PghaMember) * 3);
+	strlcpy(c.members[0].name, "node1", PGHA_NAME_LEN);
+	strlcpy(c.members[0].conn_url, "postgres://10.0.0.1:5432/postgres", sizeof(c.members[0].conn_url));
+	strlcpy(c.members[1].name, "node2", PGHA_NAME_LEN);
+	strlcpy(c.members[1].api_url, "http://10.0.0.2:8008/patroni", sizeof(c.members[1].api_url));
+	strlcpy(c.members[2].name, "other", PGHA_NAME_LEN);
+	c.members[2].foreign = true;
+	c.nmembers = 3;
+	json = pgha_failsafe_to_json(&c);
+	ok(strcmp(json, "{\"node1\":\"postgres://10.0.0.1:5432/postgres\",\"node2\":\"http://10.0.0.2:8008/patroni\"}") == 0,
+	   "failsafe key: this cluster's members, by api_url or conn_url: %s", json);
+	free(json);
+	ok(!pgha_failsafe_current(&c), "no key yet: not current");
+	pgha_failsafe_set_written(&c);
+	ok(pgha_failsafe_current(&c) && c.nfailsafe == 2 && pgha_cluster_in_failsafe(&c, "node2") &&
+	   !pgha_cluster_in_failsafe(&c, "other"), "once written: current, listing node1 and node2");
+	c.nmembers = 1;
+	ok(!pgha_failsafe_current(&c), "a member gone: not current any more");
+}
+
 void
 unit_slots_tests(void)
 {
@@ -173,4 +201,5 @@ unit_slots_tests(void)
 	test_config();
 	test_status();
 	test_leader_record();
+	test_failsafe_key();
 }
