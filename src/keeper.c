@@ -1368,6 +1368,16 @@ log_decision(const PghaDecision *d)
 	strlcpy(K.last_rule, d->rule, sizeof(K.last_rule));
 }
 
+/*
+ * In synchronous mode, make the sync key ours before the gate opens or a
+ * promotion is asked for (syncrep.h); false: not yet, try again.
+ */
+static bool
+take_sync_key(PghaEtcd *etcd, const PghaCluster *cluster, bool promoting)
+{
+	return pgha_syncrep_take_key(etcd, K.prefix, cluster, &K.config, K.lease_id, promoting);
+}
+
 /* act on the decision; returns a wait override in ms (-1: none) */
 static long
 act(PghaEtcd *etcd, const PghaInput *in, const PghaDecision *d,
@@ -1398,7 +1408,7 @@ act(PghaEtcd *etcd, const PghaInput *in, const PghaDecision *d,
 			if (!ok)
 				return 100;
 			/* the gate opens with become_leader(): the sync key is ours first */
-			if (!pgha_syncrep_take_key(etcd, K.prefix, cluster, &K.config, K.lease_id, false))
+			if (!take_sync_key(etcd, cluster, false))
 				return 100;
 			become_leader("Acquired the free leader key as the running primary", NULL);
 			claim_initialize(etcd, cluster, local);
@@ -1415,7 +1425,7 @@ act(PghaEtcd *etcd, const PghaInput *in, const PghaDecision *d,
 				lose_leadership("The guarded renewal found another value in the leader key.");
 				return 50;
 			}
-			if (!pgha_syncrep_take_key(etcd, K.prefix, cluster, &K.config, K.lease_id, false))
+			if (!take_sync_key(etcd, cluster, false))
 				return 100;
 			become_leader("Re-attached to the leader key", NULL);
 			return -1;
@@ -1443,7 +1453,7 @@ act(PghaEtcd *etcd, const PghaInput *in, const PghaDecision *d,
 			if (cluster->has_failover && strcmp(cluster->failover_member, in->me) == 0)
 				K.clear_failover = true;
 			/* not yet: promote_holder tries again next time */
-			if (!pgha_syncrep_take_key(etcd, K.prefix, cluster, &K.config, K.lease_id, true))
+			if (!take_sync_key(etcd, cluster, true))
 				return 50;
 			request_promotion();
 			return 50;
@@ -1482,7 +1492,7 @@ act(PghaEtcd *etcd, const PghaInput *in, const PghaDecision *d,
 			if (!ok)
 				return 50;
 			become_leader("Holds the leader key as a standby", NULL);
-			if (!pgha_syncrep_take_key(etcd, K.prefix, cluster, &K.config, K.lease_id, true))
+			if (!take_sync_key(etcd, cluster, true))
 				return 200;
 			request_promotion();
 			return 100;
