@@ -8,6 +8,10 @@ SELECT pgha.set_hba(ARRAY['hostx all all 127.0.0.1/32 trust']);
 SELECT pgha.set_hba(ARRAY['host all all 127.0.0.1/32 trust extra=1']);
 SELECT pgha.set_hba(ARRAY['host all @/etc/passwd 127.0.0.1/32 trust']);
 SELECT pgha.set_hba(ARRAY['include /etc/passwd']);
+-- a trailing backslash would join the next rule to it (here: an @file)
+SELECT pgha.set_hba(ARRAY['host "all\', '" @/etc/passwd 0.0.0.0/0 trust']);
+-- the parser's message would quote the second secret: masked
+SELECT pgha.set_hba(ARRAY['host all all 10.0.0.0/8 radius radiusservers="127.0.0.1,127.0.0.2" radiussecrets=s3cret,s4cret']);
 SELECT pgha.set_hba(ARRAY['host all all 10.0.0.0/8 ldap ldapserver=l ldapbindpasswd=s3cret bogus=1']);
 -- messages the parser only logs come back too (the resolver's words vary)
 DO $$

@@ -46,6 +46,7 @@
 #include "utils/guc.h"
 #include "utils/memutils.h"
 
+#include "common/cluster.h"
 #include "hba.h"
 
 #define BASE_SUFFIX ".pgha-base"
@@ -196,6 +197,12 @@ pgha_hba_check(char **rules, int n, int trusted, char **msg, char **warning)
 
 		while (*p == ' ' || *p == '\t')
 			p++;
+		/* PostgreSQL joins a line ending in a backslash to the next one */
+		if (rules[i][0] != '\0' && rules[i][strlen(rules[i]) - 1] == '\\')
+		{
+			*msg = pstrdup("A rule must not end with a backslash: PostgreSQL would join the next rule to it.");
+			return i;
+		}
 		if (strpbrk(rules[i], "\r\n") != NULL)
 		{
 			*msg = pstrdup("A rule must be a single line.");
@@ -238,6 +245,8 @@ pgha_hba_check(char **rules, int n, int trusted, char **msg, char **warning)
 		}
 		bad = tl->line_num - 1;
 		*msg = pstrdup(tl->err_msg ? tl->err_msg : parser_message ? parser_message : "invalid rule");
+		/* the parser's words may quote a password of the rule (a RADIUS secret) */
+		*msg = pgha_hba_mask_in_text(rules[bad], *msg);
 		break;
 	}
 	if (parser_message)
@@ -373,7 +382,7 @@ pgha_hba_apply(bool present, char **rules, int n)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("pgha did not write pg_hba.conf because a rule would not load"),
-				 errdetail_internal("Rule \"%s\": %s", all[bad], msg)));
+				 errdetail_internal("Rule \"%s\": %s", pgha_hba_mask_secrets(all[bad]), msg)));
 	write_atomically(HbaFileName, out.data);
 	reload();
 	return true;

@@ -280,7 +280,10 @@ pgha_worker_main(Datum main_arg)
 						   state.last_reason),
 				 errhint("Set pgha.name in postgresql.conf and restart the server.")));
 		strlcpy(state.last_rule, "invalid_name", sizeof(state.last_rule));
+		/* nobody may take this for a running worker: no pid, the gate shut */
+		state.worker_pid = 0;
 		pgha_shmem_write(&state);
+		pgha_write_gate_set(PGHA_GATE_UNPROVEN);
 		for (;;)
 		{
 			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_EXIT_ON_PM_DEATH, -1L, PG_WAIT_EXTENSION);

@@ -435,6 +435,76 @@ pgha_hba_mask_secrets(const char *line)
 	return out.data;
 }
 
+/* text with every occurrence of word replaced by the mask */
+static char *
+replace_all(const char *text, const char *word)
+{
+	StringInfoData out;
+	size_t		wlen = strlen(word);
+	const char *p = text;
+	const char *hit;
+
+	initStringInfo(&out);
+	while (wlen > 0 && (hit = strstr(p, word)) != NULL)
+	{
+		appendBinaryStringInfo(&out, p, hit - p);
+		appendStringInfoString(&out, "********");
+		p = hit + wlen;
+	}
+	appendStringInfoString(&out, p);
+	return out.data;
+}
+
+/*
+ * text (a message about line) with the line's password values masked:
+ * each value of a password option, and each of its comma-separated parts.
+ */
+char *
+pgha_hba_mask_in_text(const char *line, const char *text)
+{
+	char	   *tok = palloc(strlen(line) + 1);
+	char	   *out = pstrdup(text);
+	const char *p = line;
+	bool		masking = false;
+
+	while (*p)
+	{
+		const char *const *opt;
+		const char *value = NULL;
+
+		if (*p == '#')
+			break;
+		if (*p == ',' || isblank((unsigned char) *p))
+		{
+			masking = masking && *p == ',';
+			p++;
+			continue;
+		}
+		hba_next_token(&p, tok);
+		for (opt = hba_secret_options; *opt && value == NULL; opt++)
+			if (pg_strncasecmp(tok, *opt, strlen(*opt)) == 0)
+				value = tok + strlen(*opt);
+		if (value == NULL && masking && strchr(tok, '=') == NULL)
+			value = tok;
+		masking = value != NULL;
+		if (value == NULL || *value == '\0')
+			continue;
+		/* the whole value, then each part of a list */
+		{
+			char	   *copy = pstrdup(value);
+			char	   *save;
+			char	   *part;
+
+			out = replace_all(out, value);
+			for (part = strtok_r(copy, ",", &save); part; part = strtok_r(NULL, ",", &save))
+				out = replace_all(out, part);
+			pfree(copy);
+		}
+	}
+	pfree(tok);
+	return out;
+}
+
 char *
 pgha_config_redact(const char *config, bool mask_parameters)
 {

@@ -91,6 +91,8 @@ extern bool pgha_config_parameters(const char *config, PghaParam **params, int *
  * (malloc'd; NULL if the document is not JSON).
  */
 extern char *pgha_hba_mask_secrets(const char *line);
+/* a message about a pg_hba line, with the line's password values masked */
+extern char *pgha_hba_mask_in_text(const char *line, const char *text);
 extern char *pgha_config_redact(const char *config, bool mask_parameters);
 
 extern bool pgha_config_hba(const char *config, bool *present, char ***lines, int *nlines,

@@ -30,7 +30,10 @@
 #include "postgres.h"
 #endif
 
+#include <arpa/inet.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/clock.h"
 #include "common/etcd.h"
@@ -91,20 +94,20 @@ pgha_etcd_read_password_file(const char *path, char *buf, size_t buflen,
 							 char *errbuf, size_t errlen)
 {
 	struct stat st;
-	FILE	   *f;
-	bool		ok;
+	int			fd;
+	ssize_t		n;
 
 	buf[0] = '\0';
-	f = fopen(path, "r");
-	if (f == NULL)
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 	{
 		snprintf(errbuf, errlen, "could not open etcd password file \"%s\": %s", path, strerror(errno));
 		return false;
 	}
-	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode))
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
 	{
 		snprintf(errbuf, errlen, "etcd password file \"%s\" is not a plain file", path);
-		fclose(f);
+		close(fd);
 		return false;
 	}
 	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
@@ -112,12 +115,14 @@ pgha_etcd_read_password_file(const char *path, char *buf, size_t buflen,
 		snprintf(errbuf, errlen,
 				 "etcd password file \"%s\" has group or world access; permissions should be u=rw (0600) or less",
 				 path);
-		fclose(f);
+		close(fd);
 		return false;
 	}
-	ok = fgets(buf, (int) buflen, f) != NULL;
-	fclose(f);
-	buf[ok ? strcspn(buf, "\r\n") : 0] = '\0';
+	/* read(), not stdio: no copy of the password in a buffer freed unzeroed */
+	n = read(fd, buf, buflen - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
 	if (buf[0] == '\0')
 	{
 		snprintf(errbuf, errlen, "etcd password file \"%s\" is empty", path);
@@ -126,15 +131,32 @@ pgha_etcd_read_password_file(const char *path, char *buf, size_t buflen,
 	return true;
 }
 
-/* http://127.x.y.z, localhost or [::1]: a URL that never leaves this host */
+/*
+ * http://127.x.y.z, localhost or [::1]: a URL that never leaves this host.
+ * The host must be an address literal (a name such as 127.evil.example
+ * resolves anywhere) or exactly "localhost".
+ */
 static bool
 url_is_loopback_http(const char *url)
 {
-	const char *host = url + strlen("http://");
+	char		host[256];
+	const char *h;
+	size_t		len;
+	struct in_addr a4;
 
-	return strncmp(url, "http://", 7) == 0 &&
-		(strncmp(host, "127.", 4) == 0 || strncmp(host, "localhost:", 10) == 0 ||
-		 strcmp(host, "localhost") == 0 || strncmp(host, "[::1]", 5) == 0);
+	if (strncmp(url, "http://", 7) != 0)
+		return false;
+	h = url + 7;
+	if (strncmp(h, "[::1]", 5) == 0 && (h[5] == '\0' || h[5] == ':' || h[5] == '/'))
+		return true;
+	len = strcspn(h, ":/");
+	if (len == 0 || len >= sizeof(host))
+		return false;
+	memcpy(host, h, len);
+	host[len] = '\0';
+	if (strcmp(host, "localhost") == 0)
+		return true;
+	return inet_pton(AF_INET, host, &a4) == 1 && (ntohl(a4.s_addr) >> 24) == 127;
 }
 
 PghaEtcd *

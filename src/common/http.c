@@ -328,10 +328,11 @@ transfer_setup(PghaHttp *h, HttpTransfer *t, const char *url, const char *body,
 	curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
 	/*
-	 * A request ends before its caller gets control back, so curl may use
-	 * the caller's body in place: no copy of a password (the authenticate
-	 * request) in curl's memory, freed without being zeroed.  A stream
-	 * outlives the call: curl keeps its own copy.
+	 * A request ends (or its handle is dropped) before its caller gets
+	 * control back, so curl may read the caller's body in place: one copy
+	 * fewer of a password (the authenticate request), though curl still
+	 * puts a small body into its send buffer.  A stream outlives the call:
+	 * curl keeps its own copy.
 	 */
 	if (body && copy_body)
 		curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, body);

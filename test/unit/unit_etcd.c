@@ -611,7 +611,11 @@ test_auth(void)
 		ok(e == NULL && strstr(err, "\"http://10.1.2.3:2379\"") && strstr(err, "clear text"),
 		   "a user with a plain http endpoint on another host is refused: %s", err);
 		pgha_etcd_destroy(e);
-		cfg.hosts = "https://10.1.2.3:2379,localhost:2379,[::1]:2379";
+		cfg.hosts = "127.evil.example.com:2379";
+		e = pgha_etcd_create(&cfg, err, sizeof(err));
+		ok(e == NULL && strstr(err, "clear text"), "a host name that starts with 127. is no loopback address: %s", err);
+		pgha_etcd_destroy(e);
+		cfg.hosts = "https://10.1.2.3:2379,localhost:2379,[::1]:2379,127.0.0.2:2379";
 		e = pgha_etcd_create(&cfg, err, sizeof(err));
 		ok(e != NULL, "https, or plain http to this host, is accepted");
 		pgha_etcd_destroy(e);

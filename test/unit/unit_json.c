@@ -297,6 +297,16 @@ test_redact(void)
 	is_str(pgha_hba_mask_secrets("host all all 0.0.0.0/0 radius radiusservers=\"a,b\" radiussecrets=\"one two\",x"),
 		   "host all all 0.0.0.0/0 radius radiusservers=\"a,b\" radiussecrets=********",
 		   "a quoted radiussecrets list with a blank inside masked whole");
+	/* the parser's message about such a line, with its secrets masked */
+	is_str(pgha_hba_mask_in_text("host all all 0/0 radius radiusservers=a,b radiussecrets=hunter2,hunter3",
+								 "authentication option not in name=value format: hunter3"),
+		   "authentication option not in name=value format: ********",
+		   "a parser message quoting the second secret of a list: masked");
+	is_str(pgha_hba_mask_in_text("host all all 0/0 radius \"radiussecrets=hunter2,hunter3\"", "x hunter2 y hunter3"),
+		   "x ******** y ********", "... and each part of a quoted list");
+	is_str(pgha_hba_mask_in_text("host all all 0/0 trust", "unrecognized authentication option name: \"bogus\""),
+		   "unrecognized authentication option name: \"bogus\"", "a message about a line without secrets is kept");
+
 	/* every spelling PostgreSQL's tokenizer reads as a password option */
 	{
 		static const struct
