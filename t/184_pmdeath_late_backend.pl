@@ -70,18 +70,19 @@ while (!$late && time < $deadline)
 }
 ok($late, 'the postmaster forked a backend for the new connection');
 
-# Freeze it once it waits for the startup packet.  Earlier, it still holds
+# Freeze it once it waits for the startup packet (in epoll: the kernel
+# names that wait do_epoll_wait or ep_poll).  Earlier, it still holds
 # the postmaster's end of the pipe that tells every process of the death:
 # frozen there, it would hide the death from the worker altogether.
 my $wchan = '';
 $deadline = time + 10;
-while ($wchan !~ /epoll/ && time < $deadline)
+while ($wchan !~ /ep_?poll/ && time < $deadline)
 {
 	$wchan = slurp_file("/proc/$late/wchan");
-	usleep(1000) unless $wchan =~ /epoll/;
+	usleep(1000) unless $wchan =~ /ep_?poll/;
 }
 kill 'STOP', $late;
-like($wchan, qr/epoll/, 'it waits for the startup packet; frozen there');
+like($wchan, qr/ep_?poll/, 'it waits for the startup packet; frozen there');
 
 # the startup packet and the INSERT wait in the socket
 my $params = "user\0" . TestLib_user() . "\0database\0postgres\0\0";
