@@ -76,13 +76,13 @@ ok($late, 'the postmaster forked a backend for the new connection');
 # frozen there, it would hide the death from the worker altogether.
 my $wchan = '';
 $deadline = time + 10;
-while ($wchan !~ /ep_?poll/ && time < $deadline)
+while ($wchan !~ /epoll|ep_poll/ && time < $deadline)
 {
 	$wchan = slurp_file("/proc/$late/wchan");
-	usleep(1000) unless $wchan =~ /ep_?poll/;
+	usleep(1000) unless $wchan =~ /epoll|ep_poll/;
 }
 kill 'STOP', $late;
-like($wchan, qr/ep_?poll/, 'it waits for the startup packet; frozen there');
+like($wchan, qr/epoll|ep_poll/, 'it waits for the startup packet; frozen there');
 
 # the startup packet and the INSERT wait in the socket
 my $params = "user\0" . TestLib_user() . "\0database\0postgres\0\0";
