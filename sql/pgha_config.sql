@@ -13,7 +13,7 @@ SELECT ttl, loop_wait, retry_timeout FROM pgha.status();
 SELECT pgha.set_config('{"ttl": 5}');
 SELECT pgha.set_config('{"ttl": 3, "loop_wait": 1, "retry_timeout": 1}');
 SELECT pgha.set_config('{"ttl": "ten"}');
-SELECT pgha.set_config('{"pause": "yes"}');
+SELECT pgha.set_config('{"pause": "maybe"}');
 SELECT pgha.set_config('[1, 2]');
 SELECT pgha.set_config('{"postgresql": {"parameters": {"work_mem": "1GB"}}}');
 SELECT pgha.set_config(NULL);

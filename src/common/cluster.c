@@ -131,6 +131,108 @@ pgha_config_validate(const PghaConfig *c, char *errbuf, size_t errlen)
 	return true;
 }
 
+/*
+ * A number as Patroni reads one with Python's int(): a JSON integer, a real
+ * (its integer part), or a string of an integer with blanks around it
+ * ("30", " 30 ").  Units ("30s", "1MB") are not numbers to Patroni 3.0.2.
+ */
+static bool
+json_as_int(json_t *v, int64 *out)
+{
+	if (json_is_integer(v))
+	{
+		*out = (int64) json_integer_value(v);
+		return true;
+	}
+	if (json_is_real(v))
+	{
+		double		d = json_real_value(v);
+
+		if (!(d > -9e15 && d < 9e15))
+			return false;
+		*out = (int64) d;
+		return true;
+	}
+	if (json_is_string(v))
+	{
+		const char *p = json_string_value(v);
+		char	   *end;
+		long long	n;
+
+		while (isspace((unsigned char) *p))
+			p++;
+		if (!(isdigit((unsigned char) *p) || ((*p == '-' || *p == '+') && isdigit((unsigned char) p[1]))))
+			return false;
+		errno = 0;
+		n = strtoll(p, &end, 10);
+		while (isspace((unsigned char) *end))
+			end++;
+		if (*end != '\0' || errno != 0)
+			return false;
+		*out = (int64) n;
+		return true;
+	}
+	return false;
+}
+
+/* a number of the config key (member records and the other keys stay strict) */
+static bool
+get_config_int(json_t *o, const char *name, int64 *out, bool *present, char *errbuf, size_t errlen)
+{
+	json_t	   *v = json_object_get(o, name);
+
+	*present = false;
+	if (v == NULL || json_is_null(v))
+		return true;
+	if (!json_as_int(v, out))
+	{
+		snprintf(errbuf, errlen, "\"%s\" must be an integer (a number, or a string of one)", name);
+		return false;
+	}
+	*present = true;
+	return true;
+}
+
+/*
+ * A switch as Patroni reads one (parse_bool): true or false, or, in any
+ * case, on/true/yes/1 and off/false/no/0, as strings or the numbers 1 and 0.
+ * Patroni takes anything else for off; here it makes the config invalid, so
+ * that the last valid one (a pause, say) stays in force.
+ */
+static bool
+copy_config_bool(json_t *o, const char *name, bool *dst, char *errbuf, size_t errlen)
+{
+	static const char *const on[] = {"on", "true", "yes", "1", NULL};
+	static const char *const off[] = {"off", "false", "no", "0", NULL};
+	json_t	   *v = json_object_get(o, name);
+	char		text[32] = "";
+
+	*dst = false;
+	if (v == NULL || json_is_null(v))
+		return true;
+	if (json_is_boolean(v))
+	{
+		*dst = json_is_true(v);
+		return true;
+	}
+	if (json_is_integer(v))
+		snprintf(text, sizeof(text), "%lld", (long long) json_integer_value(v));
+	else if (json_is_string(v))
+		strlcpy(text, json_string_value(v), sizeof(text));
+	for (int i = 0; on[i]; i++)
+	{
+		if (pg_strcasecmp(text, on[i]) == 0)
+		{
+			*dst = true;
+			return true;
+		}
+		if (pg_strcasecmp(text, off[i]) == 0)
+			return true;
+	}
+	snprintf(errbuf, errlen, "\"%s\" must be a boolean (true, false, on, off, yes, no, 1 or 0)", name);
+	return false;
+}
+
 static bool
 get_int(json_t *o, const char *name, int64 *out, bool *present, char *errbuf, size_t errlen)
 {
@@ -172,7 +274,7 @@ get_seconds(json_t *o, const char *name, int *out, char *errbuf, size_t errlen)
 	int64		v;
 	bool		present;
 
-	if (!get_int(o, name, &v, &present, errbuf, errlen))
+	if (!get_config_int(o, name, &v, &present, errbuf, errlen))
 		return false;
 	if (present)
 	{
@@ -201,15 +303,22 @@ pgha_config_parse(const char *json, size_t len, PghaConfig *c, char *errbuf, siz
 	if (!get_seconds(root, "ttl", &c->ttl, errbuf, errlen) ||
 		!get_seconds(root, "loop_wait", &c->loop_wait, errbuf, errlen) ||
 		!get_seconds(root, "retry_timeout", &c->retry_timeout, errbuf, errlen) ||
-		!get_int(root, "maximum_lag_on_failover", &lag, &present, errbuf, errlen))
+		!get_config_int(root, "maximum_lag_on_failover", &lag, &present, errbuf, errlen))
 		goto done;
 	if (present)
 		c->maximum_lag_on_failover = lag;
-	if (!copy_bool(root, "pause", &c->pause, errbuf, errlen) ||
-		!copy_bool(root, "synchronous_mode", &c->synchronous_mode, errbuf, errlen) ||
-		!copy_bool(root, "synchronous_mode_strict", &c->synchronous_mode_strict, errbuf, errlen) ||
-		!copy_bool(root, "failsafe_mode", &c->failsafe_mode, errbuf, errlen) ||
-		!get_int(root, "synchronous_node_count", &lag, &present, errbuf, errlen))
+	/* Patroni 4's quorum commit is not implemented: better invalid than misread as "on" */
+	if (json_is_string(json_object_get(root, "synchronous_mode")) &&
+		pg_strcasecmp(json_string_value(json_object_get(root, "synchronous_mode")), "quorum") == 0)
+	{
+		snprintf(errbuf, errlen, "synchronous_mode \"quorum\" is not supported yet");
+		goto done;
+	}
+	if (!copy_config_bool(root, "pause", &c->pause, errbuf, errlen) ||
+		!copy_config_bool(root, "synchronous_mode", &c->synchronous_mode, errbuf, errlen) ||
+		!copy_config_bool(root, "synchronous_mode_strict", &c->synchronous_mode_strict, errbuf, errlen) ||
+		!copy_config_bool(root, "failsafe_mode", &c->failsafe_mode, errbuf, errlen) ||
+		!get_config_int(root, "synchronous_node_count", &lag, &present, errbuf, errlen))
 		goto done;
 	if (present)
 		c->synchronous_node_count = (lag < 0 || lag > 1000) ? 0 : (int) lag;

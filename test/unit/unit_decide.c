@@ -504,8 +504,21 @@ test_config(void)
 	   strstr(err, "must not exceed ttl") != NULL, "loop_wait + 2*retry_timeout > ttl refused: %s", err);
 	ok(!pgha_config_parse(J("{\"ttl\":3,\"loop_wait\":1,\"retry_timeout\":1}"), &c, err, sizeof(err)),
 	   "ttl below the minimum refused: %s", err);
-	ok(!pgha_config_parse(J("{\"ttl\":\"10\"}"), &c, err, sizeof(err)), "ttl as a string refused: %s", err);
-	ok(!pgha_config_parse(J("{\"pause\":1}"), &c, err, sizeof(err)), "pause as a number refused: %s", err);
+	/* values as Patroni reads them: int() for numbers, parse_bool for switches */
+	ok(pgha_config_parse(J("{\"ttl\":\"30\",\"loop_wait\":\" 10 \",\"retry_timeout\":10.0,\"synchronous_mode\":\"on\","
+						   "\"pause\":\"YES\",\"failsafe_mode\":0,\"maximum_lag_on_failover\":\"1048576\"}"), &c, err, sizeof(err)) &&
+	   c.ttl == 30 && c.loop_wait == 10 && c.retry_timeout == 10 && c.synchronous_mode && c.pause &&
+	   !c.failsafe_mode && c.maximum_lag_on_failover == 1048576,
+	   "numbers as strings or reals and switches as on/YES/0 read as Patroni reads them: %s", err);
+	ok(pgha_config_parse(J("{\"pause\":1}"), &c, err, sizeof(err)) && c.pause, "pause 1 is on, as in Patroni");
+	ok(!pgha_config_parse(J("{\"ttl\":\"30s\"}"), &c, err, sizeof(err)) && strstr(err, "\"ttl\" must be an integer"),
+	   "a ttl with a unit is no number to Patroni 3.0.2 either: %s", err);
+	ok(!pgha_config_parse(J("{\"maximum_lag_on_failover\":\"1MB\"}"), &c, err, sizeof(err)),
+	   "nor is maximum_lag_on_failover \"1MB\": %s", err);
+	ok(!pgha_config_parse(J("{\"pause\":\"maybe\"}"), &c, err, sizeof(err)) && strstr(err, "must be a boolean"),
+	   "a switch that is neither on nor off makes the config invalid (the last valid one stays): %s", err);
+	ok(!pgha_config_parse(J("{\"synchronous_mode\":\"quorum\"}"), &c, err, sizeof(err)) && strstr(err, "quorum"),
+	   "synchronous_mode quorum (Patroni 4) is refused, not read as on: %s", err);
 	ok(!pgha_config_parse(J("[]"), &c, err, sizeof(err)), "a config that is not an object is refused");
 	ok(pgha_config_parse(J("{\"ttl\":4,\"loop_wait\":1,\"retry_timeout\":1}"), &c, err, sizeof(err)),
 	   "the minimum ttl of %d s is accepted", PGHA_MIN_TTL);
