@@ -132,6 +132,7 @@ static struct
 	int64		next_status_ms;
 	uint64		status_optime;
 	char	   *slots_done;		/* members whose slots exist, joined */
+	char	   *published_history;	/* the history key as last put in shared memory */
 	PghaRetention *retention;	/* members whose slots the leader keeps (slots.h) */
 	int64		next_standby_slots_ms;	/* a standby's next look for member slots */
 	int64		last_slot_look_ms;	/* the leader's last look at member slots */
@@ -1823,7 +1824,18 @@ publish_members(PghaSharedState *st, const PghaCluster *cluster)
 		sm->config_revision = m->config_revision;
 	}
 	st->cluster_read_at = GetCurrentTimestamp();
-	pgha_shmem_set_history(cluster->has_history ? cluster->history : "[]");
+	/* parsed, trimmed and copied only when it changed: a failover's worth a year */
+	{
+		const char *history = cluster->has_history ? cluster->history : "[]";
+
+		if (K.published_history == NULL || strcmp(K.published_history, history) != 0)
+		{
+			pgha_shmem_set_history(history);
+			if (K.published_history)
+				pfree(K.published_history);
+			K.published_history = MemoryContextStrdup(TopMemoryContext, history);
+		}
+	}
 }
 
 long
