@@ -395,6 +395,58 @@ pgha_last_timeline_switch(int *old_tli, uint64 *lsn)
 	return true;
 }
 
+int
+pgha_action_read_walsenders(PghaWalsender **out)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	int			n = 0;
+
+	*out = NULL;
+	spi_begin();
+	if (SPI_execute("SELECT r.application_name, r.state = 'streaming', "
+					"r.sync_state IN ('sync', 'quorum'), "
+					"COALESCE(r.flush_lsn OPERATOR(pg_catalog.-) '0/0', 0)::pg_catalog.int8, "
+					"s.slot_name, r.pid "
+					"FROM pg_catalog.pg_stat_replication r "
+					"LEFT JOIN pg_catalog.pg_replication_slots s ON s.active_pid = r.pid "
+					"WHERE r.application_name <> '' ORDER BY r.application_name",
+					true, 64) == SPI_OK_SELECT && SPI_processed > 0)
+	{
+		PghaWalsender *w = MemoryContextAllocZero(cxt, sizeof(PghaWalsender) * SPI_processed);
+		uint64		i;
+
+		for (i = 0; i < SPI_processed; i++)
+		{
+			HeapTuple	t = SPI_tuptable->vals[i];
+			TupleDesc	d = SPI_tuptable->tupdesc;
+			bool		isnull;
+			char	   *name = SPI_getvalue(t, d, 1);
+			char	   *slot = SPI_getvalue(t, d, 5);
+
+			if (name == NULL)
+				continue;
+			strlcpy(w[n].name, name, PGHA_NAME_LEN);
+			if (slot != NULL)
+				strlcpy(w[n].slot, slot, PGHA_NAME_LEN);
+			w[n].has_slot = slot != NULL;
+			w[n].streaming = DatumGetBool(SPI_getbinval(t, d, 2, &isnull)) && !isnull;
+			w[n].sync = DatumGetBool(SPI_getbinval(t, d, 3, &isnull)) && !isnull;
+			w[n].flush_lsn = (uint64) DatumGetInt64(SPI_getbinval(t, d, 4, &isnull));
+			w[n].pid = DatumGetInt32(SPI_getbinval(t, d, 6, &isnull));
+			n++;
+		}
+		*out = w;
+	}
+	spi_end(cxt);
+	return n;
+}
+
+void
+pgha_action_terminate(int pid)
+{
+	(void) DirectFunctionCall2(pg_terminate_backend, Int32GetDatum(pid), Int64GetDatum(0));
+}
+
 bool
 pgha_standby_streaming(const char *application_name, const char *slot, uint64 *flush)
 {

@@ -39,6 +39,22 @@ extern int	pgha_action_ensure_slots(char **slots, int nslots);
  * Does the standby named application_name stream from us right now, on its
  * own slot?  *flush gets the position it confirmed as flushed.
  */
+/* one row of pg_stat_replication, with the slot its walsender streams on */
+typedef struct PghaWalsender
+{
+	char		name[PGHA_NAME_LEN];	/* application_name */
+	char		slot[PGHA_NAME_LEN];
+	bool		has_slot;
+	bool		streaming;		/* state = 'streaming' */
+	bool		sync;			/* sync_state = 'sync' or 'quorum' */
+	uint64		flush_lsn;
+	int			pid;
+} PghaWalsender;
+
+/* the walsenders with an application_name, by name; palloc'd */
+extern int	pgha_action_read_walsenders(PghaWalsender **out);
+/* pg_terminate_backend(pid) */
+extern void pgha_action_terminate(int pid);
 extern bool pgha_standby_streaming(const char *application_name, const char *slot,
 								   uint64 *flush);
 /* switchover, before letting go: next start is a standby of conninfo */

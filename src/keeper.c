@@ -68,9 +68,6 @@
 #include "failsafe.h"
 #include "syncrep.h"
 
-/* this iteration put the leader key on K.lease_id */
-static bool leader_on_current_lease = false;
-
 static struct
 {
 	bool		initialized;
@@ -88,6 +85,8 @@ static struct
 	int64		old_lease_ttl;
 	bool		keepalive_ok;	/* this iteration */
 	int64		keepalive_sent_ms;
+	bool		leader_on_current_lease;	/* this iteration put the leader
+											 * key on lease_id */
 
 	bool		is_leader;
 	bool		proven;			/* a renewal proven since shared memory began */
@@ -153,6 +152,17 @@ static struct
 	bool		name_conflict;	/* another instance runs under our name */
 	int64		conflict_warned_lease;
 } K;
+
+/*
+ * The keeper's memory as bytes: the simulator (test/sim) runs several
+ * keepers in one process and swaps this in and out between them.
+ */
+void *
+pgha_keeper_memory(size_t *size)
+{
+	*size = sizeof(K);
+	return &K;
+}
 
 static bool delete_failover_key(PghaEtcd *etcd);
 static void log_etcd_problem(PghaEtcd *etcd, const char *what);
@@ -776,7 +786,7 @@ leader_txn(PghaEtcd *etcd, bool create, bool *succeeded)
 	}
 	*succeeded = r.succeeded;
 	if (r.succeeded)
-		leader_on_current_lease = true;
+		K.leader_on_current_lease = true;
 	return true;
 }
 
@@ -1857,7 +1867,7 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 
 	pgha_local_snapshot(&local);
 	memset(&cluster, 0, sizeof(cluster));
-	leader_on_current_lease = false;
+	K.leader_on_current_lease = false;
 
 	/* a leader that let go for a switchover only waits for its shutdown */
 	if (K.switching && !local.base.in_recovery)
@@ -1989,7 +1999,7 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 	{
 		bool		member_ok = publish_member(etcd, &local, state_name(&d));
 
-		if (member_ok && (!K.is_leader || leader_on_current_lease))
+		if (member_ok && (!K.is_leader || K.leader_on_current_lease))
 			retire_old_lease(etcd);
 		if (K.is_leader && !local.base.in_recovery)
 			leader_housekeeping(etcd, &cluster, &local);

@@ -42,5 +42,6 @@ extern void pgha_keeper_postmaster_died(PghaEtcd *etcd) pg_attribute_noreturn();
 
 /* if this node is the leader, the monotonic ms at which it fences */
 extern int64 pgha_keeper_fence_deadline_ms(void);
+extern void *pgha_keeper_memory(size_t *size);
 
 #endif							/* PGHA_KEEPER_H */

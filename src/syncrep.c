@@ -18,16 +18,10 @@
  */
 #include "postgres.h"
 
-#include "access/xact.h"
 #include "access/xlog.h"
-#include "catalog/pg_type.h"
-#include "executor/spi.h"
-#include "miscadmin.h"
-#include "utils/builtins.h"
-#include "utils/fmgrprotos.h"
+#include "lib/stringinfo.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
-#include "utils/snapmgr.h"
 
 #include "actions.h"
 #include "common/clock.h"
@@ -38,9 +32,38 @@
 #include "recover.h"
 #include "syncrep.h"
 
-/* the value this worker last set, and the primary's flush LSN at the time */
-static char *ssn_applied = NULL;
-static uint64 ssn_set_lsn = 0;
+/*
+ * Each standby's last reported flush position and when it last moved.  A
+ * standby behind the primary whose position has not moved for longer than
+ * retry_timeout is silent (sync.c): a partition does not end its walsender
+ * (that takes wal_sender_timeout, 60 s by default), so pg_stat_replication
+ * alone would keep commits waiting.  A standby that is behind but moving
+ * (a bulk load, catching up) is not silent.
+ */
+#define TRACKED_STANDBYS 64
+
+static struct
+{
+	/* the value this worker last set, and the primary's flush LSN at the time */
+	char	   *ssn_applied;
+	uint64		ssn_set_lsn;
+
+	struct
+	{
+		char		name[PGHA_NAME_LEN];
+		uint64		flush_lsn;
+		int64		moved_ms;
+	}			progress[TRACKED_STANDBYS];
+	int			nprogress;
+}			S;
+
+/* this file's memory as bytes, for the simulator (as pgha_keeper_memory()) */
+void *
+pgha_syncrep_memory(size_t *size)
+{
+	*size = sizeof(S);
+	return &S;
+}
 
 static uint64
 flush_lsn(void)
@@ -54,11 +77,11 @@ static void
 set_ssn(const char *value)
 {
 	pgha_action_set_system("synchronous_standby_names", value);
-	if (ssn_applied)
-		pfree(ssn_applied);
-	ssn_applied = MemoryContextStrdup(TopMemoryContext, value);
+	if (S.ssn_applied)
+		pfree(S.ssn_applied);
+	S.ssn_applied = MemoryContextStrdup(TopMemoryContext, value);
 	/* what a new synchronous standby must have flushed before it counts */
-	ssn_set_lsn = flush_lsn();
+	S.ssn_set_lsn = flush_lsn();
 }
 
 void
@@ -136,53 +159,36 @@ pgha_syncrep_take_key(PghaEtcd *etcd, const char *prefix, const PghaCluster *clu
 	return true;
 }
 
-/*
- * Each standby's last reported flush position and when it last moved.  A
- * standby behind the primary whose position has not moved for longer than
- * retry_timeout is silent (sync.c): a partition does not end its walsender
- * (that takes wal_sender_timeout, 60 s by default), so pg_stat_replication
- * alone would keep commits waiting.  A standby that is behind but moving
- * (a bulk load, catching up) is not silent.
- */
-#define TRACKED_STANDBYS 64
-static struct
-{
-	char		name[PGHA_NAME_LEN];
-	uint64		flush_lsn;
-	int64		moved_ms;
-}			progress[TRACKED_STANDBYS];
-static int	nprogress = 0;
-
 static int64
 stalled_ms(const char *name, uint64 standby_flush, uint64 primary_flush)
 {
 	int64		now = pgha_now_us() / 1000;
 	int			i;
 
-	for (i = 0; i < nprogress; i++)
-		if (strcmp(progress[i].name, name) == 0)
+	for (i = 0; i < S.nprogress; i++)
+		if (strcmp(S.progress[i].name, name) == 0)
 			break;
-	if (i == nprogress)
+	if (i == S.nprogress)
 	{
-		if (nprogress == TRACKED_STANDBYS)
+		if (S.nprogress == TRACKED_STANDBYS)
 			return 0;
-		strlcpy(progress[i].name, name, PGHA_NAME_LEN);
-		progress[i].flush_lsn = standby_flush;
-		progress[i].moved_ms = now;
-		nprogress++;
+		strlcpy(S.progress[i].name, name, PGHA_NAME_LEN);
+		S.progress[i].flush_lsn = standby_flush;
+		S.progress[i].moved_ms = now;
+		S.nprogress++;
 	}
-	else if (progress[i].flush_lsn != standby_flush)
+	else if (S.progress[i].flush_lsn != standby_flush)
 	{
-		progress[i].flush_lsn = standby_flush;
-		progress[i].moved_ms = now;
+		S.progress[i].flush_lsn = standby_flush;
+		S.progress[i].moved_ms = now;
 	}
 	/* caught up: nothing to wait for, however long it has been */
 	if (standby_flush >= primary_flush)
 	{
-		progress[i].moved_ms = now;
+		S.progress[i].moved_ms = now;
 		return 0;
 	}
-	return now - progress[i].moved_ms;
+	return now - S.progress[i].moved_ms;
 }
 
 /*
@@ -209,7 +215,7 @@ end_impostor(const PghaCluster *cluster, const char *name, const char *slot, int
 			(errmsg("pgha: ending a replication connection that calls itself \"%s\" but does not stream on its slot", name),
 			 errdetail("Process %d streams %s; member \"%s\" streams on slot \"%s\". Only the member may count as its synchronous standby.",
 					   pid, slot ? psprintf("on slot \"%s\"", slot) : "without a slot", name, want)));
-	(void) DirectFunctionCall2(pg_terminate_backend, Int32GetDatum(pid), Int64GetDatum(0));
+	pgha_action_terminate(pid);
 	return true;
 }
 
@@ -217,52 +223,27 @@ end_impostor(const PghaCluster *cluster, const char *name, const char *slot, int
 static int
 read_standbys(const PghaCluster *cluster, PghaStandby **out)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	int			n = 0;
 	/* read first: a standby's position is compared with an older one, never a newer */
 	uint64		primary_flush = flush_lsn();
+	PghaWalsender *w;
+	int			nw = pgha_action_read_walsenders(&w);
+	PghaStandby *s = palloc0(sizeof(PghaStandby) * Max(nw, 1));
+	int			n = 0;
+	int			i;
 
-	*out = NULL;
-	StartTransactionCommand();
-	SPI_connect();
-	PushActiveSnapshot(GetTransactionSnapshot());
-	if (SPI_execute("SELECT r.application_name, r.state = 'streaming', "
-					"r.sync_state IN ('sync', 'quorum'), "
-					"COALESCE(r.flush_lsn OPERATOR(pg_catalog.-) '0/0', 0)::pg_catalog.int8, "
-					"s.slot_name, r.pid "
-					"FROM pg_catalog.pg_stat_replication r "
-					"LEFT JOIN pg_catalog.pg_replication_slots s ON s.active_pid = r.pid "
-					"WHERE r.application_name <> '' ORDER BY r.application_name",
-					true, 64) == SPI_OK_SELECT && SPI_processed > 0)
+	for (i = 0; i < nw; i++)
 	{
-		PghaStandby *s = MemoryContextAllocZero(cxt, sizeof(PghaStandby) * SPI_processed);
-		uint64		i;
-
-		for (i = 0; i < SPI_processed; i++)
-		{
-			HeapTuple	t = SPI_tuptable->vals[i];
-			TupleDesc	d = SPI_tuptable->tupdesc;
-			bool		isnull;
-			char	   *name = SPI_getvalue(t, d, 1);
-
-			if (name == NULL ||
-				end_impostor(cluster, name, SPI_getvalue(t, d, 5),
-							 DatumGetInt32(SPI_getbinval(t, d, 6, &isnull)),
-							 DatumGetBool(SPI_getbinval(t, d, 2, &isnull)) && !isnull))
-				continue;
-			strlcpy(s[n].name, name, PGHA_NAME_LEN);
-			s[n].streaming = DatumGetBool(SPI_getbinval(t, d, 2, &isnull)) && !isnull;
-			s[n].sync = DatumGetBool(SPI_getbinval(t, d, 3, &isnull)) && !isnull;
-			s[n].flush_lsn = (uint64) DatumGetInt64(SPI_getbinval(t, d, 4, &isnull));
-			s[n].stalled_ms = stalled_ms(s[n].name, s[n].flush_lsn, primary_flush);
-			n++;
-		}
-		*out = s;
+		if (end_impostor(cluster, w[i].name, w[i].has_slot ? w[i].slot : NULL, w[i].pid,
+						 w[i].streaming))
+			continue;
+		strlcpy(s[n].name, w[i].name, PGHA_NAME_LEN);
+		s[n].streaming = w[i].streaming;
+		s[n].sync = w[i].sync;
+		s[n].flush_lsn = w[i].flush_lsn;
+		s[n].stalled_ms = stalled_ms(s[n].name, s[n].flush_lsn, primary_flush);
+		n++;
 	}
-	SPI_finish();
-	PopActiveSnapshot();
-	CommitTransactionCommand();
-	MemoryContextSwitchTo(cxt);
+	*out = s;
 	return n;
 }
 
@@ -298,16 +279,16 @@ pgha_syncrep_leader(PghaEtcd *etcd, const char *prefix, const PghaCluster *clust
 	char	   *key = pgha_key(prefix, PGHA_KEY_SYNC);
 	int			steps;
 
-	if (ssn_applied == NULL)
+	if (S.ssn_applied == NULL)
 	{
 		const char *cur = GetConfigOption("synchronous_standby_names", false, false);
 
 		/* after a restart of the worker: confirm anew from here */
-		ssn_applied = MemoryContextStrdup(TopMemoryContext, cur ? cur : "");
-		ssn_set_lsn = flush_lsn();
+		S.ssn_applied = MemoryContextStrdup(TopMemoryContext, cur ? cur : "");
+		S.ssn_set_lsn = flush_lsn();
 	}
 	/* not in synchronous mode and nothing of ours to undo: the common case */
-	if (!config->synchronous_mode && !c.has_sync && ssn_applied[0] == '\0')
+	if (!config->synchronous_mode && !c.has_sync && S.ssn_applied[0] == '\0')
 		return;
 
 	for (steps = 0; steps < 4; steps++)
@@ -336,8 +317,8 @@ pgha_syncrep_leader(PghaEtcd *etcd, const char *prefix, const PghaCluster *clust
 		in.config = config;
 		in.cluster = &c;
 		in.standbys = standbys;
-		in.current_ssn = ssn_applied;
-		in.ssn_set_lsn = ssn_set_lsn;
+		in.current_ssn = S.ssn_applied;
+		in.ssn_set_lsn = S.ssn_set_lsn;
 		pgha_sync_plan(&in, &p);
 		if (p.step == PGHA_SYNC_NOTHING)
 			return;

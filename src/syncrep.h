@@ -31,4 +31,6 @@ extern bool pgha_syncrep_take_key(PghaEtcd *etcd, const char *prefix,
 								  const PghaCluster *cluster, const PghaConfig *config,
 								  int64 lease, bool promoting);
 
+extern void *pgha_syncrep_memory(size_t *size);
+
 #endif							/* PGHA_SYNCREP_H */

@@ -1,0 +1,951 @@
+/*-------------------------------------------------------------------------
+ *
+ * sim.c
+ *		The simulator's scheduler, faults, clients and invariants.
+ *
+ *	pgha_sim [--seed N] [--runs N] [--seconds S] [--nodes 3|5] [--sync]
+ *			 [--trace] [--verbose]
+ *
+ * One run: a cluster of n nodes starts (node 0 primary), clients write to
+ * every node all the time, and for `duration` simulated seconds faults
+ * come and go (frozen workers, instances and startup processes, killed
+ * workers and instances, cut links to etcd and between nodes, one-way
+ * cuts, etcd elections).  Then everything heals, and the cluster must
+ * settle.  After every step of the run:
+ *	(a) at most one node can acknowledge a write;
+ * at the end:
+ *	(b) in synchronous mode every acknowledged write is in the leader's WAL;
+ *	(d) no timeline id was created twice;
+ *	(e) one leader, every other node a streaming standby of it.
+ * A failure prints the seed and the last events; the same seed replays
+ * the same run.
+ *
+ * Copyright (c) 2026, pgha developers
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "sim.h"
+
+#include <stdarg.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "utils/memutils.h"
+
+#include "guc.h"
+#include "keeper.h"
+#include "syncrep.h"
+
+extern MemoryContext sim_context_create(const char *name);
+extern void sim_etcd_forget_watch(int node);
+extern bool sim_pg_ack_ready(SimNode *n, int64 pos);
+
+#define STACK_SIZE (1024 * 1024)
+#define TRACE_LINES 400
+#define MAX_ACKS 200000
+
+SimConfig	sim_cfg;
+SimNode		sim_nodes[SIM_MAX_NODES];
+SimNode    *sim_current = NULL;
+int64		sim_time_us = 0;
+
+static ucontext_t sched_ctx;
+static uint64 rng;
+static void *keeper_addr;
+static size_t keeper_size;
+static void *syncrep_addr;
+static size_t syncrep_size;
+static MemoryContext sched_cxt;
+
+/* what happened, for the report of a failure */
+static char trace[TRACE_LINES][240];
+static int	trace_next;
+static bool failed;
+static char failure[1024];
+
+/* counters */
+static struct
+{
+	int64		steps;
+	int64		faults;
+	int64		leader_changes;
+	int64		acks;
+	int64		writes;
+} stats, total;
+
+/* ---- randomness: one seed, one run ---- */
+
+uint64
+sim_rand(void)
+{
+	/* xorshift64* */
+	rng ^= rng >> 12;
+	rng ^= rng << 25;
+	rng ^= rng >> 27;
+	return rng * UINT64CONST(2685821657736338717);
+}
+
+int64
+sim_rand_range(int64 lo, int64 hi)
+{
+	return lo + (int64) (sim_rand() % (uint64) (hi - lo + 1));
+}
+
+bool
+sim_chance(double p)
+{
+	return (double) (sim_rand() >> 11) / (double) (UINT64CONST(1) << 53) < p;
+}
+
+/* ---- the trace ---- */
+
+void
+sim_log(SimNode *n, const char *fmt,...)
+{
+	va_list		ap;
+	char	   *line = trace[trace_next++ % TRACE_LINES];
+	int			len;
+
+	len = snprintf(line, 240, "%10.3f %-6s ", sim_time_us / 1e6, n ? n->name : "sim");
+	va_start(ap, fmt);
+	vsnprintf(line + len, 240 - len, fmt, ap);
+	va_end(ap);
+	if (sim_cfg.trace)
+		printf("%s\n", line);
+}
+
+void
+sim_fail(const char *fmt,...)
+{
+	va_list		ap;
+
+	if (failed)
+		return;
+	failed = true;
+	va_start(ap, fmt);
+	vsnprintf(failure, sizeof(failure), fmt, ap);
+	va_end(ap);
+	sim_log(NULL, "VIOLATION: %s", failure);
+}
+
+/* ---- events ---- */
+
+typedef struct Event
+{
+	int64		at;
+	uint64		seq;
+	SimEventFn	fn;
+	void	   *arg;
+} Event;
+
+static Event *heap;
+static int	nheap;
+static int	heap_cap;
+static uint64 event_seq;
+
+static bool
+ev_less(const Event *a, const Event *b)
+{
+	return a->at < b->at || (a->at == b->at && a->seq < b->seq);
+}
+
+void
+sim_at(int64 at_us, SimEventFn fn, void *arg)
+{
+	int			i;
+
+	if (nheap == heap_cap)
+	{
+		heap_cap = heap_cap ? heap_cap * 2 : 1024;
+		heap = realloc(heap, sizeof(Event) * heap_cap);
+	}
+	i = nheap++;
+	heap[i].at = at_us;
+	heap[i].seq = event_seq++;
+	heap[i].fn = fn;
+	heap[i].arg = arg;
+	while (i > 0 && ev_less(&heap[i], &heap[(i - 1) / 2]))
+	{
+		Event		t = heap[i];
+
+		heap[i] = heap[(i - 1) / 2];
+		heap[(i - 1) / 2] = t;
+		i = (i - 1) / 2;
+	}
+}
+
+static Event
+pop_event(void)
+{
+	Event		top = heap[0];
+	int			i = 0;
+
+	heap[0] = heap[--nheap];
+	for (;;)
+	{
+		int			l = 2 * i + 1,
+					r = l + 1,
+					m = i;
+
+		if (l < nheap && ev_less(&heap[l], &heap[m]))
+			m = l;
+		if (r < nheap && ev_less(&heap[r], &heap[m]))
+			m = r;
+		if (m == i)
+			break;
+		{
+			Event		t = heap[i];
+
+			heap[i] = heap[m];
+			heap[m] = t;
+		}
+		i = m;
+	}
+	return top;
+}
+
+/* ---- the workers: one coroutine each ---- */
+
+static bool
+worker_runnable(SimNode *n)
+{
+	return n->worker_alive && n->running && !n->worker_frozen && !n->instance_frozen;
+}
+
+static void
+enter(SimNode *n)
+{
+	memcpy(keeper_addr, n->keeper_mem, keeper_size);
+	memcpy(syncrep_addr, n->syncrep_mem, syncrep_size);
+	CurrentMemoryContext = n->cur_cxt;
+	PG_exception_stack = n->exception_stack;
+	error_context_stack = NULL;
+	sim_pg_enter(n);
+	sim_current = n;
+}
+
+static void
+leave(SimNode *n)
+{
+	memcpy(n->keeper_mem, keeper_addr, keeper_size);
+	memcpy(n->syncrep_mem, syncrep_addr, syncrep_size);
+	n->cur_cxt = CurrentMemoryContext;
+	n->exception_stack = PG_exception_stack;
+	sim_current = NULL;
+	CurrentMemoryContext = sched_cxt;
+	PG_exception_stack = NULL;
+}
+
+void
+sim_sleep_until(int64 at_us)
+{
+	SimNode    *n = sim_current;
+
+	n->wake_us = Max(at_us, sim_time_us);
+	leave(n);
+	swapcontext(&n->ctx, &sched_ctx);
+	enter(n);
+}
+
+void
+sim_wake(SimNode *n)
+{
+	if (n->wake_us > sim_time_us)
+		n->wake_us = sim_time_us;
+}
+
+/* the worker's main loop (worker.c) */
+static void
+worker_loop(SimNode *n)
+{
+	sigjmp_buf	local;
+
+	memset(&n->etcd, 0, sizeof(n->etcd));
+	n->etcd.nurls = 1;
+	n->etcd.timeout_ms = pgha_etcd_timeout;
+	memset(&n->state, 0, sizeof(n->state));
+	n->state.etcd_failures_tolerated = -1;
+	n->iter_cxt = sim_context_create("iteration");
+
+	if (sigsetjmp(local, 0) != 0)
+	{
+		CurrentMemoryContext = TopMemoryContext;
+		FlushErrorState();
+		MemoryContextReset(n->iter_cxt);
+		sim_log(n, "worker iteration failed; backing off");
+		n->etcd.watching = false;
+		sim_etcd_forget_watch(n->id);
+		PG_exception_stack = &local;
+		sim_sleep_until(sim_time_us + sim_rand_range(500000, 1000000));
+	}
+	PG_exception_stack = &local;
+	for (;;)
+	{
+		bool		etcd_ok = false;
+		long		wait_ms;
+		int64		due;
+
+		MemoryContextReset(n->iter_cxt);
+		CurrentMemoryContext = n->iter_cxt;
+		wait_ms = pgha_keeper_iterate(&n->etcd, &n->state, &etcd_ok);
+		if (etcd_ok)
+			n->state.etcd_reachable = true;
+		else if (n->etcd.err != PGHA_ETCD_OK)
+			n->state.etcd_reachable = false;
+		due = sim_time_us + (int64) wait_ms * 1000;
+		while (sim_time_us < due)
+		{
+			sim_sleep_until(due);
+			if (n->watch_pending && pgha_keeper_watch_wakeup(&n->etcd))
+				break;
+		}
+	}
+}
+
+static void
+worker_entry(void)
+{
+	SimNode    *n = sim_current;
+
+	if (sigsetjmp(n->worker_jmp, 0) == 0)
+		worker_loop(n);
+	/* the worker exited: the postmaster starts it again (bgw_restart_time 1 s) */
+	n = sim_current;
+	n->worker_alive = false;
+	n->worker_restart_at_us = sim_time_us + 1000000;
+	leave(n);
+	setcontext(&sched_ctx);
+}
+
+static void
+worker_start(SimNode *n)
+{
+	size_t		sz;
+
+	/* a new process: the keeper's statics start at zero, shared memory stays */
+	memset(n->keeper_mem, 0, keeper_size);
+	memset(n->syncrep_mem, 0, syncrep_size);
+	(void) sz;
+	sim_etcd_forget_watch(n->id);
+	n->watch_pending = false;
+	n->cur_cxt = TopMemoryContext;
+	n->exception_stack = NULL;
+	getcontext(&n->ctx);
+	n->ctx.uc_stack.ss_sp = n->stack;
+	n->ctx.uc_stack.ss_size = STACK_SIZE;
+	n->ctx.uc_link = &sched_ctx;
+	makecontext(&n->ctx, worker_entry, 0);
+	n->worker_alive = true;
+	n->worker_restart_at_us = 0;
+	n->wake_us = sim_time_us;
+	sim_log(n, "worker started");
+}
+
+static void
+run_worker(SimNode *n)
+{
+	enter(n);
+	swapcontext(&sched_ctx, &n->ctx);
+}
+
+/* ---- invariants ---- */
+
+typedef struct TliBirth
+{
+	int			node;
+	int			parent;
+	int64		at;
+} TliBirth;
+static TliBirth tli_birth[SIM_MAX_TLI + 2];
+
+void
+sim_timeline_created(SimNode *n, int tli, int parent, int64 at)
+{
+	if (tli > SIM_MAX_TLI)
+		return;
+	if (tli_birth[tli].node >= 0)
+		sim_fail("(d) timeline %d created twice: by %s (from %d at %lld) and by %s (from %d at %lld)",
+				 tli, sim_nodes[tli_birth[tli].node].name, tli_birth[tli].parent,
+				 (long long) tli_birth[tli].at, n->name, parent, (long long) at);
+	tli_birth[tli].node = n->id;
+	tli_birth[tli].parent = parent;
+	tli_birth[tli].at = at;
+}
+
+static SimAck *acks;
+static int	nacks;
+static int64 next_write = 1;
+
+static void
+check_two_primaries(void)
+{
+	int			i;
+	int			open = 0;
+	char		who[256] = "";
+
+	for (i = 0; i < sim_cfg.nnodes; i++)
+		if (sim_pg_can_commit(&sim_nodes[i]))
+		{
+			open++;
+			strlcat(who, sim_nodes[i].name, sizeof(who));
+			strlcat(who, " ", sizeof(who));
+		}
+	if (open > 1)
+		sim_fail("(a) %d nodes can acknowledge a write at once: %s", open, who);
+}
+
+/* clients: a write to a random node; a commit is acknowledged when its
+ * synchronous standbys confirm it and the gate is still open (write_gate.c's
+ * check after the commit record) */
+static void
+client_write(void)
+{
+	SimNode    *n = &sim_nodes[sim_rand_range(0, sim_cfg.nnodes - 1)];
+
+	stats.writes++;
+	if (nacks == MAX_ACKS || !sim_pg_write(n, next_write))
+		return;
+	acks[nacks].write_id = next_write++;
+	acks[nacks].node = n->id;
+	acks[nacks].pos = n->nwal;
+	acks[nacks].pending = true;
+	acks[nacks].started_us = sim_time_us;
+	nacks++;
+}
+
+static int	first_pending;
+
+static void
+settle_acks(void)
+{
+	int			i;
+
+	for (i = first_pending; i < nacks; i++)
+	{
+		SimAck	   *a = &acks[i];
+		SimNode    *n = &sim_nodes[a->node];
+
+		if (!a->pending)
+			continue;
+		/* the instance died or was rewound under the commit: unknown outcome */
+		if (!n->running || n->nwal < a->pos || n->in_recovery)
+		{
+			a->pending = false;
+			a->at_us = -1;
+			continue;
+		}
+		if (n->instance_frozen || !sim_pg_ack_ready(n, a->pos))
+			continue;
+		a->pending = false;
+		if (!sim_pg_can_commit(n))
+		{
+			a->at_us = -1;		/* connection closed: unknown */
+			continue;
+		}
+		a->at_us = sim_time_us;
+		stats.acks++;
+	}
+	while (first_pending < nacks && !acks[first_pending].pending)
+		first_pending++;
+}
+
+/* ---- faults ---- */
+
+typedef enum FaultKind
+{
+	F_FREEZE_WORKER,
+	F_FREEZE_INSTANCE,
+	F_FREEZE_STARTUP,
+	F_KILL_WORKER,
+	F_CRASH,
+	F_CUT_ETCD,
+	F_CUT_ETCD_REQ,
+	F_CUT_ETCD_RESP,
+	F_ISOLATE,
+	F_ETCD_ELECTION,
+	F_RESTART,
+	F_NKINDS
+} FaultKind;
+
+static const char *const fault_names[] = {
+	"freeze worker", "freeze instance", "freeze startup", "kill worker", "crash instance",
+	"cut etcd", "cut etcd requests", "cut etcd answers", "isolate from peers",
+	"etcd election", "fast restart"
+};
+
+typedef struct Fault
+{
+	FaultKind	kind;
+	int			node;
+} Fault;
+
+static void
+heal(void *arg)
+{
+	Fault	   *f = arg;
+	SimNode    *n = &sim_nodes[f->node];
+	int			i;
+
+	switch (f->kind)
+	{
+		case F_FREEZE_WORKER:
+			n->worker_frozen = false;
+			break;
+		case F_FREEZE_INSTANCE:
+			n->instance_frozen = false;
+			break;
+		case F_FREEZE_STARTUP:
+			n->startup_frozen = false;
+			break;
+		case F_CUT_ETCD:
+		case F_CUT_ETCD_REQ:
+		case F_CUT_ETCD_RESP:
+			n->cut_etcd_req = n->cut_etcd_resp = false;
+			break;
+		case F_ISOLATE:
+			for (i = 0; i < SIM_MAX_NODES; i++)
+				n->cut_peer[i] = false;
+			break;
+		default:
+			break;
+	}
+	sim_log(n, "heal: %s", fault_names[f->kind]);
+	free(f);
+}
+
+static void
+inject_fault(void)
+{
+	Fault	   *f = calloc(1, sizeof(Fault));
+	SimNode    *n;
+	int64		dur = sim_rand_range(100000, (int64) sim_cfg.ttl * 2500000);
+	int			i;
+
+	f->kind = (FaultKind) sim_rand_range(0, F_NKINDS - 1);
+	f->node = (int) sim_rand_range(0, sim_cfg.nnodes - 1);
+	n = &sim_nodes[f->node];
+	stats.faults++;
+	sim_log(n, "fault: %s for %.3f s", fault_names[f->kind], dur / 1e6);
+	switch (f->kind)
+	{
+		case F_FREEZE_WORKER:
+			n->worker_frozen = true;
+			break;
+		case F_FREEZE_INSTANCE:
+			n->instance_frozen = true;
+			break;
+		case F_FREEZE_STARTUP:
+			n->startup_frozen = true;
+			break;
+		case F_KILL_WORKER:
+			if (n->worker_alive)
+			{
+				n->worker_alive = false;
+				n->worker_restart_at_us = sim_time_us + 1000000;
+			}
+			free(f);
+			return;
+		case F_CRASH:
+			sim_pg_crash(n);
+			n->restart_at_us = sim_time_us + dur;
+			free(f);
+			return;
+		case F_CUT_ETCD:
+			n->cut_etcd_req = n->cut_etcd_resp = true;
+			break;
+		case F_CUT_ETCD_REQ:
+			n->cut_etcd_req = true;
+			break;
+		case F_CUT_ETCD_RESP:
+			n->cut_etcd_resp = true;
+			break;
+		case F_ISOLATE:
+			for (i = 0; i < SIM_MAX_NODES; i++)
+				if (i != n->id)
+					n->cut_peer[i] = true;
+			break;
+		case F_ETCD_ELECTION:
+			sim_etcd_leader_election();
+			free(f);
+			return;
+		case F_RESTART:
+			if (n->running)
+			{
+				sim_pg_crash(n);
+				n->restart_at_us = sim_time_us + sim_rand_range(200000, 3000000);
+			}
+			free(f);
+			return;
+		case F_NKINDS:
+			break;
+	}
+	sim_at(sim_time_us + dur, heal, f);
+}
+
+static void
+heal_everything(void)
+{
+	int			i,
+				j;
+
+	for (i = 0; i < sim_cfg.nnodes; i++)
+	{
+		SimNode    *n = &sim_nodes[i];
+
+		n->worker_frozen = n->instance_frozen = n->startup_frozen = false;
+		n->cut_etcd_req = n->cut_etcd_resp = false;
+		for (j = 0; j < SIM_MAX_NODES; j++)
+			n->cut_peer[j] = false;
+		if (!n->running && n->restart_at_us == 0)
+			n->restart_at_us = sim_time_us + 1000000;
+	}
+	sim_log(NULL, "heal everything");
+}
+
+/* ---- one run ---- */
+
+static const char *leader_seen = NULL;
+
+static void
+tick(void)
+{
+	int			i;
+	int64		lease;
+	const char *l;
+
+	sim_etcd_tick();
+	for (i = 0; i < sim_cfg.nnodes; i++)
+	{
+		SimNode    *n = &sim_nodes[i];
+
+		sim_pg_supervise(n);
+		sim_pg_tick(n);
+		if (!n->worker_alive && n->running && n->worker_restart_at_us != 0 &&
+			sim_time_us >= n->worker_restart_at_us)
+			worker_start(n);
+	}
+	settle_acks();
+	l = sim_etcd_leader(&lease);
+	if ((l == NULL) != (leader_seen == NULL) || (l && strcmp(l, leader_seen) != 0))
+	{
+		sim_log(NULL, "leader key: %s", l ? l : "(none)");
+		if (l)
+			stats.leader_changes++;
+		leader_seen = l ? sim_nodes[0].name + 0 : NULL;
+		/* keep our own copy: the key's value is freed with the key */
+		{
+			static char copy[PGHA_NAME_LEN];
+
+			if (l)
+			{
+				strlcpy(copy, l, sizeof(copy));
+				leader_seen = copy;
+			}
+		}
+	}
+}
+
+static void
+init_run(uint64 seed)
+{
+	int			i;
+	char		config[512];
+
+	rng = seed * UINT64CONST(0x9E3779B97F4A7C15) + 1;
+	if (rng == 0)
+		rng = 1;
+	sim_time_us = 1000000;
+	nheap = 0;
+	event_seq = 0;
+	failed = false;
+	failure[0] = '\0';
+	trace_next = 0;
+	nacks = 0;
+	first_pending = 0;
+	leader_seen = NULL;
+	memset(&stats, 0, sizeof(stats));
+	for (i = 0; i < SIM_MAX_TLI + 2; i++)
+		tli_birth[i].node = -1;
+	tli_birth[1].node = 0;
+	sim_etcd_init();
+	snprintf(config, sizeof(config),
+			 "{\"ttl\":%d,\"loop_wait\":%d,\"retry_timeout\":%d,\"maximum_lag_on_failover\":1048576,"
+			 "\"synchronous_mode\":%s,\"synchronous_mode_strict\":%s}",
+			 sim_cfg.ttl, sim_cfg.loop_wait, sim_cfg.retry_timeout,
+			 sim_cfg.sync_mode ? "true" : "false", sim_cfg.sync_strict ? "true" : "false");
+	sim_etcd_seed_config(config);
+	for (i = 0; i < sim_cfg.nnodes; i++)
+	{
+		SimNode    *n = &sim_nodes[i];
+		char	   *stack = n->stack;
+		void	   *km = n->keeper_mem;
+		void	   *sm = n->syncrep_mem;
+		SimRecord  *wal = n->wal;
+
+		memset(n, 0, sizeof(*n));
+		n->stack = stack;
+		n->keeper_mem = km;
+		n->syncrep_mem = sm;
+		n->id = i;
+		snprintf(n->name, sizeof(n->name), "node%d", i + 1);
+		n->port = 5001 + i;
+		n->wal = wal;
+		sim_pg_init(n, i == 0);
+		worker_start(n);
+		n->wake_us = sim_time_us + sim_rand_range(0, 500000);
+	}
+}
+
+static bool
+final_checks(void)
+{
+	int64		lease;
+	const char *l = sim_etcd_leader(&lease);
+	SimNode    *leader = NULL;
+	int			i;
+
+	if (failed)
+		return false;
+	for (i = 0; i < sim_cfg.nnodes; i++)
+		if (l && strcmp(sim_nodes[i].name, l) == 0)
+			leader = &sim_nodes[i];
+	if (leader == NULL || !leader->running || leader->in_recovery)
+	{
+		sim_fail("(e) no running primary holds the leader key after healing (key: %s)", l ? l : "none");
+		return false;
+	}
+	for (i = 0; i < sim_cfg.nnodes; i++)
+	{
+		SimNode    *n = &sim_nodes[i];
+
+		if (n == leader)
+			continue;
+		if (!n->running || !n->in_recovery || n->upstream != leader->id || !n->streaming)
+		{
+			sim_fail("(e) %s is not a streaming standby of the leader %s after healing "
+					 "(running %d, standby %d, upstream %d, streaming %d)",
+					 n->name, leader->name, n->running, n->in_recovery, n->upstream + 1, n->streaming);
+			return false;
+		}
+	}
+	if (sim_cfg.sync_mode)
+		for (i = 0; i < nacks; i++)
+			if (acks[i].at_us > 0 && !sim_pg_has_write(leader, acks[i].write_id))
+			{
+				sim_fail("(b) write %lld acknowledged by %s at %.3f s is not in the leader %s's WAL",
+						 (long long) acks[i].write_id, sim_nodes[acks[i].node].name,
+						 acks[i].at_us / 1e6, leader->name);
+				return false;
+			}
+	return true;
+}
+
+static bool
+run(uint64 seed)
+{
+	int64		fault_end;
+	int64		end;
+	int64		next_tick;
+	int64		next_fault;
+	int64		next_write_at;
+
+	init_run(seed);
+	fault_end = sim_time_us + sim_cfg.duration_us;
+	end = fault_end + (int64) (4 * sim_cfg.ttl + 30) * 1000000;
+	next_tick = sim_time_us;
+	next_fault = sim_time_us + sim_rand_range(5000000, 15000000);
+	next_write_at = sim_time_us;
+	while (sim_time_us < end && !failed)
+	{
+		int64		t = Min(next_tick, Min(next_fault, next_write_at));
+		SimNode    *who = NULL;
+		int			i;
+
+		if (nheap > 0 && heap[0].at < t)
+			t = heap[0].at;
+		for (i = 0; i < sim_cfg.nnodes; i++)
+		{
+			SimNode    *n = &sim_nodes[i];
+
+			if (worker_runnable(n) && n->wake_us <= t &&
+				(who == NULL || n->wake_us < who->wake_us ||
+				 (n->wake_us == who->wake_us && sim_chance(0.5))))
+			{
+				who = n;
+				t = n->wake_us;
+			}
+		}
+		sim_time_us = Max(sim_time_us, t);
+		stats.steps++;
+		if (who)
+			run_worker(who);
+		else if (nheap > 0 && heap[0].at <= sim_time_us)
+		{
+			Event		e = pop_event();
+
+			e.fn(e.arg);
+		}
+		else if (next_tick <= sim_time_us)
+		{
+			tick();
+			next_tick = sim_time_us + sim_rand_range(1000, 20000);
+		}
+		else if (next_write_at <= sim_time_us)
+		{
+			if (sim_time_us < end - 10000000)
+				client_write();
+			next_write_at = sim_time_us + sim_rand_range(2000, 40000);
+		}
+		else
+		{
+			if (sim_time_us < fault_end)
+			{
+				inject_fault();
+				next_fault = sim_time_us + sim_rand_range(200000, (int64) sim_cfg.ttl * 1000000);
+			}
+			else
+			{
+				heal_everything();
+				next_fault = INT64_MAX;
+			}
+		}
+		check_two_primaries();
+	}
+	/* clients stopped 10 s before the end: let pending commits settle */
+	settle_acks();
+	return final_checks();
+}
+
+extern void sim_etcd_dump(FILE *out);
+
+static void
+print_trace(void)
+{
+	int			i;
+	int			n = Min(trace_next, TRACE_LINES);
+
+	for (i = trace_next - n; i < trace_next; i++)
+		fprintf(stderr, "%s\n", trace[i % TRACE_LINES]);
+	fprintf(stderr, "nodes at the end:\n");
+	for (i = 0; i < sim_cfg.nnodes; i++)
+	{
+		SimNode    *s = &sim_nodes[i];
+
+		fprintf(stderr, "  %s: running %d, standby %d, timeline %d, records %lld, replayed %lld, "
+				"upstream %d, streaming %d, gate %llu, ssn '%s', worker %d\n",
+				s->name, s->running, s->in_recovery, s->timeline, (long long) s->nwal,
+				(long long) s->replay, s->upstream + 1, s->streaming,
+				(unsigned long long) pg_atomic_read_u64(&s->shared.write_deadline_ms), s->ssn,
+				s->worker_alive);
+	}
+	sim_etcd_dump(stderr);
+}
+
+int
+main(int argc, char **argv)
+{
+	uint64		seed = (uint64) time(NULL);
+	int64		runs = 1;
+	double		seconds = 0;
+	int			i;
+	int64		r;
+	int64		ok = 0;
+	struct timespec t0,
+				t1;
+	double		sim_seconds = 0;
+
+	sim_cfg.nnodes = 3;
+	sim_cfg.ttl = 10;
+	sim_cfg.loop_wait = 2;
+	sim_cfg.retry_timeout = 4;
+	sim_cfg.duration_us = 120 * 1000000LL;
+	for (i = 1; i < argc; i++)
+	{
+		if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc)
+			seed = strtoull(argv[++i], NULL, 10);
+		else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc)
+			runs = atoll(argv[++i]);
+		else if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc)
+			seconds = atof(argv[++i]);
+		else if (strcmp(argv[i], "--nodes") == 0 && i + 1 < argc)
+			sim_cfg.nnodes = Max(2, Min(SIM_MAX_NODES, atoi(argv[++i])));
+		else if (strcmp(argv[i], "--sync") == 0)
+			sim_cfg.sync_mode = true;
+		else if (strcmp(argv[i], "--strict") == 0)
+			sim_cfg.sync_mode = sim_cfg.sync_strict = true;
+		else if (strcmp(argv[i], "--duration") == 0 && i + 1 < argc)
+			sim_cfg.duration_us = (int64) (atof(argv[++i]) * 1e6);
+		else if (strcmp(argv[i], "--trace") == 0)
+			sim_cfg.trace = true;
+		else if (strcmp(argv[i], "--verbose") == 0)
+			sim_cfg.verbose = true;
+		else
+		{
+			fprintf(stderr, "usage: %s [--seed N] [--runs N | --seconds S] [--nodes N] [--sync|--strict] [--duration S] [--trace] [--verbose]\n", argv[0]);
+			return 2;
+		}
+	}
+	if (seconds > 0)
+		runs = INT64_MAX;
+
+	keeper_addr = pgha_keeper_memory(&keeper_size);
+	syncrep_addr = pgha_syncrep_memory(&syncrep_size);
+	TopMemoryContext = sim_context_create("top");
+	sched_cxt = sim_context_create("scheduler");
+	CurrentMemoryContext = sched_cxt;
+	acks = calloc(MAX_ACKS, sizeof(SimAck));
+	for (i = 0; i < SIM_MAX_NODES; i++)
+	{
+		sim_nodes[i].stack = mmap(NULL, STACK_SIZE, PROT_READ | PROT_WRITE,
+								  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		sim_nodes[i].keeper_mem = calloc(1, keeper_size);
+		sim_nodes[i].syncrep_mem = calloc(1, syncrep_size);
+		sim_nodes[i].wal = calloc(SIM_MAX_WAL, sizeof(SimRecord));
+	}
+
+	printf("pgha_sim: seed %llu, %d nodes, ttl %d, loop_wait %d, %s, faults for %.0f s per run\n",
+		   (unsigned long long) seed, sim_cfg.nnodes, sim_cfg.ttl, sim_cfg.loop_wait,
+		   sim_cfg.sync_strict ? "synchronous_mode_strict" : sim_cfg.sync_mode ? "synchronous_mode" : "asynchronous",
+		   sim_cfg.duration_us / 1e6);
+	fflush(stdout);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (r = 0; r < runs; r++)
+	{
+		uint64		s = seed + (uint64) r;
+
+		if (!run(s))
+		{
+			print_trace();
+			printf("FAILED: seed %llu: %s\nreplay: %s --seed %llu --runs 1%s%s --nodes %d --trace\n",
+				   (unsigned long long) s, failure, argv[0], (unsigned long long) s,
+				   sim_cfg.sync_strict ? " --strict" : sim_cfg.sync_mode ? " --sync" : "",
+				   "", sim_cfg.nnodes);
+			return 1;
+		}
+		ok++;
+		sim_seconds += sim_time_us / 1e6;
+		total.steps += stats.steps;
+		total.faults += stats.faults;
+		total.leader_changes += stats.leader_changes;
+		total.acks += stats.acks;
+		total.writes += stats.writes;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		if (seconds > 0 && (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9 >= seconds)
+			break;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	printf("ok: %lld runs (seeds %llu..%llu), %.0f simulated s, %lld steps, %lld faults, "
+		   "%lld leader changes, %lld acknowledged writes, in %.1f s\n",
+		   (long long) ok, (unsigned long long) seed, (unsigned long long) (seed + ok - 1),
+		   sim_seconds, (long long) total.steps, (long long) total.faults,
+		   (long long) total.leader_changes, (long long) total.acks,
+		   (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+	return 0;
+}
+
+int64
+pgha_now_us(void)
+{
+	return sim_time_us;
+}

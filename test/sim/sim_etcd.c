@@ -1,0 +1,941 @@
+/*-------------------------------------------------------------------------
+ *
+ * sim_etcd.c
+ *		A model etcd behind the client API of src/common/etcd.h: one
+ *		linearizable key-value store with revisions, leases, transactions
+ *		and watches, reached over a model network.
+ *
+ * A request is applied when it reaches etcd, not when its caller looks
+ * again: a worker frozen after sending still has its write applied, and a
+ * request that arrives after the caller gave up (its timeout or the
+ * leader's deadline) is applied all the same, as a late TCP segment is.
+ * An answer lost on the way back leaves the caller with a timeout.
+ *
+ * Leases expire on etcd's clock (the simulated one): the key goes when the
+ * lessor's next check finds the lease past its expiry; a keepalive for an
+ * expired lease fails as "not found", as etcd's Renew does.  An etcd
+ * leader election extends every lease to a full TTL and makes etcd
+ * unavailable for a moment.
+ *
+ * Copyright (c) 2026, pgha developers
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "sim.h"
+
+#include "common/http.h"
+
+#define MAX_KEYS 256
+#define MAX_LEASES 4096
+#define MAX_WATCH_EVENTS 256
+
+typedef struct EKV
+{
+	bool		live;
+	char	   *key;
+	char	   *value;
+	int64		create_rev;
+	int64		mod_rev;
+	int64		version;
+	int64		lease;
+} EKV;
+
+typedef struct ELease
+{
+	int64		id;
+	int64		ttl;
+	int64		expire_us;
+	bool		live;
+} ELease;
+
+static struct
+{
+	EKV			kv[MAX_KEYS];
+	int			nkv;
+	ELease		lease[MAX_LEASES];
+	int			nlease;
+	int64		revision;
+	int64		next_lease;
+	int64		unavailable_until_us;	/* an election under way */
+
+	/* watch events not yet taken by each node's worker */
+	struct
+	{
+		char	   *prefix;
+		PghaEtcdEvent ev[MAX_WATCH_EVENTS];
+		int			nev;
+	}			watch[SIM_MAX_NODES];
+}			D;
+
+/* ---- the store ---- */
+
+static EKV *
+find(const char *key)
+{
+	int			i;
+
+	for (i = 0; i < D.nkv; i++)
+		if (D.kv[i].live && strcmp(D.kv[i].key, key) == 0)
+			return &D.kv[i];
+	return NULL;
+}
+
+static ELease *
+find_lease(int64 id)
+{
+	int			i;
+
+	for (i = 0; i < D.nlease; i++)
+		if (D.lease[i].live && D.lease[i].id == id)
+			return &D.lease[i];
+	return NULL;
+}
+
+static void deliver_event(int node, PghaEtcdEventType type, const EKV *kv);
+
+static void
+notify(PghaEtcdEventType type, const EKV *kv)
+{
+	int			i;
+
+	for (i = 0; i < sim_cfg.nnodes; i++)
+		if (D.watch[i].prefix && strncmp(kv->key, D.watch[i].prefix, strlen(D.watch[i].prefix)) == 0)
+			deliver_event(i, type, kv);
+}
+
+static void
+do_put(const char *key, const char *value, int64 lease)
+{
+	EKV		   *kv = find(key);
+
+	D.revision++;
+	if (kv == NULL)
+	{
+		int			i;
+
+		for (i = 0; i < D.nkv && D.kv[i].live; i++)
+			;
+		if (i == D.nkv)
+		{
+			if (D.nkv == MAX_KEYS)
+				sim_fail("model etcd: too many keys");
+			D.nkv++;
+		}
+		kv = &D.kv[i];
+		memset(kv, 0, sizeof(*kv));
+		kv->live = true;
+		kv->key = strdup(key);
+		kv->create_rev = D.revision;
+	}
+	free(kv->value);
+	kv->value = strdup(value);
+	kv->mod_rev = D.revision;
+	kv->version++;
+	kv->lease = lease;
+	notify(PGHA_EVENT_PUT, kv);
+}
+
+static int64
+do_delete(const char *key, bool prefix)
+{
+	int			i;
+	int64		n = 0;
+	bool		bumped = false;
+
+	for (i = 0; i < D.nkv; i++)
+	{
+		EKV		   *kv = &D.kv[i];
+
+		if (!kv->live || (prefix ? strncmp(kv->key, key, strlen(key)) != 0 : strcmp(kv->key, key) != 0))
+			continue;
+		if (!bumped)
+			D.revision++;
+		bumped = true;
+		kv->live = false;
+		kv->mod_rev = D.revision;
+		notify(PGHA_EVENT_DELETE, kv);
+		free(kv->key);
+		free(kv->value);
+		kv->key = kv->value = NULL;
+		n++;
+	}
+	return n;
+}
+
+static void
+revoke(ELease *l)
+{
+	int			i;
+
+	l->live = false;
+	for (i = 0; i < D.nkv; i++)
+		if (D.kv[i].live && D.kv[i].lease == l->id)
+			do_delete(D.kv[i].key, false);
+}
+
+void
+sim_etcd_tick(void)
+{
+	int			i;
+
+	for (i = 0; i < D.nlease; i++)
+		if (D.lease[i].live && D.lease[i].expire_us <= sim_time_us)
+			revoke(&D.lease[i]);
+}
+
+void
+sim_etcd_leader_election(void)
+{
+	int			i;
+
+	/* the new etcd leader gives every lease a full TTL (lessor Promote) */
+	for (i = 0; i < D.nlease; i++)
+		if (D.lease[i].live)
+			D.lease[i].expire_us = Max(D.lease[i].expire_us, sim_time_us + D.lease[i].ttl * 1000000);
+	D.unavailable_until_us = sim_time_us + sim_rand_range(500000, 3000000);
+}
+
+void
+sim_etcd_init(void)
+{
+	memset(&D, 0, sizeof(D));
+	D.revision = 1;
+	D.next_lease = 7587000000000000000LL;
+}
+
+void
+sim_etcd_seed_config(const char *json)
+{
+	do_put("/service/sim/config", json, 0);
+}
+
+const char *
+sim_etcd_leader(int64 *lease)
+{
+	EKV		   *kv = find("/service/sim/leader");
+
+	*lease = kv ? kv->lease : 0;
+	return kv ? kv->value : NULL;
+}
+
+/* ---- requests: what travels, what comes back ---- */
+
+typedef enum ReqType
+{
+	R_RANGE,
+	R_PUT,
+	R_DELETE,
+	R_TXN,
+	R_GRANT,
+	R_KEEPALIVE,
+	R_REVOKE
+} ReqType;
+
+typedef struct Req
+{
+	ReqType		type;
+	int			node;
+	/* the request, copied: it may be applied after its caller gave up */
+	char	   *key;
+	char	   *value;
+	bool		prefix;
+	int64		lease;
+	int64		number;
+	PghaEtcdTxn txn;
+	char	   *txn_strings[2 * (PGHA_TXN_MAX_CMP + 2 * PGHA_TXN_MAX_OPS)];
+	int			nstrings;
+
+	/* the answer */
+	bool		applied;
+	bool		arrived;
+	bool		abandoned;		/* the caller gave up: free on arrival */
+	bool		lost;			/* the answer will never come */
+	PghaEtcdErr err;
+	char		errmsg[128];
+	bool		succeeded;
+	int64		revision;
+	int64		number_out;
+	int64		ttl_out;
+	int			nkvs;
+	EKV		   *kvs;			/* copies */
+} Req;
+
+static char *
+keep(Req *r, const char *s)
+{
+	char	   *c = s ? strdup(s) : NULL;
+
+	if (c)
+		r->txn_strings[r->nstrings++] = c;
+	return c;
+}
+
+static void
+req_free(Req *r)
+{
+	int			i;
+
+	free(r->key);
+	free(r->value);
+	for (i = 0; i < r->nstrings; i++)
+		free(r->txn_strings[i]);
+	for (i = 0; i < r->nkvs; i++)
+	{
+		free(r->kvs[i].key);
+		free(r->kvs[i].value);
+	}
+	free(r->kvs);
+	free(r);
+}
+
+static void
+copy_range(Req *r, const char *key, bool prefix)
+{
+	int			i;
+
+	r->kvs = calloc(MAX_KEYS, sizeof(EKV));
+	r->nkvs = 0;
+	for (i = 0; i < D.nkv; i++)
+	{
+		EKV		   *kv = &D.kv[i];
+
+		if (!kv->live || (prefix ? strncmp(kv->key, key, strlen(key)) != 0 : strcmp(kv->key, key) != 0))
+			continue;
+		r->kvs[r->nkvs] = *kv;
+		r->kvs[r->nkvs].key = strdup(kv->key);
+		r->kvs[r->nkvs].value = strdup(kv->value);
+		r->nkvs++;
+	}
+}
+
+static bool
+compare(const PghaEtcdCompare *c)
+{
+	EKV		   *kv = find(c->key);
+	int64		have = 0;
+	int			cmp;
+
+	switch (c->target)
+	{
+		case PGHA_CMP_VERSION:
+			have = kv ? kv->version : 0;
+			break;
+		case PGHA_CMP_CREATE:
+			have = kv ? kv->create_rev : 0;
+			break;
+		case PGHA_CMP_MOD:
+			have = kv ? kv->mod_rev : 0;
+			break;
+		case PGHA_CMP_LEASE:
+			have = kv ? kv->lease : 0;
+			break;
+		case PGHA_CMP_VALUE:
+			/* etcd: a value compare on a missing key is false */
+			if (kv == NULL)
+				return false;
+			cmp = strcmp(kv->value, c->value);
+			goto result;
+	}
+	cmp = have < c->number ? -1 : have > c->number ? 1 : 0;
+result:
+	switch (c->result)
+	{
+		case PGHA_CMP_EQUAL:
+			return cmp == 0;
+		case PGHA_CMP_GREATER:
+			return cmp > 0;
+		case PGHA_CMP_LESS:
+			return cmp < 0;
+		case PGHA_CMP_NOT_EQUAL:
+			return cmp != 0;
+	}
+	return false;
+}
+
+static bool
+lease_ok(Req *r, int64 lease)
+{
+	if (lease == 0 || find_lease(lease))
+		return true;
+	r->err = PGHA_ETCD_LEASE_NOT_FOUND;
+	snprintf(r->errmsg, sizeof(r->errmsg), "etcdserver: requested lease not found");
+	return false;
+}
+
+/* etcd applies the request (an event at its arrival) */
+static void
+apply(void *arg)
+{
+	Req		   *r = arg;
+	ELease	   *l;
+	int			i;
+
+	sim_etcd_tick();
+	r->applied = true;
+	r->err = PGHA_ETCD_OK;
+	switch (r->type)
+	{
+		case R_RANGE:
+			copy_range(r, r->key, r->prefix);
+			break;
+		case R_PUT:
+			if (lease_ok(r, r->lease))
+				do_put(r->key, r->value, r->lease);
+			break;
+		case R_DELETE:
+			r->number_out = do_delete(r->key, r->prefix);
+			break;
+		case R_TXN:
+			{
+				bool		ok = true;
+				const PghaEtcdOp *ops;
+				int			nops;
+
+				for (i = 0; i < r->txn.ncompare; i++)
+					ok = ok && compare(&r->txn.compare[i]);
+				ops = ok ? r->txn.success : r->txn.failure;
+				nops = ok ? r->txn.nsuccess : r->txn.nfailure;
+				/* a put on a missing lease fails the whole transaction */
+				for (i = 0; i < nops; i++)
+					if (ops[i].type == PGHA_OP_PUT && !lease_ok(r, ops[i].lease))
+						goto done;
+				r->succeeded = ok;
+				for (i = 0; i < nops; i++)
+				{
+					if (ops[i].type == PGHA_OP_PUT)
+						do_put(ops[i].key, ops[i].value, ops[i].lease);
+					else if (ops[i].type == PGHA_OP_DELETE)
+						do_delete(ops[i].key, ops[i].prefix);
+				}
+				break;
+			}
+		case R_GRANT:
+			if (D.nlease == MAX_LEASES)
+			{
+				for (i = 0; i < D.nlease && D.lease[i].live; i++)
+					;
+				if (i == D.nlease)
+					sim_fail("model etcd: too many leases");
+			}
+			else
+				i = D.nlease++;
+			l = &D.lease[i];
+			l->id = ++D.next_lease;
+			l->ttl = r->number;
+			l->expire_us = sim_time_us + r->number * 1000000;
+			l->live = true;
+			r->number_out = l->id;
+			r->ttl_out = l->ttl;
+			break;
+		case R_KEEPALIVE:
+			l = find_lease(r->number);
+			if (l == NULL || l->expire_us <= sim_time_us)
+			{
+				if (l)
+					revoke(l);
+				r->err = PGHA_ETCD_LEASE_NOT_FOUND;
+				snprintf(r->errmsg, sizeof(r->errmsg), "lease has expired");
+				break;
+			}
+			l->expire_us = sim_time_us + l->ttl * 1000000;
+			r->ttl_out = l->ttl;
+			break;
+		case R_REVOKE:
+			l = find_lease(r->number);
+			if (l == NULL)
+			{
+				r->err = PGHA_ETCD_LEASE_NOT_FOUND;
+				snprintf(r->errmsg, sizeof(r->errmsg), "etcdserver: requested lease not found");
+				break;
+			}
+			revoke(l);
+			break;
+	}
+done:
+	r->revision = D.revision;
+}
+
+static void
+arrive(void *arg)
+{
+	Req		   *r = arg;
+
+	if (r->abandoned)
+	{
+		req_free(r);
+		return;
+	}
+	r->arrived = true;
+	sim_wake(&sim_nodes[r->node]);
+}
+
+static void
+reach_etcd(void *arg)
+{
+	Req		   *r = arg;
+	SimNode    *n = &sim_nodes[r->node];
+
+	/* an election under way: the request hangs, then fails */
+	if (sim_time_us < D.unavailable_until_us)
+	{
+		r->lost = true;
+		if (r->abandoned)
+			req_free(r);
+		return;
+	}
+	apply(r);
+	if (n->cut_etcd_resp)
+	{
+		r->lost = true;
+		if (r->abandoned)
+			req_free(r);
+		return;
+	}
+	sim_at(sim_time_us + sim_rand_range(100, 3000) +
+		   (sim_chance(0.01) ? sim_rand_range(10000, 1500000) : 0), arrive, r);
+}
+
+static int64
+net_delay(void)
+{
+	return sim_rand_range(100, 3000) + (sim_chance(0.01) ? sim_rand_range(10000, 1500000) : 0);
+}
+
+/*
+ * Send r and wait for its answer, at most the client's timeout and its
+ * deadline (etcd.c's rules: the deadline bounds every call).  True with
+ * the answer applied; false: e->err says why.
+ */
+static bool
+call(PghaEtcd *e, Req *r)
+{
+	SimNode    *n = sim_current;
+	int64		limit = sim_time_us + (int64) e->timeout_ms * 1000;
+
+	r->node = n->id;
+	e->err = PGHA_ETCD_OK;
+	e->errmsg[0] = '\0';
+	if (e->deadline_us != 0)
+		limit = Min(limit, e->deadline_us);
+	if (limit <= sim_time_us)
+	{
+		e->err = PGHA_ETCD_UNREACHABLE;
+		snprintf(e->errmsg, sizeof(e->errmsg), "deadline passed before the call");
+		req_free(r);
+		return false;
+	}
+	if (n->cut_etcd_req)
+		r->lost = true;
+	else
+		sim_at(sim_time_us + net_delay(), reach_etcd, r);
+	while (!r->arrived && sim_time_us < limit)
+		sim_sleep_until(limit);
+	if (!r->arrived)
+	{
+		e->err = PGHA_ETCD_UNREACHABLE;
+		snprintf(e->errmsg, sizeof(e->errmsg), "timeout (%s)",
+				 r->lost ? "lost" : r->applied ? "applied, answer late" : "late");
+		if (r->lost || (r->applied && !r->arrived && false))
+			req_free(r);
+		else
+			r->abandoned = true;
+		return false;
+	}
+	e->err = r->err;
+	e->last_header.revision = r->revision;
+	if (r->err != PGHA_ETCD_OK)
+		strlcpy(e->errmsg, r->errmsg, sizeof(e->errmsg));
+	return r->err == PGHA_ETCD_OK;
+}
+
+static void
+to_range(Req *r, PghaEtcdRange *out)
+{
+	int			i;
+
+	memset(out, 0, sizeof(*out));
+	out->header.revision = r->revision;
+	out->nkvs = r->nkvs;
+	out->count = r->nkvs;
+	out->kvs = r->nkvs ? palloc0(sizeof(PghaEtcdKV) * r->nkvs) : NULL;
+	for (i = 0; i < r->nkvs; i++)
+	{
+		out->kvs[i].key = pstrdup(r->kvs[i].key);
+		out->kvs[i].value = pstrdup(r->kvs[i].value);
+		out->kvs[i].value_len = strlen(r->kvs[i].value);
+		out->kvs[i].create_revision = r->kvs[i].create_rev;
+		out->kvs[i].mod_revision = r->kvs[i].mod_rev;
+		out->kvs[i].version = r->kvs[i].version;
+		out->kvs[i].lease = r->kvs[i].lease;
+	}
+}
+
+static Req *
+new_req(ReqType type)
+{
+	Req		   *r = calloc(1, sizeof(Req));
+
+	r->type = type;
+	return r;
+}
+
+/* ---- the client API (src/common/etcd.h) ---- */
+
+bool
+pgha_etcd_range(PghaEtcd *e, const char *key, bool prefix, PghaEtcdRange *out)
+{
+	Req		   *r = new_req(R_RANGE);
+	bool		ok;
+
+	r->key = strdup(key);
+	r->prefix = prefix;
+	if (!call(e, r))
+		return false;
+	to_range(r, out);
+	ok = true;
+	req_free(r);
+	return ok;
+}
+
+PghaEtcdKV *
+pgha_etcd_range_get(PghaEtcdRange *r, const char *key)
+{
+	int			i;
+
+	for (i = 0; i < r->nkvs; i++)
+		if (strcmp(r->kvs[i].key, key) == 0)
+			return &r->kvs[i];
+	return NULL;
+}
+
+bool
+pgha_etcd_put(PghaEtcd *e, const char *key, const char *value, int64 lease, int64 *revision)
+{
+	Req		   *r = new_req(R_PUT);
+
+	r->key = strdup(key);
+	r->value = strdup(value);
+	r->lease = lease;
+	if (!call(e, r))
+		return false;
+	if (revision)
+		*revision = r->revision;
+	req_free(r);
+	return true;
+}
+
+bool
+pgha_etcd_delete(PghaEtcd *e, const char *key, bool prefix, int64 *deleted)
+{
+	Req		   *r = new_req(R_DELETE);
+
+	r->key = strdup(key);
+	r->prefix = prefix;
+	if (!call(e, r))
+		return false;
+	if (deleted)
+		*deleted = r->number_out;
+	req_free(r);
+	return true;
+}
+
+void
+pgha_etcd_txn_equal(PghaEtcdTxn *t, const char *key, PghaEtcdCmpTarget target,
+					int64 number, const char *value)
+{
+	PghaEtcdCompare *c = &t->compare[t->ncompare++];
+
+	c->key = key;
+	c->target = target;
+	c->result = PGHA_CMP_EQUAL;
+	c->number = number;
+	c->value = value;
+}
+
+void
+pgha_etcd_txn_put(PghaEtcdTxn *t, const char *key, const char *value, int64 lease)
+{
+	PghaEtcdOp *o = &t->success[t->nsuccess++];
+
+	o->type = PGHA_OP_PUT;
+	o->key = key;
+	o->value = value;
+	o->lease = lease;
+}
+
+static void
+keep_ops(Req *r, PghaEtcdOp *ops, int n)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		ops[i].key = keep(r, ops[i].key);
+		ops[i].value = keep(r, ops[i].value);
+	}
+}
+
+bool
+pgha_etcd_txn(PghaEtcd *e, const PghaEtcdTxn *txn, PghaEtcdTxnResult *out)
+{
+	Req		   *r = new_req(R_TXN);
+	int			i;
+
+	memset(out, 0, sizeof(*out));
+	r->txn = *txn;
+	for (i = 0; i < r->txn.ncompare; i++)
+	{
+		r->txn.compare[i].key = keep(r, r->txn.compare[i].key);
+		r->txn.compare[i].value = keep(r, r->txn.compare[i].value);
+	}
+	keep_ops(r, r->txn.success, r->txn.nsuccess);
+	keep_ops(r, r->txn.failure, r->txn.nfailure);
+	if (!call(e, r))
+		return false;
+	out->succeeded = r->succeeded;
+	out->header.revision = r->revision;
+	out->nresponses = r->succeeded ? txn->nsuccess : txn->nfailure;
+	req_free(r);
+	return true;
+}
+
+bool
+pgha_etcd_put_if_unchanged(PghaEtcd *e, const char *key, const char *value,
+						   int64 mod_revision, bool *swapped, int64 *revision)
+{
+	PghaEtcdTxn t;
+	PghaEtcdTxnResult res;
+
+	memset(&t, 0, sizeof(t));
+	pgha_etcd_txn_equal(&t, key, PGHA_CMP_MOD, mod_revision, NULL);
+	pgha_etcd_txn_put(&t, key, value, 0);
+	*swapped = false;
+	if (!pgha_etcd_txn(e, &t, &res))
+		return false;
+	*swapped = res.succeeded;
+	if (revision)
+		*revision = res.header.revision;
+	return true;
+}
+
+bool
+pgha_etcd_lease_grant(PghaEtcd *e, int64 ttl, int64 *id, int64 *granted_ttl)
+{
+	Req		   *r = new_req(R_GRANT);
+
+	r->number = ttl;
+	if (!call(e, r))
+		return false;
+	*id = r->number_out;
+	*granted_ttl = r->ttl_out;
+	req_free(r);
+	return true;
+}
+
+bool
+pgha_etcd_lease_keepalive(PghaEtcd *e, int64 id, int64 *ttl)
+{
+	Req		   *r = new_req(R_KEEPALIVE);
+
+	*ttl = 0;
+	r->number = id;
+	if (!call(e, r))
+		return false;
+	*ttl = r->ttl_out;
+	req_free(r);
+	return true;
+}
+
+bool
+pgha_etcd_lease_revoke(PghaEtcd *e, int64 id)
+{
+	Req		   *r = new_req(R_REVOKE);
+
+	r->number = id;
+	if (!call(e, r))
+		return false;
+	req_free(r);
+	return true;
+}
+
+/* etcd's own health is not modelled: the keeper skips its check */
+bool
+pgha_etcd_member_list(PghaEtcd *e, PghaEtcdMember **members, int *nmembers)
+{
+	*members = NULL;
+	*nmembers = 0;
+	return false;
+}
+
+bool
+pgha_etcd_status(PghaEtcd *e, const char *url, PghaEtcdStatus *out)
+{
+	return false;
+}
+
+const char *
+pgha_etcd_err_name(PghaEtcdErr err)
+{
+	switch (err)
+	{
+		case PGHA_ETCD_OK:
+			return "ok";
+		case PGHA_ETCD_UNREACHABLE:
+			return "unreachable";
+		case PGHA_ETCD_REJECTED:
+			return "rejected";
+		case PGHA_ETCD_AUTH_FAILED:
+			return "authentication failed";
+		case PGHA_ETCD_LEASE_NOT_FOUND:
+			return "lease not found";
+		case PGHA_ETCD_PROTOCOL:
+			return "protocol error";
+	}
+	return "unknown";
+}
+
+/* ---- watch: events travel to the node; a cut link loses them ---- */
+
+typedef struct WatchDelivery
+{
+	int			node;
+	PghaEtcdEventType type;
+	EKV			kv;
+} WatchDelivery;
+
+static void
+watch_arrive(void *arg)
+{
+	WatchDelivery *w = arg;
+	SimNode    *n = &sim_nodes[w->node];
+
+	if (D.watch[w->node].prefix && D.watch[w->node].nev < MAX_WATCH_EVENTS)
+	{
+		PghaEtcdEvent *ev = &D.watch[w->node].ev[D.watch[w->node].nev++];
+
+		ev->type = w->type;
+		ev->kv.key = w->kv.key;
+		ev->kv.value = w->kv.value;
+		ev->kv.value_len = strlen(w->kv.value);
+		ev->kv.mod_revision = w->kv.mod_rev;
+		ev->kv.create_revision = w->kv.create_rev;
+		ev->kv.lease = w->kv.lease;
+		n->watch_pending = true;
+		sim_wake(n);
+	}
+	else
+	{
+		free(w->kv.key);
+		free(w->kv.value);
+	}
+	free(w);
+}
+
+static void
+deliver_event(int node, PghaEtcdEventType type, const EKV *kv)
+{
+	WatchDelivery *w;
+
+	if (sim_nodes[node].cut_etcd_resp)
+		return;
+	w = calloc(1, sizeof(*w));
+	w->node = node;
+	w->type = type;
+	w->kv = *kv;
+	w->kv.key = strdup(kv->key);
+	w->kv.value = strdup(type == PGHA_EVENT_PUT ? kv->value : "");
+	sim_at(sim_time_us + net_delay(), watch_arrive, w);
+}
+
+bool
+pgha_etcd_watch_start(PghaEtcd *e, const char *prefix, int64 start_revision)
+{
+	int			me = sim_current->id;
+
+	free(D.watch[me].prefix);
+	D.watch[me].prefix = strdup(prefix);
+	D.watch[me].nev = 0;
+	e->watching = true;
+	return true;
+}
+
+void
+pgha_etcd_watch_stop(PghaEtcd *e)
+{
+	int			me = sim_current->id;
+
+	free(D.watch[me].prefix);
+	D.watch[me].prefix = NULL;
+	e->watching = false;
+}
+
+/* a worker's death ends its watch */
+void
+sim_etcd_forget_watch(int node)
+{
+	int			i;
+
+	free(D.watch[node].prefix);
+	D.watch[node].prefix = NULL;
+	for (i = 0; i < D.watch[node].nev; i++)
+	{
+		free(D.watch[node].ev[i].kv.key);
+		free(D.watch[node].ev[i].kv.value);
+	}
+	D.watch[node].nev = 0;
+}
+
+bool
+pgha_etcd_watch_next(PghaEtcd *e, PghaEtcdWatchFrame *f)
+{
+	int			me = sim_current->id;
+	int			i;
+
+	memset(f, 0, sizeof(*f));
+	e->err = PGHA_ETCD_OK;
+	if (D.watch[me].nev == 0)
+		return false;
+	f->nevents = D.watch[me].nev;
+	f->events = palloc0(sizeof(PghaEtcdEvent) * f->nevents);
+	for (i = 0; i < f->nevents; i++)
+	{
+		f->events[i] = D.watch[me].ev[i];
+		f->events[i].kv.key = pstrdup(D.watch[me].ev[i].kv.key);
+		f->events[i].kv.value = pstrdup(D.watch[me].ev[i].kv.value);
+		free(D.watch[me].ev[i].kv.key);
+		free(D.watch[me].ev[i].kv.value);
+	}
+	D.watch[me].nev = 0;
+	sim_current->watch_pending = false;
+	return true;
+}
+
+void
+pgha_http_on_pmdeath(PghaHttp *h, PghaPmDeath mode)
+{
+}
+
+/* the sync key now (for the invariants); false if absent */
+bool
+sim_etcd_sync_key(char *leader, size_t len, char (*standbys)[PGHA_NAME_LEN], int *n)
+{
+	EKV		   *kv = find("/service/sim/sync");
+
+	*n = 0;
+	if (kv == NULL)
+		return false;
+	strlcpy(leader, kv->value, len);
+	return true;
+}
+
+void
+sim_etcd_dump(FILE *out)
+{
+	int			i;
+
+	fprintf(out, "etcd at revision %lld:\n", (long long) D.revision);
+	for (i = 0; i < D.nkv; i++)
+		if (D.kv[i].live)
+			fprintf(out, "  %s = %.160s (lease %lld, mod %lld)\n", D.kv[i].key, D.kv[i].value,
+					(long long) D.kv[i].lease, (long long) D.kv[i].mod_rev);
+}

@@ -1,0 +1,711 @@
+/*-------------------------------------------------------------------------
+ *
+ * sim_pg.c
+ *		Model PostgreSQL instances, and the server-side calls of the keeper
+ *		(actions.h, local.h, probe.h, failsafe.h, write_gate.h ...) made on
+ *		them.
+ *
+ * A node's WAL is a list of records, each with a run-wide identity, so
+ * "is this standby's WAL a prefix of its upstream's" is exact: a standby
+ * whose WAL forked off cannot stream (and pg_rewind cuts it back to the
+ * common prefix).  A promotion ends recovery on a new timeline after a
+ * random time (longer while the startup process is frozen).  A commit
+ * passes the write gate as write_gate.c does, waits for the synchronous
+ * standbys that synchronous_standby_names names, and checks the gate again
+ * before the client hears of it.
+ *
+ * Copyright (c) 2026, pgha developers
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "sim.h"
+
+#include "access/xlog.h"
+#include "port/atomics.h"
+#include "postmaster/postmaster.h"
+#include "utils/timestamp.h"
+
+#include "actions.h"
+#include "apply.h"
+#include "common/slots.h"
+#include "failsafe.h"
+#include "guc.h"
+#include "hba.h"
+#include "local.h"
+#include "orphans.h"
+#include "probe.h"
+#include "write_gate.h"
+
+PghaShared *pgha_shared = NULL;
+static int64 next_uid = 1;
+
+/* ---- GUCs: the same for every node but the name and the port ---- */
+char	   *pgha_etcd_hosts = "http://127.0.0.1:2379";
+int			pgha_etcd_timeout = 1000;
+char	   *pgha_namespace = "/service/";
+char	   *pgha_scope = "sim";
+char	   *pgha_name = "";
+char	   *pgha_connect_address = "";
+char	   *pgha_database = "postgres";
+char	   *pgha_replication_user = "replicator";
+char	   *pgha_passfile = "";
+char	   *pgha_peer_options = "";
+char	   *pgha_api_listen = "";
+char	   *pgha_api_connect_address = "";
+bool		pgha_nofailover = false;
+int			pgha_failover_priority = 1;
+bool		pgha_noloadbalance = false;
+bool		pgha_clonefrom = false;
+bool		pgha_nosync = false;
+
+const char *
+pgha_node_name(void)
+{
+	return sim_current->name;
+}
+
+/* ---- the instance ---- */
+
+static SimNode *
+by_port(const char *conninfo)
+{
+	const char *p = conninfo ? strstr(conninfo, "port=") : NULL;
+	int			port = p ? atoi(p + 5) : 0;
+	int			i;
+
+	for (i = 0; i < sim_cfg.nnodes; i++)
+		if (sim_nodes[i].port == port)
+			return &sim_nodes[i];
+	return NULL;
+}
+
+static SimNode *
+by_name(const char *name)
+{
+	int			i;
+
+	for (i = 0; i < sim_cfg.nnodes; i++)
+		if (strcmp(sim_nodes[i].name, name) == 0)
+			return &sim_nodes[i];
+	return NULL;
+}
+
+static void
+shared_reset(SimNode *n)
+{
+	memset(&n->shared, 0, sizeof(n->shared));
+	pg_atomic_init_u64(&n->shared.write_deadline_ms, PGHA_GATE_UNPROVEN);
+	memset(&n->state, 0, sizeof(n->state));
+}
+
+void
+sim_pg_enter(SimNode *n)
+{
+	pgha_shared = &n->shared;
+	PostPortNumber = n->port;
+}
+
+void
+sim_pg_init(SimNode *n, bool primary)
+{
+	n->nwal = 0;
+	n->timeline = 1;
+	n->running = true;
+	n->in_recovery = !primary;
+	n->standby_signal = !primary;
+	n->upstream = primary ? -1 : 0;
+	shared_reset(n);
+}
+
+int64
+sim_pg_flush_lsn(SimNode *n)
+{
+	return SIM_LSN(n->nwal);
+}
+
+/* the timeline of the last record (a standby's replay timeline) */
+static int
+last_tli(SimNode *n, int64 upto)
+{
+	return upto > 0 ? n->wal[upto - 1].tli : n->timeline;
+}
+
+static bool
+is_prefix(SimNode *a, SimNode *b)
+{
+	int64		i;
+
+	if (a->nwal > b->nwal)
+		return false;
+	for (i = a->nwal - 1; i >= 0 && i >= a->nwal - 4; i--)
+		if (a->wal[i].uid != b->wal[i].uid)
+			return false;
+	/* records are never rewritten in place: the last few decide */
+	return true;
+}
+
+static bool
+link_up(SimNode *a, SimNode *b)
+{
+	return !a->cut_peer[b->id] && !b->cut_peer[a->id];
+}
+
+static bool
+alive(SimNode *n)
+{
+	return n->running && !n->instance_frozen;
+}
+
+/* can a client's commit on n pass the write gate now?  (write_gate.c) */
+static bool
+gate_open(SimNode *n)
+{
+	uint64		d = pg_atomic_read_u64(&n->shared.write_deadline_ms);
+
+	if (d == 0)
+		return true;
+	if (d == PGHA_GATE_UNPROVEN)
+		return false;
+	return sim_time_us / 1000 < (int64) d;
+}
+
+bool
+sim_pg_can_commit(SimNode *n)
+{
+	return alive(n) && !n->in_recovery && gate_open(n);
+}
+
+/* ---- synchronous replication ---- */
+
+/* how many of the standbys synchronous_standby_names asks for confirm pos */
+static bool
+sync_confirmed(SimNode *p, int64 pos)
+{
+	const char *s = p->ssn;
+	int			need = 1;
+	int			have = 0;
+	int			i;
+
+	if (s[0] == '\0')
+		return true;
+	if (strncmp(s, "FIRST ", 6) == 0 || strncmp(s, "ANY ", 4) == 0)
+	{
+		need = atoi(strchr(s, ' ') + 1);
+		s = strchr(s, '(');
+		if (s == NULL)
+			return false;
+	}
+	for (i = 0; i < sim_cfg.nnodes; i++)
+	{
+		SimNode    *sb = &sim_nodes[i];
+		char		quoted[PGHA_NAME_LEN + 3];
+
+		if (sb == p || sb->upstream != p->id || !sb->streaming || !alive(sb) || sb->nwal < pos)
+			continue;
+		snprintf(quoted, sizeof(quoted), "\"%s\"", sb->name);
+		if (strcmp(p->ssn, "*") == 0 || strstr(s, quoted) != NULL)
+			have++;
+	}
+	return have >= need;
+}
+
+/* ---- WAL ---- */
+
+bool
+sim_pg_write(SimNode *n, int64 write_id)
+{
+	SimRecord  *r;
+
+	if (!sim_pg_can_commit(n) || n->nwal >= SIM_MAX_WAL)
+		return false;
+	r = &n->wal[n->nwal++];
+	r->uid = next_uid++;
+	r->write_id = write_id;
+	r->tli = n->timeline;
+	return true;
+}
+
+bool
+sim_pg_has_write(SimNode *n, int64 write_id)
+{
+	int64		i;
+
+	for (i = 0; i < n->nwal; i++)
+		if (n->wal[i].write_id == write_id)
+			return true;
+	return false;
+}
+
+bool
+sim_pg_ack_ready(SimNode *n, int64 pos)
+{
+	return sync_confirmed(n, pos);
+}
+
+static void
+finish_promotion(SimNode *n)
+{
+	int			newtli = n->timeline;
+	int64		i;
+
+	for (i = 0; i < n->nwal; i++)
+		newtli = Max(newtli, n->wal[i].tli);
+	for (i = 0; i < n->nhistory; i++)
+		newtli = Max(newtli, n->history[i].new_tli);
+	newtli++;
+	if (n->nhistory < SIM_MAX_TLI)
+	{
+		n->history[n->nhistory].old_tli = last_tli(n, n->nwal);
+		n->history[n->nhistory].new_tli = newtli;
+		n->history[n->nhistory].at = n->nwal;
+		n->nhistory++;
+	}
+	n->timeline = newtli;
+	n->in_recovery = false;
+	n->standby_signal = false;
+	n->promote_done_at_us = 0;
+	n->replay = n->nwal;
+	n->streaming = false;
+	n->upstream = -1;
+	sim_log(n, "PG: promoted, timeline %d at record %lld", newtli, (long long) n->nwal);
+	sim_timeline_created(n, newtli, n->history[n->nhistory - 1].old_tli, n->nwal);
+	/* the end-of-recovery record */
+	n->wal[n->nwal].uid = next_uid++;
+	n->wal[n->nwal].tli = newtli;
+	n->nwal++;
+}
+
+/* replication and promotion, a step at a time */
+void
+sim_pg_tick(SimNode *n)
+{
+	SimNode    *up;
+
+	if (!alive(n) || !n->in_recovery)
+		return;
+	if (n->promote_done_at_us != 0)
+	{
+		if (!n->startup_frozen && sim_time_us >= n->promote_done_at_us)
+			finish_promotion(n);
+		return;
+	}
+	up = n->upstream >= 0 ? &sim_nodes[n->upstream] : NULL;
+	n->streaming = false;
+	if (up && up != n && alive(up) && link_up(n, up) && is_prefix(n, up) &&
+		(up->in_recovery ? up->nwal > 0 : true))
+	{
+		int64		chunk = sim_rand_range(1, 64);
+		int64		take = Min(up->nwal - n->nwal, chunk);
+
+		memcpy(&n->wal[n->nwal], &up->wal[n->nwal], sizeof(SimRecord) * take);
+		n->nwal += take;
+		n->streaming = true;
+	}
+	if (!n->startup_frozen)
+		n->replay = n->nwal;
+	n->timeline = last_tli(n, n->replay);
+}
+
+/* ---- crash, stop, start, supervisor ---- */
+
+void
+sim_pg_crash(SimNode *n)
+{
+	if (!n->running)
+		return;
+	n->running = false;
+	n->instance_frozen = false;
+	n->startup_frozen = false;
+	n->streaming = false;
+	n->promote_done_at_us = 0;
+	n->worker_alive = false;
+	sim_log(n, "PG: stopped");
+}
+
+static void
+stop_clean(SimNode *n)
+{
+	int			i;
+
+	/* a fast shutdown sends every walsender its last WAL first */
+	for (i = 0; i < sim_cfg.nnodes; i++)
+	{
+		SimNode    *sb = &sim_nodes[i];
+
+		if (sb != n && sb->upstream == n->id && sb->streaming && alive(sb) && link_up(n, sb) &&
+			is_prefix(sb, n))
+		{
+			memcpy(&sb->wal[sb->nwal], &n->wal[sb->nwal], sizeof(SimRecord) * (n->nwal - sb->nwal));
+			sb->nwal = n->nwal;
+		}
+	}
+	sim_pg_crash(n);
+}
+
+void
+sim_pg_start(SimNode *n)
+{
+	n->running = true;
+	n->in_recovery = n->standby_signal;
+	n->replay = n->nwal;
+	shared_reset(n);
+	n->worker_alive = false;
+	n->worker_restart_at_us = sim_time_us + sim_rand_range(1000, 500000);
+	n->restart_at_us = 0;
+	sim_log(n, "PG: started as %s", n->in_recovery ? "standby" : "primary");
+}
+
+/* pghactl run: start a stopped instance again, rewound if it has to be */
+void
+sim_pg_supervise(SimNode *n)
+{
+	SimNode    *leader = NULL;
+	int64		lease;
+	const char *l;
+
+	if (n->running || n->restart_at_us == 0 || sim_time_us < n->restart_at_us)
+		return;
+	l = sim_etcd_leader(&lease);
+	if (l)
+		leader = by_name(l);
+	if (n->standby_signal && leader && leader != n && !is_prefix(n, leader))
+	{
+		/* pg_rewind: back to the common prefix, then the leader's history */
+		int64		i;
+
+		for (i = 0; i < n->nwal && i < leader->nwal && n->wal[i].uid == leader->wal[i].uid; i++)
+			;
+		sim_log(n, "PG: rewound from record %lld to %lld against %s",
+				(long long) n->nwal, (long long) i, leader->name);
+		n->nwal = i;
+		memcpy(n->history, leader->history, sizeof(n->history));
+		n->nhistory = leader->nhistory;
+		n->upstream = leader->id;
+	}
+	sim_pg_start(n);
+}
+
+/* ---- local.h ---- */
+
+void
+pgha_local_snapshot(PghaLocalDetail *out)
+{
+	SimNode    *n = sim_current;
+
+	memset(out, 0, sizeof(*out));
+	out->base.sysid = GetSystemIdentifier();
+	out->base.in_recovery = n->in_recovery;
+	if (!n->in_recovery)
+	{
+		out->base.lsn = SIM_LSN(n->nwal);
+		out->base.timeline = n->timeline;
+		return;
+	}
+	out->base.streaming = n->streaming;
+	out->replay_lsn = SIM_LSN(n->replay);
+	out->receive_lsn = n->streaming ? SIM_LSN(n->nwal) : 0;
+	out->base.timeline = last_tli(n, n->replay);
+	out->base.replay_lsn = SIM_LSN(n->replay);
+	out->base.lsn = SIM_LSN(n->nwal);
+	strlcpy(out->replication_state, n->streaming ? "streaming" : "in archive recovery",
+			sizeof(out->replication_state));
+}
+
+/* ---- actions.h ---- */
+
+char *
+pgha_conninfo(const PghaMember *m, bool replication, int connect_timeout)
+{
+	return psprintf("host=%s port=%d", m->host, m->port);
+}
+
+/* a local action takes a moment (ALTER SYSTEM, a reload, a signal) */
+static void
+local_io(void)
+{
+	sim_sleep_until(sim_time_us + sim_rand_range(50, 2000));
+}
+
+bool
+pgha_action_follow(const char *conninfo, const char *slot)
+{
+	SimNode    *to = by_port(conninfo);
+	int			id = to ? to->id : -1;
+
+	local_io();
+	if (sim_current->upstream == id)
+		return false;
+	sim_current->upstream = id;
+	sim_current->streaming = false;
+	return true;
+}
+
+void
+pgha_action_promote(void)
+{
+	SimNode    *n = sim_current;
+
+	local_io();
+	if (!n->in_recovery)
+		ereport(ERROR, (errmsg("recovery is not in progress")));
+	if (n->promote_done_at_us == 0)
+		n->promote_done_at_us = sim_time_us + sim_rand_range(5000, 1500000);
+}
+
+void
+pgha_action_set_system(const char *name, const char *value)
+{
+	local_io();
+	if (strcmp(name, "synchronous_standby_names") == 0)
+		strlcpy(sim_current->ssn, value, sizeof(sim_current->ssn));
+}
+
+void
+pgha_alter_system(const char *name, const char *value)
+{
+	pgha_action_set_system(name, value);
+}
+
+bool
+pgha_action_point_at_leader(const char *conninfo, const char *slot)
+{
+	return pgha_action_follow(conninfo, slot);
+}
+
+int
+pgha_action_drop_member_slot(const char *slot, uint64 *restart_lsn)
+{
+	*restart_lsn = 0;
+	return 0;
+}
+
+/* SIGQUIT to the postmaster: nothing commits from here on */
+void
+pgha_action_fence_signal(void)
+{
+	SimNode    *n = sim_current;
+
+	sim_log(n, "PG: fenced (immediate shutdown)");
+	n->running = false;
+	n->streaming = false;
+	n->promote_done_at_us = 0;
+}
+
+void
+pgha_action_fence_finish(const char *conninfo, const char *slot)
+{
+	SimNode    *to = by_port(conninfo);
+
+	sim_current->standby_signal = true;
+	sim_current->upstream = to ? to->id : -1;
+	sim_current->restart_at_us = sim_time_us + sim_rand_range(500000, 3000000);
+	sim_pg_crash(sim_current);
+}
+
+int
+pgha_action_ensure_slots(char **slots, int nslots)
+{
+	return 0;
+}
+
+int
+pgha_action_read_walsenders(PghaWalsender **out)
+{
+	SimNode    *n = sim_current;
+	PghaWalsender *w = palloc0(sizeof(PghaWalsender) * SIM_MAX_NODES);
+	int			nw = 0;
+	int			i;
+
+	local_io();
+	for (i = 0; i < sim_cfg.nnodes; i++)
+	{
+		SimNode    *sb = &sim_nodes[i];
+
+		if (sb == n || sb->upstream != n->id || !sb->running)
+			continue;
+		strlcpy(w[nw].name, sb->name, PGHA_NAME_LEN);
+		pgha_slot_name(sb->name, w[nw].slot, PGHA_NAME_LEN);
+		w[nw].has_slot = true;
+		w[nw].streaming = sb->streaming;
+		w[nw].flush_lsn = SIM_LSN(sb->nwal);
+		w[nw].pid = 1000 + i;
+		{
+			char		quoted[PGHA_NAME_LEN + 3];
+
+			snprintf(quoted, sizeof(quoted), "\"%s\"", sb->name);
+			w[nw].sync = sb->streaming && (strcmp(n->ssn, "*") == 0 || strstr(n->ssn, quoted));
+		}
+		nw++;
+	}
+	*out = w;
+	return nw;
+}
+
+void
+pgha_action_terminate(int pid)
+{
+}
+
+bool
+pgha_standby_streaming(const char *application_name, const char *slot, uint64 *flush)
+{
+	SimNode    *sb = by_name(application_name);
+
+	*flush = 0;
+	if (sb == NULL || sb->upstream != sim_current->id || !sb->streaming || !alive(sb))
+		return false;
+	*flush = SIM_LSN(sb->nwal);
+	return true;
+}
+
+void
+pgha_action_prepare_switchover(const char *conninfo, const char *slot)
+{
+	SimNode    *to = by_port(conninfo);
+
+	local_io();
+	sim_current->standby_signal = true;
+	sim_current->upstream = to ? to->id : -1;
+}
+
+void
+pgha_action_unprepare_switchover(void)
+{
+	sim_current->standby_signal = false;
+	sim_current->upstream = -1;
+}
+
+/* fast shutdown; pghactl run starts it again */
+void
+pgha_action_shutdown_fast(void)
+{
+	SimNode    *n = sim_current;
+
+	n->restart_at_us = sim_time_us + sim_rand_range(200000, 2000000);
+	stop_clean(n);
+}
+
+bool
+pgha_action_request_reinit(void)
+{
+	return false;
+}
+
+bool
+pgha_last_timeline_switch(int *old_tli, uint64 *lsn)
+{
+	SimNode    *n = sim_current;
+
+	if (n->nhistory == 0)
+		return false;
+	*old_tli = n->history[n->nhistory - 1].old_tli;
+	*lsn = SIM_LSN(n->history[n->nhistory - 1].at);
+	return true;
+}
+
+/* ---- probe.h, failsafe.h ---- */
+
+/* a libpq round trip to m: false if it cannot reach a live instance */
+static SimNode *
+connect_to(const PghaMember *m)
+{
+	SimNode    *to = by_port(psprintf("port=%d", m->port));
+	int64		limit = sim_time_us + 2000000;
+
+	if (to == NULL || !link_up(sim_current, to) || !to->running)
+	{
+		/* refused at once, or a SYN into a cut link: the connect timeout */
+		sim_sleep_until(to && to->running ? limit : sim_time_us + sim_rand_range(200, 2000));
+		return NULL;
+	}
+	sim_sleep_until(sim_time_us + sim_rand_range(300, 5000));
+	if (to->instance_frozen || !to->running || !link_up(sim_current, to))
+	{
+		sim_sleep_until(limit);
+		return NULL;
+	}
+	return to;
+}
+
+void
+pgha_probe_member(const PghaMember *m, PghaPeer *out)
+{
+	SimNode    *to;
+
+	memset(out, 0, sizeof(*out));
+	strlcpy(out->name, m->name, sizeof(out->name));
+	out->nofailover = m->nofailover;
+	out->failover_priority = m->failover_priority;
+	if (m->host[0] == '\0')
+		return;
+	to = connect_to(m);
+	if (to == NULL)
+		return;
+	out->in_recovery = to->in_recovery;
+	out->sysid = GetSystemIdentifier();
+	out->reachable = true;
+	out->timeline = to->in_recovery ? last_tli(to, to->replay) : to->timeline;
+	out->lsn = SIM_LSN(to->nwal);
+}
+
+bool
+pgha_failsafe_ping(const PghaMember *m)
+{
+	SimNode    *to = connect_to(m);
+	SimNode    *me = sim_current;
+
+	if (to == NULL || !to->in_recovery)
+		return false;
+	/* failsafe.c's checks on the member's side */
+	if (to->state.etcd_reachable && to->state.leader[0] != '\0' &&
+		strcmp(to->state.leader, me->name) != 0)
+		return false;
+	if (strcmp(to->state.last_leader, me->name) != 0)
+		return false;
+	strlcpy(to->shared.failsafe.leader, me->name, sizeof(to->shared.failsafe.leader));
+	to->shared.failsafe.at_ms = sim_time_us / 1000;
+	return true;
+}
+
+int64
+pgha_failsafe_last_ping(char *leader, size_t len)
+{
+	int64		at = pgha_shared->failsafe.at_ms;
+
+	strlcpy(leader, pgha_shared->failsafe.leader, len);
+	if (at == 0)
+		return -1;
+	return Max(0, sim_time_us / 1000 - at);
+}
+
+/* ---- what the simulator does not model ---- */
+
+void
+pgha_write_gate_set(int64 deadline_ms)
+{
+	pg_atomic_write_u64(&pgha_shared->write_deadline_ms, (uint64) deadline_ms);
+}
+
+void
+pgha_apply_parameters(const char *config_json, PghaApplyResult *out)
+{
+	memset(out, 0, sizeof(*out));
+}
+
+bool
+pgha_hba_apply(bool present, char **rules, int n)
+{
+	return false;
+}
+
+bool
+pgha_kill_orphans(long timeout_ms, int *nkilled)
+{
+	*nkilled = 0;
+	return true;
+}
+
+void
+pgha_shmem_set_history(const char *history)
+{
+}
