@@ -464,6 +464,22 @@ c_stale_primary(const PghaInput *in, PghaDecision *d)
 				 strcmp(who, "the history key") == 0 ? "" : "\"", in->local.timeline);
 		return true;
 	}
+	/*
+	 * In synchronous mode the sync key names the leader whose commits count
+	 * (and its standbys, which have them).  A primary that is neither may
+	 * lack commits that leader acknowledged: an old primary restarted after
+	 * a failover that never reached the history key or the member keys.
+	 */
+	if (in->config.synchronous_mode && in->cluster->has_sync &&
+		in->cluster->sync_leader[0] != '\0' && strcmp(in->cluster->sync_leader, in->me) != 0 &&
+		!pgha_cluster_is_sync_standby(in->cluster, in->me))
+	{
+		snprintf(d->reason, sizeof(d->reason),
+				 "%s, but synchronous_mode is on and the sync key belongs to \"%s\": it may have acknowledged commits this primary lacks.",
+				 in->cluster->has_leader ? "The leader key names this node" : "The leader key is free",
+				 in->cluster->sync_leader);
+		return true;
+	}
 	leader_lsn = last_leader_lsn(in);
 	if (leader_lsn > in->local.lsn &&
 		(int64) (leader_lsn - in->local.lsn) > in->config.maximum_lag_on_failover)

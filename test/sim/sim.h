@@ -161,7 +161,9 @@ extern bool sim_pg_has_write(SimNode *n, int64 write_id);
 extern void sim_pg_enter(SimNode *n);	/* set the globals of this node */
 extern void sim_pg_supervise(SimNode *n);
 
-/* sim.c: invariant (d) */
+/* sim.c: faults at chosen moments; invariant (d) */
+extern void sim_fault(int kind, SimNode *n, int64 dur);
+extern void sim_buggify(SimNode *n, const char *moment);
 extern void sim_timeline_created(SimNode *n, int tli, int parent, int64 at);
 
 #define SIM_LSN(records) ((uint64) 0x3000000 + (uint64) (records) * 128)

@@ -20,6 +20,7 @@
 #include <stdarg.h>
 
 #include "access/xlog.h"
+#include "storage/ipc.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "postmaster/postmaster.h"

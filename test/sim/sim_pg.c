@@ -269,6 +269,7 @@ finish_promotion(SimNode *n)
 	n->upstream = -1;
 	sim_log(n, "PG: promoted, timeline %d at record %lld", newtli, (long long) n->nwal);
 	sim_timeline_created(n, newtli, n->history[n->nhistory - 1].old_tli, n->nwal);
+	sim_buggify(n, "promotion done");
 	/* the end-of-recovery record */
 	n->wal[n->nwal].uid = next_uid++;
 	n->wal[n->nwal].tli = newtli;
@@ -449,7 +450,12 @@ pgha_action_promote(void)
 	if (!n->in_recovery)
 		ereport(ERROR, (errmsg("recovery is not in progress")));
 	if (n->promote_done_at_us == 0)
-		n->promote_done_at_us = sim_time_us + sim_rand_range(5000, 1500000);
+	{
+		/* a slow end-of-recovery checkpoint now and then */
+		n->promote_done_at_us = sim_time_us + (sim_chance(0.1) ? sim_rand_range(1500000, 20000000) :
+											   sim_rand_range(5000, 1500000));
+		sim_buggify(n, "promotion requested");
+	}
 }
 
 void
