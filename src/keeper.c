@@ -1897,6 +1897,18 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 		save_keeper_state();
 	}
 
+	/*
+	 * A standby that took the key and asked for a promotion, but proved
+	 * nothing within its fence window, holds nothing any more: as far as it
+	 * can know its lease ran out.  It lets go (the gate stays closed), so
+	 * that its etcd calls get their usual time again instead of the nothing
+	 * left before its deadline, and it follows whoever leads now.  Its
+	 * promotion, if it completes, ends on a primary that fences.
+	 */
+	if (local.base.in_recovery && K.is_leader && !K.config.pause &&
+		now_ms() >= pgha_keeper_fence_deadline_ms())
+		lose_leadership("Its fence window ran out before the promotion completed.");
+
 	/* a primary past its deadline fences without spending time on etcd */
 	if (!local.base.in_recovery && !K.config.pause && !K.foreign &&
 		now_ms() >= pgha_keeper_fence_deadline_ms())

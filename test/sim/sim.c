@@ -519,13 +519,13 @@ heal(void *arg)
 static bool fault_enabled[F_NKINDS];
 static int64 fault_gap_us;
 
-void
-sim_fault(int kind, SimNode *n, int64 dur)
+static void
+fault(int kind, SimNode *n, int64 dur, bool forced)
 {
 	Fault	   *f;
 	int			i;
 
-	if (!fault_enabled[kind] || sim_time_us >= fault_end_us)
+	if ((!fault_enabled[kind] && !forced) || sim_time_us >= fault_end_us)
 		return;
 	f = calloc(1, sizeof(Fault));
 	f->kind = (FaultKind) kind;
@@ -588,6 +588,12 @@ sim_fault(int kind, SimNode *n, int64 dur)
 	sim_at(sim_time_us + dur, heal, f);
 }
 
+void
+sim_fault(int kind, SimNode *n, int64 dur)
+{
+	fault(kind, n, dur, false);
+}
+
 static int64
 fault_duration(void)
 {
@@ -630,10 +636,30 @@ sim_buggify(SimNode *n, const char *moment)
 	static const int kinds[] = {F_FREEZE_STARTUP, F_FREEZE_WORKER, F_FREEZE_INSTANCE,
 	F_CUT_ETCD, F_CUT_ETCD_REQ, F_CUT_ETCD_RESP, F_ISOLATE, F_CRASH, F_KILL_WORKER};
 
+	int			i;
+	int			nfaults;
+
+	/*
+	 * A pg_promote() cannot be taken back: the nastiest stall is a startup
+	 * process that sits on the request while the node loses its key, and
+	 * finishes the promotion after it (or just after it) hears of that.
+	 */
+	if (strcmp(moment, "promotion requested") == 0 && sim_chance(0.1))
+	{
+		int64		cut = sim_rand_range((int64) sim_cfg.ttl * 1000000, (int64) sim_cfg.ttl * 2000000);
+
+		sim_log(n, "buggify at %s: the promotion stalls while the node is cut off", moment);
+		fault(sim_chance(0.5) ? F_CUT_ETCD : F_CUT_ETCD_RESP, n, cut, true);
+		fault(F_FREEZE_STARTUP, n, cut + sim_rand_range(0, (int64) sim_cfg.ttl * 1000000), true);
+		return;
+	}
 	if (!sim_chance(0.25))
 		return;
+	/* one fault, or two or three at once (a frozen startup process and a cut link) */
+	nfaults = sim_chance(0.5) ? 1 : (int) sim_rand_range(2, 3);
 	sim_log(n, "buggify at %s", moment);
-	sim_fault(kinds[sim_rand_range(0, lengthof(kinds) - 1)], n, fault_duration());
+	for (i = 0; i < nfaults; i++)
+		sim_fault(kinds[sim_rand_range(0, lengthof(kinds) - 1)], n, fault_duration());
 }
 
 static void
