@@ -208,6 +208,20 @@ pgha_action_promote(void)
 }
 
 /*
+ * pg_promote() leaves the file "promote" in the data directory, and the
+ * startup process ends recovery only if it still finds it there.  Removing
+ * it withdraws a promotion the startup process has not acted on yet (it is
+ * frozen, or busy replaying).  True if the file was there; the startup
+ * process may still have seen it an instant before, so the caller treats
+ * the promotion as possible either way (the write gate stays closed).
+ */
+bool
+pgha_action_cancel_promotion(void)
+{
+	return unlink(PROMOTE_SIGNAL_FILE) == 0;
+}
+
+/*
  * Fencing, before the shutdown: point this data directory at the leader
  * that took over, so that a restart (by hand, or pghactl run after its
  * rewind) comes back following it.  Best effort: an error here (a full
@@ -376,23 +390,27 @@ pgha_action_drop_member_slot(const char *slot, uint64 *restart_lsn)
 	return result;
 }
 
-bool
-pgha_last_timeline_switch(int *old_tli, uint64 *lsn)
+int
+pgha_timeline_switches(PghaTimelineSwitch *out, int max)
 {
 	TimeLineID	tli = GetWALInsertionTimeLine();
 	List	   *history;
-	TimeLineHistoryEntry *cur;
+	int			n = 0;
+	int			i;
 
 	if (tli <= 1)
-		return false;
+		return 0;
 	history = readTimeLineHistory(tli);
-	if (list_length(history) < 2)
-		return false;
-	/* newest first: the current timeline begins at the switch point */
-	cur = (TimeLineHistoryEntry *) linitial(history);
-	*lsn = cur->begin;
-	*old_tli = (int) ((TimeLineHistoryEntry *) lsecond(history))->tli;
-	return true;
+	/* newest first, the current timeline at the head: the others ended */
+	for (i = list_length(history) - 1; i >= 1 && n < max; i--)
+	{
+		TimeLineHistoryEntry *e = (TimeLineHistoryEntry *) list_nth(history, i);
+
+		out[n].timeline = (int) e->tli;
+		out[n].lsn = e->end;
+		n++;
+	}
+	return n;
 }
 
 int

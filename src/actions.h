@@ -23,6 +23,8 @@ extern char *pgha_conninfo(const PghaMember *m, bool replication, int connect_ti
 extern bool pgha_action_follow(const char *conninfo, const char *slot);
 /* pg_promote(wait => false): request it; ERROR if it cannot be requested */
 extern void pgha_action_promote(void);
+/* remove pg_promote()'s request if the startup process has not taken it */
+extern bool pgha_action_cancel_promotion(void);
 /* ALTER SYSTEM SET name = value, then reload (also in this process) */
 extern void pgha_action_set_system(const char *name, const char *value);
 /* write standby.signal, then immediate shutdown of this instance */
@@ -68,7 +70,10 @@ extern void pgha_action_shutdown_fast(void);
 #define PGHA_REINIT_MARKER "pghactl.reinit_requested"
 extern bool pgha_action_request_reinit(void);
 
-/* timeline switch of the last promotion: old timeline and switch LSN */
-extern bool pgha_last_timeline_switch(int *old_tli, uint64 *lsn);
+/*
+ * The switches in the current timeline's history file, oldest first (at
+ * most max): every promotion that led to this timeline.  0 on timeline 1.
+ */
+extern int	pgha_timeline_switches(PghaTimelineSwitch *out, int max);
 
 #endif							/* PGHA_ACTIONS_H */

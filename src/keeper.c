@@ -832,6 +832,19 @@ lose_leadership(const char *why)
 	K.is_leader = false;
 	K.proven = false;
 	save_keeper_state();
+
+	/*
+	 * A promotion asked for while holding the key is withdrawn if the
+	 * startup process has not acted on it: completed, it would end on a
+	 * second timeline with the id the new leader's promotion takes.
+	 */
+	if (K.promote_requested_ms != 0 && RecoveryInProgress() && pgha_action_cancel_promotion())
+	{
+		ereport(LOG,
+				(errmsg("pgha: withdrew the promotion this node had asked for"),
+				 errdetail("The startup process had not acted on the request when the key was lost.")));
+		K.promote_requested_ms = 0;
+	}
 }
 
 static bool
@@ -950,27 +963,29 @@ check_promotion(const PghaLocalDetail *local)
 	RequestCheckpoint(CHECKPOINT_IMMEDIATE | CHECKPOINT_FORCE);
 }
 
+/*
+ * After a promotion: the history key gets this node's switch, and any
+ * older one its timeline history file has that the key lacks (a leader
+ * cut off or killed right after its promotion never wrote its own; a
+ * standby left on the timeline it ended could then never tell that it
+ * must be rewound).
+ */
 static void
 record_history(PghaEtcd *etcd, const PghaCluster *cluster)
 {
-	int			old_tli;
-	uint64		lsn;
+	PghaTimelineSwitch sw[64];
+	int			n = pgha_timeline_switches(sw, lengthof(sw));
 	char	   *ts;
 	char	   *json;
 	char	   *p;
 
-	if (!pgha_last_timeline_switch(&old_tli, &lsn))
-	{
-		K.history_pending = false;
-		return;
-	}
 	ts = pstrdup(timestamptz_to_str(GetCurrentTimestamp()));
 	for (p = ts; *p; p++)
 		if (*p == ' ')
 			*p = 'T';
-	json = pgha_history_append(cluster->history, old_tli, lsn,
-							   "no recovery target specified", ts, pgha_node_name());
-	if (json && pgha_etcd_put(etcd, pgha_key(K.prefix, PGHA_KEY_HISTORY), json, 0, NULL))
+	json = n > 0 ? pgha_history_add(cluster->history, sw, n, "no recovery target specified",
+									 ts, pgha_node_name()) : NULL;
+	if (json == NULL || pgha_etcd_put(etcd, pgha_key(K.prefix, PGHA_KEY_HISTORY), json, 0, NULL))
 		K.history_pending = false;
 	free(json);
 }
@@ -1187,7 +1202,13 @@ leader_housekeeping(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalD
 		}
 		free(retain);
 	}
-	if (K.history_pending)
+	/*
+	 * After a promotion, and whenever the history key ends before this
+	 * leader's timeline: a worker restarted between the promotion and its
+	 * write has no pending flag, and a standby left on an ended timeline
+	 * can only tell it must be rewound from this key.
+	 */
+	if (K.history_pending || cluster->history_timeline < local->base.timeline)
 		record_history(etcd, cluster);
 	if (!K.config.pause)
 		keep_failsafe_key(etcd, (PghaCluster *) cluster);

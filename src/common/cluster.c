@@ -1540,14 +1540,22 @@ pgha_history_next_timeline(const char *history)
 	return next;
 }
 
+static int
+history_entry_timeline(json_t *entry)
+{
+	json_t	   *t = json_array_get(entry, 0);
+
+	return json_is_integer(t) ? (int) json_integer_value(t) : 0;
+}
+
 char *
-pgha_history_append(const char *history, int timeline, uint64 lsn, const char *reason,
-					const char *timestamp, const char *leader)
+pgha_history_add(const char *history, const PghaTimelineSwitch *sw, int n,
+				 const char *reason, const char *timestamp, const char *leader)
 {
 	json_t	   *arr = NULL;
-	json_t	   *entry;
+	bool		added = false;
 	char	   *s;
-	char		err[256];
+	int			i;
 
 	if (history && history[0])
 	{
@@ -1560,17 +1568,36 @@ pgha_history_append(const char *history, int timeline, uint64 lsn, const char *r
 			arr = NULL;
 		}
 	}
-	(void) err;
 	if (arr == NULL)
 		arr = json_array();
-	entry = json_array();
-	json_array_append_new(entry, json_integer(timeline));
-	json_array_append_new(entry, json_integer((json_int_t) lsn));
-	json_array_append_new(entry, json_string(reason));
-	json_array_append_new(entry, json_string(timestamp));
-	json_array_append_new(entry, json_string(leader));
-	json_array_append_new(arr, entry);
-	s = json_dumps(arr, JSON_COMPACT);
+	for (i = 0; i < n; i++)
+	{
+		size_t		j;
+		size_t		at = json_array_size(arr);
+		json_t	   *entry;
+		bool		newest = (i == n - 1);
+
+		for (j = 0; j < json_array_size(arr); j++)
+		{
+			int			t = history_entry_timeline(json_array_get(arr, j));
+
+			if (t == sw[i].timeline)
+				break;
+			if (t > sw[i].timeline && at == json_array_size(arr))
+				at = j;
+		}
+		if (j < json_array_size(arr))
+			continue;
+		entry = json_array();
+		json_array_append_new(entry, json_integer(sw[i].timeline));
+		json_array_append_new(entry, json_integer((json_int_t) sw[i].lsn));
+		json_array_append_new(entry, json_string(reason));
+		json_array_append_new(entry, json_string(newest ? timestamp : ""));
+		json_array_append_new(entry, json_string(newest ? leader : ""));
+		json_array_insert_new(arr, at, entry);
+		added = true;
+	}
+	s = added ? json_dumps(arr, JSON_COMPACT) : NULL;
 	json_decref(arr);
 	return s;
 }

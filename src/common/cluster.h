@@ -272,9 +272,22 @@ extern bool pgha_history_switch_lsn(const char *history, int tli, uint64 *lsn);
 /* the timeline the cluster moved to after the history's newest entry; 0: none */
 extern int	pgha_history_next_timeline(const char *history);
 
-/* history JSON with one more [timeline, lsn, reason, time, leader] entry (malloc'd) */
-extern char *pgha_history_append(const char *history, int timeline, uint64 lsn,
-								 const char *reason, const char *timestamp,
-								 const char *leader);
+/* where a timeline ended: one line of a timeline history file */
+typedef struct PghaTimelineSwitch
+{
+	int			timeline;		/* the timeline that ended */
+	uint64		lsn;			/* where it ended */
+} PghaTimelineSwitch;
+
+/*
+ * The history JSON with an entry for every switch in sw[] (oldest first)
+ * whose timeline it lacks, ordered by timeline (malloc'd); NULL when it
+ * lacks none.  The newest switch is this node's promotion (leader, at
+ * timestamp); an older one is a promotion whose leader never got to
+ * record it, so its time and leader are left empty.
+ */
+extern char *pgha_history_add(const char *history, const PghaTimelineSwitch *sw, int n,
+							  const char *reason, const char *timestamp,
+							  const char *leader);
 
 #endif							/* PGHA_CLUSTER_H */

@@ -586,9 +586,14 @@ c_not_synchronous(const PghaInput *in, PghaDecision *d)
 
 	if (!R(in) || !in->config.synchronous_mode)
 		return false;
-	/* a key written by another leader than the last one says nothing of its commits */
+	/*
+	 * A key written by another leader than the last one says nothing of its
+	 * commits; but a key this node wrote itself (it won a race, took the key
+	 * over and lost its own leader key before anybody saw it lead) names
+	 * commits it has all of.
+	 */
 	stale = c->has_sync && in->last_leader && in->last_leader[0] != '\0' &&
-		strcmp(c->sync_leader, in->last_leader) != 0;
+		strcmp(c->sync_leader, in->last_leader) != 0 && strcmp(c->sync_leader, in->me) != 0;
 	if (!stale && pgha_cluster_is_sync_standby(c, in->me))
 		return false;
 	/*

@@ -70,13 +70,14 @@ typedef struct SimNode
 	bool		worker_frozen;	/* SIGSTOP of the pgha worker only */
 	bool		startup_frozen; /* SIGSTOP of the startup process */
 	int64		restart_at_us;	/* supervisor (pghactl run): start again then; 0 no */
-	bool		rewind_needed;
+	bool		orphan;			/* made a timeline another node made too (d) */
 	bool		worker_alive;
 	int64		worker_restart_at_us;
 
 	/* PostgreSQL */
 	bool		in_recovery;
 	bool		standby_signal; /* next start is a standby */
+	bool		promote_signal; /* the file "promote": asked, not yet taken */
 	int64		promote_done_at_us; /* 0: no promotion under way */
 	int			timeline;
 	SimRecord  *wal;			/* flushed records */
@@ -160,9 +161,11 @@ extern int64 sim_pg_flush_lsn(SimNode *n);
 extern bool sim_pg_has_write(SimNode *n, int64 write_id);
 extern void sim_pg_enter(SimNode *n);	/* set the globals of this node */
 extern void sim_pg_supervise(SimNode *n);
+extern bool sim_pg_collided(SimNode *n, SimNode *leader, const bool *reused);
 
 /* sim.c: faults at chosen moments; invariant (d) */
 extern void sim_fault(int kind, SimNode *n, int64 dur);
+extern bool sim_faulty(void);	/* still in the part of the run with faults */
 extern void sim_buggify(SimNode *n, const char *moment);
 extern void sim_timeline_created(SimNode *n, int tli, int parent, int64 at);
 

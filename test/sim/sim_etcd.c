@@ -469,6 +469,20 @@ arrive(void *arg)
 	sim_wake(&sim_nodes[r->node]);
 }
 
+/*
+ * A message's way to etcd or back: fractions of a millisecond, and now and
+ * then (an fsync stall, a retransmission) up to 1.5 s, while faults happen.
+ */
+static int64
+net_delay(void)
+{
+	int64		d = sim_rand_range(100, 3000);
+
+	if (sim_faulty() && sim_chance(0.01))
+		d += sim_rand_range(10000, 1500000);
+	return d;
+}
+
 static void
 reach_etcd(void *arg)
 {
@@ -491,15 +505,11 @@ reach_etcd(void *arg)
 			req_free(r);
 		return;
 	}
-	sim_at(sim_time_us + sim_rand_range(100, 3000) +
-		   (sim_chance(0.01) ? sim_rand_range(10000, 1500000) : 0), arrive, r);
+	sim_at(sim_time_us + net_delay(), arrive, r);
 }
 
-static int64
-net_delay(void)
-{
-	return sim_rand_range(100, 3000) + (sim_chance(0.01) ? sim_rand_range(10000, 1500000) : 0);
-}
+
+static const char *const req_names[] = {"range", "put", "delete", "txn", "grant", "keepalive", "revoke"};
 
 /*
  * Send r and wait for its answer, at most the client's timeout and its
@@ -530,6 +540,9 @@ call(PghaEtcd *e, Req *r)
 		sim_at(sim_time_us + net_delay(), reach_etcd, r);
 	while (!r->arrived && sim_time_us < limit)
 		sim_sleep_until(limit);
+	if (sim_cfg.verbose)
+		sim_log(n, "etcd %s: %s", req_names[r->type],
+				!r->arrived ? "no answer" : r->err != PGHA_ETCD_OK ? r->errmsg : "ok");
 	if (!r->arrived)
 	{
 		e->err = PGHA_ETCD_UNREACHABLE;

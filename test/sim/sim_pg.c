@@ -255,7 +255,12 @@ finish_promotion(SimNode *n)
 	newtli++;
 	if (n->nhistory < SIM_MAX_TLI)
 	{
-		n->history[n->nhistory].old_tli = last_tli(n, n->nwal);
+		/* recovery_target_timeline latest: the newest history file it has */
+		int			parent = last_tli(n, n->nwal);
+
+		for (i = 0; i < n->nhistory; i++)
+			parent = Max(parent, n->history[i].new_tli);
+		n->history[n->nhistory].old_tli = parent;
 		n->history[n->nhistory].new_tli = newtli;
 		n->history[n->nhistory].at = n->nwal;
 		n->nhistory++;
@@ -276,6 +281,8 @@ finish_promotion(SimNode *n)
 	n->nwal++;
 }
 
+static void take_promotion(SimNode *n);
+
 /* replication and promotion, a step at a time */
 void
 sim_pg_tick(SimNode *n)
@@ -284,6 +291,7 @@ sim_pg_tick(SimNode *n)
 
 	if (!alive(n) || !n->in_recovery)
 		return;
+	take_promotion(n);
 	if (n->promote_done_at_us != 0)
 	{
 		if (!n->startup_frozen && sim_time_us >= n->promote_done_at_us)
@@ -301,6 +309,19 @@ sim_pg_tick(SimNode *n)
 		memcpy(&n->wal[n->nwal], &up->wal[n->nwal], sizeof(SimRecord) * take);
 		n->nwal += take;
 		n->streaming = true;
+		/* a standby that follows a timeline switch fetches its history file */
+		{
+			int			tli = last_tli(n, n->nwal);
+			int			k = 0;
+
+			while (k < up->nhistory && up->history[k].new_tli <= tli)
+			{
+				n->history[k] = up->history[k];
+				k++;
+			}
+			if (k > n->nhistory)
+				n->nhistory = k;
+		}
 	}
 	if (!n->startup_frozen)
 		n->replay = n->nwal;
@@ -347,6 +368,8 @@ void
 sim_pg_start(SimNode *n)
 {
 	n->running = true;
+	/* the postmaster removes a leftover "promote" at start */
+	n->promote_signal = false;
 	n->in_recovery = n->standby_signal;
 	n->replay = n->nwal;
 	shared_reset(n);
@@ -448,13 +471,24 @@ pgha_action_promote(void)
 
 	local_io();
 	if (!n->in_recovery)
-		ereport(ERROR, (errmsg("recovery is not in progress")));
-	if (n->promote_done_at_us == 0)
+		return;
+	/* the file "promote"; the startup process takes it when it can (tick) */
+	n->promote_signal = true;
+	sim_buggify(n, "promotion requested");
+}
+
+/* the startup process takes the request: from here the promotion runs */
+static void
+take_promotion(SimNode *n)
+{
+	if (!n->promote_signal || n->startup_frozen || n->promote_done_at_us != 0)
+		return;
+	n->promote_signal = false;
 	{
 		/* a slow end-of-recovery checkpoint now and then */
 		n->promote_done_at_us = sim_time_us + (sim_chance(0.1) ? sim_rand_range(1500000, 20000000) :
 											   sim_rand_range(5000, 1500000));
-		sim_buggify(n, "promotion requested");
+		sim_buggify(n, "promotion taken");
 	}
 }
 
@@ -470,6 +504,18 @@ void
 pgha_alter_system(const char *name, const char *value)
 {
 	pgha_action_set_system(name, value);
+}
+
+bool
+pgha_action_cancel_promotion(void)
+{
+	SimNode    *n = sim_current;
+
+	local_io();
+	if (!n->promote_signal)
+		return false;
+	n->promote_signal = false;
+	return true;
 }
 
 bool
@@ -597,16 +643,18 @@ pgha_action_request_reinit(void)
 	return false;
 }
 
-bool
-pgha_last_timeline_switch(int *old_tli, uint64 *lsn)
+int
+pgha_timeline_switches(PghaTimelineSwitch *out, int max)
 {
 	SimNode    *n = sim_current;
+	int			i;
 
-	if (n->nhistory == 0)
-		return false;
-	*old_tli = n->history[n->nhistory - 1].old_tli;
-	*lsn = SIM_LSN(n->history[n->nhistory - 1].at);
-	return true;
+	for (i = 0; i < n->nhistory && i < max; i++)
+	{
+		out[i].timeline = n->history[i].old_tli;
+		out[i].lsn = SIM_LSN(n->history[i].at);
+	}
+	return i;
 }
 
 /* ---- probe.h, failsafe.h ---- */
@@ -714,4 +762,20 @@ pgha_kill_orphans(long timeout_ms, int *nkilled)
 void
 pgha_shmem_set_history(const char *history)
 {
+}
+
+/*
+ * Does n hold WAL of a timeline whose id another node reused, where the
+ * leader's WAL differs?  Such a node cannot stream (PostgreSQL and
+ * pg_rewind tell timelines apart by id only): it needs pghactl reinit.
+ */
+bool
+sim_pg_collided(SimNode *n, SimNode *leader, const bool *reused)
+{
+	int64		i;
+
+	for (i = 0; i < n->nwal; i++)
+		if (i >= leader->nwal || n->wal[i].uid != leader->wal[i].uid)
+			return reused[Min(n->wal[i].tli, SIM_MAX_TLI)];
+	return false;
 }

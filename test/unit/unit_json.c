@@ -389,6 +389,32 @@ test_members_behind(void)
 	pfree(kvs[2].key);
 }
 
+/* the history key after a promotion: every switch of the node's history file */
+static void
+test_history_add(void)
+{
+	PghaTimelineSwitch sw[3] = {{1, 100}, {2, 200}, {3, 300}};
+	char	   *h;
+	uint64		lsn;
+
+	h = pgha_history_add("", sw, 2, "r", "t2", "me");
+	is_str(h, "[[1,100,\"r\",\"\",\"\"],[2,200,\"r\",\"t2\",\"me\"]]",
+		   "history: an empty key gets both switches, the older one without time or leader");
+	free(h);
+	h = pgha_history_add("[[1,100,\"r\",\"t1\",\"a\"]]", sw, 2, "r", "t2", "me");
+	is_str(h, "[[1,100,\"r\",\"t1\",\"a\"],[2,200,\"r\",\"t2\",\"me\"]]",
+		   "history: an entry the key has is kept as it is, the new one appended");
+	free(h);
+	h = pgha_history_add("[[1,100,\"r\",\"t1\",\"a\"],[3,300,\"r\",\"t3\",\"b\"]]", sw, 3, "r", "t4", "me");
+	is_str(h, "[[1,100,\"r\",\"t1\",\"a\"],[2,200,\"r\",\"\",\"\"],[3,300,\"r\",\"t3\",\"b\"]]",
+		   "history: a missing switch in the middle goes in its place");
+	ok(h != NULL && pgha_history_switch_lsn(h, 2, &lsn) && lsn == 200,
+	   "history: a standby left on timeline 2 now finds where it ended");
+	free(h);
+	ok(pgha_history_add("[[1,100,\"r\",\"t1\",\"a\"],[2,200,\"r\",\"t2\",\"b\"]]", sw, 2, "r", "t", "me") == NULL,
+	   "history: nothing missing, nothing to write");
+}
+
 /*
  * The authentication body: jansson's copy of the password is zeroed before
  * it is freed.  An allocator that looks at every block jansson frees.
@@ -445,5 +471,6 @@ unit_json_tests(void)
 	test_parsers();
 	test_redact();
 	test_members_behind();
+	test_history_add();
 	test_auth_body_zeroed();
 }
