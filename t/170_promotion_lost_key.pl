@@ -3,15 +3,18 @@
 # key must not leave it a writable primary.  node2 wins the race after
 # node1 dies, but its startup process is frozen, so the promotion it asked
 # for hangs.  Its worker freezes too; its lease runs out and node3 takes
-# over.  The worker thaws, sees node3 lead and lets go of the key; then the
-# promotion completes.  The node is a primary that does not hold the key:
-# its write gate must refuse every commit, even while its worker sleeps
-# (frozen again here, as a busy or swapped-out worker would be).
+# over.  The worker thaws, sees node3 lead and lets go of the key; the
+# startup process has not taken the request, so the worker withdraws it,
+# and node2 stays a standby of node3.
 #
 # t/177 runs this file with $restart_worker set: node2's worker is not
 # thawed but terminated, and the postmaster starts a new one, which
 # inherits the proof from shared memory though it never held the key and
-# the promotion is not its own.  A standby carries no proof.
+# the promotion is not its own (so it cannot withdraw it): the promotion
+# completes, on a primary that does not hold the key, whose write gate
+# must refuse every commit, even while its worker sleeps (frozen again
+# here, as a busy or swapped-out worker would be).  A standby carries no
+# proof.
 
 use strict;
 use warnings;
@@ -90,7 +93,26 @@ ok($node2->poll_query_until('postgres', "SELECT last_decision > '$seen' FROM pgh
 $seen = $node2->safe_psql('postgres', 'SELECT last_decision FROM pgha.status()');
 ok($node2->poll_query_until('postgres', "SELECT last_decision > '$seen' FROM pgha.status()"), 'two iterations later');
 
-# the worker freezes again, and the hung promotion completes
+if (!$restart_worker)
+{
+	# the worker that asked for the promotion withdrew it when it let go of
+	# the key: the startup process, thawed, finds no request and node2
+	# stays a standby, which follows node3
+	ok($node2->wait_for_log(qr/pgha: withdrew the promotion this node had asked for/, $offset),
+		'node2\'s worker withdrew the promotion it had asked for');
+	kill 'CONT', $startup;
+	ok(Pgha::Node::streaming($node3, 'node2'), 'node2 stayed a standby and streams from node3');
+	is($node2->safe_psql('postgres', 'SELECT pg_is_in_recovery()'), 't', 'node2 is in recovery');
+	my ($ret, $out, $err) = $node2->psql('postgres', "INSERT INTO w VALUES (1, 'node2')");
+	isnt($ret, 0, 'node2 refused the write');
+	is($node3->safe_psql('postgres', "SELECT count(*) FROM w WHERE node = 'node2'"), '0',
+		'node3 has no write from node2');
+	Pgha::Node::forget_if_down($node1);
+	done_testing();
+	exit;
+}
+
+# a new worker knows nothing of the request: the hung promotion completes
 kill 'STOP', $worker;
 kill 'CONT', $startup;
 ok($node2->poll_query_until('postgres', 'SELECT NOT pg_is_in_recovery()'), 'node2\'s promotion completed');
