@@ -74,7 +74,7 @@ override autodepend = yes
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-.PHONY: deps unit regress tap test faults demo demo-stop bench bench-failover bench-compare bench-scenarios bench-api bench-smoke pghactl install-pghactl fuzz
+.PHONY: deps unit regress tap test sim faults demo demo-stop bench bench-failover bench-compare bench-scenarios bench-api bench-smoke pghactl install-pghactl fuzz
 
 deps:
 	@bash scripts/install-deps.sh
@@ -97,6 +97,7 @@ test: deps
 	$(MAKE) install
 	$(MAKE) -C test/unit PG_CONFIG=$(PG_CONFIG)
 	$(MAKE) -C test/fuzz PG_CONFIG=$(PG_CONFIG)
+	$(MAKE) -C test/sim PG_CONFIG=$(PG_CONFIG)
 	@echo "=== faults: the short subset, as root (reported below with the other suites)"
 	-@PGHA_USER=$(PGHA_USER) bash scripts/run-faults.sh short >/dev/null
 	@bash scripts/as-user.sh $(PGHA_USER) bash scripts/run-tests.sh
@@ -112,6 +113,13 @@ demo: deps
 	$(MAKE) all
 	$(MAKE) install
 	@bash scripts/as-user.sh $(PGHA_USER) bash scripts/demo.sh start
+
+# the deterministic simulator (test/sim): the real keeper against model
+# etcd, PostgreSQL, network and clocks; make test runs it 60 s, this as
+# long as SIM_SECONDS says (make sim SIM_SECONDS=3600)
+sim:
+	$(MAKE) -C test/sim PG_CONFIG=$(PG_CONFIG)
+	SIM_SECONDS=$${SIM_SECONDS:-600} bash scripts/run-sim.sh
 
 # the parsers of untrusted input under libFuzzer (make test runs it 10 s)
 fuzz:

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # run-tests.sh: every suite of "make test", as the unprivileged user, with
 # one closing summary line.  Suites: source checks, C unit tests against a
-# real etcd, pg_regress, TAP (real etcd + real PostgreSQL nodes).
+# real etcd, the fuzzer, the simulator, pg_regress, TAP (real etcd + real
+# PostgreSQL nodes).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 logdir=tmp_check_logs
@@ -42,6 +43,7 @@ suite() {
 suite checks bash scripts/check-source.sh
 suite unit bash scripts/run-unit.sh
 suite fuzz bash scripts/run-fuzz.sh
+suite sim bash scripts/run-sim.sh
 suite regress bash scripts/run-regress.sh
 suite tap ${MAKE:-make} --no-print-directory installcheck REGRESS= PROVE_FLAGS="--timer"
 suite bench-smoke ${MAKE:-make} --no-print-directory bench-smoke

@@ -22,6 +22,9 @@
  *
  * Copyright (c) 2026, pgha developers
  *
+ * IDENTIFICATION
+ *	  test/sim/sim.c
+ *
  *-------------------------------------------------------------------------
  */
 #include "sim.h"
@@ -38,6 +41,7 @@
 #include "syncrep.h"
 
 extern MemoryContext sim_context_create(const char *name);
+extern void sim_memory_reset(MemoryContext keep1, MemoryContext keep2);
 extern void sim_etcd_forget_watch(int node);
 extern bool sim_pg_ack_ready(SimNode *n, int64 pos);
 
@@ -755,6 +759,9 @@ init_run(uint64 seed)
 	int			i;
 	char		config[512];
 
+	/* nothing of the last run survives: its workers' memory included */
+	sim_memory_reset(TopMemoryContext, sched_cxt);
+	CurrentMemoryContext = sched_cxt;
 	rng = seed * UINT64CONST(0x9E3779B97F4A7C15) + 1;
 	if (rng == 0)
 		rng = 1;

@@ -14,6 +14,9 @@
  *
  * Copyright (c) 2026, pgha developers
  *
+ * IDENTIFICATION
+ *	  test/sim/sim.h
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef PGHA_SIM_H

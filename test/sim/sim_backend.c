@@ -13,6 +13,9 @@
  *
  * Copyright (c) 2026, pgha developers
  *
+ * IDENTIFICATION
+ *	  test/sim/sim_backend.c
+ *
  *-------------------------------------------------------------------------
  */
 #include "sim.h"
@@ -55,6 +58,11 @@ MemoryContext CurrentMemoryContext = NULL;
 MemoryContext TopMemoryContext = NULL;
 MemoryContext ErrorContext = NULL;
 
+/* every context a run made, so that the next run starts from nothing */
+static SimCxt **run_cxts;
+static int	nrun_cxts;
+static int	run_cxts_cap;
+
 static SimCxt *
 new_cxt(const char *name)
 {
@@ -62,7 +70,33 @@ new_cxt(const char *name)
 
 	c->head.next = c->head.prev = &c->head;
 	c->name = name;
+	if (nrun_cxts == run_cxts_cap)
+	{
+		run_cxts_cap = run_cxts_cap ? 2 * run_cxts_cap : 64;
+		run_cxts = realloc(run_cxts, sizeof(SimCxt *) * run_cxts_cap);
+	}
+	run_cxts[nrun_cxts++] = c;
 	return c;
+}
+
+/* free what the last run allocated: every context but keep's */
+void
+sim_memory_reset(MemoryContext keep1, MemoryContext keep2)
+{
+	int			i;
+	int			kept = 0;
+
+	for (i = 0; i < nrun_cxts; i++)
+	{
+		SimCxt	   *c = run_cxts[i];
+
+		MemoryContextReset((MemoryContext) c);
+		if ((MemoryContext) c == keep1 || (MemoryContext) c == keep2)
+			run_cxts[kept++] = c;
+		else
+			free(c);
+	}
+	nrun_cxts = kept;
 }
 
 MemoryContext
@@ -118,8 +152,8 @@ MemoryContextReset(MemoryContext mc)
 void
 MemoryContextDelete(MemoryContext mc)
 {
+	/* freed with the run (sim_memory_reset) */
 	MemoryContextReset(mc);
-	free(mc);
 }
 
 void *

@@ -19,6 +19,9 @@
  *
  * Copyright (c) 2026, pgha developers
  *
+ * IDENTIFICATION
+ *	  test/sim/sim_etcd.c
+ *
  *-------------------------------------------------------------------------
  */
 #include "sim.h"
@@ -92,6 +95,7 @@ find_lease(int64 id)
 }
 
 static void deliver_event(int node, PghaEtcdEventType type, const EKV *kv);
+void		sim_etcd_forget_watch(int node);
 
 static void
 notify(PghaEtcdEventType type, const EKV *kv)
@@ -198,6 +202,15 @@ sim_etcd_leader_election(void)
 void
 sim_etcd_init(void)
 {
+	int			i;
+
+	for (i = 0; i < D.nkv; i++)
+	{
+		free(D.kv[i].key);
+		free(D.kv[i].value);
+	}
+	for (i = 0; i < SIM_MAX_NODES; i++)
+		sim_etcd_forget_watch(i);
 	memset(&D, 0, sizeof(D));
 	D.revision = 1;
 	D.next_lease = 7587000000000000000LL;

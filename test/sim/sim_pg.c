@@ -16,6 +16,9 @@
  *
  * Copyright (c) 2026, pgha developers
  *
+ * IDENTIFICATION
+ *	  test/sim/sim_pg.c
+ *
  *-------------------------------------------------------------------------
  */
 #include "sim.h"

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# run-sim.sh: the deterministic simulator (test/sim) in "make test": every
+# regression seed of test/sim/seeds/list, then SIM_SECONDS (default 60) of
+# new runs from one printed seed, a third each asynchronous (3 nodes),
+# synchronous_mode (3 nodes) and synchronous_mode_strict (5 nodes).  TAP
+# lines for the summary; a failure prints the replay command and the trace.
+set -uo pipefail
+cd "$(dirname "$0")/../test/sim"
+secs=${SIM_SECONDS:-60}
+seed=${SIM_SEED:-$(date +%s)}
+n=0
+rc=0
+
+tap() {
+	n=$((n + 1))
+	if [ "$1" = ok ]; then
+		echo "ok $n - $2"
+	else
+		echo "not ok $n - $2"
+		rc=1
+	fi
+}
+
+while IFS= read -r line; do
+	args=${line%%#*}
+	[ -z "${args// /}" ] && continue
+	if out=$(./pgha_sim $args 2>&1); then
+		tap ok "regression seed: pgha_sim $args"
+	else
+		echo "$out" | tail -80
+		tap fail "regression seed: pgha_sim $args"
+	fi
+done < seeds/list
+
+echo "# new runs from seed $seed (replay one with its printed command)"
+for mode in "" "--sync" "--strict --nodes 5"; do
+	if out=$(./pgha_sim --seed "$seed" --seconds $((secs / 3)) $mode 2>&1); then
+		tap ok "pgha_sim ${mode:-(asynchronous)}: $(echo "$out" | tail -1)"
+	else
+		echo "$out" | tail -80
+		tap fail "pgha_sim ${mode:-(asynchronous)}: $(echo "$out" | grep '^FAILED')"
+	fi
+done
+echo "1..$n"
+exit $rc
