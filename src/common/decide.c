@@ -544,14 +544,33 @@ static bool
 c_diverged(const PghaInput *in, PghaDecision *d)
 {
 	uint64		fork;
+	const PghaMember *leader;
 
 	/*
 	 * Replayed WAL, as PostgreSQL checks it: received bytes past the last
 	 * complete record (a record the old primary never finished) are no
 	 * divergence, the new timeline starts right after that record.
 	 */
-	if (!R(in) || !in->cluster->has_leader || strcmp(in->cluster->leader, in->me) == 0 ||
-		!in->cluster->has_history ||
+	if (!R(in) || !in->cluster->has_leader || strcmp(in->cluster->leader, in->me) == 0)
+		return false;
+	leader = pgha_cluster_member((PghaCluster *) in->cluster, in->cluster->leader);
+
+	/*
+	 * A standby on a newer timeline than the leader's (it streamed from a
+	 * leader whose promotion never reached etcd, and another one took over
+	 * on the timeline before) cannot follow it either; unless it streams,
+	 * which says the leader's record is merely behind its promotion.
+	 */
+	if (leader != NULL && leader->timeline > 0 && in->local.timeline > leader->timeline &&
+		!in->local.streaming)
+	{
+		strlcpy(d->target, in->cluster->leader, sizeof(d->target));
+		snprintf(d->reason, sizeof(d->reason),
+				 "this node is on timeline %d, newer than the leader's %d: it must be rewound",
+				 in->local.timeline, leader->timeline);
+		return true;
+	}
+	if (!in->cluster->has_history ||
 		!pgha_history_switch_lsn(in->cluster->history, in->local.timeline, &fork) ||
 		in->local.replay_lsn <= fork)
 		return false;

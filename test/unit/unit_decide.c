@@ -43,6 +43,7 @@ typedef struct Case
 	uint64		optime;
 	bool		pause;
 	int			newer_member_tl;	/* a member "node9" on this timeline */
+	int			leader_tl;		/* the leader's member record, on this timeline */
 	bool		foreign;		/* we know our sysid is not the cluster's */
 	const char *failover;		/* a switchover request naming this candidate */
 	bool		cand_streaming; /* leader: the candidate streams from us */
@@ -194,6 +195,12 @@ static const Case cases[] = {
 	{"a primary on the cluster's latest timeline finds the key free: acquire",
 	 .leader = NULL, .my_tl = 2, .my_lsn = 5000, .history = "[[1,4000,\"r\",\"t\",\"me\"]]",
 	 .action = PGHA_ACT_ACQUIRE, .rule = "acquire"},
+	{"a standby on timeline 3, not streaming, the leader's record says 2 (its promoter never reached etcd): rewind (the simulator's seed 1796539432)",
+	 .standby = true, .my_tl = 3, .my_lsn = 9000, .leader = "node2", .leader_tl = 2,
+	 .action = PGHA_ACT_REJOIN, .rule = "diverged"},
+	{"a standby on timeline 3 that streams, the leader's record says 2 (not yet published its promotion): follow",
+	 .standby = true, .my_tl = 3, .my_lsn = 9000, .streaming = true, .leader = "node2", .leader_tl = 2,
+	 .action = PGHA_ACT_FOLLOW, .rule = "follow"},
 	{"synchronous mode, the key free, the sync key belongs to another leader: an old primary fences (the simulator's seed 1150)",
 	 .leader = NULL, .sync_mode = true, .sync_standby = "", .action = PGHA_ACT_FENCE, .rule = "stale_primary"},
 	{"synchronous mode, the key free, the sync key is this primary's own: acquire",
@@ -427,16 +434,25 @@ build_input(const Case *c, PghaCluster *clp, PghaInput *inp)
 		strlcpy(cl.failover_member, c->failover, sizeof(cl.failover_member));
 		cl.failover_release_lsn = c->release_lsn;
 	}
-	if (c->newer_member_tl)
+	if (c->newer_member_tl || c->leader_tl)
 	{
-		static PghaMember m;
+		static PghaMember m[2];
 
-		memset(&m, 0, sizeof(m));
-		strlcpy(m.name, "node9", sizeof(m.name));
-		strlcpy(m.role, "replica", sizeof(m.role));
-		m.timeline = c->newer_member_tl;
-		cl.members = &m;
-		cl.nmembers = 1;
+		memset(m, 0, sizeof(m));
+		if (c->newer_member_tl)
+		{
+			strlcpy(m[cl.nmembers].name, "node9", sizeof(m[0].name));
+			strlcpy(m[cl.nmembers].role, "replica", sizeof(m[0].role));
+			m[cl.nmembers++].timeline = c->newer_member_tl;
+		}
+		if (c->leader_tl)
+		{
+			strlcpy(m[cl.nmembers].name, c->leader, sizeof(m[0].name));
+			strlcpy(m[cl.nmembers].role, "primary", sizeof(m[0].role));
+			strlcpy(m[cl.nmembers].host, "h", sizeof(m[0].host));
+			m[cl.nmembers++].timeline = c->leader_tl;
+		}
+		cl.members = m;
 	}
 
 	memset(&in, 0, sizeof(in));
