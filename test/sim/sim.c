@@ -3,8 +3,9 @@
  * sim.c
  *		The simulator's scheduler, faults, clients and invariants.
  *
- *	pgha_sim [--seed N] [--runs N] [--seconds S] [--nodes 3|5] [--sync]
- *			 [--trace] [--verbose]
+ *	pgha_sim [--seed N] [--runs N | --seconds S] [--nodes 2-5]
+ *			 [--sync | --strict] [--duration S] [--max-skew PCT] [--trace]
+ *			 [--verbose]
  *
  * One run: a cluster of n nodes starts (node 0 primary), clients write to
  * every node all the time, and for `duration` simulated seconds faults
@@ -298,7 +299,7 @@ worker_loop(SimNode *n)
 			n->state.etcd_reachable = true;
 		else if (n->etcd.err != PGHA_ETCD_OK)
 			n->state.etcd_reachable = false;
-		due = sim_time_us + (int64) wait_ms * 1000;
+		due = sim_when(n, sim_clock(n) + (int64) wait_ms * 1000);
 		while (sim_time_us < due)
 		{
 			sim_sleep_until(due);
@@ -760,6 +761,7 @@ init_run(uint64 seed)
 {
 	int			i;
 	char		config[512];
+	bool		clock_skew;
 
 	/* nothing of the last run survives: its workers' memory included */
 	sim_memory_reset(TopMemoryContext, sched_cxt);
@@ -784,6 +786,8 @@ init_run(uint64 seed)
 	}
 	tli_birth[1].node = 0;
 	sim_etcd_init();
+	/* in half the runs the nodes' clocks run at different rates */
+	clock_skew = sim_chance(0.5);
 	snprintf(config, sizeof(config),
 			 "{\"ttl\":%d,\"loop_wait\":%d,\"retry_timeout\":%d,\"maximum_lag_on_failover\":1048576,"
 			 "\"synchronous_mode\":%s,\"synchronous_mode_strict\":%s}",
@@ -806,6 +810,9 @@ init_run(uint64 seed)
 		snprintf(n->name, sizeof(n->name), "node%d", i + 1);
 		n->port = 5001 + i;
 		n->wal = wal;
+		n->clock_rate = 1.0;
+		if (clock_skew)
+			n->clock_rate += ((double) sim_rand_range(-1000000, 1000000) / 1e6) * sim_cfg.max_skew;
 		sim_pg_init(n, i == 0);
 		worker_start(n);
 		n->wake_us = sim_time_us + sim_rand_range(0, 500000);
@@ -978,6 +985,7 @@ main(int argc, char **argv)
 	sim_cfg.loop_wait = 2;
 	sim_cfg.retry_timeout = 4;
 	sim_cfg.duration_us = 120 * 1000000LL;
+	sim_cfg.max_skew = 0.05;
 	for (i = 1; i < argc; i++)
 	{
 		if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc)
@@ -998,13 +1006,15 @@ main(int argc, char **argv)
 			sim_cfg.sync_mode = sim_cfg.sync_strict = true;
 		else if (strcmp(argv[i], "--duration") == 0 && i + 1 < argc)
 			sim_cfg.duration_us = (int64) (atof(argv[++i]) * 1e6);
+		else if (strcmp(argv[i], "--max-skew") == 0 && i + 1 < argc)
+			sim_cfg.max_skew = atof(argv[++i]) / 100.0;
 		else if (strcmp(argv[i], "--trace") == 0)
 			sim_cfg.trace = true;
 		else if (strcmp(argv[i], "--verbose") == 0)
 			sim_cfg.verbose = true;
 		else
 		{
-			fprintf(stderr, "usage: %s [--seed N] [--runs N | --seconds S] [--nodes N] [--sync|--strict] [--duration S] [--trace] [--verbose]\n", argv[0]);
+			fprintf(stderr, "usage: %s [--seed N] [--runs N | --seconds S] [--nodes N] [--sync|--strict] [--duration S] [--max-skew PCT] [--trace] [--verbose]\n", argv[0]);
 			return 2;
 		}
 	}
@@ -1067,8 +1077,26 @@ main(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * Every node's clock starts with the run and runs at its own rate (time
+ * starts at 1 s, so a clock never shows less than a start of 0.9 s).
+ */
+int64
+sim_clock(SimNode *n)
+{
+	return 1000000 + (int64) ((double) (sim_time_us - 1000000) * n->clock_rate);
+}
+
+int64
+sim_when(SimNode *n, int64 clock_us)
+{
+	int64		ahead = clock_us - sim_clock(n);
+
+	return sim_time_us + (ahead <= 0 ? 0 : (int64) ((double) ahead / n->clock_rate) + 1);
+}
+
 int64
 pgha_now_us(void)
 {
-	return sim_time_us;
+	return sim_current ? sim_clock(sim_current) : sim_time_us;
 }

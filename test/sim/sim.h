@@ -109,6 +109,9 @@ typedef struct SimNode
 	PghaEtcd	etcd;			/* the client the worker holds */
 	bool		watch_pending;	/* watch events arrived */
 
+	/* its clock runs at this rate against etcd's (NTP slews, a drifting VM) */
+	double		clock_rate;
+
 	/* network: links cut (both ways unless one-way) */
 	bool		cut_etcd_req;	/* requests to etcd are lost */
 	bool		cut_etcd_resp;	/* etcd's answers are lost */
@@ -127,12 +130,17 @@ typedef struct SimConfig
 	int64		duration_us;	/* faults until then, then heal */
 	bool		verbose;
 	bool		trace;
+	double		max_skew;		/* clock rates within 1 +- this */
 } SimConfig;
 
 extern SimConfig sim_cfg;
 extern SimNode sim_nodes[SIM_MAX_NODES];
 extern SimNode *sim_current;	/* the node whose worker runs; NULL: the scheduler */
 extern int64 sim_time_us;
+
+/* a node's monotonic clock, and when (simulated time) it will show t */
+extern int64 sim_clock(SimNode *n);
+extern int64 sim_when(SimNode *n, int64 clock_us);
 
 /* scheduler */
 typedef void (*SimEventFn) (void *arg);

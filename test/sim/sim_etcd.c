@@ -533,13 +533,18 @@ static bool
 call(PghaEtcd *e, Req *r)
 {
 	SimNode    *n = sim_current;
-	int64		limit = sim_time_us + (int64) e->timeout_ms * 1000;
+	/* the client measures its timeout and its deadline on its own clock */
+	int64		limit = sim_when(n, sim_clock(n) + (int64) e->timeout_ms * 1000);
 
 	r->node = n->id;
 	e->err = PGHA_ETCD_OK;
 	e->errmsg[0] = '\0';
 	if (e->deadline_us != 0)
-		limit = Min(limit, e->deadline_us);
+	{
+		int64		deadline = sim_when(n, e->deadline_us);
+
+		limit = Min(limit, deadline);
+	}
 	if (limit <= sim_time_us)
 	{
 		e->err = PGHA_ETCD_UNREACHABLE;

@@ -169,7 +169,7 @@ gate_open(SimNode *n)
 		return true;
 	if (d == PGHA_GATE_UNPROVEN)
 		return false;
-	return sim_time_us / 1000 < (int64) d;
+	return sim_clock(n) / 1000 < (int64) d;
 }
 
 bool
@@ -667,7 +667,7 @@ static SimNode *
 connect_to(const PghaMember *m)
 {
 	SimNode    *to = by_port(psprintf("port=%d", m->port));
-	int64		limit = sim_time_us + 2000000;
+	int64		limit = sim_when(sim_current, sim_clock(sim_current) + 2000000);
 
 	if (to == NULL || !link_up(sim_current, to) || !to->running)
 	{
@@ -720,7 +720,7 @@ pgha_failsafe_ping(const PghaMember *m)
 	if (strcmp(to->state.last_leader, me->name) != 0)
 		return false;
 	strlcpy(to->shared.failsafe.leader, me->name, sizeof(to->shared.failsafe.leader));
-	to->shared.failsafe.at_ms = sim_time_us / 1000;
+	to->shared.failsafe.at_ms = sim_clock(to) / 1000;
 	return true;
 }
 
@@ -732,7 +732,7 @@ pgha_failsafe_last_ping(char *leader, size_t len)
 	strlcpy(leader, pgha_shared->failsafe.leader, len);
 	if (at == 0)
 		return -1;
-	return Max(0, sim_time_us / 1000 - at);
+	return Max(0, sim_clock(sim_current) / 1000 - at);
 }
 
 /* ---- what the simulator does not model ---- */
