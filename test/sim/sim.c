@@ -539,6 +539,10 @@ heal(void *arg)
 	free(f);
 }
 
+#define MAX_FAULTS 8192
+static bool suppressed[MAX_FAULTS];
+static int	fault_number;
+
 /* this run's mix: which kinds of fault may happen, and how often (swarm testing) */
 static bool fault_enabled[F_NKINDS];
 static int64 fault_gap_us;
@@ -551,11 +555,17 @@ fault(int kind, SimNode *n, int64 dur, bool forced)
 
 	if ((!fault_enabled[kind] && !forced) || sim_time_us >= fault_end_us)
 		return;
+	/* --minimise leaves faults out one by one, by their number in the run */
+	if (fault_number < MAX_FAULTS && suppressed[fault_number])
+	{
+		sim_log(n, "fault #%d left out: %s", fault_number++, fault_names[kind]);
+		return;
+	}
 	f = calloc(1, sizeof(Fault));
 	f->kind = (FaultKind) kind;
 	f->node = n->id;
 	stats.faults++;
-	sim_log(n, "fault: %s for %.3f s", fault_names[f->kind], dur / 1e6);
+	sim_log(n, "fault #%d: %s for %.3f s", fault_number++, fault_names[f->kind], dur / 1e6);
 	switch (f->kind)
 	{
 		case F_FREEZE_WORKER:
@@ -770,6 +780,7 @@ init_run(uint64 seed)
 	if (rng == 0)
 		rng = 1;
 	sim_time_us = 1000000;
+	fault_number = 0;
 	nheap = 0;
 	event_seq = 0;
 	failed = false;
@@ -944,6 +955,36 @@ run(uint64 seed)
 
 extern void sim_etcd_dump(FILE *out);
 
+/*
+ * The smallest set of this run's faults that still breaks the same
+ * invariant: leave each fault out in turn (its random draws still happen,
+ * so the run is the same up to it), keep it out if the run still fails.
+ * Ends with the last failing run replayed, for its trace.
+ */
+static void
+minimise_faults(uint64 seed)
+{
+	char		letter = failure[1];
+	int			n = fault_number;
+	int			kept = n;
+	int			i;
+
+	for (i = 0; i < n && i < MAX_FAULTS; i++)
+	{
+		suppressed[i] = true;
+		if (!run(seed) && failure[1] == letter)
+			kept--;
+		else
+			suppressed[i] = false;
+	}
+	(void) run(seed);
+	printf("minimised: %d of %d faults still break (%c); replay with --leave-out ", kept, n, letter);
+	for (i = 0; i < n && i < MAX_FAULTS; i++)
+		if (suppressed[i])
+			printf("%d,", i);
+	printf("\n");
+}
+
 static void
 print_trace(void)
 {
@@ -979,6 +1020,7 @@ main(int argc, char **argv)
 	struct timespec t0,
 				t1;
 	double		sim_seconds = 0;
+	bool		minimise = false;
 
 	sim_cfg.nnodes = 3;
 	sim_cfg.ttl = 10;
@@ -1008,13 +1050,29 @@ main(int argc, char **argv)
 			sim_cfg.duration_us = (int64) (atof(argv[++i]) * 1e6);
 		else if (strcmp(argv[i], "--max-skew") == 0 && i + 1 < argc)
 			sim_cfg.max_skew = atof(argv[++i]) / 100.0;
+		else if (strcmp(argv[i], "--minimise") == 0)
+			minimise = true;
+		else if (strcmp(argv[i], "--leave-out") == 0 && i + 1 < argc)
+		{
+			char	   *p = argv[++i];
+
+			while (*p)
+			{
+				long		k = strtol(p, &p, 10);
+
+				if (k >= 0 && k < MAX_FAULTS)
+					suppressed[k] = true;
+				while (*p == ',')
+					p++;
+			}
+		}
 		else if (strcmp(argv[i], "--trace") == 0)
 			sim_cfg.trace = true;
 		else if (strcmp(argv[i], "--verbose") == 0)
 			sim_cfg.verbose = true;
 		else
 		{
-			fprintf(stderr, "usage: %s [--seed N] [--runs N | --seconds S] [--nodes N] [--sync|--strict] [--duration S] [--max-skew PCT] [--trace] [--verbose]\n", argv[0]);
+			fprintf(stderr, "usage: %s [--seed N] [--runs N | --seconds S] [--nodes N] [--sync|--strict] [--duration S] [--max-skew PCT] [--minimise] [--leave-out N,N...] [--trace] [--verbose]\n", argv[0]);
 			return 2;
 		}
 	}
@@ -1048,11 +1106,13 @@ main(int argc, char **argv)
 
 		if (!run(s))
 		{
+			if (minimise)
+				minimise_faults(s);
 			print_trace();
-			printf("FAILED: seed %llu: %s\nreplay: %s --seed %llu --runs 1%s%s --nodes %d --trace\n",
+			printf("FAILED: seed %llu: %s\nreplay: %s --seed %llu --runs 1%s --nodes %d --duration %g --max-skew %g --trace\n",
 				   (unsigned long long) s, failure, argv[0], (unsigned long long) s,
 				   sim_cfg.sync_strict ? " --strict" : sim_cfg.sync_mode ? " --sync" : "",
-				   "", sim_cfg.nnodes);
+				   sim_cfg.nnodes, sim_cfg.duration_us / 1e6, sim_cfg.max_skew * 100);
 			return 1;
 		}
 		ok++;
