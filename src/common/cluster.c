@@ -1394,6 +1394,8 @@ pgha_cluster_from_range(const char *prefix, const PghaEtcdRange *r, PghaCluster 
 		{
 			json_t	   *root = pgha_etcdj_load(kv->value, kv->value_len, err, sizeof(err));
 
+			c->failover_mod_revision = kv->mod_revision;
+
 			if (root != NULL)
 			{
 				char		e2[128];

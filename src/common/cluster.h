@@ -214,6 +214,7 @@ typedef struct PghaCluster
 	char		failover_scheduled_at[64];	/* ISO 8601, "" now */
 	char		failover_requested_at[64];	/* pgha: when it was asked for */
 	uint64		failover_release_lsn;	/* pgha: leader's flush LSN when it let go */
+	int64		failover_mod_revision;
 
 	/* Patroni's sync key: the leader's confirmed synchronous standbys */
 	bool		has_sync;

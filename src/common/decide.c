@@ -418,13 +418,35 @@ c_switchover_incomplete(const PghaInput *in, PghaDecision *d)
 	return true;
 }
 
+static bool c_not_synchronous(const PghaInput *in, PghaDecision *d);
+static bool c_old_timeline(const PghaInput *in, PghaDecision *d);
+static bool c_too_far_behind(const PghaInput *in, PghaDecision *d);
+
 static bool
 c_switchover_take(const PghaInput *in, PghaDecision *d)
 {
 	const PghaCluster *c = in->cluster;
+	PghaDecision scratch;
 
 	if (!R(in) || c->has_leader || !c->has_failover || in->switchover_stale ||
 		strcmp(c->failover_member, in->me) != 0 || !in->peers_probed)
+		return false;
+
+	/*
+	 * An old leader that handed over recorded its position, which the
+	 * candidate has reached (switchover_incomplete).  One that died before
+	 * it let go recorded nothing, and a request left over from a handover
+	 * after which another leader took the sync key over is history: either
+	 * way this is a failover to the candidate, and the failover checks
+	 * apply (in synchronous mode only a standby the sync key names has
+	 * every acknowledged commit).
+	 */
+	if ((c->failover_release_lsn == 0 ||
+		 (in->config.synchronous_mode && c->has_sync &&
+		  (strcmp(c->sync_leader, c->failover_leader) != 0 ||
+		   c->sync_mod_revision > c->failover_mod_revision))) &&
+		(c_not_synchronous(in, &scratch) || c_old_timeline(in, &scratch) ||
+		 c_too_far_behind(in, &scratch)))
 		return false;
 	snprintf(d->reason, sizeof(d->reason),
 			 "This node is the switchover candidate and the old primary is down.");

@@ -490,13 +490,14 @@ typedef enum FaultKind
 	F_ISOLATE,
 	F_ETCD_ELECTION,
 	F_RESTART,
+	F_SWITCHOVER,
 	F_NKINDS
 } FaultKind;
 
 static const char *const fault_names[] = {
 	"freeze worker", "freeze instance", "freeze startup", "kill worker", "crash instance",
 	"cut etcd", "cut etcd requests", "cut etcd answers", "isolate from peers",
-	"etcd election", "fast restart"
+	"etcd election", "fast restart", "switchover request"
 };
 
 typedef struct Fault
@@ -614,6 +615,11 @@ fault(int kind, SimNode *n, int64 dur, bool forced)
 				sim_pg_crash(n);
 				n->restart_at_us = sim_time_us + sim_rand_range(200000, 3000000);
 			}
+			free(f);
+			return;
+		case F_SWITCHOVER:
+			/* an operator's pghactl switchover: the key names the leader and n */
+			sim_etcd_request_switchover(n->name);
 			free(f);
 			return;
 		case F_NKINDS:

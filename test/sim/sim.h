@@ -159,6 +159,7 @@ extern void sim_etcd_tick(void);	/* expire leases */
 extern void sim_etcd_seed_config(const char *json);
 extern const char *sim_etcd_leader(int64 *lease);	/* the leader key now */
 extern void sim_etcd_leader_election(void);
+extern void sim_etcd_request_switchover(const char *candidate);
 extern bool sim_etcd_sync_key(char *leader, size_t len, char (*standbys)[PGHA_NAME_LEN], int *n);
 
 /* sim_pg.c */

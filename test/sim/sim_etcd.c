@@ -970,3 +970,16 @@ sim_etcd_dump(FILE *out)
 			fprintf(out, "  %s = %.160s (lease %lld, mod %lld)\n", D.kv[i].key, D.kv[i].value,
 					(long long) D.kv[i].lease, (long long) D.kv[i].mod_rev);
 }
+
+/* pghactl switchover: {"leader": the leader now, "member": candidate} */
+void
+sim_etcd_request_switchover(const char *candidate)
+{
+	EKV		   *kv = find("/service/sim/leader");
+	char		json[256];
+
+	if (kv == NULL || strcmp(kv->value, candidate) == 0)
+		return;
+	snprintf(json, sizeof(json), "{\"leader\":\"%s\",\"member\":\"%s\"}", kv->value, candidate);
+	do_put("/service/sim/failover", json, 0);
+}

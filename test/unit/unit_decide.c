@@ -44,6 +44,7 @@ typedef struct Case
 	bool		pause;
 	int			newer_member_tl;	/* a member "node9" on this timeline */
 	int			leader_tl;		/* the leader's member record, on this timeline */
+	bool		sync_newer;		/* the sync key was written after the switchover request */
 	bool		foreign;		/* we know our sysid is not the cluster's */
 	const char *failover;		/* a switchover request naming this candidate */
 	bool		cand_streaming; /* leader: the candidate streams from us */
@@ -361,6 +362,18 @@ static const Case cases[] = {
 	 .standby = true, .my_lsn = 5000, .leader = NULL, .sync_mode = true, .sync_standby = "node2",
 	 .failover = "me", .release_lsn = 5000, .peers_probed = true, .npeers = 1, .peers = {DEAD_PEER("old")},
 	 .action = PGHA_ACT_RACE, .rule = "switchover_take"},
+	{"synchronous mode, a handover request left from an older term (the sync key was taken over since): a non-synchronous candidate does not take over (the simulator's seed 575)",
+	 .standby = true, .my_lsn = 5000, .leader = NULL, .sync_mode = true, .sync_standby = "node2", .sync_newer = true,
+	 .failover = "me", .release_lsn = 5000, .peers_probed = true, .npeers = 1, .peers = {DEAD_PEER("old")},
+	 .action = PGHA_ACT_NONE, .rule = "not_synchronous"},
+	{"synchronous mode, the leader died before handing over (no release position): a non-synchronous candidate does not take over (the simulator's seed 94)",
+	 .standby = true, .my_lsn = 5000, .leader = NULL, .sync_mode = true, .sync_standby = "node2",
+	 .failover = "me", .peers_probed = true, .npeers = 1, .peers = {DEAD_PEER("old")},
+	 .action = PGHA_ACT_NONE, .rule = "not_synchronous"},
+	{"synchronous mode, the leader died before handing over: a synchronous candidate takes over",
+	 .standby = true, .my_lsn = 5000, .leader = NULL, .sync_mode = true, .sync_standby = "me",
+	 .failover = "me", .peers_probed = true, .npeers = 1, .peers = {DEAD_PEER("old")},
+	 .action = PGHA_ACT_RACE, .rule = "switchover_take"},
 };
 
 /* the rules the cases reached: every rule must be reached by one */
@@ -433,6 +446,10 @@ build_input(const Case *c, PghaCluster *clp, PghaInput *inp)
 		cl.has_failover = true;
 		strlcpy(cl.failover_member, c->failover, sizeof(cl.failover_member));
 		cl.failover_release_lsn = c->release_lsn;
+		/* with no leader key: a handover by the old leader, after its sync key (unless sync_newer) */
+		strlcpy(cl.failover_leader, c->leader ? "" : "old", sizeof(cl.failover_leader));
+		cl.failover_mod_revision = 10;
+		cl.sync_mod_revision = c->sync_newer ? 20 : 5;
 	}
 	if (c->newer_member_tl || c->leader_tl)
 	{
