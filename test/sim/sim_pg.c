@@ -778,7 +778,8 @@ sim_pg_collided(SimNode *n, SimNode *leader, const bool *reused)
 	int64		i;
 
 	for (i = 0; i < n->nwal; i++)
-		if (i >= leader->nwal || n->wal[i].uid != leader->wal[i].uid)
-			return reused[Min(n->wal[i].tli, SIM_MAX_TLI)];
+		if ((i >= leader->nwal || n->wal[i].uid != leader->wal[i].uid) &&
+			reused[Min(n->wal[i].tli, SIM_MAX_TLI)])
+			return true;
 	return false;
 }
