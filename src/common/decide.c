@@ -363,6 +363,15 @@ c_switchover_wait_other(const PghaInput *in, PghaDecision *d)
 	/* a candidate whose member key is gone (it died) takes nothing over: race as usual */
 	if (pgha_cluster_member((PghaCluster *) c, c->failover_member) == NULL)
 		return false;
+
+	/*
+	 * Nor does one the sync key does not name, when the old leader died
+	 * without handing over (switchover_take refuses it): nobody would take
+	 * over until the request expired.
+	 */
+	if (in->config.synchronous_mode && c->failover_release_lsn == 0 &&
+		!pgha_cluster_is_sync_standby(c, c->failover_member))
+		return false;
 	snprintf(d->reason, sizeof(d->reason),
 			 "A switchover to \"%s\" is in progress.", c->failover_member);
 	return true;
