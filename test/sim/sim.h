@@ -131,6 +131,7 @@ typedef struct SimConfig
 	bool		verbose;
 	bool		trace;
 	double		max_skew;		/* clock rates within 1 +- this */
+	bool		switchovers;	/* an operator asks for switchovers */
 } SimConfig;
 
 extern SimConfig sim_cfg;
