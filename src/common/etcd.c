@@ -64,27 +64,6 @@ etcd_ok(PghaEtcd *e)
 	e->grpc_code = 0;
 }
 
-const char *
-pgha_etcd_err_name(PghaEtcdErr err)
-{
-	switch (err)
-	{
-		case PGHA_ETCD_OK:
-			return "ok";
-		case PGHA_ETCD_UNREACHABLE:
-			return "unreachable";
-		case PGHA_ETCD_REJECTED:
-			return "rejected";
-		case PGHA_ETCD_AUTH_FAILED:
-			return "authentication failed";
-		case PGHA_ETCD_LEASE_NOT_FOUND:
-			return "lease not found";
-		case PGHA_ETCD_PROTOCOL:
-			return "protocol error";
-	}
-	return "unknown";
-}
-
 /*
  * The etcd password: the first line of a file that only its owner may read
  * (as libpq insists for .pgpass), into buf.  The caller zeroes buf after use.
@@ -502,32 +481,6 @@ pgha_etcd_delete(PghaEtcd *e, const char *key, bool prefix, int64 *deleted)
 		*deleted = n;
 	json_decref(root);
 	return true;
-}
-
-void
-pgha_etcd_txn_equal(PghaEtcdTxn *t, const char *key, PghaEtcdCmpTarget target,
-					int64 number, const char *value)
-{
-	PghaEtcdCompare *c = &t->compare[t->ncompare++];
-
-	Assert(t->ncompare <= PGHA_TXN_MAX_CMP);
-	c->key = key;
-	c->target = target;
-	c->result = PGHA_CMP_EQUAL;
-	c->number = number;
-	c->value = value;
-}
-
-void
-pgha_etcd_txn_put(PghaEtcdTxn *t, const char *key, const char *value, int64 lease)
-{
-	PghaEtcdOp *o = &t->success[t->nsuccess++];
-
-	Assert(t->nsuccess <= PGHA_TXN_MAX_OPS);
-	o->type = PGHA_OP_PUT;
-	o->key = key;
-	o->value = value;
-	o->lease = lease;
 }
 
 bool

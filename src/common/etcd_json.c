@@ -761,3 +761,51 @@ done:
 	json_decref(root);
 	return ok && *code == 0;
 }
+
+/* no I/O: the simulator (test/sim) links these with its model etcd */
+const char *
+pgha_etcd_err_name(PghaEtcdErr err)
+{
+	switch (err)
+	{
+		case PGHA_ETCD_OK:
+			return "ok";
+		case PGHA_ETCD_UNREACHABLE:
+			return "unreachable";
+		case PGHA_ETCD_REJECTED:
+			return "rejected";
+		case PGHA_ETCD_AUTH_FAILED:
+			return "authentication failed";
+		case PGHA_ETCD_LEASE_NOT_FOUND:
+			return "lease not found";
+		case PGHA_ETCD_PROTOCOL:
+			return "protocol error";
+	}
+	return "unknown";
+}
+
+void
+pgha_etcd_txn_equal(PghaEtcdTxn *t, const char *key, PghaEtcdCmpTarget target,
+					int64 number, const char *value)
+{
+	PghaEtcdCompare *c = &t->compare[t->ncompare++];
+
+	Assert(t->ncompare <= PGHA_TXN_MAX_CMP);
+	c->key = key;
+	c->target = target;
+	c->result = PGHA_CMP_EQUAL;
+	c->number = number;
+	c->value = value;
+}
+
+void
+pgha_etcd_txn_put(PghaEtcdTxn *t, const char *key, const char *value, int64 lease)
+{
+	PghaEtcdOp *o = &t->success[t->nsuccess++];
+
+	Assert(t->nsuccess <= PGHA_TXN_MAX_OPS);
+	o->type = PGHA_OP_PUT;
+	o->key = key;
+	o->value = value;
+	o->lease = lease;
+}

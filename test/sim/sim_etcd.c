@@ -670,30 +670,6 @@ pgha_etcd_delete(PghaEtcd *e, const char *key, bool prefix, int64 *deleted)
 	return true;
 }
 
-void
-pgha_etcd_txn_equal(PghaEtcdTxn *t, const char *key, PghaEtcdCmpTarget target,
-					int64 number, const char *value)
-{
-	PghaEtcdCompare *c = &t->compare[t->ncompare++];
-
-	c->key = key;
-	c->target = target;
-	c->result = PGHA_CMP_EQUAL;
-	c->number = number;
-	c->value = value;
-}
-
-void
-pgha_etcd_txn_put(PghaEtcdTxn *t, const char *key, const char *value, int64 lease)
-{
-	PghaEtcdOp *o = &t->success[t->nsuccess++];
-
-	o->type = PGHA_OP_PUT;
-	o->key = key;
-	o->value = value;
-	o->lease = lease;
-}
-
 static void
 keep_ops(Req *r, PghaEtcdOp *ops, int n)
 {
@@ -802,27 +778,6 @@ bool
 pgha_etcd_status(PghaEtcd *e, const char *url, PghaEtcdStatus *out)
 {
 	return false;
-}
-
-const char *
-pgha_etcd_err_name(PghaEtcdErr err)
-{
-	switch (err)
-	{
-		case PGHA_ETCD_OK:
-			return "ok";
-		case PGHA_ETCD_UNREACHABLE:
-			return "unreachable";
-		case PGHA_ETCD_REJECTED:
-			return "rejected";
-		case PGHA_ETCD_AUTH_FAILED:
-			return "authentication failed";
-		case PGHA_ETCD_LEASE_NOT_FOUND:
-			return "lease not found";
-		case PGHA_ETCD_PROTOCOL:
-			return "protocol error";
-	}
-	return "unknown";
 }
 
 /* ---- watch: events travel to the node; a cut link loses them ---- */
