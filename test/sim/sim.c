@@ -327,12 +327,10 @@ worker_entry(void)
 static void
 worker_start(SimNode *n)
 {
-	size_t		sz;
 
 	/* a new process: the keeper's statics start at zero, shared memory stays */
 	memset(n->keeper_mem, 0, keeper_size);
 	memset(n->syncrep_mem, 0, syncrep_size);
-	(void) sz;
 	sim_etcd_forget_watch(n->id);
 	n->watch_pending = false;
 	n->cur_cxt = TopMemoryContext;
@@ -731,6 +729,7 @@ heal_everything(void)
 /* ---- one run ---- */
 
 static const char *leader_seen = NULL;
+static char leader_copy[PGHA_NAME_LEN];
 
 
 static void
@@ -758,17 +757,10 @@ tick(void)
 		sim_log(NULL, "leader key: %s", l ? l : "(none)");
 		if (l)
 			stats.leader_changes++;
-		leader_seen = l ? sim_nodes[0].name + 0 : NULL;
-		/* keep our own copy: the key's value is freed with the key */
-		{
-			static char copy[PGHA_NAME_LEN];
-
-			if (l)
-			{
-				strlcpy(copy, l, sizeof(copy));
-				leader_seen = copy;
-			}
-		}
+		/* our own copy: the key's value is freed with the key */
+		if (l)
+			strlcpy(leader_copy, l, sizeof(leader_copy));
+		leader_seen = l ? leader_copy : NULL;
 	}
 }
 

@@ -566,7 +566,7 @@ call(PghaEtcd *e, Req *r)
 		e->err = PGHA_ETCD_UNREACHABLE;
 		snprintf(e->errmsg, sizeof(e->errmsg), "timeout (%s)",
 				 r->lost ? "lost" : r->applied ? "applied, answer late" : "late");
-		if (r->lost || (r->applied && !r->arrived && false))
+		if (r->lost)
 			req_free(r);
 		else
 			r->abandoned = true;
