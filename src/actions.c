@@ -401,14 +401,17 @@ pgha_timeline_switches(PghaTimelineSwitch *out, int max)
 	if (tli <= 1)
 		return 0;
 	history = readTimeLineHistory(tli);
-	/* newest first, the current timeline at the head: the others ended */
-	for (i = list_length(history) - 1; i >= 1 && n < max; i--)
+	/*
+	 * Newest first, the current timeline at the head: the others ended.
+	 * Past max, the oldest are left out, never the newest.
+	 */
+	n = Min(list_length(history) - 1, max);
+	for (i = 0; i < n; i++)
 	{
-		TimeLineHistoryEntry *e = (TimeLineHistoryEntry *) list_nth(history, i);
+		TimeLineHistoryEntry *e = (TimeLineHistoryEntry *) list_nth(history, n - i);
 
-		out[n].timeline = (int) e->tli;
-		out[n].lsn = e->end;
-		n++;
+		out[i].timeline = (int) e->tli;
+		out[i].lsn = e->end;
 	}
 	return n;
 }

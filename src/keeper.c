@@ -844,7 +844,14 @@ lose_leadership(const char *why)
 		ereport(LOG,
 				(errmsg("pgha: withdrew the promotion this node had asked for"),
 				 errdetail("The startup process had not acted on the request when the key was lost.")));
-		K.promote_requested_ms = 0;
+
+		/*
+		 * The startup process may have seen the file an instant before: keep
+		 * the request on record (check_promotion() then records the history
+		 * and asks for the checkpoint if it completes anyway), but old
+		 * enough that a new win signals again at once.
+		 */
+		K.promote_requested_ms = now_ms() - 10000;
 	}
 }
 
