@@ -41,6 +41,7 @@ OBJS = \
 	src/common/switchover.o \
 	src/common/sync.o \
 	src/common/slots.o \
+	src/common/timeline.o \
 	src/common/api_rules.o
 
 DATA = sql/pgha--1.0.sql

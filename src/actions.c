@@ -26,13 +26,17 @@
  */
 #include "postgres.h"
 
+#include <dirent.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <fcntl.h>
 #include <unistd.h>
 
 #include "access/timeline.h"
 #include "access/xact.h"
 #include "access/xlog.h"
+#include "access/xlog_internal.h"
+#include "access/xlogrecovery.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
@@ -47,6 +51,7 @@
 #include "utils/snapmgr.h"
 
 #include "actions.h"
+#include "common/timeline.h"
 #include "recover.h"
 #include "compat.h"
 #include "guc.h"
@@ -219,6 +224,20 @@ bool
 pgha_action_cancel_promotion(void)
 {
 	return unlink(PROMOTE_SIGNAL_FILE) == 0;
+}
+
+/*
+ * Is a promotion asked for and not withdrawn, or taken by the startup
+ * process (which then ends recovery whatever the file says)?  A startup
+ * process stopped between finding the file and recording that it took it
+ * reads as neither; that window is a few instructions long.
+ */
+bool
+pgha_action_promotion_in_flight(void)
+{
+	struct stat st;
+
+	return PromoteIsTriggered() || stat(PROMOTE_SIGNAL_FILE, &st) == 0;
 }
 
 /*
@@ -578,4 +597,121 @@ pgha_action_shutdown_fast(void)
 		ereport(WARNING,
 				(errmsg("could not ask the postmaster to shut down: %m")));
 	RESUME_INTERRUPTS();
+}
+
+/*
+ * Write a file whole or not at all: a temporary file, synced, renamed over
+ * path, the directory synced (a crash leaves the old file or the new one).
+ */
+void
+pgha_write_durably(const char *path, const char *content)
+{
+	char	   *tmp = psprintf("%s.tmp", path);
+	int			fd = OpenTransientFile(tmp, O_WRONLY | O_CREAT | O_TRUNC | PG_BINARY);
+	size_t		len = strlen(content);
+
+	if (fd < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not create file \"%s\": %m", tmp)));
+	if (write(fd, content, len) != (ssize_t) len || pg_fsync(fd) != 0)
+	{
+		CloseTransientFile(fd);
+		unlink(tmp);
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not write file \"%s\": %m", tmp)));
+	}
+	CloseTransientFile(fd);
+	durable_rename(tmp, path, ERROR);
+	pfree(tmp);
+}
+
+/* the id of a timeline history file name ("0000000A.history"), 0 if it is none */
+static int
+history_file_timeline(const char *name)
+{
+	unsigned int tli;
+	char		rest;
+
+	if (strlen(name) != 16 || strspn(name, "0123456789ABCDEF") != 8 ||
+		strcmp(name + 8, ".history") != 0 || sscanf(name, "%8X%c", &tli, &rest) != 2)
+		return 0;
+	return (int) Min(tli, (unsigned int) INT32_MAX);
+}
+
+/* is pg_wal's history file of timeline tli one of pgha's placeholders? */
+static bool
+is_placeholder(int tli)
+{
+	char		path[MAXPGPATH];
+	char		head[sizeof(PGHA_TIMELINE_PLACEHOLDER)];
+	int			fd;
+	ssize_t		n;
+
+	snprintf(path, sizeof(path), XLOGDIR "/%08X.history", (unsigned) tli);
+	fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
+	if (fd < 0)
+		return false;
+	n = read(fd, head, sizeof(head) - 1);
+	CloseTransientFile(fd);
+	return n == (ssize_t) sizeof(head) - 1 &&
+		memcmp(head, PGHA_TIMELINE_PLACEHOLDER, n) == 0;
+}
+
+int
+pgha_action_next_timeline(int current)
+{
+	DIR		   *dir = AllocateDir(XLOGDIR);
+	struct dirent *de;
+	int			newest = current;
+
+	while ((de = ReadDir(dir, XLOGDIR)) != NULL)
+		newest = Max(newest, history_file_timeline(de->d_name));
+	FreeDir(dir);
+	return newest + 1;
+}
+
+int
+pgha_action_plant_timelines(int current, int target)
+{
+	int			planted = 0;
+	int			tli;
+
+	for (tli = Max(current + 1, 2); tli < target; tli++)
+	{
+		char		path[MAXPGPATH];
+		struct stat st;
+
+		snprintf(path, sizeof(path), XLOGDIR "/%08X.history", (unsigned) tli);
+		if (stat(path, &st) == 0)
+			continue;
+		pgha_write_durably(path, psprintf("%s: timeline %d was reserved by another member's promotion; "
+										  "this file makes PostgreSQL number its next timeline past it.\n",
+										  PGHA_TIMELINE_PLACEHOLDER, tli));
+		planted++;
+	}
+	return planted;
+}
+
+int
+pgha_action_drop_led_placeholders(bool (*led) (void *arg, int tli), void *arg)
+{
+	DIR		   *dir = AllocateDir(XLOGDIR);
+	struct dirent *de;
+	int			dropped = 0;
+
+	while ((de = ReadDir(dir, XLOGDIR)) != NULL)
+	{
+		int			tli = history_file_timeline(de->d_name);
+		char		path[MAXPGPATH];
+
+		if (tli == 0 || !is_placeholder(tli) || !led(arg, tli))
+			continue;
+		snprintf(path, sizeof(path), XLOGDIR "/%s", de->d_name);
+		if (unlink(path) == 0)
+			dropped++;
+	}
+	FreeDir(dir);
+	return dropped;
 }

@@ -76,4 +76,20 @@ extern bool pgha_action_request_reinit(void);
  */
 extern int	pgha_timeline_switches(PghaTimelineSwitch *out, int max);
 
+/* a promotion asked for, or taken by the startup process, and not over */
+extern bool pgha_action_promotion_in_flight(void);
+
+/* a file written whole or not at all (temporary file, fsync, durable rename) */
+extern void pgha_write_durably(const char *path, const char *content);
+
+/*
+ * Timeline ids (common/timeline.h).  The id this node's promotion would
+ * take now: past its current timeline and every history file in pg_wal.
+ */
+extern int	pgha_action_next_timeline(int current);
+/* placeholder history files for the ids after current and before target */
+extern int	pgha_action_plant_timelines(int current, int target);
+/* remove the placeholders of ids led(arg, id) says a leader ran on */
+extern int	pgha_action_drop_led_placeholders(bool (*led) (void *arg, int tli), void *arg);
+
 #endif							/* PGHA_ACTIONS_H */

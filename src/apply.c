@@ -103,26 +103,12 @@ static void
 write_managed(List *names)
 {
 	StringInfoData buf;
-	int			fd;
 	ListCell   *lc;
 
 	initStringInfo(&buf);
 	foreach(lc, names)
 		appendStringInfo(&buf, "%s\n", (char *) lfirst(lc));
-	fd = OpenTransientFile(MANAGED_FILE ".tmp", O_WRONLY | O_CREAT | O_TRUNC | PG_BINARY);
-	if (fd < 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not create file \"%s\": %m", MANAGED_FILE ".tmp")));
-	if (write(fd, buf.data, buf.len) != buf.len)
-	{
-		CloseTransientFile(fd);
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not write file \"%s\": %m", MANAGED_FILE ".tmp")));
-	}
-	CloseTransientFile(fd);
-	durable_rename(MANAGED_FILE ".tmp", MANAGED_FILE, ERROR);
+	pgha_write_durably(MANAGED_FILE, buf.data);
 }
 
 /* is value acceptable for name, by PostgreSQL's own GUC machinery? */

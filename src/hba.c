@@ -46,6 +46,7 @@
 #include "utils/guc.h"
 #include "utils/memutils.h"
 
+#include "actions.h"
 #include "common/cluster.h"
 #include "hba.h"
 
@@ -79,29 +80,6 @@ read_whole_file(const char *path)
 		appendBinaryStringInfo(&buf, chunk, n);
 	FreeFile(f);
 	return buf.data;
-}
-
-static void
-write_atomically(const char *path, const char *content)
-{
-	char	   *tmp = psprintf("%s.tmp", path);
-	int			fd = OpenTransientFile(tmp, O_WRONLY | O_CREAT | O_TRUNC | PG_BINARY);
-	size_t		len = strlen(content);
-
-	if (fd < 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not create file \"%s\": %m", tmp)));
-	if (write(fd, content, len) != (ssize_t) len || pg_fsync(fd) != 0)
-	{
-		CloseTransientFile(fd);
-		unlink(tmp);
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not write file \"%s\": %m", tmp)));
-	}
-	CloseTransientFile(fd);
-	durable_rename(tmp, path, ERROR);
 }
 
 /* an unquoted '@' would make the parser include another file */
@@ -333,7 +311,7 @@ pgha_hba_apply(bool present, char **rules, int n)
 		if (base == NULL)
 			return false;
 		if (current == NULL || strcmp(current, base) != 0)
-			write_atomically(HbaFileName, base);
+			pgha_write_durably(HbaFileName, base);
 		durable_unlink(base_file, ERROR);
 		reload();
 		return true;
@@ -343,7 +321,7 @@ pgha_hba_apply(bool present, char **rules, int n)
 	{
 		/* first time: keep the file we found */
 		base = current ? current : pstrdup("");
-		write_atomically(base_file, base);
+		pgha_write_durably(base_file, base);
 	}
 	protected = protected_lines_of(base);
 
@@ -383,7 +361,7 @@ pgha_hba_apply(bool present, char **rules, int n)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("pgha did not write pg_hba.conf because a rule would not load"),
 				 errdetail_internal("Rule \"%s\": %s", pgha_hba_mask_secrets(all[bad]), msg)));
-	write_atomically(HbaFileName, out.data);
+	pgha_write_durably(HbaFileName, out.data);
 	reload();
 	return true;
 }

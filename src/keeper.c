@@ -59,6 +59,7 @@
 #include "common/decide.h"
 #include "common/keys.h"
 #include "common/slots.h"
+#include "common/timeline.h"
 #include "guc.h"
 #include "keeper.h"
 #include "write_gate.h"
@@ -926,12 +927,72 @@ claim_initialize(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalDeta
 				 errdetail("System identifier %s, key prefix \"%s\".", sysid, K.prefix)));
 }
 
+/*
+ * Before a promotion is asked for, the timeline id it will take is reserved
+ * in etcd, past every id another member reserved (common/timeline.h):
+ * placeholders in pg_wal make PostgreSQL skip those.  The reservation is
+ * written only while the leader key names this node on its lease.  False
+ * when it could not be made: no promotion this time.
+ */
+static bool
+reserve_timeline(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalDetail *local)
+{
+	const char *me = pgha_node_name();
+	int			current = local->base.timeline;
+	int			next = pgha_action_next_timeline(current);
+	int			target = pgha_timeline_target(cluster, me, next, K.promote_requested_ms != 0);
+	PghaEtcdTxn t;
+	PghaEtcdTxnResult r;
+	char	   *key;
+	char	   *json;
+	bool		ok;
+
+	if (target > next)
+	{
+		int			planted = pgha_action_plant_timelines(current, target);
+
+		ereport(LOG,
+				(errmsg("pgha: this promotion skips timeline ids %d to %d", next, target - 1),
+				 errdetail("%s; %d placeholder history files written to pg_wal.",
+						   cluster->has_reservation && strcmp(cluster->reserved_by, me) != 0 ?
+						   psprintf("Member \"%s\" reserved timeline %d for a promotion that may still complete",
+									cluster->reserved_by, cluster->reserved_timeline) :
+						   "The cluster already uses these ids",
+						   planted)));
+	}
+	if (cluster->has_reservation && cluster->reserved_timeline == target &&
+		strcmp(cluster->reserved_by, me) == 0)
+		return true;
+
+	key = pgha_key(K.prefix, PGHA_KEY_TIMELINE);
+	json = pgha_reservation_to_json(target, me);
+	memset(&t, 0, sizeof(t));
+	pgha_etcd_txn_equal(&t, K.leader_key, PGHA_CMP_VALUE, 0, me);
+	pgha_etcd_txn_equal(&t, K.leader_key, PGHA_CMP_LEASE, K.lease_id, NULL);
+	/* nobody reserved in between: this node's read is what it skipped past */
+	if (cluster->reservation_mod_revision != 0)
+		pgha_etcd_txn_equal(&t, key, PGHA_CMP_MOD, cluster->reservation_mod_revision, NULL);
+	else
+		pgha_etcd_txn_equal(&t, key, PGHA_CMP_CREATE, 0, NULL);
+	pgha_etcd_txn_put(&t, key, json, 0);
+	ok = pgha_etcd_txn(etcd, &t, &r);
+	free(json);
+	if (!ok)
+	{
+		log_etcd_problem(etcd, "reserve the timeline id of the promotion");
+		return false;
+	}
+	return r.succeeded;
+}
+
 /* request promotion; the loop keeps renewing while recovery finishes */
 static void
-request_promotion(void)
+request_promotion(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalDetail *local)
 {
 	/* signal once, and again only if nothing happened for a while */
 	if (K.promote_requested_ms != 0 && now_ms() - K.promote_requested_ms < 10000)
+		return;
+	if (!reserve_timeline(etcd, cluster, local))
 		return;
 	/*
 	 * "this node is the leader" said it, and "promoted to primary" will
@@ -946,6 +1007,29 @@ request_promotion(void)
 	pgha_syncrep_before_promote(&K.config);
 	pgha_action_promote();
 	K.promote_requested_ms = now_ms();
+}
+
+/*
+ * A placeholder for an id a leader ran on keeps this standby from following
+ * that timeline (PostgreSQL would read the placeholder as its history): it
+ * goes, and the walreceiver fetches the real file.  Not while a promotion
+ * of this node is under way, whose id the placeholder steers.
+ */
+static bool
+timeline_led(void *arg, int tli)
+{
+	return pgha_timeline_led((PghaCluster *) arg, tli);
+}
+
+static void
+drop_led_placeholders(PghaCluster *cluster, const PghaLocalDetail *local)
+{
+	if (local->base.streaming || pgha_action_promotion_in_flight())
+		return;
+	if (pgha_action_drop_led_placeholders(timeline_led, cluster) > 0)
+		ereport(LOG,
+				(errmsg("pgha: removed timeline placeholders of ids a leader ran on"),
+				 errdetail("This standby follows that timeline now.")));
 }
 
 /* after a requested promotion: has recovery ended? */
@@ -979,7 +1063,7 @@ check_promotion(const PghaLocalDetail *local)
  * must be rewound).
  */
 static void
-record_history(PghaEtcd *etcd, const PghaCluster *cluster)
+record_history(PghaEtcd *etcd, const PghaCluster *cluster, int timeline)
 {
 	PghaTimelineSwitch sw[64];
 	int			n = pgha_timeline_switches(sw, lengthof(sw));
@@ -991,7 +1075,8 @@ record_history(PghaEtcd *etcd, const PghaCluster *cluster)
 	for (p = ts; *p; p++)
 		if (*p == ' ')
 			*p = 'T';
-	json = n > 0 ? pgha_history_add(cluster->history, sw, n, "no recovery target specified",
+	json = n > 0 ? pgha_history_add(cluster->history, sw, n, timeline,
+									 "no recovery target specified",
 									 ts, pgha_node_name()) : NULL;
 	if (json == NULL || pgha_etcd_put(etcd, pgha_key(K.prefix, PGHA_KEY_HISTORY), json, 0, NULL))
 		K.history_pending = false;
@@ -1217,7 +1302,7 @@ leader_housekeeping(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalD
 	 * can only tell it must be rewound from this key.
 	 */
 	if (K.history_pending || cluster->history_timeline < local->base.timeline)
-		record_history(etcd, cluster);
+		record_history(etcd, cluster, local->base.timeline);
 	if (!K.config.pause)
 		keep_failsafe_key(etcd, (PghaCluster *) cluster);
 	if (!K.config.pause)
@@ -1498,7 +1583,7 @@ act(PghaEtcd *etcd, const PghaInput *in, const PghaDecision *d,
 			/* not yet: promote_holder tries again next time */
 			if (!take_sync_key(etcd, cluster, true))
 				return 50;
-			request_promotion();
+			request_promotion(etcd, cluster, local);
 			return 50;
 
 		case PGHA_ACT_SWITCHOVER:
@@ -1537,7 +1622,7 @@ act(PghaEtcd *etcd, const PghaInput *in, const PghaDecision *d,
 			become_leader("Holds the leader key as a standby", NULL);
 			if (!take_sync_key(etcd, cluster, true))
 				return 200;
-			request_promotion();
+			request_promotion(etcd, cluster, local);
 			return 100;
 	}
 	return -1;
@@ -1992,6 +2077,23 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 		K.failsafe_confirmed_ms = 0;
 	}
 
+	/*
+	 * A promotion a worker before this one asked for (it was killed, or
+	 * restarted, and this one does not know) and that the startup process
+	 * has not taken yet is withdrawn when another node holds the key: its
+	 * timeline id is reserved by the old request only.  Kept on record, in
+	 * case the startup process took it an instant before.
+	 */
+	if (etcd_ok && local.base.in_recovery && !K.is_leader && !K.config.pause &&
+		K.promote_requested_ms == 0 && cluster.has_leader &&
+		strcmp(cluster.leader, pgha_node_name()) != 0 && pgha_action_cancel_promotion())
+	{
+		ereport(LOG,
+				(errmsg("pgha: withdrew a promotion asked for before this worker started"),
+				 errdetail("\"%s\" holds the leader key.", cluster.leader)));
+		K.promote_requested_ms = now_ms() - 10000;
+	}
+
 	if (etcd_ok)
 		remember_members(&cluster);
 	else if (K.config.failsafe_mode && !K.config.pause && K.is_leader && !local.base.in_recovery)
@@ -2072,7 +2174,10 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 		if (K.is_leader && !local.base.in_recovery)
 			leader_housekeeping(etcd, &cluster, &local);
 		else if (local.base.in_recovery && !K.is_leader && !K.foreign && !K.config.pause)
+		{
 			drop_standby_member_slots(&cluster);
+			drop_led_placeholders(&cluster, &local);
+		}
 		if (d.action != PGHA_ACT_FENCE && !K.switching)
 			handle_restart_request(etcd, &cluster);
 		/* last: a config problem must not cost the HA work above */

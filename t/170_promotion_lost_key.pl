@@ -9,12 +9,13 @@
 #
 # t/177 runs this file with $restart_worker set: node2's worker is not
 # thawed but terminated, and the postmaster starts a new one, which
-# inherits the proof from shared memory though it never held the key and
-# the promotion is not its own (so it cannot withdraw it): the promotion
-# completes, on a primary that does not hold the key, whose write gate
-# must refuse every commit, even while its worker sleeps (frozen again
-# here, as a busy or swapped-out worker would be).  A standby carries no
-# proof.
+# inherits the proof from shared memory though it never held the key.  It
+# withdraws the promotion its predecessor asked for, since node3 leads; the
+# test then puts the request back, as the startup process would have found
+# it an instant before: the promotion completes, on a primary that does not
+# hold the key, whose write gate must refuse every commit, even while its
+# worker sleeps (frozen again here, as a busy or swapped-out worker would
+# be).  A standby carries no proof.
 
 use strict;
 use warnings;
@@ -112,8 +113,14 @@ if (!$restart_worker)
 	exit;
 }
 
-# a new worker knows nothing of the request: the hung promotion completes
+# the new worker withdraws the request it did not make (node3 leads)
+ok($node2->wait_for_log(qr/pgha: withdrew a promotion asked for before this worker started/, $offset),
+	'the new worker withdrew the promotion its predecessor asked for');
+
+# the startup process may have taken the request an instant before: the
+# file again, as it would have found it, and the promotion completes
 kill 'STOP', $worker;
+PostgreSQL::Test::Utils::append_to_file($node2->data_dir . '/promote', '');
 kill 'CONT', $startup;
 ok($node2->poll_query_until('postgres', 'SELECT NOT pg_is_in_recovery()'), 'node2\'s promotion completed');
 

@@ -27,6 +27,7 @@
 #include "common/cluster.h"
 #include "common/etcd_json.h"
 #include "common/keys.h"
+#include "common/timeline.h"
 #include "lib/stringinfo.h"
 
 /* ---- config ---- */
@@ -1417,6 +1418,14 @@ pgha_cluster_from_range(const char *prefix, const PghaEtcdRange *r, PghaCluster 
 				json_decref(root);
 			}
 		}
+		else if (strcmp(k, PGHA_KEY_TIMELINE) == 0)
+		{
+			c->reservation_mod_revision = kv->mod_revision;
+			c->has_reservation = pgha_reservation_parse(kv->value, kv->value_len,
+														&c->reserved_timeline,
+														c->reserved_by,
+														sizeof(c->reserved_by));
+		}
 		else if (strcmp(k, PGHA_KEY_SYNC) == 0)
 			parse_sync(kv, c);
 		else if (strcmp(k, PGHA_KEY_FAILSAFE) == 0)
@@ -1550,8 +1559,36 @@ history_entry_timeline(json_t *entry)
 	return json_is_integer(t) ? (int) json_integer_value(t) : 0;
 }
 
+/* insert [tli, lsn, reason, timestamp, leader] in timeline order, unless arr has tli */
+static bool
+history_insert(json_t *arr, int tli, uint64 lsn, const char *reason,
+			   const char *timestamp, const char *leader)
+{
+	size_t		j;
+	size_t		at = json_array_size(arr);
+	json_t	   *entry;
+
+	for (j = 0; j < json_array_size(arr); j++)
+	{
+		int			t = history_entry_timeline(json_array_get(arr, j));
+
+		if (t == tli)
+			return false;
+		if (t > tli && at == json_array_size(arr))
+			at = j;
+	}
+	entry = json_array();
+	json_array_append_new(entry, json_integer(tli));
+	json_array_append_new(entry, json_integer((json_int_t) lsn));
+	json_array_append_new(entry, json_string(reason));
+	json_array_append_new(entry, json_string(timestamp));
+	json_array_append_new(entry, json_string(leader));
+	json_array_insert_new(arr, at, entry);
+	return true;
+}
+
 char *
-pgha_history_add(const char *history, const PghaTimelineSwitch *sw, int n,
+pgha_history_add(const char *history, const PghaTimelineSwitch *sw, int n, int current,
 				 const char *reason, const char *timestamp, const char *leader)
 {
 	json_t	   *arr = NULL;
@@ -1574,30 +1611,22 @@ pgha_history_add(const char *history, const PghaTimelineSwitch *sw, int n,
 		arr = json_array();
 	for (i = 0; i < n; i++)
 	{
-		size_t		j;
-		size_t		at = json_array_size(arr);
-		json_t	   *entry;
 		bool		newest = (i == n - 1);
+		int			next = newest ? current : sw[i + 1].timeline;
+		int			skipped;
 
-		for (j = 0; j < json_array_size(arr); j++)
-		{
-			int			t = history_entry_timeline(json_array_get(arr, j));
+		if (history_insert(arr, sw[i].timeline, sw[i].lsn, reason,
+						   newest ? timestamp : "", newest ? leader : ""))
+			added = true;
 
-			if (t == sw[i].timeline)
-				break;
-			if (t > sw[i].timeline && at == json_array_size(arr))
-				at = j;
-		}
-		if (j < json_array_size(arr))
-			continue;
-		entry = json_array();
-		json_array_append_new(entry, json_integer(sw[i].timeline));
-		json_array_append_new(entry, json_integer((json_int_t) sw[i].lsn));
-		json_array_append_new(entry, json_string(reason));
-		json_array_append_new(entry, json_string(newest ? timestamp : ""));
-		json_array_append_new(entry, json_string(newest ? leader : ""));
-		json_array_insert_new(arr, at, entry);
-		added = true;
+		/*
+		 * Ids between a timeline and the next one in the file were reserved
+		 * by promotions that never led (timeline.h): nothing on them is in
+		 * this history, which LSN 0 says.
+		 */
+		for (skipped = sw[i].timeline + 1; skipped < next && skipped - sw[i].timeline <= 64; skipped++)
+			if (history_insert(arr, skipped, 0, PGHA_TIMELINE_SKIPPED, "", ""))
+				added = true;
 	}
 	s = added ? json_dumps(arr, JSON_COMPACT) : NULL;
 	json_decref(arr);

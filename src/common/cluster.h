@@ -216,6 +216,12 @@ typedef struct PghaCluster
 	uint64		failover_release_lsn;	/* pgha: leader's flush LSN when it let go */
 	int64		failover_mod_revision;
 
+	/* pgha's timeline key: the id a promotion reserved (timeline.h) */
+	bool		has_reservation;
+	int			reserved_timeline;
+	char		reserved_by[PGHA_NAME_LEN];
+	int64		reservation_mod_revision;	/* 0: no key at all */
+
 	/* Patroni's sync key: the leader's confirmed synchronous standbys */
 	bool		has_sync;
 	char		sync_leader[PGHA_NAME_LEN];
@@ -285,10 +291,12 @@ typedef struct PghaTimelineSwitch
  * whose timeline it lacks, ordered by timeline (malloc'd); NULL when it
  * lacks none.  The newest switch is this node's promotion (leader, at
  * timestamp); an older one is a promotion whose leader never got to
- * record it, so its time and leader are left empty.
+ * record it, so its time and leader are left empty.  current: this node's
+ * timeline; an id between two of the file's timelines (or the newest and
+ * current) was skipped, and gets an entry at LSN 0 (timeline.h).
  */
 extern char *pgha_history_add(const char *history, const PghaTimelineSwitch *sw, int n,
-							  const char *reason, const char *timestamp,
+							  int current, const char *reason, const char *timestamp,
 							  const char *leader);
 
 #endif							/* PGHA_CLUSTER_H */

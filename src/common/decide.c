@@ -28,6 +28,7 @@
 #include <ctype.h>
 
 #include "common/decide.h"
+#include "common/timeline.h"
 
 typedef bool (*RuleCond) (const PghaInput *in, PghaDecision *d);
 
@@ -599,6 +600,19 @@ c_diverged(const PghaInput *in, PghaDecision *d)
 		snprintf(d->reason, sizeof(d->reason),
 				 "this node is on timeline %d, newer than the leader's %d: it must be rewound",
 				 in->local.timeline, leader->timeline);
+		return true;
+	}
+	/*
+	 * A timeline the leader's history skipped was never led: its id was
+	 * reserved by a promotion that completed after its node lost the key
+	 * (common/timeline.h).  Nothing written on it is kept.
+	 */
+	if (in->cluster->has_history && pgha_history_skipped(in->cluster->history, in->local.timeline))
+	{
+		strlcpy(d->target, in->cluster->leader, sizeof(d->target));
+		snprintf(d->reason, sizeof(d->reason),
+				 "this node is on timeline %d, which the leader's history skipped (its promotion completed after it lost the key): it must be rewound",
+				 in->local.timeline);
 		return true;
 	}
 	if (!in->cluster->has_history ||

@@ -31,6 +31,8 @@
 #define PGHA_KEY_RESTART	"restart/"
 /* pgha's own: a reinit request for one member (pghactl reinit MEMBER) */
 #define PGHA_KEY_REINIT		"reinit/"
+/* pgha's own: the timeline id the newest promotion reserved (timeline.h) */
+#define PGHA_KEY_TIMELINE	"timeline"
 
 #define PGHA_MAX_ENDPOINTS	16
 

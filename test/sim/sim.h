@@ -73,7 +73,6 @@ typedef struct SimNode
 	bool		worker_frozen;	/* SIGSTOP of the pgha worker only */
 	bool		startup_frozen; /* SIGSTOP of the startup process */
 	int64		restart_at_us;	/* supervisor (pghactl run): start again then; 0 no */
-	bool		orphan;			/* made a timeline another node made too (d) */
 	bool		worker_alive;
 	int64		worker_restart_at_us;
 
@@ -89,8 +88,10 @@ typedef struct SimNode
 	bool		streaming;
 	int			upstream;		/* primary_conninfo: node id, -1 none */
 	char		ssn[256];		/* synchronous_standby_names */
-	SimSwitch	history[SIM_MAX_TLI];
+	SimSwitch	history[SIM_MAX_TLI];	/* the current timeline's history file */
 	int			nhistory;
+	/* pg_wal's history files by id: 0 none, 'r' a promotion's, 'p' a placeholder */
+	char		tlfile[SIM_MAX_TLI + 2];
 	PghaShared	shared;			/* shared memory (reset by a restart) */
 	PghaSharedState state;		/* the worker's published state */
 
@@ -174,7 +175,6 @@ extern int64 sim_pg_flush_lsn(SimNode *n);
 extern bool sim_pg_has_write(SimNode *n, int64 write_id);
 extern void sim_pg_enter(SimNode *n);	/* set the globals of this node */
 extern void sim_pg_supervise(SimNode *n);
-extern bool sim_pg_collided(SimNode *n, SimNode *leader, const bool *reused);
 
 /* sim.c: faults at chosen moments; invariant (d) */
 extern void sim_fault(int kind, SimNode *n, int64 dur);

@@ -255,6 +255,10 @@ finish_promotion(SimNode *n)
 		newtli = Max(newtli, n->wal[i].tli);
 	for (i = 0; i < n->nhistory; i++)
 		newtli = Max(newtli, n->history[i].new_tli);
+	/* findNewestTimeLine(): every history file counts, placeholders too */
+	for (i = 2; i <= SIM_MAX_TLI; i++)
+		if (n->tlfile[i])
+			newtli = Max(newtli, (int) i);
 	newtli++;
 	if (n->nhistory < SIM_MAX_TLI)
 	{
@@ -269,6 +273,8 @@ finish_promotion(SimNode *n)
 		n->nhistory++;
 	}
 	n->timeline = newtli;
+	if (newtli <= SIM_MAX_TLI)
+		n->tlfile[newtli] = 'r';
 	n->in_recovery = false;
 	n->standby_signal = false;
 	n->promote_done_at_us = 0;
@@ -285,6 +291,31 @@ finish_promotion(SimNode *n)
 }
 
 static void take_promotion(SimNode *n);
+
+/*
+ * The walreceiver, on connecting: the history files of the timelines from
+ * the standby's to the upstream's that the standby lacks come from the
+ * upstream; one the upstream lacks is an error, and no streaming.  The
+ * startup process (re)starts the walreceiver: not while it is stopped.
+ */
+static bool
+fetch_history_files(SimNode *n, SimNode *up)
+{
+	int			from = last_tli(n, n->nwal);
+	int			to = up->in_recovery ? last_tli(up, up->nwal) : up->timeline;
+	int			tli;
+
+	for (tli = Max(from, 2); tli <= Min(to, SIM_MAX_TLI); tli++)
+	{
+		if (n->tlfile[tli])
+			continue;
+		/* the startup process starts the walreceiver that would fetch it */
+		if (!up->tlfile[tli] || n->startup_frozen)
+			return false;
+		n->tlfile[tli] = up->tlfile[tli];
+	}
+	return true;
+}
 
 /* replication and promotion, a step at a time */
 void
@@ -304,14 +335,31 @@ sim_pg_tick(SimNode *n)
 	up = n->upstream >= 0 ? &sim_nodes[n->upstream] : NULL;
 	n->streaming = false;
 	if (up && up != n && alive(up) && link_up(n, up) && is_prefix(n, up) &&
-		(up->in_recovery ? up->nwal > 0 : true))
+		(up->in_recovery ? up->nwal > 0 : true) && fetch_history_files(n, up))
 	{
 		int64		chunk = sim_rand_range(1, 64);
 		int64		take = Min(up->nwal - n->nwal, chunk);
+		int64		k;
+		bool		blocked;
+
+		/*
+		 * Replay cannot cross into a timeline whose history file here is a
+		 * placeholder: PostgreSQL reads it as that timeline's history,
+		 * which does not lead from ours.
+		 */
+		for (k = 0; k < take; k++)
+		{
+			int			tli = up->wal[n->nwal + k].tli;
+
+			if (tli != last_tli(n, n->nwal + k) && tli <= SIM_MAX_TLI && n->tlfile[tli] == 'p')
+				break;
+		}
+		blocked = k < take;
+		take = k;
 
 		memcpy(&n->wal[n->nwal], &up->wal[n->nwal], sizeof(SimRecord) * take);
 		n->nwal += take;
-		n->streaming = true;
+		n->streaming = !blocked;
 		/* a standby that follows a timeline switch fetches its history file */
 		{
 			int			tli = last_tli(n, n->nwal);
@@ -407,6 +455,8 @@ sim_pg_supervise(SimNode *n)
 		n->nwal = i;
 		memcpy(n->history, leader->history, sizeof(n->history));
 		n->nhistory = leader->nhistory;
+		/* pg_rewind copies pg_wal's files and removes those the source lacks */
+		memcpy(n->tlfile, leader->tlfile, sizeof(n->tlfile));
 		n->upstream = leader->id;
 	}
 	sim_pg_start(n);
@@ -646,6 +696,60 @@ pgha_action_request_reinit(void)
 	return false;
 }
 
+bool
+pgha_action_promotion_in_flight(void)
+{
+	return sim_current->promote_signal || sim_current->promote_done_at_us != 0;
+}
+
+int
+pgha_action_next_timeline(int current)
+{
+	SimNode    *n = sim_current;
+	int			newest = current;
+	int			i;
+
+	for (i = 2; i <= SIM_MAX_TLI; i++)
+		if (n->tlfile[i])
+			newest = Max(newest, i);
+	return newest + 1;
+}
+
+int
+pgha_action_plant_timelines(int current, int target)
+{
+	SimNode    *n = sim_current;
+	int			planted = 0;
+	int			i;
+
+	for (i = Max(current + 1, 2); i < target && i <= SIM_MAX_TLI; i++)
+		if (!n->tlfile[i])
+		{
+			n->tlfile[i] = 'p';
+			planted++;
+		}
+	if (planted)
+		sim_log(n, "PG: %d timeline placeholders below %d", planted, target);
+	return planted;
+}
+
+int
+pgha_action_drop_led_placeholders(bool (*led) (void *arg, int tli), void *arg)
+{
+	SimNode    *n = sim_current;
+	int			dropped = 0;
+	int			i;
+
+	for (i = 2; i <= SIM_MAX_TLI; i++)
+		if (n->tlfile[i] == 'p' && led(arg, i))
+		{
+			n->tlfile[i] = 0;
+			dropped++;
+			sim_log(n, "PG: placeholder of timeline %d removed", i);
+		}
+	return dropped;
+}
+
 int
 pgha_timeline_switches(PghaTimelineSwitch *out, int max)
 {
@@ -765,21 +869,4 @@ pgha_kill_orphans(long timeout_ms, int *nkilled)
 void
 pgha_shmem_set_history(const char *history)
 {
-}
-
-/*
- * Does n hold WAL of a timeline whose id another node reused, where the
- * leader's WAL differs?  Such a node cannot stream (PostgreSQL and
- * pg_rewind tell timelines apart by id only): it needs pghactl reinit.
- */
-bool
-sim_pg_collided(SimNode *n, SimNode *leader, const bool *reused)
-{
-	int64		i;
-
-	for (i = 0; i < n->nwal; i++)
-		if ((i >= leader->nwal || n->wal[i].uid != leader->wal[i].uid) &&
-			reused[Min(n->wal[i].tli, SIM_MAX_TLI)])
-			return true;
-	return false;
 }

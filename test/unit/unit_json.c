@@ -18,6 +18,7 @@
 
 #include "common/base64.h"
 #include "common/cluster.h"
+#include "common/timeline.h"
 #include "common/etcd_json.h"
 #include "common/keys.h"
 #include "unit.h"
@@ -397,22 +398,103 @@ test_history_add(void)
 	char	   *h;
 	uint64		lsn;
 
-	h = pgha_history_add("", sw, 2, "r", "t2", "me");
+	h = pgha_history_add("", sw, 2, 3, "r", "t2", "me");
 	is_str(h, "[[1,100,\"r\",\"\",\"\"],[2,200,\"r\",\"t2\",\"me\"]]",
 		   "history: an empty key gets both switches, the older one without time or leader");
 	free(h);
-	h = pgha_history_add("[[1,100,\"r\",\"t1\",\"a\"]]", sw, 2, "r", "t2", "me");
+	h = pgha_history_add("[[1,100,\"r\",\"t1\",\"a\"]]", sw, 2, 3, "r", "t2", "me");
 	is_str(h, "[[1,100,\"r\",\"t1\",\"a\"],[2,200,\"r\",\"t2\",\"me\"]]",
 		   "history: an entry the key has is kept as it is, the new one appended");
 	free(h);
-	h = pgha_history_add("[[1,100,\"r\",\"t1\",\"a\"],[3,300,\"r\",\"t3\",\"b\"]]", sw, 3, "r", "t4", "me");
+	h = pgha_history_add("[[1,100,\"r\",\"t1\",\"a\"],[3,300,\"r\",\"t3\",\"b\"]]", sw, 3, 4, "r", "t4", "me");
 	is_str(h, "[[1,100,\"r\",\"t1\",\"a\"],[2,200,\"r\",\"\",\"\"],[3,300,\"r\",\"t3\",\"b\"]]",
 		   "history: a missing switch in the middle goes in its place");
 	ok(h != NULL && pgha_history_switch_lsn(h, 2, &lsn) && lsn == 200,
 	   "history: a standby left on timeline 2 now finds where it ended");
 	free(h);
-	ok(pgha_history_add("[[1,100,\"r\",\"t1\",\"a\"],[2,200,\"r\",\"t2\",\"b\"]]", sw, 2, "r", "t", "me") == NULL,
+	ok(pgha_history_add("[[1,100,\"r\",\"t1\",\"a\"],[2,200,\"r\",\"t2\",\"b\"]]", sw, 2, 3, "r", "t", "me") == NULL,
 	   "history: nothing missing, nothing to write");
+}
+
+/*
+ * Timeline ids no two promotions share: the reservation key, the id a
+ * promotion must take, and the history entries of skipped ids.
+ */
+static void
+test_timeline_reservation(void)
+{
+	PghaCluster c;
+	PghaMember	members[2];
+	PghaTimelineSwitch sw[2] = {{1, 100}, {4, 400}};
+	char		member[PGHA_NAME_LEN];
+	char	   *h;
+	char	   *j;
+	int			tl;
+	uint64		lsn;
+
+	j = pgha_reservation_to_json(3, "node2");
+	is_str(j, "{\"timeline\":3,\"member\":\"node2\"}", "reservation: its JSON");
+	ok(pgha_reservation_parse(j, strlen(j), &tl, member, sizeof(member)) && tl == 3 &&
+	   strcmp(member, "node2") == 0, "reservation: read back");
+	free(j);
+	ok(!pgha_reservation_parse("{\"timeline\":\"3\",\"member\":\"n\"}", 33, &tl, member, sizeof(member)),
+	   "reservation: a timeline as a string is no reservation");
+	ok(!pgha_reservation_parse("{\"timeline\":1,\"member\":\"n\"}", 30, &tl, member, sizeof(member)),
+	   "reservation: timeline 1 is nobody's promotion");
+	ok(!pgha_reservation_parse("{\"timeline\":3,\"member\":\"a/b\"}", 32, &tl, member, sizeof(member)),
+	   "reservation: an invalid member name is refused");
+
+	memset(&c, 0, sizeof(c));
+	memset(members, 0, sizeof(members));
+	c.members = members;
+	ok(pgha_timeline_target(&c, "node1", 2, false) == 2,
+	   "target: nothing reserved, nothing known: the id PostgreSQL would take");
+	c.has_reservation = true;
+	c.reserved_timeline = 2;
+	strlcpy(c.reserved_by, "node2", sizeof(c.reserved_by));
+	ok(pgha_timeline_target(&c, "node1", 2, false) == 3,
+	   "target: the id another member reserved is skipped");
+	ok(pgha_timeline_target(&c, "node1", 2, true) == 3,
+	   "target: ... also while this node's own promotion is under way");
+	strlcpy(c.reserved_by, "node1", sizeof(c.reserved_by));
+	ok(pgha_timeline_target(&c, "node1", 2, true) == 2,
+	   "target: this node's own reservation, its promotion under way: the same id again");
+	ok(pgha_timeline_target(&c, "node1", 2, false) == 3,
+	   "target: this node's own reservation of a promotion that is over: used");
+	c.has_reservation = false;
+	c.history_timeline = 4;
+	ok(pgha_timeline_target(&c, "node1", 2, false) == 5,
+	   "target: past the history key's timeline");
+	c.history_timeline = 0;
+	strlcpy(members[0].name, "node3", sizeof(members[0].name));
+	members[0].timeline = 6;
+	strlcpy(members[1].name, "node1", sizeof(members[1].name));
+	members[1].timeline = 9;
+	c.nmembers = 2;
+	ok(pgha_timeline_target(&c, "node1", 2, false) == 7,
+	   "target: past another member's timeline (this node's own record does not count)");
+	members[0].foreign = true;
+	ok(pgha_timeline_target(&c, "node1", 2, false) == 2,
+	   "target: a member of another cluster does not count");
+
+	h = pgha_history_add("", sw, 2, 7, "r", "t", "me");
+	is_str(h, "[[1,100,\"r\",\"\",\"\"],[2,0,\"" PGHA_TIMELINE_SKIPPED "\",\"\",\"\"],"
+		   "[3,0,\"" PGHA_TIMELINE_SKIPPED "\",\"\",\"\"],[4,400,\"r\",\"t\",\"me\"],"
+		   "[5,0,\"" PGHA_TIMELINE_SKIPPED "\",\"\",\"\"],[6,0,\"" PGHA_TIMELINE_SKIPPED "\",\"\",\"\"]]",
+		   "history: ids the history file skips (2, 3 between 1 and 4; 5, 6 before the current 7) get LSN 0");
+	ok(pgha_history_skipped(h, 3) && pgha_history_skipped(h, 6) && !pgha_history_skipped(h, 4) &&
+	   !pgha_history_skipped(h, 7), "history: skipped ids read back as skipped, led ones not");
+	ok(!pgha_history_switch_lsn(h, 3, &lsn) && pgha_history_switch_lsn(h, 4, &lsn) && lsn == 400,
+	   "history: a skipped id has no switch position");
+	ok(pgha_history_next_timeline(h) == 7, "history: the cluster's timeline is the current one");
+
+	memset(&c, 0, sizeof(c));
+	c.has_history = true;
+	c.history = h;
+	ok(pgha_timeline_led(&c, 4) && pgha_timeline_led(&c, 1), "led: an id the history key has end somewhere");
+	ok(!pgha_timeline_led(&c, 3) && !pgha_timeline_led(&c, 7),
+	   "led: a skipped id is not, nor the current one without the leader's record");
+	free(h);
 }
 
 /*
@@ -472,5 +554,6 @@ unit_json_tests(void)
 	test_redact();
 	test_members_behind();
 	test_history_add();
+	test_timeline_reservation();
 	test_auth_body_zeroed();
 }

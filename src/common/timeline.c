@@ -1,0 +1,116 @@
+/*-------------------------------------------------------------------------
+ *
+ * timeline.c
+ *		Timeline ids that no two promotions share (timeline.h says why).
+ *
+ * Copyright (c) 2026, pgha developers
+ *
+ * IDENTIFICATION
+ *	  src/common/timeline.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifdef FRONTEND
+#include "postgres_fe.h"
+#else
+#include "postgres.h"
+#endif
+
+#include "common/etcd_json.h"
+#include "common/keys.h"
+#include "common/timeline.h"
+
+bool
+pgha_reservation_parse(const char *json, size_t len, int *timeline,
+					   char *member, size_t memberlen)
+{
+	char		err[128];
+	json_t	   *root = pgha_etcdj_load(json, len, err, sizeof(err));
+	json_t	   *t;
+	json_t	   *m;
+	bool		ok;
+
+	if (root == NULL)
+		return false;
+	t = json_object_get(root, "timeline");
+	m = json_object_get(root, "member");
+	ok = json_is_integer(t) && json_integer_value(t) > 1 &&
+		json_integer_value(t) < INT32_MAX &&
+		json_is_string(m) && strlen(json_string_value(m)) < memberlen &&
+		pgha_name_valid(json_string_value(m), err, sizeof(err));
+	if (ok)
+	{
+		*timeline = (int) json_integer_value(t);
+		strlcpy(member, json_string_value(m), memberlen);
+	}
+	json_decref(root);
+	return ok;
+}
+
+char *
+pgha_reservation_to_json(int timeline, const char *member)
+{
+	json_t	   *o = json_object();
+	char	   *s;
+
+	json_object_set_new(o, "timeline", json_integer(timeline));
+	json_object_set_new(o, "member", json_string(member));
+	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	return s;
+}
+
+int
+pgha_timeline_target(const PghaCluster *c, const char *me, int local_next, bool pending)
+{
+	int			target = local_next;
+	int			i;
+
+	if (c->has_reservation)
+		target = Max(target, c->reserved_timeline +
+					 (pending && strcmp(c->reserved_by, me) == 0 ? 0 : 1));
+	if (c->history_timeline > 0)
+		target = Max(target, c->history_timeline + 1);
+	for (i = 0; i < c->nmembers; i++)
+		if (!c->members[i].foreign && strcmp(c->members[i].name, me) != 0)
+			target = Max(target, c->members[i].timeline + 1);
+	return target;
+}
+
+bool
+pgha_timeline_led(PghaCluster *c, int tli)
+{
+	const PghaMember *leader = pgha_cluster_leader_record(c);
+	uint64		lsn;
+
+	if (leader != NULL && leader->timeline == tli)
+		return true;
+	return c->has_history && pgha_history_switch_lsn(c->history, tli, &lsn);
+}
+
+bool
+pgha_history_skipped(const char *history, int tli)
+{
+	json_error_t jerr;
+	json_t	   *arr;
+	size_t		i;
+	bool		found = false;
+
+	if (history == NULL || history[0] == '\0')
+		return false;
+	arr = json_loads(history, 0, &jerr);
+	if (arr == NULL)
+		return false;
+	for (i = 0; json_is_array(arr) && i < json_array_size(arr); i++)
+	{
+		json_t	   *e = json_array_get(arr, i);
+		json_t	   *t = json_array_get(e, 0);
+		json_t	   *l = json_array_get(e, 1);
+
+		if (json_is_integer(t) && json_integer_value(t) == tli &&
+			json_is_integer(l) && json_integer_value(l) == 0)
+			found = true;
+	}
+	json_decref(arr);
+	return found;
+}
