@@ -2,7 +2,8 @@
 # run-sim.sh: the deterministic simulator (test/sim) in "make test": every
 # regression seed of test/sim/seeds/list, then SIM_SECONDS (default 60) of
 # new runs from one printed seed, a third each asynchronous (3 nodes),
-# synchronous_mode (3 nodes) and synchronous_mode_strict (5 nodes).  TAP
+# synchronous_mode (3 nodes) and synchronous_mode_strict (5 nodes), with
+# operators' switchover requests among the faults.  TAP
 # lines for the summary; a failure prints the replay command and the trace.
 set -uo pipefail
 cd "$(dirname "$0")/../test/sim"
@@ -33,12 +34,12 @@ while IFS= read -r line; do
 done < seeds/list
 
 echo "# new runs from seed $seed (replay one with its printed command)"
-for mode in "" "--sync" "--strict --nodes 5"; do
+for mode in "--switchovers" "--sync --switchovers" "--strict --nodes 5 --switchovers"; do
 	if out=$(./pgha_sim --seed "$seed" --seconds $((secs / 3)) $mode 2>&1); then
-		tap ok "pgha_sim ${mode:-(asynchronous)}: $(echo "$out" | tail -1)"
+		tap ok "pgha_sim $mode: $(echo "$out" | tail -1)"
 	else
 		echo "$out" | tail -80
-		tap fail "pgha_sim ${mode:-(asynchronous)}: $(echo "$out" | grep '^FAILED')"
+		tap fail "pgha_sim $mode: $(echo "$out" | grep '^FAILED')"
 	fi
 done
 echo "1..$n"

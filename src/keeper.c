@@ -931,10 +931,10 @@ claim_initialize(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalDeta
  * Before a promotion is asked for, the timeline id it will take is reserved
  * in etcd, past every id another member reserved (common/timeline.h):
  * placeholders in pg_wal make PostgreSQL skip those.  The reservation is
- * written only while the leader key names this node on its lease.  False
- * when it could not be made: no promotion this time.
+ * written only while the leader key names this node on its lease.  Returns
+ * the id, 0 when it could not be reserved: no promotion this time.
  */
-static bool
+static int
 reserve_timeline(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalDetail *local)
 {
 	const char *me = pgha_node_name();
@@ -962,7 +962,7 @@ reserve_timeline(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalDeta
 	}
 	if (cluster->has_reservation && cluster->reserved_timeline == target &&
 		strcmp(cluster->reserved_by, me) == 0)
-		return true;
+		return target;
 
 	key = pgha_key(K.prefix, PGHA_KEY_TIMELINE);
 	json = pgha_reservation_to_json(target, me);
@@ -980,20 +980,38 @@ reserve_timeline(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalDeta
 	if (!ok)
 	{
 		log_etcd_problem(etcd, "reserve the timeline id of the promotion");
-		return false;
+		return 0;
 	}
-	return r.succeeded;
+	return r.succeeded ? target : 0;
 }
 
 /* request promotion; the loop keeps renewing while recovery finishes */
 static void
 request_promotion(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalDetail *local)
 {
+	int			target;
+
 	/* signal once, and again only if nothing happened for a while */
 	if (K.promote_requested_ms != 0 && now_ms() - K.promote_requested_ms < 10000)
 		return;
-	if (!reserve_timeline(etcd, cluster, local))
+	target = reserve_timeline(etcd, cluster, local);
+	if (target == 0)
 		return;
+
+	/*
+	 * A worker stopped while the reservation was on its way (frozen, or
+	 * swapped out) hears the answer late: the walreceiver may have fetched
+	 * history files meanwhile, and PostgreSQL would pick another id.  Not
+	 * this time, then; the next iteration looks again.
+	 */
+	if (pgha_action_next_timeline(local->base.timeline) != target)
+	{
+		ereport(LOG,
+				(errmsg("pgha: not promoting: the timeline id changed after it was reserved"),
+				 errdetail("Timeline %d was reserved; this node would take %d now.",
+						   target, pgha_action_next_timeline(local->base.timeline))));
+		return;
+	}
 	/*
 	 * "this node is the leader" said it, and "promoted to primary" will
 	 * close it: the first request is not a role change of its own.  A

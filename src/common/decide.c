@@ -378,6 +378,20 @@ c_switchover_wait_other(const PghaInput *in, PghaDecision *d)
 	return true;
 }
 
+/* the leader that let go for the switchover answers as a standby now */
+static bool
+old_primary_is_standby(const PghaInput *in)
+{
+	const char *old = in->cluster->failover_leader[0] != '\0' ? in->cluster->failover_leader :
+		in->last_leader;
+	int			i;
+
+	for (i = 0; old != NULL && old[0] != '\0' && i < in->npeers; i++)
+		if (strcmp(in->peers[i].name, old) == 0)
+			return in->peers[i].reachable && in->peers[i].in_recovery && !in->peers[i].shutting_down;
+	return false;
+}
+
 static bool
 c_switchover_old_alive(const PghaInput *in, PghaDecision *d)
 {
@@ -387,8 +401,12 @@ c_switchover_old_alive(const PghaInput *in, PghaDecision *d)
 	if (!R(in) || c->has_leader || !c->has_failover || in->switchover_stale ||
 		strcmp(c->failover_member, in->me) != 0 || !in->peers_probed)
 		return false;
-	/* its last WAL reaches us over the stream, until its postmaster exits */
-	if (in->local.streaming)
+	/*
+	 * Its last WAL reaches us over the stream, until its postmaster exits;
+	 * not once it runs again, as a standby: a stream from it then carries
+	 * nothing it acknowledged.
+	 */
+	if (in->local.streaming && !old_primary_is_standby(in))
 	{
 		snprintf(d->reason, sizeof(d->reason),
 				 "This node is the switchover candidate; still receiving the old primary's last WAL.");

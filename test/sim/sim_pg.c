@@ -705,10 +705,13 @@ pgha_action_promotion_in_flight(void)
 int
 pgha_action_next_timeline(int current)
 {
-	SimNode    *n = sim_current;
+	SimNode    *n;
 	int			newest = current;
 	int			i;
 
+	/* a directory scan: the worker may stop here too */
+	local_io();
+	n = sim_current;
 	for (i = 2; i <= SIM_MAX_TLI; i++)
 		if (n->tlfile[i])
 			newest = Max(newest, i);
