@@ -1829,8 +1829,7 @@ parse_time(const char *text, TimestampTz *out)
 }
 
 static void
-switchover_inputs(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalDetail *local,
-				  PghaInput *in)
+switchover_inputs(const PghaCluster *cluster, const PghaLocalDetail *local, PghaInput *in)
 {
 	int64		limit = Max(60000, (int64) K.config.ttl * 3000);
 	bool		leading = !local->base.in_recovery && cluster->has_leader &&
@@ -1854,14 +1853,8 @@ switchover_inputs(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalDet
 
 		if (!parse_time(cluster->failover_scheduled_at, &at))
 		{
-			/* an unreadable schedule is cancelled, never run at once */
-			if (leading)
-			{
-				ereport(WARNING,
-						(errmsg("pgha cancels a switchover request with an unreadable schedule"),
-						 errdetail("scheduled_at is \"%s\".", cluster->failover_scheduled_at)));
-				delete_failover_key(etcd);
-			}
+			/* rule switchover_unreadable cancels it */
+			in->switchover_unreadable = true;
 			in->switchover_due = false;
 			in->switchover_stale = true;
 			return;
@@ -2161,7 +2154,7 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 	in.failsafe_pinger = pinger;
 
 	if (etcd_ok)
-		switchover_inputs(etcd, &cluster, &local, &in);
+		switchover_inputs(&cluster, &local, &in);
 	*etcd_ok_out = etcd_ok;
 	pgha_decide(&in, &d);
 	if (d.action == PGHA_ACT_PROBE)

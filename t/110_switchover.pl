@@ -123,6 +123,17 @@ is($node2->safe_psql('postgres', "SELECT pgha.failover('node2', wait => '60s')")
 is($etcd->get('/service/test/leader'), 'node2', 'node2 holds the leader key');
 ok($node2->poll_query_until('postgres', 'SELECT NOT pg_is_in_recovery()'), 'node2 is a primary');
 ok(Pgha::Node::wait_down($next), "$target handed over and shut down");
+
+# a request written by hand with a schedule nobody can read is cancelled
+# by the leader, never run at once
+my $offset = -s $node2->logfile;
+$etcd->put('/service/test/failover', q({"leader":"node2","member":"node1","scheduled_at":"tomorrow at noon"}));
+my $gone_by = time + 30;
+usleep(100_000) while time < $gone_by && defined $etcd->get('/service/test/failover');
+ok(!defined $etcd->get('/service/test/failover'), 'the leader deleted the request with an unreadable schedule');
+ok($node2->wait_for_log(qr/pgha refused the switchover to "node1"\n.*DETAIL:  Its scheduled_at "tomorrow at noon" is no time this leader can read/, $offset),
+	'and said why');
+is($etcd->get('/service/test/leader'), 'node2', 'node2 still leads');
 $node2->stop;
 $etcd->stop;
 done_testing();

@@ -335,6 +335,20 @@ c_switchover(const PghaInput *in, PghaDecision *d)
 	return true;
 }
 
+/* a request whose schedule cannot be read is cancelled, never run at once */
+static bool
+c_switchover_unreadable(const PghaInput *in, PghaDecision *d)
+{
+	if (!P(in) || !in->cluster->has_leader || strcmp(in->cluster->leader, in->me) != 0 ||
+		!in->cluster->has_failover || !in->switchover_unreadable)
+		return false;
+	strlcpy(d->target, in->cluster->failover_member, sizeof(d->target));
+	snprintf(d->reason, sizeof(d->reason),
+			 "Its scheduled_at \"%s\" is no time this leader can read; it is cancelled, not run at once.",
+			 in->cluster->failover_scheduled_at);
+	return true;
+}
+
 static bool
 c_switchover_refused(const PghaInput *in, PghaDecision *d)
 {
@@ -916,6 +930,8 @@ static const Rule rules[] = {
 	"config has pause: true"}, c_paused},
 	{{"stale_primary", "primary", PGHA_ACT_FENCE,
 	"the leader key is free (or names this node, re-attaching); the cluster reached a newer timeline, or a position this primary lacks"}, c_stale_primary},
+	{{"switchover_unreadable", "primary", PGHA_ACT_CANCEL_SWITCHOVER,
+	"a switchover request's scheduled_at cannot be read"}, c_switchover_unreadable},
 	{{"switchover", "primary", PGHA_ACT_SWITCHOVER,
 	"a switchover to a streaming standby is due"}, c_switchover},
 	{{"switchover_refused", "primary", PGHA_ACT_CANCEL_SWITCHOVER,

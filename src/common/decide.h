@@ -90,6 +90,7 @@ typedef struct PghaInput
 	/* a requested switchover (cluster->has_failover), as the keeper sees it */
 	bool		switchover_due;		/* scheduled time reached (or none) */
 	bool		switchover_stale;	/* pending too long: ignore it */
+	bool		switchover_unreadable;	/* its scheduled_at is no time */
 	bool		candidate_streaming;	/* leader: the candidate streams from us */
 
 	/* failsafe_mode */

@@ -49,6 +49,7 @@ typedef struct Case
 	const char *failover;		/* a switchover request naming this candidate */
 	bool		cand_streaming; /* leader: the candidate streams from us */
 	bool		fo_stale;		/* the request is stale (or scheduled later) */
+	bool		fo_unreadable;	/* its scheduled_at is no time */
 	bool		streaming;		/* our WAL receiver streams */
 	uint64		release_lsn;	/* the old leader's position when it let go */
 	const char *history;		/* the history key */
@@ -139,6 +140,12 @@ static const Case cases[] = {
 	{"switchover requested, the candidate does not stream: refused",
 	 .leader = "me", .is_leader = true, .failover = "node2",
 	 .action = PGHA_ACT_CANCEL_SWITCHOVER, .rule = "switchover_refused"},
+	{"switchover requested with an unreadable scheduled_at: the leader cancels it",
+	 .leader = "me", .is_leader = true, .failover = "node2", .cand_streaming = true, .fo_unreadable = true,
+	 .action = PGHA_ACT_CANCEL_SWITCHOVER, .rule = "switchover_unreadable", .target = "node2"},
+	{"the same seen by a standby: it follows",
+	 .standby = true, .leader = "node1", .failover = "node2", .fo_unreadable = true,
+	 .action = PGHA_ACT_FOLLOW, .rule = "follow"},
 	{"switchover requested while paused: the paused leader only renews",
 	 .leader = "me", .is_leader = true, .failover = "node2", .cand_streaming = true, .pause = true,
 	 .action = PGHA_ACT_RENEW, .rule = "paused_leader"},
@@ -505,7 +512,10 @@ build_input(const Case *c, PghaCluster *clp, PghaInput *inp)
 	in.conflict_lease = c->conflict ? 42 : 0;
 	in.local.streaming = c->streaming;
 	in.switchover_due = true;
-	in.switchover_stale = c->fo_stale;
+	in.switchover_stale = c->fo_stale || c->fo_unreadable;
+	in.switchover_unreadable = c->fo_unreadable;
+	if (c->fo_unreadable)
+		in.switchover_due = false;
 	in.candidate_streaming = c->cand_streaming;
 	in.etcd_ok = !c->etcd_down;
 	in.cluster = c->etcd_down ? NULL : &cl;
