@@ -435,6 +435,21 @@ pgha_timeline_switches(PghaTimelineSwitch *out, int max)
 	return n;
 }
 
+bool
+pgha_action_startup_waits_for_wal(void)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	bool		waits = false;
+
+	spi_begin();
+	if (SPI_execute("SELECT 1 FROM pg_catalog.pg_stat_activity WHERE backend_type = 'startup' "
+					"AND wait_event IN ('RecoveryWalStream', 'RecoveryRetrieveRetryInterval')",
+					true, 1) == SPI_OK_SELECT)
+		waits = SPI_processed > 0;
+	spi_end(cxt);
+	return waits;
+}
+
 int
 pgha_action_read_walsenders(PghaWalsender **out)
 {
@@ -627,19 +642,6 @@ pgha_write_durably(const char *path, const char *content)
 	pfree(tmp);
 }
 
-/* the id of a timeline history file name ("0000000A.history"), 0 if it is none */
-static int
-history_file_timeline(const char *name)
-{
-	unsigned int tli;
-	char		rest;
-
-	if (strlen(name) != 16 || strspn(name, "0123456789ABCDEF") != 8 ||
-		strcmp(name + 8, ".history") != 0 || sscanf(name, "%8X%c", &tli, &rest) != 2)
-		return 0;
-	return (int) Min(tli, (unsigned int) INT32_MAX);
-}
-
 /* is pg_wal's history file of timeline tli one of pgha's placeholders? */
 static bool
 is_placeholder(int tli)
@@ -667,7 +669,7 @@ pgha_action_next_timeline(int current)
 	int			newest = current;
 
 	while ((de = ReadDir(dir, XLOGDIR)) != NULL)
-		newest = Max(newest, history_file_timeline(de->d_name));
+		newest = Max(newest, pgha_history_file_timeline(de->d_name));
 	FreeDir(dir);
 	return newest + 1;
 }
@@ -695,18 +697,31 @@ pgha_action_plant_timelines(int current, int target)
 }
 
 int
-pgha_action_drop_led_placeholders(bool (*led) (void *arg, int tli), void *arg)
+pgha_action_drop_placeholders(int current, bool (*led) (void *arg, int tli), void *arg)
 {
-	DIR		   *dir = AllocateDir(XLOGDIR);
+	DIR		   *dir;
 	struct dirent *de;
+	int			top = current;
 	int			dropped = 0;
 
+	/* the newest real history file */
+	dir = AllocateDir(XLOGDIR);
 	while ((de = ReadDir(dir, XLOGDIR)) != NULL)
 	{
-		int			tli = history_file_timeline(de->d_name);
+		int			tli = pgha_history_file_timeline(de->d_name);
+
+		if (tli > top && !is_placeholder(tli))
+			top = tli;
+	}
+	FreeDir(dir);
+
+	dir = AllocateDir(XLOGDIR);
+	while ((de = ReadDir(dir, XLOGDIR)) != NULL)
+	{
+		int			tli = pgha_history_file_timeline(de->d_name);
 		char		path[MAXPGPATH];
 
-		if (tli == 0 || !is_placeholder(tli) || !led(arg, tli))
+		if (tli == 0 || !is_placeholder(tli) || (tli < top && (led == NULL || !led(arg, tli))))
 			continue;
 		snprintf(path, sizeof(path), XLOGDIR "/%s", de->d_name);
 		if (unlink(path) == 0)

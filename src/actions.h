@@ -78,6 +78,11 @@ extern int	pgha_timeline_switches(PghaTimelineSwitch *out, int max);
 
 /* a promotion asked for, or taken by the startup process, and not over */
 extern bool pgha_action_promotion_in_flight(void);
+/*
+ * Does the startup process wait for WAL (streamed or restored)?  It never
+ * does again once it has found a promotion request.
+ */
+extern bool pgha_action_startup_waits_for_wal(void);
 
 /* a file written whole or not at all (temporary file, fsync, durable rename) */
 extern void pgha_write_durably(const char *path, const char *content);
@@ -89,7 +94,10 @@ extern void pgha_write_durably(const char *path, const char *content);
 extern int	pgha_action_next_timeline(int current);
 /* placeholder history files for the ids after current and before target */
 extern int	pgha_action_plant_timelines(int current, int target);
-/* remove the placeholders of ids led(arg, id) says a leader ran on */
-extern int	pgha_action_drop_led_placeholders(bool (*led) (void *arg, int tli), void *arg);
+/*
+ * Remove the placeholders above current and every real history file, and
+ * (led not NULL) those of ids led(arg, id) says a leader ran on.
+ */
+extern int	pgha_action_drop_placeholders(int current, bool (*led) (void *arg, int tli), void *arg);
 
 #endif							/* PGHA_ACTIONS_H */

@@ -97,6 +97,8 @@ static struct
 	bool		foreign;		/* last seen: our sysid is not the cluster's */
 	char		leader_seen[PGHA_NAME_LEN]; /* leader key value last seen */
 	int64		promote_requested_ms;	/* 0: no promotion under way */
+	bool		promote_withdrawn;	/* ... its request file removed by us */
+	int			reserved_timeline;	/* ... the id it reserved */
 	MemoryContext watch_cxt;
 	int64		next_etcd_health_ms;
 	char	   *member_json;	/* last member record put (malloc'd) */
@@ -170,6 +172,7 @@ static void drop_old_failover_key(PghaEtcd *etcd, const PghaCluster *cluster);
 static void log_etcd_problem(PghaEtcd *etcd, const char *what);
 static void log_decision(const PghaDecision *d);
 static void publish_write_gate(void);
+static void withdrawn(void);
 
 static int64
 now_ms(void)
@@ -225,6 +228,9 @@ keeper_init(void)
 		K.old_lease_id = pgha_shared->keeper.old_lease_id;
 		K.old_lease_ttl = pgha_shared->keeper.old_lease_ttl;
 		K.seen_leader = pgha_shared->keeper.seen_leader;
+		K.promote_requested_ms = pgha_shared->keeper.promote_requested_ms;
+		K.promote_withdrawn = pgha_shared->keeper.promote_withdrawn;
+		K.reserved_timeline = pgha_shared->keeper.reserved_timeline;
 		/* until the first config read: the cluster's config, paused or not */
 		K.config = pgha_shared->keeper.config;
 	}
@@ -249,6 +255,9 @@ save_keeper_state(void)
 	pgha_shared->keeper.proven = K.proven;
 	pgha_shared->keeper.config = K.config;
 	pgha_shared->keeper.seen_leader = K.seen_leader;
+	pgha_shared->keeper.promote_requested_ms = K.promote_requested_ms;
+	pgha_shared->keeper.promote_withdrawn = K.promote_withdrawn;
+	pgha_shared->keeper.reserved_timeline = K.reserved_timeline;
 	LWLockRelease(pgha_shared->lock);
 	publish_write_gate();
 }
@@ -840,20 +849,48 @@ lose_leadership(const char *why)
 	 * startup process has not acted on it: completed, it would end on a
 	 * second timeline with the id the new leader's promotion takes.
 	 */
-	if (K.promote_requested_ms != 0 && RecoveryInProgress() && pgha_action_cancel_promotion())
+	if (K.promote_requested_ms != 0 && !K.promote_withdrawn && RecoveryInProgress() &&
+		pgha_action_cancel_promotion())
 	{
 		ereport(LOG,
 				(errmsg("pgha: withdrew the promotion this node had asked for"),
 				 errdetail("The startup process had not acted on the request when the key was lost.")));
-
-		/*
-		 * The startup process may have seen the file an instant before: keep
-		 * the request on record (check_promotion() then records the history
-		 * and asks for the checkpoint if it completes anyway), but old
-		 * enough that a new win signals again at once.
-		 */
-		K.promote_requested_ms = now_ms() - 10000;
+		withdrawn();
 	}
+}
+
+/*
+ * The startup process may have seen the request file an instant before it
+ * went: the request stays on record until that is ruled out
+ * (promotion_over()); check_promotion() then records the history and asks
+ * for the checkpoint if it completes anyway.  Old enough that a new win
+ * signals again at once.
+ */
+static void
+withdrawn(void)
+{
+	K.promote_requested_ms = now_ms() - 10000;
+	K.promote_withdrawn = true;
+	save_keeper_state();
+}
+
+/*
+ * A withdrawn promotion is over once the startup process waits for WAL
+ * again (it never does after it found the request) and has not recorded
+ * one.  Until then, the placeholders that steer its timeline id stay.
+ */
+static void
+promotion_over(void)
+{
+	if (K.promote_requested_ms == 0 || !K.promote_withdrawn ||
+		pgha_action_promotion_in_flight() || !pgha_action_startup_waits_for_wal())
+		return;
+	ereport(DEBUG1,
+			(errmsg("pgha: the withdrawn promotion is over"),
+			 errdetail("The startup process waits for WAL.")));
+	K.promote_requested_ms = 0;
+	K.promote_withdrawn = false;
+	save_keeper_state();
 }
 
 static bool
@@ -946,11 +983,21 @@ reserve_timeline(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalDeta
 	char	   *key;
 	char	   *json;
 	bool		ok;
+	int			planted;
 
+	/* ids from etcd are untrusted: a cluster skips a few, never thousands */
+	if (target - next > 64)
+	{
+		ereport(WARNING,
+				(errmsg("pgha: not promoting: timeline %d would skip more than 64 ids", target),
+				 errdetail("This node would take timeline %d; the reservation, history and member keys show %d in use.",
+						   next, target - 1)));
+		return 0;
+	}
+	/* also fills a gap below (a placeholder removed since): PostgreSQL counts one id at a time */
+	planted = pgha_action_plant_timelines(current, target);
 	if (target > next)
 	{
-		int			planted = pgha_action_plant_timelines(current, target);
-
 		ereport(LOG,
 				(errmsg("pgha: this promotion skips timeline ids %d to %d", next, target - 1),
 				 errdetail("%s; %d placeholder history files written to pg_wal.",
@@ -1025,13 +1072,18 @@ request_promotion(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalDet
 	pgha_syncrep_before_promote(&K.config);
 	pgha_action_promote();
 	K.promote_requested_ms = now_ms();
+	K.promote_withdrawn = false;
+	K.reserved_timeline = target;
 }
 
 /*
- * A placeholder for an id a leader ran on keeps this standby from following
- * that timeline (PostgreSQL would read the placeholder as its history): it
- * goes, and the walreceiver fetches the real file.  Not while a promotion
- * of this node is under way, whose id the placeholder steers.
+ * Placeholders steer the id of this node's own promotion only; once none
+ * is under way (nor a withdrawn one that may still complete), two kinds go:
+ * one above every real history file and this node's timeline (a restart
+ * would make it the target of recovery, which has no history: PostgreSQL
+ * would not start), and, while not streaming, one of an id a leader ran on
+ * after all (PostgreSQL would read it as that timeline's history, so this
+ * standby could never follow it; the walreceiver fetches the real file).
  */
 static bool
 timeline_led(void *arg, int tli)
@@ -1040,14 +1092,18 @@ timeline_led(void *arg, int tli)
 }
 
 static void
-drop_led_placeholders(PghaCluster *cluster, const PghaLocalDetail *local)
+tidy_placeholders(PghaCluster *cluster, const PghaLocalDetail *local)
 {
-	if (local->base.streaming || pgha_action_promotion_in_flight())
+	int			dropped;
+
+	if (K.promote_requested_ms != 0 || pgha_action_promotion_in_flight())
 		return;
-	if (pgha_action_drop_led_placeholders(timeline_led, cluster) > 0)
+	dropped = pgha_action_drop_placeholders(local->base.timeline,
+											local->base.streaming ? NULL : timeline_led, cluster);
+	if (dropped > 0)
 		ereport(LOG,
-				(errmsg("pgha: removed timeline placeholders of ids a leader ran on"),
-				 errdetail("This standby follows that timeline now.")));
+				(errmsg("pgha: removed %d timeline placeholders", dropped),
+				 errdetail("No promotion of this node is under way, and they were above its timeline or of ids a leader ran on.")));
 }
 
 /* after a requested promotion: has recovery ended? */
@@ -1060,7 +1116,15 @@ check_promotion(const PghaLocalDetail *local)
 			(errmsg("pgha: promoted to primary"),
 			 errdetail("New timeline %d, %lld ms after the request.", local->base.timeline,
 					   (long long) (now_ms() - K.promote_requested_ms))));
+	/* one PostgreSQL picked other than the reserved one: the DBA should know */
+	if (K.reserved_timeline != 0 && local->base.timeline != K.reserved_timeline)
+		ereport(WARNING,
+				(errmsg("pgha: the promotion took timeline %d, not the reserved %d",
+						local->base.timeline, K.reserved_timeline),
+				 errdetail("PostgreSQL found a newer timeline history file than pg_wal had when the id was reserved (restore_command reads the archive too).")));
 	K.promote_requested_ms = 0;
+	K.promote_withdrawn = false;
+	K.reserved_timeline = 0;
 	K.history_pending = true;
 	K.slots_done[0] = '\0';
 
@@ -2096,14 +2160,16 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 	 * case the startup process took it an instant before.
 	 */
 	if (etcd_ok && local.base.in_recovery && !K.is_leader && !K.config.pause &&
-		K.promote_requested_ms == 0 && cluster.has_leader &&
+		!K.promote_withdrawn && cluster.has_leader &&
 		strcmp(cluster.leader, pgha_node_name()) != 0 && pgha_action_cancel_promotion())
 	{
 		ereport(LOG,
 				(errmsg("pgha: withdrew a promotion asked for before this worker started"),
 				 errdetail("\"%s\" holds the leader key.", cluster.leader)));
-		K.promote_requested_ms = now_ms() - 10000;
+		withdrawn();
 	}
+	if (local.base.in_recovery && !K.is_leader)
+		promotion_over();
 
 	if (etcd_ok)
 		remember_members(&cluster);
@@ -2187,7 +2253,7 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 		else if (local.base.in_recovery && !K.is_leader && !K.foreign && !K.config.pause)
 		{
 			drop_standby_member_slots(&cluster);
-			drop_led_placeholders(&cluster, &local);
+			tidy_placeholders(&cluster, &local);
 		}
 		if (d.action != PGHA_ACT_FENCE && !K.switching)
 			handle_restart_request(etcd, &cluster);

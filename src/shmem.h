@@ -121,6 +121,14 @@ typedef struct PghaSharedKeeper
 	int64		lease_ttl;
 	int64		old_lease_id;	/* during a ttl change: the lease our keys may still sit on */
 	int64		old_lease_ttl;
+	/*
+	 * A promotion this instance was asked for (0: none), whether the worker
+	 * withdrew the request, and the timeline id it reserved: a successor
+	 * must know, or it could take away the placeholders steering it.
+	 */
+	int64		promote_requested_ms;
+	bool		promote_withdrawn;
+	int			reserved_timeline;
 } PghaSharedKeeper;
 
 /*

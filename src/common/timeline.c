@@ -114,3 +114,16 @@ pgha_history_skipped(const char *history, int tli)
 	json_decref(arr);
 	return found;
 }
+
+int
+pgha_history_file_timeline(const char *name)
+{
+	unsigned int tli;
+	char		rest;
+
+	if (strlen(name) != 16 || strspn(name, "0123456789ABCDEF") != 8 ||
+		strcmp(name + 8, ".history") != 0 || sscanf(name, "%8X%c", &tli, &rest) != 2)
+		return 0;
+	/* the next id must stay an int */
+	return (int) Min(tli, (unsigned int) INT32_MAX - 1);
+}

@@ -33,7 +33,7 @@
 #define PGHA_TIMELINE_PLACEHOLDER "# pgha: placeholder"
 
 /* the reason of a history key entry for a skipped id */
-#define PGHA_TIMELINE_SKIPPED "skipped: reserved by a promotion that never led"
+#define PGHA_TIMELINE_SKIPPED "skipped: no timeline of this history"
 
 /*
  * The "timeline" key's value, {"timeline": N, "member": "name"}: false if it
@@ -60,6 +60,9 @@ extern int	pgha_timeline_target(const PghaCluster *c, const char *me, int local_
  * it would keep this node from following that timeline.
  */
 extern bool pgha_timeline_led(PghaCluster *c, int tli);
+
+/* the id a timeline history file name ("0000000A.history") names, 0 if none */
+extern int	pgha_history_file_timeline(const char *name);
 
 /* does the history key say that timeline tli was skipped? */
 extern bool pgha_history_skipped(const char *history, int tli);

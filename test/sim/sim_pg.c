@@ -292,6 +292,19 @@ finish_promotion(SimNode *n)
 
 static void take_promotion(SimNode *n);
 
+/* the newest real history file's id, or current if that is newer */
+static int
+top_real_timeline(SimNode *n, int current)
+{
+	int			top = current;
+	int			i;
+
+	for (i = 2; i <= SIM_MAX_TLI; i++)
+		if (n->tlfile[i] == 'r' && i > top)
+			top = i;
+	return top;
+}
+
 /*
  * The walreceiver, on connecting: the history files of the timelines from
  * the standby's to the upstream's that the standby lacks come from the
@@ -418,6 +431,25 @@ stop_clean(SimNode *n)
 void
 sim_pg_start(SimNode *n)
 {
+	/*
+	 * A standby's recovery targets the newest history file it can reach
+	 * one id at a time from its timeline: a placeholder has no history, and
+	 * PostgreSQL refuses to start ("requested timeline is not a child of
+	 * this server's history").
+	 */
+	if (n->standby_signal)
+	{
+		int			t = last_tli(n, n->nwal);
+
+		while (t < SIM_MAX_TLI && n->tlfile[t + 1])
+			t++;
+		if (n->tlfile[t] == 'p')
+		{
+			sim_log(n, "PG: FATAL: requested timeline %d is not a child of this server's history", t);
+			n->restart_at_us = sim_time_us + sim_rand_range(1000000, 5000000);
+			return;
+		}
+	}
 	n->running = true;
 	/* the postmaster removes a leftover "promote" at start */
 	n->promote_signal = false;
@@ -458,6 +490,18 @@ sim_pg_supervise(SimNode *n)
 		/* pg_rewind copies pg_wal's files and removes those the source lacks */
 		memcpy(n->tlfile, leader->tlfile, sizeof(n->tlfile));
 		n->upstream = leader->id;
+	}
+	/* pghactl run: placeholders above every real history file go (nothing promotes) */
+	{
+		int			top = top_real_timeline(n, last_tli(n, n->nwal));
+		int			i;
+
+		for (i = top + 1; i <= SIM_MAX_TLI; i++)
+			if (n->tlfile[i] == 'p')
+			{
+				n->tlfile[i] = 0;
+				sim_log(n, "pghactl: removed the placeholder of timeline %d", i);
+			}
 	}
 	sim_pg_start(n);
 }
@@ -737,20 +781,29 @@ pgha_action_plant_timelines(int current, int target)
 }
 
 int
-pgha_action_drop_led_placeholders(bool (*led) (void *arg, int tli), void *arg)
+pgha_action_drop_placeholders(int current, bool (*led) (void *arg, int tli), void *arg)
 {
 	SimNode    *n = sim_current;
+	int			top = top_real_timeline(n, current);
 	int			dropped = 0;
 	int			i;
 
 	for (i = 2; i <= SIM_MAX_TLI; i++)
-		if (n->tlfile[i] == 'p' && led(arg, i))
+		if (n->tlfile[i] == 'p' && (i > top || (led != NULL && led(arg, i))))
 		{
 			n->tlfile[i] = 0;
 			dropped++;
 			sim_log(n, "PG: placeholder of timeline %d removed", i);
 		}
 	return dropped;
+}
+
+bool
+pgha_action_startup_waits_for_wal(void)
+{
+	SimNode    *n = sim_current;
+
+	return n->in_recovery && !n->promote_signal && n->promote_done_at_us == 0 && !n->startup_frozen;
 }
 
 int

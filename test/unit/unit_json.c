@@ -488,6 +488,14 @@ test_timeline_reservation(void)
 	   "history: a skipped id has no switch position");
 	ok(pgha_history_next_timeline(h) == 7, "history: the cluster's timeline is the current one");
 
+	ok(pgha_history_file_timeline("0000000A.history") == 10 &&
+	   pgha_history_file_timeline("00000001.history") == 1, "history file names: their timeline ids");
+	ok(pgha_history_file_timeline("0000000a.history") == 0 && pgha_history_file_timeline("0000000A.history.tmp") == 0 &&
+	   pgha_history_file_timeline("00000001000000000000000A") == 0 && pgha_history_file_timeline("A.history") == 0,
+	   "history file names: lower case, temporary files, segments and short names are none");
+	ok(pgha_history_file_timeline("FFFFFFFF.history") == INT32_MAX - 1,
+	   "history file names: the largest id leaves room for the next");
+
 	memset(&c, 0, sizeof(c));
 	c.has_history = true;
 	c.history = h;

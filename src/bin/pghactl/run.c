@@ -30,6 +30,8 @@
  */
 #include "postgres_fe.h"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -40,6 +42,7 @@
 #include "common/clock.h"
 #include "common/controldata_utils.h"
 #include "common/keys.h"
+#include "common/timeline.h"
 #include "common/logging.h"
 #include "libpq-fe.h"
 #include "pghactl.h"
@@ -411,6 +414,67 @@ skip_rewind(const PghactlConf *c)
 	return skip;
 }
 
+/* is pg_wal/name one of the worker's timeline placeholders? */
+static bool
+is_placeholder(const char *wal, const char *name)
+{
+	char		head[sizeof(PGHA_TIMELINE_PLACEHOLDER)];
+	int			fd = open(psprintf("%s/%s", wal, name), O_RDONLY | PG_BINARY, 0);
+	ssize_t		n;
+
+	if (fd < 0)
+		return false;
+	n = read(fd, head, sizeof(head) - 1);
+	close(fd);
+	return n == (ssize_t) sizeof(head) - 1 && memcmp(head, PGHA_TIMELINE_PLACEHOLDER, n) == 0;
+}
+
+/*
+ * The worker writes placeholder history files before a promotion, so that
+ * PostgreSQL numbers its timeline past ids other members reserved
+ * (common/timeline.h).  A promotion that never happened (the key lost, the
+ * instance stopped first) leaves them above every real history file; a
+ * standby start would then take the newest as its recovery target, which
+ * has no history, and PostgreSQL refuses to start.  Nothing is promoting
+ * while PostgreSQL is down: they go.
+ */
+static void
+drop_top_placeholders(const PghactlConf *c)
+{
+	char	   *wal = psprintf("%s/pg_wal", c->data_directory);
+	bool		crc_ok;
+	ControlFileData *cf = get_controlfile(c->data_directory, &crc_ok);
+	int			top = crc_ok ? (int) Max(cf->checkPointCopy.ThisTimeLineID, cf->minRecoveryPointTLI) : 0;
+	DIR		   *dir;
+	struct dirent *de;
+
+	pfree(cf);
+	if (!crc_ok || (dir = opendir(wal)) == NULL)
+		return;
+	while ((de = readdir(dir)) != NULL)
+	{
+		int			tli = pgha_history_file_timeline(de->d_name);
+
+		if (tli > top && !is_placeholder(wal, de->d_name))
+			top = tli;
+	}
+	rewinddir(dir);
+	while ((de = readdir(dir)) != NULL)
+	{
+		int			tli = pgha_history_file_timeline(de->d_name);
+
+		if (tli > top && is_placeholder(wal, de->d_name))
+		{
+			if (unlink(psprintf("%s/%s", wal, de->d_name)) == 0)
+				pg_log_info("removed the timeline placeholder %s: no promotion of this node is under way",
+							de->d_name);
+			else
+				pg_log_warning("could not remove \"%s/%s\": %m", wal, de->d_name);
+		}
+	}
+	closedir(dir);
+}
+
 /* get the data directory ready for the next start; false: retry later */
 static bool
 prepare(const PghactlConf *c, PghaEtcd *etcd)
@@ -488,6 +552,7 @@ prepare(const PghactlConf *c, PghaEtcd *etcd)
 		pfree(cf);
 	}
 
+	drop_top_placeholders(c);
 	if (leader && strcmp(leader->name, c->name) != 0)
 	{
 		/*
