@@ -682,50 +682,54 @@ static void
 handle_restart_request(PghaEtcd *etcd, PghaCluster *cluster)
 {
 	PghaMember *me = pgha_cluster_member(cluster, pgha_node_name());
-	bool		supervised = getenv("PGHACTL_SUPERVISED") != NULL;
+	PghaRequestInput in;
+	PghaRequestDecision d;
 
 	if (me == NULL)
 		return;
-	if (me->reinit_requested && take_request(etcd, PGHA_KEY_REINIT, me->reinit_mod_revision))
+	memset(&in, 0, sizeof(in));
+	in.reinit_requested = me->reinit_requested;
+	in.restart_requested = me->restart_requested;
+	in.restart_pending_only = me->restart_pending_only;
+	in.pending_restart = K.pending_restart;
+	in.is_leader = K.is_leader;
+	in.supervised = getenv("PGHACTL_SUPERVISED") != NULL;
+	pgha_decide_request(&in, &d);
+	if (d.action == PGHA_REQ_NONE ||
+		!take_request(etcd, d.reinit ? PGHA_KEY_REINIT : PGHA_KEY_RESTART,
+					  d.reinit ? me->reinit_mod_revision : me->restart_mod_revision))
+		return;
+
+	switch (d.action)
 	{
-		if (K.is_leader || !supervised)
-		{
+		case PGHA_REQ_NONE:
+			break;
+		case PGHA_REQ_REFUSE:
 			ereport(WARNING,
-					(errmsg("pgha refused a reinit request: %s",
-							K.is_leader ? "this node is the leader" : "this server does not run under pghactl run"),
-					 errhint("%s", K.is_leader ? "Switch over to another member first." :
-							 "Stop the server and run pghactl reinit on its host.")));
-			return;
-		}
-		/* pghactl run finds the marker, empties the directory and clones */
-		if (!pgha_action_request_reinit())
-			return;
-		ereport(LOG,
-				(errmsg("pgha: reinitializing on request (pghactl reinit): fast shutdown"),
-				 errdetail("pghactl run replaces the data directory with a copy of the leader.")));
-		pgha_action_shutdown_fast();
-		return;
+					(errmsg("pgha refused a %s request: %s", d.reinit ? "reinit" : "restart", d.reason),
+					 errhint("%s", d.hint)));
+			break;
+		case PGHA_REQ_SKIP:
+			ereport(LOG,
+					(errmsg("pgha: restart requested only if pending; no restart is pending")));
+			break;
+		case PGHA_REQ_REINIT:
+			/* pghactl run finds the marker, empties the directory and clones */
+			if (!pgha_action_request_reinit())
+				return;
+			ereport(LOG,
+					(errmsg("pgha: reinitializing on request (pghactl reinit): fast shutdown"),
+					 errdetail("pghactl run replaces the data directory with a copy of the leader.")));
+			pgha_action_shutdown_fast();
+			break;
+		case PGHA_REQ_RESTART:
+			ereport(LOG,
+					(errmsg("pgha: restarting on request (pghactl restart): fast shutdown"),
+					 errdetail("pghactl run starts PostgreSQL again%s.",
+							   K.is_leader ? "; this leader keeps its key" : "")));
+			pgha_action_shutdown_fast();
+			break;
 	}
-	if (!me->restart_requested || !take_request(etcd, PGHA_KEY_RESTART, me->restart_mod_revision))
-		return;
-	if (me->restart_pending_only && !K.pending_restart)
-	{
-		ereport(LOG,
-				(errmsg("pgha: restart requested only if pending; no restart is pending")));
-		return;
-	}
-	if (!supervised)
-	{
-		ereport(WARNING,
-				(errmsg("pgha refused a restart request: this server does not run under pghactl run"),
-				 errhint("Restart it with its service manager (systemctl restart, pg_ctl restart).")));
-		return;
-	}
-	ereport(LOG,
-			(errmsg("pgha: restarting on request (pghactl restart): fast shutdown"),
-			 errdetail("pghactl run starts PostgreSQL again%s.",
-					   K.is_leader ? "; this leader keeps its key" : "")));
-	pgha_action_shutdown_fast();
 }
 
 static bool

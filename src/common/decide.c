@@ -1059,3 +1059,37 @@ pgha_decide_rules(const PghaRuleInfo **out)
 	*out = infos;
 	return lengthof(rules);
 }
+
+void
+pgha_decide_request(const PghaRequestInput *in, PghaRequestDecision *d)
+{
+	memset(d, 0, sizeof(*d));
+	if (in->reinit_requested)
+	{
+		d->reinit = true;
+		if (in->is_leader || !in->supervised)
+		{
+			d->action = PGHA_REQ_REFUSE;
+			strlcpy(d->reason, in->is_leader ? "this node is the leader" :
+					"this server does not run under pghactl run", sizeof(d->reason));
+			strlcpy(d->hint, in->is_leader ? "Switch over to another member first." :
+					"Stop the server and run pghactl reinit on its host.", sizeof(d->hint));
+		}
+		else
+			d->action = PGHA_REQ_REINIT;
+		return;
+	}
+	if (!in->restart_requested)
+		return;
+	if (in->restart_pending_only && !in->pending_restart)
+		d->action = PGHA_REQ_SKIP;
+	else if (!in->supervised)
+	{
+		d->action = PGHA_REQ_REFUSE;
+		strlcpy(d->reason, "this server does not run under pghactl run", sizeof(d->reason));
+		strlcpy(d->hint, "Restart it with its service manager (systemctl restart, pg_ctl restart).",
+				sizeof(d->hint));
+	}
+	else
+		d->action = PGHA_REQ_RESTART;
+}

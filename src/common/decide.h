@@ -158,4 +158,39 @@ extern int	pgha_decide_rules(const PghaRuleInfo **rules);
 /* is this member (by probe) a better failover candidate than we are? */
 extern bool pgha_peer_is_better(const PghaInput *in, const PghaPeer *p);
 
+/*
+ * pghactl restart / reinit, for this member ("restart/<name>",
+ * "reinit/<name>"): what to do with the request once it is taken.  A
+ * restart or reinit needs pghactl run to start PostgreSQL again; a leader
+ * is never reinitialized.
+ */
+typedef enum PghaRequestAction
+{
+	PGHA_REQ_NONE,				/* no request */
+	PGHA_REQ_REFUSE,			/* refused: WARNING with reason and hint */
+	PGHA_REQ_SKIP,				/* nothing to do (restart only if pending) */
+	PGHA_REQ_REINIT,			/* marker for pghactl run, fast shutdown */
+	PGHA_REQ_RESTART			/* fast shutdown */
+} PghaRequestAction;
+
+typedef struct PghaRequestInput
+{
+	bool		reinit_requested;
+	bool		restart_requested;
+	bool		restart_pending_only;	/* pghactl restart --pending */
+	bool		pending_restart;	/* a changed parameter needs a restart */
+	bool		is_leader;
+	bool		supervised;		/* runs under pghactl run */
+} PghaRequestInput;
+
+typedef struct PghaRequestDecision
+{
+	PghaRequestAction action;
+	bool		reinit;			/* the request taken is the reinit one */
+	char		reason[128];
+	char		hint[128];
+} PghaRequestDecision;
+
+extern void pgha_decide_request(const PghaRequestInput *in, PghaRequestDecision *d);
+
 #endif							/* PGHA_DECIDE_H */

@@ -1,5 +1,6 @@
 #!/bin/bash
 # test/sim/mutate.sh [SECONDS]: does the simulator find the bugs we fixed?
+# MUTATIONS=d-\* runs only the patches whose names match.
 #
 # Each patch in mutations/ puts one bug back (most from the safety issue's
 # list; 0-* is a control: a fence window longer than the lease).  For each,
@@ -14,7 +15,7 @@ seed=${SIM_SEED:-1}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 printf '%-32s %-6s %-8s %-8s %s\n' mutation mode runs seconds found
-for p in mutations/*.patch; do
+for p in mutations/${MUTATIONS:-*}.patch; do
 	name=$(basename "$p" .patch)
 	rm -rf "$work/src" "$work/build"
 	cp -r ../../src "$work/src"

@@ -791,6 +791,47 @@ test_member_json_no_leak(void)
 	   (long) after - (long) before);
 }
 
+/* pghactl restart / reinit requests: taken, then refused, skipped or carried out */
+static void
+test_requests(void)
+{
+	static const struct
+	{
+		const char *story;
+		PghaRequestInput in;
+		PghaRequestAction action;
+		bool		reinit;
+	}			rc[] = {
+		{"no request: nothing", {0}, PGHA_REQ_NONE, false},
+		{"reinit of a supervised standby: marker and shutdown",
+		{.reinit_requested = true, .supervised = true}, PGHA_REQ_REINIT, true},
+		{"reinit of the leader: refused", {.reinit_requested = true, .supervised = true, .is_leader = true},
+		PGHA_REQ_REFUSE, true},
+		{"reinit without pghactl run: refused", {.reinit_requested = true}, PGHA_REQ_REFUSE, true},
+		{"reinit and restart both asked: the reinit first",
+		{.reinit_requested = true, .restart_requested = true, .supervised = true}, PGHA_REQ_REINIT, true},
+		{"restart of a supervised leader: it restarts (and keeps its key)",
+		{.restart_requested = true, .supervised = true, .is_leader = true}, PGHA_REQ_RESTART, false},
+		{"restart without pghactl run: refused", {.restart_requested = true}, PGHA_REQ_REFUSE, false},
+		{"restart --pending, nothing pending: skipped",
+		{.restart_requested = true, .restart_pending_only = true, .supervised = true}, PGHA_REQ_SKIP, false},
+		{"restart --pending with a pending parameter: restart",
+		{.restart_requested = true, .restart_pending_only = true, .pending_restart = true, .supervised = true},
+		PGHA_REQ_RESTART, false},
+	};
+	int			i;
+
+	for (i = 0; i < (int) lengthof(rc); i++)
+	{
+		PghaRequestDecision d;
+
+		pgha_decide_request(&rc[i].in, &d);
+		ok(d.action == rc[i].action && d.reinit == rc[i].reinit &&
+		   (d.action != PGHA_REQ_REFUSE || (d.reason[0] != '\0' && d.hint[0] != '\0')),
+		   "request: %s", rc[i].story);
+	}
+}
+
 void
 unit_decide_tests(void)
 {
@@ -803,4 +844,5 @@ unit_decide_tests(void)
 		run_case(&cases[i]);
 	test_every_rule_reached();
 	test_sweep();
+	test_requests();
 }
