@@ -3,7 +3,8 @@
 # regression seed of test/sim/seeds/list, then SIM_SECONDS (default 60) of
 # new runs from one printed seed, a third each asynchronous (3 nodes),
 # synchronous_mode (3 nodes) and synchronous_mode_strict (5 nodes), with
-# operators' switchover requests among the faults.  TAP
+# operators' switchover requests among the faults, each run ending 10 s
+# after its cluster settled (--quick-heal).  TAP
 # lines for the summary; a failure prints the replay command and the trace.
 set -uo pipefail
 cd "$(dirname "$0")/../test/sim"
@@ -35,7 +36,7 @@ done < seeds/list
 
 echo "# new runs from seed $seed (replay one with its printed command)"
 for mode in "--switchovers" "--sync --switchovers" "--strict --nodes 5 --switchovers"; do
-	if out=$(./pgha_sim --seed "$seed" --seconds $((secs / 3)) $mode 2>&1); then
+	if out=$(./pgha_sim --seed "$seed" --seconds $((secs / 3)) --quick-heal $mode 2>&1); then
 		tap ok "pgha_sim $mode: $(echo "$out" | tail -1)"
 	else
 		echo "$out" | tail -80

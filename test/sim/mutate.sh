@@ -1,6 +1,6 @@
 #!/bin/bash
 # test/sim/mutate.sh [SECONDS]: does the simulator find the bugs we fixed?
-# MUTATIONS=d-\* runs only the patches whose names match.
+# MUTATIONS='d-*' runs only the patches whose names match.
 #
 # Each patch in mutations/ puts one bug back (most from the safety issue's
 # list; 0-* is a control: a fence window longer than the lease).  For each,

@@ -96,7 +96,9 @@ typedef struct SimNode
 	PghaSharedState state;		/* the worker's published state */
 
 	/* the coroutine running the worker */
-	ucontext_t	ctx;
+	ucontext_t	ctx;			/* its first entry (makecontext) */
+	jmp_buf		jmp;			/* where it stopped since */
+	bool		entered;		/* ctx used: resume through jmp */
 	char	   *stack;
 	int64		wake_us;		/* resume then (if not frozen) */
 	bool		in_iteration;
@@ -133,6 +135,7 @@ typedef struct SimConfig
 	bool		trace;
 	double		max_skew;		/* clock rates within 1 +- this */
 	bool		switchovers;	/* an operator asks for switchovers */
+	bool		quick_heal;		/* end a run 10 s after it settled */
 } SimConfig;
 
 extern SimConfig sim_cfg;
