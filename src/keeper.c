@@ -168,7 +168,7 @@ pgha_keeper_memory(size_t *size)
 }
 
 static bool delete_failover_key(PghaEtcd *etcd);
-static void drop_old_failover_key(PghaEtcd *etcd, const PghaCluster *cluster);
+static void drop_old_failover_key(PghaEtcd *etcd, const PghaCluster *cluster, const PghaInput *in);
 static void log_etcd_problem(PghaEtcd *etcd, const char *what);
 static void log_decision(const PghaDecision *d);
 static void publish_write_gate(void);
@@ -1622,7 +1622,7 @@ act(PghaEtcd *etcd, const PghaInput *in, const PghaDecision *d,
 			if (!take_sync_key(etcd, cluster, false))
 				return 100;
 			become_leader("Acquired the free leader key as the running primary", NULL);
-			drop_old_failover_key(etcd, cluster);
+			drop_old_failover_key(etcd, cluster, in);
 			claim_initialize(etcd, cluster, local);
 			return -1;
 
@@ -1665,7 +1665,7 @@ act(PghaEtcd *etcd, const PghaInput *in, const PghaDecision *d,
 			if (cluster->has_failover && strcmp(cluster->failover_member, in->me) == 0)
 				K.clear_failover = true;
 			else
-				drop_old_failover_key(etcd, cluster);
+				drop_old_failover_key(etcd, cluster, in);
 			/* not yet: promote_holder tries again next time */
 			if (!take_sync_key(etcd, cluster, true))
 				return 50;
@@ -1969,7 +1969,7 @@ delete_failover_key(PghaEtcd *etcd)
  * over without the failover checks.  Deleted only as it was read.
  */
 static void
-drop_old_failover_key(PghaEtcd *etcd, const PghaCluster *cluster)
+drop_old_failover_key(PghaEtcd *etcd, const PghaCluster *cluster, const PghaInput *in)
 {
 	char	   *key = pgha_key(K.prefix, PGHA_KEY_FAILOVER);
 	PghaEtcdTxn t;
@@ -1977,6 +1977,21 @@ drop_old_failover_key(PghaEtcd *etcd, const PghaCluster *cluster)
 
 	if (!cluster->has_failover)
 		return;
+
+	/*
+	 * A switchover scheduled for later, that this leader may carry out and
+	 * no leader has begun (no release position), stays: the DBA asked for
+	 * it, and it is no handover of an earlier term.
+	 */
+	if (cluster->failover_scheduled_at[0] != '\0' && !in->switchover_due &&
+		!in->switchover_unreadable && cluster->failover_release_lsn == 0 &&
+		(cluster->failover_leader[0] == '\0' || strcmp(cluster->failover_leader, in->me) == 0))
+		return;
+	ereport(LOG,
+			(errmsg("pgha: deleting a switchover request to \"%s\" of an earlier term", cluster->failover_member),
+			 errdetail("This node took the leader key%s%s.",
+					   cluster->failover_scheduled_at[0] ? "; it was scheduled at " : "",
+					   cluster->failover_scheduled_at)));
 	memset(&t, 0, sizeof(t));
 	pgha_etcd_txn_equal(&t, key, PGHA_CMP_MOD, cluster->failover_mod_revision, NULL);
 	t.nsuccess = 1;

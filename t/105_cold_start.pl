@@ -38,6 +38,11 @@ sub stop_all_until_key_expires
 	return !defined $etcd->get('/service/test/leader');
 }
 
+# a switchover the DBA scheduled for later survives the restart
+my $at = $node1->safe_psql('postgres',
+	"SELECT to_char((now() + interval '1 hour') AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"+00:00\"')");
+$etcd->put('/service/test/failover', qq({"leader":"node1","member":"node2","scheduled_at":"$at"}));
+
 ok(stop_all_until_key_expires(@nodes), 'all stopped; the leader key expired');
 
 # the standbys come up first and find no leader
@@ -54,6 +59,9 @@ $node1->start;
 ok($etcd->poll_key('/service/test/leader', qr/^node1$/, 3 * $ttl), 'the former primary took the key again');
 ok(Pgha::Node::streaming($node1, $_->name), $_->name . ' follows node1') for ($node2, $node3);
 is($node1->safe_psql('postgres', 'SELECT pg_is_in_recovery()'), 'f', 'node1 runs as primary');
+like($etcd->get('/service/test/failover') // '', qr/"scheduled_at":"\Q$at\E"/,
+	'the switchover scheduled for later is still there (before: deleted as one of an earlier term)');
+$etcd->del('/service/test/failover');
 $node1->safe_psql('postgres', 'INSERT INTO t VALUES (2)');
 $node1->wait_for_catchup($_) for ($node2, $node3);
 

@@ -1047,6 +1047,16 @@ print_trace(void)
 				(long long) s->replay, s->upstream + 1, s->streaming,
 				(unsigned long long) pg_atomic_read_u64(&s->shared.write_deadline_ms), s->ssn,
 				s->worker_alive);
+		{
+			char		files[SIM_MAX_TLI + 2];
+			int			t;
+
+			/* pg_wal's history files from timeline 2 on: r real, p placeholder, . none */
+			for (t = 2; t <= SIM_MAX_TLI; t++)
+				files[t - 2] = s->tlfile[t] ? s->tlfile[t] : '.';
+			files[SIM_MAX_TLI - 1] = '\0';
+			fprintf(stderr, "    history files from timeline 2: %.12s\n", files);
+		}
 	}
 	sim_etcd_dump(stderr);
 }

@@ -88,8 +88,6 @@ typedef struct SimNode
 	bool		streaming;
 	int			upstream;		/* primary_conninfo: node id, -1 none */
 	char		ssn[256];		/* synchronous_standby_names */
-	SimSwitch	history[SIM_MAX_TLI];	/* the current timeline's history file */
-	int			nhistory;
 	/* pg_wal's history files by id: 0 none, 'r' a promotion's, 'p' a placeholder */
 	char		tlfile[SIM_MAX_TLI + 2];
 	PghaShared	shared;			/* shared memory (reset by a restart) */

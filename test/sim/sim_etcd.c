@@ -922,7 +922,7 @@ sim_etcd_dump(FILE *out)
 	fprintf(out, "etcd at revision %lld:\n", (long long) D.revision);
 	for (i = 0; i < D.nkv; i++)
 		if (D.kv[i].live)
-			fprintf(out, "  %s = %.160s (lease %lld, mod %lld)\n", D.kv[i].key, D.kv[i].value,
+			fprintf(out, "  %s = %.400s (lease %lld, mod %lld)\n", D.kv[i].key, D.kv[i].value,
 					(long long) D.kv[i].lease, (long long) D.kv[i].mod_rev);
 }
 

@@ -42,6 +42,18 @@
 PghaShared *pgha_shared = NULL;
 static int64 next_uid = 1;
 
+/*
+ * The content of each timeline's history file: its ancestors and where
+ * each ended.  A timeline id is made once per run (invariant (d)), so the
+ * file of an id is the same on every node that has a real one.
+ */
+typedef struct SimLineage
+{
+	int			n;
+	SimSwitch	sw[SIM_MAX_TLI];
+} SimLineage;
+static SimLineage lineage[SIM_MAX_TLI + 2];
+
 /* ---- GUCs: the same for every node but the name and the port ---- */
 char	   *pgha_etcd_hosts = "http://127.0.0.1:2379";
 int			pgha_etcd_timeout = 1000;
@@ -111,6 +123,8 @@ sim_pg_enter(SimNode *n)
 void
 sim_pg_init(SimNode *n, bool primary)
 {
+	if (n->id == 0)
+		memset(lineage, 0, sizeof(lineage));
 	n->nwal = 0;
 	n->timeline = 1;
 	n->running = true;
@@ -245,36 +259,60 @@ sim_pg_ack_ready(SimNode *n, int64 pos)
 	return sync_confirmed(n, pos);
 }
 
+/* does timeline t's lineage pass through timeline from, leaving it at or after pos? */
+static bool
+lineage_follows(int t, int from, int64 pos)
+{
+	int			i;
+
+	for (i = 0; i < lineage[t].n; i++)
+		if (lineage[t].sw[i].old_tli == from)
+			return lineage[t].sw[i].at >= pos;
+	return false;
+}
+
+/*
+ * recovery_target_timeline 'latest': the newest real history file whose
+ * timeline leads on from where this node's WAL is (rescanLatestTimeLine).
+ */
+static int
+recovery_target(SimNode *n)
+{
+	int			cur = last_tli(n, n->nwal);
+	int			target = cur;
+	int			t;
+
+	for (t = cur + 1; t <= SIM_MAX_TLI; t++)
+		if (n->tlfile[t] == 'r' && lineage_follows(t, cur, n->nwal))
+			target = t;
+	return target;
+}
+
 static void
 finish_promotion(SimNode *n)
 {
-	int			newtli = n->timeline;
-	int64		i;
+	int			parent = recovery_target(n);
+	int			newtli = Max(n->timeline, parent);
+	int			i;
 
-	for (i = 0; i < n->nwal; i++)
-		newtli = Max(newtli, n->wal[i].tli);
-	for (i = 0; i < n->nhistory; i++)
-		newtli = Max(newtli, n->history[i].new_tli);
 	/* findNewestTimeLine(): every history file counts, placeholders too */
 	for (i = 2; i <= SIM_MAX_TLI; i++)
 		if (n->tlfile[i])
-			newtli = Max(newtli, (int) i);
+			newtli = Max(newtli, i);
 	newtli++;
-	if (n->nhistory < SIM_MAX_TLI)
+	if (newtli <= SIM_MAX_TLI)
 	{
-		/* recovery_target_timeline latest: the newest history file it has */
-		int			parent = last_tli(n, n->nwal);
-
-		for (i = 0; i < n->nhistory; i++)
-			parent = Max(parent, n->history[i].new_tli);
-		n->history[n->nhistory].old_tli = parent;
-		n->history[n->nhistory].new_tli = newtli;
-		n->history[n->nhistory].at = n->nwal;
-		n->nhistory++;
+		lineage[newtli] = lineage[parent];
+		if (lineage[newtli].n < SIM_MAX_TLI)
+		{
+			lineage[newtli].sw[lineage[newtli].n].old_tli = parent;
+			lineage[newtli].sw[lineage[newtli].n].new_tli = newtli;
+			lineage[newtli].sw[lineage[newtli].n].at = n->nwal;
+			lineage[newtli].n++;
+		}
+		n->tlfile[newtli] = 'r';
 	}
 	n->timeline = newtli;
-	if (newtli <= SIM_MAX_TLI)
-		n->tlfile[newtli] = 'r';
 	n->in_recovery = false;
 	n->standby_signal = false;
 	n->promote_done_at_us = 0;
@@ -282,7 +320,7 @@ finish_promotion(SimNode *n)
 	n->streaming = false;
 	n->upstream = -1;
 	sim_log(n, "PG: promoted, timeline %d at record %lld", newtli, (long long) n->nwal);
-	sim_timeline_created(n, newtli, n->history[n->nhistory - 1].old_tli, n->nwal);
+	sim_timeline_created(n, newtli, parent, n->nwal);
 	sim_buggify(n, "promotion done");
 	/* the end-of-recovery record */
 	n->wal[n->nwal].uid = next_uid++;
@@ -356,15 +394,16 @@ sim_pg_tick(SimNode *n)
 		bool		blocked;
 
 		/*
-		 * Replay cannot cross into a timeline whose history file here is a
-		 * placeholder: PostgreSQL reads it as that timeline's history,
-		 * which does not lead from ours.
+		 * Replay crosses into a timeline only with its history file here,
+		 * and a real one: PostgreSQL reads a placeholder as that timeline's
+		 * history, which does not lead from ours.
 		 */
 		for (k = 0; k < take; k++)
 		{
 			int			tli = up->wal[n->nwal + k].tli;
+			int			prev = k == 0 ? last_tli(n, n->nwal) : up->wal[n->nwal + k - 1].tli;
 
-			if (tli != last_tli(n, n->nwal + k) && tli <= SIM_MAX_TLI && n->tlfile[tli] == 'p')
+			if (tli != prev && (tli > SIM_MAX_TLI || n->tlfile[tli] != 'r'))
 				break;
 		}
 		blocked = k < take;
@@ -373,19 +412,6 @@ sim_pg_tick(SimNode *n)
 		memcpy(&n->wal[n->nwal], &up->wal[n->nwal], sizeof(SimRecord) * take);
 		n->nwal += take;
 		n->streaming = !blocked;
-		/* a standby that follows a timeline switch fetches its history file */
-		{
-			int			tli = last_tli(n, n->nwal);
-			int			k = 0;
-
-			while (k < up->nhistory && up->history[k].new_tli <= tli)
-			{
-				n->history[k] = up->history[k];
-				k++;
-			}
-			if (k > n->nhistory)
-				n->nhistory = k;
-		}
 	}
 	if (!n->startup_frozen)
 		n->replay = n->nwal;
@@ -421,8 +447,20 @@ stop_clean(SimNode *n)
 		if (sb != n && sb->upstream == n->id && sb->streaming && alive(sb) && link_up(n, sb) &&
 			is_prefix(sb, n))
 		{
-			memcpy(&sb->wal[sb->nwal], &n->wal[sb->nwal], sizeof(SimRecord) * (n->nwal - sb->nwal));
-			sb->nwal = n->nwal;
+			/* across a timeline switch only with its history file, as when streaming */
+			while (sb->nwal < n->nwal)
+			{
+				int			tli = n->wal[sb->nwal].tli;
+
+				if (tli != last_tli(sb, sb->nwal) && tli <= SIM_MAX_TLI && sb->tlfile[tli] != 'r')
+				{
+					if (n->tlfile[tli] != 'r' || sb->startup_frozen)
+						break;
+					sb->tlfile[tli] = 'r';
+				}
+				sb->wal[sb->nwal] = n->wal[sb->nwal];
+				sb->nwal++;
+			}
 		}
 	}
 	sim_pg_crash(n);
@@ -485,8 +523,6 @@ sim_pg_supervise(SimNode *n)
 		sim_log(n, "PG: rewound from record %lld to %lld against %s",
 				(long long) n->nwal, (long long) i, leader->name);
 		n->nwal = i;
-		memcpy(n->history, leader->history, sizeof(n->history));
-		n->nhistory = leader->nhistory;
 		/* pg_rewind copies pg_wal's files and removes those the source lacks */
 		memcpy(n->tlfile, leader->tlfile, sizeof(n->tlfile));
 		n->upstream = leader->id;
@@ -810,12 +846,13 @@ int
 pgha_timeline_switches(PghaTimelineSwitch *out, int max)
 {
 	SimNode    *n = sim_current;
+	int			t = n->in_recovery ? last_tli(n, n->replay) : n->timeline;
 	int			i;
 
-	for (i = 0; i < n->nhistory && i < max; i++)
+	for (i = 0; t <= SIM_MAX_TLI && i < lineage[t].n && i < max; i++)
 	{
-		out[i].timeline = n->history[i].old_tli;
-		out[i].lsn = SIM_LSN(n->history[i].at);
+		out[i].timeline = lineage[t].sw[i].old_tli;
+		out[i].lsn = SIM_LSN(lineage[t].sw[i].at);
 	}
 	return i;
 }
