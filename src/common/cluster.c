@@ -1497,7 +1497,7 @@ pgha_cluster_from_range(const char *prefix, const PghaEtcdRange *r, PghaCluster 
 }
 
 bool
-pgha_history_switch_lsn(const char *history, int tli, uint64 *lsn)
+pgha_history_entry(const char *history, int tli, int64 *lsn)
 {
 	json_error_t jerr;
 	json_t	   *arr;
@@ -1515,15 +1515,25 @@ pgha_history_switch_lsn(const char *history, int tli, uint64 *lsn)
 		json_t	   *t = json_array_get(e, 0);
 		json_t	   *l = json_array_get(e, 1);
 
-		if (json_is_integer(t) && json_is_integer(l) && json_integer_value(t) == tli &&
-			json_integer_value(l) > 0)
+		if (json_is_integer(t) && json_is_integer(l) && json_integer_value(t) == tli)
 		{
-			*lsn = (uint64) json_integer_value(l);
+			*lsn = (int64) json_integer_value(l);
 			found = true;
 		}
 	}
 	json_decref(arr);
 	return found;
+}
+
+bool
+pgha_history_switch_lsn(const char *history, int tli, uint64 *lsn)
+{
+	int64		at;
+
+	if (!pgha_history_entry(history, tli, &at) || at <= 0)
+		return false;
+	*lsn = (uint64) at;
+	return true;
 }
 
 int

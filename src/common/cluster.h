@@ -276,6 +276,8 @@ extern char *pgha_sync_to_json(const char *leader, int nsync,
  * [[tli, lsn, reason, time, leader], ...]): false if it has no entry.
  */
 extern bool pgha_history_switch_lsn(const char *history, int tli, uint64 *lsn);
+/* the last entry for tli, whatever its LSN (0: a skipped id): false if none */
+extern bool pgha_history_entry(const char *history, int tli, int64 *lsn);
 /* the timeline the cluster moved to after the history's newest entry; 0: none */
 extern int	pgha_history_next_timeline(const char *history);
 

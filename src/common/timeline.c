@@ -91,28 +91,9 @@ pgha_timeline_led(PghaCluster *c, int tli)
 bool
 pgha_history_skipped(const char *history, int tli)
 {
-	json_error_t jerr;
-	json_t	   *arr;
-	size_t		i;
-	bool		found = false;
+	int64		lsn;
 
-	if (history == NULL || history[0] == '\0')
-		return false;
-	arr = json_loads(history, 0, &jerr);
-	if (arr == NULL)
-		return false;
-	for (i = 0; json_is_array(arr) && i < json_array_size(arr); i++)
-	{
-		json_t	   *e = json_array_get(arr, i);
-		json_t	   *t = json_array_get(e, 0);
-		json_t	   *l = json_array_get(e, 1);
-
-		if (json_is_integer(t) && json_integer_value(t) == tli &&
-			json_is_integer(l) && json_integer_value(l) == 0)
-			found = true;
-	}
-	json_decref(arr);
-	return found;
+	return pgha_history_entry(history, tli, &lsn) && lsn == 0;
 }
 
 int
