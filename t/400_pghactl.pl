@@ -353,6 +353,30 @@ my ($victim) = grep { $_ ne $new } ('node3', 'node2', 'node1');
 	like($err, qr/is the leader: reinit would destroy the primary/, 'a remote reinit of the leader is refused');
 }
 
+# a placeholder history file the worker wrote for a promotion that never
+# happened (docs/ha.md, timeline ids), left above every real one while
+# PostgreSQL was down: recovery would target it and PostgreSQL would not
+# start; pghactl removes it first
+{
+	$run{$victim}->signal('TERM');
+	$run{$victim}->finish;
+	opendir my $d, "$base/$victim.data/pg_wal" or die;
+	my ($top) = sort { $b <=> $a } (1, map { /^([0-9A-F]{8})\.history$/ ? hex($1) : () } readdir $d);
+	closedir $d;
+	my $ph = sprintf('%s/%s.data/pg_wal/%08X.history', $base, $victim, $top + 1);
+	open my $f, '>', $ph or die;
+	print $f "# pgha: placeholder: timeline @{[$top + 1]} was reserved by another member's promotion\n";
+	close $f;
+	start_pghactl($victim);
+	ok(streams_from($new, $victim), "$victim, stopped with a placeholder above its timeline, streams again");
+	sql($new, 'INSERT INTO t VALUES (77)');
+	ok(poll_sql($victim, 'SELECT count(*) FROM t WHERE x = 77', '1'),
+		"$victim replays (before: its recovery targeted the placeholder, \"unexpected timeline ID\")");
+	ok(!-e $ph, 'pghactl removed the placeholder before the start');
+	# (start_pghactl begins the log anew)
+	like(slurp_file("$base/$victim.pghactl.log"), qr/removed the timeline placeholder/, 'and said so');
+}
+
 # SIGTERM: every node stops cleanly, pghactl exits
 for my $name (sort keys %run)
 {

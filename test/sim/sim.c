@@ -848,7 +848,9 @@ settled(void)
 	{
 		SimNode    *n = &sim_nodes[i];
 
-		if (n != leader && (!n->running || !n->in_recovery || n->upstream != leader->id || !n->streaming))
+		/* a promotion still under way changes the picture when it ends */
+		if (n != leader && (!n->running || !n->in_recovery || n->upstream != leader->id || !n->streaming ||
+							n->promote_signal || n->promote_done_at_us != 0))
 			return false;
 	}
 	return true;
@@ -907,6 +909,7 @@ run(uint64 seed)
 	int64		next_fault;
 	int64		next_write_at;
 	int64		settled_since = 0;
+	int64		full_end;
 	int			i;
 
 	init_run(seed);
@@ -917,7 +920,7 @@ run(uint64 seed)
 	if (!sim_cfg.switchovers)
 		fault_enabled[F_SWITCHOVER] = false;
 	fault_gap_us = sim_rand_range(300000, (int64) sim_cfg.ttl * 1500000);
-	end = fault_end + (int64) (4 * sim_cfg.ttl + 30) * 1000000;
+	end = full_end = fault_end + (int64) (4 * sim_cfg.ttl + 30) * 1000000;
 	next_tick = sim_time_us;
 	next_fault = sim_time_us + sim_rand_range(5000000, 15000000);
 	next_write_at = sim_time_us;
@@ -958,16 +961,21 @@ run(uint64 seed)
 			/*
 			 * --quick-heal: once healed, a cluster settled for 5 s ends its
 			 * run 10 s later (clients stop, pending commits settle), instead
-			 * of after the whole bound; the checks at the end are the same.
+			 * of after the whole bound, if it stays settled; the checks at
+			 * the end are the same.
 			 */
 			if (sim_cfg.quick_heal && next_fault == INT64_MAX)
 			{
+				/* settled, then unsettled again: the whole bound after all */
 				if (!settled())
+				{
 					settled_since = 0;
+					end = full_end;
+				}
 				else if (settled_since == 0)
 					settled_since = sim_time_us;
 				else if (sim_time_us - settled_since >= 5000000)
-					end = Min(end, sim_time_us + 10000000);
+					end = Min(full_end, settled_since + 15000000);
 			}
 		}
 		else if (next_write_at <= sim_time_us)
