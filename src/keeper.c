@@ -1085,7 +1085,7 @@ request_promotion(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalDet
  * is under way (nor a withdrawn one that may still complete), two kinds go:
  * one above every real history file and this node's timeline (a restart
  * would make it the target of recovery, which has no history: PostgreSQL
- * would not start), and, while not streaming, one of an id a leader ran on
+ * would replay nothing more), and, while not streaming, one of an id a leader ran on
  * after all (PostgreSQL would read it as that timeline's history, so this
  * standby could never follow it; the walreceiver fetches the real file).
  */

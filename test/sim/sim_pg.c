@@ -472,8 +472,9 @@ sim_pg_start(SimNode *n)
 	/*
 	 * A standby's recovery targets the newest history file it can reach
 	 * one id at a time from its timeline: a placeholder has no history, and
-	 * PostgreSQL refuses to start ("requested timeline is not a child of
-	 * this server's history").
+	 * PostgreSQL replays nothing more ("unexpected timeline ID ... in log
+	 * segment", over and over).  Modelled as a start that fails, which the
+	 * supervisor retries: the node is out of the cluster either way.
 	 */
 	if (n->standby_signal)
 	{
@@ -483,7 +484,7 @@ sim_pg_start(SimNode *n)
 			t++;
 		if (n->tlfile[t] == 'p')
 		{
-			sim_log(n, "PG: FATAL: requested timeline %d is not a child of this server's history", t);
+			sim_log(n, "PG: recovery targets the placeholder of timeline %d: nothing replays", t);
 			n->restart_at_us = sim_time_us + sim_rand_range(1000000, 5000000);
 			return;
 		}

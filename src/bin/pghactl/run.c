@@ -435,7 +435,8 @@ is_placeholder(const char *wal, const char *name)
  * (common/timeline.h).  A promotion that never happened (the key lost, the
  * instance stopped first) leaves them above every real history file; a
  * standby start would then take the newest as its recovery target, which
- * has no history, and PostgreSQL refuses to start.  Nothing is promoting
+ * has no history, and PostgreSQL replays nothing more ("unexpected timeline
+ * ID 1 in log segment ...", over and over).  Nothing is promoting
  * while PostgreSQL is down: they go.
  */
 static void
