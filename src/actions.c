@@ -233,6 +233,12 @@ pgha_action_cancel_promotion(void)
  * reads as neither; that window is a few instructions long.
  */
 bool
+pgha_action_promote_taken(void)
+{
+	return PromoteIsTriggered();
+}
+
+bool
 pgha_action_promotion_in_flight(void)
 {
 	struct stat st;
@@ -674,6 +680,49 @@ pgha_action_next_timeline(int current)
 	return newest + 1;
 }
 
+/*
+ * Never over a file that exists: the startup process may write the real
+ * history file of that id between the stat() above and here (a promotion
+ * of this node taken long ago).  The placeholder is written and synced
+ * under a temporary name, then linked into place, which fails if the name
+ * exists; false then.
+ */
+static bool
+plant_placeholder(const char *path, int tli)
+{
+	char	   *tmp = psprintf("%s.pgha", path);
+	char	   *content = psprintf("%s: timeline %d was reserved by another member's promotion; "
+								   "this file makes PostgreSQL number its next timeline past it.\n",
+								   PGHA_TIMELINE_PLACEHOLDER, tli);
+	int			fd = OpenTransientFile(tmp, O_WRONLY | O_CREAT | O_TRUNC | PG_BINARY);
+	bool		linked;
+
+	if (fd < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not create file \"%s\": %m", tmp)));
+	if (write(fd, content, strlen(content)) != (ssize_t) strlen(content) || pg_fsync(fd) != 0)
+	{
+		CloseTransientFile(fd);
+		unlink(tmp);
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not write file \"%s\": %m", tmp)));
+	}
+	CloseTransientFile(fd);
+	linked = link(tmp, path) == 0;
+	if (!linked && errno != EEXIST)
+	{
+		unlink(tmp);
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not link \"%s\" to \"%s\": %m", tmp, path)));
+	}
+	unlink(tmp);
+	fsync_fname(XLOGDIR, true);
+	return linked;
+}
+
 int
 pgha_action_plant_timelines(int current, int target)
 {
@@ -688,10 +737,8 @@ pgha_action_plant_timelines(int current, int target)
 		snprintf(path, sizeof(path), XLOGDIR "/%08X.history", (unsigned) tli);
 		if (stat(path, &st) == 0)
 			continue;
-		pgha_write_durably(path, psprintf("%s: timeline %d was reserved by another member's promotion; "
-										  "this file makes PostgreSQL number its next timeline past it.\n",
-										  PGHA_TIMELINE_PLACEHOLDER, tli));
-		planted++;
+		if (plant_placeholder(path, tli))
+			planted++;
 	}
 	return planted;
 }

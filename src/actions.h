@@ -76,11 +76,13 @@ extern bool pgha_action_request_reinit(void);
  */
 extern int	pgha_timeline_switches(PghaTimelineSwitch *out, int max);
 
+/* has the startup process taken a promotion request (and not finished it)? */
+extern bool pgha_action_promote_taken(void);
 /* a promotion asked for, or taken by the startup process, and not over */
 extern bool pgha_action_promotion_in_flight(void);
 /*
- * Does the startup process wait for WAL (streamed or restored)?  It never
- * does again once it has found a promotion request.
+ * Does the startup process wait for WAL (streamed or restored)?  If it took
+ * a promotion request before, it recorded that first (PromoteIsTriggered).
  */
 extern bool pgha_action_startup_waits_for_wal(void);
 

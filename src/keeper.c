@@ -140,7 +140,6 @@ static struct
 	int64		last_slot_look_ms;	/* the leader's last look at member slots */
 	bool		retention_loaded;	/* ... merged with the status key's list */
 	char	   *status_retain;	/* the retain_slots last published */
-	bool		history_pending;
 
 	char		last_rule[32];
 
@@ -879,15 +878,20 @@ withdrawn(void)
 }
 
 /*
- * A withdrawn promotion is over once the startup process waits for WAL
- * again (it never does after it found the request) and has not recorded
- * one.  Until then, the placeholders that steer its timeline id stay.
+ * A withdrawn promotion is over once the startup process, seen waiting for
+ * WAL after the request was withdrawn, has not recorded that it took one:
+ * either its last look found no request, or its next will.  Until then,
+ * the placeholders that steer its timeline id stay.
  */
 static void
 promotion_over(void)
 {
+	/*
+	 * The wait first: a startup process that found the request records that
+	 * it took it before it waits again, so the flag read after it is sure.
+	 */
 	if (K.promote_requested_ms == 0 || !K.promote_withdrawn ||
-		pgha_action_promotion_in_flight() || !pgha_action_startup_waits_for_wal())
+		!pgha_action_startup_waits_for_wal() || pgha_action_promotion_in_flight())
 		return;
 	ereport(DEBUG1,
 			(errmsg("pgha: the withdrawn promotion is over"),
@@ -1045,6 +1049,9 @@ request_promotion(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalDet
 	/* signal once, and again only if nothing happened for a while */
 	if (K.promote_requested_ms != 0 && now_ms() - K.promote_requested_ms < 10000)
 		return;
+	/* taken already: it ends on the id it was given, nothing to reserve or plant */
+	if (pgha_action_promote_taken())
+		return;
 	target = reserve_timeline(etcd, cluster, local);
 	if (target == 0)
 		return;
@@ -1074,10 +1081,12 @@ request_promotion(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalDet
 					   K.promote_requested_ms != 0 ? "; the promotion requested before has not finished" : "")));
 	pgstat_report_activity(STATE_RUNNING, "requesting promotion");
 	pgha_syncrep_before_promote(&K.config);
-	pgha_action_promote();
+	/* on record first: a successor worker must know of the request */
 	K.promote_requested_ms = now_ms();
 	K.promote_withdrawn = false;
 	K.reserved_timeline = target;
+	save_keeper_state();
+	pgha_action_promote();
 }
 
 /*
@@ -1129,7 +1138,6 @@ check_promotion(const PghaLocalDetail *local)
 	K.promote_requested_ms = 0;
 	K.promote_withdrawn = false;
 	K.reserved_timeline = 0;
-	K.history_pending = true;
 	K.slots_done[0] = '\0';
 
 	/*
@@ -1142,11 +1150,11 @@ check_promotion(const PghaLocalDetail *local)
 }
 
 /*
- * After a promotion: the history key gets this node's switch, and any
- * older one its timeline history file has that the key lacks (a leader
- * cut off or killed right after its promotion never wrote its own; a
- * standby left on the timeline it ended could then never tell that it
- * must be rewound).
+ * The history key as this leader's timeline history file says it: every
+ * switch of its lineage (a leader cut off or killed right after its
+ * promotion never wrote its own) and every id it skipped; a standby left on
+ * a timeline that ended, or on one of another branch, can tell from it that
+ * it must be rewound.
  */
 static void
 record_history(PghaEtcd *etcd, const PghaCluster *cluster, int timeline)
@@ -1164,8 +1172,8 @@ record_history(PghaEtcd *etcd, const PghaCluster *cluster, int timeline)
 	json = n > 0 ? pgha_history_add(cluster->history, sw, n, timeline,
 									 "no recovery target specified",
 									 ts, pgha_node_name()) : NULL;
-	if (json == NULL || pgha_etcd_put(etcd, pgha_key(K.prefix, PGHA_KEY_HISTORY), json, 0, NULL))
-		K.history_pending = false;
+	if (json != NULL && !pgha_etcd_put(etcd, pgha_key(K.prefix, PGHA_KEY_HISTORY), json, 0, NULL))
+		log_etcd_problem(etcd, "write the history key");
 	free(json);
 }
 
@@ -1382,13 +1390,13 @@ leader_housekeeping(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalD
 		free(retain);
 	}
 	/*
-	 * After a promotion, and whenever the history key ends before this
-	 * leader's timeline: a worker restarted between the promotion and its
-	 * write has no pending flag, and a standby left on an ended timeline
-	 * can only tell it must be rewound from this key.
+	 * The history key says what this leader's lineage says, checked every
+	 * time and written when it differs: after a promotion, after a worker
+	 * restarted before its write, and when another branch wrote it (a
+	 * standby left on a timeline of that branch can tell it must be rewound
+	 * only from this key).
 	 */
-	if (K.history_pending || cluster->history_timeline < local->base.timeline)
-		record_history(etcd, cluster, local->base.timeline);
+	record_history(etcd, cluster, local->base.timeline);
 	if (!K.config.pause)
 		keep_failsafe_key(etcd, (PghaCluster *) cluster);
 	if (!K.config.pause)
@@ -2179,7 +2187,7 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 	 * case the startup process took it an instant before.
 	 */
 	if (etcd_ok && local.base.in_recovery && !K.is_leader && !K.config.pause &&
-		!K.promote_withdrawn && cluster.has_leader &&
+		cluster.has_leader &&
 		strcmp(cluster.leader, pgha_node_name()) != 0 && pgha_action_cancel_promotion())
 	{
 		ereport(LOG,

@@ -1525,6 +1525,37 @@ pgha_history_entry(const char *history, int tli, int64 *lsn)
 	return found;
 }
 
+static int	history_entry_timeline(json_t *entry);
+
+bool
+pgha_history_fork_lsn(const char *history, int tli, uint64 *lsn)
+{
+	json_error_t jerr;
+	json_t	   *arr;
+	size_t		i;
+	bool		found = false;
+
+	if (history == NULL || history[0] == '\0')
+		return false;
+	arr = json_loads(history, 0, &jerr);
+	if (arr == NULL)
+		return false;
+	for (i = 0; json_is_array(arr) && i < json_array_size(arr); i++)
+	{
+		json_t	   *e = json_array_get(arr, i);
+		json_t	   *l = json_array_get(e, 1);
+
+		if (history_entry_timeline(e) >= tli && json_is_integer(l) && json_integer_value(l) > 0 &&
+			(!found || (uint64) json_integer_value(l) < *lsn))
+		{
+			*lsn = (uint64) json_integer_value(l);
+			found = true;
+		}
+	}
+	json_decref(arr);
+	return found;
+}
+
 bool
 pgha_history_switch_lsn(const char *history, int tli, uint64 *lsn)
 {
@@ -1569,23 +1600,35 @@ history_entry_timeline(json_t *entry)
 	return json_is_integer(t) ? (int) json_integer_value(t) : 0;
 }
 
-/* insert [tli, lsn, reason, timestamp, leader] in timeline order, unless arr has tli */
-static bool
-history_insert(json_t *arr, int tli, uint64 lsn, const char *reason,
-			   const char *timestamp, const char *leader)
+/* the old key's entry for tli at lsn (its reason, time and leader kept), or NULL */
+static json_t *
+history_old_entry(json_t *old, int tli, uint64 lsn)
 {
 	size_t		j;
-	size_t		at = json_array_size(arr);
+
+	for (j = 0; old != NULL && j < json_array_size(old); j++)
+	{
+		json_t	   *e = json_array_get(old, j);
+		json_t	   *l = json_array_get(e, 1);
+
+		if (history_entry_timeline(e) == tli && json_is_integer(l) &&
+			(uint64) json_integer_value(l) == lsn)
+			return e;
+	}
+	return NULL;
+}
+
+static void
+history_append(json_t *arr, json_t *old, int tli, uint64 lsn, const char *reason,
+			   const char *timestamp, const char *leader)
+{
+	json_t	   *kept = history_old_entry(old, tli, lsn);
 	json_t	   *entry;
 
-	for (j = 0; j < json_array_size(arr); j++)
+	if (kept != NULL)
 	{
-		int			t = history_entry_timeline(json_array_get(arr, j));
-
-		if (t == tli)
-			return false;
-		if (t > tli && at == json_array_size(arr))
-			at = j;
+		json_array_append(arr, kept);
+		return;
 	}
 	entry = json_array();
 	json_array_append_new(entry, json_integer(tli));
@@ -1593,53 +1636,52 @@ history_insert(json_t *arr, int tli, uint64 lsn, const char *reason,
 	json_array_append_new(entry, json_string(reason));
 	json_array_append_new(entry, json_string(timestamp));
 	json_array_append_new(entry, json_string(leader));
-	json_array_insert_new(arr, at, entry);
-	return true;
+	json_array_append_new(arr, entry);
 }
 
 char *
 pgha_history_add(const char *history, const PghaTimelineSwitch *sw, int n, int current,
 				 const char *reason, const char *timestamp, const char *leader)
 {
-	json_t	   *arr = NULL;
-	bool		added = false;
-	char	   *s;
+	json_t	   *old = NULL;
+	json_t	   *arr = json_array();
+	char	   *s = NULL;
 	int			i;
 
 	if (history && history[0])
 	{
 		json_error_t jerr;
 
-		arr = json_loads(history, 0, &jerr);
-		if (arr && !json_is_array(arr))
+		old = json_loads(history, 0, &jerr);
+		if (old && !json_is_array(old))
 		{
-			json_decref(arr);
-			arr = NULL;
+			json_decref(old);
+			old = NULL;
 		}
 	}
-	if (arr == NULL)
-		arr = json_array();
 	for (i = 0; i < n; i++)
 	{
 		bool		newest = (i == n - 1);
 		int			next = newest ? current : sw[i + 1].timeline;
 		int			skipped;
 
-		if (history_insert(arr, sw[i].timeline, sw[i].lsn, reason,
-						   newest ? timestamp : "", newest ? leader : ""))
-			added = true;
+		history_append(arr, old, sw[i].timeline, sw[i].lsn, reason,
+					   newest ? timestamp : "", newest ? leader : "");
 
 		/*
 		 * Ids between a timeline and the next one in the file were reserved
-		 * by promotions that never led (timeline.h): nothing on them is in
-		 * this history, which LSN 0 says.
+		 * by promotions that never led, or led a branch this history left:
+		 * nothing on them is in this history, which LSN 0 says.
 		 */
 		for (skipped = sw[i].timeline + 1; skipped < next && skipped - sw[i].timeline <= 64; skipped++)
-			if (history_insert(arr, skipped, 0, PGHA_TIMELINE_SKIPPED, "", ""))
-				added = true;
+			history_append(arr, old, skipped, 0, PGHA_TIMELINE_SKIPPED, "", "");
 	}
-	s = added ? json_dumps(arr, JSON_COMPACT) : NULL;
+	/* nothing to write when the key already says exactly this */
+	if (old == NULL || !json_equal(old, arr))
+		s = json_dumps(arr, JSON_COMPACT);
 	json_decref(arr);
+	if (old)
+		json_decref(old);
 	return s;
 }
 

@@ -276,6 +276,13 @@ extern char *pgha_sync_to_json(const char *leader, int nsync,
  * [[tli, lsn, reason, time, leader], ...]): false if it has no entry.
  */
 extern bool pgha_history_switch_lsn(const char *history, int tli, uint64 *lsn);
+/*
+ * Where the leader's WAL leaves timeline tli: the earliest end of tli or of
+ * any later timeline of the history.  A promotion that targeted a newer
+ * timeline before reaching its switch point records that timeline as
+ * ending where the promotion happened, before tli's own end.
+ */
+extern bool pgha_history_fork_lsn(const char *history, int tli, uint64 *lsn);
 /* the last entry for tli, whatever its LSN (0: a skipped id): false if none */
 extern bool pgha_history_entry(const char *history, int tli, int64 *lsn);
 /* the timeline the cluster moved to after the history's newest entry; 0: none */
@@ -289,13 +296,15 @@ typedef struct PghaTimelineSwitch
 } PghaTimelineSwitch;
 
 /*
- * The history JSON with an entry for every switch in sw[] (oldest first)
- * whose timeline it lacks, ordered by timeline (malloc'd); NULL when it
- * lacks none.  The newest switch is this node's promotion (leader, at
- * timestamp); an older one is a promotion whose leader never got to
- * record it, so its time and leader are left empty.  current: this node's
- * timeline; an id between two of the file's timelines (or the newest and
- * current) was skipped, and gets an entry at LSN 0 (timeline.h).
+ * The history key this leader's lineage makes (malloc'd): an entry for every
+ * switch in sw[] (its timeline history file, oldest first), and one at LSN
+ * 0 for every id the file skips (common/timeline.h), in timeline order;
+ * NULL when the key (history) already says exactly that.  An entry the key
+ * has for the same switch is kept as it is (its time and leader); entries
+ * of branches this lineage left are dropped, as Patroni rebuilds the key
+ * from the leader's file.  The newest switch is this node's promotion
+ * (leader, at timestamp); an older one not in the key gets neither.
+ * current: this node's timeline.
  */
 extern char *pgha_history_add(const char *history, const PghaTimelineSwitch *sw, int n,
 							  int current, const char *reason, const char *timestamp,

@@ -392,7 +392,11 @@ c_switchover_wait_other(const PghaInput *in, PghaDecision *d)
 	return true;
 }
 
-/* the leader that let go for the switchover answers as a standby now */
+/*
+ * The leader that let go for the switchover answers as a standby now, with
+ * no WAL this node lacks (commits acknowledged while it let go may be past
+ * its release position: the candidate streams them from it first).
+ */
 static bool
 old_primary_is_standby(const PghaInput *in)
 {
@@ -402,7 +406,8 @@ old_primary_is_standby(const PghaInput *in)
 
 	for (i = 0; old != NULL && old[0] != '\0' && i < in->npeers; i++)
 		if (strcmp(in->peers[i].name, old) == 0)
-			return in->peers[i].reachable && in->peers[i].in_recovery && !in->peers[i].shutting_down;
+			return in->peers[i].reachable && in->peers[i].in_recovery && !in->peers[i].shutting_down &&
+				in->peers[i].lsn <= in->local.lsn;
 	return false;
 }
 
@@ -648,12 +653,12 @@ c_diverged(const PghaInput *in, PghaDecision *d)
 		return true;
 	}
 	if (!in->cluster->has_history ||
-		!pgha_history_switch_lsn(in->cluster->history, in->local.timeline, &fork) ||
+		!pgha_history_fork_lsn(in->cluster->history, in->local.timeline, &fork) ||
 		in->local.replay_lsn <= fork)
 		return false;
 	strlcpy(d->target, in->cluster->leader, sizeof(d->target));
 	snprintf(d->reason, sizeof(d->reason),
-			 "this node replayed WAL up to %X/%X on timeline %d, which ended at %X/%X in the leader's history: it must be rewound",
+			 "this node replayed WAL up to %X/%X on timeline %d, which the leader's history leaves at %X/%X: it must be rewound",
 			 (unsigned) (in->local.replay_lsn >> 32), (unsigned) in->local.replay_lsn, in->local.timeline,
 			 (unsigned) (fork >> 32), (unsigned) fork);
 	return true;

@@ -63,18 +63,19 @@ pgha_reservation_to_json(int timeline, const char *member)
 int
 pgha_timeline_target(const PghaCluster *c, const char *me, int local_next, bool pending)
 {
-	int			target = local_next;
+	/* wide: an id from etcd may be INT32_MAX; the caller refuses a far target */
+	int64		target = local_next;
 	int			i;
 
 	if (c->has_reservation)
-		target = Max(target, c->reserved_timeline +
+		target = Max(target, (int64) c->reserved_timeline +
 					 (pending && strcmp(c->reserved_by, me) == 0 ? 0 : 1));
 	if (c->history_timeline > 0)
-		target = Max(target, c->history_timeline + 1);
+		target = Max(target, (int64) c->history_timeline + 1);
 	for (i = 0; i < c->nmembers; i++)
 		if (!c->members[i].foreign && strcmp(c->members[i].name, me) != 0)
-			target = Max(target, c->members[i].timeline + 1);
-	return target;
+			target = Max(target, (int64) c->members[i].timeline + 1);
+	return (int) Min(target, (int64) INT32_MAX);
 }
 
 bool

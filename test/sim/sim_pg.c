@@ -778,6 +778,12 @@ pgha_action_request_reinit(void)
 }
 
 bool
+pgha_action_promote_taken(void)
+{
+	return sim_current->promote_done_at_us != 0;
+}
+
+bool
 pgha_action_promotion_in_flight(void)
 {
 	return sim_current->promote_signal || sim_current->promote_done_at_us != 0;

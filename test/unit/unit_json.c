@@ -414,6 +414,16 @@ test_history_add(void)
 	free(h);
 	ok(pgha_history_add("[[1,100,\"r\",\"t1\",\"a\"],[2,200,\"r\",\"t2\",\"b\"]]", sw, 2, 3, "r", "t", "me") == NULL,
 	   "history: nothing missing, nothing to write");
+	{
+		PghaTimelineSwitch mine[2] = {{1, 100}, {3, 350}};
+
+		/* another branch wrote timeline 2 (ended at 200) and 3 ended at 300; this leader's lineage is 1 -> 3 -> 4 */
+		h = pgha_history_add("[[1,100,\"r\",\"t1\",\"a\"],[2,200,\"r\",\"t2\",\"x\"],[3,300,\"r\",\"t3\",\"x\"]]",
+							 mine, 2, 4, "r", "t4", "me");
+		is_str(h, "[[1,100,\"r\",\"t1\",\"a\"],[2,0,\"" PGHA_TIMELINE_SKIPPED "\",\"\",\"\"],[3,350,\"r\",\"t4\",\"me\"]]",
+			   "history: entries of another branch are replaced by this leader's lineage (2 skipped, 3 ended at 350)");
+		free(h);
+	}
 }
 
 /*
@@ -476,6 +486,10 @@ test_timeline_reservation(void)
 	members[0].foreign = true;
 	ok(pgha_timeline_target(&c, "node1", 2, false) == 2,
 	   "target: a member of another cluster does not count");
+	members[0].foreign = false;
+	members[0].timeline = INT32_MAX;
+	ok(pgha_timeline_target(&c, "node1", 2, false) == INT32_MAX,
+	   "target: a member record claiming the largest id does not overflow (the keeper refuses so far a target)");
 
 	h = pgha_history_add("", sw, 2, 7, "r", "t", "me");
 	is_str(h, "[[1,100,\"r\",\"\",\"\"],[2,0,\"" PGHA_TIMELINE_SKIPPED "\",\"\",\"\"],"

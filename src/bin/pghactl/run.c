@@ -419,9 +419,12 @@ static bool
 is_placeholder(const char *wal, const char *name)
 {
 	char		head[sizeof(PGHA_TIMELINE_PLACEHOLDER)];
-	int			fd = open(psprintf("%s/%s", wal, name), O_RDONLY | PG_BINARY, 0);
+	char		path[MAXPGPATH];
+	int			fd;
 	ssize_t		n;
 
+	snprintf(path, sizeof(path), "%s/%s", wal, name);
+	fd = open(path, O_RDONLY | PG_BINARY, 0);
 	if (fd < 0)
 		return false;
 	n = read(fd, head, sizeof(head) - 1);
