@@ -701,7 +701,7 @@ request_switchover(const char *candidate, bool need_leader, const char *schedule
 					ereport(ERROR,
 							(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 							 errmsg("the leader refused the switchover to \"%s\"", chosen),
-							 errhint("The candidate must stream from the leader, on its slot, within maximum_lag_on_failover; see the leader's log.")));
+							 errhint("The candidate must stream from the leader, on its slot, within maximum_lag_on_failover, and in synchronous_mode be a synchronous standby; see the leader's log.")));
 				if (pgha_now_us() >= deadline)
 					ereport(ERROR,
 							(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),

@@ -72,6 +72,14 @@ ok($node1->poll_query_until('postgres', "SELECT role = 'sync_standby' FROM pgha.
 	'pgha.members() shows the sync_standby role');
 my ($rc, $out, $err);
 
+# a switchover to the standby that is not synchronous: it could not take
+# over (only a synchronous standby may), so the leader refuses it
+($rc, $out, $err) = $node1->psql('postgres', "SELECT pgha.switchover('$other', wait => '30s')");
+like($err, qr/the leader refused the switchover to "$other"/, "a switchover to $other (asynchronous) is refused");
+is($etcd->get('/service/test/leader'), 'node1', 'node1 still leads');
+ok($node1->wait_for_log(qr/pgha refused the switchover to "$other"\n.*DETAIL:  .*synchronous_mode is on and the sync key does not name it/),
+	'the leader says why');
+
 # kill -9 of the primary under a writer: the synchronous standby takes over
 # with every acknowledged row
 $node1->safe_psql('postgres', 'CREATE TABLE t (id int PRIMARY KEY)');

@@ -322,11 +322,24 @@ switchover_for_me(const PghaInput *in)
 		(c->failover_leader[0] == '\0' || strcmp(c->failover_leader, in->me) == 0);
 }
 
+/*
+ * In synchronous_mode only a synchronous standby may take over (Patroni
+ * refuses the others too): handing over to another would leave nobody
+ * allowed to, until the request expired.
+ */
+static bool
+switchover_not_synchronous(const PghaInput *in)
+{
+	return in->config.synchronous_mode &&
+		!pgha_cluster_is_sync_standby(in->cluster, in->cluster->failover_member);
+}
+
 static bool
 c_switchover(const PghaInput *in, PghaDecision *d)
 {
 	if (!P(in) || !in->cluster->has_leader || strcmp(in->cluster->leader, in->me) != 0 ||
-		!switchover_for_me(in) || !in->candidate_streaming || in->config.pause)
+		!switchover_for_me(in) || !in->candidate_streaming || in->config.pause ||
+		switchover_not_synchronous(in))
 		return false;
 	strlcpy(d->target, in->cluster->failover_member, sizeof(d->target));
 	snprintf(d->reason, sizeof(d->reason),
@@ -353,12 +366,17 @@ static bool
 c_switchover_refused(const PghaInput *in, PghaDecision *d)
 {
 	if (!P(in) || !in->cluster->has_leader || strcmp(in->cluster->leader, in->me) != 0 ||
-		!switchover_for_me(in) || in->candidate_streaming)
+		!switchover_for_me(in) || (in->candidate_streaming && !switchover_not_synchronous(in)))
 		return false;
 	strlcpy(d->target, in->cluster->failover_member, sizeof(d->target));
-	snprintf(d->reason, sizeof(d->reason),
-			 "A switchover to \"%s\" was requested, but it does not stream from this leader or lags too far.",
-			 in->cluster->failover_member);
+	if (in->candidate_streaming)
+		snprintf(d->reason, sizeof(d->reason),
+				 "A switchover to \"%s\" was requested, but synchronous_mode is on and the sync key does not name it: it could not take over.",
+				 in->cluster->failover_member);
+	else
+		snprintf(d->reason, sizeof(d->reason),
+				 "A switchover to \"%s\" was requested, but it does not stream from this leader or lags too far.",
+				 in->cluster->failover_member);
 	return true;
 }
 
@@ -371,12 +389,23 @@ static bool
 c_switchover_wait_other(const PghaInput *in, PghaDecision *d)
 {
 	const PghaCluster *c = in->cluster;
+	const PghaMember *cand;
+	const char *who;
 
 	if (!R(in) || c->has_leader || !c->has_failover || in->switchover_stale ||
 		strcmp(c->failover_member, in->me) == 0)
 		return false;
 	/* a candidate whose member key is gone (it died) takes nothing over: race as usual */
-	if (pgha_cluster_member((PghaCluster *) c, c->failover_member) == NULL)
+	cand = pgha_cluster_member((PghaCluster *) c, c->failover_member);
+	if (cand == NULL)
+		return false;
+
+	/*
+	 * Nor one on an older timeline than the cluster (this node included)
+	 * reached: rule old_timeline keeps it from taking over (the simulator's
+	 * seed 605617: the others waited for it until the request expired).
+	 */
+	if (cand->timeline > 0 && cand->timeline < Max(cluster_timeline(in, &who), in->local.timeline))
 		return false;
 
 	/*
