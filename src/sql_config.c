@@ -656,6 +656,13 @@ request_switchover(const char *candidate, bool need_leader, const char *schedule
 						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 						 errmsg("member \"%s\" is tagged nofailover", cand->name)));
 				break;
+			case PGHA_SW_NOT_SYNC:
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						 errmsg("member \"%s\" is not a synchronous standby", cand->name),
+						 errdetail("synchronous_mode is on: only a standby the sync key names can take over without losing a commit."),
+						 errhint("pgha.members() shows which member has the role sync_standby.")));
+				break;
 		}
 		chosen = pstrdup(cand->name);
 		value = pgha_failover_request_json(c.has_leader ? c.leader : "", cand->name,

@@ -73,12 +73,18 @@ ok($node1->poll_query_until('postgres', "SELECT role = 'sync_standby' FROM pgha.
 my ($rc, $out, $err);
 
 # a switchover to the standby that is not synchronous: it could not take
-# over (only a synchronous standby may), so the leader refuses it
+# over (only a synchronous standby may), so it is refused when asked, and
+# by the leader when the request comes another way (written by another tool)
 ($rc, $out, $err) = $node1->psql('postgres', "SELECT pgha.switchover('$other', wait => '30s')");
-like($err, qr/the leader refused the switchover to "$other"/, "a switchover to $other (asynchronous) is refused");
+like($err, qr/member "$other" is not a synchronous standby/, "pgha.switchover('$other') (asynchronous) is refused");
+my $offset1 = -s $node1->logfile;
+$etcd->put('/service/test/failover', qq({"leader":"node1","member":"$other"}));
+my $gone = time + 30;
+usleep(100_000) while time < $gone && defined $etcd->get('/service/test/failover');
+ok(!defined $etcd->get('/service/test/failover'), "the leader deleted a request for $other written by hand");
+ok($node1->wait_for_log(qr/pgha refused the switchover to "$other"\n.*DETAIL:  .*synchronous_mode is on and the sync key does not name it/, $offset1),
+	'and said why');
 is($etcd->get('/service/test/leader'), 'node1', 'node1 still leads');
-ok($node1->wait_for_log(qr/pgha refused the switchover to "$other"\n.*DETAIL:  .*synchronous_mode is on and the sync key does not name it/),
-	'the leader says why');
 
 # kill -9 of the primary under a writer: the synchronous standby takes over
 # with every acknowledged row

@@ -33,6 +33,8 @@ pgha_switchover_check(const PghaCluster *c, const char *candidate, bool need_lea
 					  const PghaMember **chosen)
 {
 	const PghaMember *cand = NULL;
+	/* in synchronous_mode only a standby the sync key names may take over */
+	bool		sync = c->config.synchronous_mode;
 	int			i;
 
 	*chosen = NULL;
@@ -51,7 +53,8 @@ pgha_switchover_check(const PghaCluster *c, const char *candidate, bool need_lea
 			continue;
 		}
 		/* the leader's own record may still say replica right after a promotion */
-		if (!eligible(m) || (c->has_leader && strcmp(m->name, c->leader) == 0))
+		if (!eligible(m) || (c->has_leader && strcmp(m->name, c->leader) == 0) ||
+			(sync && !pgha_cluster_is_sync_standby(c, m->name)))
 			continue;
 		if (cand == NULL || m->xlog_location > cand->xlog_location)
 			cand = m;
@@ -65,6 +68,8 @@ pgha_switchover_check(const PghaCluster *c, const char *candidate, bool need_lea
 		return PGHA_SW_NOT_REPLICA;
 	if (cand->nofailover || cand->failover_priority <= 0)
 		return PGHA_SW_NOFAILOVER;
+	if (sync && !pgha_cluster_is_sync_standby(c, cand->name))
+		return PGHA_SW_NOT_SYNC;
 	return PGHA_SW_OK;
 }
 
@@ -89,6 +94,8 @@ pgha_switchover_check_message(PghaSwitchoverCheck check)
 			return "the member is not a running replica of this cluster";
 		case PGHA_SW_NOFAILOVER:
 			return "the member is tagged nofailover";
+		case PGHA_SW_NOT_SYNC:
+			return "synchronous_mode is on and the member is not a synchronous standby";
 	}
 	return "unknown";
 }

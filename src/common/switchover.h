@@ -29,7 +29,8 @@ typedef enum PghaSwitchoverCheck
 	PGHA_SW_NO_CANDIDATE,		/* none named and none eligible */
 	PGHA_SW_IS_LEADER,			/* the candidate already leads */
 	PGHA_SW_NOT_REPLICA,		/* not a running replica of this cluster */
-	PGHA_SW_NOFAILOVER			/* tagged nofailover (or priority 0) */
+	PGHA_SW_NOFAILOVER,			/* tagged nofailover (or priority 0) */
+	PGHA_SW_NOT_SYNC			/* synchronous_mode, and the sync key does not name it */
 } PghaSwitchoverCheck;
 
 /*

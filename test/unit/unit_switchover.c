@@ -81,6 +81,26 @@ unit_switchover_tests(void)
 	is_str(pgha_switchover_check_message(PGHA_SW_NOFAILOVER), "the member is tagged nofailover",
 		   "refusals have a message");
 
+	/* synchronous_mode: only a standby the sync key names (Patroni refuses the others too) */
+	c.has_leader = true;
+	c.config.synchronous_mode = true;
+	c.has_sync = true;
+	strlcpy(c.sync_leader, "node1", sizeof(c.sync_leader));
+	c.nsync = 1;
+	strlcpy(c.sync_standby[0], "node2", sizeof(c.sync_standby[0]));
+	ms[2].nofailover = false;
+	ok(pgha_switchover_check(&c, "node3", true, &chosen) == PGHA_SW_NOT_SYNC,
+	   "synchronous_mode: a standby the sync key does not name is refused");
+	ok(pgha_switchover_check(&c, "node2", true, &chosen) == PGHA_SW_OK,
+	   "synchronous_mode: the synchronous standby is taken");
+	ok(pgha_switchover_check(&c, NULL, true, &chosen) == PGHA_SW_OK && strcmp(chosen->name, "node2") == 0,
+	   "synchronous_mode: choosing, the synchronous standby, though another is further ahead");
+	c.nsync = 0;
+	ok(pgha_switchover_check(&c, NULL, true, &chosen) == PGHA_SW_NO_CANDIDATE,
+	   "synchronous_mode with no synchronous standby: nobody can take over");
+	c.config.synchronous_mode = false;
+	c.has_sync = false;
+
 	json = pgha_failover_request_json("node1", "node2", NULL, "2026-11-26T04:00:00+00:00");
 	is_str(json, "{\"leader\":\"node1\",\"member\":\"node2\",\"pgha_requested_at\":\"2026-11-26T04:00:00+00:00\"}",
 		   "failover key JSON");
