@@ -624,10 +624,10 @@ pgha_action_shutdown_fast(void)
  * Write a file whole or not at all: a temporary file, synced, renamed over
  * path, the directory synced (a crash leaves the old file or the new one).
  */
-void
-pgha_write_durably(const char *path, const char *content)
+/* content into tmp, synced; ERROR (tmp removed) if it cannot be */
+static void
+write_synced(const char *tmp, const char *content)
 {
-	char	   *tmp = psprintf("%s.tmp", path);
 	int			fd = OpenTransientFile(tmp, O_WRONLY | O_CREAT | O_TRUNC | PG_BINARY);
 	size_t		len = strlen(content);
 
@@ -644,6 +644,14 @@ pgha_write_durably(const char *path, const char *content)
 				 errmsg("could not write file \"%s\": %m", tmp)));
 	}
 	CloseTransientFile(fd);
+}
+
+void
+pgha_write_durably(const char *path, const char *content)
+{
+	char	   *tmp = psprintf("%s.tmp", path);
+
+	write_synced(tmp, content);
 	durable_rename(tmp, path, ERROR);
 	pfree(tmp);
 }
@@ -694,22 +702,9 @@ plant_placeholder(const char *path, int tli)
 	char	   *content = psprintf("%s: timeline %d was reserved by another member's promotion; "
 								   "this file makes PostgreSQL number its next timeline past it.\n",
 								   PGHA_TIMELINE_PLACEHOLDER, tli);
-	int			fd = OpenTransientFile(tmp, O_WRONLY | O_CREAT | O_TRUNC | PG_BINARY);
 	bool		linked;
 
-	if (fd < 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not create file \"%s\": %m", tmp)));
-	if (write(fd, content, strlen(content)) != (ssize_t) strlen(content) || pg_fsync(fd) != 0)
-	{
-		CloseTransientFile(fd);
-		unlink(tmp);
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not write file \"%s\": %m", tmp)));
-	}
-	CloseTransientFile(fd);
+	write_synced(tmp, content);
 	linked = link(tmp, path) == 0;
 	if (!linked && errno != EEXIST)
 	{

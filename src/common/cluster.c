@@ -1496,20 +1496,34 @@ pgha_cluster_from_range(const char *prefix, const PghaEtcdRange *r, PghaCluster 
 	return true;
 }
 
-bool
-pgha_history_entry(const char *history, int tli, int64 *lsn)
+/* the history key as a JSON array, NULL if it is empty or no array */
+static json_t *
+history_load(const char *history)
 {
 	json_error_t jerr;
 	json_t	   *arr;
+
+	if (history == NULL || history[0] == '\0')
+		return NULL;
+	arr = json_loads(history, 0, &jerr);
+	if (arr != NULL && !json_is_array(arr))
+	{
+		json_decref(arr);
+		arr = NULL;
+	}
+	return arr;
+}
+
+bool
+pgha_history_entry(const char *history, int tli, int64 *lsn)
+{
+	json_t	   *arr = history_load(history);
 	size_t		i;
 	bool		found = false;
 
-	if (history == NULL || history[0] == '\0')
-		return false;
-	arr = json_loads(history, 0, &jerr);
 	if (arr == NULL)
 		return false;
-	for (i = 0; json_is_array(arr) && i < json_array_size(arr); i++)
+	for (i = 0; i < json_array_size(arr); i++)
 	{
 		json_t	   *e = json_array_get(arr, i);
 		json_t	   *t = json_array_get(e, 0);
@@ -1530,17 +1544,13 @@ static int	history_entry_timeline(json_t *entry);
 bool
 pgha_history_fork_lsn(const char *history, int tli, uint64 *lsn)
 {
-	json_error_t jerr;
-	json_t	   *arr;
+	json_t	   *arr = history_load(history);
 	size_t		i;
 	bool		found = false;
 
-	if (history == NULL || history[0] == '\0')
-		return false;
-	arr = json_loads(history, 0, &jerr);
 	if (arr == NULL)
 		return false;
-	for (i = 0; json_is_array(arr) && i < json_array_size(arr); i++)
+	for (i = 0; i < json_array_size(arr); i++)
 	{
 		json_t	   *e = json_array_get(arr, i);
 		json_t	   *l = json_array_get(e, 1);
@@ -1570,17 +1580,13 @@ pgha_history_switch_lsn(const char *history, int tli, uint64 *lsn)
 int
 pgha_history_next_timeline(const char *history)
 {
-	json_error_t jerr;
-	json_t	   *arr;
+	json_t	   *arr = history_load(history);
 	size_t		i;
 	int			next = 0;
 
-	if (history == NULL || history[0] == '\0')
-		return 0;
-	arr = json_loads(history, 0, &jerr);
 	if (arr == NULL)
 		return 0;
-	for (i = 0; json_is_array(arr) && i < json_array_size(arr); i++)
+	for (i = 0; i < json_array_size(arr); i++)
 	{
 		json_t	   *t = json_array_get(json_array_get(arr, i), 0);
 
@@ -1643,22 +1649,11 @@ char *
 pgha_history_add(const char *history, const PghaTimelineSwitch *sw, int n, int current,
 				 const char *reason, const char *timestamp, const char *leader)
 {
-	json_t	   *old = NULL;
+	json_t	   *old = history_load(history);
 	json_t	   *arr = json_array();
 	char	   *s = NULL;
 	int			i;
 
-	if (history && history[0])
-	{
-		json_error_t jerr;
-
-		old = json_loads(history, 0, &jerr);
-		if (old && !json_is_array(old))
-		{
-			json_decref(old);
-			old = NULL;
-		}
-	}
 	for (i = 0; i < n; i++)
 	{
 		bool		newest = (i == n - 1);
