@@ -59,6 +59,7 @@
 #include "common/decide.h"
 #include "common/keys.h"
 #include "common/slots.h"
+#include "common/switchover.h"
 #include "common/timeline.h"
 #include "guc.h"
 #include "keeper.h"
@@ -107,6 +108,7 @@ static struct
 	int			etcd_tolerated;	/* last known; -1 unknown */
 	int64		failover_seen_ms;
 	bool		switching;		/* let go of the key for a switchover: stopping */
+	bool		restarting;		/* shut down for pghactl restart: keeps the key */
 	int64		params_revision;	/* parameters applied for this revision */
 	int64		hba_retry_ms;	/* earliest retry of a pg_hba that failed */	/* when the pending failover key was first seen */
 	bool		clear_failover;	/* we promoted for a switchover: delete the key */
@@ -726,6 +728,7 @@ handle_restart_request(PghaEtcd *etcd, PghaCluster *cluster)
 					(errmsg("pgha: restarting on request (pghactl restart): fast shutdown"),
 					 errdetail("pghactl run starts PostgreSQL again%s.",
 							   K.is_leader ? "; this leader keeps its key" : "")));
+			K.restarting = true;
 			pgha_action_shutdown_fast();
 			break;
 	}
@@ -1532,8 +1535,13 @@ do_switchover(PghaEtcd *etcd, const PghaCluster *cluster, const PghaDecision *d)
 
 	/*
 	 * 2. let go of the key (guarded by its value) and record how far this
-	 * leader had written: the candidate must get at least that far.
+	 * leader had written: the candidate must get at least that far.  The
+	 * gate shuts first: a commit acknowledged after this read of the flush
+	 * position would lie beyond it (write_gate.c reads the gate again
+	 * after the commit's flush, before the client hears of it).
 	 */
+	pgha_write_gate_set(PGHA_GATE_UNPROVEN);
+	pg_memory_barrier();
 	lsn = GetFlushRecPtr(&tli);
 	initStringInfo(&fo);
 	appendStringInfoString(&fo, "{\"leader\":");
@@ -1559,6 +1567,7 @@ do_switchover(PghaEtcd *etcd, const PghaCluster *cluster, const PghaDecision *d)
 		if (etcd->err != PGHA_ETCD_OK)
 			log_etcd_problem(etcd, "release the leader key");
 		pgha_action_unprepare_switchover();
+		publish_write_gate();
 		return 200;
 	}
 
@@ -1573,6 +1582,78 @@ do_switchover(PghaEtcd *etcd, const PghaCluster *cluster, const PghaDecision *d)
 					   LSN_FORMAT_ARGS(lsn), d->target, cand->host, cand->port)));
 	pgha_action_shutdown_fast();
 	return 1000;
+}
+
+/*
+ * A planned stop of the leader: the postmaster is shutting down (pg_ctl
+ * stop, systemctl stop, SIGTERM to pghactl run) and sent this worker its
+ * SIGTERM.  Left alone, the key would outlive the server by up to a ttl
+ * with no primary.  So the leader hands over as for a switchover, to the
+ * standby a switchover without a named candidate would get (streaming,
+ * not nofailover, a synchronous one in synchronous_mode, the furthest
+ * ahead).  The candidate takes the key only once the old primary's
+ * stream has ended, and a shutdown ends it only after the walsenders sent
+ * the shutdown checkpoint: nothing acknowledged is lost, and this node
+ * restarts as the candidate's standby without pg_rewind.  No handover when
+ * paused (Patroni keeps the key too), or without a standby streaming now:
+ * the last node of a cluster stopped member by member keeps the key and
+ * comes back as the leader (rule startup_wait on the others), nor for a
+ * restart this worker asked for (pghactl restart: the leader stays).  The
+ * postmaster waits for this worker before its shutdown checkpoint, so all
+ * of this runs on the iteration's etcd budget.
+ */
+void
+pgha_keeper_planned_stop(PghaEtcd *etcd)
+{
+	PghaLocalDetail local;
+	PghaCluster cluster;
+	PghaDecision d;
+	const PghaMember *cand = NULL;
+	PghaSwitchoverCheck check;
+	uint64		flush;
+	char		slot[PGHA_NAME_LEN];
+
+	pgha_local_snapshot(&local);
+	if (!K.initialized || !K.is_leader || K.switching || K.restarting || K.foreign ||
+		local.base.in_recovery)
+		return;
+	memset(&cluster, 0, sizeof(cluster));
+	set_call_budget(etcd);
+	if (!read_cluster(etcd, &cluster))
+	{
+		log_etcd_problem(etcd, "read the cluster to hand the leader key over at shutdown");
+		return;
+	}
+	if (!cluster.has_leader || strcmp(cluster.leader, pgha_node_name()) != 0)
+		return;
+	check = pgha_switchover_check(&cluster, NULL, true, &cand);
+	if (check == PGHA_SW_OK)
+	{
+		pgha_slot_name(cand->name, slot, sizeof(slot));
+		if (!pgha_standby_streaming(cand->name, slot, &flush))
+			check = PGHA_SW_NO_CANDIDATE;
+	}
+	if (check != PGHA_SW_OK)
+	{
+		ereport(LOG,
+				(errmsg("pgha: the leader stops without handing over"),
+				 errdetail("At shutdown: %s; the leader key expires within ttl (%d s).",
+						   pgha_switchover_check_message(check), K.config.ttl)));
+		return;
+	}
+	memset(&d, 0, sizeof(d));
+	d.rule = "planned_stop";
+	strlcpy(d.target, cand->name, sizeof(d.target));
+	snprintf(d.reason, sizeof(d.reason),
+			 "The server is shutting down (a planned stop) and \"%s\" streams from this leader.",
+			 cand->name);
+	(void) do_switchover(etcd, &cluster, &d);
+}
+
+bool
+pgha_keeper_leads(void)
+{
+	return K.is_leader;
 }
 
 /* "pgha decision: rule (action)" when the deciding rule changed */

@@ -42,6 +42,12 @@ extern void pgha_keeper_postmaster_died(PghaEtcd *etcd) pg_attribute_noreturn();
 
 /* if this node is the leader, the monotonic ms at which it fences */
 extern int64 pgha_keeper_fence_deadline_ms(void);
+
+/* does this worker hold the leader key (as of its last iteration) */
+extern bool pgha_keeper_leads(void);
+
+/* the postmaster is shutting down: hand the leader key over if we can */
+extern void pgha_keeper_planned_stop(PghaEtcd *etcd);
 extern void *pgha_keeper_memory(size_t *size);
 
 #endif							/* PGHA_KEEPER_H */

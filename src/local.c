@@ -20,6 +20,7 @@
 #include "access/xlog.h"
 #include "replication/walreceiver.h"
 #include "storage/spin.h"
+#include "utils/pidfile.h"
 
 #include "compat.h"
 #include "local.h"
@@ -69,4 +70,30 @@ pgha_local_snapshot(PghaLocalDetail *out)
 				out->base.streaming ? "streaming" : "in archive recovery",
 				sizeof(out->replication_state));
 	}
+}
+
+/*
+ * The postmaster writes "stopping" into postmaster.pid when a shutdown
+ * begins (smart, fast or immediate), before it signals anyone: a SIGTERM
+ * that comes with it is a planned stop, one without it is
+ * pg_terminate_backend().  Any read error: not stopping.
+ */
+bool
+pgha_postmaster_stopping(void)
+{
+	FILE	   *f = fopen("postmaster.pid", "r");
+	char		line[MAXPGPATH];
+	int			n = 0;
+	bool		stopping = false;
+
+	if (f == NULL)
+		return false;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (++n == LOCK_FILE_LINE_PM_STATUS)
+		{
+			stopping = strncmp(line, PM_STATUS_STOPPING, strlen(PM_STATUS_STOPPING)) == 0;
+			break;
+		}
+	fclose(f);
+	return stopping;
 }

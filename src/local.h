@@ -24,5 +24,6 @@ typedef struct PghaLocalDetail
 } PghaLocalDetail;
 
 extern void pgha_local_snapshot(PghaLocalDetail *out);
+extern bool pgha_postmaster_stopping(void);
 
 #endif							/* PGHA_LOCAL_H */

@@ -15,7 +15,9 @@
  * Exit codes are policy: the worker never exits 0 (that unregisters it) and
  * never with 2 or more (that crash-restarts the whole instance).  SIGTERM
  * (shutdown, pg_terminate_backend) ends in FATAL, i.e. exit 1, and the
- * postmaster restarts the worker unless it is shutting down.  An ERROR
+ * postmaster restarts the worker unless it is shutting down; the leader's
+ * worker hands its key over first when the server is shutting down
+ * (worker_sigterm).  An ERROR
  * inside an iteration is caught at the iteration boundary as bgwriter.c
  * does, logged as a WARNING, and the loop goes on after a short back-off.
  *
@@ -52,6 +54,7 @@
 #include "etcd_backend.h"
 #include "guc.h"
 #include "keeper.h"
+#include "local.h"
 #include "shmem.h"
 #include "worker.h"
 #include "write_gate.h"
@@ -64,6 +67,48 @@ static char etcd_config_error[512];
 static MemoryContext iteration_cxt = NULL;
 static PghaSharedState state;	/* what we publish, kept between iterations */
 static char *key_prefix = NULL;
+
+/*
+ * SIGTERM.  A worker that does not lead ends at once, as any backend does
+ * (die()).  The leader's worker ends its iteration first and then, if the
+ * postmaster is shutting down, hands the leader key over before it exits
+ * (pgha_keeper_planned_stop).  "leading" is set after every iteration; a
+ * stale value is harmless: the keeper checks again.
+ */
+static volatile sig_atomic_t leading = false;
+static volatile sig_atomic_t stop_pending = false;
+
+static void
+worker_sigterm(SIGNAL_ARGS)
+{
+	int			save_errno = errno;
+
+	if (!leading)
+		die(postgres_signal_arg);
+	else
+	{
+		stop_pending = true;
+		SetLatch(MyLatch);
+	}
+	errno = save_errno;
+}
+
+/* the leader's SIGTERM: hand over if the server stops (tried once), exit */
+static void
+worker_stop(void)
+{
+	static bool tried = false;
+
+	if (!tried && etcd != NULL && pgha_postmaster_stopping())
+	{
+		tried = true;
+		pgha_keeper_planned_stop(etcd);
+	}
+	ereport(FATAL,
+			(errcode(ERRCODE_ADMIN_SHUTDOWN),
+			 errmsg("terminating background worker \"%s\" due to administrator command",
+					MyBgworkerEntry->bgw_type)));
+}
 
 static void
 worker_shmem_exit(int code, Datum arg)
@@ -237,7 +282,7 @@ pgha_worker_main(Datum main_arg)
 	sigjmp_buf	local_sigjmp_buf;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
-	pqsignal(SIGTERM, die);
+	pqsignal(SIGTERM, worker_sigterm);
 	BackgroundWorkerUnblockSignals();
 	pgha_write_gate_exempt();
 
@@ -335,6 +380,8 @@ pgha_worker_main(Datum main_arg)
 		MemoryContext old;
 		long		wait_ms;
 
+		if (stop_pending)
+			worker_stop();
 		CHECK_FOR_INTERRUPTS();
 		if (!PostmasterIsAlive())
 			pgha_keeper_postmaster_died(etcd);
@@ -345,6 +392,9 @@ pgha_worker_main(Datum main_arg)
 
 		state.iterations++;
 		pgha_shmem_write(&state);
+		leading = pgha_keeper_leads();
+		if (stop_pending)
+			worker_stop();
 		worker_wait(wait_ms);
 	}
 }
