@@ -162,6 +162,31 @@ pgha_action_set_system(const char *name, const char *value)
 	ProcessConfigFile(PGC_SIGHUP);
 }
 
+/*
+ * A primary streams from nobody: after a promotion its primary_conninfo and
+ * primary_slot_name go.  pg_rewind copies postgresql.auto.conf to the node
+ * it rewinds; left here, they would point that node at this primary's
+ * former upstream (often the rewound node itself) and at a slot that exists
+ * nowhere, and a standby that never reaches a consistent state has no
+ * worker to re-point it.
+ */
+void
+pgha_action_forget_upstream(void)
+{
+	const char *cur_conninfo = GetConfigOption("primary_conninfo", false, false);
+	const char *cur_slot = GetConfigOption("primary_slot_name", false, false);
+
+	if ((cur_conninfo == NULL || cur_conninfo[0] == '\0') &&
+		(cur_slot == NULL || cur_slot[0] == '\0'))
+		return;
+	pgha_alter_system("primary_conninfo", NULL);
+	pgha_alter_system("primary_slot_name", NULL);
+	if (kill(PostmasterPid, SIGHUP) != 0)
+		ereport(WARNING,
+				(errmsg("could not signal the postmaster to reload: %m")));
+	ProcessConfigFile(PGC_SIGHUP);
+}
+
 bool
 pgha_action_follow(const char *conninfo, const char *slot)
 {

@@ -1142,6 +1142,7 @@ check_promotion(const PghaLocalDetail *local)
 	K.promote_withdrawn = false;
 	K.reserved_timeline = 0;
 	K.slots_done[0] = '\0';
+	pgha_action_forget_upstream();
 
 	/*
 	 * Until a checkpoint on the new timeline, pg_control still says the old
@@ -1484,8 +1485,8 @@ do_fence(const PghaCluster *cluster, const PghaDecision *d)
 	ereport(LOG,
 			(errmsg("pgha: fencing this primary: immediate shutdown"),
 			 errdetail_internal("%s", d->reason),
-			 errhint("The node restarts as a standby with \"pghactl run\"; "
-					 "with pg_ctl, rewind it against the new leader (pg_rewind) before starting it.")));
+			 errhint("The node restarts as a standby with \"pghactl run\"; with pg_ctl: "
+					 "rm $PGDATA/standby.signal, pg_rewind -D $PGDATA -R --source-server=<the new leader>, then pg_ctl start.")));
 	/* another member leads (not: our lease ran out): follow it next time */
 	if (cluster && cluster->has_leader && strcmp(cluster->leader, pgha_node_name()) != 0)
 		leader = pgha_cluster_member((PghaCluster *) cluster, cluster->leader);
@@ -1781,7 +1782,7 @@ act(PghaEtcd *etcd, const PghaInput *in, const PghaDecision *d,
 					(errmsg("pgha: this standby diverged from the leader \"%s\"; fast shutdown for pg_rewind",
 							d->target),
 					 errdetail_internal("%s", d->reason),
-					 errhint("pghactl run rewinds and restarts it; without pghactl, run pg_rewind --source-server against the leader, then start it.")));
+					 errhint("pghactl run rewinds and restarts it; without pghactl: pg_rewind -D $PGDATA -R --source-server=<the leader>, then pg_ctl start.")));
 			pgha_action_shutdown_fast();
 			return 1000;
 
