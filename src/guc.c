@@ -54,6 +54,7 @@ int			pgha_failover_priority = 1;
 bool		pgha_noloadbalance = false;
 bool		pgha_clonefrom = false;
 bool		pgha_nosync = false;
+int			pgha_patroni_compat = 4;
 
 static bool
 check_etcd_hosts(char **newval, void **extra, GucSource source)
@@ -330,6 +331,15 @@ pgha_guc_define(void)
 							 PGC_SIGHUP, 0,
 							 NULL, NULL, NULL);
 
+	DefineCustomIntVariable("pgha.patroni_compat",
+							"Sets which Patroni major version's vocabulary this node writes.",
+							"4 (Patroni 4, the default): a primary's role is \"primary\" in its member key and in GET /patroni; "
+							"3: \"master\", as Patroni 3 writes it.  pgha reads both.",
+							&pgha_patroni_compat,
+							4, 3, 4,
+							PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
+
 	/*
 	 * A developer option like post_auth_delay: a pause between reading
 	 * the config key and writing it back, so that a test can change the
@@ -365,4 +375,11 @@ pgha_node_name(void)
 		strlcpy(hostname, "localhost", sizeof(hostname));
 	hostname[sizeof(hostname) - 1] = '\0';
 	return hostname;
+}
+
+/* a primary's role as the Patroni version pgha.patroni_compat names writes it */
+const char *
+pgha_primary_role(void)
+{
+	return pgha_patroni_compat == 3 ? "master" : "primary";
 }

@@ -41,10 +41,12 @@ extern int	pgha_failover_priority;
 extern bool pgha_noloadbalance;
 extern bool pgha_clonefrom;
 extern bool pgha_nosync;
+extern int	pgha_patroni_compat;
 
 extern int	pgha_debug_config_delay;
 
 extern void pgha_guc_define(void);
 extern const char *pgha_node_name(void);
+extern const char *pgha_primary_role(void);
 
 #endif							/* PGHA_GUC_H */

@@ -595,7 +595,7 @@ fill_member(PghaMember *m, const PghaLocalDetail *local, const char *state)
 		}
 	}
 	strlcpy(m->state, state, sizeof(m->state));
-	strlcpy(m->role, local->base.in_recovery ? "replica" : "primary", sizeof(m->role));
+	strlcpy(m->role, local->base.in_recovery ? "replica" : pgha_primary_role(), sizeof(m->role));
 	if (local->base.in_recovery)
 		strlcpy(m->replication_state, local->replication_state, sizeof(m->replication_state));
 	m->timeline = local->base.timeline;
@@ -2117,12 +2117,8 @@ publish_members(PghaSharedState *st, const PghaCluster *cluster)
 		strlcpy(sm->name, m->name, sizeof(sm->name));
 		strlcpy(sm->host, m->host, sizeof(sm->host));
 		sm->port = m->port;
-		/* patronictl's "Sync Standby": named in the sync key of the leader */
-		strlcpy(sm->role, leader ? "leader" :
-				(cluster->has_leader && pgha_cluster_is_sync_standby(cluster, m->name) &&
-				 strcmp(cluster->sync_leader, cluster->leader) == 0) ? "sync_standby" :
-				(strcmp(m->role, "replica") == 0 ? "replica" : m->role), sizeof(sm->role));
-		strlcpy(sm->state, m->state, sizeof(sm->state));
+		strlcpy(sm->role, pgha_member_role(cluster, m), sizeof(sm->role));
+		strlcpy(sm->state, pgha_member_state(cluster, m), sizeof(sm->state));
 		sm->timeline = m->timeline;
 		sm->lsn = m->xlog_location;
 		sm->receive_lsn = m->receive_lsn;

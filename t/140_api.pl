@@ -90,7 +90,7 @@ is((http('node1', '/primary', 'POST'))[0], 405, 'POST is refused with 405');
 my ($code, $body) = http('node1', '/patroni');
 my $doc = eval { decode_json($body) } // {};
 is($code, 200, 'GET /patroni 200');
-is($doc->{role}, 'master', '/patroni: role master (Patroni 3.0 spelling)');
+is($doc->{role}, 'primary', '/patroni: role primary (Patroni 4 spelling)');
 is($doc->{patroni}{name}, 'node1', '/patroni: patroni.name');
 like($doc->{database_system_identifier} // '', qr/^\d+$/, '/patroni: the system identifier');
 ($code, $body) = http('node2', '/patroni');
@@ -100,6 +100,36 @@ ok(defined $doc->{xlog}{replayed_location}, '/patroni on a replica: xlog.replaye
 $doc = eval { decode_json($body) } // {};
 is_deeply([ sort map { "$_->{name}:$_->{role}" } @{ $doc->{members} // [] } ],
 	[ 'node1:leader', 'node2:replica', 'node3:replica' ], '/cluster lists the members and roles');
+# one state vocabulary, Patroni 4's: a standby's replication_state, the leader's state
+my $states = '';
+my $until = time + 30;
+while (time < $until)
+{
+	$doc = eval { decode_json((http('node3', '/cluster'))[1]) } // {};
+	$states = join ' ', sort map { "$_->{name}:$_->{state}" } @{ $doc->{members} // [] };
+	last if $states eq 'node1:running node2:streaming node3:streaming';
+	usleep(100_000);
+}
+is($states, 'node1:running node2:streaming node3:streaming', '/cluster: states as patronictl list shows them');
+is($node1->safe_psql('postgres', "SELECT string_agg(member || ':' || role || ':' || state, ' ' ORDER BY member) FROM pgha.members()"),
+	'node1:leader:running node2:replica:streaming node3:replica:streaming', 'pgha.members(): the same vocabulary');
+like($etcd->get('/service/test/members/node1'), qr/"role":"primary"/, 'the leader\'s member key: role primary');
+
+# pgha.patroni_compat = 3: "master", as Patroni 3 writes it; pgha reads both
+$node1->append_conf('postgresql.conf', 'pgha.patroni_compat = 3');
+$node1->reload;
+ok($etcd->poll_key('/service/test/members/node1', qr/"role":"master"/, 30),
+	'pgha.patroni_compat = 3: the member key says role master');
+$doc = eval { decode_json((http('node1', '/patroni'))[1]) } // {};
+is($doc->{role}, 'master', 'and GET /patroni too');
+like($etcd->patronictl('list'), qr/node1\s+\|\s+127\.0\.0\.1:\d+\s+\|\s+Leader\s+\|\s+running/,
+	'patronictl 3.0.2 list: node1 is the running leader');
+is($node2->safe_psql('postgres', "SELECT role FROM pgha.members() WHERE member = 'node1'"), 'leader',
+	'a pgha node reads the leader\'s "master" record');
+is((http('node1', '/primary'))[0], 200, 'node1: /primary still 200');
+$node1->append_conf('postgresql.conf', 'pgha.patroni_compat = 4');
+$node1->reload;
+ok($etcd->poll_key('/service/test/members/node1', qr/"role":"primary"/, 30), 'back to 4: role primary');
 like($etcd->get('/service/test/members/node2'), qr{"api_url":"http://127\.0\.0\.1:$api{node2}/patroni"},
 	'the member key carries api_url');
 is((http('node1', '/history'))[0], 200, 'GET /history 200');

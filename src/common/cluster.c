@@ -1044,6 +1044,9 @@ pgha_member_from_json(const char *name, const char *json, size_t len,
 		}
 		m->timeline = (int) v;
 	}
+	/* Patroni 3 (and pgha.patroni_compat = 3) call a primary "master" */
+	if (strcmp(m->role, "master") == 0)
+		strlcpy(m->role, "primary", sizeof(m->role));
 	if (m->conn_url[0] &&
 		!pgha_conn_url_parse(m->conn_url, m->host, sizeof(m->host), &m->port, errbuf, errlen))
 		goto done;
@@ -1287,6 +1290,33 @@ parse_sync(const PghaEtcdKV *kv, PghaCluster *c)
 		}
 	}
 	json_decref(root);
+}
+
+/*
+ * A member's role and state as patronictl list shows them (Patroni 4's
+ * cluster_as_json): "leader", "sync_standby" (named in the sync key of the
+ * current leader), else what the member says ("replica"; "primary" for a
+ * primary without the key); the state of a member other than the leader is
+ * its replication_state ("streaming", "in archive recovery") when it has
+ * one, else its state ("running", "starting", "stopped", ...).
+ */
+const char *
+pgha_member_role(const PghaCluster *c, const PghaMember *m)
+{
+	if (c->has_leader && strcmp(c->leader, m->name) == 0)
+		return "leader";
+	if (c->has_leader && pgha_cluster_is_sync_standby(c, m->name) &&
+		strcmp(c->sync_leader, c->leader) == 0)
+		return "sync_standby";
+	return m->role;
+}
+
+const char *
+pgha_member_state(const PghaCluster *c, const PghaMember *m)
+{
+	if (!(c->has_leader && strcmp(c->leader, m->name) == 0) && m->replication_state[0] != '\0')
+		return m->replication_state;
+	return m->state;
 }
 
 bool

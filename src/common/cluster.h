@@ -265,6 +265,10 @@ extern bool pgha_failsafe_current(const PghaCluster *c);
 /* after a put of pgha_failsafe_to_json(c): c's failsafe list is what the key now holds */
 extern void pgha_failsafe_set_written(PghaCluster *c);
 
+/* a member's role and state as patronictl list shows them */
+extern const char *pgha_member_role(const PghaCluster *c, const PghaMember *m);
+extern const char *pgha_member_state(const PghaCluster *c, const PghaMember *m);
+
 /* is name a synchronous standby of the sync key's leader? */
 extern bool pgha_cluster_is_sync_standby(const PghaCluster *c, const char *name);
 /* the sync key's JSON, Patroni's shape (malloc'd); nsync 0: "sync_standby": null */

@@ -670,8 +670,45 @@ test_member(void)
 	ok(!pgha_member_from_json("node1", J("{\"tags\":{\"nofailover\":\"no\"}}"),
 							  &back, err, sizeof(err)), "a string tag where a boolean belongs is refused");
 	ok(!pgha_member_from_json("../x", J("{}"), &back, err, sizeof(err)), "a bad member name is refused");
-	ok(pgha_member_from_json("patroni1", J("{\"conn_url\":\"postgres://10.0.0.1:5432/postgres\",\"api_url\":\"http://10.0.0.1:8008/patroni\",\"state\":\"running\",\"role\":\"master\",\"version\":\"3.0.2\",\"xlog_location\":1,\"timeline\":1}"), &back, err, sizeof(err)) && strcmp(back.role, "master") == 0,
-	   "a Patroni 3.0.2 member record is read: %s", err);
+	ok(pgha_member_from_json("patroni1", J("{\"conn_url\":\"postgres://10.0.0.1:5432/postgres\",\"api_url\":\"http://10.0.0.1:8008/patroni\",\"state\":\"running\",\"role\":\"master\",\"version\":\"3.0.2\",\"xlog_location\":1,\"timeline\":1}"), &back, err, sizeof(err)) && strcmp(back.role, "primary") == 0,
+	   "a Patroni 3.0.2 member record is read, its role \"master\" as \"primary\": %s", err);
+
+	/* patronictl list's role and state (Patroni 4's cluster_as_json) */
+	{
+		PghaCluster c;
+		PghaMember	m;
+
+		memset(&c, 0, sizeof(c));
+		c.has_leader = true;
+		strlcpy(c.leader, "node1", sizeof(c.leader));
+		c.has_sync = true;
+		strlcpy(c.sync_leader, "node1", sizeof(c.sync_leader));
+		c.nsync = 1;
+		strlcpy(c.sync_standby[0], "node2", sizeof(c.sync_standby[0]));
+		memset(&m, 0, sizeof(m));
+		strlcpy(m.name, "node2", sizeof(m.name));
+		strlcpy(m.role, "replica", sizeof(m.role));
+		strlcpy(m.state, "running", sizeof(m.state));
+		strlcpy(m.replication_state, "streaming", sizeof(m.replication_state));
+		ok(strcmp(pgha_member_state(&c, &m), "streaming") == 0 &&
+		   strcmp(pgha_member_role(&c, &m), "sync_standby") == 0,
+		   "a streaming synchronous standby: sync_standby, streaming");
+		strlcpy(m.replication_state, "in archive recovery", sizeof(m.replication_state));
+		strlcpy(c.sync_leader, "node3", sizeof(c.sync_leader));
+		ok(strcmp(pgha_member_state(&c, &m), "in archive recovery") == 0 &&
+		   strcmp(pgha_member_role(&c, &m), "replica") == 0,
+		   "a sync key of another leader names no sync_standby; a standby not streaming: in archive recovery");
+		m.replication_state[0] = '\0';
+		strlcpy(m.state, "stopped", sizeof(m.state));
+		ok(strcmp(pgha_member_state(&c, &m), "stopped") == 0, "no replication_state: the state");
+		strlcpy(m.name, "node1", sizeof(m.name));
+		strlcpy(m.role, "primary", sizeof(m.role));
+		strlcpy(m.state, "running", sizeof(m.state));
+		strlcpy(m.replication_state, "streaming", sizeof(m.replication_state));
+		ok(strcmp(pgha_member_state(&c, &m), "running") == 0 &&
+		   strcmp(pgha_member_role(&c, &m), "leader") == 0,
+		   "the leader: leader, its state");
+	}
 
 	ok(pgha_conn_url_parse("postgresql://db.example:6432/app", host, sizeof(host), &port, err, sizeof(err)) &&
 	   strcmp(host, "db.example") == 0 && port == 6432, "postgresql:// URL parsed");

@@ -61,15 +61,18 @@ is_leader(const PghaCluster *c, const PghaMember *m)
 	return c->has_leader && strcmp(c->leader, m->name) == 0;
 }
 
-/* patronictl's role column */
+/* patronictl's role column: the role with "_" as " ", in title case */
 static const char *
 role_of(const PghaCluster *c, const PghaMember *m)
 {
-	if (is_leader(c, m))
+	const char *role = pgha_member_role(c, m);
+
+	if (strcmp(role, "leader") == 0)
 		return "Leader";
-	if (c->has_leader && strcmp(c->sync_leader, c->leader) == 0 &&
-		pgha_cluster_is_sync_standby(c, m->name))
+	if (strcmp(role, "sync_standby") == 0)
 		return "Sync Standby";
+	if (strcmp(role, "primary") == 0)
+		return "Primary";
 	return "Replica";
 }
 
@@ -97,9 +100,7 @@ pghactl_list(PghactlConf *conf, const PghactlOptions *o)
 			json_object_set_new(row, "Member", json_string(m->name));
 			json_object_set_new(row, "Host", json_string(psprintf("%s:%d", m->host, m->port)));
 			json_object_set_new(row, "Role", json_string(role_of(&c, m)));
-			json_object_set_new(row, "State", json_string(is_leader(&c, m) ? m->state :
-														 (strcmp(m->replication_state, "streaming") == 0 ?
-														  "streaming" : m->state)));
+			json_object_set_new(row, "State", json_string(pgha_member_state(&c, m)));
 			json_object_set_new(row, "TL", json_integer(m->timeline));
 			if (!is_leader(&c, m))
 				json_object_set_new(row, "Lag in MB",
@@ -138,17 +139,12 @@ pghactl_list(PghactlConf *conf, const PghactlOptions *o)
 		const PghaMember *m = &c.members[i];
 		char		host[300];
 		char		lag[32] = "";
-		const char *state = m->state;
 
 		snprintf(host, sizeof(host), "%s:%d", m->host, m->port);
 		if (!is_leader(&c, m))
-		{
 			snprintf(lag, sizeof(lag), UINT64_FORMAT, lag_bytes(&c, m));
-			if (strcmp(m->state, "running") == 0 && strcmp(m->replication_state, "streaming") == 0)
-				state = "streaming";
-		}
 		printf("%-16s %-22s %-12s %-16s %4d %12s %s\n", m->name, host,
-			   role_of(&c, m), state, m->timeline, lag,
+			   role_of(&c, m), pgha_member_state(&c, m), m->timeline, lag,
 			   m->pending_restart ? "*" : "");
 	}
 	if (c.has_failover)
@@ -231,8 +227,7 @@ pghactl_topology(PghactlConf *conf, const PghactlOptions *o)
 		if (is_leader(&c, m))
 			continue;
 		printf("+ %s  %s:%d  %s  %s  TL %d  lag " UINT64_FORMAT " bytes\n", m->name, m->host, m->port,
-			   role_of(&c, m),
-			   strcmp(m->replication_state, "streaming") == 0 ? "streaming" : m->state,
+			   role_of(&c, m), pgha_member_state(&c, m),
 			   m->timeline, lag_bytes(&c, m));
 	}
 	return 0;
