@@ -42,6 +42,7 @@ OBJS = \
 	src/common/sync.o \
 	src/common/slots.o \
 	src/common/timeline.o \
+	src/common/hot_standby.o \
 	src/common/api_rules.o
 
 DATA = sql/pgha--1.0.sql

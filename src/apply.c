@@ -18,6 +18,11 @@
  * own, as Patroni does not.  They are reported as pending_restart with the
  * old and new value (Patroni 4.1's pending_restart_reason).
  *
+ * On a standby the five settings recovery needs at least as high as the
+ * primary's are written no lower than pg_control's values (the primary's;
+ * common/hot_standby.h): lowering max_connections cluster-wide never
+ * leaves a standby that cannot start while its primary runs with more.
+ *
  * Copyright (c) 2026, pgha developers
  *
  * IDENTIFICATION
@@ -31,6 +36,8 @@
 #include <fcntl.h>
 
 #include "access/xact.h"
+#include "access/xlog.h"
+#include "common/controldata_utils.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
@@ -181,8 +188,49 @@ collect_pending(PghaParam *params, int n, PghaApplyResult *out)
 		snprintf(out->pending_reason, sizeof(out->pending_reason), "{%s}", buf.data);
 }
 
+bool
+pgha_apply_floor(int out[PGHA_NHOT_STANDBY_PARAMS])
+{
+	ControlFileData *cf;
+	bool		crc_ok;
+
+	if (!RecoveryInProgress())
+	{
+		memset(out, 0, sizeof(int) * PGHA_NHOT_STANDBY_PARAMS);
+		return true;
+	}
+	cf = get_controlfile(DataDir, &crc_ok);
+	if (crc_ok)
+		pgha_control_params(cf, out);
+	pfree(cf);
+	return crc_ok;
+}
+
+/*
+ * The value to write for name: value itself, or on a standby pg_control's
+ * if higher (buf holds it then).
+ */
+static const char *
+standby_value(const char *name, const char *value,
+			  const int floor[PGHA_NHOT_STANDBY_PARAMS], char *buf, size_t len)
+{
+	int			i = pgha_hot_standby_param(name);
+	int			v;
+
+	if (i < 0 || floor[i] <= 0 || (v = pgha_hot_standby_value(value, floor[i])) < 0 ||
+		v == pgha_hot_standby_value(value, 0))
+		return value;
+	snprintf(buf, len, "%d", v);
+	ereport(LOG,
+			(errmsg("pgha: %s = %s on this standby, not %s", name, buf, value),
+			 errdetail("Its primary runs with %d (pg_control), and recovery stops on a standby with less; "
+					   "the configured value takes effect once the primary runs with it.", floor[i])));
+	return buf;
+}
+
 void
-pgha_apply_parameters(const char *config_json, PghaApplyResult *out)
+pgha_apply_parameters(const char *config_json, const int floor[PGHA_NHOT_STANDBY_PARAMS],
+					  PghaApplyResult *out)
 {
 	PghaParam  *params;
 	int			n;
@@ -274,9 +322,13 @@ pgha_apply_parameters(const char *config_json, PghaApplyResult *out)
 
 	for (i = 0; i < n; i++)
 	{
+		char		raised[32];
+
 		if (!ok[i])
 			continue;
-		if (alter_system_or_warn(params[i].name, params[i].value))
+		if (alter_system_or_warn(params[i].name,
+								 standby_value(params[i].name, params[i].value, floor,
+											   raised, sizeof(raised))))
 			out->nset++;
 		else
 		{

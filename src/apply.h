@@ -23,7 +23,22 @@ typedef struct PghaApplyResult
 	char		pending_reason[256];	/* JSON {param: {old_value, new_value}} */
 } PghaApplyResult;
 
-/* Apply postgresql.parameters of config_json; may ERROR. */
-extern void pgha_apply_parameters(const char *config_json, PghaApplyResult *out);
+#include "common/hot_standby.h"
+
+/*
+ * Apply postgresql.parameters of config_json; may ERROR.  floor: on a
+ * standby, pg_control's values of the hot standby settings, which a value
+ * written for them never goes below (zeros on a primary).
+ */
+extern void pgha_apply_parameters(const char *config_json,
+								  const int floor[PGHA_NHOT_STANDBY_PARAMS],
+								  PghaApplyResult *out);
+
+/*
+ * The floor for pgha_apply_parameters(): pg_control's values on a standby,
+ * zeros on a primary.  False (out untouched) if pg_control could not be
+ * read whole (a concurrent write): try again later.
+ */
+extern bool pgha_apply_floor(int out[PGHA_NHOT_STANDBY_PARAMS]);
 
 #endif							/* PGHA_APPLY_H */

@@ -58,6 +58,7 @@
 #include "common/cluster.h"
 #include "common/decide.h"
 #include "common/keys.h"
+#include "common/hot_standby.h"
 #include "common/slots.h"
 #include "common/switchover.h"
 #include "common/timeline.h"
@@ -109,6 +110,7 @@ static struct
 	int64		failover_seen_ms;
 	bool		switching;		/* let go of the key for a switchover: stopping */
 	bool		restarting;		/* shut down for pghactl restart: keeps the key */
+	int			params_floor[PGHA_NHOT_STANDBY_PARAMS]; /* apply.h: what was applied with */
 	int64		params_revision;	/* parameters applied for this revision */
 	int64		hba_retry_ms;	/* earliest retry of a pg_hba that failed */	/* when the pending failover key was first seen */
 	bool		clear_failover;	/* we promoted for a switchover: delete the key */
@@ -1876,7 +1878,21 @@ apply_config(const PghaCluster *cluster)
 	int			n;
 	char		err[256];
 
-	if (rev == K.applied_revision || K.foreign)
+	/*
+	 * On a standby, pg_control's hot standby settings bound what is written:
+	 * written again when they change (the primary restarted with other
+	 * values, a promotion).
+	 */
+	{
+		int			floor[PGHA_NHOT_STANDBY_PARAMS];
+
+		if (pgha_apply_floor(floor) && memcmp(floor, K.params_floor, sizeof(floor)) != 0)
+		{
+			memcpy(K.params_floor, floor, sizeof(floor));
+			K.params_revision = -1;
+		}
+	}
+	if ((rev == K.applied_revision && K.params_revision == rev) || K.foreign)
 		return false;
 	/* a document that failed validation is not applied at all */
 	if (!cluster->has_config && cluster->config_error[0] != '\0')
@@ -1885,7 +1901,7 @@ apply_config(const PghaCluster *cluster)
 	if (K.params_revision != rev)
 	{
 		pgstat_report_activity(STATE_RUNNING, "applying the cluster configuration");
-		pgha_apply_parameters(cluster->config_json, &r);
+		pgha_apply_parameters(cluster->config_json, K.params_floor, &r);
 		K.params_revision = rev;
 		K.pending_restart = r.pending_restart;
 		strlcpy(K.pending_reason, r.pending_reason, sizeof(K.pending_reason));

@@ -14,6 +14,7 @@
 #include "postgres_fe.h"
 
 #include "common/cluster.h"
+#include "common/hot_standby.h"
 #include "common/slots.h"
 #include "unit.h"
 
@@ -194,9 +195,37 @@ test_failsafe_key(void)
 	ok(!pgha_failsafe_current(&c), "a member gone: not current any more");
 }
 
+/* the hot standby settings: the higher of the configured value and pg_control's */
+static void
+test_hot_standby(void)
+{
+	ControlFileData cf;
+	int			v[PGHA_NHOT_STANDBY_PARAMS];
+
+	ok(pgha_hot_standby_param("max_connections") == 0 &&
+	   pgha_hot_standby_param("MAX_LOCKS_PER_TRANSACTION") == 4 &&
+	   pgha_hot_standby_param("shared_buffers") == -1, "the five hot standby settings, by name in any case");
+	memset(&cf, 0, sizeof(cf));
+	cf.MaxConnections = 100;
+	cf.max_worker_processes = 8;
+	cf.max_wal_senders = 10;
+	cf.max_prepared_xacts = 0;
+	cf.max_locks_per_xact = 64;
+	pgha_control_params(&cf, v);
+	ok(v[0] == 100 && v[1] == 8 && v[2] == 10 && v[3] == 0 && v[4] == 64, "pg_control's values, in that order");
+	ok(pgha_hot_standby_value("60", 100) == 100, "lowered below the primary's: the primary's");
+	ok(pgha_hot_standby_value("200", 100) == 200, "raised above the primary's: the configured value");
+	ok(pgha_hot_standby_value("100", 100) == 100, "equal: that value");
+	ok(pgha_hot_standby_value("60", 0) == 60, "no floor (a primary): the configured value");
+	ok(pgha_hot_standby_value("6O", 100) == -1 && pgha_hot_standby_value("", 100) == -1 &&
+	   pgha_hot_standby_value("-1", 100) == -1 && pgha_hot_standby_value("99999999999", 1) == -1,
+	   "no plain integer: left to PostgreSQL (-1)");
+}
+
 void
 unit_slots_tests(void)
 {
+	test_hot_standby();
 	test_retention();
 	test_config();
 	test_status();

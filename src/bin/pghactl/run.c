@@ -41,6 +41,7 @@
 #include "catalog/pg_control.h"
 #include "common/clock.h"
 #include "common/controldata_utils.h"
+#include "common/hot_standby.h"
 #include "common/keys.h"
 #include "common/timeline.h"
 #include "common/logging.h"
@@ -94,6 +95,97 @@ static char *
 bin(const PghactlConf *c, const char *prog)
 {
 	return psprintf("%s/%s", c->bin_dir, prog);
+}
+
+/* run argv, wait; its first line of output into out; false if it failed */
+static bool
+run_capture(char *const argv[], char *out, size_t outlen)
+{
+	int			fds[2];
+	pid_t		pid;
+	int			status;
+	FILE	   *f;
+
+	out[0] = '\0';
+	if (pipe(fds) != 0)
+		return false;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+	{
+		close(fds[0]);
+		close(fds[1]);
+		return false;
+	}
+	if (pid == 0)
+	{
+		dup2(fds[1], STDOUT_FILENO);
+		close(fds[0]);
+		close(fds[1]);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	if ((f = fdopen(fds[0], "r")) != NULL)
+	{
+		if (fgets(out, outlen, f) == NULL)
+			out[0] = '\0';
+		out[strcspn(out, "\r\n")] = '\0';
+		while (fgetc(f) != EOF)
+			;
+		fclose(f);
+	}
+	else
+		close(fds[0]);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return false;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 && out[0] != '\0';
+}
+
+/*
+ * A standby starts with each hot standby setting at least as high as its
+ * primary's, which pg_control holds (common/hot_standby.h): "-c name=value"
+ * pairs for postgres's command line, added to argv from *argc on.  A
+ * primary lowered max_connections cluster-wide and then fenced would
+ * otherwise restart as a standby with less than the new leader, which
+ * still runs with the old value, and recovery would stop at once.
+ */
+static void
+hot_standby_options(const PghactlConf *c, char **argv, int *argc)
+{
+	bool		crc_ok;
+	ControlFileData *cf;
+	int			control[PGHA_NHOT_STANDBY_PARAMS];
+	int			i;
+
+	if (access(psprintf("%s/standby.signal", c->data_directory), F_OK) != 0)
+		return;
+	cf = get_controlfile(c->data_directory, &crc_ok);
+	if (!crc_ok)
+	{
+		pfree(cf);
+		return;
+	}
+	pgha_control_params(cf, control);
+	pfree(cf);
+	for (i = 0; i < PGHA_NHOT_STANDBY_PARAMS; i++)
+	{
+		char	   *q[] = {bin(c, "postgres"), "-D", c->data_directory, "-C",
+		(char *) pgha_hot_standby_params[i], NULL};
+		char		configured[64];
+		int			v;
+
+		if (!run_capture(q, configured, sizeof(configured)))
+			continue;
+		v = pgha_hot_standby_value(configured, control[i]);
+		if (v < 0 || v == pgha_hot_standby_value(configured, 0))
+			continue;
+		pg_log_info("starting this standby with %s = %d, not %s: its primary ran with %d (pg_control), and recovery stops on a standby with less",
+					pgha_hot_standby_params[i], v, configured, control[i]);
+		argv[(*argc)++] = "-c";
+		argv[(*argc)++] = psprintf("%s=%d", pgha_hot_standby_params[i], v);
+	}
 }
 
 static bool
@@ -678,6 +770,8 @@ pghactl_run(PghactlConf *c)
 		pid_t		pid;
 		int			status;
 		int64		started;
+		char	   *argv[4 + 2 * PGHA_NHOT_STANDBY_PARAMS];
+		int			argc;
 
 		if (!prepare(c, etcd))
 		{
@@ -687,6 +781,13 @@ pghactl_run(PghactlConf *c)
 		if (stop_requested)
 			break;
 
+		argc = 0;
+		argv[argc++] = bin(c, "postgres");
+		argv[argc++] = "-D";
+		argv[argc++] = c->data_directory;
+		hot_standby_options(c, argv, &argc);
+		argv[argc] = NULL;
+
 		fflush(NULL);
 		pid = fork();
 		if (pid < 0)
@@ -695,7 +796,7 @@ pghactl_run(PghactlConf *c)
 		{
 			/* tells the pgha worker it may act on restart requests */
 			setenv("PGHACTL_SUPERVISED", "1", 1);
-			execl(bin(c, "postgres"), "postgres", "-D", c->data_directory, (char *) NULL);
+			execv(argv[0], argv);
 			_exit(127);
 		}
 		child_pid = pid;
