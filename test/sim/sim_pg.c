@@ -72,11 +72,18 @@ int			pgha_failover_priority = 1;
 bool		pgha_noloadbalance = false;
 bool		pgha_clonefrom = false;
 bool		pgha_nosync = false;
+int			pgha_patroni_compat = 4;
 
 const char *
 pgha_node_name(void)
 {
 	return sim_current->name;
+}
+
+const char *
+pgha_primary_role(void)
+{
+	return "primary";
 }
 
 /* ---- the instance ---- */
@@ -948,9 +955,29 @@ pgha_write_gate_set(int64 deadline_ms)
 }
 
 void
-pgha_apply_parameters(const char *config_json, PghaApplyResult *out)
+pgha_apply_parameters(const char *config_json, const int floor[PGHA_NHOT_STANDBY_PARAMS],
+					  PghaApplyResult *out)
 {
 	memset(out, 0, sizeof(*out));
+}
+
+bool
+pgha_apply_floor(int out[PGHA_NHOT_STANDBY_PARAMS])
+{
+	memset(out, 0, sizeof(int) * PGHA_NHOT_STANDBY_PARAMS);
+	return true;
+}
+
+/* a planned stop is not modeled: a node's worker never sees "stopping" */
+bool
+pgha_postmaster_stopping(void)
+{
+	return false;
+}
+
+void
+pgha_action_forget_upstream(void)
+{
 }
 
 bool
