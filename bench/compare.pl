@@ -13,7 +13,9 @@
 # "node loss" (every process of the primary node dies at once: for Patroni
 # its agent too) and "switchover" (a planned one under a writer inserting
 # every 20 ms: call -> first write on the new primary, and the gap between
-# the last write on the old primary and the first on the new), and "agent
+# the last write on the old primary and the first on the new), "planned
+# stop" (the same under a writer for a clean stop of the primary: pgha's
+# pg_ctl stop -m fast, SIGTERM to Patroni's agent), and "agent
 # crash" (kill -9 of the HA agent alone on the primary: pgha's worker,
 # Patroni's daemon): time until writes are accepted through the URL again,
 # and for how long the old primary kept accepting writes on its own port
@@ -54,14 +56,14 @@ if ($ENV{PGHA_BENCH_PROFILES})
 	@profiles = grep { my $l = $_->[0]; grep { index($l, $_) >= 0 } @pick } @profiles;
 }
 my @faults = $ENV{PGHA_BENCH_FAULTS} ? split(/,/, $ENV{PGHA_BENCH_FAULTS})
-  : ('postmaster kill -9', 'node loss', 'switchover', 'agent crash');
+  : ('postmaster kill -9', 'node loss', 'switchover', 'planned stop', 'agent crash');
 # a writer (every 20 ms) while $switch->() asks for a switchover after 1 s:
 # (call -> first write on the new primary, last write on the old -> first
 # on the new, acknowledged rows missing on the new primary)
 sub switchover_under_writer
 {
 	my ($url, $old_port, $switch, $count_on) = @_;
-	my ($t_call, $old_last, $new_first, @acked);
+	my ($t_call, $old_last, $new_first, $new_port, @acked);
 	my $start = time;
 	while (time - $start < 120)
 	{
@@ -72,13 +74,13 @@ sub switchover_under_writer
 		{
 			push @acked, $1;
 			if ($2 == $old_port) { $old_last = $t; }
-			elsif (defined $t_call && !defined $new_first) { $new_first = $t; }
+			elsif (defined $t_call && !defined $new_first) { ($new_first, $new_port) = ($t, $2); }
 		}
 		last if defined $new_first && $t - $new_first > 0.5;
 		usleep(20_000);
 	}
 	return (undef, undef, undef) unless defined $new_first;
-	my $missing = @acked - $count_on->(join(',', @acked));
+	my $missing = @acked - $count_on->(join(',', @acked), $new_port);
 	return ($new_first - $t_call, $new_first - ($old_last // $t_call), $missing);
 }
 
@@ -109,6 +111,16 @@ sub after_agent_crash
 		defined $promoted_at ? 1 : 0);
 }
 
+# a planned stop of the primary, in the background (the writer goes on):
+# pgha: pg_ctl stop -m fast, as systemctl stop does; Patroni: SIGTERM to
+# its agent, which stops PostgreSQL itself
+sub planned_stop
+{
+	my ($cmd) = @_;
+	system("$cmd >/dev/null 2>&1 &");
+	return;
+}
+
 # ---- pgha
 sub run_pgha
 {
@@ -124,6 +136,13 @@ sub run_pgha
 			sub { system('psql', '-X', '-qAt', '-d', $r[1]->connstr('postgres'), '-c',
 					"SELECT pgha.switchover('" . $cand->name . "', wait => '60s')"); },
 			sub { $cand->safe_psql('postgres', "SELECT count(*) FROM w WHERE id IN ($_[0])") });
+	}
+	elsif ($fault eq 'planned stop')
+	{
+		my $datadir = $n1->data_dir;
+		@res = switchover_under_writer($url, $n1->port,
+			sub { planned_stop("pg_ctl -D '$datadir' stop -m fast"); },
+			sub { psql_at($_[1], "SELECT count(*) FROM w WHERE id IN ($_[0])") });
 	}
 	elsif ($fault eq 'agent crash')
 	{
@@ -157,6 +176,14 @@ sub run_patroni
 		@res = switchover_under_writer($url, $pg[0],
 			sub { system("patronictl -c $c->{confs}[0] switchover --leader $name1 --candidate $name2 --force >$c->{dir}/switchover.log 2>&1"); },
 			sub { psql_at($pg[1], "SELECT count(*) FROM w WHERE id IN ($_[0])") });
+	}
+	elsif ($fault eq 'planned stop')
+	{
+		my @agent = PghaBench::agent_pids($c, 0);
+		die 'patroni: agent of node 1 not found' unless @agent;
+		@res = switchover_under_writer($url, $pg[0],
+			sub { kill 'TERM', @agent; },
+			sub { psql_at($_[1], "SELECT count(*) FROM w WHERE id IN ($_[0])") });
 	}
 	elsif ($fault eq 'agent crash')
 	{
@@ -192,17 +219,19 @@ for my $p (@profiles)
 			my @t = run_pgha($fault, $timing->{pgha});
 			ok(defined $t[0], "pgha, $fault, $plabel: a write landed");
 			push @a, $t[0] if defined $t[0];
-			if ($fault eq 'switchover') { push @ag, $t[1] if defined $t[1]; $lost{pgha} += $t[2] // 0; }
+			if ($fault eq 'switchover' || $fault eq 'planned stop') { push @ag, $t[1] if defined $t[1]; $lost{pgha} += $t[2] // 0; }
 			if ($fault eq 'agent crash') { push @ag, $t[1] // 0; push @ap, $t[2] // 0; }
 			@t = run_patroni($fault, $timing->{Patroni});
 			ok(defined $t[0], "Patroni, $fault, $plabel: a write landed");
 			push @b, $t[0] if defined $t[0];
-			if ($fault eq 'switchover') { push @bg, $t[1] if defined $t[1]; $lost{Patroni} += $t[2] // 0; }
+			if ($fault eq 'switchover' || $fault eq 'planned stop') { push @bg, $t[1] if defined $t[1]; $lost{Patroni} += $t[2] // 0; }
 			if ($fault eq 'agent crash') { push @bg, $t[1] // 0; push @bp, $t[2] // 0; }
 		}
-		my $label = $fault eq 'switchover' ? "switchover call -> new primary, $plabel" : "$fault, $plabel";
+		my $label = $fault eq 'switchover' ? "switchover call -> new primary, $plabel"
+		  : $fault eq 'planned stop' ? "planned stop of the primary -> new primary, $plabel" : "$fault, $plabel";
 		push @table, [ $label, mmm(@a), mmm(@b) ];
 		push @table, [ "switchover write gap, $plabel", mmm(@ag), mmm(@bg) ] if $fault eq 'switchover';
+		push @table, [ "planned stop write gap, $plabel", mmm(@ag), mmm(@bg) ] if $fault eq 'planned stop';
 		if ($fault eq 'agent crash')
 		{
 			push @table, [ "agent crash: old primary writable after a promotion, $plabel", mmm(@ag), mmm(@bg) ];

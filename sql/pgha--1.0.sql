@@ -38,7 +38,8 @@ CREATE FUNCTION pgha.status(
     OUT config_revision bigint,
     OUT ttl integer,
     OUT loop_wait integer,
-    OUT retry_timeout integer)
+    OUT retry_timeout integer,
+    OUT config_warnings text)
 RETURNS record
 AS 'MODULE_PATHNAME', 'pgha_status'
 LANGUAGE C STRICT VOLATILE;

@@ -18,9 +18,11 @@
 
 #include <sys/stat.h>
 
+#include "pgtime.h"
 #include "storage/fd.h"
 
 #include "utils/memutils.h"
+#include "utils/timestamp.h"
 
 #include "etcd_backend.h"
 #include "guc.h"
@@ -170,4 +172,22 @@ pgha_etcd_report_error(PghaEtcd *etcd, const char *what)
 			 errdetail("%s", etcd->errmsg),
 			 etcd->err == PGHA_ETCD_UNREACHABLE ?
 			 errhint("Check that etcd is running and that pgha.etcd_hosts lists its client URLs.") : 0));
+}
+
+/* a time as ISO 8601 in UTC, as Patroni writes scheduled_at */
+char *
+pgha_etcd_time(TimestampTz ts)
+{
+	pg_time_t	t = timestamptz_to_time_t(ts);
+	struct pg_tm *tm = pg_gmtime(&t);
+	char		buf[64];
+	int			usec = (int) (ts % USECS_PER_SEC);
+
+	/* with its microseconds (as Patroni writes them): never earlier than asked */
+	if (usec < 0)
+		usec += USECS_PER_SEC;
+	pg_strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", tm);
+	if (usec != 0)
+		return psprintf("%s.%06d+00:00", buf, usec);
+	return psprintf("%s+00:00", buf);
 }

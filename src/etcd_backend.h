@@ -14,6 +14,7 @@
 #define PGHA_ETCD_BACKEND_H
 
 #include "common/etcd.h"
+#include "datatype/timestamp.h"
 
 /*
  * A client configured from pgha.etcd_* (allocated in CurrentMemoryContext).
@@ -38,5 +39,8 @@ extern PghaEtcd *pgha_etcd_from_settings_or_error(void);
 extern PghaEtcd *pgha_etcd_session(void);
 extern void pgha_etcd_session_end(PghaEtcd *etcd, bool failed);
 extern void pgha_etcd_report_error(PghaEtcd *etcd, const char *what) pg_attribute_noreturn();
+
+/* a time as ISO 8601 in UTC, as Patroni writes scheduled_at (palloc'd) */
+extern char *pgha_etcd_time(TimestampTz ts);
 
 #endif							/* PGHA_ETCD_BACKEND_H */

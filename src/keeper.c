@@ -68,6 +68,7 @@
 #include "local.h"
 #include "orphans.h"
 #include "probe.h"
+#include "etcd_backend.h"
 #include "failsafe.h"
 #include "syncrep.h"
 
@@ -110,6 +111,7 @@ static struct
 	int64		failover_seen_ms;
 	bool		switching;		/* let go of the key for a switchover: stopping */
 	bool		restarting;		/* shut down for pghactl restart: keeps the key */
+	bool		upstream_stale; /* promoted: primary_conninfo still to reset */
 	int			params_floor[PGHA_NHOT_STANDBY_PARAMS]; /* apply.h: what was applied with */
 	int64		params_revision;	/* parameters applied for this revision */
 	int64		hba_retry_ms;	/* earliest retry of a pg_hba that failed */	/* when the pending failover key was first seen */
@@ -121,6 +123,8 @@ static struct
 
 	PghaConfig	config;
 	int64		config_warned_revision;
+	int64		config_noted_revision;	/* its notes were logged */
+	bool		config_known;	/* K.config was read from etcd, not a stand-in */
 
 	/*
 	 * failsafe_mode: whom to ask without etcd, and when all last vouched.
@@ -236,6 +240,7 @@ keeper_init(void)
 		K.reserved_timeline = pgha_shared->keeper.reserved_timeline;
 		/* until the first config read: the cluster's config, paused or not */
 		K.config = pgha_shared->keeper.config;
+		K.config_known = pgha_shared->keeper.config_known;
 	}
 	LWLockRelease(pgha_shared->lock);
 	/* a standby carries no proof, whatever its predecessor had */
@@ -257,6 +262,7 @@ save_keeper_state(void)
 	pgha_shared->keeper.old_lease_ttl = K.old_lease_ttl;
 	pgha_shared->keeper.proven = K.proven;
 	pgha_shared->keeper.config = K.config;
+	pgha_shared->keeper.config_known = K.config_known;
 	pgha_shared->keeper.seen_leader = K.seen_leader;
 	pgha_shared->keeper.promote_requested_ms = K.promote_requested_ms;
 	pgha_shared->keeper.promote_withdrawn = K.promote_withdrawn;
@@ -534,23 +540,50 @@ read_cluster(PghaEtcd *etcd, PghaCluster *cluster)
 	pgha_cluster_from_range(K.prefix, &r, cluster, err, sizeof(err));
 
 	if (cluster->has_config)
+	{
 		K.config = cluster->config;
+		K.config_known = true;
+		/* read as Patroni reads it, but said: once per revision */
+		if (cluster->config_notes.text[0] != '\0' &&
+			K.config_noted_revision != cluster->config.mod_revision)
+			ereport(cluster->config.pause && (cluster->config.standby_cluster || cluster->config.quorum) ?
+					WARNING : LOG,
+					(errmsg("pgha: the cluster config has values pgha coerced or adjusted, or settings it does not implement"),
+					 errdetail("%s.", cluster->config_notes.text),
+					 errhint("pgha.status() shows this in config_warnings.")));
+		K.config_noted_revision = cluster->config.mod_revision;
+	}
 	else if (cluster->config_error[0] != '\0')
 	{
-		/* keep the last good config; say so once per bad revision */
+		/*
+		 * Keep the last valid config; with none since this server started,
+		 * act as paused: a config pgha cannot read may well be a paused one,
+		 * and the defaults would lift the pause.
+		 */
+		if (!K.config_known)
+		{
+			pgha_config_defaults(&K.config);
+			K.config.pause = true;
+		}
 		if (K.config_warned_revision != cluster->config.mod_revision)
 		{
 			ereport(WARNING,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("pgha ignores the invalid config in etcd"),
 					 errdetail("%s", cluster->config_error),
+					 K.config_known ?
 					 errhint("Fix the \"%s\" key; the last valid config stays in force.",
+							 K.config_key) :
+					 errhint("Fix the \"%s\" key. No valid config was read since this server started: pgha acts as paused (no failover, no fencing) until then.",
 							 K.config_key)));
 			K.config_warned_revision = cluster->config.mod_revision;
 		}
 	}
 	else
+	{
 		pgha_config_defaults(&K.config);
+		K.config_known = true;
+	}
 
 	K.foreign = cluster->has_initialize && cluster->initialize[0] != '\0' &&
 		strtoull(cluster->initialize, NULL, 10) != GetSystemIdentifier();
@@ -1144,7 +1177,6 @@ check_promotion(const PghaLocalDetail *local)
 	K.promote_withdrawn = false;
 	K.reserved_timeline = 0;
 	K.slots_done[0] = '\0';
-	pgha_action_forget_upstream();
 
 	/*
 	 * Until a checkpoint on the new timeline, pg_control still says the old
@@ -1153,6 +1185,35 @@ check_promotion(const PghaLocalDetail *local)
 	 * waiting for it here, the lease comes first).
 	 */
 	RequestCheckpoint(CHECKPOINT_IMMEDIATE | CHECKPOINT_FORCE);
+	K.upstream_stale = true;
+}
+
+/*
+ * A primary drops its primary_conninfo and primary_slot_name (actions.c
+ * says why), after a promotion; retried until it could.  Not while a
+ * switchover is under way: that wrote the next upstream.
+ */
+static void
+forget_upstream(const PghaLocalDetail *local)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+
+	if (!K.upstream_stale || local->base.in_recovery || K.switching)
+		return;
+	PG_TRY();
+	{
+		pgha_action_forget_upstream();
+		K.upstream_stale = false;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata = pgha_recover_error(cxt);
+
+		ereport(WARNING,
+				(errmsg("pgha could not reset primary_conninfo and primary_slot_name after the promotion"),
+				 errdetail_internal("%s", edata->message)));
+	}
+	PG_END_TRY();
 }
 
 /*
@@ -1508,8 +1569,31 @@ do_fence(const PghaCluster *cluster, const PghaDecision *d)
  * candidate's standby, release the key (guarded by its value) with the
  * position it had flushed, then a fast shutdown.
  */
+/*
+ * After a release whose answer said "not done" with no error: etcd may have
+ * applied it and lost the answer, and the retry on another endpoint then
+ * found the key gone.  Only this leader writes this exact failover value
+ * (it carries the release position): if it is there and the leader key is
+ * gone, the release happened.
+ */
+static bool
+release_happened(PghaEtcd *etcd, const char *failover_value)
+{
+	PghaEtcdRange r;
+	PghaEtcdKV *kv;
+
+	if (!pgha_etcd_range(etcd, K.failover_key, false, &r))
+		return false;
+	kv = pgha_etcd_range_get(&r, K.failover_key);
+	if (kv == NULL || strcmp(kv->value, failover_value) != 0)
+		return false;
+	return pgha_etcd_range(etcd, K.leader_key, false, &r) &&
+		pgha_etcd_range_get(&r, K.leader_key) == NULL;
+}
+
 static long
-do_switchover(PghaEtcd *etcd, const PghaCluster *cluster, const PghaDecision *d)
+do_switchover(PghaEtcd *etcd, const PghaCluster *cluster, const PghaDecision *d,
+			  bool shut_down)
 {
 	const PghaMember *cand = pgha_cluster_member((PghaCluster *) cluster, d->target);
 	PghaEtcdTxn t;
@@ -1517,7 +1601,6 @@ do_switchover(PghaEtcd *etcd, const PghaCluster *cluster, const PghaDecision *d)
 	char		slot[PGHA_NAME_LEN];
 	char	   *conninfo;
 	StringInfoData fo;
-	TimeLineID	tli;
 	uint64		lsn;
 
 	if (cand == NULL || cand->host[0] == '\0')
@@ -1545,7 +1628,9 @@ do_switchover(PghaEtcd *etcd, const PghaCluster *cluster, const PghaDecision *d)
 	 */
 	pgha_write_gate_set(PGHA_GATE_UNPROVEN);
 	pg_memory_barrier();
-	lsn = GetFlushRecPtr(&tli);
+	/* where the WAL ends, not only what is flushed: synchronous_commit = off acknowledges before */
+	lsn = GetXLogInsertRecPtr();
+	XLogFlush(lsn);
 	initStringInfo(&fo);
 	appendStringInfoString(&fo, "{\"leader\":");
 	escape_json(&fo, pgha_node_name());
@@ -1565,12 +1650,19 @@ do_switchover(PghaEtcd *etcd, const PghaCluster *cluster, const PghaDecision *d)
 	t.success[1].type = PGHA_OP_PUT;
 	t.success[1].key = K.failover_key;
 	t.success[1].value = fo.data;
-	if (!pgha_etcd_txn(etcd, &t, &r) || !r.succeeded)
+	if ((!pgha_etcd_txn(etcd, &t, &r) || !r.succeeded) && !release_happened(etcd, fo.data))
 	{
 		if (etcd->err != PGHA_ETCD_OK)
 			log_etcd_problem(etcd, "release the leader key");
 		pgha_action_unprepare_switchover();
-		publish_write_gate();
+
+		/*
+		 * Not released, or not known to be: the gate stays shut until the
+		 * next iteration proves the lease again (a quorum read showing the
+		 * key on our lease), never reopened on the old proof.
+		 */
+		K.proven = false;
+		save_keeper_state();
 		return 200;
 	}
 
@@ -1583,7 +1675,9 @@ do_switchover(PghaEtcd *etcd, const PghaCluster *cluster, const PghaDecision *d)
 			(errmsg("pgha: released the leader key for the switchover; fast shutdown"),
 			 errdetail("Flushed up to %X/%X; this node restarts as a standby of \"%s\" (%s:%d) without pg_rewind.",
 					   LSN_FORMAT_ARGS(lsn), d->target, cand->host, cand->port)));
-	pgha_action_shutdown_fast();
+	/* a planned stop is under way already: a smart one stays smart */
+	if (shut_down)
+		pgha_action_shutdown_fast();
 	return 1000;
 }
 
@@ -1633,7 +1727,9 @@ pgha_keeper_planned_stop(PghaEtcd *etcd)
 	if (check == PGHA_SW_OK)
 	{
 		pgha_slot_name(cand->name, slot, sizeof(slot));
-		if (!pgha_standby_streaming(cand->name, slot, &flush))
+		/* as for a switchover: streaming now, within maximum_lag_on_failover */
+		if (!pgha_standby_streaming(cand->name, slot, &flush) ||
+			local.base.lsn - Min(flush, local.base.lsn) > (uint64) K.config.maximum_lag_on_failover)
 			check = PGHA_SW_NO_CANDIDATE;
 	}
 	if (check != PGHA_SW_OK)
@@ -1650,7 +1746,10 @@ pgha_keeper_planned_stop(PghaEtcd *etcd)
 	snprintf(d.reason, sizeof(d.reason),
 			 "The server is shutting down (a planned stop) and \"%s\" streams from this leader.",
 			 cand->name);
-	(void) do_switchover(etcd, &cluster, &d);
+	/* the request goes stale counting from now, on every node alike */
+	strlcpy(cluster.failover_requested_at, pgha_etcd_time(GetCurrentTimestamp()),
+			sizeof(cluster.failover_requested_at));
+	(void) do_switchover(etcd, &cluster, &d, false);
 }
 
 bool
@@ -1765,7 +1864,7 @@ act(PghaEtcd *etcd, const PghaInput *in, const PghaDecision *d,
 			return 50;
 
 		case PGHA_ACT_SWITCHOVER:
-			return do_switchover(etcd, cluster, d);
+			return do_switchover(etcd, cluster, d, true);
 
 		case PGHA_ACT_CANCEL_SWITCHOVER:
 			ereport(LOG,
@@ -2359,6 +2458,7 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 	/* the local state may have changed (promotion) */
 	pgha_local_snapshot(&local);
 	check_promotion(&local);
+	forget_upstream(&local);
 	/* the switchover is done: remove the request (retried until it goes) */
 	if (etcd_ok && K.clear_failover && !local.base.in_recovery && delete_failover_key(etcd))
 		K.clear_failover = false;
@@ -2409,6 +2509,14 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 	st->loop_wait = K.config.loop_wait;
 	st->retry_timeout = K.config.retry_timeout;
 	st->paused = K.config.pause;
+	if (etcd_ok && cluster.has_config)
+		strlcpy(st->config_warnings, cluster.config_notes.text, sizeof(st->config_warnings));
+	else if (etcd_ok && cluster.config_error[0] != '\0')
+		snprintf(st->config_warnings, sizeof(st->config_warnings), "the config key is invalid: %s; %s",
+				 cluster.config_error, K.config_known ? "the last valid config stays in force" :
+				 "no valid config since this server started: acting as paused");
+	else if (etcd_ok)
+		st->config_warnings[0] = '\0';
 
 	if (etcd_ok)
 	{

@@ -88,6 +88,8 @@ typedef struct PghaSharedState
 	int			loop_wait;
 	int			retry_timeout;
 	bool		paused;
+	/* how the config key was read: coerced, adjusted, not implemented ("" none) */
+	char		config_warnings[1024];
 
 	/* the cluster, as of cluster_read_at */
 	TimestampTz cluster_read_at;
@@ -115,6 +117,7 @@ typedef struct PghaSharedKeeper
 	 * (or it would swap leases and compute its fence window from 10 s).
 	 */
 	PghaConfig	config;
+	bool		config_known;	/* config is one read from etcd (or its absence), not a stand-in */
 	bool		seen_leader;	/* a leader key was seen since the instance started */
 	int64		last_renewal_ms;
 	int64		lease_id;

@@ -177,6 +177,7 @@ update_config(const char *patch, Interval *wait)
 		char	   *current = read_config(etcd, &mod);
 		char		err[256] = "";
 		PghaConfig	cfg;
+		PghaConfigNotes notes;
 		bool		swapped;
 		char	   *key = config_key();
 
@@ -190,11 +191,17 @@ update_config(const char *patch, Interval *wait)
 					 errmsg("invalid cluster configuration"),
 					 errdetail_internal("%s", sentence(err))));
 		/* these start with a setting's name: keep its spelling */
-		if (!pgha_config_parse(merged, strlen(merged), &cfg, err, sizeof(err)))
+		if (!pgha_config_parse(merged, strlen(merged), &cfg, &notes, err, sizeof(err)))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("invalid cluster configuration"),
 					 errdetail_internal("%s.", err)));
+		/* a reader adjusts an out-of-range value; a writer refuses it */
+		if (notes.adjusted[0] != '\0')
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid cluster configuration"),
+					 errdetail_internal("%s.", notes.adjusted)));
 		if (!pgha_etcd_put_if_unchanged(etcd, key, merged, mod, &swapped, &rev))
 			pgha_etcd_report_error(etcd, "write the cluster configuration");
 		if (!swapped)
@@ -557,23 +564,6 @@ pgha_hba_rules(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-/* a time as ISO 8601 in UTC, as Patroni writes scheduled_at */
-static char *
-iso_utc(TimestampTz ts)
-{
-	pg_time_t	t = timestamptz_to_time_t(ts);
-	struct pg_tm *tm = pg_gmtime(&t);
-	char		buf[64];
-	int			usec = (int) (ts % USECS_PER_SEC);
-
-	/* with its microseconds (as Patroni writes them): never earlier than asked */
-	if (usec < 0)
-		usec += USECS_PER_SEC;
-	pg_strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", tm);
-	if (usec != 0)
-		return psprintf("%s.%06d+00:00", buf, usec);
-	return psprintf("%s+00:00", buf);
-}
 
 /*
  * pgha.switchover(candidate, scheduled_at, wait) and pgha.failover(candidate,
@@ -667,7 +657,7 @@ request_switchover(const char *candidate, bool need_leader, const char *schedule
 		chosen = pstrdup(cand->name);
 		value = pgha_failover_request_json(c.has_leader ? c.leader : "", cand->name,
 										   scheduled_at,
-										   iso_utc(GetCurrentTimestamp()));
+										   pgha_etcd_time(GetCurrentTimestamp()));
 
 		if (!pgha_etcd_put_if_unchanged(etcd, key, value, 0, &swapped, NULL))
 		{
@@ -748,7 +738,7 @@ pgha_switchover(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("scheduled_at must be in the future")));
 		/* ISO 8601 in UTC, readable whatever the session's DateStyle */
-		scheduled = iso_utc(ts);
+		scheduled = pgha_etcd_time(ts);
 	}
 	PG_RETURN_TEXT_P(cstring_to_text(request_switchover(candidate, true, scheduled,
 														  wait_arg(fcinfo, 2))));

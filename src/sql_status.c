@@ -60,8 +60,8 @@ pgha_status(PG_FUNCTION_ARGS)
 {
 	TupleDesc	tupdesc;
 	PghaSharedState st;
-	Datum		values[28];
-	bool		nulls[28];
+	Datum		values[29];
+	bool		nulls[29];
 	int			i = 0;
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
@@ -143,6 +143,8 @@ pgha_status(PG_FUNCTION_ARGS)
 	values[i++] = Int32GetDatum(st.loop_wait);
 	nulls[i] = (st.retry_timeout == 0);
 	values[i++] = Int32GetDatum(st.retry_timeout);
+	values[i] = text_or_null(st.config_warnings, &nulls[i]);
+	i++;
 	Assert(i == lengthof(values));
 
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));

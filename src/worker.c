@@ -72,10 +72,10 @@ static char *key_prefix = NULL;
  * SIGTERM.  A worker that does not lead ends at once, as any backend does
  * (die()).  The leader's worker ends its iteration first and then, if the
  * postmaster is shutting down, hands the leader key over before it exits
- * (pgha_keeper_planned_stop).  "leading" is set after every iteration; a
- * stale value is harmless: the keeper checks again.
+ * (pgha_keeper_planned_stop).  pgha_keeper_leads() reads one bool, set the
+ * moment the key is taken; a stale answer is harmless: the keeper checks
+ * again.
  */
-static volatile sig_atomic_t leading = false;
 static volatile sig_atomic_t stop_pending = false;
 
 static void
@@ -83,7 +83,7 @@ worker_sigterm(SIGNAL_ARGS)
 {
 	int			save_errno = errno;
 
-	if (!leading)
+	if (!pgha_keeper_leads())
 		die(postgres_signal_arg);
 	else
 	{
@@ -392,7 +392,6 @@ pgha_worker_main(Datum main_arg)
 
 		state.iterations++;
 		pgha_shmem_write(&state);
-		leading = pgha_keeper_leads();
 		if (stop_pending)
 			worker_stop();
 		worker_wait(wait_ms);

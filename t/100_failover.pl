@@ -62,7 +62,7 @@ for my $n ($node2, $node3)
 
 ok( $node2->poll_query_until('postgres',
 		"SELECT string_agg(member || ':' || role || ':' || state, ',' ORDER BY member) FROM pgha.members()",
-		'node1:leader:running,node2:replica:running,node3:replica:running'),
+		'node1:leader:running,node2:replica:streaming,node3:replica:streaming'),
 	'pgha.members() on a replica shows the whole cluster');
 my $m2 = $etcd->get('/service/test/members/node2');
 like($m2, qr/"role":"replica"/, 'member key of node2 says replica');

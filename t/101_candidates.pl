@@ -109,15 +109,24 @@ $etcd->put('/service/test/config', $config);
 ok($etcd->poll_key('/service/test/leader', qr/^node2$/, 60), 'after resume, node2 takes over');
 ok($lagging->poll_query_until('postgres', 'SELECT NOT pg_is_in_recovery()'), 'node2 is promoted');
 
-# --- a config that breaks the timing rules is refused, the last good one stays
+# --- a config that breaks the timing rules is adjusted as Patroni adjusts
+# it (loop_wait first), and said
 my $offset = -s $lagging->logfile;
 $etcd->put('/service/test/config', '{"ttl":6,"loop_wait":4,"retry_timeout":2}');
-$lagging->wait_for_log(qr/pgha ignores the invalid config in etcd/, $offset);
+$lagging->wait_for_log(qr/pgha: the cluster config has values pgha coerced or adjusted/, $offset);
 like(slurp_file($lagging->logfile, $offset),
-	qr/DETAIL:  loop_wait \+ 2 \* retry_timeout \(8\) must not exceed ttl \(6\)/,
-	'the warning says which rule was broken');
+	qr/DETAIL:  loop_wait \+ 2 \* retry_timeout \(8\) must not exceed ttl \(6\): loop_wait adjusted to 2/,
+	'the log line says which rule was broken and what was adjusted');
 is($lagging->safe_psql('postgres', 'SELECT ttl || \'/\' || loop_wait || \'/\' || retry_timeout FROM pgha.status()'),
-	'6/1/2', 'the last valid timing stays in force');
+	'6/2/2', 'loop_wait adjusted to 2');
+
+# --- a config pgha cannot read is refused, the last good one stays
+$offset = -s $lagging->logfile;
+$etcd->put('/service/test/config', '{"ttl":"soon","loop_wait":1,"retry_timeout":2}');
+$lagging->wait_for_log(qr/pgha ignores the invalid config in etcd/, $offset);
+like(slurp_file($lagging->logfile, $offset), qr/DETAIL:  "ttl" must be an integer/, 'the warning says why');
+is($lagging->safe_psql('postgres', 'SELECT ttl || \'/\' || loop_wait || \'/\' || retry_timeout FROM pgha.status()'),
+	'6/2/2', 'the last valid timing stays in force');
 
 $lagging->stop;
 $nofail->stop;

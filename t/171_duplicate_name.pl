@@ -59,8 +59,10 @@ like($clone->safe_psql('postgres', 'SELECT state FROM pgha.status()'), qr/duplic
 	'pgha.status() on the clone says why it does nothing');
 $clone->stop('immediate');
 
-# the leader restarted in place re-attaches at once: same instance
-$node1->restart;
+# the leader restarted in place re-attaches at once: same instance (an
+# immediate stop: a clean one would hand the key over to node2)
+$node1->stop('immediate');
+$node1->start;
 is($node1->safe_psql('postgres', 'INSERT INTO w VALUES (2) RETURNING id'), '2',
 	'node1, restarted, re-attached to its key and writes');
 is($etcd->get('/service/test/leader'), 'node1', 'node1 holds the leader key');

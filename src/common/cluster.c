@@ -23,6 +23,8 @@
 #endif
 
 #include <ctype.h>
+#include <limits.h>
+#include <stdarg.h>
 
 #include "common/cluster.h"
 #include "common/etcd_json.h"
@@ -132,13 +134,48 @@ pgha_config_validate(const PghaConfig *c, char *errbuf, size_t errlen)
 	return true;
 }
 
+/* add one note ("; " between), truncated rather than overflowing */
+static void
+note(PghaConfigNotes *n, const char *fmt,...) pg_attribute_printf(2, 3);
+
+static void
+note(PghaConfigNotes *n, const char *fmt,...)
+{
+	char		buf[256];
+	va_list		ap;
+
+	if (n == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n->text[0] != '\0')
+		strlcat(n->text, "; ", sizeof(n->text));
+	strlcat(n->text, buf, sizeof(n->text));
+}
+
+/* a JSON value as the note shows it: "30", 30.5 */
+static void
+json_repr(json_t *v, char *buf, size_t len)
+{
+	if (json_is_string(v))
+		snprintf(buf, len, "\"%.40s\"", json_string_value(v));
+	else if (json_is_real(v))
+		snprintf(buf, len, "%g", json_real_value(v));
+	else if (json_is_integer(v))
+		snprintf(buf, len, "%lld", (long long) json_integer_value(v));
+	else
+		strlcpy(buf, "a value", len);
+}
+
 /*
  * A number as Patroni reads one with Python's int(): a JSON integer, a real
  * (its integer part), or a string of an integer with blanks around it
- * ("30", " 30 ").  Units ("30s", "1MB") are not numbers to Patroni 3.0.2.
+ * ("30", " 30 ").  With units, a size in bytes ("1MB", "512 kB": PostgreSQL's
+ * units; only where units_ok).
  */
 static bool
-json_as_int(json_t *v, int64 *out)
+json_as_int(json_t *v, bool units_ok, int64 *out)
 {
 	if (json_is_integer(v))
 	{
@@ -156,9 +193,16 @@ json_as_int(json_t *v, int64 *out)
 	}
 	if (json_is_string(v))
 	{
+		static const struct
+		{
+			const char *unit;
+			int64		bytes;
+		}			units[] = {{"B", 1}, {"kB", 1024}, {"MB", 1024 * 1024},
+		{"GB", INT64CONST(1024) * 1024 * 1024}, {"TB", INT64CONST(1024) * 1024 * 1024 * 1024}};
 		const char *p = json_string_value(v);
 		char	   *end;
 		long long	n;
+		int64		mult = 1;
 
 		while (isspace((unsigned char) *p))
 			p++;
@@ -168,9 +212,23 @@ json_as_int(json_t *v, int64 *out)
 		n = strtoll(p, &end, 10);
 		while (isspace((unsigned char) *end))
 			end++;
-		if (*end != '\0' || errno != 0)
+		if (units_ok && *end != '\0')
+		{
+			size_t		i;
+			size_t		len = strcspn(end, " \t\r\n");
+
+			for (i = 0; i < lengthof(units); i++)
+				if (strlen(units[i].unit) == len && strncmp(end, units[i].unit, len) == 0)
+					mult = units[i].bytes;
+			if (mult == 1 && !(len == 1 && end[0] == 'B'))
+				return false;
+			end += len;
+			while (isspace((unsigned char) *end))
+				end++;
+		}
+		if (*end != '\0' || errno != 0 || n > PG_INT64_MAX / mult || n < PG_INT64_MIN / mult)
 			return false;
-		*out = (int64) n;
+		*out = (int64) n * mult;
 		return true;
 	}
 	return false;
@@ -178,17 +236,26 @@ json_as_int(json_t *v, int64 *out)
 
 /* a number of the config key (member records and the other keys stay strict) */
 static bool
-get_config_int(json_t *o, const char *name, int64 *out, bool *present, char *errbuf, size_t errlen)
+get_config_int(json_t *o, const char *name, bool units_ok, int64 *out, bool *present,
+			   PghaConfigNotes *notes, char *errbuf, size_t errlen)
 {
 	json_t	   *v = json_object_get(o, name);
+	char		repr[64];
 
 	*present = false;
 	if (v == NULL || json_is_null(v))
 		return true;
-	if (!json_as_int(v, out))
+	if (!json_as_int(v, units_ok, out))
 	{
-		snprintf(errbuf, errlen, "\"%s\" must be an integer (a number, or a string of one)", name);
+		snprintf(errbuf, errlen, units_ok ?
+				 "\"%s\" must be an integer or a size (a number, or a string like \"1MB\")" :
+				 "\"%s\" must be an integer (a number, or a string of one)", name);
 		return false;
+	}
+	if (!json_is_integer(v))
+	{
+		json_repr(v, repr, sizeof(repr));
+		note(notes, "\"%s\": %s read as %lld", name, repr, (long long) *out);
 	}
 	*present = true;
 	return true;
@@ -201,12 +268,14 @@ get_config_int(json_t *o, const char *name, int64 *out, bool *present, char *err
  * that the last valid one (a pause, say) stays in force.
  */
 static bool
-copy_config_bool(json_t *o, const char *name, bool *dst, char *errbuf, size_t errlen)
+copy_config_bool(json_t *o, const char *name, bool *dst, PghaConfigNotes *notes,
+				 char *errbuf, size_t errlen)
 {
 	static const char *const on[] = {"on", "true", "yes", "1", NULL};
 	static const char *const off[] = {"off", "false", "no", "0", NULL};
 	json_t	   *v = json_object_get(o, name);
 	char		text[32] = "";
+	char		repr[64];
 
 	*dst = false;
 	if (v == NULL || json_is_null(v))
@@ -222,13 +291,13 @@ copy_config_bool(json_t *o, const char *name, bool *dst, char *errbuf, size_t er
 		strlcpy(text, json_string_value(v), sizeof(text));
 	for (int i = 0; on[i]; i++)
 	{
-		if (pg_strcasecmp(text, on[i]) == 0)
+		if (pg_strcasecmp(text, on[i]) == 0 || pg_strcasecmp(text, off[i]) == 0)
 		{
-			*dst = true;
+			*dst = pg_strcasecmp(text, on[i]) == 0;
+			json_repr(v, repr, sizeof(repr));
+			note(notes, "\"%s\": %s read as %s", name, repr, *dst ? "true" : "false");
 			return true;
 		}
-		if (pg_strcasecmp(text, off[i]) == 0)
-			return true;
 	}
 	snprintf(errbuf, errlen, "\"%s\" must be a boolean (true, false, on, off, yes, no, 1 or 0)", name);
 	return false;
@@ -269,62 +338,196 @@ copy_bool(json_t *o, const char *name, bool *dst, char *errbuf, size_t errlen)
 	return true;
 }
 
-static bool
-get_seconds(json_t *o, const char *name, int *out, char *errbuf, size_t errlen)
-{
-	int64		v;
-	bool		present;
+/* a value out of range: say it as a refusal would, then adjust setting to "to" */
+static void
+adjust(PghaConfigNotes *notes, int *value, int to, const char *setting,
+	   const char *fmt,...) pg_attribute_printf(5, 6);
 
-	if (!get_config_int(o, name, &v, &present, errbuf, errlen))
-		return false;
-	if (present)
+static void
+adjust(PghaConfigNotes *notes, int *value, int to, const char *setting, const char *fmt,...)
+{
+	char		why[200];
+	va_list		ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	if (notes != NULL && notes->adjusted[0] == '\0')
+		strlcpy(notes->adjusted, why, sizeof(notes->adjusted));
+	note(notes, "%s: %s adjusted to %d", why, setting, to);
+	*value = to;
+}
+
+/*
+ * Out-of-range timings adjusted as Patroni adjusts its own (a WARNING and
+ * on, never a refusal: the cluster must keep its pause and its failover),
+ * to pgha's range: ttl, loop_wait, retry_timeout at least PGHA_MIN_TTL, 1,
+ * 1 and at most 3600; then loop_wait + 2 * retry_timeout <= ttl, lowering
+ * loop_wait first and retry_timeout only when loop_wait is down to 1.
+ */
+static void
+adjust_timings(PghaConfig *c, PghaConfigNotes *notes)
+{
+	int			sum;
+
+	if (c->ttl < PGHA_MIN_TTL || c->ttl > 3600)
+		adjust(notes, &c->ttl, c->ttl < PGHA_MIN_TTL ? PGHA_MIN_TTL : 3600, "ttl",
+			   "ttl must be between %d and 3600 seconds, not %d", PGHA_MIN_TTL, c->ttl);
+	if (c->loop_wait < 1 || c->loop_wait > 3600)
+		adjust(notes, &c->loop_wait, c->loop_wait < 1 ? 1 : 3600, "loop_wait",
+			   "loop_wait must be between 1 and 3600 seconds, not %d", c->loop_wait);
+	if (c->retry_timeout < 1 || c->retry_timeout > 3600)
+		adjust(notes, &c->retry_timeout, c->retry_timeout < 1 ? 1 : 3600, "retry_timeout",
+			   "retry_timeout must be between 1 and 3600 seconds, not %d", c->retry_timeout);
+	sum = c->loop_wait + 2 * c->retry_timeout;
+	if (1 + 2 * c->retry_timeout > c->ttl)
 	{
-		if (v < 0 || v > 86400)
-		{
-			snprintf(errbuf, errlen, "\"%s\" is out of range", name);
-			return false;
-		}
-		*out = (int) v;
+		adjust(notes, &c->retry_timeout, (c->ttl - 1) / 2, "retry_timeout",
+			   "loop_wait + 2 * retry_timeout (%d) must not exceed ttl (%d)", sum, c->ttl);
+		if (c->loop_wait != 1)
+			adjust(notes, &c->loop_wait, 1, "loop_wait",
+				   "loop_wait + 2 * retry_timeout (%d) must not exceed ttl (%d)", sum, c->ttl);
 	}
-	return true;
+	else if (sum > c->ttl)
+		adjust(notes, &c->loop_wait, c->ttl - 2 * c->retry_timeout, "loop_wait",
+			   "loop_wait + 2 * retry_timeout (%d) must not exceed ttl (%d)", sum, c->ttl);
+}
+
+/*
+ * The keys of a config, against what pgha implements: Patroni's keys pgha
+ * does not implement, and keys nobody knows (a typo), are kept in etcd and
+ * noted; a standby_cluster section turns automatic failover off.
+ */
+static void
+check_keys(json_t *root, PghaConfig *c, PghaConfigNotes *notes)
+{
+	static const char *const implemented[] = {
+		"ttl", "loop_wait", "retry_timeout", "maximum_lag_on_failover", "pause",
+		"synchronous_mode", "synchronous_mode_strict", "synchronous_node_count",
+		"failsafe_mode", "member_slots_ttl", "postgresql", "standby_cluster", "check_timeline", NULL
+	};
+	static const char *const patroni[] = {
+		"slots", "ignore_slots", "maximum_lag_on_syncnode", "max_timelines_history",
+		"primary_start_timeout", "primary_stop_timeout", "master_start_timeout",
+		"master_stop_timeout", NULL
+	};
+	const char *key;
+	json_t	   *v;
+	json_t	   *pg;
+
+	json_object_foreach(root, key, v)
+	{
+		bool		known = false;
+
+		for (int i = 0; implemented[i]; i++)
+			known |= strcmp(key, implemented[i]) == 0;
+		if (known)
+			continue;
+		for (int i = 0; patroni[i]; i++)
+			known |= strcmp(key, patroni[i]) == 0;
+		note(notes, known ? "\"%s\" is not implemented by pgha (kept, ignored)" :
+			 "\"%s\" is no setting pgha or Patroni knows (kept, ignored)", key);
+	}
+	/* pgha always checks the timeline, as check_timeline: true does */
+	v = json_object_get(root, "check_timeline");
+	if (v != NULL && (json_is_false(v) || (json_is_string(v) && pg_strcasecmp(json_string_value(v), "false") == 0)))
+		note(notes, "\"check_timeline\": false is not implemented by pgha: it always checks");
+
+	pg = json_object_get(root, "postgresql");
+	if (json_is_object(pg))
+	{
+		json_object_foreach(pg, key, v)
+		{
+			if (strcmp(key, "parameters") == 0 || strcmp(key, "pg_hba") == 0)
+				continue;
+			/* pgha always uses slots and pg_rewind: true is what it does */
+			if ((strcmp(key, "use_slots") == 0 || strcmp(key, "use_pg_rewind") == 0) && !json_is_false(v))
+				continue;
+			note(notes, json_is_false(v) ? "\"postgresql.%s\": false is not implemented by pgha (kept, ignored)" :
+				 "\"postgresql.%s\" is not implemented by pgha (kept, ignored)", key);
+		}
+	}
+
+	/* a standby cluster follows a remote primary: pgha cannot, so it does nothing */
+	v = json_object_get(root, "standby_cluster");
+	if (v != NULL && !json_is_null(v) && !(json_is_object(v) && json_object_size(v) == 0))
+	{
+		c->standby_cluster = true;
+		c->pause = true;
+		note(notes, "\"standby_cluster\" is not supported by pgha: automatic failover is off, as in a pause");
+	}
 }
 
 bool
-pgha_config_parse(const char *json, size_t len, PghaConfig *c, char *errbuf, size_t errlen)
+pgha_config_parse(const char *json, size_t len, PghaConfig *c, PghaConfigNotes *notes,
+				  char *errbuf, size_t errlen)
 {
 	json_t	   *root;
 	bool		ok = false;
 	bool		present;
-	int64		lag = 0;
+	int64		v = 0;
+	json_t	   *sm;
+	struct
+	{
+		const char *name;
+		int		   *dst;
+	}			secs[] = {{"ttl", &c->ttl}, {"loop_wait", &c->loop_wait}, {"retry_timeout", &c->retry_timeout}};
 
 	pgha_config_defaults(c);
+	if (notes != NULL)
+		memset(notes, 0, sizeof(*notes));
 	root = pgha_etcdj_load(json, len, errbuf, errlen);
 	if (root == NULL)
 		return false;
-	if (!get_seconds(root, "ttl", &c->ttl, errbuf, errlen) ||
-		!get_seconds(root, "loop_wait", &c->loop_wait, errbuf, errlen) ||
-		!get_seconds(root, "retry_timeout", &c->retry_timeout, errbuf, errlen) ||
-		!get_config_int(root, "maximum_lag_on_failover", &lag, &present, errbuf, errlen))
-		goto done;
-	if (present)
-		c->maximum_lag_on_failover = lag;
-	/* Patroni 4's quorum commit is not implemented: better invalid than misread as "on" */
-	if (json_is_string(json_object_get(root, "synchronous_mode")) &&
-		pg_strcasecmp(json_string_value(json_object_get(root, "synchronous_mode")), "quorum") == 0)
+	for (int i = 0; i < lengthof(secs); i++)
 	{
-		snprintf(errbuf, errlen, "synchronous_mode \"quorum\" is not supported yet");
-		goto done;
+		if (!get_config_int(root, secs[i].name, false, &v, &present, notes, errbuf, errlen))
+			goto done;
+		if (present)
+			*secs[i].dst = (int) Max(Min(v, INT_MAX / 4), INT_MIN / 4);
 	}
-	if (!copy_config_bool(root, "pause", &c->pause, errbuf, errlen) ||
-		!copy_config_bool(root, "synchronous_mode", &c->synchronous_mode, errbuf, errlen) ||
-		!copy_config_bool(root, "synchronous_mode_strict", &c->synchronous_mode_strict, errbuf, errlen) ||
-		!copy_config_bool(root, "failsafe_mode", &c->failsafe_mode, errbuf, errlen) ||
-		!get_config_int(root, "synchronous_node_count", &lag, &present, errbuf, errlen))
+	if (!get_config_int(root, "maximum_lag_on_failover", true, &v, &present, notes, errbuf, errlen))
+		goto done;
+	if (present && v < 0)
+	{
+		note(notes, "maximum_lag_on_failover must not be negative: adjusted to 0");
+		if (notes != NULL && notes->adjusted[0] == '\0')
+			strlcpy(notes->adjusted, "maximum_lag_on_failover must not be negative", sizeof(notes->adjusted));
+		v = 0;
+	}
+	if (present)
+		c->maximum_lag_on_failover = v;
+
+	/* Patroni 4's quorum commit is not implemented: synchronous, and no automatic failover */
+	sm = json_object_get(root, "synchronous_mode");
+	if (json_is_string(sm) && pg_strcasecmp(json_string_value(sm), "quorum") == 0)
+	{
+		c->synchronous_mode = true;
+		c->quorum = true;
+		note(notes, "synchronous_mode \"quorum\" is not supported by pgha yet: synchronous replication as synchronous_mode: true, and automatic failover is off, as in a pause");
+	}
+	else if (!copy_config_bool(root, "synchronous_mode", &c->synchronous_mode, notes, errbuf, errlen))
+		goto done;
+	if (!copy_config_bool(root, "pause", &c->pause, notes, errbuf, errlen) ||
+		!copy_config_bool(root, "synchronous_mode_strict", &c->synchronous_mode_strict, notes, errbuf, errlen) ||
+		!copy_config_bool(root, "failsafe_mode", &c->failsafe_mode, notes, errbuf, errlen) ||
+		!get_config_int(root, "synchronous_node_count", false, &v, &present, notes, errbuf, errlen))
 		goto done;
 	if (present)
-		c->synchronous_node_count = (lag < 0 || lag > 1000) ? 0 : (int) lag;
+	{
+		int			n = (int) Max(Min(v, 1000), -1000);
+
+		if (n < 1 || n > PGHA_MAX_SYNC)
+			adjust(notes, &n, n < 1 ? 1 : PGHA_MAX_SYNC, "synchronous_node_count",
+				   "synchronous_node_count must be between 1 and %d, not %d", PGHA_MAX_SYNC, n);
+		c->synchronous_node_count = n;
+	}
+	if (c->quorum)
+		c->pause = true;
 	if (!get_duration(root, "member_slots_ttl", &c->member_slots_ttl, errbuf, errlen))
 		goto done;
+	adjust_timings(c, notes);
+	check_keys(root, c, notes);
 	ok = pgha_config_validate(c, errbuf, errlen);
 done:
 	json_decref(root);
@@ -1407,7 +1610,7 @@ pgha_cluster_from_range(const char *prefix, const PghaEtcdRange *r, PghaCluster 
 			PghaConfig	cfg;
 
 			c->config_json = pstrdup(kv->value);
-			if (pgha_config_parse(kv->value, kv->value_len, &cfg, err, sizeof(err)))
+			if (pgha_config_parse(kv->value, kv->value_len, &cfg, &c->config_notes, err, sizeof(err)))
 			{
 				c->config = cfg;
 				c->has_config = true;

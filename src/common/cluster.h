@@ -50,18 +50,37 @@ typedef struct PghaConfig
 	int			synchronous_node_count;	/* how many synchronous standbys */
 	bool		failsafe_mode;	/* without etcd, a leader all members vouch for stays */
 	int			member_slots_ttl;	/* seconds: a departed member's slot is kept this long */
+	/* what pgha cannot honour safely: pause is set with them */
+	bool		standby_cluster;	/* a standby_cluster section */
+	bool		quorum;			/* synchronous_mode: "quorum" */
 	int64		mod_revision;	/* of the config key; 0: defaults */
 } PghaConfig;
 
 extern void pgha_config_defaults(PghaConfig *c);
 
+/* what reading a config as Patroni reads it took (pgha_config_parse) */
+typedef struct PghaConfigNotes
+{
+	/* the first value out of range, in the words of a refusal: writers refuse it */
+	char		adjusted[256];
+	/* every value coerced or adjusted and every key pgha does not implement, "; " between */
+	char		text[1024];
+} PghaConfigNotes;
+
 /*
- * Parse the config key's JSON over the defaults.  Unknown keys (Patroni's
- * postgresql.*, ...) are ignored here.  Wrong types, out-of-range values
- * and a broken ttl/loop_wait/retry_timeout relationship are errors.
+ * Parse the config key's JSON over the defaults, as Patroni reads it:
+ * numbers and switches also as strings (coerced), maximum_lag_on_failover
+ * also with a unit ("1MB"), out-of-range timings adjusted (pgha's minimums,
+ * then Patroni's rule loop_wait + 2 * retry_timeout <= ttl: loop_wait
+ * first).  What pgha cannot honour safely (a standby_cluster section,
+ * synchronous_mode "quorum") turns automatic failover off, as a pause
+ * does.  Unknown keys are kept in etcd and noted.  notes (may be NULL) says
+ * what was coerced, adjusted or is not implemented.  Errors: what Patroni
+ * cannot read either (not an object, "ttl": "soon"), and a switch it would
+ * take for off ("pause": "maybe"): a typo must never lift a pause.
  */
 extern bool pgha_config_parse(const char *json, size_t len, PghaConfig *c,
-							  char *errbuf, size_t errlen);
+							  PghaConfigNotes *notes, char *errbuf, size_t errlen);
 extern bool pgha_config_validate(const PghaConfig *c, char *errbuf, size_t errlen);
 /*
  * Apply a JSON merge patch (RFC 7386: objects merge, null deletes) to a
@@ -197,6 +216,7 @@ typedef struct PghaCluster
 	PghaConfig	config;			/* defaults when absent or invalid */
 	char	   *config_json;	/* the raw config document, NULL if absent */
 	char		config_error[256];	/* why the stored config was refused */
+	PghaConfigNotes config_notes;	/* how the stored config was read */
 
 	bool		has_status;
 	uint64		optime;			/* leader's last published LSN */

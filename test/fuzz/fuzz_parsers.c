@@ -135,7 +135,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				char	   *str = pnstrdup(s, len);
 				char	   *merged;
 
-				(void) pgha_config_parse(str, len, &cfg, err, sizeof(err));
+				{
+				PghaConfigNotes notes;
+
+				(void) pgha_config_parse(str, len, &cfg, &notes, err, sizeof(err));
+			}
 				(void) pgha_config_parameters(str, &params, &np, err, sizeof(err));
 				(void) pgha_config_hba(str, &present, &lines, &nl, err, sizeof(err));
 				merged = pgha_config_merge("{\"ttl\":10,\"postgresql\":{\"parameters\":{\"a\":1}}}", str,

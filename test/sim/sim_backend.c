@@ -514,6 +514,18 @@ GetFlushRecPtr(TimeLineID *insertTLI)
 	return SIM_LSN(sim_current->nwal);
 }
 
+/* the simulated WAL is flushed as it is written */
+XLogRecPtr
+GetXLogInsertRecPtr(void)
+{
+	return SIM_LSN(sim_current->nwal);
+}
+
+void
+XLogFlush(XLogRecPtr record)
+{
+}
+
 const char *
 GetConfigOption(const char *name, bool missing_ok, bool restrict_privileged)
 {

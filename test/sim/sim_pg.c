@@ -968,6 +968,13 @@ pgha_apply_floor(int out[PGHA_NHOT_STANDBY_PARAMS])
 	return true;
 }
 
+/* no wall-clock time in a request: staleness counts from first sight */
+char *
+pgha_etcd_time(TimestampTz ts)
+{
+	return pstrdup("");
+}
+
 /* a planned stop is not modeled: a node's worker never sees "stopping" */
 bool
 pgha_postmaster_stopping(void)

@@ -581,6 +581,7 @@ static void
 test_config(void)
 {
 	PghaConfig	c;
+	PghaConfigNotes notes;
 	char		err[256];
 	char	   *json;
 
@@ -589,30 +590,66 @@ test_config(void)
 	   c.ttl, c.loop_wait, c.retry_timeout);
 	is_int(pgha_fence_after_ms(&c), 8000, "default ttl 10 s: fence 8 s after the last renewal");
 	is_int(pgha_renew_interval_ms(&c), 2000, "default renew interval 2 s");
-	ok(pgha_config_parse(J("{\"ttl\":30,\"loop_wait\":10,\"retry_timeout\":10,\"postgresql\":{\"parameters\":{}}}"), &c, err, sizeof(err)) &&
-	   c.ttl == 30 && c.loop_wait == 10, "Patroni's defaults parse; unknown keys ignored");
+	ok(pgha_config_parse(J("{\"ttl\":30,\"loop_wait\":10,\"retry_timeout\":10,\"postgresql\":{\"parameters\":{}}}"), &c, &notes, err, sizeof(err)) &&
+	   c.ttl == 30 && c.loop_wait == 10 && notes.text[0] == '\0' && notes.adjusted[0] == '\0',
+	   "Patroni's defaults parse, nothing to note");
 	is_int(pgha_fence_after_ms(&c), 24000, "ttl 30 s: fence after 24 s");
-	ok(!pgha_config_parse(J("{\"ttl\":10,\"loop_wait\":5,\"retry_timeout\":5}"), &c, err, sizeof(err)) &&
-	   strstr(err, "must not exceed ttl") != NULL, "loop_wait + 2*retry_timeout > ttl refused: %s", err);
-	ok(!pgha_config_parse(J("{\"ttl\":3,\"loop_wait\":1,\"retry_timeout\":1}"), &c, err, sizeof(err)),
-	   "ttl below the minimum refused: %s", err);
+
+	/* out of range: adjusted as Patroni adjusts, noted; a writer refuses (adjusted) */
+	ok(pgha_config_parse(J("{\"ttl\":10,\"loop_wait\":5,\"retry_timeout\":4}"), &c, &notes, err, sizeof(err)) &&
+	   c.ttl == 10 && c.loop_wait == 2 && c.retry_timeout == 4 &&
+	   strcmp(notes.adjusted, "loop_wait + 2 * retry_timeout (13) must not exceed ttl (10)") == 0 &&
+	   strstr(notes.text, "must not exceed ttl (10): loop_wait adjusted to 2") != NULL,
+	   "loop_wait + 2 * retry_timeout > ttl: loop_wait lowered first: %s", notes.text);
+	ok(pgha_config_parse(J("{\"ttl\":10,\"loop_wait\":2,\"retry_timeout\":5}"), &c, &notes, err, sizeof(err)) &&
+	   c.loop_wait == 1 && c.retry_timeout == 4, "and retry_timeout when loop_wait would go below 1: %s", notes.text);
+	ok(pgha_config_parse(J("{\"ttl\":3,\"loop_wait\":1,\"retry_timeout\":1}"), &c, &notes, err, sizeof(err)) &&
+	   c.ttl == PGHA_MIN_TTL && strstr(notes.adjusted, "ttl must be between 4 and 3600 seconds, not 3") != NULL,
+	   "ttl below pgha's minimum: adjusted to it: %s", notes.text);
+	ok(pgha_config_parse(J("{\"synchronous_node_count\":0,\"maximum_lag_on_failover\":-1}"), &c, &notes, err, sizeof(err)) &&
+	   c.synchronous_node_count == 1 && c.maximum_lag_on_failover == 0 && notes.adjusted[0] != '\0',
+	   "synchronous_node_count 0 and a negative lag adjusted: %s", notes.text);
+
 	/* values as Patroni reads them: int() for numbers, parse_bool for switches */
 	ok(pgha_config_parse(J("{\"ttl\":\"30\",\"loop_wait\":\" 10 \",\"retry_timeout\":10.0,\"synchronous_mode\":\"on\","
-						   "\"pause\":\"YES\",\"failsafe_mode\":0,\"maximum_lag_on_failover\":\"1048576\"}"), &c, err, sizeof(err)) &&
+						   "\"pause\":\"YES\",\"failsafe_mode\":0,\"maximum_lag_on_failover\":\"1048576\"}"), &c, &notes, err, sizeof(err)) &&
 	   c.ttl == 30 && c.loop_wait == 10 && c.retry_timeout == 10 && c.synchronous_mode && c.pause &&
-	   !c.failsafe_mode && c.maximum_lag_on_failover == 1048576,
+	   !c.failsafe_mode && c.maximum_lag_on_failover == 1048576 && notes.adjusted[0] == '\0',
 	   "numbers as strings or reals and switches as on/YES/0 read as Patroni reads them: %s", err);
-	ok(pgha_config_parse(J("{\"pause\":1}"), &c, err, sizeof(err)) && c.pause, "pause 1 is on, as in Patroni");
-	ok(!pgha_config_parse(J("{\"ttl\":\"30s\"}"), &c, err, sizeof(err)) && strstr(err, "\"ttl\" must be an integer"),
-	   "a ttl with a unit is no number to Patroni 3.0.2 either: %s", err);
-	ok(!pgha_config_parse(J("{\"maximum_lag_on_failover\":\"1MB\"}"), &c, err, sizeof(err)),
-	   "nor is maximum_lag_on_failover \"1MB\": %s", err);
-	ok(!pgha_config_parse(J("{\"pause\":\"maybe\"}"), &c, err, sizeof(err)) && strstr(err, "must be a boolean"),
+	ok(strstr(notes.text, "\"ttl\": \"30\" read as 30") && strstr(notes.text, "\"pause\": \"YES\" read as true") &&
+	   strstr(notes.text, "\"failsafe_mode\": 0 read as false") && strstr(notes.text, "\"retry_timeout\": 10 read as 10"),
+	   "each coercion is noted, naming the key: %s", notes.text);
+	ok(pgha_config_parse(J("{\"pause\":1}"), &c, NULL, err, sizeof(err)) && c.pause, "pause 1 is on, as in Patroni");
+	ok(!pgha_config_parse(J("{\"ttl\":\"30s\"}"), &c, NULL, err, sizeof(err)) && strstr(err, "\"ttl\" must be an integer"),
+	   "a ttl with a unit is no number to Patroni either: %s", err);
+	ok(pgha_config_parse(J("{\"maximum_lag_on_failover\":\"16MB\"}"), &c, &notes, err, sizeof(err)) &&
+	   c.maximum_lag_on_failover == 16 * 1024 * 1024 && strstr(notes.text, "read as 16777216"),
+	   "maximum_lag_on_failover \"16MB\": a size, in bytes: %s", notes.text);
+	ok(!pgha_config_parse(J("{\"maximum_lag_on_failover\":\"16 apples\"}"), &c, NULL, err, sizeof(err)),
+	   "an unknown unit is refused: %s", err);
+	ok(!pgha_config_parse(J("{\"pause\":\"maybe\"}"), &c, NULL, err, sizeof(err)) && strstr(err, "must be a boolean"),
 	   "a switch that is neither on nor off makes the config invalid (the last valid one stays): %s", err);
-	ok(!pgha_config_parse(J("{\"synchronous_mode\":\"quorum\"}"), &c, err, sizeof(err)) && strstr(err, "quorum"),
-	   "synchronous_mode quorum (Patroni 4) is refused, not read as on: %s", err);
-	ok(!pgha_config_parse(J("[]"), &c, err, sizeof(err)), "a config that is not an object is refused");
-	ok(pgha_config_parse(J("{\"ttl\":4,\"loop_wait\":1,\"retry_timeout\":1}"), &c, err, sizeof(err)),
+	ok(!pgha_config_parse(J("[]"), &c, NULL, err, sizeof(err)), "a config that is not an object is refused");
+
+	/* what pgha cannot honour: no automatic failover, said */
+	ok(pgha_config_parse(J("{\"synchronous_mode\":\"quorum\"}"), &c, &notes, err, sizeof(err)) &&
+	   c.synchronous_mode && c.quorum && c.pause && strstr(notes.text, "quorum"),
+	   "synchronous_mode quorum (Patroni 4): synchronous, failover off as in a pause: %s", notes.text);
+	ok(pgha_config_parse(J("{\"standby_cluster\":{\"host\":\"10.0.0.9\",\"port\":5432}}"), &c, &notes, err, sizeof(err)) &&
+	   c.standby_cluster && c.pause && strstr(notes.text, "standby_cluster"),
+	   "a standby_cluster section: failover off as in a pause: %s", notes.text);
+	ok(pgha_config_parse(J("{\"standby_cluster\":{}}"), &c, &notes, err, sizeof(err)) && !c.standby_cluster && !c.pause,
+	   "an empty standby_cluster section is none");
+	/* kept in etcd, noted once, never silently ignored */
+	ok(pgha_config_parse(J("{\"slots\":{\"a\":{\"type\":\"physical\"}},\"ignore_slots\":[],\"check_timeline\":false,"
+						   "\"postgresql\":{\"use_slots\":false,\"use_pg_rewind\":true,\"recovery_conf\":{}},\"tll\":10}"),
+						 &c, &notes, err, sizeof(err)) &&
+	   strstr(notes.text, "\"slots\" is not implemented") && strstr(notes.text, "\"ignore_slots\" is not implemented") &&
+	   strstr(notes.text, "\"check_timeline\": false") && strstr(notes.text, "\"postgresql.use_slots\": false") &&
+	   strstr(notes.text, "\"postgresql.recovery_conf\" is not implemented") &&
+	   strstr(notes.text, "\"tll\" is no setting") && !strstr(notes.text, "use_pg_rewind"),
+	   "unimplemented and unknown keys are noted: %s", notes.text);
+	ok(pgha_config_parse(J("{\"ttl\":4,\"loop_wait\":1,\"retry_timeout\":1}"), &c, NULL, err, sizeof(err)),
 	   "the minimum ttl of %d s is accepted", PGHA_MIN_TTL);
 	is_int(pgha_fence_after_ms(&c), 3000, "ttl 4 s: fence after 3 s");
 	ok(pgha_parameter_refused("archive_command") && pgha_parameter_refused("log_directory") &&

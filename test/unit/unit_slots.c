@@ -86,23 +86,23 @@ test_config(void)
 	PghaConfig	c;
 	char		err[256];
 
-	ok(pgha_config_parse(J("{}"), &c, err, sizeof(err)) && c.member_slots_ttl == 1800,
+	ok(pgha_config_parse(J("{}"), &c, NULL, err, sizeof(err)) && c.member_slots_ttl == 1800,
 	   "member_slots_ttl defaults to 1800 s (Patroni's 30min)");
-	ok(pgha_config_parse(J("{\"member_slots_ttl\":\"30min\"}"), &c, err, sizeof(err)) && c.member_slots_ttl == 1800,
+	ok(pgha_config_parse(J("{\"member_slots_ttl\":\"30min\"}"), &c, NULL, err, sizeof(err)) && c.member_slots_ttl == 1800,
 	   "\"30min\" as Patroni writes it");
-	ok(pgha_config_parse(J("{\"member_slots_ttl\":\"2h\"}"), &c, err, sizeof(err)) && c.member_slots_ttl == 7200,
+	ok(pgha_config_parse(J("{\"member_slots_ttl\":\"2h\"}"), &c, NULL, err, sizeof(err)) && c.member_slots_ttl == 7200,
 	   "\"2h\"");
-	ok(pgha_config_parse(J("{\"member_slots_ttl\":600}"), &c, err, sizeof(err)) && c.member_slots_ttl == 600,
+	ok(pgha_config_parse(J("{\"member_slots_ttl\":600}"), &c, NULL, err, sizeof(err)) && c.member_slots_ttl == 600,
 	   "600 (seconds)");
-	ok(pgha_config_parse(J("{\"member_slots_ttl\":0}"), &c, err, sizeof(err)) && c.member_slots_ttl == 0,
+	ok(pgha_config_parse(J("{\"member_slots_ttl\":0}"), &c, NULL, err, sizeof(err)) && c.member_slots_ttl == 0,
 	   "0: no retention");
-	ok(!pgha_config_parse(J("{\"member_slots_ttl\":\"soon\"}"), &c, err, sizeof(err)),
+	ok(!pgha_config_parse(J("{\"member_slots_ttl\":\"soon\"}"), &c, NULL, err, sizeof(err)),
 	   "\"soon\" refused: %s", err);
-	ok(!pgha_config_parse(J("{\"member_slots_ttl\":-5}"), &c, err, sizeof(err)), "-5 refused");
-	ok(!pgha_config_parse(J("{\"member_slots_ttl\":\"3weeks\"}"), &c, err, sizeof(err)), "an unknown unit refused");
-	ok(!pgha_config_parse(J("{\"member_slots_ttl\":\"99999999999999999d\"}"), &c, err, sizeof(err)),
+	ok(!pgha_config_parse(J("{\"member_slots_ttl\":-5}"), &c, NULL, err, sizeof(err)), "-5 refused");
+	ok(!pgha_config_parse(J("{\"member_slots_ttl\":\"3weeks\"}"), &c, NULL, err, sizeof(err)), "an unknown unit refused");
+	ok(!pgha_config_parse(J("{\"member_slots_ttl\":\"99999999999999999d\"}"), &c, NULL, err, sizeof(err)),
 	   "a number that would overflow refused");
-	ok(!pgha_config_parse(J("{\"member_slots_ttl\":\"-1h\"}"), &c, err, sizeof(err)), "\"-1h\" refused");
+	ok(!pgha_config_parse(J("{\"member_slots_ttl\":\"-1h\"}"), &c, NULL, err, sizeof(err)), "\"-1h\" refused");
 }
 
 static void

@@ -635,6 +635,7 @@ check_config(const char *doc)
 {
 	char		err[256];
 	PghaConfig	cfg;
+	PghaConfigNotes notes;
 	PghaParam  *params;
 	int			nparams;
 	bool		present;
@@ -642,9 +643,15 @@ check_config(const char *doc)
 	int			nlines;
 	int			i;
 
-	if (!pgha_config_parse(doc, strlen(doc), &cfg, err, sizeof(err)))
+	if (!pgha_config_parse(doc, strlen(doc), &cfg, &notes, err, sizeof(err)))
 	{
 		pg_log_error("invalid cluster configuration: %s", err);
+		return false;
+	}
+	/* a reader adjusts an out-of-range value; a writer refuses it */
+	if (notes.adjusted[0] != '\0')
+	{
+		pg_log_error("invalid cluster configuration: %s", notes.adjusted);
 		return false;
 	}
 	if (!pgha_config_parameters(doc, &params, &nparams, err, sizeof(err)))
@@ -886,7 +893,7 @@ set_pause(PghactlConf *conf, const PghactlOptions *o, bool pause)
 			return EXIT_ETCD;
 		merged = pgha_config_merge(current, pause ? "{\"pause\":true}" : "{\"pause\":null}",
 								   err, sizeof(err));
-		if (merged == NULL || !pgha_config_parse(merged, strlen(merged), &cfg, err, sizeof(err)))
+		if (merged == NULL || !pgha_config_parse(merged, strlen(merged), &cfg, NULL, err, sizeof(err)))
 		{
 			pg_log_error("the stored configuration is invalid: %s", err);
 			pg_log_error_hint("Fix it with pghactl edit-config.");

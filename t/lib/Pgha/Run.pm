@@ -14,14 +14,19 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use File::Path ();
 use Time::HiRes qw(time usleep);
 
 sub new
 {
 	my ($class, %opt) = @_;
+	# a directory of the test's own: data directories and logs of another
+	# test in the same run (node1.data, ...) must not be found here
+	my $base = "$PostgreSQL::Test::Utils::tmp_check/run_" . ($0 =~ s{.*/|\.pl$}{}gr);
+	File::Path::make_path($base);
 	my $self = bless {
 		etcd => $opt{etcd},
-		base => $PostgreSQL::Test::Utils::tmp_check,
+		base => $base,
 		user => scalar(getpwuid($<)),
 		port => {}, conf => {}, run => {},
 	}, $class;

@@ -1,0 +1,107 @@
+
+# The config key as Patroni reads it.  Debian's patronictl 3.0.2 writes it
+# (edit-config): pgha reads every value Patroni would, notes what it coerced,
+# adjusted or does not implement (pgha.status().config_warnings, a LOG line),
+# keeps the keys it does not own when it writes the key itself, and never
+# lifts a pause because of a config it cannot read: the last valid config
+# stays, and a node that read no valid config since it started acts as
+# paused.  A standby_cluster section turns automatic failover off.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::RealBin/lib";
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(time usleep);
+use JSON::PP;
+
+use Pgha::Etcd;
+use Pgha::Node;
+
+my $etcd = Pgha::Etcd->new(members => 3);
+my ($node1, $node2) = Pgha::Node::start_cluster(etcd => $etcd, nodes => 2,
+	config => '{"ttl":6,"loop_wait":1,"retry_timeout":2}');
+is($etcd->get('/service/test/leader'), 'node1', 'node1 leads');
+my $status = q{SELECT ttl || '/' || loop_wait || '/' || retry_timeout || CASE WHEN paused THEN ' t' ELSE ' f' END FROM pgha.status()};
+
+sub patronictl_edit
+{
+	my @set = map { ('-s', $_) } @_;
+	my $conf = $etcd->dir . '/patronictl.yml';
+	$etcd->patronictl('list');    # writes $conf
+	my ($out, $err) = ('', '');
+	IPC::Run::run([ 'patronictl', '-c', $conf, 'edit-config', '--force', @set ], '>', \$out, '2>', \$err);
+	return $? == 0;
+}
+
+# --- Patroni's own tool writes the config, with values as a DBA types them
+my $offset = -s $node1->logfile;
+ok(patronictl_edit('ttl=8', 'loop_wait=1', 'retry_timeout=2', 'maximum_lag_on_failover=16MB',
+		'synchronous_mode=off', 'check_timeline=true', 'slots.keep.type=physical',
+		'postgresql.use_slots=true', 'postgresql.parameters.work_mem=8MB'),
+	'patronictl 3.0.2 edit-config wrote the config key');
+my $stored = decode_json($etcd->get('/service/test/config'));
+note('as patronictl wrote it: ' . $etcd->get('/service/test/config'));
+is($stored->{maximum_lag_on_failover}, '16MB', 'patronictl keeps maximum_lag_on_failover a string "16MB"');
+ok($node1->poll_query_until('postgres', "SELECT ttl = 8 FROM pgha.status()"), 'node1 reads it: ttl 8');
+is($node1->safe_psql('postgres', $status), '8/1/2 f', 'the timings are in force');
+my $warn = $node1->safe_psql('postgres', 'SELECT config_warnings FROM pgha.status()');
+like($warn, qr/"maximum_lag_on_failover": "16MB" read as 16777216/, 'config_warnings: the size read in bytes');
+like($warn, qr/"slots" is not implemented by pgha \(kept, ignored\)/, 'config_warnings: slots not implemented');
+unlike(slurp_file($node1->logfile, $offset), qr/pgha ignores the invalid config/, 'nothing of it was refused');
+ok($node1->wait_for_log(qr/LOG:  pgha: the cluster config has values pgha coerced or adjusted, or settings it does not implement\n.*DETAIL:  .*"slots" is not implemented/, $offset),
+	'a LOG line says so, once');
+is($node1->safe_psql('postgres', "SELECT current_setting('work_mem')"), '8MB', 'the parameter Patroni set is applied');
+
+# --- pgha writes the key: the keys it does not own stay
+$node1->safe_psql('postgres', q{SELECT pgha.set_config('{"loop_wait": 2}', wait => '30s')});
+$stored = decode_json($etcd->get('/service/test/config'));
+is($stored->{loop_wait}, 2, 'pgha.set_config() changed loop_wait');
+is_deeply([ $stored->{slots}, $stored->{check_timeline}, $stored->{maximum_lag_on_failover} ],
+	[ { keep => { type => 'physical' } }, JSON::PP::true, '16MB' ],
+	'and kept slots, check_timeline and "16MB" as they were');
+
+# --- a writer refuses what a reader adjusts
+my ($rc, $out, $err) = $node1->psql('postgres', q{SELECT pgha.set_config('{"ttl": 2}')});
+like($err, qr/invalid cluster configuration\nDETAIL:  ttl must be between 4 and 3600 seconds, not 2/,
+	'pgha.set_config refuses ttl 2');
+$etcd->put('/service/test/config', '{"ttl":2,"loop_wait":1,"retry_timeout":1,"slots":{"keep":{"type":"physical"}}}');
+ok($node1->poll_query_until('postgres', "SELECT ttl = 4 FROM pgha.status()"), 'a ttl of 2 in etcd is read as 4, pgha\'s minimum');
+like($node1->safe_psql('postgres', 'SELECT config_warnings FROM pgha.status()'),
+	qr/ttl must be between 4 and 3600 seconds, not 2: ttl adjusted to 4/, 'and says so');
+
+# --- an invalid config never lifts a pause
+$node1->safe_psql('postgres', q{SELECT pgha.set_config('{"ttl": 6, "loop_wait": 1, "retry_timeout": 2}', wait => '30s')});
+$node1->safe_psql('postgres', q{SELECT pgha.pause(wait => '30s')});
+ok($node2->poll_query_until('postgres', 'SELECT paused FROM pgha.status()'), 'paused');
+$etcd->put('/service/test/config', '{"ttl":6,"loop_wait":1,"retry_timeout":2,"pause":"maybe"}');
+ok($node2->poll_query_until('postgres', "SELECT config_warnings LIKE 'the config key is invalid: %' FROM pgha.status()"),
+	'node2 finds the config invalid');
+is($node2->safe_psql('postgres', 'SELECT paused FROM pgha.status()'), 't', 'the last valid config, paused, stays in force');
+# a node that read no valid config since it started: acts as paused
+$etcd->put('/service/test/config', '{"ttl":6,"loop_wait":1,"retry_timeout":2,"synchronous_mode":"perhaps"}');
+$node2->restart;
+ok($node2->poll_query_until('postgres', "SELECT config_warnings LIKE '%no valid config since this server started: acting as paused' FROM pgha.status()"),
+	'node2, restarted with an invalid config, says it acts as paused');
+is($node2->safe_psql('postgres', 'SELECT paused FROM pgha.status()'), 't', 'and is paused');
+$etcd->put('/service/test/config', '{"ttl":6,"loop_wait":1,"retry_timeout":2}');
+ok($node2->poll_query_until('postgres', 'SELECT NOT paused AND config_warnings IS NULL FROM pgha.status()'),
+	'a valid config, not paused: node2 follows it');
+
+# --- a standby_cluster section: no automatic failover
+$etcd->put('/service/test/config',
+	'{"ttl":6,"loop_wait":1,"retry_timeout":2,"standby_cluster":{"host":"10.0.0.9","port":5432}}');
+ok($node2->poll_query_until('postgres', "SELECT paused AND config_warnings LIKE '%standby_cluster%' FROM pgha.status()"),
+	'a standby_cluster section: node2 acts as paused and says why');
+$node1->stop('immediate');
+ok($node2->poll_query_until('postgres',
+		"SELECT coalesce(leader, '') = '' AND last_decision > now() - interval '2 s' FROM pgha.status()"),
+	'the leader key expired; node2 keeps deciding');
+is($node2->safe_psql('postgres', 'SELECT pg_is_in_recovery()'), 't', 'node2 does not promote');
+$node2->stop;
+$etcd->stop;
+done_testing();
