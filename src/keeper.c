@@ -41,6 +41,7 @@
 #include "pgstat.h"
 #include "postmaster/bgwriter.h"
 #include "postmaster/postmaster.h"
+#include "storage/fd.h"
 #include "storage/ipc.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
@@ -125,6 +126,7 @@ static struct
 	int64		config_warned_revision;
 	int64		config_noted_revision;	/* its notes were logged */
 	bool		config_known;	/* K.config was read from etcd, not a stand-in */
+	int64		config_saved_revision;	/* of the config in SAVED_CONFIG_FILE */
 
 	/*
 	 * failsafe_mode: whom to ask without etcd, and when all last vouched.
@@ -187,6 +189,46 @@ now_ms(void)
 	return pgha_now_us() / 1000;
 }
 
+/*
+ * The last valid cluster config, also in the data directory (as Patroni
+ * keeps patroni.dynamic.json): a server that starts while etcd cannot be
+ * reached works with the cluster's pause, failsafe_mode and ttl, not with
+ * the defaults, which would lift a pause and fence a paused primary.
+ */
+#define SAVED_CONFIG_FILE "pgha.dynamic.json"
+
+static void
+load_saved_config(void)
+{
+	FILE	   *f = AllocateFile(SAVED_CONFIG_FILE, "r");
+	char		buf[65536];
+	size_t		len;
+	PghaConfig	cfg;
+	char		err[256];
+
+	if (f == NULL)
+		return;
+	len = fread(buf, 1, sizeof(buf) - 1, f);
+	FreeFile(f);
+	buf[len] = '\0';
+	if (!pgha_config_parse(buf, len, &cfg, NULL, err, sizeof(err)))
+		return;
+	K.config = cfg;
+	K.config_known = true;
+}
+
+/* the config key just read, saved when its revision changed */
+static void
+save_config(const PghaCluster *cluster)
+{
+	int64		rev = cluster->has_config ? cluster->config.mod_revision : 0;
+
+	if (rev == K.config_saved_revision)
+		return;
+	pgha_write_durably(SAVED_CONFIG_FILE, cluster->has_config ? cluster->config_json : "{}");
+	K.config_saved_revision = rev;
+}
+
 static void
 keeper_init(void)
 {
@@ -243,6 +285,9 @@ keeper_init(void)
 		K.config_known = pgha_shared->keeper.config_known;
 	}
 	LWLockRelease(pgha_shared->lock);
+	K.config_saved_revision = -1;
+	if (!K.config_known)
+		load_saved_config();
 	/* a standby carries no proof, whatever its predecessor had */
 	if (RecoveryInProgress())
 		K.proven = false;
@@ -543,6 +588,7 @@ read_cluster(PghaEtcd *etcd, PghaCluster *cluster)
 	{
 		K.config = cluster->config;
 		K.config_known = true;
+		save_config(cluster);
 		/* read as Patroni reads it, but said: once per revision */
 		if (cluster->config_notes.text[0] != '\0' &&
 			K.config_noted_revision != cluster->config.mod_revision)
@@ -583,6 +629,7 @@ read_cluster(PghaEtcd *etcd, PghaCluster *cluster)
 	{
 		pgha_config_defaults(&K.config);
 		K.config_known = true;
+		save_config(cluster);
 	}
 
 	K.foreign = cluster->has_initialize && cluster->initialize[0] != '\0' &&
@@ -1570,25 +1617,29 @@ do_fence(const PghaCluster *cluster, const PghaDecision *d)
  * position it had flushed, then a fast shutdown.
  */
 /*
- * After a release whose answer said "not done" with no error: etcd may have
- * applied it and lost the answer, and the retry on another endpoint then
- * found the key gone.  Only this leader writes this exact failover value
- * (it carries the release position): if it is there and the leader key is
- * gone, the release happened.
+ * After a release that did not say it succeeded: etcd may have applied it
+ * and lost the answer (the retry on another endpoint then found the key
+ * gone).  Only this leader's release writes this exact failover value (it
+ * carries the release position), in the transaction that deletes the key:
+ * if the value is there, the release happened.  The release's own error,
+ * if any, stays in etcd for the caller to log.
  */
 static bool
 release_happened(PghaEtcd *etcd, const char *failover_value)
 {
 	PghaEtcdRange r;
 	PghaEtcdKV *kv;
+	PghaEtcdErr err = etcd->err;
+	char		msg[sizeof(etcd->errmsg)];
+	bool		happened;
 
-	if (!pgha_etcd_range(etcd, K.failover_key, false, &r))
-		return false;
-	kv = pgha_etcd_range_get(&r, K.failover_key);
-	if (kv == NULL || strcmp(kv->value, failover_value) != 0)
-		return false;
-	return pgha_etcd_range(etcd, K.leader_key, false, &r) &&
-		pgha_etcd_range_get(&r, K.leader_key) == NULL;
+	strlcpy(msg, etcd->errmsg, sizeof(msg));
+	happened = pgha_etcd_range(etcd, K.failover_key, false, &r) &&
+		(kv = pgha_etcd_range_get(&r, K.failover_key)) != NULL &&
+		strcmp(kv->value, failover_value) == 0;
+	etcd->err = err;
+	strlcpy(etcd->errmsg, msg, sizeof(etcd->errmsg));
+	return happened;
 }
 
 static long

@@ -159,6 +159,19 @@ debug_delay(int ms)
 	}
 }
 
+/* does the stored config (NULL: none) already need this adjustment? */
+static bool
+adjusted_already(const char *current, const char *adjusted)
+{
+	PghaConfig	cfg;
+	PghaConfigNotes notes;
+	char		err[256];
+
+	return current != NULL &&
+		pgha_config_parse(current, strlen(current), &cfg, &notes, err, sizeof(err)) &&
+		strcmp(notes.adjusted, adjusted) == 0;
+}
+
 /*
  * Merge patch into the config, validate, compare-and-swap.  Returns the new
  * revision.
@@ -196,8 +209,12 @@ update_config(const char *patch, Interval *wait)
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("invalid cluster configuration"),
 					 errdetail_internal("%s.", err)));
-		/* a reader adjusts an out-of-range value; a writer refuses it */
-		if (notes.adjusted[0] != '\0')
+		/*
+		 * A reader adjusts an out-of-range value; a writer refuses one the
+		 * patch brings (one already stored, by Patroni say, must not block a
+		 * pause).
+		 */
+		if (notes.adjusted[0] != '\0' && !adjusted_already(current, notes.adjusted))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("invalid cluster configuration"),

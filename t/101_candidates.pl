@@ -117,8 +117,8 @@ $lagging->wait_for_log(qr/pgha: the cluster config has values pgha coerced or ad
 like(slurp_file($lagging->logfile, $offset),
 	qr/DETAIL:  loop_wait \+ 2 \* retry_timeout \(8\) must not exceed ttl \(6\): loop_wait adjusted to 2/,
 	'the log line says which rule was broken and what was adjusted');
-is($lagging->safe_psql('postgres', 'SELECT ttl || \'/\' || loop_wait || \'/\' || retry_timeout FROM pgha.status()'),
-	'6/2/2', 'loop_wait adjusted to 2');
+ok($lagging->poll_query_until('postgres', 'SELECT ttl || \'/\' || loop_wait || \'/\' || retry_timeout FROM pgha.status()',
+		'6/2/2'), 'loop_wait adjusted to 2');
 
 # --- a config pgha cannot read is refused, the last good one stays
 $offset = -s $lagging->logfile;

@@ -111,8 +111,8 @@ while (time < $until)
 	usleep(100_000);
 }
 is($states, 'node1:running node2:streaming node3:streaming', '/cluster: states as patronictl list shows them');
-is($node1->safe_psql('postgres', "SELECT string_agg(member || ':' || role || ':' || state, ' ' ORDER BY member) FROM pgha.members()"),
-	'node1:leader:running node2:replica:streaming node3:replica:streaming', 'pgha.members(): the same vocabulary');
+ok($node1->poll_query_until('postgres', "SELECT string_agg(member || ':' || role || ':' || state, ' ' ORDER BY member) FROM pgha.members()",
+		'node1:leader:running node2:replica:streaming node3:replica:streaming'), 'pgha.members(): the same vocabulary');
 like($etcd->get('/service/test/members/node1'), qr/"role":"primary"/, 'the leader\'s member key: role primary');
 
 # pgha.patroni_compat = 3: "master", as Patroni 3 writes it; pgha reads both

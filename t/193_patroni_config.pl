@@ -50,7 +50,8 @@ is($stored->{maximum_lag_on_failover}, '16MB', 'patronictl keeps maximum_lag_on_
 ok($node1->poll_query_until('postgres', "SELECT ttl = 8 FROM pgha.status()"), 'node1 reads it: ttl 8');
 is($node1->safe_psql('postgres', $status), '8/1/2 f', 'the timings are in force');
 my $warn = $node1->safe_psql('postgres', 'SELECT config_warnings FROM pgha.status()');
-like($warn, qr/"maximum_lag_on_failover": "16MB" read as 16777216/, 'config_warnings: the size read in bytes');
+like($warn, qr/"maximum_lag_on_failover": "16MB" is no number of bytes: read as the default 1048576, as Patroni reads it/,
+	'config_warnings: "16MB" read as Patroni 4 reads it, the default');
 like($warn, qr/"slots" is not implemented by pgha \(kept, ignored\)/, 'config_warnings: slots not implemented');
 unlike(slurp_file($node1->logfile, $offset), qr/pgha ignores the invalid config/, 'nothing of it was refused');
 ok($node1->wait_for_log(qr/LOG:  pgha: the cluster config has values pgha coerced or adjusted, or settings it does not implement\n.*DETAIL:  .*"slots" is not implemented/, $offset),
@@ -82,15 +83,36 @@ $etcd->put('/service/test/config', '{"ttl":6,"loop_wait":1,"retry_timeout":2,"pa
 ok($node2->poll_query_until('postgres', "SELECT config_warnings LIKE 'the config key is invalid: %' FROM pgha.status()"),
 	'node2 finds the config invalid');
 is($node2->safe_psql('postgres', 'SELECT paused FROM pgha.status()'), 't', 'the last valid config, paused, stays in force');
-# a node that read no valid config since it started: acts as paused
+# a node with no valid config at all (none read since it started, none
+# saved in its data directory): acts as paused
 $etcd->put('/service/test/config', '{"ttl":6,"loop_wait":1,"retry_timeout":2,"synchronous_mode":"perhaps"}');
-$node2->restart;
+$node2->stop;
+unlink($node2->data_dir . '/pgha.dynamic.json') or die "no pgha.dynamic.json on node2: $!";
+$node2->start;
 ok($node2->poll_query_until('postgres', "SELECT config_warnings LIKE '%no valid config since this server started: acting as paused' FROM pgha.status()"),
-	'node2, restarted with an invalid config, says it acts as paused');
+	'node2, started with an invalid config and none saved, says it acts as paused');
 is($node2->safe_psql('postgres', 'SELECT paused FROM pgha.status()'), 't', 'and is paused');
 $etcd->put('/service/test/config', '{"ttl":6,"loop_wait":1,"retry_timeout":2}');
 ok($node2->poll_query_until('postgres', 'SELECT NOT paused AND config_warnings IS NULL FROM pgha.status()'),
 	'a valid config, not paused: node2 follows it');
+
+# --- the last valid config survives a restart of the server while etcd is
+# away (pgha.dynamic.json, as Patroni's patroni.dynamic.json): a paused
+# primary restarted then stays paused, with the cluster's ttl, and is not
+# fenced as a primary on the defaults would be (after 8 s)
+$node1->safe_psql('postgres', q{SELECT pgha.pause(wait => '30s')});
+ok($node1->poll_query_until('postgres', 'SELECT paused FROM pgha.status()'), 'paused again');
+like(slurp_file($node1->data_dir . '/pgha.dynamic.json'), qr/"pause":\s*true/, 'pgha.dynamic.json holds the config');
+$etcd->pause($_) for 1 .. 3;
+$node1->restart;
+ok($node1->poll_query_until('postgres', q{SELECT paused AND ttl = 6 FROM pgha.status()}),
+	'node1, restarted without etcd, works with the saved config: paused, ttl 6');
+ok($node1->poll_query_until('postgres', q{SELECT now() - pg_postmaster_start_time() > interval '9 s'}),
+	'node1 has run without etcd for longer than a fence window on the defaults');
+unlike(slurp_file($node1->logfile), qr/fencing this primary/, 'and was never fenced');
+$etcd->resume($_) for 1 .. 3;
+$node1->safe_psql('postgres', q{SELECT pgha.resume(wait => '30s')});
+ok($node2->poll_query_until('postgres', 'SELECT NOT paused FROM pgha.status()'), 'resumed');
 
 # --- a standby_cluster section: no automatic failover
 $etcd->put('/service/test/config',

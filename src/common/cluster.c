@@ -134,6 +134,34 @@ pgha_config_validate(const PghaConfig *c, char *errbuf, size_t errlen)
 	return true;
 }
 
+/*
+ * Text from etcd made fit for a log line and a text column: control
+ * characters (a key name with a newline would fake a log line) as "?", and
+ * a multibyte character that a truncation cut in half removed (the column
+ * would be invalid UTF-8).
+ */
+void
+pgha_text_tidy(char *s)
+{
+	size_t		len = strlen(s);
+	size_t		i = len;
+
+	for (char *p = s; *p; p++)
+		if ((unsigned char) *p < 0x20 || *p == 0x7f)
+			*p = '?';
+	/* back to the lead byte of the last character: is it whole? */
+	while (i > 0 && ((unsigned char) s[i - 1] & 0xC0) == 0x80)
+		i--;
+	if (i > 0 && ((unsigned char) s[i - 1] & 0x80) != 0)
+	{
+		unsigned char lead = (unsigned char) s[i - 1];
+		size_t		need = (lead & 0xE0) == 0xC0 ? 2 : (lead & 0xF0) == 0xE0 ? 3 : (lead & 0xF8) == 0xF0 ? 4 : 0;
+
+		if (need == 0 || len - (i - 1) < need)
+			s[i - 1] = '\0';
+	}
+}
+
 /* add one note ("; " between), truncated rather than overflowing */
 static void
 note(PghaConfigNotes *n, const char *fmt,...) pg_attribute_printf(2, 3);
@@ -149,9 +177,11 @@ note(PghaConfigNotes *n, const char *fmt,...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
+	pgha_text_tidy(buf);
 	if (n->text[0] != '\0')
 		strlcat(n->text, "; ", sizeof(n->text));
 	strlcat(n->text, buf, sizeof(n->text));
+	pgha_text_tidy(n->text);
 }
 
 /* a JSON value as the note shows it: "30", 30.5 */
@@ -159,7 +189,13 @@ static void
 json_repr(json_t *v, char *buf, size_t len)
 {
 	if (json_is_string(v))
-		snprintf(buf, len, "\"%.40s\"", json_string_value(v));
+	{
+		char		text[41];
+
+		strlcpy(text, json_string_value(v), sizeof(text));
+		pgha_text_tidy(text);
+		snprintf(buf, len, "\"%s\"", text);
+	}
 	else if (json_is_real(v))
 		snprintf(buf, len, "%g", json_real_value(v));
 	else if (json_is_integer(v))
@@ -171,11 +207,10 @@ json_repr(json_t *v, char *buf, size_t len)
 /*
  * A number as Patroni reads one with Python's int(): a JSON integer, a real
  * (its integer part), or a string of an integer with blanks around it
- * ("30", " 30 ").  With units, a size in bytes ("1MB", "512 kB": PostgreSQL's
- * units; only where units_ok).
+ * ("30", " 30 ").  Units ("30s") are not numbers to Patroni either.
  */
 static bool
-json_as_int(json_t *v, bool units_ok, int64 *out)
+json_as_int(json_t *v, int64 *out)
 {
 	if (json_is_integer(v))
 	{
@@ -193,16 +228,9 @@ json_as_int(json_t *v, bool units_ok, int64 *out)
 	}
 	if (json_is_string(v))
 	{
-		static const struct
-		{
-			const char *unit;
-			int64		bytes;
-		}			units[] = {{"B", 1}, {"kB", 1024}, {"MB", 1024 * 1024},
-		{"GB", INT64CONST(1024) * 1024 * 1024}, {"TB", INT64CONST(1024) * 1024 * 1024 * 1024}};
 		const char *p = json_string_value(v);
 		char	   *end;
 		long long	n;
-		int64		mult = 1;
 
 		while (isspace((unsigned char) *p))
 			p++;
@@ -212,23 +240,9 @@ json_as_int(json_t *v, bool units_ok, int64 *out)
 		n = strtoll(p, &end, 10);
 		while (isspace((unsigned char) *end))
 			end++;
-		if (units_ok && *end != '\0')
-		{
-			size_t		i;
-			size_t		len = strcspn(end, " \t\r\n");
-
-			for (i = 0; i < lengthof(units); i++)
-				if (strlen(units[i].unit) == len && strncmp(end, units[i].unit, len) == 0)
-					mult = units[i].bytes;
-			if (mult == 1 && !(len == 1 && end[0] == 'B'))
-				return false;
-			end += len;
-			while (isspace((unsigned char) *end))
-				end++;
-		}
-		if (*end != '\0' || errno != 0 || n > PG_INT64_MAX / mult || n < PG_INT64_MIN / mult)
+		if (*end != '\0' || errno != 0)
 			return false;
-		*out = (int64) n * mult;
+		*out = (int64) n;
 		return true;
 	}
 	return false;
@@ -236,7 +250,7 @@ json_as_int(json_t *v, bool units_ok, int64 *out)
 
 /* a number of the config key (member records and the other keys stay strict) */
 static bool
-get_config_int(json_t *o, const char *name, bool units_ok, int64 *out, bool *present,
+get_config_int(json_t *o, const char *name, int64 *out, bool *present,
 			   PghaConfigNotes *notes, char *errbuf, size_t errlen)
 {
 	json_t	   *v = json_object_get(o, name);
@@ -245,11 +259,9 @@ get_config_int(json_t *o, const char *name, bool units_ok, int64 *out, bool *pre
 	*present = false;
 	if (v == NULL || json_is_null(v))
 		return true;
-	if (!json_as_int(v, units_ok, out))
+	if (!json_as_int(v, out))
 	{
-		snprintf(errbuf, errlen, units_ok ?
-				 "\"%s\" must be an integer or a size (a number, or a string like \"1MB\")" :
-				 "\"%s\" must be an integer (a number, or a string of one)", name);
+		snprintf(errbuf, errlen, "\"%s\" must be an integer (a number, or a string of one)", name);
 		return false;
 	}
 	if (!json_is_integer(v))
@@ -481,13 +493,24 @@ pgha_config_parse(const char *json, size_t len, PghaConfig *c, PghaConfigNotes *
 		return false;
 	for (int i = 0; i < lengthof(secs); i++)
 	{
-		if (!get_config_int(root, secs[i].name, false, &v, &present, notes, errbuf, errlen))
+		if (!get_config_int(root, secs[i].name, &v, &present, notes, errbuf, errlen))
 			goto done;
 		if (present)
 			*secs[i].dst = (int) Max(Min(v, INT_MAX / 4), INT_MIN / 4);
 	}
-	if (!get_config_int(root, "maximum_lag_on_failover", true, &v, &present, notes, errbuf, errlen))
-		goto done;
+	/*
+	 * Patroni 4 reads a maximum_lag_on_failover that is no number ("16MB":
+	 * its parse_int() has no base unit for it) as the default: so does pgha.
+	 */
+	if (!get_config_int(root, "maximum_lag_on_failover", &v, &present, notes, errbuf, errlen))
+	{
+		char		repr[64];
+
+		json_repr(json_object_get(root, "maximum_lag_on_failover"), repr, sizeof(repr));
+		note(notes, "\"maximum_lag_on_failover\": %s is no number of bytes: read as the default %lld, as Patroni reads it",
+			 repr, (long long) PGHA_DEFAULT_MAX_LAG);
+		present = false;
+	}
 	if (present && v < 0)
 	{
 		note(notes, "maximum_lag_on_failover must not be negative: adjusted to 0");
@@ -504,14 +527,14 @@ pgha_config_parse(const char *json, size_t len, PghaConfig *c, PghaConfigNotes *
 	{
 		c->synchronous_mode = true;
 		c->quorum = true;
-		note(notes, "synchronous_mode \"quorum\" is not supported by pgha yet: synchronous replication as synchronous_mode: true, and automatic failover is off, as in a pause");
+		note(notes, "synchronous_mode \"quorum\" is not supported by pgha yet: automatic failover is off, as in a pause, and synchronous_standby_names stays as it is");
 	}
 	else if (!copy_config_bool(root, "synchronous_mode", &c->synchronous_mode, notes, errbuf, errlen))
 		goto done;
 	if (!copy_config_bool(root, "pause", &c->pause, notes, errbuf, errlen) ||
 		!copy_config_bool(root, "synchronous_mode_strict", &c->synchronous_mode_strict, notes, errbuf, errlen) ||
 		!copy_config_bool(root, "failsafe_mode", &c->failsafe_mode, notes, errbuf, errlen) ||
-		!get_config_int(root, "synchronous_node_count", false, &v, &present, notes, errbuf, errlen))
+		!get_config_int(root, "synchronous_node_count", &v, &present, notes, errbuf, errlen))
 		goto done;
 	if (present)
 	{

@@ -58,6 +58,9 @@ typedef struct PghaConfig
 
 extern void pgha_config_defaults(PghaConfig *c);
 
+/* text from etcd fit for a log line and a text column (in place) */
+extern void pgha_text_tidy(char *s);
+
 /* what reading a config as Patroni reads it took (pgha_config_parse) */
 typedef struct PghaConfigNotes
 {
@@ -69,8 +72,9 @@ typedef struct PghaConfigNotes
 
 /*
  * Parse the config key's JSON over the defaults, as Patroni reads it:
- * numbers and switches also as strings (coerced), maximum_lag_on_failover
- * also with a unit ("1MB"), out-of-range timings adjusted (pgha's minimums,
+ * numbers and switches also as strings (coerced), a maximum_lag_on_failover
+ * that is no number as the default (as Patroni 4 reads "1MB"), out-of-range
+ * timings adjusted (pgha's minimums,
  * then Patroni's rule loop_wait + 2 * retry_timeout <= ttl: loop_wait
  * first).  What pgha cannot honour safely (a standby_cluster section,
  * synchronous_mode "quorum") turns automatic failover off, as a pause

@@ -968,6 +968,24 @@ pgha_apply_floor(int out[PGHA_NHOT_STANDBY_PARAMS])
 	return true;
 }
 
+/* the config saved in the data directory is not modeled: none is found */
+FILE *
+AllocateFile(const char *name, const char *mode)
+{
+	return NULL;
+}
+
+int
+FreeFile(FILE *file)
+{
+	return 0;
+}
+
+void
+pgha_write_durably(const char *path, const char *content)
+{
+}
+
 /* no wall-clock time in a request: staleness counts from first sight */
 char *
 pgha_etcd_time(TimestampTz ts)

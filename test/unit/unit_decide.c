@@ -623,10 +623,18 @@ test_config(void)
 	ok(!pgha_config_parse(J("{\"ttl\":\"30s\"}"), &c, NULL, err, sizeof(err)) && strstr(err, "\"ttl\" must be an integer"),
 	   "a ttl with a unit is no number to Patroni either: %s", err);
 	ok(pgha_config_parse(J("{\"maximum_lag_on_failover\":\"16MB\"}"), &c, &notes, err, sizeof(err)) &&
-	   c.maximum_lag_on_failover == 16 * 1024 * 1024 && strstr(notes.text, "read as 16777216"),
-	   "maximum_lag_on_failover \"16MB\": a size, in bytes: %s", notes.text);
-	ok(!pgha_config_parse(J("{\"maximum_lag_on_failover\":\"16 apples\"}"), &c, NULL, err, sizeof(err)),
-	   "an unknown unit is refused: %s", err);
+	   c.maximum_lag_on_failover == 1048576 && strstr(notes.text, "\"16MB\" is no number of bytes: read as the default 1048576"),
+	   "maximum_lag_on_failover \"16MB\": the default, as Patroni 4 reads it: %s", notes.text);
+	{
+		char		t[16];
+
+		strlcpy(t, "ab\ncd\xc3", sizeof(t));
+		pgha_text_tidy(t);
+		ok(strcmp(t, "ab?cd") == 0, "tidy: a control character as ?, a cut multibyte character removed");
+		strlcpy(t, "caf\xc3\xa9", sizeof(t));
+		pgha_text_tidy(t);
+		ok(strcmp(t, "caf\xc3\xa9") == 0, "tidy: a whole multibyte character stays");
+	}
 	ok(!pgha_config_parse(J("{\"pause\":\"maybe\"}"), &c, NULL, err, sizeof(err)) && strstr(err, "must be a boolean"),
 	   "a switch that is neither on nor off makes the config invalid (the last valid one stays): %s", err);
 	ok(!pgha_config_parse(J("[]"), &c, NULL, err, sizeof(err)), "a config that is not an object is refused");
