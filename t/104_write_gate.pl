@@ -150,6 +150,11 @@ ok(-f $node1->data_dir . '/standby.signal', '... and left standby.signal');
 # the same with node1 unable to reach etcd (its worker cannot learn who
 # leads): the gate holds every commit, and fencing follows at 80% of ttl
 $node1->append_conf('postgresql.conf', "pgha.etcd_hosts = '127.0.0.1:1'");
+# without the config saved in its data directory the node works with the
+# defaults, whose fence window (8 s) outlasts a commit's 5 s wait for a
+# proof: the gate's refusal shows (with the cluster's ttl 6 the fence comes
+# first and ends the waiting commit's connection)
+unlink($node1->data_dir . '/pgha.dynamic.json');
 $r = start_by_hand_as_primary($node1);
 ok($r->{tries} > 0, "node1 cut off from etcd, started by hand as a primary: up for $r->{tries} write attempts");
 is($r->{ok}, 0, 'node1 acknowledged none of them');

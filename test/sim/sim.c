@@ -300,13 +300,21 @@ worker_loop(SimNode *n)
 
 		MemoryContextReset(n->iter_cxt);
 		CurrentMemoryContext = n->iter_cxt;
+		/* worker.c's SIGTERM: the leader hands over, then the server stops */
+		if (n->stop_pending)
+		{
+			if (pgha_keeper_leads())
+				pgha_keeper_planned_stop(&n->etcd);
+			sim_pg_stop_clean(n);
+			sim_sleep_until(INT64_MAX);
+		}
 		wait_ms = pgha_keeper_iterate(&n->etcd, &n->state, &etcd_ok);
 		if (etcd_ok)
 			n->state.etcd_reachable = true;
 		else if (n->etcd.err != PGHA_ETCD_OK)
 			n->state.etcd_reachable = false;
 		due = sim_when(n, sim_clock(n) + (int64) wait_ms * 1000);
-		while (sim_time_us < due)
+		while (sim_time_us < due && !n->stop_pending)
 		{
 			sim_sleep_until(due);
 			if (n->watch_pending && pgha_keeper_watch_wakeup(&n->etcd))
@@ -494,13 +502,14 @@ typedef enum FaultKind
 	F_ETCD_ELECTION,
 	F_RESTART,
 	F_SWITCHOVER,
+	F_PLANNED_STOP,
 	F_NKINDS
 } FaultKind;
 
 static const char *const fault_names[] = {
 	"freeze worker", "freeze instance", "freeze startup", "kill worker", "crash instance",
 	"cut etcd", "cut etcd requests", "cut etcd answers", "isolate from peers",
-	"etcd election", "fast restart", "switchover request"
+	"etcd election", "fast restart", "switchover request", "planned stop"
 };
 
 typedef struct Fault
@@ -586,6 +595,9 @@ fault(int kind, SimNode *n, int64 dur, bool forced)
 			{
 				n->worker_alive = false;
 				n->worker_restart_at_us = sim_time_us + 1000000;
+				/* a shutting-down postmaster goes on without it */
+				if (n->stop_pending)
+					sim_pg_stop_clean(n);
 			}
 			free(f);
 			return;
@@ -623,6 +635,25 @@ fault(int kind, SimNode *n, int64 dur, bool forced)
 		case F_SWITCHOVER:
 			/* an operator's pghactl switchover: the key names the leader and n */
 			sim_etcd_request_switchover(n->name);
+			free(f);
+			return;
+		case F_PLANNED_STOP:
+			/*
+			 * pg_ctl stop -m fast: no new transactions; the postmaster
+			 * waits for the worker (a frozen one too), which hands the key
+			 * over if it leads (worker_loop); without a worker it goes on.
+			 */
+			if (n->running && !n->stop_pending)
+			{
+				n->restart_at_us = sim_time_us + dur;
+				if (n->worker_alive)
+				{
+					n->stop_pending = true;
+					sim_wake(n);
+				}
+				else
+					sim_pg_stop_clean(n);
+			}
 			free(f);
 			return;
 		case F_NKINDS:

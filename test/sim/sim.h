@@ -75,6 +75,7 @@ typedef struct SimNode
 	int64		restart_at_us;	/* supervisor (pghactl run): start again then; 0 no */
 	bool		worker_alive;
 	int64		worker_restart_at_us;
+	bool		stop_pending;	/* a planned stop: the postmaster waits for the worker */
 
 	/* PostgreSQL */
 	bool		in_recovery;
@@ -169,6 +170,8 @@ extern bool sim_etcd_sync_key(char *leader, size_t len, char (*standbys)[PGHA_NA
 extern void sim_pg_init(SimNode *n, bool primary);
 extern void sim_pg_tick(SimNode *n);	/* replication, promotion, sync acks */
 extern void sim_pg_crash(SimNode *n);
+/* a fast shutdown: the last WAL to every walsender, then down */
+extern void sim_pg_stop_clean(SimNode *n);
 extern void sim_pg_start(SimNode *n);
 extern bool sim_pg_can_commit(SimNode *n);
 extern bool sim_pg_write(SimNode *n, int64 write_id);

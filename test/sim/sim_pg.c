@@ -199,6 +199,13 @@ sim_pg_can_commit(SimNode *n)
 	return alive(n) && !n->in_recovery && gate_open(n);
 }
 
+/* a new transaction: not on a server that is shutting down */
+static bool
+takes_writes(SimNode *n)
+{
+	return sim_pg_can_commit(n) && !n->stop_pending;
+}
+
 /* ---- synchronous replication ---- */
 
 /* how many of the standbys synchronous_standby_names asks for confirm pos */
@@ -240,7 +247,7 @@ sim_pg_write(SimNode *n, int64 write_id)
 {
 	SimRecord  *r;
 
-	if (!sim_pg_can_commit(n) || n->nwal >= SIM_MAX_WAL)
+	if (!takes_writes(n) || n->nwal >= SIM_MAX_WAL)
 		return false;
 	r = &n->wal[n->nwal++];
 	r->uid = next_uid++;
@@ -438,11 +445,12 @@ sim_pg_crash(SimNode *n)
 	n->streaming = false;
 	n->promote_done_at_us = 0;
 	n->worker_alive = false;
+	n->stop_pending = false;
 	sim_log(n, "PG: stopped");
 }
 
-static void
-stop_clean(SimNode *n)
+void
+sim_pg_stop_clean(SimNode *n)
 {
 	int			i;
 
@@ -497,6 +505,8 @@ sim_pg_start(SimNode *n)
 		}
 	}
 	n->running = true;
+	/* a new postmaster: no shutdown pending */
+	n->stop_pending = false;
 	/* the postmaster removes a leftover "promote" at start */
 	n->promote_signal = false;
 	n->in_recovery = n->standby_signal;
@@ -680,6 +690,7 @@ pgha_action_fence_signal(void)
 
 	sim_log(n, "PG: fenced (immediate shutdown)");
 	n->running = false;
+	n->stop_pending = false;
 	n->streaming = false;
 	n->promote_done_at_us = 0;
 }
@@ -775,7 +786,7 @@ pgha_action_shutdown_fast(void)
 	SimNode    *n = sim_current;
 
 	n->restart_at_us = sim_time_us + sim_rand_range(200000, 2000000);
-	stop_clean(n);
+	sim_pg_stop_clean(n);
 }
 
 bool
@@ -993,11 +1004,11 @@ pgha_etcd_time(TimestampTz ts)
 	return pstrdup("");
 }
 
-/* a planned stop is not modeled: a node's worker never sees "stopping" */
+/* the worker's own SIGTERM path is sim.c's: it calls the keeper itself */
 bool
 pgha_postmaster_stopping(void)
 {
-	return false;
+	return sim_current->stop_pending;
 }
 
 void
