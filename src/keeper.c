@@ -1956,6 +1956,18 @@ act(PghaEtcd *etcd, const PghaInput *in, const PghaDecision *d,
 	return -1;
 }
 
+/*
+ * The member key's state, in Patroni's vocabulary: PostgreSQL runs, as far
+ * as the member key goes, whatever pgha itself is doing (paused, failsafe,
+ * without etcd: pgha.status() says that); a node of another cluster says
+ * so, and counts as unhealthy to every reader.
+ */
+static const char *
+member_state(const PghaDecision *d)
+{
+	return d->state == PGHA_STATE_SYSID_MISMATCH ? "sysid mismatch" : "running";
+}
+
 static const char *
 state_name(const PghaDecision *d)
 {
@@ -2516,7 +2528,7 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 	/* a duplicate of another member's name writes nothing under it */
 	if (etcd_ok && !K.name_conflict)
 	{
-		bool		member_ok = publish_member(etcd, &local, state_name(&d));
+		bool		member_ok = publish_member(etcd, &local, member_state(&d));
 
 		if (member_ok && (!K.is_leader || K.leader_on_current_lease))
 			retire_old_lease(etcd);
@@ -2531,7 +2543,7 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 			handle_restart_request(etcd, &cluster);
 		/* last: a config problem must not cost the HA work above */
 		if (d.action != PGHA_ACT_FENCE && !K.switching && apply_config(&cluster))
-			publish_member(etcd, &local, state_name(&d));
+			publish_member(etcd, &local, member_state(&d));
 		if (!etcd->watching)
 			pgha_etcd_watch_start(etcd, K.prefix, cluster.revision + 1);
 	}

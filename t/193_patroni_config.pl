@@ -79,6 +79,8 @@ like($node1->safe_psql('postgres', 'SELECT config_warnings FROM pgha.status()'),
 $node1->safe_psql('postgres', q{SELECT pgha.set_config('{"ttl": 6, "loop_wait": 1, "retry_timeout": 2}', wait => '30s')});
 $node1->safe_psql('postgres', q{SELECT pgha.pause(wait => '30s')});
 ok($node2->poll_query_until('postgres', 'SELECT paused FROM pgha.status()'), 'paused');
+like($etcd->get('/service/test/members/node2'), qr/"state":"running"/,
+	'the member key says running while paused, as Patroni\'s does (pgha.status() says paused)');
 $etcd->put('/service/test/config', '{"ttl":6,"loop_wait":1,"retry_timeout":2,"pause":"maybe"}');
 ok($node2->poll_query_until('postgres', "SELECT config_warnings LIKE 'the config key is invalid: %' FROM pgha.status()"),
 	'node2 finds the config invalid');
