@@ -124,6 +124,15 @@ ok($c->poll_sql($cand, 'SELECT pg_is_in_recovery()', 'f'), "$cand is a primary")
 ok($c->streams_from($cand, $new), "the old primary $new came back as a standby");
 ok($c->poll_sql($new, $mc, '200 f'), "$new runs with 200");
 
+# SIGTERM to the leader's pghactl run is a planned stop: it hands over
+ok($c->streams_from($cand, $_), "$_ streams from $cand") for grep { $_ ne $cand } $c->names;
+$off = -s $c->log($cand);
+$c->stop($cand);
+my $next = leader($cand);
+ok(defined $next, "SIGTERM to $cand\'s pghactl run: " . ($next // 'nobody') . ' took over');
+like(slurp_file($c->log($cand), $off), qr/pgha: switching over to "$next"\n.*DETAIL:  The server is shutting down \(a planned stop\)/,
+	"$cand handed the key over at its planned stop");
+
 $c->stop($_) for $c->names;
 $etcd->stop;
 done_testing();

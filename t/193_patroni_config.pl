@@ -113,6 +113,11 @@ ok($node1->poll_query_until('postgres', q{SELECT now() - pg_postmaster_start_tim
 	'node1 has run without etcd for longer than a fence window on the defaults');
 unlike(slurp_file($node1->logfile), qr/fencing this primary/, 'and was never fenced');
 $etcd->resume($_) for 1 .. 3;
+# still paused: node1 takes the key (again) before the resume, or the
+# resume would find a primary that proved nothing for longer than its
+# fence window, and fence it
+ok($node1->poll_query_until('postgres', q{SELECT is_leader AND paused FROM pgha.status()}),
+	'etcd back: node1, paused, holds the key again');
 $node1->safe_psql('postgres', q{SELECT pgha.resume(wait => '30s')});
 ok($node2->poll_query_until('postgres', 'SELECT NOT paused FROM pgha.status()'), 'resumed');
 
