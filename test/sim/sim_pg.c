@@ -393,6 +393,8 @@ sim_pg_tick(SimNode *n)
 	take_promotion(n);
 	if (n->promote_done_at_us != 0)
 	{
+		/* the startup process stopped the walreceiver when it took the request */
+		n->streaming = false;
 		if (!n->startup_frozen && sim_time_us >= n->promote_done_at_us)
 			finish_promotion(n);
 		return;
@@ -460,7 +462,7 @@ sim_pg_stop_clean(SimNode *n)
 		SimNode    *sb = &sim_nodes[i];
 
 		if (sb != n && sb->upstream == n->id && sb->streaming && alive(sb) && link_up(n, sb) &&
-			is_prefix(sb, n))
+			is_prefix(sb, n) && sb->promote_done_at_us == 0)
 		{
 			/* across a timeline switch only with its history file, as when streaming */
 			while (sb->nwal < n->nwal)
