@@ -645,17 +645,22 @@ read_cluster(PghaEtcd *etcd, PghaCluster *cluster)
 	return true;
 }
 
+/* where the other nodes connect to this one */
+static void
+own_conn_url(char *buf, size_t len)
+{
+	if (pgha_connect_address[0] != '\0')
+		snprintf(buf, len, "postgres://%s/%s", pgha_connect_address, pgha_database);
+	else
+		snprintf(buf, len, "postgres://127.0.0.1:%d/%s", PostPortNumber, pgha_database);
+}
+
 static void
 fill_member(PghaMember *m, const PghaLocalDetail *local, const char *state)
 {
 	memset(m, 0, sizeof(*m));
 	strlcpy(m->name, pgha_node_name(), sizeof(m->name));
-	if (pgha_connect_address[0] != '\0')
-		snprintf(m->conn_url, sizeof(m->conn_url), "postgres://%s/%s",
-				 pgha_connect_address, pgha_database);
-	else
-		snprintf(m->conn_url, sizeof(m->conn_url), "postgres://127.0.0.1:%d/%s",
-				 PostPortNumber, pgha_database);
+	own_conn_url(m->conn_url, sizeof(m->conn_url));
 	if (pgha_api_listen[0] != '\0')
 	{
 		/* Patroni's api_url: where HAProxy and friends find the REST API */
@@ -700,41 +705,20 @@ fill_member(PghaMember *m, const PghaLocalDetail *local, const char *state)
 	strlcpy(m->instance, K.instance, sizeof(m->instance));
 }
 
-/* a lease this worker holds (during a ttl change: either of two) */
-static bool
-own_lease(int64 lease)
-{
-	return lease != 0 && (lease == K.lease_id || lease == K.old_lease_id);
-}
-
-/* did this instance write the member record (or can nobody tell)? */
-static bool
-written_by_us(const PghaMember *m)
-{
-	return m->instance[0] == '\0' || strcmp(m->instance, K.instance) == 0;
-}
-
-/*
- * Ownership of the keys named after this node is value AND lease.  The
- * leader key naming us on a lease we do not hold is still ours after a
- * restart of this instance: our member record sits on that same lease and
- * says this instance wrote it (a record without an instance, from an older
- * pgha, is taken at its word); the renewal then moves the key to our
- * lease.  Anything else named after us on a foreign lease belongs to
- * another running instance under our name: returns that lease, else 0.
- */
+/* another running instance under our name: its lease, else 0 */
 static int64
 name_conflict(const PghaCluster *cluster)
 {
-	PghaMember *me = pgha_cluster_member((PghaCluster *) cluster, pgha_node_name());
+	char		conn_url[PGHA_HOST_LEN + 32];
+	PghaSelf	self;
 
-	if (cluster->has_leader && strcmp(cluster->leader, pgha_node_name()) == 0 &&
-		!own_lease(cluster->leader_lease) &&
-		(me == NULL || me->lease != cluster->leader_lease || !written_by_us(me)))
-		return cluster->leader_lease;
-	if (me != NULL && me->lease != 0 && !own_lease(me->lease) && !written_by_us(me))
-		return me->lease;
-	return 0;
+	own_conn_url(conn_url, sizeof(conn_url));
+	self.name = pgha_node_name();
+	self.instance = K.instance;
+	self.conn_url = conn_url;
+	self.lease = K.lease_id;
+	self.old_lease = K.old_lease_id;
+	return pgha_name_conflict(cluster, &self);
 }
 
 /*

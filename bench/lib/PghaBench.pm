@@ -27,16 +27,13 @@ use Time::HiRes qw(time usleep);
 
 use Pgha::Etcd;
 use Pgha::Node;
+use Pgha::Patroni;
 
 our @EXPORT = qw(median mmm children_of url_of first_write psql_at
   pgha_cluster patroni_cluster plain_cluster stop_cluster primary_index kill_primary
   cold_start steady_state pgbench_tps write_log
   text_table md_table);
 
-my $bindir = `pg_config --bindir`;
-chomp $bindir;
-# Patroni's nodes get their unix socket in a short directory of their own
-my $sock = PostgreSQL::Test::Utils::tempdir_short();
 my $n = 0;    # makes every cluster's names, scope and directories unique
 my $clk_tck = POSIX::sysconf(POSIX::_SC_CLK_TCK()) || 100;
 
@@ -161,61 +158,6 @@ sub plain_cluster
 		names => [ map { $_->name } @nodes ] };
 }
 
-# Patroni's YAML for one node.  $params: PostgreSQL settings, put in the
-# bootstrap DCS config (where Patroni wants max_connections and friends).
-# initdb as the test framework's for pgha's nodes: no data checksums.
-sub patroni_conf
-{
-	my ($dir, $name, $scope, $pgport, $apiport, $etcd, $timing, $params) = @_;
-	my ($ttl, $loop, $retry) = @$timing;
-	my $user = getpwuid($<);
-	my $extra = join '', map { "        $_: '$params->{$_}'\n" } sort keys %{ $params // {} };
-	my $f = "$dir/$name.yml";
-	open my $fh, '>', $f or die "cannot write $f: $!";
-	print $fh <<"EOY";
-scope: $scope
-namespace: /service/
-name: $name
-restapi:
-  listen: 127.0.0.1:$apiport
-  connect_address: 127.0.0.1:$apiport
-etcd3:
-  hosts: @{[ $etcd->endpoints ]}
-bootstrap:
-  dcs:
-    ttl: $ttl
-    loop_wait: $loop
-    retry_timeout: $retry
-    maximum_lag_on_failover: 1048576
-    postgresql:
-      use_pg_rewind: true
-      parameters:
-        wal_log_hints: 'on'
-        wal_keep_size: 128MB
-$extra  initdb:
-    - auth: trust
-  pg_hba:
-    - local all all trust
-    - host all all 127.0.0.1/32 trust
-    - host replication all 127.0.0.1/32 trust
-postgresql:
-  listen: 127.0.0.1:$pgport
-  connect_address: 127.0.0.1:$pgport
-  data_dir: $dir/$name.data
-  bin_dir: $bindir
-  pgpass: $dir/$name.pgpass
-  authentication:
-    replication:
-      username: $user
-    superuser:
-      username: $user
-  parameters:
-    unix_socket_directories: '$sock'
-EOY
-	close $fh;
-	return $f;
-}
-
 # Patroni 3.0.2 (Debian's): node 1 bootstraps, then the other two clone
 # from it; returns once both stream and table w exists.
 sub patroni_cluster
@@ -235,7 +177,8 @@ sub patroni_cluster
 		my $api = PostgreSQL::Test::Cluster::get_free_port();
 		push @{ $c->{ports} }, $pgport;
 		push @{ $c->{names} }, $name;
-		push @{ $c->{confs} }, patroni_conf($dir, $name, $scope, $pgport, $api, $etcd, $o{timing}, $o{params});
+		push @{ $c->{confs} }, Pgha::Patroni::conf(dir => $dir, name => $name, scope => $scope, pgport => $pgport,
+			apiport => $api, etcd => $etcd, timing => $o{timing}, params => $o{params});
 		start_patroni_agent($c, $i - 1);
 		# let the first one bootstrap before the others clone
 		if ($i == 1)
@@ -252,17 +195,11 @@ sub start_patroni_agent
 {
 	my ($c, $i) = @_;
 	my $name = $c->{names}[$i];
-	$c->{agents}[$i] = IPC::Run::start([ 'patroni', $c->{confs}[$i] ], '>>', "$c->{dir}/$name.log", '2>&1');
+	$c->{agents}[$i] = Pgha::Patroni::start($c->{confs}[$i], "$c->{dir}/$name.log");
 	return;
 }
 
-# the pids of a Patroni node's agent (the daemon and any helper process of
-# its own: they all carry the YAML path on their command line)
-sub patroni_agent_pids
-{
-	my ($c, $i) = @_;
-	return grep { /^\d+$/ } split /\s+/, `pgrep -f 'patroni $c->{confs}[$i]'`;
-}
+sub patroni_agent_pids { my ($c, $i) = @_; return Pgha::Patroni::agent_pids($c->{confs}[$i]); }
 
 # true once the standbys @names stream from the server at $port.  By name:
 # while Patroni clones a replica, pg_basebackup's own WAL stream shows in

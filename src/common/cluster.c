@@ -1341,6 +1341,58 @@ pgha_cluster_member(PghaCluster *c, const char *name)
 	return NULL;
 }
 
+/* a lease this node's worker holds (during a ttl change: either of two) */
+static bool
+own_lease(const PghaSelf *self, int64 lease)
+{
+	return lease != 0 && (lease == self->lease || lease == self->old_lease);
+}
+
+/*
+ * Did this instance write the member record?  pgha's records say which
+ * instance wrote them.  Records without that field (Patroni's, an older
+ * pgha's) are ours when their conn_url names our own address: the same
+ * node, under the agent it ran before.
+ */
+static bool
+written_by_self(const PghaMember *m, const PghaSelf *self)
+{
+	char		host[PGHA_HOST_LEN];
+	int			port;
+
+	if (m->instance[0] != '\0')
+		return strcmp(m->instance, self->instance) == 0;
+	return pgha_conn_url_parse(self->conn_url, host, sizeof(host), &port, NULL, 0) &&
+		strcmp(m->host, host) == 0 && m->port == port;
+}
+
+/*
+ * Ownership of the keys named after this node is value AND lease.  The
+ * leader key naming us on a lease we do not hold is still ours after a
+ * restart of this instance, or of its agent (Patroni stopped, pgha
+ * started, in a migration): our member record sits on that same lease
+ * and was written by us (written_by_self); the renewal then moves the key
+ * to our lease.  Anything else named after us on a foreign lease belongs
+ * to another running instance under our name.
+ */
+int64
+pgha_name_conflict(const PghaCluster *c, const PghaSelf *self)
+{
+	const PghaMember *me = NULL;
+	int			i;
+
+	for (i = 0; i < c->nmembers; i++)
+		if (strcmp(c->members[i].name, self->name) == 0)
+			me = &c->members[i];
+	if (c->has_leader && strcmp(c->leader, self->name) == 0 &&
+		!own_lease(self, c->leader_lease) &&
+		(me == NULL || me->lease != c->leader_lease || !written_by_self(me, self)))
+		return c->leader_lease;
+	if (me != NULL && me->lease != 0 && !own_lease(self, me->lease) && !written_by_self(me, self))
+		return me->lease;
+	return 0;
+}
+
 /*
  * {"optime": 67108864, "retain_slots": ["node2", "node3"]}: the leader's
  * position, and the members whose slots it keeps (common/slots.h).  A

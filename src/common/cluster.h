@@ -267,6 +267,22 @@ typedef struct PghaCluster
 	char		member_error[256];
 } PghaCluster;
 
+/* who this node is, for pgha_name_conflict() */
+typedef struct PghaSelf
+{
+	const char *name;			/* pgha.name */
+	const char *instance;		/* host and data directory (keeper.c) */
+	const char *conn_url;		/* the conn_url this node publishes */
+	int64		lease;			/* the leases its worker holds; 0 none */
+	int64		old_lease;
+} PghaSelf;
+
+/*
+ * The lease of a key named after this node that belongs to another running
+ * instance under the same name; 0 when every such key is this node's own.
+ */
+extern int64 pgha_name_conflict(const PghaCluster *c, const PghaSelf *self);
+
 extern bool pgha_cluster_from_range(const char *prefix, const PghaEtcdRange *r,
 									PghaCluster *c, char *errbuf, size_t errlen);
 extern PghaMember *pgha_cluster_member(PghaCluster *c, const char *name);

@@ -566,6 +566,62 @@ test_auth_body_zeroed(void)
 	free(body);
 }
 
+/*
+ * The leader key naming this node on a lease its worker does not hold:
+ * taken over at once when the member record on that lease is this node's
+ * (pgha's instance field, or for Patroni's records the conn_url), else
+ * left to expire.
+ */
+static void
+test_name_conflict(void)
+{
+	static const char *patroni =
+		"{\"conn_url\":\"postgres://10.0.0.1:5432/postgres\",\"state\":\"running\",\"role\":\"master\",\"version\":\"3.0.2\"}";
+	static const char *pgha_rec =
+		"{\"conn_url\":\"postgres://10.0.0.1:5432/postgres\",\"role\":\"primary\",\"pgha\":{\"instance\":\"db1:2049:77\"}}";
+	PghaMember	m;
+	PghaCluster c;
+	PghaSelf	self = {.name = "node1", .instance = "db1:2049:77",
+	.conn_url = "postgres://10.0.0.1:5432/postgres", .lease = 500, .old_lease = 0};
+	char		err[256];
+
+	memset(&c, 0, sizeof(c));
+	c.has_leader = true;
+	strlcpy(c.leader, "node1", sizeof(c.leader));
+	c.leader_lease = 77;
+	c.members = &m;
+	c.nmembers = 1;
+
+	ok(pgha_member_from_json("node1", patroni, strlen(patroni), &m, err, sizeof(err)), "Patroni's member record parses");
+	m.lease = 77;
+	ok(pgha_name_conflict(&c, &self) == 0,
+	   "Patroni's leader and member keys for this node's address, on one lease: taken over");
+	self.conn_url = "postgres://10.0.0.2:5432/postgres";
+	ok(pgha_name_conflict(&c, &self) == 77, "... for another address: another instance's, left to expire");
+	self.conn_url = "postgres://10.0.0.1:5433/postgres";
+	ok(pgha_name_conflict(&c, &self) == 77, "... for another port: left to expire");
+	self.conn_url = "postgres://10.0.0.1:5432/postgres";
+	m.lease = 78;
+	ok(pgha_name_conflict(&c, &self) == 77, "a leader key on another lease than the member record: left to expire");
+	c.nmembers = 0;
+	ok(pgha_name_conflict(&c, &self) == 77, "a leader key without a member record: left to expire");
+	c.nmembers = 1;
+	c.has_leader = false;
+	ok(pgha_name_conflict(&c, &self) == 0, "no leader key, Patroni's member record for this address: this node's, rewritten on its lease");
+	self.conn_url = "postgres://10.0.0.2:5432/postgres";
+	ok(pgha_name_conflict(&c, &self) == 78, "... for another address: another running instance");
+	self.conn_url = "postgres://10.0.0.1:5432/postgres";
+
+	c.has_leader = true;
+	ok(pgha_member_from_json("node1", pgha_rec, strlen(pgha_rec), &m, err, sizeof(err)), "pgha's member record parses");
+	m.lease = 77;
+	ok(pgha_name_conflict(&c, &self) == 0, "pgha's record written by this instance: taken over (a restart)");
+	self.instance = "db2:2049:77";
+	ok(pgha_name_conflict(&c, &self) == 77, "written by another instance at the same address: left to expire");
+	self.lease = 77;
+	ok(pgha_name_conflict(&c, &self) == 0, "on the lease this worker holds: ours");
+}
+
 void
 unit_json_tests(void)
 {
@@ -578,4 +634,5 @@ unit_json_tests(void)
 	test_history_add();
 	test_timeline_reservation();
 	test_auth_body_zeroed();
+	test_name_conflict();
 }

@@ -30,7 +30,8 @@ usage(void)
 		   "  run                 set up (initdb, clone, rewind) and supervise PostgreSQL\n"
 		   "  reinit [--force]    wipe this node's data directory and clone it from the leader\n"
 		   "  reinit MEMBER [--force]\n"
-		   "                      the same for a member run by pghactl run, from anywhere\n\n"
+		   "                      the same for a member run by pghactl run, from anywhere\n"
+		   "  detach              remove what pgha wrote into the data directory (leaving pgha)\n\n"
 		   "The cluster (from any host that reaches etcd):\n"
 		   "  list [-f json]      members, roles, states, lag (like patronictl list)\n"
 		   "  topology            the leader and who streams from it\n"
@@ -219,7 +220,7 @@ main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "etcd-config") == 0)
 		return pghactl_etcd_config(&o);
-	if (strstr(" run reinit list topology history switchover failover show-config edit-config pause resume restart ",
+	if (strstr(" run reinit detach list topology history switchover failover show-config edit-config pause resume restart ",
 			   psprintf(" %s ", cmd)) == NULL)
 	{
 		pg_log_error("unknown command \"%s\"", cmd);
@@ -238,6 +239,8 @@ main(int argc, char **argv)
 		return pghactl_run(&conf);
 	if (strcmp(cmd, "reinit") == 0)
 		return pghactl_reinit(&conf, &o);
+	if (strcmp(cmd, "detach") == 0)
+		return pghactl_detach(&conf);
 	if (strcmp(cmd, "list") == 0)
 		return pghactl_list(&conf, &o);
 	if (strcmp(cmd, "topology") == 0)

@@ -43,6 +43,9 @@ extern PghaEtcd *pghactl_etcd(const PghactlConf *conf);
 extern bool pghactl_snapshot(PghaEtcd *etcd, const PghactlConf *conf, PghaCluster *c);
 extern int	pghactl_run(PghactlConf *conf);
 extern int	pghactl_reinit(PghactlConf *conf, const PghactlOptions *o);
+extern int	pghactl_detach(PghactlConf *conf);
+extern bool pghactl_write_include(const PghactlConf *conf, bool add);
+extern pid_t pghactl_running_postmaster(const char *datadir);
 
 /* ctl.c: the cluster commands */
 extern int	pghactl_list(PghactlConf *conf, const PghactlOptions *o);

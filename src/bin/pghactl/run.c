@@ -235,9 +235,12 @@ clear_slot(const PghactlConf *c)
 /*
  * postgresql.conf must include this node's pgha.conf: after initdb, and
  * again after pg_basebackup or pg_rewind copied the leader's file over.
+ * Any include pghactl wrote before goes; the new one is appended last, so
+ * that pgha.conf overrides what comes before it.  add false: only remove
+ * it (pghactl detach).
  */
-static bool
-fix_include(const PghactlConf *c)
+bool
+pghactl_write_include(const PghactlConf *c, bool add)
 {
 	char	   *path = psprintf("%s/postgresql.conf", c->data_directory);
 	char	   *tmp = psprintf("%s.pghactl", path);
@@ -273,13 +276,40 @@ fix_include(const PghactlConf *c)
 		fputs(line, out);
 	}
 	fclose(in);
-	fprintf(out, "%s\ninclude '%s'\n", MARKER, c->path);
+	if (add)
+		fprintf(out, "%s\ninclude '%s'\n", MARKER, c->path);
 	if (fclose(out) != 0 || rename(tmp, path) != 0)
 	{
 		pg_log_error("could not write \"%s\": %m", path);
 		return false;
 	}
 	return true;
+}
+
+/*
+ * Does postgresql.conf include this node's pgha.conf already?  A data
+ * directory pghactl did not create (one Patroni ran, migrated in place)
+ * gets the include at its first start under pghactl run.
+ */
+static bool
+has_include(const PghactlConf *c)
+{
+	char	   *path = psprintf("%s/postgresql.conf", c->data_directory);
+	char	   *want = psprintf("include '%s'\n", c->path);
+	FILE	   *f = fopen(path, "r");
+	char		line[8192];
+	bool		marker = false;
+	bool		found = false;
+
+	if (f == NULL)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+	{
+		found = marker && strcmp(line, want) == 0;
+		marker = strncmp(line, MARKER, strlen(MARKER)) == 0;
+	}
+	fclose(f);
+	return found;
 }
 
 #define BOOTSTRAP_MARKER "pghactl.bootstrap_pending"
@@ -333,7 +363,7 @@ do_initdb(const PghactlConf *c)
 			"# checkpoint before the fork: keep enough of it\n"
 			"wal_keep_size = '256MB'\n");
 	fclose(f);
-	return fix_include(c);
+	return pghactl_write_include(c, true);
 }
 
 /*
@@ -410,7 +440,7 @@ do_clone(const PghactlConf *c, const PghaMember *leader)
 	}
 	/* a copy of a primary that had just been initialized is no new cluster */
 	(void) unlink(psprintf("%s/%s", c->data_directory, BOOTSTRAP_MARKER));
-	return fix_include(c) && clear_slot(c);
+	return pghactl_write_include(c, true) && clear_slot(c);
 }
 
 static bool
@@ -468,7 +498,7 @@ do_rewind(const PghactlConf *c, const PghaMember *leader)
 		pg_log_error("could not create \"%s\": %m", signal);
 		return false;
 	}
-	return fix_include(c) && clear_slot(c);
+	return pghactl_write_include(c, true) && clear_slot(c);
 }
 
 /* wait (interruptibly) up to ms */
@@ -648,6 +678,12 @@ prepare(const PghactlConf *c, PghaEtcd *etcd)
 		pfree(cf);
 	}
 
+	if (!has_include(c))
+	{
+		pg_log_info("adding the include of %s to %s/postgresql.conf", c->path, c->data_directory);
+		if (!pghactl_write_include(c, true))
+			return false;
+	}
 	drop_top_placeholders(c);
 	if (leader && strcmp(leader->name, c->name) != 0)
 	{
@@ -828,8 +864,8 @@ pghactl_run(PghactlConf *c)
 }
 
 /* the postmaster of this data directory, if one runs */
-static pid_t
-running_postmaster(const char *datadir)
+pid_t
+pghactl_running_postmaster(const char *datadir)
 {
 	char	   *path = psprintf("%s/postmaster.pid", datadir);
 	FILE	   *f = fopen(path, "r");
@@ -878,7 +914,7 @@ pghactl_reinit(PghactlConf *c, const PghactlOptions *o)
 		pg_log_error("the cluster has no leader to clone from");
 		return 1;
 	}
-	pm = running_postmaster(c->data_directory);
+	pm = pghactl_running_postmaster(c->data_directory);
 	if (pm > 0)
 	{
 		pg_log_error("PostgreSQL (pid %d) is running on %s", (int) pm, c->data_directory);
