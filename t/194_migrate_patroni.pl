@@ -104,6 +104,9 @@ for my $name (@names)
 ok(streams_from('node1', $_), "Patroni: $_ streams from node1") for qw(node2 node3);
 sql('node1', 'CREATE TABLE t (id serial, note text)');
 my $sysid = sql('node1', 'SELECT system_identifier FROM pg_control_system()');
+# 1, or 2 when Patroni's bootstrap ended with a promotion of its own
+sql('node1', 'CHECKPOINT');
+my $tl0 = sql('node1', 'SELECT timeline_id FROM pg_control_checkpoint()');
 # gone if a node were ever cloned again
 for my $name (@names)
 {
@@ -170,6 +173,9 @@ for my $name (@names)
 	open my $fh, '>', $pgha_conf{$name} or die;
 	print $fh join("\n",
 		"shared_preload_libraries = 'pgha'",
+		# as pghactl's initdb sets: standbys reconnect soon after their
+		# primary restarted (PostgreSQL's default waits 5 s)
+		"wal_retrieve_retry_interval = '500ms'",
 		"pgha.etcd_hosts = '" . $etcd->endpoints . "'",
 		"pgha.scope = 'test'",
 		"pgha.name = '$name'",
@@ -212,9 +218,14 @@ list_is({ node1 => 'Leader running', node2 => 'Replica running', node3 => 'Repli
 note("patronictl list:\n" . $etcd->patronictl('list'));
 note("node1's pghactl run:\n" . join("\n", grep { /pghactl:|pgha: this node|Re-attached/ } split /\n/,
 	slurp_file("$dir/node1.pghactl.log")));
+ok(streams_from('node1', $_), "$_ streams from node1 again after its restart") for qw(node2 node3);
 my ($rc, $o, $e) = pghactl('resume');
 is($rc, 0, 'pghactl resume') or diag($e);
 sql('node1', 'CREATE EXTENSION pgha');
+# the config key as Patroni's bootstrap wrote it, read without a remark
+is(sql('node1', "SELECT coalesce(config_warnings, 'none') FROM pgha.status()"), 'none',
+	"the config key of Patroni's bootstrap: nothing pgha cannot honour")
+  or diag($etcd->get('/service/test/config'));
 my $gap = longest_gap($t_forward);
 cmp_ok($gap, '<', 3, sprintf('Patroni to pgha: at most %.2f s without an acknowledged write', $gap));
 note(sprintf('forward: longest write gap %.3f s', $gap));
@@ -235,6 +246,13 @@ my $t_back = time;
 ($rc, $o, $e) = pghactl('pause');
 is($rc, 0, 'pghactl pause') or diag($e);
 like($etcd->patronictl('list'), qr/Maintenance mode: on/, 'patronictl list: maintenance mode');
+{
+	my ($out, $err) = ('', '');
+	IPC::Run::run([ 'pghactl', 'detach', '-c', $pgha_conf{node3} ], '>', \$out, '2>', \$err);
+	is($? >> 8, 1, 'pghactl detach refuses while PostgreSQL runs');
+	like($err, qr/PostgreSQL is running on .*\n.*nothing was changed/, '... and says so');
+	like(slurp_file(data('node3') . '/postgresql.conf'), qr/node3\.pgha\.conf/, '... and changed nothing');
+}
 for my $name (qw(node3 node1 node2))
 {
 	my $h = delete $run{$name};
@@ -301,8 +319,11 @@ for my $name (@names)
 	is(sql($name, 'SELECT system_identifier FROM pg_control_system()'), $sysid, "$name: the same system identifier");
 	ok(-f data($name) . '/migration.marker', "$name: never cloned again");
 }
-is(sql('node1', 'SELECT timeline_id FROM pg_control_checkpoint()'), '3',
-	'timeline 3: Patroni\'s switchover continued the history of pgha\'s');
-like($etcd->patronictl('history'), qr/\|\s+1\s+\|.*\n.*\|\s+2\s+\|/, 'patronictl history lists both switchovers');
+sql('node1', 'CHECKPOINT');
+is(sql('node1', 'SELECT timeline_id FROM pg_control_checkpoint()'), $tl0 + 2,
+	'two timelines later: Patroni\'s switchover continued the history of pgha\'s');
+my $hist = $etcd->patronictl('history');
+like($hist, qr/\|\s+$tl0\s+\|.*\n.*\|\s+@{[ $tl0 + 1 ]}\s+\|/, 'patronictl history lists both switchovers')
+  or diag($hist);
 
 done_testing();
