@@ -64,7 +64,8 @@ CREATE FUNCTION pgha.members(
     OUT pending_restart_reason text,
     OUT config_revision bigint,
     OUT stale boolean,
-    OUT age interval)
+    OUT age interval,
+    OUT error text)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'pgha_members'
 LANGUAGE C STRICT VOLATILE;

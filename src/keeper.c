@@ -107,6 +107,7 @@ static struct
 	int64		next_etcd_health_ms;
 	char	   *member_json;	/* last member record put (malloc'd) */
 	int64		member_lease;	/* ... on this lease */
+	bool		member_published;	/* this worker has written its member record */
 	int64		member_put_ms;	/* ... at this time */
 	int			etcd_tolerated;	/* last known; -1 unknown */
 	int64		failover_seen_ms;
@@ -707,7 +708,7 @@ fill_member(PghaMember *m, const PghaLocalDetail *local, const char *state)
 
 /* another running instance under our name: its lease, else 0 */
 static int64
-name_conflict(const PghaCluster *cluster)
+name_conflict(const PghaCluster *cluster, const PghaLocal *local)
 {
 	char		conn_url[PGHA_HOST_LEN + 32];
 	PghaSelf	self;
@@ -718,6 +719,9 @@ name_conflict(const PghaCluster *cluster)
 	self.conn_url = conn_url;
 	self.lease = K.lease_id;
 	self.old_lease = K.old_lease_id;
+	self.adopt_unmarked = !K.member_published;
+	self.timeline = local->timeline;
+	self.lsn = local->lsn;
 	return pgha_name_conflict(cluster, &self);
 }
 
@@ -837,6 +841,7 @@ publish_member(PghaEtcd *etcd, const PghaLocalDetail *local, const char *state)
 	free(K.member_json);
 	K.member_json = json;
 	K.member_lease = K.lease_id;
+	K.member_published = true;
 	K.member_put_ms = now_ms();
 	return true;
 }
@@ -2296,6 +2301,7 @@ publish_members(PghaSharedState *st, const PghaCluster *cluster)
 		sm->replay_lag = (leader || optime == 0 || m->replay_lsn == 0) ? -1 :
 			(optime > m->replay_lsn ? (int64) (optime - m->replay_lsn) : 0);
 		strlcpy(sm->pending_reason, m->pending_restart_reason, sizeof(sm->pending_reason));
+		strlcpy(sm->error, m->error, sizeof(sm->error));
 		initStringInfo(&tags);
 		appendStringInfoChar(&tags, '{');
 		if (m->nofailover)
@@ -2461,7 +2467,7 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 	K.name_conflict = false;
 	if (etcd_ok)
 	{
-		in.conflict_lease = name_conflict(&cluster);
+		in.conflict_lease = name_conflict(&cluster, &local.base);
 		in.name_conflict = K.name_conflict = in.conflict_lease != 0;
 	}
 	if (K.name_conflict && K.conflict_warned_lease != in.conflict_lease)

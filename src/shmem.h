@@ -52,6 +52,7 @@ typedef struct PghaSharedMember
 	char		tags[160];		/* JSON */
 	bool		pending_restart;
 	int64		config_revision;
+	char		error[PGHA_ERROR_LEN];	/* why a node is down (pghactl run's record) */
 } PghaSharedMember;
 
 typedef struct PghaSharedState

@@ -311,8 +311,8 @@ pgha_members(PG_FUNCTION_ARGS)
 	for (i = 0; i < st->nmembers; i++)
 	{
 		PghaSharedMember *m = &st->members[i];
-		Datum		values[18];
-		bool		nulls[18] = {0};
+		Datum		values[19];
+		bool		nulls[19] = {0};
 		int			c = 0;
 
 		values[c++] = CStringGetTextDatum(m->name);
@@ -348,6 +348,8 @@ pgha_members(PG_FUNCTION_ARGS)
 											DirectFunctionCall2(timestamp_mi,
 																TimestampTzGetDatum(now),
 																TimestampTzGetDatum(st->cluster_read_at))));
+		values[c] = text_or_null(m->error, &nulls[c]);
+		c++;
 		Assert(c == lengthof(values));
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}

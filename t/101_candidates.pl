@@ -65,10 +65,12 @@ cmp_ok($optime // 0, '>=', $target_int, 'the status key carries the leader\'s po
 $node1->kill9;
 ok($etcd->poll_key('/service/test/leader', qr/^node4$/, 60), 'node4, the only eligible replica, wins');
 ok($good->poll_query_until('postgres', 'SELECT NOT pg_is_in_recovery()'), 'node4 is promoted');
-$lagging->wait_for_log(qr/pgha decision: too_far_behind/);
-ok(1, 'node2 declined: too far behind');
-$nofail->wait_for_log(qr/pgha decision: not_candidate/);
-ok(1, 'node3 declined: nofailover');
+# Each declines when it looks at the race, or finds node4's key first (node4
+# can win within milliseconds of the kill, before another worker wakes)
+$lagging->wait_for_log(qr/pgha decision: too_far_behind|pgha: following leader "node4"/);
+ok(1, 'node2 declined (too far behind) or followed node4');
+$nofail->wait_for_log(qr/pgha decision: not_candidate|pgha: following leader "node4"/);
+ok(1, 'node3 declined (nofailover) or followed node4');
 is($lagging->safe_psql('postgres', 'SELECT pg_is_in_recovery()'), 't', 'node2 stayed a standby');
 is($nofail->safe_psql('postgres', 'SELECT pg_is_in_recovery()'), 't', 'node3 stayed a standby');
 

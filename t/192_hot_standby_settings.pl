@@ -12,6 +12,9 @@
 # the lower value, the standbys take it on their next restart.
 # Raised: every node is pending at once; standbys restarted first, then a
 # switchover to one of them; the old primary comes back as a standby.
+# A node whose server cannot start (a bad setting) shows in
+# pgha.members(), pghactl list and patronictl list with the server's
+# reason, until it runs again.
 
 use strict;
 use warnings;
@@ -132,6 +135,34 @@ my $next = leader($cand);
 ok(defined $next, "SIGTERM to $cand\'s pghactl run: " . ($next // 'nobody') . ' took over');
 like(slurp_file($c->log($cand), $off), qr/pgha: switching over to "$next"\n.*DETAIL:  The server is shutting down \(a planned stop\)/,
 	"$cand handed the key over at its planned stop");
+
+# A node that cannot start shows in pgha.members(), pghactl list and
+# patronictl list, with the server's own reason; pghactl run keeps trying,
+# and once the cause is gone the node runs again and the reason goes.
+my $conf = $c->data($cand) . '/postgresql.conf';
+my $good = slurp_file($conf);
+append_to_file($conf, "work_mem = 'lots'\n");
+$c->start($cand);
+my $row = "SELECT state || ' | ' || coalesce(error, '') FROM pgha.members() WHERE member = '$cand'";
+my $got = '';
+my $deadline = time + 60;
+while (time < $deadline)
+{
+	$got = $c->sql($next, $row);
+	last if $got =~ /^start failed \| FATAL:/;
+	usleep(200_000);
+}
+like($got, qr/^start failed \| FATAL:  configuration file ".*postgresql\.conf" contains errors/,
+	"pgha.members() on $next: $cand failed to start, and why");
+($rc, $out, $err) = $c->pghactl('list');
+like($out, qr/^$cand: FATAL:  configuration file/m, 'pghactl list shows the reason under the table');
+like($etcd->patronictl('list'), qr/\|\s*$cand\s*\|[^\n]*\|\s*start failed\s*\|/, 'patronictl list: start failed');
+open my $fh, '>', $conf or die;
+print $fh $good;
+close $fh;
+ok($c->streams_from($next, $cand), "$cand runs again once its postgresql.conf is fixed");
+ok($c->poll_sql($next, "SELECT count(*) FROM pgha.members() WHERE member = '$cand' AND error IS NULL AND state = 'streaming'", '1'),
+	'... and pgha.members() shows it streaming, without a reason');
 
 $c->stop($_) for $c->names;
 $etcd->stop;

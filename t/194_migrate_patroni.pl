@@ -196,9 +196,22 @@ for my $name (qw(node3 node2 node1))
 	$h->signal('TERM');
 	$h->finish;
 	is(sql($name, 'SELECT 1'), '1', "$name: PostgreSQL runs on after Patroni stopped");
+	my $run = sub {
+		$run{$name} = IPC::Run::start([ 'pghactl', 'run', '-c', $pgha_conf{$name} ],
+			'>>', "$dir/$name.pghactl.log", '2>&1');
+	};
+	if ($name eq 'node3')
+	{
+		# started too early: a server pghactl did not start is left alone
+		my $conf_before = slurp_file(data($name) . '/postgresql.conf');
+		$run->();
+		ok(poll("$name: pghactl run waits", sub { -f "$dir/$name.pghactl.log"
+				&& slurp_file("$dir/$name.pghactl.log") =~ /already runs on/ }),
+			"$name: pghactl run waits while Patroni's server runs");
+		is(slurp_file(data($name) . '/postgresql.conf'), $conf_before, "$name: ... without touching postgresql.conf");
+	}
 	system('pg_ctl', '-D', data($name), '-m', 'fast', '-w', 'stop') == 0 or die;
-	$run{$name} = IPC::Run::start([ 'pghactl', 'run', '-c', $pgha_conf{$name} ],
-		'>>', "$dir/$name.pghactl.log", '2>&1');
+	$run->() unless $run{$name};
 	if ($name eq 'node1')
 	{
 		ok(poll('node1 holds the key on its own lease', sub {
@@ -249,8 +262,8 @@ like($etcd->patronictl('list'), qr/Maintenance mode: on/, 'patronictl list: main
 {
 	my ($out, $err) = ('', '');
 	IPC::Run::run([ 'pghactl', 'detach', '-c', $pgha_conf{node3} ], '>', \$out, '2>', \$err);
-	is($? >> 8, 1, 'pghactl detach refuses while PostgreSQL runs');
-	like($err, qr/PostgreSQL is running on .*\n.*nothing was changed/, '... and says so');
+	is($? >> 8, 1, 'pghactl detach refuses while pghactl run supervises the node');
+	like($err, qr/"pghactl run" supervises .*\n.*nothing was changed/, "... and says so");
 	like(slurp_file(data('node3') . '/postgresql.conf'), qr/node3\.pgha\.conf/, '... and changed nothing');
 }
 for my $name (qw(node3 node1 node2))
@@ -268,6 +281,11 @@ for my $name (qw(node3 node1 node2))
 	# Patroni starts no server while paused: by hand, with Patroni's own
 	# postgresql.conf, then Patroni, which adopts it
 	system('pg_ctl', '-D', data($name), '-l', "$dir/$name.pg.log", '-w', 'start') == 0 or die;
+	if ($name eq 'node3')
+	{
+		IPC::Run::run([ 'pghactl', 'detach', '-c', $pgha_conf{$name} ], '>', \$out, '2>', \$err);
+		like($err, qr/PostgreSQL is running on/, 'pghactl detach refuses while PostgreSQL runs');
+	}
 	$patroni{$name} = Pgha::Patroni::start($yml{$name}, log_of($name));
 	ok(poll("$name: Patroni writes its member key", sub {
 		($etcd->get("/service/test/members/$name") // '') =~ /"version":\s*"3\.0\.2"/ }), "$name: Patroni runs it");

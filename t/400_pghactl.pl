@@ -330,7 +330,7 @@ my ($victim) = grep { $_ ne $new } ('node3', 'node2', 'node1');
 	IPC::Run::run([ 'pghactl', 'reinit', '-c', $conf{$new}, '--force' ], '<', \$in, '>', \$out, '2>', \$err);
 	like($err, qr/is the leader: reinit would destroy the primary/, 'reinit refuses the leader');
 	IPC::Run::run([ 'pghactl', 'reinit', '-c', $conf{$victim}, '--force' ], '<', \$in, '>', \$out, '2>', \$err);
-	like($err, qr/PostgreSQL \(pid \d+\) is running/, "reinit refuses while $victim runs");
+	like($err, qr/"pghactl run" supervises/, "reinit refuses while pghactl run supervises $victim");
 	$run{$victim}->signal('TERM');
 	$run{$victim}->finish;
 	open my $m, '>', "$base/$victim.data/marker" or die;

@@ -1189,6 +1189,10 @@ pgha_member_to_json(const PghaMember *m)
 		json_object_set_new(extra, "supervised", json_true());
 	if (m->instance[0] != '\0')
 		json_object_set_new(extra, "instance", json_string(m->instance));
+	if (m->down)
+		json_object_set_new(extra, "down", json_true());
+	if (m->error[0] != '\0')
+		json_object_set_new(extra, "error", json_string(m->error));
 	json_object_set_new(o, "pgha", extra);
 	s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
@@ -1319,8 +1323,12 @@ pgha_member_from_json(const char *name, const char *json, size_t len,
 			!get_int(extra, "config_revision", &m->config_revision, &present, errbuf, errlen) ||
 			!get_int(extra, "started_ms", &m->started_ms, &present, errbuf, errlen) ||
 			!copy_bool(extra, "supervised", &m->supervised, errbuf, errlen) ||
-			!copy_string(extra, "instance", m->instance, sizeof(m->instance), errbuf, errlen))
+			!copy_string(extra, "instance", m->instance, sizeof(m->instance), errbuf, errlen) ||
+			!copy_bool(extra, "down", &m->down, errbuf, errlen))
 			goto done;
+		/* a message, only shown: a longer one is cut, not refused */
+		if (json_is_string(json_object_get(extra, "error")))
+			strlcpy(m->error, json_string_value(json_object_get(extra, "error")), sizeof(m->error));
 	}
 	ok = true;
 done:
@@ -1351,8 +1359,10 @@ own_lease(const PghaSelf *self, int64 lease)
 /*
  * Did this instance write the member record?  pgha's records say which
  * instance wrote them.  Records without that field (Patroni's, an older
- * pgha's) are ours when their conn_url names our own address: the same
- * node, under the agent it ran before.
+ * pgha's) are ours when their conn_url names our own address and they
+ * show our timeline and no WAL beyond ours: the same server, under the
+ * agent it ran before; and only until this worker has published its own
+ * record (adopt_unmarked).
  */
 static bool
 written_by_self(const PghaMember *m, const PghaSelf *self)
@@ -1362,8 +1372,11 @@ written_by_self(const PghaMember *m, const PghaSelf *self)
 
 	if (m->instance[0] != '\0')
 		return strcmp(m->instance, self->instance) == 0;
-	return pgha_conn_url_parse(self->conn_url, host, sizeof(host), &port, NULL, 0) &&
-		strcmp(m->host, host) == 0 && m->port == port;
+	return self->adopt_unmarked &&
+		pgha_conn_url_parse(self->conn_url, host, sizeof(host), &port, NULL, 0) &&
+		pg_strcasecmp(m->host, host) == 0 && m->port == port &&
+		(m->timeline == 0 || self->timeline == 0 || m->timeline == self->timeline) &&
+		(self->lsn == 0 || m->xlog_location <= self->lsn);
 }
 
 /*
@@ -1473,11 +1486,15 @@ pgha_cluster_in_failsafe(const PghaCluster *c, const char *name)
 	return false;
 }
 
-/* the members the failsafe key lists: this cluster's, as their keys show them */
+/*
+ * The members the failsafe key lists: this cluster's, as their keys show
+ * them.  Not a node whose PostgreSQL is down (pghactl run's record): it
+ * cannot race for the key, and cannot answer the leader's call either.
+ */
 static bool
 failsafe_lists(const PghaMember *m)
 {
-	return !m->foreign;
+	return !m->foreign && !m->down;
 }
 
 char *
@@ -2006,7 +2023,8 @@ pgha_members_behind(const char *prefix, const PghaEtcdRange *r, int64 rev)
 		if (!pgha_member_from_json(r->kvs[i].key + plen, r->kvs[i].value, r->kvs[i].value_len,
 								   &m, err, sizeof(err)))
 			continue;
-		if (strcmp(m.state, "sysid mismatch") == 0)
+		/* a node that is down applies the config when it starts */
+		if (strcmp(m.state, "sysid mismatch") == 0 || m.down)
 			continue;
 		if (m.config_revision < rev)
 			appendStringInfo(&out, "%s%s (revision %lld)", out.len ? ", " : "",

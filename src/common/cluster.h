@@ -137,6 +137,9 @@ extern int64 pgha_renew_interval_ms(const PghaConfig *c);
 
 /* ---- member records (the "members/<name>" keys) ---- */
 
+/* a down member's reason: the server's FATAL message and its DETAIL */
+#define PGHA_ERROR_LEN 512
+
 typedef struct PghaMember
 {
 	char		name[PGHA_NAME_LEN];
@@ -168,6 +171,13 @@ typedef struct PghaMember
 	 * another instance, even under the same member name.  "" unknown.
 	 */
 	char		instance[PGHA_HOST_LEN];
+	/*
+	 * pgha extra: written by pghactl run while the node's PostgreSQL is not
+	 * running (its worker writes the record otherwise), with why: the
+	 * server's last FATAL message, or what pghactl waits for.
+	 */
+	bool		down;
+	char		error[PGHA_ERROR_LEN];
 	int64		lease;			/* the lease the member key sits on (from the range) */
 	/* a pending "restart/<name>" request (pghactl restart) */
 	bool		restart_requested;
@@ -275,6 +285,16 @@ typedef struct PghaSelf
 	const char *conn_url;		/* the conn_url this node publishes */
 	int64		lease;			/* the leases its worker holds; 0 none */
 	int64		old_lease;
+	/*
+	 * May a record without pgha's instance field be this node's?  Only
+	 * before its worker published a record of its own: after that, one
+	 * without the field was written since by another agent still running
+	 * under this name (a Patroni not stopped), which would put the keys
+	 * back on its lease at every loop.
+	 */
+	bool		adopt_unmarked;
+	int			timeline;		/* this server's timeline; 0 unknown */
+	uint64		lsn;			/* its WAL position; 0 unknown */
 } PghaSelf;
 
 /*

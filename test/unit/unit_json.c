@@ -582,7 +582,8 @@ test_name_conflict(void)
 	PghaMember	m;
 	PghaCluster c;
 	PghaSelf	self = {.name = "node1", .instance = "db1:2049:77",
-	.conn_url = "postgres://10.0.0.1:5432/postgres", .lease = 500, .old_lease = 0};
+	.conn_url = "postgres://10.0.0.1:5432/postgres", .lease = 500, .old_lease = 0,
+	.adopt_unmarked = true, .timeline = 1, .lsn = 1000};
 	char		err[256];
 
 	memset(&c, 0, sizeof(c));
@@ -593,6 +594,8 @@ test_name_conflict(void)
 	c.nmembers = 1;
 
 	ok(pgha_member_from_json("node1", patroni, strlen(patroni), &m, err, sizeof(err)), "Patroni's member record parses");
+	m.timeline = 1;
+	m.xlog_location = 900;
 	m.lease = 77;
 	ok(pgha_name_conflict(&c, &self) == 0,
 	   "Patroni's leader and member keys for this node's address, on one lease: taken over");
@@ -600,6 +603,22 @@ test_name_conflict(void)
 	ok(pgha_name_conflict(&c, &self) == 77, "... for another address: another instance's, left to expire");
 	self.conn_url = "postgres://10.0.0.1:5433/postgres";
 	ok(pgha_name_conflict(&c, &self) == 77, "... for another port: left to expire");
+	self.conn_url = "postgres://10.0.0.1:5432/postgres";
+	self.adopt_unmarked = false;
+	ok(pgha_name_conflict(&c, &self) == 77,
+	   "... once this worker published its own record: an agent still running under this name");
+	self.adopt_unmarked = true;
+	m.timeline = 2;
+	ok(pgha_name_conflict(&c, &self) == 77, "... on another timeline: another server");
+	m.timeline = 1;
+	m.xlog_location = 1001;
+	ok(pgha_name_conflict(&c, &self) == 77, "... with WAL beyond this server's: another server");
+	m.xlog_location = 900;
+	strlcpy(m.host, "10.0.0.1", sizeof(m.host));
+	self.conn_url = "postgres://DB1:5432/postgres";
+	strlcpy(m.host, "db1", sizeof(m.host));
+	ok(pgha_name_conflict(&c, &self) == 0, "host names compare without case");
+	strlcpy(m.host, "10.0.0.1", sizeof(m.host));
 	self.conn_url = "postgres://10.0.0.1:5432/postgres";
 	m.lease = 78;
 	ok(pgha_name_conflict(&c, &self) == 77, "a leader key on another lease than the member record: left to expire");
@@ -622,6 +641,50 @@ test_name_conflict(void)
 	ok(pgha_name_conflict(&c, &self) == 0, "on the lease this worker holds: ours");
 }
 
+/* pghactl run's record of a node whose server does not run */
+static void
+test_down_record(void)
+{
+	PghaMember	m;
+	PghaMember	back;
+	PghaCluster c;
+	PghaMember	two[2];
+	char		err[256];
+	char	   *json;
+	char		longmsg[2000];
+
+	memset(&m, 0, sizeof(m));
+	strlcpy(m.name, "node3", sizeof(m.name));
+	strlcpy(m.state, "start failed", sizeof(m.state));
+	strlcpy(m.role, "replica", sizeof(m.role));
+	m.failover_priority = 1;
+	m.down = true;
+	strlcpy(m.error, "FATAL:  configuration file \"/x\" contains errors", sizeof(m.error));
+	json = pgha_member_to_json(&m);
+	ok(pgha_member_from_json("node3", json, strlen(json), &back, err, sizeof(err)) && back.down &&
+	   strcmp(back.error, m.error) == 0 && strcmp(back.state, "start failed") == 0,
+	   "a down record keeps its flag and reason through JSON");
+	free(json);
+
+	memset(longmsg, 'x', sizeof(longmsg) - 1);
+	longmsg[sizeof(longmsg) - 1] = '\0';
+	json = psprintf("{\"state\":\"start failed\",\"pgha\":{\"down\":true,\"error\":\"%s\"}}", longmsg);
+	ok(pgha_member_from_json("node3", json, strlen(json), &back, err, sizeof(err)) &&
+	   strlen(back.error) == PGHA_ERROR_LEN - 1, "an overlong reason is cut, the record still read");
+
+	memset(&c, 0, sizeof(c));
+	two[0] = m;
+	memset(&two[1], 0, sizeof(two[1]));
+	strlcpy(two[1].name, "node2", sizeof(two[1].name));
+	strlcpy(two[1].conn_url, "postgres://10.0.0.2:5432/postgres", sizeof(two[1].conn_url));
+	c.members = two;
+	c.nmembers = 2;
+	json = pgha_failsafe_to_json(&c);
+	is_str(json, "{\"node2\":\"postgres://10.0.0.2:5432/postgres\"}",
+		   "the failsafe key leaves out a member whose server is down: it cannot vouch");
+	free(json);
+}
+
 void
 unit_json_tests(void)
 {
@@ -635,4 +698,5 @@ unit_json_tests(void)
 	test_timeline_reservation();
 	test_auth_body_zeroed();
 	test_name_conflict();
+	test_down_record();
 }

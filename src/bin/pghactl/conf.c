@@ -143,6 +143,8 @@ pghactl_conf_read(const char *path, PghactlConf *c)
 			dst = &c->scope;
 		else if (strcmp(key, "pgha.name") == 0)
 			dst = &c->name;
+		else if (strcmp(key, "pgha.connect_address") == 0)
+			dst = &c->connect_address;
 		else if (strcmp(key, "pgha.replication_user") == 0)
 			dst = &c->replication_user;
 		else if (strcmp(key, "pgha.passfile") == 0)

@@ -26,6 +26,7 @@ typedef struct PghactlConf
 	char	   *namespace;
 	char	   *scope;
 	char	   *name;
+	char	   *connect_address;	/* pgha.connect_address: host:port */
 	char	   *replication_user;
 	char	   *passfile;
 	char	   *peer_options;	/* pgha.peer_options: how to secure peer connections */

@@ -107,6 +107,8 @@ pghactl_list(PghactlConf *conf, const PghactlOptions *o)
 									json_integer((json_int_t) (lag_bytes(&c, m) / 1048576)));
 			if (m->pending_restart)
 				json_object_set_new(row, "Pending restart", json_string("*"));
+			if (m->error[0] != '\0')
+				json_object_set_new(row, "Error", json_string(m->error));
 			{
 				json_t	   *tags = pgha_member_tags(m);
 
@@ -147,6 +149,10 @@ pghactl_list(PghactlConf *conf, const PghactlOptions *o)
 			   role_of(&c, m), pgha_member_state(&c, m), m->timeline, lag,
 			   m->pending_restart ? "*" : "");
 	}
+	/* why a member is down, below the table: too long for a column */
+	for (i = 0; i < c.nmembers; i++)
+		if (c.members[i].error[0] != '\0')
+			printf("%s: %s\n", c.members[i].name, c.members[i].error);
 	if (c.has_failover)
 		printf("Switchover to \"%s\" requested%s%s\n", c.failover_member,
 			   c.failover_scheduled_at[0] ? " for " : "", c.failover_scheduled_at);

@@ -9,7 +9,8 @@
  * loads pgha when pgha.conf sets shared_preload_libraries), and from
  * postgresql.auto.conf the settings pgha wrote there that would override
  * the other agent's postgresql.conf for good: the cluster-wide parameters
- * (listed in pgha.managed_parameters) and synchronous_standby_names.
+ * (listed in pgha.managed_parameters) and synchronous_standby_names.  The
+ * worker's timeline placeholders in pg_wal, as pghactl run drops them.
  * primary_conninfo and primary_slot_name stay: a standby started by hand
  * keeps streaming, and Patroni removes both from postgresql.auto.conf when
  * it writes its own.  pgha's own state files go too.  pg_hba.conf stays:
@@ -32,7 +33,15 @@
 
 /* written by the worker (src/apply.c, src/keeper.c) */
 #define MANAGED_FILE "pgha.managed_parameters"
-#define DYNAMIC_FILE "pgha.dynamic.json"
+
+/*
+ * pgha's state files: the worker's (the managed parameters, the last valid
+ * config) and pghactl run's markers, which would act at a later return to
+ * pgha (a pending reinit would wipe the directory).
+ */
+static const char *const state_files[] = {
+	MANAGED_FILE, "pgha.dynamic.json", "pghactl.reinit_requested", "pghactl.bootstrap_pending"
+};
 
 #define MAX_NAMES 256
 
@@ -73,51 +82,44 @@ managed_names(const PghactlConf *c, char names[][NAMEDATALEN], int max)
 	return n;
 }
 
+typedef struct DropNames
+{
+	char		(*names)[NAMEDATALEN];
+	int			n;
+	int			removed;
+} DropNames;
+
+/* keeps a postgresql.auto.conf line unless it sets one of the names */
+static bool
+not_pghas(const char *line, void *ctx)
+{
+	DropNames  *d = ctx;
+	char		name[NAMEDATALEN];
+	int			i;
+
+	line_name(line, name, sizeof(name));
+	for (i = 0; i < d->n && name[0] != '\0'; i++)
+		if (strcmp(name, d->names[i]) == 0)
+		{
+			pg_log_info("removed from postgresql.auto.conf: %.*s", (int) strcspn(line, "\r\n"), line);
+			d->removed++;
+			return false;
+		}
+	return true;
+}
+
 /* drop the lines of postgresql.auto.conf that set one of names */
 static bool
 clean_auto_conf(const PghactlConf *c, char names[][NAMEDATALEN], int n)
 {
 	char	   *path = psprintf("%s/postgresql.auto.conf", c->data_directory);
-	char	   *tmp = psprintf("%s.pghactl", path);
-	FILE	   *in = fopen(path, "r");
-	FILE	   *out;
-	char		line[8192];
-	int			removed = 0;
+	DropNames	d = {names, n, 0};
 
-	if (in == NULL)
+	if (access(path, F_OK) != 0)
 		return errno == ENOENT;
-	out = fopen(tmp, "w");
-	if (out == NULL)
-	{
-		pg_log_error("could not create \"%s\": %m", tmp);
-		fclose(in);
+	if (!pghactl_rewrite_conf(path, not_pghas, &d, NULL))
 		return false;
-	}
-	while (fgets(line, sizeof(line), in))
-	{
-		char		name[NAMEDATALEN];
-		bool		drop = false;
-		int			i;
-
-		line_name(line, name, sizeof(name));
-		for (i = 0; i < n && !drop; i++)
-			drop = name[0] != '\0' && strcmp(name, names[i]) == 0;
-		if (drop)
-		{
-			line[strcspn(line, "\r\n")] = '\0';
-			pg_log_info("removed from postgresql.auto.conf: %s", line);
-			removed++;
-			continue;
-		}
-		fputs(line, out);
-	}
-	fclose(in);
-	if (fclose(out) != 0 || rename(tmp, path) != 0)
-	{
-		pg_log_error("could not write \"%s\": %m", path);
-		return false;
-	}
-	if (removed == 0)
+	if (d.removed == 0)
 		pg_log_info("postgresql.auto.conf holds no setting of pgha's");
 	return true;
 }
@@ -154,6 +156,11 @@ pghactl_detach(PghactlConf *c)
 
 	if (c->data_directory == NULL)
 		pg_fatal("%s does not set pghactl.data_directory", c->path);
+	if (pghactl_lock_data_directory(c) < 0)
+	{
+		pg_log_error_hint("Stop it first; nothing was changed.");
+		return 1;
+	}
 	pm = pghactl_running_postmaster(c->data_directory);
 	if (pm > 0)
 	{
@@ -171,12 +178,14 @@ pghactl_detach(PghactlConf *c)
 	if (!clean_auto_conf(c, names, n) || !pghactl_write_include(c, false))
 		return 1;
 	pg_log_info("postgresql.conf no longer includes %s", c->path);
-	if ((unlink(psprintf("%s/%s", c->data_directory, MANAGED_FILE)) != 0 && errno != ENOENT) ||
-		(unlink(psprintf("%s/%s", c->data_directory, DYNAMIC_FILE)) != 0 && errno != ENOENT))
-	{
-		pg_log_error("could not remove pgha's files from %s: %m", c->data_directory);
-		return 1;
-	}
+	for (int i = 0; i < lengthof(state_files); i++)
+		if (unlink(psprintf("%s/%s", c->data_directory, state_files[i])) != 0 && errno != ENOENT)
+		{
+			pg_log_error("could not remove \"%s/%s\": %m", c->data_directory, state_files[i]);
+			return 1;
+		}
+	/* a started promotion's timeline placeholders would stop a standby's replay */
+	pghactl_drop_placeholders(c);
 	check_preload(c);
 	return 0;
 }

@@ -44,8 +44,20 @@ extern bool pghactl_snapshot(PghaEtcd *etcd, const PghactlConf *conf, PghaCluste
 extern int	pghactl_run(PghactlConf *conf);
 extern int	pghactl_reinit(PghactlConf *conf, const PghactlOptions *o);
 extern int	pghactl_detach(PghactlConf *conf);
+/* status.c: the member record while the server is down */
+extern void pghactl_status_down(PghaEtcd *etcd, const PghactlConf *conf, const char *state,
+								const char *error);
+extern void pghactl_status_tick(PghaEtcd *etcd, const PghactlConf *conf);
+extern void pghactl_status_up(PghaEtcd *etcd);
+/* datadir.c: the files pghactl edits in a data directory, and its lock */
+typedef bool (*PghactlKeepLine) (const char *line, void *ctx);
+extern bool pghactl_rewrite_conf(const char *path, PghactlKeepLine keep, void *ctx,
+								 const char *append);
 extern bool pghactl_write_include(const PghactlConf *conf, bool add);
+extern bool pghactl_has_include(const PghactlConf *conf);
 extern pid_t pghactl_running_postmaster(const char *datadir);
+extern int	pghactl_lock_data_directory(const PghactlConf *conf);
+extern void pghactl_drop_placeholders(const PghactlConf *conf);
 
 /* ctl.c: the cluster commands */
 extern int	pghactl_list(PghactlConf *conf, const PghactlOptions *o);

@@ -38,6 +38,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <pthread.h>
+
 #include "catalog/pg_control.h"
 #include "common/clock.h"
 #include "common/controldata_utils.h"
@@ -48,9 +50,133 @@
 #include "libpq-fe.h"
 #include "pghactl.h"
 
-#define MARKER "# pghactl: include of this node's pgha.conf"
 
 static volatile sig_atomic_t stop_requested = false;
+
+/* why the server does not run: what the member record shows (status.c) */
+static char down_reason[PGHA_ERROR_LEN];
+
+static void down_because(const char *fmt,...) pg_attribute_printf(1, 2);
+
+static void
+down_because(const char *fmt,...)
+{
+	va_list		ap;
+
+	va_start(ap, fmt);
+	vsnprintf(down_reason, sizeof(down_reason), fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * The server's stderr, passed through to pghactl's own; the last FATAL or
+ * PANIC message (with its DETAIL) is kept as the reason of a start that
+ * failed.  A thread of its own, so that the server never waits on a full
+ * pipe whatever pghactl is doing.  Messages about connections refused or
+ * ended while the server starts or stops are not the reason.
+ */
+static pthread_mutex_t fatal_lock = PTHREAD_MUTEX_INITIALIZER;
+static char last_fatal[PGHA_ERROR_LEN];
+
+static bool
+reason_worthy(const char *msg)
+{
+	return strstr(msg, "the database system is") == NULL &&
+		strstr(msg, "terminating ") == NULL &&
+		strstr(msg, "could not connect to the primary server") == NULL &&
+		strstr(msg, "could not receive data from WAL stream") == NULL;
+}
+
+/* one line of the server's stderr: keep it if it says why the server stops */
+static void
+note_server_line(const char *line, bool *detail_next)
+{
+	const char *p;
+
+	pthread_mutex_lock(&fatal_lock);
+	if (((p = strstr(line, "FATAL:  ")) || (p = strstr(line, "PANIC:  "))) && reason_worthy(p))
+	{
+		strlcpy(last_fatal, p, sizeof(last_fatal));
+		*detail_next = true;
+	}
+	else if (*detail_next && (p = strstr(line, "DETAIL:  ")))
+	{
+		strlcat(last_fatal, " ", sizeof(last_fatal));
+		strlcat(last_fatal, p, sizeof(last_fatal));
+		*detail_next = false;
+	}
+	else
+		*detail_next = false;
+	pthread_mutex_unlock(&fatal_lock);
+}
+
+/*
+ * read() and write() only, no stdio: a stdio stream locked by this thread
+ * while it waits for the server would stall the main thread's fflush(NULL)
+ * before every fork.
+ */
+static void *
+read_server_stderr(void *arg)
+{
+	int			fd = (int) (intptr_t) arg;
+	char		buf[8192];
+	size_t		len = 0;
+	ssize_t		n;
+	bool		detail_next = false;
+
+	while ((n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0 || (n < 0 && errno == EINTR))
+	{
+		char	   *start = buf;
+		char	   *nl;
+
+		if (n < 0)
+			continue;
+		for (ssize_t done = 0; done < n;)
+		{
+			ssize_t		w = write(STDERR_FILENO, buf + len + done, n - done);
+
+			if (w <= 0 && errno != EINTR)
+				break;
+			done += Max(w, 0);
+		}
+		len += n;
+		while ((nl = memchr(start, '\n', buf + len - start)) != NULL)
+		{
+			*nl = '\0';
+			note_server_line(start, &detail_next);
+			start = nl + 1;
+		}
+		len = buf + len - start;
+		memmove(buf, start, len);
+		/* a line longer than the buffer: its start is gone, the rest is no reason */
+		if (len == sizeof(buf) - 1)
+			len = 0;
+	}
+	close(fd);
+	return NULL;
+}
+
+/* a pipe for the server's stderr, read by a thread; -1 if none could be made */
+static int
+capture_server_stderr(void)
+{
+	int			fds[2];
+	pthread_t	th;
+
+	pthread_mutex_lock(&fatal_lock);
+	last_fatal[0] = '\0';
+	pthread_mutex_unlock(&fatal_lock);
+	if (pipe(fds) != 0)
+		return -1;
+	if (pthread_create(&th, NULL, read_server_stderr, (void *) (intptr_t) fds[0]) != 0)
+	{
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	pthread_detach(th);
+	return fds[1];
+}
 static volatile pid_t child_pid = 0;
 
 static void
@@ -232,86 +358,6 @@ clear_slot(const PghactlConf *c)
 	return fclose(f) == 0;
 }
 
-/*
- * postgresql.conf must include this node's pgha.conf: after initdb, and
- * again after pg_basebackup or pg_rewind copied the leader's file over.
- * Any include pghactl wrote before goes; the new one is appended last, so
- * that pgha.conf overrides what comes before it.  add false: only remove
- * it (pghactl detach).
- */
-bool
-pghactl_write_include(const PghactlConf *c, bool add)
-{
-	char	   *path = psprintf("%s/postgresql.conf", c->data_directory);
-	char	   *tmp = psprintf("%s.pghactl", path);
-	FILE	   *in = fopen(path, "r");
-	FILE	   *out;
-	char		line[8192];
-	bool		skip_next = false;
-
-	if (in == NULL)
-	{
-		pg_log_error("could not open \"%s\": %m", path);
-		return false;
-	}
-	out = fopen(tmp, "w");
-	if (out == NULL)
-	{
-		fclose(in);
-		pg_log_error("could not create \"%s\": %m", tmp);
-		return false;
-	}
-	while (fgets(line, sizeof(line), in))
-	{
-		if (skip_next)
-		{
-			skip_next = false;
-			continue;
-		}
-		if (strncmp(line, MARKER, strlen(MARKER)) == 0)
-		{
-			skip_next = true;	/* the include line that follows the marker */
-			continue;
-		}
-		fputs(line, out);
-	}
-	fclose(in);
-	if (add)
-		fprintf(out, "%s\ninclude '%s'\n", MARKER, c->path);
-	if (fclose(out) != 0 || rename(tmp, path) != 0)
-	{
-		pg_log_error("could not write \"%s\": %m", path);
-		return false;
-	}
-	return true;
-}
-
-/*
- * Does postgresql.conf include this node's pgha.conf already?  A data
- * directory pghactl did not create (one Patroni ran, migrated in place)
- * gets the include at its first start under pghactl run.
- */
-static bool
-has_include(const PghactlConf *c)
-{
-	char	   *path = psprintf("%s/postgresql.conf", c->data_directory);
-	char	   *want = psprintf("include '%s'\n", c->path);
-	FILE	   *f = fopen(path, "r");
-	char		line[8192];
-	bool		marker = false;
-	bool		found = false;
-
-	if (f == NULL)
-		return false;
-	while (!found && fgets(line, sizeof(line), f))
-	{
-		found = marker && strcmp(line, want) == 0;
-		marker = strncmp(line, MARKER, strlen(MARKER)) == 0;
-	}
-	fclose(f);
-	return found;
-}
-
 #define BOOTSTRAP_MARKER "pghactl.bootstrap_pending"
 /* left by the pgha worker (PGHA_REINIT_MARKER in src/actions.h) */
 #define REINIT_MARKER "pghactl.reinit_requested"
@@ -436,6 +482,7 @@ do_clone(const PghactlConf *c, const PghaMember *leader)
 	if (run_cmd(argv) != 0)
 	{
 		pg_log_error("pg_basebackup from \"%s\" failed", leader->name);
+		down_because("pg_basebackup from \"%s\" failed (pghactl's log has its output)", leader->name);
 		return false;
 	}
 	/* a copy of a primary that had just been initialized is no new cluster */
@@ -488,6 +535,7 @@ do_rewind(const PghactlConf *c, const PghaMember *leader)
 	if (run_cmd(argv) != 0)
 	{
 		pg_log_error("pg_rewind against \"%s\" failed", leader->name);
+		down_because("pg_rewind against \"%s\" failed (pghactl's log has its output)", leader->name);
 		pg_log_error_hint("To make this node a fresh copy of the leader: stop pghactl, then run "
 						  "\"pghactl reinit -c %s\".", c->path);
 		return false;
@@ -501,14 +549,21 @@ do_rewind(const PghactlConf *c, const PghaMember *leader)
 	return pghactl_write_include(c, true) && clear_slot(c);
 }
 
-/* wait (interruptibly) up to ms */
+static PghaEtcd *run_etcd;
+static const PghactlConf *run_conf;
+
+/* wait (interruptibly) up to ms; a published down record is kept alive */
 static void
 pause_ms(long ms)
 {
 	int64		until = pgha_now_us() + (int64) ms * 1000;
 
 	while (!stop_requested && pgha_now_us() < until)
+	{
+		if (run_etcd)
+			pghactl_status_tick(run_etcd, run_conf);
 		pg_usleep(100000);
+	}
 }
 
 /*
@@ -564,8 +619,8 @@ is_placeholder(const char *wal, const char *name)
  * ID 1 in log segment ...", over and over).  Nothing is promoting
  * while PostgreSQL is down: they go.
  */
-static void
-drop_top_placeholders(const PghactlConf *c)
+void
+pghactl_drop_placeholders(const PghactlConf *c)
 {
 	char	   *wal = psprintf("%s/pg_wal", c->data_directory);
 	bool		crc_ok;
@@ -618,6 +673,7 @@ prepare(const PghactlConf *c, PghaEtcd *etcd)
 		if (leader == NULL || strcmp(leader->name, c->name) == 0 || leader->host[0] == '\0')
 		{
 			pg_log_info("a reinit was requested; waiting for another member to lead");
+			down_because("a reinit was requested; waiting for another member to lead");
 			return false;
 		}
 		pg_log_info("a reinit was requested: removing the contents of %s", c->data_directory);
@@ -651,9 +707,23 @@ prepare(const PghactlConf *c, PghaEtcd *etcd)
 		if (leader == NULL || leader->host[0] == '\0')
 		{
 			pg_log_info("waiting for a leader to clone from");
+			down_because("waiting for a leader to clone from");
 			return false;
 		}
 		return do_clone(c, clone_source(&cl, c));
+	}
+
+	/* a server pghactl did not start (Patroni's, one started by hand) */
+	{
+		pid_t		pm = pghactl_running_postmaster(c->data_directory);
+
+		if (pm > 0)
+		{
+			pg_log_error("PostgreSQL (pid %d) already runs on %s", (int) pm, c->data_directory);
+			pg_log_error_hint("Stop it (pg_ctl stop -m fast); pghactl run starts it itself.");
+			down_because("a server pghactl run did not start runs on the data directory (pid %d)", (int) pm);
+			return false;
+		}
 	}
 
 	/* never touch (or start) a data directory of another cluster */
@@ -668,6 +738,8 @@ prepare(const PghactlConf *c, PghaEtcd *etcd)
 		{
 			pg_log_error("%s belongs to another cluster (system identifier %s, cluster \"%s\" has %s)",
 						 c->data_directory, mine, c->scope, cl.initialize);
+			down_because("the data directory belongs to another cluster (system identifier %s, cluster \"%s\" has %s)",
+						 mine, c->scope, cl.initialize);
 			pg_log_error_hint("Nothing was changed.  To make this node a copy of the leader, "
 							  "move the directory away (mv %s %s.old) and pghactl clones it, "
 							  "or run \"pghactl reinit -c %s\" to delete it.",
@@ -678,13 +750,13 @@ prepare(const PghactlConf *c, PghaEtcd *etcd)
 		pfree(cf);
 	}
 
-	if (!has_include(c))
+	if (!pghactl_has_include(c))
 	{
 		pg_log_info("adding the include of %s to %s/postgresql.conf", c->path, c->data_directory);
 		if (!pghactl_write_include(c, true))
 			return false;
 	}
-	drop_top_placeholders(c);
+	pghactl_drop_placeholders(c);
 	if (leader && strcmp(leader->name, c->name) != 0)
 	{
 		/*
@@ -712,6 +784,7 @@ prepare(const PghactlConf *c, PghaEtcd *etcd)
 		if (strcmp(leader->role, "primary") != 0)
 		{
 			pg_log_info("waiting for \"%s\" to finish its promotion", leader->name);
+			down_because("waiting for \"%s\" to finish its promotion", leader->name);
 			return false;
 		}
 		return do_rewind(c, leader);
@@ -797,20 +870,28 @@ pghactl_run(PghactlConf *c)
 
 	if (c->data_directory == NULL)
 		pg_fatal("%s does not set pghactl.data_directory", c->path);
+	if (pghactl_lock_data_directory(c) < 0)
+		return 1;
 	etcd = pghactl_etcd(c);
+	run_etcd = etcd;
+	run_conf = c;
 	pqsignal(SIGTERM, on_stop);
 	pqsignal(SIGINT, on_stop);
 
 	while (!stop_requested)
 	{
+		int			err_fd;
+
 		pid_t		pid;
 		int			status;
 		int64		started;
 		char	   *argv[4 + 2 * PGHA_NHOT_STANDBY_PARAMS];
 		int			argc;
 
+		down_reason[0] = '\0';
 		if (!prepare(c, etcd))
 		{
+			pghactl_status_down(etcd, c, "stopped", down_reason);
 			pause_ms(1000);
 			continue;
 		}
@@ -824,17 +905,24 @@ pghactl_run(PghactlConf *c)
 		hot_standby_options(c, argv, &argc);
 		argv[argc] = NULL;
 
+		/* from here on, the server's worker writes the member record */
+		pghactl_status_up(etcd);
+		err_fd = capture_server_stderr();
 		fflush(NULL);
 		pid = fork();
 		if (pid < 0)
 			pg_fatal("could not fork: %m");
 		if (pid == 0)
 		{
+			if (err_fd >= 0)
+				dup2(err_fd, STDERR_FILENO);
 			/* tells the pgha worker it may act on restart requests */
 			setenv("PGHACTL_SUPERVISED", "1", 1);
 			execv(argv[0], argv);
 			_exit(127);
 		}
+		if (err_fd >= 0)
+			close(err_fd);
 		child_pid = pid;
 		started = pgha_now_us();
 		pg_log_info("started PostgreSQL (pid %d) on %s", (int) pid, c->data_directory);
@@ -857,29 +945,28 @@ pghactl_run(PghactlConf *c)
 			quick_exits++;
 		else
 			quick_exits = 0;
+		/* a clean exit (a fence, a handover) starts over at once: nothing to show */
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		{
+			char		why[PGHA_ERROR_LEN];
+
+			pthread_mutex_lock(&fatal_lock);
+			if (last_fatal[0] != '\0')
+				strlcpy(why, last_fatal, sizeof(why));
+			else if (WIFSIGNALED(status))
+				snprintf(why, sizeof(why), "PostgreSQL was terminated by signal %d", WTERMSIG(status));
+			else
+				snprintf(why, sizeof(why), "PostgreSQL exited with status %d (its log says why)",
+						 WEXITSTATUS(status));
+			pthread_mutex_unlock(&fatal_lock);
+			pghactl_status_down(etcd, c, quick_exits > 0 ? "start failed" : "crashed", why);
+		}
 		pause_ms(Min(30000, 500L << Min(quick_exits, 6)));
 	}
 	pg_log_info("stopped");
 	return 0;
 }
 
-/* the postmaster of this data directory, if one runs */
-pid_t
-pghactl_running_postmaster(const char *datadir)
-{
-	char	   *path = psprintf("%s/postmaster.pid", datadir);
-	FILE	   *f = fopen(path, "r");
-	long		pid = 0;
-
-	if (f == NULL)
-		return 0;
-	if (fscanf(f, "%ld", &pid) != 1)
-		pid = 0;
-	fclose(f);
-	if (pid > 0 && (kill((pid_t) pid, 0) == 0 || errno == EPERM))
-		return (pid_t) pid;
-	return 0;
-}
 
 /*
  * pghactl reinit: this node's data directory is replaced by a fresh copy
@@ -912,6 +999,11 @@ pghactl_reinit(PghactlConf *c, const PghactlOptions *o)
 	if (leader == NULL || leader->host[0] == '\0')
 	{
 		pg_log_error("the cluster has no leader to clone from");
+		return 1;
+	}
+	if (pghactl_lock_data_directory(c) < 0)
+	{
+		pg_log_error_hint("Stop it first, then run pghactl reinit again.");
 		return 1;
 	}
 	pm = pghactl_running_postmaster(c->data_directory);
