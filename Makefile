@@ -29,6 +29,7 @@ OBJS = \
 	src/failsafe.o \
 	src/write_gate.o \
 	src/api.o \
+	src/metrics.o \
 	src/sql_status.o \
 	src/sql_config.o \
 	src/common/base64.o \

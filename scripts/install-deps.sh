@@ -15,6 +15,7 @@ packages=(
 	libipc-run-perl curl iproute2 patroni
 	nftables  # partitions in the fault suite (test/faults)
 	gnuplot-nox  # the failover chart of bench/scenarios.pl (make bench, the bench-smoke suite)
+	prometheus  # promtool parses GET /metrics in t/140
 )
 
 missing=()
@@ -43,5 +44,6 @@ apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 if command -v service >/dev/null 2>&1; then
 	service etcd stop >/dev/null 2>&1 || true
 	service patroni stop >/dev/null 2>&1 || true
+	service prometheus stop >/dev/null 2>&1 || true
 fi
 echo "pgha: packages installed"

@@ -616,13 +616,13 @@ pgha_action_unprepare_switchover(void)
  * shutdown cannot be requested, an immediate one is.
  */
 /*
- * Leave pghactl run a marker: at the next start it replaces the data
- * directory with a copy of the leader (pghactl reinit MEMBER).
+ * Leave pghactl run a marker (PGHA_REINIT_MARKER: at the next start it
+ * replaces the data directory with a copy of the leader).
  */
 bool
-pgha_action_request_reinit(void)
+pgha_action_leave_marker(const char *name)
 {
-	char	   *path = psprintf("%s/%s", DataDir, PGHA_REINIT_MARKER);
+	char	   *path = psprintf("%s/%s", DataDir, name);
 	FILE	   *f = AllocateFile(path, "w");
 
 	if (f == NULL || FreeFile(f) != 0)

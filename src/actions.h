@@ -68,9 +68,13 @@ extern void pgha_action_unprepare_switchover(void);
 /* switchover, after letting go: fast shutdown (immediate if that fails) */
 extern void pgha_action_shutdown_fast(void);
 
-/* the file in the data directory that asks pghactl run for a reinit */
+/*
+ * Files in the data directory for pghactl run: a reinit to do at the next
+ * start, and a restart that was asked for (its on_restart callback).
+ */
 #define PGHA_REINIT_MARKER "pghactl.reinit_requested"
-extern bool pgha_action_request_reinit(void);
+#define PGHA_RESTART_MARKER "pghactl.restart_requested"
+extern bool pgha_action_leave_marker(const char *name);
 
 /*
  * The switches in the current timeline's history file, oldest first (at

@@ -28,6 +28,7 @@
 #include <microhttpd.h>
 
 #include "access/xlog.h"
+#include "access/xlogrecovery.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
@@ -44,9 +45,11 @@
 #include "common/api_rules.h"
 #include "common/clock.h"
 #include "common/etcd_json.h"
+#include "metrics.h"
 #include "guc.h"
 #include "recover.h"
 #include "shmem.h"
+#include "write_gate.h"
 
 PGDLLEXPORT void pgha_api_main(Datum main_arg);
 
@@ -147,6 +150,66 @@ patroni_doc(const PghaSharedState *st, const PghaApiNode *n, const PghaSharedMem
 	return o;
 }
 
+static double
+epoch_seconds(TimestampTz t)
+{
+	return t == 0 ? 0 : (double) (t - SetEpochTimestamp()) / USECS_PER_SEC;
+}
+
+/* GET /metrics: the same facts as /patroni, and the HA worker's */
+static char *
+metrics_body(const PghaSharedState *st, const PghaApiNode *n, const PghaSharedMember *me)
+{
+	PghaMetricFacts f;
+	uint64		deadline = pg_atomic_read_u64(&pgha_shared->write_deadline_ms);
+	int64		now = pgha_now_us() / 1000;
+
+	memset(&f, 0, sizeof(f));
+	f.scope = pgha_scope;
+	f.name = pgha_node_name();
+	f.version = 10000;			/* 1.0.0, as Patroni pads 3.0.2 to 30002 */
+	f.running = n->running;
+	f.postmaster_start_time = epoch_seconds(PgStartTime);
+	f.primary = !n->in_recovery;
+	f.xlog_location = n->in_recovery ? 0 : st->lsn;
+	f.replica = n->in_recovery;
+	f.sync_standby = n->sync_standby;
+	if (n->in_recovery)
+	{
+		f.received_location = me ? me->receive_lsn : 0;
+		f.replayed_location = me ? me->replay_lsn : 0;
+		f.replayed_timestamp = epoch_seconds(GetLatestXTime());
+		f.xlog_paused = GetRecoveryPauseState() != RECOVERY_NOT_PAUSED;
+		f.streaming = me && strcmp(me->state, "streaming") == 0;
+		f.in_archive_recovery = me && strcmp(me->state, "in archive recovery") == 0;
+	}
+	f.server_version = PG_VERSION_NUM;
+	f.cluster_unlocked = st->leader[0] == '\0';
+	f.failsafe_active = strcmp(st->state, "failsafe") == 0;
+	f.failsafe_enabled = st->failsafe_mode;
+	f.timeline = st->timeline;
+	f.dcs_last_seen = epoch_seconds(st->etcd_last_contact);
+	f.pending_restart = me && me->pending_restart;
+	f.paused = st->paused;
+	f.failover_priority = pgha_nofailover ? 0 : pgha_failover_priority;
+	/* the gate as a commit would find it now (write_gate.c) */
+	f.gate_open = !n->in_recovery && deadline != PGHA_GATE_UNPROVEN &&
+		(deadline == 0 || now < (int64) deadline);
+	f.fence_in_seconds = (st->is_leader && st->lease_deadline != 0) ?
+		Max(0, (double) (st->lease_deadline - GetCurrentTimestamp()) / USECS_PER_SEC) : 0;
+	f.worker_alive = n->worker_alive;
+	f.iterations = st->iterations;
+	f.last_decision = epoch_seconds(st->last_decision);
+	f.rule = st->last_rule;
+	f.action = st->last_action;
+	f.config_revision = st->config_revision;
+	f.etcd_reachable = st->etcd_reachable;
+	f.etcd_members = st->etcd_members;
+	f.etcd_members_answering = st->etcd_members_answered;
+	f.etcd_failures_tolerated = st->etcd_failures_tolerated;
+	return pgha_metrics_text(&f);
+}
+
 /* GET /cluster: the members as the HA worker last read them */
 static json_t *
 cluster_doc(const PghaSharedState *st)
@@ -234,7 +297,7 @@ collect_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *val
 }
 
 static enum MHD_Result
-respond(struct MHD_Connection *c, int status, const char *body, bool head)
+respond_as(struct MHD_Connection *c, int status, const char *body, bool head, const char *type)
 {
 	struct MHD_Response *r;
 	enum MHD_Result ret;
@@ -243,12 +306,18 @@ respond(struct MHD_Connection *c, int status, const char *body, bool head)
 	r = MHD_create_response_from_buffer(len, (void *) (len ? body : ""), MHD_RESPMEM_MUST_COPY);
 	if (r == NULL)
 		return MHD_NO;
-	MHD_add_response_header(r, "Content-Type", "application/json");
+	MHD_add_response_header(r, "Content-Type", type);
 	if (status == 405)
 		MHD_add_response_header(r, "Allow", "GET, HEAD, OPTIONS");
 	ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return ret;
+}
+
+static enum MHD_Result
+respond(struct MHD_Connection *c, int status, const char *body, bool head)
+{
+	return respond_as(c, status, body, head, "application/json");
 }
 
 static enum MHD_Result
@@ -283,6 +352,7 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 		PghaApiNode n;
 		const PghaSharedMember *me;
 		json_t	   *doc = NULL;
+		char	   *text = NULL;
 
 		pgha_shmem_read(st);
 		node_facts(st, &n, &me);
@@ -293,6 +363,11 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 		{
 			status = 200;
 			doc = patroni_doc(st, &n, me);
+		}
+		else if (strcmp(url, "/metrics") == 0)
+		{
+			status = 200;
+			text = metrics_body(st, &n, me);
 		}
 		else if (strcmp(url, "/cluster") == 0)
 		{
@@ -312,7 +387,9 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 			if (status == 200 || status == 503)
 				doc = patroni_doc(st, &n, me);
 		}
-		if (doc)
+		if (text)
+			body = text;
+		else if (doc)
 		{
 			char	   *s = json_dumps(doc, JSON_COMPACT);
 
@@ -337,6 +414,9 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 	}
 	PG_END_TRY();
 	MemoryContextSwitchTo(old);
+	/* Prometheus' text format, version 0.0.4 */
+	if (status == 200 && strcmp(url, "/metrics") == 0)
+		return respond_as(c, status, body, head, "text/plain; version=0.0.4; charset=utf-8");
 	return respond(c, status, body ? body : "{}", head);
 }
 

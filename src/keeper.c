@@ -786,7 +786,7 @@ handle_restart_request(PghaEtcd *etcd, PghaCluster *cluster)
 			break;
 		case PGHA_REQ_REINIT:
 			/* pghactl run finds the marker, empties the directory and clones */
-			if (!pgha_action_request_reinit())
+			if (!pgha_action_leave_marker(PGHA_REINIT_MARKER))
 				return;
 			ereport(LOG,
 					(errmsg("pgha: reinitializing on request (pghactl reinit): fast shutdown"),
@@ -799,6 +799,8 @@ handle_restart_request(PghaEtcd *etcd, PghaCluster *cluster)
 					 errdetail("pghactl run starts PostgreSQL again%s.",
 							   K.is_leader ? "; this leader keeps its key" : "")));
 			K.restarting = true;
+			/* for the on_restart callback; a restart without it is still a restart */
+			(void) pgha_action_leave_marker(PGHA_RESTART_MARKER);
 			pgha_action_shutdown_fast();
 			break;
 	}
@@ -1343,12 +1345,14 @@ drop_standby_member_slots(const PghaCluster *cluster)
 /*
  * The leader keeps a slot (and the WAL it holds back) for another member
  * of this cluster whose key sits on a lease: a key written without one
- * never expires, and would hold WAL until the disk is full.
+ * never expires, and would hold WAL until the disk is full.  Nor does a
+ * node whose server is down (pghactl run's record, renewed while it
+ * retries): its slot is kept for member_slots_ttl, as a departed one's.
  */
 static bool
 member_gets_slot(const PghaMember *m)
 {
-	return !m->foreign && m->lease != 0 && strcmp(m->name, pgha_node_name()) != 0;
+	return !m->foreign && !m->down && m->lease != 0 && strcmp(m->name, pgha_node_name()) != 0;
 }
 
 /*
@@ -2562,6 +2566,7 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 	st->loop_wait = K.config.loop_wait;
 	st->retry_timeout = K.config.retry_timeout;
 	st->paused = K.config.pause;
+	st->failsafe_mode = K.config.failsafe_mode;
 	if (etcd_ok && cluster.has_config)
 		strlcpy(st->config_warnings, cluster.config_notes.text, sizeof(st->config_warnings));
 	else if (etcd_ok && cluster.config_error[0] != '\0')

@@ -89,6 +89,7 @@ typedef struct PghaSharedState
 	int			loop_wait;
 	int			retry_timeout;
 	bool		paused;
+	bool		failsafe_mode;	/* the config's failsafe_mode */
 	/* how the config key was read: coerced, adjusted, not implemented ("" none) */
 	char		config_warnings[1024];
 

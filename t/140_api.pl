@@ -96,6 +96,49 @@ like($doc->{database_system_identifier} // '', qr/^\d+$/, '/patroni: the system 
 ($code, $body) = http('node2', '/patroni');
 $doc = eval { decode_json($body) } // {};
 ok(defined $doc->{xlog}{replayed_location}, '/patroni on a replica: xlog.replayed_location');
+
+# GET /metrics: Prometheus' text format with Patroni's names; promtool (the
+# Prometheus project's own parser and linter) accepts it
+sub metrics
+{
+	my ($name) = @_;
+	my ($c, $text) = http($name, '/metrics');
+	my %m;
+	for (split /\n/, $text)
+	{
+		$m{$1} = $2 if /^(\w+)\{[^}]*\} (\S+)$/ && !exists $m{$1};
+	}
+	return ($c, $text, \%m);
+}
+my ($mcode, $mtext, $m1) = metrics('node1');
+is($mcode, 200, 'GET /metrics 200');
+my ($promout, $promerr) = ('', '');
+IPC::Run::run([ 'promtool', 'check', 'metrics' ], '<', \$mtext, '>', \$promout, '2>', \$promerr);
+# promtool's parser accepts it; its linter's only remarks are on Patroni's
+# own names, kept for Patroni's dashboards (counters without "_total")
+my @remarks = grep { /\S/ } split /\n/, $promout . $promerr;
+is_deeply([ grep { !/^patroni_xlog_(received_|replayed_)?location counter metrics should have "_total" suffix$/ } @remarks ],
+	[], 'promtool check metrics: parsed, no remark but on Patroni\'s counter names') or diag($promout . $promerr);
+unlike($promout . $promerr, qr/error/i, '... and no parse error');
+like($mtext, qr/^patroni_primary\{scope="test",name="node1"\} 1$/m, '/metrics on node1: patroni_primary 1, Patroni\'s labels');
+is($m1->{patroni_replica}, 0, '... patroni_replica 0');
+cmp_ok($m1->{patroni_xlog_location}, '>', 0, '... patroni_xlog_location');
+is($m1->{patroni_postgres_timeline}, 1, '... patroni_postgres_timeline 1');
+is($m1->{patroni_cluster_unlocked}, 0, '... patroni_cluster_unlocked 0');
+is($m1->{patroni_is_paused}, 0, '... patroni_is_paused 0');
+is($m1->{patroni_postgres_state}, 5, '... patroni_postgres_state 5 (running)');
+is($m1->{pgha_write_gate_open}, 1, '... pgha_write_gate_open 1 on the leader');
+cmp_ok($m1->{pgha_fence_deadline_seconds}, '>', 0, '... pgha_fence_deadline_seconds');
+like($mtext, qr/^pgha_last_decision\{scope="test",name="node1",rule="renew",action="renew"\} 1$/m,
+	'... pgha_last_decision with its rule');
+my (undef, undef, $m2) = metrics('node2');
+is($m2->{patroni_replica}, 1, '/metrics on node2: patroni_replica 1');
+is($m2->{patroni_primary}, 0, '... patroni_primary 0');
+is($m2->{patroni_postgres_streaming}, 1, '... patroni_postgres_streaming 1');
+cmp_ok($m2->{patroni_xlog_replayed_location}, '>', 0, '... patroni_xlog_replayed_location');
+is($m2->{pgha_write_gate_open}, 0, '... pgha_write_gate_open 0 on a standby');
+is($m2->{pgha_fence_deadline_seconds}, 0, '... no fence deadline');
+
 ($code, $body) = http('node3', '/cluster');
 $doc = eval { decode_json($body) } // {};
 is_deeply([ sort map { "$_->{name}:$_->{role}" } @{ $doc->{members} // [] } ],

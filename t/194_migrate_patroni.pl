@@ -225,6 +225,8 @@ for my $name (qw(node3 node2 node1))
 		ok(streams_from('node1', $name), "$name streams from node1 under pgha");
 	}
 	writes_after("$name moved");
+	list_is({ node1 => 'Leader running', node2 => 'Replica running', node3 => 'Replica running' },
+		"after $name moved to pgha");
 }
 list_is({ node1 => 'Leader running', node2 => 'Replica running', node3 => 'Replica running' },
 	'under pgha, paused');
@@ -303,6 +305,8 @@ for my $name (qw(node3 node1 node2))
 		ok(streams_from('node2', $name), "$name streams from node2 under Patroni");
 	}
 	writes_after("$name moved back");
+	list_is({ node1 => 'Replica running', node2 => 'Leader running', node3 => 'Replica running' },
+		"after $name moved back to Patroni");
 }
 # the replicas lost node2 at its restart and reconnect on their own (after
 # wal_retrieve_retry_interval, 5 s by default): a switchover before that
@@ -343,5 +347,17 @@ is(sql('node1', 'SELECT timeline_id FROM pg_control_checkpoint()'), $tl0 + 2,
 my $hist = $etcd->patronictl('history');
 like($hist, qr/\|\s+$tl0\s+\|.*\n.*\|\s+@{[ $tl0 + 1 ]}\s+\|/, 'patronictl history lists both switchovers')
   or diag($hist);
-
+# Patroni stops its PostgreSQL with it (the cluster is no longer paused)
+$_->signal('TERM') for values %patroni;
+$_->finish for values %patroni;
+$etcd->stop;
 done_testing();
+
+# whatever happened above: no agent or server of this test outlives it (a
+# Patroni or pghactl left running would join the next test's etcd when
+# its ports are reused)
+END
+{
+	local $?;    # the test's exit status
+	system("pkill -9 -f '$dir/' 2>/dev/null") if defined $dir;
+}

@@ -1158,7 +1158,9 @@ pgha_member_to_json(const PghaMember *m)
 	json_object_set_new(o, "version", json_string("pgha-" "1.0"));
 	if (m->timeline > 0)
 		json_object_set_new(o, "timeline", json_integer(m->timeline));
-	json_object_set_new(o, "xlog_location", json_integer((json_int_t) m->xlog_location));
+	/* a down node has no position: Patroni then shows its lag as unknown */
+	if (!m->down)
+		json_object_set_new(o, "xlog_location", json_integer((json_int_t) m->xlog_location));
 	if (strcmp(m->role, "replica") == 0)
 	{
 		json_object_set_new(o, "receive_lsn", json_integer((json_int_t) m->receive_lsn));

@@ -395,9 +395,12 @@ c_switchover_wait_other(const PghaInput *in, PghaDecision *d)
 	if (!R(in) || c->has_leader || !c->has_failover || in->switchover_stale ||
 		strcmp(c->failover_member, in->me) == 0)
 		return false;
-	/* a candidate whose member key is gone (it died) takes nothing over: race as usual */
+	/*
+	 * A candidate whose member key is gone (it died), or whose server is
+	 * down (pghactl run's record), takes nothing over: race as usual.
+	 */
 	cand = pgha_cluster_member((PghaCluster *) c, c->failover_member);
-	if (cand == NULL)
+	if (cand == NULL || cand->down)
 		return false;
 
 	/*

@@ -792,7 +792,7 @@ pgha_action_shutdown_fast(void)
 }
 
 bool
-pgha_action_request_reinit(void)
+pgha_action_leave_marker(const char *name)
 {
 	return false;
 }

@@ -47,6 +47,7 @@ typedef struct Case
 	bool		sync_newer;		/* the sync key was written after the switchover request */
 	bool		foreign;		/* we know our sysid is not the cluster's */
 	const char *failover;		/* a switchover request naming this candidate */
+	int			cand_record;	/* its member record: 0 none, 1 running, 2 down (pghactl run's) */
 	bool		cand_streaming; /* leader: the candidate streams from us */
 	bool		fo_stale;		/* the request is stale (or scheduled later) */
 	bool		fo_unreadable;	/* its scheduled_at is no time */
@@ -157,6 +158,12 @@ static const Case cases[] = {
 	{"switchover requested while paused: the paused leader only renews",
 	 .leader = "me", .is_leader = true, .failover = "node2", .cand_streaming = true, .pause = true,
 	 .action = PGHA_ACT_RENEW, .rule = "paused_leader"},
+	{"no leader, a switchover to node2 whose server runs: the others wait for it",
+	 .standby = true, .leader = NULL, .failover = "node2", .cand_record = 1,
+	 .action = PGHA_ACT_NONE, .rule = "switchover_wait"},
+	{"no leader, a switchover to node2 whose server is down (pghactl run's record): the others race, not wait for the request to expire",
+	 .standby = true, .leader = NULL, .failover = "node2", .cand_record = 2,
+	 .action = PGHA_ACT_PROBE, .rule = "probe_peers"},
 	{"switchover to us, key released, not probed yet: probe",
 	 .standby = true, .leader = NULL, .failover = "me",
 	 .action = PGHA_ACT_PROBE, .rule = "switchover_probe"},
@@ -496,9 +503,9 @@ build_input(const Case *c, PghaCluster *clp, PghaInput *inp)
 		cl.failover_mod_revision = 10;
 		cl.sync_mod_revision = c->sync_newer ? 20 : 5;
 	}
-	if (c->newer_member_tl || c->leader_tl)
+	if (c->newer_member_tl || c->leader_tl || c->cand_record)
 	{
-		static PghaMember m[2];
+		static PghaMember m[3];
 
 		memset(m, 0, sizeof(m));
 		if (c->newer_member_tl)
@@ -513,6 +520,14 @@ build_input(const Case *c, PghaCluster *clp, PghaInput *inp)
 			strlcpy(m[cl.nmembers].role, "primary", sizeof(m[0].role));
 			strlcpy(m[cl.nmembers].host, "h", sizeof(m[0].host));
 			m[cl.nmembers++].timeline = c->leader_tl;
+		}
+		if (c->cand_record)
+		{
+			strlcpy(m[cl.nmembers].name, c->failover, sizeof(m[0].name));
+			strlcpy(m[cl.nmembers].role, "replica", sizeof(m[0].role));
+			strlcpy(m[cl.nmembers].state, c->cand_record == 2 ? "start failed" : "running", sizeof(m[0].state));
+			m[cl.nmembers].down = c->cand_record == 2;
+			m[cl.nmembers++].timeline = c->cand_record == 2 ? 0 : 1;
 		}
 		cl.members = m;
 	}

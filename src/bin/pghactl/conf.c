@@ -161,6 +161,16 @@ pghactl_conf_read(const char *path, PghactlConf *c)
 			dst = &c->initdb_options;
 		else if (strcmp(key, "pghactl.bootstrap_sql") == 0)
 			dst = &c->bootstrap_sql;
+		else if (strcmp(key, "pghactl.on_start") == 0)
+			dst = &c->on_start;
+		else if (strcmp(key, "pghactl.on_stop") == 0)
+			dst = &c->on_stop;
+		else if (strcmp(key, "pghactl.on_restart") == 0)
+			dst = &c->on_restart;
+		else if (strcmp(key, "pghactl.on_role_change") == 0)
+			dst = &c->on_role_change;
+		else if (strcmp(key, "pgha.patroni_compat") == 0)
+			c->patroni_compat = atoi(unquote(eq + 1));
 		if (dst)
 			*dst = unquote(eq + 1);
 	}

@@ -35,6 +35,12 @@ typedef struct PghactlConf
 	char	   *superuser;		/* pghactl.superuser: initdb, pg_rewind */
 	char	   *initdb_options; /* pghactl.initdb_options: more initdb flags */
 	char	   *bootstrap_sql;	/* pghactl.bootstrap_sql: run once after initdb */
+	/* pghactl.on_start, on_stop, on_restart, on_role_change (callbacks.c) */
+	char	   *on_start;
+	char	   *on_stop;
+	char	   *on_restart;
+	char	   *on_role_change;
+	int			patroni_compat; /* pgha.patroni_compat: a primary's role spelling */
 } PghactlConf;
 
 /* read path (postgresql.conf syntax); false with a message on failure */

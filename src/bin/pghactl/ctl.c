@@ -503,6 +503,16 @@ member_request(PghactlConf *conf, const PghactlOptions *o, bool reinit)
 		printf("No restart pending on \"%s\".\n", m->name);
 		return 0;
 	}
+	/* its worker takes the request: none runs while the server is down */
+	if (m->down)
+	{
+		pg_log_error("member \"%s\" is down (%s): its server is not running to take the request",
+					 m->name, m->state);
+		pg_log_error_hint("%s", reinit ?
+						  "On its host: stop pghactl run, run pghactl reinit -c pgha.conf, start pghactl run." :
+						  "pghactl run starts it again by itself; pghactl list shows why it does not.");
+		return 1;
+	}
 	if (!m->supervised)
 	{
 		pg_log_error("member \"%s\" does not run under pghactl run: nothing would start it again", m->name);

@@ -49,6 +49,9 @@ extern void pghactl_status_down(PghaEtcd *etcd, const PghactlConf *conf, const c
 								const char *error);
 extern void pghactl_status_tick(PghaEtcd *etcd, const PghactlConf *conf);
 extern void pghactl_status_up(PghaEtcd *etcd);
+/* callbacks.c: Patroni's callbacks, never waited for */
+extern void pghactl_callback(const PghactlConf *conf, const char *action, bool primary);
+extern void pghactl_callbacks_reap(void);
 /* datadir.c: the files pghactl edits in a data directory, and its lock */
 typedef bool (*PghactlKeepLine) (const char *line, void *ctx);
 extern bool pghactl_rewrite_conf(const char *path, PghactlKeepLine keep, void *ctx,

@@ -77,6 +77,14 @@ down_because(const char *fmt,...)
  */
 static pthread_mutex_t fatal_lock = PTHREAD_MUTEX_INITIALIZER;
 static char last_fatal[PGHA_ERROR_LEN];
+/* the reader of the current server's stderr; its flag says it saw the end */
+typedef struct StderrReader
+{
+	pthread_t	thread;
+	int			fd;
+	volatile sig_atomic_t done;
+} StderrReader;
+static StderrReader *reader;
 
 static bool
 reason_worthy(const char *msg)
@@ -94,6 +102,9 @@ note_server_line(const char *line, bool *detail_next)
 	const char *p;
 
 	pthread_mutex_lock(&fatal_lock);
+	/* a server that came up: earlier messages are no reason for a later exit */
+	if (strstr(line, "database system is ready to accept"))
+		last_fatal[0] = '\0';
 	if (((p = strstr(line, "FATAL:  ")) || (p = strstr(line, "PANIC:  "))) && reason_worthy(p))
 	{
 		strlcpy(last_fatal, p, sizeof(last_fatal));
@@ -118,7 +129,8 @@ note_server_line(const char *line, bool *detail_next)
 static void *
 read_server_stderr(void *arg)
 {
-	int			fd = (int) (intptr_t) arg;
+	StderrReader *r = arg;
+	int			fd = r->fd;
 	char		buf[8192];
 	size_t		len = 0;
 	ssize_t		n;
@@ -153,6 +165,7 @@ read_server_stderr(void *arg)
 			len = 0;
 	}
 	close(fd);
+	r->done = true;
 	return NULL;
 }
 
@@ -161,20 +174,24 @@ static int
 capture_server_stderr(void)
 {
 	int			fds[2];
-	pthread_t	th;
+	StderrReader *r;
 
 	pthread_mutex_lock(&fatal_lock);
 	last_fatal[0] = '\0';
 	pthread_mutex_unlock(&fatal_lock);
-	if (pipe(fds) != 0)
+	/* close-on-exec both: the server gets the write end as its stderr (dup2) only */
+	if (pipe2(fds, O_CLOEXEC) != 0)
 		return -1;
-	if (pthread_create(&th, NULL, read_server_stderr, (void *) (intptr_t) fds[0]) != 0)
+	r = pg_malloc0(sizeof(StderrReader));
+	r->fd = fds[0];
+	if (pthread_create(&r->thread, NULL, read_server_stderr, r) != 0)
 	{
 		close(fds[0]);
 		close(fds[1]);
+		pg_free(r);
 		return -1;
 	}
-	pthread_detach(th);
+	reader = r;
 	return fds[1];
 }
 static volatile pid_t child_pid = 0;
@@ -501,9 +518,10 @@ do_rewind(const PghactlConf *c, const PghaMember *leader)
 	/*
 	 * pg_rewind completes the crash recovery of a node that was fenced with
 	 * an immediate shutdown in single-user mode, which refuses to run with
-	 * standby.signal present: take it away for the rewind only.  The node
-	 * is never started unless this function succeeded, and it then always
-	 * has standby.signal.
+	 * standby.signal present: take it away for the rewind only.  It is put
+	 * back whatever happens: a node that does not lead never starts
+	 * without it (when the leader then went away, the next start would
+	 * otherwise open a primary on the old timeline).
 	 */
 	if (unlink(signal) != 0 && errno != ENOENT)
 	{
@@ -527,6 +545,8 @@ do_rewind(const PghactlConf *c, const PghaMember *leader)
 			pg_log_warning("could not run CHECKPOINT on \"%s\": %s", leader->name, PQerrorMessage(conn));
 			PQclear(res);
 			PQfinish(conn);
+			/* a standby stays one, whatever the next start finds */
+			(void) touch(signal);
 			return false;
 		}
 		PQclear(res);
@@ -535,6 +555,7 @@ do_rewind(const PghactlConf *c, const PghaMember *leader)
 	if (run_cmd(argv) != 0)
 	{
 		pg_log_error("pg_rewind against \"%s\" failed", leader->name);
+		(void) touch(signal);
 		down_because("pg_rewind against \"%s\" failed (pghactl's log has its output)", leader->name);
 		pg_log_error_hint("To make this node a fresh copy of the leader: stop pghactl, then run "
 						  "\"pghactl reinit -c %s\".", c->path);
@@ -862,11 +883,48 @@ run_bootstrap(const PghactlConf *c, pid_t pm, int *status)
 	return true;
 }
 
+/*
+ * Wait for the server to exit, reaping callbacks.  A standby that becomes
+ * a primary gets its on_role_change: PostgreSQL removes standby.signal
+ * when recovery ends, and pg_control then says "in production".
+ */
+static void
+wait_server(const PghactlConf *c, pid_t pid, int *status, bool *primary)
+{
+	char	   *signal = psprintf("%s/standby.signal", c->data_directory);
+	int64		next_check = 0;
+
+	for (;;)
+	{
+		pid_t		r = waitpid(pid, status, WNOHANG);
+
+		if (r == pid || (r < 0 && errno != EINTR))
+			break;
+		pghactl_callbacks_reap();
+		if (!*primary && pgha_now_us() >= next_check && access(signal, F_OK) != 0)
+		{
+			bool		crc_ok;
+			ControlFileData *cf = get_controlfile(c->data_directory, &crc_ok);
+
+			next_check = pgha_now_us() + 500000;
+			if (crc_ok && cf->state == DB_IN_PRODUCTION)
+			{
+				*primary = true;
+				pghactl_callback(c, "on_role_change", true);
+			}
+			pfree(cf);
+		}
+		pg_usleep(100000);
+	}
+}
+
 int
 pghactl_run(PghactlConf *c)
 {
 	PghaEtcd   *etcd;
 	int			quick_exits = 0;
+	bool		started_before = false;
+	bool		last_primary = false;
 
 	if (c->data_directory == NULL)
 		pg_fatal("%s does not set pghactl.data_directory", c->path);
@@ -881,6 +939,7 @@ pghactl_run(PghactlConf *c)
 	while (!stop_requested)
 	{
 		int			err_fd;
+		bool		primary;
 
 		pid_t		pid;
 		int			status;
@@ -905,6 +964,8 @@ pghactl_run(PghactlConf *c)
 		hot_standby_options(c, argv, &argc);
 		argv[argc] = NULL;
 
+		/* a standby is started with standby.signal (prepare() left it) */
+		primary = access(psprintf("%s/standby.signal", c->data_directory), F_OK) != 0;
 		/* from here on, the server's worker writes the member record */
 		pghactl_status_up(etcd);
 		err_fd = capture_server_stderr();
@@ -926,15 +987,24 @@ pghactl_run(PghactlConf *c)
 		child_pid = pid;
 		started = pgha_now_us();
 		pg_log_info("started PostgreSQL (pid %d) on %s", (int) pid, c->data_directory);
-		if (run_bootstrap(c, pid, &status))
 		{
-			while (waitpid(pid, &status, 0) < 0)
-				if (errno != EINTR)
-					break;
+			char	   *marker = psprintf("%s/pghactl.restart_requested", c->data_directory);
+			bool		restart = unlink(marker) == 0;
+
+			pghactl_callback(c, !started_before ? "on_start" :
+							 primary != last_primary ? "on_role_change" :
+							 restart ? "on_restart" : "on_start", primary);
 		}
+		started_before = true;
+		last_primary = primary;
+		if (run_bootstrap(c, pid, &status))
+			wait_server(c, pid, &status, &last_primary);
 		child_pid = 0;
 		if (stop_requested)
+		{
+			pghactl_callback(c, "on_stop", last_primary);
 			break;
+		}
 		if (WIFSIGNALED(status))
 			pg_log_warning("PostgreSQL was terminated by signal %d", WTERMSIG(status));
 		else
@@ -945,16 +1015,35 @@ pghactl_run(PghactlConf *c)
 			quick_exits++;
 		else
 			quick_exits = 0;
+		/*
+		 * The server's last messages may still be in the pipe: wait (1 s at
+		 * most) until the reader saw its end, then reap it.  A child that
+		 * outlives the postmaster and keeps the pipe open leaves the reader
+		 * running; it ends with the pipe.
+		 */
+		if (reader)
+		{
+			for (int i = 0; i < 100 && !reader->done; i++)
+				pg_usleep(10000);
+			if (reader->done)
+			{
+				pthread_join(reader->thread, NULL);
+				pg_free(reader);
+			}
+			else
+				pthread_detach(reader->thread);	/* it ends with the pipe */
+			reader = NULL;
+		}
 		/* a clean exit (a fence, a handover) starts over at once: nothing to show */
 		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		{
 			char		why[PGHA_ERROR_LEN];
 
 			pthread_mutex_lock(&fatal_lock);
-			if (last_fatal[0] != '\0')
-				strlcpy(why, last_fatal, sizeof(why));
-			else if (WIFSIGNALED(status))
+			if (WIFSIGNALED(status))
 				snprintf(why, sizeof(why), "PostgreSQL was terminated by signal %d", WTERMSIG(status));
+			else if (last_fatal[0] != '\0')
+				strlcpy(why, last_fatal, sizeof(why));
 			else
 				snprintf(why, sizeof(why), "PostgreSQL exited with status %d (its log says why)",
 						 WEXITSTATUS(status));

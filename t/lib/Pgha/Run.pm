@@ -17,6 +17,9 @@ use Test::More;
 use File::Path ();
 use Time::HiRes qw(time usleep);
 
+# every cluster made here, for the END block
+my @clusters;
+
 sub new
 {
 	my ($class, %opt) = @_;
@@ -30,6 +33,7 @@ sub new
 		user => scalar(getpwuid($<)),
 		port => {}, conf => {}, run => {},
 	}, $class;
+	push @clusters, $self;
 	my $sockdir = PostgreSQL::Test::Utils::tempdir_short();
 	for my $i (1 .. ($opt{nodes} // 3))
 	{
@@ -52,7 +56,8 @@ sub new
 			"pghactl.superuser = '$self->{user}'",
 			# the tests connect over TCP without passwords
 			"pghactl.initdb_options = '--auth=trust --encoding=UTF8'",
-			@{ $opt{conf} // [] },
+			# conf: more lines for every node, or a sub giving a node's own
+			@{ ref $opt{conf} eq 'CODE' ? $opt{conf}->($name) : $opt{conf} // [] },
 			"");
 		close $fh;
 	}
@@ -131,6 +136,21 @@ sub DESTROY
 		eval { $h->signal('TERM'); $h->finish; };
 	}
 	return;
+}
+
+# a test that died: no pghactl run (or its server) outlives it, or it
+# would join the next test's etcd when the ports are reused
+END
+{
+	local $?;    # the test's exit status
+	for my $self (@clusters)
+	{
+		for my $h (values %{ $self->{run} })
+		{
+			eval { $h->signal('TERM'); $h->finish; };
+		}
+		$self->{run} = {};
+	}
 }
 
 1;
