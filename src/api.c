@@ -29,6 +29,7 @@
 
 #include "access/xlog.h"
 #include "access/xlogrecovery.h"
+#include "replication/walreceiver.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
@@ -180,7 +181,8 @@ metrics_body(const PghaSharedState *st, const PghaApiNode *n, const PghaSharedMe
 		f.replayed_location = me ? me->replay_lsn : 0;
 		f.replayed_timestamp = epoch_seconds(GetLatestXTime());
 		f.xlog_paused = GetRecoveryPauseState() != RECOVERY_NOT_PAUSED;
-		f.streaming = me && strcmp(me->state, "streaming") == 0;
+		/* live, as Patroni asks the server: the member record lags by a loop */
+		f.streaming = WalRcvStreaming();
 		f.in_archive_recovery = me && strcmp(me->state, "in archive recovery") == 0;
 	}
 	f.server_version = PG_VERSION_NUM;

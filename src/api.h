@@ -13,7 +13,9 @@
 #ifndef PGHA_API_H
 #define PGHA_API_H
 
-#define PGHA_API_VERSION "1.0"
+#include "common/cluster.h"
+
+#define PGHA_API_VERSION PGHA_VERSION
 
 /* _PG_init: register the "pgha api" worker unless pgha.api_listen is '' */
 extern void pgha_api_register(void);

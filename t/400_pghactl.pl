@@ -377,6 +377,30 @@ my ($victim) = grep { $_ ne $new } ('node3', 'node2', 'node1');
 	like(slurp_file("$base/$victim.pghactl.log"), qr/removed the timeline placeholder/, 'and said so');
 }
 
+# patronictl's small commands: version, dsn, flush
+{
+	my $leader = $etcd->get('/service/test/leader');
+	my ($rc, $out, $err) = pghactl('version');
+	like($out, qr/^pghactl \d+\.\d+\n/, 'pghactl version: its own');
+	like($out, qr/^$leader: pgha-\d+\.\d+$/m, '... and each member\'s agent');
+	($rc, $out, $err) = pghactl('dsn');
+	is($out, "host=127.0.0.1 port=$port{$leader}\n", 'pghactl dsn: the leader');
+	($rc, $out, $err) = pghactl('dsn', 'nosuch');
+	is($rc, 1, 'pghactl dsn of an unknown member: refused');
+	my ($cand) = grep { $_ ne $leader && $run{$_} } sort keys %run;
+	($rc, $out, $err) = pghactl('switchover', '--candidate', $cand, '--scheduled', '2099-01-01T00:00', '--force');
+	is($rc, 0, 'a switchover scheduled for 2099') or diag($err);
+	ok($etcd->get('/service/test/failover'), '... is in the failover key');
+	($rc, $out, $err) = pghactl('flush', 'switchover', '--force');
+	like($out, qr/Cancelled the switchover to "$cand"/, 'pghactl flush switchover');
+	ok($etcd->poll_key('/service/test/failover', undef, 10), '... the failover key is gone');
+	is($etcd->get('/service/test/leader'), $leader, '... and nothing changed hands');
+	($rc, $out, $err) = pghactl('flush', 'restart');
+	is($out, "No restart request to flush.\n", 'pghactl flush restart: none pending');
+	($rc, $out, $err) = pghactl('flush', 'nonsense');
+	is($rc, 2, 'pghactl flush nonsense: a usage error');
+}
+
 # SIGTERM: every node stops cleanly, pghactl exits
 for my $name (sort keys %run)
 {

@@ -1155,7 +1155,7 @@ pgha_member_to_json(const PghaMember *m)
 		json_object_set_new(o, "api_url", json_string(m->api_url));
 	json_object_set_new(o, "state", json_string(m->state));
 	json_object_set_new(o, "role", json_string(m->role));
-	json_object_set_new(o, "version", json_string("pgha-" "1.0"));
+	json_object_set_new(o, "version", json_string("pgha-" PGHA_VERSION));
 	if (m->timeline > 0)
 		json_object_set_new(o, "timeline", json_integer(m->timeline));
 	/* a down node has no position: Patroni then shows its lag as unknown */
@@ -1259,6 +1259,7 @@ pgha_member_from_json(const char *name, const char *json, size_t len,
 		!copy_string(root, "api_url", m->api_url, sizeof(m->api_url), errbuf, errlen) ||
 		!copy_string(root, "state", m->state, sizeof(m->state), errbuf, errlen) ||
 		!copy_string(root, "role", m->role, sizeof(m->role), errbuf, errlen) ||
+		!copy_string(root, "version", m->version, sizeof(m->version), errbuf, errlen) ||
 		!copy_string(root, "replication_state", m->replication_state,
 					 sizeof(m->replication_state), errbuf, errlen) ||
 		!copy_lsn(root, "xlog_location", &m->xlog_location, errbuf, errlen) ||

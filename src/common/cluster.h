@@ -21,6 +21,8 @@
 
 #include "common/etcd.h"
 
+/* pgha's version, as the member key and GET /patroni say it ("pgha-1.0") */
+#define PGHA_VERSION "1.0"
 #define PGHA_NAME_LEN 64
 #define PGHA_HOST_LEN 256
 
@@ -161,6 +163,7 @@ typedef struct PghaMember
 	bool		nosync;
 	bool		pending_restart;
 	char		pending_restart_reason[256];	/* JSON, Patroni 4.1 shape */
+	char		version[32];	/* the agent's: "pgha-1.0", Patroni's "3.0.2" */
 	char		sysid[24];		/* pgha extra: the node's system identifier */
 	int64		config_revision;	/* pgha extra: config mod_revision applied */
 	int64		started_ms;		/* pgha extra: postmaster start, Unix ms */

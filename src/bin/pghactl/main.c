@@ -43,7 +43,11 @@ usage(void)
 		   "                      change it: with no -s/-p, opens $EDITOR on the JSON\n"
 		   "  pause, resume       maintenance mode on and off\n"
 		   "  restart MEMBER [--pending] [--wait SECONDS] [--force]\n"
-		   "                      restart a member run by pghactl run (--pending: only if needed)\n\n"
+		   "                      restart a member run by pghactl run (--pending: only if needed)\n"
+		   "  flush switchover | flush restart [MEMBER] [--force]\n"
+		   "                      cancel a switchover request, withdraw restart requests\n"
+		   "  dsn [MEMBER]        libpq keywords to connect to the leader (or MEMBER)\n"
+		   "  version [MEMBER]    pghactl's version and each member's agent\n\n"
 		   "Without a node:\n"
 		   "  etcd-config --nodes NAME=ADDRESS,... [--failures F] [--token T] [--data-dir DIR]\n"
 		   "              [--tls-dir DIR | --insecure]\n"
@@ -209,9 +213,17 @@ main(int argc, char **argv)
 				return 2;
 		}
 	}
-	/* restart MEMBER, reinit [MEMBER]: the one positional argument */
-	if ((strcmp(cmd, "restart") == 0 || strcmp(cmd, "reinit") == 0) && optind < argc)
+	/* restart MEMBER, reinit [MEMBER], dsn [MEMBER], version [MEMBER]: one positional argument */
+	if ((strcmp(cmd, "restart") == 0 || strcmp(cmd, "reinit") == 0 || strcmp(cmd, "dsn") == 0 ||
+		 strcmp(cmd, "version") == 0) && optind < argc)
 		o.member = argv[optind++];
+	/* flush switchover | flush restart [MEMBER] */
+	if (strcmp(cmd, "flush") == 0 && optind < argc)
+	{
+		o.target = argv[optind++];
+		if (optind < argc)
+			o.member = argv[optind++];
+	}
 	if (optind < argc)
 	{
 		pg_log_error("unexpected argument \"%s\"", argv[optind]);
@@ -220,7 +232,7 @@ main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "etcd-config") == 0)
 		return pghactl_etcd_config(&o);
-	if (strstr(" run reinit detach list topology history switchover failover show-config edit-config pause resume restart ",
+	if (strstr(" run reinit detach version dsn flush list topology history switchover failover show-config edit-config pause resume restart ",
 			   psprintf(" %s ", cmd)) == NULL)
 	{
 		pg_log_error("unknown command \"%s\"", cmd);
@@ -241,6 +253,12 @@ main(int argc, char **argv)
 		return pghactl_reinit(&conf, &o);
 	if (strcmp(cmd, "detach") == 0)
 		return pghactl_detach(&conf);
+	if (strcmp(cmd, "version") == 0)
+		return pghactl_version(&conf, &o);
+	if (strcmp(cmd, "dsn") == 0)
+		return pghactl_dsn(&conf, &o);
+	if (strcmp(cmd, "flush") == 0)
+		return pghactl_flush(&conf, &o);
 	if (strcmp(cmd, "list") == 0)
 		return pghactl_list(&conf, &o);
 	if (strcmp(cmd, "topology") == 0)

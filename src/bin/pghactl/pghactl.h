@@ -36,6 +36,7 @@ typedef struct PghactlOptions
 	int			failures;
 	const char *member;			/* restart: the positional MEMBER */
 	bool		pending;		/* restart: only if a restart is pending */
+	const char *target;			/* flush: switchover or restart */
 } PghactlOptions;
 
 extern PghaEtcd *pghactl_etcd(const PghactlConf *conf);
@@ -44,6 +45,10 @@ extern bool pghactl_snapshot(PghaEtcd *etcd, const PghactlConf *conf, PghaCluste
 extern int	pghactl_run(PghactlConf *conf);
 extern int	pghactl_reinit(PghactlConf *conf, const PghactlOptions *o);
 extern int	pghactl_detach(PghactlConf *conf);
+/* info.c */
+extern int	pghactl_version(PghactlConf *conf, const PghactlOptions *o);
+extern int	pghactl_dsn(PghactlConf *conf, const PghactlOptions *o);
+extern int	pghactl_flush(PghactlConf *conf, const PghactlOptions *o);
 /* status.c: the member record while the server is down */
 extern void pghactl_status_down(PghaEtcd *etcd, const PghactlConf *conf, const char *state,
 								const char *error);

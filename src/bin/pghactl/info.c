@@ -1,0 +1,137 @@
+/*-------------------------------------------------------------------------
+ *
+ * info.c
+ *		patronictl's small commands: version (of pghactl and of every
+ *		member's agent), dsn (where to connect), and flush (cancel a
+ *		scheduled switchover or pending restart requests).
+ *
+ * Copyright (c) 2026, pgha developers
+ *
+ * IDENTIFICATION
+ *	  src/bin/pghactl/info.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres_fe.h"
+
+#include "common/keys.h"
+#include "common/logging.h"
+#include "pghactl.h"
+
+/* pghactl's version, then each member's agent as its member key says */
+int
+pghactl_version(PghactlConf *conf, const PghactlOptions *o)
+{
+	PghaEtcd   *etcd = pghactl_etcd(conf);
+	PghaCluster c;
+
+	printf("pghactl %s\n", PGHA_VERSION);
+	if (!pghactl_snapshot(etcd, conf, &c))
+		return 3;
+	for (int i = 0; i < c.nmembers; i++)
+		if (o->member == NULL || strcmp(o->member, c.members[i].name) == 0)
+			printf("%s: %s%s\n", c.members[i].name,
+				   c.members[i].version[0] ? c.members[i].version : "unknown",
+				   strncmp(c.members[i].version, "pgha-", 5) == 0 || !c.members[i].version[0] ? "" : " (Patroni)");
+	return 0;
+}
+
+/* libpq keywords for the leader, or for MEMBER */
+int
+pghactl_dsn(PghactlConf *conf, const PghactlOptions *o)
+{
+	PghaEtcd   *etcd = pghactl_etcd(conf);
+	PghaCluster c;
+	const char *name;
+	PghaMember *m;
+
+	if (!pghactl_snapshot(etcd, conf, &c))
+		return 3;
+	name = o->member ? o->member : (c.has_leader ? c.leader : NULL);
+	if (name == NULL)
+	{
+		pg_log_error("the cluster has no leader");
+		pg_log_error_hint("Name a member: pghactl dsn MEMBER.");
+		return 1;
+	}
+	m = pgha_cluster_member(&c, name);
+	if (m == NULL || m->host[0] == '\0')
+	{
+		pg_log_error("member \"%s\" does not exist or publishes no address", name);
+		return 1;
+	}
+	printf("host=%s port=%d\n", m->host, m->port);
+	return 0;
+}
+
+/* delete key if its mod_revision is still rev (a newer request survives) */
+static bool
+delete_if_unchanged(PghaEtcd *etcd, const char *key, int64 rev)
+{
+	PghaEtcdTxn t;
+	PghaEtcdTxnResult r;
+
+	memset(&t, 0, sizeof(t));
+	pgha_etcd_txn_equal(&t, key, PGHA_CMP_MOD, rev, NULL);
+	t.nsuccess = 1;
+	t.success[0].type = PGHA_OP_DELETE;
+	t.success[0].key = key;
+	return pgha_etcd_txn(etcd, &t, &r) && r.succeeded;
+}
+
+/*
+ * flush switchover: cancel the switchover request (a scheduled one, or one
+ * the leader has not acted on yet).  flush restart [MEMBER]: withdraw the
+ * restart requests of MEMBER, or of every member.
+ */
+int
+pghactl_flush(PghactlConf *conf, const PghactlOptions *o)
+{
+	PghaEtcd   *etcd = pghactl_etcd(conf);
+	char	   *prefix = pgha_key_prefix(conf->namespace, conf->scope);
+	PghaCluster c;
+	int			n = 0;
+
+	if (o->target == NULL || (strcmp(o->target, "switchover") != 0 && strcmp(o->target, "restart") != 0))
+	{
+		pg_log_error("flush what?");
+		pg_log_error_hint("pghactl flush switchover, or pghactl flush restart [MEMBER].");
+		return 2;
+	}
+	if (!pghactl_snapshot(etcd, conf, &c))
+		return 3;
+	if (strcmp(o->target, "switchover") == 0)
+	{
+		if (!c.has_failover)
+		{
+			printf("No switchover to flush.\n");
+			return 0;
+		}
+		if (!pghactl_confirm(o, psprintf("Cancel the switchover to \"%s\"%s%s?", c.failover_member,
+										 c.failover_scheduled_at[0] ? " at " : "", c.failover_scheduled_at)))
+			return 1;
+		if (!delete_if_unchanged(etcd, pgha_key(prefix, PGHA_KEY_FAILOVER), c.failover_mod_revision))
+		{
+			pg_log_error("the switchover request changed or was taken meanwhile; nothing was removed");
+			return 1;
+		}
+		printf("Cancelled the switchover to \"%s\".\n", c.failover_member);
+		return 0;
+	}
+	for (int i = 0; i < c.nmembers; i++)
+	{
+		PghaMember *m = &c.members[i];
+
+		if (!m->restart_requested || (o->member && strcmp(o->member, m->name) != 0))
+			continue;
+		if (delete_if_unchanged(etcd, psprintf("%s%s%s", prefix, PGHA_KEY_RESTART, m->name),
+								m->restart_mod_revision))
+		{
+			printf("Withdrew the restart request of \"%s\".\n", m->name);
+			n++;
+		}
+	}
+	if (n == 0)
+		printf("No restart request to flush.\n");
+	return 0;
+}
