@@ -737,16 +737,8 @@ name_conflict(const PghaCluster *cluster, const PghaLocal *local)
 static bool
 take_request(PghaEtcd *etcd, const char *kind, int64 mod_revision)
 {
-	char	   *key = psprintf("%s%s%s", K.prefix, kind, pgha_node_name());
-	PghaEtcdTxn t;
-	PghaEtcdTxnResult res;
-
-	memset(&t, 0, sizeof(t));
-	pgha_etcd_txn_equal(&t, key, PGHA_CMP_MOD, mod_revision, NULL);
-	t.nsuccess = 1;
-	t.success[0].type = PGHA_OP_DELETE;
-	t.success[0].key = key;
-	return pgha_etcd_txn(etcd, &t, &res) && res.succeeded;
+	return pgha_etcd_delete_if_unchanged(etcd, psprintf("%s%s%s", K.prefix, kind, pgha_node_name()),
+										 mod_revision);
 }
 
 static void

@@ -252,6 +252,13 @@ extern bool pgha_etcd_delete(PghaEtcd *etcd, const char *key, bool prefix,
 extern bool pgha_etcd_txn(PghaEtcd *etcd, const PghaEtcdTxn *txn,
 						  PghaEtcdTxnResult *out);
 
+/*
+ * Delete key only if its mod_revision is still mod_revision (a request
+ * taken or cancelled: a newer one written meanwhile survives).  True if
+ * it was deleted.
+ */
+extern bool pgha_etcd_delete_if_unchanged(PghaEtcd *etcd, const char *key, int64 mod_revision);
+
 /* compare-and-swap on the key's mod_revision (0: create only) */
 extern bool pgha_etcd_put_if_unchanged(PghaEtcd *etcd, const char *key, const char *value,
 									   int64 mod_revision, bool *swapped, int64 *revision);

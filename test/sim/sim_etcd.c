@@ -707,6 +707,20 @@ pgha_etcd_txn(PghaEtcd *e, const PghaEtcdTxn *txn, PghaEtcdTxnResult *out)
 }
 
 bool
+pgha_etcd_delete_if_unchanged(PghaEtcd *e, const char *key, int64 mod_revision)
+{
+	PghaEtcdTxn t;
+	PghaEtcdTxnResult res;
+
+	memset(&t, 0, sizeof(t));
+	pgha_etcd_txn_equal(&t, key, PGHA_CMP_MOD, mod_revision, NULL);
+	t.nsuccess = 1;
+	t.success[0].type = PGHA_OP_DELETE;
+	t.success[0].key = key;
+	return pgha_etcd_txn(e, &t, &res) && res.succeeded;
+}
+
+bool
 pgha_etcd_put_if_unchanged(PghaEtcd *e, const char *key, const char *value,
 						   int64 mod_revision, bool *swapped, int64 *revision)
 {

@@ -64,21 +64,6 @@ pghactl_dsn(PghactlConf *conf, const PghactlOptions *o)
 	return 0;
 }
 
-/* delete key if its mod_revision is still rev (a newer request survives) */
-static bool
-delete_if_unchanged(PghaEtcd *etcd, const char *key, int64 rev)
-{
-	PghaEtcdTxn t;
-	PghaEtcdTxnResult r;
-
-	memset(&t, 0, sizeof(t));
-	pgha_etcd_txn_equal(&t, key, PGHA_CMP_MOD, rev, NULL);
-	t.nsuccess = 1;
-	t.success[0].type = PGHA_OP_DELETE;
-	t.success[0].key = key;
-	return pgha_etcd_txn(etcd, &t, &r) && r.succeeded;
-}
-
 /*
  * flush switchover: cancel the switchover request (a scheduled one, or one
  * the leader has not acted on yet).  flush restart [MEMBER]: withdraw the
@@ -110,7 +95,7 @@ pghactl_flush(PghactlConf *conf, const PghactlOptions *o)
 		if (!pghactl_confirm(o, psprintf("Cancel the switchover to \"%s\"%s%s?", c.failover_member,
 										 c.failover_scheduled_at[0] ? " at " : "", c.failover_scheduled_at)))
 			return 1;
-		if (!delete_if_unchanged(etcd, pgha_key(prefix, PGHA_KEY_FAILOVER), c.failover_mod_revision))
+		if (!pgha_etcd_delete_if_unchanged(etcd, pgha_key(prefix, PGHA_KEY_FAILOVER), c.failover_mod_revision))
 		{
 			pg_log_error("the switchover request changed or was taken meanwhile; nothing was removed");
 			return 1;
@@ -124,7 +109,7 @@ pghactl_flush(PghactlConf *conf, const PghactlOptions *o)
 
 		if (!m->restart_requested || (o->member && strcmp(o->member, m->name) != 0))
 			continue;
-		if (delete_if_unchanged(etcd, psprintf("%s%s%s", prefix, PGHA_KEY_RESTART, m->name),
+		if (pgha_etcd_delete_if_unchanged(etcd, psprintf("%s%s%s", prefix, PGHA_KEY_RESTART, m->name),
 								m->restart_mod_revision))
 		{
 			printf("Withdrew the restart request of \"%s\".\n", m->name);
