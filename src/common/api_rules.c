@@ -146,6 +146,14 @@ pgha_api_status(const char *path, const PghaApiArg *args, int nargs, const PghaA
 		return primary || (replica && !noloadbalance) ? 200 : 503;
 	if (strcmp(path, "/sync") == 0 || strcmp(path, "/synchronous") == 0)
 		return replica && n->sync_standby ? 200 : 503;
+	/* Patroni 4: the primary, or a standby a synchronous commit waits for */
+	if (strcmp(path, "/read-only-sync") == 0 || strcmp(path, "/read-only-synchronous") == 0)
+		return primary || (replica && n->sync_standby && !noloadbalance) ? 200 : 503;
+	/* quorum commit is not implemented: no standby is a quorum standby */
+	if (strcmp(path, "/quorum") == 0)
+		return 503;
+	if (strcmp(path, "/read-only-quorum") == 0)
+		return primary ? 200 : 503;
 	if (strcmp(path, "/async") == 0 || strcmp(path, "/asynchronous") == 0)
 		return replica && !n->sync_standby ? 200 : 503;
 	if (strcmp(path, "/health") == 0)

@@ -52,8 +52,13 @@ unit_api_tests(void)
 	is_int(st1("/replica", "tag_clonefrom", "false", &replica), 200, "an absent tag reads as false");
 	is_int(st("/sync", &replica), 503, "an asynchronous replica: /sync 503");
 	is_int(st("/async", &replica), 200, "... /async 200");
+	is_int(st("/read-only-sync", &replica), 503, "... /read-only-sync 503");
 	replica.sync_standby = true;
 	is_int(st("/sync", &replica), 200, "a synchronous standby: /sync 200");
+	is_int(st("/read-only-sync", &replica), 200, "... /read-only-sync 200");
+	is_int(st("/read-only-sync", &leader), 200, "the leader: /read-only-sync 200");
+	is_int(st("/read-only-quorum", &leader), 200, "the leader: /read-only-quorum 200");
+	is_int(st("/quorum", &replica), 503, "no quorum commit: /quorum 503");
 	replica.tags = "{\"nofailover\": true, \"noloadbalance\": true}";
 	is_int(st("/replica", &replica), 503, "noloadbalance keeps a replica out of /replica");
 	replica.lag = -1;
