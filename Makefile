@@ -32,6 +32,8 @@ OBJS = \
 	src/metrics.o \
 	src/sql_status.o \
 	src/sql_config.o \
+	src/cluster_change.o \
+	src/api_action.o \
 	src/common/base64.o \
 	src/common/http.o \
 	src/common/etcd.o \

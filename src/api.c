@@ -11,7 +11,9 @@
  * slow or hostile client can delay this process but never the HA worker.
  * Connections are capped (256, 16 per address), idle ones dropped after
  * 5 s, a request must arrive whole within 3 s, requests are limited to
- * 16 kB; only GET, HEAD and OPTIONS are served.
+ * 16 kB.  Actions (POST /switchover, PATCH /config, ...) need HTTP basic
+ * authentication; each runs in a background worker of its own
+ * (api_action.c) while its connection waits, suspended.
  *
  * Copyright (c) 2026, pgha developers
  *
@@ -23,6 +25,7 @@
 #include "postgres.h"
 
 #include <netdb.h>
+#include <signal.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <microhttpd.h>
@@ -34,6 +37,7 @@
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
 #include "postmaster/interrupt.h"
+#include "postmaster/postmaster.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "storage/pmsignal.h"
@@ -43,8 +47,10 @@
 #include "utils/timestamp.h"
 
 #include "api.h"
+#include "api_action.h"
 #include "common/api_rules.h"
 #include "common/clock.h"
+#include "common/cluster.h"
 #include "common/etcd_json.h"
 #include "metrics.h"
 #include "guc.h"
@@ -298,6 +304,34 @@ collect_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *val
 	return MHD_YES;
 }
 
+/* one request on a connection: its body, and an action's answer */
+typedef struct ApiRequest
+{
+	bool		action;			/* counted in actions_open */
+	char	   *body;			/* malloc'd, NUL-terminated */
+	size_t		len;
+	bool		too_large;
+	bool		answered;		/* status, json and response are the answer */
+	int			status;
+	bool		json;
+	char	   *response;		/* malloc'd */
+} ApiRequest;
+
+/* the connection that waits for the action worker (one at a time) */
+static struct MHD_Connection *waiting = NULL;
+static ApiRequest *waiting_request = NULL;
+/* actions started and not yet answered on the wire */
+static int	actions_open = 0;
+
+/*
+ * At a shutdown, how long this worker stays to answer actions under way:
+ * a switchover away from this node and a restart end in one, and the
+ * client should hear the answer.
+ */
+#define SHUTDOWN_GRACE_MS 1000
+
+static void set_deadline(struct MHD_Connection *c, bool waits);
+
 static enum MHD_Result
 respond_as(struct MHD_Connection *c, int status, const char *body, bool head, const char *type)
 {
@@ -311,7 +345,10 @@ respond_as(struct MHD_Connection *c, int status, const char *body, bool head, co
 	MHD_add_response_header(r, "Content-Type", type);
 	if (status == 405)
 		MHD_add_response_header(r, "Allow", "GET, HEAD, OPTIONS");
-	ret = MHD_queue_response(c, status, r);
+	if (status == 401)
+		ret = MHD_queue_basic_auth_fail_response(c, "pgha", r);
+	else
+		ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return ret;
 }
@@ -322,29 +359,211 @@ respond(struct MHD_Connection *c, int status, const char *body, bool head)
 	return respond_as(c, status, body, head, "application/json");
 }
 
+/* an action's message, as Patroni answers them: plain text */
+static enum MHD_Result
+respond_text(struct MHD_Connection *c, int status, const char *body)
+{
+	return respond_as(c, status, body, false, "text/plain; charset=utf-8");
+}
+
+/* the client's address, for the log */
+static const char *
+client_address(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *info =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	static char host[NI_MAXHOST];
+
+	if (info == NULL || info->client_addr == NULL ||
+		getnameinfo(info->client_addr,
+					info->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+					sizeof(struct sockaddr_in),
+					host, sizeof(host), NULL, 0, NI_NUMERICHOST) != 0)
+		return "?";
+	return host;
+}
+
+/* HTTP basic authentication against pgha.api_user and pgha.api_password_file */
+static PghaApiAuth
+authenticate(struct MHD_Connection *c)
+{
+	char	   *password = NULL;
+	char	   *user = MHD_basic_auth_get_username_password(c, &password);
+	char		want[1024];
+	char		err[256];
+	bool		have = false;
+	PghaApiAuth auth;
+
+	if (pgha_api_user[0] != '\0' && pgha_api_password_file[0] != '\0')
+	{
+		have = pgha_read_password_file(pgha_api_password_file, want, sizeof(want), err, sizeof(err));
+		if (!have)
+			ereport(LOG,
+					(errmsg("pgha api: cannot authenticate REST actions: %s", err),
+					 errhint("Check pgha.api_password_file.")));
+	}
+	auth = pgha_api_authenticate(pgha_api_user, have ? want : NULL, user, password);
+	explicit_bzero(want, sizeof(want));
+	if (password)
+	{
+		explicit_bzero(password, strlen(password));
+		MHD_free(password);
+	}
+	if (user)
+		MHD_free(user);
+	return auth;
+}
+
+/* 401 or 403 for an action that may not run (logged), else MHD_YES with *ok */
+static enum MHD_Result
+refuse_unless_authenticated(struct MHD_Connection *c, const char *method, const char *url, bool *ok)
+{
+	PghaApiAuth auth = authenticate(c);
+
+	*ok = auth == PGHA_API_AUTH_OK;
+	if (*ok)
+		return MHD_YES;
+	ereport(LOG,
+			(errmsg("pgha api: refused %s %s from %s: %s", method, url, client_address(c),
+					auth == PGHA_API_AUTH_OFF ? "actions are off (no pgha.api_user and pgha.api_password_file)" :
+					auth == PGHA_API_AUTH_MISSING ? "no credentials" : "wrong user or password")));
+	if (auth == PGHA_API_AUTH_OFF)
+		return respond_text(c, 403, "REST API actions are off on this node: set pgha.api_user and pgha.api_password_file");
+	return respond_text(c, 401, auth == PGHA_API_AUTH_MISSING ? "no auth header received" : "not authenticated");
+}
+
+/*
+ * An authenticated action: POST /reload here (a signal), the others by an
+ * action worker while the connection waits, suspended.
+ */
+static enum MHD_Result
+start_action(struct MHD_Connection *c, ApiRequest *req, const char *method, const char *url)
+{
+	int			status;
+	const char *message;
+
+	if (req->too_large)
+		return respond_text(c, 413, "the request body is larger than 16 kB");
+	if (strcmp(url, "/reload") == 0)
+	{
+		/* pg_reload_conf(): the HA worker and every backend read the files again */
+		if (kill(PostmasterPid, SIGHUP) != 0)
+			return respond_text(c, 500, "could not signal the postmaster");
+		ereport(LOG, (errmsg("pgha api: POST /reload from %s: reloading the configuration", client_address(c))));
+		return respond_text(c, 202, "reload scheduled");
+	}
+	if (!pgha_api_action_start(method, url, req->body, &status, &message))
+		return respond_text(c, status, message);
+	ereport(LOG, (errmsg("pgha api: %s %s from %s", method, url, client_address(c))));
+	req->action = true;
+	actions_open++;
+	MHD_suspend_connection(c);
+	set_deadline(c, true);
+	waiting = c;
+	waiting_request = req;
+	return MHD_YES;
+}
+
+/* a waiting action answered: resume its connection, which then responds */
+static void
+resume_answered(void)
+{
+	int			status;
+	bool		json;
+	char	   *response;
+
+	if (waiting == NULL || !pgha_api_action_poll(&status, &json, &response))
+		return;
+	waiting_request->status = status;
+	waiting_request->json = json;
+	waiting_request->response = strdup(response);
+	waiting_request->answered = true;
+	set_deadline(waiting, false);
+	MHD_resume_connection(waiting);
+	waiting = NULL;
+	waiting_request = NULL;
+}
+
+/* GET /config: the config key as the HA worker last read it; secrets only with credentials */
+static enum MHD_Result
+config_doc(struct MHD_Connection *c, bool head)
+{
+	char	   *doc = pgha_shmem_get_config();
+	const char *sent = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	char	   *shown;
+	enum MHD_Result ret;
+
+	if (sent != NULL)
+	{
+		bool		ok;
+		enum MHD_Result r = refuse_unless_authenticated(c, "GET", "/config", &ok);
+
+		if (!ok)
+			return r;
+	}
+	if (doc == NULL)
+		return respond(c, 502, "{\"error\":\"the HA worker has not read a configuration from etcd\"}", head);
+	if (sent != NULL)
+		return respond(c, 200, doc, head);
+	/* pg_hba secrets and parameter values, which may hold credentials */
+	shown = pgha_config_redact(doc, true);
+	ret = respond(c, 200, shown ? shown : "{}", head);
+	free(shown);
+	return ret;
+}
+
 static enum MHD_Result
 handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 	   const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
 {
-	static int	first_call_marker;
+	ApiRequest *req = *con_cls;
 	bool		head = strcmp(method, "HEAD") == 0 || strcmp(method, "OPTIONS") == 0;
 	MemoryContext old;
 	volatile int status = 500;
 	char	   *volatile body = NULL;
 
 	/* the first call only announces the request */
-	if (*con_cls == NULL)
+	if (req == NULL)
 	{
-		*con_cls = &first_call_marker;
+		req = calloc(1, sizeof(ApiRequest));
+		if (req == NULL)
+			return MHD_NO;
+		*con_cls = req;
 		return MHD_YES;
 	}
+	/* the body, in pieces; kept up to the limit */
 	if (*upload_data_size != 0)
 	{
-		*upload_data_size = 0;	/* a body on a read-only API is ignored */
+		if (req->len + *upload_data_size >= PGHA_API_BODY_BYTES)
+			req->too_large = true;
+		else
+		{
+			char	   *grown = realloc(req->body, req->len + *upload_data_size + 1);
+
+			if (grown == NULL)
+				return MHD_NO;
+			memcpy(grown + req->len, upload_data, *upload_data_size);
+			req->len += *upload_data_size;
+			grown[req->len] = '\0';
+			req->body = grown;
+		}
+		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	if (req->answered)
+		return respond_as(c, req->status, req->response, false,
+						  req->json ? "application/json" : "text/plain; charset=utf-8");
+	if (pgha_api_is_action(method, url))
+	{
+		bool		ok;
+		enum MHD_Result r = refuse_unless_authenticated(c, method, url, &ok);
+
+		return ok ? start_action(c, req, method, url) : r;
+	}
 	if (strcmp(method, "GET") != 0 && !head)
-		return respond(c, 405, "{\"error\":\"only GET, HEAD and OPTIONS\"}", false);
+		return respond(c, 405, "{\"error\":\"only GET, HEAD and OPTIONS, or an action\"}", false);
+	if (strcmp(url, "/config") == 0)
+		return config_doc(c, head);
 
 	old = MemoryContextSwitchTo(request_cxt);
 	PG_TRY();
@@ -510,9 +729,36 @@ request_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	const union MHD_ConnectionInfo *info =
 		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	ApiConnection *slot = info ? info->socket_context : NULL;
+	ApiRequest *req = *con_cls;
 
 	if (slot != NULL)
 		slot->since_ms = pgha_now_us() / 1000;
+	if (req != NULL)
+	{
+		if (req == waiting_request)
+		{
+			waiting = NULL;
+			waiting_request = NULL;
+		}
+		if (req->action)
+			actions_open--;
+		free(req->body);
+		free(req->response);
+		free(req);
+		*con_cls = NULL;
+	}
+}
+
+/* a connection waiting for an action has no deadline; once answered, a fresh one */
+static void
+set_deadline(struct MHD_Connection *c, bool waits)
+{
+	const union MHD_ConnectionInfo *info =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	ApiConnection *slot = info ? info->socket_context : NULL;
+
+	if (slot != NULL)
+		slot->since_ms = waits ? PG_INT64_MAX / 2 : pgha_now_us() / 1000;
 }
 
 /* shut down the sockets of requests past their deadline: MHD then closes them */
@@ -535,10 +781,11 @@ pgha_api_main(Datum main_arg)
 {
 	struct MHD_Daemon *d;
 	struct addrinfo *addr;
-	unsigned int flags = MHD_USE_ERROR_LOG;
+	unsigned int flags = MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
+	int64		stop_at = 0;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
-	pqsignal(SIGTERM, die);
+	pqsignal(SIGTERM, SignalHandlerForShutdownRequest);
 	BackgroundWorkerUnblockSignals();
 	pgstat_report_activity(STATE_RUNNING, "serving the REST API");
 	request_cxt = AllocSetContextCreate(TopMemoryContext, "pgha api request", ALLOCSET_DEFAULT_SIZES);
@@ -576,6 +823,9 @@ pgha_api_main(Datum main_arg)
 		long		timeout_ms = 500;
 		struct timeval tv;
 
+		resume_answered();
+		if (waiting != NULL || ShutdownRequestPending)
+			timeout_ms = ShutdownRequestPending ? 20 : 100;
 		FD_ZERO(&rs);
 		FD_ZERO(&ws);
 		FD_ZERO(&es);
@@ -591,6 +841,15 @@ pgha_api_main(Datum main_arg)
 		CHECK_FOR_INTERRUPTS();
 		if (!PostmasterIsAlive())
 			break;
+		if (ShutdownRequestPending)
+		{
+			int64		now = pgha_now_us() / 1000;
+
+			if (stop_at == 0)
+				stop_at = now + SHUTDOWN_GRACE_MS;
+			if (actions_open == 0 || now >= stop_at)
+				break;
+		}
 		if (ConfigReloadPending)
 		{
 			ConfigReloadPending = false;

@@ -16,10 +16,12 @@
  */
 #include "postgres.h"
 
+#include <ctype.h>
 #include <sys/stat.h>
 
 #include "pgtime.h"
 #include "storage/fd.h"
+#include "utils/fmgrprotos.h"
 
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
@@ -48,7 +50,7 @@ pgha_etcd_from_settings(char *errbuf, size_t errlen)
 			snprintf(errbuf, errlen, "pgha.etcd_user is set but pgha.etcd_password_file is not");
 			return NULL;
 		}
-		if (!pgha_etcd_read_password_file(pgha_etcd_password_file, password, sizeof(password),
+		if (!pgha_read_password_file(pgha_etcd_password_file, password, sizeof(password),
 										  errbuf, errlen))
 			return NULL;
 		cfg.user = pgha_etcd_user;
@@ -190,4 +192,28 @@ pgha_etcd_time(TimestampTz ts)
 	if (usec != 0)
 		return psprintf("%s.%06d+00:00", buf, usec);
 	return psprintf("%s+00:00", buf);
+}
+
+bool
+pgha_etcd_parse_time(const char *text, TimestampTz *out)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	volatile bool ok = true;
+
+	PG_TRY();
+	{
+		*out = DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in,
+													   CStringGetDatum(text),
+													   ObjectIdGetDatum(InvalidOid),
+													   Int32GetDatum(-1)));
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		FlushErrorState();
+		ok = false;
+	}
+	PG_END_TRY();
+	/* "now", "epoch" and the like are not times a request was made for */
+	return ok && isalpha((unsigned char) text[0]) == 0;
 }

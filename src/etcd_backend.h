@@ -42,5 +42,7 @@ extern void pgha_etcd_report_error(PghaEtcd *etcd, const char *what) pg_attribut
 
 /* a time as ISO 8601 in UTC, as Patroni writes scheduled_at (palloc'd) */
 extern char *pgha_etcd_time(TimestampTz ts);
+/* and back: an ISO 8601 time (any zone); false if it cannot be read */
+extern bool pgha_etcd_parse_time(const char *text, TimestampTz *out);
 
 #endif							/* PGHA_ETCD_BACKEND_H */

@@ -48,6 +48,8 @@ char	   *pgha_passfile = NULL;
 char	   *pgha_peer_options = NULL;
 char	   *pgha_api_listen = NULL;
 char	   *pgha_api_connect_address = NULL;
+char	   *pgha_api_user = NULL;
+char	   *pgha_api_password_file = NULL;
 
 bool		pgha_nofailover = false;
 int			pgha_failover_priority = 1;
@@ -258,6 +260,22 @@ pgha_guc_define(void)
 							   "",
 							   PGC_SIGHUP, 0,
 							   check_connect_address, NULL, NULL);
+
+	DefineCustomStringVariable("pgha.api_user",
+							   "Sets the user name REST API actions (switchover, restart, PATCH /config, ...) authenticate with.",
+							   "HTTP basic authentication; with pgha.api_password_file.  Empty turns the actions off.",
+							   &pgha_api_user,
+							   "",
+							   PGC_SIGHUP, GUC_SUPERUSER_ONLY,
+							   NULL, NULL, NULL);
+
+	DefineCustomStringVariable("pgha.api_password_file",
+							   "Sets the file holding the password of pgha.api_user.",
+							   "The first line of a file only its owner may read.  Empty turns the actions off.",
+							   &pgha_api_password_file,
+							   "",
+							   PGC_SIGHUP, GUC_SUPERUSER_ONLY,
+							   NULL, NULL, NULL);
 
 	DefineCustomStringVariable("pgha.database",
 							   "Sets the database the pgha worker connects to.",

@@ -34,6 +34,9 @@ extern char *pgha_passfile;
 extern char *pgha_peer_options;
 extern char *pgha_api_listen;
 extern char *pgha_api_connect_address;
+/* who may run REST actions (PGC_SIGHUP) */
+extern char *pgha_api_user;
+extern char *pgha_api_password_file;
 
 /* tags (PGC_SIGHUP) */
 extern bool pgha_nofailover;

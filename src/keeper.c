@@ -146,6 +146,7 @@ static struct
 	uint64		status_optime;
 	char	   *slots_done;		/* members whose slots exist, joined */
 	char	   *published_history;	/* the history key as last put in shared memory */
+	char	   *published_config;	/* the config key as last put there ("" absent) */
 	PghaRetention *retention;	/* members whose slots the leader keeps (slots.h) */
 	int64		next_standby_slots_ms;	/* a standby's next look for member slots */
 	int64		last_slot_look_ms;	/* the leader's last look at member slots */
@@ -2124,31 +2125,6 @@ check_etcd_health(PghaEtcd *etcd, PghaSharedState *st)
 	st->etcd_failures_tolerated = tolerated;
 }
 
-/* parse an ISO 8601 time; false if it cannot be read */
-static bool
-parse_time(const char *text, TimestampTz *out)
-{
-	MemoryContext cxt = CurrentMemoryContext;
-	volatile bool ok = true;
-
-	PG_TRY();
-	{
-		*out = DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in,
-													   CStringGetDatum(text),
-													   ObjectIdGetDatum(InvalidOid),
-													   Int32GetDatum(-1)));
-	}
-	PG_CATCH();
-	{
-		MemoryContextSwitchTo(cxt);
-		FlushErrorState();
-		ok = false;
-	}
-	PG_END_TRY();
-	/* "now", "epoch" and the like are not times a request was made for */
-	return ok && isalpha((unsigned char) text[0]) == 0;
-}
-
 static void
 switchover_inputs(const PghaCluster *cluster, const PghaLocalDetail *local, PghaInput *in)
 {
@@ -2172,7 +2148,7 @@ switchover_inputs(const PghaCluster *cluster, const PghaLocalDetail *local, Pgha
 	{
 		TimestampTz at;
 
-		if (!parse_time(cluster->failover_scheduled_at, &at))
+		if (!pgha_etcd_parse_time(cluster->failover_scheduled_at, &at))
 		{
 			/* rule switchover_unreadable cancels it */
 			in->switchover_unreadable = true;
@@ -2184,7 +2160,7 @@ switchover_inputs(const PghaCluster *cluster, const PghaLocalDetail *local, Pgha
 		since = at;
 	}
 	else if (cluster->failover_requested_at[0])
-		(void) parse_time(cluster->failover_requested_at, &since);
+		(void) pgha_etcd_parse_time(cluster->failover_requested_at, &since);
 
 	/* staleness counts from the request (or its schedule), not from us */
 	if (!in->switchover_due)
@@ -2254,6 +2230,18 @@ drop_old_failover_key(PghaEtcd *etcd, const PghaCluster *cluster, const PghaInpu
 		log_etcd_problem(etcd, "delete a switchover request of an earlier term");
 }
 
+/* doc (NULL: absent) to shared memory with set(), unless *published says it is there */
+static void
+publish_if_changed(char **published, const char *doc, void (*set) (const char *doc))
+{
+	if (*published != NULL && strcmp(*published, doc ? doc : "") == 0)
+		return;
+	set(doc);
+	if (*published)
+		pfree(*published);
+	*published = MemoryContextStrdup(TopMemoryContext, doc ? doc : "");
+}
+
 /* copy the cluster's members into shared memory for pgha.members() */
 static void
 publish_members(PghaSharedState *st, const PghaCluster *cluster)
@@ -2319,18 +2307,10 @@ publish_members(PghaSharedState *st, const PghaCluster *cluster)
 		sm->config_revision = m->config_revision;
 	}
 	st->cluster_read_at = GetCurrentTimestamp();
-	/* parsed, trimmed and copied only when it changed: a failover's worth a year */
-	{
-		const char *history = cluster->has_history ? cluster->history : "[]";
-
-		if (K.published_history == NULL || strcmp(K.published_history, history) != 0)
-		{
-			pgha_shmem_set_history(history);
-			if (K.published_history)
-				pfree(K.published_history);
-			K.published_history = MemoryContextStrdup(TopMemoryContext, history);
-		}
-	}
+	/* parsed, trimmed and copied only when they changed: a failover's worth a year */
+	publish_if_changed(&K.published_history, cluster->has_history ? cluster->history : "[]",
+					   pgha_shmem_set_history);
+	publish_if_changed(&K.published_config, cluster->config_json, pgha_shmem_set_config);
 }
 
 long

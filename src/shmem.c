@@ -143,3 +143,24 @@ pgha_shmem_get_history(void)
 	LWLockRelease(pgha_shared->lock);
 	return copy;
 }
+
+void
+pgha_shmem_set_config(const char *config)
+{
+	LWLockAcquire(pgha_shared->lock, LW_EXCLUSIVE);
+	pgha_shared->config_known = config != NULL && strlen(config) < PGHA_CONFIG_BYTES;
+	strlcpy(pgha_shared->config, pgha_shared->config_known ? config : "", PGHA_CONFIG_BYTES);
+	LWLockRelease(pgha_shared->lock);
+}
+
+char *
+pgha_shmem_get_config(void)
+{
+	char	   *copy = NULL;
+
+	LWLockAcquire(pgha_shared->lock, LW_SHARED);
+	if (pgha_shared->config_known)
+		copy = pstrdup(pgha_shared->config);
+	LWLockRelease(pgha_shared->lock);
+	return copy;
+}

@@ -32,6 +32,9 @@
 #define PGHA_MAX_MEMBERS 32
 /* the history document kept for /history: some 150 timeline switches */
 #define PGHA_HISTORY_BYTES 16384
+/* the config document kept for GET /config; a REST request body or answer */
+#define PGHA_CONFIG_BYTES 16384
+#define PGHA_API_BODY_BYTES 16384
 
 /* one member as the last successful etcd read showed it */
 typedef struct PghaSharedMember
@@ -146,6 +149,30 @@ typedef struct PghaSharedFailsafe
 	int64		at_ms;			/* common/clock.h; 0: never */
 } PghaSharedFailsafe;
 
+/*
+ * One REST API action at a time (api_action.c): the API worker fills in
+ * the request and starts an action worker, which answers here.  Under the
+ * lock; generation tells the action worker which request is its own.
+ */
+typedef enum PghaActionState
+{
+	PGHA_ACTION_FREE = 0,
+	PGHA_ACTION_REQUESTED,
+	PGHA_ACTION_ANSWERED
+} PghaActionState;
+
+typedef struct PghaSharedAction
+{
+	PghaActionState state;
+	uint32		generation;
+	char		method[8];
+	char		path[32];
+	char		body[PGHA_API_BODY_BYTES];
+	int			status;			/* the HTTP answer */
+	bool		json;			/* response is JSON, else text */
+	char		response[PGHA_CONFIG_BYTES];
+} PghaSharedAction;
+
 typedef struct PghaShared
 {
 	LWLock	   *lock;
@@ -159,6 +186,14 @@ typedef struct PghaShared
 	 */
 	bool		history_known;
 	char		history[PGHA_HISTORY_BYTES];
+	/*
+	 * The config key as the keeper last read it, for GET /config; unknown
+	 * when absent or larger than PGHA_CONFIG_BYTES.
+	 */
+	bool		config_known;
+	char		config[PGHA_CONFIG_BYTES];
+	/* the REST action under way (api.c starts it, api_action.c runs it) */
+	PghaSharedAction action;
 	/*
 	 * write_gate.c: no commit of a write at or after this (clock.h ms);
 	 * 0 = no gate; PGHA_GATE_UNPROVEN = closed until a renewal is proven.
@@ -178,5 +213,9 @@ extern void pgha_shmem_write(const PghaSharedState *in);
 extern void pgha_shmem_set_history(const char *history);
 /* a palloc'd copy of the published history, NULL before the keeper read it */
 extern char *pgha_shmem_get_history(void);
+/* publish the config key's value (NULL: absent) */
+extern void pgha_shmem_set_config(const char *config);
+/* a palloc'd copy of the published config, NULL when unknown */
+extern char *pgha_shmem_get_config(void);
 
 #endif							/* PGHA_SHMEM_H */

@@ -2,17 +2,13 @@
  *
  * sql_config.c
  *		SQL that changes the cluster: pgha.config(), set_config(),
- *		set_parameter(), reset_parameter(), pause(), resume().
+ *		set_parameter(), reset_parameter(), pause(), resume(), set_hba(),
+ *		reset_hba(), switchover(), failover().
  *
- * Every change is validated here first (PostgreSQL's own GUC machinery for
- * parameters, pgha's timing rules for the rest): a bad value never reaches
- * etcd.  Then one compare-and-swap on the config key's mod_revision: a lost
- * race is SQLSTATE 40001 and nothing is written.  The new revision is
- * returned; with "wait", the call returns only once every running member
- * reports that it applied that revision.
- *
- * These functions talk to etcd, not to the local database, so they work on
- * the primary and on replicas alike.  They are not executable by PUBLIC.
+ * The SQL face of cluster_change.c, which validates and writes: these
+ * check the caller and the arguments.  The config functions return the
+ * new revision; with "wait", only once every running member reports that
+ * it applied that revision.  They are not executable by PUBLIC.
  *
  * Copyright (c) 2026, pgha developers
  *
@@ -45,6 +41,7 @@
 #include "storage/latch.h"
 #include "utils/wait_event.h"
 
+#include "cluster_change.h"
 #include "etcd_backend.h"
 #include "hba.h"
 #include "guc.h"
@@ -57,217 +54,10 @@ PG_FUNCTION_INFO_V1(pgha_reset_parameter);
 PG_FUNCTION_INFO_V1(pgha_pause);
 PG_FUNCTION_INFO_V1(pgha_resume);
 
-/* a library message fragment as a DETAIL sentence */
-static char *
-sentence(const char *fragment)
-{
-	char	   *s = psprintf("%s%s", fragment,
-							 fragment[0] && fragment[strlen(fragment) - 1] == '.' ? "" : ".");
-
-	s[0] = pg_toupper((unsigned char) s[0]);
-	return s;
-}
-
-static char *
-config_key(void)
-{
-	return pgha_key(pgha_key_prefix(pgha_namespace, pgha_scope), PGHA_KEY_CONFIG);
-}
-
-/* the config document (NULL if absent) and its mod_revision */
-static char *
-read_config(PghaEtcd *etcd, int64 *mod_revision)
-{
-	PghaEtcdRange r;
-
-	if (!pgha_etcd_range(etcd, config_key(), false, &r))
-		pgha_etcd_report_error(etcd, "read the cluster configuration");
-	*mod_revision = r.nkvs ? r.kvs[0].mod_revision : 0;
-	return r.nkvs ? r.kvs[0].value : NULL;
-}
-
-/* wait until every running member applied revision rev, or ERROR */
-static void
-wait_for_members(PghaEtcd *etcd, int64 rev, Interval *wait)
-{
-	int64		wait_ms;
-	int64		deadline;
-	char	   *prefix = pgha_member_key(pgha_key_prefix(pgha_namespace, pgha_scope), "");
-	StringInfoData lagging;
-
-	wait_ms = (int64) wait->time / 1000 + ((int64) wait->day * 86400 + (int64) wait->month * 30 * 86400) * 1000;
-	if (wait_ms < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("wait must not be negative")));
-	deadline = pgha_now_us() + wait_ms * 1000;
-	/* the local worker applies at once when woken */
-	if (pgha_shared && pgha_shared->worker_latch)
-		SetLatch(pgha_shared->worker_latch);
-
-	initStringInfo(&lagging);
-	for (;;)
-	{
-		PghaEtcdRange r;
-
-		if (!pgha_etcd_range(etcd, prefix, true, &r))
-			pgha_etcd_report_error(etcd, "read the members");
-		resetStringInfo(&lagging);
-		{
-			char	   *behind = pgha_members_behind(prefix, &r, rev);
-
-			appendStringInfoString(&lagging, behind);
-			pfree(behind);
-		}
-		/* this node's own view too, so that pgha.status() shows it at once */
-		if (pgha_shared && pgha_shared->state.worker_pid != 0)
-		{
-			PghaSharedState *st = palloc(sizeof(PghaSharedState));
-
-			pgha_shmem_read(st);
-			if (st->config_revision < rev)
-				appendStringInfo(&lagging, "%sthis node's shared state (revision %lld)",
-								 lagging.len ? ", " : "", (long long) st->config_revision);
-			pfree(st);
-		}
-		if (lagging.len == 0)
-			return;
-		if (pgha_now_us() >= deadline)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("configuration revision %lld is stored, but not every member applied it in time",
-							(long long) rev),
-					 errdetail("Still behind: %s.", lagging.data),
-					 errhint("The change stays in etcd (it is not rolled back); those members apply it once they run and reach etcd.")));
-		CHECK_FOR_INTERRUPTS();
-		(void) pgha_etcd_wait(etcd, 100);
-	}
-}
-
-/* pgha.debug_config_delay: an interruptible pause (wait event Extension) */
-static void
-debug_delay(int ms)
-{
-	TimestampTz until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), ms);
-
-	while (GetCurrentTimestamp() < until)
-	{
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 10, PG_WAIT_EXTENSION);
-		ResetLatch(MyLatch);
-		CHECK_FOR_INTERRUPTS();
-	}
-}
-
-/* does the stored config (NULL: none) already need this adjustment? */
-static bool
-adjusted_already(const char *current, const char *adjusted)
-{
-	PghaConfig	cfg;
-	PghaConfigNotes notes;
-	char		err[256];
-
-	return current != NULL &&
-		pgha_config_parse(current, strlen(current), &cfg, &notes, err, sizeof(err)) &&
-		strcmp(notes.adjusted, adjusted) == 0;
-}
-
-/*
- * Merge patch into the config, validate, compare-and-swap.  Returns the new
- * revision.
- */
-static int64
-update_config(const char *patch, Interval *wait)
-{
-	PghaEtcd   *etcd = pgha_etcd_session();
-	int64		rev = 0;
-	/* malloc'd: freed in PG_FINALLY, also when an etcd call ends in ERROR (a cancel) */
-	char	   *volatile merged = NULL;
-
-	PG_TRY();
-	{
-		int64		mod;
-		char	   *current = read_config(etcd, &mod);
-		char		err[256] = "";
-		PghaConfig	cfg;
-		PghaConfigNotes notes;
-		bool		swapped;
-		char	   *key = config_key();
-
-		if (pgha_debug_config_delay > 0)
-			debug_delay(pgha_debug_config_delay);
-		merged = pgha_config_merge(current, patch, err, sizeof(err));
-
-		if (merged == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("invalid cluster configuration"),
-					 errdetail_internal("%s", sentence(err))));
-		/* these start with a setting's name: keep its spelling */
-		if (!pgha_config_parse(merged, strlen(merged), &cfg, &notes, err, sizeof(err)))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("invalid cluster configuration"),
-					 errdetail_internal("%s.", err)));
-		/*
-		 * A reader adjusts an out-of-range value; a writer refuses one the
-		 * patch brings (one already stored, by Patroni say, must not block a
-		 * pause).
-		 */
-		if (notes.adjusted[0] != '\0' && !adjusted_already(current, notes.adjusted))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("invalid cluster configuration"),
-					 errdetail_internal("%s.", notes.adjusted)));
-		if (!pgha_etcd_put_if_unchanged(etcd, key, merged, mod, &swapped, &rev))
-			pgha_etcd_report_error(etcd, "write the cluster configuration");
-		if (!swapped)
-			ereport(ERROR,
-					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-					 errmsg("could not update the cluster configuration because it changed concurrently"),
-					 errhint("Retry the command.")));
-		if (wait)
-			wait_for_members(etcd, rev, wait);
-	}
-	PG_CATCH();
-	{
-		free(merged);
-		pgha_etcd_session_end(etcd, true);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-	free(merged);
-	pgha_etcd_session_end(etcd, false);
-	return rev;
-}
-
-/* the config document (NULL if absent), with a client of its own */
-static char *
-fetch_config(void)
-{
-	PghaEtcd   *etcd = pgha_etcd_session();
-	char	   *volatile doc = NULL;
-
-	PG_TRY();
-	{
-		int64		mod;
-
-		doc = read_config(etcd, &mod);
-	}
-	PG_CATCH();
-	{
-		pgha_etcd_session_end(etcd, true);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-	pgha_etcd_session_end(etcd, false);
-	return doc;
-}
-
 Datum
 pgha_config(PG_FUNCTION_ARGS)
 {
-	char	   *doc = fetch_config();
+	char	   *doc = pgha_fetch_config();
 
 	/*
 	 * pg_monitor reads it too: without the passwords a pg_hba line may hold,
@@ -284,10 +74,22 @@ pgha_config(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(doc ? doc : "{}")));
 }
 
-static Interval *
+/* argument n, an interval, in milliseconds; PGHA_NO_WAIT when null */
+static int64
 wait_arg(FunctionCallInfo fcinfo, int n)
 {
-	return (PG_NARGS() > n && !PG_ARGISNULL(n)) ? PG_GETARG_INTERVAL_P(n) : NULL;
+	Interval   *wait;
+	int64		ms;
+
+	if (PG_NARGS() <= n || PG_ARGISNULL(n))
+		return PGHA_NO_WAIT;
+	wait = PG_GETARG_INTERVAL_P(n);
+	ms = wait->time / 1000 + ((int64) wait->day * 86400 + (int64) wait->month * 30 * 86400) * 1000;
+	if (ms < 0 || wait->time < 0 || wait->day < 0 || wait->month < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("wait must not be negative")));
+	return ms;
 }
 
 /*
@@ -331,30 +133,7 @@ pgha_set_config(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("set_config() does not change PostgreSQL parameters or pg_hba rules"),
 				 errhint("Use pgha.set_parameter(), pgha.reset_parameter() or pgha.set_hba().")));
-	PG_RETURN_INT64(update_config(patch, wait_arg(fcinfo, 1)));
-}
-
-/* canonical (lower-case) name of a parameter that may be set cluster-wide */
-static char *
-checked_parameter_name(text *name_t)
-{
-	char	   *name = text_to_cstring(name_t);
-	char	   *p;
-	const char *why;
-
-	for (p = name; *p; p++)
-		*p = pg_tolower((unsigned char) *p);
-	if ((why = pgha_parameter_refused(name)) != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_CANT_CHANGE_RUNTIME_PARAM),
-				 errmsg("parameter \"%s\" cannot be set cluster-wide", name),
-				 errdetail_internal("%s", why),
-				 errhint("Set it in each node's postgresql.conf.")));
-	if (GetConfigOption(name, true, false) == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("unrecognized configuration parameter \"%s\"", name)));
-	return name;
+	PG_RETURN_INT64(pgha_change_config(patch, false, wait_arg(fcinfo, 1), NULL));
 }
 
 static char *
@@ -381,22 +160,11 @@ pgha_set_parameter(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("parameter name and value must not be null"),
 				 errhint("Use pgha.reset_parameter() to remove a parameter.")));
-	name = checked_parameter_name(PG_GETARG_TEXT_PP(0));
 	value = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	if (strpbrk(value, "\r\n") != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("parameter value must not contain line breaks")));
-	if ((GetConfigOptionFlags(name, true) & GUC_DISALLOW_IN_FILE) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_CANT_CHANGE_RUNTIME_PARAM),
-				 errmsg("parameter \"%s\" cannot be set in a configuration file", name)));
-	/* PostgreSQL's own check, as for postgresql.conf: units, ranges, enums, hooks */
-	(void) set_config_option(name, value, PGC_POSTMASTER, PGC_S_FILE,
-							 GUC_ACTION_SET, false, ERROR, false);
+	name = pgha_checked_parameter(text_to_cstring(PG_GETARG_TEXT_PP(0)), value);
 	patch = psprintf("{\"postgresql\":{\"parameters\":{%s:%s}}}",
 					 json_string_literal(name), json_string_literal(value));
-	PG_RETURN_INT64(update_config(patch, wait_arg(fcinfo, 2)));
+	PG_RETURN_INT64(pgha_change_config(patch, false, wait_arg(fcinfo, 2), NULL));
 }
 
 Datum
@@ -416,21 +184,21 @@ pgha_reset_parameter(PG_FUNCTION_ARGS)
 	for (char *p = name; *p; p++)
 		*p = pg_tolower((unsigned char) *p);
 	patch = psprintf("{\"postgresql\":{\"parameters\":{%s:null}}}", json_string_literal(name));
-	PG_RETURN_INT64(update_config(patch, wait_arg(fcinfo, 1)));
+	PG_RETURN_INT64(pgha_change_config(patch, false, wait_arg(fcinfo, 1), NULL));
 }
 
 Datum
 pgha_pause(PG_FUNCTION_ARGS)
 {
 	require_superuser(fcinfo);
-	PG_RETURN_INT64(update_config("{\"pause\":true}", wait_arg(fcinfo, 0)));
+	PG_RETURN_INT64(pgha_change_config("{\"pause\":true}", false, wait_arg(fcinfo, 0), NULL));
 }
 
 Datum
 pgha_resume(PG_FUNCTION_ARGS)
 {
 	require_superuser(fcinfo);
-	PG_RETURN_INT64(update_config("{\"pause\":null}", wait_arg(fcinfo, 0)));
+	PG_RETURN_INT64(pgha_change_config("{\"pause\":null}", false, wait_arg(fcinfo, 0), NULL));
 }
 
 /*
@@ -449,9 +217,6 @@ pgha_set_hba(PG_FUNCTION_ARGS)
 	bool	   *nulls;
 	int			n;
 	char	  **rules;
-	char	   *msg;
-	char	   *warning;
-	int			bad;
 	StringInfoData patch;
 	int			i;
 
@@ -477,25 +242,7 @@ pgha_set_hba(PG_FUNCTION_ARGS)
 					 errmsg("pg_hba rule %d is null", i + 1)));
 		rules[i] = TextDatumGetCString(elems[i]);
 	}
-	bad = pgha_hba_check(rules, n, 0, &msg, &warning);
-	/* the server log gets neither a password of the rule nor the statement that carries it */
-	if (bad >= 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid pg_hba rule %d: \"%s\"", bad + 1, pgha_hba_mask_secrets(rules[bad])),
-				 errdetail_internal("%s", msg),
-				 errhidestmt(true)));
-	if (warning)
-		ereport(WARNING,
-				(errcode(ERRCODE_WARNING),
-				 errmsg("a pg_hba rule can never match"),
-				 errdetail_internal("%s", warning)));
-	/* PostgreSQL refuses a pg_hba.conf without rules: so do we, here at least */
-	if (n == 0 && list_length(pgha_hba_protected_lines()) == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("pg_hba.conf would have no rules on this node"),
-				 errdetail("This node's own pg_hba.conf has no local or replication rules to keep.")));
+	pgha_check_hba_rules(rules, n);
 
 	initStringInfo(&patch);
 	appendStringInfoString(&patch, "{\"postgresql\":{\"pg_hba\":[");
@@ -506,7 +253,7 @@ pgha_set_hba(PG_FUNCTION_ARGS)
 		escape_json(&patch, rules[i]);
 	}
 	appendStringInfoString(&patch, "]}}");
-	PG_RETURN_INT64(update_config(patch.data, wait_arg(fcinfo, 1)));
+	PG_RETURN_INT64(pgha_change_config(patch.data, false, wait_arg(fcinfo, 1), NULL));
 }
 
 PG_FUNCTION_INFO_V1(pgha_reset_hba);
@@ -515,7 +262,7 @@ Datum
 pgha_reset_hba(PG_FUNCTION_ARGS)
 {
 	require_superuser(fcinfo);
-	PG_RETURN_INT64(update_config("{\"postgresql\":{\"pg_hba\":null}}", wait_arg(fcinfo, 0)));
+	PG_RETURN_INT64(pgha_change_config("{\"postgresql\":{\"pg_hba\":null}}", false, wait_arg(fcinfo, 0), NULL));
 }
 
 /*
@@ -547,7 +294,7 @@ pgha_hba_rules(PG_FUNCTION_ARGS)
 	int			i;
 
 	InitMaterializedSRF(fcinfo, 0);
-	doc = fetch_config();
+	doc = pgha_fetch_config();
 	if (!pgha_config_hba(doc, &present, &lines, &n, err, sizeof(err)))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -582,160 +329,6 @@ pgha_hba_rules(PG_FUNCTION_ARGS)
 }
 
 
-/*
- * pgha.switchover(candidate, scheduled_at, wait) and pgha.failover(candidate,
- * wait): write Patroni's failover key; the leader (or, for failover without
- * a leader, the candidate) carries it out.  Validated against the cluster
- * as etcd shows it.  Returns the candidate; unless scheduled, waits until
- * it leads.
- */
-static char *
-request_switchover(const char *candidate, bool need_leader, const char *scheduled_at,
-				   Interval *wait)
-{
-	PghaEtcd   *etcd;
-	char	   *volatile chosen = NULL;
-
-	if (wait && (wait->time < 0 || wait->day < 0 || wait->month < 0))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("wait must not be negative")));
-	etcd = pgha_etcd_session();
-
-	PG_TRY();
-	{
-		char	   *prefix = pgha_key_prefix(pgha_namespace, pgha_scope);
-		PghaEtcdRange r;
-		PghaCluster c;
-		char		err[256];
-		const PghaMember *cand = NULL;
-		PghaSwitchoverCheck check;
-		char	   *value;
-		bool		swapped;
-		char	   *key = pgha_key(prefix, PGHA_KEY_FAILOVER);
-
-		if (!pgha_etcd_range(etcd, prefix, true, &r))
-			pgha_etcd_report_error(etcd, "read the cluster");
-		pgha_cluster_from_range(prefix, &r, &c, err, sizeof(err));
-		check = pgha_switchover_check(&c, candidate, need_leader, &cand);
-		switch (check)
-		{
-			case PGHA_SW_OK:
-				break;
-			case PGHA_SW_PAUSED:
-				ereport(ERROR,
-						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-						 errmsg("the cluster is paused"),
-						 errhint("Run pgha.resume() first.")));
-				break;
-			case PGHA_SW_NO_LEADER:
-				ereport(ERROR,
-						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-						 errmsg("the cluster has no leader to switch over from"),
-						 errhint("Use pgha.failover(candidate) to choose the next leader.")));
-				break;
-			case PGHA_SW_UNKNOWN_MEMBER:
-				ereport(ERROR,
-						(errcode(ERRCODE_UNDEFINED_OBJECT),
-						 errmsg("member \"%s\" does not exist", candidate)));
-				break;
-			case PGHA_SW_NO_CANDIDATE:
-				ereport(ERROR,
-						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-						 errmsg("no member can take over"),
-						 errdetail("No replica is running, streaming and eligible for failover.")));
-				break;
-			case PGHA_SW_IS_LEADER:
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("member \"%s\" is already the leader", cand->name)));
-				break;
-			case PGHA_SW_NOT_REPLICA:
-				ereport(ERROR,
-						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-						 errmsg("member \"%s\" cannot take over", cand->name),
-						 errdetail("It is %s, state \"%s\".",
-								   cand->foreign ? "of another cluster" : cand->role,
-								   cand->state)));
-				break;
-			case PGHA_SW_NOFAILOVER:
-				ereport(ERROR,
-						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-						 errmsg("member \"%s\" is tagged nofailover", cand->name)));
-				break;
-			case PGHA_SW_NOT_SYNC:
-				ereport(ERROR,
-						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-						 errmsg("member \"%s\" is not a synchronous standby", cand->name),
-						 errdetail("synchronous_mode is on: only a standby the sync key names can take over without losing a commit."),
-						 errhint("pgha.members() shows which member has the role sync_standby.")));
-				break;
-		}
-		chosen = pstrdup(cand->name);
-		value = pgha_failover_request_json(c.has_leader ? c.leader : "", cand->name,
-										   scheduled_at,
-										   pgha_etcd_time(GetCurrentTimestamp()));
-
-		if (!pgha_etcd_put_if_unchanged(etcd, key, value, 0, &swapped, NULL))
-		{
-			free(value);
-			pgha_etcd_report_error(etcd, "request the switchover");
-		}
-		free(value);
-		if (!swapped)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("a switchover is already pending"),
-					 errhint("Wait for it, or delete the \"%s\" key in etcd to cancel it.", key)));
-
-		if (wait && scheduled_at == NULL)
-		{
-			int64		deadline = pgha_now_us() +
-				((int64) wait->time + ((int64) wait->day * 86400) * 1000000);
-			char	   *leader_key = pgha_key(prefix, PGHA_KEY_LEADER);
-			char	   *member_key = pgha_member_key(prefix, chosen);
-
-			for (;;)
-			{
-				PghaEtcdRange lr;
-				PghaEtcdRange mr;
-				PghaMember	m;
-
-				if (pgha_etcd_range(etcd, leader_key, false, &lr) && lr.nkvs == 1 &&
-					strcmp(lr.kvs[0].value, chosen) == 0 &&
-					pgha_etcd_range(etcd, member_key, false, &mr) && mr.nkvs == 1 &&
-					pgha_member_from_json(chosen, mr.kvs[0].value, mr.kvs[0].value_len, &m,
-										  err, sizeof(err)) &&
-					strcmp(m.role, "primary") == 0)
-					break;
-				/* the leader refuses by deleting the request */
-				if (pgha_etcd_range(etcd, key, false, &lr) && lr.nkvs == 0 &&
-					pgha_etcd_range(etcd, leader_key, false, &mr) &&
-					mr.nkvs == 1 && strcmp(mr.kvs[0].value, chosen) != 0)
-					ereport(ERROR,
-							(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-							 errmsg("the leader refused the switchover to \"%s\"", chosen),
-							 errhint("The candidate must stream from the leader, on its slot, within maximum_lag_on_failover, and in synchronous_mode be a synchronous standby; see the leader's log.")));
-				if (pgha_now_us() >= deadline)
-					ereport(ERROR,
-							(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-							 errmsg("member \"%s\" did not take over in time", chosen),
-							 errhint("The request stays in etcd until it is carried out or goes stale; see pgha.members().")));
-				CHECK_FOR_INTERRUPTS();
-				(void) pgha_etcd_wait(etcd, 50);
-			}
-		}
-	}
-	PG_CATCH();
-	{
-		pgha_etcd_session_end(etcd, true);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-	pgha_etcd_session_end(etcd, false);
-	return chosen;
-}
-
 PG_FUNCTION_INFO_V1(pgha_switchover);
 
 Datum
@@ -757,7 +350,7 @@ pgha_switchover(PG_FUNCTION_ARGS)
 		/* ISO 8601 in UTC, readable whatever the session's DateStyle */
 		scheduled = pgha_etcd_time(ts);
 	}
-	PG_RETURN_TEXT_P(cstring_to_text(request_switchover(candidate, true, scheduled,
+	PG_RETURN_TEXT_P(cstring_to_text(pgha_request_switchover(candidate, true, NULL, scheduled,
 														  wait_arg(fcinfo, 2))));
 }
 
@@ -773,6 +366,6 @@ pgha_failover(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("a failover needs a candidate"),
 				 errhint("Use pgha.switchover() to let pgha choose one.")));
-	PG_RETURN_TEXT_P(cstring_to_text(request_switchover(text_to_cstring(PG_GETARG_TEXT_PP(0)),
-														  false, NULL, wait_arg(fcinfo, 1))));
+	PG_RETURN_TEXT_P(cstring_to_text(pgha_request_switchover(text_to_cstring(PG_GETARG_TEXT_PP(0)),
+															   false, NULL, NULL, wait_arg(fcinfo, 1))));
 }

@@ -164,7 +164,7 @@ ok($before >= 0 && $auths >= 1 && $auths <= 3,
 # .pgpass); on a reload the worker keeps the client it has and says why
 my $offset = -s $node1->logfile;
 $node1->safe_psql('postgres', "ALTER SYSTEM SET pgha.etcd_password_file = '$dir/open-password'; SELECT pg_reload_conf()");
-ok($node1->wait_for_log(qr/etcd password file "[^"]*open-password" has group or world access/, $offset),
+ok($node1->wait_for_log(qr/password file "[^"]*open-password" has group or world access/, $offset),
 	'a group- or world-readable password file is refused');
 ok($node1->poll_query_until('postgres', "SELECT last_rule <> 'not_leader' AND is_leader FROM pgha.status()"),
 	'node1 leads on with the client it had');

@@ -164,3 +164,33 @@ pgha_api_status(const char *path, const PghaApiArg *args, int nargs, const PghaA
 		return primary || (replica && n->lag >= 0) ? 200 : 503;
 	return 404;
 }
+
+/* equal, in time that depends only on their lengths */
+static bool
+same_secret(const char *a, const char *b)
+{
+	size_t		la = strlen(a);
+	size_t		lb = strlen(b);
+	unsigned char diff = la != lb;
+
+	for (size_t i = 0; i < la && i < lb; i++)
+		diff |= (unsigned char) a[i] ^ (unsigned char) b[i];
+	return diff == 0;
+}
+
+PghaApiAuth
+pgha_api_authenticate(const char *want_user, const char *want_password,
+					  const char *user, const char *password)
+{
+	bool		user_ok;
+	bool		password_ok;
+
+	if (want_user == NULL || want_user[0] == '\0' || want_password == NULL || want_password[0] == '\0')
+		return PGHA_API_AUTH_OFF;
+	if (user == NULL || password == NULL)
+		return PGHA_API_AUTH_MISSING;
+	/* both compared, whatever the first says */
+	user_ok = same_secret(want_user, user);
+	password_ok = same_secret(want_password, password);
+	return user_ok && password_ok ? PGHA_API_AUTH_OK : PGHA_API_AUTH_WRONG;
+}

@@ -40,4 +40,21 @@ extern int	pgha_api_status(const char *path, const PghaApiArg *args, int nargs,
 /* "1048576", "16MB", "1 GB", "512kB" -> bytes; -1 if it is none of these */
 extern int64 pgha_api_parse_bytes(const char *text);
 
+/* who may run a REST action (HTTP basic authentication) */
+typedef enum PghaApiAuth
+{
+	PGHA_API_AUTH_OK,
+	PGHA_API_AUTH_OFF,			/* no user and password configured: actions are off */
+	PGHA_API_AUTH_MISSING,		/* the request has no credentials */
+	PGHA_API_AUTH_WRONG			/* wrong user or password */
+} PghaApiAuth;
+
+/*
+ * Compare the request's user and password (NULL: none sent) with the
+ * configured ones (NULL or "": none), in time that does not depend on
+ * where they differ.
+ */
+extern PghaApiAuth pgha_api_authenticate(const char *want_user, const char *want_password,
+										 const char *user, const char *password);
+
 #endif							/* PGHA_API_RULES_H */

@@ -65,11 +65,12 @@ etcd_ok(PghaEtcd *e)
 }
 
 /*
- * The etcd password: the first line of a file that only its owner may read
- * (as libpq insists for .pgpass), into buf.  The caller zeroes buf after use.
+ * A password (etcd's, the REST API's): the first line of a file that only
+ * its owner may read (as libpq insists for .pgpass), into buf.  The caller
+ * zeroes buf after use.
  */
 bool
-pgha_etcd_read_password_file(const char *path, char *buf, size_t buflen,
+pgha_read_password_file(const char *path, char *buf, size_t buflen,
 							 char *errbuf, size_t errlen)
 {
 	struct stat st;
@@ -80,19 +81,19 @@ pgha_etcd_read_password_file(const char *path, char *buf, size_t buflen,
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 	{
-		snprintf(errbuf, errlen, "could not open etcd password file \"%s\": %s", path, strerror(errno));
+		snprintf(errbuf, errlen, "could not open password file \"%s\": %s", path, strerror(errno));
 		return false;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
 	{
-		snprintf(errbuf, errlen, "etcd password file \"%s\" is not a plain file", path);
+		snprintf(errbuf, errlen, "password file \"%s\" is not a plain file", path);
 		close(fd);
 		return false;
 	}
 	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
 	{
 		snprintf(errbuf, errlen,
-				 "etcd password file \"%s\" has group or world access; permissions should be u=rw (0600) or less",
+				 "password file \"%s\" has group or world access; permissions should be u=rw (0600) or less",
 				 path);
 		close(fd);
 		return false;
@@ -104,7 +105,7 @@ pgha_etcd_read_password_file(const char *path, char *buf, size_t buflen,
 	buf[strcspn(buf, "\r\n")] = '\0';
 	if (buf[0] == '\0')
 	{
-		snprintf(errbuf, errlen, "etcd password file \"%s\" is empty", path);
+		snprintf(errbuf, errlen, "password file \"%s\" is empty", path);
 		return false;
 	}
 	return true;

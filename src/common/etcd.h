@@ -232,7 +232,7 @@ typedef struct PghaEtcd
 	char	   *watch_prefix;	/* malloc'd */
 } PghaEtcd;
 
-extern bool pgha_etcd_read_password_file(const char *path, char *buf, size_t buflen,
+extern bool pgha_read_password_file(const char *path, char *buf, size_t buflen,
 										 char *errbuf, size_t errlen);
 extern PghaEtcd *pgha_etcd_create(const PghaEtcdConfig *config,
 								  char *errbuf, size_t errlen);

@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * switchover.c
- *		Checking a switchover/failover request; building its etcd value.
+ *		Checking a switchover/failover request, or a member's restart or
+ *		reinit request; building their etcd values.
  *
  * Copyright (c) 2026, pgha developers
  *
@@ -113,6 +114,37 @@ pgha_failover_request_json(const char *leader, const char *member,
 		json_object_set_new(o, "scheduled_at", json_string(scheduled_at));
 	json_object_set_new(o, "pgha_requested_at", json_string(requested_at));
 	/* key order as Patroni writes it: leader, member, scheduled_at */
+	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	return s;
+}
+
+PghaMemberRequestCheck
+pgha_member_request_check(const PghaCluster *c, const PghaMember *m, bool reinit,
+						  bool pending_only)
+{
+	if (reinit && c->has_leader && strcmp(c->leader, m->name) == 0)
+		return PGHA_MR_LEADER;
+	if (!reinit && pending_only && !m->pending_restart)
+		return PGHA_MR_NOT_PENDING;
+	/* its worker takes the request: none runs while the server is down */
+	if (m->down)
+		return PGHA_MR_DOWN;
+	if (!m->supervised)
+		return PGHA_MR_NOT_SUPERVISED;
+	return PGHA_MR_OK;
+}
+
+char *
+pgha_member_request_json(const char *requested_at, bool pending_only, const char *schedule)
+{
+	json_t	   *o = json_object();
+	char	   *s;
+
+	json_object_set_new(o, "requested_at", json_string(requested_at));
+	json_object_set_new(o, "pending_only", json_boolean(pending_only));
+	if (schedule)
+		json_object_set_new(o, "schedule", json_string(schedule));
 	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);
 	return s;

@@ -2,7 +2,8 @@
  *
  * switchover.h
  *		Who may take over in a requested switchover or failover, and the
- *		request (Patroni's "failover" key) that asks for it.
+ *		request (Patroni's "failover" key) that asks for it; whether a
+ *		member may be asked to restart or reinitialize.
  *
  * Pure: pgha.switchover()/pgha.failover() in SQL and pghactl switchover/
  * failover check a request the same way and report the outcome in their
@@ -52,5 +53,30 @@ extern const char *pgha_switchover_check_message(PghaSwitchoverCheck check);
  */
 extern char *pgha_failover_request_json(const char *leader, const char *member,
 										const char *scheduled_at, const char *requested_at);
+
+/*
+ * A restart or reinit of member m ("restart/<name>", "reinit/<name>"
+ * requests, taken by the member's own worker): may it be asked for?
+ * pghactl restart/reinit and the REST API's POST /restart and
+ * /reinitialize check the same way and word the refusal their own way.
+ */
+typedef enum PghaMemberRequestCheck
+{
+	PGHA_MR_OK,
+	PGHA_MR_NOT_PENDING,		/* pending_only, and no restart is pending: nothing to do */
+	PGHA_MR_LEADER,				/* a reinit would destroy the primary */
+	PGHA_MR_DOWN,				/* no server runs to take the request */
+	PGHA_MR_NOT_SUPERVISED		/* nothing would start the server again */
+} PghaMemberRequestCheck;
+
+extern PghaMemberRequestCheck pgha_member_request_check(const PghaCluster *c, const PghaMember *m,
+														bool reinit, bool pending_only);
+
+/*
+ * The request's value (malloc'd): {"requested_at", "pending_only"}, and
+ * "schedule" (ISO 8601) for a restart that waits until then.
+ */
+extern char *pgha_member_request_json(const char *requested_at, bool pending_only,
+									  const char *schedule);
 
 #endif							/* PGHA_SWITCHOVER_H */

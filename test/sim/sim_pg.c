@@ -1006,6 +1006,13 @@ pgha_etcd_time(TimestampTz ts)
 	return pstrdup("");
 }
 
+/* only a scheduled switchover asks: never in the simulator */
+bool
+pgha_etcd_parse_time(const char *text, TimestampTz *out)
+{
+	return false;
+}
+
 /* the worker's own SIGTERM path is sim.c's: it calls the keeper itself */
 bool
 pgha_postmaster_stopping(void)
@@ -1033,5 +1040,10 @@ pgha_kill_orphans(long timeout_ms, int *nkilled)
 
 void
 pgha_shmem_set_history(const char *history)
+{
+}
+
+void
+pgha_shmem_set_config(const char *config)
 {
 }

@@ -72,4 +72,17 @@ unit_api_tests(void)
 	is_int(pgha_api_parse_bytes("16MB"), 16777216, "16MB");
 	is_int(pgha_api_parse_bytes("1 GB"), 1073741824, "1 GB");
 	is_int(pgha_api_parse_bytes("-1"), -1, "negative is refused");
+
+	/* who may run an action */
+	ok(pgha_api_authenticate("admin", "s3cret", "admin", "s3cret") == PGHA_API_AUTH_OK, "right user and password");
+	ok(pgha_api_authenticate("admin", "s3cret", "admin", "s3creT") == PGHA_API_AUTH_WRONG, "a wrong password");
+	ok(pgha_api_authenticate("admin", "s3cret", "admin", "s3cret!") == PGHA_API_AUTH_WRONG,
+	   "a password with the right one as its prefix");
+	ok(pgha_api_authenticate("admin", "s3cret", "admin", "") == PGHA_API_AUTH_WRONG, "an empty password");
+	ok(pgha_api_authenticate("admin", "s3cret", "root", "s3cret") == PGHA_API_AUTH_WRONG, "a wrong user");
+	ok(pgha_api_authenticate("admin", "s3cret", NULL, NULL) == PGHA_API_AUTH_MISSING, "no credentials");
+	ok(pgha_api_authenticate("", "s3cret", "admin", "s3cret") == PGHA_API_AUTH_OFF,
+	   "no user configured: actions are off, whatever is sent");
+	ok(pgha_api_authenticate("admin", NULL, "admin", "") == PGHA_API_AUTH_OFF,
+	   "no password configured (or the file unreadable): off");
 }

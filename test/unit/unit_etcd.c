@@ -538,17 +538,17 @@ test_password_file(void)
 	}
 	close(fd);
 	chmod(path, 0600);
-	ok_read = pgha_etcd_read_password_file(path, buf, sizeof(buf), err, sizeof(err));
+	ok_read = pgha_read_password_file(path, buf, sizeof(buf), err, sizeof(err));
 	ok(ok_read && strcmp(buf, "s3cret") == 0, "a 0600 password file gives its first line");
 	chmod(path, 0640);
-	ok(!pgha_etcd_read_password_file(path, buf, sizeof(buf), err, sizeof(err)) &&
+	ok(!pgha_read_password_file(path, buf, sizeof(buf), err, sizeof(err)) &&
 	   strstr(err, "has group or world access") != NULL && buf[0] == '\0',
 	   "a group-readable one is refused: %s", err);
 	chmod(path, 0604);
-	ok(!pgha_etcd_read_password_file(path, buf, sizeof(buf), err, sizeof(err)),
+	ok(!pgha_read_password_file(path, buf, sizeof(buf), err, sizeof(err)),
 	   "a world-readable one is refused");
 	unlink(path);
-	ok(!pgha_etcd_read_password_file(path, buf, sizeof(buf), err, sizeof(err)) &&
+	ok(!pgha_read_password_file(path, buf, sizeof(buf), err, sizeof(err)) &&
 	   strstr(err, "could not open") != NULL, "a missing one: %s", err);
 }
 

@@ -78,6 +78,28 @@ unit_switchover_tests(void)
 	   "a switchover needs a leader");
 	ok(pgha_switchover_check(&c, "node2", false, &chosen) == PGHA_SW_OK,
 	   "a failover does not");
+
+	/* a member's restart or reinit request */
+	c.has_leader = true;
+	ms[1].supervised = true;
+	ok(pgha_member_request_check(&c, &ms[1], false, false) == PGHA_MR_OK, "a supervised replica may restart");
+	ok(pgha_member_request_check(&c, &ms[1], false, true) == PGHA_MR_NOT_PENDING,
+	   "restart if pending, with none pending: nothing to do");
+	ms[1].pending_restart = true;
+	ok(pgha_member_request_check(&c, &ms[1], false, true) == PGHA_MR_OK, "... with one pending: restart");
+	ok(pgha_member_request_check(&c, &ms[1], true, false) == PGHA_MR_OK, "a supervised replica may be reinitialized");
+	ms[0].supervised = true;
+	ok(pgha_member_request_check(&c, &ms[0], false, false) == PGHA_MR_OK, "the leader may restart");
+	ok(pgha_member_request_check(&c, &ms[0], true, false) == PGHA_MR_LEADER, "but never be reinitialized");
+	ms[1].supervised = false;
+	ok(pgha_member_request_check(&c, &ms[1], false, false) == PGHA_MR_NOT_SUPERVISED,
+	   "a server pghactl run does not supervise: nothing would start it again");
+	ms[1].supervised = true;
+	ms[1].down = true;
+	ok(pgha_member_request_check(&c, &ms[1], false, false) == PGHA_MR_DOWN, "a down member: nobody takes the request");
+	json = pgha_member_request_json("2026-12-06T10:00:00Z", true, NULL);
+	is_str(json, "{\"requested_at\":\"2026-12-06T10:00:00Z\",\"pending_only\":true}", "the request's value");
+	free(json);
 	is_str(pgha_switchover_check_message(PGHA_SW_NOFAILOVER), "the member is tagged nofailover",
 		   "refusals have a message");
 

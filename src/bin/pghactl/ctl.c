@@ -492,33 +492,29 @@ member_request(PghactlConf *conf, const PghactlOptions *o, bool reinit)
 		pg_log_error("member \"%s\" does not exist", o->member);
 		return 1;
 	}
-	if (reinit && is_leader(&c, m))
+	switch (pgha_member_request_check(&c, m, reinit, o->pending))
 	{
-		pg_log_error("\"%s\" is the leader: reinit would destroy the primary", m->name);
-		pg_log_error_hint("Switch over to another member first (pghactl switchover).");
-		return 1;
-	}
-	if (!reinit && o->pending && !m->pending_restart)
-	{
-		printf("No restart pending on \"%s\".\n", m->name);
-		return 0;
-	}
-	/* its worker takes the request: none runs while the server is down */
-	if (m->down)
-	{
-		pg_log_error("member \"%s\" is down (%s): its server is not running to take the request",
-					 m->name, m->state);
-		pg_log_error_hint("%s", reinit ?
-						  "On its host: stop pghactl run, run pghactl reinit -c pgha.conf, start pghactl run." :
-						  "pghactl run starts it again by itself; pghactl list shows why it does not.");
-		return 1;
-	}
-	if (!m->supervised)
-	{
-		pg_log_error("member \"%s\" does not run under pghactl run: nothing would start it again", m->name);
-		pg_log_error_hint("%s", reinit ? "Stop it and run pghactl reinit on its host." :
-						  "Restart it with its service manager on that host (systemctl restart, pg_ctl restart).");
-		return 1;
+		case PGHA_MR_OK:
+			break;
+		case PGHA_MR_LEADER:
+			pg_log_error("\"%s\" is the leader: reinit would destroy the primary", m->name);
+			pg_log_error_hint("Switch over to another member first (pghactl switchover).");
+			return 1;
+		case PGHA_MR_NOT_PENDING:
+			printf("No restart pending on \"%s\".\n", m->name);
+			return 0;
+		case PGHA_MR_DOWN:
+			pg_log_error("member \"%s\" is down (%s): its server is not running to take the request",
+						 m->name, m->state);
+			pg_log_error_hint("%s", reinit ?
+							  "On its host: stop pghactl run, run pghactl reinit -c pgha.conf, start pghactl run." :
+							  "pghactl run starts it again by itself; pghactl list shows why it does not.");
+			return 1;
+		case PGHA_MR_NOT_SUPERVISED:
+			pg_log_error("member \"%s\" does not run under pghactl run: nothing would start it again", m->name);
+			pg_log_error_hint("%s", reinit ? "Stop it and run pghactl reinit on its host." :
+							  "Restart it with its service manager on that host (systemctl restart, pg_ctl restart).");
+			return 1;
 	}
 	if (!pghactl_confirm(o, reinit ?
 						 psprintf("Delete the data of \"%s\" and clone it again from the leader?", m->name) :
@@ -528,8 +524,7 @@ member_request(PghactlConf *conf, const PghactlOptions *o, bool reinit)
 	started = m->started_ms;
 	key = psprintf("%s%s%s", prefix, reinit ? PGHA_KEY_REINIT : PGHA_KEY_RESTART, m->name);
 	now_iso(now, sizeof(now));
-	value = psprintf("{\"requested_at\":\"%s\",\"pending_only\":%s}", now,
-					 !reinit && o->pending ? "true" : "false");
+	value = pgha_member_request_json(now, !reinit && o->pending, NULL);
 	if (!pgha_etcd_put_if_unchanged(etcd, key, value, 0, &swapped, NULL))
 	{
 		pg_log_error("could not write the request: %s", etcd->errmsg);

@@ -75,7 +75,7 @@ pghactl_etcd(const PghactlConf *c)
 	{
 		if (c->etcd_password_file == NULL)
 			pg_fatal("pgha.etcd_user is set but pgha.etcd_password_file is not");
-		if (!pgha_etcd_read_password_file(c->etcd_password_file, password, sizeof(password),
+		if (!pgha_read_password_file(c->etcd_password_file, password, sizeof(password),
 										  err, sizeof(err)))
 			pg_fatal("%s", err);
 		cfg.user = c->etcd_user;

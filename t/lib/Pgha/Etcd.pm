@@ -462,7 +462,9 @@ END
 =item $etcd->patronictl(@args)
 
 Runs Debian's patronictl against this etcd for the cluster "test"
-(namespace /service/) and returns its standard output.
+(namespace /service/) and returns its standard output.  With
+$etcd->{patronictl_yaml} set, those lines go into its configuration too
+(restapi.authentication, say).
 
 =cut
 
@@ -471,7 +473,8 @@ sub patronictl
 	my ($self, @args) = @_;
 	my $conf = "$self->{dir}/patronictl.yml";
 	open my $fh, '>', $conf or die "cannot write $conf: $!";
-	print $fh "scope: test\nnamespace: /service/\netcd3:\n  hosts: " . $self->endpoints . "\n";
+	print $fh "scope: test\nnamespace: /service/\netcd3:\n  hosts: " . $self->endpoints . "\n"
+	  . ($self->{patronictl_yaml} // '');
 	close $fh;
 	my ($out, $err) = ('', '');
 	IPC::Run::run([ 'patronictl', '-c', $conf, @args ], '>', \$out, '2>', \$err);
