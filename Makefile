@@ -62,8 +62,8 @@ TAP_TESTS = 1
 PG_CONFIG ?= pg_config
 PGHA_USER ?= postgres
 
-PKG_CFLAGS := $(shell pkg-config --cflags libcurl jansson libmicrohttpd 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs libcurl jansson libmicrohttpd 2>/dev/null || echo -lcurl -ljansson -lmicrohttpd)
+PKG_CFLAGS := $(shell pkg-config --cflags libcurl jansson libmicrohttpd gnutls 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs libcurl jansson libmicrohttpd gnutls 2>/dev/null || echo -lcurl -ljansson -lmicrohttpd -lgnutls)
 
 PG_CPPFLAGS = -I$(CURDIR)/src -I$(libpq_srcdir) $(PKG_CFLAGS)
 PG_CFLAGS   = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # etcd-tls.sh start|stop DIR: a single-member etcd that speaks only TLS and
-# demands client certificates, with certificates made here by openssl:
+# demands client certificates, with certificates made here by openssl
+# (etcd-tls.sh certs DIR makes only the certificates):
 #   DIR/ca.crt              the CA that signed the server and client certs
 #   DIR/other-ca.crt        an unrelated CA (must be refused)
 #   DIR/client.crt/.key     a client certificate (CN=pgha)
 #   DIR/client-nocn.crt/.key  one without a Common Name (for etcd with auth on)
+#   DIR/other-client.crt/.key  a client certificate of the unrelated CA
 #   DIR/url                 https://127.0.0.1:PORT
 # The server certificate carries both serverAuth and clientAuth: etcd 3.4's
 # gateway dials its own gRPC port with it (reference/etcd-v3-json.md s. 8).
@@ -32,8 +34,8 @@ free_port() {
 	exit 1
 }
 
-case "$cmd" in
-start)
+# a test CA, another CA, a server certificate for 127.0.0.1 and client certificates
+make_certs() {
 	mkdir -p "$dir"
 	cd "$dir"
 	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=pgha test CA" \
@@ -55,6 +57,18 @@ start)
 		-out client-nocn.csr 2>/dev/null
 	openssl x509 -req -in client-nocn.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
 		-extfile client.ext -out client-nocn.crt 2>/dev/null
+	openssl req -newkey rsa:2048 -nodes -subj "/CN=stranger" -keyout other-client.key \
+		-out other-client.csr 2>/dev/null
+	openssl x509 -req -in other-client.csr -CA other-ca.crt -CAkey other-ca.key -CAcreateserial -days 2 \
+		-extfile client.ext -out other-client.crt 2>/dev/null
+}
+
+case "$cmd" in
+certs)
+	make_certs
+	;;
+start)
+	make_certs
 	cport=$(free_port)
 	pport=$(free_port)
 	nohup etcd --name tls1 --data-dir "$dir/data" \

@@ -10,9 +10,10 @@ packages=(
 	etcd-server etcd-client
 	libcurl4-openssl-dev libjansson-dev pkg-config gcc make
 	libkrb5-dev  # libpq/libpq-be.h (authentication hook) includes gssapi.h
-	libmicrohttpd-dev haproxy  # the REST API; HAProxy in front of it in t/140
+	libmicrohttpd-dev libgnutls28-dev haproxy  # the REST API (HTTPS: GnuTLS); HAProxy in front of it in t/140
 	clang  # libFuzzer (test/fuzz)
 	libipc-run-perl curl iproute2 patroni
+	python3-idna  # patronictl's HTTPS requests (t/198) import it
 	nftables  # partitions in the fault suite (test/faults)
 	gnuplot-nox  # the failover chart of bench/scenarios.pl (make bench, the bench-smoke suite)
 	prometheus  # promtool parses GET /metrics in t/140

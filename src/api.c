@@ -28,6 +28,8 @@
 #include <signal.h>
 #include <sys/select.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 
 #include "access/xlog.h"
@@ -331,6 +333,7 @@ static int	actions_open = 0;
 #define SHUTDOWN_GRACE_MS 1000
 
 static void set_deadline(struct MHD_Connection *c, bool waits);
+static const char *client_certificate_refusal(struct MHD_Connection *c, bool action);
 
 static enum MHD_Result
 respond_as(struct MHD_Connection *c, int status, const char *body, bool head, const char *type)
@@ -553,6 +556,18 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 	if (req->answered)
 		return respond_as(c, req->status, req->response, false,
 						  req->json ? "application/json" : "text/plain; charset=utf-8");
+	{
+		bool		action = pgha_api_is_action(method, url);
+		const char *why = client_certificate_refusal(c, action);
+
+		if (why != NULL)
+		{
+			if (action)
+				ereport(LOG, (errmsg("pgha api: refused %s %s from %s: %s", method, url,
+									 client_address(c), why)));
+			return respond_text(c, 403, why);
+		}
+	}
 	if (pgha_api_is_action(method, url))
 	{
 		bool		ok;
@@ -776,12 +791,247 @@ enforce_deadlines(void)
 		}
 }
 
+/* a PEM file, whole (palloc'd in TopMemoryContext); NULL (logged) if unreadable */
+static char *
+read_pem(const char *path, bool secret)
+{
+	struct stat st;
+	FILE	   *f;
+	char	   *buf;
+	size_t		n;
+
+	if (stat(path, &st) != 0)
+	{
+		ereport(LOG, (errmsg("pgha api: could not read \"%s\": %m", path)));
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode))
+	{
+		ereport(LOG, (errmsg("pgha api: \"%s\" is not a plain file", path)));
+		return NULL;
+	}
+	/* PostgreSQL's rule for ssl_key_file: the owner's alone, or root's with group read */
+	if (secret && ((st.st_uid != 0 && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) ||
+				   (st.st_uid == 0 && (st.st_mode & (S_IWGRP | S_IXGRP | S_IRWXO)) != 0)))
+	{
+		ereport(LOG,
+				(errmsg("pgha api: private key file \"%s\" has group or world access", path),
+				 errdetail("It must be u=rw (0600) or less if owned by the database user, or u=rw,g=r (0640) or less if owned by root.")));
+		return NULL;
+	}
+	if ((f = fopen(path, "r")) == NULL)
+	{
+		ereport(LOG, (errmsg("pgha api: could not open \"%s\": %m", path)));
+		return NULL;
+	}
+	buf = MemoryContextAllocZero(TopMemoryContext, st.st_size + 1);
+	n = fread(buf, 1, st.st_size, f);
+	fclose(f);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* the TLS material in use, for the daemon's lifetime */
+static char *tls_cert = NULL;
+static char *tls_key = NULL;
+static char *tls_ca = NULL;
+
+static void
+forget_tls(void)
+{
+	if (tls_key)
+		explicit_bzero(tls_key, strlen(tls_key));
+	if (tls_cert)
+		pfree(tls_cert);
+	if (tls_key)
+		pfree(tls_key);
+	if (tls_ca)
+		pfree(tls_ca);
+	tls_cert = tls_key = tls_ca = NULL;
+}
+
+/*
+ * Read the TLS settings' files into tls_*, and check them with GnuTLS (a
+ * certificate and its key, CA certificates): false (logged) if unusable.
+ * No certificate file: plain HTTP, true.
+ */
+static bool
+load_tls(void)
+{
+	gnutls_certificate_credentials_t cred;
+	gnutls_datum_t cert;
+	gnutls_datum_t key;
+	gnutls_datum_t ca;
+	int			rc;
+
+	forget_tls();
+	if (pgha_api_certfile[0] == '\0')
+	{
+		if (pgha_api_verify_client != PGHA_VERIFY_CLIENT_NONE)
+		{
+			ereport(LOG, (errmsg("pgha api: pgha.api_verify_client needs pgha.api_certfile (HTTPS)")));
+			return false;
+		}
+		return true;
+	}
+	if (pgha_api_keyfile[0] == '\0')
+	{
+		ereport(LOG, (errmsg("pgha api: pgha.api_certfile is set but pgha.api_keyfile is not")));
+		return false;
+	}
+	if (pgha_api_verify_client != PGHA_VERIFY_CLIENT_NONE && pgha_api_cafile[0] == '\0')
+	{
+		ereport(LOG, (errmsg("pgha api: pgha.api_verify_client needs pgha.api_cafile")));
+		return false;
+	}
+	tls_cert = read_pem(pgha_api_certfile, false);
+	tls_key = read_pem(pgha_api_keyfile, true);
+	if (pgha_api_cafile[0] != '\0')
+		tls_ca = read_pem(pgha_api_cafile, false);
+	if (tls_cert == NULL || tls_key == NULL || (pgha_api_cafile[0] != '\0' && tls_ca == NULL))
+	{
+		forget_tls();
+		return false;
+	}
+	cert.data = (unsigned char *) tls_cert;
+	cert.size = strlen(tls_cert);
+	key.data = (unsigned char *) tls_key;
+	key.size = strlen(tls_key);
+	if (gnutls_certificate_allocate_credentials(&cred) != GNUTLS_E_SUCCESS)
+	{
+		forget_tls();
+		return false;
+	}
+	rc = gnutls_certificate_set_x509_key_mem(cred, &cert, &key, GNUTLS_X509_FMT_PEM);
+	if (rc < 0)
+		ereport(LOG,
+				(errmsg("pgha api: pgha.api_certfile and pgha.api_keyfile are not a PEM certificate and its key: %s",
+						gnutls_strerror(rc))));
+	else if (tls_ca)
+	{
+		ca.data = (unsigned char *) tls_ca;
+		ca.size = strlen(tls_ca);
+		rc = gnutls_certificate_set_x509_trust_mem(cred, &ca, GNUTLS_X509_FMT_PEM);
+		if (rc <= 0)
+		{
+			ereport(LOG,
+					(errmsg("pgha api: pgha.api_cafile holds no PEM certificate%s%s",
+							rc < 0 ? ": " : "", rc < 0 ? gnutls_strerror(rc) : "")));
+			rc = -1;
+		}
+	}
+	gnutls_certificate_free_credentials(cred);
+	if (rc < 0)
+		forget_tls();
+	return rc >= 0;
+}
+
+/*
+ * pgha.api_verify_client: a certificate the client sent must chain to
+ * pgha.api_cafile; "required" wants one on every request, "optional" on
+ * actions, as Patroni's check_access.  NULL, or why the request is refused.
+ */
+static const char *
+client_certificate_refusal(struct MHD_Connection *c, bool action)
+{
+	const union MHD_ConnectionInfo *info;
+	gnutls_session_t session;
+	unsigned int n = 0;
+	unsigned int status = 0;
+
+	if (pgha_api_verify_client == PGHA_VERIFY_CLIENT_NONE)
+		return NULL;
+	info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	session = info ? (gnutls_session_t) info->tls_session : NULL;
+	if (session != NULL && gnutls_certificate_get_peers(session, &n) != NULL && n > 0)
+	{
+		if (gnutls_certificate_verify_peers2(session, &status) != GNUTLS_E_SUCCESS || status != 0)
+			return "client certificate not valid";
+		return NULL;
+	}
+	if (pgha_api_verify_client == PGHA_VERIFY_CLIENT_REQUIRED || action)
+		return "client certificate required";
+	return NULL;
+}
+
+/*
+ * What the daemon was started from: the TLS settings and the identity of
+ * their files.  A reload that changes it (a new certificate, say) starts
+ * the daemon again.
+ */
+static char *
+tls_signature(void)
+{
+	const char *files[] = {pgha_api_certfile, pgha_api_keyfile, pgha_api_cafile};
+	StringInfoData sig;
+
+	initStringInfo(&sig);
+	appendStringInfo(&sig, "%d", pgha_api_verify_client);
+	for (int i = 0; i < lengthof(files); i++)
+	{
+		struct stat st;
+
+		appendStringInfo(&sig, "|%s", files[i]);
+		if (files[i][0] != '\0' && stat(files[i], &st) == 0)
+			appendStringInfo(&sig, ":%ld.%ld:%ld", (long) st.st_mtim.tv_sec,
+							 (long) st.st_mtim.tv_nsec, (long) st.st_size);
+	}
+	return sig.data;
+}
+
+/* the HTTP (or, with pgha.api_certfile, HTTPS) daemon; NULL (logged) if it cannot start */
+static struct MHD_Daemon *
+start_daemon(const struct addrinfo *addr)
+{
+	unsigned int flags = MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
+	struct MHD_OptionItem tls[4];
+	int			ntls = 0;
+	struct MHD_Daemon *d;
+
+	if (!load_tls())
+		return NULL;
+	if (tls_cert)
+	{
+		flags |= MHD_USE_TLS;
+		tls[ntls++] = (struct MHD_OptionItem) {MHD_OPTION_HTTPS_MEM_CERT, 0, tls_cert};
+		tls[ntls++] = (struct MHD_OptionItem) {MHD_OPTION_HTTPS_MEM_KEY, 0, tls_key};
+		/* with a CA, clients are asked for a certificate (checked per request) */
+		if (tls_ca)
+			tls[ntls++] = (struct MHD_OptionItem) {MHD_OPTION_HTTPS_MEM_TRUST, 0, tls_ca};
+	}
+	tls[ntls++] = (struct MHD_OptionItem) {MHD_OPTION_END, 0, NULL};
+	if (addr->ai_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	d = MHD_start_daemon(flags, 0, NULL, NULL, handle, NULL,
+						 MHD_OPTION_SOCK_ADDR, addr->ai_addr,
+						 MHD_OPTION_CONNECTION_LIMIT, (unsigned int) API_MAX_CONNECTIONS,
+						 MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int) 16,
+						 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) 5,
+						 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) 16384,
+						 MHD_OPTION_NOTIFY_CONNECTION, track_connection, NULL,
+						 MHD_OPTION_NOTIFY_COMPLETED, request_completed, NULL,
+						 MHD_OPTION_ARRAY, tls,
+						 MHD_OPTION_END);
+	if (d == NULL)
+	{
+		ereport(LOG,
+				(errmsg("pgha api: could not listen on \"%s\"%s", pgha_api_listen,
+						tls_cert ? " with TLS" : ""),
+				 errhint("Another process may use the port; change pgha.api_listen, or set it to '' to turn the API off.%s",
+						 tls_cert ? " Check that pgha.api_certfile and pgha.api_keyfile are a PEM certificate and its key." : "")));
+		forget_tls();
+		return NULL;
+	}
+	ereport(LOG, (errmsg("pgha api listening on %s%s", pgha_api_listen, tls_cert ? " (HTTPS)" : "")));
+	return d;
+}
+
 void
 pgha_api_main(Datum main_arg)
 {
 	struct MHD_Daemon *d;
 	struct addrinfo *addr;
-	unsigned int flags = MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
+	char	   *signature;
 	int64		stop_at = 0;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
@@ -793,25 +1043,10 @@ pgha_api_main(Datum main_arg)
 	addr = listen_address();
 	if (addr == NULL)
 		proc_exit(1);
-	if (addr->ai_family == AF_INET6)
-		flags |= MHD_USE_IPv6;
-	d = MHD_start_daemon(flags, 0, NULL, NULL, handle, NULL,
-						 MHD_OPTION_SOCK_ADDR, addr->ai_addr,
-						 MHD_OPTION_CONNECTION_LIMIT, (unsigned int) API_MAX_CONNECTIONS,
-						 MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int) 16,
-						 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) 5,
-						 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) 16384,
-						 MHD_OPTION_NOTIFY_CONNECTION, track_connection, NULL,
-						 MHD_OPTION_NOTIFY_COMPLETED, request_completed, NULL,
-						 MHD_OPTION_END);
+	signature = tls_signature();
+	d = start_daemon(addr);
 	if (d == NULL)
-	{
-		ereport(LOG,
-				(errmsg("pgha api: could not listen on \"%s\"", pgha_api_listen),
-				 errhint("Another process may use the port; change pgha.api_listen, or set it to '' to turn the API off.")));
 		proc_exit(1);
-	}
-	ereport(LOG, (errmsg("pgha api listening on %s", pgha_api_listen)));
 
 	for (;;)
 	{
@@ -852,8 +1087,31 @@ pgha_api_main(Datum main_arg)
 		}
 		if (ConfigReloadPending)
 		{
+			char	   *now_signature;
+
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
+			now_signature = tls_signature();
+			/*
+			 * New TLS settings or files: serve with them (a request under
+			 * way is cut); unusable ones are logged, and the daemon goes
+			 * on as it was.
+			 */
+			if (strcmp(now_signature, signature) != 0)
+			{
+				if (!load_tls())
+					ereport(LOG, (errmsg("pgha api: the new TLS settings are not used; serving as before")));
+				else
+				{
+					MHD_stop_daemon(d);
+					waiting = NULL;
+					waiting_request = NULL;
+					if ((d = start_daemon(addr)) == NULL)
+						proc_exit(1);
+				}
+			}
+			pfree(signature);
+			signature = now_signature;
 		}
 		MemoryContextReset(request_cxt);
 		MHD_run_from_select(d, &rs, &ws, &es);

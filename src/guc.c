@@ -50,6 +50,17 @@ char	   *pgha_api_listen = NULL;
 char	   *pgha_api_connect_address = NULL;
 char	   *pgha_api_user = NULL;
 char	   *pgha_api_password_file = NULL;
+char	   *pgha_api_certfile = NULL;
+char	   *pgha_api_keyfile = NULL;
+char	   *pgha_api_cafile = NULL;
+int			pgha_api_verify_client = PGHA_VERIFY_CLIENT_NONE;
+
+static const struct config_enum_entry verify_client_options[] = {
+	{"none", PGHA_VERIFY_CLIENT_NONE, false},
+	{"optional", PGHA_VERIFY_CLIENT_OPTIONAL, false},
+	{"required", PGHA_VERIFY_CLIENT_REQUIRED, false},
+	{NULL, 0, false}
+};
 
 bool		pgha_nofailover = false;
 int			pgha_failover_priority = 1;
@@ -276,6 +287,39 @@ pgha_guc_define(void)
 							   "",
 							   PGC_SIGHUP, GUC_SUPERUSER_ONLY,
 							   NULL, NULL, NULL);
+
+	DefineCustomStringVariable("pgha.api_certfile",
+							   "Sets the certificate file (PEM) the REST API serves HTTPS with.",
+							   "Empty serves plain HTTP.  With pgha.api_keyfile.",
+							   &pgha_api_certfile,
+							   "",
+							   PGC_SIGHUP, GUC_SUPERUSER_ONLY,
+							   NULL, NULL, NULL);
+
+	DefineCustomStringVariable("pgha.api_keyfile",
+							   "Sets the private key file (PEM) of pgha.api_certfile.",
+							   "Only its owner may read it (or root's group, with mode 0640).",
+							   &pgha_api_keyfile,
+							   "",
+							   PGC_SIGHUP, GUC_SUPERUSER_ONLY,
+							   NULL, NULL, NULL);
+
+	DefineCustomStringVariable("pgha.api_cafile",
+							   "Sets the CA certificates (PEM) client certificates of the REST API are checked against.",
+							   NULL,
+							   &pgha_api_cafile,
+							   "",
+							   PGC_SIGHUP, GUC_SUPERUSER_ONLY,
+							   NULL, NULL, NULL);
+
+	DefineCustomEnumVariable("pgha.api_verify_client",
+							 "Sets which REST API requests need a client certificate signed by pgha.api_cafile.",
+							 "none; optional: actions need one, and one sent must be valid; required: every request.",
+							 &pgha_api_verify_client,
+							 PGHA_VERIFY_CLIENT_NONE,
+							 verify_client_options,
+							 PGC_SIGHUP, GUC_SUPERUSER_ONLY,
+							 NULL, NULL, NULL);
 
 	DefineCustomStringVariable("pgha.database",
 							   "Sets the database the pgha worker connects to.",

@@ -34,9 +34,19 @@ extern char *pgha_passfile;
 extern char *pgha_peer_options;
 extern char *pgha_api_listen;
 extern char *pgha_api_connect_address;
-/* who may run REST actions (PGC_SIGHUP) */
+/* who may run REST actions, and TLS for the API (PGC_SIGHUP) */
 extern char *pgha_api_user;
 extern char *pgha_api_password_file;
+extern char *pgha_api_certfile;
+extern char *pgha_api_keyfile;
+extern char *pgha_api_cafile;
+typedef enum PghaVerifyClient
+{
+	PGHA_VERIFY_CLIENT_NONE,
+	PGHA_VERIFY_CLIENT_OPTIONAL,	/* actions need a valid certificate; GETs one if sent */
+	PGHA_VERIFY_CLIENT_REQUIRED /* every request needs a valid certificate */
+} PghaVerifyClient;
+extern int	pgha_api_verify_client;
 
 /* tags (PGC_SIGHUP) */
 extern bool pgha_nofailover;

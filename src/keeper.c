@@ -666,8 +666,10 @@ fill_member(PghaMember *m, const PghaLocalDetail *local, const char *state)
 	if (pgha_api_listen[0] != '\0')
 	{
 		/* Patroni's api_url: where HAProxy and friends find the REST API */
+		const char *scheme = pgha_api_certfile[0] != '\0' ? "https" : "http";
+
 		if (pgha_api_connect_address[0] != '\0')
-			snprintf(m->api_url, sizeof(m->api_url), "http://%s/patroni", pgha_api_connect_address);
+			snprintf(m->api_url, sizeof(m->api_url), "%s://%s/patroni", scheme, pgha_api_connect_address);
 		else
 		{
 			char		host[PGHA_HOST_LEN] = "127.0.0.1";
@@ -679,7 +681,7 @@ fill_member(PghaMember *m, const PghaLocalDetail *local, const char *state)
 				if (strrchr(host, ':'))
 					*strrchr(host, ':') = '\0';
 			}
-			snprintf(m->api_url, sizeof(m->api_url), "http://%s%s/patroni", host,
+			snprintf(m->api_url, sizeof(m->api_url), "%s://%s%s/patroni", scheme, host,
 					 api_port ? api_port : ":8008");
 		}
 	}

@@ -67,6 +67,7 @@ char	   *pgha_passfile = "";
 char	   *pgha_peer_options = "";
 char	   *pgha_api_listen = "";
 char	   *pgha_api_connect_address = "";
+char	   *pgha_api_certfile = "";
 bool		pgha_nofailover = false;
 int			pgha_failover_priority = 1;
 bool		pgha_noloadbalance = false;

@@ -478,6 +478,8 @@ sub patronictl
 	close $fh;
 	my ($out, $err) = ('', '');
 	IPC::Run::run([ 'patronictl', '-c', $conf, @args ], '>', \$out, '2>', \$err);
+	# for a test's diagnostics
+	$self->{patronictl_stderr} = $err;
 	return $out;
 }
 
