@@ -396,42 +396,13 @@ do_cancel_switchover(ActionAnswer *ans)
 	answer(ans, 200, "scheduled switchover deleted");
 }
 
-/* "15", "15.2", "9.6.24" -> 150000, 150002, 90624; -1 if none */
-static int
-version_number(const char *s)
-{
-	int			part[3] = {0, 0, 0};
-	int			n = 0;
-	const char *p = s;
-
-	while (n < 3)
-	{
-		char	   *end;
-		long		v = strtol(p, &end, 10);
-
-		if (end == p || v < 0 || v > 99)
-			return -1;
-		part[n++] = (int) v;
-		if (*end == '\0')
-			break;
-		if (*end != '.')
-			return -1;
-		p = end + 1;
-	}
-	/* 10 and later: major.minor; before: major.major.minor */
-	if (part[0] >= 10)
-		return n > 2 ? -1 : part[0] * 10000 + part[1];
-	return part[0] * 10000 + part[1] * 100 + part[2];
-}
-
-/* restart/<me> or reinit/<me>: a request this node's worker takes */
+/* restart/<me> (r not NULL) or reinit/<me>: a request this node's worker takes */
 static bool
-write_member_request(PghaEtcd *etcd, bool reinit, bool pending_only, const char *schedule)
+write_member_request(PghaEtcd *etcd, const PghaRestartRequest *r)
 {
 	char	   *key = psprintf("%s%s%s", pgha_key_prefix(pgha_namespace, pgha_scope),
-							   reinit ? PGHA_KEY_REINIT : PGHA_KEY_RESTART, pgha_node_name());
-	char	   *value = pgha_member_request_json(pgha_etcd_time(GetCurrentTimestamp()),
-												 pending_only, schedule);
+							   r ? PGHA_KEY_RESTART : PGHA_KEY_REINIT, pgha_node_name());
+	char	   *value = pgha_member_request_json(pgha_etcd_time(GetCurrentTimestamp()), r);
 	bool		swapped;
 
 	if (!pgha_etcd_put_if_unchanged(etcd, key, value, 0, &swapped, NULL))
@@ -459,16 +430,18 @@ me_in(PghaCluster *c)
 	return me;
 }
 
-/* POST /restart */
+/*
+ * POST /restart: now (once this node's worker takes the request, within a
+ * loop_wait) or at "schedule"; "restart_pending", "role" and
+ * "postgres_version" limit it, as in Patroni.
+ */
 static void
 do_restart(const char *body, ActionAnswer *ans)
 {
 	json_t	   *req = body_object(body, true, ans);
 	const char *k;
 	json_t	   *v;
-	bool		pending_only = false;
-	const char *role = NULL;
-	int			version = -1;
+	PghaRestartRequest r;
 	PghaEtcd   *etcd;
 	PghaCluster c;
 	PghaMember *me;
@@ -476,30 +449,39 @@ do_restart(const char *body, ActionAnswer *ans)
 
 	if (req == NULL)
 		return;
+	memset(&r, 0, sizeof(r));
 	json_object_foreach(req, k, v)
 	{
 		if (strcmp(k, "restart_pending") == 0)
 		{
 			if (!json_is_boolean(v))
 				return answer(ans, 400, "restart_pending must be true or false");
-			pending_only = json_is_true(v);
+			r.pending_only = json_is_true(v);
 		}
 		else if (strcmp(k, "role") == 0)
 		{
-			role = json_string_value(v);
+			const char *role = json_string_value(v);
+
 			if (role == NULL || (strcmp(role, "primary") != 0 && strcmp(role, "master") != 0 &&
 								 strcmp(role, "standby_leader") != 0 && strcmp(role, "replica") != 0))
 				return answer(ans, 400, "PostgreSQL role should be either primary, standby_leader, or replica");
+			r.role = role;
 		}
 		else if (strcmp(k, "postgres_version") == 0)
 		{
-			if (!json_is_string(v) || (version = version_number(json_string_value(v))) < 0)
+			if (!json_is_string(v) || pgha_postgres_version_number(json_string_value(v)) < 0)
 				return answer(ans, 400, "postgres_version must be a PostgreSQL version such as 15.2");
+			r.postgres_version = json_string_value(v);
 		}
 		else if (strcmp(k, "timeout") == 0)
 			return answer(ans, 400, "pgha does not take timeout: a leader keeps its key through a restart for at most ttl seconds, then a replica takes over");
 		else if (strcmp(k, "schedule") == 0)
-			return answer(ans, 400, "pgha does not schedule restarts yet; restart now, or at the time");
+		{
+			if (!json_is_string(v))
+				return answer(ans, 422, "Unable to parse scheduled timestamp. It should be in an unambiguous format, e.g. ISO 8601");
+			if ((r.schedule = parse_schedule(json_string_value(v), "restart", ans)) == NULL)
+				return;
+		}
 		else
 			return answer(ans, 400, "Unknown filter for the scheduled restart: %s", k);
 	}
@@ -508,11 +490,12 @@ do_restart(const char *body, ActionAnswer *ans)
 	read_cluster(etcd, &c);
 	me = me_in(&c);
 	is_leader = c.has_leader && strcmp(c.leader, me->name) == 0;
-	/* Patroni's filters: a restart that does not apply is not done */
-	if ((role && (strcmp(role, "replica") == 0) == is_leader) ||
-		(version >= 0 && PG_VERSION_NUM >= version))
+	if (r.schedule && c.config.pause)
+		return answer(ans, 500, "Can't schedule restart in the paused state");
+	/* Patroni's conditions: a restart now that does not apply is not done */
+	if (r.schedule == NULL && !pgha_restart_applies(r.role, r.postgres_version, is_leader, PG_VERSION_NUM))
 		return answer(ans, 503, "restart conditions are not satisfied");
-	switch (pgha_member_request_check(&c, me, false, pending_only))
+	switch (pgha_member_request_check(&c, me, false, r.schedule == NULL && r.pending_only))
 	{
 		case PGHA_MR_OK:
 			break;
@@ -523,8 +506,10 @@ do_restart(const char *body, ActionAnswer *ans)
 		case PGHA_MR_NOT_SUPERVISED:
 			return answer(ans, 503, "this server does not run under pghactl run: nothing would start it again; restart it with its service manager");
 	}
-	if (!write_member_request(etcd, false, pending_only, NULL))
-		return answer(ans, 409, "Another restart is already pending");
+	if (!write_member_request(etcd, &r))
+		return answer(ans, 409, "Another restart is already %s", r.schedule ? "scheduled" : "pending");
+	if (r.schedule)
+		return answer(ans, 202, "Restart scheduled");
 	answer(ans, 200, "restart requested: this node restarts within loop_wait seconds, and pghactl run starts PostgreSQL again");
 }
 
@@ -538,6 +523,7 @@ do_cancel_restart(ActionAnswer *ans)
 
 	read_cluster(etcd, &c);
 	me = me_in(&c);
+	/* a scheduled one, as Patroni; or one asked for now that the worker has not taken */
 	if (!me->restart_requested)
 		return answer(ans, 404, "no restarts are scheduled");
 	if (!pgha_etcd_delete_if_unchanged(etcd, psprintf("%s%s%s", pgha_key_prefix(pgha_namespace, pgha_scope),
@@ -575,7 +561,7 @@ do_reinitialize(const char *body, ActionAnswer *ans)
 		case PGHA_MR_NOT_SUPERVISED:
 			return answer(ans, 503, "this server does not run under pghactl run: stop it and run pghactl reinit on its host");
 	}
-	if (!write_member_request(etcd, true, false, NULL))
+	if (!write_member_request(etcd, NULL))
 		return answer(ans, 503, "reinitialize already in progress");
 	answer(ans, 200, "reinitialize started");
 }

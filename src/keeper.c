@@ -757,6 +757,16 @@ handle_restart_request(PghaEtcd *etcd, PghaCluster *cluster)
 	in.reinit_requested = me->reinit_requested;
 	in.restart_requested = me->restart_requested;
 	in.restart_pending_only = me->restart_pending_only;
+	if (me->restart_schedule[0] != '\0')
+	{
+		TimestampTz at;
+
+		/* one that cannot be read is due: taken, and done now */
+		in.restart_not_due = pgha_etcd_parse_time(me->restart_schedule, &at) &&
+			GetCurrentTimestamp() < at;
+	}
+	in.restart_not_applicable = !pgha_restart_applies(me->restart_role, me->restart_postgres_version,
+													  K.is_leader, PG_VERSION_NUM);
 	in.pending_restart = K.pending_restart;
 	in.is_leader = K.is_leader;
 	in.supervised = getenv("PGHACTL_SUPERVISED") != NULL;
@@ -776,8 +786,7 @@ handle_restart_request(PghaEtcd *etcd, PghaCluster *cluster)
 					 errhint("%s", d.hint)));
 			break;
 		case PGHA_REQ_SKIP:
-			ereport(LOG,
-					(errmsg("pgha: restart requested only if pending; no restart is pending")));
+			ereport(LOG, (errmsg("pgha: %s", d.reason)));
 			break;
 		case PGHA_REQ_REINIT:
 			/* pghactl run finds the marker, empties the directory and clones */
@@ -802,15 +811,24 @@ handle_restart_request(PghaEtcd *etcd, PghaCluster *cluster)
 }
 
 static bool
-publish_member(PghaEtcd *etcd, const PghaLocalDetail *local, const char *state)
+publish_member(PghaEtcd *etcd, PghaCluster *cluster, const PghaLocalDetail *local,
+			   const char *state)
 {
 	PghaMember	m;
+	const PghaMember *was = pgha_cluster_member(cluster, pgha_node_name());
 	char	   *json;
 	bool		ok;
 
 	if (K.lease_id == 0)
 		return false;
 	fill_member(&m, local, state);
+	/* a scheduled restart of ours, shown as Patroni shows it */
+	if (was && was->restart_requested && was->restart_schedule[0] != '\0')
+	{
+		strlcpy(m.restart_schedule, was->restart_schedule, sizeof(m.restart_schedule));
+		strlcpy(m.restart_postgres_version, was->restart_postgres_version,
+				sizeof(m.restart_postgres_version));
+	}
 	json = pgha_member_to_json(&m);
 	if (json == NULL)
 		return false;
@@ -2496,7 +2514,7 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 	/* a duplicate of another member's name writes nothing under it */
 	if (etcd_ok && !K.name_conflict)
 	{
-		bool		member_ok = publish_member(etcd, &local, member_state(&d));
+		bool		member_ok = publish_member(etcd, &cluster, &local, member_state(&d));
 
 		if (member_ok && (!K.is_leader || K.leader_on_current_lease))
 			retire_old_lease(etcd);
@@ -2511,7 +2529,7 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 			handle_restart_request(etcd, &cluster);
 		/* last: a config problem must not cost the HA work above */
 		if (d.action != PGHA_ACT_FENCE && !K.switching && apply_config(&cluster))
-			publish_member(etcd, &local, member_state(&d));
+			publish_member(etcd, &cluster, &local, member_state(&d));
 		if (!etcd->watching)
 			pgha_etcd_watch_start(etcd, K.prefix, cluster.revision + 1);
 	}

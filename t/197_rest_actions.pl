@@ -244,6 +244,43 @@ is($code, 503, 'restart only if older than 9.6: 503 (not done)');
 ($code, $body) = http('node1', 'DELETE', '/restart', $admin);
 is($code, 404, 'DELETE /restart with none requested: 404');
 
+# scheduled restarts: shown in the member key as Patroni shows them, flushed
+$out = $etcd->patronictl('restart', 'test', 'node1', '--scheduled', '2099-01-01T00:00+00:00', '--force');
+like($out, qr/Success: restart scheduled on member node1/, 'patronictl restart --scheduled: 202') or diag($out);
+ok($etcd->poll_key('/service/test/members/node1', qr/"scheduled_restart":\{"schedule":"2099-01-01T00:00:00/, 30),
+	'node1\'s member key shows the scheduled restart');
+like($etcd->patronictl('list'), qr/Scheduled restart/, 'patronictl list shows it');
+($code, $body) = http('node1', 'POST', '/restart', $admin, '{"schedule":"2099-02-01T00:00:00Z"}');
+is($code, 409, 'a second scheduled restart: 409');
+$out = $etcd->patronictl('flush', 'test', 'restart', '--force');
+like($out, qr/Success: flush scheduled restart for member node1/, 'patronictl flush restart') or diag($out);
+ok($etcd->poll_key('/service/test/members/node1', qr/^(?!.*scheduled_restart)/, 30),
+	'the member key no longer shows it');
+my ($rc, $err);
+($rc, $out, $err) = $c->pghactl('restart', 'node1', '--scheduled', '2099-01-01T00:00Z', '--force');
+is($rc, 0, 'pghactl restart --scheduled') or diag($err);
+like($out, qr/Restart of "node1" scheduled at 2099-01-01T00:00:00/, "... $out");
+($code, $body) = http('node1', 'DELETE', '/restart', $admin);
+is($code, 200, 'DELETE /restart: 200');
+is($body, 'scheduled restart deleted', "... $body");
+is($etcd->get('/service/test/restart/node1'), undef, 'the request is gone');
+# one due in 3 s: done then, not before
+$started = $c->sql('node1', 'SELECT pg_postmaster_start_time()');
+my $at = $c->sql('node1', "SELECT to_char((now() + interval '3 s') AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')");
+($code, $body) = http('node1', 'POST', '/restart', $admin, "{\"schedule\":\"$at\"}");
+is($code, 202, "POST /restart scheduled at $at: 202");
+$deadline = time + 60;
+$now = $started;
+while (time < $deadline)
+{
+	$now = $c->sql('node1', 'SELECT pg_postmaster_start_time()');
+	last if $now ne '' && $now ne $started;
+	usleep(200_000);
+}
+isnt($now, $started, "node1 restarted ($now)");
+is($c->sql('node1', "SELECT pg_postmaster_start_time() >= '$at'::timestamptz"), 't', '... not before its time');
+ok($c->streams_from('node3', 'node1'), 'node1 streams again');
+
 # --- reinit: POST /reinitialize; pghactl run clones the leader again
 ok(on_slot('node3', 'node2'), 'node2 streams on its slot');
 open my $m, '>', $c->data('node2') . '/marker' or die;

@@ -1183,6 +1183,16 @@ pgha_member_to_json(const PghaMember *m)
 		json_object_set_new(o, "tags", tags);
 	else
 		json_decref(tags);
+	/* as Patroni publishes it: patronictl list shows it, flush restart looks for it */
+	if (m->restart_schedule[0] != '\0')
+	{
+		json_t	   *sr = json_object();
+
+		json_object_set_new(sr, "schedule", json_string(m->restart_schedule));
+		if (m->restart_postgres_version[0] != '\0')
+			json_object_set_new(sr, "postgres_version", json_string(m->restart_postgres_version));
+		json_object_set_new(o, "scheduled_restart", sr);
+	}
 	json_object_set_new(extra, "sysid", json_string(m->sysid));
 	json_object_set_new(extra, "config_revision", json_integer(m->config_revision));
 	if (m->started_ms > 0)
@@ -1808,6 +1818,11 @@ pgha_cluster_from_range(const char *prefix, const PghaEtcdRange *r, PghaCluster 
 		if (root != NULL)
 		{
 			(void) copy_bool(root, "pending_only", &m->restart_pending_only, e2, sizeof(e2));
+			(void) copy_string(root, "schedule", m->restart_schedule, sizeof(m->restart_schedule),
+							   e2, sizeof(e2));
+			(void) copy_string(root, "role", m->restart_role, sizeof(m->restart_role), e2, sizeof(e2));
+			(void) copy_string(root, "postgres_version", m->restart_postgres_version,
+							   sizeof(m->restart_postgres_version), e2, sizeof(e2));
 			json_decref(root);
 		}
 	}

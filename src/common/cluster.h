@@ -182,9 +182,16 @@ typedef struct PghaMember
 	bool		down;
 	char		error[PGHA_ERROR_LEN];
 	int64		lease;			/* the lease the member key sits on (from the range) */
-	/* a pending "restart/<name>" request (pghactl restart) */
+	/*
+	 * a pending "restart/<name>" request (pghactl restart, POST /restart)
+	 * and its conditions (common/switchover.h); the member's worker
+	 * publishes a scheduled one as Patroni's "scheduled_restart"
+	 */
 	bool		restart_requested;
 	bool		restart_pending_only;
+	char		restart_schedule[64];	/* ISO 8601, not before; "" now */
+	char		restart_role[16];	/* "" any */
+	char		restart_postgres_version[16];	/* only below it; "" any */
 	int64		restart_mod_revision;
 	/* a pending "reinit/<name>" request (pghactl reinit MEMBER) */
 	bool		reinit_requested;

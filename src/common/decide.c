@@ -1116,10 +1116,19 @@ pgha_decide_request(const PghaRequestInput *in, PghaRequestDecision *d)
 			d->action = PGHA_REQ_REINIT;
 		return;
 	}
-	if (!in->restart_requested)
+	if (!in->restart_requested || in->restart_not_due)
 		return;
-	if (in->restart_pending_only && !in->pending_restart)
+	if (in->restart_not_applicable)
+	{
 		d->action = PGHA_REQ_SKIP;
+		strlcpy(d->reason, "restart requested only in another role or for an older PostgreSQL version",
+				sizeof(d->reason));
+	}
+	else if (in->restart_pending_only && !in->pending_restart)
+	{
+		d->action = PGHA_REQ_SKIP;
+		strlcpy(d->reason, "restart requested only if pending; no restart is pending", sizeof(d->reason));
+	}
 	else if (!in->supervised)
 	{
 		d->action = PGHA_REQ_REFUSE;

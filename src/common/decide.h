@@ -168,7 +168,7 @@ typedef enum PghaRequestAction
 {
 	PGHA_REQ_NONE,				/* no request */
 	PGHA_REQ_REFUSE,			/* refused: WARNING with reason and hint */
-	PGHA_REQ_SKIP,				/* nothing to do (restart only if pending) */
+	PGHA_REQ_SKIP,				/* nothing to do (its conditions do not hold): LOG reason */
 	PGHA_REQ_REINIT,			/* marker for pghactl run, fast shutdown */
 	PGHA_REQ_RESTART			/* fast shutdown */
 } PghaRequestAction;
@@ -178,6 +178,8 @@ typedef struct PghaRequestInput
 	bool		reinit_requested;
 	bool		restart_requested;
 	bool		restart_pending_only;	/* pghactl restart --pending */
+	bool		restart_not_due;	/* scheduled, and not yet */
+	bool		restart_not_applicable; /* only in another role, or below the running version */
 	bool		pending_restart;	/* a changed parameter needs a restart */
 	bool		is_leader;
 	bool		supervised;		/* runs under pghactl run */

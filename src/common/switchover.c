@@ -17,6 +17,8 @@
 #include "postgres.h"
 #endif
 
+#include <ctype.h>
+
 #include "common/etcd_json.h"
 #include "common/switchover.h"
 
@@ -136,16 +138,67 @@ pgha_member_request_check(const PghaCluster *c, const PghaMember *m, bool reinit
 }
 
 char *
-pgha_member_request_json(const char *requested_at, bool pending_only, const char *schedule)
+pgha_member_request_json(const char *requested_at, const PghaRestartRequest *r)
 {
 	json_t	   *o = json_object();
 	char	   *s;
 
 	json_object_set_new(o, "requested_at", json_string(requested_at));
-	json_object_set_new(o, "pending_only", json_boolean(pending_only));
-	if (schedule)
-		json_object_set_new(o, "schedule", json_string(schedule));
+	json_object_set_new(o, "pending_only", json_boolean(r && r->pending_only));
+	if (r && r->schedule && r->schedule[0])
+		json_object_set_new(o, "schedule", json_string(r->schedule));
+	if (r && r->role && r->role[0])
+		json_object_set_new(o, "role", json_string(r->role));
+	if (r && r->postgres_version && r->postgres_version[0])
+		json_object_set_new(o, "postgres_version", json_string(r->postgres_version));
 	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);
 	return s;
+}
+
+int
+pgha_postgres_version_number(const char *version)
+{
+	int			part[3] = {0, 0, 0};
+	int			n = 0;
+	const char *p = version;
+
+	for (;;)
+	{
+		char	   *end;
+		long		v;
+
+		if (n == 3 || !isdigit((unsigned char) *p))
+			return -1;
+		v = strtol(p, &end, 10);
+		if (v > 99)
+			return -1;
+		part[n++] = (int) v;
+		if (*end == '\0')
+			break;
+		if (*end != '.')
+			return -1;
+		p = end + 1;
+	}
+	/* 10 and later: major.minor; before: major.major.minor */
+	if (part[0] >= 10)
+		return n > 2 ? -1 : part[0] * 10000 + part[1];
+	return part[0] * 10000 + part[1] * 100 + part[2];
+}
+
+bool
+pgha_restart_applies(const char *role, const char *postgres_version, bool is_leader,
+					 int server_version)
+{
+	if (role && role[0])
+	{
+		bool		wants_leader = strcmp(role, "replica") != 0;
+
+		if (wants_leader != is_leader)
+			return false;
+	}
+	if (postgres_version && postgres_version[0] &&
+		server_version >= pgha_postgres_version_number(postgres_version))
+		return false;
+	return true;
 }

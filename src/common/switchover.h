@@ -73,10 +73,33 @@ extern PghaMemberRequestCheck pgha_member_request_check(const PghaCluster *c, co
 														bool reinit, bool pending_only);
 
 /*
- * The request's value (malloc'd): {"requested_at", "pending_only"}, and
- * "schedule" (ISO 8601) for a restart that waits until then.
+ * A restart request's conditions, as Patroni's POST /restart takes them:
+ * not before schedule (ISO 8601), only if pending, only in role
+ * ("primary", "replica"; "master" and "standby_leader" are read as
+ * "primary"), only below postgres_version ("15.2").  NULL or "": any.
  */
-extern char *pgha_member_request_json(const char *requested_at, bool pending_only,
-									  const char *schedule);
+typedef struct PghaRestartRequest
+{
+	const char *schedule;
+	bool		pending_only;
+	const char *role;
+	const char *postgres_version;
+} PghaRestartRequest;
+
+/*
+ * The request's value (malloc'd): {"requested_at", "pending_only"}, and
+ * for a restart the conditions that are set.  r NULL: none (a reinit).
+ */
+extern char *pgha_member_request_json(const char *requested_at, const PghaRestartRequest *r);
+
+/* "15", "15.2", "9.6.24" -> 150000, 150002, 90624; -1 if it is none of these */
+extern int	pgha_postgres_version_number(const char *version);
+
+/*
+ * Does a restart limited to role and postgres_version (NULL or "": any)
+ * apply to a server that leads or not, running server_version?
+ */
+extern bool pgha_restart_applies(const char *role, const char *postgres_version, bool is_leader,
+								 int server_version);
 
 #endif							/* PGHA_SWITCHOVER_H */

@@ -934,6 +934,12 @@ test_requests(void)
 		{"restart --pending with a pending parameter: restart",
 		{.restart_requested = true, .restart_pending_only = true, .pending_restart = true, .supervised = true},
 		PGHA_REQ_RESTART, false},
+		{"a scheduled restart before its time: left in etcd",
+		{.restart_requested = true, .restart_not_due = true, .supervised = true}, PGHA_REQ_NONE, false},
+		{"a scheduled restart before its time, without pghactl run: left too (refused when due)",
+		{.restart_requested = true, .restart_not_due = true}, PGHA_REQ_NONE, false},
+		{"a restart only in another role or version: skipped",
+		{.restart_requested = true, .restart_not_applicable = true, .supervised = true}, PGHA_REQ_SKIP, false},
 	};
 	int			i;
 
@@ -943,7 +949,8 @@ test_requests(void)
 
 		pgha_decide_request(&rc[i].in, &d);
 		ok(d.action == rc[i].action && d.reinit == rc[i].reinit &&
-		   (d.action != PGHA_REQ_REFUSE || (d.reason[0] != '\0' && d.hint[0] != '\0')),
+		   (d.action != PGHA_REQ_REFUSE || (d.reason[0] != '\0' && d.hint[0] != '\0')) &&
+		   (d.action != PGHA_REQ_SKIP || d.reason[0] != '\0'),
 		   "request: %s", rc[i].story);
 	}
 }

@@ -97,9 +97,32 @@ unit_switchover_tests(void)
 	ms[1].supervised = true;
 	ms[1].down = true;
 	ok(pgha_member_request_check(&c, &ms[1], false, false) == PGHA_MR_DOWN, "a down member: nobody takes the request");
-	json = pgha_member_request_json("2026-12-06T10:00:00Z", true, NULL);
-	is_str(json, "{\"requested_at\":\"2026-12-06T10:00:00Z\",\"pending_only\":true}", "the request's value");
-	free(json);
+	{
+		PghaRestartRequest r = {.schedule = "2099-01-01T00:00:00Z", .pending_only = true,
+		.role = "replica", .postgres_version = "15.9"};
+
+		json = pgha_member_request_json("2026-12-06T10:00:00Z", NULL);
+		is_str(json, "{\"requested_at\":\"2026-12-06T10:00:00Z\",\"pending_only\":false}", "a reinit request's value");
+		free(json);
+		json = pgha_member_request_json("2026-12-06T10:00:00Z", &r);
+		is_str(json, "{\"requested_at\":\"2026-12-06T10:00:00Z\",\"pending_only\":true,"
+			   "\"schedule\":\"2099-01-01T00:00:00Z\",\"role\":\"replica\",\"postgres_version\":\"15.9\"}",
+			   "a scheduled restart's, with its conditions");
+		free(json);
+	}
+	is_int(pgha_postgres_version_number("15.2"), 150002, "version 15.2");
+	is_int(pgha_postgres_version_number("15"), 150000, "version 15");
+	is_int(pgha_postgres_version_number("9.6.24"), 90624, "version 9.6.24");
+	is_int(pgha_postgres_version_number("15.2.1"), -1, "15.2.1 is no version");
+	is_int(pgha_postgres_version_number("15.x"), -1, "15.x is none");
+	is_int(pgha_postgres_version_number(""), -1, "nor is empty");
+	is_int(pgha_postgres_version_number("-1"), -1, "nor -1");
+	ok(pgha_restart_applies(NULL, NULL, true, 150004), "no conditions: applies");
+	ok(!pgha_restart_applies("replica", NULL, true, 150004), "only replicas, on the leader: does not");
+	ok(pgha_restart_applies("primary", NULL, true, 150004), "only the primary, on the leader: applies");
+	ok(!pgha_restart_applies("master", NULL, false, 150004), "only the master (Patroni 3), on a replica: does not");
+	ok(pgha_restart_applies(NULL, "15.5", false, 150004), "below 15.5, running 15.4: applies");
+	ok(!pgha_restart_applies(NULL, "15.4", false, 150004), "below 15.4, running 15.4: does not");
 	is_str(pgha_switchover_check_message(PGHA_SW_NOFAILOVER), "the member is tagged nofailover",
 		   "refusals have a message");
 

@@ -472,6 +472,8 @@ member_request(PghactlConf *conf, const PghactlOptions *o, bool reinit)
 	char	   *prefix = pgha_key_prefix(conf->namespace, conf->scope);
 	char	   *key;
 	char		now[64];
+	char		scheduled[64];
+	PghaRestartRequest r;
 	char	   *value;
 	bool		swapped;
 	int64		started;
@@ -484,6 +486,13 @@ member_request(PghactlConf *conf, const PghactlOptions *o, bool reinit)
 		pg_log_error_hint("Usage: pghactl %s MEMBER -c FILE", reinit ? "reinit" : "restart [--pending]");
 		return 2;
 	}
+	if (o->scheduled && (reinit || !parse_schedule(o->scheduled, scheduled, sizeof(scheduled))))
+	{
+		pg_log_error(reinit ? "a reinit cannot be scheduled" : "invalid --scheduled time \"%s\"", o->scheduled);
+		pg_log_error_hint("%s", reinit ? "Run pghactl reinit at the time." :
+						  "Give a time in the future, such as 2026-11-26T05:00 (local) or 2026-11-26T05:00Z.");
+		return 2;
+	}
 	if (!snapshot_or_report(etcd, conf, &c))
 		return EXIT_ETCD;
 	m = pgha_cluster_member(&c, o->member);
@@ -492,7 +501,14 @@ member_request(PghactlConf *conf, const PghactlOptions *o, bool reinit)
 		pg_log_error("member \"%s\" does not exist", o->member);
 		return 1;
 	}
-	switch (pgha_member_request_check(&c, m, reinit, o->pending))
+	if (o->scheduled && c.config.pause)
+	{
+		pg_log_error("cannot schedule a restart while the cluster is paused");
+		pg_log_error_hint("Resume it first (pghactl resume), or restart at the time.");
+		return 1;
+	}
+	/* a scheduled one looks at pending_restart when it is due */
+	switch (pgha_member_request_check(&c, m, reinit, o->pending && !o->scheduled))
 	{
 		case PGHA_MR_OK:
 			break;
@@ -518,13 +534,17 @@ member_request(PghactlConf *conf, const PghactlOptions *o, bool reinit)
 	}
 	if (!pghactl_confirm(o, reinit ?
 						 psprintf("Delete the data of \"%s\" and clone it again from the leader?", m->name) :
-						 psprintf("Restart \"%s\"%s?", m->name,
-								  is_leader(&c, m) ? " (the leader: writes pause for the restart)" : "")))
+						 psprintf("Restart \"%s\"%s%s%s?", m->name,
+								  is_leader(&c, m) ? " (the leader: writes pause for the restart)" : "",
+								  o->scheduled ? " at " : "", o->scheduled ? scheduled : "")))
 		return 1;
 	started = m->started_ms;
 	key = psprintf("%s%s%s", prefix, reinit ? PGHA_KEY_REINIT : PGHA_KEY_RESTART, m->name);
 	now_iso(now, sizeof(now));
-	value = pgha_member_request_json(now, !reinit && o->pending, NULL);
+	memset(&r, 0, sizeof(r));
+	r.pending_only = o->pending;
+	r.schedule = o->scheduled ? scheduled : NULL;
+	value = pgha_member_request_json(now, reinit ? NULL : &r);
 	if (!pgha_etcd_put_if_unchanged(etcd, key, value, 0, &swapped, NULL))
 	{
 		pg_log_error("could not write the request: %s", etcd->errmsg);
@@ -533,8 +553,13 @@ member_request(PghactlConf *conf, const PghactlOptions *o, bool reinit)
 	if (!swapped)
 	{
 		pg_log_error("a %s of \"%s\" is already pending", reinit ? "reinit" : "restart", m->name);
-		pg_log_error_hint("Wait for it, or delete the \"%s\" key in etcd to cancel it.", key);
+		pg_log_error_hint("Wait for it, or withdraw it with pghactl flush restart %s.", m->name);
 		return 1;
+	}
+	if (o->scheduled)
+	{
+		printf("Restart of \"%s\" scheduled at %s.\n", m->name, scheduled);
+		return 0;
 	}
 	for (;;)
 	{

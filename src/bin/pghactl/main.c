@@ -42,7 +42,7 @@ usage(void)
 		   "  edit-config [-s KEY=VALUE]... [-p PARAMETER=VALUE]... [--force]\n"
 		   "                      change it: with no -s/-p, opens $EDITOR on the JSON\n"
 		   "  pause, resume       maintenance mode on and off\n"
-		   "  restart MEMBER [--pending] [--wait SECONDS] [--force]\n"
+		   "  restart MEMBER [--pending] [--scheduled TIME] [--wait SECONDS] [--force]\n"
 		   "                      restart a member run by pghactl run (--pending: only if needed)\n"
 		   "  flush switchover | flush restart [MEMBER] [--force]\n"
 		   "                      cancel a switchover request, withdraw restart requests\n"
