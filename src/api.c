@@ -334,6 +334,8 @@ static int	actions_open = 0;
 
 static void set_deadline(struct MHD_Connection *c, bool waits);
 static const char *client_certificate_refusal(struct MHD_Connection *c, bool action);
+static enum MHD_Result config_answer(struct MHD_Connection *c, bool head, bool credentials_sent);
+static void answer_waiting(int status, bool json, const char *response);
 
 static enum MHD_Result
 respond_as(struct MHD_Connection *c, int status, const char *body, bool head, const char *type)
@@ -417,19 +419,59 @@ authenticate(struct MHD_Connection *c)
 	return auth;
 }
 
+/*
+ * A refused request, logged; of a flood, the first ten each second, and
+ * then how many more there were.
+ */
+#define REFUSALS_LOGGED_PER_SECOND 10
+
+static void
+log_refusal(struct MHD_Connection *c, const char *method, const char *url, const char *why)
+{
+	static int64 second = 0;
+	static int	in_second = 0;
+	static int	unlogged = 0;
+	int64		now = pgha_now_us() / 1000000;
+
+	if (now != second)
+	{
+		if (unlogged > 0)
+			ereport(LOG, (errmsg("pgha api: %d more requests were refused and not logged", unlogged)));
+		second = now;
+		in_second = unlogged = 0;
+	}
+	if (++in_second > REFUSALS_LOGGED_PER_SECOND)
+	{
+		unlogged++;
+		return;
+	}
+	ereport(LOG, (errmsg("pgha api: refused %s %s from %s: %s", method, url, client_address(c), why)));
+}
+
 /* 401 or 403 for an action that may not run (logged), else MHD_YES with *ok */
 static enum MHD_Result
 refuse_unless_authenticated(struct MHD_Connection *c, const char *method, const char *url, bool *ok)
 {
-	PghaApiAuth auth = authenticate(c);
+	PghaApiAuth auth;
 
+	/*
+	 * A browser that cached the credentials would send them along with a
+	 * form another site makes it post; patronictl, curl and scripts send
+	 * no Origin.
+	 */
+	if (MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin") != NULL)
+	{
+		*ok = false;
+		log_refusal(c, method, url, "a cross-site request (Origin header)");
+		return respond_text(c, 403, "cross-site requests are refused");
+	}
+	auth = authenticate(c);
 	*ok = auth == PGHA_API_AUTH_OK;
 	if (*ok)
 		return MHD_YES;
-	ereport(LOG,
-			(errmsg("pgha api: refused %s %s from %s: %s", method, url, client_address(c),
-					auth == PGHA_API_AUTH_OFF ? "actions are off (no pgha.api_user and pgha.api_password_file)" :
-					auth == PGHA_API_AUTH_MISSING ? "no credentials" : "wrong user or password")));
+	log_refusal(c, method, url,
+				auth == PGHA_API_AUTH_OFF ? "actions are off (no pgha.api_user and pgha.api_password_file)" :
+				auth == PGHA_API_AUTH_MISSING ? "no credentials" : "wrong user or password");
 	if (auth == PGHA_API_AUTH_OFF)
 		return respond_text(c, 403, "REST API actions are off on this node: set pgha.api_user and pgha.api_password_file");
 	return respond_text(c, 401, auth == PGHA_API_AUTH_MISSING ? "no auth header received" : "not authenticated");
@@ -455,6 +497,9 @@ start_action(struct MHD_Connection *c, ApiRequest *req, const char *method, cons
 		ereport(LOG, (errmsg("pgha api: POST /reload from %s: reloading the configuration", client_address(c))));
 		return respond_text(c, 202, "reload scheduled");
 	}
+	/* one at a time, until its answer is on its way */
+	if (waiting != NULL)
+		return respond_text(c, 503, "another action is under way on this node");
 	if (!pgha_api_action_start(method, url, req->body, &status, &message))
 		return respond_text(c, status, message);
 	ereport(LOG, (errmsg("pgha api: %s %s from %s", method, url, client_address(c))));
@@ -467,22 +512,54 @@ start_action(struct MHD_Connection *c, ApiRequest *req, const char *method, cons
 	return MHD_YES;
 }
 
-/* a waiting action answered: resume its connection, which then responds */
+/* the waiting action's answer: resume its connection, which then responds */
+static void
+answer_waiting(int status, bool json, const char *response)
+{
+	char	   *copy = strdup(response);
+
+	waiting_request->status = copy ? status : 500;
+	waiting_request->json = copy ? json : false;
+	waiting_request->response = copy ? copy : strdup("");
+	waiting_request->answered = true;
+	set_deadline(waiting, false);
+	MHD_resume_connection(waiting);
+	waiting = NULL;
+	waiting_request = NULL;
+}
+
+/* a waiting action answered: resume its connection */
 static void
 resume_answered(void)
 {
 	int			status;
 	bool		json;
 	char	   *response;
+	MemoryContext old;
 
-	if (waiting == NULL || !pgha_api_action_poll(&status, &json, &response))
+	if (waiting == NULL)
 		return;
-	waiting_request->status = status;
-	waiting_request->json = json;
-	waiting_request->response = strdup(response);
-	waiting_request->answered = true;
-	set_deadline(waiting, false);
-	MHD_resume_connection(waiting);
+	old = MemoryContextSwitchTo(request_cxt);
+	if (pgha_api_action_poll(&status, &json, &response))
+		answer_waiting(status, json, response);
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * The daemon stops (a shutdown, new TLS settings): the waiting action's
+ * client hears so, first.  libmicrohttpd aborts the process when a daemon
+ * stops with a connection still suspended.
+ */
+static void
+stop_daemon(struct MHD_Daemon *d)
+{
+	if (waiting != NULL)
+	{
+		answer_waiting(503, false, "the REST API stopped before the action answered; see the server log");
+		for (int i = 0; i < 5; i++)
+			(void) MHD_run(d);
+	}
+	MHD_stop_daemon(d);
 	waiting = NULL;
 	waiting_request = NULL;
 }
@@ -491,12 +568,22 @@ resume_answered(void)
 static enum MHD_Result
 config_doc(struct MHD_Connection *c, bool head)
 {
-	char	   *doc = pgha_shmem_get_config();
 	const char *sent = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	MemoryContext old = MemoryContextSwitchTo(request_cxt);
+	enum MHD_Result ret = config_answer(c, head, sent != NULL);
+
+	MemoryContextSwitchTo(old);
+	return ret;
+}
+
+static enum MHD_Result
+config_answer(struct MHD_Connection *c, bool head, bool credentials_sent)
+{
+	char	   *doc;
 	char	   *shown;
 	enum MHD_Result ret;
 
-	if (sent != NULL)
+	if (credentials_sent)
 	{
 		bool		ok;
 		enum MHD_Result r = refuse_unless_authenticated(c, "GET", "/config", &ok);
@@ -504,9 +591,10 @@ config_doc(struct MHD_Connection *c, bool head)
 		if (!ok)
 			return r;
 	}
+	doc = pgha_shmem_get_config();
 	if (doc == NULL)
 		return respond(c, 502, "{\"error\":\"the HA worker has not read a configuration from etcd\"}", head);
-	if (sent != NULL)
+	if (credentials_sent)
 		return respond(c, 200, doc, head);
 	/* pg_hba secrets and parameter values, which may hold credentials */
 	shown = pgha_config_redact(doc, true);
@@ -563,8 +651,7 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 		if (why != NULL)
 		{
 			if (action)
-				ereport(LOG, (errmsg("pgha api: refused %s %s from %s: %s", method, url,
-									 client_address(c), why)));
+				log_refusal(c, method, url, why);
 			return respond_text(c, 403, why);
 		}
 	}
@@ -592,6 +679,9 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 
 		pgha_shmem_read(st);
 		node_facts(st, &n, &me);
+		/* the server stops: no role to offer while this worker answers its last actions */
+		if (ShutdownRequestPending)
+			n.running = n.worker_alive = false;
 		memset(&args, 0, sizeof(args));
 		MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_arg, &args);
 
@@ -789,6 +879,15 @@ enforce_deadlines(void)
 			/* once: MHD reports the close, which frees the slot */
 			connections[i].since_ms = PG_INT64_MAX / 2;
 		}
+}
+
+/* libmicrohttpd's own abort(): a worker that ends, not a postmaster crash-restart */
+static void
+mhd_panic(void *cls, const char *file, unsigned int line, const char *reason)
+{
+	ereport(LOG, (errmsg("pgha api: libmicrohttpd failed at %s:%u: %s", file ? file : "?", line,
+						 reason ? reason : "?")));
+	proc_exit(1);
 }
 
 /* a PEM file, whole (palloc'd in TopMemoryContext); NULL (logged) if unreadable */
@@ -1043,6 +1142,7 @@ pgha_api_main(Datum main_arg)
 	addr = listen_address();
 	if (addr == NULL)
 		proc_exit(1);
+	MHD_set_panic_func(mhd_panic, NULL);
 	signature = tls_signature();
 	d = start_daemon(addr);
 	if (d == NULL)
@@ -1103,9 +1203,7 @@ pgha_api_main(Datum main_arg)
 					ereport(LOG, (errmsg("pgha api: the new TLS settings are not used; serving as before")));
 				else
 				{
-					MHD_stop_daemon(d);
-					waiting = NULL;
-					waiting_request = NULL;
+					stop_daemon(d);
 					if ((d = start_daemon(addr)) == NULL)
 						proc_exit(1);
 				}
@@ -1117,6 +1215,6 @@ pgha_api_main(Datum main_arg)
 		MHD_run_from_select(d, &rs, &ws, &es);
 		enforce_deadlines();
 	}
-	MHD_stop_daemon(d);
+	stop_daemon(d);
 	proc_exit(1);
 }

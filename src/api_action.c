@@ -69,6 +69,7 @@ pgha_api_is_action(const char *method, const char *path)
 }
 
 static BackgroundWorkerHandle *action_handle = NULL;
+/* the generation of the action this process started last */
 static uint32 action_generation = 0;
 
 bool
@@ -78,7 +79,9 @@ pgha_api_action_start(const char *method, const char *path, const char *body,
 	BackgroundWorker worker;
 	PghaSharedAction *a = &pgha_shared->action;
 
-	/* the last one answered, or its worker is gone: the slot is free */
+	bool		busy;
+
+	/* the last one's worker is gone: its slot is free */
 	if (action_handle != NULL)
 	{
 		pid_t		pid;
@@ -93,14 +96,28 @@ pgha_api_action_start(const char *method, const char *path, const char *body,
 		action_handle = NULL;
 	}
 	LWLockAcquire(pgha_shared->lock, LW_EXCLUSIVE);
-	a->state = PGHA_ACTION_REQUESTED;
-	a->generation = ++action_generation;
-	strlcpy(a->method, method, sizeof(a->method));
-	strlcpy(a->path, path, sizeof(a->path));
-	strlcpy(a->body, body ? body : "", sizeof(a->body));
-	a->status = 0;
-	a->response[0] = '\0';
+	/* one an earlier API worker started (it restarted since) may still run */
+	busy = a->worker_pid != 0 && kill(a->worker_pid, 0) == 0;
+	if (!busy)
+	{
+		a->state = PGHA_ACTION_REQUESTED;
+		/* in shared memory: a restarted API worker does not count from 1 again */
+		a->generation++;
+		action_generation = a->generation;
+		a->worker_pid = 0;
+		strlcpy(a->method, method, sizeof(a->method));
+		strlcpy(a->path, path, sizeof(a->path));
+		strlcpy(a->body, body ? body : "", sizeof(a->body));
+		a->status = 0;
+		a->response[0] = '\0';
+	}
 	LWLockRelease(pgha_shared->lock);
+	if (busy)
+	{
+		*status = 503;
+		*message = "another action is under way on this node";
+		return false;
+	}
 
 	memset(&worker, 0, sizeof(worker));
 	worker.bgw_flags = BGWORKER_SHMEM_ACCESS;
@@ -129,12 +146,12 @@ pgha_api_action_start(const char *method, const char *path, const char *body,
 	return true;
 }
 
-bool
-pgha_api_action_poll(int *status, bool *json, char **response)
+/* the answer of the action this process started, if it is there; takes it */
+static bool
+take_answer(int *status, bool *json, char **response)
 {
 	PghaSharedAction *a = &pgha_shared->action;
 	bool		answered;
-	pid_t		pid;
 
 	LWLockAcquire(pgha_shared->lock, LW_EXCLUSIVE);
 	answered = a->generation == action_generation && a->state == PGHA_ACTION_ANSWERED;
@@ -146,10 +163,21 @@ pgha_api_action_poll(int *status, bool *json, char **response)
 		a->state = PGHA_ACTION_FREE;
 	}
 	LWLockRelease(pgha_shared->lock);
-	if (answered)
+	return answered;
+}
+
+bool
+pgha_api_action_poll(int *status, bool *json, char **response)
+{
+	pid_t		pid;
+
+	if (take_answer(status, json, response))
 		return true;
 	if (action_handle == NULL || GetBackgroundWorkerPid(action_handle, &pid) != BGWH_STOPPED)
 		return false;
+	/* it answered just before it ended */
+	if (take_answer(status, json, response))
+		return true;
 	/* it ended without an answer (a crash, or the postmaster stopping it) */
 	*status = 500;
 	*json = false;
@@ -244,14 +272,11 @@ read_cluster(PghaEtcd *etcd, PghaCluster *c)
 static char *
 parse_schedule(const char *text, const char *action, ActionAnswer *ans)
 {
-	size_t		len = strlen(text);
+	/* after the time of day (past the date's dashes): Z, or an offset */
+	const char *time_of_day = strpbrk(text, "Tt ");
 	TimestampTz ts = 0;
 
-	/* Z, +hh, +hhmm or +hh:mm at the end */
-	if (!(len > 0 && (text[len - 1] == 'Z' || text[len - 1] == 'z')) &&
-		!(len > 3 && (text[len - 3] == '+' || text[len - 3] == '-')) &&
-		!(len > 5 && (text[len - 5] == '+' || text[len - 5] == '-')) &&
-		!(len > 6 && (text[len - 6] == '+' || text[len - 6] == '-') && text[len - 3] == ':'))
+	if (time_of_day == NULL || strpbrk(time_of_day + 1, "Zz+-") == NULL)
 	{
 		answer(ans, 400, "Timezone information is mandatory for the scheduled %s", action);
 		return NULL;
@@ -343,7 +368,7 @@ do_switchover(const char *body, bool failover, ActionAnswer *ans)
 	const char *candidate;
 	const char *scheduled;
 	char	   *scheduled_at = NULL;
-	PghaSharedState *st = palloc(sizeof(PghaSharedState));
+	char	   *leader_was;
 
 	if (req == NULL)
 		return;
@@ -372,11 +397,11 @@ do_switchover(const char *body, bool failover, ActionAnswer *ans)
 	if (leader && candidate && strcmp(leader, candidate) == 0)
 		return answer(ans, 400, "Switchover target and source are the same");
 
-	pgha_shmem_read(st);
-	(void) pgha_request_switchover(candidate, !failover, leader, scheduled_at, PGHA_NO_WAIT);
+	(void) pgha_request_switchover(candidate, !failover, leader, scheduled_at, PGHA_NO_WAIT,
+								   &leader_was);
 	if (scheduled_at)
 		return answer(ans, 202, "%c%s scheduled", pg_toupper(action[0]), action + 1);
-	await_switchover(leader ? leader : (st->leader[0] ? st->leader : NULL), candidate, action, ans);
+	await_switchover(leader_was[0] ? leader_was : NULL, candidate, action, ans);
 }
 
 /* DELETE /switchover: cancel a scheduled switchover */
@@ -576,8 +601,7 @@ do_config(const char *body, bool replace, ActionAnswer *ans)
 	if (req == NULL)
 		return;
 	json_decref(req);
-	pgha_check_config_patch(body);
-	(void) pgha_change_config(body, replace, PGHA_NO_WAIT, &stored);
+	(void) pgha_change_config(pgha_check_config_patch(body), replace, PGHA_NO_WAIT, &stored);
 	if (pgha_shared->worker_latch)
 		SetLatch(pgha_shared->worker_latch);
 	answer(ans, 200, "%s", stored);
@@ -632,7 +656,8 @@ void
 pgha_api_action_main(Datum main_arg)
 {
 	PghaSharedAction *req = palloc(sizeof(PghaSharedAction));
-	ActionAnswer ans;
+	/* on the heap: what PG_TRY's block wrote survives the longjmp */
+	ActionAnswer *ans;
 	MemoryContext cxt;
 	bool		mine;
 
@@ -642,19 +667,21 @@ pgha_api_action_main(Datum main_arg)
 	cxt = AllocSetContextCreate(TopMemoryContext, "pgha api action", ALLOCSET_DEFAULT_SIZES);
 	MemoryContextSwitchTo(cxt);
 
-	LWLockAcquire(pgha_shared->lock, LW_SHARED);
+	LWLockAcquire(pgha_shared->lock, LW_EXCLUSIVE);
 	memcpy(req, &pgha_shared->action, sizeof(PghaSharedAction));
-	LWLockRelease(pgha_shared->lock);
 	mine = req->state == PGHA_ACTION_REQUESTED && req->generation == DatumGetUInt32(main_arg);
+	if (mine)
+		pgha_shared->action.worker_pid = MyProcPid;
+	LWLockRelease(pgha_shared->lock);
 	if (!mine)
 		proc_exit(0);
 
-	memset(&ans, 0, sizeof(ans));
-	initStringInfo(&ans.body);
-	ans.status = 500;
+	ans = palloc0(sizeof(ActionAnswer));
+	initStringInfo(&ans->body);
+	ans->status = 500;
 	PG_TRY();
 	{
-		run_action(req, &ans);
+		run_action(req, ans);
 	}
 	PG_CATCH();
 	{
@@ -662,24 +689,36 @@ pgha_api_action_main(Datum main_arg)
 
 		MemoryContextSwitchTo(cxt);
 		edata = pgha_recover_error(cxt);
-		answer(&ans, status_of(edata->sqlerrcode, strcmp(req->path, "/config") == 0 ? 400 : 412),
+		answer(ans, status_of(edata->sqlerrcode, strcmp(req->path, "/config") == 0 ? 400 : 412),
 			   "%s%s%s%s%s", edata->message,
 			   edata->detail ? ": " : "", edata->detail ? edata->detail : "",
 			   edata->hint ? " " : "", edata->hint ? edata->hint : "");
-		ans.json = false;
+		ans->json = false;
 	}
 	PG_END_TRY();
 	ereport(LOG,
-			(errmsg("pgha api: %s %s answered %d", req->method, req->path, ans.status),
-			 ans.json ? 0 : errdetail_internal("%s", ans.body.data)));
+			(errmsg("pgha api: %s %s answered %d", req->method, req->path, ans->status),
+			 ans->json ? 0 : errdetail_internal("%s", ans->body.data)));
 
 	LWLockAcquire(pgha_shared->lock, LW_EXCLUSIVE);
 	if (pgha_shared->action.generation == req->generation)
 	{
-		pgha_shared->action.status = ans.status;
-		pgha_shared->action.json = ans.json;
-		strlcpy(pgha_shared->action.response, ans.body.data, sizeof(pgha_shared->action.response));
-		pgha_shared->action.state = PGHA_ACTION_ANSWERED;
+		PghaSharedAction *a = &pgha_shared->action;
+
+		a->status = ans->status;
+		a->json = ans->json;
+		if (ans->body.len < sizeof(a->response))
+			strlcpy(a->response, ans->body.data, sizeof(a->response));
+		else
+		{
+			/* a configuration too large for the answer: stored all the same */
+			a->json = false;
+			snprintf(a->response, sizeof(a->response),
+					 "stored; the document is larger than the REST API answers (%d bytes): read it with pgha.config()",
+					 (int) sizeof(a->response));
+		}
+		a->state = PGHA_ACTION_ANSWERED;
+		a->worker_pid = 0;
 	}
 	LWLockRelease(pgha_shared->lock);
 	proc_exit(0);

@@ -313,18 +313,26 @@ invalid_patch(const char *what)
 
 static void check_patch_parts(json_t *root);
 
-void
+char *
 pgha_check_config_patch(const char *patch)
 {
 	json_error_t jerr;
 	/* jansson's memory is malloc'd: released also when a check throws */
 	json_t	   *volatile root = json_loads(patch, JSON_REJECT_DUPLICATES, &jerr);
+	char	   *volatile out = NULL;
 
 	PG_TRY();
 	{
+		char	   *s;
+
 		if (root == NULL || !json_is_object(root))
 			invalid_patch("The configuration must be a JSON object.");
 		check_patch_parts(root);
+		s = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		if (s == NULL)
+			invalid_patch("The configuration could not be written out again.");
+		out = pstrdup(s);
+		free(s);
 	}
 	PG_FINALLY();
 	{
@@ -332,6 +340,7 @@ pgha_check_config_patch(const char *patch)
 			json_decref(root);
 	}
 	PG_END_TRY();
+	return out;
 }
 
 static void
@@ -342,18 +351,34 @@ check_patch_parts(json_t *root)
 	json_t	   *hba;
 
 	pg = json_object_get(root, "postgresql");
-	params = pg ? json_object_get(pg, "parameters") : NULL;
-	hba = pg ? json_object_get(pg, "pg_hba") : NULL;
+	/* anything else would read as "no parameters, no pg_hba rules" */
+	if (pg && !json_is_object(pg) && !json_is_null(pg))
+		invalid_patch("postgresql must be an object.");
+	params = pg && json_is_object(pg) ? json_object_get(pg, "parameters") : NULL;
+	hba = pg && json_is_object(pg) ? json_object_get(pg, "pg_hba") : NULL;
 	if (params && json_is_object(params))
 	{
 		const char *name;
 		json_t	   *v;
+		/*
+		 * The names as set_parameter() stores them: lower case, each once.
+		 * Built beside the original (so that root frees it if a check
+		 * throws), which replaces it at the end.
+		 */
+		json_t	   *canonical = json_object();
 
+		json_object_set_new(pg, "pgha canonical parameters", canonical);
 		json_object_foreach(params, name, v)
 		{
 			char		num[64];
 			const char *value = NULL;
+			char	   *lower = pstrdup(name);
 
+			for (char *p = lower; *p; p++)
+				*p = pg_tolower((unsigned char) *p);
+			if (json_object_get(canonical, lower) != NULL)
+				invalid_patch(psprintf("Parameter \"%s\" is given twice.", lower));
+			json_object_set(canonical, lower, v);
 			if (json_is_null(v))
 				continue;		/* a reset: always allowed */
 			if (json_is_string(v))
@@ -371,6 +396,8 @@ check_patch_parts(json_t *root)
 				invalid_patch(psprintf("Parameter \"%s\" must be a string, a number or a boolean.", name));
 			(void) pgha_checked_parameter(name, value);
 		}
+		json_object_set(pg, "parameters", canonical);
+		json_object_del(pg, "pgha canonical parameters");
 	}
 	else if (params && !json_is_null(params))
 		invalid_patch("postgresql.parameters must be an object.");
@@ -399,7 +426,7 @@ check_patch_parts(json_t *root)
  */
 char *
 pgha_request_switchover(const char *candidate, bool need_leader, const char *leader,
-						const char *scheduled_at, int64 wait_ms)
+						const char *scheduled_at, int64 wait_ms, char **leader_was)
 {
 	PghaEtcd   *etcd;
 	char	   *volatile chosen = NULL;
@@ -482,6 +509,8 @@ pgha_request_switchover(const char *candidate, bool need_leader, const char *lea
 				break;
 		}
 		chosen = pstrdup(cand->name);
+		if (leader_was)
+			*leader_was = pstrdup(c.has_leader ? c.leader : "");
 		value = pgha_failover_request_json(c.has_leader ? c.leader : "", cand->name,
 										   scheduled_at,
 										   pgha_etcd_time(GetCurrentTimestamp()));

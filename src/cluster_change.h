@@ -48,18 +48,21 @@ extern void pgha_check_hba_rules(char **rules, int n);
 /*
  * The user-supplied parts of a config patch (or, whole, a document):
  * every postgresql.parameters value with pgha_checked_parameter(), the
- * postgresql.pg_hba list with pgha_check_hba_rules().
+ * postgresql.pg_hba list with pgha_check_hba_rules().  Returns the patch
+ * to store (palloc'd): parameter names in lower case, as
+ * pgha.set_parameter() stores them.
  */
-extern void pgha_check_config_patch(const char *patch);
+extern char *pgha_check_config_patch(const char *patch);
 
 /*
  * Write Patroni's failover key: a switchover (need_leader) or failover to
  * candidate (NULL: the best eligible), checked against the cluster as etcd
  * shows it (common/switchover.h); leader, when not NULL, must be the
  * leader.  Unless scheduled_at (ISO 8601) is given, waits up to wait_ms
- * until the candidate leads.  Returns the candidate.
+ * until the candidate leads.  Returns the candidate; *leader_was (when
+ * not NULL) the leader the request was checked against ("" none).
  */
 extern char *pgha_request_switchover(const char *candidate, bool need_leader, const char *leader,
-									 const char *scheduled_at, int64 wait_ms);
+									 const char *scheduled_at, int64 wait_ms, char **leader_was);
 
 #endif							/* PGHA_CLUSTER_CHANGE_H */

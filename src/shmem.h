@@ -33,7 +33,7 @@
 /* the history document kept for /history: some 150 timeline switches */
 #define PGHA_HISTORY_BYTES 16384
 /* the config document kept for GET /config; a REST request body or answer */
-#define PGHA_CONFIG_BYTES 16384
+#define PGHA_CONFIG_BYTES 65536
 #define PGHA_API_BODY_BYTES 16384
 
 /* one member as the last successful etcd read showed it */
@@ -165,6 +165,7 @@ typedef struct PghaSharedAction
 {
 	PghaActionState state;
 	uint32		generation;
+	pid_t		worker_pid;		/* the action worker running it; 0 none */
 	char		method[8];
 	char		path[32];
 	char		body[PGHA_API_BODY_BYTES];

@@ -351,7 +351,7 @@ pgha_switchover(PG_FUNCTION_ARGS)
 		scheduled = pgha_etcd_time(ts);
 	}
 	PG_RETURN_TEXT_P(cstring_to_text(pgha_request_switchover(candidate, true, NULL, scheduled,
-														  wait_arg(fcinfo, 2))));
+														  wait_arg(fcinfo, 2), NULL)));
 }
 
 PG_FUNCTION_INFO_V1(pgha_failover);
@@ -367,5 +367,5 @@ pgha_failover(PG_FUNCTION_ARGS)
 				 errmsg("a failover needs a candidate"),
 				 errhint("Use pgha.switchover() to let pgha choose one.")));
 	PG_RETURN_TEXT_P(cstring_to_text(pgha_request_switchover(text_to_cstring(PG_GETARG_TEXT_PP(0)),
-															   false, NULL, NULL, wait_arg(fcinfo, 1))));
+															   false, NULL, NULL, wait_arg(fcinfo, 1), NULL)));
 }

@@ -106,6 +106,10 @@ ok(log_has('node1', qr/pgha api: refused POST \/switchover from 127\.0\.0\.1: no
 ok(log_has('node1', qr/pgha api: refused POST \/switchover from 127\.0\.0\.1: wrong user or password/),
 	'... and the wrong password');
 ok(!log_has('node1', qr/wrong"|admin:wrong/), 'the password is not');
+my ($o_out, $o_err) = ('', '');
+IPC::Run::run([ 'curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '-u', "admin:$password", '-H',
+	  'Origin: https://evil.example', '-X', 'POST', "http://127.0.0.1:$api{node1}/reload" ], '>', \$o_out, '2>', \$o_err);
+is($o_out, '403', 'an action with an Origin header (a browser made to post it): 403');
 is(leader(), 'node1', 'nothing happened');
 
 # --- GET /config: without credentials, parameter values and pg_hba secrets are hidden
@@ -137,12 +141,18 @@ is($code, 400, 'PATCH /config with a bad pg_hba rule: 400');
 is($code, 400, 'PATCH /config with a bad ttl: 400');
 ($code, $body) = http('node2', 'PATCH', '/config', $admin, 'not json');
 is($code, 400, 'PATCH /config with a body that is not JSON: 400');
+($code, $body) = http('node2', 'PATCH', '/config', $admin, '{"postgresql":"none"}');
+is($code, 400, 'PATCH /config with postgresql that is no object: 400');
+($code, $body) = http('node2', 'PATCH', '/config', $admin, '{"postgresql":{"parameters":{"work_mem":"7MB","WORK_MEM":"5MB"}}}');
+is($code, 400, 'PATCH /config naming a parameter twice (in two spellings): 400');
 like($etcd->get('/service/test/config'), qr/"work_mem":"6MB"/, 'none of them changed the config key');
 unlike($etcd->get('/service/test/config'), qr/lots|5433|trustme|soon/, '... not even partly');
 ($code, $body) = http('node2', 'PATCH', '/config', $admin, '{"postgresql":{"parameters":{"work_mem":"8MB"}},"maximum_lag_on_failover":2097152}');
 is($code, 200, 'PATCH /config: 200');
 $doc = eval { decode_json($body) } // {};
 is($doc->{postgresql}{parameters}{work_mem}, '8MB', '... answering the stored document');
+($code, $body) = http('node2', 'PATCH', '/config', $admin, '{"postgresql":{"parameters":{"Work_Mem":"8MB"}}}');
+unlike($etcd->get('/service/test/config'), qr/Work_Mem/, 'a parameter name is stored in lower case, as set_parameter() stores it');
 is($doc->{ttl}, 6, '... merged with what was there');
 ok($c->poll_sql('node3', 'SHOW work_mem', '8MB'), 'every node applies it (node3: work_mem 8MB)');
 my $whole = '{"ttl":6,"loop_wait":1,"retry_timeout":2,"postgresql":{"parameters":{"work_mem":"9MB"}}}';
@@ -188,6 +198,9 @@ is($code, 400, 'a scheduled switchover without a time zone: 400');
 ($code, $body) = http('node2', 'POST', '/switchover', $admin,
 	'{"leader":"node2","candidate":"node3","scheduled_at":"2001-01-01T00:00:00+00:00"}');
 is($code, 422, 'one in the past: 422');
+($code, $body) = http('node2', 'POST', '/switchover', $admin,
+	'{"leader":"node2","candidate":"node3","scheduled_at":"2099-12-31"}');
+is($code, 400, 'a date without a time or zone: 400');
 is($etcd->get('/service/test/failover'), undef, 'no request was written');
 
 # scheduled, then cancelled with patronictl flush (DELETE /switchover)
