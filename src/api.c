@@ -478,6 +478,37 @@ refuse_unless_authenticated(struct MHD_Connection *c, const char *method, const 
 }
 
 /*
+ * The pghactl run that supervises this server: the postmaster's parent,
+ * which says so in PGHACTL_SUPERVISED.  0 when there is none.
+ */
+static pid_t
+supervisor_pid(void)
+{
+	const char *env = getenv("PGHACTL_SUPERVISED");
+	char		path[64];
+	char		stat[512];
+	FILE	   *f;
+	size_t		n;
+	char	   *close_paren;
+	int			ppid = 0;
+	pid_t		named = env ? (pid_t) atoi(env) : 0;
+
+	if (named <= 1)
+		return 0;
+	/* /proc/<pid>/stat: "pid (comm) state ppid ...", comm may hold anything */
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int) PostmasterPid);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	n = fread(stat, 1, sizeof(stat) - 1, f);
+	fclose(f);
+	stat[n] = '\0';
+	close_paren = strrchr(stat, ')');
+	if (close_paren == NULL || sscanf(close_paren + 1, " %*c %d", &ppid) != 1)
+		return 0;
+	return ppid == named ? named : 0;
+}
+
+/*
  * An authenticated action: POST /reload here (a signal), the others by an
  * action worker while the connection waits, suspended.
  */
@@ -491,10 +522,17 @@ start_action(struct MHD_Connection *c, ApiRequest *req, const char *method, cons
 		return respond_text(c, 413, "the request body is larger than 16 kB");
 	if (strcmp(url, "/reload") == 0)
 	{
-		/* pg_reload_conf(): the HA worker and every backend read the files again */
-		if (kill(PostmasterPid, SIGHUP) != 0)
-			return respond_text(c, 500, "could not signal the postmaster");
-		ereport(LOG, (errmsg("pgha api: POST /reload from %s: reloading the configuration", client_address(c))));
+		pid_t		supervisor = supervisor_pid();
+
+		/*
+		 * pghactl run passes it on to the postmaster and runs on_reload;
+		 * without it, pg_reload_conf(): the HA worker and every backend
+		 * read the files again.
+		 */
+		if (kill(supervisor ? supervisor : PostmasterPid, SIGHUP) != 0)
+			return respond_text(c, 500, "could not signal the server to reload");
+		ereport(LOG, (errmsg("pgha api: POST /reload from %s: reloading the configuration%s",
+							 client_address(c), supervisor ? " (through pghactl run)" : "")));
 		return respond_text(c, 202, "reload scheduled");
 	}
 	/* one at a time, until its answer is on its way */

@@ -32,6 +32,12 @@ close $pw;
 chmod 0600, "$dir/api.password";
 $etcd->{patronictl_yaml} = "restapi:\n  authentication:\n    username: admin\n    password: $password\n";
 
+# on_reload records its calls
+open my $cb, '>', "$dir/reloaded.sh" or die;
+print $cb "#!/bin/sh\nnode=\$1; shift\necho \"\$*\" >> $dir/\$node.reloads\n";
+close $cb;
+chmod 0755, "$dir/reloaded.sh";
+
 open my $bs, '>', "$dir/bootstrap.sql" or die;
 print $bs "CREATE EXTENSION pgha;\n";
 close $bs;
@@ -42,6 +48,7 @@ my $c = Pgha::Run->new(etcd => $etcd, nodes => 3, conf => sub {
 	$api{$name} = PostgreSQL::Test::Cluster::get_free_port();
 	return [ "pgha.api_listen = '127.0.0.1:$api{$name}'",
 		"pghactl.bootstrap_sql = '$dir/bootstrap.sql'",
+		"pghactl.on_reload = '$dir/reloaded.sh $name'",
 		"pgha.api_user = 'admin'",
 		"pgha.api_password_file = '$dir/api.password'" ];
 });
@@ -228,6 +235,31 @@ $c->sql('node1', "ALTER SYSTEM SET log_min_duration_statement = '4711ms'");
 $out = $etcd->patronictl('reload', 'test', 'node1', '--force');
 like($out, qr/Reload request received for member node1/, 'patronictl reload node1: 202') or diag($out);
 ok($c->poll_sql('node1', 'SHOW log_min_duration_statement', '4711ms'), 'node1 read its configuration again');
+$deadline = time + 30;
+usleep(100_000) while !-s "$dir/node1.reloads" && time < $deadline;
+is(-f "$dir/node1.reloads" ? slurp_file("$dir/node1.reloads") : '', "on_reload replica test\n",
+	'through pghactl run, which ran on_reload with Patroni\'s arguments');
+
+# pghactl reload: POST /reload on every member, as patronictl reload
+my ($rc, $err);
+($rc, $out, $err) = $c->pghactl('reload');
+is($rc, 0, 'pghactl reload') or diag($err);
+like($out, qr/Reload request received for member node1\nReload request received for member node2\nReload request received for member node3/,
+	"... every member: $out");
+$deadline = time + 30;
+usleep(100_000) while time < $deadline && grep { !-f "$dir/$_.reloads" } qw(node2 node3);
+ok(-f "$dir/node2.reloads" && -f "$dir/node3.reloads", 'on_reload ran on node2 and node3 too');
+like(slurp_file("$dir/node3.reloads"), qr/^on_reload primary test$/m, '... with node3\'s role, primary');
+
+# pghactl query: SQL on the leader, or on a member
+($rc, $out, $err) = $c->pghactl('query', '--command', 'SELECT 1 AS one, pg_is_in_recovery() AS standby');
+is($rc, 0, 'pghactl query') or diag($err);
+is($out, "one\tstandby\n1\tf\n", 'on the leader, tab-separated with a header');
+($rc, $out, $err) = $c->pghactl('query', 'node2', '--command', 'SELECT pg_is_in_recovery() AS standby', '-f', 'json');
+is($out, qq([{"standby":"t"}]\n), 'on node2, as JSON');
+($rc, $out, $err) = $c->pghactl('query', '--command', 'SELECT nonsense');
+is($rc, 1, 'a query that fails: exit 1');
+like($err, qr/column "nonsense" does not exist/, '... with the server\'s message');
 
 # --- restart: POST /restart; pghactl run starts the server again
 my $started = $c->sql('node1', 'SELECT pg_postmaster_start_time()');
@@ -269,7 +301,6 @@ $out = $etcd->patronictl('flush', 'test', 'restart', '--force');
 like($out, qr/Success: flush scheduled restart for member node1/, 'patronictl flush restart') or diag($out);
 ok($etcd->poll_key('/service/test/members/node1', qr/^(?!.*scheduled_restart)/, 30),
 	'the member key no longer shows it');
-my ($rc, $err);
 ($rc, $out, $err) = $c->pghactl('restart', 'node1', '--scheduled', '2099-01-01T00:00Z', '--force');
 is($rc, 0, 'pghactl restart --scheduled') or diag($err);
 like($out, qr/Restart of "node1" scheduled at 2099-01-01T00:00:00/, "... $out");
@@ -329,5 +360,22 @@ like($body, qr/pgha\.api_user and pgha\.api_password_file/, "... saying what to 
 is($code, 413, 'a body larger than 16 kB: 413');
 
 $c->stop($_) for qw(node1 node2 node3);
+
+# pghactl remove: the typed confirmations patronictl remove asks for
+sub remove_with
+{
+	my ($answers) = @_;
+	my ($o, $e) = ('', '');
+	IPC::Run::run([ 'pghactl', 'remove', '-c', $c->{conf}{node1} ], '<', \$answers, '>', \$o, '2>', \$e);
+	return ($? >> 8, $o, $e);
+}
+($rc, $out, $err) = remove_with("test\nYes I am\n");
+is($rc, 1, 'pghactl remove without "Yes I am aware": refused');
+ok(defined $etcd->get('/service/test/config'), '... the keys are still there');
+my $leader_now = leader();
+($rc, $out, $err) = remove_with("test\nYes I am aware\n" . ($leader_now ? "$leader_now\n" : ''));
+is($rc, 0, 'pghactl remove with the confirmations') or diag($out . $err);
+is($etcd->get('/service/test/config'), undef, 'the config key is gone');
+is(scalar(keys %{ $etcd->get_prefix('/service/test/') // {} }), 0, 'and every other key of the cluster');
 $etcd->stop;
 done_testing();

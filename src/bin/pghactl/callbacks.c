@@ -58,6 +58,8 @@ command_for(const PghactlConf *c, const char *action)
 		return c->on_restart;
 	if (strcmp(action, "on_role_change") == 0)
 		return c->on_role_change;
+	if (strcmp(action, "on_reload") == 0)
+		return c->on_reload;
 	return NULL;
 }
 

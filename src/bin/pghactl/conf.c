@@ -169,6 +169,18 @@ pghactl_conf_read(const char *path, PghactlConf *c)
 			dst = &c->on_restart;
 		else if (strcmp(key, "pghactl.on_role_change") == 0)
 			dst = &c->on_role_change;
+		else if (strcmp(key, "pghactl.on_reload") == 0)
+			dst = &c->on_reload;
+		else if (strcmp(key, "pgha.api_user") == 0)
+			dst = &c->api_user;
+		else if (strcmp(key, "pgha.api_password_file") == 0)
+			dst = &c->api_password_file;
+		else if (strcmp(key, "pgha.api_cafile") == 0)
+			dst = &c->api_cafile;
+		else if (strcmp(key, "pghactl.api_certfile") == 0)
+			dst = &c->api_client_cert;
+		else if (strcmp(key, "pghactl.api_keyfile") == 0)
+			dst = &c->api_client_key;
 		else if (strcmp(key, "pgha.patroni_compat") == 0)
 			c->patroni_compat = atoi(unquote(eq + 1));
 		if (dst)

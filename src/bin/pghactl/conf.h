@@ -35,11 +35,19 @@ typedef struct PghactlConf
 	char	   *superuser;		/* pghactl.superuser: initdb, pg_rewind */
 	char	   *initdb_options; /* pghactl.initdb_options: more initdb flags */
 	char	   *bootstrap_sql;	/* pghactl.bootstrap_sql: run once after initdb */
-	/* pghactl.on_start, on_stop, on_restart, on_role_change (callbacks.c) */
+	/* pghactl.on_start, on_stop, on_restart, on_role_change, on_reload (callbacks.c) */
 	char	   *on_start;
 	char	   *on_stop;
 	char	   *on_restart;
 	char	   *on_role_change;
+	char	   *on_reload;
+	/* the REST API, for pghactl reload: pgha.api_user, its password, the CA */
+	char	   *api_user;
+	char	   *api_password_file;
+	char	   *api_cafile;
+	/* pghactl.api_certfile/keyfile: pghactl's client certificate for it */
+	char	   *api_client_cert;
+	char	   *api_client_key;
 	int			patroni_compat; /* pgha.patroni_compat: a primary's role spelling */
 } PghactlConf;
 

@@ -34,8 +34,6 @@
 #include "lib/stringinfo.h"
 #include "pghactl.h"
 
-#define EXIT_ETCD 3
-
 /* ---- reading ---- */
 
 static bool

@@ -2,8 +2,9 @@
  *
  * info.c
  *		patronictl's small commands: version (of pghactl and of every
- *		member's agent), dsn (where to connect), and flush (cancel a
- *		scheduled switchover or pending restart requests).
+ *		member's agent), dsn (where to connect), flush (cancel a
+ *		scheduled switchover or pending restart requests) and remove (wipe
+ *		the cluster's keys).
  *
  * Copyright (c) 2026, pgha developers
  *
@@ -118,5 +119,68 @@ pghactl_flush(PghactlConf *conf, const PghactlOptions *o)
 	}
 	if (n == 0)
 		printf("No restart request to flush.\n");
+	return 0;
+}
+
+/* a line from stdin, without its newline; NULL at its end */
+static char *
+read_answer(const char *prompt)
+{
+	char		line[256];
+
+	printf("%s", prompt);
+	fflush(stdout);
+	if (fgets(line, sizeof(line), stdin) == NULL)
+		return NULL;
+	line[strcspn(line, "\r\n")] = '\0';
+	return pg_strdup(line);
+}
+
+/*
+ * pghactl remove: delete every key of the cluster (leader, members,
+ * config, history, ...), after the typed confirmations patronictl remove
+ * asks for: the cluster's name, "Yes I am aware", and, while it has a
+ * leader, the leader's name.  No --force: this ends the cluster, and its
+ * running members fence (a leader without its key stops taking writes).
+ */
+int
+pghactl_remove(PghactlConf *conf, const PghactlOptions *o)
+{
+	PghaEtcd   *etcd = pghactl_etcd(conf);
+	PghaCluster c;
+	char	   *answer;
+	char	   *prefix = pgha_key_prefix(conf->namespace, conf->scope);
+	int64		deleted = 0;
+
+	if (!pghactl_snapshot(etcd, conf, &c))
+		return EXIT_ETCD;
+	answer = read_answer("Please confirm the cluster name to remove: ");
+	if (answer == NULL || strcmp(answer, conf->scope) != 0)
+	{
+		pg_log_error("cluster names specified do not match");
+		return 1;
+	}
+	answer = read_answer(psprintf("You are about to remove all information in etcd for %s, please type: \"Yes I am aware\": ",
+								  conf->scope));
+	if (answer == NULL || strcmp(answer, "Yes I am aware") != 0)
+	{
+		pg_log_error("you did not exactly type \"Yes I am aware\"");
+		return 1;
+	}
+	if (c.has_leader)
+	{
+		answer = read_answer("This cluster currently is healthy. Please specify the leader name to continue: ");
+		if (answer == NULL || strcmp(answer, c.leader) != 0)
+		{
+			pg_log_error("you did not specify the current leader of the cluster");
+			return 1;
+		}
+	}
+	if (!pgha_etcd_delete(etcd, prefix, true, &deleted))
+	{
+		pg_log_error("could not remove the cluster's keys: %s", etcd->errmsg);
+		return EXIT_ETCD;
+	}
+	printf("Removed %lld keys under %s.\n", (long long) deleted, prefix);
 	return 0;
 }

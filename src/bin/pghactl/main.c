@@ -47,6 +47,11 @@ usage(void)
 		   "  flush switchover | flush restart [MEMBER] [--force]\n"
 		   "                      cancel a switchover request, withdraw restart requests\n"
 		   "  dsn [MEMBER]        libpq keywords to connect to the leader (or MEMBER)\n"
+		   "  query [MEMBER] --command SQL [--dbname DB] [--username USER] [-f tsv|json]\n"
+		   "                      run SQL on the leader (or MEMBER), print the rows\n"
+		   "  reload [MEMBER]     reload every member's configuration (POST /reload), or MEMBER's\n"
+		   "  remove              delete the cluster's keys in etcd (asks you to type what\n"
+		   "                      patronictl remove asks)\n"
 		   "  version [MEMBER]    pghactl's version and each member's agent\n\n"
 		   "Without a node:\n"
 		   "  etcd-config --nodes NAME=ADDRESS,... [--failures F] [--token T] [--data-dir DIR]\n"
@@ -123,6 +128,9 @@ main(int argc, char **argv)
 		{"data-dir", required_argument, NULL, 9},
 		{"tls-dir", required_argument, NULL, 10},
 		{"insecure", no_argument, NULL, 11},
+		{"command", required_argument, NULL, 12},
+		{"dbname", required_argument, NULL, 'd'},
+		{"username", required_argument, NULL, 'U'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}
 	};
@@ -147,7 +155,7 @@ main(int argc, char **argv)
 	/* options follow the command */
 	argc--;
 	argv++;
-	while ((c = getopt_long(argc, argv, "c:f:s:p:h", long_options, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "c:f:s:p:d:U:h", long_options, NULL)) != -1)
 	{
 		switch (c)
 		{
@@ -205,6 +213,15 @@ main(int argc, char **argv)
 			case 11:
 				o.insecure = true;
 				break;
+			case 12:
+				o.command = optarg;
+				break;
+			case 'd':
+				o.dbname = optarg;
+				break;
+			case 'U':
+				o.username = optarg;
+				break;
 			case 'h':
 				usage();
 				return 0;
@@ -213,9 +230,10 @@ main(int argc, char **argv)
 				return 2;
 		}
 	}
-	/* restart MEMBER, reinit [MEMBER], dsn [MEMBER], version [MEMBER]: one positional argument */
+	/* restart MEMBER, reinit, dsn, version, query, reload [MEMBER]: one positional argument */
 	if ((strcmp(cmd, "restart") == 0 || strcmp(cmd, "reinit") == 0 || strcmp(cmd, "dsn") == 0 ||
-		 strcmp(cmd, "version") == 0) && optind < argc)
+		 strcmp(cmd, "version") == 0 || strcmp(cmd, "query") == 0 || strcmp(cmd, "reload") == 0) &&
+		optind < argc)
 		o.member = argv[optind++];
 	/* flush switchover | flush restart [MEMBER] */
 	if (strcmp(cmd, "flush") == 0 && optind < argc)
@@ -232,7 +250,7 @@ main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "etcd-config") == 0)
 		return pghactl_etcd_config(&o);
-	if (strstr(" run reinit detach version dsn flush list topology history switchover failover show-config edit-config pause resume restart ",
+	if (strstr(" run reinit detach version dsn flush list topology history switchover failover show-config edit-config pause resume restart query reload remove ",
 			   psprintf(" %s ", cmd)) == NULL)
 	{
 		pg_log_error("unknown command \"%s\"", cmd);
@@ -279,6 +297,12 @@ main(int argc, char **argv)
 		return pghactl_resume(&conf, &o);
 	if (strcmp(cmd, "restart") == 0)
 		return pghactl_restart(&conf, &o);
+	if (strcmp(cmd, "query") == 0)
+		return pghactl_query(&conf, &o);
+	if (strcmp(cmd, "reload") == 0)
+		return pghactl_reload(&conf, &o);
+	if (strcmp(cmd, "remove") == 0)
+		return pghactl_remove(&conf, &o);
 	pg_log_error("unknown command \"%s\"", cmd);
 	pg_log_error_hint("Try \"pghactl --help\" for more information.");
 	return 2;

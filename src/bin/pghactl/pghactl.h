@@ -17,6 +17,9 @@
 #include "common/etcd.h"
 #include "conf.h"
 
+/* the exit code when etcd cannot be reached (pghactl --help lists them) */
+#define EXIT_ETCD 3
+
 /* the command line, parsed once for every command */
 typedef struct PghactlOptions
 {
@@ -37,6 +40,9 @@ typedef struct PghactlOptions
 	const char *member;			/* restart: the positional MEMBER */
 	bool		pending;		/* restart: only if a restart is pending */
 	const char *target;			/* flush: switchover or restart */
+	const char *command;		/* query: the SQL */
+	const char *dbname;			/* query */
+	const char *username;		/* query */
 } PghactlOptions;
 
 extern PghaEtcd *pghactl_etcd(const PghactlConf *conf);
@@ -66,6 +72,13 @@ extern bool pghactl_has_include(const PghactlConf *conf);
 extern pid_t pghactl_running_postmaster(const char *datadir);
 extern int	pghactl_lock_data_directory(const PghactlConf *conf);
 extern void pghactl_drop_placeholders(const PghactlConf *conf);
+
+/* remote.c: running members, over libpq and their REST API */
+extern char *pghactl_conninfo(const PghactlConf *c, const PghaMember *m, const char *user,
+							  const char *dbname, const char *appname);
+extern int	pghactl_reload(PghactlConf *conf, const PghactlOptions *o);
+extern int	pghactl_query(PghactlConf *conf, const PghactlOptions *o);
+extern int	pghactl_remove(PghactlConf *conf, const PghactlOptions *o);
 
 /* ctl.c: the cluster commands */
 extern int	pghactl_list(PghactlConf *conf, const PghactlOptions *o);

@@ -20,6 +20,8 @@
  * to (the pgha worker fenced or handed over the node, or it crashed), the
  * loop starts over, with a growing pause after quick repeated exits.
  * SIGTERM/SIGINT to pghactl stop PostgreSQL with a fast shutdown and end.
+ * SIGHUP (systemctl reload, the REST API's POST /reload) reloads the
+ * server's configuration, reads the callbacks again, and runs on_reload.
  *
  * Copyright (c) 2026, pgha developers
  *
@@ -195,6 +197,7 @@ capture_server_stderr(void)
 	return fds[1];
 }
 static volatile pid_t child_pid = 0;
+static volatile sig_atomic_t reload_requested = false;
 
 static void
 on_stop(SIGNAL_ARGS)
@@ -202,6 +205,34 @@ on_stop(SIGNAL_ARGS)
 	stop_requested = true;
 	if (child_pid > 0)
 		kill(child_pid, SIGINT);	/* fast shutdown */
+}
+
+static void
+on_reload(SIGNAL_ARGS)
+{
+	reload_requested = true;
+	if (child_pid > 0)
+		kill(child_pid, SIGHUP);	/* pg_reload_conf() */
+}
+
+/* after a SIGHUP: the callbacks as pgha.conf names them now, and on_reload */
+static void
+reloaded(PghactlConf *c, bool primary)
+{
+	PghactlConf now;
+
+	reload_requested = false;
+	memset(&now, 0, sizeof(now));
+	if (pghactl_conf_read(c->path, &now))
+	{
+		c->on_start = now.on_start;
+		c->on_stop = now.on_stop;
+		c->on_restart = now.on_restart;
+		c->on_role_change = now.on_role_change;
+		c->on_reload = now.on_reload;
+	}
+	pg_log_info("reloaded the configuration");
+	pghactl_callback(c, "on_reload", primary);
 }
 
 /* run argv, wait; exit status, or -1 */
@@ -448,23 +479,6 @@ leader_member(PghaCluster *cl)
 }
 
 /*
- * appname: the member's name, or for a clone "pghactl_clone_<name>": the
- * leader ends a stream that calls itself after a member without streaming
- * on its slot (it could pose as that member's synchronous standby), and
- * pg_basebackup's WAL stream uses a temporary slot.
- */
-static char *
-conninfo_for(const PghactlConf *c, const PghaMember *m, const char *user, bool db,
-			 const char *appname)
-{
-	return psprintf("host=%s port=%d user=%s application_name=%s%s%s%s connect_timeout=5%s%s",
-					m->host, m->port, user, appname,
-					c->passfile ? " passfile=" : "", c->passfile ? c->passfile : "",
-					db ? " dbname=postgres" : "",
-					c->peer_options ? " " : "", c->peer_options ? c->peer_options : "");
-}
-
-/*
  * Where a new replica copies its data from: a running, streaming member
  * tagged clonefrom (keeps the load of a base backup off the primary), else
  * the leader.
@@ -490,8 +504,8 @@ clone_source(PghaCluster *cl, const PghactlConf *c)
 static bool
 do_clone(const PghactlConf *c, const PghaMember *leader)
 {
-	char	   *ci = conninfo_for(c, leader, c->replication_user, false,
-								 psprintf("pghactl_clone_%s", c->name));
+	char	   *ci = pghactl_conninfo(c, leader, c->replication_user, NULL,
+									 psprintf("pghactl_clone_%s", c->name));
 	char	   *argv[] = {bin(c, "pg_basebackup"), "-D", c->data_directory, "-d", ci,
 	"-X", "stream", "-c", "fast", "-R", NULL};
 
@@ -510,7 +524,7 @@ do_clone(const PghactlConf *c, const PghaMember *leader)
 static bool
 do_rewind(const PghactlConf *c, const PghaMember *leader)
 {
-	char	   *ci = conninfo_for(c, leader, c->superuser, true, c->name);
+	char	   *ci = pghactl_conninfo(c, leader, c->superuser, "postgres", c->name);
 	char	   *argv[] = {bin(c, "pg_rewind"), "-D", c->data_directory, "--source-server", ci,
 	"-R", NULL};
 	char	   *signal = psprintf("%s/standby.signal", c->data_directory);
@@ -889,7 +903,7 @@ run_bootstrap(const PghactlConf *c, pid_t pm, int *status)
  * when recovery ends, and pg_control then says "in production".
  */
 static void
-wait_server(const PghactlConf *c, pid_t pid, int *status, bool *primary)
+wait_server(PghactlConf *c, pid_t pid, int *status, bool *primary)
 {
 	char	   *signal = psprintf("%s/standby.signal", c->data_directory);
 	int64		next_check = 0;
@@ -901,6 +915,8 @@ wait_server(const PghactlConf *c, pid_t pid, int *status, bool *primary)
 		if (r == pid || (r < 0 && errno != EINTR))
 			break;
 		pghactl_callbacks_reap();
+		if (reload_requested)
+			reloaded(c, *primary);
 		if (!*primary && pgha_now_us() >= next_check && access(signal, F_OK) != 0)
 		{
 			bool		crc_ok;
@@ -935,6 +951,7 @@ pghactl_run(PghactlConf *c)
 	run_conf = c;
 	pqsignal(SIGTERM, on_stop);
 	pqsignal(SIGINT, on_stop);
+	pqsignal(SIGHUP, on_reload);
 
 	while (!stop_requested)
 	{
@@ -977,8 +994,11 @@ pghactl_run(PghactlConf *c)
 		{
 			if (err_fd >= 0)
 				dup2(err_fd, STDERR_FILENO);
-			/* tells the pgha worker it may act on restart requests */
-			setenv("PGHACTL_SUPERVISED", "1", 1);
+			/*
+			 * Tells the pgha worker it may act on restart requests, and the
+			 * REST API whom POST /reload signals (this process).
+			 */
+			setenv("PGHACTL_SUPERVISED", psprintf("%d", (int) getppid()), 1);
 			execv(argv[0], argv);
 			_exit(127);
 		}
