@@ -21,18 +21,44 @@ use Pgha::Run;
 my $etcd = Pgha::Etcd->new(members => 3);
 $etcd->put('/service/test/config', '{"ttl":6,"loop_wait":1,"retry_timeout":2}');
 my $dir = PostgreSQL::Test::Utils::tempdir();
-# the script records its arguments; with a "hang" file it first sleeps, in a
-# child of its own (what a stuck VIP tool would do)
+# the script records its arguments and runs docs/examples/move-vip.sh (the
+# virtual IP of docs/operations.md) with a sudo that records what it would
+# run; with a "hang" file it then sleeps, in a child of its own (what a
+# stuck VIP tool would do)
+my $vip_script = "$FindBin::RealBin/../docs/examples/move-vip.sh";
+mkdir "$dir/bin" or die;
+open my $sudo, '>', "$dir/bin/sudo" or die;
+print $sudo "#!/bin/sh\necho \"\$*\" >> \$VIP_LOG\n";
+close $sudo;
+chmod 0755, "$dir/bin/sudo";
 my $script = "$dir/cb.sh";
 open my $fh, '>', $script or die;
 print $fh <<"EOS";
 #!/bin/sh
 node=\$1; shift
 echo "\$*" >> $dir/\$node.calls
+PATH=$dir/bin:\$PATH VIP_LOG=$dir/\$node.vip PGHA_VIP=10.0.0.100/24 PGHA_VIP_DEV=vip0 $vip_script "\$@"
 if [ -f $dir/\$node.hang ]; then sleep 300 & echo \$! > $dir/\$node.sleeper; wait; fi
 EOS
 close $fh;
 chmod 0755, $script;
+
+# where the virtual IP is as far as the node's calls go: the last ip command
+sub vip_is
+{
+	my ($node, $want, $what) = @_;
+	my $deadline = time + 60;
+	my $last = '';
+	while (time < $deadline)
+	{
+		my @ip = -f "$dir/$node.vip" ? grep { m{/usr/sbin/ip addr} } split /\n/, slurp_file("$dir/$node.vip") : ();
+		$last = @ip ? $ip[-1] : '';
+		last if $last eq "-n /usr/sbin/ip addr $want 10.0.0.100/24 dev vip0";
+		usleep(100_000);
+	}
+	is($last, "-n /usr/sbin/ip addr $want 10.0.0.100/24 dev vip0", $what);
+	return;
+}
 my $c = Pgha::Run->new(etcd => $etcd, nodes => 2, conf => sub {
 	my ($name) = @_;
 	return [ map { "pghactl.$_ = '$script $name'" } qw(on_start on_stop on_restart on_role_change) ];
@@ -86,6 +112,10 @@ calls_are('node1', ['on_start primary test'], 'node1: on_start primary test');
 $c->start('node2');
 ok($c->streams_from('node1', 'node2'), 'node2 streams');
 calls_are('node2', ['on_start replica test'], 'node2: on_start replica test');
+vip_is('node1', 'add', 'docs/examples/move-vip.sh: the primary takes the virtual IP');
+like(slurp_file("$dir/node1.vip"), qr{^-n /usr/sbin/arping -q -c 3 -U -I vip0 10\.0\.0\.100$}m,
+	'... and announces it (gratuitous ARP)');
+vip_is('node2', 'del', '... a replica drops it');
 
 ok(on_slot('node1', 'node2'), 'node2 streams on its slot');
 my ($rc, $out, $err) = switchover_to('node2');
@@ -94,6 +124,8 @@ calls_are('node2', ['on_start replica test', 'on_role_change primary test'], 'no
 calls_are('node1', ['on_start primary test', 'on_role_change replica test'],
 	'node1 back as a standby: on_role_change replica');
 ok($c->streams_from('node2', 'node1'), 'node1 streams from node2');
+vip_is('node2', 'add', 'after the switchover the virtual IP is on node2');
+vip_is('node1', 'del', '... and off node1');
 
 ($rc, $out, $err) = $c->pghactl('restart', 'node1', '--force');
 is($rc, 0, 'pghactl restart node1') or diag($err);
@@ -131,6 +163,8 @@ usleep(100_000) while time < $deadline && kill(0, $sleeper);
 ok(!kill(0, $sleeper), 'the hanging callback was killed with its children');
 like(slurp_file($c->log('node1')), qr/killing the previous callback/, 'pghactl says so');
 ok($etcd->poll_key('/service/test/leader', qr/^node2$/, 30), 'node2 took over');
+vip_is('node1', 'del', 'on_stop: the stopped node drops the virtual IP');
+vip_is('node2', 'add', '... and node2 took it again as it took over');
 
 $c->stop('node2');
 $etcd->stop;

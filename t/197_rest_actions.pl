@@ -359,6 +359,25 @@ like($body, qr/pgha\.api_user and pgha\.api_password_file/, "... saying what to 
 ($code, $body) = http('node2', 'PATCH', '/config', $admin, '{"x":"' . ('y' x 20000) . '"}');
 is($code, 413, 'a body larger than 16 kB: 413');
 
+# --- the server stops while an action waits for etcd: the client hears so,
+# and the API worker ends cleanly (libmicrohttpd aborts the process when a
+# daemon stops with a connection still suspended: a postmaster crash-restart)
+my $log2 = -s $c->log('node2');
+$etcd->pause($_) for 1 .. 3;
+my ($w_out, $w_err) = ('', '');
+my $waiter = IPC::Run::start([ 'curl', '-s', '-m', '60', '-u', $admin, '-X', 'POST', '-w', '\n%{http_code}',
+	  '--data-binary', '{"leader":"node1","candidate":"node3"}', "http://127.0.0.1:$api{node2}/switchover" ],
+	'>', \$w_out, '2>', \$w_err);
+$deadline = time + 30;
+usleep(50_000) while time < $deadline && substr(slurp_file($c->log('node2')), $log2) !~ m{POST /switchover from};
+$c->stop('node2');
+$waiter->finish;
+$etcd->resume($_) for 1 .. 3;
+like($w_out, qr/^the REST API stopped before the action answered; see the server log\n503$/,
+	'an action waiting on etcd when its server stops: 503, from the API worker as it stops');
+my $tail2 = substr(slurp_file($c->log('node2')), $log2);
+unlike($tail2, qr/terminated by signal|reinitializing/, '... and no server process crashed') or diag($tail2);
+
 $c->stop($_) for qw(node1 node2 node3);
 
 # pghactl remove: the typed confirmations patronictl remove asks for
