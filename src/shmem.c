@@ -132,16 +132,23 @@ pgha_shmem_set_history(const char *history)
 	free(doc);
 }
 
-char *
-pgha_shmem_get_history(void)
+/* a palloc'd copy of a published document, NULL while *known is false */
+static char *
+copy_if_known(const bool *known, const char *doc)
 {
 	char	   *copy = NULL;
 
 	LWLockAcquire(pgha_shared->lock, LW_SHARED);
-	if (pgha_shared->history_known)
-		copy = pstrdup(pgha_shared->history);
+	if (*known)
+		copy = pstrdup(doc);
 	LWLockRelease(pgha_shared->lock);
 	return copy;
+}
+
+char *
+pgha_shmem_get_history(void)
+{
+	return copy_if_known(&pgha_shared->history_known, pgha_shared->history);
 }
 
 void
@@ -156,11 +163,5 @@ pgha_shmem_set_config(const char *config)
 char *
 pgha_shmem_get_config(void)
 {
-	char	   *copy = NULL;
-
-	LWLockAcquire(pgha_shared->lock, LW_SHARED);
-	if (pgha_shared->config_known)
-		copy = pstrdup(pgha_shared->config);
-	LWLockRelease(pgha_shared->lock);
-	return copy;
+	return copy_if_known(&pgha_shared->config_known, pgha_shared->config);
 }

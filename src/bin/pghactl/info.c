@@ -43,24 +43,12 @@ pghactl_dsn(PghactlConf *conf, const PghactlOptions *o)
 {
 	PghaEtcd   *etcd = pghactl_etcd(conf);
 	PghaCluster c;
-	const char *name;
 	PghaMember *m;
 
 	if (!pghactl_snapshot(etcd, conf, &c))
-		return 3;
-	name = o->member ? o->member : (c.has_leader ? c.leader : NULL);
-	if (name == NULL)
-	{
-		pg_log_error("the cluster has no leader");
-		pg_log_error_hint("Name a member: pghactl dsn MEMBER.");
+		return EXIT_ETCD;
+	if ((m = pghactl_member_or_leader(&c, o->member, "pghactl dsn MEMBER")) == NULL)
 		return 1;
-	}
-	m = pgha_cluster_member(&c, name);
-	if (m == NULL || m->host[0] == '\0')
-	{
-		pg_log_error("member \"%s\" does not exist or publishes no address", name);
-		return 1;
-	}
 	printf("host=%s port=%d\n", m->host, m->port);
 	return 0;
 }

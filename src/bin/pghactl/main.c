@@ -109,6 +109,27 @@ pghactl_snapshot(PghaEtcd *etcd, const PghactlConf *conf, PghaCluster *c)
 	return true;
 }
 
+PghaMember *
+pghactl_member_or_leader(PghaCluster *c, const char *member, const char *usage)
+{
+	const char *name = member ? member : (c->has_leader ? c->leader : NULL);
+	PghaMember *m;
+
+	if (name == NULL)
+	{
+		pg_log_error("the cluster has no leader");
+		pg_log_error_hint("Name a member: %s.", usage);
+		return NULL;
+	}
+	m = pgha_cluster_member(c, name);
+	if (m == NULL || m->host[0] == '\0')
+	{
+		pg_log_error("member \"%s\" does not exist or publishes no address", name);
+		return NULL;
+	}
+	return m;
+}
+
 int
 main(int argc, char **argv)
 {

@@ -48,6 +48,8 @@ typedef struct PghactlOptions
 extern PghaEtcd *pghactl_etcd(const PghactlConf *conf);
 /* the cluster prefix, read in one range; false (logged) on failure */
 extern bool pghactl_snapshot(PghaEtcd *etcd, const PghactlConf *conf, PghaCluster *c);
+/* member (or, NULL, the leader) with an address; NULL (logged, usage in the hint) if none */
+extern PghaMember *pghactl_member_or_leader(PghaCluster *c, const char *member, const char *usage);
 extern int	pghactl_run(PghactlConf *conf);
 extern int	pghactl_reinit(PghactlConf *conf, const PghactlOptions *o);
 extern int	pghactl_detach(PghactlConf *conf);

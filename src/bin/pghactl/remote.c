@@ -183,19 +183,9 @@ pghactl_query(PghactlConf *conf, const PghactlOptions *o)
 	}
 	if (!pghactl_snapshot(etcd, conf, &c))
 		return EXIT_ETCD;
-	name = o->member ? o->member : (c.has_leader ? c.leader : NULL);
-	if (name == NULL)
-	{
-		pg_log_error("the cluster has no leader");
-		pg_log_error_hint("Name a member: pghactl query MEMBER --command SQL.");
+	if ((m = pghactl_member_or_leader(&c, o->member, "pghactl query MEMBER --command SQL")) == NULL)
 		return 1;
-	}
-	m = pgha_cluster_member(&c, name);
-	if (m == NULL || m->host[0] == '\0')
-	{
-		pg_log_error("member \"%s\" does not exist or publishes no address", name);
-		return 1;
-	}
+	name = m->name;
 	pg = PQconnectdb(pghactl_conninfo(conf, m, o->username ? o->username : conf->superuser,
 									  o->dbname ? o->dbname : "postgres", "pghactl_query"));
 	if (PQstatus(pg) != CONNECTION_OK)
