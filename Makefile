@@ -32,6 +32,7 @@ OBJS = \
 	src/metrics.o \
 	src/sql_status.o \
 	src/sql_config.o \
+	src/sql_slots.o \
 	src/cluster_change.o \
 	src/api_action.o \
 	src/common/base64.o \

@@ -186,12 +186,27 @@ LANGUAGE C CALLED ON NULL INPUT VOLATILE;
 
 COMMENT ON FUNCTION pgha.failover(text, interval) IS 'make candidate the next leader, with or without a leader now';
 
+CREATE FUNCTION pgha.slots(
+    OUT slot_name text,
+    OUT slot_type text,
+    OUT here boolean,
+    OUT active boolean,
+    OUT restart_lsn pg_lsn,
+    OUT leader_lsn pg_lsn,
+    OUT state text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'pgha_slots'
+LANGUAGE C STRICT VOLATILE;
+
+COMMENT ON FUNCTION pgha.slots() IS 'the config''s permanent slots on this node, and whether a copy is in step with its consumer';
+
 -- Security: nothing is executable by PUBLIC; reading is for pg_monitor.
 GRANT USAGE ON SCHEMA pgha TO pg_monitor;
 REVOKE ALL ON FUNCTION pgha.version() FROM PUBLIC;
 REVOKE ALL ON FUNCTION pgha.status() FROM PUBLIC;
 REVOKE ALL ON FUNCTION pgha.etcd_members() FROM PUBLIC;
 REVOKE ALL ON FUNCTION pgha.members() FROM PUBLIC;
+REVOKE ALL ON FUNCTION pgha.slots() FROM PUBLIC;
 REVOKE ALL ON FUNCTION pgha.decision_rules() FROM PUBLIC;
 REVOKE ALL ON FUNCTION pgha.config() FROM PUBLIC;
 REVOKE ALL ON FUNCTION pgha.set_config(jsonb, interval) FROM PUBLIC;
@@ -208,6 +223,7 @@ GRANT EXECUTE ON FUNCTION pgha.version() TO pg_monitor;
 GRANT EXECUTE ON FUNCTION pgha.status() TO pg_monitor;
 GRANT EXECUTE ON FUNCTION pgha.etcd_members() TO pg_monitor;
 GRANT EXECUTE ON FUNCTION pgha.members() TO pg_monitor;
+GRANT EXECUTE ON FUNCTION pgha.slots() TO pg_monitor;
 GRANT EXECUTE ON FUNCTION pgha.decision_rules() TO pg_monitor;
 -- config() and hba_rules() show pg_monitor no secret: the values of
 -- ldapbindpasswd and radiussecrets are masked for everybody but superusers,

@@ -48,6 +48,7 @@
 #include "utils/fmgrprotos.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
+#include "utils/pg_lsn.h"
 #include "utils/snapmgr.h"
 
 #include "actions.h"
@@ -400,6 +401,73 @@ pgha_action_ensure_slots(char **slots, int nslots)
 		created = (int) SPI_processed;
 	spi_end(cxt);
 	return created;
+}
+
+/*
+ * The named physical slots as they are here: exists, active, restart_lsn
+ * (0 when unset).  Arrays of n, filled in.
+ */
+void
+pgha_action_slot_states(char **names, int n, bool *exists, bool *active, uint64 *restart_lsn)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	MemoryContext cxt = CurrentMemoryContext;
+
+	memset(exists, 0, sizeof(bool) * n);
+	memset(active, 0, sizeof(bool) * n);
+	memset(restart_lsn, 0, sizeof(uint64) * n);
+	if (n == 0)
+		return;
+	spi_begin();
+	for (int i = 0; i < n; i++)
+	{
+		Datum		args[1];
+
+		args[0] = CStringGetTextDatum(names[i]);
+		if (SPI_execute_with_args("SELECT active, coalesce(restart_lsn OPERATOR(pg_catalog.-) '0/0', 0)::pg_catalog.int8 "
+								  "FROM pg_catalog.pg_replication_slots "
+								  "WHERE slot_name = $1 AND slot_type = 'physical' AND NOT temporary",
+								  1, argtypes, args, NULL, true, 1) == SPI_OK_SELECT &&
+			SPI_processed == 1)
+		{
+			bool		isnull;
+
+			exists[i] = true;
+			active[i] = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+			restart_lsn[i] = (uint64) DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+																	 SPI_tuptable->tupdesc, 2, &isnull));
+		}
+	}
+	spi_end(cxt);
+}
+
+/*
+ * Move an inactive physical slot's restart_lsn forward to lsn
+ * (pg_replication_slot_advance: on a standby, no further than replayed).
+ * Returns the slot's restart_lsn after it.
+ */
+uint64
+pgha_action_advance_slot(const char *name, uint64 lsn)
+{
+	Oid			argtypes[2] = {TEXTOID, PG_LSNOID};
+	Datum		args[2];
+	uint64		now = 0;
+	MemoryContext cxt = CurrentMemoryContext;
+
+	args[0] = CStringGetTextDatum(name);
+	args[1] = LSNGetDatum((XLogRecPtr) lsn);
+	spi_begin();
+	if (SPI_execute_with_args("SELECT coalesce(end_lsn OPERATOR(pg_catalog.-) '0/0', 0)::pg_catalog.int8 "
+							  "FROM pg_catalog.pg_replication_slot_advance($1, $2)",
+							  2, argtypes, args, NULL, false, 1) == SPI_OK_SELECT &&
+		SPI_processed == 1)
+	{
+		bool		isnull;
+
+		now = (uint64) DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	}
+	spi_end(cxt);
+	return now;
 }
 
 /*

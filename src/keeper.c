@@ -1306,6 +1306,10 @@ drop_member_slot(const char *slot, const char *why)
 	volatile int dropped = -1;
 	MemoryContext cxt = CurrentMemoryContext;
 
+	/* the config names it: a consumer's, whatever a member was called */
+	if (pgha_slot_permanent(&K.config, slot) || pgha_slot_ignored(&K.config, slot, "physical", "", ""))
+		return 0;
+
 	PG_TRY();
 	{
 		dropped = pgha_action_drop_member_slot(slot, &restart);
@@ -1435,6 +1439,58 @@ manage_member_slots(const PghaCluster *cluster)
 	}
 }
 
+/*
+ * Permanent physical slots (common/slots.h): made where missing; on a
+ * replica, an inactive copy is advanced to the leader's published
+ * position.  The leader gets the positions to publish (malloc'd JSON);
+ * a replica NULL.  A slot problem costs a WARNING, never the iteration.
+ */
+static char *
+keep_permanent_slots(const PghaCluster *cluster, bool leading)
+{
+	char	   *names[PGHA_MAX_PERMANENT_SLOTS];
+	bool		exists[PGHA_MAX_PERMANENT_SLOTS];
+	bool		active[PGHA_MAX_PERMANENT_SLOTS];
+	uint64		restart[PGHA_MAX_PERMANENT_SLOTS];
+	int			n = pgha_permanent_physical(&K.config, cluster, pgha_node_name(), names,
+											PGHA_MAX_PERMANENT_SLOTS);
+	char	   *volatile positions = NULL;
+	MemoryContext cxt = CurrentMemoryContext;
+
+	if (n == 0)
+		return leading ? strdup("{}") : NULL;
+	PG_TRY();
+	{
+		int			created = pgha_action_ensure_slots(names, n);
+
+		if (created > 0)
+			ereport(LOG,
+					(errmsg_plural("pgha created %d permanent replication slot",
+								   "pgha created %d permanent replication slots", created, created),
+					 errdetail("The config's \"slots\" names them; they reserve WAL from now on.")));
+		pgha_action_slot_states(names, n, exists, active, restart);
+		for (int i = 0; i < n && !leading; i++)
+		{
+			uint64		target = pgha_slot_leader_position(cluster, names[i]);
+
+			/* a consumer reading from this replica moves it itself */
+			if (exists[i] && !active[i] && target > restart[i])
+				restart[i] = pgha_action_advance_slot(names[i], target);
+		}
+		if (leading)
+			positions = pgha_slot_positions_json(names, restart, n);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata = pgha_recover_error(cxt);
+
+		ereport(WARNING,
+				(errmsg("pgha could not keep the permanent replication slots: %s", edata->message)));
+	}
+	PG_END_TRY();
+	return positions;
+}
+
 /* The leader's chores after a good renewal: slots, status, history. */
 static void
 leader_housekeeping(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalDetail *local)
@@ -1489,12 +1545,18 @@ leader_housekeeping(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalD
 
 	manage_member_slots(cluster);
 	{
-		char	   *retain = pgha_retention_json(K.retention);
+		char	   *permanent = keep_permanent_slots(cluster, true);
+		char	   *retain_only = pgha_retention_json(K.retention);
+		/* what besides the position the status says: compared as one string */
+		char	   *retain = psprintf("\"slots\":%s,\"retain_slots\":%s",
+									  permanent ? permanent : "{}", retain_only);
 
+		free(permanent);
+		free(retain_only);
 		if (local->base.lsn != K.status_optime || now_ms() >= K.next_status_ms ||
 			K.status_retain == NULL || strcmp(retain, K.status_retain) != 0)
 		{
-			char	   *status = psprintf("{\"optime\":" UINT64_FORMAT ",\"retain_slots\":%s}",
+			char	   *status = psprintf("{\"optime\":" UINT64_FORMAT ",%s}",
 										  local->base.lsn, retain);
 
 			if (pgha_etcd_put(etcd, pgha_key(K.prefix, PGHA_KEY_STATUS), status, 0, NULL))
@@ -1507,7 +1569,6 @@ leader_housekeeping(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalD
 				K.status_retain = MemoryContextStrdup(TopMemoryContext, retain);
 			}
 		}
-		free(retain);
 	}
 	/*
 	 * The history key says what this leader's lineage says, checked every
@@ -2525,6 +2586,9 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 			drop_standby_member_slots(&cluster);
 			tidy_placeholders(&cluster, &local);
 		}
+		/* also paused: a copy left behind would hold WAL until the disk is full */
+		if (local.base.in_recovery && !K.is_leader && !K.foreign)
+			(void) keep_permanent_slots(&cluster, false);
 		if (d.action != PGHA_ACT_FENCE && !K.switching)
 			handle_restart_request(etcd, &cluster);
 		/* last: a config problem must not cost the HA work above */

@@ -52,9 +52,11 @@ is($node1->safe_psql('postgres', $status), '8/1/2 f', 'the timings are in force'
 my $warn = $node1->safe_psql('postgres', 'SELECT config_warnings FROM pgha.status()');
 like($warn, qr/"maximum_lag_on_failover": "16MB" is no number of bytes: read as the default 1048576, as Patroni reads it/,
 	'config_warnings: "16MB" read as Patroni 4 reads it, the default');
-like($warn, qr/"slots" is not implemented by pgha \(kept, ignored\)/, 'config_warnings: slots not implemented');
+unlike($warn, qr/slots/, 'config_warnings: nothing on the permanent slot, which pgha keeps');
+ok($node1->poll_query_until('postgres', "SELECT count(*) = 1 FROM pg_replication_slots WHERE slot_name = 'keep' AND slot_type = 'physical'"),
+	'the leader made the permanent slot "keep"');
 unlike(slurp_file($node1->logfile, $offset), qr/pgha ignores the invalid config/, 'nothing of it was refused');
-ok($node1->wait_for_log(qr/LOG:  pgha: the cluster config has values pgha coerced or adjusted, or settings it does not implement\n.*DETAIL:  .*"slots" is not implemented/, $offset),
+ok($node1->wait_for_log(qr/LOG:  pgha: the cluster config has values pgha coerced or adjusted, or settings it does not implement\n.*DETAIL:  .*"16MB" is no number of bytes/, $offset),
 	'a LOG line says so, once');
 is($node1->safe_psql('postgres', "SELECT current_setting('work_mem')"), '8MB', 'the parameter Patroni set is applied');
 

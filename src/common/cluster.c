@@ -405,6 +405,145 @@ adjust_timings(PghaConfig *c, PghaConfigNotes *notes)
 			   "loop_wait + 2 * retry_timeout (%d) must not exceed ttl (%d)", sum, c->ttl);
 }
 
+/* a name PostgreSQL takes for a replication slot: [a-z0-9_], at most 63 bytes */
+static bool
+valid_slot_name(const char *name)
+{
+	size_t		len = strlen(name);
+
+	if (len == 0 || len >= PGHA_NAME_LEN)
+		return false;
+	for (const char *p = name; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
+			return false;
+	return true;
+}
+
+/* a string member of a slot entry into dst; false if present and not a short string */
+static bool
+slot_field(json_t *o, const char *key, char *dst, size_t dstlen)
+{
+	json_t	   *v = json_object_get(o, key);
+
+	dst[0] = '\0';
+	if (v == NULL || json_is_null(v))
+		return true;
+	if (!json_is_string(v) || strlen(json_string_value(v)) >= dstlen)
+		return false;
+	strlcpy(dst, json_string_value(v), dstlen);
+	return true;
+}
+
+/*
+ * "slots", as Patroni reads it: {"name": {"type": "physical"}} (also
+ * null or {} for a physical one), {"type": "logical", "database",
+ * "plugin"}.  An entry pgha cannot use is noted and skipped, never an
+ * error: a reader must not refuse a config Patroni wrote.
+ */
+static void
+parse_permanent_slots(json_t *root, PghaConfig *c, PghaConfigNotes *notes)
+{
+	json_t	   *slots = json_object_get(root, "slots");
+	const char *name;
+	json_t	   *v;
+
+	if (slots == NULL || json_is_null(slots))
+		return;
+	if (!json_is_object(slots))
+	{
+		note(notes, "\"slots\" is no object of slot names (ignored)");
+		return;
+	}
+	json_object_foreach(slots, name, v)
+	{
+		PghaPermanentSlot *ps = &c->slots[c->nslots];
+		char		type[16] = "";
+
+		if (c->nslots >= PGHA_MAX_PERMANENT_SLOTS)
+		{
+			note(notes, "\"slots\": more than %d permanent slots (the rest ignored)", PGHA_MAX_PERMANENT_SLOTS);
+			return;
+		}
+		if (!valid_slot_name(name))
+		{
+			note(notes, "\"slots\": \"%s\" is no replication slot name (lower-case letters, digits, _; ignored)", name);
+			continue;
+		}
+		memset(ps, 0, sizeof(*ps));
+		strlcpy(ps->name, name, sizeof(ps->name));
+		if (!json_is_null(v) && !json_is_object(v))
+		{
+			note(notes, "\"slots\": \"%s\" is no object (ignored)", name);
+			continue;
+		}
+		if (json_is_object(v) &&
+			(!slot_field(v, "type", type, sizeof(type)) ||
+			 !slot_field(v, "database", ps->database, sizeof(ps->database)) ||
+			 !slot_field(v, "plugin", ps->plugin, sizeof(ps->plugin))))
+		{
+			note(notes, "\"slots\": \"%s\" has a type, database or plugin that is no name (ignored)", name);
+			continue;
+		}
+		if (type[0] == '\0' || strcmp(type, "physical") == 0)
+			ps->logical = false;
+		else if (strcmp(type, "logical") == 0)
+		{
+			ps->logical = true;
+			if (ps->database[0] == '\0' || ps->plugin[0] == '\0')
+			{
+				note(notes, "\"slots\": logical slot \"%s\" needs a database and a plugin (ignored)", name);
+				continue;
+			}
+			note(notes, "\"slots\": logical slot \"%s\" is not kept by pgha yet: only physical permanent slots are (ignored)", name);
+			continue;
+		}
+		else
+		{
+			note(notes, "\"slots\": \"%s\" has type \"%s\", neither physical nor logical (ignored)", name, type);
+			continue;
+		}
+		c->nslots++;
+	}
+}
+
+/* "ignore_slots": [{"name", "type", "database", "plugin"}, ...], each part optional */
+static void
+parse_ignore_slots(json_t *root, PghaConfig *c, PghaConfigNotes *notes)
+{
+	json_t	   *list = json_object_get(root, "ignore_slots");
+	size_t		i;
+
+	if (list == NULL || json_is_null(list))
+		return;
+	if (!json_is_array(list))
+	{
+		note(notes, "\"ignore_slots\" is no list (ignored)");
+		return;
+	}
+	for (i = 0; i < json_array_size(list); i++)
+	{
+		json_t	   *e = json_array_get(list, i);
+		PghaIgnoreSlot *ig = &c->ignore[c->nignore];
+
+		if (c->nignore >= PGHA_MAX_PERMANENT_SLOTS)
+		{
+			note(notes, "\"ignore_slots\": more than %d entries (the rest ignored)", PGHA_MAX_PERMANENT_SLOTS);
+			return;
+		}
+		memset(ig, 0, sizeof(*ig));
+		if (!json_is_object(e) ||
+			!slot_field(e, "name", ig->name, sizeof(ig->name)) ||
+			!slot_field(e, "type", ig->type, sizeof(ig->type)) ||
+			!slot_field(e, "database", ig->database, sizeof(ig->database)) ||
+			!slot_field(e, "plugin", ig->plugin, sizeof(ig->plugin)))
+		{
+			note(notes, "\"ignore_slots\": entry %d is no object of names (ignored)", (int) i + 1);
+			continue;
+		}
+		c->nignore++;
+	}
+}
+
 /*
  * The keys of a config, against what pgha implements: Patroni's keys pgha
  * does not implement, and keys nobody knows (a typo), are kept in etcd and
@@ -416,10 +555,11 @@ check_keys(json_t *root, PghaConfig *c, PghaConfigNotes *notes)
 	static const char *const implemented[] = {
 		"ttl", "loop_wait", "retry_timeout", "maximum_lag_on_failover", "pause",
 		"synchronous_mode", "synchronous_mode_strict", "synchronous_node_count",
-		"failsafe_mode", "member_slots_ttl", "postgresql", "standby_cluster", "check_timeline", NULL
+		"failsafe_mode", "member_slots_ttl", "postgresql", "standby_cluster", "check_timeline",
+		"slots", "ignore_slots", NULL
 	};
 	static const char *const patroni[] = {
-		"slots", "ignore_slots", "maximum_lag_on_syncnode", "max_timelines_history",
+		"maximum_lag_on_syncnode", "max_timelines_history",
 		"primary_start_timeout", "primary_stop_timeout", "master_start_timeout",
 		"master_stop_timeout", NULL
 	};
@@ -551,6 +691,8 @@ pgha_config_parse(const char *json, size_t len, PghaConfig *c, PghaConfigNotes *
 		goto done;
 	adjust_timings(c, notes);
 	check_keys(root, c, notes);
+	parse_permanent_slots(root, c, notes);
+	parse_ignore_slots(root, c, notes);
 	ok = pgha_config_validate(c, errbuf, errlen);
 done:
 	json_decref(root);
@@ -1420,8 +1562,9 @@ pgha_name_conflict(const PghaCluster *c, const PghaSelf *self)
 }
 
 /*
- * {"optime": 67108864, "retain_slots": ["node2", "node3"]}: the leader's
- * position, and the members whose slots it keeps (common/slots.h).  A
+ * {"optime": 67108864, "slots": {"backup": 67100000}, "retain_slots":
+ * ["node2", "node3"]}: the leader's position, its permanent slots'
+ * positions, and the members whose slots it keeps (common/slots.h).  A
  * retain_slots that is not a list of names is ignored, never an error: the
  * optime matters more.
  */
@@ -1430,6 +1573,7 @@ parse_status(const char *json, size_t len, PghaCluster *c, char *errbuf, size_t 
 {
 	json_t	   *root = pgha_etcdj_load(json, len, errbuf, errlen);
 	json_t	   *retain;
+	json_t	   *slots;
 	bool		ok;
 
 	if (root == NULL)
@@ -1440,6 +1584,31 @@ parse_status(const char *json, size_t len, PghaCluster *c, char *errbuf, size_t 
 		pfree(c->retain);
 	c->retain = NULL;
 	c->nretain = 0;
+	/* {"slots": {"backup": 67108864}}: the permanent slots' positions */
+	if (c->slot_names)
+		pfree(c->slot_names);
+	if (c->slot_lsns)
+		pfree(c->slot_lsns);
+	c->slot_names = NULL;
+	c->slot_lsns = NULL;
+	c->nslot_positions = 0;
+	slots = json_object_get(root, "slots");
+	if (ok && json_is_object(slots) && json_object_size(slots) > 0)
+	{
+		const char *name;
+		json_t	   *v;
+
+		c->slot_names = palloc0(sizeof(*c->slot_names) * json_object_size(slots));
+		c->slot_lsns = palloc0(sizeof(uint64) * json_object_size(slots));
+		json_object_foreach(slots, name, v)
+		{
+			if (json_is_integer(v) && json_integer_value(v) >= 0 && strlen(name) < PGHA_NAME_LEN)
+			{
+				strlcpy(c->slot_names[c->nslot_positions], name, PGHA_NAME_LEN);
+				c->slot_lsns[c->nslot_positions++] = (uint64) json_integer_value(v);
+			}
+		}
+	}
 	retain = json_object_get(root, "retain_slots");
 	if (ok && json_is_array(retain) && json_array_size(retain) > 0)
 	{

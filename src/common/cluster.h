@@ -39,6 +39,30 @@
 /* most synchronous standbys pgha manages */
 #define PGHA_MAX_SYNC				8
 
+/*
+ * A permanent replication slot of the config's "slots" (Patroni's format):
+ * {"name": {"type": "physical"}} or {"type": "logical", "database",
+ * "plugin"}.  The leader keeps it; physical ones also exist, advanced, on
+ * every replica (docs/ha.md, "Permanent slots").
+ */
+#define PGHA_MAX_PERMANENT_SLOTS 32
+typedef struct PghaPermanentSlot
+{
+	char		name[PGHA_NAME_LEN];
+	bool		logical;
+	char		database[PGHA_NAME_LEN];
+	char		plugin[PGHA_NAME_LEN];
+} PghaPermanentSlot;
+
+/* an "ignore_slots" entry: slots pgha never touches ("" matches any) */
+typedef struct PghaIgnoreSlot
+{
+	char		name[PGHA_NAME_LEN];
+	char		type[16];
+	char		database[PGHA_NAME_LEN];
+	char		plugin[PGHA_NAME_LEN];
+} PghaIgnoreSlot;
+
 typedef struct PghaConfig
 {
 	int			ttl;			/* seconds: leader lease */
@@ -55,6 +79,10 @@ typedef struct PghaConfig
 	/* what pgha cannot honour safely: pause is set with them */
 	bool		standby_cluster;	/* a standby_cluster section */
 	bool		quorum;			/* synchronous_mode: "quorum" */
+	int			nslots;			/* "slots": permanent slots */
+	PghaPermanentSlot slots[PGHA_MAX_PERMANENT_SLOTS];
+	int			nignore;		/* "ignore_slots" */
+	PghaIgnoreSlot ignore[PGHA_MAX_PERMANENT_SLOTS];
 	int64		mod_revision;	/* of the config key; 0: defaults */
 } PghaConfig;
 
@@ -244,6 +272,10 @@ typedef struct PghaCluster
 
 	bool		has_status;
 	uint64		optime;			/* leader's last published LSN */
+	/* status.slots: the leader's permanent slots' positions */
+	int			nslot_positions;
+	char		(*slot_names)[PGHA_NAME_LEN];
+	uint64	   *slot_lsns;
 	int			nretain;		/* status.retain_slots: members whose slots the leader keeps */
 	char		(*retain)[PGHA_NAME_LEN];
 

@@ -66,4 +66,31 @@ extern int	pgha_retention_expired(PghaRetention *rt, int64 now_ms, int64 ttl_ms,
 /* the retained members as a JSON array of names, malloc'd ("[]" when none) */
 extern char *pgha_retention_json(const PghaRetention *rt);
 
+/*
+ * Permanent slots (the config's "slots"; physical ones so far).  The leader
+ * creates them and publishes their restart_lsn in the status key; each
+ * replica keeps a copy, created reserving WAL and advanced to the leader's
+ * position (never past its own replay), so that after a failover the new
+ * primary has the slot and the WAL its consumer still needs, from the
+ * copy's first advance on.  No slot is ever dropped for being permanent
+ * or not; one the config names is never dropped as a departed member's.
+ */
+
+/* the permanent physical slots to keep here: not ignored, not a present member's slot */
+extern int	pgha_permanent_physical(const PghaConfig *cfg, const PghaCluster *c,
+									const char *self, char **names, int max);
+
+/* does an ignore_slots entry match this slot? ("" in the entry: any) */
+extern bool pgha_slot_ignored(const PghaConfig *cfg, const char *name, const char *type,
+							  const char *database, const char *plugin);
+
+/* is name one of the config's permanent slots? */
+extern bool pgha_slot_permanent(const PghaConfig *cfg, const char *name);
+
+/* the position the leader published for slot name (status.slots); 0 unknown */
+extern uint64 pgha_slot_leader_position(const PghaCluster *c, const char *name);
+
+/* {"name": lsn, ...} of the given slots (lsn 0 left out), malloc'd */
+extern char *pgha_slot_positions_json(char **names, const uint64 *lsns, int n);
+
 #endif							/* PGHA_SLOTS_H */

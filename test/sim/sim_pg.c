@@ -715,6 +715,21 @@ pgha_action_ensure_slots(char **slots, int nslots)
 	return 0;
 }
 
+/* permanent slots are not modelled: none exists */
+void
+pgha_action_slot_states(char **names, int n, bool *exists, bool *active, uint64 *restart_lsn)
+{
+	memset(exists, 0, sizeof(bool) * n);
+	memset(active, 0, sizeof(bool) * n);
+	memset(restart_lsn, 0, sizeof(uint64) * n);
+}
+
+uint64
+pgha_action_advance_slot(const char *name, uint64 lsn)
+{
+	return 0;
+}
+
 int
 pgha_action_read_walsenders(PghaWalsender **out)
 {

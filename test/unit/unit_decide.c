@@ -20,6 +20,7 @@
 
 #include "common/cluster.h"
 #include "common/decide.h"
+#include "common/slots.h"
 #include "unit.h"
 
 #define SYSID 7712256259992954807ULL
@@ -667,11 +668,47 @@ test_config(void)
 	ok(pgha_config_parse(J("{\"slots\":{\"a\":{\"type\":\"physical\"}},\"ignore_slots\":[],\"check_timeline\":false,"
 						   "\"postgresql\":{\"use_slots\":false,\"use_pg_rewind\":true,\"recovery_conf\":{}},\"tll\":10}"),
 						 &c, &notes, err, sizeof(err)) &&
-	   strstr(notes.text, "\"slots\" is not implemented") && strstr(notes.text, "\"ignore_slots\" is not implemented") &&
+	   !strstr(notes.text, "\"slots\"") && !strstr(notes.text, "ignore_slots") &&
 	   strstr(notes.text, "\"check_timeline\": false") && strstr(notes.text, "\"postgresql.use_slots\": false") &&
 	   strstr(notes.text, "\"postgresql.recovery_conf\" is not implemented") &&
 	   strstr(notes.text, "\"tll\" is no setting") && !strstr(notes.text, "use_pg_rewind"),
 	   "unimplemented and unknown keys are noted: %s", notes.text);
+	/* permanent slots, as Patroni writes them */
+	ok(pgha_config_parse(J("{\"slots\":{\"backup\":{\"type\":\"physical\"},\"plain\":null,\"empty\":{},"
+						   "\"cdc\":{\"type\":\"logical\",\"database\":\"app\",\"plugin\":\"pgoutput\"},"
+						   "\"half\":{\"type\":\"logical\",\"database\":\"app\"},\"Bad-Name\":{},"
+						   "\"odd\":{\"type\":\"virtual\"},\"num\":{\"type\":7}},"
+						   "\"ignore_slots\":[{\"name\":\"dba\"},{\"type\":\"logical\",\"plugin\":\"wal2json\"},\"x\"]}"),
+						 &c, &notes, err, sizeof(err)) &&
+	   c.nslots == 3 && strcmp(c.slots[0].name, "backup") == 0 && !c.slots[0].logical &&
+	   strcmp(c.slots[1].name, "plain") == 0 && strcmp(c.slots[2].name, "empty") == 0 &&
+	   c.nignore == 2 && strcmp(c.ignore[0].name, "dba") == 0 && strcmp(c.ignore[1].plugin, "wal2json") == 0 &&
+	   strstr(notes.text, "logical slot \"cdc\" is not kept by pgha yet") &&
+	   strstr(notes.text, "\"half\" needs a database and a plugin") &&
+	   strstr(notes.text, "\"Bad-Name\" is no replication slot name") &&
+	   strstr(notes.text, "type \"virtual\"") && strstr(notes.text, "\"num\" has a type") &&
+	   strstr(notes.text, "ignore_slots\": entry 3"),
+	   "slots: physical ones kept (null and {} are physical), the rest noted; ignore_slots read: %s", notes.text);
+	ok(pgha_slot_ignored(&c, "dba", "physical", "", "") && !pgha_slot_ignored(&c, "backup", "physical", "", "") &&
+	   pgha_slot_ignored(&c, "cdc", "logical", "app", "wal2json") &&
+	   !pgha_slot_ignored(&c, "cdc", "logical", "app", "pgoutput") &&
+	   pgha_slot_permanent(&c, "backup") && !pgha_slot_permanent(&c, "cdc"),
+	   "ignore_slots entries match by each part they name");
+	{
+		PghaCluster cl;
+		PghaMember	mb[1];
+		char	   *names[PGHA_MAX_PERMANENT_SLOTS];
+		int			n;
+
+		memset(&cl, 0, sizeof(cl));
+		memset(mb, 0, sizeof(mb));
+		strlcpy(mb[0].name, "plain", sizeof(mb[0].name));
+		cl.members = mb;
+		cl.nmembers = 1;
+		n = pgha_permanent_physical(&c, &cl, "empty", names, PGHA_MAX_PERMANENT_SLOTS);
+		ok(n == 1 && strcmp(names[0], "backup") == 0,
+		   "a permanent slot named as a member's slot (or this node's) is the member's");
+	}
 	ok(pgha_config_parse(J("{\"ttl\":4,\"loop_wait\":1,\"retry_timeout\":1}"), &c, NULL, err, sizeof(err)),
 	   "the minimum ttl of %d s is accepted", PGHA_MIN_TTL);
 	is_int(pgha_fence_after_ms(&c), 3000, "ttl 4 s: fence after 3 s");

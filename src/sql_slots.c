@@ -1,0 +1,136 @@
+/*-------------------------------------------------------------------------
+ *
+ * sql_slots.c
+ *		pgha.slots(): the config's permanent slots as this node keeps them,
+ *		and whether a copy here would serve its consumer after a failover.
+ *
+ * A replica's copy reserves WAL from its own restart_lsn on.  It is in
+ * step when that is not beyond the position the leader published for the
+ * slot (its consumer's): after a failover, the consumer finds every WAL
+ * record it still needs.  A copy made after the consumer's position (a
+ * new slot, or a consumer far behind) is usable only once the consumer
+ * has passed the copy's restart_lsn.
+ *
+ * Copyright (c) 2026, pgha developers
+ *
+ * IDENTIFICATION
+ *	  src/sql_slots.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "utils/builtins.h"
+#include "utils/pg_lsn.h"
+
+#include "common/cluster.h"
+#include "common/keys.h"
+#include "common/slots.h"
+#include "etcd_backend.h"
+#include "guc.h"
+#include "shmem.h"
+
+PG_FUNCTION_INFO_V1(pgha_slots);
+
+/* the leader's published positions (the status key), in a cluster snapshot */
+static void
+read_positions(PghaCluster *c)
+{
+	PghaEtcd   *etcd = pgha_etcd_session();
+
+	memset(c, 0, sizeof(*c));
+	PG_TRY();
+	{
+		char	   *prefix = pgha_key_prefix(pgha_namespace, pgha_scope);
+		PghaEtcdRange r;
+		char		err[256];
+
+		if (!pgha_etcd_range(etcd, pgha_key(prefix, PGHA_KEY_STATUS), false, &r))
+			pgha_etcd_report_error(etcd, "read the status key");
+		pgha_cluster_from_range(prefix, &r, c, err, sizeof(err));
+	}
+	PG_CATCH();
+	{
+		pgha_etcd_session_end(etcd, true);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	pgha_etcd_session_end(etcd, false);
+}
+
+Datum
+pgha_slots(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	PghaConfig *cfg = palloc(sizeof(PghaConfig));
+	bool		known;
+	bool		leading;
+	PghaCluster c;
+
+	InitMaterializedSRF(fcinfo, 0);
+	LWLockAcquire(pgha_shared->lock, LW_SHARED);
+	known = pgha_shared->keeper.config_known;
+	memcpy(cfg, &pgha_shared->keeper.config, sizeof(PghaConfig));
+	leading = pgha_shared->state.is_leader;
+	LWLockRelease(pgha_shared->lock);
+	if (!known)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the pgha worker has not read the cluster configuration yet")));
+	read_positions(&c);
+
+	SPI_connect();
+	for (int i = 0; i < cfg->nslots; i++)
+	{
+		const PghaPermanentSlot *ps = &cfg->slots[i];
+		Datum		values[7];
+		bool		nulls[7] = {0};
+		Oid			argtypes[1] = {TEXTOID};
+		Datum		args[1];
+		bool		here = false;
+		bool		active = false;
+		uint64		restart = 0;
+		uint64		leader_lsn = pgha_slot_leader_position(&c, ps->name);
+		const char *state;
+
+		args[0] = CStringGetTextDatum(ps->name);
+		if (SPI_execute_with_args("SELECT active, coalesce(restart_lsn OPERATOR(pg_catalog.-) '0/0', 0)::pg_catalog.int8 "
+								  "FROM pg_catalog.pg_replication_slots WHERE slot_name = $1 AND NOT temporary",
+								  1, argtypes, args, NULL, true, 1) == SPI_OK_SELECT && SPI_processed == 1)
+		{
+			bool		isnull;
+
+			here = true;
+			active = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+			restart = (uint64) DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+		}
+		if (pgha_slot_ignored(cfg, ps->name, "physical", "", ""))
+			state = "ignored (ignore_slots)";
+		else if (!here)
+			state = "missing";
+		else if (leading)
+			state = "kept";
+		else if (leader_lsn == 0)
+			state = "copy, no position from the leader yet";
+		else if (restart <= leader_lsn)
+			state = "copy, in step";
+		else
+			state = "copy, beyond the consumer's position (usable once it passes restart_lsn)";
+
+		values[0] = CStringGetTextDatum(ps->name);
+		values[1] = CStringGetTextDatum("physical");
+		values[2] = BoolGetDatum(here);
+		values[3] = BoolGetDatum(active);
+		values[4] = LSNGetDatum((XLogRecPtr) restart);
+		nulls[4] = restart == 0;
+		values[5] = LSNGetDatum((XLogRecPtr) leader_lsn);
+		nulls[5] = leader_lsn == 0;
+		values[6] = CStringGetTextDatum(state);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	SPI_finish();
+	return (Datum) 0;
+}

@@ -1,0 +1,118 @@
+
+# Permanent physical slots (the config's "slots", Patroni's format): the
+# leader keeps them, every replica keeps a copy advanced to the leader's
+# published position, so an external consumer (pg_receivewal here) resumes
+# on the new primary after a kill -9 of the old one's postmaster, without a
+# gap.  A slot ignore_slots names is not made; a logical slot is reported as
+# not kept yet; pgha.slots() shows each copy's state.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::RealBin/lib";
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(time usleep);
+use File::Path ();
+
+use Pgha::Etcd;
+use Pgha::Run;
+
+my $etcd = Pgha::Etcd->new(members => 3);
+$etcd->put('/service/test/config',
+	'{"ttl":6,"loop_wait":1,"retry_timeout":2,"slots":{"backup":{"type":"physical"},"skipme":null,'
+	  . '"cdc":{"type":"logical","database":"postgres","plugin":"test_decoding"}},'
+	  . '"ignore_slots":[{"name":"skipme"}]}');
+my $dir = PostgreSQL::Test::Utils::tempdir();
+open my $bs, '>', "$dir/bootstrap.sql" or die;
+print $bs "CREATE EXTENSION pgha;\n";
+close $bs;
+my $c = Pgha::Run->new(etcd => $etcd, nodes => 3, conf => [ "pghactl.bootstrap_sql = '$dir/bootstrap.sql'" ]);
+
+sub leader { return $etcd->get('/service/test/leader') // ''; }
+sub slot_lsn
+{
+	my ($node, $slot) = @_;
+	return $c->sql($node, "SELECT restart_lsn FROM pg_replication_slots WHERE slot_name = '$slot'");
+}
+
+$c->start('node1');
+ok($etcd->poll_key('/service/test/leader', qr/^node1$/, 90), 'node1 leads');
+$c->start($_) for qw(node2 node3);
+ok($c->streams_from('node1', $_), "$_ streams") for qw(node2 node3);
+
+for my $n (qw(node1 node2 node3))
+{
+	ok($c->poll_sql($n, "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'backup' AND slot_type = 'physical'", '1'),
+		"$n keeps the permanent slot \"backup\"");
+}
+is($c->sql('node2', "SELECT count(*) FROM pg_replication_slots WHERE slot_name IN ('skipme', 'cdc')"), '0',
+	'a slot ignore_slots names is not made, nor a logical one');
+like($c->sql('node1', 'SELECT config_warnings FROM pgha.status()'), qr/logical slot "cdc" is not kept by pgha yet/,
+	'the logical slot is reported as not kept yet');
+like($etcd->get('/service/test/status'), qr/"slots":\{"backup":\d+\}/, 'the status key has the slot\'s position');
+
+# a consumer on the leader; WAL flows
+my $wal = "$dir/wal";
+File::Path::make_path($wal);
+my $user = getpwuid($<);
+my $recv = IPC::Run::start([ 'pg_receivewal', '-h', '127.0.0.1', '-p', $c->{port}{node1}, '-U', $user,
+	  '-S', 'backup', '-D', $wal, '-n' ], '>', "$dir/recv1.log", '2>&1');
+ok($c->poll_sql('node1', "SELECT active FROM pg_replication_slots WHERE slot_name = 'backup'", 't'),
+	'pg_receivewal streams from "backup" on node1');
+my $before = slot_lsn('node1', 'backup');
+$c->sql('node1', 'CREATE TABLE t AS SELECT g FROM generate_series(1, 100000) g');
+$c->sql('node1', 'SELECT pg_switch_wal()');
+$c->sql('node1', 'INSERT INTO t SELECT g FROM generate_series(1, 100000) g');
+ok($c->poll_sql('node1', "SELECT restart_lsn > '$before' FROM pg_replication_slots WHERE slot_name = 'backup'", 't'),
+	'the consumer moves the leader\'s slot');
+# the consumer stops; the leader's slot stays where it was
+$recv->signal('TERM');
+$recv->finish;
+my $consumer = slot_lsn('node1', 'backup');
+$c->sql('node1', 'INSERT INTO t SELECT g FROM generate_series(1, 100000) g');
+my $end = $c->sql('node1', 'SELECT pg_current_wal_lsn()');
+for my $n (qw(node2 node3))
+{
+	ok($c->poll_sql($n, "SELECT pg_last_wal_replay_lsn() >= '$end'", 't'), "$n replayed everything");
+	ok($c->poll_sql($n, "SELECT restart_lsn = '$consumer' FROM pg_replication_slots WHERE slot_name = 'backup'", 't', 30),
+		"$n\'s copy advanced to the consumer's position ($consumer)");
+	is($c->sql($n, "SELECT state FROM pgha.slots() WHERE slot_name = 'backup'"), 'copy, in step',
+		"pgha.slots() on $n: copy, in step");
+}
+is($c->sql('node1', "SELECT state FROM pgha.slots() WHERE slot_name = 'backup'"), 'kept', 'pgha.slots() on the leader: kept');
+
+# kill -9 of the leader's postmaster: another member takes over, with the slot
+my $pid = (split /\n/, slurp_file($c->data('node1') . '/postmaster.pid'))[0];
+kill 'KILL', $pid;
+my $deadline = time + 60;
+usleep(100_000) while time < $deadline && leader() =~ /^(node1)?$/;
+my $new = leader();
+like($new, qr/^node[23]$/, "$new took over");
+ok($c->poll_sql($new, 'SELECT pg_is_in_recovery()', 'f'), "$new is a primary");
+my $kept = slot_lsn($new, 'backup');
+is($c->sql($new, "SELECT '$kept' <= '$consumer'::pg_lsn"), 't',
+	"the new primary's slot ($kept) holds WAL from the consumer's position ($consumer) on");
+
+# the consumer resumes on the new primary where it stopped, without a gap
+$c->sql($new, 'INSERT INTO t SELECT g FROM generate_series(1, 1000) g');
+$c->sql($new, 'SELECT pg_switch_wal()');
+my $recv2 = IPC::Run::start([ 'pg_receivewal', '-h', '127.0.0.1', '-p', $c->{port}{$new}, '-U', $user,
+	  '-S', 'backup', '-D', $wal, '-n' ], '>', "$dir/recv2.log", '2>&1');
+ok($c->poll_sql($new, "SELECT active FROM pg_replication_slots WHERE slot_name = 'backup'", 't'),
+	'pg_receivewal streams from "backup" on the new primary');
+my $after = $c->sql($new, 'SELECT pg_current_wal_lsn()');
+ok($c->poll_sql($new, "SELECT restart_lsn >= '$after' FROM pg_replication_slots WHERE slot_name = 'backup'", 't', 30),
+	'and gets past the failover');
+$recv2->signal('TERM');
+$recv2->finish;
+unlike(slurp_file("$dir/recv2.log"), qr/removed|not in this server's history|error/i, 'no WAL was missing')
+  or diag(slurp_file("$dir/recv2.log"));
+ok(-f "$wal/00000002.history", 'it followed the new timeline');
+
+$c->stop($_) for qw(node1 node2 node3);
+$etcd->stop;
+done_testing();
