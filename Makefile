@@ -17,7 +17,16 @@ OBJS = \
 	src/shmem.o \
 	src/worker.o \
 	src/etcd_backend.o \
-	src/keeper.o \
+	src/keeper/state.o \
+	src/keeper/lease.o \
+	src/keeper/failsafe_key.o \
+	src/keeper/members.o \
+	src/keeper/promote.o \
+	src/keeper/member_slots.o \
+	src/keeper/act.o \
+	src/keeper/apply_config.o \
+	src/keeper/publish.o \
+	src/keeper/iterate.o \
 	src/local.o \
 	src/actions.o \
 	src/probe.o \

@@ -74,7 +74,7 @@ typedef struct PghaSharedState
 	int			etcd_members_answered;	/* of those, answering at the last check */
 	int			etcd_failures_tolerated;	/* -1 unknown */
 
-	/* the HA keeper's view (see keeper.c) */
+	/* the HA keeper's view (see keeper/publish.c) */
 	char		role[16];		/* primary, replica */
 	char		state[32];		/* running, sysid mismatch, no etcd, paused */
 	char		leader[64];		/* who holds the leader key ("" none) */

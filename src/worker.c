@@ -210,7 +210,7 @@ note_etcd_failure(const char *msg)
 }
 
 /*
- * One iteration: the HA keeper does the work (keeper.c); here only the
+ * One iteration: the HA keeper does the work (keeper/iterate.c); here only the
  * reload and the etcd reachability bookkeeping.  Returns the wait in ms.
  * Runs in iteration_cxt; may throw, the caller recovers.
  */

@@ -4,7 +4,7 @@
  *		Commit-time lease check.
  *
  * The worker fences a primary that cannot renew its lease: at 80% of ttl
- * it shuts PostgreSQL down (keeper.c, actions.c).  That needs a worker that
+ * it shuts PostgreSQL down (keeper/act.c, actions.c).  That needs a worker that
  * runs.  A worker stopped by SIGSTOP, starved of CPU, or a whole instance
  * frozen and thawed after another node was promoted (a paused VM, the
  * "zombie leader") would leave backends committing on a primary that no

@@ -198,7 +198,7 @@ typedef struct PghaMember
 	bool		supervised;		/* pgha extra: runs under pghactl run */
 	/*
 	 * pgha extra: which instance wrote the record (host and data
-	 * directory, see keeper.c); a copy of the data directory elsewhere is
+	 * directory, see keeper/members.c); a copy of the data directory elsewhere is
 	 * another instance, even under the same member name.  "" unknown.
 	 */
 	char		instance[PGHA_HOST_LEN];
@@ -323,7 +323,7 @@ typedef struct PghaCluster
 typedef struct PghaSelf
 {
 	const char *name;			/* pgha.name */
-	const char *instance;		/* host and data directory (keeper.c) */
+	const char *instance;		/* host and data directory (keeper/members.c) */
 	const char *conn_url;		/* the conn_url this node publishes */
 	int64		lease;			/* the leases its worker holds; 0 none */
 	int64		old_lease;

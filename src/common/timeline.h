@@ -15,7 +15,7 @@
  * The leader's history key records a skipped id as an entry at LSN 0, so a
  * node left on it knows it must be rewound.
  *
- * Pure: the keeper reads and writes files and etcd (actions.c, keeper.c).
+ * Pure: the keeper reads and writes files and etcd (actions.c, keeper/).
  *
  * Copyright (c) 2026, pgha developers
  *

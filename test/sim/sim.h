@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * sim.h
- *		The deterministic simulator: the real keeper (src/keeper.c,
+ *		The deterministic simulator: the real keeper (src/keeper/,
  *		src/syncrep.c and src/common) run for several nodes in one process,
  *		against a model etcd, model PostgreSQL instances, a model network
  *		and simulated clocks.
@@ -101,7 +101,7 @@ typedef struct SimNode
 	char	   *stack;
 	int64		wake_us;		/* resume then (if not frozen) */
 	bool		in_iteration;
-	void	   *keeper_mem;		/* keeper.c's memory while another node runs */
+	void	   *keeper_mem;		/* the keeper's memory (K) while another node runs */
 	void	   *syncrep_mem;
 	void	   *cur_cxt;		/* CurrentMemoryContext */
 	void	   *top_cxt;

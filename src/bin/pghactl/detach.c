@@ -31,7 +31,7 @@
 #include "common/logging.h"
 #include "pghactl.h"
 
-/* written by the worker (src/apply.c, src/keeper.c) */
+/* written by the worker (src/apply.c, src/keeper/) */
 #define MANAGED_FILE "pgha.managed_parameters"
 
 /*

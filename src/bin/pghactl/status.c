@@ -44,7 +44,7 @@ static char cur_state[32];
 static char cur_error[PGHA_ERROR_LEN];
 
 /*
- * The record, as the node's worker would identify itself (keeper.c's
+ * The record, as the node's worker would identify itself (keeper/members.c's
  * instance: host, data directory, its inode): a worker that finds it
  * still there knows it for its own.
  */

@@ -1,0 +1,516 @@
+/*-------------------------------------------------------------------------
+ *
+ * iterate.c
+ *		One iteration of the keeper: lease, snapshot, decide, act and
+ *		publish (docs/architecture.md), run by the worker's main loop; the
+ *		leader's chores after a good renewal; the watch and postmaster death.
+ *
+ * Copyright (c) 2026, pgha developers
+ *
+ * IDENTIFICATION
+ *	  src/keeper/iterate.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+#include <ctype.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "access/xact.h"
+#include "access/xlog.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgwriter.h"
+#include "postmaster/postmaster.h"
+#include "storage/fd.h"
+#include "storage/ipc.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/fmgrprotos.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+#include "datatype/timestamp.h"
+#include "actions.h"
+#include "apply.h"
+#include "hba.h"
+#include "compat.h"
+#include "recover.h"
+#include "common/clock.h"
+#include "common/cluster.h"
+#include "common/decide.h"
+#include "common/keys.h"
+#include "common/hot_standby.h"
+#include "common/slots.h"
+#include "common/switchover.h"
+#include "common/timeline.h"
+#include "guc.h"
+#include "keeper.h"
+#include "write_gate.h"
+#include "local.h"
+#include "orphans.h"
+#include "probe.h"
+#include "etcd_backend.h"
+#include "failsafe.h"
+#include "syncrep.h"
+#include "keeper_int.h"
+
+/* The leader's chores after a good renewal: slots, status, history. */
+static void
+leader_housekeeping(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalDetail *local)
+{
+	StringInfoData names;
+	char	  **slots = palloc(sizeof(char *) * Max(cluster->nmembers, 1));
+	int			nslots = 0;
+	int			i;
+
+	initStringInfo(&names);
+	for (i = 0; i < cluster->nmembers; i++)
+	{
+		const PghaMember *m = &cluster->members[i];
+
+		if (!member_gets_slot(m))
+			continue;
+		slots[nslots] = palloc(PGHA_NAME_LEN);
+		pgha_slot_name(m->name, slots[nslots], PGHA_NAME_LEN);
+		appendStringInfo(&names, "%s%s", names.len ? ", " : "", slots[nslots]);
+		nslots++;
+	}
+	if (strcmp(names.data, K.slots_done) != 0)
+	{
+		MemoryContext cxt = CurrentMemoryContext;
+		volatile int created = -1;
+
+		/* a slot problem must not cost the leader its iteration */
+		PG_TRY();
+		{
+			created = pgha_action_ensure_slots(slots, nslots);
+		}
+		PG_CATCH();
+		{
+			ErrorData  *edata = pgha_recover_error(cxt);
+
+			ereport(WARNING,
+					(errmsg("pgha could not create replication slots: %s", edata->message)));
+		}
+		PG_END_TRY();
+		if (created > 0)
+			ereport(LOG,
+					(errmsg_plural("pgha created %d replication slot",
+								   "pgha created %d replication slots",
+								   created, created),
+					 errdetail("Slots kept for members: %s.", names.data)));
+		if (created >= 0)
+		{
+			pfree(K.slots_done);
+			K.slots_done = MemoryContextStrdup(TopMemoryContext, names.data);
+		}
+	}
+
+	manage_member_slots(cluster);
+	{
+		char	   *permanent = keep_permanent_slots(cluster, true);
+		char	   *retain_only = pgha_retention_json(K.retention);
+		/* what besides the position the status says: compared as one string */
+		char	   *retain = psprintf("\"slots\":%s,\"retain_slots\":%s",
+									  permanent ? permanent : "{}", retain_only);
+
+		free(permanent);
+		free(retain_only);
+		if (local->base.lsn != K.status_optime || now_ms() >= K.next_status_ms ||
+			K.status_retain == NULL || strcmp(retain, K.status_retain) != 0)
+		{
+			char	   *status = psprintf("{\"optime\":" UINT64_FORMAT ",%s}",
+										  local->base.lsn, retain);
+
+			if (pgha_etcd_put(etcd, pgha_key(K.prefix, PGHA_KEY_STATUS), status, 0, NULL))
+			{
+				K.status_optime = local->base.lsn;
+				/* unchanged positions are re-published only now and then */
+				K.next_status_ms = now_ms() + 30000;
+				if (K.status_retain)
+					pfree(K.status_retain);
+				K.status_retain = MemoryContextStrdup(TopMemoryContext, retain);
+			}
+		}
+	}
+	/*
+	 * The history key says what this leader's lineage says, checked every
+	 * time and written when it differs: after a promotion, after a worker
+	 * restarted before its write, and when another branch wrote it (a
+	 * standby left on a timeline of that branch can tell it must be rewound
+	 * only from this key).
+	 */
+	record_history(etcd, cluster, local->base.timeline);
+	if (!K.config.pause)
+		keep_failsafe_key(etcd, (PghaCluster *) cluster);
+	if (!K.config.pause)
+		pgha_syncrep_leader(etcd, K.prefix, cluster, &K.config);
+}
+
+long
+pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
+{
+	PghaLocalDetail local;
+	PghaCluster cluster;
+	PghaInput	in;
+	PghaDecision d;
+	PghaPeer   *peers = NULL;
+	bool		etcd_ok;
+	long		wait;
+	long		override;
+	int64		now;
+	char		pinger[64];
+
+	if (!K.initialized)
+		keeper_init();
+
+	pgha_local_snapshot(&local);
+	memset(&cluster, 0, sizeof(cluster));
+	K.leader_on_current_lease = false;
+
+	/* a leader that let go for a switchover only waits for its shutdown */
+	if (K.switching && !local.base.in_recovery)
+	{
+		pgha_action_shutdown_fast();
+		*etcd_ok_out = true;
+		return 1000;
+	}
+
+	/*
+	 * A standby cannot accept writes: its fence window starts when it stops
+	 * being one.  Not for a node with a promotion under way, leader or not:
+	 * its window runs from its last proven renewal, or a slow promotion
+	 * would stretch it.  (The window opens the gate only while proven.)
+	 */
+	if (local.base.in_recovery && !K.is_leader && K.promote_requested_ms == 0)
+		K.last_renewal_ms = now_ms();
+
+	/*
+	 * Nor a proof: a standby that does not hold the key (a successor of a
+	 * worker that asked for a promotion, and inherited the proof from
+	 * shared memory) must find the gate closed if a promotion completes.
+	 */
+	if (local.base.in_recovery && !K.is_leader && K.proven)
+	{
+		K.proven = false;
+		save_keeper_state();
+	}
+
+	/*
+	 * A standby that took the key and asked for a promotion, but proved
+	 * nothing within its fence window, holds nothing any more: as far as it
+	 * can know its lease ran out.  It lets go (the gate stays closed), so
+	 * that its etcd calls get their usual time again instead of the nothing
+	 * left before its deadline, and it follows whoever leads now.  Its
+	 * promotion, if it completes, ends on a primary that fences.
+	 */
+	if (local.base.in_recovery && K.is_leader && !K.config.pause &&
+		now_ms() >= pgha_keeper_fence_deadline_ms())
+		lose_leadership("Its fence window ran out before the promotion completed.");
+
+	/* a primary past its deadline fences without spending time on etcd */
+	if (!local.base.in_recovery && !K.config.pause && !K.foreign &&
+		now_ms() >= pgha_keeper_fence_deadline_ms())
+		etcd_ok = false;
+	else
+	{
+		set_call_budget(etcd);
+		pgstat_report_activity(STATE_RUNNING, "renewing the lease and reading the cluster");
+		etcd_ok = keeper_lease(etcd);
+		/* the lease runs from the keepalive: so may the calls that prove it */
+		if (etcd_ok && etcd->deadline_us != 0)
+			etcd->deadline_us = (K.keepalive_sent_ms + fence_after_ms()) * 1000;
+		etcd_ok = etcd_ok && read_cluster(etcd, &cluster);
+	}
+
+	/*
+	 * A quorum read that shows the leader key on our live lease proves the
+	 * leadership as well as the guarded write does.
+	 */
+	if (etcd_ok && K.keepalive_ok && K.is_leader && cluster.has_leader && K.lease_id != 0 &&
+		strcmp(cluster.leader, pgha_node_name()) == 0 && cluster.leader_lease == K.lease_id)
+	{
+		K.last_renewal_ms = K.keepalive_sent_ms;
+		K.proven = true;
+		K.failsafe_confirmed_ms = 0;
+	}
+
+	/*
+	 * A promotion a worker before this one asked for (it was killed, or
+	 * restarted, and this one does not know) and that the startup process
+	 * has not taken yet is withdrawn when another node holds the key: its
+	 * timeline id is reserved by the old request only.  Kept on record, in
+	 * case the startup process took it an instant before.
+	 */
+	if (etcd_ok && local.base.in_recovery && !K.is_leader && !K.config.pause &&
+		cluster.has_leader &&
+		strcmp(cluster.leader, pgha_node_name()) != 0 && pgha_action_cancel_promotion())
+	{
+		ereport(LOG,
+				(errmsg("pgha: withdrew a promotion asked for before this worker started"),
+				 errdetail("\"%s\" holds the leader key.", cluster.leader)));
+		withdrawn();
+	}
+	if (local.base.in_recovery && !K.is_leader)
+		promotion_over();
+
+	if (etcd_ok)
+		remember_members(&cluster);
+	else if (K.config.failsafe_mode && !K.config.pause && K.is_leader && !local.base.in_recovery)
+		failsafe_pings();
+	publish_write_gate();
+
+	now = now_ms();
+	memset(&in, 0, sizeof(in));
+	in.me = pgha_node_name();
+	in.nofailover = pgha_nofailover;
+	in.failover_priority = pgha_failover_priority;
+	in.local = local.base;
+	in.etcd_ok = etcd_ok;
+	in.cluster = etcd_ok ? &cluster : NULL;
+	in.config = K.config;
+	in.is_leader = K.is_leader;
+	in.now_ms = now;
+	in.last_renewal_ms = K.last_renewal_ms;
+	in.lease_ttl = effective_lease_ttl();
+	in.foreign = K.foreign;
+	K.name_conflict = false;
+	if (etcd_ok)
+	{
+		in.conflict_lease = name_conflict(&cluster, &local.base);
+		in.name_conflict = K.name_conflict = in.conflict_lease != 0;
+	}
+	if (K.name_conflict && K.conflict_warned_lease != in.conflict_lease)
+	{
+		PghaMember *other = pgha_cluster_member(&cluster, pgha_node_name());
+
+		ereport(WARNING,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("pgha: another running member is also named \"%s\"", pgha_node_name()),
+				 errdetail("Its keys sit on lease %lld, which this instance (%s) does not hold; the member record was written by \"%s\". This node takes no part in the cluster while the other one runs.",
+						   (long long) in.conflict_lease, K.instance,
+						   other && other->instance[0] ? other->instance : "an older pgha"),
+				 errhint("Give every member its own pgha.name (a copy of a data directory keeps postgresql.conf), then restart this server.")));
+		K.conflict_warned_lease = in.conflict_lease;
+	}
+	if (etcd_ok && cluster.has_leader)
+		K.seen_leader = true;
+	in.started_ms = K.started_ms;
+	in.seen_leader = K.seen_leader;
+	in.last_leader = K.last_leader;
+	in.failsafe_confirmed_ms = K.failsafe_confirmed_ms;
+	in.failsafe_ping_age_ms = pgha_failsafe_last_ping(pinger, sizeof(pinger));
+	in.failsafe_pinger = pinger;
+
+	if (etcd_ok)
+		switchover_inputs(&cluster, &local, &in);
+	*etcd_ok_out = etcd_ok;
+	pgha_decide(&in, &d);
+	if (d.action == PGHA_ACT_PROBE)
+	{
+		peers = palloc0(sizeof(PghaPeer) * Max(cluster.nmembers, 1));
+		probe_peers(&cluster, &in, peers);
+		pgha_decide(&in, &d);
+	}
+
+	/* a fence signals before it logs anything: do_fence() logs it */
+	if (d.action != PGHA_ACT_FENCE)
+		log_decision(&d);
+	override = act(etcd, &in, &d, etcd_ok ? &cluster : NULL, &local);
+
+	/* the local state may have changed (promotion) */
+	pgha_local_snapshot(&local);
+	check_promotion(&local);
+	forget_upstream(&local);
+	/* the switchover is done: remove the request (retried until it goes) */
+	if (etcd_ok && K.clear_failover && !local.base.in_recovery && delete_failover_key(etcd))
+		K.clear_failover = false;
+	/* a duplicate of another member's name writes nothing under it */
+	if (etcd_ok && !K.name_conflict)
+	{
+		bool		member_ok = publish_member(etcd, &cluster, &local, member_state(&d));
+
+		if (member_ok && (!K.is_leader || K.leader_on_current_lease))
+			retire_old_lease(etcd);
+		if (K.is_leader && !local.base.in_recovery)
+			leader_housekeeping(etcd, &cluster, &local);
+		else if (local.base.in_recovery && !K.is_leader && !K.foreign && !K.config.pause)
+		{
+			drop_standby_member_slots(&cluster);
+			tidy_placeholders(&cluster, &local);
+		}
+		/* also paused: a copy left behind would hold WAL until the disk is full */
+		if (local.base.in_recovery && !K.is_leader && !K.foreign)
+			(void) keep_permanent_slots(&cluster, false);
+		if (d.action != PGHA_ACT_FENCE && !K.switching)
+			handle_restart_request(etcd, &cluster);
+		/* last: a config problem must not cost the HA work above */
+		if (d.action != PGHA_ACT_FENCE && !K.switching && apply_config(&cluster))
+			publish_member(etcd, &cluster, &local, member_state(&d));
+		if (!etcd->watching)
+			pgha_etcd_watch_start(etcd, K.prefix, cluster.revision + 1);
+	}
+	/* the caller's calls (status, the watch) are not the lease's business */
+	etcd->deadline_us = 0;
+	save_keeper_state();
+
+	/* publish for SQL */
+	strlcpy(st->role, local.base.in_recovery ? "replica" : "primary", sizeof(st->role));
+	strlcpy(st->state, state_name(&d), sizeof(st->state));
+	if (etcd_ok)
+		strlcpy(st->leader, cluster.has_leader ? cluster.leader : "", sizeof(st->leader));
+	strlcpy(st->last_leader, K.last_leader, sizeof(st->last_leader));
+	st->is_leader = K.is_leader;
+	st->lease_deadline = (K.is_leader && !local.base.in_recovery) ?
+		TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+									pgha_keeper_fence_deadline_ms() - now_ms()) : 0;
+	st->timeline = local.base.timeline;
+	st->lsn = local.base.lsn;
+	strlcpy(st->last_action, pgha_action_name(d.action), sizeof(st->last_action));
+	strlcpy(st->last_rule, d.rule, sizeof(st->last_rule));
+	strlcpy(st->last_reason, d.reason, sizeof(st->last_reason));
+	st->last_decision = GetCurrentTimestamp();
+	st->config_revision = Max(K.applied_revision, 0);
+	st->ttl = K.config.ttl;
+	st->loop_wait = K.config.loop_wait;
+	st->retry_timeout = K.config.retry_timeout;
+	st->paused = K.config.pause;
+	st->failsafe_mode = K.config.failsafe_mode;
+	if (etcd_ok && cluster.has_config)
+		strlcpy(st->config_warnings, cluster.config_notes.text, sizeof(st->config_warnings));
+	else if (etcd_ok && cluster.config_error[0] != '\0')
+		snprintf(st->config_warnings, sizeof(st->config_warnings), "the config key is invalid: %s; %s",
+				 cluster.config_error, K.config_known ? "the last valid config stays in force" :
+				 "no valid config since this server started: acting as paused");
+	else if (etcd_ok)
+		st->config_warnings[0] = '\0';
+
+	if (etcd_ok)
+	{
+		publish_members(st, &cluster);
+		check_etcd_health(etcd, st);
+	}
+
+	/* how long until the next iteration */
+	if (!local.base.in_recovery && !K.config.pause && !K.foreign)
+	{
+		int64		to_deadline = pgha_keeper_fence_deadline_ms() - now_ms();
+
+		wait = (long) Min(pgha_renew_interval_ms(&K.config), Max(to_deadline, 10));
+	}
+	else if (K.is_leader)
+		wait = (long) pgha_renew_interval_ms(&K.config);
+	else if (!etcd_ok)
+		wait = 1000;
+	else
+		wait = (long) K.config.loop_wait * 1000;
+	if (override >= 0)
+		wait = Min(wait, override);
+	/* the rule asks for a closer look (a switchover candidate, for one) */
+	if (d.poll_ms > 0)
+		wait = Min(wait, d.poll_ms);
+	return wait;
+}
+
+/*
+ * Wake only for what changes a decision: the leader key going away or
+ * naming somebody else, or a newer config.  The leader's own renewals (a put
+ * of the same value) and members' routine puts do not wake anybody.
+ */
+bool
+pgha_keeper_watch_wakeup(PghaEtcd *etcd)
+{
+	PghaEtcdWatchFrame f;
+	bool		wake = false;
+	MemoryContext old;
+
+	if (!K.initialized || !etcd->watching)
+		return false;
+	/* frames are parsed into a context of their own, emptied each time */
+	old = MemoryContextSwitchTo(K.watch_cxt);
+	while (pgha_etcd_watch_next(etcd, &f))
+	{
+		int			i;
+
+		for (i = 0; i < f.nevents; i++)
+		{
+			const PghaEtcdEvent *ev = &f.events[i];
+
+			if (strcmp(ev->kv.key, K.leader_key) == 0)
+			{
+				const char *now = ev->type == PGHA_EVENT_DELETE ? "" : ev->kv.value;
+
+				if (strcmp(now, K.leader_seen) != 0)
+				{
+					strlcpy(K.leader_seen, now, sizeof(K.leader_seen));
+					wake = true;
+				}
+			}
+			else if (strcmp(ev->kv.key, K.config_key) == 0 &&
+					 ev->kv.mod_revision > K.config.mod_revision)
+				wake = true;
+			else if (strcmp(ev->kv.key, K.failover_key) == 0)
+				wake = true;	/* a switchover request, or its end */
+			else if (ev->type == PGHA_EVENT_PUT &&
+					 strncmp(ev->kv.key, K.prefix, strlen(K.prefix)) == 0 &&
+					 ((strncmp(ev->kv.key + strlen(K.prefix), PGHA_KEY_RESTART, strlen(PGHA_KEY_RESTART)) == 0 &&
+					   strcmp(ev->kv.key + strlen(K.prefix) + strlen(PGHA_KEY_RESTART), pgha_node_name()) == 0) ||
+					  (strncmp(ev->kv.key + strlen(K.prefix), PGHA_KEY_REINIT, strlen(PGHA_KEY_REINIT)) == 0 &&
+					   strcmp(ev->kv.key + strlen(K.prefix) + strlen(PGHA_KEY_REINIT), pgha_node_name()) == 0)))
+				wake = true;	/* pghactl restart or reinit, for this member */
+		}
+	}
+	if (etcd->err != PGHA_ETCD_OK)
+		ereport(DEBUG1,
+				(errmsg("pgha watch stopped"), errdetail_internal("%s", etcd->errmsg)));
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(K.watch_cxt);
+	return wake;
+}
+
+void
+pgha_keeper_postmaster_died(PghaEtcd *etcd)
+{
+	int			nkilled = 0;
+	bool		gone;
+	bool		leader = K.initialized && K.is_leader && !RecoveryInProgress();
+
+	/*
+	 * No backend left behind may commit from here on: the lease this
+	 * instance held may be released (below) or run out while they live.
+	 */
+	pgha_write_gate_set(PGHA_GATE_UNPROVEN);
+	ereport(LOG,
+			(errmsg("pgha: the postmaster died"),
+			 errdetail("Stopping what is left of this instance%s.",
+					   leader ? ", then releasing the leader key" : "")));
+	gone = pgha_kill_orphans(2000, &nkilled);
+	if (!gone)
+	{
+		ereport(LOG,
+				(errmsg("pgha: processes of the dead instance survive; leaving the lease to expire"),
+				 errdetail("%d processes were sent SIGKILL.", nkilled)));
+		proc_exit(1);
+	}
+	if (leader && etcd != NULL && K.lease_id != 0)
+	{
+		/*
+		 * Revoking our own lease deletes exactly our keys (leader and
+		 * member) in one step; the replicas' watch sees the leader key go.
+		 */
+		etcd->timeout_ms = 1000;
+		etcd->deadline_us = 0;
+		pgha_http_on_pmdeath(etcd->http, PGHA_PMDEATH_IGNORE);
+		if (pgha_etcd_lease_revoke(etcd, K.lease_id))
+			ereport(LOG,
+					(errmsg("pgha: released the leader key after the postmaster died"),
+					 errdetail("%d orphaned processes were stopped first; a replica can take over now.",
+							   nkilled)));
+		else
+			ereport(LOG,
+					(errmsg("pgha could not release the leader key; it expires with the lease"),
+					 errdetail_internal("%s", etcd->errmsg)));
+	}
+	proc_exit(1);
+}

@@ -1,0 +1,370 @@
+/*-------------------------------------------------------------------------
+ *
+ * lease.c
+ *		The lease protocol: keepalives, the leader key, the cluster read,
+ *		and etcd's health as this node sees it.
+ *
+ * - One lease per node, TTL = ttl, carrying its member key and, on the
+ *   leader, the leader key.  Every put of those keys names the lease (a
+ *   put without it would detach the key and make it permanent).
+ * - Each iteration sends a keepalive.  A keepalive alone proves nothing
+ *   about quorum, so the leader's renewal is keepalive + a transaction
+ *   that rewrites "leader" only if it still names this node (a raft
+ *   write), or a linearizable read that shows the key with our lease
+ *   (docs/reference/etcd-v3-json.md).
+ * - The leader's etcd calls get no more time than it has left before its
+ *   fence deadline, so a hung etcd cannot hold it past it.
+ *
+ * Copyright (c) 2026, pgha developers
+ *
+ * IDENTIFICATION
+ *	  src/keeper/lease.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+#include <ctype.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "access/xact.h"
+#include "access/xlog.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgwriter.h"
+#include "postmaster/postmaster.h"
+#include "storage/fd.h"
+#include "storage/ipc.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/fmgrprotos.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+#include "datatype/timestamp.h"
+#include "actions.h"
+#include "apply.h"
+#include "hba.h"
+#include "compat.h"
+#include "recover.h"
+#include "common/clock.h"
+#include "common/cluster.h"
+#include "common/decide.h"
+#include "common/keys.h"
+#include "common/hot_standby.h"
+#include "common/slots.h"
+#include "common/switchover.h"
+#include "common/timeline.h"
+#include "guc.h"
+#include "keeper.h"
+#include "write_gate.h"
+#include "local.h"
+#include "orphans.h"
+#include "probe.h"
+#include "etcd_backend.h"
+#include "failsafe.h"
+#include "syncrep.h"
+#include "keeper_int.h"
+
+void
+pgha_keeper_reset_connection(void)
+{
+	/* the watch belonged to the old client; the lease belongs to etcd */
+}
+
+/*
+ * Give etcd calls no more time than the leader has before it must fence:
+ * each try of an endpoint gets a share, and all the calls of the
+ * iteration together end by the deadline.
+ */
+void
+set_call_budget(PghaEtcd *etcd)
+{
+	int64		budget = pgha_etcd_timeout;
+
+	etcd->deadline_us = 0;
+	if (K.is_leader && !K.config.pause)
+	{
+		int64		left = pgha_keeper_fence_deadline_ms() - now_ms();
+
+		budget = Min(budget, Max(left / Max(etcd->nurls, 1), 100));
+		etcd->deadline_us = pgha_keeper_fence_deadline_ms() * 1000;
+	}
+	etcd->timeout_ms = (int) budget;
+}
+
+void
+log_etcd_problem(PghaEtcd *etcd, const char *what)
+{
+	ereport(LOG,
+			(errmsg("pgha could not %s in etcd", what),
+			 errdetail_internal("%s: %s", pgha_etcd_err_name(etcd->err), etcd->errmsg)));
+}
+
+/*
+ * Make sure we have a lease with the configured TTL and send its
+ * keepalive.  False: etcd failed.
+ *
+ * A ttl change takes a new lease, but the old one is kept alive until our
+ * keys have moved to the new one (retire_old_lease()): a key must never sit
+ * on a lease nobody renews.
+ */
+bool
+keeper_lease(PghaEtcd *etcd)
+{
+	int64		ttl;
+	int64		sent;
+
+	K.keepalive_ok = false;
+	if (K.lease_id != 0 && K.lease_requested_ttl != K.config.ttl && K.old_lease_id == 0)
+	{
+		K.old_lease_id = K.lease_id;
+		K.old_lease_ttl = K.lease_ttl;
+		K.lease_id = 0;
+	}
+	sent = now_ms();
+	if (K.old_lease_id != 0 && !pgha_etcd_lease_keepalive(etcd, K.old_lease_id, &ttl))
+	{
+		if (etcd->err != PGHA_ETCD_LEASE_NOT_FOUND)
+			return false;
+		K.old_lease_id = 0;		/* gone: nothing left to protect */
+	}
+	if (K.lease_id == 0)
+	{
+		if (!pgha_etcd_lease_grant(etcd, K.config.ttl, &K.lease_id, &K.lease_ttl))
+		{
+			K.lease_id = 0;
+			return false;
+		}
+		K.lease_requested_ttl = K.config.ttl;
+		K.keepalive_ok = true;
+		K.keepalive_sent_ms = sent;
+		return true;
+	}
+	if (pgha_etcd_lease_keepalive(etcd, K.lease_id, &ttl))
+	{
+		K.keepalive_ok = true;
+		K.keepalive_sent_ms = sent;
+		return true;
+	}
+	if (etcd->err == PGHA_ETCD_LEASE_NOT_FOUND)
+	{
+		ereport(LOG,
+				(errmsg("pgha lease %lld expired, taking a new one", (long long) K.lease_id)));
+		K.lease_id = 0;
+		return keeper_lease(etcd);
+	}
+	return false;
+}
+
+/* our keys now sit on the new lease: let the old one go */
+void
+retire_old_lease(PghaEtcd *etcd)
+{
+	if (K.old_lease_id == 0)
+		return;
+	if (pgha_etcd_lease_revoke(etcd, K.old_lease_id) || etcd->err == PGHA_ETCD_LEASE_NOT_FOUND)
+		K.old_lease_id = 0;
+}
+
+bool
+read_cluster(PghaEtcd *etcd, PghaCluster *cluster)
+{
+	PghaEtcdRange r;
+	char		err[256];
+
+	if (!pgha_etcd_range(etcd, K.prefix, true, &r))
+		return false;
+	pgha_cluster_from_range(K.prefix, &r, cluster, err, sizeof(err));
+
+	if (cluster->has_config)
+	{
+		K.config = cluster->config;
+		K.config_known = true;
+		save_config(cluster);
+		/* read as Patroni reads it, but said: once per revision */
+		if (cluster->config_notes.text[0] != '\0' &&
+			K.config_noted_revision != cluster->config.mod_revision)
+			ereport(cluster->config.pause && (cluster->config.standby_cluster || cluster->config.quorum) ?
+					WARNING : LOG,
+					(errmsg("pgha: the cluster config has values pgha coerced or adjusted, or settings it does not implement"),
+					 errdetail("%s.", cluster->config_notes.text),
+					 errhint("pgha.status() shows this in config_warnings.")));
+		K.config_noted_revision = cluster->config.mod_revision;
+	}
+	else if (cluster->config_error[0] != '\0')
+	{
+		/*
+		 * Keep the last valid config; with none since this server started,
+		 * act as paused: a config pgha cannot read may well be a paused one,
+		 * and the defaults would lift the pause.
+		 */
+		if (!K.config_known)
+		{
+			pgha_config_defaults(&K.config);
+			K.config.pause = true;
+		}
+		if (K.config_warned_revision != cluster->config.mod_revision)
+		{
+			ereport(WARNING,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("pgha ignores the invalid config in etcd"),
+					 errdetail("%s", cluster->config_error),
+					 K.config_known ?
+					 errhint("Fix the \"%s\" key; the last valid config stays in force.",
+							 K.config_key) :
+					 errhint("Fix the \"%s\" key. No valid config was read since this server started: pgha acts as paused (no failover, no fencing) until then.",
+							 K.config_key)));
+			K.config_warned_revision = cluster->config.mod_revision;
+		}
+	}
+	else
+	{
+		pgha_config_defaults(&K.config);
+		K.config_known = true;
+		save_config(cluster);
+	}
+
+	K.foreign = cluster->has_initialize && cluster->initialize[0] != '\0' &&
+		strtoull(cluster->initialize, NULL, 10) != GetSystemIdentifier();
+	strlcpy(K.leader_seen, cluster->has_leader ? cluster->leader : "", sizeof(K.leader_seen));
+	K.leader_lease_seen = cluster->has_leader ? cluster->leader_lease : 0;
+	if (cluster->has_leader)
+		strlcpy(K.last_leader, cluster->leader, sizeof(K.last_leader));
+
+	if (cluster->nbad_members > 0)
+		ereport(DEBUG1, (errmsg("pgha ignores %d invalid member keys", cluster->nbad_members),
+						 errdetail("%s", cluster->member_error)));
+	return true;
+}
+
+/* leader key: create if absent (acquire, race) or rewrite if mine (renew) */
+bool
+leader_txn(PghaEtcd *etcd, bool create, bool *succeeded)
+{
+	PghaEtcdTxn t;
+	PghaEtcdTxnResult r;
+
+	/* a leader key without a lease would never expire */
+	if (K.lease_id == 0)
+		return false;
+	memset(&t, 0, sizeof(t));
+	if (create)
+		pgha_etcd_txn_equal(&t, K.leader_key, PGHA_CMP_CREATE, 0, NULL);
+	else
+	{
+		/* ours by value and by the lease the read found it on (name_conflict) */
+		pgha_etcd_txn_equal(&t, K.leader_key, PGHA_CMP_VALUE, 0, pgha_node_name());
+		pgha_etcd_txn_equal(&t, K.leader_key, PGHA_CMP_LEASE, K.leader_lease_seen, NULL);
+	}
+	pgha_etcd_txn_put(&t, K.leader_key, pgha_node_name(), K.lease_id);
+	if (!pgha_etcd_txn(etcd, &t, &r))
+	{
+		if (etcd->err == PGHA_ETCD_LEASE_NOT_FOUND)
+			K.lease_id = 0;
+		return false;
+	}
+	*succeeded = r.succeeded;
+	if (r.succeeded)
+		K.leader_on_current_lease = true;
+	return true;
+}
+
+/* how: what happened; why: the decision's reason, or NULL */
+void
+become_leader(const char *how, const char *why)
+{
+	bool		was = K.is_leader;
+
+	K.is_leader = true;
+	/* the previous leader's list of retained slots is read again */
+	if (!was)
+		K.retention_loaded = false;
+	if (K.keepalive_ok)
+	{
+		K.last_renewal_ms = K.keepalive_sent_ms;
+		K.proven = true;
+		/* a failsafe episode, if any, is over */
+		K.failsafe_confirmed_ms = 0;
+	}
+	/* before pg_promote() can open the node for writes */
+	publish_write_gate();
+	if (!was)
+		ereport(LOG,
+				(errmsg("pgha: this node is the leader"),
+				 errdetail("%s; lease %lld, ttl %d s.%s%s", how, (long long) K.lease_id,
+						   effective_lease_ttl(), why ? " " : "", why ? why : "")));
+}
+
+/*
+ * Without the key nothing is proven any more: the write gate closes at
+ * once and stays closed until the worker holds the key again.  A promotion
+ * this node asked for may still complete (pg_promote() cannot be taken
+ * back); it must end on a primary that refuses commits.
+ */
+void
+lose_leadership(const char *why)
+{
+	if (K.is_leader)
+		ereport(LOG,
+				(errmsg("pgha: this node lost the leader key"),
+				 errdetail("%s", why)));
+	K.is_leader = false;
+	K.proven = false;
+	save_keeper_state();
+
+	/*
+	 * A promotion asked for while holding the key is withdrawn if the
+	 * startup process has not acted on it: completed, it would end on a
+	 * second timeline with the id the new leader's promotion takes.
+	 */
+	if (K.promote_requested_ms != 0 && !K.promote_withdrawn && RecoveryInProgress() &&
+		pgha_action_cancel_promotion())
+	{
+		ereport(LOG,
+				(errmsg("pgha: withdrew the promotion this node had asked for"),
+				 errdetail("The startup process had not acted on the request when the key was lost.")));
+		withdrawn();
+	}
+}
+
+/*
+ * Every 30 s: how many etcd members may still fail before quorum is lost
+ * (N = 2F + 1).  At 0 the next etcd failure stops every automatic action,
+ * and a leader would fence: say so loudly.
+ */
+void
+check_etcd_health(PghaEtcd *etcd, PghaSharedState *st)
+{
+	PghaEtcdMember *members;
+	int			n;
+	int			reachable = 0;
+	int			tolerated;
+	int			i;
+
+	if (now_ms() < K.next_etcd_health_ms)
+		return;
+	K.next_etcd_health_ms = now_ms() + 30000;
+	if (!pgha_etcd_member_list(etcd, &members, &n) || n == 0)
+		return;
+	for (i = 0; i < n; i++)
+	{
+		PghaEtcdStatus es;
+
+		if (members[i].client_url && pgha_etcd_status(etcd, members[i].client_url, &es))
+			reachable++;
+	}
+	tolerated = reachable - pgha_etcd_quorum(n);
+	if (tolerated <= 0 && (K.etcd_tolerated != tolerated))
+		ereport(WARNING,
+				(errmsg("pgha: the etcd cluster tolerates no further member failure"),
+				 errdetail("%d of %d etcd members answer; quorum needs %d.", reachable, n, pgha_etcd_quorum(n)),
+				 errhint("Bring the failed etcd members back: with one more failure no failover "
+						 "can happen and the leader fences itself.")));
+	else if (tolerated > 0 && K.etcd_tolerated >= 0 && K.etcd_tolerated <= 0)
+		ereport(LOG,
+				(errmsg("pgha: the etcd cluster tolerates %d member failures again", tolerated)));
+	K.etcd_tolerated = tolerated;
+	st->etcd_members = n;
+	st->etcd_members_answered = reachable;
+	st->etcd_failures_tolerated = tolerated;
+}

@@ -1,0 +1,400 @@
+/*-------------------------------------------------------------------------
+ *
+ * promote.c
+ *		Becoming the primary: bootstrap, the initialize key, the timeline id
+ *		reserved before a promotion, the promotion itself and what follows
+ *		it (the history key, the upstream settings a primary drops).
+ *
+ * Copyright (c) 2026, pgha developers
+ *
+ * IDENTIFICATION
+ *	  src/keeper/promote.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+#include <ctype.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "access/xact.h"
+#include "access/xlog.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgwriter.h"
+#include "postmaster/postmaster.h"
+#include "storage/fd.h"
+#include "storage/ipc.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/fmgrprotos.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+#include "datatype/timestamp.h"
+#include "actions.h"
+#include "apply.h"
+#include "hba.h"
+#include "compat.h"
+#include "recover.h"
+#include "common/clock.h"
+#include "common/cluster.h"
+#include "common/decide.h"
+#include "common/keys.h"
+#include "common/hot_standby.h"
+#include "common/slots.h"
+#include "common/switchover.h"
+#include "common/timeline.h"
+#include "guc.h"
+#include "keeper.h"
+#include "write_gate.h"
+#include "local.h"
+#include "orphans.h"
+#include "probe.h"
+#include "etcd_backend.h"
+#include "failsafe.h"
+#include "syncrep.h"
+#include "keeper_int.h"
+
+/*
+ * The startup process may have seen the request file an instant before it
+ * went: the request stays on record until that is ruled out
+ * (promotion_over()); check_promotion() then records the history and asks
+ * for the checkpoint if it completes anyway.  Old enough that a new win
+ * signals again at once.
+ */
+void
+withdrawn(void)
+{
+	K.promote_requested_ms = now_ms() - 10000;
+	K.promote_withdrawn = true;
+	save_keeper_state();
+}
+
+/*
+ * A withdrawn promotion is over once the startup process, seen waiting for
+ * WAL after the request was withdrawn, has not recorded that it took one:
+ * either its last look found no request, or its next will.  Until then,
+ * the placeholders that steer its timeline id stay.
+ */
+void
+promotion_over(void)
+{
+	/*
+	 * The wait first: a startup process that found the request records that
+	 * it took it before it waits again, so the flag read after it is sure.
+	 */
+	if (K.promote_requested_ms == 0 || !K.promote_withdrawn ||
+		!pgha_action_startup_waits_for_wal() || pgha_action_promotion_in_flight())
+		return;
+	ereport(DEBUG1,
+			(errmsg("pgha: the withdrawn promotion is over"),
+			 errdetail("The startup process waits for WAL.")));
+	K.promote_requested_ms = 0;
+	K.promote_withdrawn = false;
+	save_keeper_state();
+}
+
+bool
+do_bootstrap(PghaEtcd *etcd, const PghaLocalDetail *local)
+{
+	PghaEtcdTxn t;
+	PghaEtcdTxnResult r;
+	char		sysid[32];
+	char	   *config_json;
+
+	if (K.lease_id == 0)
+		return false;
+	snprintf(sysid, sizeof(sysid), UINT64_FORMAT, local->base.sysid);
+	memset(&t, 0, sizeof(t));
+	pgha_etcd_txn_equal(&t, pgha_key(K.prefix, PGHA_KEY_INITIALIZE), PGHA_CMP_CREATE, 0, NULL);
+	pgha_etcd_txn_equal(&t, K.leader_key, PGHA_CMP_CREATE, 0, NULL);
+	pgha_etcd_txn_put(&t, pgha_key(K.prefix, PGHA_KEY_INITIALIZE), sysid, 0);
+	pgha_etcd_txn_put(&t, K.leader_key, pgha_node_name(), K.lease_id);
+	if (!pgha_etcd_txn(etcd, &t, &r))
+	{
+		log_etcd_problem(etcd, "bootstrap the cluster");
+		return false;
+	}
+	if (!r.succeeded)
+		return false;			/* somebody else was faster: decide again */
+
+	ereport(LOG,
+			(errmsg("pgha: bootstrapped cluster \"%s\"", pgha_scope),
+			 errdetail("System identifier %s, key prefix \"%s\".", sysid, K.prefix)));
+	become_leader("Bootstrapped a new cluster", NULL);
+
+	/* a config seeded by the DBA before bootstrap wins over the defaults */
+	config_json = pgha_config_to_json(&K.config);
+	memset(&t, 0, sizeof(t));
+	pgha_etcd_txn_equal(&t, K.config_key, PGHA_CMP_CREATE, 0, NULL);
+	pgha_etcd_txn_put(&t, K.config_key, config_json, 0);
+	if (!pgha_etcd_txn(etcd, &t, &r))
+		log_etcd_problem(etcd, "write the initial config");
+	free(config_json);
+	return true;
+}
+
+/*
+ * pghactl takes the initialize lock with an empty value before initdb (as
+ * Patroni does); the first leader fills in its system identifier.
+ */
+void
+claim_initialize(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalDetail *local)
+{
+	PghaEtcdTxn t;
+	PghaEtcdTxnResult r;
+	char		sysid[32];
+	char	   *key;
+
+	/* filled in already; or lost (a history shows the cluster existed): made again */
+	if (cluster->has_initialize && cluster->initialize[0] != '\0')
+		return;
+	key = pgha_key(K.prefix, PGHA_KEY_INITIALIZE);
+	snprintf(sysid, sizeof(sysid), UINT64_FORMAT, local->base.sysid);
+	memset(&t, 0, sizeof(t));
+	if (cluster->has_initialize)
+		pgha_etcd_txn_equal(&t, key, PGHA_CMP_VALUE, 0, "");
+	else
+		pgha_etcd_txn_equal(&t, key, PGHA_CMP_CREATE, 0, NULL);
+	pgha_etcd_txn_put(&t, key, sysid, 0);
+	if (!pgha_etcd_txn(etcd, &t, &r))
+		log_etcd_problem(etcd, "record the system identifier");
+	else if (r.succeeded)
+		ereport(LOG,
+				(errmsg("pgha: initialized cluster \"%s\"", pgha_scope),
+				 errdetail("System identifier %s, key prefix \"%s\".", sysid, K.prefix)));
+}
+
+/*
+ * Before a promotion is asked for, the timeline id it will take is reserved
+ * in etcd, past every id another member reserved (common/timeline.h):
+ * placeholders in pg_wal make PostgreSQL skip those.  The reservation is
+ * written only while the leader key names this node on its lease.  Returns
+ * the id, 0 when it could not be reserved: no promotion this time.
+ */
+static int
+reserve_timeline(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalDetail *local)
+{
+	const char *me = pgha_node_name();
+	int			current = local->base.timeline;
+	int			next = pgha_action_next_timeline(current);
+	int			target = pgha_timeline_target(cluster, me, next, K.promote_requested_ms != 0);
+	PghaEtcdTxn t;
+	PghaEtcdTxnResult r;
+	char	   *key;
+	char	   *json;
+	bool		ok;
+	int			planted;
+
+	/* ids from etcd are untrusted: a cluster skips a few, never thousands */
+	if (target - next > 64)
+	{
+		ereport(WARNING,
+				(errmsg("pgha: not promoting: timeline %d would skip more than 64 ids", target),
+				 errdetail("This node would take timeline %d; the reservation, history and member keys show %d in use.",
+						   next, target - 1)));
+		return 0;
+	}
+	/* also fills a gap below (a placeholder removed since): PostgreSQL counts one id at a time */
+	planted = pgha_action_plant_timelines(current, target);
+	if (target > next)
+	{
+		ereport(LOG,
+				(errmsg("pgha: this promotion skips timeline ids %d to %d", next, target - 1),
+				 errdetail("%s; %d placeholder history files written to pg_wal.",
+						   cluster->has_reservation && strcmp(cluster->reserved_by, me) != 0 ?
+						   psprintf("Member \"%s\" reserved timeline %d for a promotion that may still complete",
+									cluster->reserved_by, cluster->reserved_timeline) :
+						   "The cluster already uses these ids",
+						   planted)));
+	}
+	if (cluster->has_reservation && cluster->reserved_timeline == target &&
+		strcmp(cluster->reserved_by, me) == 0)
+		return target;
+
+	key = pgha_key(K.prefix, PGHA_KEY_TIMELINE);
+	json = pgha_reservation_to_json(target, me);
+	memset(&t, 0, sizeof(t));
+	pgha_etcd_txn_equal(&t, K.leader_key, PGHA_CMP_VALUE, 0, me);
+	pgha_etcd_txn_equal(&t, K.leader_key, PGHA_CMP_LEASE, K.lease_id, NULL);
+	/* nobody reserved in between: this node's read is what it skipped past */
+	if (cluster->reservation_mod_revision != 0)
+		pgha_etcd_txn_equal(&t, key, PGHA_CMP_MOD, cluster->reservation_mod_revision, NULL);
+	else
+		pgha_etcd_txn_equal(&t, key, PGHA_CMP_CREATE, 0, NULL);
+	pgha_etcd_txn_put(&t, key, json, 0);
+	ok = pgha_etcd_txn(etcd, &t, &r);
+	free(json);
+	if (!ok)
+	{
+		log_etcd_problem(etcd, "reserve the timeline id of the promotion");
+		return 0;
+	}
+	return r.succeeded ? target : 0;
+}
+
+/* request promotion; the loop keeps renewing while recovery finishes */
+void
+request_promotion(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalDetail *local)
+{
+	int			target;
+
+	/* signal once, and again only if nothing happened for a while */
+	if (K.promote_requested_ms != 0 && now_ms() - K.promote_requested_ms < 10000)
+		return;
+	/* taken already: it ends on the id it was given, nothing to reserve or plant */
+	if (pgha_action_promote_taken())
+		return;
+	target = reserve_timeline(etcd, cluster, local);
+	if (target == 0)
+		return;
+
+	/*
+	 * A worker stopped while the reservation was on its way (frozen, or
+	 * swapped out) hears the answer late: the walreceiver may have fetched
+	 * history files meanwhile, and PostgreSQL would pick another id.  Not
+	 * this time, then; the next iteration looks again.
+	 */
+	if (pgha_action_next_timeline(local->base.timeline) != target)
+	{
+		ereport(LOG,
+				(errmsg("pgha: not promoting: the timeline id changed after it was reserved"),
+				 errdetail("Timeline %d was reserved; this node would take %d now.",
+						   target, pgha_action_next_timeline(local->base.timeline))));
+		return;
+	}
+	/*
+	 * "this node is the leader" said it, and "promoted to primary" will
+	 * close it: the first request is not a role change of its own.  A
+	 * repeated one means the promotion hangs, and the DBA should know.
+	 */
+	ereport(K.promote_requested_ms != 0 ? LOG : DEBUG1,
+			(errmsg("pgha: promoting this standby"),
+			 errdetail("This node holds the leader key%s.",
+					   K.promote_requested_ms != 0 ? "; the promotion requested before has not finished" : "")));
+	pgstat_report_activity(STATE_RUNNING, "requesting promotion");
+	pgha_syncrep_before_promote(&K.config);
+	/* on record first: a successor worker must know of the request */
+	K.promote_requested_ms = now_ms();
+	K.promote_withdrawn = false;
+	K.reserved_timeline = target;
+	save_keeper_state();
+	pgha_action_promote();
+}
+
+/*
+ * Placeholders steer the id of this node's own promotion only; once none
+ * is under way (nor a withdrawn one that may still complete), two kinds go:
+ * one above every real history file and this node's timeline (a restart
+ * would make it the target of recovery, which has no history: PostgreSQL
+ * would replay nothing more), and, while not streaming, one of an id a leader ran on
+ * after all (PostgreSQL would read it as that timeline's history, so this
+ * standby could never follow it; the walreceiver fetches the real file).
+ */
+static bool
+timeline_led(void *arg, int tli)
+{
+	return pgha_timeline_led((PghaCluster *) arg, tli);
+}
+
+void
+tidy_placeholders(PghaCluster *cluster, const PghaLocalDetail *local)
+{
+	int			dropped;
+
+	if (K.promote_requested_ms != 0 || pgha_action_promotion_in_flight())
+		return;
+	dropped = pgha_action_drop_placeholders(local->base.timeline,
+											local->base.streaming ? NULL : timeline_led, cluster);
+	if (dropped > 0)
+		ereport(LOG,
+				(errmsg("pgha: removed %d timeline placeholders", dropped),
+				 errdetail("No promotion of this node is under way, and they were above its timeline or of ids a leader ran on.")));
+}
+
+/* after a requested promotion: has recovery ended? */
+void
+check_promotion(const PghaLocalDetail *local)
+{
+	if (K.promote_requested_ms == 0 || local->base.in_recovery)
+		return;
+	ereport(LOG,
+			(errmsg("pgha: promoted to primary"),
+			 errdetail("New timeline %d, %lld ms after the request.", local->base.timeline,
+					   (long long) (now_ms() - K.promote_requested_ms))));
+	/* one PostgreSQL picked other than the reserved one: the DBA should know */
+	if (K.reserved_timeline != 0 && local->base.timeline != K.reserved_timeline)
+		ereport(WARNING,
+				(errmsg("pgha: the promotion took timeline %d, not the reserved %d",
+						local->base.timeline, K.reserved_timeline),
+				 errdetail("PostgreSQL found a newer timeline history file than pg_wal had when the id was reserved (restore_command reads the archive too).")));
+	K.promote_requested_ms = 0;
+	K.promote_withdrawn = false;
+	K.reserved_timeline = 0;
+	K.slots_done[0] = '\0';
+
+	/*
+	 * Until a checkpoint on the new timeline, pg_control still says the old
+	 * one, and pg_rewind run against this node finds "no rewind required"
+	 * for a node that forked off: ask for an immediate checkpoint (without
+	 * waiting for it here, the lease comes first).
+	 */
+	RequestCheckpoint(CHECKPOINT_IMMEDIATE | CHECKPOINT_FORCE);
+	K.upstream_stale = true;
+}
+
+/*
+ * A primary drops its primary_conninfo and primary_slot_name (actions.c
+ * says why), after a promotion; retried until it could.  Not while a
+ * switchover is under way: that wrote the next upstream.
+ */
+void
+forget_upstream(const PghaLocalDetail *local)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+
+	if (!K.upstream_stale || local->base.in_recovery || K.switching)
+		return;
+	PG_TRY();
+	{
+		pgha_action_forget_upstream();
+		K.upstream_stale = false;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata = pgha_recover_error(cxt);
+
+		ereport(WARNING,
+				(errmsg("pgha could not reset primary_conninfo and primary_slot_name after the promotion"),
+				 errdetail_internal("%s", edata->message)));
+	}
+	PG_END_TRY();
+}
+
+/*
+ * The history key as this leader's timeline history file says it: every
+ * switch of its lineage (a leader cut off or killed right after its
+ * promotion never wrote its own) and every id it skipped; a standby left on
+ * a timeline that ended, or on one of another branch, can tell from it that
+ * it must be rewound.
+ */
+void
+record_history(PghaEtcd *etcd, const PghaCluster *cluster, int timeline)
+{
+	PghaTimelineSwitch sw[64];
+	int			n = pgha_timeline_switches(sw, lengthof(sw));
+	char	   *ts;
+	char	   *json;
+	char	   *p;
+
+	ts = pstrdup(timestamptz_to_str(GetCurrentTimestamp()));
+	for (p = ts; *p; p++)
+		if (*p == ' ')
+			*p = 'T';
+	json = n > 0 ? pgha_history_add(cluster->history, sw, n, timeline,
+									 "no recovery target specified",
+									 ts, pgha_node_name()) : NULL;
+	if (json != NULL && !pgha_etcd_put(etcd, pgha_key(K.prefix, PGHA_KEY_HISTORY), json, 0, NULL))
+		log_etcd_problem(etcd, "write the history key");
+	free(json);
+}

@@ -1,0 +1,138 @@
+/*-------------------------------------------------------------------------
+ *
+ * publish.c
+ *		What the keeper publishes in shared memory for SQL and the REST API:
+ *		the members, the history and config documents.
+ *
+ * Copyright (c) 2026, pgha developers
+ *
+ * IDENTIFICATION
+ *	  src/keeper/publish.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+#include <ctype.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "access/xact.h"
+#include "access/xlog.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgwriter.h"
+#include "postmaster/postmaster.h"
+#include "storage/fd.h"
+#include "storage/ipc.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/fmgrprotos.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+#include "datatype/timestamp.h"
+#include "actions.h"
+#include "apply.h"
+#include "hba.h"
+#include "compat.h"
+#include "recover.h"
+#include "common/clock.h"
+#include "common/cluster.h"
+#include "common/decide.h"
+#include "common/keys.h"
+#include "common/hot_standby.h"
+#include "common/slots.h"
+#include "common/switchover.h"
+#include "common/timeline.h"
+#include "guc.h"
+#include "keeper.h"
+#include "write_gate.h"
+#include "local.h"
+#include "orphans.h"
+#include "probe.h"
+#include "etcd_backend.h"
+#include "failsafe.h"
+#include "syncrep.h"
+#include "keeper_int.h"
+
+/* doc (NULL: absent) to shared memory with set(), unless *published says it is there */
+static void
+publish_if_changed(char **published, const char *doc, void (*set) (const char *doc))
+{
+	if (*published != NULL && strcmp(*published, doc ? doc : "") == 0)
+		return;
+	set(doc);
+	if (*published)
+		pfree(*published);
+	*published = MemoryContextStrdup(TopMemoryContext, doc ? doc : "");
+}
+
+/* copy the cluster's members into shared memory for pgha.members() */
+void
+publish_members(PghaSharedState *st, const PghaCluster *cluster)
+{
+	uint64		optime = cluster->has_status ? cluster->optime : 0;
+	int			i;
+
+	for (i = 0; i < cluster->nmembers; i++)
+	{
+		const PghaMember *m = &cluster->members[i];
+
+		if (cluster->has_leader && strcmp(m->name, cluster->leader) == 0)
+			optime = Max(optime, m->xlog_location);
+	}
+	st->nmembers = 0;
+	for (i = 0; i < cluster->nmembers && st->nmembers < PGHA_MAX_MEMBERS; i++)
+	{
+		const PghaMember *m = &cluster->members[i];
+		PghaSharedMember *sm = &st->members[st->nmembers++];
+		bool		leader = cluster->has_leader && strcmp(m->name, cluster->leader) == 0;
+		StringInfoData tags;
+
+		memset(sm, 0, sizeof(*sm));
+		strlcpy(sm->name, m->name, sizeof(sm->name));
+		strlcpy(sm->host, m->host, sizeof(sm->host));
+		sm->port = m->port;
+		strlcpy(sm->role, pgha_member_role(cluster, m), sizeof(sm->role));
+		strlcpy(sm->state, pgha_member_state(cluster, m), sizeof(sm->state));
+		sm->timeline = m->timeline;
+		sm->lsn = m->xlog_location;
+		sm->receive_lsn = m->receive_lsn;
+		sm->replay_lsn = m->replay_lsn;
+		if (leader)
+			sm->lag = 0;
+		else if (optime == 0 || m->xlog_location == 0)
+			sm->lag = -1;
+		else
+			sm->lag = optime > m->xlog_location ? (int64) (optime - m->xlog_location) : 0;
+		sm->receive_lag = (leader || optime == 0 || m->receive_lsn == 0) ? -1 :
+			(optime > m->receive_lsn ? (int64) (optime - m->receive_lsn) : 0);
+		sm->replay_lag = (leader || optime == 0 || m->replay_lsn == 0) ? -1 :
+			(optime > m->replay_lsn ? (int64) (optime - m->replay_lsn) : 0);
+		strlcpy(sm->pending_reason, m->pending_restart_reason, sizeof(sm->pending_reason));
+		strlcpy(sm->error, m->error, sizeof(sm->error));
+		initStringInfo(&tags);
+		appendStringInfoChar(&tags, '{');
+		if (m->nofailover)
+			appendStringInfoString(&tags, "\"nofailover\": true, ");
+		if (m->failover_priority != 1)
+			appendStringInfo(&tags, "\"failover_priority\": %d, ", m->failover_priority);
+		if (m->noloadbalance)
+			appendStringInfoString(&tags, "\"noloadbalance\": true, ");
+		if (m->clonefrom)
+			appendStringInfoString(&tags, "\"clonefrom\": true, ");
+		if (m->nosync)
+			appendStringInfoString(&tags, "\"nosync\": true, ");
+		if (tags.len > 1)
+			tags.len -= 2;
+		appendStringInfoChar(&tags, '}');
+		tags.data[tags.len] = '\0';
+		strlcpy(sm->tags, tags.data, sizeof(sm->tags));
+		sm->pending_restart = m->pending_restart;
+		sm->config_revision = m->config_revision;
+	}
+	st->cluster_read_at = GetCurrentTimestamp();
+	/* parsed, trimmed and copied only when they changed: a failover's worth a year */
+	publish_if_changed(&K.published_history, cluster->has_history ? cluster->history : "[]",
+					   pgha_shmem_set_history);
+	publish_if_changed(&K.published_config, cluster->config_json, pgha_shmem_set_config);
+}

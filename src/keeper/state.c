@@ -1,0 +1,255 @@
+/*-------------------------------------------------------------------------
+ *
+ * state.c
+ *		What the keeper keeps between iterations (the struct K), its start,
+ *		what a restarted worker inherits, and the leader's fence window.
+ *
+ * The fence window is measured on the monotonic clock from the send time
+ * of the last keepalive that was part of a good renewal: when it is older
+ * than fence_after_ms() (80% of ttl), decide() fences.
+ *
+ * Copyright (c) 2026, pgha developers
+ *
+ * IDENTIFICATION
+ *	  src/keeper/state.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+#include <ctype.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "access/xact.h"
+#include "access/xlog.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgwriter.h"
+#include "postmaster/postmaster.h"
+#include "storage/fd.h"
+#include "storage/ipc.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/fmgrprotos.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+#include "datatype/timestamp.h"
+#include "actions.h"
+#include "apply.h"
+#include "hba.h"
+#include "compat.h"
+#include "recover.h"
+#include "common/clock.h"
+#include "common/cluster.h"
+#include "common/decide.h"
+#include "common/keys.h"
+#include "common/hot_standby.h"
+#include "common/slots.h"
+#include "common/switchover.h"
+#include "common/timeline.h"
+#include "guc.h"
+#include "keeper.h"
+#include "write_gate.h"
+#include "local.h"
+#include "orphans.h"
+#include "probe.h"
+#include "etcd_backend.h"
+#include "failsafe.h"
+#include "syncrep.h"
+#include "keeper_int.h"
+
+KeeperState K;
+
+/*
+ * The keeper's memory as bytes: the simulator (test/sim) runs several
+ * keepers in one process and swaps this in and out between them.
+ */
+void *
+pgha_keeper_memory(size_t *size)
+{
+	*size = sizeof(K);
+	return &K;
+}
+
+int64
+now_ms(void)
+{
+	return pgha_now_us() / 1000;
+}
+
+/*
+ * The last valid cluster config, also in the data directory (as Patroni
+ * keeps patroni.dynamic.json): a server that starts while etcd cannot be
+ * reached works with the cluster's pause, failsafe_mode and ttl, not with
+ * the defaults, which would lift a pause and fence a paused primary.
+ */
+#define SAVED_CONFIG_FILE "pgha.dynamic.json"
+
+static void
+load_saved_config(void)
+{
+	FILE	   *f = AllocateFile(SAVED_CONFIG_FILE, "r");
+	char		buf[65536];
+	size_t		len;
+	PghaConfig	cfg;
+	char		err[256];
+
+	if (f == NULL)
+		return;
+	len = fread(buf, 1, sizeof(buf) - 1, f);
+	FreeFile(f);
+	buf[len] = '\0';
+	if (!pgha_config_parse(buf, len, &cfg, NULL, err, sizeof(err)))
+		return;
+	K.config = cfg;
+	K.config_known = true;
+}
+
+/* the config key just read, saved when its revision changed */
+void
+save_config(const PghaCluster *cluster)
+{
+	int64		rev = cluster->has_config ? cluster->config.mod_revision : 0;
+
+	if (rev == K.config_saved_revision)
+		return;
+	pgha_write_durably(SAVED_CONFIG_FILE, cluster->has_config ? cluster->config_json : "{}");
+	K.config_saved_revision = rev;
+}
+
+void
+keeper_init(void)
+{
+	MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+	K.prefix = pgha_key_prefix(pgha_namespace, pgha_scope);
+	K.leader_key = pgha_key(K.prefix, PGHA_KEY_LEADER);
+	K.config_key = pgha_key(K.prefix, PGHA_KEY_CONFIG);
+	K.failover_key = pgha_key(K.prefix, PGHA_KEY_FAILOVER);
+	K.member_key = pgha_member_key(K.prefix, pgha_node_name());
+	K.slots_done = pstrdup("");
+	{
+		char		host[128] = "";
+		struct stat st;
+
+		(void) gethostname(host, sizeof(host) - 1);
+		/* no device number: it may change across a reboot or a remount */
+		if (stat(DataDir, &st) == 0)
+			snprintf(K.instance, sizeof(K.instance), "%s:%s:%llu", host, DataDir,
+					 (unsigned long long) st.st_ino);
+	}
+	K.watch_cxt = AllocSetContextCreate(TopMemoryContext, "pgha watch",
+										ALLOCSET_SMALL_SIZES);
+	pgha_config_defaults(&K.config);
+	MemoryContextSwitchTo(old);
+
+	/*
+	 * A primary's fence window runs from the last renewal its predecessor
+	 * proved, or from now: a worker restart never extends it.
+	 */
+	K.last_renewal_ms = now_ms();
+	K.started_ms = K.last_renewal_ms;
+	K.applied_revision = -1;
+	K.params_revision = -1;
+	K.hba_warned_revision = -1;
+	K.etcd_tolerated = -1;
+	LWLockAcquire(pgha_shared->lock, LW_SHARED);
+	/* false after a start of the server until a renewal is proven (shmem.c) */
+	K.proven = pgha_shared->keeper.proven;
+	if (pgha_shared->keeper.valid)
+	{
+		K.last_renewal_ms = pgha_shared->keeper.last_renewal_ms;
+		K.lease_id = pgha_shared->keeper.lease_id;
+		K.lease_ttl = pgha_shared->keeper.lease_ttl;
+		K.lease_requested_ttl = (int) pgha_shared->keeper.lease_ttl;
+		K.old_lease_id = pgha_shared->keeper.old_lease_id;
+		K.old_lease_ttl = pgha_shared->keeper.old_lease_ttl;
+		K.seen_leader = pgha_shared->keeper.seen_leader;
+		K.promote_requested_ms = pgha_shared->keeper.promote_requested_ms;
+		K.promote_withdrawn = pgha_shared->keeper.promote_withdrawn;
+		K.reserved_timeline = pgha_shared->keeper.reserved_timeline;
+		/* until the first config read: the cluster's config, paused or not */
+		K.config = pgha_shared->keeper.config;
+		K.config_known = pgha_shared->keeper.config_known;
+	}
+	LWLockRelease(pgha_shared->lock);
+	K.config_saved_revision = -1;
+	if (!K.config_known)
+		load_saved_config();
+	/* a standby carries no proof, whatever its predecessor had */
+	if (RecoveryInProgress())
+		K.proven = false;
+	K.initialized = true;
+	publish_write_gate();
+}
+
+void
+save_keeper_state(void)
+{
+	LWLockAcquire(pgha_shared->lock, LW_EXCLUSIVE);
+	pgha_shared->keeper.valid = true;
+	pgha_shared->keeper.last_renewal_ms = K.last_renewal_ms;
+	pgha_shared->keeper.lease_id = K.lease_id;
+	pgha_shared->keeper.lease_ttl = K.lease_ttl;
+	pgha_shared->keeper.old_lease_id = K.old_lease_id;
+	pgha_shared->keeper.old_lease_ttl = K.old_lease_ttl;
+	pgha_shared->keeper.proven = K.proven;
+	pgha_shared->keeper.config = K.config;
+	pgha_shared->keeper.config_known = K.config_known;
+	pgha_shared->keeper.seen_leader = K.seen_leader;
+	pgha_shared->keeper.promote_requested_ms = K.promote_requested_ms;
+	pgha_shared->keeper.promote_withdrawn = K.promote_withdrawn;
+	pgha_shared->keeper.reserved_timeline = K.reserved_timeline;
+	LWLockRelease(pgha_shared->lock);
+	publish_write_gate();
+}
+
+/* the TTL that bounds our keys right now (seconds) */
+int
+effective_lease_ttl(void)
+{
+	int64		ttl = K.config.ttl;
+
+	if (K.lease_ttl > 0)
+		ttl = Min(ttl, K.lease_ttl);
+	if (K.old_lease_id != 0 && K.old_lease_ttl > 0)
+		ttl = Min(ttl, K.old_lease_ttl);
+	return (int) ttl;
+}
+
+int64
+fence_after_ms(void)
+{
+	return pgha_fence_window_ms(&K.config, effective_lease_ttl());
+}
+
+int64
+pgha_keeper_fence_deadline_ms(void)
+{
+	int64		deadline = K.last_renewal_ms + fence_after_ms();
+
+	/* without etcd, the members' word stands in for a renewal (failsafe.c) */
+	if (K.config.failsafe_mode && K.failsafe_confirmed_ms > 0)
+		deadline = Max(deadline, K.failsafe_confirmed_ms + fence_after_ms());
+	return deadline;
+}
+
+/*
+ * Backends refuse to commit a write past the fence deadline (write_gate.c),
+ * so they stop even when this worker cannot: published whenever the
+ * deadline moves.  Nothing proven yet (a fresh start, a crash restart):
+ * closed.  A foreign node leads nothing.  Paused too: a paused leader keeps
+ * renewing its key (and does not fence), but a primary cut off from etcd,
+ * or whose worker is frozen, cannot see a resume, after which a standby may
+ * take the expired key; and a primary without the key never had a lease.
+ */
+void
+publish_write_gate(void)
+{
+	if (K.foreign)
+		pgha_write_gate_set(0);
+	else if (!K.proven)
+		pgha_write_gate_set(PGHA_GATE_UNPROVEN);
+	else
+		pgha_write_gate_set(Max(pgha_keeper_fence_deadline_ms(), PGHA_GATE_UNPROVEN + 1));
+}
