@@ -403,19 +403,13 @@ pgha_action_ensure_slots(char **slots, int nslots)
 	return created;
 }
 
-/*
- * The named physical slots as they are here: exists, active, restart_lsn
- * (0 when unset).  Arrays of n, filled in.
- */
 void
-pgha_action_slot_states(char **names, int n, bool *exists, bool *active, uint64 *restart_lsn)
+pgha_action_slot_states(char **names, int n, PghaSlotState *states)
 {
 	Oid			argtypes[1] = {TEXTOID};
 	MemoryContext cxt = CurrentMemoryContext;
 
-	memset(exists, 0, sizeof(bool) * n);
-	memset(active, 0, sizeof(bool) * n);
-	memset(restart_lsn, 0, sizeof(uint64) * n);
+	memset(states, 0, sizeof(PghaSlotState) * n);
 	if (n == 0)
 		return;
 	spi_begin();
@@ -424,7 +418,8 @@ pgha_action_slot_states(char **names, int n, bool *exists, bool *active, uint64 
 		Datum		args[1];
 
 		args[0] = CStringGetTextDatum(names[i]);
-		if (SPI_execute_with_args("SELECT active, coalesce(restart_lsn OPERATOR(pg_catalog.-) '0/0', 0)::pg_catalog.int8 "
+		if (SPI_execute_with_args("SELECT active, xmin IS NOT NULL, "
+								  "coalesce(restart_lsn OPERATOR(pg_catalog.-) '0/0', 0)::pg_catalog.int8 "
 								  "FROM pg_catalog.pg_replication_slots "
 								  "WHERE slot_name = $1 AND slot_type = 'physical' AND NOT temporary",
 								  1, argtypes, args, NULL, true, 1) == SPI_OK_SELECT &&
@@ -432,20 +427,16 @@ pgha_action_slot_states(char **names, int n, bool *exists, bool *active, uint64 
 		{
 			bool		isnull;
 
-			exists[i] = true;
-			active[i] = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-			restart_lsn[i] = (uint64) DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-																	 SPI_tuptable->tupdesc, 2, &isnull));
+			states[i].exists = true;
+			states[i].active = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+			states[i].has_xmin = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+			states[i].restart_lsn = (uint64) DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+																		   SPI_tuptable->tupdesc, 3, &isnull));
 		}
 	}
 	spi_end(cxt);
 }
 
-/*
- * Move an inactive physical slot's restart_lsn forward to lsn
- * (pg_replication_slot_advance: on a standby, no further than replayed).
- * Returns the slot's restart_lsn after it.
- */
 uint64
 pgha_action_advance_slot(const char *name, uint64 lsn)
 {
@@ -457,8 +448,19 @@ pgha_action_advance_slot(const char *name, uint64 lsn)
 	args[0] = CStringGetTextDatum(name);
 	args[1] = LSNGetDatum((XLogRecPtr) lsn);
 	spi_begin();
-	if (SPI_execute_with_args("SELECT coalesce(end_lsn OPERATOR(pg_catalog.-) '0/0', 0)::pg_catalog.int8 "
-							  "FROM pg_catalog.pg_replication_slot_advance($1, $2)",
+	/*
+	 * On a standby pg_replication_slot_advance() goes no further than
+	 * replay, and refuses a target behind the slot (replay restarts at a
+	 * checkpoint after a restart): ask only for what is ahead of both.
+	 */
+	if (SPI_execute_with_args("WITH s AS (SELECT restart_lsn, "
+							  "  CASE WHEN pg_catalog.pg_is_in_recovery() "
+							  "  THEN LEAST($2, pg_catalog.pg_last_wal_replay_lsn()) ELSE $2 END AS target "
+							  "  FROM pg_catalog.pg_replication_slots "
+							  "  WHERE slot_name = $1 AND slot_type = 'physical' AND NOT active) "
+							  "SELECT coalesce(CASE WHEN s.target OPERATOR(pg_catalog.>) s.restart_lsn "
+							  "  THEN (SELECT end_lsn FROM pg_catalog.pg_replication_slot_advance($1, s.target)) "
+							  "  ELSE s.restart_lsn END OPERATOR(pg_catalog.-) '0/0', 0)::pg_catalog.int8 FROM s",
 							  2, argtypes, args, NULL, false, 1) == SPI_OK_SELECT &&
 		SPI_processed == 1)
 	{
@@ -468,6 +470,25 @@ pgha_action_advance_slot(const char *name, uint64 lsn)
 	}
 	spi_end(cxt);
 	return now;
+}
+
+void
+pgha_action_recreate_slot(const char *name)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1];
+	MemoryContext cxt = CurrentMemoryContext;
+
+	args[0] = CStringGetTextDatum(name);
+	spi_begin();
+	(void) SPI_execute_with_args("SELECT pg_catalog.pg_drop_replication_slot(slot_name) "
+								 "FROM pg_catalog.pg_replication_slots "
+								 "WHERE slot_name = $1 AND slot_type = 'physical' AND NOT active",
+								 1, argtypes, args, NULL, false, 0);
+	(void) SPI_execute_with_args("SELECT pg_catalog.pg_create_physical_replication_slot($1, true) "
+								 "WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_replication_slots WHERE slot_name = $1)",
+								 1, argtypes, args, NULL, false, 0);
+	spi_end(cxt);
 }
 
 /*

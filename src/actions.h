@@ -33,11 +33,25 @@ extern void pgha_action_set_system(const char *name, const char *value);
 extern void pgha_alter_system(const char *name, const char *value);
 extern bool pgha_action_point_at_leader(const char *conninfo, const char *slot);
 extern int	pgha_action_drop_member_slot(const char *slot, uint64 *restart_lsn);
-/* the named physical slots here: exists, active, restart_lsn (arrays of n) */
-extern void pgha_action_slot_states(char **names, int n, bool *exists, bool *active,
-									uint64 *restart_lsn);
-/* pg_replication_slot_advance() of an inactive physical slot; its restart_lsn after */
+/* a physical slot as it is here */
+typedef struct PghaSlotState
+{
+	bool		exists;
+	bool		active;
+	bool		has_xmin;		/* holds an xmin (a consumer's hot_standby_feedback) */
+	uint64		restart_lsn;	/* 0: reserves no WAL */
+} PghaSlotState;
+
+/* the named physical slots here (states: an array of n) */
+extern void pgha_action_slot_states(char **names, int n, PghaSlotState *states);
+/*
+ * pg_replication_slot_advance() of an inactive physical slot, to lsn or
+ * what this server replayed if less; nothing when that is not ahead of
+ * the slot.  Returns its restart_lsn after.
+ */
 extern uint64 pgha_action_advance_slot(const char *name, uint64 lsn);
+/* drop an inactive physical slot and make it again, reserving WAL from now */
+extern void pgha_action_recreate_slot(const char *name);
 /* immediate shutdown (SIGQUIT stays blocked here until fence_finish) */
 extern void pgha_action_fence_signal(void);
 /* then standby.signal and (conninfo not NULL) the new upstream, best effort */

@@ -35,9 +35,9 @@
 
 PG_FUNCTION_INFO_V1(pgha_slots);
 
-/* the leader's published positions (the status key), in a cluster snapshot */
+/* the cluster (members, leader, status key) as etcd holds it now */
 static void
-read_positions(PghaCluster *c)
+read_cluster_now(PghaCluster *c)
 {
 	PghaEtcd   *etcd = pgha_etcd_session();
 
@@ -48,8 +48,8 @@ read_positions(PghaCluster *c)
 		PghaEtcdRange r;
 		char		err[256];
 
-		if (!pgha_etcd_range(etcd, pgha_key(prefix, PGHA_KEY_STATUS), false, &r))
-			pgha_etcd_report_error(etcd, "read the status key");
+		if (!pgha_etcd_range(etcd, prefix, true, &r))
+			pgha_etcd_report_error(etcd, "read the cluster");
 		pgha_cluster_from_range(prefix, &r, c, err, sizeof(err));
 	}
 	PG_CATCH();
@@ -68,19 +68,24 @@ pgha_slots(PG_FUNCTION_ARGS)
 	PghaConfig *cfg = palloc(sizeof(PghaConfig));
 	bool		known;
 	bool		leading;
+	int			timeline;
 	PghaCluster c;
+	char	   *kept[PGHA_MAX_PERMANENT_SLOTS];
+	int			nkept;
 
 	InitMaterializedSRF(fcinfo, 0);
 	LWLockAcquire(pgha_shared->lock, LW_SHARED);
 	known = pgha_shared->keeper.config_known;
 	memcpy(cfg, &pgha_shared->keeper.config, sizeof(PghaConfig));
 	leading = pgha_shared->state.is_leader;
+	timeline = pgha_shared->state.timeline;
 	LWLockRelease(pgha_shared->lock);
 	if (!known)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("the pgha worker has not read the cluster configuration yet")));
-	read_positions(&c);
+	read_cluster_now(&c);
+	nkept = pgha_permanent_physical(cfg, &c, pgha_node_name(), kept, PGHA_MAX_PERMANENT_SLOTS);
 
 	SPI_connect();
 	for (int i = 0; i < cfg->nslots; i++)
@@ -93,12 +98,16 @@ pgha_slots(PG_FUNCTION_ARGS)
 		bool		here = false;
 		bool		active = false;
 		uint64		restart = 0;
-		uint64		leader_lsn = pgha_slot_leader_position(&c, ps->name);
+		uint64		leader_lsn = pgha_slot_leader_position(&c, ps->name, timeline);
+		bool		is_kept = false;
 		const char *state;
+
+		for (int k = 0; k < nkept; k++)
+			is_kept |= strcmp(kept[k], ps->name) == 0;
 
 		args[0] = CStringGetTextDatum(ps->name);
 		if (SPI_execute_with_args("SELECT active, coalesce(restart_lsn OPERATOR(pg_catalog.-) '0/0', 0)::pg_catalog.int8 "
-								  "FROM pg_catalog.pg_replication_slots WHERE slot_name = $1 AND NOT temporary",
+								  "FROM pg_catalog.pg_replication_slots WHERE slot_name = $1 AND slot_type = 'physical' AND NOT temporary",
 								  1, argtypes, args, NULL, true, 1) == SPI_OK_SELECT && SPI_processed == 1)
 		{
 			bool		isnull;
@@ -109,12 +118,18 @@ pgha_slots(PG_FUNCTION_ARGS)
 		}
 		if (pgha_slot_ignored(cfg, ps->name, "physical", "", ""))
 			state = "ignored (ignore_slots)";
+		else if (!is_kept)
+			state = "a member's slot (the member's, not kept as permanent)";
 		else if (!here)
-			state = "missing";
+			state = pgha_nofailover && !leading ? "none: this node is tagged nofailover" : "missing";
+		else if (restart == 0)
+			state = "invalid: reserves no WAL (made anew at the next loop)";
 		else if (leading)
 			state = "kept";
+		else if (active)
+			state = "copy, consumed here: the leader's slot does not move (consume from the leader)";
 		else if (leader_lsn == 0)
-			state = "copy, no position from the leader yet";
+			state = "copy, no position from the current leader on this timeline yet";
 		else if (restart <= leader_lsn)
 			state = "copy, in step";
 		else

@@ -23,7 +23,7 @@ use Pgha::Run;
 
 my $etcd = Pgha::Etcd->new(members => 3);
 $etcd->put('/service/test/config',
-	'{"ttl":6,"loop_wait":1,"retry_timeout":2,"slots":{"backup":{"type":"physical"},"skipme":null,'
+	'{"ttl":6,"loop_wait":1,"retry_timeout":2,"slots":{"backup":{"type":"physical"},"skipme":null,"spare":0,"node3":{},'
 	  . '"cdc":{"type":"logical","database":"postgres","plugin":"test_decoding"}},'
 	  . '"ignore_slots":[{"name":"skipme"}]}');
 my $dir = PostgreSQL::Test::Utils::tempdir();
@@ -53,7 +53,7 @@ is($c->sql('node2', "SELECT count(*) FROM pg_replication_slots WHERE slot_name I
 	'a slot ignore_slots names is not made, nor a logical one');
 like($c->sql('node1', 'SELECT config_warnings FROM pgha.status()'), qr/logical slot "cdc" is not kept by pgha yet/,
 	'the logical slot is reported as not kept yet');
-like($etcd->get('/service/test/status'), qr/"slots":\{"backup":\d+\}/, 'the status key has the slot\'s position');
+like($etcd->get('/service/test/status'), qr/"slots":\{"backup":\d+,/, 'the status key has the slot\'s position');
 
 # a consumer on the leader; WAL flows
 my $wal = "$dir/wal";
@@ -84,6 +84,14 @@ for my $n (qw(node2 node3))
 		"pgha.slots() on $n: copy, in step");
 }
 is($c->sql('node1', "SELECT state FROM pgha.slots() WHERE slot_name = 'backup'"), 'kept', 'pgha.slots() on the leader: kept');
+is($c->sql('node1', "SELECT state FROM pgha.slots() WHERE slot_name = 'node3'"),
+	"a member's slot (the member's, not kept as permanent)", 'a permanent slot named after a member is the member\'s');
+
+# a copy that reserves no WAL (made by hand without reserving) is made anew
+$c->sql('node3', "SELECT pg_drop_replication_slot('spare'); SELECT pg_create_physical_replication_slot('spare', false)");
+ok($c->poll_sql('node3', "SELECT restart_lsn IS NOT NULL FROM pg_replication_slots WHERE slot_name = 'spare'", 't', 30),
+	'node3\'s copy of "spare" that reserved no WAL was made anew');
+like(slurp_file($c->log('node3')), qr/pgha made the permanent replication slot "spare" anew/, '... and says so');
 
 # kill -9 of the leader's postmaster: another member takes over, with the slot
 my $pid = (split /\n/, slurp_file($c->data('node1') . '/postmaster.pid'))[0];

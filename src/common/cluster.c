@@ -434,11 +434,25 @@ slot_field(json_t *o, const char *key, char *dst, size_t dstlen)
 	return true;
 }
 
+/* a value Python reads as false: null, false, 0, "", {}, [] */
+static bool
+json_falsy(json_t *v)
+{
+	return v == NULL || json_is_null(v) || json_is_false(v) ||
+		(json_is_integer(v) && json_integer_value(v) == 0) ||
+		(json_is_real(v) && json_real_value(v) == 0) ||
+		(json_is_string(v) && json_string_length(v) == 0) ||
+		(json_is_object(v) && json_object_size(v) == 0) ||
+		(json_is_array(v) && json_array_size(v) == 0);
+}
+
 /*
- * "slots", as Patroni reads it: {"name": {"type": "physical"}} (also
- * null or {} for a physical one), {"type": "logical", "database",
- * "plugin"}.  An entry pgha cannot use is noted and skipped, never an
- * error: a reader must not refuse a config Patroni wrote.
+ * "slots", as Patroni reads it: an empty value (null, 0, "", false, {}) is
+ * a physical slot; an object without "type" is logical when it names a
+ * database and a plugin, physical otherwise; "cluster_type": "standby"
+ * keeps a slot off a primary cluster (pgha runs no standby clusters).  An
+ * entry pgha cannot use is noted and skipped, never an error: a reader
+ * must not refuse a config Patroni wrote.
  */
 static void
 parse_permanent_slots(json_t *root, PghaConfig *c, PghaConfigNotes *notes)
@@ -447,7 +461,7 @@ parse_permanent_slots(json_t *root, PghaConfig *c, PghaConfigNotes *notes)
 	const char *name;
 	json_t	   *v;
 
-	if (slots == NULL || json_is_null(slots))
+	if (json_falsy(slots))
 		return;
 	if (!json_is_object(slots))
 	{
@@ -458,6 +472,7 @@ parse_permanent_slots(json_t *root, PghaConfig *c, PghaConfigNotes *notes)
 	{
 		PghaPermanentSlot *ps = &c->slots[c->nslots];
 		char		type[16] = "";
+		char		cluster_type[16] = "";
 
 		if (c->nslots >= PGHA_MAX_PERMANENT_SLOTS)
 		{
@@ -471,7 +486,7 @@ parse_permanent_slots(json_t *root, PghaConfig *c, PghaConfigNotes *notes)
 		}
 		memset(ps, 0, sizeof(*ps));
 		strlcpy(ps->name, name, sizeof(ps->name));
-		if (!json_is_null(v) && !json_is_object(v))
+		if (!json_falsy(v) && !json_is_object(v))
 		{
 			note(notes, "\"slots\": \"%s\" is no object (ignored)", name);
 			continue;
@@ -479,12 +494,20 @@ parse_permanent_slots(json_t *root, PghaConfig *c, PghaConfigNotes *notes)
 		if (json_is_object(v) &&
 			(!slot_field(v, "type", type, sizeof(type)) ||
 			 !slot_field(v, "database", ps->database, sizeof(ps->database)) ||
-			 !slot_field(v, "plugin", ps->plugin, sizeof(ps->plugin))))
+			 !slot_field(v, "plugin", ps->plugin, sizeof(ps->plugin)) ||
+			 !slot_field(v, "cluster_type", cluster_type, sizeof(cluster_type))))
 		{
-			note(notes, "\"slots\": \"%s\" has a type, database or plugin that is no name (ignored)", name);
+			note(notes, "\"slots\": \"%s\" has a type, database, plugin or cluster_type that is no name (ignored)", name);
 			continue;
 		}
-		if (type[0] == '\0' || strcmp(type, "physical") == 0)
+		if (type[0] == '\0')
+			strlcpy(type, ps->database[0] && ps->plugin[0] ? "logical" : "physical", sizeof(type));
+		if (strcmp(cluster_type, "standby") == 0)
+		{
+			note(notes, "\"slots\": \"%s\" is for standby clusters only (ignored)", name);
+			continue;
+		}
+		if (strcmp(type, "physical") == 0)
 			ps->logical = false;
 		else if (strcmp(type, "logical") == 0)
 		{
@@ -1584,6 +1607,17 @@ parse_status(const char *json, size_t len, PghaCluster *c, char *errbuf, size_t 
 		pfree(c->retain);
 	c->retain = NULL;
 	c->nretain = 0;
+	c->status_leader[0] = '\0';
+	c->status_timeline = 0;
+	{
+		json_t	   *who = json_object_get(root, "pgha_leader");
+		json_t	   *tli = json_object_get(root, "pgha_timeline");
+
+		if (json_is_string(who) && strlen(json_string_value(who)) < PGHA_NAME_LEN)
+			strlcpy(c->status_leader, json_string_value(who), PGHA_NAME_LEN);
+		if (json_is_integer(tli) && json_integer_value(tli) > 0 && json_integer_value(tli) < INT_MAX)
+			c->status_timeline = (int) json_integer_value(tli);
+	}
 	/* {"slots": {"backup": 67108864}}: the permanent slots' positions */
 	if (c->slot_names)
 		pfree(c->slot_names);

@@ -272,7 +272,9 @@ typedef struct PghaCluster
 
 	bool		has_status;
 	uint64		optime;			/* leader's last published LSN */
-	/* status.slots: the leader's permanent slots' positions */
+	/* status.slots: the leader's permanent slots' positions, by whom, on which timeline */
+	char		status_leader[PGHA_NAME_LEN];	/* pgha_leader; "" a writer that does not say */
+	int			status_timeline;	/* pgha_timeline; 0 unknown */
 	int			nslot_positions;
 	char		(*slot_names)[PGHA_NAME_LEN];
 	uint64	   *slot_lsns;

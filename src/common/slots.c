@@ -152,8 +152,11 @@ pgha_permanent_physical(const PghaConfig *cfg, const PghaCluster *c, const char 
 }
 
 uint64
-pgha_slot_leader_position(const PghaCluster *c, const char *name)
+pgha_slot_leader_position(const PghaCluster *c, const char *name, int timeline)
 {
+	if (!c->has_leader || strcmp(c->status_leader, c->leader) != 0 ||
+		c->status_timeline == 0 || c->status_timeline != timeline)
+		return 0;
 	for (int i = 0; i < c->nslot_positions; i++)
 		if (strcmp(c->slot_names[i], name) == 0)
 			return c->slot_lsns[i];

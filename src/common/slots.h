@@ -87,8 +87,13 @@ extern bool pgha_slot_ignored(const PghaConfig *cfg, const char *name, const cha
 /* is name one of the config's permanent slots? */
 extern bool pgha_slot_permanent(const PghaConfig *cfg, const char *name);
 
-/* the position the leader published for slot name (status.slots); 0 unknown */
-extern uint64 pgha_slot_leader_position(const PghaCluster *c, const char *name);
+/*
+ * The position the leader published for slot name (status.slots), if the
+ * status key says the current leader wrote it on this timeline: positions
+ * of an old leader, or of another timeline, may lie past the fork of the
+ * one a replica follows.  0 unknown.
+ */
+extern uint64 pgha_slot_leader_position(const PghaCluster *c, const char *name, int timeline);
 
 /* {"name": lsn, ...} of the given slots (lsn 0 left out), malloc'd */
 extern char *pgha_slot_positions_json(char **names, const uint64 *lsns, int n);

@@ -109,7 +109,7 @@ leader_housekeeping(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalD
 
 	manage_member_slots(cluster);
 	{
-		char	   *permanent = keep_permanent_slots(cluster, true);
+		char	   *permanent = keep_permanent_slots(cluster, true, local->base.timeline);
 		char	   *retain_only = pgha_retention_json(K.retention);
 		/* what besides the position the status says: compared as one string */
 		char	   *retain = psprintf("\"slots\":%s,\"retain_slots\":%s",
@@ -120,8 +120,9 @@ leader_housekeeping(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalD
 		if (local->base.lsn != K.status_optime || now_ms() >= K.next_status_ms ||
 			K.status_retain == NULL || strcmp(retain, K.status_retain) != 0)
 		{
-			char	   *status = psprintf("{\"optime\":" UINT64_FORMAT ",%s}",
-										  local->base.lsn, retain);
+			/* pgha_leader, pgha_timeline: whose positions (a late write of an old leader is not taken) */
+			char	   *status = psprintf("{\"optime\":" UINT64_FORMAT ",%s,\"pgha_leader\":\"%s\",\"pgha_timeline\":%d}",
+										  local->base.lsn, retain, pgha_node_name(), local->base.timeline);
 
 			if (pgha_etcd_put(etcd, pgha_key(K.prefix, PGHA_KEY_STATUS), status, 0, NULL))
 			{
@@ -342,7 +343,7 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 		}
 		/* also paused: a copy left behind would hold WAL until the disk is full */
 		if (local.base.in_recovery && !K.is_leader && !K.foreign)
-			(void) keep_permanent_slots(&cluster, false);
+			(void) keep_permanent_slots(&cluster, false, local.base.timeline);
 		if (d.action != PGHA_ACT_FENCE && !K.switching)
 			handle_restart_request(etcd, &cluster);
 		/* last: a config problem must not cost the HA work above */

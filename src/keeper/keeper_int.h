@@ -174,7 +174,7 @@ extern void record_history(PghaEtcd *etcd, const PghaCluster *cluster, int timel
 extern void drop_standby_member_slots(const PghaCluster *cluster);
 extern bool member_gets_slot(const PghaMember *m);
 extern void manage_member_slots(const PghaCluster *cluster);
-extern char *keep_permanent_slots(const PghaCluster *cluster, bool leading);
+extern char *keep_permanent_slots(const PghaCluster *cluster, bool leading, int timeline);
 
 /* act.c */
 extern void probe_peers(const PghaCluster *cluster, PghaInput *in, PghaPeer *peers);

@@ -55,19 +55,33 @@
 #include "syncrep.h"
 #include "keeper_int.h"
 
+/* is slot a permanent slot pgha keeps here (not a present member's own)? */
+static bool
+kept_permanent(const PghaCluster *cluster, const char *slot)
+{
+	char	   *names[PGHA_MAX_PERMANENT_SLOTS];
+	int			n = pgha_permanent_physical(&K.config, cluster, pgha_node_name(), names,
+											PGHA_MAX_PERMANENT_SLOTS);
+
+	for (int i = 0; i < n; i++)
+		if (strcmp(names[i], slot) == 0)
+			return true;
+	return false;
+}
+
 /*
  * Drop one member slot (physical, inactive), with a LOG line that says why.
  * Returns pgha_action_drop_member_slot()'s answer; -1 on an error too.
  */
 static int
-drop_member_slot(const char *slot, const char *why)
+drop_member_slot(const PghaCluster *cluster, const char *slot, const char *why)
 {
 	uint64		restart = 0;
 	volatile int dropped = -1;
 	MemoryContext cxt = CurrentMemoryContext;
 
-	/* the config names it: a consumer's, whatever a member was called */
-	if (pgha_slot_permanent(&K.config, slot) || pgha_slot_ignored(&K.config, slot, "physical", "", ""))
+	/* a permanent slot pgha keeps (a consumer's), or one ignore_slots names */
+	if (kept_permanent(cluster, slot) || pgha_slot_ignored(&K.config, slot, "physical", "", ""))
 		return 0;
 
 	PG_TRY();
@@ -91,7 +105,8 @@ drop_member_slot(const char *slot, const char *why)
 
 /*
  * A standby keeps no member slots, but a former leader still has the ones
- * it kept then (pg_rewind and a restart leave pg_replslot alone), and on a
+ * it kept then (a restart leaves pg_replslot alone; pg_rewind empties it
+ * since PostgreSQL 14), and on a
  * standby a slot holds WAL too: drop every inactive slot named after a
  * member, now and then.  Slots with other names (a DBA's) are not touched.
  */
@@ -115,7 +130,7 @@ drop_standby_member_slots(const PghaCluster *cluster)
 		if (strcmp(name, pgha_node_name()) == 0)
 			continue;
 		pgha_slot_name(name, slot, sizeof(slot));
-		(void) drop_member_slot(slot, why);
+		(void) drop_member_slot(cluster, slot, why);
 	}
 }
 
@@ -188,7 +203,7 @@ manage_member_slots(const PghaCluster *cluster)
 								   drop, PGHA_MAX_RETAINED);
 	for (i = 0; i < ndrop; i++)
 	{
-		if (drop_member_slot(drop[i].slot, psprintf("Member \"%s\" left: its key has been gone for more than member_slots_ttl (%d s).",
+		if (drop_member_slot(cluster, drop[i].slot, psprintf("Member \"%s\" left: its key has been gone for more than member_slots_ttl (%d s).",
 													drop[i].member, K.config.member_slots_ttl)) < 0)
 		{
 			/* in use (or the drop failed): keep it, ask again after a ttl */
@@ -199,54 +214,130 @@ manage_member_slots(const PghaCluster *cluster)
 	}
 }
 
-/*
- * Permanent physical slots (common/slots.h): made where missing; on a
- * replica, an inactive copy is advanced to the leader's published
- * position.  The leader gets the positions to publish (malloc'd JSON);
- * a replica NULL.  A slot problem costs a WARNING, never the iteration.
- */
-char *
-keep_permanent_slots(const PghaCluster *cluster, bool leading)
+/* run one slot call; a failure is a WARNING about that slot, never the iteration's */
+static bool
+slot_call(void (*call) (void *arg), void *arg, const char *what)
 {
-	char	   *names[PGHA_MAX_PERMANENT_SLOTS];
-	bool		exists[PGHA_MAX_PERMANENT_SLOTS];
-	bool		active[PGHA_MAX_PERMANENT_SLOTS];
-	uint64		restart[PGHA_MAX_PERMANENT_SLOTS];
-	int			n = pgha_permanent_physical(&K.config, cluster, pgha_node_name(), names,
-											PGHA_MAX_PERMANENT_SLOTS);
-	char	   *volatile positions = NULL;
 	MemoryContext cxt = CurrentMemoryContext;
+	volatile bool ok = true;
 
-	if (n == 0)
-		return leading ? strdup("{}") : NULL;
 	PG_TRY();
 	{
-		int			created = pgha_action_ensure_slots(names, n);
-
-		if (created > 0)
-			ereport(LOG,
-					(errmsg_plural("pgha created %d permanent replication slot",
-								   "pgha created %d permanent replication slots", created, created),
-					 errdetail("The config's \"slots\" names them; they reserve WAL from now on.")));
-		pgha_action_slot_states(names, n, exists, active, restart);
-		for (int i = 0; i < n && !leading; i++)
-		{
-			uint64		target = pgha_slot_leader_position(cluster, names[i]);
-
-			/* a consumer reading from this replica moves it itself */
-			if (exists[i] && !active[i] && target > restart[i])
-				restart[i] = pgha_action_advance_slot(names[i], target);
-		}
-		if (leading)
-			positions = pgha_slot_positions_json(names, restart, n);
+		call(arg);
 	}
 	PG_CATCH();
 	{
 		ErrorData  *edata = pgha_recover_error(cxt);
 
 		ereport(WARNING,
-				(errmsg("pgha could not keep the permanent replication slots: %s", edata->message)));
+				(errmsg("pgha could not %s: %s", what, edata->message)));
+		ok = false;
 	}
 	PG_END_TRY();
-	return positions;
+	return ok;
+}
+
+typedef struct SlotCall
+{
+	char	  **names;
+	int			n;
+	PghaSlotState *states;
+	uint64		target;
+	int			created;
+} SlotCall;
+
+static void
+call_ensure(void *arg)
+{
+	SlotCall   *c = arg;
+
+	c->created = pgha_action_ensure_slots(c->names, c->n);
+}
+
+static void
+call_states(void *arg)
+{
+	SlotCall   *c = arg;
+
+	pgha_action_slot_states(c->names, c->n, c->states);
+}
+
+static void
+call_recreate(void *arg)
+{
+	SlotCall   *c = arg;
+
+	pgha_action_recreate_slot(c->names[0]);
+}
+
+static void
+call_advance(void *arg)
+{
+	SlotCall   *c = arg;
+
+	c->states[0].restart_lsn = pgha_action_advance_slot(c->names[0], c->target);
+}
+
+/*
+ * Permanent physical slots (common/slots.h).  Their states are read first,
+ * and the leader gets what it publishes (malloc'd JSON) even when making a
+ * missing one fails (max_replication_slots).  On a replica an inactive copy
+ * is advanced to the position the current leader published for this
+ * timeline, never past what the replica replayed; a copy that reserves no
+ * WAL (invalidated, or made by hand without reserving) or holds an xmin
+ * (a feedback-sending consumer's, left from when this node led) is made
+ * anew.  A replica that may never be promoted (nofailover) makes no copy.
+ * Each slot's problem is a WARNING of its own.
+ */
+char *
+keep_permanent_slots(const PghaCluster *cluster, bool leading, int timeline)
+{
+	char	   *names[PGHA_MAX_PERMANENT_SLOTS];
+	PghaSlotState states[PGHA_MAX_PERMANENT_SLOTS];
+	uint64		restart[PGHA_MAX_PERMANENT_SLOTS];
+	SlotCall	c;
+	int			n = pgha_permanent_physical(&K.config, cluster, pgha_node_name(), names,
+											PGHA_MAX_PERMANENT_SLOTS);
+
+	if (n == 0)
+		return leading ? strdup("{}") : NULL;
+	memset(&c, 0, sizeof(c));
+	c.names = names;
+	c.n = n;
+	c.states = states;
+	if (!slot_call(call_states, &c, "read the permanent replication slots"))
+		return NULL;
+	if (leading || !pgha_nofailover)
+	{
+		if (slot_call(call_ensure, &c, "create the permanent replication slots") && c.created > 0)
+		{
+			ereport(LOG,
+					(errmsg_plural("pgha created %d permanent replication slot",
+								   "pgha created %d permanent replication slots", c.created, c.created),
+					 errdetail("The config's \"slots\" names them; they reserve WAL from now on.")));
+			(void) slot_call(call_states, &c, "read the permanent replication slots");
+		}
+	}
+	for (int i = 0; i < n; i++)
+	{
+		SlotCall	one = {.names = &names[i], .n = 1, .states = &states[i]};
+
+		restart[i] = states[i].restart_lsn;
+		if (leading || !states[i].exists || states[i].active)
+			continue;
+		if (states[i].restart_lsn == 0 || states[i].has_xmin)
+		{
+			if (slot_call(call_recreate, &one, psprintf("make the permanent slot \"%s\" anew", names[i])))
+				ereport(LOG,
+						(errmsg("pgha made the permanent replication slot \"%s\" anew", names[i]),
+						 errdetail("%s", states[i].has_xmin ?
+								   "The copy held an xmin from a consumer that sent feedback while this node led; it would hold back vacuum on the primary." :
+								   "The copy reserved no WAL (invalidated, or made without reserving).")));
+			continue;
+		}
+		one.target = pgha_slot_leader_position(cluster, names[i], timeline);
+		if (one.target > states[i].restart_lsn)
+			(void) slot_call(call_advance, &one, psprintf("advance the permanent slot \"%s\"", names[i]));
+	}
+	return leading ? pgha_slot_positions_json(names, restart, n) : NULL;
 }

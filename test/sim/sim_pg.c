@@ -717,11 +717,14 @@ pgha_action_ensure_slots(char **slots, int nslots)
 
 /* permanent slots are not modelled: none exists */
 void
-pgha_action_slot_states(char **names, int n, bool *exists, bool *active, uint64 *restart_lsn)
+pgha_action_slot_states(char **names, int n, PghaSlotState *states)
 {
-	memset(exists, 0, sizeof(bool) * n);
-	memset(active, 0, sizeof(bool) * n);
-	memset(restart_lsn, 0, sizeof(uint64) * n);
+	memset(states, 0, sizeof(PghaSlotState) * n);
+}
+
+void
+pgha_action_recreate_slot(const char *name)
+{
 }
 
 uint64

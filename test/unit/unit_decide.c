@@ -674,21 +674,27 @@ test_config(void)
 	   strstr(notes.text, "\"tll\" is no setting") && !strstr(notes.text, "use_pg_rewind"),
 	   "unimplemented and unknown keys are noted: %s", notes.text);
 	/* permanent slots, as Patroni writes them */
-	ok(pgha_config_parse(J("{\"slots\":{\"backup\":{\"type\":\"physical\"},\"plain\":null,\"empty\":{},"
+	ok(pgha_config_parse(J("{\"slots\":{\"backup\":{\"type\":\"physical\"},\"plain\":null,\"empty\":{},\"zero\":0,"
+						   "\"untyped\":{\"database\":\"app\",\"plugin\":\"pgoutput\"},\"onstandby\":{\"cluster_type\":\"standby\"},"
+						   "\"onprimary\":{\"cluster_type\":\"primary\"},\"one\":1,"
 						   "\"cdc\":{\"type\":\"logical\",\"database\":\"app\",\"plugin\":\"pgoutput\"},"
 						   "\"half\":{\"type\":\"logical\",\"database\":\"app\"},\"Bad-Name\":{},"
 						   "\"odd\":{\"type\":\"virtual\"},\"num\":{\"type\":7}},"
 						   "\"ignore_slots\":[{\"name\":\"dba\"},{\"type\":\"logical\",\"plugin\":\"wal2json\"},\"x\"]}"),
 						 &c, &notes, err, sizeof(err)) &&
-	   c.nslots == 3 && strcmp(c.slots[0].name, "backup") == 0 && !c.slots[0].logical &&
+	   c.nslots == 5 && strcmp(c.slots[0].name, "backup") == 0 && !c.slots[0].logical &&
 	   strcmp(c.slots[1].name, "plain") == 0 && strcmp(c.slots[2].name, "empty") == 0 &&
+	   strcmp(c.slots[3].name, "zero") == 0 && strcmp(c.slots[4].name, "onprimary") == 0 &&
+	   strstr(notes.text, "logical slot \"untyped\" is not kept") &&
+	   strstr(notes.text, "\"onstandby\" is for standby clusters only") &&
+	   strstr(notes.text, "\"one\" is no object") &&
 	   c.nignore == 2 && strcmp(c.ignore[0].name, "dba") == 0 && strcmp(c.ignore[1].plugin, "wal2json") == 0 &&
 	   strstr(notes.text, "logical slot \"cdc\" is not kept by pgha yet") &&
 	   strstr(notes.text, "\"half\" needs a database and a plugin") &&
 	   strstr(notes.text, "\"Bad-Name\" is no replication slot name") &&
 	   strstr(notes.text, "type \"virtual\"") && strstr(notes.text, "\"num\" has a type") &&
 	   strstr(notes.text, "ignore_slots\": entry 3"),
-	   "slots: physical ones kept (null and {} are physical), the rest noted; ignore_slots read: %s", notes.text);
+	   "slots as Patroni reads them (null, 0, {} physical; no type but a database and plugin logical; cluster_type), the rest noted; ignore_slots read: %s", notes.text);
 	ok(pgha_slot_ignored(&c, "dba", "physical", "", "") && !pgha_slot_ignored(&c, "backup", "physical", "", "") &&
 	   pgha_slot_ignored(&c, "cdc", "logical", "app", "wal2json") &&
 	   !pgha_slot_ignored(&c, "cdc", "logical", "app", "pgoutput") &&
@@ -706,8 +712,33 @@ test_config(void)
 		cl.members = mb;
 		cl.nmembers = 1;
 		n = pgha_permanent_physical(&c, &cl, "empty", names, PGHA_MAX_PERMANENT_SLOTS);
-		ok(n == 1 && strcmp(names[0], "backup") == 0,
+		ok(n == 3 && strcmp(names[0], "backup") == 0 && strcmp(names[1], "zero") == 0,
 		   "a permanent slot named as a member's slot (or this node's) is the member's");
+	}
+	{
+		PghaCluster cl;
+		char		slot_names[1][PGHA_NAME_LEN] = {"backup"};
+		uint64		lsns[1] = {83886080};
+
+		memset(&cl, 0, sizeof(cl));
+		cl.has_leader = true;
+		strlcpy(cl.leader, "node2", sizeof(cl.leader));
+		cl.slot_names = slot_names;
+		cl.slot_lsns = lsns;
+		cl.nslot_positions = 1;
+		strlcpy(cl.status_leader, "node2", sizeof(cl.status_leader));
+		cl.status_timeline = 3;
+		ok(pgha_slot_leader_position(&cl, "backup", 3) == 83886080 &&
+		   pgha_slot_leader_position(&cl, "other", 3) == 0,
+		   "status.slots: the current leader's position on this timeline is taken");
+		ok(pgha_slot_leader_position(&cl, "backup", 2) == 0,
+		   "... not on another timeline (past the fork, maybe)");
+		strlcpy(cl.status_leader, "node1", sizeof(cl.status_leader));
+		ok(pgha_slot_leader_position(&cl, "backup", 3) == 0,
+		   "... nor one an old leader wrote");
+		cl.status_leader[0] = '\0';
+		ok(pgha_slot_leader_position(&cl, "backup", 3) == 0,
+		   "... nor one whose writer does not say (Patroni's)");
 	}
 	ok(pgha_config_parse(J("{\"ttl\":4,\"loop_wait\":1,\"retry_timeout\":1}"), &c, NULL, err, sizeof(err)),
 	   "the minimum ttl of %d s is accepted", PGHA_MIN_TTL);
