@@ -251,19 +251,6 @@ etcd_or_error(void)
 	return pgha_etcd_from_settings_or_error();
 }
 
-/* this cluster as etcd shows it now */
-static void
-read_cluster(PghaEtcd *etcd, PghaCluster *c)
-{
-	char	   *prefix = pgha_key_prefix(pgha_namespace, pgha_scope);
-	PghaEtcdRange r;
-	char		err[256];
-
-	if (!pgha_etcd_range(etcd, prefix, true, &r))
-		pgha_etcd_report_error(etcd, "read the cluster");
-	pgha_cluster_from_range(prefix, &r, c, err, sizeof(err));
-}
-
 /*
  * A scheduled time as Patroni takes it: with a time zone (400 without),
  * in the future (422 past or unreadable).  Returns ISO 8601 in UTC, or
@@ -332,7 +319,7 @@ await_switchover(const char *old_leader, const char *candidate, const char *acti
 	{
 		PghaCluster c;
 
-		read_cluster(etcd, &c);
+		pgha_etcd_read_cluster(etcd, &c);
 		if (c.has_leader && (old_leader == NULL || strcmp(c.leader, old_leader) != 0))
 		{
 			if (candidate == NULL || strcmp(candidate, c.leader) == 0)
@@ -411,7 +398,7 @@ do_cancel_switchover(ActionAnswer *ans)
 	PghaEtcd   *etcd = etcd_or_error();
 	PghaCluster c;
 
-	read_cluster(etcd, &c);
+	pgha_etcd_read_cluster(etcd, &c);
 	if (!c.has_failover || c.failover_scheduled_at[0] == '\0')
 		return answer(ans, 404, "no switchover is scheduled");
 	if (!pgha_etcd_delete_if_unchanged(etcd, pgha_key(pgha_key_prefix(pgha_namespace, pgha_scope),
@@ -512,7 +499,7 @@ do_restart(const char *body, ActionAnswer *ans)
 	}
 
 	etcd = etcd_or_error();
-	read_cluster(etcd, &c);
+	pgha_etcd_read_cluster(etcd, &c);
 	me = me_in(&c);
 	is_leader = c.has_leader && strcmp(c.leader, me->name) == 0;
 	if (r.schedule && c.config.pause)
@@ -546,7 +533,7 @@ do_cancel_restart(ActionAnswer *ans)
 	PghaCluster c;
 	PghaMember *me;
 
-	read_cluster(etcd, &c);
+	pgha_etcd_read_cluster(etcd, &c);
 	me = me_in(&c);
 	/* a scheduled one, as Patroni; or one asked for now that the worker has not taken */
 	if (!me->restart_requested)
@@ -571,7 +558,7 @@ do_reinitialize(const char *body, ActionAnswer *ans)
 	if (req == NULL)
 		return;
 	etcd = etcd_or_error();
-	read_cluster(etcd, &c);
+	pgha_etcd_read_cluster(etcd, &c);
 	me = me_in(&c);
 	if (!c.has_leader)
 		return answer(ans, 503, "Cluster has no leader, can not reinitialize");

@@ -436,7 +436,6 @@ pgha_request_switchover(const char *candidate, bool need_leader, const char *lea
 	PG_TRY();
 	{
 		char	   *prefix = pgha_key_prefix(pgha_namespace, pgha_scope);
-		PghaEtcdRange r;
 		PghaCluster c;
 		char		err[256];
 		const PghaMember *cand = NULL;
@@ -445,9 +444,7 @@ pgha_request_switchover(const char *candidate, bool need_leader, const char *lea
 		bool		swapped;
 		char	   *key = pgha_key(prefix, PGHA_KEY_FAILOVER);
 
-		if (!pgha_etcd_range(etcd, prefix, true, &r))
-			pgha_etcd_report_error(etcd, "read the cluster");
-		pgha_cluster_from_range(prefix, &r, &c, err, sizeof(err));
+		pgha_etcd_read_cluster(etcd, &c);
 		if (leader != NULL && (!c.has_leader || strcmp(c.leader, leader) != 0))
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),

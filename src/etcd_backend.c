@@ -26,6 +26,8 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
+#include "common/cluster.h"
+#include "common/keys.h"
 #include "etcd_backend.h"
 #include "guc.h"
 
@@ -216,4 +218,16 @@ pgha_etcd_parse_time(const char *text, TimestampTz *out)
 	PG_END_TRY();
 	/* "now", "epoch" and the like are not times a request was made for */
 	return ok && isalpha((unsigned char) text[0]) == 0;
+}
+
+void
+pgha_etcd_read_cluster(PghaEtcd *etcd, PghaCluster *c)
+{
+	char	   *prefix = pgha_key_prefix(pgha_namespace, pgha_scope);
+	PghaEtcdRange r;
+	char		err[256];
+
+	if (!pgha_etcd_range(etcd, prefix, true, &r))
+		pgha_etcd_report_error(etcd, "read the cluster");
+	pgha_cluster_from_range(prefix, &r, c, err, sizeof(err));
 }

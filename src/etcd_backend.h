@@ -40,6 +40,10 @@ extern PghaEtcd *pgha_etcd_session(void);
 extern void pgha_etcd_session_end(PghaEtcd *etcd, bool failed);
 extern void pgha_etcd_report_error(PghaEtcd *etcd, const char *what) pg_attribute_noreturn();
 
+/* this cluster (pgha.namespace, pgha.scope) as etcd holds it now, in one range; or an ERROR */
+struct PghaCluster;
+extern void pgha_etcd_read_cluster(PghaEtcd *etcd, struct PghaCluster *c);
+
 /* a time as ISO 8601 in UTC, as Patroni writes scheduled_at (palloc'd) */
 extern char *pgha_etcd_time(TimestampTz ts);
 /* and back: an ISO 8601 time (any zone); false if it cannot be read */

@@ -44,13 +44,7 @@ read_cluster_now(PghaCluster *c)
 	memset(c, 0, sizeof(*c));
 	PG_TRY();
 	{
-		char	   *prefix = pgha_key_prefix(pgha_namespace, pgha_scope);
-		PghaEtcdRange r;
-		char		err[256];
-
-		if (!pgha_etcd_range(etcd, prefix, true, &r))
-			pgha_etcd_report_error(etcd, "read the cluster");
-		pgha_cluster_from_range(prefix, &r, c, err, sizeof(err));
+		pgha_etcd_read_cluster(etcd, c);
 	}
 	PG_CATCH();
 	{

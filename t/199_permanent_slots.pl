@@ -55,12 +55,13 @@ like($c->sql('node1', 'SELECT config_warnings FROM pgha.status()'), qr/logical s
 	'the logical slot is reported as not kept yet');
 like($etcd->get('/service/test/status'), qr/"slots":\{"backup":\d+,/, 'the status key has the slot\'s position');
 
-# a consumer on the leader; WAL flows
+# a consumer on the leader; WAL flows (--synchronous: it reports each
+# position it flushed at once, which is what moves a physical slot)
 my $wal = "$dir/wal";
 File::Path::make_path($wal);
 my $user = getpwuid($<);
 my $recv = IPC::Run::start([ 'pg_receivewal', '-h', '127.0.0.1', '-p', $c->{port}{node1}, '-U', $user,
-	  '-S', 'backup', '-D', $wal, '-n' ], '>', "$dir/recv1.log", '2>&1');
+	  '-S', 'backup', '-D', $wal, '-n', '--synchronous' ], '>', "$dir/recv1.log", '2>&1');
 ok($c->poll_sql('node1', "SELECT active FROM pg_replication_slots WHERE slot_name = 'backup'", 't'),
 	'pg_receivewal streams from "backup" on node1');
 my $before = slot_lsn('node1', 'backup');
@@ -109,7 +110,7 @@ is($c->sql($new, "SELECT '$kept' <= '$consumer'::pg_lsn"), 't',
 $c->sql($new, 'INSERT INTO t SELECT g FROM generate_series(1, 1000) g');
 $c->sql($new, 'SELECT pg_switch_wal()');
 my $recv2 = IPC::Run::start([ 'pg_receivewal', '-h', '127.0.0.1', '-p', $c->{port}{$new}, '-U', $user,
-	  '-S', 'backup', '-D', $wal, '-n' ], '>', "$dir/recv2.log", '2>&1');
+	  '-S', 'backup', '-D', $wal, '-n', '--synchronous' ], '>', "$dir/recv2.log", '2>&1');
 ok($c->poll_sql($new, "SELECT active FROM pg_replication_slots WHERE slot_name = 'backup'", 't'),
 	'pg_receivewal streams from "backup" on the new primary');
 my $after = $c->sql($new, 'SELECT pg_current_wal_lsn()');

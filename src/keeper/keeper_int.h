@@ -137,6 +137,7 @@ extern void save_keeper_state(void);
 extern int effective_lease_ttl(void);
 extern int64 fence_after_ms(void);
 extern void publish_write_gate(void);
+extern void withdrawn(void);
 
 /* lease.c */
 extern void set_call_budget(PghaEtcd *etcd);
@@ -160,7 +161,6 @@ extern void handle_restart_request(PghaEtcd *etcd, PghaCluster *cluster);
 extern bool publish_member(PghaEtcd *etcd, PghaCluster *cluster, const PghaLocalDetail *local, const char *state);
 
 /* promote.c */
-extern void withdrawn(void);
 extern void promotion_over(void);
 extern bool do_bootstrap(PghaEtcd *etcd, const PghaLocalDetail *local);
 extern void claim_initialize(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalDetail *local);

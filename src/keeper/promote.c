@@ -56,21 +56,6 @@
 #include "keeper_int.h"
 
 /*
- * The startup process may have seen the request file an instant before it
- * went: the request stays on record until that is ruled out
- * (promotion_over()); check_promotion() then records the history and asks
- * for the checkpoint if it completes anyway.  Old enough that a new win
- * signals again at once.
- */
-void
-withdrawn(void)
-{
-	K.promote_requested_ms = now_ms() - 10000;
-	K.promote_withdrawn = true;
-	save_keeper_state();
-}
-
-/*
  * A withdrawn promotion is over once the startup process, seen waiting for
  * WAL after the request was withdrawn, has not recorded that it took one:
  * either its last look found no request, or its next will.  Until then,

@@ -253,3 +253,18 @@ publish_write_gate(void)
 	else
 		pgha_write_gate_set(Max(pgha_keeper_fence_deadline_ms(), PGHA_GATE_UNPROVEN + 1));
 }
+
+/*
+ * This node's promotion request was withdrawn (its file removed).  The
+ * startup process may have seen the file an instant before it went: the request stays on record until that is ruled out
+ * (promotion_over()); check_promotion() then records the history and asks
+ * for the checkpoint if it completes anyway.  Old enough that a new win
+ * signals again at once.
+ */
+void
+withdrawn(void)
+{
+	K.promote_requested_ms = now_ms() - 10000;
+	K.promote_withdrawn = true;
+	save_keeper_state();
+}
