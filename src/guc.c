@@ -3,7 +3,7 @@
  * guc.c
  *		Definitions and syntax checks of pgha's local settings.
  *
- * These are the per-node settings of design.md section 3.  Node identity
+ * These are the per-node settings (docs/configuration.md).  Node identity
  * is PGC_POSTMASTER: a node cannot change its name or cluster under a
  * running worker.  Endpoints, credentials and tags are PGC_SIGHUP.  No
  * HA-safety knob is USERSET or SUSET, and every credential or path to a

@@ -5,7 +5,7 @@
  *		its WAL got.
  *
  * During a failover the member keys in etcd can be a loop old, so the
- * candidates ask each other (design.md section 5).  A replication
+ * candidates ask each other (docs/ha.md, "Failover").  A replication
  * connection with the replication user works wherever streaming works,
  * without a login to any database: IDENTIFY_SYSTEM answers with the
  * system identifier, the timeline and, on a standby, max(received,

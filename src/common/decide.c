@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * decide.c
- *		The pure HA state machine (design.md section 5).
+ *		The pure HA state machine (docs/ha.md).
  *
  * A table of rules, tried in order; the first whose condition holds gives
  * the action.  Each rule is a row (name, role, action, condition, reason)
