@@ -149,6 +149,276 @@ leader_housekeeping(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalD
 		pgha_syncrep_leader(etcd, K.prefix, cluster, &K.config);
 }
 
+/*
+ * Before etcd: where a standby's fence window and proof stand (a standby
+ * cannot accept writes), and a standby whose promotion outlived its
+ * window lets go of the key.
+ */
+static void
+standby_window(const PghaLocalDetail *local)
+{
+	/*
+	 * A standby cannot accept writes: its fence window starts when it stops
+	 * being one.  Not for a node with a promotion under way, leader or not:
+	 * its window runs from its last proven renewal, or a slow promotion
+	 * would stretch it.  (The window opens the gate only while proven.)
+	 */
+	if (local->base.in_recovery && !K.is_leader && K.promote_requested_ms == 0)
+		K.last_renewal_ms = now_ms();
+
+	/*
+	 * Nor a proof: a standby that does not hold the key (a successor of a
+	 * worker that asked for a promotion, and inherited the proof from
+	 * shared memory) must find the gate closed if a promotion completes.
+	 */
+	if (local->base.in_recovery && !K.is_leader && K.proven)
+	{
+		K.proven = false;
+		save_keeper_state();
+	}
+
+	/*
+	 * A standby that took the key and asked for a promotion, but proved
+	 * nothing within its fence window, holds nothing any more: as far as it
+	 * can know its lease ran out.  It lets go (the gate stays closed), so
+	 * that its etcd calls get their usual time again instead of the nothing
+	 * left before its deadline, and it follows whoever leads now.  Its
+	 * promotion, if it completes, ends on a primary that fences.
+	 */
+	if (local->base.in_recovery && K.is_leader && !K.config.pause &&
+		now_ms() >= pgha_keeper_fence_deadline_ms())
+		lose_leadership("Its fence window ran out before the promotion completed.");
+}
+
+/*
+ * The lease and the cluster as etcd shows them; false when etcd could not
+ * be asked (or a primary past its deadline did not ask).  Then what the
+ * answer proves, a promotion of an earlier worker withdrawn, failsafe
+ * pings without etcd, and the write gate as it now stands.
+ */
+static bool
+observe(PghaEtcd *etcd, const PghaLocalDetail *local, PghaCluster *cluster)
+{
+	bool		etcd_ok;
+
+	/* a primary past its deadline fences without spending time on etcd */
+	if (!local->base.in_recovery && !K.config.pause && !K.foreign &&
+		now_ms() >= pgha_keeper_fence_deadline_ms())
+		etcd_ok = false;
+	else
+	{
+		set_call_budget(etcd);
+		pgstat_report_activity(STATE_RUNNING, "renewing the lease and reading the cluster");
+		etcd_ok = keeper_lease(etcd);
+		/* the lease runs from the keepalive: so may the calls that prove it */
+		if (etcd_ok && etcd->deadline_us != 0)
+			etcd->deadline_us = (K.keepalive_sent_ms + fence_after_ms()) * 1000;
+		etcd_ok = etcd_ok && read_cluster(etcd, cluster);
+	}
+
+	/*
+	 * A quorum read that shows the leader key on our live lease proves the
+	 * leadership as well as the guarded write does.
+	 */
+	if (etcd_ok && K.keepalive_ok && K.is_leader && cluster->has_leader && K.lease_id != 0 &&
+		strcmp(cluster->leader, pgha_node_name()) == 0 && cluster->leader_lease == K.lease_id)
+	{
+		K.last_renewal_ms = K.keepalive_sent_ms;
+		K.proven = true;
+		K.failsafe_confirmed_ms = 0;
+	}
+
+	/*
+	 * A promotion a worker before this one asked for (it was killed, or
+	 * restarted, and this one does not know) and that the startup process
+	 * has not taken yet is withdrawn when another node holds the key: its
+	 * timeline id is reserved by the old request only.  Kept on record, in
+	 * case the startup process took it an instant before.
+	 */
+	if (etcd_ok && local->base.in_recovery && !K.is_leader && !K.config.pause &&
+		cluster->has_leader &&
+		strcmp(cluster->leader, pgha_node_name()) != 0 && pgha_action_cancel_promotion())
+	{
+		ereport(LOG,
+				(errmsg("pgha: withdrew a promotion asked for before this worker started"),
+				 errdetail("\"%s\" holds the leader key.", cluster->leader)));
+		withdrawn();
+	}
+	if (local->base.in_recovery && !K.is_leader)
+		promotion_over();
+
+	if (etcd_ok)
+		remember_members(cluster);
+	else if (K.config.failsafe_mode && !K.config.pause && K.is_leader && !local->base.in_recovery)
+		failsafe_pings();
+	publish_write_gate();
+	return etcd_ok;
+}
+
+/* what decide() gets: this node, the cluster, the clock, and the requests */
+static void
+decide_inputs(PghaInput *in, const PghaLocalDetail *local, PghaCluster *cluster, bool etcd_ok,
+			  char *pinger, size_t pingerlen)
+{
+	int64		now = now_ms();
+
+	memset(in, 0, sizeof(*in));
+	in->me = pgha_node_name();
+	in->nofailover = pgha_nofailover;
+	in->failover_priority = pgha_failover_priority;
+	in->local = local->base;
+	in->etcd_ok = etcd_ok;
+	in->cluster = etcd_ok ? cluster : NULL;
+	in->config = K.config;
+	in->is_leader = K.is_leader;
+	in->now_ms = now;
+	in->last_renewal_ms = K.last_renewal_ms;
+	in->lease_ttl = effective_lease_ttl();
+	in->foreign = K.foreign;
+	K.name_conflict = false;
+	if (etcd_ok)
+	{
+		in->conflict_lease = name_conflict(cluster, &local->base);
+		in->name_conflict = K.name_conflict = in->conflict_lease != 0;
+	}
+	if (K.name_conflict && K.conflict_warned_lease != in->conflict_lease)
+	{
+		PghaMember *other = pgha_cluster_member(cluster, pgha_node_name());
+
+		ereport(WARNING,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("pgha: another running member is also named \"%s\"", pgha_node_name()),
+				 errdetail("Its keys sit on lease %lld, which this instance (%s) does not hold; the member record was written by \"%s\". This node takes no part in the cluster while the other one runs.",
+						   (long long) in->conflict_lease, K.instance,
+						   other && other->instance[0] ? other->instance : "an older pgha"),
+				 errhint("Give every member its own pgha.name (a copy of a data directory keeps postgresql.conf), then restart this server.")));
+		K.conflict_warned_lease = in->conflict_lease;
+	}
+	if (etcd_ok && cluster->has_leader)
+		K.seen_leader = true;
+	in->started_ms = K.started_ms;
+	in->seen_leader = K.seen_leader;
+	in->last_leader = K.last_leader;
+	in->failsafe_confirmed_ms = K.failsafe_confirmed_ms;
+	in->failsafe_ping_age_ms = pgha_failsafe_last_ping(pinger, pingerlen);
+	in->failsafe_pinger = pinger;
+
+	if (etcd_ok)
+		switchover_inputs(cluster, local, in);
+}
+
+/*
+ * After acting: a promotion's follow-up, the member record, the leader's
+ * or a standby's slot chores, restart requests, the config, the watch.
+ */
+static void
+after_act(PghaEtcd *etcd, const PghaDecision *d, PghaCluster *cluster, PghaLocalDetail *local,
+		  bool etcd_ok)
+{
+	/* the local state may have changed (promotion) */
+	pgha_local_snapshot(local);
+	check_promotion(local);
+	forget_upstream(local);
+	/* the switchover is done: remove the request (retried until it goes) */
+	if (etcd_ok && K.clear_failover && !local->base.in_recovery && delete_failover_key(etcd))
+		K.clear_failover = false;
+	/* a duplicate of another member's name writes nothing under it */
+	if (etcd_ok && !K.name_conflict)
+	{
+		bool		member_ok = publish_member(etcd, cluster, local, member_state(d));
+
+		if (member_ok && (!K.is_leader || K.leader_on_current_lease))
+			retire_old_lease(etcd);
+		if (K.is_leader && !local->base.in_recovery)
+			leader_housekeeping(etcd, cluster, local);
+		else if (local->base.in_recovery && !K.is_leader && !K.foreign && !K.config.pause)
+		{
+			drop_standby_member_slots(cluster);
+			tidy_placeholders(cluster, local);
+		}
+		/* also paused: a copy left behind would hold WAL until the disk is full */
+		if (local->base.in_recovery && !K.is_leader && !K.foreign)
+			(void) keep_permanent_slots(cluster, false, local->base.timeline);
+		if (d->action != PGHA_ACT_FENCE && !K.switching)
+			handle_restart_request(etcd, cluster);
+		/* last: a config problem must not cost the HA work above */
+		if (d->action != PGHA_ACT_FENCE && !K.switching && apply_config(cluster))
+			publish_member(etcd, cluster, local, member_state(d));
+		if (!etcd->watching)
+			pgha_etcd_watch_start(etcd, K.prefix, cluster->revision + 1);
+	}
+}
+
+/* this iteration in shared memory, for SQL and the REST API */
+static void
+publish_state(PghaSharedState *st, const PghaDecision *d, PghaCluster *cluster,
+			  const PghaLocalDetail *local, bool etcd_ok, PghaEtcd *etcd)
+{
+	/* publish for SQL */
+	strlcpy(st->role, local->base.in_recovery ? "replica" : "primary", sizeof(st->role));
+	strlcpy(st->state, state_name(d), sizeof(st->state));
+	if (etcd_ok)
+		strlcpy(st->leader, cluster->has_leader ? cluster->leader : "", sizeof(st->leader));
+	strlcpy(st->last_leader, K.last_leader, sizeof(st->last_leader));
+	st->is_leader = K.is_leader;
+	st->lease_deadline = (K.is_leader && !local->base.in_recovery) ?
+		TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+									pgha_keeper_fence_deadline_ms() - now_ms()) : 0;
+	st->timeline = local->base.timeline;
+	st->lsn = local->base.lsn;
+	strlcpy(st->last_action, pgha_action_name(d->action), sizeof(st->last_action));
+	strlcpy(st->last_rule, d->rule, sizeof(st->last_rule));
+	strlcpy(st->last_reason, d->reason, sizeof(st->last_reason));
+	st->last_decision = GetCurrentTimestamp();
+	st->config_revision = Max(K.applied_revision, 0);
+	st->ttl = K.config.ttl;
+	st->loop_wait = K.config.loop_wait;
+	st->retry_timeout = K.config.retry_timeout;
+	st->paused = K.config.pause;
+	st->failsafe_mode = K.config.failsafe_mode;
+	if (etcd_ok && cluster->has_config)
+		strlcpy(st->config_warnings, cluster->config_notes.text, sizeof(st->config_warnings));
+	else if (etcd_ok && cluster->config_error[0] != '\0')
+		snprintf(st->config_warnings, sizeof(st->config_warnings), "the config key is invalid: %s; %s",
+				 cluster->config_error, K.config_known ? "the last valid config stays in force" :
+				 "no valid config since this server started: acting as paused");
+	else if (etcd_ok)
+		st->config_warnings[0] = '\0';
+
+	if (etcd_ok)
+	{
+		publish_members(st, cluster);
+		check_etcd_health(etcd, st);
+	}
+}
+
+/* how long until the next iteration (ms) */
+static long
+next_wait(const PghaLocalDetail *local, const PghaDecision *d, bool etcd_ok, long override)
+{
+	long		wait;
+
+	/* how long until the next iteration */
+	if (!local->base.in_recovery && !K.config.pause && !K.foreign)
+	{
+		int64		to_deadline = pgha_keeper_fence_deadline_ms() - now_ms();
+
+		wait = (long) Min(pgha_renew_interval_ms(&K.config), Max(to_deadline, 10));
+	}
+	else if (K.is_leader)
+		wait = (long) pgha_renew_interval_ms(&K.config);
+	else if (!etcd_ok)
+		wait = 1000;
+	else
+		wait = (long) K.config.loop_wait * 1000;
+	if (override >= 0)
+		wait = Min(wait, override);
+	/* the rule asks for a closer look (a switchover candidate, for one) */
+	if (d->poll_ms > 0)
+		wait = Min(wait, d->poll_ms);
+	return wait;
+}
+
 long
 pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 {
@@ -158,9 +428,7 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 	PghaDecision d;
 	PghaPeer   *peers = NULL;
 	bool		etcd_ok;
-	long		wait;
 	long		override;
-	int64		now;
 	char		pinger[64];
 
 	if (!K.initialized)
@@ -178,134 +446,9 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 		return 1000;
 	}
 
-	/*
-	 * A standby cannot accept writes: its fence window starts when it stops
-	 * being one.  Not for a node with a promotion under way, leader or not:
-	 * its window runs from its last proven renewal, or a slow promotion
-	 * would stretch it.  (The window opens the gate only while proven.)
-	 */
-	if (local.base.in_recovery && !K.is_leader && K.promote_requested_ms == 0)
-		K.last_renewal_ms = now_ms();
-
-	/*
-	 * Nor a proof: a standby that does not hold the key (a successor of a
-	 * worker that asked for a promotion, and inherited the proof from
-	 * shared memory) must find the gate closed if a promotion completes.
-	 */
-	if (local.base.in_recovery && !K.is_leader && K.proven)
-	{
-		K.proven = false;
-		save_keeper_state();
-	}
-
-	/*
-	 * A standby that took the key and asked for a promotion, but proved
-	 * nothing within its fence window, holds nothing any more: as far as it
-	 * can know its lease ran out.  It lets go (the gate stays closed), so
-	 * that its etcd calls get their usual time again instead of the nothing
-	 * left before its deadline, and it follows whoever leads now.  Its
-	 * promotion, if it completes, ends on a primary that fences.
-	 */
-	if (local.base.in_recovery && K.is_leader && !K.config.pause &&
-		now_ms() >= pgha_keeper_fence_deadline_ms())
-		lose_leadership("Its fence window ran out before the promotion completed.");
-
-	/* a primary past its deadline fences without spending time on etcd */
-	if (!local.base.in_recovery && !K.config.pause && !K.foreign &&
-		now_ms() >= pgha_keeper_fence_deadline_ms())
-		etcd_ok = false;
-	else
-	{
-		set_call_budget(etcd);
-		pgstat_report_activity(STATE_RUNNING, "renewing the lease and reading the cluster");
-		etcd_ok = keeper_lease(etcd);
-		/* the lease runs from the keepalive: so may the calls that prove it */
-		if (etcd_ok && etcd->deadline_us != 0)
-			etcd->deadline_us = (K.keepalive_sent_ms + fence_after_ms()) * 1000;
-		etcd_ok = etcd_ok && read_cluster(etcd, &cluster);
-	}
-
-	/*
-	 * A quorum read that shows the leader key on our live lease proves the
-	 * leadership as well as the guarded write does.
-	 */
-	if (etcd_ok && K.keepalive_ok && K.is_leader && cluster.has_leader && K.lease_id != 0 &&
-		strcmp(cluster.leader, pgha_node_name()) == 0 && cluster.leader_lease == K.lease_id)
-	{
-		K.last_renewal_ms = K.keepalive_sent_ms;
-		K.proven = true;
-		K.failsafe_confirmed_ms = 0;
-	}
-
-	/*
-	 * A promotion a worker before this one asked for (it was killed, or
-	 * restarted, and this one does not know) and that the startup process
-	 * has not taken yet is withdrawn when another node holds the key: its
-	 * timeline id is reserved by the old request only.  Kept on record, in
-	 * case the startup process took it an instant before.
-	 */
-	if (etcd_ok && local.base.in_recovery && !K.is_leader && !K.config.pause &&
-		cluster.has_leader &&
-		strcmp(cluster.leader, pgha_node_name()) != 0 && pgha_action_cancel_promotion())
-	{
-		ereport(LOG,
-				(errmsg("pgha: withdrew a promotion asked for before this worker started"),
-				 errdetail("\"%s\" holds the leader key.", cluster.leader)));
-		withdrawn();
-	}
-	if (local.base.in_recovery && !K.is_leader)
-		promotion_over();
-
-	if (etcd_ok)
-		remember_members(&cluster);
-	else if (K.config.failsafe_mode && !K.config.pause && K.is_leader && !local.base.in_recovery)
-		failsafe_pings();
-	publish_write_gate();
-
-	now = now_ms();
-	memset(&in, 0, sizeof(in));
-	in.me = pgha_node_name();
-	in.nofailover = pgha_nofailover;
-	in.failover_priority = pgha_failover_priority;
-	in.local = local.base;
-	in.etcd_ok = etcd_ok;
-	in.cluster = etcd_ok ? &cluster : NULL;
-	in.config = K.config;
-	in.is_leader = K.is_leader;
-	in.now_ms = now;
-	in.last_renewal_ms = K.last_renewal_ms;
-	in.lease_ttl = effective_lease_ttl();
-	in.foreign = K.foreign;
-	K.name_conflict = false;
-	if (etcd_ok)
-	{
-		in.conflict_lease = name_conflict(&cluster, &local.base);
-		in.name_conflict = K.name_conflict = in.conflict_lease != 0;
-	}
-	if (K.name_conflict && K.conflict_warned_lease != in.conflict_lease)
-	{
-		PghaMember *other = pgha_cluster_member(&cluster, pgha_node_name());
-
-		ereport(WARNING,
-				(errcode(ERRCODE_DUPLICATE_OBJECT),
-				 errmsg("pgha: another running member is also named \"%s\"", pgha_node_name()),
-				 errdetail("Its keys sit on lease %lld, which this instance (%s) does not hold; the member record was written by \"%s\". This node takes no part in the cluster while the other one runs.",
-						   (long long) in.conflict_lease, K.instance,
-						   other && other->instance[0] ? other->instance : "an older pgha"),
-				 errhint("Give every member its own pgha.name (a copy of a data directory keeps postgresql.conf), then restart this server.")));
-		K.conflict_warned_lease = in.conflict_lease;
-	}
-	if (etcd_ok && cluster.has_leader)
-		K.seen_leader = true;
-	in.started_ms = K.started_ms;
-	in.seen_leader = K.seen_leader;
-	in.last_leader = K.last_leader;
-	in.failsafe_confirmed_ms = K.failsafe_confirmed_ms;
-	in.failsafe_ping_age_ms = pgha_failsafe_last_ping(pinger, sizeof(pinger));
-	in.failsafe_pinger = pinger;
-
-	if (etcd_ok)
-		switchover_inputs(&cluster, &local, &in);
+	standby_window(&local);
+	etcd_ok = observe(etcd, &local, &cluster);
+	decide_inputs(&in, &local, &cluster, etcd_ok, pinger, sizeof(pinger));
 	*etcd_ok_out = etcd_ok;
 	pgha_decide(&in, &d);
 	if (d.action == PGHA_ACT_PROBE)
@@ -320,98 +463,13 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 		log_decision(&d);
 	override = act(etcd, &in, &d, etcd_ok ? &cluster : NULL, &local);
 
-	/* the local state may have changed (promotion) */
-	pgha_local_snapshot(&local);
-	check_promotion(&local);
-	forget_upstream(&local);
-	/* the switchover is done: remove the request (retried until it goes) */
-	if (etcd_ok && K.clear_failover && !local.base.in_recovery && delete_failover_key(etcd))
-		K.clear_failover = false;
-	/* a duplicate of another member's name writes nothing under it */
-	if (etcd_ok && !K.name_conflict)
-	{
-		bool		member_ok = publish_member(etcd, &cluster, &local, member_state(&d));
-
-		if (member_ok && (!K.is_leader || K.leader_on_current_lease))
-			retire_old_lease(etcd);
-		if (K.is_leader && !local.base.in_recovery)
-			leader_housekeeping(etcd, &cluster, &local);
-		else if (local.base.in_recovery && !K.is_leader && !K.foreign && !K.config.pause)
-		{
-			drop_standby_member_slots(&cluster);
-			tidy_placeholders(&cluster, &local);
-		}
-		/* also paused: a copy left behind would hold WAL until the disk is full */
-		if (local.base.in_recovery && !K.is_leader && !K.foreign)
-			(void) keep_permanent_slots(&cluster, false, local.base.timeline);
-		if (d.action != PGHA_ACT_FENCE && !K.switching)
-			handle_restart_request(etcd, &cluster);
-		/* last: a config problem must not cost the HA work above */
-		if (d.action != PGHA_ACT_FENCE && !K.switching && apply_config(&cluster))
-			publish_member(etcd, &cluster, &local, member_state(&d));
-		if (!etcd->watching)
-			pgha_etcd_watch_start(etcd, K.prefix, cluster.revision + 1);
-	}
+	after_act(etcd, &d, &cluster, &local, etcd_ok);
 	/* the caller's calls (status, the watch) are not the lease's business */
 	etcd->deadline_us = 0;
 	save_keeper_state();
 
-	/* publish for SQL */
-	strlcpy(st->role, local.base.in_recovery ? "replica" : "primary", sizeof(st->role));
-	strlcpy(st->state, state_name(&d), sizeof(st->state));
-	if (etcd_ok)
-		strlcpy(st->leader, cluster.has_leader ? cluster.leader : "", sizeof(st->leader));
-	strlcpy(st->last_leader, K.last_leader, sizeof(st->last_leader));
-	st->is_leader = K.is_leader;
-	st->lease_deadline = (K.is_leader && !local.base.in_recovery) ?
-		TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-									pgha_keeper_fence_deadline_ms() - now_ms()) : 0;
-	st->timeline = local.base.timeline;
-	st->lsn = local.base.lsn;
-	strlcpy(st->last_action, pgha_action_name(d.action), sizeof(st->last_action));
-	strlcpy(st->last_rule, d.rule, sizeof(st->last_rule));
-	strlcpy(st->last_reason, d.reason, sizeof(st->last_reason));
-	st->last_decision = GetCurrentTimestamp();
-	st->config_revision = Max(K.applied_revision, 0);
-	st->ttl = K.config.ttl;
-	st->loop_wait = K.config.loop_wait;
-	st->retry_timeout = K.config.retry_timeout;
-	st->paused = K.config.pause;
-	st->failsafe_mode = K.config.failsafe_mode;
-	if (etcd_ok && cluster.has_config)
-		strlcpy(st->config_warnings, cluster.config_notes.text, sizeof(st->config_warnings));
-	else if (etcd_ok && cluster.config_error[0] != '\0')
-		snprintf(st->config_warnings, sizeof(st->config_warnings), "the config key is invalid: %s; %s",
-				 cluster.config_error, K.config_known ? "the last valid config stays in force" :
-				 "no valid config since this server started: acting as paused");
-	else if (etcd_ok)
-		st->config_warnings[0] = '\0';
-
-	if (etcd_ok)
-	{
-		publish_members(st, &cluster);
-		check_etcd_health(etcd, st);
-	}
-
-	/* how long until the next iteration */
-	if (!local.base.in_recovery && !K.config.pause && !K.foreign)
-	{
-		int64		to_deadline = pgha_keeper_fence_deadline_ms() - now_ms();
-
-		wait = (long) Min(pgha_renew_interval_ms(&K.config), Max(to_deadline, 10));
-	}
-	else if (K.is_leader)
-		wait = (long) pgha_renew_interval_ms(&K.config);
-	else if (!etcd_ok)
-		wait = 1000;
-	else
-		wait = (long) K.config.loop_wait * 1000;
-	if (override >= 0)
-		wait = Min(wait, override);
-	/* the rule asks for a closer look (a switchover candidate, for one) */
-	if (d.poll_ms > 0)
-		wait = Min(wait, d.poll_ms);
-	return wait;
+	publish_state(st, &d, &cluster, &local, etcd_ok, etcd);
+	return next_wait(&local, &d, etcd_ok, override);
 }
 
 /*
