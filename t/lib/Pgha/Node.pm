@@ -24,6 +24,27 @@ use warnings;
 use Carp;
 use PostgreSQL::Test::Cluster;
 
+# psql reads its statement from a pipe: when the server goes down just as
+# psql starts (a fence under a writer loop), psql exits before it reads,
+# and IPC::Run dies of the broken pipe.  Report that as what it is, a psql
+# that could not connect (exit status 2), as the callers expect.
+{
+	no warnings 'redefine';
+	my $psql = \&PostgreSQL::Test::Cluster::psql;
+	*PostgreSQL::Test::Cluster::psql = sub {
+		my @args = @_;
+		my $list = wantarray;
+		my @ret;
+		my $ok = eval { @ret = $list ? $psql->(@args) : (scalar $psql->(@args)); 1 };
+		if (!$ok)
+		{
+			die $@ unless $@ =~ /Broken pipe/;
+			@ret = (2, '', 'psql: the server went away before psql read its input');
+		}
+		return $list ? @ret : $ret[0];
+	};
+}
+
 =pod
 
 =over
