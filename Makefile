@@ -53,6 +53,7 @@ OBJS = \
 	src/common/decide.o \
 	src/common/switchover.o \
 	src/common/sync.o \
+	src/common/quorum.o \
 	src/common/slots.o \
 	src/common/timeline.o \
 	src/common/hot_standby.o \

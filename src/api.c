@@ -110,6 +110,7 @@ node_facts(const PghaSharedState *st, PghaApiNode *n, const PghaSharedMember **m
 	if (*me)
 	{
 		n->sync_standby = strcmp((*me)->role, "sync_standby") == 0;
+		n->quorum_standby = strcmp((*me)->role, "quorum_standby") == 0;
 		n->lag = (*me)->lag;
 		n->tags = (*me)->tags;
 	}
@@ -147,6 +148,8 @@ patroni_doc(const PghaSharedState *st, const PghaApiNode *n, const PghaSharedMem
 		json_object_set_new(o, "pending_restart", json_true());
 	if (n->sync_standby)
 		json_object_set_new(o, "sync_standby", json_true());
+	if (n->quorum_standby)
+		json_object_set_new(o, "quorum_standby", json_true());
 	if (st->paused)
 		json_object_set_new(o, "pause", json_true());
 	json_object_set_new(p, "version", json_string("pgha-" PGHA_API_VERSION));
@@ -183,6 +186,7 @@ metrics_body(const PghaSharedState *st, const PghaApiNode *n, const PghaSharedMe
 	f.xlog_location = n->in_recovery ? 0 : st->lsn;
 	f.replica = n->in_recovery;
 	f.sync_standby = n->sync_standby;
+	f.quorum_standby = n->quorum_standby;
 	if (n->in_recovery)
 	{
 		f.received_location = me ? me->receive_lsn : 0;

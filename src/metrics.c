@@ -82,7 +82,7 @@ pgha_metrics_text(const PghaMetricFacts *f)
 	metric(&buf, l, "patroni_sync_standby", "gauge",
 		   "Value is 1 if this node is a sync standby, 0 otherwise.", f->sync_standby);
 	metric(&buf, l, "patroni_quorum_standby", "gauge",
-		   "Value is 1 if this node is a quorum standby, 0 otherwise.", 0);
+		   "Value is 1 if this node is a quorum standby, 0 otherwise.", f->quorum_standby);
 	metric(&buf, l, "patroni_xlog_received_location", "counter",
 		   "Current location of the received Postgres transaction log, 0 if this node is not a replica.",
 		   (double) f->received_location);

@@ -26,6 +26,7 @@ typedef struct PghaMetricFacts
 	uint64		xlog_location;	/* primary: its flush position */
 	bool		replica;
 	bool		sync_standby;
+	bool		quorum_standby;
 	uint64		received_location;	/* replica */
 	uint64		replayed_location;
 	double		replayed_timestamp;

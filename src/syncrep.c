@@ -44,9 +44,15 @@
 
 static struct
 {
-	/* the value this worker last set, and the primary's flush LSN at the time */
+	/*
+	 * The value this worker last set, and the primary's flush LSN once it
+	 * had taken effect: read at the first planning after the one that set
+	 * it (an iteration later; every process has reloaded by then), so that
+	 * no commit acknowledged under the old value lies beyond it.
+	 */
 	char	   *ssn_applied;
 	uint64		ssn_set_lsn;
+	bool		ssn_set_lsn_due;
 
 	struct
 	{
@@ -82,6 +88,7 @@ set_ssn(const char *value)
 	S.ssn_applied = MemoryContextStrdup(TopMemoryContext, value);
 	/* what a new synchronous standby must have flushed before it counts */
 	S.ssn_set_lsn = flush_lsn();
+	S.ssn_set_lsn_due = true;
 }
 
 void
@@ -130,9 +137,9 @@ pgha_syncrep_take_key(PghaEtcd *etcd, const char *prefix, const PghaCluster *clu
 	 */
 	if (!config->synchronous_mode ||
 		(cluster->has_sync && strcmp(cluster->sync_leader, pgha_node_name()) == 0 &&
-		 (!promoting || cluster->nsync == 0)))
+		 (!promoting || (cluster->nsync == 0 && cluster->sync_quorum == 0))))
 		return true;
-	json = pgha_sync_to_json(pgha_node_name(), 0, NULL);
+	json = pgha_sync_to_json(pgha_node_name(), 0, 0, NULL);
 
 	/*
 	 * One transaction: the sync key unchanged since the read, and the
@@ -256,7 +263,12 @@ log_step(const PghaSyncPlan *p)
 	initStringInfo(&names);
 	for (i = 0; i < p->nsync; i++)
 		appendStringInfo(&names, "%s\"%s\"", i ? ", " : "", p->sync[i]);
-	if (p->step == PGHA_SYNC_SET_SSN)
+	if (p->step == PGHA_SYNC_WRITE_KEY && p->quorum > 0)
+		ereport(LOG,
+				(errmsg("pgha: sync key names %s, quorum %d", names.data, p->quorum),
+				 errdetail("%s; a candidate must see %d of them and the leader at or behind its position.",
+						   p->reason, p->quorum + 1)));
+	else if (p->step == PGHA_SYNC_SET_SSN)
 		ereport(LOG,
 				(errmsg("pgha: synchronous_standby_names = '%s'", p->ssn),
 				 errdetail("%s.", p->reason)));
@@ -287,6 +299,11 @@ pgha_syncrep_leader(PghaEtcd *etcd, const char *prefix, const PghaCluster *clust
 		S.ssn_applied = MemoryContextStrdup(TopMemoryContext, cur ? cur : "");
 		S.ssn_set_lsn = flush_lsn();
 	}
+	else if (S.ssn_set_lsn_due)
+	{
+		S.ssn_set_lsn = flush_lsn();
+		S.ssn_set_lsn_due = false;
+	}
 	/* not in synchronous mode and nothing of ours to undo: the common case */
 	if (!config->synchronous_mode && !c.has_sync && S.ssn_applied[0] == '\0')
 		return;
@@ -298,6 +315,7 @@ pgha_syncrep_leader(PghaEtcd *etcd, const char *prefix, const PghaCluster *clust
 		PghaStandby *standbys = NULL;
 		volatile bool failed = false;
 
+		in.primary_flush_lsn = flush_lsn();
 		PG_TRY();
 		{
 			in.nstandbys = read_standbys(&c, &standbys);
@@ -325,7 +343,7 @@ pgha_syncrep_leader(PghaEtcd *etcd, const char *prefix, const PghaCluster *clust
 
 		if (p.step == PGHA_SYNC_WRITE_KEY)
 		{
-			char	   *json = pgha_sync_to_json(pgha_node_name(), p.nsync,
+			char	   *json = pgha_sync_to_json(pgha_node_name(), p.quorum, p.nsync,
 												 (const char (*)[PGHA_NAME_LEN]) p.sync);
 			bool		swapped = false;
 			int64		rev = 0;
@@ -347,6 +365,7 @@ pgha_syncrep_leader(PghaEtcd *etcd, const char *prefix, const PghaCluster *clust
 			strlcpy(c.sync_leader, pgha_node_name(), sizeof(c.sync_leader));
 			c.nsync = p.nsync;
 			memcpy(c.sync_standby, p.sync, sizeof(p.sync));
+			c.sync_quorum = p.quorum;
 			c.sync_mod_revision = rev;
 		}
 		else if (p.step == PGHA_SYNC_DELETE_KEY)

@@ -149,13 +149,13 @@ pgha_api_status(const char *path, const PghaApiArg *args, int nargs, const PghaA
 	/* Patroni 4: the primary, or a standby a synchronous commit waits for */
 	if (strcmp(path, "/read-only-sync") == 0 || strcmp(path, "/read-only-synchronous") == 0)
 		return primary || (replica && n->sync_standby && !noloadbalance) ? 200 : 503;
-	/* quorum commit is not implemented: no standby is a quorum standby */
+	/* Patroni 4: a standby the sync key names in quorum mode */
 	if (strcmp(path, "/quorum") == 0)
-		return 503;
+		return replica && n->quorum_standby ? 200 : 503;
 	if (strcmp(path, "/read-only-quorum") == 0)
-		return primary ? 200 : 503;
+		return primary || (replica && n->quorum_standby && !noloadbalance) ? 200 : 503;
 	if (strcmp(path, "/async") == 0 || strcmp(path, "/asynchronous") == 0)
-		return replica && !n->sync_standby ? 200 : 503;
+		return replica && !n->sync_standby && !n->quorum_standby ? 200 : 503;
 	if (strcmp(path, "/health") == 0)
 		return n->running ? 200 : 503;
 	if (strcmp(path, "/liveness") == 0)

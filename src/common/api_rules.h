@@ -23,6 +23,7 @@ typedef struct PghaApiNode
 	bool		in_recovery;	/* a standby */
 	bool		is_leader;		/* holds the leader key */
 	bool		sync_standby;	/* named in the sync key */
+	bool		quorum_standby;	/* named in the sync key, quorum mode */
 	int64		lag;			/* bytes behind the leader; -1 unknown */
 	const char *tags;			/* the member's tags, JSON object (noloadbalance, ...) */
 } PghaApiNode;

@@ -44,6 +44,7 @@ pgha_config_defaults(PghaConfig *c)
 	c->maximum_lag_on_failover = PGHA_DEFAULT_MAX_LAG;
 	c->pause = false;
 	c->synchronous_node_count = 1;
+	c->maximum_lag_on_syncnode = -1;
 	c->member_slots_ttl = PGHA_DEFAULT_MEMBER_SLOTS_TTL;
 }
 
@@ -579,10 +580,10 @@ check_keys(json_t *root, PghaConfig *c, PghaConfigNotes *notes)
 		"ttl", "loop_wait", "retry_timeout", "maximum_lag_on_failover", "pause",
 		"synchronous_mode", "synchronous_mode_strict", "synchronous_node_count",
 		"failsafe_mode", "member_slots_ttl", "postgresql", "standby_cluster", "check_timeline",
-		"slots", "ignore_slots", NULL
+		"slots", "ignore_slots", "maximum_lag_on_syncnode", NULL
 	};
 	static const char *const patroni[] = {
-		"maximum_lag_on_syncnode", "max_timelines_history",
+		"max_timelines_history",
 		"primary_start_timeout", "primary_stop_timeout", "master_start_timeout",
 		"master_stop_timeout", NULL
 	};
@@ -684,14 +685,10 @@ pgha_config_parse(const char *json, size_t len, PghaConfig *c, PghaConfigNotes *
 	if (present)
 		c->maximum_lag_on_failover = v;
 
-	/* Patroni 4's quorum commit is not implemented: synchronous, and no automatic failover */
+	/* Patroni 4: true/false as any switch, or "quorum" (any case) */
 	sm = json_object_get(root, "synchronous_mode");
 	if (json_is_string(sm) && pg_strcasecmp(json_string_value(sm), "quorum") == 0)
-	{
-		c->synchronous_mode = true;
-		c->quorum = true;
-		note(notes, "synchronous_mode \"quorum\" is not supported by pgha yet: automatic failover is off, as in a pause, and synchronous_standby_names stays as it is");
-	}
+		c->synchronous_mode = c->quorum = true;
 	else if (!copy_config_bool(root, "synchronous_mode", &c->synchronous_mode, notes, errbuf, errlen))
 		goto done;
 	if (!copy_config_bool(root, "pause", &c->pause, notes, errbuf, errlen) ||
@@ -708,8 +705,11 @@ pgha_config_parse(const char *json, size_t len, PghaConfig *c, PghaConfigNotes *
 				   "synchronous_node_count must be between 1 and %d, not %d", PGHA_MAX_SYNC, n);
 		c->synchronous_node_count = n;
 	}
-	if (c->quorum)
-		c->pause = true;
+	/* Patroni reads a value <= 0 as no limit, and so does pgha */
+	if (!get_config_int(root, "maximum_lag_on_syncnode", &v, &present, notes, errbuf, errlen))
+		goto done;
+	if (present)
+		c->maximum_lag_on_syncnode = v;
 	if (!get_duration(root, "member_slots_ttl", &c->member_slots_ttl, errbuf, errlen))
 		goto done;
 	adjust_timings(c, notes);
@@ -1765,9 +1765,11 @@ pgha_failsafe_set_written(PghaCluster *c)
 }
 
 /*
- * {"leader": "node1", "sync_standby": "node2,node3"} (Patroni: a comma
- * separated string, or null).  A key that cannot be read counts as present
- * with no synchronous standby: nobody may be promoted on its strength.
+ * {"leader": "node1", "sync_standby": "node2,node3", "quorum": 1} (Patroni:
+ * a comma separated string, or null; "quorum" since Patroni 4, absent or
+ * null read as 0).  A key that cannot be read counts as present with no
+ * synchronous standby and no leader: nobody may be promoted on its
+ * strength.
  */
 static void
 parse_sync(const PghaEtcdKV *kv, PghaCluster *c)
@@ -1775,12 +1777,25 @@ parse_sync(const PghaEtcdKV *kv, PghaCluster *c)
 	char		err[128];
 	json_t	   *root = pgha_etcdj_load(kv->value, kv->value_len, err, sizeof(err));
 	char		list[PGHA_MAX_SYNC * PGHA_NAME_LEN + 16] = "";
+	json_t	   *q;
+	int64		quorum = 0;
 
 	c->has_sync = true;
 	c->sync_mod_revision = kv->mod_revision;
 	c->nsync = 0;
+	c->sync_quorum = 0;
 	if (root == NULL)
 		return;
+	q = json_object_get(root, "quorum");
+	if (q != NULL && !json_is_null(q) &&
+		(!json_as_int(q, &quorum) || quorum < 0 || quorum > PGHA_MAX_SYNC))
+	{
+		/* a quorum nobody can read promises nothing */
+		c->sync_leader[0] = '\0';
+		json_decref(root);
+		return;
+	}
+	c->sync_quorum = (int) quorum;
 	if (copy_string(root, "leader", c->sync_leader, sizeof(c->sync_leader), err, sizeof(err)) &&
 		copy_string(root, "sync_standby", list, sizeof(list), err, sizeof(err)))
 	{
@@ -1806,7 +1821,7 @@ parse_sync(const PghaEtcdKV *kv, PghaCluster *c)
 /*
  * A member's role and state as patronictl list shows them (Patroni 4's
  * cluster_as_json): "leader", "sync_standby" (named in the sync key of the
- * current leader), else what the member says ("replica"; "primary" for a
+ * current leader; "quorum_standby" in quorum mode), else what the member says ("replica"; "primary" for a
  * primary without the key); the state of a member other than the leader is
  * its replication_state ("streaming", "in archive recovery") when it has
  * one, else its state ("running", "starting", "stopped", ...).
@@ -1818,7 +1833,7 @@ pgha_member_role(const PghaCluster *c, const PghaMember *m)
 		return "leader";
 	if (c->has_leader && pgha_cluster_is_sync_standby(c, m->name) &&
 		strcmp(c->sync_leader, c->leader) == 0)
-		return "sync_standby";
+		return c->config.quorum ? "quorum_standby" : "sync_standby";
 	return m->role;
 }
 
@@ -1844,7 +1859,7 @@ pgha_cluster_is_sync_standby(const PghaCluster *c, const char *name)
 }
 
 char *
-pgha_sync_to_json(const char *leader, int nsync, const char (*names)[PGHA_NAME_LEN])
+pgha_sync_to_json(const char *leader, int quorum, int nsync, const char (*names)[PGHA_NAME_LEN])
 {
 	json_t	   *o = json_object();
 	char		list[PGHA_MAX_SYNC * PGHA_NAME_LEN + 16] = "";
@@ -1859,6 +1874,7 @@ pgha_sync_to_json(const char *leader, int nsync, const char (*names)[PGHA_NAME_L
 	}
 	json_object_set_new(o, "leader", json_string(leader));
 	json_object_set_new(o, "sync_standby", nsync > 0 ? json_string(list) : json_null());
+	json_object_set_new(o, "quorum", json_integer(quorum));
 	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);
 	return s;

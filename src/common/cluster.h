@@ -76,9 +76,16 @@ typedef struct PghaConfig
 	int			synchronous_node_count;	/* how many synchronous standbys */
 	bool		failsafe_mode;	/* without etcd, a leader all members vouch for stays */
 	int			member_slots_ttl;	/* seconds: a departed member's slot is kept this long */
-	/* what pgha cannot honour safely: pause is set with them */
+	/*
+	 * synchronous_mode "quorum": commits wait for ANY n of the standbys,
+	 * and the sync key says how many of them a candidate must see
+	 * (common/quorum.h)
+	 */
+	bool		quorum;
+	/* bytes: a standby further behind is not synchronous; <= 0: no limit */
+	int64		maximum_lag_on_syncnode;
+	/* what pgha cannot honour safely: pause is set with it */
 	bool		standby_cluster;	/* a standby_cluster section */
-	bool		quorum;			/* synchronous_mode: "quorum" */
 	int			nslots;			/* "slots": permanent slots */
 	PghaPermanentSlot slots[PGHA_MAX_PERMANENT_SLOTS];
 	int			nignore;		/* "ignore_slots" */
@@ -300,11 +307,16 @@ typedef struct PghaCluster
 	char		reserved_by[PGHA_NAME_LEN];
 	int64		reservation_mod_revision;	/* 0: no key at all */
 
-	/* Patroni's sync key: the leader's confirmed synchronous standbys */
+	/*
+	 * Patroni's sync key: the leader's confirmed synchronous standbys; in
+	 * quorum mode the voters, of whom (with the leader) a candidate must
+	 * see sync_quorum + 1 at or behind its position (common/quorum.h)
+	 */
 	bool		has_sync;
 	char		sync_leader[PGHA_NAME_LEN];
 	int			nsync;
 	char		sync_standby[PGHA_MAX_SYNC][PGHA_NAME_LEN];
+	int			sync_quorum;
 	int64		sync_mod_revision;
 
 	/*
@@ -375,8 +387,11 @@ extern const char *pgha_member_state(const PghaCluster *c, const PghaMember *m);
 
 /* is name a synchronous standby of the sync key's leader? */
 extern bool pgha_cluster_is_sync_standby(const PghaCluster *c, const char *name);
-/* the sync key's JSON, Patroni's shape (malloc'd); nsync 0: "sync_standby": null */
-extern char *pgha_sync_to_json(const char *leader, int nsync,
+/*
+ * the sync key's JSON, Patroni 4's shape (malloc'd); nsync 0:
+ * "sync_standby": null; quorum 0 outside quorum mode
+ */
+extern char *pgha_sync_to_json(const char *leader, int quorum, int nsync,
 							   const char (*names)[PGHA_NAME_LEN]);
 
 /*

@@ -42,6 +42,18 @@ typedef struct Rule
 #define P(in) (!(in)->local.in_recovery)
 #define R(in) ((in)->local.in_recovery)
 
+/*
+ * The sync key read as a quorum (common/quorum.h): in quorum mode, and for
+ * a key written in it while the config switches back (its members do not
+ * each have every commit).
+ */
+static bool
+quorum_key(const PghaInput *in)
+{
+	return in->config.synchronous_mode && in->cluster->has_sync &&
+		(in->config.quorum || in->cluster->sync_quorum > 0);
+}
+
 int64
 pgha_fence_window_ms(const PghaConfig *config, int64 lease_ttl)
 {
@@ -500,6 +512,7 @@ c_switchover_incomplete(const PghaInput *in, PghaDecision *d)
 static bool c_not_synchronous(const PghaInput *in, PghaDecision *d);
 static bool c_old_timeline(const PghaInput *in, PghaDecision *d);
 static bool c_too_far_behind(const PghaInput *in, PghaDecision *d);
+static bool c_quorum_short(const PghaInput *in, PghaDecision *d);
 
 static bool
 c_switchover_take(const PghaInput *in, PghaDecision *d)
@@ -525,7 +538,7 @@ c_switchover_take(const PghaInput *in, PghaDecision *d)
 		  (strcmp(c->sync_leader, c->failover_leader) != 0 ||
 		   c->sync_mod_revision > c->failover_mod_revision))) &&
 		(c_not_synchronous(in, &scratch) || c_old_timeline(in, &scratch) ||
-		 c_too_far_behind(in, &scratch)))
+		 c_too_far_behind(in, &scratch) || c_quorum_short(in, &scratch)))
 		return false;
 	snprintf(d->reason, sizeof(d->reason),
 			 "This node is the switchover candidate and the old primary is down.");
@@ -573,7 +586,7 @@ c_stale_primary(const PghaInput *in, PghaDecision *d)
 	 */
 	if (in->config.synchronous_mode && in->cluster->has_sync &&
 		in->cluster->sync_leader[0] != '\0' && strcmp(in->cluster->sync_leader, in->me) != 0 &&
-		!pgha_cluster_is_sync_standby(in->cluster, in->me))
+		(quorum_key(in) || !pgha_cluster_is_sync_standby(in->cluster, in->me)))
 	{
 		snprintf(d->reason, sizeof(d->reason),
 				 "%s, but synchronous_mode is on and the sync key belongs to \"%s\": it may have acknowledged commits this primary lacks.",
@@ -727,7 +740,9 @@ c_not_synchronous(const PghaInput *in, PghaDecision *d)
 	 */
 	stale = c->has_sync && in->last_leader && in->last_leader[0] != '\0' &&
 		strcmp(c->sync_leader, in->last_leader) != 0 && strcmp(c->sync_leader, in->me) != 0;
-	if (!stale && pgha_cluster_is_sync_standby(c, in->me))
+	/* quorum: any member may race once it sees enough voters (quorum_short) */
+	if (!stale && (pgha_cluster_is_sync_standby(c, in->me) ||
+				   (quorum_key(in) && c->sync_leader[0] != '\0')))
 		return false;
 	/*
 	 * A node that took the key over for a promotion that never completed
@@ -920,6 +935,44 @@ c_peer_better(const PghaInput *in, PghaDecision *d)
 	return false;
 }
 
+/*
+ * Quorum commit: at most q of the key's voters and its leader lack any
+ * acknowledged commit, so a candidate that sees q + 1 of them (itself
+ * included) at or behind its own position has every one (common/quorum.h).
+ * The key's leader has its own commits: it needs nobody.
+ */
+static bool
+c_quorum_short(const PghaInput *in, PghaDecision *d)
+{
+	const PghaCluster *c = in->cluster;
+	int			votes;
+	int			i;
+
+	if (!R(in) || !quorum_key(in) || strcmp(c->sync_leader, in->me) == 0)
+		return false;
+	votes = pgha_cluster_is_sync_standby(c, in->me) ? 1 : 0;
+	for (i = 0; i < in->npeers; i++)
+	{
+		const PghaPeer *p = &in->peers[i];
+
+		if (strcmp(p->name, in->me) == 0 || !p->reachable || !p->in_recovery || p->shutting_down ||
+			(!pgha_cluster_is_sync_standby(c, p->name) && strcmp(p->name, c->sync_leader) != 0))
+			continue;
+		/* positions on different timelines do not compare: an older one is behind */
+		if (p->timeline < in->local.timeline ||
+			(p->timeline == in->local.timeline && p->lsn <= in->local.lsn))
+			votes++;
+	}
+	if (votes > c->sync_quorum)
+		return false;
+	snprintf(d->reason, sizeof(d->reason),
+			 "there is no leader, and quorum commit needs %d of the sync key's members and its leader \"%s\" at or behind this node (%X/%X); %d %s",
+			 c->sync_quorum + 1, c->sync_leader,
+			 (unsigned) (in->local.lsn >> 32), (unsigned) in->local.lsn,
+			 votes, votes == 1 ? "is" : "are");
+	return true;
+}
+
 static bool
 c_race(const PghaInput *in, PghaDecision *d)
 {
@@ -1014,6 +1067,8 @@ static const Rule rules[] = {
 	"no leader; a probed member still runs as a primary"}, c_primary_alive},
 	{{"peer_better", "standby", PGHA_ACT_NONE,
 	"no leader; a reachable standby is ahead or ranks higher"}, c_peer_better},
+	{{"quorum_short", "standby", PGHA_ACT_NONE,
+	"no leader; quorum commit, and fewer than quorum + 1 of the sync key's members are known to be at or behind this node"}, c_quorum_short},
 	{{"race", "standby", PGHA_ACT_RACE,
 	"no leader; this node is the best candidate"}, c_race},
 	{{"otherwise", "any", PGHA_ACT_NONE,

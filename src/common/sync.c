@@ -16,6 +16,7 @@
 #include "postgres.h"
 #endif
 
+#include "common/quorum.h"
 #include "common/sync.h"
 
 static bool
@@ -83,11 +84,11 @@ standby(const PghaSyncInput *in, const char *name)
 	return NULL;
 }
 
-/* may this standby be synchronous at all? */
-static bool
-eligible(const PghaSyncInput *in, const PghaStandby *s)
+bool
+pgha_sync_eligible(const PghaSyncInput *in, const PghaStandby *s)
 {
 	const PghaMember *m = NULL;
+	int64		maxlag = in->config->maximum_lag_on_syncnode;
 	int			i;
 
 	if (!s->streaming || strcmp(s->name, in->me) == 0)
@@ -100,6 +101,20 @@ eligible(const PghaSyncInput *in, const PghaStandby *s)
 	if (!in->config->synchronous_mode_strict &&
 		s->stalled_ms > (int64) in->config->retry_timeout * 1000)
 		return false;
+	/*
+	 * maximum_lag_on_syncnode, as Patroni measures it: behind the most
+	 * advanced standby, or behind the primary when there is only one.
+	 */
+	if (maxlag > 0)
+	{
+		uint64		ahead = in->nstandbys > 1 ? 0 : in->primary_flush_lsn;
+
+		for (i = 0; i < in->nstandbys && in->nstandbys > 1; i++)
+			if (in->standbys[i].streaming)
+				ahead = Max(ahead, in->standbys[i].flush_lsn);
+		if (ahead > s->flush_lsn && (int64) (ahead - s->flush_lsn) > maxlag)
+			return false;
+	}
 	for (i = 0; i < in->cluster->nmembers; i++)
 		if (strcmp(in->cluster->members[i].name, s->name) == 0)
 			m = &in->cluster->members[i];
@@ -141,8 +156,18 @@ pgha_sync_plan(const PghaSyncInput *in, PghaSyncPlan *out)
 		return;
 	}
 
-	/* what the key says now, if it is ours */
-	if (c->has_sync && strcmp(c->sync_leader, in->me) == 0)
+	if (in->config->quorum)
+	{
+		pgha_quorum_plan(in, out);
+		return;
+	}
+
+	/*
+	 * What the key says now, if it is ours.  A key of quorum mode (it
+	 * promises only that q + 1 of its members include one with every
+	 * commit) names no standby that has them all: it is rewritten first.
+	 */
+	if (c->has_sync && strcmp(c->sync_leader, in->me) == 0 && c->sync_quorum == 0)
 		for (i = 0; i < c->nsync; i++)
 			strlcpy(keyed[nkeyed++], c->sync_standby[i], PGHA_NAME_LEN);
 
@@ -162,7 +187,7 @@ pgha_sync_plan(const PghaSyncInput *in, PghaSyncPlan *out)
 			bool		s_keyed,
 						b_keyed;
 
-			if (used[i] || !eligible(in, s) || in_list(npicked, picked, s->name))
+			if (used[i] || !pgha_sync_eligible(in, s) || in_list(npicked, picked, s->name))
 				continue;
 			if (best < 0)
 			{
@@ -187,7 +212,7 @@ pgha_sync_plan(const PghaSyncInput *in, PghaSyncPlan *out)
 	for (i = 0; i < nkeyed; i++)
 		if (in_list(npicked, picked, keyed[i]))
 			strlcpy(keep[nkeep++], keyed[i], PGHA_NAME_LEN);
-	if (nkeep != nkeyed || (c->has_sync && strcmp(c->sync_leader, in->me) != 0) || !c->has_sync)
+	if (nkeep != nkeyed || !c->has_sync || strcmp(c->sync_leader, in->me) != 0 || c->sync_quorum != 0)
 	{
 		out->step = PGHA_SYNC_WRITE_KEY;
 		out->nsync = nkeep;
@@ -195,6 +220,7 @@ pgha_sync_plan(const PghaSyncInput *in, PghaSyncPlan *out)
 		snprintf(out->reason, sizeof(out->reason), "%s",
 				 !c->has_sync || strcmp(c->sync_leader, in->me) != 0 ?
 				 "this leader takes over the sync key" :
+				 c->sync_quorum != 0 ? "quorum mode is off: the sync key names no standby first" :
 				 "a synchronous standby is leaving: removed from the sync key first");
 		return;
 	}

@@ -50,7 +50,13 @@ typedef struct PghaSyncInput
 	int			nstandbys;
 	const PghaStandby *standbys;
 	const char *current_ssn;	/* synchronous_standby_names in force */
-	uint64		ssn_set_lsn;	/* primary flush LSN when it was last set */
+	/*
+	 * The primary's flush LSN once the setting in force had taken effect
+	 * (an iteration after it was set): every commit acknowledged under an
+	 * earlier setting is at or below it.
+	 */
+	uint64		ssn_set_lsn;
+	uint64		primary_flush_lsn;	/* now, read before the standbys */
 } PghaSyncInput;
 
 typedef enum PghaSyncStep
@@ -67,10 +73,18 @@ typedef struct PghaSyncPlan
 	char		ssn[PGHA_MAX_SYNC * (PGHA_NAME_LEN + 3) + 32];	/* SET_SSN */
 	int			nsync;			/* WRITE_KEY: the standbys the key names */
 	char		sync[PGHA_MAX_SYNC][PGHA_NAME_LEN];
+	int			quorum;			/* WRITE_KEY: quorum mode's "quorum" */
 	char		reason[256];
 } PghaSyncPlan;
 
 extern void pgha_sync_plan(const PghaSyncInput *in, PghaSyncPlan *out);
+
+/*
+ * May this standby be synchronous at all: a streaming member of this
+ * cluster, not tagged nosync, not silent for longer than retry_timeout
+ * (strict mode aside), within maximum_lag_on_syncnode.
+ */
+extern bool pgha_sync_eligible(const PghaSyncInput *in, const PghaStandby *s);
 
 /* synchronous_standby_names for these standbys: 'FIRST n ("a","b")' */
 extern void pgha_sync_ssn(int n, const char (*names)[PGHA_NAME_LEN], int count,

@@ -5,7 +5,8 @@
 # Each patch in mutations/ puts one bug back (most from the safety issue's
 # list; 0-* is a control: a fence window longer than the lease).  For each,
 # the simulator is built from a patched copy of src/ and run for up to
-# SECONDS (default 60) per mode, asynchronous and synchronous; the table
+# SECONDS (default 60) per mode, asynchronous and synchronous (q-*: quorum
+# commit with 3 and with 5 nodes, switchover requests included); the table
 # says which invariant caught it, after how many runs and seconds.  A bug
 # the simulator does not find is listed as "missed".
 set -u
@@ -28,8 +29,15 @@ for p in mutations/${MUTATIONS:-*}.patch; do
 		printf '%-32s does not build\n' "$name"
 		continue
 	fi
-	for mode in async sync; do
-		flag=; [ $mode = sync ] && flag=--sync
+	modes="async sync"
+	case $name in q-*) modes="quorum quorum5" ;; esac
+	for mode in $modes; do
+		case $mode in
+			async) flag= ;;
+			sync) flag=--sync ;;
+			quorum) flag="--quorum --switchovers --quick-heal" ;;
+			quorum5) flag="--quorum --nodes 5 --switchovers --quick-heal" ;;
+		esac
 		start=$(date +%s.%N)
 		out=$("$work/build/pgha_sim" --seed "$seed" --seconds "$budget" $flag 2>/dev/null)
 		took=$(echo "$(date +%s.%N) - $start" | bc)

@@ -4,7 +4,7 @@
  *		The simulator's scheduler, faults, clients and invariants.
  *
  *	pgha_sim [--seed N] [--runs N | --seconds S] [--nodes 2-5]
- *			 [--sync | --strict] [--duration S] [--max-skew PCT] [--trace]
+ *			 [--sync | --strict] [--quorum] [--duration S] [--max-skew PCT] [--trace]
  *			 [--verbose]
  *
  * One run: a cluster of n nodes starts (node 0 primary), clients write to
@@ -832,9 +832,12 @@ init_run(uint64 seed)
 	clock_skew = sim_chance(0.5);
 	snprintf(config, sizeof(config),
 			 "{\"ttl\":%d,\"loop_wait\":%d,\"retry_timeout\":%d,\"maximum_lag_on_failover\":1048576,"
-			 "\"synchronous_mode\":%s,\"synchronous_mode_strict\":%s}",
+			 "\"synchronous_mode\":%s,\"synchronous_mode_strict\":%s,\"synchronous_node_count\":%d}",
 			 sim_cfg.ttl, sim_cfg.loop_wait, sim_cfg.retry_timeout,
-			 sim_cfg.sync_mode ? "true" : "false", sim_cfg.sync_strict ? "true" : "false");
+			 sim_cfg.quorum ? "\"quorum\"" : sim_cfg.sync_mode ? "true" : "false",
+			 sim_cfg.sync_strict ? "true" : "false",
+			 /* quorum: ANY 1 of 2 with 3 nodes, ANY 2 of 4 with 5 */
+			 sim_cfg.quorum ? Max(1, (sim_cfg.nnodes - 1) / 2) : 1);
 	sim_etcd_seed_config(config);
 	for (i = 0; i < sim_cfg.nnodes; i++)
 	{
@@ -1138,6 +1141,8 @@ main(int argc, char **argv)
 			sim_cfg.sync_mode = true;
 		else if (strcmp(argv[i], "--strict") == 0)
 			sim_cfg.sync_mode = sim_cfg.sync_strict = true;
+		else if (strcmp(argv[i], "--quorum") == 0)
+			sim_cfg.sync_mode = sim_cfg.quorum = true;
 		else if (strcmp(argv[i], "--duration") == 0 && i + 1 < argc)
 			sim_cfg.duration_us = (int64) (atof(argv[++i]) * 1e6);
 		else if (strcmp(argv[i], "--max-skew") == 0 && i + 1 < argc)
@@ -1168,7 +1173,7 @@ main(int argc, char **argv)
 			sim_cfg.verbose = true;
 		else
 		{
-			fprintf(stderr, "usage: %s [--seed N] [--runs N | --seconds S] [--nodes N] [--sync|--strict] [--duration S] [--max-skew PCT] [--switchovers] [--quick-heal] [--minimise] [--leave-out N,N...] [--trace] [--verbose]\n", argv[0]);
+			fprintf(stderr, "usage: %s [--seed N] [--runs N | --seconds S] [--nodes N] [--sync|--strict] [--quorum] [--duration S] [--max-skew PCT] [--switchovers] [--quick-heal] [--minimise] [--leave-out N,N...] [--trace] [--verbose]\n", argv[0]);
 			return 2;
 		}
 	}
@@ -1192,6 +1197,7 @@ main(int argc, char **argv)
 
 	printf("pgha_sim: seed %llu, %d nodes, ttl %d, loop_wait %d, %s, faults for %.0f s per run\n",
 		   (unsigned long long) seed, sim_cfg.nnodes, sim_cfg.ttl, sim_cfg.loop_wait,
+		   sim_cfg.quorum ? (sim_cfg.sync_strict ? "quorum, strict" : "quorum") :
 		   sim_cfg.sync_strict ? "synchronous_mode_strict" : sim_cfg.sync_mode ? "synchronous_mode" : "asynchronous",
 		   sim_cfg.duration_us / 1e6);
 	fflush(stdout);
@@ -1207,6 +1213,7 @@ main(int argc, char **argv)
 			print_trace();
 			printf("FAILED: seed %llu: %s\nreplay: %s --seed %llu --runs 1%s%s%s --nodes %d --duration %g --max-skew %g --trace\n",
 				   (unsigned long long) s, failure, argv[0], (unsigned long long) s,
+				   sim_cfg.quorum ? (sim_cfg.sync_strict ? " --quorum --strict" : " --quorum") :
 				   sim_cfg.sync_strict ? " --strict" : sim_cfg.sync_mode ? " --sync" : "",
 				   sim_cfg.switchovers ? " --switchovers" : "",
 				   sim_cfg.quick_heal ? " --quick-heal" : "",

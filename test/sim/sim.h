@@ -129,6 +129,7 @@ typedef struct SimConfig
 	int			retry_timeout;
 	bool		sync_mode;
 	bool		sync_strict;
+	bool		quorum;			/* synchronous_mode "quorum" */
 	int64		duration_us;	/* faults until then, then heal */
 	bool		verbose;
 	bool		trace;

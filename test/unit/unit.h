@@ -52,6 +52,7 @@ extern void unit_etcd_tests(void);
 extern void unit_decide_tests(void);
 extern void unit_switchover_tests(void);
 extern void unit_sync_tests(void);
+extern void unit_quorum_tests(void);
 extern void unit_slots_tests(void);
 extern void unit_api_tests(void);
 

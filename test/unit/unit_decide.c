@@ -66,7 +66,9 @@ typedef struct Case
 	const char *last_leader;	/* the last leader this node saw; the sync key's is "old" */
 	bool		conflict;		/* a key named after us sits on another instance's lease */
 	bool		sync_mode;		/* config synchronous_mode */
-	const char *sync_standby;	/* NULL: no sync key; "": names none */
+	const char *sync_standby;	/* NULL: no sync key; "": names none; "a,b": two */
+	bool		quorum_mode;	/* config synchronous_mode "quorum" */
+	int			quorum;			/* the sync key's "quorum" */
 	bool		sync_leader_me;	/* the sync key's leader is this node (else "old") */
 	/* peers (probed when peers_probed) */
 	bool		peers_probed;
@@ -427,6 +429,61 @@ static const Case cases[] = {
 	 .standby = true, .my_lsn = 5000, .leader = NULL, .sync_mode = true, .sync_standby = "me",
 	 .failover = "me", .peers_probed = true, .npeers = 1, .peers = {DEAD_PEER("old")},
 	 .action = PGHA_ACT_RACE, .rule = "switchover_take"},
+	{"quorum mode, no leader, a voter sees the other voter at or behind it: q + 1 = 2 of the key's members, race",
+	 .standby = true, .my_lsn = 5000, .leader = NULL, .sync_mode = true, .quorum_mode = true,
+	 .sync_standby = "me,node2", .quorum = 1, .last_leader = "old", .peers_probed = true, .npeers = 2,
+	 .peers = {PEER("node2", 5000, 1), DEAD_PEER("old")}, .action = PGHA_ACT_RACE, .rule = "race"},
+	{"quorum mode, no leader, a voter that sees no other voter: it may lack a commit the others acknowledged, no race",
+	 .standby = true, .my_lsn = 5000, .leader = NULL, .sync_mode = true, .quorum_mode = true,
+	 .sync_standby = "me,node2", .quorum = 1, .last_leader = "old", .peers_probed = true, .npeers = 2,
+	 .peers = {DEAD_PEER("node2"), DEAD_PEER("old")}, .action = PGHA_ACT_NONE, .rule = "quorum_short"},
+	{"quorum mode, no leader, another voter is ahead: it is the better candidate",
+	 .standby = true, .my_lsn = 5000, .leader = NULL, .sync_mode = true, .quorum_mode = true,
+	 .sync_standby = "me,node2", .quorum = 1, .last_leader = "old", .peers_probed = true, .npeers = 1,
+	 .peers = {PEER("node2", 6000, 1)}, .action = PGHA_ACT_NONE, .rule = "peer_better"},
+	{"quorum mode, a member the key does not name sees q + 1 = 2 voters behind it: race",
+	 .standby = true, .my_lsn = 5000, .leader = NULL, .sync_mode = true, .quorum_mode = true,
+	 .sync_standby = "node2,node3", .quorum = 1, .last_leader = "old", .peers_probed = true, .npeers = 2,
+	 .peers = {PEER("node2", 4000, 1), PEER("node3", 5000, 1)}, .action = PGHA_ACT_RACE, .rule = "race"},
+	{"quorum mode, a member the key does not name sees one voter: not enough",
+	 .standby = true, .my_lsn = 5000, .leader = NULL, .sync_mode = true, .quorum_mode = true,
+	 .sync_standby = "node2,node3", .quorum = 1, .last_leader = "old", .peers_probed = true, .npeers = 2,
+	 .peers = {PEER("node2", 4000, 1), DEAD_PEER("node3")}, .action = PGHA_ACT_NONE, .rule = "quorum_short"},
+	{"quorum mode, a non-voting peer ahead neither counts nor stops this node",
+	 .standby = true, .my_lsn = 5000, .leader = NULL, .sync_mode = true, .quorum_mode = true,
+	 .sync_standby = "me,node2", .quorum = 1, .last_leader = "old", .peers_probed = true, .npeers = 2,
+	 .peers = {PEER("node3", 9000, 1), DEAD_PEER("node2")}, .action = PGHA_ACT_NONE, .rule = "quorum_short"},
+	{"quorum mode, the old leader, running as a standby at or behind this node, is a vote",
+	 .standby = true, .my_lsn = 5000, .leader = NULL, .sync_mode = true, .quorum_mode = true,
+	 .sync_standby = "me,node2", .quorum = 1, .last_leader = "old", .peers_probed = true, .npeers = 2,
+	 .peers = {PEER("old", 4000, 1), DEAD_PEER("node2")}, .action = PGHA_ACT_RACE, .rule = "race"},
+	{"quorum mode, a voter on an older timeline is behind: a vote",
+	 .standby = true, .my_lsn = 5000, .my_tl = 2, .leader = NULL, .sync_mode = true, .quorum_mode = true,
+	 .sync_standby = "me,node2", .quorum = 1, .last_leader = "old", .peers_probed = true, .npeers = 1,
+	 .peers = {{.name = "node2", .reachable = true, .in_recovery = true, .lsn = 9000, .timeline = 1,
+				.failover_priority = 1}}, .action = PGHA_ACT_RACE, .rule = "race"},
+	{"quorum mode, the key's own leader (its promotion never completed) needs no vote",
+	 .standby = true, .my_lsn = 5000, .leader = NULL, .sync_mode = true, .quorum_mode = true,
+	 .sync_standby = "node2", .quorum = 1, .sync_leader_me = true, .last_leader = "me", .peers_probed = true,
+	 .npeers = 1, .peers = {DEAD_PEER("node2")}, .action = PGHA_ACT_RACE, .rule = "race"},
+	{"quorum mode, a key of another leader than the last one: never race",
+	 .standby = true, .my_lsn = 5000, .leader = NULL, .sync_mode = true, .quorum_mode = true,
+	 .sync_standby = "me,node2", .quorum = 0, .last_leader = "node5", .action = PGHA_ACT_NONE,
+	 .rule = "not_synchronous"},
+	{"synchronous mode (first), but the key was written in quorum mode: read as a quorum, a lone voter waits",
+	 .standby = true, .my_lsn = 5000, .leader = NULL, .sync_mode = true, .sync_standby = "me,node2", .quorum = 1,
+	 .last_leader = "old", .peers_probed = true, .npeers = 1, .peers = {DEAD_PEER("node2")},
+	 .action = PGHA_ACT_NONE, .rule = "quorum_short"},
+	{"quorum mode, the leader died before handing over: the candidate, a lone voter, does not take over",
+	 .standby = true, .my_lsn = 5000, .leader = NULL, .sync_mode = true, .quorum_mode = true,
+	 .sync_standby = "me,node2", .quorum = 1, .failover = "me", .peers_probed = true, .npeers = 2,
+	 .peers = {DEAD_PEER("old"), DEAD_PEER("node2")}, .action = PGHA_ACT_NONE, .rule = "quorum_short"},
+	{"quorum mode, a primary that restarts finds a key of another leader naming it: one voter may lack commits, fence",
+	 .leader = NULL, .sync_mode = true, .quorum_mode = true, .sync_standby = "me,node2", .quorum = 1,
+	 .action = PGHA_ACT_FENCE, .rule = "stale_primary"},
+	{"quorum mode, the key's leader restarts as a primary: it acquires",
+	 .leader = NULL, .sync_mode = true, .quorum_mode = true, .sync_standby = "node2", .quorum = 0,
+	 .sync_leader_me = true, .action = PGHA_ACT_ACQUIRE, .rule = "acquire"},
 };
 
 /* the rules the cases reached: every rule must be reached by one */
@@ -476,9 +533,11 @@ build_input(const Case *c, PghaCluster *clp, PghaInput *inp)
 	{
 		cl.has_sync = true;
 		strlcpy(cl.sync_leader, c->sync_leader_me ? "me" : "old", sizeof(cl.sync_leader));
-		if (c->sync_standby[0])
-			strlcpy(cl.sync_standby[cl.nsync++], c->sync_standby, PGHA_NAME_LEN);
+		for (const char *p = c->sync_standby; *p; p += strcspn(p, ","), p += *p == ',')
+			strlcpy(cl.sync_standby[cl.nsync++], p, Min(PGHA_NAME_LEN, strcspn(p, ",") + 1));
+		cl.sync_quorum = c->quorum;
 	}
+	cl.config.quorum = c->quorum_mode;
 	if (!c->no_initialize)
 	{
 		cl.has_initialize = true;
@@ -655,10 +714,16 @@ test_config(void)
 	   "a switch that is neither on nor off makes the config invalid (the last valid one stays): %s", err);
 	ok(!pgha_config_parse(J("[]"), &c, NULL, err, sizeof(err)), "a config that is not an object is refused");
 
+	ok(pgha_config_parse(J("{\"synchronous_mode\":\"Quorum\",\"maximum_lag_on_syncnode\":\"1048576\"}"),
+						   &c, &notes, err, sizeof(err)) &&
+	   c.synchronous_mode && c.quorum && !c.pause && notes.text[0] && !strstr(notes.text, "quorum") &&
+	   c.maximum_lag_on_syncnode == 1048576,
+	   "synchronous_mode quorum (Patroni 4, any case): quorum commit; maximum_lag_on_syncnode read: %s", notes.text);
+	ok(pgha_config_parse(J("{\"synchronous_mode\":true}"), &c, NULL, err, sizeof(err)) &&
+	   c.synchronous_mode && !c.quorum && c.maximum_lag_on_syncnode == -1,
+	   "synchronous_mode true: first n; maximum_lag_on_syncnode defaults to no limit");
+
 	/* what pgha cannot honour: no automatic failover, said */
-	ok(pgha_config_parse(J("{\"synchronous_mode\":\"quorum\"}"), &c, &notes, err, sizeof(err)) &&
-	   c.synchronous_mode && c.quorum && c.pause && strstr(notes.text, "quorum"),
-	   "synchronous_mode quorum (Patroni 4): synchronous, failover off as in a pause: %s", notes.text);
 	ok(pgha_config_parse(J("{\"standby_cluster\":{\"host\":\"10.0.0.9\",\"port\":5432}}"), &c, &notes, err, sizeof(err)) &&
 	   c.standby_cluster && c.pause && strstr(notes.text, "standby_cluster"),
 	   "a standby_cluster section: failover off as in a pause: %s", notes.text);

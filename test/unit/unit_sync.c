@@ -159,11 +159,11 @@ unit_sync_tests(void)
 	{
 		const char	one[1][PGHA_NAME_LEN] = {"node2"};
 
-		json = pgha_sync_to_json("node1", 1, one);
-		is_str(json, "{\"leader\":\"node1\",\"sync_standby\":\"node2\"}", "sync key JSON, Patroni's shape");
+		json = pgha_sync_to_json("node1", 0, 1, one);
+		is_str(json, "{\"leader\":\"node1\",\"sync_standby\":\"node2\",\"quorum\":0}", "sync key JSON, Patroni's shape");
 		free(json);
-		json = pgha_sync_to_json("node1", 0, one);
-		is_str(json, "{\"leader\":\"node1\",\"sync_standby\":null}", "no synchronous standby: null");
+		json = pgha_sync_to_json("node1", 0, 0, one);
+		is_str(json, "{\"leader\":\"node1\",\"sync_standby\":null,\"quorum\":0}", "no synchronous standby: null");
 		free(json);
 	}
 }

@@ -69,6 +69,8 @@ role_of(const PghaCluster *c, const PghaMember *m)
 		return "Leader";
 	if (strcmp(role, "sync_standby") == 0)
 		return "Sync Standby";
+	if (strcmp(role, "quorum_standby") == 0)
+		return "Quorum Standby";
 	if (strcmp(role, "primary") == 0)
 		return "Primary";
 	return "Replica";
