@@ -134,7 +134,7 @@ pghactl_list(PghactlConf *conf, const PghactlOptions *o)
 	printf("Cluster: %s (%s)%s\n", conf->scope,
 		   c.has_initialize ? (c.initialize[0] ? c.initialize : "initializing") : "uninitialized",
 		   c.config.pause ? "  Maintenance mode: on" : "");
-	printf("%-16s %-22s %-12s %-16s %4s %12s %s\n", "Member", "Host", "Role", "State", "TL",
+	printf("%-16s %-22s %-14s %-16s %4s %12s %s\n", "Member", "Host", "Role", "State", "TL",
 		   "Lag (bytes)", "Pending restart");
 	for (i = 0; i < c.nmembers; i++)
 	{
@@ -145,7 +145,7 @@ pghactl_list(PghactlConf *conf, const PghactlOptions *o)
 		snprintf(host, sizeof(host), "%s:%d", m->host, m->port);
 		if (!is_leader(&c, m))
 			snprintf(lag, sizeof(lag), UINT64_FORMAT, lag_bytes(&c, m));
-		printf("%-16s %-22s %-12s %-16s %4d %12s %s\n", m->name, host,
+		printf("%-16s %-22s %-14s %-16s %4d %12s %s\n", m->name, host,
 			   role_of(&c, m), pgha_member_state(&c, m), m->timeline, lag,
 			   m->pending_restart ? "*" : "");
 	}

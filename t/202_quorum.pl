@@ -1,0 +1,146 @@
+
+# Quorum commit: synchronous_mode "quorum", synchronous_node_count 2, one
+# primary and three standbys.  Commits wait for ANY 2 of the three, so one
+# stopped standby does not hold them up; two do, until the leader drops
+# them (after retry_timeout, not in strict mode).  The sync key says how
+# many members a candidate must see: after a kill -9 of the primary while
+# one standby is stopped, the new leader holds every acknowledged row.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::RealBin/lib";
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(time usleep);
+
+use Pgha::Etcd;
+use Pgha::Node;
+
+my $etcd = Pgha::Etcd->new(members => 3);
+my @nodes = Pgha::Node::start_cluster(etcd => $etcd, nodes => 4,
+	config => '{"ttl":6,"loop_wait":1,"retry_timeout":2,"synchronous_mode":"quorum","synchronous_node_count":2}');
+my %node = map { $_->name => $_ } @nodes;
+my $node1 = $node{node1};
+is($etcd->get('/service/test/leader'), 'node1', 'node1 leads');
+ok(Pgha::Node::streaming($node1, $_), "$_ streams") for qw(node2 node3 node4);
+
+# the steady state: ANY 2 of the three, and a key any two of whom (with the
+# leader) include one with every commit
+ok($node1->poll_query_until('postgres',
+		q{SELECT current_setting('synchronous_standby_names') = 'ANY 2 ("node2","node3","node4")'}),
+	'synchronous_standby_names is ANY 2 of the three standbys');
+ok($etcd->poll_key('/service/test/sync',
+		qr/^\{"leader":"node1","sync_standby":"node2,node3,node4","quorum":1\}$/, 30),
+	'the sync key names the three, quorum 1 (Patroni 4\'s shape)');
+is($node1->safe_psql('postgres',
+		"SELECT string_agg(application_name || ':' || sync_state, ',' ORDER BY application_name) FROM pg_stat_replication"),
+	'node2:quorum,node3:quorum,node4:quorum', 'PostgreSQL treats all three as quorum standbys');
+ok($node1->poll_query_until('postgres',
+		"SELECT count(*) = 3 FROM pgha.members() WHERE role = 'quorum_standby'"),
+	'pgha.members() shows three quorum_standby members');
+my $ctlconf = PostgreSQL::Test::Utils::tempdir() . '/pghactl.conf';
+PostgreSQL::Test::Utils::append_to_file($ctlconf,
+	"pgha.etcd_hosts = '" . $etcd->endpoints . "'\npgha.scope = 'test'\npgha.name = 'node1'\n");
+my ($list, $list_err) = ('', '');
+IPC::Run::run([ 'pghactl', 'list', '-c', $ctlconf ], '>', \$list, '2>', \$list_err);
+like($list, qr/^node2\s+\S+\s+Quorum Standby\s+streaming/m, 'pghactl list: Quorum Standby') or diag($list_err);
+like($etcd->patronictl('list'), qr/node2\s*\|[^|]+\|\s*Sync Standby\s*\|/,
+	"Patroni 3.0.2's patronictl reads the key too (it knows no quorum: Sync Standby)");
+
+$node1->safe_psql('postgres', 'CREATE TABLE t (id int PRIMARY KEY)');
+
+# stop a standby's WAL receiver
+sub walreceiver
+{
+	my ($n) = @_;
+	my $pid;
+	$n->poll_query_until('postgres', "SELECT count(*) = 1 FROM pg_stat_wal_receiver WHERE status = 'streaming'");
+	$pid = $n->safe_psql('postgres', 'SELECT pid FROM pg_stat_wal_receiver');
+	return $pid;
+}
+my %stopped;
+sub stop_receiver { my ($name) = @_; $stopped{$name} = walreceiver($node{$name}); kill 'STOP', $stopped{$name}; }
+sub cont_receiver { my ($name) = @_; kill 'CONT', delete $stopped{$name}; }
+END { kill 'CONT', $_ for values %stopped; }
+
+# one stopped: the other two acknowledge
+stop_receiver('node4');
+my ($rc, $out, $err) = $node1->psql('postgres', 'INSERT INTO t VALUES (1)', timeout => 10);
+is($rc, 0, 'node4 stopped: a commit goes through on node2 and node3');
+
+# two stopped: commits wait, until the leader drops the silent ones
+stop_receiver('node3');
+my ($in, $wout, $werr) = ('', '', '');
+my $waiting = IPC::Run::start([ 'psql', '-X', '-d', $node1->connstr('postgres'), '-c', 'INSERT INTO t VALUES (2)' ],
+	'<', \$in, '>', \$wout, '2>', \$werr);
+ok( $node1->poll_query_until('postgres',
+		"SELECT count(*) = 1 FROM pg_stat_activity WHERE wait_event = 'SyncRep' AND query LIKE 'INSERT INTO t VALUES (2)%'"),
+	'node3 and node4 stopped: a commit waits (SyncRep)');
+$waiting->finish;
+is($? >> 8, 0, 'and completes once the leader drops the silent standbys (retry_timeout, non-strict)')
+  or diag("$wout / $werr");
+is($node1->safe_psql('postgres', 'SHOW synchronous_standby_names'), 'ANY 1 ("node2")',
+	'synchronous_standby_names: ANY 1 of the one left');
+ok($etcd->poll_key('/service/test/sync', qr/"sync_standby":"node2","quorum":0\}$/, 30),
+	'and the key names node2 alone, quorum 0 (it has every commit)');
+ok($node1->wait_for_log(qr/pgha: sync key names "node2", "node3", "node4", quorum 2/),
+	'on the way the key first rose to quorum 2, before the setting fell to ANY 1');
+
+# both back: the key and the setting grow again, the key first
+cont_receiver('node3');
+cont_receiver('node4');
+ok($etcd->poll_key('/service/test/sync',
+		qr/^\{"leader":"node1","sync_standby":"node2,node3,node4","quorum":1\}$/, 60),
+	'both back: ANY 2 of three and quorum 1 again');
+
+# kill -9 of the primary under a writer while one standby is stopped
+stop_receiver('node4');
+my $acked = PostgreSQL::Test::Utils::tempdir() . '/acked';
+my $port = $node1->port;
+my $writer = IPC::Run::start(
+	[ 'bash', '-c',
+	  "i=100; while true; do i=\$((i+1)); psql -X -qAt -h 127.0.0.1 -p $port -d postgres "
+	  . "-c \"INSERT INTO t VALUES (\$i)\" >/dev/null 2>&1 && echo \$i >> $acked; done" ]);
+my $deadline = time + 60;
+while (time < $deadline)
+{
+	last if -f $acked && (() = slurp_file($acked) =~ /\n/g) >= 50;
+	usleep(50_000);
+}
+my $pid = (split /\n/, slurp_file($node1->data_dir . '/postmaster.pid'))[0];
+kill 'KILL', $pid;
+ok($etcd->poll_key('/service/test/leader', qr/^node[23]$/, 60), 'node2 or node3 took over');
+$writer->kill_kill;
+Pgha::Node::forget_if_down($node1);
+my $leader = $etcd->get('/service/test/leader');
+my $new = $node{$leader};
+ok($new->poll_query_until('postgres', 'SELECT NOT pg_is_in_recovery()'), "$leader runs as primary");
+my @acked = grep { /^\d+$/ } split /\n/, slurp_file($acked);
+my $present = $new->safe_psql('postgres',
+	'SELECT count(*) FROM t WHERE id IN (' . join(',', @acked) . ')');
+is($present, scalar(@acked), scalar(@acked) . " acknowledged rows before the kill, all on $leader");
+
+# node4's receiver resumes: it follows the new leader, which makes the two
+# standbys its quorum
+cont_receiver('node4');
+my $other = $leader eq 'node2' ? 'node3' : 'node2';
+ok(Pgha::Node::streaming($new, $_), "$_ streams from $leader") for ($other, 'node4');
+ok($etcd->poll_key('/service/test/sync',
+		qr/^\{"leader":"$leader","sync_standby":"$other,node4","quorum":0\}$/, 60),
+	"$leader: ANY 2 of its two standbys, quorum 0");
+
+# synchronous mode first-n again: the quorum key names nobody first
+$new->safe_psql('postgres', q{SELECT pgha.set_config('{"synchronous_mode":true,"synchronous_node_count":1}')});
+ok($new->poll_query_until('postgres',
+		q{SELECT current_setting('synchronous_standby_names') LIKE 'FIRST 1 (%'}),
+	'synchronous_mode true: FIRST 1 again');
+ok($etcd->poll_key('/service/test/sync', qr/"sync_standby":"node\d","quorum":0\}$/, 30),
+	'and the key names one synchronous standby');
+
+$_->stop(undef, fail_ok => 1) for ($new, $node{$other}, $node{node4});
+$etcd->stop;
+done_testing();
