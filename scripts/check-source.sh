@@ -4,7 +4,8 @@
 #    PGHA_VERSION agree, and the install script for it exists;
 #  - every source banner's IDENTIFICATION line names its own path;
 #  - pgha.so does not import json_object (postgres exports a function of
-#    that name and would capture jansson's: see src/common/etcd_json.h).
+#    that name and would capture jansson's: see src/common/etcd_json.h);
+#  - pghactl's help matches docs/pghactl.md (scripts/check-help.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=0
@@ -66,6 +67,14 @@ if [ -f pgha.so ]; then
 		fail "pgha.so imports json_object, which postgres would capture"
 	else
 		pass "pgha.so does not import json_object"
+	fi
+fi
+if [ -x src/bin/pghactl/pghactl ]; then
+	if why=$(bash scripts/check-help.sh 2>&1); then
+		pass "pghactl --help, each command's --help and pghactl(1) agree with docs/pghactl.md"
+	else
+		echo "$why" | sed 's/^/# /'
+		fail "pghactl's help and docs/pghactl.md differ (scripts/check-help.sh)"
 	fi
 fi
 echo "1..$n"
