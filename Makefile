@@ -200,7 +200,7 @@ deb:
 
 # that package on a private copy of this machine's root: install, the
 # tutorial, purge (as root; docs/development.md)
-test-package:
+test-package: deb
 	bash scripts/test-package.sh
 
 # the PGXN distribution pgha-VERSION.zip, from git archive of HEAD
