@@ -10,7 +10,7 @@
 # block right after that paragraph is the SYNOPSIS; the rest up to the
 # first "##" is DESCRIPTION.  A section whose heading is a command
 # ("## `pghactl run ...`") becomes a subsection of COMMANDS, any other one a
-# section of its own.  Table rows become tagged paragraphs: the first cell is
+# section of its own (so command sections belong together).  Table rows become tagged paragraphs: the first cell is
 # the tag, the other cells follow under their column headers.
 use strict;
 use warnings;
@@ -103,7 +103,8 @@ while (@lines)
 		}
 		else
 		{
-			push @out, ".SH " . uc($h);
+			push @out, ".SH " . uc($h =~ s/`//gr);
+			$in_commands = 0;
 		}
 	}
 	elsif ($l =~ /^```/)
@@ -147,6 +148,8 @@ while (@lines)
 	}
 	else
 	{
+		# the whole paragraph at once: a code span may go on on the next line
+		$l .= ' ' . shift(@lines) while @lines && $lines[0] ne '' && $lines[0] !~ /^(```|\||- |## )/;
 		push @out, inline($l);
 	}
 }
