@@ -28,6 +28,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 		exit 1
 	fi
 	echo "build-deb.sh: installing ${missing[*]}"
+	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
