@@ -90,7 +90,7 @@ override autodepend = yes
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-.PHONY: deps unit regress tap test sim faults demo demo-stop bench bench-failover bench-compare bench-scenarios bench-api bench-smoke pghactl install-pghactl fuzz
+.PHONY: deps unit regress tap test sim faults demo demo-stop bench bench-failover bench-compare bench-scenarios bench-api bench-smoke pghactl install-pghactl fuzz man deb test-package dist
 
 deps:
 	@bash scripts/install-deps.sh
@@ -188,3 +188,24 @@ bench-smoke:
 
 demo-stop:
 	@bash scripts/as-user.sh $(PGHA_USER) bash scripts/demo.sh stop
+
+# the manual page pghactl(1), from docs/pghactl.md
+man: pghactl.1
+pghactl.1: docs/pghactl.md scripts/md2man.pl
+	perl scripts/md2man.pl $(EXTVERSION) < docs/pghactl.md > $@
+
+# the Debian package postgresql-15-pgha, built from the tracked files in a
+# copy under /tmp, into tmp_deb/ (docs/development.md)
+deb:
+	bash scripts/build-deb.sh
+
+# that package on a private copy of this machine's root: install, the
+# tutorial, purge (as root; docs/development.md)
+test-package: deb
+	bash scripts/test-package.sh
+
+# the PGXN distribution pgha-VERSION.zip, from git archive of HEAD
+PGXN_VERSION = $(shell python3 -c 'import json; print(json.load(open("META.json"))["version"])')
+dist:
+	git archive --format=zip --prefix=pgha-$(PGXN_VERSION)/ -o pgha-$(PGXN_VERSION).zip HEAD
+	@echo "pgha-$(PGXN_VERSION).zip"

@@ -17,6 +17,7 @@ packages=(
 	nftables  # partitions in the fault suite (test/faults)
 	gnuplot-nox  # the failover chart of bench/scenarios.pl (make bench, the bench-smoke suite)
 	prometheus  # promtool parses GET /metrics in t/140
+	man-db  # scripts/check-help.sh: groff's warnings about the manual page pghactl.1
 )
 
 missing=()

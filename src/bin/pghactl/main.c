@@ -20,45 +20,239 @@
 #include "getopt_long.h"
 #include "pghactl.h"
 
+/*
+ * The commands, in the order of pghactl --help.  synopsis and summary are
+ * those of the table in docs/pghactl.md (scripts/check-help.sh compares
+ * them); "-c FILE" is left out where every command but etcd-config takes it.
+ * A command with two forms (reinit, flush) has two entries.
+ */
+typedef struct PghactlCommand
+{
+	const char *group;			/* heading in --help, on a group's first entry */
+	const char *name;
+	const char *synopsis;		/* after "pghactl " */
+	const char *summary;
+	bool		needs_conf;		/* takes -c FILE */
+} PghactlCommand;
+
+static const PghactlCommand commands[] = {
+	{"This node (PostgreSQL stopped)", "run", "run",
+	"set up and supervise this node's PostgreSQL", true},
+	{NULL, "reinit", "reinit [--force]",
+	"delete this node's data directory and clone it again", true},
+	{NULL, "reinit", "reinit MEMBER [--force]",
+	"the same for a member run by pghactl run, from any host", true},
+	{NULL, "detach", "detach",
+	"remove what pgha wrote into this node's data directory", true},
+	{"The cluster (from any host that reaches etcd)", "list", "list [-f json]",
+	"members, roles, states, lag", true},
+	{NULL, "topology", "topology",
+	"the leader and the standbys that follow it", true},
+	{NULL, "history", "history",
+	"the timeline history", true},
+	{NULL, "switchover", "switchover [--candidate MEMBER] [--scheduled TIME] [--wait SECONDS] [--force]",
+	"planned handover", true},
+	{NULL, "failover", "failover --candidate MEMBER [--wait SECONDS] [--force]",
+	"handover, also without a leader", true},
+	{NULL, "show-config", "show-config",
+	"the dynamic configuration", true},
+	{NULL, "edit-config", "edit-config [-s KEY=VALUE]... [-p NAME=VALUE]... [--force]",
+	"change the dynamic configuration, everywhere", true},
+	{NULL, "pause", "pause",
+	"maintenance mode on", true},
+	{NULL, "resume", "resume",
+	"maintenance mode off", true},
+	{NULL, "restart", "restart MEMBER [--pending] [--scheduled TIME] [--wait SECONDS] [--force]",
+	"restart a member run by pghactl run, now or at TIME", true},
+	{NULL, "flush", "flush switchover [--force]",
+	"cancel a switchover request (a scheduled one too)", true},
+	{NULL, "flush", "flush restart [MEMBER] [--force]",
+	"withdraw restart requests not taken yet", true},
+	{NULL, "dsn", "dsn [MEMBER]",
+	"libpq keywords to connect to the leader, or to MEMBER", true},
+	{NULL, "version", "version [MEMBER]",
+	"pghactl's version, and each member's agent", true},
+	{NULL, "query", "query [MEMBER] --command SQL [-d DB] [-U USER] [-f tsv|json]",
+	"run SQL on the leader, or on MEMBER", true},
+	{NULL, "reload", "reload [MEMBER]",
+	"reload every member's configuration, or MEMBER's", true},
+	{NULL, "remove", "remove",
+	"delete every key of the cluster in etcd", true},
+	{"Without a node", "etcd-config",
+		"etcd-config --nodes NAME=ADDRESS,... [--failures F] [--token TOKEN] [--data-dir DIR] [--tls-dir DIR | --insecure]",
+	"each etcd member's YAML config", false},
+};
+
+/* Every option, described once; a command's help lists those its synopsis names. */
+typedef struct PghactlOptionHelp
+{
+	const char *shortopt;		/* "-f", or NULL */
+	const char *longopt;		/* "--format=FORMAT" */
+	const char *help;
+} PghactlOptionHelp;
+
+static const PghactlOptionHelp option_help[] = {
+	{"-c", "--config=FILE", "the node's pgha.conf"},
+	{"-f", "--format=FORMAT", "json (list); tsv, the default, or json (query)"},
+	{"-s", "--set=KEY=VALUE", "set a config key (JSON value; null deletes)"},
+	{"-p", "--parameter=NAME=VALUE", "set postgresql.parameters.NAME"},
+	{NULL, "--candidate=MEMBER", "the member to hand over to"},
+	{NULL, "--scheduled=TIME", "at TIME (2026-11-26T05:00:00Z, or local)"},
+	{NULL, "--wait=SECONDS", "how long to wait for it (default 60)"},
+	{NULL, "--pending", "only if a restart is pending"},
+	{NULL, "--force", "do not ask for confirmation"},
+	{NULL, "--command=SQL", "the SQL to run"},
+	{"-d", "--dbname=DB", "database to connect to (default postgres)"},
+	{"-U", "--username=USER", "role to connect as (pghactl.superuser)"},
+	{NULL, "--nodes=NAME=ADDRESS,...", "the etcd members"},
+	{NULL, "--failures=F", "failed members to survive"},
+	{NULL, "--token=TOKEN", "the initial cluster token"},
+	{NULL, "--data-dir=DIR", "each member's data directory"},
+	{NULL, "--tls-dir=DIR", "certificates (default /etc/etcd/tls)"},
+	{NULL, "--insecure", "plain http off this host (warned)"},
+};
+
+static const char *exit_codes =
+"Exit codes: 0 done, 1 refused or failed, 2 usage error, 3 etcd unreachable.\n";
+
+/*
+ * Print a line of --help, broken before a "[" at the outer level where it
+ * would pass 79 columns; continuation lines are indented by "indent".
+ */
+static void
+print_wrapped(const char *line, int indent)
+{
+	int			col = 0;
+	int			depth = 0;
+	const char *p;
+
+	for (p = line; *p; p++)
+	{
+		if (*p == ' ' && depth == 0 && p[1] == '[')
+		{
+			const char *next = strchr(p + 1, ']');
+			int			len = next ? next - p + 1 : strlen(p);
+
+			if (col + len > 79)
+			{
+				printf("\n%*s", indent, "");
+				col = indent;
+				continue;
+			}
+		}
+		if (*p == '[')
+			depth++;
+		else if (*p == ']')
+			depth--;
+		putchar(*p);
+		col++;
+	}
+	putchar('\n');
+}
+
 static void
 usage(void)
 {
-	printf("pghactl: companion of the pgha extension\n\n"
+	const char *group = NULL;
+	int			i;
+
+	printf("pghactl runs a node of a pgha cluster and the cluster's commands.\n\n"
 		   "Usage:\n"
-		   "  pghactl COMMAND -c FILE [OPTION]...\n\n"
-		   "This node (PostgreSQL stopped):\n"
-		   "  run                 set up (initdb, clone, rewind) and supervise PostgreSQL\n"
-		   "  reinit [--force]    wipe this node's data directory and clone it from the leader\n"
-		   "  reinit MEMBER [--force]\n"
-		   "                      the same for a member run by pghactl run, from anywhere\n"
-		   "  detach              remove what pgha wrote into the data directory (leaving pgha)\n\n"
-		   "The cluster (from any host that reaches etcd):\n"
-		   "  list [-f json]      members, roles, states, lag (like patronictl list)\n"
-		   "  topology            the leader and who streams from it\n"
-		   "  history             the timeline history\n"
-		   "  switchover [--candidate MEMBER] [--scheduled TIME] [--wait SECONDS] [--force]\n"
-		   "  failover --candidate MEMBER [--wait SECONDS] [--force]\n"
-		   "  show-config         the dynamic configuration (the config key)\n"
-		   "  edit-config [-s KEY=VALUE]... [-p PARAMETER=VALUE]... [--force]\n"
-		   "                      change it: with no -s/-p, opens $EDITOR on the JSON\n"
-		   "  pause, resume       maintenance mode on and off\n"
-		   "  restart MEMBER [--pending] [--scheduled TIME] [--wait SECONDS] [--force]\n"
-		   "                      restart a member run by pghactl run (--pending: only if needed)\n"
-		   "  flush switchover | flush restart [MEMBER] [--force]\n"
-		   "                      cancel a switchover request, withdraw restart requests\n"
-		   "  dsn [MEMBER]        libpq keywords to connect to the leader (or MEMBER)\n"
-		   "  query [MEMBER] --command SQL [--dbname DB] [--username USER] [-f tsv|json]\n"
-		   "                      run SQL on the leader (or MEMBER), print the rows\n"
-		   "  reload [MEMBER]     reload every member's configuration (POST /reload), or MEMBER's\n"
-		   "  remove              delete the cluster's keys in etcd (asks you to type what\n"
-		   "                      patronictl remove asks)\n"
-		   "  version [MEMBER]    pghactl's version and each member's agent\n\n"
-		   "Without a node:\n"
-		   "  etcd-config --nodes NAME=ADDRESS,... [--failures F] [--token T] [--data-dir DIR]\n"
-		   "              [--tls-dir DIR | --insecure]\n"
-		   "                      each etcd member's YAML config; warns when too few members\n\n"
-		   "FILE is the node's pgha.conf (postgresql.conf syntax, included by postgresql.conf).\n"
-		   "Exit codes: 0 done, 1 refused or failed, 2 usage error, 3 etcd unreachable.\n");
+		   "  pghactl COMMAND [OPTION]... -c FILE\n"
+		   "  pghactl COMMAND --help\n"
+		   "  pghactl --version\n");
+	for (i = 0; i < lengthof(commands); i++)
+	{
+		const PghactlCommand *c = &commands[i];
+
+		if (c->group && c->group != group)
+			printf("\n%s:\n", group = c->group);
+		if (strlen(c->synopsis) <= 18)
+			printf("  %-20s%s\n", c->synopsis, c->summary);
+		else
+		{
+			print_wrapped(psprintf("  %s", c->synopsis), 6);
+			printf("  %-20s%s\n", "", c->summary);
+		}
+	}
+	printf("\nFILE is the node's pgha.conf (postgresql.conf syntax, included by\n"
+		   "postgresql.conf); every command but etcd-config needs it.\n");
+	printf("%s", exit_codes);
+}
+
+/* does the synopsis name this option ("--wait" of "--wait=SECONDS") as a word? */
+static bool
+synopsis_has(const char *synopsis, const char *opt)
+{
+	char	   *name = pnstrdup(opt, strcspn(opt, "="));
+	size_t		len = strlen(name);
+	const char *p;
+	bool		found = false;
+
+	for (p = strstr(synopsis, name); p && !found; p = strstr(p + 1, name))
+		found = (p == synopsis || p[-1] == ' ' || p[-1] == '[') &&
+			(p[len] == '\0' || p[len] == ' ' || p[len] == ']');
+	pfree(name);
+	return found;
+}
+
+static const PghactlCommand *
+find_command(const char *name)
+{
+	int			i;
+
+	for (i = 0; i < lengthof(commands); i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+/* pghactl COMMAND --help: its forms, and the options they name */
+static void
+command_help(const char *name)
+{
+	bool		found = false;
+	int			i;
+
+	for (i = 0; i < lengthof(commands); i++)
+	{
+		const PghactlCommand *c = &commands[i];
+
+		if (strcmp(c->name, name) != 0)
+			continue;
+		if (!found)
+			printf("Usage:\n");
+		print_wrapped(psprintf("  pghactl %s%s", c->synopsis, c->needs_conf ? " -c FILE" : ""), 10);
+		printf("      %s\n", c->summary);
+		found = true;
+	}
+	printf("\nOptions:\n");
+	for (i = 0; i < lengthof(option_help); i++)
+	{
+		const PghactlOptionHelp *h = &option_help[i];
+		bool		named = false;
+		int			j;
+
+		for (j = 0; j < lengthof(commands); j++)
+		{
+			const PghactlCommand *c = &commands[j];
+
+			if (strcmp(c->name, name) != 0)
+				continue;
+			if ((h->shortopt && synopsis_has(c->synopsis, h->shortopt)) ||
+				synopsis_has(c->synopsis, h->longopt) ||
+				(c->needs_conf && strcmp(h->longopt, "--config=FILE") == 0))
+				named = true;
+		}
+		if (!named)
+			continue;
+		if (h->shortopt)
+			printf("  %s, %-24s %s\n", h->shortopt, h->longopt, h->help);
+		else
+			printf("      %-24s %s\n", h->longopt, h->help);
+	}
+	printf("  -h, %-24s %s\n", "--help", "show this help, then exit");
+	printf("\nSee pghactl(1) for what it does.\n%s", exit_codes);
 }
 
 PghaEtcd *
@@ -168,7 +362,18 @@ main(int argc, char **argv)
 		usage();
 		return argc < 2 ? 2 : 0;
 	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)
+	{
+		printf("pghactl (pgha) %s\n", PGHA_VERSION);
+		return 0;
+	}
 	cmd = argv[1];
+	if (find_command(cmd) == NULL)
+	{
+		pg_log_error("unknown command \"%s\"", cmd);
+		pg_log_error_hint("Try \"pghactl --help\" for more information.");
+		return 2;
+	}
 	memset(&o, 0, sizeof(o));
 	o.wait_s = 60;
 	o.set = pg_malloc0(sizeof(char *) * argc);
@@ -244,10 +449,10 @@ main(int argc, char **argv)
 				o.username = optarg;
 				break;
 			case 'h':
-				usage();
+				command_help(cmd);
 				return 0;
 			default:
-				pg_log_error_hint("Try \"pghactl --help\" for more information.");
+				pg_log_error_hint("Try \"pghactl %s --help\" for more information.", cmd);
 				return 2;
 		}
 	}
@@ -266,18 +471,11 @@ main(int argc, char **argv)
 	if (optind < argc)
 	{
 		pg_log_error("unexpected argument \"%s\"", argv[optind]);
-		pg_log_error_hint("Try \"pghactl --help\" for more information.");
+		pg_log_error_hint("Try \"pghactl %s --help\" for more information.", cmd);
 		return 2;
 	}
 	if (strcmp(cmd, "etcd-config") == 0)
 		return pghactl_etcd_config(&o);
-	if (strstr(" run reinit detach version dsn flush list topology history switchover failover show-config edit-config pause resume restart query reload remove ",
-			   psprintf(" %s ", cmd)) == NULL)
-	{
-		pg_log_error("unknown command \"%s\"", cmd);
-		pg_log_error_hint("Try \"pghactl --help\" for more information.");
-		return 2;
-	}
 	if (file == NULL)
 	{
 		pg_log_error("no configuration file given (-c FILE)");
