@@ -116,6 +116,10 @@ test: deps
 	$(MAKE) -C test/sim PG_CONFIG=$(PG_CONFIG)
 	@echo "=== faults: the short subset, as root (reported below with the other suites)"
 	-@PGHA_USER=$(PGHA_USER) bash scripts/run-faults.sh short >/dev/null
+	@echo "=== package: the Debian package on a private copy of the root, as root (reported below)"
+	-@rm -rf tmp_package && mkdir -p tmp_package && \
+		{ $(MAKE) -s deb && bash scripts/test-package.sh; } > tmp_package/package.log 2>&1; \
+		echo $$? > tmp_package/rc
 	@bash scripts/as-user.sh $(PGHA_USER) bash scripts/run-tests.sh
 
 # the fault suite: real partitions (network namespaces), etcd quorum loss,

@@ -2,7 +2,8 @@
 # run-tests.sh: every suite of "make test", as the unprivileged user, with
 # one closing summary line.  Suites: source checks, C unit tests against a
 # real etcd, the fuzzer, the simulator, pg_regress, TAP (real etcd + real
-# PostgreSQL nodes).
+# PostgreSQL nodes), the benchmark smoke run; and the two "make test" ran as
+# root before it: the fault suite's short subset and the package test.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 logdir=tmp_check_logs
@@ -18,7 +19,7 @@ count_tests() {
 	local log=$1 n
 	n=$(grep -Eo 'Tests=[0-9]+' "$log" | tail -1 | cut -d= -f2)
 	[ -z "$n" ] && n=$(grep -Eo '(All )?[0-9]+ (of [0-9]+ )?tests (passed|failed)' "$log" | grep -Eo '[0-9]+ tests' | head -1 | cut -d' ' -f1)
-	[ -z "$n" ] && n=$(grep -c '^ok ' "$log")
+	[ -z "$n" ] && n=$(grep -cE '^(ok |PASS: )' "$log")
 	echo "${n:-0}"
 }
 
@@ -51,6 +52,10 @@ suite bench-smoke ${MAKE:-make} --no-print-directory bench-smoke
 # script (scripts/run-faults.sh); report it here with the others
 if [ -f tmp_faults/rc ]; then
 	suite faults bash -c 'cat tmp_faults/faults.log; exit "$(cat tmp_faults/rc)"'
+fi
+# so does the package test (scripts/test-package.sh: namespaces, a chroot)
+if [ -f tmp_package/rc ]; then
+	suite package bash -c 'cat tmp_package/package.log; exit "$(cat tmp_package/rc)"'
 fi
 
 if [ $failed -gt 0 ]; then
