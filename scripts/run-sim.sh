@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # run-sim.sh: the deterministic simulator (test/sim) in "make test": every
 # regression seed of test/sim/seeds/list, then SIM_SECONDS (default 60) of
-# new runs from one printed seed, a third each asynchronous (3 nodes),
-# synchronous_mode (3 nodes) and synchronous_mode_strict (5 nodes), with
+# new runs from one printed seed, a quarter each asynchronous (3 nodes),
+# synchronous_mode (3 nodes), synchronous_mode_strict (5 nodes) and quorum
+# commit (5 nodes, ANY 2 of 4), with
 # operators' switchover requests among the faults, each run ending 10 s
 # after its cluster settled (--quick-heal).  TAP
 # lines for the summary; a failure prints the replay command and the trace.
@@ -35,8 +36,9 @@ while IFS= read -r line; do
 done < seeds/list
 
 echo "# new runs from seed $seed (replay one with its printed command)"
-for mode in "--switchovers" "--sync --switchovers" "--strict --nodes 5 --switchovers"; do
-	if out=$(./pgha_sim --seed "$seed" --seconds $((secs / 3)) --quick-heal $mode 2>&1); then
+for mode in "--switchovers" "--sync --switchovers" "--strict --nodes 5 --switchovers" \
+	"--quorum --nodes 5 --switchovers"; do
+	if out=$(./pgha_sim --seed "$seed" --seconds $((secs / 4)) --quick-heal $mode 2>&1); then
 		tap ok "pgha_sim $mode: $(echo "$out" | tail -1)"
 	else
 		echo "$out" | tail -80

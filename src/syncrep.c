@@ -42,17 +42,22 @@
  */
 #define TRACKED_STANDBYS 64
 
+#define SSN_SETTLE_MS 1000
+#define LSN_PENDING PG_UINT64_MAX
+
 static struct
 {
 	/*
 	 * The value this worker last set, and the primary's flush LSN once it
-	 * had taken effect: read at the first planning after the one that set
-	 * it (an iteration later; every process has reloaded by then), so that
-	 * no commit acknowledged under the old value lies beyond it.
+	 * had taken effect: read no sooner than SSN_SETTLE_MS after it was set,
+	 * so that no commit a walsender acknowledged under the old value lies
+	 * beyond it (a walsender applies a reload before it handles its next
+	 * standby reply; Patroni allows it 100 ms).  LSN_PENDING until then:
+	 * no standby counts as confirmed.
 	 */
 	char	   *ssn_applied;
 	uint64		ssn_set_lsn;
-	bool		ssn_set_lsn_due;
+	int64		ssn_set_ms;
 
 	struct
 	{
@@ -86,9 +91,9 @@ set_ssn(const char *value)
 	if (S.ssn_applied)
 		pfree(S.ssn_applied);
 	S.ssn_applied = MemoryContextStrdup(TopMemoryContext, value);
-	/* what a new synchronous standby must have flushed before it counts */
-	S.ssn_set_lsn = flush_lsn();
-	S.ssn_set_lsn_due = true;
+	/* what a new synchronous standby must have flushed before it counts: later */
+	S.ssn_set_lsn = LSN_PENDING;
+	S.ssn_set_ms = pgha_now_us() / 1000;
 }
 
 void
@@ -297,13 +302,11 @@ pgha_syncrep_leader(PghaEtcd *etcd, const char *prefix, const PghaCluster *clust
 
 		/* after a restart of the worker: confirm anew from here */
 		S.ssn_applied = MemoryContextStrdup(TopMemoryContext, cur ? cur : "");
-		S.ssn_set_lsn = flush_lsn();
+		S.ssn_set_lsn = LSN_PENDING;
+		S.ssn_set_ms = pgha_now_us() / 1000;
 	}
-	else if (S.ssn_set_lsn_due)
-	{
+	if (S.ssn_set_lsn == LSN_PENDING && pgha_now_us() / 1000 - S.ssn_set_ms >= SSN_SETTLE_MS)
 		S.ssn_set_lsn = flush_lsn();
-		S.ssn_set_lsn_due = false;
-	}
 	/* not in synchronous mode and nothing of ours to undo: the common case */
 	if (!config->synchronous_mode && !c.has_sync && S.ssn_applied[0] == '\0')
 		return;
