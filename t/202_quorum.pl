@@ -21,7 +21,7 @@ use Pgha::Etcd;
 use Pgha::Node;
 
 my $etcd = Pgha::Etcd->new(members => 3);
-my @nodes = Pgha::Node::start_cluster(etcd => $etcd, nodes => 4,
+my @nodes = Pgha::Node::start_cluster(etcd => $etcd, nodes => 4, api => 1,
 	config => '{"ttl":6,"loop_wait":1,"retry_timeout":2,"synchronous_mode":"quorum","synchronous_node_count":2}');
 my %node = map { $_->name => $_ } @nodes;
 my $node1 = $node{node1};
@@ -48,6 +48,19 @@ PostgreSQL::Test::Utils::append_to_file($ctlconf,
 my ($list, $list_err) = ('', '');
 IPC::Run::run([ 'pghactl', 'list', '-c', $ctlconf ], '>', \$list, '2>', \$list_err);
 like($list, qr/^node2\s+\S+\s+Quorum Standby\s+streaming/m, 'pghactl list: Quorum Standby') or diag($list_err);
+# the REST API for load balancers: GET /quorum on a quorum standby
+sub http_status
+{
+	my ($n, $path) = @_;
+	my ($out, $err) = ('', '');
+	IPC::Run::run([ 'curl', '-s', '-o', '/dev/null', '-m', '5', '-w', '%{http_code}',
+			'http://127.0.0.1:' . $n->{pgha_api_port} . $path ], '>', \$out, '2>', \$err);
+	return $out;
+}
+is(join(' ', map { http_status($node{node2}, $_) } qw(/quorum /read-only-quorum /sync /async)), '200 200 503 503',
+	'node2: GET /quorum and /read-only-quorum 200, /sync and /async 503 (Patroni 4)');
+is(http_status($node1, '/quorum') . ' ' . http_status($node1, '/read-only-quorum'), '503 200',
+	'the leader: /quorum 503, /read-only-quorum 200');
 like($etcd->patronictl('list'), qr/node2\s*\|[^|]+\|\s*Sync Standby\s*\|/,
 	"Patroni 3.0.2's patronictl reads the key too (it knows no quorum: Sync Standby)");
 

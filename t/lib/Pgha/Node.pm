@@ -128,12 +128,13 @@ sub streaming
 
 =pod
 
-=item Pgha::Node::start_cluster(etcd => $etcd, nodes => 3, config => $json)
+=item Pgha::Node::start_cluster(etcd => $etcd, nodes => 3, config => $json, api => 1)
 
 The usual start of a test: the config put into etcd, node1 bootstrapped as
 the leader with the extension created, the others cloned from it and
 started.  Returns the nodes; the caller asserts what it needs (leader,
-streaming) with the helpers above.
+streaming) with the helpers above.  With api => 1 each node serves the
+REST API on a free port, $node->{pgha_api_port}.
 
 =cut
 
@@ -144,7 +145,9 @@ sub start_cluster
 	my $n = $opts{nodes} // 3;
 
 	$etcd->put('/service/test/config', $opts{config}) if $opts{config};
-	my $node1 = new_node('node1', etcd => $etcd);
+	my %api = map { ("node$_" => $opts{api} ? PostgreSQL::Test::Cluster::get_free_port() : 0) } 1 .. $n;
+	my $node1 = new_node('node1', etcd => $etcd, api_port => $api{node1});
+	$node1->{pgha_api_port} = $api{node1};
 	$node1->start;
 	$etcd->poll_key('/service/test/leader', qr/^node1$/, 60)
 	  or croak "start_cluster: node1 did not become the leader";
@@ -152,7 +155,8 @@ sub start_cluster
 	my @nodes = ($node1);
 	for my $i (2 .. $n)
 	{
-		my $r = new_replica("node$i", $node1, etcd => $etcd);
+		my $r = new_replica("node$i", $node1, etcd => $etcd, api_port => $api{"node$i"});
+		$r->{pgha_api_port} = $api{"node$i"};
 		$r->start;
 		push @nodes, $r;
 	}
