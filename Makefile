@@ -90,7 +90,7 @@ override autodepend = yes
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-.PHONY: deps unit regress tap test sim faults demo demo-stop bench bench-failover bench-compare bench-scenarios bench-api bench-smoke pghactl install-pghactl fuzz man deb test-package dist
+.PHONY: deps unit regress tap test sim faults demo demo-stop bench bench-failover bench-compare bench-scenarios bench-api bench-quorum bench-smoke pghactl install-pghactl fuzz man deb test-package dist
 
 deps:
 	@bash scripts/install-deps.sh
@@ -124,7 +124,8 @@ test: deps
 
 # the fault suite: real partitions (network namespaces), etcd quorum loss,
 # kills and freezes; as root.  PGHA_FAULTS=short|full|'fault,...',
-# PGHA_FAULTS_ROUNDS=N random rounds (default 5), PGHA_FAULTS_SYNC=1 for
+# PGHA_FAULTS_ROUNDS=N random rounds (default 5), PGHA_FAULTS_QUORUM=1 for
+# quorum commit, PGHA_FAULTS_SYNC=1 for
 # synchronous_mode.  Not part of "make test" (it runs the short subset).
 faults: deps install
 	@PGHA_USER=$(PGHA_USER) bash scripts/run-faults.sh $${PGHA_FAULTS:-full}
@@ -176,6 +177,12 @@ bench-compare: install
 bench-scenarios: install
 	rm -rf tmp_bench/tmp_check && mkdir -p tmp_bench
 	@bash scripts/as-user.sh $(PGHA_USER) env $(BENCH_ENV) $(BENCH_PROVE) bench/scenarios.pl
+
+# commit latency with one standby slowed: first-n against quorum commit,
+# pgha and Patroni (about 4 min)
+bench-quorum: install
+	rm -rf tmp_bench/tmp_check && mkdir -p tmp_bench
+	@bash scripts/as-user.sh $(PGHA_USER) env $(BENCH_ENV) PGHA_BENCH_SECONDS="$(PGHA_BENCH_SECONDS)" $(BENCH_PROVE) bench/quorum.pl
 
 # health-check latency while hostile clients hold the REST API (about 1 min)
 bench-api: install

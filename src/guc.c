@@ -67,6 +67,7 @@ int			pgha_failover_priority = 1;
 bool		pgha_noloadbalance = false;
 bool		pgha_clonefrom = false;
 bool		pgha_nosync = false;
+int			pgha_sync_priority = 1;
 int			pgha_patroni_compat = 4;
 
 static bool
@@ -392,6 +393,14 @@ pgha_guc_define(void)
 							 false,
 							 PGC_SIGHUP, 0,
 							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("pgha.sync_priority",
+							"Sets this node's priority as a synchronous standby.",
+							"Higher is chosen first.  0 means never synchronous, like nosync.",
+							&pgha_sync_priority,
+							1, 0, 1000000,
+							PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
 
 	DefineCustomIntVariable("pgha.patroni_compat",
 							"Sets which Patroni major version's vocabulary this node writes.",

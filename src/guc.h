@@ -54,6 +54,7 @@ extern int	pgha_failover_priority;
 extern bool pgha_noloadbalance;
 extern bool pgha_clonefrom;
 extern bool pgha_nosync;
+extern int	pgha_sync_priority;
 extern int	pgha_patroni_compat;
 
 extern int	pgha_debug_config_delay;

@@ -146,6 +146,17 @@ ok($etcd->poll_key('/service/test/sync',
 		qr/^\{"leader":"$leader","sync_standby":"$other,node4","quorum":0\}$/, 60),
 	"$leader: ANY 2 of its two standbys, quorum 0");
 
+# Patroni 4's sync_priority tag: 0 is never a quorum standby
+$node{node4}->append_conf('postgresql.conf', 'pgha.sync_priority = 0');
+$node{node4}->reload;
+ok($etcd->poll_key('/service/test/sync', qr/^\{"leader":"$leader","sync_standby":"$other","quorum":0\}$/, 60),
+	'node4 with sync_priority 0: the key names only the other standby');
+ok($new->poll_query_until('postgres',
+		qq{SELECT current_setting('synchronous_standby_names') = 'ANY 1 ("$other")'}),
+	"and synchronous_standby_names is ANY 1 (\"$other\")");
+like($new->safe_psql('postgres', "SELECT tags FROM pgha.members() WHERE member = 'node4'"),
+	qr/"sync_priority": 0/, "pgha.members() shows node4's sync_priority tag");
+
 # synchronous mode first-n again: the quorum key names nobody first
 $new->safe_psql('postgres', q{SELECT pgha.set_config('{"synchronous_mode":true,"synchronous_node_count":1}')});
 ok($new->poll_query_until('postgres',

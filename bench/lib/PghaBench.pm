@@ -103,7 +103,9 @@ sub pgha_cluster
 	my $id = ++$n;
 	my $scope = "pgha$id";
 	my $etcd = Pgha::Etcd->new(members => 3);
-	$etcd->put("/service/$scope/config", qq({"ttl":$ttl,"loop_wait":$loop,"retry_timeout":$retry}));
+	# $o{config}: more of the config key, as JSON members ('"synchronous_mode":true')
+	$etcd->put("/service/$scope/config",
+		qq({"ttl":$ttl,"loop_wait":$loop,"retry_timeout":$retry) . ($o{config} ? ",$o{config}" : '') . '}');
 	# as in production (the test framework turns it off): a crashed worker
 	# restarts the instance
 	my @extra = ('restart_after_crash = on', map { "$_ = '$o{params}{$_}'" } sort keys %{ $o{params} // {} });

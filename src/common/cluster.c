@@ -1304,6 +1304,8 @@ pgha_member_tags(const PghaMember *m)
 		json_object_set_new(tags, "clonefrom", json_true());
 	if (m->nosync)
 		json_object_set_new(tags, "nosync", json_true());
+	if (m->sync_priority != 1)
+		json_object_set_new(tags, "sync_priority", json_integer(m->sync_priority));
 	return tags;
 }
 
@@ -1424,6 +1426,7 @@ pgha_member_from_json(const char *name, const char *json, size_t len,
 
 	memset(m, 0, sizeof(*m));
 	m->failover_priority = 1;
+	m->sync_priority = 1;
 	if (!pgha_name_valid(name, errbuf, errlen))
 		return false;
 	strlcpy(m->name, name, sizeof(m->name));
@@ -1481,6 +1484,11 @@ pgha_member_from_json(const char *name, const char *json, size_t len,
 			}
 			m->failover_priority = (int) v;
 		}
+		/* Patroni 4 takes any integer: <= 0 is never synchronous */
+		if (!get_int(tags, "sync_priority", &v, &present, errbuf, errlen))
+			goto done;
+		if (present)
+			m->sync_priority = (int) Max(Min(v, 1000000), -1);
 	}
 	{
 		json_t	   *r = json_object_get(root, "pending_restart_reason");

@@ -184,27 +184,47 @@ pgha_quorum_ssn(int k, int n, const char (*names)[PGHA_NAME_LEN], char *out, siz
  * The standbys that should acknowledge commits: every eligible one without
  * nofailover, and those with it only as far as synchronous_node_count
  * needs them (a voter that may not be promoted yet is ahead of every
- * candidate would stop them all, as in Patroni).  Sorted by name.
+ * candidate would stop them all, as in Patroni); the highest sync_priority
+ * first when there are more than the key holds.  Sorted by name.
  */
 static int
 targets(const PghaSyncInput *in, MemberName *out)
 {
+	const PghaMember *cand[64];
+	int			ncand = 0;
 	int			n = 0;
 
-	for (int pass = 0; pass < 2; pass++)
-		for (int i = 0; i < in->nstandbys && n < PGHA_MAX_SYNC; i++)
-		{
-			const PghaStandby *s = &in->standbys[i];
-			const PghaMember *m;
+	for (int i = 0; i < in->nstandbys && ncand < (int) lengthof(cand); i++)
+	{
+		const PghaMember *m;
+		bool		dup = false;
 
-			if (!pgha_sync_eligible(in, s) || has_name(n, out, s->name))
-				continue;
-			m = pgha_cluster_member((PghaCluster *) in->cluster, s->name);
-			if (m->nofailover != (pass == 1) ||
-				(pass == 1 && n >= in->config->synchronous_node_count))
-				continue;
-			strlcpy(out[n++], s->name, PGHA_NAME_LEN);
+		if (!pgha_sync_eligible(in, &in->standbys[i]))
+			continue;
+		m = pgha_cluster_member((PghaCluster *) in->cluster, in->standbys[i].name);
+		for (int j = 0; j < ncand; j++)
+			dup |= cand[j] == m;
+		if (!dup)
+			cand[ncand++] = m;
+	}
+	/* nofailover last, then by sync_priority, then by name */
+	for (int a = 1; a < ncand; a++)
+		for (int b = a; b > 0; b--)
+		{
+			const PghaMember *x = cand[b - 1];
+			const PghaMember *y = cand[b];
+			bool		swap = x->nofailover != y->nofailover ? x->nofailover :
+				x->sync_priority != y->sync_priority ? x->sync_priority < y->sync_priority :
+				strcmp(x->name, y->name) > 0;
+
+			if (!swap)
+				break;
+			cand[b - 1] = y;
+			cand[b] = x;
 		}
+	for (int i = 0; i < ncand && n < PGHA_MAX_SYNC; i++)
+		if (!cand[i]->nofailover || n < in->config->synchronous_node_count)
+			strlcpy(out[n++], cand[i]->name, PGHA_NAME_LEN);
 	qsort(out, n, sizeof(MemberName), (int (*) (const void *, const void *)) strcmp);
 	return n;
 }

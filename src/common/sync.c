@@ -118,8 +118,8 @@ pgha_sync_eligible(const PghaSyncInput *in, const PghaStandby *s)
 	for (i = 0; i < in->cluster->nmembers; i++)
 		if (strcmp(in->cluster->members[i].name, s->name) == 0)
 			m = &in->cluster->members[i];
-	/* only members of this cluster, and not those tagged nosync */
-	return m != NULL && !m->foreign && !m->nosync;
+	/* only members of this cluster, and not those tagged nosync (or sync_priority 0) */
+	return m != NULL && !m->foreign && !m->nosync && m->sync_priority > 0;
 }
 
 void
@@ -172,8 +172,9 @@ pgha_sync_plan(const PghaSyncInput *in, PghaSyncPlan *out)
 			strlcpy(keyed[nkeyed++], c->sync_standby[i], PGHA_NAME_LEN);
 
 	/*
-	 * Pick: the standbys already synchronous first (no needless churn),
-	 * then the furthest ahead, then by name.
+	 * Pick: the highest sync_priority first (Patroni 4), then the standbys
+	 * already synchronous (no needless churn), then the furthest ahead,
+	 * then by name.
 	 */
 	memset(used, 0, sizeof(used));
 	while (npicked < count)
@@ -186,6 +187,8 @@ pgha_sync_plan(const PghaSyncInput *in, PghaSyncPlan *out)
 			const PghaStandby *b;
 			bool		s_keyed,
 						b_keyed;
+			int			s_prio,
+						b_prio;
 
 			if (used[i] || !pgha_sync_eligible(in, s) || in_list(npicked, picked, s->name))
 				continue;
@@ -197,7 +200,10 @@ pgha_sync_plan(const PghaSyncInput *in, PghaSyncPlan *out)
 			b = &in->standbys[best];
 			s_keyed = in_list(nkeyed, keyed, s->name);
 			b_keyed = in_list(nkeyed, keyed, b->name);
-			if (s_keyed != b_keyed ? s_keyed :
+			s_prio = pgha_cluster_member((PghaCluster *) c, s->name)->sync_priority;
+			b_prio = pgha_cluster_member((PghaCluster *) c, b->name)->sync_priority;
+			if (s_prio != b_prio ? s_prio > b_prio :
+				s_keyed != b_keyed ? s_keyed :
 				s->flush_lsn != b->flush_lsn ? s->flush_lsn > b->flush_lsn :
 				strcmp(s->name, b->name) < 0)
 				best = i;

@@ -122,6 +122,8 @@ publish_members(PghaSharedState *st, const PghaCluster *cluster)
 			appendStringInfoString(&tags, "\"clonefrom\": true, ");
 		if (m->nosync)
 			appendStringInfoString(&tags, "\"nosync\": true, ");
+		if (m->sync_priority != 1)
+			appendStringInfo(&tags, "\"sync_priority\": %d, ", m->sync_priority);
 		if (tags.len > 1)
 			tags.len -= 2;
 		appendStringInfoChar(&tags, '}');

@@ -36,7 +36,10 @@ plan skip_all => "no network namespaces here: $why" if $why;
 
 my $which = $ENV{PGHA_FAULTS} || 'full';
 my $rounds = $ENV{PGHA_FAULTS_ROUNDS} // 5;
-my $sync = $ENV{PGHA_FAULTS_SYNC} ? 1 : 0;
+# PGHA_FAULTS_QUORUM: quorum commit (ANY 1 of the two standbys), which is
+# synchronous as well: no acknowledged write may be lost
+my $quorum = $ENV{PGHA_FAULTS_QUORUM} ? 1 : 0;
+my $sync = $ENV{PGHA_FAULTS_SYNC} || $quorum ? 1 : 0;
 my $ttl = 6;
 my $converge_bound = 60;    # seconds from healing to one leader and everybody streaming
 my $dir = $ENV{PGHA_FAULTS_DIR} || '/tmp/pghaf';
@@ -68,9 +71,9 @@ system('gcc', '-O2', '-o', $writer_bin, "$FindBin::RealBin/writer.c", "-I$pg_inc
   or BAIL_OUT('cannot build the writer');
 my $max_lag = 16777216;    # bytes; the WAL-disk-full replica must not be dropped for 1 MiB of lag
 $cl->start(ttl => $ttl, loop_wait => 1, retry_timeout => 2, maximum_lag_on_failover => $max_lag,
-	($sync ? (synchronous_mode => 'true') : ()));
+	($sync ? (synchronous_mode => $quorum ? 'quorum' : 'true') : ()));
 ok(1, 'cluster up: ' . $cl->converged . ' leads, 2 standbys stream; etcd e1-e3; ttl ' . $ttl . ' s'
-	. ($sync ? ', synchronous_mode' : ''));
+	. ($quorum ? ', synchronous_mode quorum' : $sync ? ', synchronous_mode' : ''));
 
 my @nodes = qw(n1 n2 n3);
 my @etcd = qw(e1 e2 e3);
@@ -125,11 +128,15 @@ sub crashes_since
 	return @bad;
 }
 
-# a standby is synchronous and named in the sync key
+# a standby is synchronous and named in the sync key (quorum: both are,
+# with quorum 1)
 sub sync_standby
 {
 	my ($l) = @_;
 	my $key = ($cl->etcdctl('get', '/service/faults/sync', '--print-value-only'))[0] // '';
+	return $key =~ /"sync_standby":"n\d,n\d","quorum":1/
+	  && ($cl->psql($l, "SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'quorum'") // '') eq '2'
+	  if $quorum;
 	return $key =~ /"sync_standby":"n\d/
 	  && ($cl->psql($l, "SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'") // '') eq '1';
 }
@@ -232,7 +239,7 @@ sub scenario
 	is(scalar @crashes, 0, "$name: no PostgreSQL process crashed (signal 6/11, PANIC)"
 		. ($s{allow_crash_on} ? ' but the full replica' : '')) or diag(@crashes);
 	$s{cleanup}->() if $s{cleanup};
-	push @table, [ ($sync ? 'sync: ' : '') . $name, "$l -> " . ($new // '-'), $res->{acked}, $res->{lost}, $res->{lost_bytes},
+	push @table, [ ($quorum ? 'quorum: ' : $sync ? 'sync: ' : '') . $name, "$l -> " . ($new // '-'), $res->{acked}, $res->{lost}, $res->{lost_bytes},
 		max(0, $res->{overlap_ms}), $gap / 1000, ($t_conv - $t_heal) / 1000 ];
 	return;
 }

@@ -843,6 +843,7 @@ test_member(void)
 	m.replay_lsn = 50331000;
 	m.nofailover = true;
 	m.failover_priority = 1;
+	m.sync_priority = 1;
 	strlcpy(m.sysid, "7712256259992954807", sizeof(m.sysid));
 	json = pgha_member_to_json(&m);
 	ok(strstr(json, "\"xlog_location\":50331648") && strstr(json, "\"tags\":{\"nofailover\":true}") &&

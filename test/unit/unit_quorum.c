@@ -175,7 +175,10 @@ model_reset(int n, bool strict)
 	memset(&M, 0, sizeof(M));
 	strlcpy(M.members[0].name, "leader", PGHA_NAME_LEN);
 	for (int i = 0; i < NSTANDBY; i++)
+	{
 		snprintf(M.members[i + 1].name, PGHA_NAME_LEN, "node%d", i + 2);
+		M.members[i + 1].sync_priority = 1;
+	}
 	M.c.members = M.members;
 	M.c.nmembers = NSTANDBY + 1;
 	pgha_config_defaults(&M.cfg);
@@ -286,6 +289,13 @@ walk_cases(void)
 {
 	PghaSyncPlan p;
 	char		want[256];
+
+	/* sync_priority 0 is no voter */
+	model_reset(1, false);
+	M.connected[0] = M.connected[1] = true;
+	M.members[2].sync_priority = 0;
+	ok(plan_once(&p) && p.step == PGHA_SYNC_SET_SSN && strcmp(p.ssn, "ANY 1 (\"node2\")") == 0,
+	   "sync_priority 0: not among the quorum standbys: %s", p.ssn);
 
 	/* a new leader, three standbys connect, synchronous_node_count 2 */
 	model_reset(2, false);

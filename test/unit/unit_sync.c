@@ -30,7 +30,10 @@ setup(void)
 	memset(&c, 0, sizeof(c));
 	memset(ms, 0, sizeof(ms));
 	for (i = 0; i < 3; i++)
+	{
 		strlcpy(ms[i].name, names[i], PGHA_NAME_LEN);
+		ms[i].sync_priority = 1;
+	}
 	c.members = ms;
 	c.nmembers = 3;
 	pgha_config_defaults(&cfg);
@@ -80,6 +83,32 @@ unit_sync_tests(void)
 	pgha_sync_plan(&in, &p);
 	ok(p.step == PGHA_SYNC_SET_SSN && strcmp(p.ssn, "FIRST 1 (\"node3\")") == 0,
 	   "then names the standby furthest ahead in synchronous_standby_names: %s", p.ssn);
+
+	/* Patroni 4's sync_priority: the higher first, 0 never */
+	ms[1].sync_priority = 2;
+	pgha_sync_plan(&in, &p);
+	ok(p.step == PGHA_SYNC_SET_SSN && strcmp(p.ssn, "FIRST 1 (\"node2\")") == 0,
+	   "sync_priority 2 goes before a standby further ahead: %s", p.ssn);
+	ms[1].sync_priority = 1;
+	ms[2].sync_priority = 0;
+	pgha_sync_plan(&in, &p);
+	ok(p.step == PGHA_SYNC_SET_SSN && strcmp(p.ssn, "FIRST 1 (\"node2\")") == 0,
+	   "sync_priority 0 is never synchronous: %s", p.ssn);
+	ms[2].sync_priority = 1;
+	{
+		PghaMember m;
+		char		err[128];
+		const char *j = "{\"conn_url\":\"postgres://h:5432/postgres\",\"state\":\"running\",\"role\":\"replica\","
+			"\"tags\":{\"sync_priority\":-3}}";
+		char	   *back;
+
+		ok(pgha_member_from_json("node9", j, strlen(j), &m, err, sizeof(err)) && m.sync_priority == -1,
+		   "a member's sync_priority tag is read (any integer, as Patroni 4: -3 is below 0) %s", err);
+		m.sync_priority = 5;
+		back = pgha_member_to_json(&m);
+		ok(strstr(back, "\"sync_priority\":5") != NULL, "and written when not 1: %s", back);
+		free(back);
+	}
 
 	in.current_ssn = "FIRST 1 (\"node3\")";
 	pgha_sync_plan(&in, &p);
