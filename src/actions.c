@@ -41,6 +41,7 @@
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
+#include "postmaster/interrupt.h"
 #include "postmaster/postmaster.h"
 #include "storage/fd.h"
 #include "utils/array.h"
@@ -151,6 +152,34 @@ set_upstream(const char *conninfo, const char *slot)
 {
 	pgha_alter_system("primary_conninfo", conninfo);
 	pgha_alter_system("primary_slot_name", slot);
+}
+
+static uint64 reloads_relayed = 0;
+
+void
+pgha_action_note_reload(void)
+{
+	reloads_relayed++;
+}
+
+uint64
+pgha_action_reloads_relayed(void)
+{
+	return reloads_relayed;
+}
+
+bool
+pgha_action_reload_queued(void)
+{
+	return ConfigReloadPending;
+}
+
+void
+pgha_action_signal_reload(void)
+{
+	if (kill(PostmasterPid, SIGHUP) != 0)
+		ereport(WARNING,
+				(errmsg("could not signal the postmaster to reload: %m")));
 }
 
 void

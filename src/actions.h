@@ -29,6 +29,16 @@ extern void pgha_action_promote(void);
 extern bool pgha_action_cancel_promotion(void);
 /* ALTER SYSTEM SET name = value, then reload (also in this process) */
 extern void pgha_action_set_system(const char *name, const char *value);
+
+/*
+ * Reloads the postmaster relayed to this worker: it signals every process
+ * at once, so one that reached this worker reached the walsenders too.
+ * The worker notes each one it processes; queued: one is waiting.
+ */
+extern void pgha_action_note_reload(void);
+extern uint64 pgha_action_reloads_relayed(void);
+extern bool pgha_action_reload_queued(void);
+extern void pgha_action_signal_reload(void);
 /* write standby.signal, then immediate shutdown of this instance */
 extern void pgha_alter_system(const char *name, const char *value);
 extern bool pgha_action_point_at_leader(const char *conninfo, const char *slot);

@@ -44,20 +44,35 @@
 
 #define SSN_SETTLE_MS 1000
 #define LSN_PENDING PG_UINT64_MAX
+/* no relay this long after asking (signals coalesce): ask again */
+#define RELOAD_RETRY_MS 2000
 
 static struct
 {
 	/*
 	 * The value this worker last set, and the primary's flush LSN once it
-	 * had taken effect: read no sooner than SSN_SETTLE_MS after it was set,
-	 * so that no commit a walsender acknowledged under the old value lies
-	 * beyond it (a walsender applies a reload before it handles its next
-	 * standby reply; Patroni allows it 100 ms).  LSN_PENDING until then:
-	 * no standby counts as confirmed.
+	 * had taken effect, so that no commit a walsender acknowledged under
+	 * the old value lies beyond it.  It took effect when the postmaster
+	 * relayed a reload signalled after the value was written: the relay
+	 * reaches every process at once, this worker (reload_target) as the
+	 * walsenders, and a walsender applies it before it handles its next
+	 * standby reply.  SSN_SETTLE_MS after that relay the LSN is read (a
+	 * walsender caught in the middle of a reply has finished it).
+	 * LSN_PENDING until then: no standby counts as confirmed.  A postmaster
+	 * that is frozen or slow relays nothing, and nothing is confirmed.
 	 */
 	char	   *ssn_applied;
 	uint64		ssn_set_lsn;
-	int64		ssn_set_ms;
+	uint64		reload_target;	/* relayed reloads that prove it */
+	int64		signalled_ms;	/* when the postmaster was last asked */
+	int64		relayed_ms;		/* when the proof came; 0 not yet */
+
+	/*
+	 * A key write whose outcome is unknown (it timed out) may still land on
+	 * the revision it was read at; also after a restart of this worker.
+	 * The planner rewrites the key as read first (common/sync.h).
+	 */
+	bool		key_in_doubt;
 
 	struct
 	{
@@ -84,6 +99,50 @@ flush_lsn(void)
 	return (uint64) GetFlushRecPtr(&tli);
 }
 
+/*
+ * Wait for the postmaster to relay a reload signalled from now on.  One
+ * already queued here may have been signalled before the value was
+ * written: then it takes the next one.
+ */
+static void
+await_relay(void)
+{
+	S.ssn_set_lsn = LSN_PENDING;
+	S.reload_target = pgha_action_reloads_relayed() + (pgha_action_reload_queued() ? 2 : 1);
+	S.signalled_ms = pgha_now_us() / 1000;
+	S.relayed_ms = 0;
+}
+
+/* the LSN that standbys must pass to be confirmed, once the value took effect */
+static void
+settle_ssn(void)
+{
+	int64		now = pgha_now_us() / 1000;
+
+	if (S.ssn_set_lsn != LSN_PENDING)
+		return;
+	if (S.relayed_ms == 0 && pgha_action_reloads_relayed() >= S.reload_target)
+		S.relayed_ms = now;
+	else if (S.relayed_ms == 0 && now - S.signalled_ms >= RELOAD_RETRY_MS &&
+			 !pgha_action_reload_queued())
+	{
+		pgha_action_signal_reload();
+		S.reload_target = pgha_action_reloads_relayed() + 1;
+		S.signalled_ms = now;
+	}
+	if (S.relayed_ms != 0 && now - S.relayed_ms >= SSN_SETTLE_MS)
+		S.ssn_set_lsn = flush_lsn();
+}
+
+/* what this process reads differs from what pgha set (once it took effect) */
+static bool
+cur_ssn_changed(void)
+{
+	const char *cur = GetConfigOption("synchronous_standby_names", false, false);
+
+	return strcmp(cur ? cur : "", S.ssn_applied) != 0;
+}
+
 static void
 set_ssn(const char *value)
 {
@@ -91,9 +150,7 @@ set_ssn(const char *value)
 	if (S.ssn_applied)
 		pfree(S.ssn_applied);
 	S.ssn_applied = MemoryContextStrdup(TopMemoryContext, value);
-	/* what a new synchronous standby must have flushed before it counts: later */
-	S.ssn_set_lsn = LSN_PENDING;
-	S.ssn_set_ms = pgha_now_us() / 1000;
+	await_relay();
 }
 
 void
@@ -158,6 +215,8 @@ pgha_syncrep_take_key(PghaEtcd *etcd, const char *prefix, const PghaCluster *clu
 	pgha_etcd_txn_put(&t, sync_key, json, 0);
 	ok = pgha_etcd_txn(etcd, &t, &r);
 	free(json);
+	if (!ok)
+		S.key_in_doubt = true;
 	if (!ok || !r.succeeded)
 	{
 		ereport(LOG,
@@ -215,13 +274,17 @@ end_impostor(const PghaCluster *cluster, const char *name, const char *slot, int
 			 bool streaming)
 {
 	char		want[PGHA_NAME_LEN];
-	PghaMember *m = pgha_cluster_member((PghaCluster *) cluster, name);
+	PghaMember *m = NULL;
 
+	/* synchronous_standby_names matches names without regard to case */
+	for (int i = 0; i < cluster->nmembers; i++)
+		if (pg_strcasecmp(cluster->members[i].name, name) == 0)
+			m = &cluster->members[i];
 	/* not yet streaming: a walsender acquires its slot on START_REPLICATION */
-	if (!streaming || m == NULL || m->foreign || strcmp(name, pgha_node_name()) == 0)
+	if (!streaming || m == NULL || m->foreign || pg_strcasecmp(name, pgha_node_name()) == 0)
 		return false;
-	pgha_slot_name(name, want, sizeof(want));
-	if (slot != NULL && strcmp(slot, want) == 0)
+	pgha_slot_name(m->name, want, sizeof(want));
+	if (slot != NULL && strcmp(slot, want) == 0 && strcmp(name, m->name) == 0)
 		return false;
 	ereport(WARNING,
 			(errmsg("pgha: ending a replication connection that calls itself \"%s\" but does not stream on its slot", name),
@@ -300,13 +363,29 @@ pgha_syncrep_leader(PghaEtcd *etcd, const char *prefix, const PghaCluster *clust
 	{
 		const char *cur = GetConfigOption("synchronous_standby_names", false, false);
 
-		/* after a restart of the worker: confirm anew from here */
+		/*
+		 * After a restart of the worker: confirm anew, once a reload of our
+		 * own asking was relayed; and a key write of the last worker may
+		 * still land.
+		 */
 		S.ssn_applied = MemoryContextStrdup(TopMemoryContext, cur ? cur : "");
-		S.ssn_set_lsn = LSN_PENDING;
-		S.ssn_set_ms = pgha_now_us() / 1000;
+		pgha_action_signal_reload();
+		await_relay();
+		S.key_in_doubt = true;
 	}
-	if (S.ssn_set_lsn == LSN_PENDING && pgha_now_us() / 1000 - S.ssn_set_ms >= SSN_SETTLE_MS)
-		S.ssn_set_lsn = flush_lsn();
+	else if (S.ssn_set_lsn != LSN_PENDING && cur_ssn_changed())
+	{
+		/* somebody else set it (ALTER SYSTEM by hand): plan from what is in force */
+		const char *cur = GetConfigOption("synchronous_standby_names", false, false);
+
+		ereport(LOG,
+				(errmsg("pgha: synchronous_standby_names is '%s', not the '%s' pgha set", cur ? cur : "",
+						S.ssn_applied)));
+		pfree(S.ssn_applied);
+		S.ssn_applied = MemoryContextStrdup(TopMemoryContext, cur ? cur : "");
+		await_relay();
+	}
+	settle_ssn();
 	/* not in synchronous mode and nothing of ours to undo: the common case */
 	if (!config->synchronous_mode && !c.has_sync && S.ssn_applied[0] == '\0')
 		return;
@@ -340,6 +419,7 @@ pgha_syncrep_leader(PghaEtcd *etcd, const char *prefix, const PghaCluster *clust
 		in.standbys = standbys;
 		in.current_ssn = S.ssn_applied;
 		in.ssn_set_lsn = S.ssn_set_lsn;
+		in.key_in_doubt = S.key_in_doubt;
 		pgha_sync_plan(&in, &p);
 		if (p.step == PGHA_SYNC_NOTHING)
 			return;
@@ -355,6 +435,11 @@ pgha_syncrep_leader(PghaEtcd *etcd, const char *prefix, const PghaCluster *clust
 													   &swapped, &rev);
 
 			free(json);
+			/*
+			 * Not written: it may still be, late (unknown outcome); or the
+			 * revision moved on, and then no earlier write of ours can land.
+			 */
+			S.key_in_doubt = !ok;
 			if (!ok || !swapped)
 			{
 				/* someone else wrote it: the next iteration reads it again */

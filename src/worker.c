@@ -56,6 +56,7 @@
 #include "keeper.h"
 #include "local.h"
 #include "shmem.h"
+#include "actions.h"
 #include "worker.h"
 #include "write_gate.h"
 
@@ -224,6 +225,7 @@ worker_iteration(void)
 	{
 		ConfigReloadPending = false;
 		ProcessConfigFile(PGC_SIGHUP);
+		pgha_action_note_reload();
 		rebuild_etcd_client();
 	}
 	if (etcd == NULL)

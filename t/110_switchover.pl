@@ -37,24 +37,18 @@ is($etcd->get('/service/test/failover'), undef, 'no switchover request was writt
 $node1->safe_psql('postgres', "INSERT INTO t (note) SELECT 'before ' || g FROM generate_series(1, 1000) g");
 
 # a writer through the multi-host URL all along: a new row every few ms
-my $acked = PostgreSQL::Test::Utils::tempdir() . '/acked';
 my $url = Pgha::Node::multi_host_url($node1, $node2, $node3);
-my $writer = IPC::Run::start(
-	[ 'bash', '-c',
-	  "i=0; while true; do i=\$((i+1)); psql -X -qAt -d '$url' "
-	  . "-c \"INSERT INTO t (note) VALUES ('w' || \$i)\" >/dev/null 2>&1 && echo \$i >> $acked; done" ]);
-my $deadline = time + 60;
-while (time < $deadline && !(-f $acked && (() = slurp_file($acked) =~ /\n/g) >= 20)) { usleep(50_000); }
+my $writer = Pgha::Node::writer($url, "INSERT INTO t (note) VALUES ('w' || \$i)");
+Pgha::Node::wait_acked($writer, 20);
 
 my $t0 = time;
 my $chosen = $node3->safe_psql('postgres', "SELECT pgha.switchover('node2', wait => '60s')");
 my $took = time - $t0;
 # until the writer got a few rows into the new primary
-my $w_before = () = slurp_file($acked) =~ /\n/g;
-$deadline = time + 60;
-while (time < $deadline && (() = slurp_file($acked) =~ /\n/g) < $w_before + 10) { usleep(50_000); }
-$writer->kill_kill;
-my @acked = grep { /^\d+$/ } split /\n/, slurp_file($acked);
+my $w_before = () = Pgha::Node::acked($writer);
+Pgha::Node::wait_acked($writer, $w_before + 10);
+Pgha::Node::stop_writer($writer);
+my @acked = Pgha::Node::acked($writer);
 is($node2->safe_psql('postgres',
 		"SELECT count(*) FROM t WHERE note IN (" . join(',', map { "'w$_'" } @acked) . ")"),
 	scalar(@acked), scalar(@acked) . ' rows acknowledged to a writer during the switchover, all on node2');

@@ -89,28 +89,19 @@ is($etcd->get('/service/test/leader'), 'node1', 'node1 still leads');
 # kill -9 of the primary under a writer: the synchronous standby takes over
 # with every acknowledged row
 $node1->safe_psql('postgres', 'CREATE TABLE t (id int PRIMARY KEY)');
-my $acked = PostgreSQL::Test::Utils::tempdir() . '/acked';
-my $port = $node1->port;
-my $writer = IPC::Run::start(
-	[ 'bash', '-c',
-	  "i=0; while true; do i=\$((i+1)); psql -X -qAt -h 127.0.0.1 -p $port -d postgres "
-	  . "-c \"INSERT INTO t VALUES (\$i)\" >/dev/null 2>&1 && echo \$i >> $acked; done" ]);
-my $deadline = time + 60;
-while (time < $deadline)
-{
-	last if -f $acked && (() = slurp_file($acked) =~ /\n/g) >= 50;
-	usleep(50_000);
-}
+my $writer = Pgha::Node::writer('host=127.0.0.1 port=' . $node1->port . ' dbname=postgres',
+	'INSERT INTO t VALUES ($i)');
+Pgha::Node::wait_acked($writer, 50);
 my $pid = (split /\n/, slurp_file($node1->data_dir . '/postmaster.pid'))[0];
 kill 'KILL', $pid;
 ok($etcd->poll_key('/service/test/leader', qr/^(?!node1$)node\d$/, 60), 'a standby took over');
-$writer->kill_kill;
+Pgha::Node::stop_writer($writer);
 Pgha::Node::forget_if_down($node1);
 my $leader = $etcd->get('/service/test/leader');
 is($leader, $sync, "the new leader is $sync, the synchronous standby");
 my $new = $node{$leader};
 ok($new->poll_query_until('postgres', 'SELECT NOT pg_is_in_recovery()'), "$leader runs as primary");
-my @acked = grep { /^\d+$/ } split /\n/, slurp_file($acked);
+my @acked = Pgha::Node::acked($writer);
 my $present = $new->safe_psql('postgres',
 	'SELECT count(*) FROM t WHERE id IN (' . join(',', @acked) . ')');
 is($present, scalar(@acked), scalar(@acked) . " acknowledged rows before the kill, all on $leader");

@@ -958,9 +958,12 @@ c_quorum_short(const PghaInput *in, PghaDecision *d)
 		if (strcmp(p->name, in->me) == 0 || !p->reachable || !p->in_recovery || p->shutting_down ||
 			(!pgha_cluster_is_sync_standby(c, p->name) && strcmp(p->name, c->sync_leader) != 0))
 			continue;
-		/* positions on different timelines do not compare: an older one is behind */
-		if (p->timeline < in->local.timeline ||
-			(p->timeline == in->local.timeline && p->lsn <= in->local.lsn))
+		/*
+		 * Only on this node's timeline: a standby whose replay waits on an
+		 * older one (paused, a conflict) reports that timeline and its
+		 * replay position, though it may have flushed more of ours.
+		 */
+		if (p->timeline == in->local.timeline && p->lsn <= in->local.lsn)
 			votes++;
 	}
 	if (votes > c->sync_quorum)

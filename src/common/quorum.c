@@ -323,6 +323,7 @@ pgha_quorum_plan(const PghaSyncInput *in, PghaSyncPlan *out)
 		for (int i = 0; i < nt; i++)
 			if (!has_name(nv2, (const MemberName *) v2, t[i]) && nv2 < PGHA_MAX_SYNC)
 				strlcpy(v2[nv2++], t[i], PGHA_NAME_LEN);
+		qsort(v2, nv2, sizeof(MemberName), (int (*) (const void *, const void *)) strcmp);
 		q2 = Max(nv2 - pgha_quorum_guarantee(&now, nv2, (const MemberName *) v2),
 				 nv2 - pgha_quorum_guarantee(&target, nv2, (const MemberName *) v2));
 		q2 = Max(q2, count_outside(nv2, (const MemberName *) v2, nconfirmed, (const MemberName *) confirmed));

@@ -116,8 +116,16 @@ pgha_sync_eligible(const PghaSyncInput *in, const PghaStandby *s)
 			return false;
 	}
 	for (i = 0; i < in->cluster->nmembers; i++)
+	{
 		if (strcmp(in->cluster->members[i].name, s->name) == 0)
 			m = &in->cluster->members[i];
+		/*
+		 * Two members whose names differ only in case are one name to
+		 * synchronous_standby_names: either could acknowledge for the other.
+		 */
+		else if (pg_strcasecmp(in->cluster->members[i].name, s->name) == 0)
+			return false;
+	}
 	/* only members of this cluster, and not those tagged nosync (or sync_priority 0) */
 	return m != NULL && !m->foreign && !m->nosync && m->sync_priority > 0;
 }
@@ -153,6 +161,17 @@ pgha_sync_plan(const PghaSyncInput *in, PghaSyncPlan *out)
 			out->step = PGHA_SYNC_SET_SSN;
 			snprintf(out->reason, sizeof(out->reason), "synchronous_mode is off: replicating asynchronously");
 		}
+		return;
+	}
+
+	if (in->key_in_doubt && c->has_sync && strcmp(c->sync_leader, in->me) == 0)
+	{
+		out->step = PGHA_SYNC_WRITE_KEY;
+		out->quorum = c->sync_quorum;
+		out->nsync = c->nsync;
+		memcpy(out->sync, c->sync_standby, sizeof(out->sync));
+		snprintf(out->reason, sizeof(out->reason),
+				 "a sync key write of this leader may still land: the key is rewritten as read first");
 		return;
 	}
 

@@ -57,6 +57,14 @@ typedef struct PghaSyncInput
 	 */
 	uint64		ssn_set_lsn;
 	uint64		primary_flush_lsn;	/* now, read before the standbys */
+	/*
+	 * A key write of this leader's whose outcome is unknown (it timed out;
+	 * or the worker restarted) may still land, on the revision it read:
+	 * after any step since, it would describe a state that no longer
+	 * holds.  The first step rewrites the key as read, which moves the
+	 * revision so that the late write cannot land.
+	 */
+	bool		key_in_doubt;
 } PghaSyncInput;
 
 typedef enum PghaSyncStep

@@ -73,6 +73,7 @@ int			pgha_failover_priority = 1;
 bool		pgha_noloadbalance = false;
 bool		pgha_clonefrom = false;
 bool		pgha_nosync = false;
+int			pgha_sync_priority = 1;
 int			pgha_patroni_compat = 4;
 
 const char *
@@ -652,6 +653,31 @@ pgha_action_set_system(const char *name, const char *value)
 	local_io();
 	if (strcmp(name, "synchronous_standby_names") == 0)
 		strlcpy(sim_current->ssn, value, sizeof(sim_current->ssn));
+}
+
+/* the simulated postmaster relays a reload at once */
+void
+pgha_action_note_reload(void)
+{
+}
+
+uint64
+pgha_action_reloads_relayed(void)
+{
+	static uint64 relayed = 0;
+
+	return ++relayed;
+}
+
+bool
+pgha_action_reload_queued(void)
+{
+	return false;
+}
+
+void
+pgha_action_signal_reload(void)
+{
 }
 
 void

@@ -62,15 +62,35 @@ parse_cases(void)
 
 /* ---- the model ---- */
 
+static uint32 rng_state;
+
+static uint32
+rnd(uint32 n)
+{
+	rng_state = rng_state * 1103515245 + 12345;
+	return (rng_state >> 8) % n;
+}
+
+
 static struct
 {
 	uint64		p;				/* the primary's flush position */
 	uint64		acked;			/* the highest acknowledged commit */
 	bool		connected[NSTANDBY];
 	uint64		flush[NSTANDBY];
-	char		ssn[256];		/* in force */
+	char		ssn[256];		/* set by the leader */
+	char		eff_ssn[256];	/* what the walsenders apply: ssn once relayed */
 	uint64		ssn_set_lsn;
 	bool		ssn_set_lsn_due;
+	bool		relayed;		/* the reload reached the walsenders */
+	bool		relay_seen;		/* ... and a planning since saw it (the settle) */
+	bool		auto_relay;		/* relayed as soon as set */
+	bool		late_writes;	/* some key writes time out and land later */
+	int64		rev;			/* the key's revision */
+	bool		key_in_doubt;
+	bool		pending;		/* a key write that timed out, not landed yet */
+	int64		pending_rev;
+	PghaSyncPlan pending_plan;
 	int			n;				/* synchronous_node_count */
 	bool		strict;
 	PghaMember	members[NSTANDBY + 1];
@@ -106,8 +126,8 @@ acknowledge(void)
 	PghaSsn		s;
 	uint64		frontier = 0;
 
-	pgha_ssn_parse(M.ssn, &s);
-	if (M.ssn[0] == '\0')
+	pgha_ssn_parse(M.eff_ssn, &s);
+	if (M.eff_ssn[0] == '\0')
 		frontier = M.p;
 	else if (s.any)
 	{
@@ -189,9 +209,43 @@ model_reset(int n, bool strict)
 	M.c.has_sync = true;
 	strlcpy(M.c.sync_leader, "leader", PGHA_NAME_LEN);
 	strlcpy(M.ssn, strict ? "*" : "", sizeof(M.ssn));
+	strlcpy(M.eff_ssn, M.ssn, sizeof(M.eff_ssn));
+	M.auto_relay = true;
 	M.p = 100;
 	for (int i = 0; i < NSTANDBY; i++)
 		M.flush[i] = 100;
+}
+
+static void
+apply_key(const PghaSyncPlan *p)
+{
+	M.c.has_sync = true;
+	strlcpy(M.c.sync_leader, "leader", PGHA_NAME_LEN);
+	M.c.nsync = p->nsync;
+	memcpy(M.c.sync_standby, p->sync, sizeof(p->sync));
+	M.c.sync_quorum = p->quorum;
+	M.rev++;
+	M.writes++;
+	check_key("after a key write");
+}
+
+/* the postmaster relays the reload: the walsenders apply the new value */
+static void
+relay(void)
+{
+	M.relayed = true;
+	strlcpy(M.eff_ssn, M.ssn, sizeof(M.eff_ssn));
+	acknowledge();
+	check_key("after a reload reached the walsenders");
+}
+
+/* a key write that timed out lands now, if its revision still holds */
+static void
+land_late_write(void)
+{
+	if (M.pending && M.pending_rev == M.rev)
+		apply_key(&M.pending_plan);
+	M.pending = false;
 }
 
 /* one planner step, carried out as syncrep.c does; false: nothing to do */
@@ -202,11 +256,14 @@ plan_once(PghaSyncPlan *p)
 	PghaSyncInput in;
 	int			nsb = 0;
 
-	if (M.ssn_set_lsn_due)
+	/* the LSN is read a planning after the relay was seen (the settle) */
+	if (M.ssn_set_lsn_due && M.relay_seen)
 	{
 		M.ssn_set_lsn = M.p;
 		M.ssn_set_lsn_due = false;
 	}
+	else if (M.ssn_set_lsn_due && M.relayed)
+		M.relay_seen = true;
 	for (int i = 0; i < NSTANDBY; i++)
 	{
 		if (!M.connected[i])
@@ -225,27 +282,34 @@ plan_once(PghaSyncPlan *p)
 	in.nstandbys = nsb;
 	in.standbys = sb;
 	in.current_ssn = M.ssn;
-	in.ssn_set_lsn = M.ssn_set_lsn;
+	in.ssn_set_lsn = M.ssn_set_lsn_due ? PG_UINT64_MAX : M.ssn_set_lsn;
 	in.primary_flush_lsn = M.p;
+	in.key_in_doubt = M.key_in_doubt;
 	pgha_sync_plan(&in, p);
 	if (p->step == PGHA_SYNC_WRITE_KEY)
 	{
-		M.c.has_sync = true;
-		strlcpy(M.c.sync_leader, "leader", PGHA_NAME_LEN);
-		M.c.nsync = p->nsync;
-		memcpy(M.c.sync_standby, p->sync, sizeof(p->sync));
-		M.c.sync_quorum = p->quorum;
-		M.writes++;
-		check_key("after a key write");
+		/* a compare-and-swap on the revision read: it may time out and land later */
+		if (M.late_writes && !M.pending && rnd(4) == 0)
+		{
+			M.pending = true;
+			M.pending_rev = M.rev;
+			M.pending_plan = *p;
+			M.key_in_doubt = true;
+		}
+		else
+		{
+			apply_key(p);
+			M.key_in_doubt = false;
+		}
 	}
 	else if (p->step == PGHA_SYNC_SET_SSN)
 	{
 		strlcpy(M.ssn, p->ssn, sizeof(M.ssn));
-		M.ssn_set_lsn = M.p;
 		M.ssn_set_lsn_due = true;
+		M.relayed = M.relay_seen = false;
 		M.sets++;
-		acknowledge();
-		check_key("after a setting");
+		if (M.auto_relay)
+			relay();
 	}
 	return p->step != PGHA_SYNC_NOTHING;
 }
@@ -273,15 +337,6 @@ settle(void)
 			;
 		catch_up();
 	}
-}
-
-static uint32 rng_state;
-
-static uint32
-rnd(uint32 n)
-{
-	rng_state = rng_state * 1103515245 + 12345;
-	return (rng_state >> 8) % n;
 }
 
 static void
@@ -321,6 +376,7 @@ walk_cases(void)
 	ok(plan_once(&p) && p.step == PGHA_SYNC_SET_SSN && strcmp(p.ssn, "ANY 2 (\"node2\",\"node3\")") == 0,
 	   "a standby leaves: ANY 2 of the two left, under the key in force (quorum 1 of three covers it)");
 	catch_up();
+	ok(!plan_once(&p), "the planning that sees the reload relayed waits (the settle): %s", p.reason);
 	ok(plan_once(&p) && p.step == PGHA_SYNC_WRITE_KEY && p.quorum == 0 && p.nsync == 2,
 	   "then the key: both have every commit, quorum 0");
 
@@ -338,6 +394,7 @@ walk_cases(void)
 	ok(plan_once(&p) && p.step == PGHA_SYNC_SET_SSN && strcmp(p.ssn, "ANY 2 (\"node2\",\"node3\")") == 0,
 	   "more acknowledge: the setting rises first");
 	catch_up();
+	ok(!plan_once(&p), "settling");
 	ok(plan_once(&p) && p.step == PGHA_SYNC_WRITE_KEY && p.quorum == 0, "then the quorum falls");
 
 	/* a standby joins: the key names it before the setting counts on it */
@@ -370,6 +427,7 @@ walk_cases(void)
 	model_reset(1, false);
 	M.connected[0] = M.connected[1] = true;
 	strlcpy(M.ssn, "FIRST 1 (\"node2\",\"node3\")", sizeof(M.ssn));
+	strlcpy(M.eff_ssn, M.ssn, sizeof(M.eff_ssn));
 	M.c.nsync = 1;
 	strlcpy(M.c.sync_standby[0], "node2", PGHA_NAME_LEN);
 	ok(plan_once(&p) && p.step == PGHA_SYNC_WRITE_KEY && p.quorum == 1 && p.nsync == 2,
@@ -386,11 +444,14 @@ walk_cases(void)
 /*
  * Random transitions: standbys come and go, replicate at random speeds,
  * synchronous_node_count changes; commits are acknowledged as PostgreSQL
- * would under the setting in force.  After every event the key must hold,
- * and once things calm down the target must be reached.
+ * would under the setting the walsenders apply.  With late: a quarter of
+ * the key writes time out and land later, if their revision still holds.
+ * With lag: a new setting reaches the walsenders only when the postmaster
+ * relays the reload, at a random later moment.  After every event the key
+ * must hold, and once things calm down the target must be reached.
  */
 static void
-model_check(void)
+model_check(bool late, bool lag)
 {
 	int			runs = 3000;
 	int			unsettled = 0;
@@ -398,18 +459,21 @@ model_check(void)
 
 	rng_state = 20261206;
 	violations = 0;
+	first_violation[0] = '\0';
 	for (int run = 0; run < runs; run++)
 	{
 		PghaSyncPlan p;
 
 		model_reset(1 + rnd(3), rnd(4) == 0);
+		M.late_writes = late;
+		M.auto_relay = !lag;
 		for (int i = 0; i < NSTANDBY; i++)
 			M.connected[i] = rnd(2);
 		for (int step = 0; step < 200; step++, events++)
 		{
 			int			i = rnd(NSTANDBY);
 
-			switch (rnd(10))
+			switch (rnd(12))
 			{
 				case 0:
 					M.connected[i] = !M.connected[i];
@@ -428,6 +492,12 @@ model_check(void)
 					if (M.connected[i])
 						M.flush[i] += rnd((int) (M.p - M.flush[i]) + 1);
 					break;
+				case 7:
+					if (rnd(3) == 0)
+						land_late_write();
+					if (!M.relayed && rnd(2) == 0)
+						relay();
+					break;
 				default:
 					plan_once(&p);
 					break;
@@ -435,6 +505,12 @@ model_check(void)
 			acknowledge();
 			check_key("after an event");
 		}
+		/* calm: the late write lands or never will, the reload arrives */
+		land_late_write();
+		if (!M.relayed)
+			relay();
+		M.late_writes = false;
+		M.auto_relay = true;
 		settle();
 		{
 			int			nconn = 0;
@@ -447,8 +523,9 @@ model_check(void)
 				unsettled++;
 		}
 	}
-	ok(violations == 0, "%d random runs, %d events: the sync key held after every one %s",
-	   runs, events, first_violation);
+	ok(violations == 0, "%d random runs, %d events%s%s: the sync key held after every one %s",
+	   runs, events, late ? ", key writes landing late" : "", lag ? ", reloads relayed late" : "",
+	   first_violation);
 	ok(unsettled == 0, "and every run reached the target key once things calmed down (%d did not)", unsettled);
 }
 
@@ -457,5 +534,8 @@ unit_quorum_tests(void)
 {
 	parse_cases();
 	walk_cases();
-	model_check();
+	model_check(false, false);
+	model_check(true, false);
+	model_check(false, true);
+	model_check(true, true);
 }

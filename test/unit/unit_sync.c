@@ -95,6 +95,12 @@ unit_sync_tests(void)
 	ok(p.step == PGHA_SYNC_SET_SSN && strcmp(p.ssn, "FIRST 1 (\"node2\")") == 0,
 	   "sync_priority 0 is never synchronous: %s", p.ssn);
 	ms[2].sync_priority = 1;
+	/* PostgreSQL matches standby names without regard to case */
+	strlcpy(ms[0].name, "NODE3", PGHA_NAME_LEN);
+	pgha_sync_plan(&in, &p);
+	ok(p.step == PGHA_SYNC_SET_SSN && strcmp(p.ssn, "FIRST 1 (\"node2\")") == 0,
+	   "a member whose name differs from another's only in case is never synchronous: %s", p.ssn);
+	strlcpy(ms[0].name, "node1", PGHA_NAME_LEN);
 	{
 		PghaMember m;
 		char		err[128];
@@ -123,6 +129,12 @@ unit_sync_tests(void)
 	   "then it joins the sync key: %s", p.reason);
 
 	key("node1", "node3");
+	in.key_in_doubt = true;
+	pgha_sync_plan(&in, &p);
+	ok(p.step == PGHA_SYNC_WRITE_KEY && p.nsync == 1 && strcmp(p.sync[0], "node3") == 0 &&
+	   strstr(p.reason, "may still land"),
+	   "a key write that may still land: the key is rewritten as read first: %s", p.reason);
+	in.key_in_doubt = false;
 	pgha_sync_plan(&in, &p);
 	ok(p.step == PGHA_SYNC_NOTHING, "steady state: nothing to do");
 	sb[0].flush_lsn = 500;

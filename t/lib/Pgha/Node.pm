@@ -22,7 +22,10 @@ use strict;
 use warnings;
 
 use Carp;
+use IPC::Run ();
 use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils ();
+use Time::HiRes qw(time usleep);
 
 # psql reads its statement from a pipe: when the server goes down just as
 # psql starts (a fence under a writer loop), psql exits before it reads,
@@ -261,6 +264,52 @@ sub _pgha_conf
 		@$extra));
 	return;
 }
+
+=pod
+
+=item Pgha::Node::writer($conninfo, $sql)
+
+A client writing all along: $sql (with $i for a counter from 1, which
+bash expands: no double quotes in it) runs in a new psql for each $i, and
+every $i acknowledged is appended to a file.
+Returns a handle for wait_acked(), acked() and stop_writer().
+
+=cut
+
+sub writer
+{
+	my ($conninfo, $sql) = @_;
+	my $file = PostgreSQL::Test::Utils::tempdir() . '/acked';
+	my $run = IPC::Run::start(
+		[ 'bash', '-c',
+		  "i=0; while true; do i=\$((i+1)); psql -X -qAt -d '$conninfo' "
+		  . "-c \"$sql\" >/dev/null 2>&1 && echo \$i >> $file; done" ]);
+	return { run => $run, file => $file };
+}
+
+# the counters acknowledged so far
+sub acked
+{
+	my ($w) = @_;
+	return 0 unless -f $w->{file} || wantarray;
+	return () unless -f $w->{file};
+	return grep { /^\d+$/ } split /\n/, PostgreSQL::Test::Utils::slurp_file($w->{file});
+}
+
+# wait up to $secs for $n acknowledgements in all; true if there were
+sub wait_acked
+{
+	my ($w, $n, $secs) = @_;
+	my $deadline = time + ($secs // 60);
+	while (time < $deadline)
+	{
+		return 1 if acked($w) >= $n;
+		usleep(50_000);
+	}
+	return 0;
+}
+
+sub stop_writer { my ($w) = @_; $w->{run}->kill_kill; return; }
 
 =pod
 
