@@ -42,6 +42,8 @@
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "postmaster/interrupt.h"
+#include "replication/walsender_private.h"
+#include "storage/lwlock.h"
 #include "postmaster/postmaster.h"
 #include "storage/fd.h"
 #include "utils/array.h"
@@ -180,6 +182,28 @@ pgha_action_signal_reload(void)
 	if (kill(PostmasterPid, SIGHUP) != 0)
 		ereport(WARNING,
 				(errmsg("could not signal the postmaster to reload: %m")));
+}
+
+void
+pgha_action_reload_self(void)
+{
+	ProcessConfigFile(PGC_SIGHUP);
+}
+
+bool
+pgha_action_sync_standbys_defined(void)
+{
+	bool		defined;
+
+	LWLockAcquire(SyncRepLock, LW_SHARED);
+	/* a bit field since the minor releases of 2025 (the flag and "initialized") */
+#ifdef SYNC_STANDBY_DEFINED
+	defined = (WalSndCtl->sync_standbys_status & SYNC_STANDBY_DEFINED) != 0;
+#else
+	defined = WalSndCtl->sync_standbys_defined;
+#endif
+	LWLockRelease(SyncRepLock);
+	return defined;
 }
 
 void

@@ -39,6 +39,13 @@ extern void pgha_action_note_reload(void);
 extern uint64 pgha_action_reloads_relayed(void);
 extern bool pgha_action_reload_queued(void);
 extern void pgha_action_signal_reload(void);
+/* this process reads its configuration files again (no signal) */
+extern void pgha_action_reload_self(void);
+/*
+ * The checkpointer's flag that makes committing backends wait for
+ * synchronous standbys at all (it sets it when it applies a reload)
+ */
+extern bool pgha_action_sync_standbys_defined(void);
 /* write standby.signal, then immediate shutdown of this instance */
 extern void pgha_alter_system(const char *name, const char *value);
 extern bool pgha_action_point_at_leader(const char *conninfo, const char *slot);

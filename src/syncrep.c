@@ -121,6 +121,12 @@ settle_ssn(void)
 
 	if (S.ssn_set_lsn != LSN_PENDING)
 		return;
+	/*
+	 * Committing backends wait for no standby until the checkpointer has
+	 * applied the reload too (its flag): until then a list does not count.
+	 */
+	if (S.ssn_applied[0] != '\0' && !pgha_action_sync_standbys_defined())
+		return;
 	if (S.relayed_ms == 0 && pgha_action_reloads_relayed() >= S.reload_target)
 		S.relayed_ms = now;
 	else if (S.relayed_ms == 0 && now - S.signalled_ms >= RELOAD_RETRY_MS &&
@@ -146,11 +152,30 @@ cur_ssn_changed(void)
 static void
 set_ssn(const char *value)
 {
-	pgha_action_set_system("synchronous_standby_names", value);
+	const char *cur;
+
+	/*
+	 * Written, then the count of relays taken (one queued now may have been
+	 * signalled before the write: it needs the next), then the signal.
+	 */
+	pgha_alter_system("synchronous_standby_names", value);
+	await_relay();
+	pgha_action_signal_reload();
+	pgha_action_reload_self();
+	cur = GetConfigOption("synchronous_standby_names", false, false);
 	if (S.ssn_applied)
 		pfree(S.ssn_applied);
-	S.ssn_applied = MemoryContextStrdup(TopMemoryContext, value);
-	await_relay();
+	/*
+	 * A reload applies nothing while postgresql.conf has an error, and a
+	 * value from the command line outranks ALTER SYSTEM: plan from what is
+	 * in force.
+	 */
+	if (strcmp(cur ? cur : "", value) != 0)
+		ereport(WARNING,
+				(errmsg("pgha could not set synchronous_standby_names to '%s': it stays '%s'",
+						value, cur ? cur : ""),
+				 errhint("Check the server log for configuration file errors, and that the setting is not given on the command line.")));
+	S.ssn_applied = MemoryContextStrdup(TopMemoryContext, cur ? cur : "");
 }
 
 void
@@ -274,10 +299,10 @@ end_impostor(const PghaCluster *cluster, const char *name, const char *slot, int
 			 bool streaming)
 {
 	char		want[PGHA_NAME_LEN];
-	PghaMember *m = NULL;
+	PghaMember *m = pgha_cluster_member((PghaCluster *) cluster, name);
 
 	/* synchronous_standby_names matches names without regard to case */
-	for (int i = 0; i < cluster->nmembers; i++)
+	for (int i = 0; i < cluster->nmembers && m == NULL; i++)
 		if (pg_strcasecmp(cluster->members[i].name, name) == 0)
 			m = &cluster->members[i];
 	/* not yet streaming: a walsender acquires its slot on START_REPLICATION */
@@ -369,11 +394,11 @@ pgha_syncrep_leader(PghaEtcd *etcd, const char *prefix, const PghaCluster *clust
 		 * still land.
 		 */
 		S.ssn_applied = MemoryContextStrdup(TopMemoryContext, cur ? cur : "");
-		pgha_action_signal_reload();
 		await_relay();
+		pgha_action_signal_reload();
 		S.key_in_doubt = true;
 	}
-	else if (S.ssn_set_lsn != LSN_PENDING && cur_ssn_changed())
+	else if (cur_ssn_changed())
 	{
 		/* somebody else set it (ALTER SYSTEM by hand): plan from what is in force */
 		const char *cur = GetConfigOption("synchronous_standby_names", false, false);
@@ -461,7 +486,10 @@ pgha_syncrep_leader(PghaEtcd *etcd, const char *prefix, const PghaCluster *clust
 			int64		deleted;
 
 			if (!pgha_etcd_delete(etcd, key, false, &deleted))
+			{
+				S.key_in_doubt = true;
 				return;
+			}
 			log_step(&p);
 			c.has_sync = false;
 			c.nsync = 0;

@@ -302,8 +302,13 @@ pgha_quorum_plan(const PghaSyncInput *in, PghaSyncPlan *out)
 		int			nv2 = nv;
 		int			q2;
 
-		/* the key in force is true of what the new setting acknowledges */
-		if (nv - pgha_quorum_guarantee(&target, nv, v) <= q)
+		/*
+		 * The key in force is true of what the new setting acknowledges
+		 * (and of the setting in force, as it should be: a value set by
+		 * hand may not be)
+		 */
+		if (nv - pgha_quorum_guarantee(&target, nv, v) <= q &&
+			nv - pgha_quorum_guarantee(&now, nv, v) <= q)
 		{
 			out->step = PGHA_SYNC_SET_SSN;
 			strlcpy(out->ssn, want_ssn, sizeof(out->ssn));

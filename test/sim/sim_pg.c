@@ -681,6 +681,17 @@ pgha_action_signal_reload(void)
 }
 
 void
+pgha_action_reload_self(void)
+{
+}
+
+bool
+pgha_action_sync_standbys_defined(void)
+{
+	return sim_current->ssn[0] != '\0';
+}
+
+void
 pgha_alter_system(const char *name, const char *value)
 {
 	pgha_action_set_system(name, value);

@@ -79,13 +79,15 @@ static struct
 	bool		connected[NSTANDBY];
 	uint64		flush[NSTANDBY];
 	char		ssn[256];		/* set by the leader */
-	char		eff_ssn[256];	/* what the walsenders apply: ssn once relayed */
+	char		eff_ssn[256];	/* what the walsenders apply: applies, once relayed */
+	char		applies[256];	/* what the configuration files give */
 	uint64		ssn_set_lsn;
 	bool		ssn_set_lsn_due;
 	bool		relayed;		/* the reload reached the walsenders */
 	bool		relay_seen;		/* ... and a planning since saw it (the settle) */
 	bool		auto_relay;		/* relayed as soon as set */
 	bool		late_writes;	/* some key writes time out and land later */
+	bool		broken_config;	/* a value set now is not applied (postgresql.conf has an error) */
 	int64		rev;			/* the key's revision */
 	bool		key_in_doubt;
 	bool		pending;		/* a key write that timed out, not landed yet */
@@ -210,6 +212,7 @@ model_reset(int n, bool strict)
 	strlcpy(M.c.sync_leader, "leader", PGHA_NAME_LEN);
 	strlcpy(M.ssn, strict ? "*" : "", sizeof(M.ssn));
 	strlcpy(M.eff_ssn, M.ssn, sizeof(M.eff_ssn));
+	strlcpy(M.applies, M.ssn, sizeof(M.applies));
 	M.auto_relay = true;
 	M.p = 100;
 	for (int i = 0; i < NSTANDBY; i++)
@@ -234,7 +237,7 @@ static void
 relay(void)
 {
 	M.relayed = true;
-	strlcpy(M.eff_ssn, M.ssn, sizeof(M.eff_ssn));
+	strlcpy(M.eff_ssn, M.applies, sizeof(M.eff_ssn));
 	acknowledge();
 	check_key("after a reload reached the walsenders");
 }
@@ -302,9 +305,15 @@ plan_once(PghaSyncPlan *p)
 			M.key_in_doubt = false;
 		}
 	}
+	else if (p->step == PGHA_SYNC_SET_SSN && M.broken_config)
+	{
+		/* not applied: syncrep.c reads back what is in force, the old value */
+		M.sets++;
+	}
 	else if (p->step == PGHA_SYNC_SET_SSN)
 	{
 		strlcpy(M.ssn, p->ssn, sizeof(M.ssn));
+		strlcpy(M.applies, p->ssn, sizeof(M.applies));
 		M.ssn_set_lsn_due = true;
 		M.relayed = M.relay_seen = false;
 		M.sets++;
@@ -428,6 +437,7 @@ walk_cases(void)
 	M.connected[0] = M.connected[1] = true;
 	strlcpy(M.ssn, "FIRST 1 (\"node2\",\"node3\")", sizeof(M.ssn));
 	strlcpy(M.eff_ssn, M.ssn, sizeof(M.eff_ssn));
+	strlcpy(M.applies, M.ssn, sizeof(M.applies));
 	M.c.nsync = 1;
 	strlcpy(M.c.sync_standby[0], "node2", PGHA_NAME_LEN);
 	ok(plan_once(&p) && p.step == PGHA_SYNC_WRITE_KEY && p.quorum == 1 && p.nsync == 2,
@@ -447,7 +457,8 @@ walk_cases(void)
  * would under the setting the walsenders apply.  With late: a quarter of
  * the key writes time out and land later, if their revision still holds.
  * With lag: a new setting reaches the walsenders only when the postmaster
- * relays the reload, at a random later moment.  After every event the key
+ * relays the reload, at a random later moment, and at times a new value
+ * is not applied at all (postgresql.conf has an error when it is set).  After every event the key
  * must hold, and once things calm down the target must be reached.
  */
 static void
@@ -498,6 +509,10 @@ model_check(bool late, bool lag)
 					if (!M.relayed && rnd(2) == 0)
 						relay();
 					break;
+				case 8:
+					if (lag && rnd(8) == 0)
+						M.broken_config = !M.broken_config;
+					break;
 				default:
 					plan_once(&p);
 					break;
@@ -506,6 +521,7 @@ model_check(bool late, bool lag)
 			check_key("after an event");
 		}
 		/* calm: the late write lands or never will, the reload arrives */
+		M.broken_config = false;
 		land_late_write();
 		if (!M.relayed)
 			relay();
