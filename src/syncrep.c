@@ -398,9 +398,12 @@ pgha_syncrep_leader(PghaEtcd *etcd, const char *prefix, const PghaCluster *clust
 		pgha_action_signal_reload();
 		S.key_in_doubt = true;
 	}
-	else if (cur_ssn_changed())
+	else if (config->synchronous_mode && cur_ssn_changed())
 	{
-		/* somebody else set it (ALTER SYSTEM by hand): plan from what is in force */
+		/*
+		 * Somebody else set it (ALTER SYSTEM by hand): plan from what is in
+		 * force.  Outside synchronous mode the setting is the DBA's.
+		 */
 		const char *cur = GetConfigOption("synchronous_standby_names", false, false);
 
 		ereport(LOG,

@@ -148,6 +148,21 @@ ok($new->poll_query_until('postgres',
 like($new->safe_psql('postgres', "SELECT tags FROM pgha.members() WHERE member = 'node4'"),
 	qr/"sync_priority": 0/, "pgha.members() shows node4's sync_priority tag");
 
+# a value set by hand is noticed: the key first stops trusting the standby
+# it named (quorum 1 of one: only the leader counts), then pgha's value
+# comes back
+my $offset = -s $new->logfile;
+$new->safe_psql('postgres', "ALTER SYSTEM SET synchronous_standby_names = 'ANY 1 (node9)'; SELECT pg_reload_conf()");
+ok($new->wait_for_log(qr/pgha: synchronous_standby_names is 'ANY 1 \(node9\)', not the 'ANY 1 \("$other"\)' pgha set/,
+		$offset), 'synchronous_standby_names set by hand: pgha notices');
+ok($new->wait_for_log(qr/pgha: sync key names "$other", quorum 1/, $offset),
+	'the key stops counting on a standby the hand-set value does not wait for');
+ok($new->poll_query_until('postgres',
+		qq{SELECT current_setting('synchronous_standby_names') = 'ANY 1 ("$other")'}),
+	"pgha's value is back");
+ok($etcd->poll_key('/service/test/sync', qr/^\{"leader":"$leader","sync_standby":"$other","quorum":0\}$/, 60),
+	'and the key, once confirmed again');
+
 # synchronous mode first-n again: the quorum key names nobody first
 $new->safe_psql('postgres', q{SELECT pgha.set_config('{"synchronous_mode":true,"synchronous_node_count":1}')});
 ok($new->poll_query_until('postgres',
