@@ -503,13 +503,14 @@ typedef enum FaultKind
 	F_RESTART,
 	F_SWITCHOVER,
 	F_PLANNED_STOP,
+	F_FREEZE_POSTMASTER,
 	F_NKINDS
 } FaultKind;
 
 static const char *const fault_names[] = {
 	"freeze worker", "freeze instance", "freeze startup", "kill worker", "crash instance",
 	"cut etcd", "cut etcd requests", "cut etcd answers", "isolate from peers",
-	"etcd election", "fast restart", "switchover request", "planned stop"
+	"etcd election", "fast restart", "switchover request", "planned stop", "freeze postmaster"
 };
 
 typedef struct Fault
@@ -535,6 +536,11 @@ heal(void *arg)
 			break;
 		case F_FREEZE_STARTUP:
 			n->startup_frozen = false;
+			break;
+		case F_FREEZE_POSTMASTER:
+			n->postmaster_frozen = false;
+			if (n->relay_pending)
+				sim_pg_relay_reload(n);
 			break;
 		case F_CUT_ETCD:
 		case F_CUT_ETCD_REQ:
@@ -589,6 +595,11 @@ fault(int kind, SimNode *n, int64 dur, bool forced)
 			break;
 		case F_FREEZE_STARTUP:
 			n->startup_frozen = true;
+			break;
+		case F_FREEZE_POSTMASTER:
+			/* SIGSTOP of the postmaster alone: reloads are not relayed */
+			if (n->running)
+				n->postmaster_frozen = true;
 			break;
 		case F_KILL_WORKER:
 			if (n->worker_alive)
@@ -753,6 +764,12 @@ heal_everything(void)
 		SimNode    *n = &sim_nodes[i];
 
 		n->worker_frozen = n->instance_frozen = n->startup_frozen = false;
+		if (n->postmaster_frozen)
+		{
+			n->postmaster_frozen = false;
+			if (n->relay_pending)
+				sim_pg_relay_reload(n);
+		}
 		n->cut_etcd_req = n->cut_etcd_resp = false;
 		for (j = 0; j < SIM_MAX_NODES; j++)
 			n->cut_peer[j] = false;

@@ -88,7 +88,17 @@ typedef struct SimNode
 	int64		replay;			/* standby: records replayed */
 	bool		streaming;
 	int			upstream;		/* primary_conninfo: node id, -1 none */
-	char		ssn[256];		/* synchronous_standby_names */
+	/*
+	 * synchronous_standby_names: what the walsenders and the checkpointer
+	 * apply (ssn), and what ALTER SYSTEM wrote, which the worker reads at
+	 * once (ssn_file); the postmaster relays a reload from one to the other,
+	 * unless it is frozen (then the relay waits)
+	 */
+	char		ssn[256];
+	char		ssn_file[256];
+	bool		postmaster_frozen;
+	bool		relay_pending;
+	uint64		reloads_relayed;
 	/* pg_wal's history files by id: 0 none, 'r' a promotion's, 'p' a placeholder */
 	char		tlfile[SIM_MAX_TLI + 2];
 	PghaShared	shared;			/* shared memory (reset by a restart) */
@@ -171,6 +181,7 @@ extern bool sim_etcd_sync_key(char *leader, size_t len, char (*standbys)[PGHA_NA
 extern void sim_pg_init(SimNode *n, bool primary);
 extern void sim_pg_tick(SimNode *n);	/* replication, promotion, sync acks */
 extern void sim_pg_crash(SimNode *n);
+extern void sim_pg_relay_reload(SimNode *n);
 /* a fast shutdown: the last WAL to every walsender, then down */
 extern void sim_pg_stop_clean(SimNode *n);
 extern void sim_pg_start(SimNode *n);

@@ -530,6 +530,6 @@ const char *
 GetConfigOption(const char *name, bool missing_ok, bool restrict_privileged)
 {
 	if (strcmp(name, "synchronous_standby_names") == 0)
-		return sim_current->ssn;
+		return sim_current->ssn_file;
 	return NULL;
 }

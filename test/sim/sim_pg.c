@@ -515,6 +515,9 @@ sim_pg_start(SimNode *n)
 	n->promote_signal = false;
 	n->in_recovery = n->standby_signal;
 	n->replay = n->nwal;
+	/* a new postmaster reads the configuration files */
+	strlcpy(n->ssn, n->ssn_file, sizeof(n->ssn));
+	n->postmaster_frozen = n->relay_pending = false;
 	shared_reset(n);
 	n->worker_alive = false;
 	n->worker_restart_at_us = sim_time_us + sim_rand_range(1000, 500000);
@@ -647,15 +650,29 @@ take_promotion(SimNode *n)
 	}
 }
 
+/* the postmaster relays a reload to every process, or will once thawed */
+void
+sim_pg_relay_reload(SimNode *n)
+{
+	if (n->postmaster_frozen)
+	{
+		n->relay_pending = true;
+		return;
+	}
+	n->relay_pending = false;
+	strlcpy(n->ssn, n->ssn_file, sizeof(n->ssn));
+	n->reloads_relayed++;
+}
+
 void
 pgha_action_set_system(const char *name, const char *value)
 {
 	local_io();
 	if (strcmp(name, "synchronous_standby_names") == 0)
-		strlcpy(sim_current->ssn, value, sizeof(sim_current->ssn));
+		strlcpy(sim_current->ssn_file, value, sizeof(sim_current->ssn_file));
+	sim_pg_relay_reload(sim_current);
 }
 
-/* the simulated postmaster relays a reload at once */
 void
 pgha_action_note_reload(void)
 {
@@ -664,9 +681,7 @@ pgha_action_note_reload(void)
 uint64
 pgha_action_reloads_relayed(void)
 {
-	static uint64 relayed = 0;
-
-	return ++relayed;
+	return sim_current->reloads_relayed;
 }
 
 bool
@@ -678,6 +693,7 @@ pgha_action_reload_queued(void)
 void
 pgha_action_signal_reload(void)
 {
+	sim_pg_relay_reload(sim_current);
 }
 
 void
@@ -694,7 +710,9 @@ pgha_action_sync_standbys_defined(void)
 void
 pgha_alter_system(const char *name, const char *value)
 {
-	pgha_action_set_system(name, value);
+	local_io();
+	if (strcmp(name, "synchronous_standby_names") == 0)
+		strlcpy(sim_current->ssn_file, value, sizeof(sim_current->ssn_file));
 }
 
 bool
