@@ -539,8 +539,17 @@ switchover_inputs(const PghaCluster *cluster, const PghaLocalDetail *local, Pgha
 		K.failover_seen_ms = 0;
 		return;
 	}
-	if (K.failover_seen_ms == 0)
+	/*
+	 * A new request by its revision: one deleted and written again between
+	 * two of our reads (a planned stop right after an earlier switchover)
+	 * must not inherit the earlier one's age, or this node alone would
+	 * take it for stale while the others wait for it.
+	 */
+	if (K.failover_seen_ms == 0 || K.failover_seen_rev != cluster->failover_mod_revision)
+	{
 		K.failover_seen_ms = now_ms();
+		K.failover_seen_rev = cluster->failover_mod_revision;
+	}
 
 	in->switchover_due = true;
 	since = 0;

@@ -68,6 +68,7 @@ typedef struct KeeperState
 	int64		member_put_ms;	/* ... at this time */
 	int			etcd_tolerated;	/* last known; -1 unknown */
 	int64		failover_seen_ms;
+	int64		failover_seen_rev;	/* ... the request's revision then */
 	bool		switching;		/* let go of the key for a switchover: stopping */
 	bool		restarting;		/* shut down for pghactl restart: keeps the key */
 	bool		upstream_stale; /* promoted: primary_conninfo still to reset */
