@@ -62,10 +62,14 @@ OBJS = \
 DATA = sql/pgha--1.0.sql
 
 # pg_regress runs against a temporary instance that preloads pgha and points
-# at a single-member etcd started by scripts/run-regress.sh.
+# at a single-member etcd, which scripts/run-regress.sh ("make regress")
+# starts and passes PGHA_REGRESS=1 for; a plain "make installcheck" runs the
+# TAP suites alone (each starts its own etcd).
+ifdef PGHA_REGRESS
 REGRESS = pgha_basic pgha_guc pgha_rules pgha_config pgha_hba pgha_etcd_down
 REGRESS_OPTS = --temp-instance=tmp_check_regress \
 	--temp-config=$(CURDIR)/tmp_regress/regress.conf --port=$(REGRESS_PORT)
+endif
 REGRESS_PORT ?= 58432
 
 TAP_TESTS = 1
@@ -90,7 +94,7 @@ override autodepend = yes
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-.PHONY: deps unit regress tap test sim faults demo demo-stop bench bench-failover bench-compare bench-scenarios bench-api bench-quorum bench-smoke pghactl install-pghactl fuzz man deb test-package dist
+.PHONY: deps unit regress tap clean-more test sim faults demo demo-stop bench bench-failover bench-compare bench-scenarios bench-api bench-quorum bench-smoke pghactl install-pghactl fuzz man deb test-package dist
 
 deps:
 	@bash scripts/install-deps.sh
@@ -100,6 +104,25 @@ unit:
 
 pghactl:
 	$(MAKE) -C src/bin/pghactl PG_CONFIG=$(PG_CONFIG)
+
+# pg_regress (with its own etcd) and the TAP suites, each alone, against
+# the installed extension, as the unprivileged user when run as root
+# (PROVE_TESTS="t/120_sync.pl ..." picks TAP files)
+regress: install
+	@bash scripts/as-user.sh $(PGHA_USER) bash scripts/run-regress.sh
+tap: install
+	@bash scripts/as-user.sh $(PGHA_USER) $(MAKE) --no-print-directory installcheck PROVE_TESTS="$(PROVE_TESTS)"
+
+# what the programs and test builds with makefiles of their own, and the
+# suites' scratch directories, leave
+clean: clean-more
+clean-more:
+	$(MAKE) -C src/bin/pghactl PG_CONFIG=$(PG_CONFIG) clean
+	$(MAKE) -C test/unit PG_CONFIG=$(PG_CONFIG) clean
+	$(MAKE) -C test/fuzz clean
+	$(MAKE) -C test/sim clean
+	rm -rf tmp_regress tmp_check_regress results log regression.diffs regression.out \
+		tmp_check_logs tmp_faults tmp_deb tmp_package tmp_bench pghactl.1
 
 all: pghactl
 install: install-pghactl

@@ -19,4 +19,4 @@ pgha.api_listen = ''
 pgha.name = 'regress1'
 pgha.etcd_timeout = 1000
 EOC
-${MAKE:-make} --no-print-directory installcheck TAP_TESTS= "$@"
+${MAKE:-make} --no-print-directory installcheck TAP_TESTS= PGHA_REGRESS=1 "$@"
