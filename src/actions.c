@@ -206,16 +206,6 @@ pgha_action_sync_standbys_defined(void)
 	return defined;
 }
 
-void
-pgha_action_set_system(const char *name, const char *value)
-{
-	pgha_alter_system(name, value);
-	if (kill(PostmasterPid, SIGHUP) != 0)
-		ereport(WARNING,
-				(errmsg("could not signal the postmaster to reload: %m")));
-	ProcessConfigFile(PGC_SIGHUP);
-}
-
 /*
  * A primary streams from nobody: after a promotion its primary_conninfo and
  * primary_slot_name go.  pg_rewind copies postgresql.auto.conf to the node
@@ -235,10 +225,8 @@ pgha_action_forget_upstream(void)
 		return;
 	pgha_alter_system("primary_conninfo", NULL);
 	pgha_alter_system("primary_slot_name", NULL);
-	if (kill(PostmasterPid, SIGHUP) != 0)
-		ereport(WARNING,
-				(errmsg("could not signal the postmaster to reload: %m")));
-	ProcessConfigFile(PGC_SIGHUP);
+	pgha_action_signal_reload();
+	pgha_action_reload_self();
 }
 
 bool
@@ -261,10 +249,8 @@ pgha_action_follow(const char *conninfo, const char *slot)
 	if (changed)
 	{
 		/* the reload also applies it to this process's GetConfigOption */
-		if (kill(PostmasterPid, SIGHUP) != 0)
-			ereport(WARNING,
-					(errmsg("could not signal the postmaster to reload: %m")));
-		ProcessConfigFile(PGC_SIGHUP);
+		pgha_action_signal_reload();
+		pgha_action_reload_self();
 	}
 	return changed;
 }

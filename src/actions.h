@@ -27,9 +27,6 @@ extern bool pgha_action_follow(const char *conninfo, const char *slot);
 extern void pgha_action_promote(void);
 /* remove pg_promote()'s request if the startup process has not taken it */
 extern bool pgha_action_cancel_promotion(void);
-/* ALTER SYSTEM SET name = value, then reload (also in this process) */
-extern void pgha_action_set_system(const char *name, const char *value);
-
 /*
  * Reloads the postmaster relayed to this worker: it signals every process
  * at once, so one that reached this worker reached the walsenders too.

@@ -362,10 +362,9 @@ pgha_apply_parameters(const char *config_json, const int floor[PGHA_NHOT_STANDBY
 
 	if (out->nset + out->nreset > 0)
 	{
-		if (kill(PostmasterPid, SIGHUP) != 0)
-			ereport(WARNING, (errmsg("could not signal the postmaster to reload: %m")));
+		pgha_action_signal_reload();
 		/* this process too, so pg_settings below shows pending_restart */
-		ProcessConfigFile(PGC_SIGHUP);
+		pgha_action_reload_self();
 	}
 	collect_pending(params, n, out);
 }

@@ -280,13 +280,6 @@ pgha_hba_protected_lines(void)
 	return protected_lines_of(base ? base : read_whole_file(HbaFileName));
 }
 
-static void
-reload(void)
-{
-	if (kill(PostmasterPid, SIGHUP) != 0)
-		ereport(WARNING,
-				(errmsg("could not signal the postmaster to reload: %m")));
-}
 
 bool
 pgha_hba_apply(bool present, char **rules, int n)
@@ -313,7 +306,7 @@ pgha_hba_apply(bool present, char **rules, int n)
 		if (current == NULL || strcmp(current, base) != 0)
 			pgha_write_durably(HbaFileName, base);
 		durable_unlink(base_file, ERROR);
-		reload();
+		pgha_action_signal_reload();
 		return true;
 	}
 
@@ -362,6 +355,6 @@ pgha_hba_apply(bool present, char **rules, int n)
 				 errmsg("pgha did not write pg_hba.conf because a rule would not load"),
 				 errdetail_internal("Rule \"%s\": %s", pgha_hba_mask_secrets(all[bad]), msg)));
 	pgha_write_durably(HbaFileName, out.data);
-	reload();
+	pgha_action_signal_reload();
 	return true;
 }

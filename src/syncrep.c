@@ -129,7 +129,7 @@ settle_ssn(void)
 		return;
 	if (S.relayed_ms == 0 && pgha_action_reloads_relayed() >= S.reload_target)
 		S.relayed_ms = now;
-	else if (S.relayed_ms == 0 && now - S.signalled_ms >= RELOAD_RETRY_MS &&
+	else if (S.relayed_ms == 0 && (S.signalled_ms == 0 || now - S.signalled_ms >= RELOAD_RETRY_MS) &&
 			 !pgha_action_reload_queued())
 	{
 		pgha_action_signal_reload();
@@ -140,42 +140,49 @@ settle_ssn(void)
 		S.ssn_set_lsn = flush_lsn();
 }
 
-/* what this process reads differs from what pgha set (once it took effect) */
-static bool
-cur_ssn_changed(void)
+/* the value this process reads (the one in force once a reload applied it) */
+static const char *
+ssn_in_force(void)
 {
 	const char *cur = GetConfigOption("synchronous_standby_names", false, false);
 
-	return strcmp(cur ? cur : "", S.ssn_applied) != 0;
+	return cur ? cur : "";
+}
+
+/* plan from what is in force, confirmed anew */
+static void
+adopt_ssn(void)
+{
+	if (S.ssn_applied)
+		pfree(S.ssn_applied);
+	S.ssn_applied = MemoryContextStrdup(TopMemoryContext, ssn_in_force());
+	await_relay();
 }
 
 static void
 set_ssn(const char *value)
 {
-	const char *cur;
-
 	/*
 	 * Written, then the count of relays taken (one queued now may have been
 	 * signalled before the write: it needs the next), then the signal.
 	 */
 	pgha_alter_system("synchronous_standby_names", value);
-	await_relay();
+	adopt_ssn();
 	pgha_action_signal_reload();
 	pgha_action_reload_self();
-	cur = GetConfigOption("synchronous_standby_names", false, false);
-	if (S.ssn_applied)
-		pfree(S.ssn_applied);
+
 	/*
 	 * A reload applies nothing while postgresql.conf has an error, and a
 	 * value from the command line outranks ALTER SYSTEM: plan from what is
 	 * in force.
 	 */
-	if (strcmp(cur ? cur : "", value) != 0)
+	if (strcmp(ssn_in_force(), value) != 0)
 		ereport(WARNING,
 				(errmsg("pgha could not set synchronous_standby_names to '%s': it stays '%s'",
-						value, cur ? cur : ""),
+						value, ssn_in_force()),
 				 errhint("Check the server log for configuration file errors, and that the setting is not given on the command line.")));
-	S.ssn_applied = MemoryContextStrdup(TopMemoryContext, cur ? cur : "");
+	pfree(S.ssn_applied);
+	S.ssn_applied = MemoryContextStrdup(TopMemoryContext, ssn_in_force());
 }
 
 void
@@ -386,37 +393,30 @@ pgha_syncrep_leader(PghaEtcd *etcd, const char *prefix, const PghaCluster *clust
 
 	if (S.ssn_applied == NULL)
 	{
-		const char *cur = GetConfigOption("synchronous_standby_names", false, false);
-
 		/*
 		 * After a restart of the worker: confirm anew, once a reload of our
-		 * own asking was relayed; and a key write of the last worker may
-		 * still land.
+		 * own asking was relayed (settle_ssn() asks, in synchronous mode);
+		 * and a key write of the last worker may still land.
 		 */
-		S.ssn_applied = MemoryContextStrdup(TopMemoryContext, cur ? cur : "");
-		await_relay();
-		pgha_action_signal_reload();
+		adopt_ssn();
+		S.signalled_ms = 0;		/* not asked yet */
 		S.key_in_doubt = true;
 	}
-	else if (config->synchronous_mode && cur_ssn_changed())
+	else if (config->synchronous_mode && strcmp(ssn_in_force(), S.ssn_applied) != 0)
 	{
 		/*
 		 * Somebody else set it (ALTER SYSTEM by hand): plan from what is in
 		 * force.  Outside synchronous mode the setting is the DBA's.
 		 */
-		const char *cur = GetConfigOption("synchronous_standby_names", false, false);
-
 		ereport(LOG,
-				(errmsg("pgha: synchronous_standby_names is '%s', not the '%s' pgha set", cur ? cur : "",
-						S.ssn_applied)));
-		pfree(S.ssn_applied);
-		S.ssn_applied = MemoryContextStrdup(TopMemoryContext, cur ? cur : "");
-		await_relay();
+				(errmsg("pgha: synchronous_standby_names is '%s', not the '%s' pgha set",
+						ssn_in_force(), S.ssn_applied)));
+		adopt_ssn();
 	}
-	settle_ssn();
 	/* not in synchronous mode and nothing of ours to undo: the common case */
 	if (!config->synchronous_mode && !c.has_sync && S.ssn_applied[0] == '\0')
 		return;
+	settle_ssn();
 
 	for (steps = 0; steps < 4; steps++)
 	{

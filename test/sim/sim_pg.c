@@ -665,15 +665,6 @@ sim_pg_relay_reload(SimNode *n)
 }
 
 void
-pgha_action_set_system(const char *name, const char *value)
-{
-	local_io();
-	if (strcmp(name, "synchronous_standby_names") == 0)
-		strlcpy(sim_current->ssn_file, value, sizeof(sim_current->ssn_file));
-	sim_pg_relay_reload(sim_current);
-}
-
-void
 pgha_action_note_reload(void)
 {
 }
