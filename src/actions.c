@@ -350,7 +350,7 @@ pgha_action_point_at_leader(const char *conninfo, const char *slot)
  * postmaster waits for it (it sends SIGKILL to a child that takes more than
  * a few seconds): standby.signal, so that a restart comes back read-only,
  * and primary_conninfo toward the leader that took over (conninfo NULL: no
- * leader known).  Nothing between the gate's closing and the signal can be
+ * leader known, and PGHA_FENCED_MARKER says so).  Nothing between the gate's closing and the signal can be
  * interrupted.
  */
 static sigset_t fence_old_mask;
@@ -370,18 +370,27 @@ pgha_action_fence_signal(void)
 	RESUME_INTERRUPTS();
 }
 
-void
-pgha_action_fence_finish(const char *conninfo, const char *slot)
+/* an empty file in the data directory, synced (WARNING if it cannot be) */
+static void
+fence_file(const char *name)
 {
-	int			fd;
+	int			fd = OpenTransientFile(name, O_WRONLY | O_CREAT | PG_BINARY);
 
-	fd = OpenTransientFile(STANDBY_SIGNAL_FILE, O_WRONLY | O_CREAT | PG_BINARY);
 	if (fd < 0 || pg_fsync(fd) != 0)
 		ereport(WARNING,
 				(errcode_for_file_access(),
-				 errmsg("could not write file \"%s\" while fencing: %m", STANDBY_SIGNAL_FILE)));
+				 errmsg("could not write file \"%s\" while fencing: %m", name)));
 	if (fd >= 0)
 		CloseTransientFile(fd);
+}
+
+void
+pgha_action_fence_finish(const char *conninfo, const char *slot)
+{
+	/* before standby.signal: a node that restarts read-only has it */
+	if (conninfo == NULL)
+		fence_file(PGHA_FENCED_MARKER);
+	fence_file(STANDBY_SIGNAL_FILE);
 	fsync_fname(".", true);
 	/* an ERROR in here is caught: it never keeps SIGQUIT blocked */
 	if (conninfo != NULL)
@@ -737,13 +746,6 @@ pgha_action_unprepare_switchover(void)
 }
 
 /*
- * The leader's switchover, step 3, after it let go of the key: a fast
- * shutdown ends the sessions, writes the shutdown checkpoint and lets the
- * walsenders ship every WAL record to the connected standbys before the
- * postmaster exits.  A primary without the key must stop: if the fast
- * shutdown cannot be requested, an immediate one is.
- */
-/*
  * Leave pghactl run a marker (PGHA_REINIT_MARKER: at the next start it
  * replaces the data directory with a copy of the leader).
  */
@@ -763,6 +765,30 @@ pgha_action_leave_marker(const char *name)
 	return true;
 }
 
+bool
+pgha_action_has_marker(const char *name)
+{
+	return access(psprintf("%s/%s", DataDir, name), F_OK) == 0;
+}
+
+void
+pgha_action_remove_marker(const char *name)
+{
+	char	   *path = psprintf("%s/%s", DataDir, name);
+
+	if (unlink(path) != 0 && errno != ENOENT)
+		ereport(WARNING,
+				(errcode_for_file_access(),
+				 errmsg("could not remove file \"%s\": %m", path)));
+}
+
+/*
+ * The leader's switchover, step 3, after it let go of the key: a fast
+ * shutdown ends the sessions, writes the shutdown checkpoint and lets the
+ * walsenders ship every WAL record to the connected standbys before the
+ * postmaster exits.  A primary without the key must stop: if the fast
+ * shutdown cannot be requested, an immediate one is.
+ */
 void
 pgha_action_shutdown_fast(void)
 {

@@ -110,6 +110,16 @@ extern void pgha_action_shutdown_fast(void);
 extern bool pgha_action_leave_marker(const char *name);
 
 /*
+ * Left by a primary that fenced itself with no leader to follow (src/
+ * keeper/act.c): if etcd then holds no cluster at all, this node was the
+ * only primary there was, and it alone may claim the cluster (rule
+ * bootstrap_fenced).  Removed once the cluster exists.
+ */
+#define PGHA_FENCED_MARKER "pgha.fenced_without_leader"
+extern bool pgha_action_has_marker(const char *name);
+extern void pgha_action_remove_marker(const char *name);
+
+/*
  * The switches in the current timeline's history file, oldest first (at
  * most max): every promotion that led to this timeline.  0 on timeline 1.
  */

@@ -226,6 +226,45 @@ c_bootstrap(const PghaInput *in, PghaDecision *d)
 	return true;
 }
 
+/*
+ * A primary that could not reach etcd fenced itself and came back as a
+ * standby, with no leader to follow (a server that starts before etcd
+ * does).  If etcd now holds no trace of a cluster, that primary was the
+ * only one: the others are its copies, and none of them can be ahead of
+ * it.  No write was ever acknowledged (the gate never opened without a
+ * lease), so nothing can be lost; it claims the cluster and promotes
+ * (promote_holder), where every other standby would wait forever.  Patroni
+ * does the same after it demoted a primary for want of its DCS.
+ */
+static bool
+c_bootstrap_fenced(const PghaInput *in, PghaDecision *d)
+{
+	int			i;
+
+	if (!R(in) || !in->fenced_without_leader || in->cluster->has_initialize ||
+		in->cluster->has_leader || in->cluster->has_history)
+		return false;
+
+	/*
+	 * Unless a member says otherwise (etcd's keys were lost while another
+	 * node led): one that runs as a primary claims the cluster itself
+	 * (bootstrap), one ahead of this node is no copy of it.
+	 */
+	for (i = 0; i < in->cluster->nmembers; i++)
+	{
+		const PghaMember *m = &in->cluster->members[i];
+
+		if (m->foreign || strcmp(m->name, in->me) == 0)
+			continue;
+		if (strcmp(m->role, "primary") == 0 || m->timeline > in->local.timeline ||
+			(m->timeline == in->local.timeline && m->xlog_location > in->local.lsn))
+			return false;
+	}
+	snprintf(d->reason, sizeof(d->reason),
+			 "no cluster is initialized in etcd, and this standby is the primary that fenced itself without a leader to follow: it claims the cluster");
+	return true;
+}
+
 static bool
 c_wait_bootstrap(const PghaInput *in, PghaDecision *d)
 {
@@ -1013,6 +1052,8 @@ static const Rule rules[] = {
 	"the leader key names another member"}, c_fence_other},
 	{{"bootstrap", "primary", PGHA_ACT_BOOTSTRAP,
 	"no initialize key and no leader key"}, c_bootstrap},
+	{{"bootstrap_fenced", "standby", PGHA_ACT_BOOTSTRAP,
+	"no initialize key and no leader key; this node fenced itself as a primary with no leader to follow"}, c_bootstrap_fenced},
 	{{"wait_bootstrap", "standby", PGHA_ACT_NONE,
 	"no initialize key and no leader key"}, c_wait_bootstrap},
 	{{"paused_leader", "primary", PGHA_ACT_RENEW,

@@ -83,6 +83,12 @@ typedef struct PghaInput
 	bool		seen_leader;
 	const char *last_leader;	/* the last leader key value seen ("" or NULL: none) */
 
+	/*
+	 * This node fenced itself as a primary with no leader to follow, and has
+	 * not seen a cluster in etcd since (rule bootstrap_fenced).
+	 */
+	bool		fenced_without_leader;
+
 	bool		peers_probed;
 	int			npeers;
 	const PghaPeer *peers;

@@ -247,6 +247,14 @@ observe(PghaEtcd *etcd, const PghaLocalDetail *local, PghaCluster *cluster)
 	if (local->base.in_recovery && !K.is_leader)
 		promotion_over();
 
+	/* the fence's marker matters only while etcd holds no cluster at all */
+	K.fenced_without_leader = pgha_action_has_marker(PGHA_FENCED_MARKER);
+	if (K.fenced_without_leader && etcd_ok && (cluster->has_initialize || cluster->has_leader))
+	{
+		pgha_action_remove_marker(PGHA_FENCED_MARKER);
+		K.fenced_without_leader = false;
+	}
+
 	if (etcd_ok)
 		remember_members(cluster);
 	else if (K.config.failsafe_mode && !K.config.pause && K.is_leader && !local->base.in_recovery)
@@ -298,6 +306,7 @@ decide_inputs(PghaInput *in, const PghaLocalDetail *local, PghaCluster *cluster,
 		K.seen_leader = true;
 	in->started_ms = K.started_ms;
 	in->seen_leader = K.seen_leader;
+	in->fenced_without_leader = K.fenced_without_leader;
 	in->last_leader = K.last_leader;
 	in->failsafe_confirmed_ms = K.failsafe_confirmed_ms;
 	in->failsafe_ping_age_ms = pgha_failsafe_last_ping(pinger, pingerlen);

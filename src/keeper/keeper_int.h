@@ -54,6 +54,7 @@ typedef struct KeeperState
 	bool		proven;			/* a renewal proven since shared memory began */
 	int64		started_ms;		/* this worker's start */
 	bool		seen_leader;	/* a leader key seen since the instance started */
+	bool		fenced_without_leader;	/* PGHA_FENCED_MARKER is there */
 	int64		last_renewal_ms;
 	bool		foreign;		/* last seen: our sysid is not the cluster's */
 	char		leader_seen[PGHA_NAME_LEN]; /* leader key value last seen */

@@ -80,6 +80,7 @@ typedef struct SimNode
 	/* PostgreSQL */
 	bool		in_recovery;
 	bool		standby_signal; /* next start is a standby */
+	bool		fenced_marker;	/* PGHA_FENCED_MARKER in its data directory */
 	bool		promote_signal; /* the file "promote": asked, not yet taken */
 	int64		promote_done_at_us; /* 0: no promotion under way */
 	int			timeline;

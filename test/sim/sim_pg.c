@@ -139,6 +139,7 @@ sim_pg_init(SimNode *n, bool primary)
 	n->running = true;
 	n->in_recovery = !primary;
 	n->standby_signal = !primary;
+	n->fenced_marker = false;
 	n->upstream = primary ? -1 : 0;
 	shared_reset(n);
 }
@@ -236,7 +237,8 @@ sync_confirmed(SimNode *p, int64 pos)
 		if (sb == p || sb->upstream != p->id || !sb->streaming || !alive(sb) || sb->nwal < pos)
 			continue;
 		snprintf(quoted, sizeof(quoted), "\"%s\"", sb->name);
-		if (strcmp(p->ssn, "*") == 0 || strstr(s, quoted) != NULL)
+		/* '*' and 'ANY 2 (*)': any standby */
+		if (strcmp(p->ssn, "*") == 0 || strcmp(s, "(*)") == 0 || strstr(s, quoted) != NULL)
 			have++;
 	}
 	return have >= need;
@@ -749,6 +751,8 @@ pgha_action_fence_finish(const char *conninfo, const char *slot)
 {
 	SimNode    *to = by_port(conninfo);
 
+	if (conninfo == NULL)
+		sim_current->fenced_marker = true;
 	sim_current->standby_signal = true;
 	sim_current->upstream = to ? to->id : -1;
 	sim_current->restart_at_us = sim_time_us + sim_rand_range(500000, 3000000);
@@ -860,6 +864,21 @@ bool
 pgha_action_leave_marker(const char *name)
 {
 	return false;
+}
+
+/* the only marker the worker reads back is the fence's */
+bool
+pgha_action_has_marker(const char *name)
+{
+	return sim_current->fenced_marker;
+}
+
+void
+pgha_action_remove_marker(const char *name)
+{
+	if (sim_current->fenced_marker)
+		sim_log(sim_current, "removed the fence's marker");
+	sim_current->fenced_marker = false;
 }
 
 bool

@@ -70,6 +70,7 @@ typedef struct Case
 	bool		quorum_mode;	/* config synchronous_mode "quorum" */
 	int			quorum;			/* the sync key's "quorum" */
 	bool		sync_leader_me;	/* the sync key's leader is this node (else "old") */
+	bool		fenced;			/* we fenced ourselves without a leader to follow */
 	/* peers (probed when peers_probed) */
 	bool		peers_probed;
 	int			npeers;
@@ -93,6 +94,21 @@ static const Case cases[] = {
 	 .no_initialize = true, .action = PGHA_ACT_BOOTSTRAP, .rule = "bootstrap"},
 	{"a standby finds no cluster: it waits",
 	 .standby = true, .no_initialize = true, .action = PGHA_ACT_NONE, .rule = "wait_bootstrap"},
+	{"a standby that fenced itself as a primary without a leader finds no cluster: it claims it",
+	 .standby = true, .fenced = true, .no_initialize = true, .my_lsn = 5000,
+	 .action = PGHA_ACT_BOOTSTRAP, .rule = "bootstrap_fenced"},
+	{"... not while etcd is down",
+	 .standby = true, .fenced = true, .no_initialize = true, .etcd_down = true,
+	 .action = PGHA_ACT_NONE, .rule = "no_etcd"},
+	{"... not when a history shows the cluster existed",
+	 .standby = true, .fenced = true, .no_initialize = true, .history = "[[1,4000,\"r\",\"t\",\"node2\"]]",
+	 .action = PGHA_ACT_NONE, .rule = "wait_bootstrap"},
+	{"... not when a member is on a newer timeline (it is no copy of this node)",
+	 .standby = true, .fenced = true, .no_initialize = true, .newer_member_tl = 2,
+	 .action = PGHA_ACT_NONE, .rule = "wait_bootstrap"},
+	{"... and once the cluster exists it is a standby like any other",
+	 .standby = true, .fenced = true, .leader = "node2", .action = PGHA_ACT_FOLLOW, .rule = "follow",
+	 .target = "node2"},
 	{"the primary holds the leader key: renew",
 	 .leader = "me", .is_leader = true, .action = PGHA_ACT_RENEW, .rule = "renew"},
 	{"a restarted primary whose key is still there re-attaches",
@@ -626,6 +642,7 @@ build_input(const Case *c, PghaCluster *clp, PghaInput *inp)
 	in.started_ms = c->started_ago ? in.now_ms - c->started_ago : 0;
 	in.seen_leader = c->seen_leader;
 	in.last_leader = c->last_leader;
+	in.fenced_without_leader = c->fenced;
 	*clp = cl;
 	*inp = in;
 	inp->cluster = c->etcd_down ? NULL : clp;

@@ -409,6 +409,8 @@ clear_slot(const PghactlConf *c)
 #define BOOTSTRAP_MARKER "pghactl.bootstrap_pending"
 /* left by the pgha worker (PGHA_REINIT_MARKER in src/actions.h) */
 #define REINIT_MARKER "pghactl.reinit_requested"
+/* PGHA_FENCED_MARKER in src/actions.h */
+#define FENCED_MARKER "pgha.fenced_without_leader"
 
 static bool
 do_initdb(const PghactlConf *c)
@@ -516,8 +518,12 @@ do_clone(const PghactlConf *c, const PghaMember *leader)
 		down_because("pg_basebackup from \"%s\" failed (pghactl's log has its output)", leader->name);
 		return false;
 	}
-	/* a copy of a primary that had just been initialized is no new cluster */
+	/*
+	 * A copy of a primary that had just been initialized is no new cluster,
+	 * nor the primary that fenced itself (src/actions.h)
+	 */
 	(void) unlink(psprintf("%s/%s", c->data_directory, BOOTSTRAP_MARKER));
+	(void) unlink(psprintf("%s/%s", c->data_directory, FENCED_MARKER));
 	return pghactl_write_include(c, true) && clear_slot(c);
 }
 
