@@ -2,7 +2,8 @@
 # Quorum commit: synchronous_mode "quorum", synchronous_node_count 2, one
 # primary and three standbys.  Commits wait for ANY 2 of the three, so one
 # stopped standby does not hold them up; two do, until the leader drops
-# them (after retry_timeout, not in strict mode).  The sync key says how
+# them (after retry_timeout, not in strict mode: there commits wait while
+# fewer than synchronous_node_count standbys are eligible).  The sync key says how
 # many members a candidate must see: after a kill -9 of the primary while
 # one standby is stopped, the new leader holds every acknowledged row.
 
@@ -162,6 +163,38 @@ ok($new->poll_query_until('postgres',
 	"pgha's value is back");
 ok($etcd->poll_key('/service/test/sync', qr/^\{"leader":"$leader","sync_standby":"$other","quorum":0\}$/, 60),
 	'and the key, once confirmed again');
+
+# synchronous_mode_strict: synchronous_node_count standbys acknowledge
+# every commit; with fewer eligible (node4 has sync_priority 0), commits wait
+$new->safe_psql('postgres',
+	q{SELECT pgha.set_config('{"synchronous_mode_strict":true,"synchronous_node_count":2}')});
+ok($new->poll_query_until('postgres',
+		qq{SELECT current_setting('synchronous_standby_names') = 'ANY 2 ("$other")'}),
+	"strict, one eligible standby of two wanted: ANY 2 (\"$other\")");
+($in, $wout, $werr) = ('', '', '');
+$waiting = IPC::Run::start([ 'psql', '-X', '-d', $new->connstr('postgres'), '-c', 'INSERT INTO t VALUES (500)' ],
+	'<', \$in, '>', \$wout, '2>', \$werr);
+ok( $new->poll_query_until('postgres',
+		"SELECT count(*) = 1 FROM pg_stat_activity WHERE wait_event = 'SyncRep' AND query LIKE 'INSERT INTO t VALUES (500)%'"),
+	'and a commit waits (SyncRep), though that standby streams');
+# still waiting after several loops of the leader: it does not weaken the setting
+my $t0 = $new->safe_psql('postgres', 'SELECT now()');
+ok($new->poll_query_until('postgres',
+		"SELECT last_decision > '$t0'::timestamptz + interval '3 s' FROM pgha.status()"),
+	'the leader decided again for 3 s (loop_wait 1)');
+is($new->safe_psql('postgres',
+		"SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'SyncRep' AND query LIKE 'INSERT INTO t VALUES (500)%'"),
+	'1', 'the commit still waits');
+$node{node4}->append_conf('postgresql.conf', 'pgha.sync_priority = 1');
+$node{node4}->reload;
+$waiting->finish;
+is($? >> 8, 0, 'node4 eligible again: the commit completes') or diag("$wout / $werr");
+ok($new->poll_query_until('postgres',
+		qq{SELECT current_setting('synchronous_standby_names') = 'ANY 2 ("$other","node4")'}),
+	'on ANY 2 of both');
+ok($etcd->poll_key('/service/test/sync', qr/^\{"leader":"$leader","sync_standby":"$other,node4","quorum":0\}$/, 60),
+	'the key names both, quorum 0');
+$new->safe_psql('postgres', q{SELECT pgha.set_config('{"synchronous_mode_strict":false}')});
 
 # synchronous mode first-n again: the quorum key names nobody first
 $new->safe_psql('postgres', q{SELECT pgha.set_config('{"synchronous_mode":true,"synchronous_node_count":1}')});

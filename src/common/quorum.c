@@ -278,12 +278,19 @@ pgha_quorum_plan(const PghaSyncInput *in, PghaSyncPlan *out)
 	}
 
 	nt = targets(in, t);
-	k = Min(in->config->synchronous_node_count, nt);
+
+	/*
+	 * Strict: synchronous_node_count standbys acknowledge every commit;
+	 * with fewer eligible, commits wait ('ANY 2 ("a")' acknowledges none).
+	 * Otherwise as many as there are, down to asynchronous.
+	 */
+	k = in->config->synchronous_mode_strict ? in->config->synchronous_node_count :
+		Min(in->config->synchronous_node_count, nt);
 	if (nt > 0)
 		pgha_quorum_ssn(k, nt, (const MemberName *) t, want_ssn, sizeof(want_ssn));
 	else
-		/* strict: no commit is acknowledged until a standby confirms it */
-		strlcpy(want_ssn, in->config->synchronous_mode_strict ? "*" : "", sizeof(want_ssn));
+		strlcpy(want_ssn, in->config->synchronous_mode_strict ?
+				pgha_sync_strict_ssn(in->config) : "", sizeof(want_ssn));
 	pgha_ssn_parse(in->current_ssn, &now);
 	pgha_ssn_parse(want_ssn, &target);
 
@@ -316,6 +323,7 @@ pgha_quorum_plan(const PghaSyncInput *in, PghaSyncPlan *out)
 					 nt == 0 ? (in->config->synchronous_mode_strict ?
 								"no standby can be synchronous: commits wait for any (strict mode)" :
 								"no standby can be synchronous: replicating asynchronously") :
+					 nt < k ? "quorum: fewer standbys than synchronous_node_count: commits wait (strict mode)" :
 					 "quorum: the standbys or their number changed");
 			return;
 		}
@@ -339,7 +347,8 @@ pgha_quorum_plan(const PghaSyncInput *in, PghaSyncPlan *out)
 
 	/* the setting is the target: so becomes the key, once it is true */
 	{
-		int			qt = nt - k;
+		/* strict with fewer than k: nothing is acknowledged, all must have it */
+		int			qt = Max(0, nt - k);
 
 		if (same_names(nv, v, nt, (const MemberName *) t) && q == qt)
 			return;

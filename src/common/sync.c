@@ -64,13 +64,28 @@ pgha_sync_ssn(int n, const char (*names)[PGHA_NAME_LEN], int count, char *out, s
 	strlcat(out, ")", outlen);
 }
 
+/*
+ * Strict mode with no eligible standby: commits wait for any standby; in
+ * quorum mode for synchronous_node_count of them.
+ */
+const char *
+pgha_sync_strict_ssn(const PghaConfig *config)
+{
+	static char buf[32];
+
+	if (!config->quorum || config->synchronous_node_count <= 1)
+		return "*";
+	snprintf(buf, sizeof(buf), "ANY %d (*)", config->synchronous_node_count);
+	return buf;
+}
+
 const char *
 pgha_sync_ssn_at_promotion(const PghaConfig *config)
 {
 	if (!config->synchronous_mode)
 		return NULL;			/* not pgha's business */
-	/* strict: no commit is acknowledged until a standby confirms it */
-	return config->synchronous_mode_strict ? "*" : "";
+	/* strict: no commit is acknowledged until standbys confirm it */
+	return config->synchronous_mode_strict ? pgha_sync_strict_ssn(config) : "";
 }
 
 static const PghaStandby *

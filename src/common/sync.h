@@ -98,6 +98,9 @@ extern bool pgha_sync_eligible(const PghaSyncInput *in, const PghaStandby *s);
 extern void pgha_sync_ssn(int n, const char (*names)[PGHA_NAME_LEN], int count,
 						  char *out, size_t outlen);
 
+/* strict mode's value when no standby is eligible: '*' or 'ANY n (*)' */
+extern const char *pgha_sync_strict_ssn(const PghaConfig *config);
+
 /* the value a newly promoted primary starts with, before its first plan */
 extern const char *pgha_sync_ssn_at_promotion(const PghaConfig *config);
 

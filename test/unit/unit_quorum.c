@@ -131,18 +131,16 @@ acknowledge(void)
 	pgha_ssn_parse(M.eff_ssn, &s);
 	if (M.eff_ssn[0] == '\0')
 		frontier = M.p;
-	else if (s.any)
-	{
-		for (int i = 0; i < NSTANDBY; i++)
-			if (M.connected[i])
-				frontier = Max(frontier, M.flush[i]);
-	}
 	else if (s.k > 0)
 	{
 		uint64		f[PGHA_MAX_SYNC];
 		int			nf = 0;
 
-		for (int j = 0; j < s.n; j++)
+		/* '*' (or 'ANY k (*)'): every connected standby counts */
+		for (int i = 0; i < NSTANDBY && s.any; i++)
+			if (M.connected[i])
+				f[nf++] = M.flush[i];
+		for (int j = 0; j < s.n && !s.any; j++)
 		{
 			int			i = index_of(s.names[j]);
 
@@ -210,7 +208,7 @@ model_reset(int n, bool strict)
 	/* as a promotion leaves it: the key names nobody, nothing synchronous */
 	M.c.has_sync = true;
 	strlcpy(M.c.sync_leader, "leader", PGHA_NAME_LEN);
-	strlcpy(M.ssn, strict ? "*" : "", sizeof(M.ssn));
+	strlcpy(M.ssn, strict ? pgha_sync_strict_ssn(&M.cfg) : "", sizeof(M.ssn));
 	strlcpy(M.eff_ssn, M.ssn, sizeof(M.eff_ssn));
 	strlcpy(M.applies, M.ssn, sizeof(M.applies));
 	M.auto_relay = true;
@@ -422,15 +420,37 @@ walk_cases(void)
 
 	violations = 0;
 
-	/* strict, no standby: commits wait for one */
+	/* strict, no standby: commits wait for two */
 	model_reset(2, true);
 	settle();
-	is_str(M.ssn, "*", "strict with no standby: '*'");
+	is_str(M.ssn, "ANY 2 (*)", "strict with no standby: commits wait for any two");
 	M.connected[0] = true;
 	settle();
-	pgha_quorum_ssn(1, 1, (const MemberName *) &M.members[1].name, want, sizeof(want));
+	pgha_quorum_ssn(2, 1, (const MemberName *) &M.members[1].name, want, sizeof(want));
 	ok(strcmp(M.ssn, want) == 0 && M.c.nsync == 1 && M.c.sync_quorum == 0,
-	   "strict, one standby of two wanted: ANY 1 of it, as Patroni ('%s')", M.ssn);
+	   "strict, one standby of two wanted: ANY 2 of it, commits wait ('%s', %d, %d)", M.ssn,
+	   M.c.nsync, M.c.sync_quorum);
+	{
+		uint64		before = M.acked;
+
+		M.p += 10;
+		M.flush[0] = M.p;
+		acknowledge();
+		is_int((int) (M.acked - before), 0, "... and no commit is acknowledged, even one it flushed");
+	}
+	M.connected[1] = true;
+	settle();
+	{
+		const MemberName both[2] = {"node2", "node3"};
+
+		pgha_quorum_ssn(2, 2, both, want, sizeof(want));
+	}
+	ok(strcmp(M.ssn, want) == 0 && M.c.nsync == 2 && M.c.sync_quorum == 0,
+	   "the second standby back: ANY 2 of both, quorum 0 ('%s', %d, %d)", M.ssn,
+	   M.c.nsync, M.c.sync_quorum);
+	model_reset(1, true);
+	settle();
+	is_str(M.ssn, "*", "strict, synchronous_node_count 1, no standby: '*'");
 
 	/* a key written in FIRST mode is a quorum key with quorum 0 */
 	model_reset(1, false);
