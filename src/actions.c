@@ -350,7 +350,7 @@ pgha_action_point_at_leader(const char *conninfo, const char *slot)
  * postmaster waits for it (it sends SIGKILL to a child that takes more than
  * a few seconds): standby.signal, so that a restart comes back read-only,
  * and primary_conninfo toward the leader that took over (conninfo NULL: no
- * leader known, and PGHA_FENCED_MARKER says so).  Nothing between the gate's closing and the signal can be
+ * leader known; PGHA_FENCED_MARKER says so if this node never led).  Nothing between the gate's closing and the signal can be
  * interrupted.
  */
 static sigset_t fence_old_mask;
@@ -371,26 +371,37 @@ pgha_action_fence_signal(void)
 }
 
 /* an empty file in the data directory, synced (WARNING if it cannot be) */
-static void
-fence_file(const char *name)
+static bool
+synced_file(const char *name)
 {
 	int			fd = OpenTransientFile(name, O_WRONLY | O_CREAT | PG_BINARY);
+	bool		ok = fd >= 0 && pg_fsync(fd) == 0;
 
-	if (fd < 0 || pg_fsync(fd) != 0)
+	if (!ok)
 		ereport(WARNING,
 				(errcode_for_file_access(),
-				 errmsg("could not write file \"%s\" while fencing: %m", name)));
+				 errmsg("could not write file \"%s\": %m", name)));
 	if (fd >= 0)
 		CloseTransientFile(fd);
+	return ok;
+}
+
+bool
+pgha_action_leave_marker_durably(const char *name)
+{
+	if (!synced_file(name))
+		return false;
+	fsync_fname(".", true);
+	return true;
 }
 
 void
-pgha_action_fence_finish(const char *conninfo, const char *slot)
+pgha_action_fence_finish(const char *conninfo, const char *slot, bool never_led)
 {
 	/* before standby.signal: a node that restarts read-only has it */
-	if (conninfo == NULL)
-		fence_file(PGHA_FENCED_MARKER);
-	fence_file(STANDBY_SIGNAL_FILE);
+	if (conninfo == NULL && never_led)
+		(void) synced_file(PGHA_FENCED_MARKER);
+	(void) synced_file(STANDBY_SIGNAL_FILE);
 	fsync_fname(".", true);
 	/* an ERROR in here is caught: it never keeps SIGQUIT blocked */
 	if (conninfo != NULL)

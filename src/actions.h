@@ -69,7 +69,7 @@ extern void pgha_action_recreate_slot(const char *name);
 /* immediate shutdown (SIGQUIT stays blocked here until fence_finish) */
 extern void pgha_action_fence_signal(void);
 /* then standby.signal and (conninfo not NULL) the new upstream, best effort */
-extern void pgha_action_fence_finish(const char *conninfo, const char *slot);
+extern void pgha_action_fence_finish(const char *conninfo, const char *slot, bool never_led);
 /* create the physical slots that do not exist yet; returns how many */
 extern int	pgha_action_ensure_slots(char **slots, int nslots);
 /*
@@ -110,13 +110,17 @@ extern void pgha_action_shutdown_fast(void);
 extern bool pgha_action_leave_marker(const char *name);
 
 /*
- * Left by a primary that fenced itself with no leader to follow (src/
- * keeper/act.c): if etcd then holds no cluster at all, this node was the
- * only primary there was, and it alone may claim the cluster (rule
+ * PGHA_LED_MARKER: this data directory (or the one it was copied from) has
+ * led its cluster: written before the write gate first opens.
+ * PGHA_FENCED_MARKER: left by a primary that fenced itself with no leader
+ * to follow and without PGHA_LED_MARKER, so it never acknowledged a write:
+ * if etcd then holds no cluster at all, it may claim one (rule
  * bootstrap_fenced).  Removed once the cluster exists.
  */
+#define PGHA_LED_MARKER "pgha.has_led"
 #define PGHA_FENCED_MARKER "pgha.fenced_without_leader"
 extern bool pgha_action_has_marker(const char *name);
+extern bool pgha_action_leave_marker_durably(const char *name);
 extern void pgha_action_remove_marker(const char *name);
 
 /*

@@ -6,8 +6,10 @@
 # claim one; before the fix every node then waited for a primary forever.
 # The fenced node leaves a marker (PGHA_FENCED_MARKER), and once etcd
 # answers with no cluster in it, that node alone claims the cluster and
-# promotes (rule bootstrap_fenced), as Patroni initializes the cluster
-# after it demoted a primary for want of its DCS.
+# promotes (rule bootstrap_fenced) after etcd has held no cluster for a
+# ttl and no peer is ahead, as Patroni initializes the cluster after it
+# demoted a primary for want of its DCS.  A leader that fences leaves no
+# marker (pgha.has_led).
 
 use strict;
 use warnings;
@@ -71,5 +73,12 @@ ok(!-f $node1->data_dir . "/$marker", 'the marker is gone once the cluster exist
 ok(Pgha::Node::streaming($node1, 'node2'), 'node2 streams from node1');
 ok($node2->poll_query_until('postgres', 'SELECT count(*) = 1 FROM t'), 'node2 has the row');
 is($etcd->get('/service/test/leader'), 'node1', 'node2, without the marker, never claimed anything');
+ok(-f $node1->data_dir . '/pgha.has_led', 'node1 recorded that it led');
+
+# a leader that loses etcd fences too, but it acknowledged writes: it
+# leaves no marker, and would never claim an empty etcd over another node
+$etcd->stop;
+ok(Pgha::Node::wait_down($node1, 60), 'node1, the leader, fenced itself without etcd');
+ok(!-f $node1->data_dir . "/$marker", '... and left no marker: it led');
 
 done_testing();

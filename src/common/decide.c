@@ -227,29 +227,28 @@ c_bootstrap(const PghaInput *in, PghaDecision *d)
 }
 
 /*
- * A primary that could not reach etcd fenced itself and came back as a
- * standby, with no leader to follow (a server that starts before etcd
- * does).  If etcd now holds no trace of a cluster, that primary was the
- * only one: the others are its copies, and none of them can be ahead of
- * it.  No write was ever acknowledged (the gate never opened without a
- * lease), so nothing can be lost; it claims the cluster and promotes
- * (promote_holder), where every other standby would wait forever.  Patroni
- * does the same after it demoted a primary for want of its DCS.
+ * A primary that never led could not reach etcd, fenced itself and came
+ * back as a standby with no leader to follow (a server that starts before
+ * etcd does).  If etcd holds no trace of a cluster, it claims one and
+ * promotes (promote_holder), where every other standby would wait forever:
+ * Patroni does the same after it demoted a primary for want of its DCS.
+ * Nothing it has was acknowledged (its gate never opened), so it claims
+ * only once nobody has more: after etcd has held no cluster for a ttl (the
+ * members, if etcd lost its keys, have published their records again),
+ * when no member record shows a primary or a member ahead of it, and when
+ * no probed peer runs as a primary or is ahead.  Not paused, and not a node
+ * that may not be promoted.
  */
 static bool
-c_bootstrap_fenced(const PghaInput *in, PghaDecision *d)
+bootstrap_fenced_applies(const PghaInput *in)
 {
 	int			i;
 
-	if (!R(in) || !in->fenced_without_leader || in->cluster->has_initialize ||
-		in->cluster->has_leader || in->cluster->has_history)
+	if (!R(in) || !in->fenced_without_leader || in->config.pause || in->nofailover ||
+		in->failover_priority <= 0 || in->cluster->has_initialize ||
+		in->cluster->has_leader || in->cluster->has_history ||
+		in->empty_cluster_ms < (int64) in->config.ttl * 1000)
 		return false;
-
-	/*
-	 * Unless a member says otherwise (etcd's keys were lost while another
-	 * node led): one that runs as a primary claims the cluster itself
-	 * (bootstrap), one ahead of this node is no copy of it.
-	 */
 	for (i = 0; i < in->cluster->nmembers; i++)
 	{
 		const PghaMember *m = &in->cluster->members[i];
@@ -260,8 +259,38 @@ c_bootstrap_fenced(const PghaInput *in, PghaDecision *d)
 			(m->timeline == in->local.timeline && m->xlog_location > in->local.lsn))
 			return false;
 	}
+	return true;
+}
+
+static bool
+c_bootstrap_fenced_probe(const PghaInput *in, PghaDecision *d)
+{
+	if (in->peers_probed || !bootstrap_fenced_applies(in))
+		return false;
 	snprintf(d->reason, sizeof(d->reason),
-			 "no cluster is initialized in etcd, and this standby is the primary that fenced itself without a leader to follow: it claims the cluster");
+			 "no cluster is initialized in etcd, and this standby is a primary that never led and fenced itself: asking the peers before it claims the cluster");
+	return true;
+}
+
+static bool
+c_bootstrap_fenced(const PghaInput *in, PghaDecision *d)
+{
+	int			i;
+
+	if (!in->peers_probed || !bootstrap_fenced_applies(in))
+		return false;
+	for (i = 0; i < in->npeers; i++)
+	{
+		const PghaPeer *p = &in->peers[i];
+
+		if ((p->reachable && !p->in_recovery) || p->shutting_down ||
+			(p->reachable && (p->timeline > in->local.timeline ||
+							  (p->timeline == in->local.timeline && p->lsn > in->local.lsn))))
+			return false;
+	}
+	snprintf(d->reason, sizeof(d->reason),
+			 "no cluster is initialized in etcd (for %lld ms), and this standby is a primary that never led and fenced itself, with no peer ahead of it: it claims the cluster",
+			 (long long) in->empty_cluster_ms);
 	return true;
 }
 
@@ -1052,8 +1081,10 @@ static const Rule rules[] = {
 	"the leader key names another member"}, c_fence_other},
 	{{"bootstrap", "primary", PGHA_ACT_BOOTSTRAP,
 	"no initialize key and no leader key"}, c_bootstrap},
+	{{"bootstrap_fenced_probe", "standby", PGHA_ACT_PROBE,
+	"no cluster in etcd for a ttl; this node fenced itself as a primary that never led; peers not asked yet"}, c_bootstrap_fenced_probe},
 	{{"bootstrap_fenced", "standby", PGHA_ACT_BOOTSTRAP,
-	"no initialize key and no leader key; this node fenced itself as a primary with no leader to follow"}, c_bootstrap_fenced},
+	"no cluster in etcd for a ttl; this node fenced itself as a primary that never led; no member or peer is a primary or ahead"}, c_bootstrap_fenced},
 	{{"wait_bootstrap", "standby", PGHA_ACT_NONE,
 	"no initialize key and no leader key"}, c_wait_bootstrap},
 	{{"paused_leader", "primary", PGHA_ACT_RENEW,

@@ -84,10 +84,12 @@ typedef struct PghaInput
 	const char *last_leader;	/* the last leader key value seen ("" or NULL: none) */
 
 	/*
-	 * This node fenced itself as a primary with no leader to follow, and has
-	 * not seen a cluster in etcd since (rule bootstrap_fenced).
+	 * This node, which never led, fenced itself as a primary with no leader
+	 * to follow, and has not seen a cluster in etcd since; for how long etcd
+	 * has held no cluster, as this worker saw it (rule bootstrap_fenced).
 	 */
 	bool		fenced_without_leader;
+	int64		empty_cluster_ms;
 
 	bool		peers_probed;
 	int			npeers;

@@ -141,10 +141,10 @@ do_fence(const PghaCluster *cluster, const PghaDecision *d)
 	{
 		char		slot[PGHA_NAME_LEN];
 
-		pgha_action_fence_finish(conninfo_toward(leader, slot), slot);
+		pgha_action_fence_finish(conninfo_toward(leader, slot), slot, !K.has_led);
 	}
 	else
-		pgha_action_fence_finish(NULL, NULL);
+		pgha_action_fence_finish(NULL, NULL, !K.has_led);
 	K.is_leader = false;
 }
 

@@ -248,12 +248,15 @@ observe(PghaEtcd *etcd, const PghaLocalDetail *local, PghaCluster *cluster)
 		promotion_over();
 
 	/* the fence's marker matters only while etcd holds no cluster at all */
-	K.fenced_without_leader = pgha_action_has_marker(PGHA_FENCED_MARKER);
-	if (K.fenced_without_leader && etcd_ok && (cluster->has_initialize || cluster->has_leader))
+	if (etcd_ok && (cluster->has_initialize || cluster->has_leader))
 	{
-		pgha_action_remove_marker(PGHA_FENCED_MARKER);
+		if (K.fenced_without_leader)
+			pgha_action_remove_marker(PGHA_FENCED_MARKER);
 		K.fenced_without_leader = false;
+		K.empty_since_ms = 0;
 	}
+	else if (etcd_ok && K.empty_since_ms == 0)
+		K.empty_since_ms = now_ms();
 
 	if (etcd_ok)
 		remember_members(cluster);
@@ -307,6 +310,7 @@ decide_inputs(PghaInput *in, const PghaLocalDetail *local, PghaCluster *cluster,
 	in->started_ms = K.started_ms;
 	in->seen_leader = K.seen_leader;
 	in->fenced_without_leader = K.fenced_without_leader;
+	in->empty_cluster_ms = K.empty_since_ms ? now - K.empty_since_ms : 0;
 	in->last_leader = K.last_leader;
 	in->failsafe_confirmed_ms = K.failsafe_confirmed_ms;
 	in->failsafe_ping_age_ms = pgha_failsafe_last_ping(pinger, pingerlen);

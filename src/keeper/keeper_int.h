@@ -55,6 +55,8 @@ typedef struct KeeperState
 	int64		started_ms;		/* this worker's start */
 	bool		seen_leader;	/* a leader key seen since the instance started */
 	bool		fenced_without_leader;	/* PGHA_FENCED_MARKER is there */
+	bool		has_led;		/* PGHA_LED_MARKER is there */
+	int64		empty_since_ms; /* etcd has held no cluster since (0: it does) */
 	int64		last_renewal_ms;
 	bool		foreign;		/* last seen: our sysid is not the cluster's */
 	char		leader_seen[PGHA_NAME_LEN]; /* leader key value last seen */

@@ -279,6 +279,16 @@ become_leader(const char *how, const char *why)
 	/* the previous leader's list of retained slots is read again */
 	if (!was)
 		K.retention_loaded = false;
+	/*
+	 * Before the gate first opens: a later fence of this data directory
+	 * must not leave the marker of one that never led (actions.h).  If it
+	 * cannot be written, this worker still knows.
+	 */
+	if (K.keepalive_ok && !K.has_led)
+	{
+		(void) pgha_action_leave_marker_durably(PGHA_LED_MARKER);
+		K.has_led = true;
+	}
 	if (K.keepalive_ok)
 	{
 		K.last_renewal_ms = K.keepalive_sent_ms;

@@ -179,6 +179,9 @@ keeper_init(void)
 	/* a standby carries no proof, whatever its predecessor had */
 	if (RecoveryInProgress())
 		K.proven = false;
+	/* only a fence (which ends the server) or this worker changes them */
+	K.has_led = pgha_action_has_marker(PGHA_LED_MARKER);
+	K.fenced_without_leader = pgha_action_has_marker(PGHA_FENCED_MARKER);
 	K.initialized = true;
 	publish_write_gate();
 }

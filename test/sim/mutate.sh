@@ -6,7 +6,8 @@
 # list; 0-* is a control: a fence window longer than the lease).  For each,
 # the simulator is built from a patched copy of src/ and run for up to
 # SECONDS (default 60) per mode, asynchronous and synchronous (q-*: quorum
-# commit with 3 and with 5 nodes, switchover requests included); the table
+# commit with 3 and with 5 nodes, switchover requests included; w-*: etcd
+# loses the cluster's keys, asynchronous and synchronous); the table
 # says which invariant caught it, after how many runs and seconds.  A bug
 # the simulator does not find is listed as "missed".
 set -u
@@ -30,13 +31,15 @@ for p in mutations/${MUTATIONS:-*}.patch; do
 		continue
 	fi
 	modes="async sync"
-	case $name in q-*) modes="quorum quorum5" ;; esac
+	case $name in q-*) modes="quorum quorum5" ;; w-*) modes="wipe wipesync" ;; esac
 	for mode in $modes; do
 		case $mode in
 			async) flag= ;;
 			sync) flag=--sync ;;
 			quorum) flag="--quorum --switchovers --quick-heal" ;;
 			quorum5) flag="--quorum --nodes 5 --switchovers --quick-heal" ;;
+			wipe) flag="--etcd-wipe --quick-heal" ;;
+			wipesync) flag="--etcd-wipe --quick-heal --sync" ;;
 		esac
 		start=$(date +%s.%N)
 		out=$("$work/build/pgha_sim" --seed "$seed" --seconds "$budget" $flag 2>/dev/null)

@@ -4,7 +4,7 @@
  *		The simulator's scheduler, faults, clients and invariants.
  *
  *	pgha_sim [--seed N] [--runs N | --seconds S] [--nodes 2-5]
- *			 [--sync | --strict] [--quorum] [--duration S] [--max-skew PCT] [--trace]
+ *			 [--sync | --strict] [--quorum] [--duration S] [--max-skew PCT] [--etcd-wipe] [--trace]
  *			 [--verbose]
  *
  * One run: a cluster of n nodes starts (node 0 primary), clients write to
@@ -817,6 +817,56 @@ tick(void)
 	}
 }
 
+/*
+ * --etcd-wipe: etcd loses the cluster's keys while its leader is cut off
+ * (it fences, another node takes over): "pghactl remove" (keys only) or a
+ * new etcd (keys and leases, after every node lost etcd for a while).  A
+ * node that fenced must not claim the empty cluster over one that led
+ * after it (rule bootstrap_fenced).
+ */
+static bool wipe_leases;
+
+static void
+wipe_etcd(void *arg)
+{
+	sim_log(&sim_nodes[0], "etcd loses the cluster's keys%s", wipe_leases ? " and leases" : "");
+	sim_etcd_wipe(wipe_leases);
+}
+
+static void
+wipe_cut_other(void *arg)
+{
+	fault(F_CUT_ETCD, (SimNode *) arg, 25000000 + sim_rand_range(0, 3000000), true);
+}
+
+static void
+wipe_scenario(void *arg)
+{
+	int64		lease;
+	const char *l = sim_etcd_leader(&lease);
+	SimNode    *n = &sim_nodes[0];
+	int			i;
+	int64		wipe_in = sim_rand_range(25000000, 40000000);
+
+	for (i = 0; l && i < sim_cfg.nnodes; i++)
+		if (strcmp(sim_nodes[i].name, l) == 0)
+			n = &sim_nodes[i];
+	wipe_leases = sim_chance(0.5);
+	if (wipe_leases)
+	{
+		/* the others lose etcd later, and it comes back empty */
+		wipe_in = 60000000;
+		fault(F_CUT_ETCD, n, wipe_in + sim_rand_range(0, 3000000), true);
+		for (i = 0; i < sim_cfg.nnodes; i++)
+			if (&sim_nodes[i] != n)
+				sim_at(sim_time_us + 35000000, wipe_cut_other, &sim_nodes[i]);
+		sim_at(sim_time_us + wipe_in, wipe_etcd, NULL);
+		return;
+	}
+	fault(F_CUT_ETCD, n, wipe_in + sim_rand_range(-3000000, 3000000), true);
+	sim_at(sim_time_us + wipe_in, wipe_etcd, NULL);
+}
+
 static void
 init_run(uint64 seed)
 {
@@ -920,6 +970,19 @@ final_checks(void)
 	for (i = 0; i < sim_cfg.nnodes; i++)
 		if (l && strcmp(sim_nodes[i].name, l) == 0)
 			leader = &sim_nodes[i];
+
+	/*
+	 * etcd lost everything after every node that led had fenced: they wait
+	 * for the DBA to promote one (docs/ha.md, Bootstrap), as they should
+	 */
+	if (sim_cfg.etcd_wipe && l == NULL)
+	{
+		for (i = 0; i < sim_cfg.nnodes; i++)
+			if (!sim_nodes[i].running || !sim_nodes[i].in_recovery)
+				break;
+		if (i == sim_cfg.nnodes)
+			return true;
+	}
 	if (leader == NULL || !leader->running || leader->in_recovery)
 	{
 		sim_fail("(e) no running primary holds the leader key after healing (key: %s)", l ? l : "none");
@@ -971,6 +1034,12 @@ run(uint64 seed)
 	if (!sim_cfg.switchovers)
 		fault_enabled[F_SWITCHOVER] = false;
 	fault_gap_us = sim_rand_range(300000, (int64) sim_cfg.ttl * 1500000);
+	if (sim_cfg.etcd_wipe)
+	{
+		for (i = 0; i < F_NKINDS; i++)
+			fault_enabled[i] = false;
+		sim_at(sim_time_us + sim_rand_range(15000000, 25000000), wipe_scenario, NULL);
+	}
 	end = full_end = fault_end + (int64) (4 * sim_cfg.ttl + 30) * 1000000;
 	next_tick = sim_time_us;
 	next_fault = sim_time_us + sim_rand_range(5000000, 15000000);
@@ -1168,6 +1237,8 @@ main(int argc, char **argv)
 			sim_cfg.switchovers = true;
 		else if (strcmp(argv[i], "--quick-heal") == 0)
 			sim_cfg.quick_heal = true;
+		else if (strcmp(argv[i], "--etcd-wipe") == 0)
+			sim_cfg.etcd_wipe = true;
 		else if (strcmp(argv[i], "--minimise") == 0)
 			minimise = true;
 		else if (strcmp(argv[i], "--leave-out") == 0 && i + 1 < argc)
@@ -1190,7 +1261,7 @@ main(int argc, char **argv)
 			sim_cfg.verbose = true;
 		else
 		{
-			fprintf(stderr, "usage: %s [--seed N] [--runs N | --seconds S] [--nodes N] [--sync|--strict] [--quorum] [--duration S] [--max-skew PCT] [--switchovers] [--quick-heal] [--minimise] [--leave-out N,N...] [--trace] [--verbose]\n", argv[0]);
+			fprintf(stderr, "usage: %s [--seed N] [--runs N | --seconds S] [--nodes N] [--sync|--strict] [--quorum] [--duration S] [--max-skew PCT] [--switchovers] [--quick-heal] [--etcd-wipe] [--minimise] [--leave-out N,N...] [--trace] [--verbose]\n", argv[0]);
 			return 2;
 		}
 	}
@@ -1228,12 +1299,13 @@ main(int argc, char **argv)
 			if (minimise)
 				minimise_faults(s);
 			print_trace();
-			printf("FAILED: seed %llu: %s\nreplay: %s --seed %llu --runs 1%s%s%s --nodes %d --duration %g --max-skew %g --trace\n",
+			printf("FAILED: seed %llu: %s\nreplay: %s --seed %llu --runs 1%s%s%s%s --nodes %d --duration %g --max-skew %g --trace\n",
 				   (unsigned long long) s, failure, argv[0], (unsigned long long) s,
 				   sim_cfg.quorum ? (sim_cfg.sync_strict ? " --quorum --strict" : " --quorum") :
 				   sim_cfg.sync_strict ? " --strict" : sim_cfg.sync_mode ? " --sync" : "",
 				   sim_cfg.switchovers ? " --switchovers" : "",
 				   sim_cfg.quick_heal ? " --quick-heal" : "",
+				   sim_cfg.etcd_wipe ? " --etcd-wipe" : "",
 				   sim_cfg.nnodes, sim_cfg.duration_us / 1e6, sim_cfg.max_skew * 100);
 			return 1;
 		}

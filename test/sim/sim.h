@@ -81,6 +81,7 @@ typedef struct SimNode
 	bool		in_recovery;
 	bool		standby_signal; /* next start is a standby */
 	bool		fenced_marker;	/* PGHA_FENCED_MARKER in its data directory */
+	bool		led_marker;		/* PGHA_LED_MARKER in its data directory */
 	bool		promote_signal; /* the file "promote": asked, not yet taken */
 	int64		promote_done_at_us; /* 0: no promotion under way */
 	int			timeline;
@@ -147,6 +148,7 @@ typedef struct SimConfig
 	double		max_skew;		/* clock rates within 1 +- this */
 	bool		switchovers;	/* an operator asks for switchovers */
 	bool		quick_heal;		/* end a run 10 s after it settled */
+	bool		etcd_wipe;		/* instead of random faults: etcd loses the keys */
 } SimConfig;
 
 extern SimConfig sim_cfg;
@@ -176,6 +178,7 @@ extern void sim_etcd_seed_config(const char *json);
 extern const char *sim_etcd_leader(int64 *lease);	/* the leader key now */
 extern void sim_etcd_leader_election(void);
 extern void sim_etcd_request_switchover(const char *candidate);
+extern void sim_etcd_wipe(bool leases);
 extern bool sim_etcd_sync_key(char *leader, size_t len, char (*standbys)[PGHA_NAME_LEN], int *n);
 
 /* sim_pg.c */

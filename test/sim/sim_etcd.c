@@ -952,3 +952,15 @@ sim_etcd_request_switchover(const char *candidate)
 	snprintf(json, sizeof(json), "{\"leader\":\"%s\",\"member\":\"%s\"}", kv->value, candidate);
 	do_put("/service/sim/failover", json, 0);
 }
+
+/* pghactl remove (keys only), or a new etcd (keys and leases) */
+void
+sim_etcd_wipe(bool leases)
+{
+	int			i;
+
+	do_delete("/service/sim/", true);
+	if (leases)
+		for (i = 0; i < D.nlease; i++)
+			D.lease[i].live = false;
+}

@@ -139,7 +139,7 @@ sim_pg_init(SimNode *n, bool primary)
 	n->running = true;
 	n->in_recovery = !primary;
 	n->standby_signal = !primary;
-	n->fenced_marker = false;
+	n->fenced_marker = n->led_marker = false;
 	n->upstream = primary ? -1 : 0;
 	shared_reset(n);
 }
@@ -747,11 +747,11 @@ pgha_action_fence_signal(void)
 }
 
 void
-pgha_action_fence_finish(const char *conninfo, const char *slot)
+pgha_action_fence_finish(const char *conninfo, const char *slot, bool never_led)
 {
 	SimNode    *to = by_port(conninfo);
 
-	if (conninfo == NULL)
+	if (conninfo == NULL && never_led)
 		sim_current->fenced_marker = true;
 	sim_current->standby_signal = true;
 	sim_current->upstream = to ? to->id : -1;
@@ -866,16 +866,27 @@ pgha_action_leave_marker(const char *name)
 	return false;
 }
 
-/* the only marker the worker reads back is the fence's */
+/* the markers the worker reads back: the fence's, and that it led */
 bool
 pgha_action_has_marker(const char *name)
 {
-	return sim_current->fenced_marker;
+	return strcmp(name, PGHA_LED_MARKER) == 0 ? sim_current->led_marker :
+		strcmp(name, PGHA_FENCED_MARKER) == 0 && sim_current->fenced_marker;
+}
+
+bool
+pgha_action_leave_marker_durably(const char *name)
+{
+	if (strcmp(name, PGHA_LED_MARKER) == 0)
+		sim_current->led_marker = true;
+	return true;
 }
 
 void
 pgha_action_remove_marker(const char *name)
 {
+	if (strcmp(name, PGHA_FENCED_MARKER) != 0)
+		return;
 	if (sim_current->fenced_marker)
 		sim_log(sim_current, "removed the fence's marker");
 	sim_current->fenced_marker = false;

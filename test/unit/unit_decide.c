@@ -71,6 +71,7 @@ typedef struct Case
 	int			quorum;			/* the sync key's "quorum" */
 	bool		sync_leader_me;	/* the sync key's leader is this node (else "old") */
 	bool		fenced;			/* we fenced ourselves without a leader to follow */
+	int64		empty_ms;		/* etcd has held no cluster for this long */
 	/* peers (probed when peers_probed) */
 	bool		peers_probed;
 	int			npeers;
@@ -94,9 +95,30 @@ static const Case cases[] = {
 	 .no_initialize = true, .action = PGHA_ACT_BOOTSTRAP, .rule = "bootstrap"},
 	{"a standby finds no cluster: it waits",
 	 .standby = true, .no_initialize = true, .action = PGHA_ACT_NONE, .rule = "wait_bootstrap"},
-	{"a standby that fenced itself as a primary without a leader finds no cluster: it claims it",
-	 .standby = true, .fenced = true, .no_initialize = true, .my_lsn = 5000,
+	{"a standby that fenced itself as a primary that never led finds no cluster: it waits a ttl",
+	 .standby = true, .fenced = true, .no_initialize = true, .my_lsn = 5000, .empty_ms = 9000,
+	 .action = PGHA_ACT_NONE, .rule = "wait_bootstrap"},
+	{"... then asks its peers",
+	 .standby = true, .fenced = true, .no_initialize = true, .my_lsn = 5000, .empty_ms = 10000,
+	 .action = PGHA_ACT_PROBE, .rule = "bootstrap_fenced_probe"},
+	{"... and, none ahead, claims the cluster",
+	 .standby = true, .fenced = true, .no_initialize = true, .my_lsn = 5000, .empty_ms = 10000,
+	 .peers_probed = true, .npeers = 2, .peers = {PEER("node2", 5000, 1), DEAD_PEER("node3")},
 	 .action = PGHA_ACT_BOOTSTRAP, .rule = "bootstrap_fenced"},
+	{"... not when a peer is ahead (etcd lost its keys while another node led)",
+	 .standby = true, .fenced = true, .no_initialize = true, .my_lsn = 5000, .empty_ms = 10000,
+	 .peers_probed = true, .npeers = 1, .peers = {PEER("node2", 5001, 1)},
+	 .action = PGHA_ACT_NONE, .rule = "wait_bootstrap"},
+	{"... not when a peer runs as a primary",
+	 .standby = true, .fenced = true, .no_initialize = true, .my_lsn = 5000, .empty_ms = 10000,
+	 .peers_probed = true, .npeers = 1, .peers = {PRIMARY_PEER("node2")},
+	 .action = PGHA_ACT_NONE, .rule = "wait_bootstrap"},
+	{"... not paused",
+	 .standby = true, .fenced = true, .no_initialize = true, .my_lsn = 5000, .empty_ms = 10000,
+	 .pause = true, .action = PGHA_ACT_NONE, .rule = "wait_bootstrap"},
+	{"... not tagged nofailover",
+	 .standby = true, .fenced = true, .no_initialize = true, .my_lsn = 5000, .empty_ms = 10000,
+	 .nofailover = true, .action = PGHA_ACT_NONE, .rule = "wait_bootstrap"},
 	{"... not while etcd is down",
 	 .standby = true, .fenced = true, .no_initialize = true, .etcd_down = true,
 	 .action = PGHA_ACT_NONE, .rule = "no_etcd"},
@@ -104,7 +126,7 @@ static const Case cases[] = {
 	 .standby = true, .fenced = true, .no_initialize = true, .history = "[[1,4000,\"r\",\"t\",\"node2\"]]",
 	 .action = PGHA_ACT_NONE, .rule = "wait_bootstrap"},
 	{"... not when a member is on a newer timeline (it is no copy of this node)",
-	 .standby = true, .fenced = true, .no_initialize = true, .newer_member_tl = 2,
+	 .standby = true, .fenced = true, .no_initialize = true, .newer_member_tl = 2, .empty_ms = 10000,
 	 .action = PGHA_ACT_NONE, .rule = "wait_bootstrap"},
 	{"... and once the cluster exists it is a standby like any other",
 	 .standby = true, .fenced = true, .leader = "node2", .action = PGHA_ACT_FOLLOW, .rule = "follow",
@@ -643,6 +665,7 @@ build_input(const Case *c, PghaCluster *clp, PghaInput *inp)
 	in.seen_leader = c->seen_leader;
 	in.last_leader = c->last_leader;
 	in.fenced_without_leader = c->fenced;
+	in.empty_cluster_ms = c->empty_ms;
 	*clp = cl;
 	*inp = in;
 	inp->cluster = c->etcd_down ? NULL : clp;

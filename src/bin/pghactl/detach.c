@@ -40,7 +40,8 @@
  * pgha (a pending reinit would wipe the directory).
  */
 static const char *const state_files[] = {
-	MANAGED_FILE, "pgha.dynamic.json", "pghactl.reinit_requested", "pghactl.bootstrap_pending"
+	MANAGED_FILE, "pgha.dynamic.json", "pghactl.reinit_requested", "pghactl.bootstrap_pending",
+	"pgha.has_led", "pgha.fenced_without_leader"
 };
 
 #define MAX_NAMES 256
