@@ -54,6 +54,7 @@ OBJS = \
 	src/common/switchover.o \
 	src/common/sync.o \
 	src/common/quorum.o \
+	src/common/upstream.o \
 	src/common/slots.o \
 	src/common/timeline.o \
 	src/common/hot_standby.o \

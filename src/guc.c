@@ -68,6 +68,7 @@ bool		pgha_noloadbalance = false;
 bool		pgha_clonefrom = false;
 bool		pgha_nosync = false;
 int			pgha_sync_priority = 1;
+char	   *pgha_replicatefrom = NULL;
 int			pgha_patroni_compat = 4;
 
 static bool
@@ -401,6 +402,14 @@ pgha_guc_define(void)
 							1, 0, 1000000,
 							PGC_SIGHUP, 0,
 							NULL, NULL, NULL);
+
+	DefineCustomStringVariable("pgha.replicatefrom",
+							   "Sets the member this standby streams from (cascading replication).",
+							   "Empty: the leader.  While that member cannot serve (down, a primary, on another timeline), the leader.",
+							   &pgha_replicatefrom,
+							   "",
+							   PGC_SIGHUP, 0,
+							   NULL, NULL, NULL);
 
 	DefineCustomIntVariable("pgha.patroni_compat",
 							"Sets which Patroni major version's vocabulary this node writes.",

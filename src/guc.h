@@ -55,6 +55,7 @@ extern bool pgha_noloadbalance;
 extern bool pgha_clonefrom;
 extern bool pgha_nosync;
 extern int	pgha_sync_priority;
+extern char *pgha_replicatefrom;
 extern int	pgha_patroni_compat;
 
 extern int	pgha_debug_config_delay;

@@ -1306,7 +1306,19 @@ pgha_member_tags(const PghaMember *m)
 		json_object_set_new(tags, "nosync", json_true());
 	if (m->sync_priority != 1)
 		json_object_set_new(tags, "sync_priority", json_integer(m->sync_priority));
+	if (m->replicatefrom[0] != '\0')
+		json_object_set_new(tags, "replicatefrom", json_string(m->replicatefrom));
 	return tags;
+}
+
+char *
+pgha_member_tags_text(const PghaMember *m)
+{
+	json_t	   *tags = pgha_member_tags(m);
+	char	   *txt = json_dumps(tags, JSON_PRESERVE_ORDER);
+
+	json_decref(tags);
+	return txt;
 }
 
 char *
@@ -1489,6 +1501,13 @@ pgha_member_from_json(const char *name, const char *json, size_t len,
 			goto done;
 		if (present)
 			m->sync_priority = (int) Max(Min(v, 1000000), -1);
+		/* a member name, or nothing: anything else names no member */
+		{
+			json_t	   *r = json_object_get(tags, "replicatefrom");
+
+			if (json_is_string(r) && json_string_length(r) < sizeof(m->replicatefrom))
+				strlcpy(m->replicatefrom, json_string_value(r), sizeof(m->replicatefrom));
+		}
 	}
 	{
 		json_t	   *r = json_object_get(root, "pending_restart_reason");

@@ -197,6 +197,7 @@ typedef struct PghaMember
 	bool		clonefrom;
 	bool		nosync;
 	int			sync_priority;	/* Patroni 4: higher is synchronous first; <= 0 never */
+	char		replicatefrom[PGHA_NAME_LEN];	/* stream from this member (common/upstream.h) */
 	bool		pending_restart;
 	char		pending_restart_reason[256];	/* JSON, Patroni 4.1 shape */
 	char		version[32];	/* the agent's: "pgha-1.0", Patroni's "3.0.2" */
@@ -238,6 +239,8 @@ typedef struct PghaMember
 /* the member's tags that differ from the defaults, as a JSON object (jansson) */
 struct json_t;
 extern struct json_t *pgha_member_tags(const PghaMember *m);
+/* the same as text, '{"nofailover": true}' (malloc'd; NULL: out of memory) */
+extern char *pgha_member_tags_text(const PghaMember *m);
 
 /* JSON for a member key (malloc'd) */
 extern char *pgha_member_to_json(const PghaMember *m);

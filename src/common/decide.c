@@ -29,6 +29,7 @@
 
 #include "common/decide.h"
 #include "common/timeline.h"
+#include "common/upstream.h"
 
 typedef bool (*RuleCond) (const PghaInput *in, PghaDecision *d);
 
@@ -710,10 +711,21 @@ c_promote_holder(const PghaInput *in, PghaDecision *d)
 static bool
 c_follow(const PghaInput *in, PghaDecision *d)
 {
+	PghaMember	me;
+	const char *upstream;
+
 	if (!R(in) || !in->cluster->has_leader)
 		return false;
-	strlcpy(d->target, in->cluster->leader, sizeof(d->target));
-	snprintf(d->reason, sizeof(d->reason), "\"%s\" holds the leader key", in->cluster->leader);
+	memset(&me, 0, sizeof(me));
+	strlcpy(me.name, in->me, sizeof(me.name));
+	strlcpy(me.replicatefrom, in->replicatefrom ? in->replicatefrom : "", sizeof(me.replicatefrom));
+	upstream = pgha_upstream_of(in->cluster, &me);
+	strlcpy(d->target, upstream, sizeof(d->target));
+	if (strcmp(upstream, in->cluster->leader) == 0)
+		snprintf(d->reason, sizeof(d->reason), "\"%s\" holds the leader key", in->cluster->leader);
+	else
+		snprintf(d->reason, sizeof(d->reason), "\"%s\" holds the leader key; this node streams from \"%s\" (replicatefrom)",
+				 in->cluster->leader, upstream);
 	return true;
 }
 

@@ -48,6 +48,7 @@ typedef struct PghaInput
 	const char *me;
 	bool		nofailover;
 	int			failover_priority;
+	const char *replicatefrom;	/* its tag: "" or NULL none (common/upstream.h) */
 	PghaLocal	local;
 
 	bool		etcd_ok;		/* the snapshot below is fresh */

@@ -91,21 +91,24 @@ conninfo_toward(const PghaMember *m, char *slot)
 	return pgha_conninfo(m, false, 2);
 }
 
+/* stream from the leader, or from the member replicatefrom names (d->target) */
 static void
 do_follow(const PghaCluster *cluster, const PghaDecision *d)
 {
-	const PghaMember *leader = pgha_cluster_member((PghaCluster *) cluster, d->target);
+	const PghaMember *upstream = pgha_cluster_member((PghaCluster *) cluster, d->target);
+	bool		leader = strcmp(d->target, cluster->leader) == 0;
 	char		slot[PGHA_NAME_LEN];
 	char	   *conninfo;
 
-	if (leader == NULL || leader->host[0] == '\0')
+	if (upstream == NULL || upstream->host[0] == '\0')
 		return;					/* its member key is not published yet */
-	conninfo = conninfo_toward(leader, slot);
+	conninfo = conninfo_toward(upstream, slot);
 	if (pgha_action_follow(conninfo, slot))
 		ereport(LOG,
-				(errmsg("pgha: following leader \"%s\"", d->target),
+				(errmsg(leader ? "pgha: following leader \"%s\"" :
+						"pgha: streaming from \"%s\" (replicatefrom)", d->target),
 				 errdetail("primary_conninfo points at %s:%d, primary_slot_name is \"%s\".",
-						   leader->host, leader->port, slot)));
+						   upstream->host, upstream->port, slot)));
 }
 
 void

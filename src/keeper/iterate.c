@@ -59,54 +59,7 @@
 static void
 leader_housekeeping(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalDetail *local)
 {
-	StringInfoData names;
-	char	  **slots = palloc(sizeof(char *) * Max(cluster->nmembers, 1));
-	int			nslots = 0;
-	int			i;
-
-	initStringInfo(&names);
-	for (i = 0; i < cluster->nmembers; i++)
-	{
-		const PghaMember *m = &cluster->members[i];
-
-		if (!member_gets_slot(m))
-			continue;
-		slots[nslots] = palloc(PGHA_NAME_LEN);
-		pgha_slot_name(m->name, slots[nslots], PGHA_NAME_LEN);
-		appendStringInfo(&names, "%s%s", names.len ? ", " : "", slots[nslots]);
-		nslots++;
-	}
-	if (strcmp(names.data, K.slots_done) != 0)
-	{
-		MemoryContext cxt = CurrentMemoryContext;
-		volatile int created = -1;
-
-		/* a slot problem must not cost the leader its iteration */
-		PG_TRY();
-		{
-			created = pgha_action_ensure_slots(slots, nslots);
-		}
-		PG_CATCH();
-		{
-			ErrorData  *edata = pgha_recover_error(cxt);
-
-			ereport(WARNING,
-					(errmsg("pgha could not create replication slots: %s", edata->message)));
-		}
-		PG_END_TRY();
-		if (created > 0)
-			ereport(LOG,
-					(errmsg_plural("pgha created %d replication slot",
-								   "pgha created %d replication slots",
-								   created, created),
-					 errdetail("Slots kept for members: %s.", names.data)));
-		if (created >= 0)
-		{
-			pfree(K.slots_done);
-			K.slots_done = MemoryContextStrdup(TopMemoryContext, names.data);
-		}
-	}
-
+	ensure_member_slots(cluster);
 	manage_member_slots(cluster);
 	{
 		char	   *permanent = keep_permanent_slots(cluster, true, local->base.timeline);
@@ -277,6 +230,7 @@ decide_inputs(PghaInput *in, const PghaLocalDetail *local, PghaCluster *cluster,
 	in->me = pgha_node_name();
 	in->nofailover = pgha_nofailover;
 	in->failover_priority = pgha_failover_priority;
+	in->replicatefrom = pgha_replicatefrom;
 	in->local = local->base;
 	in->etcd_ok = etcd_ok;
 	in->cluster = etcd_ok ? cluster : NULL;
@@ -346,6 +300,8 @@ after_act(PghaEtcd *etcd, const PghaDecision *d, PghaCluster *cluster, PghaLocal
 			leader_housekeeping(etcd, cluster, local);
 		else if (local->base.in_recovery && !K.is_leader && !K.foreign && !K.config.pause)
 		{
+			/* cascading: the standbys that stream from this one */
+			ensure_member_slots(cluster);
 			drop_standby_member_slots(cluster);
 			tidy_placeholders(cluster, local);
 		}

@@ -176,7 +176,8 @@ extern void record_history(PghaEtcd *etcd, const PghaCluster *cluster, int timel
 
 /* member_slots.c */
 extern void drop_standby_member_slots(const PghaCluster *cluster);
-extern bool member_gets_slot(const PghaMember *m);
+extern bool member_gets_slot(const PghaCluster *cluster, const PghaMember *m);
+extern void ensure_member_slots(const PghaCluster *cluster);
 extern void manage_member_slots(const PghaCluster *cluster);
 extern char *keep_permanent_slots(const PghaCluster *cluster, bool leading, int timeline);
 

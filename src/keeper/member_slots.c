@@ -42,6 +42,7 @@
 #include "common/keys.h"
 #include "common/hot_standby.h"
 #include "common/slots.h"
+#include "common/upstream.h"
 #include "common/switchover.h"
 #include "common/timeline.h"
 #include "guc.h"
@@ -104,11 +105,14 @@ drop_member_slot(const PghaCluster *cluster, const char *slot, const char *why)
 }
 
 /*
- * A standby keeps no member slots, but a former leader still has the ones
- * it kept then (a restart leaves pg_replslot alone; pg_rewind empties it
- * since PostgreSQL 14), and on a
- * standby a slot holds WAL too: drop every inactive slot named after a
- * member, now and then.  Slots with other names (a DBA's) are not touched.
+ * A standby keeps member slots only for the members that stream from it
+ * (cascading), but a former leader still has the ones it kept then (a
+ * restart leaves pg_replslot alone; pg_rewind empties it since PostgreSQL
+ * 14), and on a standby a slot holds WAL too: drop every other inactive
+ * slot named after a member, now and then.  A member whose replicatefrom
+ * names this node keeps its slot while it cannot stream from here (down,
+ * restarting), until its key is gone.  Slots with other names (a DBA's)
+ * are not touched.
  */
 void
 drop_standby_member_slots(const PghaCluster *cluster)
@@ -119,8 +123,7 @@ drop_standby_member_slots(const PghaCluster *cluster)
 	if (now_ms() < K.next_standby_slots_ms)
 		return;
 	K.next_standby_slots_ms = now_ms() + 30000;
-	why = psprintf("A standby keeps no member slots; \"%s\" is left from when this node led.",
-				   pgha_node_name());
+	why = pstrdup("A standby keeps slots only for the members that stream from it (replicatefrom).");
 	for (i = 0; i < cluster->nmembers + cluster->nretain; i++)
 	{
 		const char *name = i < cluster->nmembers ? cluster->members[i].name
@@ -129,22 +132,84 @@ drop_standby_member_slots(const PghaCluster *cluster)
 
 		if (strcmp(name, pgha_node_name()) == 0)
 			continue;
+		if (i < cluster->nmembers &&
+			(member_gets_slot(cluster, &cluster->members[i]) ||
+			 strcmp(cluster->members[i].replicatefrom, pgha_node_name()) == 0))
+			continue;
 		pgha_slot_name(name, slot, sizeof(slot));
 		(void) drop_member_slot(cluster, slot, why);
 	}
 }
 
 /*
- * The leader keeps a slot (and the WAL it holds back) for another member
- * of this cluster whose key sits on a lease: a key written without one
- * never expires, and would hold WAL until the disk is full.  Nor does a
- * node whose server is down (pghactl run's record, renewed while it
- * retries): its slot is kept for member_slots_ttl, as a departed one's.
+ * A node keeps a slot (and the WAL it holds back) for another member of
+ * this cluster that streams from it (common/upstream.h: the leader for
+ * most, a standby for those whose replicatefrom names it) and whose key
+ * sits on a lease: a key written without one never expires, and would hold
+ * WAL until the disk is full.  Nor does a node whose server is down
+ * (pghactl run's record, renewed while it retries): the leader keeps its
+ * slot for member_slots_ttl, as a departed one's.
  */
 bool
-member_gets_slot(const PghaMember *m)
+member_gets_slot(const PghaCluster *cluster, const PghaMember *m)
 {
-	return !m->foreign && !m->down && m->lease != 0 && strcmp(m->name, pgha_node_name()) != 0;
+	const char *upstream;
+
+	if (m->foreign || m->down || m->lease == 0 || strcmp(m->name, pgha_node_name()) == 0)
+		return false;
+	upstream = pgha_upstream_of(cluster, m);
+	return upstream != NULL && strcmp(upstream, pgha_node_name()) == 0;
+}
+
+/* the slots of the members that stream from this node, made if missing */
+void
+ensure_member_slots(const PghaCluster *cluster)
+{
+	StringInfoData names;
+	char	  **slots = palloc(sizeof(char *) * Max(cluster->nmembers, 1));
+	int			nslots = 0;
+	MemoryContext cxt = CurrentMemoryContext;
+	volatile int created = -1;
+
+	initStringInfo(&names);
+	for (int i = 0; i < cluster->nmembers; i++)
+	{
+		const PghaMember *m = &cluster->members[i];
+
+		if (!member_gets_slot(cluster, m))
+			continue;
+		slots[nslots] = palloc(PGHA_NAME_LEN);
+		pgha_slot_name(m->name, slots[nslots], PGHA_NAME_LEN);
+		appendStringInfo(&names, "%s%s", names.len ? ", " : "", slots[nslots]);
+		nslots++;
+	}
+	if (strcmp(names.data, K.slots_done) == 0)
+		return;
+
+	/* a slot problem must not cost the iteration */
+	PG_TRY();
+	{
+		created = pgha_action_ensure_slots(slots, nslots);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata = pgha_recover_error(cxt);
+
+		ereport(WARNING,
+				(errmsg("pgha could not create replication slots: %s", edata->message)));
+	}
+	PG_END_TRY();
+	if (created > 0)
+		ereport(LOG,
+				(errmsg_plural("pgha created %d replication slot",
+							   "pgha created %d replication slots",
+							   created, created),
+				 errdetail("Slots kept for members: %s.", names.data)));
+	if (created >= 0)
+	{
+		pfree(K.slots_done);
+		K.slots_done = MemoryContextStrdup(TopMemoryContext, names.data);
+	}
 }
 
 /*
@@ -192,7 +257,7 @@ manage_member_slots(const PghaCluster *cluster)
 			K.retention->r[i].last_seen_ms = now;
 	K.last_slot_look_ms = now;
 	for (i = 0; i < cluster->nmembers; i++)
-		if (member_gets_slot(&cluster->members[i]))
+		if (member_gets_slot(cluster, &cluster->members[i]))
 			present[npresent++] = cluster->members[i].name;
 	pgha_retention_see(K.retention, present, npresent, now);
 	if (K.config.pause)

@@ -86,7 +86,6 @@ publish_members(PghaSharedState *st, const PghaCluster *cluster)
 		const PghaMember *m = &cluster->members[i];
 		PghaSharedMember *sm = &st->members[st->nmembers++];
 		bool		leader = cluster->has_leader && strcmp(m->name, cluster->leader) == 0;
-		StringInfoData tags;
 
 		memset(sm, 0, sizeof(*sm));
 		strlcpy(sm->name, m->name, sizeof(sm->name));
@@ -110,25 +109,12 @@ publish_members(PghaSharedState *st, const PghaCluster *cluster)
 			(optime > m->replay_lsn ? (int64) (optime - m->replay_lsn) : 0);
 		strlcpy(sm->pending_reason, m->pending_restart_reason, sizeof(sm->pending_reason));
 		strlcpy(sm->error, m->error, sizeof(sm->error));
-		initStringInfo(&tags);
-		appendStringInfoChar(&tags, '{');
-		if (m->nofailover)
-			appendStringInfoString(&tags, "\"nofailover\": true, ");
-		if (m->failover_priority != 1)
-			appendStringInfo(&tags, "\"failover_priority\": %d, ", m->failover_priority);
-		if (m->noloadbalance)
-			appendStringInfoString(&tags, "\"noloadbalance\": true, ");
-		if (m->clonefrom)
-			appendStringInfoString(&tags, "\"clonefrom\": true, ");
-		if (m->nosync)
-			appendStringInfoString(&tags, "\"nosync\": true, ");
-		if (m->sync_priority != 1)
-			appendStringInfo(&tags, "\"sync_priority\": %d, ", m->sync_priority);
-		if (tags.len > 1)
-			tags.len -= 2;
-		appendStringInfoChar(&tags, '}');
-		tags.data[tags.len] = '\0';
-		strlcpy(sm->tags, tags.data, sizeof(sm->tags));
+		{
+			char	   *tags = pgha_member_tags_text(m);
+
+			strlcpy(sm->tags, tags ? tags : "{}", sizeof(sm->tags));
+			free(tags);
+		}
 		sm->pending_restart = m->pending_restart;
 		sm->config_revision = m->config_revision;
 	}

@@ -74,6 +74,7 @@ bool		pgha_noloadbalance = false;
 bool		pgha_clonefrom = false;
 bool		pgha_nosync = false;
 int			pgha_sync_priority = 1;
+char	   *pgha_replicatefrom = "";
 int			pgha_patroni_compat = 4;
 
 const char *

@@ -16,9 +16,68 @@
 #include "common/cluster.h"
 #include "common/hot_standby.h"
 #include "common/slots.h"
+#include "common/upstream.h"
 #include "unit.h"
 
 #define J(s) (s), strlen(s)
+
+/* a standby member of a cluster led by node1, on timeline 1 */
+static void
+member(PghaMember *m, const char *name, const char *replicatefrom)
+{
+	memset(m, 0, sizeof(*m));
+	strlcpy(m->name, name, sizeof(m->name));
+	strlcpy(m->host, "h", sizeof(m->host));
+	strlcpy(m->state, "running", sizeof(m->state));
+	strlcpy(m->role, strcmp(name, "node1") == 0 ? "primary" : "replica", sizeof(m->role));
+	strlcpy(m->replicatefrom, replicatefrom, sizeof(m->replicatefrom));
+	m->timeline = 1;
+}
+
+static void
+test_upstream(void)
+{
+	PghaMember	m[4];
+	PghaCluster c;
+	PghaMember	me;
+
+	memset(&c, 0, sizeof(c));
+	c.has_leader = true;
+	strlcpy(c.leader, "node1", sizeof(c.leader));
+	member(&m[0], "node1", "");
+	member(&m[1], "node2", "");
+	member(&m[2], "node3", "node2");
+	member(&m[3], "node4", "node3");
+	c.members = m;
+	c.nmembers = 4;
+
+	is_str(pgha_upstream_of(&c, &m[1]), "node1", "no tag: the leader");
+	is_str(pgha_upstream_of(&c, &m[2]), "node2", "replicatefrom node2: node2");
+	is_str(pgha_upstream_of(&c, &m[3]), "node3", "a chain: node4 from node3, which streams from node2");
+	m[1].down = true;
+	is_str(pgha_upstream_of(&c, &m[2]), "node1", "node2 down: the leader");
+	m[1].down = false;
+	m[1].timeline = 2;
+	is_str(pgha_upstream_of(&c, &m[2]), "node1", "node2 on another timeline than the leader's: the leader");
+	m[1].timeline = 1;
+	strlcpy(m[1].role, "primary", sizeof(m[1].role));
+	is_str(pgha_upstream_of(&c, &m[2]), "node1", "node2 a primary (not the leader): the leader");
+	strlcpy(m[1].role, "replica", sizeof(m[1].role));
+	strlcpy(m[1].replicatefrom, "node3", sizeof(m[1].replicatefrom));
+	is_str(pgha_upstream_of(&c, &m[2]), "node1", "node2 and node3 name each other: node3 from the leader");
+	is_str(pgha_upstream_of(&c, &m[1]), "node1", "... and node2 too");
+	is_str(pgha_upstream_of(&c, &m[3]), "node3", "node4 still streams from node3");
+	strlcpy(m[1].replicatefrom, "", sizeof(m[1].replicatefrom));
+	/* the caller's own record, not the cluster's: a loop is found by name */
+	member(&me, "node2", "node3");
+	is_str(pgha_upstream_of(&c, &me), "node1", "node2's new tag names node3, whose record names node2: the leader");
+	member(&me, "node5", "node9");
+	is_str(pgha_upstream_of(&c, &me), "node1", "a tag naming no member: the leader");
+	member(&me, "node5", "node1");
+	is_str(pgha_upstream_of(&c, &me), "node1", "a tag naming the leader: the leader");
+	c.has_leader = false;
+	is_str(pgha_upstream_of(&c, &m[2]), NULL, "no leader: nobody");
+}
 
 static void
 test_retention(void)
@@ -225,6 +284,7 @@ test_hot_standby(void)
 void
 unit_slots_tests(void)
 {
+	test_upstream();
 	test_hot_standby();
 	test_retention();
 	test_config();
