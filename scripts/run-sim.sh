@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # run-sim.sh: the deterministic simulator (test/sim) in "make test": every
 # regression seed of test/sim/seeds/list, then SIM_SECONDS (default 60) of
-# new runs from one printed seed, a quarter each asynchronous (3 nodes),
-# synchronous_mode (3 nodes), synchronous_mode_strict (5 nodes) and quorum
-# commit (5 nodes, ANY 2 of 4), with
+# new runs from one printed seed, a fifth each asynchronous (3 nodes),
+# synchronous_mode (3 nodes), synchronous_mode_strict (5 nodes), quorum
+# commit (5 nodes, ANY 2 of 4) and replicatefrom chains (5 nodes), with
 # operators' switchover requests among the faults, each run ending 10 s
 # after its cluster settled (--quick-heal).  TAP
 # lines for the summary; a failure prints the replay command and the trace.
@@ -37,8 +37,8 @@ done < seeds/list
 
 echo "# new runs from seed $seed (replay one with its printed command)"
 for mode in "--switchovers" "--sync --switchovers" "--strict --nodes 5 --switchovers" \
-	"--quorum --nodes 5 --switchovers"; do
-	if out=$(./pgha_sim --seed "$seed" --seconds $((secs / 4)) --quick-heal $mode 2>&1); then
+	"--quorum --nodes 5 --switchovers" "--cascade --nodes 5 --switchovers"; do
+	if out=$(./pgha_sim --seed "$seed" --seconds $((secs / 5)) --quick-heal $mode 2>&1); then
 		tap ok "pgha_sim $mode: $(echo "$out" | tail -1)"
 	else
 		echo "$out" | tail -80

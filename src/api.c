@@ -185,6 +185,7 @@ metrics_body(const PghaSharedState *st, const PghaApiNode *n, const PghaSharedMe
 	f.primary = !n->in_recovery;
 	f.xlog_location = n->in_recovery ? 0 : st->lsn;
 	f.replica = n->in_recovery;
+	f.standby_leader = n->in_recovery && n->is_leader;
 	f.sync_standby = n->sync_standby;
 	f.quorum_standby = n->quorum_standby;
 	if (n->in_recovery)
@@ -245,7 +246,7 @@ cluster_doc(const PghaSharedState *st)
 		json_object_set_new(row, "host", json_string(m->host));
 		json_object_set_new(row, "port", json_integer(m->port));
 		json_object_set_new(row, "timeline", json_integer(m->timeline));
-		if (strcmp(m->role, "leader") != 0 && m->lag >= 0)
+		if (strcmp(m->role, "leader") != 0 && strcmp(m->role, "standby_leader") != 0 && m->lag >= 0)
 			json_object_set_new(row, "lag", json_integer(m->lag));
 		if (m->pending_restart)
 			json_object_set_new(row, "pending_restart", json_true());

@@ -76,7 +76,7 @@ pgha_metrics_text(const PghaMetricFacts *f)
 		   "Current location of the Postgres transaction log, 0 if this node is not the leader.",
 		   (double) f->xlog_location);
 	metric(&buf, l, "patroni_standby_leader", "gauge",
-		   "Value is 1 if this node is the standby_leader, 0 otherwise.", 0);
+		   "Value is 1 if this node is the standby_leader, 0 otherwise.", f->standby_leader);
 	metric(&buf, l, "patroni_replica", "gauge",
 		   "Value is 1 if this node is a replica, 0 otherwise.", f->replica);
 	metric(&buf, l, "patroni_sync_standby", "gauge",

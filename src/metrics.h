@@ -25,6 +25,7 @@ typedef struct PghaMetricFacts
 	bool		primary;		/* runs as a primary */
 	uint64		xlog_location;	/* primary: its flush position */
 	bool		replica;
+	bool		standby_leader; /* a standby cluster's leader */
 	bool		sync_standby;
 	bool		quorum_standby;
 	uint64		received_location;	/* replica */

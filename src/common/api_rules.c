@@ -138,8 +138,9 @@ pgha_api_status(const char *path, const PghaApiArg *args, int nargs, const PghaA
 		return primary ? 200 : 503;
 	if (strcmp(path, "/leader") == 0)
 		return up && n->is_leader ? 200 : 503;
+	/* the leader of a standby cluster: it holds the key as a standby */
 	if (strcmp(path, "/standby-leader") == 0 || strcmp(path, "/standby_leader") == 0)
-		return 503;				/* pgha has no standby clusters */
+		return up && n->is_leader && n->in_recovery ? 200 : 503;
 	if (strcmp(path, "/replica") == 0)
 		return replica && !noloadbalance ? 200 : 503;
 	if (strcmp(path, "/read-only") == 0)

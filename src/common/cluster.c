@@ -568,10 +568,69 @@ parse_ignore_slots(json_t *root, PghaConfig *c, PghaConfigNotes *notes)
 	}
 }
 
+/* a host list for a conninfo: names, addresses, commas, nothing to quote */
+static bool
+host_list_valid(const char *s)
+{
+	if (s[0] == '\0')
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char) *s) && strchr(".-_:,[]", *s) == NULL)
+			return false;
+	return true;
+}
+
+/*
+ * standby_cluster: a standby leader follows host:port (Patroni's keys,
+ * port also as a string).  restore_command and the other commands Patroni
+ * takes from here are node-local shell commands: pgha does not run what
+ * etcd says (they are noted).  A section without a usable host cannot be
+ * followed: failover is off, as in a pause, as before pgha knew standby
+ * clusters.
+ */
+static void
+standby_cluster_parse(json_t *sc, PghaConfig *c, PghaConfigNotes *notes)
+{
+	json_t	   *host = json_is_object(sc) ? json_object_get(sc, "host") : NULL;
+	json_t	   *port = json_is_object(sc) ? json_object_get(sc, "port") : NULL;
+	json_t	   *slot = json_is_object(sc) ? json_object_get(sc, "primary_slot_name") : NULL;
+	const char *key;
+	json_t	   *v;
+	int64		p = 5432;
+
+	c->standby_cluster = true;
+	if (json_is_integer(port))
+		p = json_integer_value(port);
+	else if (json_is_string(port))
+		p = strtol(json_string_value(port), NULL, 10);
+	else if (port != NULL && !json_is_null(port))
+		p = 0;
+	if (!json_is_string(host) || json_string_length(host) >= sizeof(c->standby_host) ||
+		!host_list_valid(json_string_value(host)) || p < 1 || p > 65535 ||
+		(slot != NULL && !json_is_null(slot) &&
+		 (!json_is_string(slot) || json_string_length(slot) >= sizeof(c->standby_slot) ||
+		  strspn(json_string_value(slot), "abcdefghijklmnopqrstuvwxyz0123456789_") != json_string_length(slot))))
+	{
+		c->pause = true;
+		note(notes, "\"standby_cluster\" needs a \"host\" (names or addresses), a \"port\" from 1 to 65535 and a \"primary_slot_name\" of a-z, 0-9 and _: automatic failover is off, as in a pause");
+		return;
+	}
+	strlcpy(c->standby_host, json_string_value(host), sizeof(c->standby_host));
+	c->standby_port = (int) p;
+	if (json_is_string(slot))
+		strlcpy(c->standby_slot, json_string_value(slot), sizeof(c->standby_slot));
+	json_object_foreach(sc, key, v)
+	{
+		if (strcmp(key, "host") != 0 && strcmp(key, "port") != 0 &&
+			strcmp(key, "primary_slot_name") != 0)
+			note(notes, "\"standby_cluster.%s\" is not implemented by pgha (kept, ignored)", key);
+	}
+}
+
 /*
  * The keys of a config, against what pgha implements: Patroni's keys pgha
  * does not implement, and keys nobody knows (a typo), are kept in etcd and
- * noted; a standby_cluster section turns automatic failover off.
+ * noted; a standby_cluster section makes a standby cluster.
  */
 static void
 check_keys(json_t *root, PghaConfig *c, PghaConfigNotes *notes)
@@ -624,14 +683,9 @@ check_keys(json_t *root, PghaConfig *c, PghaConfigNotes *notes)
 		}
 	}
 
-	/* a standby cluster follows a remote primary: pgha cannot, so it does nothing */
 	v = json_object_get(root, "standby_cluster");
 	if (v != NULL && !json_is_null(v) && !(json_is_object(v) && json_object_size(v) == 0))
-	{
-		c->standby_cluster = true;
-		c->pause = true;
-		note(notes, "\"standby_cluster\" is not supported by pgha: automatic failover is off, as in a pause");
-	}
+		standby_cluster_parse(v, c, notes);
 }
 
 bool
@@ -1340,7 +1394,7 @@ pgha_member_to_json(const PghaMember *m)
 	/* a down node has no position: Patroni then shows its lag as unknown */
 	if (!m->down)
 		json_object_set_new(o, "xlog_location", json_integer((json_int_t) m->xlog_location));
-	if (strcmp(m->role, "replica") == 0)
+	if (strcmp(m->role, "replica") == 0 || strcmp(m->role, "standby_leader") == 0)
 	{
 		json_object_set_new(o, "receive_lsn", json_integer((json_int_t) m->receive_lsn));
 		json_object_set_new(o, "replay_lsn", json_integer((json_int_t) m->replay_lsn));
@@ -1857,7 +1911,7 @@ const char *
 pgha_member_role(const PghaCluster *c, const PghaMember *m)
 {
 	if (c->has_leader && strcmp(c->leader, m->name) == 0)
-		return "leader";
+		return strcmp(m->role, "standby_leader") == 0 ? "standby_leader" : "leader";
 	if (c->has_leader && pgha_cluster_is_sync_standby(c, m->name) &&
 		strcmp(c->sync_leader, c->leader) == 0)
 		return c->config.quorum ? "quorum_standby" : "sync_standby";

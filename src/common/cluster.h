@@ -84,8 +84,16 @@ typedef struct PghaConfig
 	bool		quorum;
 	/* bytes: a standby further behind is not synchronous; <= 0: no limit */
 	int64		maximum_lag_on_syncnode;
-	/* what pgha cannot honour safely: pause is set with it */
-	bool		standby_cluster;	/* a standby_cluster section */
+	/*
+	 * A standby_cluster section: the leader is a standby leader that
+	 * replicates from standby_host:standby_port (through standby_slot, ""
+	 * none), the others follow it.  A section pgha cannot follow (no host)
+	 * sets pause.
+	 */
+	bool		standby_cluster;
+	char		standby_host[PGHA_HOST_LEN];
+	int			standby_port;
+	char		standby_slot[PGHA_NAME_LEN];
 	int			nslots;			/* "slots": permanent slots */
 	PghaPermanentSlot slots[PGHA_MAX_PERMANENT_SLOTS];
 	int			nignore;		/* "ignore_slots" */
@@ -113,9 +121,8 @@ typedef struct PghaConfigNotes
  * that is no number as the default (as Patroni 4 reads "1MB"), out-of-range
  * timings adjusted (pgha's minimums,
  * then Patroni's rule loop_wait + 2 * retry_timeout <= ttl: loop_wait
- * first).  What pgha cannot honour safely (a standby_cluster section,
- * synchronous_mode "quorum") turns automatic failover off, as a pause
- * does.  Unknown keys are kept in etcd and noted.  notes (may be NULL) says
+ * first).  What pgha cannot honour safely (a standby_cluster section
+ * without a host) turns automatic failover off, as a pause does.  Unknown keys are kept in etcd and noted.  notes (may be NULL) says
  * what was coerced, adjusted or is not implemented.  Errors: what Patroni
  * cannot read either (not an object, "ttl": "soon"), and a switch it would
  * take for off ("pause": "maybe"): a typo must never lift a pause.

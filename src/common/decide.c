@@ -295,6 +295,46 @@ c_bootstrap_fenced(const PghaInput *in, PghaDecision *d)
 	return true;
 }
 
+/* a standby cluster: its leader follows a remote primary (config) */
+static bool
+standby_cluster(const PghaInput *in)
+{
+	return in->config.standby_cluster && in->config.standby_host[0] != '\0';
+}
+
+/*
+ * A new standby cluster: a standby of the remote primary claims it and
+ * leads it as a standby (Patroni's bootstrap_standby_leader); the others
+ * follow it.
+ */
+static bool
+c_standby_bootstrap(const PghaInput *in, PghaDecision *d)
+{
+	if (!R(in) || !standby_cluster(in) || in->config.pause || in->nofailover ||
+		in->failover_priority <= 0 || in->cluster->has_initialize || in->cluster->has_leader)
+		return false;
+	snprintf(d->reason, sizeof(d->reason),
+			 "no cluster is initialized in etcd, and the config makes a standby cluster: this standby claims it as its standby leader");
+	return true;
+}
+
+/*
+ * The standby leader keeps its key, paused or not (as a paused primary
+ * does), and replicates from the remote primary; it never promotes while
+ * the config makes a standby cluster.
+ */
+static bool
+c_standby_leader(const PghaInput *in, PghaDecision *d)
+{
+	if (!R(in) || !standby_cluster(in) || !in->cluster->has_leader ||
+		strcmp(in->cluster->leader, in->me) != 0)
+		return false;
+	snprintf(d->reason, sizeof(d->reason),
+			 "this standby holds the leader key of a standby cluster: it replicates from %s:%d",
+			 in->config.standby_host, in->config.standby_port);
+	return true;
+}
+
 static bool
 c_wait_bootstrap(const PghaInput *in, PghaDecision *d)
 {
@@ -1097,6 +1137,10 @@ static const Rule rules[] = {
 	"no cluster in etcd for a ttl; this node fenced itself as a primary that never led; peers not asked yet"}, c_bootstrap_fenced_probe},
 	{{"bootstrap_fenced", "standby", PGHA_ACT_BOOTSTRAP,
 	"no cluster in etcd for a ttl; this node fenced itself as a primary that never led; no member or peer is a primary or ahead"}, c_bootstrap_fenced},
+	{{"standby_bootstrap", "standby", PGHA_ACT_BOOTSTRAP,
+	"no initialize key and no leader key; the config makes a standby cluster"}, c_standby_bootstrap},
+	{{"standby_leader", "standby", PGHA_ACT_STANDBY_LEADER,
+	"standby cluster, and this node holds the leader key"}, c_standby_leader},
 	{{"wait_bootstrap", "standby", PGHA_ACT_NONE,
 	"no initialize key and no leader key"}, c_wait_bootstrap},
 	{{"paused_leader", "primary", PGHA_ACT_RENEW,
@@ -1223,6 +1267,8 @@ pgha_action_name(PghaAction a)
 			return "cancel switchover";
 		case PGHA_ACT_REJOIN:
 			return "rejoin";
+		case PGHA_ACT_STANDBY_LEADER:
+			return "standby leader";
 	}
 	return "unknown";
 }

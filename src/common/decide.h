@@ -121,7 +121,8 @@ typedef enum PghaAction
 	PGHA_ACT_PROMOTE,			/* standby holding the leader key: promote */
 	PGHA_ACT_SWITCHOVER,		/* leader: hand over to target, shut down cleanly */
 	PGHA_ACT_CANCEL_SWITCHOVER,	/* leader: refuse the requested switchover */
-	PGHA_ACT_REJOIN				/* standby past the fork: stop for pg_rewind */
+	PGHA_ACT_REJOIN,			/* standby past the fork: stop for pg_rewind */
+	PGHA_ACT_STANDBY_LEADER		/* standby cluster: keep the key, follow the remote */
 } PghaAction;
 
 typedef enum PghaState

@@ -37,8 +37,10 @@ tagged_upstream(const PghaCluster *c, const PghaMember *m)
 	const PghaMember *u;
 	const PghaMember *leader;
 
+	/* the leader streams from nobody, whatever its tag says */
 	if (m->replicatefrom[0] == '\0' || strcmp(m->replicatefrom, m->name) == 0 ||
-		!c->has_leader || strcmp(m->replicatefrom, c->leader) == 0)
+		!c->has_leader || strcmp(m->replicatefrom, c->leader) == 0 ||
+		strcmp(m->name, c->leader) == 0)
 		return NULL;
 	u = member(c, m->replicatefrom);
 	if (u == NULL || u->foreign || u->down || u->host[0] == '\0' ||

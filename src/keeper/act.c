@@ -91,6 +91,24 @@ conninfo_toward(const PghaMember *m, char *slot)
 	return pgha_conninfo(m, false, 2);
 }
 
+/* a standby leader: stream from the remote primary the config names */
+static void
+follow_remote(void)
+{
+	PghaMember	remote;
+	char	   *conninfo;
+
+	memset(&remote, 0, sizeof(remote));
+	strlcpy(remote.host, K.config.standby_host, sizeof(remote.host));
+	remote.port = K.config.standby_port;
+	conninfo = pgha_conninfo(&remote, false, 2);
+	if (pgha_action_follow(conninfo, K.config.standby_slot))
+		ereport(LOG,
+				(errmsg("pgha: standby leader replicating from %s:%d", remote.host, remote.port),
+				 errdetail("The config's standby_cluster section names it; primary_slot_name is \"%s\".",
+						   K.config.standby_slot)));
+}
+
 /* stream from the leader, or from the member replicatefrom names (d->target) */
 static void
 do_follow(const PghaCluster *cluster, const PghaDecision *d)
@@ -448,6 +466,9 @@ act(PghaEtcd *etcd, const PghaInput *in, const PghaDecision *d,
 				K.clear_failover = true;
 			else
 				drop_old_failover_key(etcd, cluster, in);
+			/* a standby cluster's new standby leader (rule standby_leader next) */
+			if (in->config.standby_cluster)
+				return 50;
 			/* not yet: promote_holder tries again next time */
 			if (!take_sync_key(etcd, cluster, true))
 				return 50;
@@ -477,6 +498,21 @@ act(PghaEtcd *etcd, const PghaInput *in, const PghaDecision *d,
 					 errhint("pghactl run rewinds and restarts it; without pghactl: pg_rewind -D $PGDATA -R --source-server=<the leader>, then pg_ctl start.")));
 			pgha_action_shutdown_fast();
 			return 1000;
+
+		case PGHA_ACT_STANDBY_LEADER:
+			if (!leader_txn(etcd, false, &ok))
+			{
+				log_etcd_problem(etcd, "renew the leader key");
+				return 200;
+			}
+			if (!ok)
+			{
+				lose_leadership("The guarded renewal found another value in the leader key.");
+				return 50;
+			}
+			become_leader("Holds the leader key of a standby cluster", NULL);
+			follow_remote();
+			return -1;
 
 		case PGHA_ACT_PROMOTE:
 			/* prove the key is ours, on our live lease, before promoting */

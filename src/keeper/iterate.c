@@ -298,10 +298,17 @@ after_act(PghaEtcd *etcd, const PghaDecision *d, PghaCluster *cluster, PghaLocal
 			retire_old_lease(etcd);
 		if (K.is_leader && !local->base.in_recovery)
 			leader_housekeeping(etcd, cluster, local);
+		/* a standby cluster's leader keeps its followers' slots */
+		else if (K.is_leader && K.config.standby_cluster && !K.config.pause)
+		{
+			ensure_member_slots(cluster);
+			manage_member_slots(cluster);
+		}
 		else if (local->base.in_recovery && !K.is_leader && !K.foreign && !K.config.pause)
 		{
 			/* cascading: the standbys that stream from this one */
 			ensure_member_slots(cluster);
+			manage_downstream_slots(cluster);
 			drop_standby_member_slots(cluster);
 			tidy_placeholders(cluster, local);
 		}

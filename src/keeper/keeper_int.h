@@ -109,6 +109,7 @@ typedef struct KeeperState
 	char	   *published_history;	/* the history key as last put in shared memory */
 	char	   *published_config;	/* the config key as last put there ("" absent) */
 	PghaRetention *retention;	/* members whose slots the leader keeps (slots.h) */
+	PghaRetention *downstream;	/* ... a standby keeps (cascading) */
 	int64		next_standby_slots_ms;	/* a standby's next look for member slots */
 	int64		last_slot_look_ms;	/* the leader's last look at member slots */
 	bool		retention_loaded;	/* ... merged with the status key's list */
@@ -178,6 +179,7 @@ extern void record_history(PghaEtcd *etcd, const PghaCluster *cluster, int timel
 extern void drop_standby_member_slots(const PghaCluster *cluster);
 extern bool member_gets_slot(const PghaCluster *cluster, const PghaMember *m);
 extern void ensure_member_slots(const PghaCluster *cluster);
+extern void manage_downstream_slots(const PghaCluster *cluster);
 extern void manage_member_slots(const PghaCluster *cluster);
 extern char *keep_permanent_slots(const PghaCluster *cluster, bool leading, int timeline);
 

@@ -184,7 +184,7 @@ read_cluster(PghaEtcd *etcd, PghaCluster *cluster)
 		/* read as Patroni reads it, but said: once per revision */
 		if (cluster->config_notes.text[0] != '\0' &&
 			K.config_noted_revision != cluster->config.mod_revision)
-			ereport(cluster->config.pause && (cluster->config.standby_cluster || cluster->config.quorum) ?
+			ereport(cluster->config.pause && cluster->config.standby_cluster ?
 					WARNING : LOG,
 					(errmsg("pgha: the cluster config has values pgha coerced or adjusted, or settings it does not implement"),
 					 errdetail("%s.", cluster->config_notes.text),

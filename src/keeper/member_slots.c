@@ -98,21 +98,34 @@ drop_member_slot(const PghaCluster *cluster, const char *slot, const char *why)
 	}
 	PG_END_TRY();
 	if (dropped == 1)
+	{
 		ereport(LOG,
 				(errmsg("pgha dropped the replication slot \"%s\"", slot),
 				 errdetail("%s It held WAL from %X/%X.", why, (unsigned) (restart >> 32), (unsigned) restart)));
+		/* made again if a member comes to need it after all */
+		pfree(K.slots_done);
+		K.slots_done = MemoryContextStrdup(TopMemoryContext, "");
+	}
 	return dropped;
+}
+
+/* a slot this standby keeps for a member that streams, or streamed, from it */
+static bool
+downstream_slot(const char *slot)
+{
+	for (int i = 0; K.downstream != NULL && i < K.downstream->n; i++)
+		if (strcmp(K.downstream->r[i].slot, slot) == 0)
+			return true;
+	return false;
 }
 
 /*
  * A standby keeps member slots only for the members that stream from it
- * (cascading), but a former leader still has the ones it kept then (a
- * restart leaves pg_replslot alone; pg_rewind empties it since PostgreSQL
- * 14), and on a standby a slot holds WAL too: drop every other inactive
- * slot named after a member, now and then.  A member whose replicatefrom
- * names this node keeps its slot while it cannot stream from here (down,
- * restarting), until its key is gone.  Slots with other names (a DBA's)
- * are not touched.
+ * (cascading, manage_downstream_slots()), but a former leader still has
+ * the ones it kept then (a restart leaves pg_replslot alone; pg_rewind
+ * empties it since PostgreSQL 14), and on a standby a slot holds WAL too:
+ * drop every other inactive slot named after a member, now and then.
+ * Slots with other names (a DBA's) are not touched.
  */
 void
 drop_standby_member_slots(const PghaCluster *cluster)
@@ -132,11 +145,9 @@ drop_standby_member_slots(const PghaCluster *cluster)
 
 		if (strcmp(name, pgha_node_name()) == 0)
 			continue;
-		if (i < cluster->nmembers &&
-			(member_gets_slot(cluster, &cluster->members[i]) ||
-			 strcmp(cluster->members[i].replicatefrom, pgha_node_name()) == 0))
-			continue;
 		pgha_slot_name(name, slot, sizeof(slot));
+		if (downstream_slot(slot))
+			continue;
 		(void) drop_member_slot(cluster, slot, why);
 	}
 }
@@ -277,6 +288,42 @@ manage_member_slots(const PghaCluster *cluster)
 			pgha_retention_see(K.retention, &name, 1, now);
 		}
 	}
+}
+
+/*
+ * A standby's slots for the members that stream from it (cascading): kept
+ * for member_slots_ttl after a member last did, as the leader keeps its
+ * members' (one that restarts, or streams from the leader for a while,
+ * finds its WAL), then dropped.  Paused: nothing is dropped.
+ */
+void
+manage_downstream_slots(const PghaCluster *cluster)
+{
+	const char **present = palloc(sizeof(char *) * Max(cluster->nmembers, 1));
+	PghaRetained *drop = palloc(sizeof(*drop) * PGHA_MAX_RETAINED);
+	int			npresent = 0;
+	int			ndrop;
+	int64		now = now_ms();
+
+	if (K.downstream == NULL)
+		K.downstream = MemoryContextAllocZero(TopMemoryContext, sizeof(PghaRetention));
+	for (int i = 0; i < cluster->nmembers; i++)
+		if (member_gets_slot(cluster, &cluster->members[i]))
+			present[npresent++] = cluster->members[i].name;
+	pgha_retention_see(K.downstream, present, npresent, now);
+	if (K.config.pause)
+		return;
+	ndrop = pgha_retention_expired(K.downstream, now, (int64) K.config.member_slots_ttl * 1000,
+								   drop, PGHA_MAX_RETAINED);
+	for (int i = 0; i < ndrop; i++)
+		if (drop_member_slot(cluster, drop[i].slot,
+							 psprintf("Member \"%s\" has not streamed from this standby for more than member_slots_ttl (%d s).",
+									  drop[i].member, K.config.member_slots_ttl)) < 0)
+		{
+			const char *name = drop[i].member;
+
+			pgha_retention_see(K.downstream, &name, 1, now);
+		}
 }
 
 /* run one slot call; a failure is a WARNING about that slot, never the iteration's */

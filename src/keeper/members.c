@@ -94,7 +94,9 @@ fill_member(PghaMember *m, const PghaLocalDetail *local, const char *state)
 		}
 	}
 	strlcpy(m->state, state, sizeof(m->state));
-	strlcpy(m->role, local->base.in_recovery ? "replica" : pgha_primary_role(), sizeof(m->role));
+	/* Patroni's roles; a standby cluster's leader is its standby_leader */
+	strlcpy(m->role, !local->base.in_recovery ? pgha_primary_role() :
+			K.is_leader && K.config.standby_cluster ? "standby_leader" : "replica", sizeof(m->role));
 	if (local->base.in_recovery)
 		strlcpy(m->replication_state, local->replication_state, sizeof(m->replication_state));
 	m->timeline = local->base.timeline;

@@ -7,7 +7,8 @@
 # the simulator is built from a patched copy of src/ and run for up to
 # SECONDS (default 60) per mode, asynchronous and synchronous (q-*: quorum
 # commit with 3 and with 5 nodes, switchover requests included; w-*: etcd
-# loses the cluster's keys, asynchronous and synchronous); the table
+# loses the cluster's keys, asynchronous and synchronous; c-*: replicatefrom
+# chains with the slots they need); the table
 # says which invariant caught it, after how many runs and seconds.  A bug
 # the simulator does not find is listed as "missed".
 set -u
@@ -31,7 +32,7 @@ for p in mutations/${MUTATIONS:-*}.patch; do
 		continue
 	fi
 	modes="async sync"
-	case $name in q-*) modes="quorum quorum5" ;; w-*) modes="wipe wipesync" ;; esac
+	case $name in q-*) modes="quorum quorum5" ;; w-*) modes="wipe wipesync" ;; c-*) modes="cascade cascadesync" ;; esac
 	for mode in $modes; do
 		case $mode in
 			async) flag= ;;
@@ -40,6 +41,8 @@ for p in mutations/${MUTATIONS:-*}.patch; do
 			quorum5) flag="--quorum --nodes 5 --switchovers --quick-heal" ;;
 			wipe) flag="--etcd-wipe --quick-heal" ;;
 			wipesync) flag="--etcd-wipe --quick-heal --sync" ;;
+			cascade) flag="--cascade --switchovers --quick-heal" ;;
+			cascadesync) flag="--cascade --switchovers --quick-heal --sync" ;;
 		esac
 		start=$(date +%s.%N)
 		out=$("$work/build/pgha_sim" --seed "$seed" --seconds "$budget" $flag 2>/dev/null)

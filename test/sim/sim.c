@@ -4,7 +4,8 @@
  *		The simulator's scheduler, faults, clients and invariants.
  *
  *	pgha_sim [--seed N] [--runs N | --seconds S] [--nodes 2-5]
- *			 [--sync | --strict] [--quorum] [--duration S] [--max-skew PCT] [--etcd-wipe] [--trace]
+ *			 [--sync | --strict] [--quorum] [--duration S] [--max-skew PCT] [--etcd-wipe]
+ *			 [--cascade] [--trace]
  *			 [--verbose]
  *
  * One run: a cluster of n nodes starts (node 0 primary), clients write to
@@ -818,6 +819,24 @@ tick(void)
 }
 
 /*
+ * n streams from the leader through running, streaming standbys (with
+ * --cascade, through the member its tag names)
+ */
+static bool
+reaches(SimNode *n, SimNode *leader)
+{
+	SimNode    *c = n;
+
+	for (int hops = 0; c != leader && hops < SIM_MAX_NODES; hops++)
+	{
+		if (!c->running || !c->in_recovery || c->upstream < 0 || !c->streaming)
+			return false;
+		c = &sim_nodes[c->upstream];
+	}
+	return c == leader;
+}
+
+/*
  * --etcd-wipe: etcd loses the cluster's keys while its leader is cut off
  * (it fences, another node takes over): "pghactl remove" (keys only) or a
  * new etcd (keys and leases, after every node lost etcd for a while).  A
@@ -950,7 +969,7 @@ settled(void)
 		SimNode    *n = &sim_nodes[i];
 
 		/* a promotion still under way changes the picture when it ends */
-		if (n != leader && (!n->running || !n->in_recovery || n->upstream != leader->id || !n->streaming ||
+		if (n != leader && (!n->running || !n->in_recovery || !reaches(n, leader) ||
 							n->promote_signal || n->promote_done_at_us != 0))
 			return false;
 	}
@@ -994,7 +1013,7 @@ final_checks(void)
 
 		if (n == leader)
 			continue;
-		if (!n->running || !n->in_recovery || n->upstream != leader->id || !n->streaming)
+		if (!n->running || !n->in_recovery || !reaches(n, leader))
 		{
 			sim_fail("(e) %s is not a streaming standby of the leader %s after healing "
 					 "(running %d, standby %d, upstream %d, streaming %d)",
@@ -1239,6 +1258,8 @@ main(int argc, char **argv)
 			sim_cfg.quick_heal = true;
 		else if (strcmp(argv[i], "--etcd-wipe") == 0)
 			sim_cfg.etcd_wipe = true;
+		else if (strcmp(argv[i], "--cascade") == 0)
+			sim_cfg.cascade = true;
 		else if (strcmp(argv[i], "--minimise") == 0)
 			minimise = true;
 		else if (strcmp(argv[i], "--leave-out") == 0 && i + 1 < argc)
@@ -1261,7 +1282,7 @@ main(int argc, char **argv)
 			sim_cfg.verbose = true;
 		else
 		{
-			fprintf(stderr, "usage: %s [--seed N] [--runs N | --seconds S] [--nodes N] [--sync|--strict] [--quorum] [--duration S] [--max-skew PCT] [--switchovers] [--quick-heal] [--etcd-wipe] [--minimise] [--leave-out N,N...] [--trace] [--verbose]\n", argv[0]);
+			fprintf(stderr, "usage: %s [--seed N] [--runs N | --seconds S] [--nodes N] [--sync|--strict] [--quorum] [--duration S] [--max-skew PCT] [--switchovers] [--quick-heal] [--etcd-wipe] [--cascade] [--minimise] [--leave-out N,N...] [--trace] [--verbose]\n", argv[0]);
 			return 2;
 		}
 	}
@@ -1299,13 +1320,14 @@ main(int argc, char **argv)
 			if (minimise)
 				minimise_faults(s);
 			print_trace();
-			printf("FAILED: seed %llu: %s\nreplay: %s --seed %llu --runs 1%s%s%s%s --nodes %d --duration %g --max-skew %g --trace\n",
+			printf("FAILED: seed %llu: %s\nreplay: %s --seed %llu --runs 1%s%s%s%s%s --nodes %d --duration %g --max-skew %g --trace\n",
 				   (unsigned long long) s, failure, argv[0], (unsigned long long) s,
 				   sim_cfg.quorum ? (sim_cfg.sync_strict ? " --quorum --strict" : " --quorum") :
 				   sim_cfg.sync_strict ? " --strict" : sim_cfg.sync_mode ? " --sync" : "",
 				   sim_cfg.switchovers ? " --switchovers" : "",
 				   sim_cfg.quick_heal ? " --quick-heal" : "",
 				   sim_cfg.etcd_wipe ? " --etcd-wipe" : "",
+				   sim_cfg.cascade ? " --cascade" : "",
 				   sim_cfg.nnodes, sim_cfg.duration_us / 1e6, sim_cfg.max_skew * 100);
 			return 1;
 		}

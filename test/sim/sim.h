@@ -90,6 +90,7 @@ typedef struct SimNode
 	int64		replay;			/* standby: records replayed */
 	bool		streaming;
 	int			upstream;		/* primary_conninfo: node id, -1 none */
+	bool		slot[SIM_MAX_NODES];	/* --cascade: physical slots here, by member id */
 	/*
 	 * synchronous_standby_names: what the walsenders and the checkpointer
 	 * apply (ssn), and what ALTER SYSTEM wrote, which the worker reads at
@@ -149,6 +150,7 @@ typedef struct SimConfig
 	bool		switchovers;	/* an operator asks for switchovers */
 	bool		quick_heal;		/* end a run 10 s after it settled */
 	bool		etcd_wipe;		/* instead of random faults: etcd loses the keys */
+	bool		cascade;		/* replicatefrom tags, and slots a standby needs */
 } SimConfig;
 
 extern SimConfig sim_cfg;

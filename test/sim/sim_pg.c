@@ -123,11 +123,18 @@ shared_reset(SimNode *n)
 	memset(&n->state, 0, sizeof(n->state));
 }
 
+/*
+ * --cascade: node3 replicates from node2, node4 from node3 and node5 from
+ * node2 (pgha.replicatefrom)
+ */
+static const char *const cascade_tags[SIM_MAX_NODES] = {"", "", "node2", "node3", "node2"};
+
 void
 sim_pg_enter(SimNode *n)
 {
 	pgha_shared = &n->shared;
 	PostPortNumber = n->port;
+	pgha_replicatefrom = (char *) (sim_cfg.cascade ? cascade_tags[n->id] : "");
 }
 
 void
@@ -142,6 +149,10 @@ sim_pg_init(SimNode *n, bool primary)
 	n->standby_signal = !primary;
 	n->fenced_marker = n->led_marker = false;
 	n->upstream = primary ? -1 : 0;
+	/* the clones were made with their slots on the first primary */
+	memset(n->slot, 0, sizeof(n->slot));
+	for (int k = 0; primary && k < SIM_MAX_NODES; k++)
+		n->slot[k] = k != n->id;
 	shared_reset(n);
 }
 
@@ -406,7 +417,9 @@ sim_pg_tick(SimNode *n)
 	}
 	up = n->upstream >= 0 ? &sim_nodes[n->upstream] : NULL;
 	n->streaming = false;
-	if (up && up != n && alive(up) && link_up(n, up) && is_prefix(n, up) &&
+	/* --cascade: primary_slot_name must exist upstream */
+	if (up && up != n && alive(up) && link_up(n, up) && (up->slot[n->id] || !sim_cfg.cascade) &&
+		is_prefix(n, up) &&
 		(up->in_recovery ? up->nwal > 0 : true) && fetch_history_files(n, up))
 	{
 		int64		chunk = sim_rand_range(1, 64);
@@ -551,6 +564,8 @@ sim_pg_supervise(SimNode *n)
 		sim_log(n, "PG: rewound from record %lld to %lld against %s",
 				(long long) n->nwal, (long long) i, leader->name);
 		n->nwal = i;
+		/* pg_rewind empties pg_replslot */
+		memset(n->slot, 0, sizeof(n->slot));
 		/* pg_rewind copies pg_wal's files and removes those the source lacks */
 		memcpy(n->tlfile, leader->tlfile, sizeof(n->tlfile));
 		n->upstream = leader->id;
@@ -727,11 +742,21 @@ pgha_action_point_at_leader(const char *conninfo, const char *slot)
 	return pgha_action_follow(conninfo, slot);
 }
 
+/* an active slot is not dropped (-1), as pgha's query skips it */
 int
 pgha_action_drop_member_slot(const char *slot, uint64 *restart_lsn)
 {
+	SimNode    *sb = by_name(slot);
+	SimNode    *n = sim_current;
+
 	*restart_lsn = 0;
-	return 0;
+	if (sb == NULL || !n->slot[sb->id])
+		return 0;
+	if (sb->upstream == n->id && sb->streaming && alive(sb))
+		return -1;
+	n->slot[sb->id] = false;
+	sim_log(n, "dropped the slot of %s", slot);
+	return 1;
 }
 
 /* SIGQUIT to the postmaster: nothing commits from here on */
@@ -763,7 +788,20 @@ pgha_action_fence_finish(const char *conninfo, const char *slot, bool never_led)
 int
 pgha_action_ensure_slots(char **slots, int nslots)
 {
-	return 0;
+	int			created = 0;
+
+	for (int i = 0; i < nslots; i++)
+	{
+		SimNode    *sb = by_name(slots[i]);
+
+		if (sb && !sim_current->slot[sb->id])
+		{
+			sim_current->slot[sb->id] = true;
+			created++;
+			sim_log(sim_current, "created the slot of %s", slots[i]);
+		}
+	}
+	return created;
 }
 
 /* permanent slots are not modelled: none exists */

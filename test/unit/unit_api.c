@@ -67,7 +67,14 @@ unit_api_tests(void)
 	is_int(st("/primary", &stale), 503, "a stale HA worker offers no role");
 	is_int(st("/health", &stale), 200, "... but PostgreSQL is healthy");
 	is_int(st("/liveness", &stale), 503, "... and /liveness says the worker is not");
-	is_int(st("/standby-leader", &leader), 503, "no standby clusters");
+	is_int(st("/standby-leader", &leader), 503, "a primary is no standby leader");
+	{
+		PghaApiNode sl = replica;
+
+		sl.is_leader = true;
+		is_int(st("/standby-leader", &sl), 200, "a standby holding the leader key: /standby-leader 200");
+		is_int(st("/standby-leader", &replica), 503, "a standby without it: 503");
+	}
 	is_int(st("/etc/passwd", &leader), 404, "an unknown path is a 404");
 	is_int(pgha_api_parse_bytes("16MB"), 16777216, "16MB");
 	is_int(pgha_api_parse_bytes("1 GB"), 1073741824, "1 GB");

@@ -66,6 +66,7 @@ typedef struct Case
 	const char *last_leader;	/* the last leader this node saw; the sync key's is "old" */
 	bool		conflict;		/* a key named after us sits on another instance's lease */
 	bool		sync_mode;		/* config synchronous_mode */
+	bool		standby_cluster;	/* config standby_cluster {host: remote} */
 	const char *sync_standby;	/* NULL: no sync key; "": names none; "a,b": two */
 	bool		quorum_mode;	/* config synchronous_mode "quorum" */
 	int			quorum;			/* the sync key's "quorum" */
@@ -119,6 +120,21 @@ static const Case cases[] = {
 	{"... not tagged nofailover",
 	 .standby = true, .fenced = true, .no_initialize = true, .my_lsn = 5000, .empty_ms = 10000,
 	 .nofailover = true, .action = PGHA_ACT_NONE, .rule = "wait_bootstrap"},
+	{"standby cluster, no cluster in etcd: a standby claims it as its standby leader",
+	 .standby = true, .standby_cluster = true, .no_initialize = true,
+	 .action = PGHA_ACT_BOOTSTRAP, .rule = "standby_bootstrap"},
+	{"standby cluster: the standby holding the leader key keeps it and follows the remote",
+	 .standby = true, .standby_cluster = true, .leader = "me", .is_leader = true,
+	 .action = PGHA_ACT_STANDBY_LEADER, .rule = "standby_leader"},
+	{"... paused too (as a paused primary keeps its key)",
+	 .standby = true, .standby_cluster = true, .leader = "me", .pause = true,
+	 .action = PGHA_ACT_STANDBY_LEADER, .rule = "standby_leader"},
+	{"standby cluster: the others follow the standby leader",
+	 .standby = true, .standby_cluster = true, .leader = "node2",
+	 .action = PGHA_ACT_FOLLOW, .rule = "follow", .target = "node2"},
+	{"the standby_cluster section removed: the standby leader promotes",
+	 .standby = true, .leader = "me", .is_leader = true,
+	 .action = PGHA_ACT_PROMOTE, .rule = "promote_holder"},
 	{"... not while etcd is down",
 	 .standby = true, .fenced = true, .no_initialize = true, .etcd_down = true,
 	 .action = PGHA_ACT_NONE, .rule = "no_etcd"},
@@ -552,6 +568,12 @@ build_input(const Case *c, PghaCluster *clp, PghaInput *inp)
 	cl.config.pause = c->pause;
 	cl.config.synchronous_mode = c->sync_mode;
 	cl.config.failsafe_mode = c->failsafe;
+	if (c->standby_cluster)
+	{
+		cl.config.standby_cluster = true;
+		strlcpy(cl.config.standby_host, "remote", sizeof(cl.config.standby_host));
+		cl.config.standby_port = 5432;
+	}
 	if (c->history)
 	{
 		cl.has_history = true;
@@ -764,9 +786,20 @@ test_config(void)
 	   "synchronous_mode true: first n; maximum_lag_on_syncnode defaults to no limit");
 
 	/* what pgha cannot honour: no automatic failover, said */
-	ok(pgha_config_parse(J("{\"standby_cluster\":{\"host\":\"10.0.0.9\",\"port\":5432}}"), &c, &notes, err, sizeof(err)) &&
-	   c.standby_cluster && c.pause && strstr(notes.text, "standby_cluster"),
-	   "a standby_cluster section: failover off as in a pause: %s", notes.text);
+	ok(pgha_config_parse(J("{\"standby_cluster\":{\"host\":\"10.0.0.9\",\"port\":\"5433\",\"primary_slot_name\":\"dr_1\"}}"), &c, &notes, err, sizeof(err)) &&
+	   c.standby_cluster && !c.pause && strcmp(c.standby_host, "10.0.0.9") == 0 && c.standby_port == 5433 &&
+	   strcmp(c.standby_slot, "dr_1") == 0 && notes.text[0] == '\0',
+	   "a standby_cluster section: host, port (also a string), primary_slot_name: %s", notes.text);
+	ok(pgha_config_parse(J("{\"standby_cluster\":{\"host\":\"10.0.0.9\",\"restore_command\":\"cp x y\"}}"), &c, &notes, err, sizeof(err)) &&
+	   c.standby_cluster && !c.pause && c.standby_port == 5432 && strstr(notes.text, "standby_cluster.restore_command"),
+	   "... restore_command is noted, not run (a shell command from etcd): %s", notes.text);
+	ok(pgha_config_parse(J("{\"standby_cluster\":{\"restore_command\":\"cp x y\"}}"), &c, &notes, err, sizeof(err)) &&
+	   c.standby_cluster && c.pause && strstr(notes.text, "as in a pause"),
+	   "... without a host pgha cannot follow it: failover off as in a pause: %s", notes.text);
+	ok(pgha_config_parse(J("{\"standby_cluster\":{\"host\":\"a b\",\"port\":5432}}"), &c, &notes, err, sizeof(err)) &&
+	   c.pause, "... nor with a host that is no host list");
+	ok(pgha_config_parse(J("{\"standby_cluster\":{\"host\":\"h\",\"port\":70000}}"), &c, &notes, err, sizeof(err)) &&
+	   c.pause, "... nor with a port out of range");
 	ok(pgha_config_parse(J("{\"standby_cluster\":{}}"), &c, &notes, err, sizeof(err)) && !c.standby_cluster && !c.pause,
 	   "an empty standby_cluster section is none");
 	/* kept in etcd, noted once, never silently ignored */

@@ -75,6 +75,9 @@ test_upstream(void)
 	is_str(pgha_upstream_of(&c, &me), "node1", "a tag naming no member: the leader");
 	member(&me, "node5", "node1");
 	is_str(pgha_upstream_of(&c, &me), "node1", "a tag naming the leader: the leader");
+	strlcpy(c.leader, "node3", sizeof(c.leader));
+	is_str(pgha_upstream_of(&c, &m[2]), "node3", "node3 leads: it streams from nobody, whatever its tag (no slot for it on node2)");
+	strlcpy(c.leader, "node1", sizeof(c.leader));
 	c.has_leader = false;
 	is_str(pgha_upstream_of(&c, &m[2]), NULL, "no leader: nobody");
 }

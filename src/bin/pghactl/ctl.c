@@ -67,6 +67,8 @@ role_of(const PghaCluster *c, const PghaMember *m)
 
 	if (strcmp(role, "leader") == 0)
 		return "Leader";
+	if (strcmp(role, "standby_leader") == 0)
+		return "Standby Leader";
 	if (strcmp(role, "sync_standby") == 0)
 		return "Sync Standby";
 	if (strcmp(role, "quorum_standby") == 0)

@@ -213,13 +213,19 @@ sub forget_if_down
 	my ($node) = @_;
 	my $pidfile = $node->data_dir . '/postmaster.pid';
 
-	# a postmaster killed with SIGKILL leaves its pid file behind
+	# a postmaster killed with SIGKILL leaves its pid file behind; one just
+	# killed may take a moment to go
 	if (open my $fh, '<', $pidfile)
 	{
 		my $pid = <$fh>;
 		close $fh;
 		chomp $pid if defined $pid;
-		unlink $pidfile if $pid && $pid =~ /^\d+$/ && !_alive($pid);
+		if ($pid && $pid =~ /^\d+$/)
+		{
+			my $deadline = time + 2;
+			select(undef, undef, undef, 0.05) while _alive($pid) && time < $deadline;
+			unlink $pidfile unless _alive($pid);
+		}
 	}
 	$node->_update_pid(-1);
 	return;
