@@ -126,7 +126,9 @@ patroni_doc(const PghaSharedState *st, const PghaApiNode *n, const PghaSharedMem
 
 	json_object_set_new(o, "state", json_string(n->running ? "running" : "starting"));
 	json_object_set_new(o, "postmaster_start_time", json_string(timestamptz_to_str(PgStartTime)));
-	json_object_set_new(o, "role", json_string(n->in_recovery ? "replica" : pgha_primary_role()));
+	json_object_set_new(o, "role", json_string(!n->in_recovery ? pgha_primary_role() :
+											   me && strcmp(me->role, "standby_leader") == 0 ?
+											   "standby_leader" : "replica"));
 	json_object_set_new(o, "server_version", json_integer(PG_VERSION_NUM));
 	if (n->in_recovery)
 	{

@@ -2,8 +2,10 @@
 # A standby cluster (Patroni's standby_cluster section): cluster "dr" on the
 # same etcd follows cluster "test".  Its leader is a standby leader that
 # replicates from test's primary, the other member follows it; kill the
-# standby leader and the other one takes over as standby leader; remove the
-# section and the standby leader promotes, with every row test wrote.
+# standby leader and the other one takes over as standby leader (also with
+# synchronous_mode in the config, which a standby cluster ignores); a
+# deleted config key changes nothing; remove the section and the standby
+# leader promotes, with every row test wrote.
 
 use strict;
 use warnings;
@@ -27,7 +29,9 @@ $a1->safe_psql('postgres', 'INSERT INTO t VALUES (1)');
 
 # cluster dr: two copies of test's primary, a config naming it
 my $remote = '"standby_cluster":{"host":"127.0.0.1","port":' . $a1->port . '}';
-$etcd->put('/service/dr/config', qq({"ttl":6,"loop_wait":1,"retry_timeout":2,$remote}));
+# synchronous_mode copied from the primary cluster's config: off in a
+# standby cluster, as in Patroni (nothing is acknowledged there)
+$etcd->put('/service/dr/config', qq({"ttl":6,"loop_wait":1,"retry_timeout":2,"synchronous_mode":true,$remote}));
 my @dr = map { Pgha::Node::new_replica($_, $a1, etcd => $etcd, scope => 'dr') } qw(dr1 dr2);
 $_->start for @dr;
 my %dr = map { $_->name => $_ } @dr;
@@ -65,6 +69,15 @@ $a1->safe_psql('postgres', 'INSERT INTO t VALUES (3)');
 ok($dr{$other}->poll_query_until('postgres', 'SELECT count(*) = 3 FROM t'), "$other gets test's next row");
 $dr{$sl}->start;
 ok(Pgha::Node::streaming($dr{$other}, $sl), "$sl back: it follows $other");
+
+# the config key deleted by mistake: dr stays a standby cluster
+my $t0 = $dr{$other}->safe_psql('postgres', 'SELECT now()');
+$etcd->del('/service/dr/config');
+ok($dr{$other}->poll_query_until('postgres',
+		"SELECT last_decision > '$t0'::timestamptz + interval '3 s' FROM pgha.status()"),
+	'config key deleted: the standby leader decided for 3 s more');
+is($dr{$other}->safe_psql('postgres', 'SELECT pg_is_in_recovery()'), 't', '... and is still a standby');
+is($etcd->get('/service/dr/leader'), $other, '... and the standby leader');
 
 # promote dr: the section goes
 $a1->safe_psql('postgres', 'INSERT INTO t VALUES (4)');

@@ -116,7 +116,8 @@ pgha_api_status(const char *path, const PghaApiArg *args, int nargs, const PghaA
 	/* roles come from the HA worker: a stale view offers nothing */
 	bool		up = n->running && n->worker_alive;
 	bool		primary = up && n->is_leader && !n->in_recovery;
-	bool		replica = up && n->in_recovery;
+	/* a standby cluster's leader is not offered as a replica, as in Patroni */
+	bool		replica = up && n->in_recovery && !n->is_leader;
 	bool		noloadbalance;
 
 	for (i = 0; i < nargs; i++)

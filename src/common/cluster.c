@@ -625,6 +625,12 @@ standby_cluster_parse(json_t *sc, PghaConfig *c, PghaConfigNotes *notes)
 			strcmp(key, "primary_slot_name") != 0)
 			note(notes, "\"standby_cluster.%s\" is not implemented by pgha (kept, ignored)", key);
 	}
+	/* nothing is acknowledged in a standby cluster: no sync key to race by */
+	if (c->synchronous_mode)
+	{
+		c->synchronous_mode = c->quorum = false;
+		note(notes, "\"synchronous_mode\" is off in a standby cluster, as in Patroni (it applies once the cluster is promoted)");
+	}
 }
 
 /*

@@ -389,12 +389,38 @@ take_sync_key(PghaEtcd *etcd, const PghaCluster *cluster, bool promoting)
 	return pgha_syncrep_take_key(etcd, K.prefix, cluster, &K.config, K.lease_id, promoting);
 }
 
+/*
+ * The leader's guarded renewal.  false, with the wait before the next try,
+ * when it did not prove the key: etcd failed (soon), or the key holds
+ * another value (lost).
+ */
+static bool
+renew_key(PghaEtcd *etcd, long *wait)
+{
+	bool		ok;
+
+	if (!leader_txn(etcd, false, &ok))
+	{
+		log_etcd_problem(etcd, "renew the leader key");
+		*wait = 200;
+		return false;
+	}
+	if (!ok)
+	{
+		lose_leadership("The guarded renewal found another value in the leader key.");
+		*wait = 50;
+		return false;
+	}
+	return true;
+}
+
 /* act on the decision; returns a wait override in ms (-1: none) */
 long
 act(PghaEtcd *etcd, const PghaInput *in, const PghaDecision *d,
 	const PghaCluster *cluster, const PghaLocalDetail *local)
 {
 	bool		ok;
+	long		wait;
 
 	switch (d->action)
 	{
@@ -427,16 +453,8 @@ act(PghaEtcd *etcd, const PghaInput *in, const PghaDecision *d,
 			return -1;
 
 		case PGHA_ACT_RENEW:
-			if (!leader_txn(etcd, false, &ok))
-			{
-				log_etcd_problem(etcd, "renew the leader key");
-				return 200;
-			}
-			if (!ok)
-			{
-				lose_leadership("The guarded renewal found another value in the leader key.");
-				return 50;
-			}
+			if (!renew_key(etcd, &wait))
+				return wait;
 			if (!take_sync_key(etcd, cluster, false))
 				return 100;
 			become_leader("Re-attached to the leader key", NULL);
@@ -500,16 +518,8 @@ act(PghaEtcd *etcd, const PghaInput *in, const PghaDecision *d,
 			return 1000;
 
 		case PGHA_ACT_STANDBY_LEADER:
-			if (!leader_txn(etcd, false, &ok))
-			{
-				log_etcd_problem(etcd, "renew the leader key");
-				return 200;
-			}
-			if (!ok)
-			{
-				lose_leadership("The guarded renewal found another value in the leader key.");
-				return 50;
-			}
+			if (!renew_key(etcd, &wait))
+				return wait;
 			become_leader("Holds the leader key of a standby cluster", NULL);
 			follow_remote();
 			return -1;

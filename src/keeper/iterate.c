@@ -312,8 +312,12 @@ after_act(PghaEtcd *etcd, const PghaDecision *d, PghaCluster *cluster, PghaLocal
 			drop_standby_member_slots(cluster);
 			tidy_placeholders(cluster, local);
 		}
-		/* also paused: a copy left behind would hold WAL until the disk is full */
-		if (local->base.in_recovery && !K.is_leader && !K.foreign)
+		/*
+		 * Also paused: a copy left behind would hold WAL until the disk is
+		 * full.  Not in a standby cluster: its leader publishes no
+		 * positions to advance them to.
+		 */
+		if (local->base.in_recovery && !K.is_leader && !K.foreign && !K.config.standby_cluster)
 			(void) keep_permanent_slots(cluster, false, local->base.timeline);
 		if (d->action != PGHA_ACT_FENCE && !K.switching)
 			handle_restart_request(etcd, cluster);

@@ -217,7 +217,12 @@ read_cluster(PghaEtcd *etcd, PghaCluster *cluster)
 			K.config_warned_revision = cluster->config.mod_revision;
 		}
 	}
-	else
+	/*
+	 * No config key: the defaults, but a standby cluster stays one (a
+	 * deleted key must not promote it beside its remote primary; Patroni
+	 * keeps the last config too).  Remove the section to promote it.
+	 */
+	else if (!(K.config_known && K.config.standby_cluster))
 	{
 		pgha_config_defaults(&K.config);
 		K.config_known = true;

@@ -73,6 +73,7 @@ unit_api_tests(void)
 
 		sl.is_leader = true;
 		is_int(st("/standby-leader", &sl), 200, "a standby holding the leader key: /standby-leader 200");
+		is_int(st("/replica", &sl), 503, "... and not offered as a replica (Patroni: /replica 503)");
 		is_int(st("/standby-leader", &replica), 503, "a standby without it: 503");
 	}
 	is_int(st("/etc/passwd", &leader), 404, "an unknown path is a 404");

@@ -796,6 +796,9 @@ test_config(void)
 	ok(pgha_config_parse(J("{\"standby_cluster\":{\"restore_command\":\"cp x y\"}}"), &c, &notes, err, sizeof(err)) &&
 	   c.standby_cluster && c.pause && strstr(notes.text, "as in a pause"),
 	   "... without a host pgha cannot follow it: failover off as in a pause: %s", notes.text);
+	ok(pgha_config_parse(J("{\"synchronous_mode\":\"quorum\",\"standby_cluster\":{\"host\":\"h\"}}"), &c, &notes, err, sizeof(err)) &&
+	   c.standby_cluster && !c.synchronous_mode && !c.quorum && strstr(notes.text, "synchronous_mode"),
+	   "... synchronous_mode is off in a standby cluster: %s", notes.text);
 	ok(pgha_config_parse(J("{\"standby_cluster\":{\"host\":\"a b\",\"port\":5432}}"), &c, &notes, err, sizeof(err)) &&
 	   c.pause, "... nor with a host that is no host list");
 	ok(pgha_config_parse(J("{\"standby_cluster\":{\"host\":\"h\",\"port\":70000}}"), &c, &notes, err, sizeof(err)) &&

@@ -818,6 +818,23 @@ prepare(const PghactlConf *c, PghaEtcd *etcd)
 			return true;
 		}
 		/*
+		 * A standby cluster's leader is a standby of the remote: a copy
+		 * stopped cleanly follows it as it is (pg_rewind would need a
+		 * primary's history; a diverged copy is re-cloned, pghactl reinit)
+		 */
+		if (strcmp(leader->role, "standby_leader") == 0)
+		{
+			char	   *signal = psprintf("%s/standby.signal", c->data_directory);
+
+			if (!touch(signal))
+			{
+				pg_log_error("could not create \"%s\": %m", signal);
+				return false;
+			}
+			pg_log_info("starting it as a standby of the standby leader \"%s\"", leader->name);
+			return true;
+		}
+		/*
 		 * pg_rewind against a leader still promoting sees one timeline,
 		 * finds nothing to rewind, and the node then cannot follow the new
 		 * timeline: wait until the leader publishes itself as primary.
