@@ -5,12 +5,15 @@
  *
  * - follow: ALTER SYSTEM primary_conninfo + primary_slot_name, then
  *   SIGHUP; both are reloadable since PostgreSQL 13, so no restart.
- * - promote: pg_promote() through DirectFunctionCall (no SQL privilege
- *   check), waiting until recovery has ended.
- * - fence: standby.signal first (so a restart comes back read-only), then
- *   SIGQUIT to the postmaster: an immediate shutdown ends every client
- *   connection at once.  That is the fence: never two writable primaries.
- * - slots: the leader keeps a physical slot for every other member.
+ * - promote: pg_promote(wait => false) through DirectFunctionCall (no SQL
+ *   privilege check): it only asks; the keeper sees the promotion end in a
+ *   later iteration (keeper/promote.c).
+ * - fence: SIGQUIT to the postmaster first (an immediate shutdown ends
+ *   every client connection at once, whatever the disk does), then
+ *   standby.signal, so that a restart comes back read-only.  That is the
+ *   fence: never two writable primaries.
+ * - slots: a node keeps a physical slot for every member that streams from
+ *   it (the leader's members; a standby's, with replicatefrom).
  *
  * Everything runs in the worker, which is connected to a database as the
  * bootstrap superuser.  Functions may ERROR; the caller's iteration

@@ -19,9 +19,9 @@
 /* libpq conninfo to reach member m (values quoted; password via passfile) */
 extern char *pgha_conninfo(const PghaMember *m, bool replication, int connect_timeout);
 
-/* point primary_conninfo / primary_slot_name at conninfo; true if changed */
 /* after a promotion: no primary_conninfo, no primary_slot_name */
 extern void pgha_action_forget_upstream(void);
+/* point primary_conninfo / primary_slot_name at conninfo; true if changed */
 extern bool pgha_action_follow(const char *conninfo, const char *slot);
 /* pg_promote(wait => false): request it; ERROR if it cannot be requested */
 extern void pgha_action_promote(void);

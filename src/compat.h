@@ -1,11 +1,13 @@
 /*-------------------------------------------------------------------------
  *
  * compat.h
- *		Every PG_VERSION_NUM guard pgha needs, in one place.
+ *		PG_VERSION_NUM guards that map another version's spelling onto
+ *		PostgreSQL 15's.
  *
- * pgha targets PostgreSQL 15 and keeps building on 13 to 17.  Code outside
- * this file uses the PostgreSQL 15 spelling; this header maps it onto older
- * or newer servers.
+ * PostgreSQL 15 is what pgha is built and tested against.  The guards here
+ * and the few left elsewhere (shmem.c's request hook, http.c's latch
+ * waits, WalSndCtl's sync_standbys_status in actions.c) are there for the
+ * day other versions are built; none is tested on them today.
  *
  * Copyright (c) 2026, pgha developers
  *
