@@ -568,6 +568,12 @@ parse_ignore_slots(json_t *root, PghaConfig *c, PghaConfigNotes *notes)
 	}
 }
 
+bool
+pgha_config_standby_cluster(const PghaConfig *c)
+{
+	return c->standby_cluster && c->standby_host[0] != '\0';
+}
+
 /* a host list for a conninfo: names, addresses, commas, nothing to quote */
 static bool
 host_list_valid(const char *s)

@@ -103,6 +103,12 @@ typedef struct PghaConfig
 
 extern void pgha_config_defaults(PghaConfig *c);
 
+/*
+ * A standby cluster pgha follows: the section names a host.  (One without
+ * a host only pauses; standby_cluster alone says a section is there.)
+ */
+extern bool pgha_config_standby_cluster(const PghaConfig *c);
+
 /* text from etcd fit for a log line and a text column (in place) */
 extern void pgha_text_tidy(char *s);
 

@@ -295,13 +295,6 @@ c_bootstrap_fenced(const PghaInput *in, PghaDecision *d)
 	return true;
 }
 
-/* a standby cluster: its leader follows a remote primary (config) */
-static bool
-standby_cluster(const PghaInput *in)
-{
-	return in->config.standby_cluster && in->config.standby_host[0] != '\0';
-}
-
 /*
  * A new standby cluster: a standby of the remote primary claims it and
  * leads it as a standby (Patroni's bootstrap_standby_leader); the others
@@ -310,7 +303,7 @@ standby_cluster(const PghaInput *in)
 static bool
 c_standby_bootstrap(const PghaInput *in, PghaDecision *d)
 {
-	if (!R(in) || !standby_cluster(in) || in->config.pause || in->nofailover ||
+	if (!R(in) || !pgha_config_standby_cluster(&in->config) || in->config.pause || in->nofailover ||
 		in->failover_priority <= 0 || in->cluster->has_initialize || in->cluster->has_leader)
 		return false;
 	snprintf(d->reason, sizeof(d->reason),
@@ -326,7 +319,7 @@ c_standby_bootstrap(const PghaInput *in, PghaDecision *d)
 static bool
 c_standby_leader(const PghaInput *in, PghaDecision *d)
 {
-	if (!R(in) || !standby_cluster(in) || !in->cluster->has_leader ||
+	if (!R(in) || !pgha_config_standby_cluster(&in->config) || !in->cluster->has_leader ||
 		strcmp(in->cluster->leader, in->me) != 0)
 		return false;
 	snprintf(d->reason, sizeof(d->reason),

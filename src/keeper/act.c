@@ -485,7 +485,7 @@ act(PghaEtcd *etcd, const PghaInput *in, const PghaDecision *d,
 			else
 				drop_old_failover_key(etcd, cluster, in);
 			/* a standby cluster's new standby leader (rule standby_leader next) */
-			if (in->config.standby_cluster)
+			if (pgha_config_standby_cluster(&in->config))
 				return 50;
 			/* not yet: promote_holder tries again next time */
 			if (!take_sync_key(etcd, cluster, true))

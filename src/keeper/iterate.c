@@ -299,7 +299,7 @@ after_act(PghaEtcd *etcd, const PghaDecision *d, PghaCluster *cluster, PghaLocal
 		if (K.is_leader && !local->base.in_recovery)
 			leader_housekeeping(etcd, cluster, local);
 		/* a standby cluster's leader keeps its followers' slots */
-		else if (K.is_leader && K.config.standby_cluster && !K.config.pause)
+		else if (K.is_leader && pgha_config_standby_cluster(&K.config) && !K.config.pause)
 		{
 			ensure_member_slots(cluster);
 			manage_member_slots(cluster);
@@ -317,7 +317,8 @@ after_act(PghaEtcd *etcd, const PghaDecision *d, PghaCluster *cluster, PghaLocal
 		 * full.  Not in a standby cluster: its leader publishes no
 		 * positions to advance them to.
 		 */
-		if (local->base.in_recovery && !K.is_leader && !K.foreign && !K.config.standby_cluster)
+		if (local->base.in_recovery && !K.is_leader && !K.foreign &&
+			!pgha_config_standby_cluster(&K.config))
 			(void) keep_permanent_slots(cluster, false, local->base.timeline);
 		if (d->action != PGHA_ACT_FENCE && !K.switching)
 			handle_restart_request(etcd, cluster);

@@ -96,7 +96,7 @@ fill_member(PghaMember *m, const PghaLocalDetail *local, const char *state)
 	strlcpy(m->state, state, sizeof(m->state));
 	/* Patroni's roles; a standby cluster's leader is its standby_leader */
 	strlcpy(m->role, !local->base.in_recovery ? pgha_primary_role() :
-			K.is_leader && K.config.standby_cluster ? "standby_leader" : "replica", sizeof(m->role));
+			K.is_leader && pgha_config_standby_cluster(&K.config) ? "standby_leader" : "replica", sizeof(m->role));
 	if (local->base.in_recovery)
 		strlcpy(m->replication_state, local->replication_state, sizeof(m->replication_state));
 	m->timeline = local->base.timeline;
