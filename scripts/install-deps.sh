@@ -18,6 +18,7 @@ packages=(
 	gnuplot-nox  # the failover chart of bench/scenarios.pl (make bench, the bench-smoke suite)
 	prometheus  # promtool parses GET /metrics in t/140
 	man-db  # scripts/check-help.sh: groff's warnings about the manual page pghactl.1
+	pgbackrest  # clones and bootstrap from a backup (t/207)
 )
 
 missing=()

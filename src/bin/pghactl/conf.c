@@ -7,7 +7,8 @@
  * so PostgreSQL and pghactl read the same values.  pghactl's own keys
  * (pghactl.data_directory, pghactl.bin_dir, pghactl.superuser) live in the
  * same file; PostgreSQL keeps them as placeholders.  (pghactl.initdb_options,
- * pghactl.bootstrap_sql: see docs/pghactl.md.)
+ * pghactl.bootstrap_sql, the methods' pghactl.METHOD_OPTION: see
+ * docs/pghactl.md.)
  *
  * Copyright (c) 2026, pgha developers
  *
@@ -51,6 +52,13 @@ unquote(char *v)
 		return out;
 	}
 	return pg_strdup(v);
+}
+
+bool
+pghactl_conf_bool(const char *value)
+{
+	return pg_strcasecmp(value, "on") == 0 || pg_strcasecmp(value, "true") == 0 ||
+		pg_strcasecmp(value, "yes") == 0 || strcmp(value, "1") == 0;
 }
 
 bool
@@ -183,6 +191,29 @@ pghactl_conf_read(const char *path, PghactlConf *c)
 			dst = &c->api_client_key;
 		else if (strcmp(key, "pgha.patroni_compat") == 0)
 			c->patroni_compat = atoi(unquote(eq + 1));
+		else if (strcmp(key, "pghactl.create_replica_methods") == 0)
+			dst = &c->create_replica_methods;
+		else if (strcmp(key, "pghactl.bootstrap_method") == 0)
+			dst = &c->bootstrap_method;
+		else if (strcmp(key, "pghactl.remove_data_directory_on_rewind_failure") == 0)
+			c->remove_data_directory_on_rewind_failure = pghactl_conf_bool(unquote(eq + 1));
+		/* any other pghactl.*: a method's option, METHOD_OPTION (methods.c) */
+		else if (strncmp(key, "pghactl.", 8) == 0)
+		{
+			int			i;
+
+			for (i = 0; i < c->nmethod_options; i++)
+				if (strcmp(c->method_option_keys[i], key) == 0)
+					break;
+			if (i == c->nmethod_options)
+			{
+				c->method_option_keys = pg_realloc(c->method_option_keys, (i + 1) * sizeof(char *));
+				c->method_option_values = pg_realloc(c->method_option_values, (i + 1) * sizeof(char *));
+				c->method_option_keys[i] = pg_strdup(key);
+				c->nmethod_options++;
+			}
+			c->method_option_values[i] = unquote(eq + 1);
+		}
 		if (dst)
 			*dst = unquote(eq + 1);
 	}

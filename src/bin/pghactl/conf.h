@@ -49,7 +49,20 @@ typedef struct PghactlConf
 	char	   *api_client_cert;
 	char	   *api_client_key;
 	int			patroni_compat; /* pgha.patroni_compat: a primary's role spelling */
+	/* pghactl.create_replica_methods: Patroni's ordered list (methods.c) */
+	char	   *create_replica_methods;
+	/* pghactl.bootstrap_method: initdb, or a method that restores a backup */
+	char	   *bootstrap_method;
+	/* pghactl.remove_data_directory_on_rewind_failure: clone after a failed pg_rewind */
+	bool		remove_data_directory_on_rewind_failure;
+	/* the other pghactl.* keys, in file order: the methods' options */
+	int			nmethod_options;
+	char	  **method_option_keys;
+	char	  **method_option_values;
 } PghactlConf;
+
+/* on/off, true/false, yes/no, 1/0 (any case); false for anything else */
+extern bool pghactl_conf_bool(const char *value);
 
 /* read path (postgresql.conf syntax); false with a message on failure */
 extern bool pghactl_conf_read(const char *path, PghactlConf *conf);

@@ -57,6 +57,40 @@ extern int	pghactl_detach(PghactlConf *conf);
 extern int	pghactl_version(PghactlConf *conf, const PghactlOptions *o);
 extern int	pghactl_dsn(PghactlConf *conf, const PghactlOptions *o);
 extern int	pghactl_flush(PghactlConf *conf, const PghactlOptions *o);
+/* run.c: what replica.c and bootstrap.c share with the supervisor */
+extern void pghactl_down_because(const char *fmt,...) pg_attribute_printf(1, 2);
+extern int	pghactl_run_cmd(char *const argv[]);
+extern bool pghactl_run_capture(char *const argv[], char *out, size_t outlen);
+extern char *pghactl_bin(const PghactlConf *c, const char *prog);
+extern bool pghactl_has_pg_version(const char *datadir);
+extern bool pghactl_touch(const char *path);
+extern void pghactl_pause_ms(long ms);
+extern bool pghactl_stopping(void);
+extern const PghaMember *pghactl_leader_member(PghaCluster *cl);
+
+/* markers pghactl and the worker leave in a data directory */
+#define PGHACTL_BOOTSTRAP_MARKER "pghactl.bootstrap_pending"
+/* left by the pgha worker (PGHA_REINIT_MARKER in src/actions.h) */
+#define PGHACTL_REINIT_MARKER "pghactl.reinit_requested"
+/* PGHA_FENCED_MARKER in src/actions.h */
+#define PGHACTL_FENCED_MARKER "pgha.fenced_without_leader"
+
+/* methods.c: Patroni's methods, commands in pgha.conf that fill a data directory */
+extern const char *pghactl_method_option(const PghactlConf *c, const char *method,
+										 const char *option);
+extern bool pghactl_method_flag(const PghactlConf *c, const char *method, const char *option);
+extern int	pghactl_method_run(const PghactlConf *c, const char *method,
+							   const char *const *reserved, char **params, int nparams);
+extern bool pghactl_data_directory_empty(const PghactlConf *c);
+extern bool pghactl_empty_data_directory(const PghactlConf *c);
+
+/* replica.c: a new replica, by create_replica_methods */
+extern bool pghactl_create_replica(const PghactlConf *c, PghaCluster *cl);
+extern bool pghactl_clear_slot(const PghactlConf *c);
+
+/* bootstrap.c: a new cluster from a backup (pghactl.bootstrap_method) */
+extern bool pghactl_custom_bootstrap(const PghactlConf *c, PghaEtcd *etcd);
+
 /* status.c: the member record while the server is down */
 extern void pghactl_status_down(PghaEtcd *etcd, const PghactlConf *conf, const char *state,
 								const char *error);

@@ -54,14 +54,14 @@
 
 
 static volatile sig_atomic_t stop_requested = false;
+/* the custom bootstrap failed: pghactl run ends, as Patroni does */
+static bool bootstrap_failed = false;
 
 /* why the server does not run: what the member record shows (status.c) */
 static char down_reason[PGHA_ERROR_LEN];
 
-static void down_because(const char *fmt,...) pg_attribute_printf(1, 2);
-
-static void
-down_because(const char *fmt,...)
+void
+pghactl_down_because(const char *fmt,...)
 {
 	va_list		ap;
 
@@ -236,8 +236,8 @@ reloaded(PghactlConf *c, bool primary)
 }
 
 /* run argv, wait; exit status, or -1 */
-static int
-run_cmd(char *const argv[])
+int
+pghactl_run_cmd(char *const argv[])
 {
 	pid_t		pid;
 	int			status;
@@ -265,15 +265,15 @@ run_cmd(char *const argv[])
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-static char *
-bin(const PghactlConf *c, const char *prog)
+char *
+pghactl_bin(const PghactlConf *c, const char *prog)
 {
 	return psprintf("%s/%s", c->bin_dir, prog);
 }
 
 /* run argv, wait; its first line of output into out; false if it failed */
-static bool
-run_capture(char *const argv[], char *out, size_t outlen)
+bool
+pghactl_run_capture(char *const argv[], char *out, size_t outlen)
 {
 	int			fds[2];
 	pid_t		pid;
@@ -345,12 +345,12 @@ hot_standby_options(const PghactlConf *c, char **argv, int *argc)
 	pfree(cf);
 	for (i = 0; i < PGHA_NHOT_STANDBY_PARAMS; i++)
 	{
-		char	   *q[] = {bin(c, "postgres"), "-D", c->data_directory, "-C",
+		char	   *q[] = {pghactl_bin(c, "postgres"), "-D", c->data_directory, "-C",
 		(char *) pgha_hot_standby_params[i], NULL};
 		char		configured[64];
 		int			v;
 
-		if (!run_capture(q, configured, sizeof(configured)))
+		if (!pghactl_run_capture(q, configured, sizeof(configured)))
 			continue;
 		v = pgha_hot_standby_value(configured, control[i]);
 		if (v < 0 || v == pgha_hot_standby_value(configured, 0))
@@ -362,8 +362,8 @@ hot_standby_options(const PghactlConf *c, char **argv, int *argc)
 	}
 }
 
-static bool
-has_pg_version(const char *datadir)
+bool
+pghactl_has_pg_version(const char *datadir)
 {
 	struct stat st;
 	char	   *p = psprintf("%s/PG_VERSION", datadir);
@@ -373,8 +373,8 @@ has_pg_version(const char *datadir)
 	return r;
 }
 
-static bool
-touch(const char *path)
+bool
+pghactl_touch(const char *path)
 {
 	FILE	   *f = fopen(path, "a");
 
@@ -383,34 +383,6 @@ touch(const char *path)
 	fclose(f);
 	return true;
 }
-
-/*
- * After pg_basebackup or pg_rewind: the files came from the leader, whose
- * postgresql.auto.conf may name a slot of its own (when it was a standby).
- * Start without a slot: the node streams, reaches a consistent state, its
- * worker publishes it, the leader creates its slot and the worker points
- * primary_slot_name at it.
- */
-static bool
-clear_slot(const PghactlConf *c)
-{
-	char	   *path = psprintf("%s/postgresql.auto.conf", c->data_directory);
-	FILE	   *f = fopen(path, "a");
-
-	if (f == NULL)
-	{
-		pg_log_error("could not open \"%s\": %m", path);
-		return false;
-	}
-	fprintf(f, "primary_slot_name = ''\n");
-	return fclose(f) == 0;
-}
-
-#define BOOTSTRAP_MARKER "pghactl.bootstrap_pending"
-/* left by the pgha worker (PGHA_REINIT_MARKER in src/actions.h) */
-#define REINIT_MARKER "pghactl.reinit_requested"
-/* PGHA_FENCED_MARKER in src/actions.h */
-#define FENCED_MARKER "pgha.fenced_without_leader"
 
 static bool
 do_initdb(const PghactlConf *c)
@@ -423,7 +395,7 @@ do_initdb(const PghactlConf *c)
 	char	   *conf;
 	FILE	   *f;
 
-	argv[n++] = bin(c, "initdb");
+	argv[n++] = pghactl_bin(c, "initdb");
 	argv[n++] = "-D";
 	argv[n++] = c->data_directory;
 	argv[n++] = "-U";
@@ -434,7 +406,7 @@ do_initdb(const PghactlConf *c)
 		 tok = strtok_r(NULL, " \t", &save))
 		argv[n++] = tok;
 	argv[n] = NULL;
-	if (run_cmd(argv) != 0)
+	if (pghactl_run_cmd(argv) != 0)
 	{
 		pg_log_error("initdb failed");
 		pg_log_error_hint("Check pghactl.initdb_options in %s.", c->path);
@@ -442,7 +414,7 @@ do_initdb(const PghactlConf *c)
 	}
 	/* the bootstrap SQL runs once, at the first start of this new cluster */
 	if (c->bootstrap_sql && c->bootstrap_sql[0] &&
-		!touch(psprintf("%s/%s", c->data_directory, BOOTSTRAP_MARKER)))
+		!pghactl_touch(psprintf("%s/%s", c->data_directory, PGHACTL_BOOTSTRAP_MARKER)))
 		return false;
 	conf = psprintf("%s/postgresql.conf", c->data_directory);
 	f = fopen(conf, "a");
@@ -469,8 +441,8 @@ do_initdb(const PghactlConf *c)
  * pg_rewind, whose source can run code here (restore_command and
  * archive_command come with the copy).
  */
-static const PghaMember *
-leader_member(PghaCluster *cl)
+const PghaMember *
+pghactl_leader_member(PghaCluster *cl)
 {
 	const PghaMember *m = pgha_cluster_leader_record(cl);
 
@@ -480,58 +452,12 @@ leader_member(PghaCluster *cl)
 	return m;
 }
 
-/*
- * Where a new replica copies its data from: a running, streaming member
- * tagged clonefrom (keeps the load of a base backup off the primary), else
- * the leader.
- */
-static const PghaMember *
-clone_source(PghaCluster *cl, const PghactlConf *c)
-{
-	int			i;
-
-	for (i = 0; i < cl->nmembers; i++)
-	{
-		const PghaMember *m = &cl->members[i];
-
-		/* a member key on a lease: written by a running member, not by hand */
-		if (m->clonefrom && !m->foreign && m->lease != 0 && strcmp(m->name, c->name) != 0 &&
-			strcmp(m->state, "running") == 0 && m->host[0] != '\0' &&
-			(strcmp(m->role, "primary") == 0 || strcmp(m->replication_state, "streaming") == 0))
-			return m;
-	}
-	return leader_member(cl);
-}
-
+/* *failed: pg_rewind itself ran and failed (not the CHECKPOINT before it) */
 static bool
-do_clone(const PghactlConf *c, const PghaMember *leader)
-{
-	char	   *ci = pghactl_conninfo(c, leader, c->replication_user, NULL,
-									 psprintf("pghactl_clone_%s", c->name));
-	char	   *argv[] = {bin(c, "pg_basebackup"), "-D", c->data_directory, "-d", ci,
-	"-X", "stream", "-c", "fast", "-R", NULL};
-
-	pg_log_info("cloning from \"%s\" (%s:%d)", leader->name, leader->host, leader->port);
-	if (run_cmd(argv) != 0)
-	{
-		pg_log_error("pg_basebackup from \"%s\" failed", leader->name);
-		down_because("pg_basebackup from \"%s\" failed (pghactl's log has its output)", leader->name);
-		return false;
-	}
-	/*
-	 * A copy of a primary that had just been initialized is no new cluster,
-	 * nor the primary that fenced itself (src/actions.h)
-	 */
-	(void) unlink(psprintf("%s/%s", c->data_directory, BOOTSTRAP_MARKER));
-	(void) unlink(psprintf("%s/%s", c->data_directory, FENCED_MARKER));
-	return pghactl_write_include(c, true) && clear_slot(c);
-}
-
-static bool
-do_rewind(const PghactlConf *c, const PghaMember *leader)
+do_rewind(const PghactlConf *c, const PghaMember *leader, bool *failed)
 {
 	char	   *ci = pghactl_conninfo(c, leader, c->superuser, "postgres", c->name);
-	char	   *argv[] = {bin(c, "pg_rewind"), "-D", c->data_directory, "--source-server", ci,
+	char	   *argv[] = {pghactl_bin(c, "pg_rewind"), "-D", c->data_directory, "--source-server", ci,
 	"-R", NULL};
 	char	   *signal = psprintf("%s/standby.signal", c->data_directory);
 
@@ -566,36 +492,39 @@ do_rewind(const PghactlConf *c, const PghaMember *leader)
 			PQclear(res);
 			PQfinish(conn);
 			/* a standby stays one, whatever the next start finds */
-			(void) touch(signal);
+			(void) pghactl_touch(signal);
 			return false;
 		}
 		PQclear(res);
 		PQfinish(conn);
 	}
-	if (run_cmd(argv) != 0)
+	if (pghactl_run_cmd(argv) != 0)
 	{
 		pg_log_error("pg_rewind against \"%s\" failed", leader->name);
-		(void) touch(signal);
-		down_because("pg_rewind against \"%s\" failed (pghactl's log has its output)", leader->name);
-		pg_log_error_hint("To make this node a fresh copy of the leader: stop pghactl, then run "
-						  "\"pghactl reinit -c %s\".", c->path);
+		*failed = true;
+		(void) pghactl_touch(signal);
+		pghactl_down_because("pg_rewind against \"%s\" failed (pghactl's log has its output)", leader->name);
+		if (!c->remove_data_directory_on_rewind_failure)
+			pg_log_error_hint("To make this node a fresh copy of the leader: stop pghactl, then run "
+							  "\"pghactl reinit -c %s\", or set pghactl.remove_data_directory_on_rewind_failure.",
+							  c->path);
 		return false;
 	}
 	/* a node that does not lead comes back as a standby */
-	if (!touch(signal))
+	if (!pghactl_touch(signal))
 	{
 		pg_log_error("could not create \"%s\": %m", signal);
 		return false;
 	}
-	return pghactl_write_include(c, true) && clear_slot(c);
+	return pghactl_write_include(c, true) && pghactl_clear_slot(c);
 }
 
 static PghaEtcd *run_etcd;
 static const PghactlConf *run_conf;
 
 /* wait (interruptibly) up to ms; a published down record is kept alive */
-static void
-pause_ms(long ms)
+void
+pghactl_pause_ms(long ms)
 {
 	int64		until = pgha_now_us() + (int64) ms * 1000;
 
@@ -703,30 +632,26 @@ prepare(const PghactlConf *c, PghaEtcd *etcd)
 {
 	PghaCluster cl;
 	const PghaMember *leader;
+	bool		rewind_failed = false;
 
 	if (!pghactl_snapshot(etcd, c, &cl))
 		return false;
-	leader = leader_member(&cl);
+	leader = pghactl_leader_member(&cl);
 
 	/* the worker asked for a reinit (pghactl reinit MEMBER from elsewhere) */
-	if (access(psprintf("%s/%s", c->data_directory, REINIT_MARKER), F_OK) == 0)
+	if (access(psprintf("%s/%s", c->data_directory, PGHACTL_REINIT_MARKER), F_OK) == 0)
 	{
 		if (leader == NULL || strcmp(leader->name, c->name) == 0 || leader->host[0] == '\0')
 		{
 			pg_log_info("a reinit was requested; waiting for another member to lead");
-			down_because("a reinit was requested; waiting for another member to lead");
+			pghactl_down_because("a reinit was requested; waiting for another member to lead");
 			return false;
 		}
-		pg_log_info("a reinit was requested: removing the contents of %s", c->data_directory);
-		if (!rmtree(c->data_directory, false))
-		{
-			pg_log_error("could not empty %s", c->data_directory);
-			return false;
-		}
-		return do_clone(c, clone_source(&cl, c));
+		pg_log_info("a reinit was requested");
+		return pghactl_empty_data_directory(c) && pghactl_create_replica(c, &cl);
 	}
 
-	if (!has_pg_version(c->data_directory))
+	if (!pghactl_has_pg_version(c->data_directory))
 	{
 		if (!cl.has_initialize)
 		{
@@ -739,19 +664,22 @@ prepare(const PghactlConf *c, PghaEtcd *etcd)
 				pg_log_warning("could not take the initialize lock: %s", etcd->errmsg);
 				return false;
 			}
+			if (won && c->bootstrap_method && c->bootstrap_method[0] &&
+				strcmp(c->bootstrap_method, "initdb") != 0)
+			{
+				pg_log_info("cluster \"%s\" is not initialized: bootstrapping it with method \"%s\"",
+							c->scope, c->bootstrap_method);
+				if (!pghactl_custom_bootstrap(c, etcd))
+					bootstrap_failed = true;
+				return !bootstrap_failed;
+			}
 			if (won)
 			{
 				pg_log_info("cluster \"%s\" is not initialized: running initdb", c->scope);
 				return do_initdb(c);
 			}
 		}
-		if (leader == NULL || leader->host[0] == '\0')
-		{
-			pg_log_info("waiting for a leader to clone from");
-			down_because("waiting for a leader to clone from");
-			return false;
-		}
-		return do_clone(c, clone_source(&cl, c));
+		return pghactl_create_replica(c, &cl);
 	}
 
 	/* a server pghactl did not start (Patroni's, one started by hand) */
@@ -762,7 +690,7 @@ prepare(const PghactlConf *c, PghaEtcd *etcd)
 		{
 			pg_log_error("PostgreSQL (pid %d) already runs on %s", (int) pm, c->data_directory);
 			pg_log_error_hint("Stop it (pg_ctl stop -m fast); pghactl run starts it itself.");
-			down_because("a server pghactl run did not start runs on the data directory (pid %d)", (int) pm);
+			pghactl_down_because("a server pghactl run did not start runs on the data directory (pid %d)", (int) pm);
 			return false;
 		}
 	}
@@ -779,7 +707,7 @@ prepare(const PghactlConf *c, PghaEtcd *etcd)
 		{
 			pg_log_error("%s belongs to another cluster (system identifier %s, cluster \"%s\" has %s)",
 						 c->data_directory, mine, c->scope, cl.initialize);
-			down_because("the data directory belongs to another cluster (system identifier %s, cluster \"%s\" has %s)",
+			pghactl_down_because("the data directory belongs to another cluster (system identifier %s, cluster \"%s\" has %s)",
 						 mine, c->scope, cl.initialize);
 			pg_log_error_hint("Nothing was changed.  To make this node a copy of the leader, "
 							  "move the directory away (mv %s %s.old) and pghactl clones it, "
@@ -808,7 +736,7 @@ prepare(const PghactlConf *c, PghaEtcd *etcd)
 		{
 			char	   *signal = psprintf("%s/standby.signal", c->data_directory);
 
-			if (!touch(signal))
+			if (!pghactl_touch(signal))
 			{
 				pg_log_error("could not create \"%s\": %m", signal);
 				return false;
@@ -826,7 +754,7 @@ prepare(const PghactlConf *c, PghaEtcd *etcd)
 		{
 			char	   *signal = psprintf("%s/standby.signal", c->data_directory);
 
-			if (!touch(signal))
+			if (!pghactl_touch(signal))
 			{
 				pg_log_error("could not create \"%s\": %m", signal);
 				return false;
@@ -842,10 +770,20 @@ prepare(const PghactlConf *c, PghaEtcd *etcd)
 		if (strcmp(leader->role, "primary") != 0)
 		{
 			pg_log_info("waiting for \"%s\" to finish its promotion", leader->name);
-			down_because("waiting for \"%s\" to finish its promotion", leader->name);
+			pghactl_down_because("waiting for \"%s\" to finish its promotion", leader->name);
 			return false;
 		}
-		return do_rewind(c, leader);
+		if (do_rewind(c, leader, &rewind_failed))
+			return true;
+		/*
+		 * Patroni's remove_data_directory_on_rewind_failure: another member
+		 * leads as a primary (checked above), and what this node has past
+		 * the fork a rewind would discard too
+		 */
+		if (!rewind_failed || !c->remove_data_directory_on_rewind_failure)
+			return false;
+		pg_log_warning("pghactl.remove_data_directory_on_rewind_failure is on: this node is cloned again");
+		return pghactl_empty_data_directory(c) && pghactl_create_replica(c, &cl);
 	}
 	return true;
 }
@@ -860,7 +798,7 @@ prepare(const PghactlConf *c, PghaEtcd *etcd)
 static bool
 run_bootstrap(const PghactlConf *c, pid_t pm, int *status)
 {
-	char	   *marker = psprintf("%s/%s", c->data_directory, BOOTSTRAP_MARKER);
+	char	   *marker = psprintf("%s/%s", c->data_directory, PGHACTL_BOOTSTRAP_MARKER);
 	char	   *pidfile = psprintf("%s/postmaster.pid", c->data_directory);
 	int64		deadline = pgha_now_us() + 120 * 1000000LL;
 	char		port[32] = "";
@@ -899,12 +837,12 @@ run_bootstrap(const PghactlConf *c, pid_t pm, int *status)
 	}
 	if (ready)
 	{
-		char	   *argv[] = {bin(c, "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1",
+		char	   *argv[] = {pghactl_bin(c, "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1",
 			"-h", sockdir[0] ? sockdir : "127.0.0.1", "-p", port, "-U", c->superuser,
 		"-d", "postgres", "-f", c->bootstrap_sql, NULL};
 
 		pg_log_info("running the bootstrap SQL %s", c->bootstrap_sql);
-		if (run_cmd(argv) == 0)
+		if (pghactl_run_cmd(argv) == 0)
 			pg_log_info("bootstrap SQL done");
 		else
 		{
@@ -990,15 +928,25 @@ pghactl_run(PghactlConf *c)
 		down_reason[0] = '\0';
 		if (!prepare(c, etcd))
 		{
+			if (bootstrap_failed && !stop_requested)
+			{
+				pg_log_error("the bootstrap of cluster \"%s\" with method \"%s\" failed; pghactl run stops",
+							 c->scope, c->bootstrap_method);
+				pg_log_error_hint("Its output is above.  Fix the method in %s and start pghactl run again.",
+								  c->path);
+				return 1;
+			}
+			if (bootstrap_failed)
+				break;
 			pghactl_status_down(etcd, c, "stopped", down_reason);
-			pause_ms(1000);
+			pghactl_pause_ms(1000);
 			continue;
 		}
 		if (stop_requested)
 			break;
 
 		argc = 0;
-		argv[argc++] = bin(c, "postgres");
+		argv[argc++] = pghactl_bin(c, "postgres");
 		argv[argc++] = "-D";
 		argv[argc++] = c->data_directory;
 		hot_standby_options(c, argv, &argc);
@@ -1093,10 +1041,17 @@ pghactl_run(PghactlConf *c)
 			pthread_mutex_unlock(&fatal_lock);
 			pghactl_status_down(etcd, c, quick_exits > 0 ? "start failed" : "crashed", why);
 		}
-		pause_ms(Min(30000, 500L << Min(quick_exits, 6)));
+		pghactl_pause_ms(Min(30000, 500L << Min(quick_exits, 6)));
 	}
 	pg_log_info("stopped");
 	return 0;
+}
+
+/* SIGTERM or SIGINT came: what runs long (a restore) gives up */
+bool
+pghactl_stopping(void)
+{
+	return stop_requested;
 }
 
 
@@ -1121,7 +1076,7 @@ pghactl_reinit(PghactlConf *c, const PghactlOptions *o)
 	etcd = pghactl_etcd(c);
 	if (!pghactl_snapshot(etcd, c, &cl))
 		return 3;
-	leader = leader_member(&cl);
+	leader = pghactl_leader_member(&cl);
 	if (cl.has_leader && strcmp(cl.leader, c->name) == 0)
 	{
 		pg_log_error("\"%s\" is the leader: reinit would destroy the primary", c->name);
@@ -1151,17 +1106,8 @@ pghactl_reinit(PghactlConf *c, const PghactlOptions *o)
 		pg_log_info("nothing was changed");
 		return 1;
 	}
-	if (has_pg_version(c->data_directory) || access(c->data_directory, F_OK) == 0)
-	{
-		pg_log_info("removing the contents of %s", c->data_directory);
-		if (!rmtree(c->data_directory, false))
-		{
-			pg_log_error("could not empty %s", c->data_directory);
-			return 1;
-		}
-	}
-	if (!do_clone(c, leader))
+	if (!pghactl_empty_data_directory(c) || !pghactl_create_replica(c, &cl))
 		return 1;
-	pg_log_info("%s is a copy of \"%s\"; start it with pghactl run", c->data_directory, leader->name);
+	pg_log_info("%s is a copy of cluster \"%s\"; start it with pghactl run", c->data_directory, c->scope);
 	return 0;
 }

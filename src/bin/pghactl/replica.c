@@ -1,0 +1,222 @@
+/*-------------------------------------------------------------------------
+ *
+ * replica.c
+ *		A new replica's data directory, by Patroni's create_replica_methods:
+ *		an ordered list of methods (pghactl.create_replica_methods, default
+ *		"basebackup"), tried in turn until one succeeds.
+ *
+ * "basebackup" is pg_basebackup from the clone source: a running,
+ * streaming member tagged clonefrom, else the leader.  Any other name is a
+ * method of methods.c, typically a backup tool's restore (pgBackRest:
+ * "pgbackrest --stanza=main --delta restore"), which reads the backups and
+ * the WAL archive rather than copying terabytes from the primary.  Its
+ * options:
+ *	- keep_data: do not empty the data directory first (a delta restore
+ *	  reuses what is there), nor after a failure;
+ *	- no_params: do not pass --scope, --role, --datadir, --connstring;
+ *	- no_leader: the method works without a clone source, so a replica can
+ *	  be created while the cluster has no leader (methods without it are
+ *	  skipped then, basebackup always).
+ * Whatever the method, the node then starts as a standby with no slot; its
+ * worker points primary_conninfo at the leader.
+ *
+ * Copyright (c) 2026, pgha developers
+ *
+ * IDENTIFICATION
+ *	  src/bin/pghactl/replica.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres_fe.h"
+
+#include <unistd.h>
+
+#include "catalog/pg_control.h"
+#include "common/controldata_utils.h"
+#include "common/logging.h"
+#include "pghactl.h"
+
+/*
+ * After a copy: the files came from another member, whose
+ * postgresql.auto.conf may name a slot of its own (when it was a standby).
+ * Start without a slot: the node streams, reaches a consistent state, its
+ * worker publishes it, the leader creates its slot and the worker points
+ * primary_slot_name at it.
+ */
+bool
+pghactl_clear_slot(const PghactlConf *c)
+{
+	char	   *path = psprintf("%s/postgresql.auto.conf", c->data_directory);
+	FILE	   *f = fopen(path, "a");
+
+	if (f == NULL)
+	{
+		pg_log_error("could not open \"%s\": %m", path);
+		return false;
+	}
+	fprintf(f, "primary_slot_name = ''\n");
+	return fclose(f) == 0;
+}
+
+/*
+ * Where a new replica copies its data from: a running, streaming member
+ * tagged clonefrom (keeps the load of a base backup off the primary), else
+ * the leader.  NULL while no other member leads.
+ */
+static const PghaMember *
+clone_source(PghaCluster *cl, const PghactlConf *c)
+{
+	const PghaMember *leader = pghactl_leader_member(cl);
+	int			i;
+
+	if (leader == NULL || leader->host[0] == '\0' || strcmp(leader->name, c->name) == 0)
+		return NULL;
+	for (i = 0; i < cl->nmembers; i++)
+	{
+		const PghaMember *m = &cl->members[i];
+
+		/* a member key on a lease: written by a running member, not by hand */
+		if (m->clonefrom && !m->foreign && m->lease != 0 && strcmp(m->name, c->name) != 0 &&
+			strcmp(m->state, "running") == 0 && m->host[0] != '\0' &&
+			(strcmp(m->role, "primary") == 0 || strcmp(m->replication_state, "streaming") == 0))
+			return m;
+	}
+	return leader;
+}
+
+/*
+ * A copy is of this cluster, a replica-to-be: the markers of the data
+ * directory it came from go (a primary's fresh bootstrap, a fence without
+ * a leader, a reinit or restart request), it starts as a standby, with
+ * pgha.conf included and no slot of its source's.
+ */
+static bool
+finish_copy(const PghactlConf *c)
+{
+	static const char *const markers[] = {PGHACTL_BOOTSTRAP_MARKER, PGHACTL_FENCED_MARKER,
+	PGHACTL_REINIT_MARKER, "pghactl.restart_requested", "recovery.signal"};
+
+	for (int i = 0; i < lengthof(markers); i++)
+		(void) unlink(psprintf("%s/%s", c->data_directory, markers[i]));
+	if (!pghactl_touch(psprintf("%s/standby.signal", c->data_directory)))
+	{
+		pg_log_error("could not create \"%s/standby.signal\": %m", c->data_directory);
+		return false;
+	}
+	return pghactl_write_include(c, true) && pghactl_clear_slot(c);
+}
+
+static bool
+basebackup(const PghactlConf *c, const PghaMember *source)
+{
+	char	   *ci = pghactl_conninfo(c, source, c->replication_user, NULL,
+									 psprintf("pghactl_clone_%s", c->name));
+	char	   *argv[] = {pghactl_bin(c, "pg_basebackup"), "-D", c->data_directory, "-d", ci,
+	"-X", "stream", "-c", "fast", "-R", NULL};
+
+	pg_log_info("cloning from \"%s\" (%s:%d)", source->name, source->host, source->port);
+	if (pghactl_run_cmd(argv) != 0)
+	{
+		pg_log_error("pg_basebackup from \"%s\" failed", source->name);
+		pghactl_down_because("pg_basebackup from \"%s\" failed (pghactl's log has its output)",
+							 source->name);
+		return false;
+	}
+	return true;
+}
+
+/* does the restored data directory belong to this cluster? */
+static bool
+same_cluster(const PghactlConf *c, PghaCluster *cl, const char *method)
+{
+	bool		crc_ok;
+	ControlFileData *cf = get_controlfile(c->data_directory, &crc_ok);
+	char		sysid[32];
+	bool		same;
+
+	snprintf(sysid, sizeof(sysid), UINT64_FORMAT, cf->system_identifier);
+	same = crc_ok && (!cl->has_initialize || cl->initialize[0] == '\0' ||
+					  strcmp(sysid, cl->initialize) == 0);
+	if (!same)
+	{
+		pg_log_error("method \"%s\" restored a data directory of another cluster (system identifier %s, cluster \"%s\" has %s)",
+					 method, sysid, c->scope, cl->initialize);
+		pg_log_error_hint("Check its command (which backup, which stanza) in %s.", c->path);
+	}
+	pfree(cf);
+	return same;
+}
+
+static bool
+by_method(const PghactlConf *c, PghaCluster *cl, const char *method, const PghaMember *source)
+{
+	static const char *const reserved[] = {"keep_data", "no_params", "no_leader", "no_master",
+	NULL};
+	bool		keep = pghactl_method_flag(c, method, "keep_data");
+	char	   *params[4];
+	int			n = 0;
+	int			rc;
+
+	if (!keep && !pghactl_empty_data_directory(c))
+		return false;
+	if (!pghactl_method_flag(c, method, "no_params"))
+	{
+		params[n++] = psprintf("--scope=%s", c->scope);
+		params[n++] = "--role=replica";
+		params[n++] = psprintf("--datadir=%s", c->data_directory);
+		params[n++] = psprintf("--connstring=%s", source ?
+							   pghactl_conninfo(c, source, c->replication_user, NULL,
+												psprintf("pghactl_clone_%s", c->name)) : "");
+	}
+	pg_log_info("creating this replica with method \"%s\"", method);
+	rc = pghactl_method_run(c, method, reserved, params, n);
+	if (rc == 0 && pghactl_has_pg_version(c->data_directory) && same_cluster(c, cl, method))
+	{
+		pg_log_info("replica created with method \"%s\"", method);
+		return true;
+	}
+	if (rc != 0)
+		pg_log_error("creating this replica with method \"%s\" failed (exit status %d)", method, rc);
+	else if (!pghactl_has_pg_version(c->data_directory))
+		pg_log_error("method \"%s\" left no data directory in %s", method, c->data_directory);
+	pghactl_down_because("creating this replica with method \"%s\" failed (pghactl's log says why)",
+						 method);
+	if (!keep)
+		(void) pghactl_empty_data_directory(c);
+	return false;
+}
+
+/*
+ * Fill the data directory with a copy of the cluster, by the first method
+ * of the list that succeeds.  false: none did, or none could run (no
+ * leader, and no method that works without one); down_because says why.
+ */
+bool
+pghactl_create_replica(const PghactlConf *c, PghaCluster *cl)
+{
+	const PghaMember *source = clone_source(cl, c);
+	const char *list = c->create_replica_methods && c->create_replica_methods[0] ?
+		c->create_replica_methods : "basebackup";
+	char	   *methods = pg_strdup(list);
+	char	   *save;
+	char	   *method;
+	bool		tried = false;
+
+	for (method = strtok_r(methods, ", \t", &save); method && !pghactl_stopping();
+		 method = strtok_r(NULL, ", \t", &save))
+	{
+		bool		built_in = strcmp(method, "basebackup") == 0;
+
+		if (source == NULL && (built_in || !pghactl_method_flag(c, method, "no_leader")))
+			continue;
+		tried = true;
+		if (built_in ? basebackup(c, source) : by_method(c, cl, method, source))
+			return finish_copy(c);
+	}
+	if (!tried)
+	{
+		pg_log_info("waiting for a leader to clone from");
+		pghactl_down_because("waiting for a leader to clone from");
+	}
+	return false;
+}

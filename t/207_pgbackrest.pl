@@ -1,0 +1,255 @@
+
+# Backups in the lifecycle, with the real pgBackRest (a repository on local
+# disk): WAL archiving from pgha.conf on every node, a replica created from
+# the backup and the archive (pghactl.create_replica_methods, tried in
+# order), one created while its cluster has no leader (no_leader), a new
+# cluster restored to a point in time (pghactl.bootstrap_method), a
+# restore whose target lies beyond the archive, archiving across a
+# failover, and a failed pg_rewind that falls back to a new copy
+# (pghactl.remove_data_directory_on_rewind_failure).
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::RealBin/lib";
+
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(time usleep);
+
+use Pgha::Etcd;
+use Pgha::Run;
+
+my $etcd = Pgha::Etcd->new(members => 1);
+$etcd->put("/service/$_/config", '{"ttl":6,"loop_wait":1,"retry_timeout":2}')
+  for ('test', 'lone', 'restored', 'beyond');
+
+my $base = "$PostgreSQL::Test::Utils::tmp_check/run_207_pgbackrest";
+my $cfg = "$base/pgbackrest.conf";
+my $pgbin = `pg_config --bindir`;
+chomp $pgbin;
+
+# node1 runs its programs from a directory of links, so that pg_rewind can
+# be made to fail later
+mkdir $base;
+mkdir "$base/bin1";
+for my $prog (glob "$pgbin/*")
+{
+	symlink($prog, "$base/bin1/" . ($prog =~ s{.*/}{}r)) or die;
+}
+
+# a method that records its arguments and fails: the next one is tried
+open my $rec, '>', "$base/record.sh" or die;
+print $rec "#!/bin/sh\nprintf '%s\\n' \"\$@\" > $base/record.args\nexit 3\n";
+close $rec;
+chmod 0755, "$base/record.sh";
+
+sub pgbackrest_cmd
+{
+	my ($name, $what) = @_;
+	return "pgbackrest --config=$cfg --stanza=main --pg1-path=$base/$name.data $what";
+}
+
+my $c = Pgha::Run->new(
+	etcd => $etcd,
+	nodes => 6,
+	conf => sub {
+		my ($name) = @_;
+		my @conf = (
+			"wal_level = replica",
+			"archive_mode = on",
+			"archive_command = '" . pgbackrest_cmd($name, 'archive-push %p') . "'");
+		push @conf, "pghactl.bin_dir = '$base/bin1'",
+		  "pghactl.remove_data_directory_on_rewind_failure = on"
+		  if $name eq 'node1';
+		push @conf,
+		  "pghactl.create_replica_methods = 'record, pgbackrest, basebackup'",
+		  "pghactl.record_command = '$base/record.sh'",
+		  "pghactl.record_stuff = 'on'",
+		  "pghactl.pgbackrest_command = '" . pgbackrest_cmd($name, 'restore') . "'",
+		  "pghactl.pgbackrest_no_params = on"
+		  if $name eq 'node3';
+		# another cluster: its promotion must not archive into this one's
+		push @conf, "pgha.scope = 'lone'", "archive_mode = off",
+		  "pghactl.create_replica_methods = 'pgbackrest'",
+		  "pghactl.pgbackrest_command = '" . pgbackrest_cmd($name, 'restore') . "'",
+		  "pghactl.pgbackrest_no_params = on"
+		  if $name eq 'node4';
+		# a new cluster from the backup, restored to a point in time
+		# (the time comes later, in the node's own file)
+		push @conf, "pgha.scope = '" . ($name eq 'node5' ? 'restored' : 'beyond') . "'",
+		  "archive_mode = off",
+		  "pghactl.bootstrap_method = 'pitr'",
+		  "pghactl.pitr_command = '" . pgbackrest_cmd($name, 'restore') . "'",
+		  "pghactl.pitr_no_params = on",
+		  "pghactl.pitr_recovery_conf_restore_command = '"
+		  . pgbackrest_cmd($name, 'archive-get %f "%p"') . "'"
+		  if $name eq 'node5' || $name eq 'node6';
+		return \@conf;
+	});
+
+sub pgbackrest
+{
+	my (@args) = @_;
+	my ($out, $err) = ('', '');
+	IPC::Run::run([ 'pgbackrest', "--config=$cfg", '--stanza=main', @args ], '>', \$out, '2>', \$err);
+	note "pgbackrest @args: $out$err" if $? != 0;
+	return $? >> 8;
+}
+
+sub append_conf
+{
+	my ($name, @lines) = @_;
+	open my $f, '>>', $c->{conf}{$name} or die;
+	print $f map { "$_\n" } @lines;
+	close $f;
+	return;
+}
+
+sub wait_archived
+{
+	my ($name) = @_;
+	my $wal = $c->sql($name, 'SELECT pg_walfile_name(pg_switch_wal())');
+	return $c->poll_sql($name,
+		"SELECT last_archived_wal >= '$wal' FROM pg_stat_archiver", 't');
+}
+
+sub pm_pid
+{
+	my ($name) = @_;
+	open my $f, '<', $c->data($name) . '/postmaster.pid' or return 0;
+	my $pid = <$f>;
+	close $f;
+	chomp $pid;
+	return $pid;
+}
+
+# ---- a cluster that archives, and a backup of it ----
+$c->start('node1');
+ok($etcd->poll_key('/service/test/leader', qr/^node1$/, 90), 'node1 leads');
+# pgBackRest connects to the primary over the socket the nodes use
+my $sockdir = $c->sql('node1', "SHOW unix_socket_directories");
+mkdir "$base/pgbackrest-log";
+open my $fh, '>', $cfg or die;
+print $fh <<"EOF";
+[global]
+repo1-path=$base/repo
+log-path=$base/pgbackrest-log
+lock-path=$base/pgbackrest-lock
+log-level-console=warn
+start-fast=y
+
+[main]
+pg1-path=@{[ $c->data('node1') ]}
+pg1-port=$c->{port}{node1}
+pg1-user=$c->{user}
+pg1-socket-path=$sockdir
+EOF
+close $fh;
+
+$c->sql('node1', 'CREATE TABLE t (x int)');
+$c->sql('node1', 'INSERT INTO t VALUES (1)');
+$c->start('node2');
+ok($c->streams_from('node1', 'node2'), 'node2, a pg_basebackup copy, streams');
+is(pgbackrest('stanza-create'), 0, 'pgbackrest stanza-create');
+is(pgbackrest('backup', '--type=full'), 0, 'pgbackrest backup of the primary');
+
+# after the backup: row 2, a point in time, row 3, all in the archive
+$c->sql('node1', 'INSERT INTO t VALUES (2)');
+my $target = $c->sql('node1', 'SELECT now()');
+$c->sql('node1', 'INSERT INTO t VALUES (3)');
+ok(wait_archived('node1'), "node1's WAL up to row 3 is in the archive");
+
+# ---- a replica from the backup, the first method failing ----
+$c->start('node3');
+ok($c->streams_from('node1', 'node3'), 'node3 streams from node1');
+ok($c->poll_sql('node3', 'SELECT count(*) FROM t', '3'), 'node3 has every row');
+my $log3 = slurp_file($c->log('node3'));
+like($log3, qr/creating this replica with method "record" failed \(exit status 3\)/,
+	'the first method failed...');
+like($log3, qr/replica created with method "pgbackrest"/, '... and the second, pgbackrest, made node3');
+unlike($log3, qr/cloning from/, 'no pg_basebackup ran');
+like($log3, qr/restored log file "[0-9A-F]{24}" from archive/, 'node3 replayed WAL from the archive');
+my $args = slurp_file("$base/record.args");
+like($args, qr/\A--stuff=on\n--scope=test\n--role=replica\n--datadir=\Q@{[ $c->data('node3') ]}\E\n--connstring=host=127\.0\.0\.1 port=$c->{port}{node1} /,
+	"a method gets its options, then --scope, --role, --datadir and --connstring, as Patroni's");
+ok(!-e $c->data('node3') . '/recovery.signal' && -e $c->data('node3') . '/standby.signal',
+	'node3 runs as a standby');
+
+# ---- no leader: only a method tagged no_leader may run ----
+$etcd->put('/service/lone/initialize', $etcd->get('/service/test/initialize'));
+$c->start('node4');
+my $deadline = time + 30;
+usleep(100_000) while time < $deadline && slurp_file($c->log('node4')) !~ /waiting for a leader to clone from/;
+like(slurp_file($c->log('node4')), qr/waiting for a leader to clone from/,
+	'without a leader and without no_leader, node4 waits');
+ok(!-e $c->data('node4') . '/PG_VERSION', '... with nothing restored');
+$c->stop('node4');
+append_conf('node4', "pghactl.pgbackrest_no_leader = on");
+$c->start('node4');
+ok($c->poll_sql('node4', 'SELECT count(*) FROM t', '3', 90), 'with no_leader, node4 is restored from the backup and the archive');
+like(slurp_file($c->log('node4')), qr/replica created with method "pgbackrest"/, '... by pgbackrest');
+$c->stop('node4');
+
+# ---- a new cluster, restored to a point in time ----
+append_conf('node5', "pghactl.pitr_recovery_conf_recovery_target_time = '$target'");
+$c->start('node5');
+ok($etcd->poll_key('/service/restored/leader', qr/^node5$/, 120), 'node5 leads the restored cluster');
+ok($c->poll_sql('node5', 'SELECT pg_is_in_recovery()', 'f'), 'node5 is a primary');
+is($c->sql('node5', 'SELECT string_agg(x::text, \',\' ORDER BY x) FROM t'), '1,2',
+	'it has what was committed by the target time, not after');
+is($etcd->get('/service/restored/initialize'), $etcd->get('/service/test/initialize'),
+	'initialize holds the restored system identifier');
+unlike(slurp_file($c->data('node5') . '/postgresql.auto.conf'), qr/^\s*recovery_target/m,
+	'no recovery target is left in its configuration');
+like(slurp_file($c->log('node5')), qr/recovery of the restored backup runs .*without the pgha worker/,
+	'the recovery ran without the pgha worker');
+$c->sql('node5', 'INSERT INTO t VALUES (50)');
+is($c->sql('node5', 'SELECT count(*) FROM t WHERE x = 50'), '1', 'node5 takes writes');
+$c->stop('node5');
+
+# ---- a target beyond the archive: the bootstrap fails and gives back ----
+append_conf('node6', "pghactl.pitr_recovery_conf_recovery_target_time = '2099-01-01 00:00:00+00'");
+{
+	my $out = '';
+	IPC::Run::run([ 'pghactl', 'run', '-c', $c->{conf}{node6} ], '>', \$out, '2>&1',
+		IPC::Run::timeout(180));
+	my $rc = $? >> 8;
+	is($rc, 1, 'pghactl run ends with status 1 when the bootstrap fails');
+	like($out, qr/recovery ended before configured recovery target was reached/, "PostgreSQL's reason is in its output");
+	like($out, qr/the bootstrap of cluster "beyond" with method "pitr" failed; pghactl run stops/, '... and pghactl says so');
+	is($etcd->get('/service/beyond/initialize'), undef, 'the initialize lock was given back');
+	my @left = glob($c->data('node6') . '/*');
+	is(scalar(@left), 0, 'the data directory was emptied');
+}
+
+# ---- archiving across a failover ----
+# the host dies: pghactl run first (it would start the server again)
+my $pm1 = pm_pid('node1');
+$c->{run}{node1}->signal('KILL');
+eval { $c->{run}{node1}->finish };
+delete $c->{run}{node1};
+kill 'KILL', $pm1;
+ok($etcd->poll_key('/service/test/leader', qr/^node[23]$/, 60), 'a standby took over');
+my $leader = $etcd->get('/service/test/leader');
+ok($c->poll_sql($leader, 'SELECT pg_is_in_recovery()', 'f'), "$leader is the primary");
+$c->sql($leader, 'INSERT INTO t VALUES (4)');
+ok(wait_archived($leader), "$leader archives");
+like($c->sql($leader, 'SELECT last_archived_wal FROM pg_stat_archiver'), qr/^00000002/,
+	'... WAL of its new timeline');
+
+# ---- a failed pg_rewind: node1 is cloned again ----
+unlink "$base/bin1/pg_rewind";
+open my $rw, '>', "$base/bin1/pg_rewind" or die;
+print $rw "#!/bin/sh\necho 'pg_rewind: error: (test) could not rewind' >&2\nexit 1\n";
+close $rw;
+chmod 0755, "$base/bin1/pg_rewind";
+$c->start('node1');
+ok($c->streams_from($leader, 'node1'), "node1 streams from $leader");
+ok($c->poll_sql('node1', 'SELECT count(*) FROM t WHERE x = 4', '1'), 'node1 has the row written after the failover');
+my $log1 = slurp_file($c->log('node1'));
+like($log1, qr/pg_rewind against "$leader" failed.*remove_data_directory_on_rewind_failure is on/s,
+	'pg_rewind failed, and with the option node1 was cloned again');
+
+done_testing();
