@@ -5,8 +5,9 @@
 # order), one created while its cluster has no leader (no_leader), a new
 # cluster restored to a point in time (pghactl.bootstrap_method), a
 # restore whose target lies beyond the archive, archiving across a
-# failover, and a failed pg_rewind that falls back to a new copy
-# (pghactl.remove_data_directory_on_rewind_failure).
+# failover, a failed pg_rewind that falls back to a new copy
+# (pghactl.remove_data_directory_on_rewind_failure), and a standby cluster
+# whose standby leader pghactl makes from the backup.
 
 use strict;
 use warnings;
@@ -53,7 +54,7 @@ sub pgbackrest_cmd
 
 my $c = Pgha::Run->new(
 	etcd => $etcd,
-	nodes => 6,
+	nodes => 8,
 	conf => sub {
 		my ($name) = @_;
 		my @conf = (
@@ -86,6 +87,12 @@ my $c = Pgha::Run->new(
 		  "pghactl.pitr_recovery_conf_restore_command = '"
 		  . pgbackrest_cmd($name, 'archive-get %f "%p"') . "'"
 		  if $name eq 'node5' || $name eq 'node6';
+		# a standby cluster: its standby leader from the backup and the
+		# archive, as the section's create_replica_methods says
+		push @conf, "pgha.scope = 'dr'", "archive_mode = off",
+		  "pghactl.pgbackrest_command = '" . pgbackrest_cmd($name, 'restore') . "'",
+		  "pghactl.pgbackrest_no_params = on"
+		  if $name eq 'node7' || $name eq 'node8';
 		return \@conf;
 	});
 
@@ -251,5 +258,27 @@ ok($c->poll_sql('node1', 'SELECT count(*) FROM t WHERE x = 4', '1'), 'node1 has 
 my $log1 = slurp_file($c->log('node1'));
 like($log1, qr/pg_rewind against "$leader" failed.*remove_data_directory_on_rewind_failure is on/s,
 	'pg_rewind failed, and with the option node1 was cloned again');
+
+# ---- a standby cluster, its standby leader made from the backup ----
+$etcd->put('/service/dr/config', qq({"ttl":6,"loop_wait":1,"retry_timeout":2,)
+	  . qq("standby_cluster":{"host":"127.0.0.1","port":$c->{port}{$leader},"create_replica_methods":["pgbackrest"]}}));
+$c->start('node7');
+ok($etcd->poll_key('/service/dr/leader', qr/^node7$/, 90), 'node7 leads the standby cluster');
+ok($etcd->poll_key('/service/dr/members/node7', qr/"role":"standby_leader"/, 30), '... as its standby leader');
+is($etcd->get('/service/dr/initialize'), $etcd->get('/service/test/initialize'),
+	"initialize holds the remote's system identifier");
+my $log7 = slurp_file($c->log('node7'));
+like($log7, qr/cluster "dr" is a new standby cluster: copying the remote primary 127\.0\.0\.1:$c->{port}{$leader}/,
+	'pghactl copied the remote primary...');
+like($log7, qr/replica created with method "pgbackrest"/, '... with the method the section names');
+unlike($log7, qr/running initdb/, 'no initdb');
+ok($c->streams_from($leader, 'node7'), "node7 streams from $leader, the remote primary");
+$c->start('node8');
+ok($etcd->poll_key('/service/dr/members/node8', qr/"replication_state":"streaming"/, 90),
+	'node8 streams from the standby leader');
+like(slurp_file($c->log('node8')), qr/cloning from "node7"/, '... a pg_basebackup copy of it (its own methods: basebackup)');
+$c->sql($leader, 'INSERT INTO t VALUES (5)');
+ok($c->poll_sql($_, 'SELECT count(*) FROM t WHERE x = 5', '1'), "$_ in the standby cluster has the new row")
+  for ('node7', 'node8');
 
 done_testing();

@@ -587,10 +587,46 @@ host_list_valid(const char *s)
 }
 
 /*
+ * standby_cluster.create_replica_methods: a list of method names (their
+ * commands are in each node's pgha.conf, never in etcd); anything else is
+ * noted and basebackup used.
+ */
+static void
+standby_methods_parse(json_t *list, PghaConfig *c, PghaConfigNotes *notes)
+{
+	size_t		i;
+	json_t	   *m;
+	size_t		len = 0;
+
+	c->standby_methods[0] = '\0';
+	if (!json_is_array(list))
+	{
+		note(notes, "\"standby_cluster.create_replica_methods\" is not a list: basebackup is used");
+		return;
+	}
+	json_array_foreach(list, i, m)
+	{
+		const char *name = json_is_string(m) ? json_string_value(m) : "";
+
+		if (name[0] == '\0' ||
+			strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(name) ||
+			len + strlen(name) + 2 > sizeof(c->standby_methods))
+		{
+			c->standby_methods[0] = '\0';
+			note(notes, "\"standby_cluster.create_replica_methods\" needs names of a-z, 0-9 and _: basebackup is used");
+			return;
+		}
+		len = strlcat(c->standby_methods, len ? "," : "", sizeof(c->standby_methods));
+		len = strlcat(c->standby_methods, name, sizeof(c->standby_methods));
+	}
+}
+
+/*
  * standby_cluster: a standby leader follows host:port (Patroni's keys,
  * port also as a string).  restore_command and the other commands Patroni
  * takes from here are node-local shell commands: pgha does not run what
- * etcd says (they are noted).  A section without a usable host cannot be
+ * etcd says (they are noted); create_replica_methods names methods whose
+ * commands each node's pgha.conf holds.  A section without a usable host cannot be
  * followed: failover is off, as in a pause, as before pgha knew standby
  * clusters.
  */
@@ -627,8 +663,10 @@ standby_cluster_parse(json_t *sc, PghaConfig *c, PghaConfigNotes *notes)
 		strlcpy(c->standby_slot, json_string_value(slot), sizeof(c->standby_slot));
 	json_object_foreach(sc, key, v)
 	{
-		if (strcmp(key, "host") != 0 && strcmp(key, "port") != 0 &&
-			strcmp(key, "primary_slot_name") != 0)
+		if (strcmp(key, "create_replica_methods") == 0)
+			standby_methods_parse(v, c, notes);
+		else if (strcmp(key, "host") != 0 && strcmp(key, "port") != 0 &&
+				 strcmp(key, "primary_slot_name") != 0)
 			note(notes, "\"standby_cluster.%s\" is not implemented by pgha (kept, ignored)", key);
 	}
 	/* nothing is acknowledged in a standby cluster: no sync key to race by */

@@ -94,6 +94,12 @@ typedef struct PghaConfig
 	char		standby_host[PGHA_HOST_LEN];
 	int			standby_port;
 	char		standby_slot[PGHA_NAME_LEN];
+	/*
+	 * create_replica_methods: how pghactl run makes the standby leader of
+	 * a new standby cluster, names joined by ","; "" basebackup.  Each
+	 * method's command is the node's own (pghactl.METHOD_command).
+	 */
+	char		standby_methods[256];
 	int			nslots;			/* "slots": permanent slots */
 	PghaPermanentSlot slots[PGHA_MAX_PERMANENT_SLOTS];
 	int			nignore;		/* "ignore_slots" */

@@ -298,16 +298,19 @@ c_bootstrap_fenced(const PghaInput *in, PghaDecision *d)
 /*
  * A new standby cluster: a standby of the remote primary claims it and
  * leads it as a standby (Patroni's bootstrap_standby_leader); the others
- * follow it.
+ * follow it.  An empty initialize key is pghactl's lock while it copied
+ * the remote: nobody promotes in a standby cluster, so any copy may claim.
  */
 static bool
 c_standby_bootstrap(const PghaInput *in, PghaDecision *d)
 {
 	if (!R(in) || !pgha_config_standby_cluster(&in->config) || in->config.pause || in->nofailover ||
-		in->failover_priority <= 0 || in->cluster->has_initialize || in->cluster->has_leader)
+		in->failover_priority <= 0 ||
+		(in->cluster->has_initialize && in->cluster->initialize[0] != '\0') ||
+		in->cluster->has_leader)
 		return false;
 	snprintf(d->reason, sizeof(d->reason),
-			 "no cluster is initialized in etcd, and the config makes a standby cluster: this standby claims it as its standby leader");
+			 "no cluster is initialized in etcd (at most pghactl's lock), and the config makes a standby cluster: this standby claims it as its standby leader");
 	return true;
 }
 
@@ -1131,7 +1134,7 @@ static const Rule rules[] = {
 	{{"bootstrap_fenced", "standby", PGHA_ACT_BOOTSTRAP,
 	"no cluster in etcd for a ttl; this node fenced itself as a primary that never led; no member or peer is a primary or ahead"}, c_bootstrap_fenced},
 	{{"standby_bootstrap", "standby", PGHA_ACT_BOOTSTRAP,
-	"no initialize key and no leader key; the config makes a standby cluster"}, c_standby_bootstrap},
+	"no initialize key (or pghactl's empty one) and no leader key; the config makes a standby cluster"}, c_standby_bootstrap},
 	{{"standby_leader", "standby", PGHA_ACT_STANDBY_LEADER,
 	"standby cluster, and this node holds the leader key"}, c_standby_leader},
 	{{"wait_bootstrap", "standby", PGHA_ACT_NONE,

@@ -432,7 +432,7 @@ act(PghaEtcd *etcd, const PghaInput *in, const PghaDecision *d,
 			return -1;
 
 		case PGHA_ACT_BOOTSTRAP:
-			if (!do_bootstrap(etcd, local))
+			if (!do_bootstrap(etcd, cluster, local))
 				return 100;
 			return -1;
 

@@ -167,7 +167,7 @@ extern bool publish_member(PghaEtcd *etcd, PghaCluster *cluster, const PghaLocal
 
 /* promote.c */
 extern void promotion_over(void);
-extern bool do_bootstrap(PghaEtcd *etcd, const PghaLocalDetail *local);
+extern bool do_bootstrap(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalDetail *local);
 extern void claim_initialize(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalDetail *local);
 extern void request_promotion(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalDetail *local);
 extern void tidy_placeholders(PghaCluster *cluster, const PghaLocalDetail *local);

@@ -80,7 +80,7 @@ promotion_over(void)
 }
 
 bool
-do_bootstrap(PghaEtcd *etcd, const PghaLocalDetail *local)
+do_bootstrap(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalDetail *local)
 {
 	PghaEtcdTxn t;
 	PghaEtcdTxnResult r;
@@ -91,7 +91,11 @@ do_bootstrap(PghaEtcd *etcd, const PghaLocalDetail *local)
 		return false;
 	snprintf(sysid, sizeof(sysid), UINT64_FORMAT, local->base.sysid);
 	memset(&t, 0, sizeof(t));
-	pgha_etcd_txn_equal(&t, pgha_key(K.prefix, PGHA_KEY_INITIALIZE), PGHA_CMP_CREATE, 0, NULL);
+	/* absent, or pghactl's lock while it made this copy (standby cluster) */
+	if (cluster->has_initialize)
+		pgha_etcd_txn_equal(&t, pgha_key(K.prefix, PGHA_KEY_INITIALIZE), PGHA_CMP_VALUE, 0, "");
+	else
+		pgha_etcd_txn_equal(&t, pgha_key(K.prefix, PGHA_KEY_INITIALIZE), PGHA_CMP_CREATE, 0, NULL);
 	pgha_etcd_txn_equal(&t, K.leader_key, PGHA_CMP_CREATE, 0, NULL);
 	pgha_etcd_txn_put(&t, pgha_key(K.prefix, PGHA_KEY_INITIALIZE), sysid, 0);
 	pgha_etcd_txn_put(&t, K.leader_key, pgha_node_name(), K.lease_id);

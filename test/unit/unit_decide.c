@@ -40,6 +40,7 @@ typedef struct Case
 	/* etcd */
 	bool		etcd_down;
 	bool		no_initialize;
+	bool		empty_initialize;	/* pghactl's lock: the key, value "" */
 	const char *leader;			/* NULL: no leader key */
 	uint64		optime;
 	bool		pause;
@@ -123,6 +124,11 @@ static const Case cases[] = {
 	{"standby cluster, no cluster in etcd: a standby claims it as its standby leader",
 	 .standby = true, .standby_cluster = true, .no_initialize = true,
 	 .action = PGHA_ACT_BOOTSTRAP, .rule = "standby_bootstrap"},
+	{"standby cluster, pghactl's initialize lock (it copied the remote): the copy claims it",
+	 .standby = true, .standby_cluster = true, .empty_initialize = true,
+	 .action = PGHA_ACT_BOOTSTRAP, .rule = "standby_bootstrap"},
+	{"... not in a cluster that is no standby cluster: a standby there is in a failover",
+	 .standby = true, .empty_initialize = true, .action = PGHA_ACT_PROBE, .rule = "probe_peers"},
 	{"standby cluster: the standby holding the leader key keeps it and follows the remote",
 	 .standby = true, .standby_cluster = true, .leader = "me", .is_leader = true,
 	 .action = PGHA_ACT_STANDBY_LEADER, .rule = "standby_leader"},
@@ -601,7 +607,10 @@ build_input(const Case *c, PghaCluster *clp, PghaInput *inp)
 	if (!c->no_initialize)
 	{
 		cl.has_initialize = true;
-		snprintf(cl.initialize, sizeof(cl.initialize), "%llu", (unsigned long long) SYSID);
+		snprintf(cl.initialize, sizeof(cl.initialize), "%llu",
+				 c->empty_initialize ? 0ULL : (unsigned long long) SYSID);
+		if (c->empty_initialize)
+			cl.initialize[0] = '\0';
 	}
 	if (c->leader)
 	{

@@ -49,9 +49,9 @@
 
 #define RECOVERY_CONF "recovery_conf_"
 
-/* give the initialize lock back (if still the bootstrap's) and the data */
-static bool
-cancel(const PghactlConf *c, PghaEtcd *etcd)
+/* give the initialize lock back, if it is still a bootstrap's ("") */
+void
+pghactl_release_initialize(const PghactlConf *c, PghaEtcd *etcd)
 {
 	char	   *key = pgha_key(pgha_key_prefix(c->namespace, c->scope), PGHA_KEY_INITIALIZE);
 	PghaEtcdTxn txn = {0};
@@ -63,6 +63,13 @@ cancel(const PghactlConf *c, PghaEtcd *etcd)
 	txn.nsuccess = 1;
 	if (!pgha_etcd_txn(etcd, &txn, &res))
 		pg_log_warning("could not give the initialize lock back: %s", etcd->errmsg);
+}
+
+/* the lock and the data go */
+static bool
+cancel(const PghactlConf *c, PghaEtcd *etcd)
+{
+	pghactl_release_initialize(c, etcd);
 	(void) pghactl_empty_data_directory(c);
 	return false;
 }

@@ -86,10 +86,13 @@ extern bool pghactl_empty_data_directory(const PghactlConf *c);
 
 /* replica.c: a new replica, by create_replica_methods */
 extern bool pghactl_create_replica(const PghactlConf *c, PghaCluster *cl);
+extern bool pghactl_create_standby_leader(const PghactlConf *c, PghaCluster *cl,
+										  const PghaConfig *config);
 extern bool pghactl_clear_slot(const PghactlConf *c);
 
 /* bootstrap.c: a new cluster from a backup (pghactl.bootstrap_method) */
 extern bool pghactl_custom_bootstrap(const PghactlConf *c, PghaEtcd *etcd);
+extern void pghactl_release_initialize(const PghactlConf *c, PghaEtcd *etcd);
 
 /* status.c: the member record while the server is down */
 extern void pghactl_status_down(PghaEtcd *etcd, const PghactlConf *conf, const char *state,

@@ -18,7 +18,9 @@
  *	  be created while the cluster has no leader (methods without it are
  *	  skipped then, basebackup always).
  * Whatever the method, the node then starts as a standby with no slot; its
- * worker points primary_conninfo at the leader.
+ * worker points primary_conninfo at the leader.  The first member of a new
+ * standby cluster is made the same way from the remote primary, by the
+ * methods the standby_cluster section names.
  *
  * Copyright (c) 2026, pgha developers
  *
@@ -187,17 +189,15 @@ by_method(const PghactlConf *c, PghaCluster *cl, const char *method, const PghaM
 }
 
 /*
- * Fill the data directory with a copy of the cluster, by the first method
- * of the list that succeeds.  false: none did, or none could run (no
- * leader, and no method that works without one); down_because says why.
+ * Fill the data directory by the first method of the list (names
+ * separated by commas or spaces) that succeeds; basebackup copies source.
+ * false: none did, or none could run (no source, and no method that works
+ * without one); down_because says why.
  */
-bool
-pghactl_create_replica(const PghactlConf *c, PghaCluster *cl)
+static bool
+create_copy(const PghactlConf *c, PghaCluster *cl, const char *list, const PghaMember *source)
 {
-	const PghaMember *source = clone_source(cl, c);
-	const char *list = c->create_replica_methods && c->create_replica_methods[0] ?
-		c->create_replica_methods : "basebackup";
-	char	   *methods = pg_strdup(list);
+	char	   *methods = pg_strdup(list && list[0] ? list : "basebackup");
 	char	   *save;
 	char	   *method;
 	bool		tried = false;
@@ -219,4 +219,30 @@ pghactl_create_replica(const PghactlConf *c, PghaCluster *cl)
 		pghactl_down_because("waiting for a leader to clone from");
 	}
 	return false;
+}
+
+bool
+pghactl_create_replica(const PghactlConf *c, PghaCluster *cl)
+{
+	return create_copy(c, cl, c->create_replica_methods, clone_source(cl, c));
+}
+
+/*
+ * The first member of a new standby cluster: a copy of the remote primary
+ * (standby_cluster's host and port), by the section's
+ * create_replica_methods (Patroni's bootstrap_standby_leader).  Its worker
+ * then claims the cluster as its standby leader.
+ */
+bool
+pghactl_create_standby_leader(const PghactlConf *c, PghaCluster *cl, const PghaConfig *config)
+{
+	PghaMember	remote;
+
+	memset(&remote, 0, sizeof(remote));
+	strlcpy(remote.name, "the remote primary", sizeof(remote.name));
+	strlcpy(remote.host, config->standby_host, sizeof(remote.host));
+	remote.port = config->standby_port;
+	pg_log_info("cluster \"%s\" is a new standby cluster: copying the remote primary %s:%d",
+				c->scope, remote.host, remote.port);
+	return create_copy(c, cl, config->standby_methods, &remote);
 }

@@ -626,11 +626,34 @@ pghactl_drop_placeholders(const PghactlConf *c)
 	closedir(dir);
 }
 
+/*
+ * Does the config key make a standby cluster (config: what it says)?  -1:
+ * it cannot be read, and nothing is bootstrapped on a guess (initdb where a
+ * standby cluster was meant makes a cluster of its own).
+ */
+static int
+standby_cluster(const PghactlConf *c, const PghaCluster *cl, PghaConfig *config)
+{
+	char		err[256];
+
+	pgha_config_defaults(config);
+	if (!cl->has_config || cl->config_json == NULL)
+		return 0;
+	if (!pgha_config_parse(cl->config_json, strlen(cl->config_json), config, NULL, err, sizeof(err)))
+	{
+		pg_log_warning("the config key of cluster \"%s\" cannot be read: %s", c->scope, err);
+		pghactl_down_because("the config key cannot be read (%s): not bootstrapping the cluster", err);
+		return -1;
+	}
+	return pgha_config_standby_cluster(config) ? 1 : 0;
+}
+
 /* get the data directory ready for the next start; false: retry later */
 static bool
 prepare(const PghactlConf *c, PghaEtcd *etcd)
 {
 	PghaCluster cl;
+	PghaConfig	config;
 	const PghaMember *leader;
 	bool		rewind_failed = false;
 
@@ -658,10 +681,21 @@ prepare(const PghactlConf *c, PghaEtcd *etcd)
 			/* the initialize lock: only one node runs initdb */
 			char	   *key = pgha_key(pgha_key_prefix(c->namespace, c->scope), PGHA_KEY_INITIALIZE);
 			bool		won;
+			int			standby = standby_cluster(c, &cl, &config);
 
+			if (standby < 0)
+				return false;
 			if (!pgha_etcd_put_if_unchanged(etcd, key, "", 0, &won, NULL))
 			{
 				pg_log_warning("could not take the initialize lock: %s", etcd->errmsg);
+				return false;
+			}
+			if (won && standby)
+			{
+				if (pghactl_create_standby_leader(c, &cl, &config))
+					return true;
+				/* another node may try; this one again after the pause */
+				pghactl_release_initialize(c, etcd);
 				return false;
 			}
 			if (won && c->bootstrap_method && c->bootstrap_method[0] &&
