@@ -799,6 +799,15 @@ test_config(void)
 	   c.standby_cluster && !c.pause && strcmp(c.standby_host, "10.0.0.9") == 0 && c.standby_port == 5433 &&
 	   strcmp(c.standby_slot, "dr_1") == 0 && notes.text[0] == '\0',
 	   "a standby_cluster section: host, port (also a string), primary_slot_name: %s", notes.text);
+	ok(pgha_config_parse(J("{\"standby_cluster\":{\"host\":\"h\",\"create_replica_methods\":[\"pgbackrest\",\"basebackup\"]}}"), &c, &notes, err, sizeof(err)) &&
+	   strcmp(c.standby_methods, "pgbackrest,basebackup") == 0 && notes.text[0] == '\0',
+	   "... create_replica_methods: the names, in order (pghactl run makes the standby leader with them): %s", c.standby_methods);
+	ok(pgha_config_parse(J("{\"standby_cluster\":{\"host\":\"h\",\"create_replica_methods\":[\"rm -rf /\"]}}"), &c, &notes, err, sizeof(err)) &&
+	   c.standby_methods[0] == '\0' && !c.pause && strstr(notes.text, "basebackup is used"),
+	   "... a name that is no method name: noted, basebackup used: %s", notes.text);
+	ok(pgha_config_parse(J("{\"standby_cluster\":{\"host\":\"h\",\"create_replica_methods\":\"pgbackrest\"}}"), &c, &notes, err, sizeof(err)) &&
+	   c.standby_methods[0] == '\0' && strstr(notes.text, "not a list"),
+	   "... a string, not a list: noted: %s", notes.text);
 	ok(pgha_config_parse(J("{\"standby_cluster\":{\"host\":\"10.0.0.9\",\"restore_command\":\"cp x y\"}}"), &c, &notes, err, sizeof(err)) &&
 	   c.standby_cluster && !c.pause && c.standby_port == 5432 && strstr(notes.text, "standby_cluster.restore_command"),
 	   "... restore_command is noted, not run (a shell command from etcd): %s", notes.text);

@@ -191,11 +191,14 @@ by_method(const PghactlConf *c, PghaCluster *cl, const char *method, const PghaM
 /*
  * Fill the data directory by the first method of the list (names
  * separated by commas or spaces) that succeeds; basebackup copies source.
+ * A list from etcd (from_etcd) names methods, it never runs a name as a
+ * command: one without a command in pgha.conf is skipped.
  * false: none did, or none could run (no source, and no method that works
  * without one); down_because says why.
  */
 static bool
-create_copy(const PghactlConf *c, PghaCluster *cl, const char *list, const PghaMember *source)
+create_copy(const PghactlConf *c, PghaCluster *cl, const char *list, const PghaMember *source,
+			bool from_etcd)
 {
 	char	   *methods = pg_strdup(list && list[0] ? list : "basebackup");
 	char	   *save;
@@ -209,6 +212,13 @@ create_copy(const PghactlConf *c, PghaCluster *cl, const char *list, const PghaM
 
 		if (source == NULL && (built_in || !pghactl_method_flag(c, method, "no_leader")))
 			continue;
+		/* a name from etcd runs only what this node's own file says */
+		if (from_etcd && !built_in && pghactl_method_option(c, method, "command") == NULL)
+		{
+			pg_log_warning("method \"%s\" of the standby_cluster section has no pghactl.%s_command in %s: skipped",
+						   method, method, c->path);
+			continue;
+		}
 		tried = true;
 		if (built_in ? basebackup(c, source) : by_method(c, cl, method, source))
 			return finish_copy(c);
@@ -224,7 +234,7 @@ create_copy(const PghactlConf *c, PghaCluster *cl, const char *list, const PghaM
 bool
 pghactl_create_replica(const PghactlConf *c, PghaCluster *cl)
 {
-	return create_copy(c, cl, c->create_replica_methods, clone_source(cl, c));
+	return create_copy(c, cl, c->create_replica_methods, clone_source(cl, c), false);
 }
 
 /*
@@ -244,5 +254,5 @@ pghactl_create_standby_leader(const PghactlConf *c, PghaCluster *cl, const PghaC
 	remote.port = config->standby_port;
 	pg_log_info("cluster \"%s\" is a new standby cluster: copying the remote primary %s:%d",
 				c->scope, remote.host, remote.port);
-	return create_copy(c, cl, config->standby_methods, &remote);
+	return create_copy(c, cl, config->standby_methods, &remote, true);
 }
