@@ -69,6 +69,7 @@ bool		pgha_clonefrom = false;
 bool		pgha_nosync = false;
 int			pgha_sync_priority = 1;
 char	   *pgha_replicatefrom = NULL;
+bool		pgha_nostream = false;
 int			pgha_patroni_compat = 4;
 
 static bool
@@ -410,6 +411,14 @@ pgha_guc_define(void)
 							   "",
 							   PGC_SIGHUP, 0,
 							   NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("pgha.nostream",
+							 "Makes this standby replay WAL from the archive only, streaming from nobody.",
+							 "Its restore_command reads the archive; no member keeps a replication slot for it.",
+							 &pgha_nostream,
+							 false,
+							 PGC_SIGHUP, 0,
+							 NULL, NULL, NULL);
 
 	DefineCustomIntVariable("pgha.patroni_compat",
 							"Sets which Patroni major version's vocabulary this node writes.",

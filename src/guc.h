@@ -56,6 +56,7 @@ extern bool pgha_clonefrom;
 extern bool pgha_nosync;
 extern int	pgha_sync_priority;
 extern char *pgha_replicatefrom;
+extern bool pgha_nostream;
 extern int	pgha_patroni_compat;
 
 extern int	pgha_debug_config_delay;

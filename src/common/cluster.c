@@ -1412,6 +1412,8 @@ pgha_member_tags(const PghaMember *m)
 		json_object_set_new(tags, "sync_priority", json_integer(m->sync_priority));
 	if (m->replicatefrom[0] != '\0')
 		json_object_set_new(tags, "replicatefrom", json_string(m->replicatefrom));
+	if (m->nostream)
+		json_object_set_new(tags, "nostream", json_true());
 	return tags;
 }
 
@@ -1589,6 +1591,7 @@ pgha_member_from_json(const char *name, const char *json, size_t len,
 			!copy_bool(tags, "noloadbalance", &m->noloadbalance, errbuf, errlen) ||
 			!copy_bool(tags, "clonefrom", &m->clonefrom, errbuf, errlen) ||
 			!copy_bool(tags, "nosync", &m->nosync, errbuf, errlen) ||
+			!copy_bool(tags, "nostream", &m->nostream, errbuf, errlen) ||
 			!get_int(tags, "failover_priority", &v, &present, errbuf, errlen))
 			goto done;
 		if (present)

@@ -217,6 +217,7 @@ typedef struct PghaMember
 	bool		nosync;
 	int			sync_priority;	/* Patroni 4: higher is synchronous first; <= 0 never */
 	char		replicatefrom[PGHA_NAME_LEN];	/* stream from this member (common/upstream.h) */
+	bool		nostream;		/* stream from nobody: replay the archive only */
 	bool		pending_restart;
 	char		pending_restart_reason[256];	/* JSON, Patroni 4.1 shape */
 	char		version[32];	/* the agent's: "pgha-1.0", Patroni's "3.0.2" */

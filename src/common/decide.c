@@ -755,9 +755,14 @@ c_follow(const PghaInput *in, PghaDecision *d)
 	memset(&me, 0, sizeof(me));
 	strlcpy(me.name, in->me, sizeof(me.name));
 	strlcpy(me.replicatefrom, in->replicatefrom ? in->replicatefrom : "", sizeof(me.replicatefrom));
+	me.nostream = in->nostream;
 	upstream = pgha_upstream_of(in->cluster, &me);
-	strlcpy(d->target, upstream, sizeof(d->target));
-	if (strcmp(upstream, in->cluster->leader) == 0)
+	/* target "": stream from nobody */
+	strlcpy(d->target, upstream ? upstream : "", sizeof(d->target));
+	if (upstream == NULL)
+		snprintf(d->reason, sizeof(d->reason), "\"%s\" holds the leader key; this node is tagged nostream: it replays the archive and streams from nobody",
+				 in->cluster->leader);
+	else if (strcmp(upstream, in->cluster->leader) == 0)
 		snprintf(d->reason, sizeof(d->reason), "\"%s\" holds the leader key", in->cluster->leader);
 	else
 		snprintf(d->reason, sizeof(d->reason), "\"%s\" holds the leader key; this node streams from \"%s\" (replicatefrom)",

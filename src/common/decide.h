@@ -49,6 +49,7 @@ typedef struct PghaInput
 	bool		nofailover;
 	int			failover_priority;
 	const char *replicatefrom;	/* its tag: "" or NULL none (common/upstream.h) */
+	bool		nostream;		/* its tag: it streams from nobody */
 	PghaLocal	local;
 
 	bool		etcd_ok;		/* the snapshot below is fresh */

@@ -63,6 +63,9 @@ pgha_upstream_of(const PghaCluster *c, const PghaMember *m)
 	const PghaMember *u = tagged_upstream(c, m);
 	const PghaMember *up = u;
 
+	/* the leader's tag "has no effect", as in Patroni */
+	if (m->nostream && !(c->has_leader && strcmp(m->name, c->leader) == 0))
+		return NULL;
 	if (u == NULL)
 		return c->has_leader ? c->leader : NULL;
 

@@ -9,7 +9,8 @@
  * a standby of this cluster (not down, with an address), on the leader's
  * timeline, and it does not stream (by the same rule, through any chain)
  * from the asking standby.  Otherwise, and when the tag names the leader,
- * nobody or itself, from the leader.  Every node computes the answer from
+ * nobody or itself, from the leader.  A standby tagged nostream streams
+ * from nobody.  Every node computes the answer from
  * the same member records: the standby to point primary_conninfo, the
  * member it names to keep a replication slot for it, the leader to keep
  * none.
@@ -30,7 +31,9 @@
 
 /*
  * The member m streams from: its replicatefrom member, or the leader key's
- * value (NULL when there is no leader and m's tag does not apply).
+ * value (NULL when there is no leader and m's tag does not apply).  NULL
+ * for a standby tagged nostream (Patroni's tag): it replays the archive,
+ * nobody keeps a slot for it.  Members may still stream from it.
  */
 extern const char *pgha_upstream_of(const PghaCluster *c, const PghaMember *m);
 

@@ -109,7 +109,10 @@ follow_remote(void)
 						   K.config.standby_slot)));
 }
 
-/* stream from the leader, or from the member replicatefrom names (d->target) */
+/*
+ * Stream from the leader, or from the member replicatefrom names
+ * (d->target); "" (nostream): from nobody.
+ */
 static void
 do_follow(const PghaCluster *cluster, const PghaDecision *d)
 {
@@ -117,6 +120,16 @@ do_follow(const PghaCluster *cluster, const PghaDecision *d)
 	bool		leader = strcmp(d->target, cluster->leader) == 0;
 	char		slot[PGHA_NAME_LEN];
 	char	   *conninfo;
+
+	if (d->target[0] == '\0')
+	{
+		/* set empty, not reset: postgresql.conf may name an upstream */
+		if (pgha_action_follow("", ""))
+			ereport(LOG,
+					(errmsg("pgha: streaming from nobody (nostream)"),
+					 errdetail("This standby replays WAL from the archive through its restore_command.")));
+		return;
+	}
 
 	if (upstream == NULL || upstream->host[0] == '\0')
 		return;					/* its member key is not published yet */

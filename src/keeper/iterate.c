@@ -231,6 +231,7 @@ decide_inputs(PghaInput *in, const PghaLocalDetail *local, PghaCluster *cluster,
 	in->nofailover = pgha_nofailover;
 	in->failover_priority = pgha_failover_priority;
 	in->replicatefrom = pgha_replicatefrom;
+	in->nostream = pgha_nostream;
 	in->local = local->base;
 	in->etcd_ok = etcd_ok;
 	in->cluster = etcd_ok ? cluster : NULL;

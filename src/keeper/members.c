@@ -110,6 +110,7 @@ fill_member(PghaMember *m, const PghaLocalDetail *local, const char *state)
 	m->nosync = pgha_nosync;
 	m->sync_priority = pgha_sync_priority;
 	strlcpy(m->replicatefrom, pgha_replicatefrom ? pgha_replicatefrom : "", sizeof(m->replicatefrom));
+	m->nostream = pgha_nostream;
 	snprintf(m->sysid, sizeof(m->sysid), UINT64_FORMAT, local->base.sysid);
 	m->config_revision = Max(K.applied_revision, 0);
 	m->pending_restart = K.pending_restart;

@@ -73,6 +73,7 @@ typedef struct Case
 	int			quorum;			/* the sync key's "quorum" */
 	bool		sync_leader_me;	/* the sync key's leader is this node (else "old") */
 	bool		fenced;			/* we fenced ourselves without a leader to follow */
+	bool		nostream;		/* tagged nostream */
 	int64		empty_ms;		/* etcd has held no cluster for this long */
 	/* peers (probed when peers_probed) */
 	bool		peers_probed;
@@ -138,6 +139,9 @@ static const Case cases[] = {
 	{"standby cluster: the others follow the standby leader",
 	 .standby = true, .standby_cluster = true, .leader = "node2",
 	 .action = PGHA_ACT_FOLLOW, .rule = "follow", .target = "node2"},
+	{"tagged nostream: it follows the leader, streaming from nobody (target \"\")",
+	 .standby = true, .leader = "node2", .nostream = true,
+	 .action = PGHA_ACT_FOLLOW, .rule = "follow", .target = ""},
 	{"the standby_cluster section removed: the standby leader promotes",
 	 .standby = true, .leader = "me", .is_leader = true,
 	 .action = PGHA_ACT_PROMOTE, .rule = "promote_holder"},
@@ -664,6 +668,7 @@ build_input(const Case *c, PghaCluster *clp, PghaInput *inp)
 	memset(&in, 0, sizeof(in));
 	in.me = "me";
 	in.nofailover = c->nofailover;
+	in.nostream = c->nostream;
 	in.failover_priority = c->priority == 0 ? 1 : (c->priority < 0 ? 0 : c->priority);
 	in.local.in_recovery = c->standby;
 	in.local.sysid = c->my_sysid ? c->my_sysid : SYSID;

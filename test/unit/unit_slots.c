@@ -78,6 +78,12 @@ test_upstream(void)
 	strlcpy(c.leader, "node3", sizeof(c.leader));
 	is_str(pgha_upstream_of(&c, &m[2]), "node3", "node3 leads: it streams from nobody, whatever its tag (no slot for it on node2)");
 	strlcpy(c.leader, "node1", sizeof(c.leader));
+	m[1].nostream = true;
+	is_str(pgha_upstream_of(&c, &m[1]), NULL, "node2 tagged nostream: it streams from nobody (no slot for it on node1)");
+	is_str(pgha_upstream_of(&c, &m[2]), "node2", "... node3 still streams from it (replicatefrom)");
+	m[0].nostream = true;
+	is_str(pgha_upstream_of(&c, &m[0]), "node1", "the leader's nostream has no effect");
+	m[0].nostream = m[1].nostream = false;
 	c.has_leader = false;
 	is_str(pgha_upstream_of(&c, &m[2]), NULL, "no leader: nobody");
 }
