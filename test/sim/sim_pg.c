@@ -75,6 +75,7 @@ bool		pgha_clonefrom = false;
 bool		pgha_nosync = false;
 int			pgha_sync_priority = 1;
 char	   *pgha_replicatefrom = "";
+bool		pgha_nostream = false;
 int			pgha_patroni_compat = 4;
 
 const char *
