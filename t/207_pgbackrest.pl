@@ -54,7 +54,7 @@ sub pgbackrest_cmd
 
 my $c = Pgha::Run->new(
 	etcd => $etcd,
-	nodes => 8,
+	nodes => 9,
 	conf => sub {
 		my ($name) = @_;
 		my @conf = (
@@ -77,16 +77,19 @@ my $c = Pgha::Run->new(
 		  "pghactl.pgbackrest_command = '" . pgbackrest_cmd($name, 'restore') . "'",
 		  "pghactl.pgbackrest_no_params = on"
 		  if $name eq 'node4';
-		# a new cluster from the backup, restored to a point in time
-		# (the time comes later, in the node's own file)
-		push @conf, "pgha.scope = '" . ($name eq 'node5' ? 'restored' : 'beyond') . "'",
+		# a new cluster from the backup, restored to a point in time (the
+		# time comes later, in the node's own file): with the settings
+		# pgBackRest writes (node5), or recovery_conf (node6, node9, whose
+		# restore_command waits while the file "hold" exists)
+		push @conf, "pgha.scope = '" . { node5 => 'restored', node6 => 'beyond', node9 => 'resumed' }->{$name} . "'",
 		  "archive_mode = off",
 		  "pghactl.bootstrap_method = 'pitr'",
-		  "pghactl.pitr_command = '" . pgbackrest_cmd($name, 'restore') . "'",
-		  "pghactl.pitr_no_params = on",
+		  "pghactl.pitr_no_params = on"
+		  if $name eq 'node5' || $name eq 'node6' || $name eq 'node9';
+		push @conf, "pghactl.pitr_command = '" . pgbackrest_cmd($name, 'restore') . "'",
 		  "pghactl.pitr_recovery_conf_restore_command = '"
-		  . pgbackrest_cmd($name, 'archive-get %f "%p"') . "'"
-		  if $name eq 'node5' || $name eq 'node6';
+		  . ($name eq 'node9' ? "$base/held-restore.sh" : pgbackrest_cmd($name, 'archive-get')) . " %f \"%p\"'"
+		  if $name eq 'node6' || $name eq 'node9';
 		# a standby cluster: its standby leader from the backup and the
 		# archive, as the section's create_replica_methods says
 		push @conf, "pgha.scope = 'dr'", "archive_mode = off",
@@ -161,6 +164,10 @@ $c->start('node2');
 ok($c->streams_from('node1', 'node2'), 'node2, a pg_basebackup copy, streams');
 is(pgbackrest('stanza-create'), 0, 'pgbackrest stanza-create');
 is(pgbackrest('backup', '--type=full'), 0, 'pgbackrest backup of the primary');
+# pgBackRest picks a backup that stopped before the target, to the second
+my $backup_done = $c->sql('node1', 'SELECT now()');
+ok($c->poll_sql('node1', "SELECT now() >= timestamptz '$backup_done' + interval '1.1 s'", 't'),
+	'a second later');
 
 # after the backup: row 2, a point in time, row 3, all in the archive
 $c->sql('node1', 'INSERT INTO t VALUES (2)');
@@ -185,9 +192,20 @@ ok(!-e $c->data('node3') . '/recovery.signal' && -e $c->data('node3') . '/standb
 	'node3 runs as a standby');
 
 # ---- no leader: only a method tagged no_leader may run ----
-$etcd->put('/service/lone/initialize', $etcd->get('/service/test/initialize'));
+# another node bootstraps the cluster (its lock): no copy from the backups
+$etcd->put('/service/lone/initialize', '');
+append_conf('node4', "pghactl.pgbackrest_no_leader = on");
 $c->start('node4');
 my $deadline = time + 30;
+usleep(100_000) while time < $deadline && slurp_file($c->log('node4')) !~ /another node bootstraps cluster "lone"/;
+like(slurp_file($c->log('node4')), qr/another node bootstraps cluster "lone" \(its initialize key is empty\): waiting/,
+	'while another node bootstraps the cluster, node4 restores nothing, no_leader or not');
+ok(!-e $c->data('node4') . '/PG_VERSION', '... its data directory stays empty');
+$c->stop('node4');
+append_conf('node4', "pghactl.pgbackrest_no_leader = off");
+$etcd->put('/service/lone/initialize', $etcd->get('/service/test/initialize'));
+$c->start('node4');
+$deadline = time + 30;
 usleep(100_000) while time < $deadline && slurp_file($c->log('node4')) !~ /waiting for a leader to clone from/;
 like(slurp_file($c->log('node4')), qr/waiting for a leader to clone from/,
 	'without a leader and without no_leader, node4 waits');
@@ -200,7 +218,10 @@ like(slurp_file($c->log('node4')), qr/replica created with method "pgbackrest"/,
 $c->stop('node4');
 
 # ---- a new cluster, restored to a point in time ----
-append_conf('node5', "pghactl.pitr_recovery_conf_recovery_target_time = '$target'");
+# with pgBackRest's own recovery settings: its target, in postgresql.auto.conf
+append_conf('node5',
+	"pghactl.pitr_command = '" . pgbackrest_cmd('node5', qq(--type=time "--target=$target" restore)) . "'",
+	"pghactl.pitr_keep_existing_recovery_conf = on");
 $c->start('node5');
 ok($etcd->poll_key('/service/restored/leader', qr/^node5$/, 120), 'node5 leads the restored cluster');
 ok($c->poll_sql('node5', 'SELECT pg_is_in_recovery()', 'f'), 'node5 is a primary');
@@ -209,9 +230,10 @@ is($c->sql('node5', 'SELECT string_agg(x::text, \',\' ORDER BY x) FROM t'), '1,2
 is($etcd->get('/service/restored/initialize'), $etcd->get('/service/test/initialize'),
 	'initialize holds the restored system identifier');
 unlike(slurp_file($c->data('node5') . '/postgresql.auto.conf'), qr/^\s*recovery_target/m,
-	'no recovery target is left in its configuration');
-like(slurp_file($c->log('node5')), qr/recovery of the restored backup runs .*without the pgha worker/,
-	'the recovery ran without the pgha worker');
+	'no recovery target is left in its configuration (pgBackRest wrote one)');
+my ($recovery) = slurp_file($c->log('node5')) =~ /(recovery of the restored backup runs.*?recovery ended with a promotion)/s;
+ok(defined $recovery && $recovery =~ /recovery stopping before commit/, 'the recovery stopped at the target...');
+unlike($recovery // '', qr/pgha decision|\[\d+\] pgha /, '... without the pgha worker');
 $c->sql('node5', 'INSERT INTO t VALUES (50)');
 is($c->sql('node5', 'SELECT count(*) FROM t WHERE x = 50'), '1', 'node5 takes writes');
 $c->stop('node5');
@@ -223,13 +245,44 @@ append_conf('node6', "pghactl.pitr_recovery_conf_recovery_target_time = '2099-01
 	IPC::Run::run([ 'pghactl', 'run', '-c', $c->{conf}{node6} ], '>', \$out, '2>&1',
 		IPC::Run::timeout(180));
 	my $rc = $? >> 8;
-	is($rc, 1, 'pghactl run ends with status 1 when the bootstrap fails');
+	is($rc, 4, 'pghactl run ends with status 4 when the bootstrap fails (the unit does not restart it)');
 	like($out, qr/recovery ended before configured recovery target was reached/, "PostgreSQL's reason is in its output");
 	like($out, qr/the bootstrap of cluster "beyond" with method "pitr" failed; pghactl run stops/, '... and pghactl says so');
 	is($etcd->get('/service/beyond/initialize'), undef, 'the initialize lock was given back');
-	my @left = glob($c->data('node6') . '/*');
-	is(scalar(@left), 0, 'the data directory was emptied');
+	opendir(my $d, $c->data('node6')) or die;
+	is(scalar(grep { !/^\.\.?$/ } readdir $d), 0, 'the data directory is empty...');
+	closedir $d;
+	my @aside = glob($c->data('node6') . '_failed_*');
+	ok(@aside == 1 && -e "$aside[0]/PG_VERSION", '... what the restore made is set aside, as Patroni does');
 }
+
+# ---- pghactl killed during the recovery: the next one resumes it ----
+open my $held, '>', "$base/held-restore.sh" or die;
+print $held "#!/bin/sh\nwhile [ -e $base/hold ]; do sleep 0.1; done\nexec "
+  . pgbackrest_cmd('node9', 'archive-get') . " \"\$1\" \"\$2\"\n";
+close $held;
+chmod 0755, "$base/held-restore.sh";
+open my $hold, '>', "$base/hold" or die;
+close $hold;
+append_conf('node9', "pghactl.pitr_recovery_conf_recovery_target_time = '$target'");
+$c->start('node9');
+$deadline = time + 60;
+usleep(100_000) while time < $deadline && slurp_file($c->log('node9')) !~ /recovery of the restored backup runs/;
+like(slurp_file($c->log('node9')), qr/recovery of the restored backup runs/, 'node9 restored the backup and recovers');
+$c->{run}{node9}->signal('KILL');
+eval { $c->{run}{node9}->finish };
+delete $c->{run}{node9};
+$deadline = time + 60;
+usleep(100_000) while time < $deadline && -e $c->data('node9') . '/postmaster.pid';
+ok(!-e $c->data('node9') . '/postmaster.pid', 'pghactl killed: the recovering server shut down');
+is($etcd->get('/service/resumed/leader'), undef, 'nobody leads the cluster being restored');
+unlink "$base/hold";
+$c->start('node9');
+ok($etcd->poll_key('/service/resumed/leader', qr/^node9$/, 120), 'the next pghactl run resumed it: node9 leads');
+like(slurp_file($c->log('node9')), qr/resuming the bootstrap of cluster "resumed"/, '... saying so');
+is($c->sql('node9', 'SELECT string_agg(x::text, \',\' ORDER BY x) FROM t'), '1,2',
+	'it has what was committed by the target time');
+$c->stop('node9');
 
 # ---- archiving across a failover ----
 # the host dies: pghactl run first (it would start the server again)
@@ -252,11 +305,20 @@ open my $rw, '>', "$base/bin1/pg_rewind" or die;
 print $rw "#!/bin/sh\necho 'pg_rewind: error: (test) could not rewind' >&2\nexit 1\n";
 close $rw;
 chmod 0755, "$base/bin1/pg_rewind";
+# a segment still waiting for the archive: the data directory stays
+my $ready = $c->data('node1') . '/pg_wal/archive_status/0000000100000000000000AA.ready';
+open my $rf, '>', $ready or die;
+close $rf;
 $c->start('node1');
-ok($c->streams_from($leader, 'node1'), "node1 streams from $leader");
+$deadline = time + 60;
+usleep(100_000) while time < $deadline && slurp_file($c->log('node1')) !~ /not archived yet/;
+like(slurp_file($c->log('node1')), qr/pg_rewind against "$leader" failed.*1 WAL segments of this node are not archived yet: keeping the data directory/s,
+	'pg_rewind failed, and with a segment not archived node1 keeps its data directory');
+ok(-e $ready, '... the segment with it');
+unlink $ready;
+ok($c->streams_from($leader, 'node1'), "once it is archived, node1 is cloned again and streams from $leader");
 ok($c->poll_sql('node1', 'SELECT count(*) FROM t WHERE x = 4', '1'), 'node1 has the row written after the failover');
-my $log1 = slurp_file($c->log('node1'));
-like($log1, qr/pg_rewind against "$leader" failed.*remove_data_directory_on_rewind_failure is on/s,
+like(slurp_file($c->log('node1')), qr/not archived yet.*remove_data_directory_on_rewind_failure is on: this node is cloned again/s,
 	'pg_rewind failed, and with the option node1 was cloned again');
 
 # ---- a standby cluster, its standby leader made from the backup ----

@@ -23,9 +23,13 @@
  * of it would stop at them), and the normal start follows: the worker
  * claims the cluster with the restored system identifier, as Patroni does.
  *
- * A failure gives the initialize lock back and empties the data directory,
- * and pghactl run stops: a restore that failed once is not retried in a
- * loop.
+ * The marker PGHACTL_BOOTSTRAP_RECOVERY_MARKER, left once the restore is
+ * done, makes the next pghactl run resume the recovery after a stop or a
+ * kill (the recovery's postmaster gets a fast shutdown when pghactl dies).
+ * A failure sets the data directory aside, gives the initialize lock back,
+ * and pghactl run exits with PGHACTL_EXIT_BOOTSTRAP_FAILED, which the
+ * systemd unit does not restart: a restore that failed once is not retried
+ * in a loop.
  *
  * Copyright (c) 2026, pgha developers
  *
@@ -37,6 +41,9 @@
 #include "postgres_fe.h"
 
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -49,29 +56,66 @@
 
 #define RECOVERY_CONF "recovery_conf_"
 
-/* give the initialize lock back, if it is still a bootstrap's ("") */
+static bool not_a_recovery_target(const char *line, void *ctx);
+
+/*
+ * Give the initialize lock back, if it is still a bootstrap's (""); a few
+ * tries, then the key to delete by hand.  (Another node bootstrapping, or
+ * copying, waits while the key is empty.)
+ */
 void
 pghactl_release_initialize(const PghactlConf *c, PghaEtcd *etcd)
 {
 	char	   *key = pgha_key(pgha_key_prefix(c->namespace, c->scope), PGHA_KEY_INITIALIZE);
-	PghaEtcdTxn txn = {0};
-	PghaEtcdTxnResult res;
 
-	pgha_etcd_txn_equal(&txn, key, PGHA_CMP_VALUE, 0, "");
-	txn.success[0].type = PGHA_OP_DELETE;
-	txn.success[0].key = key;
-	txn.nsuccess = 1;
-	if (!pgha_etcd_txn(etcd, &txn, &res))
+	for (int tries = 0; tries < 5; tries++)
+	{
+		PghaEtcdTxn txn = {0};
+		PghaEtcdTxnResult res;
+
+		pgha_etcd_txn_equal(&txn, key, PGHA_CMP_VALUE, 0, "");
+		txn.success[0].type = PGHA_OP_DELETE;
+		txn.success[0].key = key;
+		txn.nsuccess = 1;
+		if (pgha_etcd_txn(etcd, &txn, &res))
+			return;
 		pg_log_warning("could not give the initialize lock back: %s", etcd->errmsg);
+		pg_usleep(1000000);
+	}
+	pg_log_error("the initialize lock of cluster \"%s\" is still taken", c->scope);
+	pg_log_error_hint("Once etcd answers, delete the key %s if its value is empty.", key);
 }
 
-/* the lock and the data go */
+/*
+ * A failed bootstrap: its data directory is set aside (renamed with the
+ * time, as Patroni does: what a restore of hours left is there to look at),
+ * or emptied where it cannot be renamed (a mount point); then the lock
+ * goes, never before (a directory left in place would be started as the
+ * cluster).
+ */
 static bool
 cancel(const PghactlConf *c, PghaEtcd *etcd)
 {
+	char		stamp[32];
+	time_t		now = time(NULL);
+	char	   *aside;
+
+	strftime(stamp, sizeof(stamp), "%Y-%m-%d-%H-%M-%S", localtime(&now));
+	aside = psprintf("%s_failed_%s", c->data_directory, stamp);
+	if (rename(c->data_directory, aside) == 0 && mkdir(c->data_directory, 0700) == 0)
+		pg_log_info("moved the data directory of the failed bootstrap to %s", aside);
+	else if (!pghactl_empty_data_directory(c))
+		return false;
 	pghactl_release_initialize(c, etcd);
-	(void) pghactl_empty_data_directory(c);
 	return false;
+}
+
+/* postgresql.auto.conf without the recovery targets a restore tool wrote */
+bool
+pghactl_drop_recovery_targets(const PghactlConf *c)
+{
+	return pghactl_rewrite_conf(psprintf("%s/postgresql.auto.conf", c->data_directory),
+								not_a_recovery_target, NULL, NULL);
 }
 
 /* postgresql.auto.conf without the recovery targets a backup tool wrote */
@@ -99,10 +143,14 @@ libraries_but_pgha(const PghactlConf *c)
 		return out.data;
 	for (lib = strtok_r(value, ",", &save); lib; lib = strtok_r(NULL, ",", &save))
 	{
+		char	   *name;
+
 		while (*lib == ' ' || *lib == '"')
 			lib++;
 		lib[strcspn(lib, " \"")] = '\0';
-		if (lib[0] == '\0' || strcmp(lib, "pgha") == 0)
+		/* pgha, $libdir/pgha, pgha.so */
+		name = strrchr(lib, '/') ? strrchr(lib, '/') + 1 : lib;
+		if (lib[0] == '\0' || strcmp(name, "pgha") == 0 || strcmp(name, "pgha.so") == 0)
 			continue;
 		appendStringInfo(&out, "%s%s", out.len ? "," : "", lib);
 	}
@@ -117,20 +165,30 @@ libraries_but_pgha(const PghactlConf *c)
 static bool
 recover(const PghactlConf *c, PghaEtcd *etcd)
 {
-	const char *method = c->bootstrap_method;
-	char	  **argv = palloc0((2 * c->nmethod_options + 12) * sizeof(char *));
+	const char *method = c->bootstrap_method ? c->bootstrap_method : "";
+	char	  **argv = palloc0((2 * c->nmethod_options + 14) * sizeof(char *));
 	char	   *prefix = psprintf("pghactl.%s_" RECOVERY_CONF, method);
 	int			n = 0;
 	pid_t		pm;
+	pid_t		me = getpid();
 	int			status;
 	bool		promoted = false;
 	char	   *signal = psprintf("%s/recovery.signal", c->data_directory);
+	char		sockdir[] = "/tmp/pghactl-XXXXXX";
 
+	/* no TCP, and a socket in a directory of pghactl's own (0700) */
+	if (mkdtemp(sockdir) == NULL)
+	{
+		pg_log_error("could not create a directory for the socket: %m");
+		return false;
+	}
 	argv[n++] = pghactl_bin(c, "postgres");
 	argv[n++] = "-D";
 	argv[n++] = c->data_directory;
 	argv[n++] = "-c";
 	argv[n++] = "listen_addresses=";
+	argv[n++] = "-c";
+	argv[n++] = psprintf("unix_socket_directories=%s", sockdir);
 	argv[n++] = "-c";
 	argv[n++] = psprintf("shared_preload_libraries=%s", libraries_but_pgha(c));
 	for (int i = 0; i < c->nmethod_options; i++)
@@ -157,6 +215,13 @@ recover(const PghactlConf *c, PghaEtcd *etcd)
 	}
 	if (pm == 0)
 	{
+		/*
+		 * pghactl killed: a fast shutdown, not a server running on without
+		 * it (the next pghactl run resumes the recovery)
+		 */
+		(void) prctl(PR_SET_PDEATHSIG, SIGINT);
+		if (getppid() != me)
+			_exit(1);
 		execv(argv[0], argv);
 		_exit(127);
 	}
@@ -175,6 +240,7 @@ recover(const PghactlConf *c, PghaEtcd *etcd)
 						 WIFEXITED(status) ? "exit status" : "signal",
 						 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
 			pg_log_error_detail("Its log above says why: a recovery target beyond the archive, a restore_command that fails, ...");
+			(void) rmdir(sockdir);
 			return false;
 		}
 		/*
@@ -197,6 +263,7 @@ recover(const PghactlConf *c, PghaEtcd *etcd)
 	(void) kill(pm, SIGINT);
 	while (waitpid(pm, &status, 0) < 0 && errno == EINTR)
 		;
+	(void) rmdir(sockdir);
 	if (promoted && (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
 	{
 		pg_log_error("PostgreSQL did not stop cleanly after the recovery of the restored backup");
@@ -205,11 +272,45 @@ recover(const PghactlConf *c, PghaEtcd *etcd)
 	return promoted;
 }
 
+/*
+ * After the restore: recovery to the target if the signal file asks for
+ * it, the targets out of the configuration, the bootstrap SQL's marker.
+ * Resumed from here when pghactl run was stopped or killed meanwhile (the
+ * marker PGHACTL_BOOTSTRAP_RECOVERY_MARKER says so); a stop request keeps
+ * everything for that.
+ */
+static bool
+complete(const PghactlConf *c, PghaEtcd *etcd)
+{
+	char	   *dir = c->data_directory;
+
+	if (access(psprintf("%s/recovery.signal", dir), F_OK) == 0 && !recover(c, etcd))
+		return pghactl_stopping() ? false : cancel(c, etcd);
+	if (!pghactl_drop_recovery_targets(c))
+		return cancel(c, etcd);
+	/* the bootstrap SQL runs after a custom bootstrap too, as Patroni's post_bootstrap */
+	if (c->bootstrap_sql && c->bootstrap_sql[0] &&
+		!pghactl_touch(psprintf("%s/%s", dir, PGHACTL_BOOTSTRAP_MARKER)))
+		return cancel(c, etcd);
+	if (unlink(psprintf("%s/%s", dir, PGHACTL_BOOTSTRAP_RECOVERY_MARKER)) != 0)
+	{
+		pg_log_error("could not remove \"%s/%s\": %m", dir, PGHACTL_BOOTSTRAP_RECOVERY_MARKER);
+		return cancel(c, etcd);
+	}
+	pg_log_info("cluster \"%s\" restored", c->scope);
+	return true;
+}
+
+bool
+pghactl_custom_bootstrap_resume(const PghactlConf *c, PghaEtcd *etcd)
+{
+	pg_log_info("resuming the bootstrap of cluster \"%s\": its recovery was interrupted", c->scope);
+	return complete(c, etcd);
+}
+
 bool
 pghactl_custom_bootstrap(const PghactlConf *c, PghaEtcd *etcd)
 {
-	static const char *const reserved[] = {"no_params", "keep_existing_recovery_conf", "scope",
-	"datadir", RECOVERY_CONF, NULL};
 	const char *method = c->bootstrap_method;
 	char	   *dir = c->data_directory;
 	char	   *params[2];
@@ -232,8 +333,8 @@ pghactl_custom_bootstrap(const PghactlConf *c, PghaEtcd *etcd)
 		params[n++] = psprintf("--datadir=%s", dir);
 	}
 	pghactl_status_down(etcd, c, "running custom bootstrap script", NULL);
-	rc = pghactl_method_run(c, method, reserved, params, n);
-	if (rc != 0 || !pghactl_has_pg_version(dir))
+	rc = pghactl_method_run(c, method, params, n, true);
+	if (rc != 0 || !pghactl_has_control(dir))
 	{
 		if (rc != 0)
 			pg_log_error("the bootstrap method \"%s\" failed (exit status %d)", method, rc);
@@ -246,6 +347,7 @@ pghactl_custom_bootstrap(const PghactlConf *c, PghaEtcd *etcd)
 	(void) unlink(psprintf("%s/promote", dir));
 	(void) unlink(psprintf("%s/%s", dir, PGHACTL_REINIT_MARKER));
 	(void) unlink(psprintf("%s/%s", dir, PGHACTL_FENCED_MARKER));
+	(void) unlink(psprintf("%s/%s", dir, PGHACTL_BOOTSTRAP_MARKER));
 	(void) unlink(psprintf("%s/pghactl.restart_requested", dir));
 	if (!pghactl_write_include(c, true))
 		return cancel(c, etcd);
@@ -266,16 +368,7 @@ pghactl_custom_bootstrap(const PghactlConf *c, PghaEtcd *etcd)
 	/* the tool's own settings: recovery ends in a primary, never a standby */
 	else if (unlink(standby_signal) == 0 && !pghactl_touch(recovery_signal))
 		return cancel(c, etcd);
-
-	if (access(recovery_signal, F_OK) == 0 && !recover(c, etcd))
+	if (!pghactl_touch(psprintf("%s/%s", dir, PGHACTL_BOOTSTRAP_RECOVERY_MARKER)))
 		return cancel(c, etcd);
-	if (!pghactl_rewrite_conf(psprintf("%s/postgresql.auto.conf", dir), not_a_recovery_target,
-							  NULL, NULL))
-		return cancel(c, etcd);
-	/* the bootstrap SQL runs after a custom bootstrap too, as Patroni's post_bootstrap */
-	if (c->bootstrap_sql && c->bootstrap_sql[0] &&
-		!pghactl_touch(psprintf("%s/%s", dir, PGHACTL_BOOTSTRAP_MARKER)))
-		return cancel(c, etcd);
-	pg_log_info("cluster \"%s\" restored with method \"%s\"", c->scope, method);
-	return true;
+	return complete(c, etcd);
 }

@@ -113,7 +113,8 @@ static const PghactlOptionHelp option_help[] = {
 };
 
 static const char *exit_codes =
-"Exit codes: 0 done, 1 refused or failed, 2 usage error, 3 etcd unreachable.\n";
+"Exit codes: 0 done, 1 refused or failed, 2 usage error, 3 etcd unreachable;\n"
+"run: 4 a bootstrap from a backup failed.\n";
 
 /*
  * Print a line of --help, broken before a "[" at the outer level where it

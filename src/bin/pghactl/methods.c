@@ -52,28 +52,55 @@ pghactl_method_flag(const PghactlConf *c, const char *method, const char *option
 	return v != NULL && pghactl_conf_bool(v);
 }
 
-static bool
-reserved_option(const char *option, const char *const *reserved)
-{
-	for (; *reserved; reserved++)
-	{
-		size_t		len = strlen(*reserved);
+/*
+ * The options pghactl reads itself, for replica and bootstrap methods
+ * alike (Patroni's names): a method name may serve both, as "pgbackrest"
+ * often does.  "recovery_conf_" is a prefix.
+ */
+static const char *const reserved[] = {"command", "keep_data", "no_params", "no_leader",
+"no_master", "keep_existing_recovery_conf", "recovery_conf_", NULL};
 
-		if ((*reserved)[len - 1] == '_' ? strncmp(option, *reserved, len) == 0 :
-			strcmp(option, *reserved) == 0)
+static bool
+reserved_option(const char *option)
+{
+	for (const char *const *r = reserved; *r; r++)
+	{
+		size_t		len = strlen(*r);
+
+		if ((*r)[len - 1] == '_' ? strncmp(option, *r, len) == 0 : strcmp(option, *r) == 0)
 			return true;
 	}
 	return false;
 }
 
 /*
- * Run method's command with its options as --OPTION=VALUE (but not the
- * options in reserved, a NULL-terminated list, nor those with a reserved
- * prefix, which ends in "_"), then params.  Its exit status, or -1.
+ * Is key (pghactl.METHOD_...) another method's, one whose name extends
+ * method's ("wal_g" for "wal")?  Those are the methods pgha.conf names.
+ */
+static bool
+longer_method_key(const PghactlConf *c, const char *method, const char *key)
+{
+	char	   *names = psprintf("%s,%s", c->create_replica_methods ? c->create_replica_methods : "",
+								 c->bootstrap_method ? c->bootstrap_method : "");
+	char	   *save;
+	bool		found = false;
+
+	for (char *n = strtok_r(names, ", \t", &save); n && !found; n = strtok_r(NULL, ", \t", &save))
+		found = strlen(n) > strlen(method) && strncmp(n, method, strlen(method)) == 0 &&
+			strncmp(key + 8, n, strlen(n)) == 0 && key[8 + strlen(n)] == '_';
+	pfree(names);
+	return found;
+}
+
+/*
+ * Run method's command with its own options as --OPTION=VALUE (not those
+ * pghactl reads), and params: after the options (replicas), or before
+ * them (params_first: bootstrap), as Patroni orders them.  Its exit
+ * status, or -1.
  */
 int
-pghactl_method_run(const PghactlConf *c, const char *method, const char *const *reserved,
-				   char **params, int nparams)
+pghactl_method_run(const PghactlConf *c, const char *method, char **params, int nparams,
+				   bool params_first)
 {
 	const char *command = pghactl_method_option(c, method, "command");
 	char	   *prefix = psprintf("pghactl.%s_", method);
@@ -86,16 +113,19 @@ pghactl_method_run(const PghactlConf *c, const char *method, const char *const *
 	/* the command line as the shell reads it, the options after it */
 	argv[n++] = psprintf("%s \"$@\"", command ? command : method);
 	argv[n++] = (char *) method;	/* $0 */
+	for (i = 0; params_first && i < nparams; i++)
+		argv[n++] = params[i];
 	for (i = 0; i < c->nmethod_options; i++)
 	{
-		const char *option = c->method_option_keys[i] + strlen(prefix);
+		const char *key = c->method_option_keys[i];
+		const char *option = key + strlen(prefix);
 
-		if (strncmp(c->method_option_keys[i], prefix, strlen(prefix)) != 0 ||
-			strcmp(option, "command") == 0 || reserved_option(option, reserved))
+		if (strncmp(key, prefix, strlen(prefix)) != 0 || reserved_option(option) ||
+			longer_method_key(c, method, key))
 			continue;
 		argv[n++] = psprintf("--%s=%s", option, c->method_option_values[i]);
 	}
-	for (i = 0; i < nparams; i++)
+	for (i = 0; !params_first && i < nparams; i++)
 		argv[n++] = params[i];
 	argv[n] = NULL;
 	return pghactl_run_cmd(argv);

@@ -63,6 +63,7 @@ extern int	pghactl_run_cmd(char *const argv[]);
 extern bool pghactl_run_capture(char *const argv[], char *out, size_t outlen);
 extern char *pghactl_bin(const PghactlConf *c, const char *prog);
 extern bool pghactl_has_pg_version(const char *datadir);
+extern bool pghactl_has_control(const char *datadir);
 extern bool pghactl_touch(const char *path);
 extern void pghactl_pause_ms(long ms);
 extern bool pghactl_stopping(void);
@@ -74,25 +75,31 @@ extern const PghaMember *pghactl_leader_member(PghaCluster *cl);
 #define PGHACTL_REINIT_MARKER "pghactl.reinit_requested"
 /* PGHA_FENCED_MARKER in src/actions.h */
 #define PGHACTL_FENCED_MARKER "pgha.fenced_without_leader"
+/* a custom bootstrap restored its backup; its recovery is not over */
+#define PGHACTL_BOOTSTRAP_RECOVERY_MARKER "pghactl.bootstrap_recovery"
 
 /* methods.c: Patroni's methods, commands in pgha.conf that fill a data directory */
 extern const char *pghactl_method_option(const PghactlConf *c, const char *method,
 										 const char *option);
 extern bool pghactl_method_flag(const PghactlConf *c, const char *method, const char *option);
-extern int	pghactl_method_run(const PghactlConf *c, const char *method,
-							   const char *const *reserved, char **params, int nparams);
+extern int	pghactl_method_run(const PghactlConf *c, const char *method, char **params,
+							   int nparams, bool params_first);
 extern bool pghactl_data_directory_empty(const PghactlConf *c);
 extern bool pghactl_empty_data_directory(const PghactlConf *c);
 
 /* replica.c: a new replica, by create_replica_methods */
-extern bool pghactl_create_replica(const PghactlConf *c, PghaCluster *cl);
-extern bool pghactl_create_standby_leader(const PghactlConf *c, PghaCluster *cl,
+extern bool pghactl_create_replica(const PghactlConf *c, PghaEtcd *etcd, PghaCluster *cl);
+extern bool pghactl_create_standby_leader(const PghactlConf *c, PghaEtcd *etcd, PghaCluster *cl,
 										  const PghaConfig *config);
 extern bool pghactl_clear_slot(const PghactlConf *c);
 
 /* bootstrap.c: a new cluster from a backup (pghactl.bootstrap_method) */
 extern bool pghactl_custom_bootstrap(const PghactlConf *c, PghaEtcd *etcd);
 extern void pghactl_release_initialize(const PghactlConf *c, PghaEtcd *etcd);
+extern bool pghactl_custom_bootstrap_resume(const PghactlConf *c, PghaEtcd *etcd);
+extern bool pghactl_drop_recovery_targets(const PghactlConf *c);
+/* pghactl run's exit status when a bootstrap failed: the unit does not restart it */
+#define PGHACTL_EXIT_BOOTSTRAP_FAILED 4
 
 /* status.c: the member record while the server is down */
 extern void pghactl_status_down(PghaEtcd *etcd, const PghactlConf *conf, const char *state,

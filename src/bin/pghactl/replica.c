@@ -105,7 +105,9 @@ finish_copy(const PghactlConf *c)
 		pg_log_error("could not create \"%s/standby.signal\": %m", c->data_directory);
 		return false;
 	}
-	return pghactl_write_include(c, true) && pghactl_clear_slot(c);
+	/* a restore tool's recovery target would stop the standby there */
+	return pghactl_drop_recovery_targets(c) && pghactl_write_include(c, true) &&
+		pghactl_clear_slot(c);
 }
 
 static bool
@@ -116,6 +118,9 @@ basebackup(const PghactlConf *c, const PghaMember *source)
 	char	   *argv[] = {pghactl_bin(c, "pg_basebackup"), "-D", c->data_directory, "-d", ci,
 	"-X", "stream", "-c", "fast", "-R", NULL};
 
+	/* what a failed method with keep_data left: pg_basebackup wants it empty */
+	if (!pghactl_empty_data_directory(c))
+		return false;
 	pg_log_info("cloning from \"%s\" (%s:%d)", source->name, source->host, source->port);
 	if (pghactl_run_cmd(argv) != 0)
 	{
@@ -127,33 +132,49 @@ basebackup(const PghactlConf *c, const PghaMember *source)
 	return true;
 }
 
-/* does the restored data directory belong to this cluster? */
+/*
+ * Does the restored data directory belong to this cluster, as etcd says
+ * now (a restore may take hours)?  Its system identifier must be the
+ * initialize key's; an empty or absent key will do only for the node that
+ * holds the lock itself (lock_held: the standby leader of a new standby
+ * cluster), as a restore from the wrong stanza must never start.
+ */
 static bool
-same_cluster(const PghactlConf *c, PghaCluster *cl, const char *method)
+same_cluster(const PghactlConf *c, PghaEtcd *etcd, const char *method, bool lock_held)
 {
+	PghaCluster now;
 	bool		crc_ok;
-	ControlFileData *cf = get_controlfile(c->data_directory, &crc_ok);
+	ControlFileData *cf;
 	char		sysid[32];
 	bool		same;
 
+	if (!pghactl_has_control(c->data_directory))
+	{
+		pg_log_error("method \"%s\" left no global/pg_control in %s", method, c->data_directory);
+		return false;
+	}
+	if (!pghactl_snapshot(etcd, c, &now))
+		return false;
+	cf = get_controlfile(c->data_directory, &crc_ok);
 	snprintf(sysid, sizeof(sysid), UINT64_FORMAT, cf->system_identifier);
-	same = crc_ok && (!cl->has_initialize || cl->initialize[0] == '\0' ||
-					  strcmp(sysid, cl->initialize) == 0);
+	pfree(cf);
+	if (!now.has_initialize || now.initialize[0] == '\0')
+		same = crc_ok && lock_held;
+	else
+		same = crc_ok && strcmp(sysid, now.initialize) == 0;
 	if (!same)
 	{
-		pg_log_error("method \"%s\" restored a data directory of another cluster (system identifier %s, cluster \"%s\" has %s)",
-					 method, sysid, c->scope, cl->initialize);
+		pg_log_error("method \"%s\" restored a data directory with system identifier %s; cluster \"%s\" has %s",
+					 method, sysid, c->scope, now.has_initialize && now.initialize[0] ? now.initialize : "none yet");
 		pg_log_error_hint("Check its command (which backup, which stanza) in %s.", c->path);
 	}
-	pfree(cf);
 	return same;
 }
 
 static bool
-by_method(const PghactlConf *c, PghaCluster *cl, const char *method, const PghaMember *source)
+by_method(const PghactlConf *c, PghaEtcd *etcd, const char *method, const PghaMember *source,
+		  bool lock_held)
 {
-	static const char *const reserved[] = {"keep_data", "no_params", "no_leader", "no_master",
-	NULL};
 	bool		keep = pghactl_method_flag(c, method, "keep_data");
 	char	   *params[4];
 	int			n = 0;
@@ -171,8 +192,9 @@ by_method(const PghactlConf *c, PghaCluster *cl, const char *method, const PghaM
 												psprintf("pghactl_clone_%s", c->name)) : "");
 	}
 	pg_log_info("creating this replica with method \"%s\"", method);
-	rc = pghactl_method_run(c, method, reserved, params, n);
-	if (rc == 0 && pghactl_has_pg_version(c->data_directory) && same_cluster(c, cl, method))
+	rc = pghactl_method_run(c, method, params, n, false);
+	if (rc == 0 && pghactl_has_pg_version(c->data_directory) &&
+		same_cluster(c, etcd, method, lock_held))
 	{
 		pg_log_info("replica created with method \"%s\"", method);
 		return true;
@@ -197,14 +219,25 @@ by_method(const PghactlConf *c, PghaCluster *cl, const char *method, const PghaM
  * without one); down_because says why.
  */
 static bool
-create_copy(const PghactlConf *c, PghaCluster *cl, const char *list, const PghaMember *source,
-			bool from_etcd)
+create_copy(const PghactlConf *c, PghaEtcd *etcd, PghaCluster *cl, const char *list,
+			const PghaMember *source, bool from_etcd)
 {
 	char	   *methods = pg_strdup(list && list[0] ? list : "basebackup");
 	char	   *save;
 	char	   *method;
 	bool		tried = false;
 
+	/*
+	 * An empty initialize key: another node bootstraps the cluster (a
+	 * restore to a point in time may take hours).  A copy made from the
+	 * backups meanwhile could be newer than what it restores, and promote.
+	 */
+	if (source == NULL && cl->has_initialize && cl->initialize[0] == '\0')
+	{
+		pg_log_info("another node bootstraps cluster \"%s\" (its initialize key is empty): waiting", c->scope);
+		pghactl_down_because("another node bootstraps the cluster (its initialize key is empty); waiting for its leader");
+		return false;
+	}
 	for (method = strtok_r(methods, ", \t", &save); method && !pghactl_stopping();
 		 method = strtok_r(NULL, ", \t", &save))
 	{
@@ -220,7 +253,7 @@ create_copy(const PghactlConf *c, PghaCluster *cl, const char *list, const PghaM
 			continue;
 		}
 		tried = true;
-		if (built_in ? basebackup(c, source) : by_method(c, cl, method, source))
+		if (built_in ? basebackup(c, source) : by_method(c, etcd, method, source, from_etcd))
 			return finish_copy(c);
 	}
 	if (!tried)
@@ -232,9 +265,9 @@ create_copy(const PghactlConf *c, PghaCluster *cl, const char *list, const PghaM
 }
 
 bool
-pghactl_create_replica(const PghactlConf *c, PghaCluster *cl)
+pghactl_create_replica(const PghactlConf *c, PghaEtcd *etcd, PghaCluster *cl)
 {
-	return create_copy(c, cl, c->create_replica_methods, clone_source(cl, c), false);
+	return create_copy(c, etcd, cl, c->create_replica_methods, clone_source(cl, c), false);
 }
 
 /*
@@ -244,7 +277,8 @@ pghactl_create_replica(const PghactlConf *c, PghaCluster *cl)
  * then claims the cluster as its standby leader.
  */
 bool
-pghactl_create_standby_leader(const PghactlConf *c, PghaCluster *cl, const PghaConfig *config)
+pghactl_create_standby_leader(const PghactlConf *c, PghaEtcd *etcd, PghaCluster *cl,
+							  const PghaConfig *config)
 {
 	PghaMember	remote;
 
@@ -254,5 +288,5 @@ pghactl_create_standby_leader(const PghactlConf *c, PghaCluster *cl, const PghaC
 	remote.port = config->standby_port;
 	pg_log_info("cluster \"%s\" is a new standby cluster: copying the remote primary %s:%d",
 				c->scope, remote.host, remote.port);
-	return create_copy(c, cl, config->standby_methods, &remote, true);
+	return create_copy(c, etcd, cl, config->standby_methods, &remote, true);
 }

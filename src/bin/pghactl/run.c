@@ -256,12 +256,29 @@ pghactl_run_cmd(char *const argv[])
 		return -1;
 	if (pid == 0)
 	{
+		/* a group of its own: a stop request reaches a shell's children too */
+		(void) setpgid(0, 0);
 		execv(argv[0], argv);
 		_exit(127);
 	}
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -1;
+	{
+		bool		told = false;
+		pid_t		r;
+
+		/* polled: pqsignal's handlers restart a blocking waitpid */
+		while ((r = waitpid(pid, &status, WNOHANG)) != pid)
+		{
+			if (r < 0 && errno != EINTR)
+				return -1;
+			/* SIGTERM to pghactl: a restore of hours is not waited for */
+			if (stop_requested && !told)
+			{
+				(void) kill(-pid, SIGTERM);
+				told = true;
+			}
+			pg_usleep(50000);
+		}
+	}
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
@@ -373,6 +390,13 @@ pghactl_has_pg_version(const char *datadir)
 	return r;
 }
 
+/* a data directory PostgreSQL can start: a copy killed midway has none */
+bool
+pghactl_has_control(const char *datadir)
+{
+	return access(psprintf("%s/global/pg_control", datadir), F_OK) == 0;
+}
+
 bool
 pghactl_touch(const char *path)
 {
@@ -460,6 +484,7 @@ do_rewind(const PghactlConf *c, const PghaMember *leader, bool *failed)
 	char	   *argv[] = {pghactl_bin(c, "pg_rewind"), "-D", c->data_directory, "--source-server", ci,
 	"-R", NULL};
 	char	   *signal = psprintf("%s/standby.signal", c->data_directory);
+	int			rc;
 
 	/*
 	 * pg_rewind completes the crash recovery of a node that was fenced with
@@ -498,10 +523,12 @@ do_rewind(const PghactlConf *c, const PghaMember *leader, bool *failed)
 		PQclear(res);
 		PQfinish(conn);
 	}
-	if (pghactl_run_cmd(argv) != 0)
+	rc = pghactl_run_cmd(argv);
+	if (rc != 0)
 	{
 		pg_log_error("pg_rewind against \"%s\" failed", leader->name);
-		*failed = true;
+		/* it ran and said no; not killed, not unable to start */
+		*failed = rc > 0 && rc != 127;
 		(void) pghactl_touch(signal);
 		pghactl_down_because("pg_rewind against \"%s\" failed (pghactl's log has its output)", leader->name);
 		if (!c->remove_data_directory_on_rewind_failure)
@@ -627,6 +654,64 @@ pghactl_drop_placeholders(const PghactlConf *c)
 }
 
 /*
+ * After pg_rewind failed: is it the data's fault, so that
+ * remove_data_directory_on_rewind_failure may delete it?  Only while the
+ * same member still leads, answers and runs as a primary (a leader that
+ * went away meanwhile made pg_rewind fail, and this node may be the best
+ * candidate now), nobody asked pghactl to stop, and every WAL segment
+ * waiting for the archive got there (segments from before the fork the
+ * promoted node never archived would be lost to point-in-time recovery).
+ */
+static bool
+may_remove_after_failed_rewind(const PghactlConf *c, PghaEtcd *etcd, const char *leader_name)
+{
+	PghaCluster now;
+	const PghaMember *leader;
+	PGconn	   *conn;
+	PGresult   *res;
+	bool		primary;
+	DIR		   *dir;
+	struct dirent *de;
+	int			ready = 0;
+
+	if (stop_requested || !pghactl_snapshot(etcd, c, &now))
+		return false;
+	leader = pghactl_leader_member(&now);
+	if (leader == NULL || strcmp(leader->name, leader_name) != 0 || strcmp(leader->role, "primary") != 0)
+	{
+		pg_log_info("the leader changed since pg_rewind ran: keeping the data directory");
+		return false;
+	}
+	conn = PQconnectdb(pghactl_conninfo(c, leader, c->superuser, "postgres", c->name));
+	res = PQstatus(conn) == CONNECTION_OK ? PQexec(conn, "SELECT pg_is_in_recovery()") : NULL;
+	primary = res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+		strcmp(PQgetvalue(res, 0, 0), "f") == 0;
+	PQclear(res);
+	PQfinish(conn);
+	if (!primary)
+	{
+		pg_log_info("\"%s\" does not answer as a primary: keeping the data directory", leader_name);
+		return false;
+	}
+	if ((dir = opendir(psprintf("%s/pg_wal/archive_status", c->data_directory))) != NULL)
+	{
+		while ((de = readdir(dir)) != NULL)
+			ready += strlen(de->d_name) > 6 &&
+				strcmp(de->d_name + strlen(de->d_name) - 6, ".ready") == 0;
+		closedir(dir);
+	}
+	if (ready > 0)
+	{
+		pg_log_warning("%d WAL segments of this node are not archived yet: keeping the data directory", ready);
+		pg_log_error_hint("Archive them (its archive_command, by hand), then run \"pghactl reinit -c %s\".",
+						  c->path);
+		pghactl_down_because("pg_rewind failed, and %d WAL segments are not archived: not removing the data directory", ready);
+		return false;
+	}
+	return true;
+}
+
+/*
  * Does the config key make a standby cluster (config: what it says)?  -1:
  * it cannot be read, and nothing is bootstrapped on a guess (initdb where a
  * standby cluster was meant makes a cluster of its own).
@@ -671,7 +756,7 @@ prepare(const PghactlConf *c, PghaEtcd *etcd)
 			return false;
 		}
 		pg_log_info("a reinit was requested");
-		return pghactl_empty_data_directory(c) && pghactl_create_replica(c, &cl);
+		return pghactl_create_replica(c, etcd, &cl);
 	}
 
 	if (!pghactl_has_pg_version(c->data_directory))
@@ -692,7 +777,7 @@ prepare(const PghactlConf *c, PghaEtcd *etcd)
 			}
 			if (won && standby)
 			{
-				if (pghactl_create_standby_leader(c, &cl, &config))
+				if (pghactl_create_standby_leader(c, etcd, &cl, &config))
 					return true;
 				/* another node may try; this one again after the pause */
 				pghactl_release_initialize(c, etcd);
@@ -703,9 +788,10 @@ prepare(const PghactlConf *c, PghaEtcd *etcd)
 			{
 				pg_log_info("cluster \"%s\" is not initialized: bootstrapping it with method \"%s\"",
 							c->scope, c->bootstrap_method);
-				if (!pghactl_custom_bootstrap(c, etcd))
-					bootstrap_failed = true;
-				return !bootstrap_failed;
+				if (pghactl_custom_bootstrap(c, etcd))
+					return true;
+				bootstrap_failed = !stop_requested;
+				return false;
 			}
 			if (won)
 			{
@@ -713,7 +799,19 @@ prepare(const PghactlConf *c, PghaEtcd *etcd)
 				return do_initdb(c);
 			}
 		}
-		return pghactl_create_replica(c, &cl);
+		return pghactl_create_replica(c, etcd, &cl);
+	}
+
+	/*
+	 * A copy killed midway (pg_control comes last): nothing PostgreSQL can
+	 * start, nothing of value; it goes, and the next round copies anew
+	 */
+	if (!pghactl_has_control(c->data_directory) &&
+		access(psprintf("%s/%s", c->data_directory, PGHACTL_BOOTSTRAP_RECOVERY_MARKER), F_OK) != 0)
+	{
+		pg_log_warning("%s has no global/pg_control: an interrupted copy, removed", c->data_directory);
+		(void) pghactl_empty_data_directory(c);
+		return false;
 	}
 
 	/* a server pghactl did not start (Patroni's, one started by hand) */
@@ -727,6 +825,15 @@ prepare(const PghactlConf *c, PghaEtcd *etcd)
 			pghactl_down_because("a server pghactl run did not start runs on the data directory (pid %d)", (int) pm);
 			return false;
 		}
+	}
+
+	/* a custom bootstrap whose recovery was interrupted goes on */
+	if (access(psprintf("%s/%s", c->data_directory, PGHACTL_BOOTSTRAP_RECOVERY_MARKER), F_OK) == 0)
+	{
+		if (pghactl_custom_bootstrap_resume(c, etcd))
+			return true;
+		bootstrap_failed = !stop_requested;
+		return false;
 	}
 
 	/* never touch (or start) a data directory of another cluster */
@@ -814,10 +921,11 @@ prepare(const PghactlConf *c, PghaEtcd *etcd)
 		 * leads as a primary (checked above), and what this node has past
 		 * the fork a rewind would discard too
 		 */
-		if (!rewind_failed || !c->remove_data_directory_on_rewind_failure)
+		if (!rewind_failed || !c->remove_data_directory_on_rewind_failure ||
+			!may_remove_after_failed_rewind(c, etcd, leader->name))
 			return false;
 		pg_log_warning("pghactl.remove_data_directory_on_rewind_failure is on: this node is cloned again");
-		return pghactl_empty_data_directory(c) && pghactl_create_replica(c, &cl);
+		return pghactl_empty_data_directory(c) && pghactl_create_replica(c, etcd, &cl);
 	}
 	return true;
 }
@@ -968,7 +1076,7 @@ pghactl_run(PghactlConf *c)
 							 c->scope, c->bootstrap_method);
 				pg_log_error_hint("Its output is above.  Fix the method in %s and start pghactl run again.",
 								  c->path);
-				return 1;
+				return PGHACTL_EXIT_BOOTSTRAP_FAILED;
 			}
 			if (bootstrap_failed)
 				break;
@@ -1140,7 +1248,7 @@ pghactl_reinit(PghactlConf *c, const PghactlOptions *o)
 		pg_log_info("nothing was changed");
 		return 1;
 	}
-	if (!pghactl_empty_data_directory(c) || !pghactl_create_replica(c, &cl))
+	if (!pghactl_create_replica(c, etcd, &cl))
 		return 1;
 	pg_log_info("%s is a copy of cluster \"%s\"; start it with pghactl run", c->data_directory, c->scope);
 	return 0;
