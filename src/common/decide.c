@@ -215,6 +215,27 @@ c_duplicate_name(const PghaInput *in, PghaDecision *d)
 	return true;
 }
 
+/*
+ * The config makes this a standby cluster while this node runs as a
+ * primary (Patroni's demote-cluster, a standby_cluster section added): it
+ * stops being one, cleanly, and comes back as a standby of the remote.
+ * Its standbys get everything it wrote before it stops (a fast shutdown
+ * waits for the walsenders), so the remote, which may be one of them in
+ * another cluster, can take over without losing anything.  A node holding
+ * the leader key keeps it and becomes the standby leader; a primary
+ * without it (a new cluster) claims nothing.  Not while paused.
+ */
+static bool
+c_demote_cluster(const PghaInput *in, PghaDecision *d)
+{
+	if (!P(in) || !pgha_config_standby_cluster(&in->config) || in->config.pause)
+		return false;
+	snprintf(d->reason, sizeof(d->reason),
+			 "the config makes this a standby cluster following %s:%d, and this node runs as a primary: it stops cleanly and comes back as a standby of the remote",
+			 in->config.standby_host, in->config.standby_port);
+	return true;
+}
+
 static bool
 c_bootstrap(const PghaInput *in, PghaDecision *d)
 {
@@ -1132,6 +1153,8 @@ static const Rule rules[] = {
 	"a key named after this node sits on another instance's lease"}, c_duplicate_name},
 	{{"fence_other_leader", "primary", PGHA_ACT_FENCE,
 	"the leader key names another member"}, c_fence_other},
+	{{"demote_cluster", "primary", PGHA_ACT_DEMOTE_CLUSTER,
+	"the config makes a standby cluster; not paused"}, c_demote_cluster},
 	{{"bootstrap", "primary", PGHA_ACT_BOOTSTRAP,
 	"no initialize key and no leader key"}, c_bootstrap},
 	{{"bootstrap_fenced_probe", "standby", PGHA_ACT_PROBE,
@@ -1270,6 +1293,8 @@ pgha_action_name(PghaAction a)
 			return "rejoin";
 		case PGHA_ACT_STANDBY_LEADER:
 			return "standby leader";
+		case PGHA_ACT_DEMOTE_CLUSTER:
+			return "demote cluster";
 	}
 	return "unknown";
 }

@@ -123,7 +123,8 @@ typedef enum PghaAction
 	PGHA_ACT_SWITCHOVER,		/* leader: hand over to target, shut down cleanly */
 	PGHA_ACT_CANCEL_SWITCHOVER,	/* leader: refuse the requested switchover */
 	PGHA_ACT_REJOIN,			/* standby past the fork: stop for pg_rewind */
-	PGHA_ACT_STANDBY_LEADER		/* standby cluster: keep the key, follow the remote */
+	PGHA_ACT_STANDBY_LEADER,	/* standby cluster: keep the key, follow the remote */
+	PGHA_ACT_DEMOTE_CLUSTER		/* primary of a cluster made a standby cluster: stop cleanly */
 } PghaAction;
 
 typedef enum PghaState

@@ -110,6 +110,39 @@ follow_remote(void)
 }
 
 /*
+ * Patroni's demote-cluster: the config made this cluster a standby cluster
+ * while this node runs as its primary.  Its next start is a standby of the
+ * remote (primary_conninfo, the section's slot, standby.signal), the gate
+ * shuts (nothing is acknowledged from here on), and a fast shutdown lets
+ * the walsenders send everything first.  No handover at the shutdown (as
+ * for pghactl restart): the leader key stays on this node, which renews
+ * it back as a standby (rule standby_leader), as Patroni's demoted leader
+ * keeps its lock; if the restart outlasts the ttl, another member becomes
+ * the standby leader.
+ */
+static long
+do_demote_cluster(void)
+{
+	PghaMember	remote;
+
+	memset(&remote, 0, sizeof(remote));
+	strlcpy(remote.host, K.config.standby_host, sizeof(remote.host));
+	remote.port = K.config.standby_port;
+	pgha_action_prepare_switchover(pgha_conninfo(&remote, false, 2), K.config.standby_slot);
+	pgha_write_gate_set(PGHA_GATE_UNPROVEN);
+	pg_memory_barrier();
+	K.proven = false;
+	K.restarting = true;
+	save_keeper_state();
+	ereport(LOG,
+			(errmsg("pgha: the config makes this cluster a standby cluster: this primary stops (fast shutdown)"),
+			 errdetail("It starts again as a standby of %s:%d (primary_slot_name \"%s\"), the standby leader if it still holds the leader key.",
+					   remote.host, remote.port, K.config.standby_slot)));
+	pgha_action_shutdown_fast();
+	return 1000;
+}
+
+/*
  * Stream from the leader, or from the member replicatefrom names
  * (d->target); "" (nostream): from nobody.
  */
@@ -529,6 +562,9 @@ act(PghaEtcd *etcd, const PghaInput *in, const PghaDecision *d,
 					 errhint("pghactl run rewinds and restarts it; without pghactl: pg_rewind -D $PGDATA -R --source-server=<the leader>, then pg_ctl start.")));
 			pgha_action_shutdown_fast();
 			return 1000;
+
+		case PGHA_ACT_DEMOTE_CLUSTER:
+			return do_demote_cluster();
 
 		case PGHA_ACT_STANDBY_LEADER:
 			if (!renew_key(etcd, &wait))

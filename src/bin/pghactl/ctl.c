@@ -909,6 +909,48 @@ pghactl_edit_config(PghactlConf *conf, const PghactlOptions *o)
 	return 0;
 }
 
+/*
+ * Apply a merge patch to the config key, checked as edit-config checks,
+ * with compare-and-swap (re-read and retried on a concurrent change).
+ * 0, or an exit status (the error said).
+ */
+int
+pghactl_config_patch(PghactlConf *conf, PghaEtcd *etcd, const char *patch)
+{
+	char	   *key = config_key_of(conf);
+	char		err[256];
+
+	for (int attempt = 0; attempt < 5; attempt++)
+	{
+		char	   *current;
+		int64		mod;
+		char	   *merged;
+		bool		swapped;
+		int64		rev;
+
+		if (!read_config_key(etcd, key, &current, &mod))
+			return EXIT_ETCD;
+		merged = pgha_config_merge(current, patch, err, sizeof(err));
+		if (merged == NULL)
+		{
+			pg_log_error("invalid cluster configuration: %s", err);
+			return 1;
+		}
+		if (!check_config(merged))
+			return 1;
+		if (!pgha_etcd_put_if_unchanged(etcd, key, merged, mod, &swapped, &rev))
+		{
+			pg_log_error("could not write the configuration: %s", etcd->errmsg);
+			return EXIT_ETCD;
+		}
+		free(merged);
+		if (swapped)
+			return 0;
+	}
+	pg_log_error("the configuration kept changing concurrently; try again");
+	return 1;
+}
+
 static int
 set_pause(PghactlConf *conf, const PghactlOptions *o, bool pause)
 {

@@ -62,6 +62,10 @@ static const PghactlCommand commands[] = {
 	"maintenance mode on", true},
 	{NULL, "resume", "resume",
 	"maintenance mode off", true},
+	{NULL, "demote-cluster", "demote-cluster --host HOST [--port PORT] [--primary-slot-name SLOT] [--wait SECONDS] [--force]",
+	"make the cluster a standby cluster of a remote primary", true},
+	{NULL, "promote-cluster", "promote-cluster [--wait SECONDS] [--force]",
+	"make a standby cluster a cluster of its own", true},
 	{NULL, "restart", "restart MEMBER [--pending] [--scheduled TIME] [--wait SECONDS] [--force]",
 	"restart a member run by pghactl run, now or at TIME", true},
 	{NULL, "flush", "flush switchover [--force]",
@@ -100,6 +104,9 @@ static const PghactlOptionHelp option_help[] = {
 	{NULL, "--scheduled=TIME", "at TIME (2026-11-26T05:00:00Z, or local)"},
 	{NULL, "--wait=SECONDS", "how long to wait for it (default 60)"},
 	{NULL, "--pending", "only if a restart is pending"},
+	{NULL, "--host=HOST", "the remote primary (names or addresses, comma-separated)"},
+	{NULL, "--port=PORT", "its port (default 5432)"},
+	{NULL, "--primary-slot-name=SLOT", "its replication slot for this cluster"},
 	{NULL, "--force", "do not ask for confirmation"},
 	{NULL, "--command=SQL", "the SQL to run"},
 	{"-d", "--dbname=DB", "database to connect to (default postgres)"},
@@ -347,6 +354,10 @@ main(int argc, char **argv)
 		{"command", required_argument, NULL, 12},
 		{"dbname", required_argument, NULL, 'd'},
 		{"username", required_argument, NULL, 'U'},
+		{"host", required_argument, NULL, 13},
+		{"port", required_argument, NULL, 14},
+		{"primary-slot-name", required_argument, NULL, 15},
+		{"restore-command", required_argument, NULL, 16},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}
 	};
@@ -443,6 +454,23 @@ main(int argc, char **argv)
 			case 12:
 				o.command = optarg;
 				break;
+			case 13:
+				o.host = optarg;
+				break;
+			case 14:
+				o.port = (int) strtol(optarg, &end, 10);
+				if (*end != '\0' || o.port < 1 || o.port > 65535)
+				{
+					pg_log_error("invalid --port \"%s\": give 1 to 65535", optarg);
+					return 2;
+				}
+				break;
+			case 15:
+				o.primary_slot_name = optarg;
+				break;
+			case 16:
+				o.restore_command = optarg;
+				break;
 			case 'd':
 				o.dbname = optarg;
 				break;
@@ -517,6 +545,10 @@ main(int argc, char **argv)
 		return pghactl_resume(&conf, &o);
 	if (strcmp(cmd, "restart") == 0)
 		return pghactl_restart(&conf, &o);
+	if (strcmp(cmd, "demote-cluster") == 0)
+		return pghactl_demote_cluster(&conf, &o);
+	if (strcmp(cmd, "promote-cluster") == 0)
+		return pghactl_promote_cluster(&conf, &o);
 	if (strcmp(cmd, "query") == 0)
 		return pghactl_query(&conf, &o);
 	if (strcmp(cmd, "reload") == 0)

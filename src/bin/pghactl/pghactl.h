@@ -43,6 +43,10 @@ typedef struct PghactlOptions
 	const char *command;		/* query: the SQL */
 	const char *dbname;			/* query */
 	const char *username;		/* query */
+	const char *host;			/* demote-cluster: the remote primary */
+	int			port;
+	const char *primary_slot_name;
+	const char *restore_command;	/* demote-cluster: refused */
 } PghactlOptions;
 
 extern PghaEtcd *pghactl_etcd(const PghactlConf *conf);
@@ -136,6 +140,10 @@ extern int	pghactl_show_config(PghactlConf *conf, const PghactlOptions *o);
 extern int	pghactl_edit_config(PghactlConf *conf, const PghactlOptions *o);
 extern int	pghactl_pause(PghactlConf *conf, const PghactlOptions *o);
 extern int	pghactl_resume(PghactlConf *conf, const PghactlOptions *o);
+extern int	pghactl_config_patch(PghactlConf *conf, PghaEtcd *etcd, const char *patch);
+/* cluster_role.c */
+extern int	pghactl_demote_cluster(PghactlConf *conf, const PghactlOptions *o);
+extern int	pghactl_promote_cluster(PghactlConf *conf, const PghactlOptions *o);
 extern int	pghactl_etcd_config(const PghactlOptions *o);
 extern int	pghactl_restart(PghactlConf *conf, const PghactlOptions *o);
 extern int	pghactl_reinit_remote(PghactlConf *conf, const PghactlOptions *o);

@@ -1,0 +1,84 @@
+
+# Moving the primary role to another site with Patroni 4's commands:
+# cluster "test" (node1, node2) and its standby cluster "dr" (node3, made
+# by pghactl run from test's primary).  pghactl demote-cluster makes test a
+# standby cluster of dr: node1 stops cleanly and comes back as its standby
+# leader; pghactl promote-cluster makes dr a cluster of its own.  Nothing
+# written before is lost, and dr's new rows reach both of test's nodes.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::RealBin/lib";
+
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+use Pgha::Etcd;
+use Pgha::Run;
+
+my $etcd = Pgha::Etcd->new(members => 1);
+my $c = Pgha::Run->new(
+	etcd => $etcd,
+	nodes => 3,
+	conf => sub { return $_[0] eq 'node3' ? ["pgha.scope = 'dr'"] : []; });
+$etcd->put('/service/test/config', '{"ttl":6,"loop_wait":1,"retry_timeout":2}');
+$etcd->put('/service/dr/config', qq({"ttl":6,"loop_wait":1,"retry_timeout":2,)
+	  . qq("standby_cluster":{"host":"127.0.0.1","port":$c->{port}{node1}}}));
+
+sub ctl
+{
+	my ($node, @args) = @_;
+	my ($out, $err, $in) = ('', '', '');
+	IPC::Run::run([ 'pghactl', @args, '-c', $c->{conf}{$node} ], '<', \$in, '>', \$out, '2>', \$err);
+	return ($? >> 8, $out, $err);
+}
+
+$c->start('node1');
+ok($etcd->poll_key('/service/test/leader', qr/^node1$/, 90), 'node1 leads test');
+$c->sql('node1', 'CREATE TABLE t (x int)');
+$c->sql('node1', 'INSERT INTO t VALUES (1)');
+$c->start('node2');
+ok($c->streams_from('node1', 'node2'), 'node2 streams from node1');
+$c->start('node3');
+ok($etcd->poll_key('/service/dr/members/node3', qr/"role":"standby_leader"/, 90),
+	'node3 is the standby leader of dr');
+ok($c->streams_from('node1', 'node3'), '... replicating from node1');
+
+my ($rc, $out, $err) = ctl('node1', 'demote-cluster', '--force');
+is($rc, 2, 'demote-cluster without --host: a usage error');
+like($err, qr/demote-cluster needs --host/, '... saying so');
+($rc, $out, $err) = ctl('node1', 'demote-cluster', '--host', '127.0.0.1', '--restore-command', 'cp x y', '--force');
+is($rc, 2, '--restore-command is refused');
+like($err, qr/pgha runs no command from etcd/, '... with the reason');
+($rc, $out, $err) = ctl('node1', 'promote-cluster', '--force');
+is($rc, 1, 'promote-cluster of a cluster that runs a primary is refused');
+like($err, qr/cluster "test" is already in the required state: "node1" is its primary/, '... with the reason');
+
+# test becomes a standby cluster of dr
+$c->sql('node1', 'INSERT INTO t VALUES (2)');
+($rc, $out, $err) = ctl('node1', 'demote-cluster', '--host', '127.0.0.1', '--port', $c->{port}{node3},
+	'--force', '--wait', '90');
+is($rc, 0, 'pghactl demote-cluster') or diag($err);
+like($out, qr/Cluster "test" demoted: "node1" is its standby leader/, '... node1 is the standby leader');
+is($c->sql('node1', 'SELECT pg_is_in_recovery()'), 't', 'node1 runs as a standby');
+like(slurp_file($c->log('node1')), qr/the config makes this cluster a standby cluster: this primary stops \(fast shutdown\)/,
+	'it stopped cleanly for that');
+ok($c->streams_from('node3', 'node1'), 'node1 streams from node3, the remote');
+ok($c->streams_from('node1', 'node2'), 'node2 follows node1');
+ok($c->poll_sql('node3', 'SELECT count(*) FROM t', '2'), 'node3 has every row test wrote');
+($rc, $out, $err) = ctl('node1', 'demote-cluster', '--host', '127.0.0.1', '--force');
+is($rc, 1, 'demote-cluster of a standby cluster is refused');
+like($err, qr/already in the required state: "node1" is its standby leader/, '... with the reason');
+
+# dr runs on its own: its rows reach test
+($rc, $out, $err) = ctl('node3', 'promote-cluster', '--force', '--wait', '90');
+is($rc, 0, 'pghactl promote-cluster') or diag($err);
+like($out, qr/Cluster "dr" promoted: "node3" is its primary/, '... node3 is the primary');
+$c->sql('node3', 'INSERT INTO t VALUES (3)');
+ok($c->poll_sql($_, 'SELECT count(*) FROM t', '3'), "$_ has dr's new row") for ('node1', 'node2');
+my (undef, $list) = ctl('node1', 'list');
+like($list, qr/^\s*\|?\s*node1\b.*Standby Leader/m, 'pghactl list: node1 is test\'s Standby Leader') or diag($list);
+
+done_testing();
