@@ -123,21 +123,25 @@ ok($node1->poll_query_until('postgres', q{SELECT is_leader AND paused FROM pgha.
 $node1->safe_psql('postgres', q{SELECT pgha.resume(wait => '30s')});
 ok($node2->poll_query_until('postgres', 'SELECT NOT paused FROM pgha.status()'), 'resumed');
 
-# --- a standby_cluster section pgha cannot follow (no host): as paused
+# --- a standby_cluster section pgha cannot follow (neither a host nor a
+# restore_command): as paused
 $etcd->put('/service/test/config',
-	'{"ttl":6,"loop_wait":1,"retry_timeout":2,"standby_cluster":{"restore_command":"cp /archive/%f %p"}}');
+	'{"ttl":6,"loop_wait":1,"retry_timeout":2,"standby_cluster":{"port":5433}}');
 ok($node2->poll_query_until('postgres', "SELECT paused AND config_warnings LIKE '%standby_cluster%' FROM pgha.status()"),
 	'a standby_cluster section without a host: node2 acts as paused and says why');
 
 # --- with a host: a standby cluster (docs/ha.md); the primary leading it
-# stays a primary (no demote-cluster), and when it goes, node2 becomes the
-# standby leader of 10.0.0.9 instead of promoting
+# demotes (Patroni's demote-cluster: a fast shutdown, to start again as a
+# standby; nothing starts it here), and node2 becomes the standby leader
+# of 10.0.0.9 instead of promoting
 $etcd->put('/service/test/config',
 	'{"ttl":6,"loop_wait":1,"retry_timeout":2,"standby_cluster":{"host":"10.0.0.9","port":5432}}');
 ok($node2->poll_query_until('postgres', "SELECT NOT paused AND coalesce(config_warnings, '') = '' FROM pgha.status()"),
 	'a standby_cluster section with a host: not paused, nothing to warn of');
-is($node1->safe_psql('postgres', 'SELECT pg_is_in_recovery()'), 'f', 'node1 stays a primary');
-$node1->stop('immediate');
+ok(Pgha::Node::wait_down($node1, 60), 'node1, the primary, stops to become a standby');
+like(slurp_file($node1->logfile), qr/the config makes this cluster a standby cluster: this primary stops/,
+	'... saying so');
+ok(-e $node1->data_dir . '/standby.signal', '... with standby.signal for its next start');
 ok($etcd->poll_key('/service/test/leader', qr/^node2$/, 60), 'node1 gone: node2 takes the key');
 ok($node2->poll_query_until('postgres', "SELECT role = 'standby_leader' FROM pgha.members() WHERE member = 'node2'"),
 	'as the standby leader');

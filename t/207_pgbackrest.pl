@@ -54,7 +54,7 @@ sub pgbackrest_cmd
 
 my $c = Pgha::Run->new(
 	etcd => $etcd,
-	nodes => 9,
+	nodes => 10,
 	conf => sub {
 		my ($name) = @_;
 		my @conf = (
@@ -96,6 +96,12 @@ my $c = Pgha::Run->new(
 		  "pghactl.pgbackrest_command = '" . pgbackrest_cmd($name, 'restore') . "'",
 		  "pghactl.pgbackrest_no_params = on"
 		  if $name eq 'node7' || $name eq 'node8';
+		# a standby cluster of the archive alone
+		push @conf, "pgha.scope = 'arch'", "archive_mode = off",
+		  "pghactl.pgbackrest_command = '" . pgbackrest_cmd($name, 'restore') . "'",
+		  "pghactl.pgbackrest_no_params = on",
+		  "pghactl.pgbackrest_no_leader = on"
+		  if $name eq 'node10';
 		return \@conf;
 	});
 
@@ -342,5 +348,19 @@ like(slurp_file($c->log('node8')), qr/cloning from "node7"/, '... a pg_basebacku
 $c->sql($leader, 'INSERT INTO t VALUES (5)');
 ok($c->poll_sql($_, 'SELECT count(*) FROM t WHERE x = 5', '1'), "$_ in the standby cluster has the new row")
   for ('node7', 'node8');
+
+# ---- a standby cluster that follows the archive alone ----
+$etcd->put('/service/arch/config', qq({"ttl":6,"loop_wait":1,"retry_timeout":2,)
+	  . qq("standby_cluster":{"restore_command":"cp /x/%f %p","create_replica_methods":["pgbackrest"]}}));
+$c->start('node10');
+ok($etcd->poll_key('/service/arch/members/node10', qr/"role":"standby_leader"/, 90),
+	'node10, restored from the backup, is the standby leader of a cluster that follows the archive');
+like(slurp_file($c->log('node10')), qr/cluster "arch" is a new standby cluster: copying from the backups/,
+	'pghactl made it from the backups (no remote to copy)');
+is($c->sql('node10', "SELECT current_setting('primary_conninfo') || '|' || count(*) FROM pg_stat_wal_receiver"),
+	'|0', 'it streams from nobody');
+$c->sql($leader, 'INSERT INTO t VALUES (6)');
+ok(wait_archived($leader), "$leader archived the row");
+ok($c->poll_sql('node10', 'SELECT count(*) FROM t WHERE x = 6', '1'), 'node10 has it, from the archive');
 
 done_testing();

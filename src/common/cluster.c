@@ -571,7 +571,18 @@ parse_ignore_slots(json_t *root, PghaConfig *c, PghaConfigNotes *notes)
 bool
 pgha_config_standby_cluster(const PghaConfig *c)
 {
-	return c->standby_cluster && c->standby_host[0] != '\0';
+	return c->standby_cluster && (c->standby_host[0] != '\0' || c->standby_archive);
+}
+
+const char *
+pgha_config_standby_source(const PghaConfig *c)
+{
+	static char buf[PGHA_HOST_LEN + 16];
+
+	if (c->standby_host[0] == '\0')
+		return "the archive (restore_command)";
+	snprintf(buf, sizeof(buf), "%s:%d", c->standby_host, c->standby_port);
+	return buf;
 }
 
 /* a host list for a conninfo: names, addresses, commas, nothing to quote */
@@ -621,6 +632,17 @@ standby_methods_parse(json_t *list, PghaConfig *c, PghaConfigNotes *notes)
 	}
 }
 
+/* nothing is acknowledged in a standby cluster: no sync key to race by */
+static void
+standby_no_sync(PghaConfig *c, PghaConfigNotes *notes)
+{
+	if (c->synchronous_mode)
+	{
+		c->synchronous_mode = c->quorum = false;
+		note(notes, "\"synchronous_mode\" is off in a standby cluster, as in Patroni (it applies once the cluster is promoted)");
+	}
+}
+
 /*
  * standby_cluster: a standby leader follows host:port (Patroni's keys,
  * port also as a string).  restore_command and the other commands Patroni
@@ -641,6 +663,22 @@ standby_cluster_parse(json_t *sc, PghaConfig *c, PghaConfigNotes *notes)
 	int64		p = 5432;
 
 	c->standby_cluster = true;
+	c->standby_archive = false;
+	/* the archive only: no host, a restore_command (run from pgha.conf) */
+	if ((host == NULL || json_is_null(host)) && json_is_object(sc) &&
+		json_is_string(json_object_get(sc, "restore_command")) &&
+		(slot == NULL || json_is_null(slot)))
+	{
+		c->standby_archive = true;
+		note(notes, "\"standby_cluster.restore_command\" is not run (a command from etcd): the standby leader replays the archive through the restore_command of its own configuration");
+		json_object_foreach(sc, key, v)
+		{
+			if (strcmp(key, "create_replica_methods") == 0)
+				standby_methods_parse(v, c, notes);
+		}
+		standby_no_sync(c, notes);
+		return;
+	}
 	if (json_is_integer(port))
 		p = json_integer_value(port);
 	else if (json_is_string(port))
@@ -669,12 +707,7 @@ standby_cluster_parse(json_t *sc, PghaConfig *c, PghaConfigNotes *notes)
 				 strcmp(key, "primary_slot_name") != 0)
 			note(notes, "\"standby_cluster.%s\" is not implemented by pgha (kept, ignored)", key);
 	}
-	/* nothing is acknowledged in a standby cluster: no sync key to race by */
-	if (c->synchronous_mode)
-	{
-		c->synchronous_mode = c->quorum = false;
-		note(notes, "\"synchronous_mode\" is off in a standby cluster, as in Patroni (it applies once the cluster is promoted)");
-	}
+	standby_no_sync(c, notes);
 }
 
 /*

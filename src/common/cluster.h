@@ -91,6 +91,12 @@ typedef struct PghaConfig
 	 * sets pause.
 	 */
 	bool		standby_cluster;
+	/*
+	 * No host, a restore_command: the standby leader replays the archive,
+	 * through the restore_command of each node's own configuration (pgha
+	 * runs no command from etcd)
+	 */
+	bool		standby_archive;
 	char		standby_host[PGHA_HOST_LEN];
 	int			standby_port;
 	char		standby_slot[PGHA_NAME_LEN];
@@ -110,10 +116,13 @@ typedef struct PghaConfig
 extern void pgha_config_defaults(PghaConfig *c);
 
 /*
- * A standby cluster pgha follows: the section names a host.  (One without
- * a host only pauses; standby_cluster alone says a section is there.)
+ * A standby cluster pgha follows: the section names a host, or only a
+ * restore_command (the archive).  (One with neither only pauses;
+ * standby_cluster alone says a section is there.)
  */
 extern bool pgha_config_standby_cluster(const PghaConfig *c);
+/* what its standby leader follows, for messages: "host:port", or the archive */
+extern const char *pgha_config_standby_source(const PghaConfig *c);
 
 /* text from etcd fit for a log line and a text column (in place) */
 extern void pgha_text_tidy(char *s);

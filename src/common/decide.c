@@ -231,8 +231,8 @@ c_demote_cluster(const PghaInput *in, PghaDecision *d)
 	if (!P(in) || !pgha_config_standby_cluster(&in->config) || in->config.pause)
 		return false;
 	snprintf(d->reason, sizeof(d->reason),
-			 "the config makes this a standby cluster following %s:%d, and this node runs as a primary: it stops cleanly and comes back as a standby of the remote",
-			 in->config.standby_host, in->config.standby_port);
+			 "the config makes this a standby cluster following %s, and this node runs as a primary: it stops cleanly and comes back as a standby of the remote",
+			 pgha_config_standby_source(&in->config));
 	return true;
 }
 
@@ -347,8 +347,8 @@ c_standby_leader(const PghaInput *in, PghaDecision *d)
 		strcmp(in->cluster->leader, in->me) != 0)
 		return false;
 	snprintf(d->reason, sizeof(d->reason),
-			 "this standby holds the leader key of a standby cluster: it replicates from %s:%d",
-			 in->config.standby_host, in->config.standby_port);
+			 "this standby holds the leader key of a standby cluster: it replicates from %s",
+			 pgha_config_standby_source(&in->config));
 	return true;
 }
 

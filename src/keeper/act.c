@@ -101,10 +101,11 @@ follow_remote(void)
 	memset(&remote, 0, sizeof(remote));
 	strlcpy(remote.host, K.config.standby_host, sizeof(remote.host));
 	remote.port = K.config.standby_port;
-	conninfo = pgha_conninfo(&remote, false, 2);
+	/* the archive only: no stream, the node's own restore_command */
+	conninfo = remote.host[0] ? pgha_conninfo(&remote, false, 2) : "";
 	if (pgha_action_follow(conninfo, K.config.standby_slot))
 		ereport(LOG,
-				(errmsg("pgha: standby leader replicating from %s:%d", remote.host, remote.port),
+				(errmsg("pgha: standby leader replicating from %s", pgha_config_standby_source(&K.config)),
 				 errdetail("The config's standby_cluster section names it; primary_slot_name is \"%s\".",
 						   K.config.standby_slot)));
 }
@@ -128,7 +129,8 @@ do_demote_cluster(void)
 	memset(&remote, 0, sizeof(remote));
 	strlcpy(remote.host, K.config.standby_host, sizeof(remote.host));
 	remote.port = K.config.standby_port;
-	pgha_action_prepare_switchover(pgha_conninfo(&remote, false, 2), K.config.standby_slot);
+	pgha_action_prepare_switchover(remote.host[0] ? pgha_conninfo(&remote, false, 2) : "",
+								   K.config.standby_slot);
 	pgha_write_gate_set(PGHA_GATE_UNPROVEN);
 	pg_memory_barrier();
 	K.proven = false;
@@ -136,8 +138,8 @@ do_demote_cluster(void)
 	save_keeper_state();
 	ereport(LOG,
 			(errmsg("pgha: the config makes this cluster a standby cluster: this primary stops (fast shutdown)"),
-			 errdetail("It starts again as a standby of %s:%d (primary_slot_name \"%s\"), the standby leader if it still holds the leader key.",
-					   remote.host, remote.port, K.config.standby_slot)));
+			 errdetail("It starts again as a standby of %s (primary_slot_name \"%s\"), the standby leader if it still holds the leader key.",
+					   pgha_config_standby_source(&K.config), K.config.standby_slot)));
 	pgha_action_shutdown_fast();
 	return 1000;
 }

@@ -829,8 +829,13 @@ test_config(void)
 	   c.standby_cluster && !c.pause && c.standby_port == 5432 && strstr(notes.text, "standby_cluster.restore_command"),
 	   "... restore_command is noted, not run (a shell command from etcd): %s", notes.text);
 	ok(pgha_config_parse(J("{\"standby_cluster\":{\"restore_command\":\"cp x y\"}}"), &c, &notes, err, sizeof(err)) &&
-	   c.standby_cluster && c.pause && strstr(notes.text, "as in a pause"),
-	   "... without a host pgha cannot follow it: failover off as in a pause: %s", notes.text);
+	   c.standby_cluster && c.standby_archive && !c.pause && pgha_config_standby_cluster(&c) &&
+	   strcmp(pgha_config_standby_source(&c), "the archive (restore_command)") == 0 &&
+	   strstr(notes.text, "is not run"),
+	   "... without a host, a restore_command: it follows the archive, through each node's own restore_command: %s", notes.text);
+	ok(pgha_config_parse(J("{\"standby_cluster\":{\"port\":5433}}"), &c, &notes, err, sizeof(err)) &&
+	   c.standby_cluster && c.pause && !pgha_config_standby_cluster(&c) && strstr(notes.text, "as in a pause"),
+	   "... with neither a host nor a restore_command pgha cannot follow it: failover off as in a pause: %s", notes.text);
 	ok(pgha_config_parse(J("{\"synchronous_mode\":\"quorum\",\"standby_cluster\":{\"host\":\"h\"}}"), &c, &notes, err, sizeof(err)) &&
 	   c.standby_cluster && !c.synchronous_mode && !c.quorum && strstr(notes.text, "synchronous_mode"),
 	   "... synchronous_mode is off in a standby cluster: %s", notes.text);

@@ -232,7 +232,7 @@ create_copy(const PghactlConf *c, PghaEtcd *etcd, PghaCluster *cl, const char *l
 	 * restore to a point in time may take hours).  A copy made from the
 	 * backups meanwhile could be newer than what it restores, and promote.
 	 */
-	if (source == NULL && cl->has_initialize && cl->initialize[0] == '\0')
+	if (source == NULL && !from_etcd && cl->has_initialize && cl->initialize[0] == '\0')
 	{
 		pg_log_info("another node bootstraps cluster \"%s\" (its initialize key is empty): waiting", c->scope);
 		pghactl_down_because("another node bootstraps the cluster (its initialize key is empty); waiting for its leader");
@@ -286,7 +286,9 @@ pghactl_create_standby_leader(const PghactlConf *c, PghaEtcd *etcd, PghaCluster 
 	strlcpy(remote.name, "the remote primary", sizeof(remote.name));
 	strlcpy(remote.host, config->standby_host, sizeof(remote.host));
 	remote.port = config->standby_port;
-	pg_log_info("cluster \"%s\" is a new standby cluster: copying the remote primary %s:%d",
-				c->scope, remote.host, remote.port);
-	return create_copy(c, etcd, cl, config->standby_methods, &remote, true);
+	pg_log_info("cluster \"%s\" is a new standby cluster: copying %s", c->scope,
+				remote.host[0] ? psprintf("the remote primary %s:%d", remote.host, remote.port) :
+				"from the backups (it follows the archive: methods with no_leader)");
+	/* the archive only: no source, methods that need none */
+	return create_copy(c, etcd, cl, config->standby_methods, remote.host[0] ? &remote : NULL, true);
 }
