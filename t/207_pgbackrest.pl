@@ -197,6 +197,20 @@ like($args, qr/\A--stuff=on\n--scope=test\n--role=replica\n--datadir=\Q@{[ $c->d
 ok(!-e $c->data('node3') . '/recovery.signal' && -e $c->data('node3') . '/standby.signal',
 	'node3 runs as a standby');
 
+# pghactl reinit uses the same methods
+$c->stop('node3');
+unlink "$base/record.args";
+{
+	my ($out, $in) = ('', '');
+	IPC::Run::run([ 'pghactl', 'reinit', '--force', '-c', $c->{conf}{node3} ], '<', \$in, '>', \$out, '2>&1');
+	is($? >> 8, 0, 'pghactl reinit of node3') or diag($out);
+	like($out, qr/method "record" failed.*replica created with method "pgbackrest"/s,
+		'... tried the methods in order: pgbackrest made the copy');
+	ok(-e "$base/record.args", '... the first method ran again');
+}
+$c->start('node3');
+ok($c->streams_from('node1', 'node3'), 'node3, reinitialized from the backup, streams from node1');
+
 # ---- no leader: only a method tagged no_leader may run ----
 # another node bootstraps the cluster (its lock): no copy from the backups
 $etcd->put('/service/lone/initialize', '');
