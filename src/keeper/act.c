@@ -91,19 +91,29 @@ conninfo_toward(const PghaMember *m, char *slot)
 	return pgha_conninfo(m, false, 2);
 }
 
+/*
+ * primary_conninfo toward the remote primary of the config's
+ * standby_cluster section; "" for a section of the archive alone (no
+ * stream: the node's own restore_command)
+ */
+static char *
+remote_conninfo(void)
+{
+	PghaMember	remote;
+
+	if (K.config.standby_host[0] == '\0')
+		return "";
+	memset(&remote, 0, sizeof(remote));
+	strlcpy(remote.host, K.config.standby_host, sizeof(remote.host));
+	remote.port = K.config.standby_port;
+	return pgha_conninfo(&remote, false, 2);
+}
+
 /* a standby leader: stream from the remote primary the config names */
 static void
 follow_remote(void)
 {
-	PghaMember	remote;
-	char	   *conninfo;
-
-	memset(&remote, 0, sizeof(remote));
-	strlcpy(remote.host, K.config.standby_host, sizeof(remote.host));
-	remote.port = K.config.standby_port;
-	/* the archive only: no stream, the node's own restore_command */
-	conninfo = remote.host[0] ? pgha_conninfo(&remote, false, 2) : "";
-	if (pgha_action_follow(conninfo, K.config.standby_slot))
+	if (pgha_action_follow(remote_conninfo(), K.config.standby_slot))
 		ereport(LOG,
 				(errmsg("pgha: standby leader replicating from %s", pgha_config_standby_source(&K.config)),
 				 errdetail("The config's standby_cluster section names it; primary_slot_name is \"%s\".",
@@ -124,13 +134,7 @@ follow_remote(void)
 static long
 do_demote_cluster(void)
 {
-	PghaMember	remote;
-
-	memset(&remote, 0, sizeof(remote));
-	strlcpy(remote.host, K.config.standby_host, sizeof(remote.host));
-	remote.port = K.config.standby_port;
-	pgha_action_prepare_switchover(remote.host[0] ? pgha_conninfo(&remote, false, 2) : "",
-								   K.config.standby_slot);
+	pgha_action_prepare_switchover(remote_conninfo(), K.config.standby_slot);
 	pgha_write_gate_set(PGHA_GATE_UNPROVEN);
 	pg_memory_barrier();
 	K.proven = false;

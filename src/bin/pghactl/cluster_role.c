@@ -68,7 +68,7 @@ change_role(PghactlConf *conf, const PghactlOptions *o, json_t *standby_section,
 	json_object_set_new(patch, "standby_cluster", demote ? standby_section : json_null());
 	text = json_dumps(patch, JSON_COMPACT);
 	json_decref(patch);
-	if ((rc = pghactl_config_patch(conf, etcd, text)) != 0)
+	if ((rc = pghactl_config_patch(conf, etcd, text, true)) != 0)
 		return rc;
 	free(text);
 

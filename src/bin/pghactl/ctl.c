@@ -910,12 +910,14 @@ pghactl_edit_config(PghactlConf *conf, const PghactlOptions *o)
 }
 
 /*
- * Apply a merge patch to the config key, checked as edit-config checks,
- * with compare-and-swap (re-read and retried on a concurrent change).
- * 0, or an exit status (the error said).
+ * Apply a merge patch to the config key, with compare-and-swap (a
+ * concurrent config change is no reason to fail: re-read and retried).
+ * The result is checked as edit-config checks it, or (strict false: a
+ * pause must work whatever else the stored config holds) only read as the
+ * workers read it.  0, or an exit status (the error said).
  */
 int
-pghactl_config_patch(PghactlConf *conf, PghaEtcd *etcd, const char *patch)
+pghactl_config_patch(PghactlConf *conf, PghaEtcd *etcd, const char *patch, bool strict)
 {
 	char	   *key = config_key_of(conf);
 	char		err[256];
@@ -927,16 +929,19 @@ pghactl_config_patch(PghactlConf *conf, PghaEtcd *etcd, const char *patch)
 		char	   *merged;
 		bool		swapped;
 		int64		rev;
+		PghaConfig	cfg;
 
 		if (!read_config_key(etcd, key, &current, &mod))
 			return EXIT_ETCD;
 		merged = pgha_config_merge(current, patch, err, sizeof(err));
-		if (merged == NULL)
+		if (merged == NULL ||
+			(!strict && !pgha_config_parse(merged, strlen(merged), &cfg, NULL, err, sizeof(err))))
 		{
 			pg_log_error("invalid cluster configuration: %s", err);
+			pg_log_error_hint("Fix it with pghactl edit-config.");
 			return 1;
 		}
-		if (!check_config(merged))
+		if (strict && !check_config(merged))
 			return 1;
 		if (!pgha_etcd_put_if_unchanged(etcd, key, merged, mod, &swapped, &rev))
 		{
@@ -954,46 +959,13 @@ pghactl_config_patch(PghactlConf *conf, PghaEtcd *etcd, const char *patch)
 static int
 set_pause(PghactlConf *conf, const PghactlOptions *o, bool pause)
 {
-	PghaEtcd   *etcd = pghactl_etcd(conf);
-	char	   *key = config_key_of(conf);
-	char		err[256];
-	int			attempt;
+	int			rc = pghactl_config_patch(conf, pghactl_etcd(conf),
+										  pause ? "{\"pause\":true}" : "{\"pause\":null}", false);
 
-	/* a concurrent config change is no reason to fail: re-read and retry */
-	for (attempt = 0; attempt < 5; attempt++)
-	{
-		char	   *current;
-		int64		mod;
-		char	   *merged;
-		bool		swapped;
-		int64		rev;
-		PghaConfig	cfg;
-
-		if (!read_config_key(etcd, key, &current, &mod))
-			return EXIT_ETCD;
-		merged = pgha_config_merge(current, pause ? "{\"pause\":true}" : "{\"pause\":null}",
-								   err, sizeof(err));
-		if (merged == NULL || !pgha_config_parse(merged, strlen(merged), &cfg, NULL, err, sizeof(err)))
-		{
-			pg_log_error("the stored configuration is invalid: %s", err);
-			pg_log_error_hint("Fix it with pghactl edit-config.");
-			return 1;
-		}
-		if (!pgha_etcd_put_if_unchanged(etcd, key, merged, mod, &swapped, &rev))
-		{
-			pg_log_error("could not write the configuration: %s", etcd->errmsg);
-			return EXIT_ETCD;
-		}
-		free(merged);
-		if (swapped)
-		{
-			printf(pause ? "Maintenance mode on: pgha takes no HA action until pghactl resume.\n"
-				   : "Maintenance mode off: pgha manages the cluster again.\n");
-			return 0;
-		}
-	}
-	pg_log_error("the configuration kept changing concurrently; try again");
-	return 1;
+	if (rc == 0)
+		printf(pause ? "Maintenance mode on: pgha takes no HA action until pghactl resume.\n"
+			   : "Maintenance mode off: pgha manages the cluster again.\n");
+	return rc;
 }
 
 int

@@ -140,7 +140,8 @@ extern int	pghactl_show_config(PghactlConf *conf, const PghactlOptions *o);
 extern int	pghactl_edit_config(PghactlConf *conf, const PghactlOptions *o);
 extern int	pghactl_pause(PghactlConf *conf, const PghactlOptions *o);
 extern int	pghactl_resume(PghactlConf *conf, const PghactlOptions *o);
-extern int	pghactl_config_patch(PghactlConf *conf, PghaEtcd *etcd, const char *patch);
+extern int	pghactl_config_patch(PghactlConf *conf, PghaEtcd *etcd, const char *patch,
+								 bool strict);
 /* cluster_role.c */
 extern int	pghactl_demote_cluster(PghactlConf *conf, const PghactlOptions *o);
 extern int	pghactl_promote_cluster(PghactlConf *conf, const PghactlOptions *o);
