@@ -504,6 +504,13 @@ pgha_request_switchover(const char *candidate, bool need_leader, const char *lea
 						 errdetail("synchronous_mode is on: only a standby the sync key names can take over without losing a commit."),
 						 errhint("pgha.members() shows which member has the role sync_standby.")));
 				break;
+			case PGHA_SW_STANDBY_CLUSTER:
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("switchover and failover inside a standby cluster are not supported"),
+						 errdetail("The config key has a standby_cluster section; its standby leader takes no request."),
+						 errhint("Stop the standby leader and another member takes over, or promote the cluster first (pghactl promote-cluster).")));
+				break;
 		}
 		chosen = pstrdup(cand->name);
 		if (leader_was)

@@ -37,7 +37,7 @@ sub ctl
 
 $c->start('node1');
 ok($etcd->poll_key('/service/test/leader', qr/^node1$/, 90), 'node1 leads test');
-$c->sql('node1', 'CREATE TABLE t (x int)');
+$c->sql('node1', 'CREATE EXTENSION pgha; CREATE TABLE t (x int)');
 $c->sql('node1', 'INSERT INTO t VALUES (1)');
 $c->start('node2');
 ok($c->streams_from('node1', 'node2'), 'node2 streams from node1');
@@ -68,6 +68,16 @@ like(slurp_file($c->log('node1')), qr/the config makes this cluster a standby cl
 ok($c->streams_from('node3', 'node1'), 'node1 streams from node3, the remote');
 ok($c->streams_from('node1', 'node2'), 'node2 follows node1');
 ok($c->poll_sql('node3', 'SELECT count(*) FROM t', '2'), 'node3 has every row test wrote');
+($rc, $out, $err) = ctl('node1', 'switchover', '--force');
+is($rc, 1, 'no switchover inside a standby cluster');
+like($err, qr/the cluster is a standby cluster: switchover and failover inside it are not supported/, '... said so');
+{
+	my ($o, $e) = ('', '');
+	IPC::Run::run([ 'psql', '-X', '-At', '-h', '127.0.0.1', '-p', $c->{port}{node2}, '-U', $c->{user},
+		  '-d', 'postgres', '-c', 'SELECT pgha.switchover()' ], '>', \$o, '2>', \$e);
+	like($e, qr/ERROR:  switchover and failover inside a standby cluster are not supported/,
+		'pgha.switchover() refuses it too');
+}
 ($rc, $out, $err) = ctl('node1', 'demote-cluster', '--host', '127.0.0.1', '--force');
 is($rc, 1, 'demote-cluster of a standby cluster is refused');
 like($err, qr/already in the required state: "node1" is its standby leader/, '... with the reason');

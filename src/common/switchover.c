@@ -43,6 +43,9 @@ pgha_switchover_check(const PghaCluster *c, const char *candidate, bool need_lea
 	*chosen = NULL;
 	if (c->config.pause)
 		return PGHA_SW_PAUSED;
+	/* the standby leader takes no request: one would only go stale */
+	if (pgha_config_standby_cluster(&c->config))
+		return PGHA_SW_STANDBY_CLUSTER;
 	if (need_leader && !c->has_leader)
 		return PGHA_SW_NO_LEADER;
 	for (i = 0; i < c->nmembers; i++)
@@ -99,6 +102,8 @@ pgha_switchover_check_message(PghaSwitchoverCheck check)
 			return "the member is tagged nofailover";
 		case PGHA_SW_NOT_SYNC:
 			return "synchronous_mode is on and the member is not a synchronous standby";
+		case PGHA_SW_STANDBY_CLUSTER:
+			return "the cluster is a standby cluster: switchover and failover inside it are not supported";
 	}
 	return "unknown";
 }

@@ -31,7 +31,8 @@ typedef enum PghaSwitchoverCheck
 	PGHA_SW_IS_LEADER,			/* the candidate already leads */
 	PGHA_SW_NOT_REPLICA,		/* not a running replica of this cluster */
 	PGHA_SW_NOFAILOVER,			/* tagged nofailover (or priority 0) */
-	PGHA_SW_NOT_SYNC			/* synchronous_mode, and the sync key does not name it */
+	PGHA_SW_NOT_SYNC,			/* synchronous_mode, and the sync key does not name it */
+	PGHA_SW_STANDBY_CLUSTER		/* a standby cluster: its standby leader hands over to nobody */
 } PghaSwitchoverCheck;
 
 /*

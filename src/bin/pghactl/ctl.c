@@ -370,6 +370,8 @@ request(PghactlConf *conf, const PghactlOptions *o, bool need_leader)
 			pg_log_error_hint("Use pghactl failover --candidate MEMBER to choose the next leader.");
 		else if (check == PGHA_SW_NO_CANDIDATE)
 			pg_log_error_hint("No replica is running, streaming and eligible; see pghactl list.");
+		else if (check == PGHA_SW_STANDBY_CLUSTER)
+			pg_log_error_hint("Stop the standby leader and another member takes over, or run pghactl promote-cluster first.");
 		else if (check == PGHA_SW_NOT_SYNC)
 			pg_log_error_hint("pghactl list shows the Sync Standby.");
 		return 1;
