@@ -130,6 +130,19 @@ $etcd->put('/service/test/config',
 ok($node2->poll_query_until('postgres', "SELECT paused AND config_warnings LIKE '%standby_cluster%' FROM pgha.status()"),
 	'a standby_cluster section without a host: node2 acts as paused and says why');
 
+# --- paused, with a standby_cluster section: the primary is not demoted
+# (paused) but acknowledges nothing, as nothing is in a standby cluster
+$node1->safe_psql('postgres', 'CREATE TABLE standby_gate (x int)');
+$etcd->put('/service/test/config',
+	'{"ttl":6,"loop_wait":1,"retry_timeout":2,"pause":true,"standby_cluster":{"host":"10.0.0.9","port":5432}}');
+ok($node1->poll_query_until('postgres', "SELECT paused FROM pgha.status()"), 'paused with the section');
+{
+	my ($ret, $out, $err) = $node1->psql('postgres', 'INSERT INTO standby_gate VALUES (1)',
+		extra_params => [ '-v', 'VERBOSITY=verbose' ]);
+	like($err, qr/25006/, 'the primary refuses the commit (the write gate)');
+}
+is($node1->safe_psql('postgres', 'SELECT pg_is_in_recovery()'), 'f', '... and stays a primary while paused');
+
 # --- with a host: a standby cluster (docs/ha.md); the primary leading it
 # demotes (Patroni's demote-cluster: a fast shutdown, to start again as a
 # standby; nothing starts it here), and node2 becomes the standby leader

@@ -56,6 +56,21 @@ like($err, qr/pgha runs no command from etcd/, '... with the reason');
 is($rc, 1, 'promote-cluster of a cluster that runs a primary is refused');
 like($err, qr/cluster "test" is already in the required state: "node1" is its primary/, '... with the reason');
 
+($rc, $out, $err) = ctl('node3', 'promote-cluster', '--force');
+is($rc, 1, 'promote-cluster while the remote primary runs is refused');
+like($err, qr/the remote primary 127\.0\.0\.1:$c->{port}{node1} still runs as a primary: promoting makes two primaries/,
+	'... two primaries, it says');
+is($c->sql('node3', 'SELECT pg_is_in_recovery()'), 't', '... node3 stays a standby');
+($rc, $out, $err) = ctl('node1', 'demote-cluster', '--host', '127.0.0.1', '--port', $c->{port}{node2}, '--force');
+is($rc, 1, 'demote-cluster to follow a member of the same cluster is refused');
+like($err, qr/is member "node2" of this cluster: it cannot follow itself/, '... with the reason');
+ctl('node1', 'pause');
+($rc, $out, $err) = ctl('node1', 'demote-cluster', '--host', '127.0.0.1', '--port', $c->{port}{node3}, '--force');
+is($rc, 1, 'demote-cluster of a paused cluster is refused');
+like($err, qr/cluster "test" is paused/, '... with the reason');
+ctl('node1', 'resume');
+unlike($etcd->get('/service/test/config'), qr/standby_cluster/, 'the refusals changed no config');
+
 # test becomes a standby cluster of dr
 $c->sql('node1', 'INSERT INTO t VALUES (2)');
 ($rc, $out, $err) = ctl('node1', 'demote-cluster', '--host', '127.0.0.1', '--port', $c->{port}{node3},

@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include "access/xact.h"
 #include "access/xlog.h"
+#include "access/xlog_internal.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -122,24 +123,38 @@ follow_remote(void)
 
 /*
  * Patroni's demote-cluster: the config made this cluster a standby cluster
- * while this node runs as its primary.  Its next start is a standby of the
- * remote (primary_conninfo, the section's slot, standby.signal), the gate
- * shuts (nothing is acknowledged from here on), and a fast shutdown lets
- * the walsenders send everything first.  No handover at the shutdown (as
- * for pghactl restart): the leader key stays on this node, which renews
- * it back as a standby (rule standby_leader), as Patroni's demoted leader
- * keeps its lock; if the restart outlasts the ttl, another member becomes
- * the standby leader.
+ * while this node runs as its primary.  The gate shuts (nothing is
+ * acknowledged from here on), its next start is a standby of the remote
+ * (primary_conninfo, the section's slot, standby.signal), and a fast
+ * shutdown lets the walsenders send everything first.  No handover at the
+ * shutdown: the leader key stays on this node, which renews it back as a
+ * standby (rule standby_leader), as Patroni's demoted leader keeps its
+ * lock; if the restart outlasts the ttl, another member becomes the
+ * standby leader.
  */
 static long
 do_demote_cluster(void)
 {
-	pgha_action_prepare_switchover(remote_conninfo(), K.config.standby_slot);
+	/* no commit from here on, whatever the steps below take */
 	pgha_write_gate_set(PGHA_GATE_UNPROVEN);
 	pg_memory_barrier();
 	K.proven = false;
-	K.restarting = true;
+	/*
+	 * Not the leader of a primary cluster any more: no leader chores on the
+	 * way down (the sync key stays as it was), no handover at the
+	 * shutdown.  Back as a standby, the worker re-attaches to the key by
+	 * its value (rule standby_leader).
+	 */
+	K.is_leader = false;
 	save_keeper_state();
+	pgha_action_prepare_switchover(remote_conninfo(), K.config.standby_slot);
+	/*
+	 * Following the archive alone, the remote gets this node's last WAL
+	 * only from there: the last segment is completed, and the archiver
+	 * sends it before the shutdown ends
+	 */
+	if (K.config.standby_host[0] == '\0')
+		RequestXLogSwitch(false);
 	ereport(LOG,
 			(errmsg("pgha: the config makes this cluster a standby cluster: this primary stops (fast shutdown)"),
 			 errdetail("It starts again as a standby of %s (primary_slot_name \"%s\"), the standby leader if it still holds the leader key.",
@@ -575,6 +590,19 @@ act(PghaEtcd *etcd, const PghaInput *in, const PghaDecision *d,
 		case PGHA_ACT_STANDBY_LEADER:
 			if (!renew_key(etcd, &wait))
 				return wait;
+			/*
+			 * A promotion asked for before the section came (a failover
+			 * race, a switchover) must not complete: a standby leader
+			 * replicates, it never writes
+			 */
+			if (K.promote_requested_ms != 0 && !K.promote_withdrawn &&
+				pgha_action_cancel_promotion())
+			{
+				ereport(LOG,
+						(errmsg("pgha: withdrew the promotion this node had asked for"),
+						 errdetail("The config makes this cluster a standby cluster.")));
+				withdrawn();
+			}
 			become_leader("Holds the leader key of a standby cluster", NULL);
 			follow_remote();
 			return -1;

@@ -251,7 +251,12 @@ publish_write_gate(void)
 {
 	if (K.foreign)
 		pgha_write_gate_set(0);
-	else if (!K.proven)
+	/*
+	 * A standby cluster acknowledges nothing: a primary found in one (a
+	 * promotion that completed as the section came, pg_ctl promote by hand,
+	 * a demotion under way) refuses commits until it demotes
+	 */
+	else if (!K.proven || pgha_config_standby_cluster(&K.config))
 		pgha_write_gate_set(PGHA_GATE_UNPROVEN);
 	else
 		pgha_write_gate_set(Max(pgha_keeper_fence_deadline_ms(), PGHA_GATE_UNPROVEN + 1));

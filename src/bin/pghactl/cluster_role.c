@@ -27,7 +27,34 @@
 
 #include "common/clock.h"
 #include "common/logging.h"
+#include "libpq-fe.h"
 #include "pghactl.h"
+
+/*
+ * Does the remote primary a standby cluster follows still run as one?
+ * Unreachable is no: the remote is lost (why one promotes).
+ */
+static bool
+remote_is_primary(const PghactlConf *conf, const PghaConfig *config)
+{
+	PghaMember	remote;
+	PGconn	   *pg;
+	PGresult   *res;
+	bool		primary;
+
+	if (config->standby_host[0] == '\0')
+		return false;
+	memset(&remote, 0, sizeof(remote));
+	strlcpy(remote.host, config->standby_host, sizeof(remote.host));
+	remote.port = config->standby_port;
+	pg = PQconnectdb(pghactl_conninfo(conf, &remote, conf->superuser, "postgres", "pghactl_promote_cluster"));
+	res = PQstatus(pg) == CONNECTION_OK ? PQexec(pg, "SELECT pg_is_in_recovery()") : NULL;
+	primary = res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+		strcmp(PQgetvalue(res, 0, 0), "f") == 0;
+	PQclear(res);
+	PQfinish(pg);
+	return primary;
+}
 
 /*
  * Patch the config with standby_section (NULL: remove it), then wait for a
@@ -60,6 +87,34 @@ change_role(PghactlConf *conf, const PghactlOptions *o, json_t *standby_section,
 		pg_log_error("cluster \"%s\" is already in the required state: \"%s\" is its %s",
 					 conf->scope, leader->name, demote ? "standby leader" : "primary");
 		return 1;
+	}
+	/* paused, the leader would act on the change at the resume, unplanned */
+	if (c.config.pause)
+	{
+		pg_log_error("cluster \"%s\" is paused", conf->scope);
+		pg_log_error_hint("Run pghactl resume first.");
+		return 1;
+	}
+	if (!demote && remote_is_primary(conf, &c.config))
+	{
+		pg_log_error("the remote primary %s:%d still runs as a primary: promoting makes two primaries",
+					 c.config.standby_host, c.config.standby_port);
+		pg_log_error_hint("Demote its cluster first (pghactl demote-cluster there), or stop it.");
+		return 1;
+	}
+	if (demote)
+	{
+		const char *host = json_string_value(json_object_get(standby_section, "host"));
+		json_t	   *port = json_object_get(standby_section, "port");
+		int			p = port ? (int) json_integer_value(port) : 5432;
+
+		for (int i = 0; i < c.nmembers; i++)
+			if (strcmp(c.members[i].host, host) == 0 && c.members[i].port == p)
+			{
+				pg_log_error("%s:%d is member \"%s\" of this cluster: it cannot follow itself",
+							 host, p, c.members[i].name);
+				return 1;
+			}
 	}
 	if (!pghactl_confirm(o, demote ?
 						 psprintf("Demote cluster \"%s\" (leader \"%s\") to a standby cluster?", conf->scope, leader->name) :

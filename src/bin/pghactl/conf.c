@@ -76,6 +76,7 @@ pghactl_conf_read(const char *path, PghactlConf *c)
 	c->replication_user = pg_strdup("replicator");
 	c->bin_dir = pg_strdup(PGHA_BINDIR);
 	c->superuser = pg_strdup("postgres");
+	c->failover_priority = 1;
 	/* no trust by default: the superuser's own OS account locally, passwords over TCP */
 	c->initdb_options = pg_strdup("--auth-local=peer --auth-host=scram-sha-256");
 
@@ -191,6 +192,10 @@ pghactl_conf_read(const char *path, PghactlConf *c)
 			dst = &c->api_client_key;
 		else if (strcmp(key, "pgha.patroni_compat") == 0)
 			c->patroni_compat = atoi(unquote(eq + 1));
+		else if (strcmp(key, "pgha.nofailover") == 0)
+			c->nofailover = pghactl_conf_bool(unquote(eq + 1));
+		else if (strcmp(key, "pgha.failover_priority") == 0)
+			c->failover_priority = atoi(unquote(eq + 1));
 		else if (strcmp(key, "pghactl.create_replica_methods") == 0)
 			dst = &c->create_replica_methods;
 		else if (strcmp(key, "pghactl.bootstrap_method") == 0)

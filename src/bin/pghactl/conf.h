@@ -49,6 +49,9 @@ typedef struct PghactlConf
 	char	   *api_client_cert;
 	char	   *api_client_key;
 	int			patroni_compat; /* pgha.patroni_compat: a primary's role spelling */
+	/* pgha.nofailover, pgha.failover_priority (<= 0: this node never leads) */
+	bool		nofailover;
+	int			failover_priority;
 	/* pghactl.create_replica_methods: Patroni's ordered list (methods.c) */
 	char	   *create_replica_methods;
 	/* pghactl.bootstrap_method: initdb, or a method that restores a backup */

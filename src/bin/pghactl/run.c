@@ -770,6 +770,13 @@ prepare(const PghactlConf *c, PghaEtcd *etcd)
 
 			if (standby < 0)
 				return false;
+			/* its worker would never claim what it copied: the lock would stay */
+			if (standby && (c->nofailover || c->failover_priority <= 0))
+			{
+				pg_log_info("a new standby cluster, and this node may not lead (nofailover): waiting for another to make the standby leader");
+				pghactl_down_because("a new standby cluster; this node may not lead: waiting for another to make the standby leader");
+				return false;
+			}
 			if (!pgha_etcd_put_if_unchanged(etcd, key, "", 0, &won, NULL))
 			{
 				pg_log_warning("could not take the initialize lock: %s", etcd->errmsg);
