@@ -50,6 +50,11 @@ OBJS = \
 	src/common/etcd_json.o \
 	src/common/keys.o \
 	src/common/cluster.o \
+	src/common/config.o \
+	src/common/config_doc.o \
+	src/common/member.o \
+	src/common/history.o \
+	src/common/json_read.o \
 	src/common/decide.o \
 	src/common/switchover.o \
 	src/common/sync.o \
