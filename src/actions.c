@@ -232,6 +232,38 @@ pgha_action_forget_upstream(void)
 	pgha_action_reload_self();
 }
 
+/*
+ * A standby leader replays its remote's WAL with the standby_cluster
+ * section's delay; when it stops being one, the delay it set goes.  Only
+ * what this process set: a delayed standby the DBA made with
+ * recovery_min_apply_delay in postgresql.conf keeps it.  PostgreSQL shows
+ * the setting in its own units ("300000" reads back as "5min"), so what
+ * was written is remembered rather than compared.
+ */
+bool
+pgha_action_apply_delay(const char *value)
+{
+	static char applied[32] = "";
+
+	if (value == NULL || value[0] == '\0')
+	{
+		if (applied[0] == '\0')
+			return false;
+		applied[0] = '\0';
+		pgha_alter_system("recovery_min_apply_delay", NULL);
+	}
+	else
+	{
+		if (strcmp(applied, value) == 0)
+			return false;
+		pgha_alter_system("recovery_min_apply_delay", value);
+		strlcpy(applied, value, sizeof(applied));
+	}
+	pgha_action_signal_reload();
+	pgha_action_reload_self();
+	return true;
+}
+
 bool
 pgha_action_follow(const char *conninfo, const char *slot)
 {

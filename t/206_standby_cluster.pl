@@ -79,6 +79,17 @@ ok($dr{$other}->poll_query_until('postgres',
 is($dr{$other}->safe_psql('postgres', 'SELECT pg_is_in_recovery()'), 't', '... and is still a standby');
 is($etcd->get('/service/dr/leader'), $other, '... and the standby leader');
 
+# the section's recovery_min_apply_delay: the standby leader's, nobody else's
+my $delayed = '"standby_cluster":{"host":"127.0.0.1","port":' . $a1->port . ',"recovery_min_apply_delay":"5min"}';
+$etcd->put('/service/dr/config', qq({"ttl":6,"loop_wait":1,"retry_timeout":2,$delayed}));
+ok($dr{$other}->poll_query_until('postgres', "SELECT current_setting('recovery_min_apply_delay') = '5min'"),
+	"the standby leader $other replays with the section's recovery_min_apply_delay");
+is($dr{$sl}->safe_psql('postgres', "SELECT current_setting('recovery_min_apply_delay')"), '0',
+	"$sl, which follows it, with none");
+$etcd->put('/service/dr/config', qq({"ttl":6,"loop_wait":1,"retry_timeout":2,$remote}));
+ok($dr{$other}->poll_query_until('postgres', "SELECT current_setting('recovery_min_apply_delay') = '0'"),
+	'the delay taken out of the section: none');
+
 # promote dr: the section goes
 $a1->safe_psql('postgres', 'INSERT INTO t VALUES (4)');
 ok($dr{$other}->poll_query_until('postgres', 'SELECT count(*) = 4 FROM t'), "$other has the last row test wrote");

@@ -106,6 +106,11 @@ typedef struct PghaConfig
 	 * method's command is the node's own (pghactl.METHOD_command).
 	 */
 	char		standby_methods[256];
+	/*
+	 * recovery_min_apply_delay of the standby leader (a setting, not a
+	 * command: taken from etcd), as PostgreSQL reads it; "" none
+	 */
+	char		standby_apply_delay[32];
 	int			nslots;			/* "slots": permanent slots */
 	PghaPermanentSlot slots[PGHA_MAX_PERMANENT_SLOTS];
 	int			nignore;		/* "ignore_slots" */

@@ -551,6 +551,35 @@ standby_methods_parse(json_t *list, PghaConfig *c, PghaConfigNotes *notes)
 	}
 }
 
+/*
+ * standby_cluster.recovery_min_apply_delay: milliseconds, or a number with
+ * one of PostgreSQL's time units ("5min"), as recovery_min_apply_delay
+ * takes it; anything else is noted and no delay applies
+ */
+static void
+standby_delay_parse(json_t *v, PghaConfig *c, PghaConfigNotes *notes)
+{
+	const char *s = json_is_string(v) ? json_string_value(v) : NULL;
+	size_t		digits = s ? strspn(s, "0123456789") : 0;
+	static const char *const units[] = {"", "ms", "s", "min", "h", "d", NULL};
+	bool		ok = false;
+
+	c->standby_apply_delay[0] = '\0';
+	if (json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= INT_MAX)
+	{
+		snprintf(c->standby_apply_delay, sizeof(c->standby_apply_delay), "%lld",
+				 (long long) json_integer_value(v));
+		return;
+	}
+	if (s != NULL && digits > 0 && digits <= 10)
+		for (int i = 0; units[i] && !ok; i++)
+			ok = strcmp(s + digits, units[i]) == 0;
+	if (ok)
+		strlcpy(c->standby_apply_delay, s, sizeof(c->standby_apply_delay));
+	else
+		note(notes, "\"standby_cluster.recovery_min_apply_delay\" must be milliseconds or a number with a unit (ms, s, min, h, d): no delay applies");
+}
+
 /* nothing is acknowledged in a standby cluster: no sync key to race by */
 static void
 standby_no_sync(PghaConfig *c, PghaConfigNotes *notes)
@@ -594,6 +623,8 @@ standby_cluster_parse(json_t *sc, PghaConfig *c, PghaConfigNotes *notes)
 		{
 			if (strcmp(key, "create_replica_methods") == 0)
 				standby_methods_parse(v, c, notes);
+			else if (strcmp(key, "recovery_min_apply_delay") == 0)
+				standby_delay_parse(v, c, notes);
 		}
 		standby_no_sync(c, notes);
 		return;
@@ -622,6 +653,8 @@ standby_cluster_parse(json_t *sc, PghaConfig *c, PghaConfigNotes *notes)
 	{
 		if (strcmp(key, "create_replica_methods") == 0)
 			standby_methods_parse(v, c, notes);
+		else if (strcmp(key, "recovery_min_apply_delay") == 0)
+			standby_delay_parse(v, c, notes);
 		else if (strcmp(key, "host") != 0 && strcmp(key, "port") != 0 &&
 				 strcmp(key, "primary_slot_name") != 0)
 			note(notes, "\"standby_cluster.%s\" is not implemented by pgha (kept, ignored)", key);

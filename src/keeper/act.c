@@ -119,6 +119,11 @@ follow_remote(void)
 				(errmsg("pgha: standby leader replicating from %s", pgha_config_standby_source(&K.config)),
 				 errdetail("The config's standby_cluster section names it; primary_slot_name is \"%s\".",
 						   K.config.standby_slot)));
+	if (pgha_action_apply_delay(K.config.standby_apply_delay) && K.config.standby_apply_delay[0])
+		ereport(LOG,
+				(errmsg("pgha: standby leader replaying with recovery_min_apply_delay = %s",
+						K.config.standby_apply_delay),
+				 errdetail("The config's standby_cluster section sets it.")));
 }
 
 /*
@@ -175,6 +180,8 @@ do_follow(const PghaCluster *cluster, const PghaDecision *d)
 	char		slot[PGHA_NAME_LEN];
 	char	   *conninfo;
 
+	/* the standby_cluster section's delay is the standby leader's only */
+	(void) pgha_action_apply_delay(NULL);
 	if (d->target[0] == '\0')
 	{
 		/* set empty, not reset: postgresql.conf may name an upstream */

@@ -627,6 +627,13 @@ local_io(void)
 	sim_sleep_until(sim_time_us + sim_rand_range(50, 2000));
 }
 
+/* the simulation has no standby cluster: no delay to apply */
+bool
+pgha_action_apply_delay(const char *value)
+{
+	return false;
+}
+
 bool
 pgha_action_follow(const char *conninfo, const char *slot)
 {

@@ -819,6 +819,15 @@ test_config(void)
 	ok(pgha_config_parse(J("{\"standby_cluster\":{\"host\":\"h\",\"create_replica_methods\":[\"pgbackrest\",\"basebackup\"]}}"), &c, &notes, err, sizeof(err)) &&
 	   strcmp(c.standby_methods, "pgbackrest,basebackup") == 0 && notes.text[0] == '\0',
 	   "... create_replica_methods: the names, in order (pghactl run makes the standby leader with them): %s", c.standby_methods);
+	ok(pgha_config_parse(J("{\"standby_cluster\":{\"host\":\"h\",\"recovery_min_apply_delay\":\"5min\"}}"), &c, &notes, err, sizeof(err)) &&
+	   strcmp(c.standby_apply_delay, "5min") == 0 && notes.text[0] == '\0',
+	   "... recovery_min_apply_delay, a setting (taken from etcd): %s", c.standby_apply_delay);
+	ok(pgha_config_parse(J("{\"standby_cluster\":{\"host\":\"h\",\"recovery_min_apply_delay\":300000}}"), &c, &notes, err, sizeof(err)) &&
+	   strcmp(c.standby_apply_delay, "300000") == 0,
+	   "... as milliseconds: %s", c.standby_apply_delay);
+	ok(pgha_config_parse(J("{\"standby_cluster\":{\"host\":\"h\",\"recovery_min_apply_delay\":\"5min; DROP\"}}"), &c, &notes, err, sizeof(err)) &&
+	   c.standby_apply_delay[0] == '\0' && strstr(notes.text, "no delay applies"),
+	   "... anything else: noted, no delay: %s", notes.text);
 	ok(pgha_config_parse(J("{\"standby_cluster\":{\"host\":\"h\",\"create_replica_methods\":[\"rm -rf /\"]}}"), &c, &notes, err, sizeof(err)) &&
 	   c.standby_methods[0] == '\0' && !c.pause && strstr(notes.text, "basebackup is used"),
 	   "... a name that is no method name: noted, basebackup used: %s", notes.text);
