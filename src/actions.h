@@ -121,6 +121,13 @@ extern bool pgha_action_leave_marker(const char *name);
  */
 #define PGHA_LED_MARKER "pgha.has_led"
 #define PGHA_FENCED_MARKER "pgha.fenced_without_leader"
+/*
+ * PGHA_STANDBY_COPY_MARKER: pghactl run made this data directory, under the
+ * initialize lock, as the first member of a new standby cluster: only such
+ * a copy claims the cluster over the lock's empty value (rule
+ * standby_bootstrap).  Removed once the cluster exists.
+ */
+#define PGHA_STANDBY_COPY_MARKER "pghactl.standby_copy"
 extern bool pgha_action_has_marker(const char *name);
 extern bool pgha_action_leave_marker_durably(const char *name);
 extern void pgha_action_remove_marker(const char *name);

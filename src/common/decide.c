@@ -319,15 +319,17 @@ c_bootstrap_fenced(const PghaInput *in, PghaDecision *d)
 /*
  * A new standby cluster: a standby of the remote primary claims it and
  * leads it as a standby (Patroni's bootstrap_standby_leader); the others
- * follow it.  An empty initialize key is pghactl's lock while it copied
- * the remote: nobody promotes in a standby cluster, so any copy may claim.
+ * follow it.  An empty initialize key is pghactl's lock while it copies
+ * the remote (a restore may take hours): only that copy claims over it,
+ * as only Patroni's lock holder finishes the bootstrap.
  */
 static bool
 c_standby_bootstrap(const PghaInput *in, PghaDecision *d)
 {
 	if (!R(in) || !pgha_config_standby_cluster(&in->config) || in->config.pause || in->nofailover ||
 		in->failover_priority <= 0 ||
-		(in->cluster->has_initialize && in->cluster->initialize[0] != '\0') ||
+		(in->cluster->has_initialize &&
+		 (in->cluster->initialize[0] != '\0' || !in->standby_copy)) ||
 		in->cluster->has_leader)
 		return false;
 	snprintf(d->reason, sizeof(d->reason),
@@ -349,6 +351,18 @@ c_standby_leader(const PghaInput *in, PghaDecision *d)
 	snprintf(d->reason, sizeof(d->reason),
 			 "this standby holds the leader key of a standby cluster: it replicates from %s",
 			 pgha_config_standby_source(&in->config));
+	return true;
+}
+
+/* ... and the others wait for it, whatever their own data (no race) */
+static bool
+c_standby_wait_copy(const PghaInput *in, PghaDecision *d)
+{
+	if (!R(in) || !pgha_config_standby_cluster(&in->config) || !in->cluster->has_initialize ||
+		in->cluster->initialize[0] != '\0' || in->cluster->has_leader)
+		return false;
+	snprintf(d->reason, sizeof(d->reason),
+			 "pghactl run makes the standby cluster's first member under the initialize lock: waiting for that copy to claim it");
 	return true;
 }
 
@@ -1165,6 +1179,8 @@ static const Rule rules[] = {
 	"no initialize key (or pghactl's empty one) and no leader key; the config makes a standby cluster"}, c_standby_bootstrap},
 	{{"standby_leader", "standby", PGHA_ACT_STANDBY_LEADER,
 	"standby cluster, and this node holds the leader key"}, c_standby_leader},
+	{{"standby_wait_copy", "standby", PGHA_ACT_NONE,
+	"standby cluster; pghactl's empty initialize lock, no leader key; this node is not the copy it makes"}, c_standby_wait_copy},
 	{{"wait_bootstrap", "standby", PGHA_ACT_NONE,
 	"no initialize key and no leader key"}, c_wait_bootstrap},
 	{{"paused_leader", "primary", PGHA_ACT_RENEW,

@@ -92,6 +92,8 @@ typedef struct PghaInput
 	 */
 	bool		fenced_without_leader;
 	int64		empty_cluster_ms;
+	/* pghactl made this copy under the initialize lock (standby cluster) */
+	bool		standby_copy;
 
 	bool		peers_probed;
 	int			npeers;

@@ -206,6 +206,12 @@ observe(PghaEtcd *etcd, const PghaLocalDetail *local, PghaCluster *cluster)
 		if (K.fenced_without_leader)
 			pgha_action_remove_marker(PGHA_FENCED_MARKER);
 		K.fenced_without_leader = false;
+	}
+	/* pghactl's copy has done its part once initialize names a system */
+	if (etcd_ok && cluster->has_initialize && cluster->initialize[0] != '\0' && K.standby_copy)
+	{
+		pgha_action_remove_marker(PGHA_STANDBY_COPY_MARKER);
+		K.standby_copy = false;
 		K.empty_since_ms = 0;
 	}
 	else if (etcd_ok && K.empty_since_ms == 0)
@@ -265,6 +271,7 @@ decide_inputs(PghaInput *in, const PghaLocalDetail *local, PghaCluster *cluster,
 	in->started_ms = K.started_ms;
 	in->seen_leader = K.seen_leader;
 	in->fenced_without_leader = K.fenced_without_leader;
+	in->standby_copy = K.standby_copy;
 	in->empty_cluster_ms = K.empty_since_ms ? now - K.empty_since_ms : 0;
 	in->last_leader = K.last_leader;
 	in->failsafe_confirmed_ms = K.failsafe_confirmed_ms;

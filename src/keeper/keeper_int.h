@@ -55,6 +55,7 @@ typedef struct KeeperState
 	int64		started_ms;		/* this worker's start */
 	bool		seen_leader;	/* a leader key seen since the instance started */
 	bool		fenced_without_leader;	/* PGHA_FENCED_MARKER is there */
+	bool		standby_copy;	/* PGHA_STANDBY_COPY_MARKER is there */
 	bool		has_led;		/* PGHA_LED_MARKER is there */
 	int64		empty_since_ms; /* etcd has held no cluster since (0: it does) */
 	int64		last_renewal_ms;

@@ -182,6 +182,7 @@ keeper_init(void)
 	/* only a fence (which ends the server) or this worker changes them */
 	K.has_led = pgha_action_has_marker(PGHA_LED_MARKER);
 	K.fenced_without_leader = pgha_action_has_marker(PGHA_FENCED_MARKER);
+	K.standby_copy = pgha_action_has_marker(PGHA_STANDBY_COPY_MARKER);
 	K.initialized = true;
 	publish_write_gate();
 }

@@ -74,6 +74,7 @@ typedef struct Case
 	bool		sync_leader_me;	/* the sync key's leader is this node (else "old") */
 	bool		fenced;			/* we fenced ourselves without a leader to follow */
 	bool		nostream;		/* tagged nostream */
+	bool		standby_copy;	/* pghactl's standby-cluster copy marker */
 	int64		empty_ms;		/* etcd has held no cluster for this long */
 	/* peers (probed when peers_probed) */
 	bool		peers_probed;
@@ -138,8 +139,11 @@ static const Case cases[] = {
 	 .standby_cluster = true, .leader = "node2",
 	 .action = PGHA_ACT_FENCE, .rule = "fence_other_leader"},
 	{"standby cluster, pghactl's initialize lock (it copied the remote): the copy claims it",
-	 .standby = true, .standby_cluster = true, .empty_initialize = true,
+	 .standby = true, .standby_cluster = true, .empty_initialize = true, .standby_copy = true,
 	 .action = PGHA_ACT_BOOTSTRAP, .rule = "standby_bootstrap"},
+	{"... not another standby while pghactl copies (a restore of hours): it waits, no race",
+	 .standby = true, .standby_cluster = true, .empty_initialize = true,
+	 .action = PGHA_ACT_NONE, .rule = "standby_wait_copy"},
 	{"... not in a cluster that is no standby cluster: a standby there is in a failover",
 	 .standby = true, .empty_initialize = true, .action = PGHA_ACT_PROBE, .rule = "probe_peers"},
 	{"standby cluster: the standby holding the leader key keeps it and follows the remote",
@@ -681,6 +685,7 @@ build_input(const Case *c, PghaCluster *clp, PghaInput *inp)
 	in.me = "me";
 	in.nofailover = c->nofailover;
 	in.nostream = c->nostream;
+	in.standby_copy = c->standby_copy;
 	in.failover_priority = c->priority == 0 ? 1 : (c->priority < 0 ? 0 : c->priority);
 	in.local.in_recovery = c->standby;
 	in.local.sysid = c->my_sysid ? c->my_sysid : SYSID;

@@ -79,6 +79,8 @@ extern const PghaMember *pghactl_leader_member(PghaCluster *cl);
 #define PGHACTL_REINIT_MARKER "pghactl.reinit_requested"
 /* PGHA_FENCED_MARKER in src/actions.h */
 #define PGHACTL_FENCED_MARKER "pgha.fenced_without_leader"
+/* PGHA_STANDBY_COPY_MARKER in src/actions.h */
+#define PGHACTL_STANDBY_COPY_MARKER "pghactl.standby_copy"
 /* a custom bootstrap restored its backup; its recovery is not over */
 #define PGHACTL_BOOTSTRAP_RECOVERY_MARKER "pghactl.bootstrap_recovery"
 

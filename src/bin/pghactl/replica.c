@@ -36,6 +36,7 @@
 #include "catalog/pg_control.h"
 #include "common/controldata_utils.h"
 #include "common/logging.h"
+#include "libpq-fe.h"
 #include "pghactl.h"
 
 /*
@@ -96,6 +97,7 @@ static bool
 finish_copy(const PghactlConf *c)
 {
 	static const char *const markers[] = {PGHACTL_BOOTSTRAP_MARKER, PGHACTL_FENCED_MARKER,
+	PGHACTL_STANDBY_COPY_MARKER,
 	PGHACTL_REINIT_MARKER, "pghactl.restart_requested", "recovery.signal"};
 
 	for (int i = 0; i < lengthof(markers); i++)
@@ -133,14 +135,35 @@ basebackup(const PghactlConf *c, const PghaMember *source)
 }
 
 /*
+ * The system identifier of source, over a replication connection
+ * (IDENTIFY_SYSTEM); "" if it cannot be asked.
+ */
+static char *
+source_sysid(const PghactlConf *c, const PghaMember *source)
+{
+	PGconn	   *pg = PQconnectdb(psprintf("%s replication=true",
+										  pghactl_conninfo(c, source, c->replication_user, NULL,
+														   psprintf("pghactl_clone_%s", c->name))));
+	PGresult   *res = PQstatus(pg) == CONNECTION_OK ? PQexec(pg, "IDENTIFY_SYSTEM") : NULL;
+	char	   *sysid = pstrdup(res && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 ?
+								PQgetvalue(res, 0, 0) : "");
+
+	PQclear(res);
+	PQfinish(pg);
+	return sysid;
+}
+
+/*
  * Does the restored data directory belong to this cluster, as etcd says
  * now (a restore may take hours)?  Its system identifier must be the
  * initialize key's; an empty or absent key will do only for the node that
  * holds the lock itself (lock_held: the standby leader of a new standby
- * cluster), as a restore from the wrong stanza must never start.
+ * cluster), whose copy must then be of the remote primary when it answers,
+ * as a restore from the wrong stanza must never start.
  */
 static bool
-same_cluster(const PghactlConf *c, PghaEtcd *etcd, const char *method, bool lock_held)
+same_cluster(const PghactlConf *c, PghaEtcd *etcd, const char *method, bool lock_held,
+			 const PghaMember *source)
 {
 	PghaCluster now;
 	bool		crc_ok;
@@ -158,10 +181,22 @@ same_cluster(const PghactlConf *c, PghaEtcd *etcd, const char *method, bool lock
 	cf = get_controlfile(c->data_directory, &crc_ok);
 	snprintf(sysid, sizeof(sysid), UINT64_FORMAT, cf->system_identifier);
 	pfree(cf);
-	if (!now.has_initialize || now.initialize[0] == '\0')
-		same = crc_ok && lock_held;
-	else
+	if (now.has_initialize && now.initialize[0] != '\0')
 		same = crc_ok && strcmp(sysid, now.initialize) == 0;
+	else if (lock_held && source != NULL)
+	{
+		char	   *remote = source_sysid(c, source);
+
+		same = crc_ok && (remote[0] == '\0' || strcmp(sysid, remote) == 0);
+		if (!same)
+			pg_log_error("method \"%s\" restored a data directory with system identifier %s; the remote primary has %s",
+						 method, sysid, remote);
+		else if (remote[0] == '\0')
+			pg_log_warning("could not ask the remote primary for its system identifier; the copy is taken as it is (%s)",
+						   sysid);
+	}
+	else
+		same = crc_ok && lock_held;
 	if (!same)
 	{
 		pg_log_error("method \"%s\" restored a data directory with system identifier %s; cluster \"%s\" has %s",
@@ -194,7 +229,7 @@ by_method(const PghactlConf *c, PghaEtcd *etcd, const char *method, const PghaMe
 	pg_log_info("creating this replica with method \"%s\"", method);
 	rc = pghactl_method_run(c, method, params, n, false);
 	if (rc == 0 && pghactl_has_pg_version(c->data_directory) &&
-		same_cluster(c, etcd, method, lock_held))
+		same_cluster(c, etcd, method, lock_held, source))
 	{
 		pg_log_info("replica created with method \"%s\"", method);
 		return true;
@@ -290,5 +325,13 @@ pghactl_create_standby_leader(const PghactlConf *c, PghaEtcd *etcd, PghaCluster 
 				remote.host[0] ? psprintf("the remote primary %s:%d", remote.host, remote.port) :
 				"from the backups (it follows the archive: methods with no_leader)");
 	/* the archive only: no source, methods that need none */
-	return create_copy(c, etcd, cl, config->standby_methods, remote.host[0] ? &remote : NULL, true);
+	if (!create_copy(c, etcd, cl, config->standby_methods, remote.host[0] ? &remote : NULL, true))
+		return false;
+	/* its worker claims the cluster over the lock (rule standby_bootstrap) */
+	if (!pghactl_touch(psprintf("%s/%s", c->data_directory, PGHACTL_STANDBY_COPY_MARKER)))
+	{
+		pg_log_error("could not create \"%s/%s\": %m", c->data_directory, PGHACTL_STANDBY_COPY_MARKER);
+		return false;
+	}
+	return true;
 }
