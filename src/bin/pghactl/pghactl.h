@@ -99,6 +99,9 @@ extern bool pghactl_create_standby_leader(const PghactlConf *c, PghaEtcd *etcd, 
 										  const PghaConfig *config);
 extern bool pghactl_clear_slot(const PghactlConf *c);
 
+/* prepare.c: the data directory made ready for the next start */
+extern bool pghactl_prepare(const PghactlConf *c, PghaEtcd *etcd, bool *bootstrap_failed);
+
 /* bootstrap.c: a new cluster from a backup (pghactl.bootstrap_method) */
 extern bool pghactl_custom_bootstrap(const PghactlConf *c, PghaEtcd *etcd);
 extern void pghactl_release_initialize(const PghactlConf *c, PghaEtcd *etcd);

@@ -335,3 +335,60 @@ pghactl_create_standby_leader(const PghactlConf *c, PghaEtcd *etcd, PghaCluster 
 	}
 	return true;
 }
+
+/*
+ * pghactl reinit: this node's data directory is replaced by a fresh copy
+ * of the leader.  Destroys the node's data, so: never on the leader, never
+ * while PostgreSQL runs, and only when confirmed.
+ */
+int
+pghactl_reinit(PghactlConf *c, const PghactlOptions *o)
+{
+	PghaEtcd   *etcd;
+	PghaCluster cl;
+	const PghaMember *leader;
+	pid_t		pm;
+
+	/* another member: its worker and its pghactl run do it (ctl.c) */
+	if (o->member && strcmp(o->member, c->name) != 0)
+		return pghactl_reinit_remote(c, o);
+	if (c->data_directory == NULL)
+		pg_fatal("%s does not set pghactl.data_directory", c->path);
+	etcd = pghactl_etcd(c);
+	if (!pghactl_snapshot(etcd, c, &cl))
+		return 3;
+	leader = pghactl_leader_member(&cl);
+	if (cl.has_leader && strcmp(cl.leader, c->name) == 0)
+	{
+		pg_log_error("\"%s\" is the leader: reinit would destroy the primary", c->name);
+		pg_log_error_hint("Switch over to another member first (pghactl switchover).");
+		return 1;
+	}
+	if (leader == NULL || leader->host[0] == '\0')
+	{
+		pg_log_error("the cluster has no leader to clone from");
+		return 1;
+	}
+	if (pghactl_lock_data_directory(c) < 0)
+	{
+		pg_log_error_hint("Stop it first, then run pghactl reinit again.");
+		return 1;
+	}
+	pm = pghactl_running_postmaster(c->data_directory);
+	if (pm > 0)
+	{
+		pg_log_error("PostgreSQL (pid %d) is running on %s", (int) pm, c->data_directory);
+		pg_log_error_hint("Stop it first (stop pghactl run, or pg_ctl stop), then run reinit again.");
+		return 1;
+	}
+	if (!pghactl_confirm(o, psprintf("Delete %s and clone \"%s\" from the leader \"%s\"?",
+									 c->data_directory, c->name, leader->name)))
+	{
+		pg_log_info("nothing was changed");
+		return 1;
+	}
+	if (!pghactl_create_replica(c, etcd, &cl))
+		return 1;
+	pg_log_info("%s is a copy of cluster \"%s\"; start it with pghactl run", c->data_directory, c->scope);
+	return 0;
+}
