@@ -73,6 +73,17 @@ ok($c->poll_sql('node1', "SELECT restart_lsn > '$before' FROM pg_replication_slo
 # the consumer stops; the leader's slot stays where it was
 $recv->signal('TERM');
 $recv->finish;
+# pg_receivewal pads a new segment file with zeros before it writes WAL
+# there; stopped during that, it leaves a file of another size, which
+# PostgreSQL 15's pg_receivewal refuses to reopen ("should be 0 or
+# 16777216").  It holds no WAL (the slot did not move into it): it goes.
+for my $partial (glob "$wal/*.partial")
+{
+	my $size = -s $partial;
+	next if $size == 0 || $size == 16 * 1024 * 1024;
+	note "removing $partial: $size bytes, a pre-padding cut short";
+	unlink $partial;
+}
 my $consumer = slot_lsn('node1', 'backup');
 $c->sql('node1', 'INSERT INTO t SELECT g FROM generate_series(1, 100000) g');
 my $end = $c->sql('node1', 'SELECT pg_current_wal_lsn()');
