@@ -56,6 +56,10 @@ OBJS = \
 	src/common/history.o \
 	src/common/json_read.o \
 	src/common/decide.o \
+	src/common/rules_primary.o \
+	src/common/rules_bootstrap.o \
+	src/common/rules_switchover.o \
+	src/common/rules_failover.o \
 	src/common/switchover.o \
 	src/common/sync.o \
 	src/common/quorum.o \
