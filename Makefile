@@ -38,6 +38,8 @@ OBJS = \
 	src/failsafe.o \
 	src/write_gate.o \
 	src/api.o \
+	src/api_docs.o \
+	src/api_tls.o \
 	src/metrics.o \
 	src/sql_status.o \
 	src/sql_config.o \

@@ -50,6 +50,8 @@
 
 #include "api.h"
 #include "api_action.h"
+#include "api_docs.h"
+#include "api_tls.h"
 #include "common/api_rules.h"
 #include "common/clock.h"
 #include "common/cluster.h"
@@ -85,213 +87,6 @@ pgha_api_register(void)
 	RegisterBackgroundWorker(&worker);
 }
 
-/* this node's facts for the status rules, from the HA worker's state */
-static void
-node_facts(const PghaSharedState *st, PghaApiNode *n, const PghaSharedMember **me)
-{
-	int			i;
-	TimestampTz now = GetCurrentTimestamp();
-	int			ttl = st->ttl > 0 ? st->ttl : 10;
-
-	memset(n, 0, sizeof(*n));
-	*me = NULL;
-	for (i = 0; i < st->nmembers; i++)
-		if (strcmp(st->members[i].name, pgha_node_name()) == 0)
-			*me = &st->members[i];
-	/* the HA worker starts once the server accepts connections */
-	n->running = st->worker_pid != 0;
-	n->worker_alive = st->worker_pid != 0 && st->last_decision != 0 &&
-		!TimestampDifferenceExceeds(st->last_decision, now, ttl * 1000);
-	/* live, not from the last iteration: /primary answers 200 the moment a promotion ends */
-	n->in_recovery = RecoveryInProgress();
-	n->is_leader = st->is_leader;
-	n->lag = -1;
-	n->tags = "{}";
-	if (*me)
-	{
-		n->sync_standby = strcmp((*me)->role, "sync_standby") == 0;
-		n->quorum_standby = strcmp((*me)->role, "quorum_standby") == 0;
-		n->lag = (*me)->lag;
-		n->tags = (*me)->tags;
-	}
-}
-
-/* GET /patroni (and the body of every health endpoint) */
-static json_t *
-patroni_doc(const PghaSharedState *st, const PghaApiNode *n, const PghaSharedMember *me)
-{
-	json_t	   *o = json_object();
-	json_t	   *x = json_object();
-	json_t	   *p = json_object();
-
-	json_object_set_new(o, "state", json_string(n->running ? "running" : "starting"));
-	json_object_set_new(o, "postmaster_start_time", json_string(timestamptz_to_str(PgStartTime)));
-	json_object_set_new(o, "role", json_string(!n->in_recovery ? pgha_primary_role() :
-											   me && strcmp(me->role, "standby_leader") == 0 ?
-											   "standby_leader" : "replica"));
-	json_object_set_new(o, "server_version", json_integer(PG_VERSION_NUM));
-	if (n->in_recovery)
-	{
-		json_object_set_new(x, "received_location", json_integer(me ? (json_int_t) me->receive_lsn : 0));
-		json_object_set_new(x, "replayed_location", json_integer(me ? (json_int_t) me->replay_lsn : 0));
-		json_object_set_new(x, "paused", json_false());
-	}
-	else
-		json_object_set_new(x, "location", json_integer((json_int_t) st->lsn));
-	json_object_set_new(o, "xlog", x);
-	json_object_set_new(o, "timeline", json_integer(st->timeline));
-	json_object_set_new(o, "cluster_unlocked", json_boolean(st->leader[0] == '\0'));
-	if (st->etcd_last_contact != 0)
-		json_object_set_new(o, "dcs_last_seen",
-							json_integer((json_int_t) timestamptz_to_time_t(st->etcd_last_contact)));
-	json_object_set_new(o, "database_system_identifier",
-						json_string(psprintf(UINT64_FORMAT, GetSystemIdentifier())));
-	if (me && me->pending_restart)
-		json_object_set_new(o, "pending_restart", json_true());
-	if (n->sync_standby)
-		json_object_set_new(o, "sync_standby", json_true());
-	if (n->quorum_standby)
-		json_object_set_new(o, "quorum_standby", json_true());
-	if (st->paused)
-		json_object_set_new(o, "pause", json_true());
-	json_object_set_new(p, "version", json_string("pgha-" PGHA_API_VERSION));
-	json_object_set_new(p, "scope", json_string(pgha_scope));
-	json_object_set_new(p, "name", json_string(pgha_node_name()));
-	json_object_set_new(o, "patroni", p);
-	/* pgha's own: what the HA worker last decided, and why */
-	json_object_set_new(o, "pgha", json_pack("{s:s, s:s, s:s}", "state", st->state,
-											 "rule", st->last_rule, "reason", st->last_reason));
-	return o;
-}
-
-static double
-epoch_seconds(TimestampTz t)
-{
-	return t == 0 ? 0 : (double) (t - SetEpochTimestamp()) / USECS_PER_SEC;
-}
-
-/* GET /metrics: the same facts as /patroni, and the HA worker's */
-static char *
-metrics_body(const PghaSharedState *st, const PghaApiNode *n, const PghaSharedMember *me)
-{
-	PghaMetricFacts f;
-	uint64		deadline = pg_atomic_read_u64(&pgha_shared->write_deadline_ms);
-	int64		now = pgha_now_us() / 1000;
-
-	memset(&f, 0, sizeof(f));
-	f.scope = pgha_scope;
-	f.name = pgha_node_name();
-	f.version = 10000;			/* 1.0.0, as Patroni pads 3.0.2 to 30002 */
-	f.running = n->running;
-	f.postmaster_start_time = epoch_seconds(PgStartTime);
-	f.primary = !n->in_recovery;
-	f.xlog_location = n->in_recovery ? 0 : st->lsn;
-	f.replica = n->in_recovery;
-	f.standby_leader = n->in_recovery && n->is_leader;
-	f.sync_standby = n->sync_standby;
-	f.quorum_standby = n->quorum_standby;
-	if (n->in_recovery)
-	{
-		f.received_location = me ? me->receive_lsn : 0;
-		f.replayed_location = me ? me->replay_lsn : 0;
-		f.replayed_timestamp = epoch_seconds(GetLatestXTime());
-		f.xlog_paused = GetRecoveryPauseState() != RECOVERY_NOT_PAUSED;
-		/* live, as Patroni asks the server: the member record lags by a loop */
-		f.streaming = WalRcvStreaming();
-		f.in_archive_recovery = me && strcmp(me->state, "in archive recovery") == 0;
-	}
-	f.server_version = PG_VERSION_NUM;
-	f.cluster_unlocked = st->leader[0] == '\0';
-	f.failsafe_active = strcmp(st->state, "failsafe") == 0;
-	f.failsafe_enabled = st->failsafe_mode;
-	f.timeline = st->timeline;
-	f.dcs_last_seen = epoch_seconds(st->etcd_last_contact);
-	f.pending_restart = me && me->pending_restart;
-	f.paused = st->paused;
-	f.failover_priority = pgha_nofailover ? 0 : pgha_failover_priority;
-	/* the gate as a commit would find it now (write_gate.c) */
-	f.gate_open = !n->in_recovery && deadline != PGHA_GATE_UNPROVEN &&
-		(deadline == 0 || now < (int64) deadline);
-	f.fence_in_seconds = (st->is_leader && st->lease_deadline != 0) ?
-		Max(0, (double) (st->lease_deadline - GetCurrentTimestamp()) / USECS_PER_SEC) : 0;
-	f.worker_alive = n->worker_alive;
-	f.iterations = st->iterations;
-	f.last_decision = epoch_seconds(st->last_decision);
-	f.rule = st->last_rule;
-	f.action = st->last_action;
-	f.config_revision = st->config_revision;
-	f.etcd_reachable = st->etcd_reachable;
-	f.etcd_members = st->etcd_members;
-	f.etcd_members_answering = st->etcd_members_answered;
-	f.etcd_failures_tolerated = st->etcd_failures_tolerated;
-	return pgha_metrics_text(&f);
-}
-
-/* GET /cluster: the members as the HA worker last read them */
-static json_t *
-cluster_doc(const PghaSharedState *st)
-{
-	json_t	   *o = json_object();
-	json_t	   *arr = json_array();
-	int			i;
-
-	for (i = 0; i < st->nmembers; i++)
-	{
-		const PghaSharedMember *m = &st->members[i];
-		json_error_t jerr;
-		json_t	   *tags = json_loads(m->tags, 0, &jerr);
-		json_t	   *row = json_object();
-
-		json_object_set_new(row, "name", json_string(m->name));
-		json_object_set_new(row, "role", json_string(m->role));
-		json_object_set_new(row, "state", json_string(m->state));
-		json_object_set_new(row, "host", json_string(m->host));
-		json_object_set_new(row, "port", json_integer(m->port));
-		json_object_set_new(row, "timeline", json_integer(m->timeline));
-		if (strcmp(m->role, "leader") != 0 && strcmp(m->role, "standby_leader") != 0 && m->lag >= 0)
-			json_object_set_new(row, "lag", json_integer(m->lag));
-		if (m->pending_restart)
-			json_object_set_new(row, "pending_restart", json_true());
-		if (tags && json_object_size(tags) > 0)
-			json_object_set_new(row, "tags", tags);
-		else if (tags)
-			json_decref(tags);
-		json_array_append_new(arr, row);
-	}
-	json_object_set_new(o, "members", arr);
-	json_object_set_new(o, "scope", json_string(pgha_scope));
-	if (st->paused)
-		json_object_set_new(o, "pause", json_true());
-	return o;
-}
-
-/*
- * GET /history: the history key as the keeper last read it, from shared
- * memory.  Asking etcd here would let any HTTP client make this process
- * (and etcd: a TLS handshake and an authentication each time) do work per
- * request.  503 until the keeper has read the cluster once.
- */
-static json_t *
-history_doc(int *status)
-{
-	char	   *doc = pgha_shmem_get_history();
-	json_error_t jerr;
-	json_t	   *h;
-
-	*status = 503;
-	if (doc == NULL)
-		return NULL;
-	h = json_loads(doc, 0, &jerr);
-	pfree(doc);
-	if (h == NULL || !json_is_array(h))
-	{
-		if (h)
-			json_decref(h);
-		h = json_array();
-	}
-	*status = 200;
-	return h;
-}
 
 typedef struct ArgCollector
 {
@@ -340,7 +135,6 @@ static int	actions_open = 0;
 #define SHUTDOWN_GRACE_MS 1000
 
 static void set_deadline(struct MHD_Connection *c, bool waits);
-static const char *client_certificate_refusal(struct MHD_Connection *c, bool action);
 static enum MHD_Result config_answer(struct MHD_Connection *c, bool head, bool credentials_sent);
 static void answer_waiting(int status, bool json, const char *response);
 
@@ -691,7 +485,7 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 						  req->json ? "application/json" : "text/plain; charset=utf-8");
 	{
 		bool		action = pgha_api_is_action(method, url);
-		const char *why = client_certificate_refusal(c, action);
+		const char *why = pgha_api_tls_client_refusal(c, action);
 
 		if (why != NULL)
 		{
@@ -723,7 +517,7 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 		char	   *text = NULL;
 
 		pgha_shmem_read(st);
-		node_facts(st, &n, &me);
+		pgha_api_node_facts(st, &n, &me);
 		/* the server stops: no role to offer while this worker answers its last actions */
 		if (ShutdownRequestPending)
 			n.running = n.worker_alive = false;
@@ -733,30 +527,30 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 		if (strcmp(url, "/patroni") == 0)
 		{
 			status = 200;
-			doc = patroni_doc(st, &n, me);
+			doc = pgha_api_patroni_doc(st, &n, me);
 		}
 		else if (strcmp(url, "/metrics") == 0)
 		{
 			status = 200;
-			text = metrics_body(st, &n, me);
+			text = pgha_api_metrics_body(st, &n, me);
 		}
 		else if (strcmp(url, "/cluster") == 0)
 		{
 			status = 200;
-			doc = cluster_doc(st);
+			doc = pgha_api_cluster_doc(st);
 		}
 		else if (strcmp(url, "/history") == 0)
 		{
 			int			s;
 
-			doc = history_doc(&s);
+			doc = pgha_api_history_doc(&s);
 			status = s;
 		}
 		else
 		{
 			status = pgha_api_status(url, args.args, args.n, &n);
 			if (status == 200 || status == 503)
-				doc = patroni_doc(st, &n, me);
+				doc = pgha_api_patroni_doc(st, &n, me);
 		}
 		if (text)
 			body = text;
@@ -935,193 +729,6 @@ mhd_panic(void *cls, const char *file, unsigned int line, const char *reason)
 	proc_exit(1);
 }
 
-/* a PEM file, whole (palloc'd in TopMemoryContext); NULL (logged) if unreadable */
-static char *
-read_pem(const char *path, bool secret)
-{
-	struct stat st;
-	FILE	   *f;
-	char	   *buf;
-	size_t		n;
-
-	if (stat(path, &st) != 0)
-	{
-		ereport(LOG, (errmsg("pgha api: could not read \"%s\": %m", path)));
-		return NULL;
-	}
-	if (!S_ISREG(st.st_mode))
-	{
-		ereport(LOG, (errmsg("pgha api: \"%s\" is not a plain file", path)));
-		return NULL;
-	}
-	/* PostgreSQL's rule for ssl_key_file: the owner's alone, or root's with group read */
-	if (secret && ((st.st_uid != 0 && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) ||
-				   (st.st_uid == 0 && (st.st_mode & (S_IWGRP | S_IXGRP | S_IRWXO)) != 0)))
-	{
-		ereport(LOG,
-				(errmsg("pgha api: private key file \"%s\" has group or world access", path),
-				 errdetail("It must be u=rw (0600) or less if owned by the database user, or u=rw,g=r (0640) or less if owned by root.")));
-		return NULL;
-	}
-	if ((f = fopen(path, "r")) == NULL)
-	{
-		ereport(LOG, (errmsg("pgha api: could not open \"%s\": %m", path)));
-		return NULL;
-	}
-	buf = MemoryContextAllocZero(TopMemoryContext, st.st_size + 1);
-	n = fread(buf, 1, st.st_size, f);
-	fclose(f);
-	buf[n] = '\0';
-	return buf;
-}
-
-/* the TLS material in use, for the daemon's lifetime */
-static char *tls_cert = NULL;
-static char *tls_key = NULL;
-static char *tls_ca = NULL;
-
-static void
-forget_tls(void)
-{
-	if (tls_key)
-		explicit_bzero(tls_key, strlen(tls_key));
-	if (tls_cert)
-		pfree(tls_cert);
-	if (tls_key)
-		pfree(tls_key);
-	if (tls_ca)
-		pfree(tls_ca);
-	tls_cert = tls_key = tls_ca = NULL;
-}
-
-/*
- * Read the TLS settings' files into tls_*, and check them with GnuTLS (a
- * certificate and its key, CA certificates): false (logged) if unusable.
- * No certificate file: plain HTTP, true.
- */
-static bool
-load_tls(void)
-{
-	gnutls_certificate_credentials_t cred;
-	gnutls_datum_t cert;
-	gnutls_datum_t key;
-	gnutls_datum_t ca;
-	int			rc;
-
-	forget_tls();
-	if (pgha_api_certfile[0] == '\0')
-	{
-		if (pgha_api_verify_client != PGHA_VERIFY_CLIENT_NONE)
-		{
-			ereport(LOG, (errmsg("pgha api: pgha.api_verify_client needs pgha.api_certfile (HTTPS)")));
-			return false;
-		}
-		return true;
-	}
-	if (pgha_api_keyfile[0] == '\0')
-	{
-		ereport(LOG, (errmsg("pgha api: pgha.api_certfile is set but pgha.api_keyfile is not")));
-		return false;
-	}
-	if (pgha_api_verify_client != PGHA_VERIFY_CLIENT_NONE && pgha_api_cafile[0] == '\0')
-	{
-		ereport(LOG, (errmsg("pgha api: pgha.api_verify_client needs pgha.api_cafile")));
-		return false;
-	}
-	tls_cert = read_pem(pgha_api_certfile, false);
-	tls_key = read_pem(pgha_api_keyfile, true);
-	if (pgha_api_cafile[0] != '\0')
-		tls_ca = read_pem(pgha_api_cafile, false);
-	if (tls_cert == NULL || tls_key == NULL || (pgha_api_cafile[0] != '\0' && tls_ca == NULL))
-	{
-		forget_tls();
-		return false;
-	}
-	cert.data = (unsigned char *) tls_cert;
-	cert.size = strlen(tls_cert);
-	key.data = (unsigned char *) tls_key;
-	key.size = strlen(tls_key);
-	if (gnutls_certificate_allocate_credentials(&cred) != GNUTLS_E_SUCCESS)
-	{
-		forget_tls();
-		return false;
-	}
-	rc = gnutls_certificate_set_x509_key_mem(cred, &cert, &key, GNUTLS_X509_FMT_PEM);
-	if (rc < 0)
-		ereport(LOG,
-				(errmsg("pgha api: pgha.api_certfile and pgha.api_keyfile are not a PEM certificate and its key: %s",
-						gnutls_strerror(rc))));
-	else if (tls_ca)
-	{
-		ca.data = (unsigned char *) tls_ca;
-		ca.size = strlen(tls_ca);
-		rc = gnutls_certificate_set_x509_trust_mem(cred, &ca, GNUTLS_X509_FMT_PEM);
-		if (rc <= 0)
-		{
-			ereport(LOG,
-					(errmsg("pgha api: pgha.api_cafile holds no PEM certificate%s%s",
-							rc < 0 ? ": " : "", rc < 0 ? gnutls_strerror(rc) : "")));
-			rc = -1;
-		}
-	}
-	gnutls_certificate_free_credentials(cred);
-	if (rc < 0)
-		forget_tls();
-	return rc >= 0;
-}
-
-/*
- * pgha.api_verify_client: a certificate the client sent must chain to
- * pgha.api_cafile; "required" wants one on every request, "optional" on
- * actions, as Patroni's check_access.  NULL, or why the request is refused.
- */
-static const char *
-client_certificate_refusal(struct MHD_Connection *c, bool action)
-{
-	const union MHD_ConnectionInfo *info;
-	gnutls_session_t session;
-	unsigned int n = 0;
-	unsigned int status = 0;
-
-	if (pgha_api_verify_client == PGHA_VERIFY_CLIENT_NONE)
-		return NULL;
-	info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-	session = info ? (gnutls_session_t) info->tls_session : NULL;
-	if (session != NULL && gnutls_certificate_get_peers(session, &n) != NULL && n > 0)
-	{
-		if (gnutls_certificate_verify_peers2(session, &status) != GNUTLS_E_SUCCESS || status != 0)
-			return "client certificate not valid";
-		return NULL;
-	}
-	if (pgha_api_verify_client == PGHA_VERIFY_CLIENT_REQUIRED || action)
-		return "client certificate required";
-	return NULL;
-}
-
-/*
- * What the daemon was started from: the TLS settings and the identity of
- * their files.  A reload that changes it (a new certificate, say) starts
- * the daemon again.
- */
-static char *
-tls_signature(void)
-{
-	const char *files[] = {pgha_api_certfile, pgha_api_keyfile, pgha_api_cafile};
-	StringInfoData sig;
-
-	initStringInfo(&sig);
-	appendStringInfo(&sig, "%d", pgha_api_verify_client);
-	for (int i = 0; i < lengthof(files); i++)
-	{
-		struct stat st;
-
-		appendStringInfo(&sig, "|%s", files[i]);
-		if (files[i][0] != '\0' && stat(files[i], &st) == 0)
-			appendStringInfo(&sig, ":%ld.%ld:%ld", (long) st.st_mtim.tv_sec,
-							 (long) st.st_mtim.tv_nsec, (long) st.st_size);
-	}
-	return sig.data;
-}
 
 /* the HTTP (or, with pgha.api_certfile, HTTPS) daemon; NULL (logged) if it cannot start */
 static struct MHD_Daemon *
@@ -1132,16 +739,16 @@ start_daemon(const struct addrinfo *addr)
 	int			ntls = 0;
 	struct MHD_Daemon *d;
 
-	if (!load_tls())
+	if (!pgha_api_tls_load())
 		return NULL;
-	if (tls_cert)
+	if (pgha_api_tls_cert())
 	{
 		flags |= MHD_USE_TLS;
-		tls[ntls++] = (struct MHD_OptionItem) {MHD_OPTION_HTTPS_MEM_CERT, 0, tls_cert};
-		tls[ntls++] = (struct MHD_OptionItem) {MHD_OPTION_HTTPS_MEM_KEY, 0, tls_key};
+		tls[ntls++] = (struct MHD_OptionItem) {MHD_OPTION_HTTPS_MEM_CERT, 0, (void *) pgha_api_tls_cert()};
+		tls[ntls++] = (struct MHD_OptionItem) {MHD_OPTION_HTTPS_MEM_KEY, 0, (void *) pgha_api_tls_key()};
 		/* with a CA, clients are asked for a certificate (checked per request) */
-		if (tls_ca)
-			tls[ntls++] = (struct MHD_OptionItem) {MHD_OPTION_HTTPS_MEM_TRUST, 0, tls_ca};
+		if (pgha_api_tls_ca())
+			tls[ntls++] = (struct MHD_OptionItem) {MHD_OPTION_HTTPS_MEM_TRUST, 0, (void *) pgha_api_tls_ca()};
 	}
 	tls[ntls++] = (struct MHD_OptionItem) {MHD_OPTION_END, 0, NULL};
 	if (addr->ai_family == AF_INET6)
@@ -1160,13 +767,13 @@ start_daemon(const struct addrinfo *addr)
 	{
 		ereport(LOG,
 				(errmsg("pgha api: could not listen on \"%s\"%s", pgha_api_listen,
-						tls_cert ? " with TLS" : ""),
+						pgha_api_tls_cert() ? " with TLS" : ""),
 				 errhint("Another process may use the port; change pgha.api_listen, or set it to '' to turn the API off.%s",
-						 tls_cert ? " Check that pgha.api_certfile and pgha.api_keyfile are a PEM certificate and its key." : "")));
-		forget_tls();
+						 pgha_api_tls_cert() ? " Check that pgha.api_certfile and pgha.api_keyfile are a PEM certificate and its key." : "")));
+		pgha_api_tls_forget();
 		return NULL;
 	}
-	ereport(LOG, (errmsg("pgha api listening on %s%s", pgha_api_listen, tls_cert ? " (HTTPS)" : "")));
+	ereport(LOG, (errmsg("pgha api listening on %s%s", pgha_api_listen, pgha_api_tls_cert() ? " (HTTPS)" : "")));
 	return d;
 }
 
@@ -1188,7 +795,7 @@ pgha_api_main(Datum main_arg)
 	if (addr == NULL)
 		proc_exit(1);
 	MHD_set_panic_func(mhd_panic, NULL);
-	signature = tls_signature();
+	signature = pgha_api_tls_signature();
 	d = start_daemon(addr);
 	if (d == NULL)
 		proc_exit(1);
@@ -1236,7 +843,7 @@ pgha_api_main(Datum main_arg)
 
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
-			now_signature = tls_signature();
+			now_signature = pgha_api_tls_signature();
 			/*
 			 * New TLS settings or files: serve with them (a request under
 			 * way is cut); unusable ones are logged, and the daemon goes
@@ -1244,7 +851,7 @@ pgha_api_main(Datum main_arg)
 			 */
 			if (strcmp(now_signature, signature) != 0)
 			{
-				if (!load_tls())
+				if (!pgha_api_tls_load())
 					ereport(LOG, (errmsg("pgha api: the new TLS settings are not used; serving as before")));
 				else
 				{
