@@ -8,6 +8,7 @@
 #  - every source banner's IDENTIFICATION line names its own path;
 #  - pgha.so does not import json_object (postgres exports a function of
 #    that name and would capture jansson's: see src/common/etcd_json.h);
+#  - docs/development.md's layout names every C file under src/;
 #  - pghactl's help matches docs/pghactl.md (scripts/check-help.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -90,6 +91,15 @@ while IFS= read -r f; do
 	fi
 done < <(find src test/unit -name '*.[ch]' | sort)
 [ $bad -eq 0 ] && pass "every banner's IDENTIFICATION matches its path" || fail "IDENTIFICATION lines do not match their paths"
+
+# docs/development.md's layout names every C file under src/
+layout=$(sed -n '/^## Layout/,/^## Tests/p' docs/development.md)
+unnamed=""
+for f in $(find src -name '*.c' | sort); do
+	grep -qE "(^|[ ,/])$(basename "$f" | sed 's/\./\\./')([ ,]|$)" <<<"$layout" || unnamed="$unnamed $f"
+done
+[ -z "$unnamed" ] && pass "docs/development.md's layout names every C file under src/" ||
+	fail "docs/development.md's layout does not name:$unnamed"
 
 if [ -f pgha.so ]; then
 	if nm -D --undefined-only pgha.so | grep -qw json_object; then
