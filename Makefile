@@ -29,6 +29,7 @@ OBJS = \
 	src/keeper/iterate.o \
 	src/local.o \
 	src/actions.o \
+	src/server_queries.o \
 	src/probe.o \
 	src/orphans.o \
 	src/apply.o \
