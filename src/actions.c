@@ -218,27 +218,49 @@ pgha_action_forget_upstream(void)
 /*
  * A standby leader replays its remote's WAL with the standby_cluster
  * section's delay; when it stops being one, the delay it set goes.  Only
- * what this process set: a delayed standby the DBA made with
- * recovery_min_apply_delay in postgresql.conf keeps it.  PostgreSQL shows
- * the setting in its own units ("300000" reads back as "5min"), so what
- * was written is remembered rather than compared.
+ * what pgha set: a delayed standby the DBA made with
+ * recovery_min_apply_delay in postgresql.conf keeps it.  What pgha set is
+ * in PGHA_APPLY_DELAY_FILE (PostgreSQL shows the setting in its own units,
+ * "300000" reads back as "5min", and a worker restart, at every change of
+ * role, must still know it).
  */
 bool
 pgha_action_apply_delay(const char *value)
 {
 	static char applied[32] = "";
+	static bool loaded = false;
+	char	   *path = psprintf("%s/%s", DataDir, PGHA_APPLY_DELAY_FILE);
 
+	if (!loaded)
+	{
+		FILE	   *f = AllocateFile(path, "r");
+
+		if (f != NULL)
+		{
+			if (fgets(applied, sizeof(applied), f) == NULL)
+				applied[0] = '\0';
+			applied[strcspn(applied, "\n")] = '\0';
+			FreeFile(f);
+		}
+		loaded = true;
+	}
 	if (value == NULL || value[0] == '\0')
 	{
 		if (applied[0] == '\0')
 			return false;
-		applied[0] = '\0';
 		pgha_alter_system("recovery_min_apply_delay", NULL);
+		applied[0] = '\0';
+		if (unlink(path) != 0 && errno != ENOENT)
+			ereport(WARNING,
+					(errcode_for_file_access(),
+					 errmsg("could not remove file \"%s\": %m", path)));
 	}
 	else
 	{
 		if (strcmp(applied, value) == 0)
 			return false;
+		/* first the record of it: a delay pgha set is never left unknown */
+		pgha_write_durably(path, value);
 		pgha_alter_system("recovery_min_apply_delay", value);
 		strlcpy(applied, value, sizeof(applied));
 	}

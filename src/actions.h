@@ -46,6 +46,7 @@ extern bool pgha_action_sync_standbys_defined(void);
 /* write standby.signal, then immediate shutdown of this instance */
 extern void pgha_alter_system(const char *name, const char *value);
 /* recovery_min_apply_delay to value ("" or NULL: reset); true if changed */
+#define PGHA_APPLY_DELAY_FILE "pgha.apply_delay"
 extern bool pgha_action_apply_delay(const char *value);
 extern bool pgha_action_point_at_leader(const char *conninfo, const char *slot);
 extern int	pgha_action_drop_member_slot(const char *slot, uint64 *restart_lsn);

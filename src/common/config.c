@@ -562,6 +562,7 @@ standby_delay_parse(json_t *v, PghaConfig *c, PghaConfigNotes *notes)
 	const char *s = json_is_string(v) ? json_string_value(v) : NULL;
 	size_t		digits = s ? strspn(s, "0123456789") : 0;
 	static const char *const units[] = {"", "ms", "s", "min", "h", "d", NULL};
+	static const int64 ms[] = {1, 1, 1000, 60000, 3600000, 86400000};
 	bool		ok = false;
 
 	c->standby_apply_delay[0] = '\0';
@@ -571,13 +572,14 @@ standby_delay_parse(json_t *v, PghaConfig *c, PghaConfigNotes *notes)
 				 (long long) json_integer_value(v));
 		return;
 	}
+	/* as PostgreSQL takes it: at most INT_MAX milliseconds */
 	if (s != NULL && digits > 0 && digits <= 10)
 		for (int i = 0; units[i] && !ok; i++)
-			ok = strcmp(s + digits, units[i]) == 0;
+			ok = strcmp(s + digits, units[i]) == 0 && strtoll(s, NULL, 10) <= INT_MAX / ms[i];
 	if (ok)
 		strlcpy(c->standby_apply_delay, s, sizeof(c->standby_apply_delay));
 	else
-		note(notes, "\"standby_cluster.recovery_min_apply_delay\" must be milliseconds or a number with a unit (ms, s, min, h, d): no delay applies");
+		note(notes, "\"standby_cluster.recovery_min_apply_delay\" must be milliseconds or a number with a unit (ms, s, min, h, d), at most 24 days: no delay applies");
 }
 
 /* nothing is acknowledged in a standby cluster: no sync key to race by */

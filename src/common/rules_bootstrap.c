@@ -37,7 +37,13 @@
 bool
 pgha_rule_demote_cluster(const PghaInput *in, PghaDecision *d)
 {
-	if (!P(in) || !pgha_config_standby_cluster(&in->config) || in->config.pause)
+	/*
+	 * Not to the archive alone: its shutdown checkpoint is in no archive,
+	 * and the remote, promoted at the archive's end, forks before it (this
+	 * node could not follow it); its gate stays closed (state.c)
+	 */
+	if (!P(in) || !pgha_config_standby_cluster(&in->config) || in->config.pause ||
+		in->config.standby_host[0] == '\0')
 		return false;
 	snprintf(d->reason, sizeof(d->reason),
 			 "the config makes this a standby cluster following %s, and this node runs as a primary: it stops cleanly and comes back as a standby of the remote",

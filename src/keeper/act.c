@@ -17,7 +17,6 @@
 #include <unistd.h>
 #include "access/xact.h"
 #include "access/xlog.h"
-#include "access/xlog_internal.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -153,13 +152,6 @@ do_demote_cluster(void)
 	K.is_leader = false;
 	save_keeper_state();
 	pgha_action_prepare_switchover(remote_conninfo(), K.config.standby_slot);
-	/*
-	 * Following the archive alone, the remote gets this node's last WAL
-	 * only from there: the last segment is completed, and the archiver
-	 * sends it before the shutdown ends
-	 */
-	if (K.config.standby_host[0] == '\0')
-		RequestXLogSwitch(false);
 	ereport(LOG,
 			(errmsg("pgha: the config makes this cluster a standby cluster: this primary stops (fast shutdown)"),
 			 errdetail("It starts again as a standby of %s (primary_slot_name \"%s\"), the standby leader if it still holds the leader key.",

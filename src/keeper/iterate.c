@@ -197,7 +197,8 @@ observe(PghaEtcd *etcd, const PghaLocalDetail *local, PghaCluster *cluster)
 				 errdetail("\"%s\" holds the leader key.", cluster->leader)));
 		withdrawn();
 	}
-	if (local->base.in_recovery && !K.is_leader)
+	/* a standby leader's withdrawn promotion is over the same way */
+	if (local->base.in_recovery && (!K.is_leader || pgha_config_standby_cluster(&K.config)))
 		promotion_over();
 
 	/* the fence's marker matters only while etcd holds no cluster at all */
@@ -206,16 +207,16 @@ observe(PghaEtcd *etcd, const PghaLocalDetail *local, PghaCluster *cluster)
 		if (K.fenced_without_leader)
 			pgha_action_remove_marker(PGHA_FENCED_MARKER);
 		K.fenced_without_leader = false;
+		K.empty_since_ms = 0;
 	}
+	else if (etcd_ok && K.empty_since_ms == 0)
+		K.empty_since_ms = now_ms();
 	/* pghactl's copy has done its part once initialize names a system */
 	if (etcd_ok && cluster->has_initialize && cluster->initialize[0] != '\0' && K.standby_copy)
 	{
 		pgha_action_remove_marker(PGHA_STANDBY_COPY_MARKER);
 		K.standby_copy = false;
-		K.empty_since_ms = 0;
 	}
-	else if (etcd_ok && K.empty_since_ms == 0)
-		K.empty_since_ms = now_ms();
 
 	if (etcd_ok)
 		remember_members(cluster);
@@ -311,6 +312,8 @@ after_act(PghaEtcd *etcd, const PghaDecision *d, PghaCluster *cluster, PghaLocal
 		{
 			ensure_member_slots(cluster);
 			manage_member_slots(cluster);
+			/* placeholders of a promotion it withdrew (act.c) */
+			tidy_placeholders(cluster, local);
 		}
 		else if (local->base.in_recovery && !K.is_leader && !K.foreign && !K.config.pause)
 		{

@@ -526,13 +526,6 @@ XLogFlush(XLogRecPtr record)
 {
 }
 
-/* the simulation has no standby cluster of the archive: never asked */
-XLogRecPtr
-RequestXLogSwitch(bool mark_unimportant)
-{
-	return SIM_LSN(sim_current->nwal);
-}
-
 const char *
 GetConfigOption(const char *name, bool missing_ok, bool restrict_privileged)
 {

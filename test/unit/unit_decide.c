@@ -75,6 +75,7 @@ typedef struct Case
 	bool		fenced;			/* we fenced ourselves without a leader to follow */
 	bool		nostream;		/* tagged nostream */
 	bool		standby_copy;	/* pghactl's standby-cluster copy marker */
+	bool		standby_archive;	/* config standby_cluster {restore_command} only */
 	int64		empty_ms;		/* etcd has held no cluster for this long */
 	/* peers (probed when peers_probed) */
 	bool		peers_probed;
@@ -129,6 +130,9 @@ static const Case cases[] = {
 	{"a primary holding the key when the config makes a standby cluster: it demotes (demote-cluster)",
 	 .standby_cluster = true, .leader = "me", .is_leader = true,
 	 .action = PGHA_ACT_DEMOTE_CLUSTER, .rule = "demote_cluster"},
+	{"... not to a section of the archive alone (the remote would fork before its last WAL): it keeps the key, its gate shut",
+	 .standby_archive = true, .leader = "me", .is_leader = true,
+	 .action = PGHA_ACT_RENEW, .rule = "renew"},
 	{"... a primary without the key too (it claims nothing)",
 	 .standby_cluster = true, .leader = NULL,
 	 .action = PGHA_ACT_DEMOTE_CLUSTER, .rule = "demote_cluster"},
@@ -600,6 +604,11 @@ build_input(const Case *c, PghaCluster *clp, PghaInput *inp)
 		strlcpy(cl.config.standby_host, "remote", sizeof(cl.config.standby_host));
 		cl.config.standby_port = 5432;
 	}
+	if (c->standby_archive)
+	{
+		cl.config.standby_cluster = cl.config.standby_archive = true;
+		cl.config.standby_host[0] = '\0';
+	}
 	if (c->history)
 	{
 		cl.has_history = true;
@@ -830,6 +839,9 @@ test_config(void)
 	ok(pgha_config_parse(J("{\"standby_cluster\":{\"host\":\"h\",\"recovery_min_apply_delay\":300000}}"), &c, &notes, err, sizeof(err)) &&
 	   strcmp(c.standby_apply_delay, "300000") == 0,
 	   "... as milliseconds: %s", c.standby_apply_delay);
+	ok(pgha_config_parse(J("{\"standby_cluster\":{\"host\":\"h\",\"recovery_min_apply_delay\":\"25d\"}}"), &c, &notes, err, sizeof(err)) &&
+	   c.standby_apply_delay[0] == '\0' && strstr(notes.text, "at most 24 days"),
+	   "... more than PostgreSQL takes (INT_MAX ms): noted, no delay: %s", notes.text);
 	ok(pgha_config_parse(J("{\"standby_cluster\":{\"host\":\"h\",\"recovery_min_apply_delay\":\"5min; DROP\"}}"), &c, &notes, err, sizeof(err)) &&
 	   c.standby_apply_delay[0] == '\0' && strstr(notes.text, "no delay applies"),
 	   "... anything else: noted, no delay: %s", notes.text);

@@ -47,7 +47,10 @@ remote_is_primary(const PghactlConf *conf, const PghaConfig *config)
 	memset(&remote, 0, sizeof(remote));
 	strlcpy(remote.host, config->standby_host, sizeof(remote.host));
 	remote.port = config->standby_port;
-	pg = PQconnectdb(pghactl_conninfo(conf, &remote, conf->superuser, "postgres", "pghactl_promote_cluster"));
+	/* a host list: the one that runs as the primary, if any does */
+	pg = PQconnectdb(psprintf("%s target_session_attrs=read-write",
+							  pghactl_conninfo(conf, &remote, conf->superuser, "postgres",
+											   "pghactl_promote_cluster")));
 	res = PQstatus(pg) == CONNECTION_OK ? PQexec(pg, "SELECT pg_is_in_recovery()") : NULL;
 	primary = res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
 		strcmp(PQgetvalue(res, 0, 0), "f") == 0;

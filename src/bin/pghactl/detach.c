@@ -41,7 +41,8 @@
  */
 static const char *const state_files[] = {
 	MANAGED_FILE, "pgha.dynamic.json", "pghactl.reinit_requested", "pghactl.bootstrap_pending",
-	"pgha.has_led", "pgha.fenced_without_leader", "pghactl.standby_copy", "pghactl.bootstrap_recovery"
+	"pgha.has_led", "pgha.fenced_without_leader", "pghactl.standby_copy", "pghactl.bootstrap_recovery",
+	"pgha.apply_delay"
 };
 
 #define MAX_NAMES 256

@@ -69,6 +69,7 @@ extern char *pghactl_bin(const PghactlConf *c, const char *prog);
 extern bool pghactl_has_pg_version(const char *datadir);
 extern bool pghactl_has_control(const char *datadir);
 extern bool pghactl_touch(const char *path);
+extern bool pghactl_touch_durably(const char *path);
 extern void pghactl_pause_ms(long ms);
 extern bool pghactl_stopping(void);
 extern const PghaMember *pghactl_leader_member(PghaCluster *cl);
@@ -98,6 +99,8 @@ extern bool pghactl_create_replica(const PghactlConf *c, PghaEtcd *etcd, PghaClu
 extern bool pghactl_create_standby_leader(const PghactlConf *c, PghaEtcd *etcd, PghaCluster *cl,
 										  const PghaConfig *config);
 extern bool pghactl_clear_slot(const PghactlConf *c);
+/* a member's system identifier (IDENTIFY_SYSTEM); "" if it cannot be asked */
+extern char *pghactl_sysid_of(const PghactlConf *c, const PghaMember *m);
 
 /* prepare.c: the data directory made ready for the next start */
 extern bool pghactl_prepare(const PghactlConf *c, PghaEtcd *etcd, bool *bootstrap_failed);

@@ -349,6 +349,84 @@ standby_cluster(const PghactlConf *c, const PghaCluster *cl, PghaConfig *config)
 }
 
 /*
+ * The first members of a new standby cluster: copies of its remote are
+ * all alike, so nobody waits on another's initialize lock (a restore of
+ * hours, a holder that died): the lock is taken if it is free, the remote
+ * copied and the copy marked (PGHACTL_STANDBY_COPY_MARKER), and the first
+ * worker to claim the cluster leads it (rule standby_bootstrap).  A node
+ * that may not lead makes no copy: its worker would claim nothing.
+ */
+static bool
+standby_first_copy(const PghactlConf *c, PghaEtcd *etcd, PghaCluster *cl, const PghaConfig *config)
+{
+	char	   *key = pgha_key(pgha_key_prefix(c->namespace, c->scope), PGHA_KEY_INITIALIZE);
+	bool		won = false;
+
+	if (c->nofailover || c->failover_priority <= 0)
+	{
+		pg_log_info("a new standby cluster, and this node may not lead (nofailover): waiting for another to make the standby leader");
+		pghactl_down_because("a new standby cluster; this node may not lead: waiting for another to make the standby leader");
+		return false;
+	}
+	if (!cl->has_initialize && !pgha_etcd_put_if_unchanged(etcd, key, "", 0, &won, NULL))
+	{
+		pg_log_warning("could not take the initialize lock: %s", etcd->errmsg);
+		return false;
+	}
+	if (pghactl_create_standby_leader(c, etcd, cl, config))
+		return true;
+	/* what a failed copy left goes first (it would start), then the lock */
+	if (pghactl_empty_data_directory(c) && won)
+		pghactl_release_initialize(c, etcd);
+	return false;
+}
+
+/*
+ * A data directory found in a new standby cluster without the copy marker
+ * (pghactl stopped after the copy, before marking it; or a copy made by
+ * hand): it may claim the cluster once it is known to be a copy of the
+ * remote (its system identifier); false: not yet (the remote does not
+ * answer), or never (another system).
+ */
+static bool
+mark_standby_copy(const PghactlConf *c, const PghaConfig *config)
+{
+	char	   *marker = psprintf("%s/%s", c->data_directory, PGHACTL_STANDBY_COPY_MARKER);
+
+	if (access(marker, F_OK) == 0)
+		return true;
+	if (config->standby_host[0] != '\0')
+	{
+		PghaMember	remote;
+		bool		crc_ok;
+		ControlFileData *cf = get_controlfile(c->data_directory, &crc_ok);
+		char		mine[32];
+		char	   *theirs;
+
+		memset(&remote, 0, sizeof(remote));
+		strlcpy(remote.host, config->standby_host, sizeof(remote.host));
+		remote.port = config->standby_port;
+		snprintf(mine, sizeof(mine), UINT64_FORMAT, cf->system_identifier);
+		pfree(cf);
+		theirs = pghactl_sysid_of(c, &remote);
+		if (theirs[0] == '\0')
+		{
+			pghactl_down_because("a new standby cluster: waiting for the remote primary to tell its system identifier");
+			return false;
+		}
+		if (!crc_ok || strcmp(mine, theirs) != 0)
+		{
+			pg_log_error("%s is no copy of the remote primary (system identifier %s, the remote has %s)",
+						 c->data_directory, mine, theirs);
+			pghactl_down_because("the data directory is no copy of the remote primary (system identifier %s, the remote has %s)",
+								 mine, theirs);
+			return false;
+		}
+	}
+	return pghactl_touch_durably(marker);
+}
+
+/*
  * Get the data directory ready for the next start; false: retry later, or
  * (*bootstrap_failed) stop: a bootstrap from a backup failed.
  */
@@ -379,33 +457,23 @@ pghactl_prepare(const PghactlConf *c, PghaEtcd *etcd, bool *bootstrap_failed)
 
 	if (!pghactl_has_pg_version(c->data_directory))
 	{
+		/* no cluster yet, or pghactl's lock: a new standby cluster? */
+		int			standby = !cl.has_leader && !(cl.has_initialize && cl.initialize[0] != '\0') ?
+			standby_cluster(c, &cl, &config) : 0;
+
+		if (standby < 0)
+			return false;
+		if (standby > 0)
+			return standby_first_copy(c, etcd, &cl, &config);
 		if (!cl.has_initialize)
 		{
 			/* the initialize lock: only one node runs initdb */
 			char	   *key = pgha_key(pgha_key_prefix(c->namespace, c->scope), PGHA_KEY_INITIALIZE);
 			bool		won;
-			int			standby = standby_cluster(c, &cl, &config);
 
-			if (standby < 0)
-				return false;
-			/* its worker would never claim what it copied: the lock would stay */
-			if (standby && (c->nofailover || c->failover_priority <= 0))
-			{
-				pg_log_info("a new standby cluster, and this node may not lead (nofailover): waiting for another to make the standby leader");
-				pghactl_down_because("a new standby cluster; this node may not lead: waiting for another to make the standby leader");
-				return false;
-			}
 			if (!pgha_etcd_put_if_unchanged(etcd, key, "", 0, &won, NULL))
 			{
 				pg_log_warning("could not take the initialize lock: %s", etcd->errmsg);
-				return false;
-			}
-			if (won && standby)
-			{
-				if (pghactl_create_standby_leader(c, etcd, &cl, &config))
-					return true;
-				/* another node may try; this one again after the pause */
-				pghactl_release_initialize(c, etcd);
 				return false;
 			}
 			if (won && c->bootstrap_method && c->bootstrap_method[0] &&
@@ -451,6 +519,11 @@ pghactl_prepare(const PghactlConf *c, PghaEtcd *etcd, bool *bootstrap_failed)
 			return false;
 		}
 	}
+
+	/* a copy in a new standby cluster, not marked yet */
+	if (!cl.has_leader && cl.has_initialize && cl.initialize[0] == '\0' &&
+		standby_cluster(c, &cl, &config) > 0 && !mark_standby_copy(c, &config))
+		return false;
 
 	/* a custom bootstrap whose recovery was interrupted goes on */
 	if (access(psprintf("%s/%s", c->data_directory, PGHACTL_BOOTSTRAP_RECOVERY_MARKER), F_OK) == 0)

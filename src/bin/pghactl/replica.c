@@ -87,6 +87,15 @@ clone_source(PghaCluster *cl, const PghactlConf *c)
 	return leader;
 }
 
+/* postgresql.auto.conf without the standby leader's delay pgha set there */
+static bool
+not_a_delay(const char *line, void *ctx)
+{
+	while (*line == ' ' || *line == '\t')
+		line++;
+	return strncmp(line, "recovery_min_apply_delay", 24) != 0;
+}
+
 /*
  * A copy is of this cluster, a replica-to-be: the markers of the data
  * directory it came from go (a primary's fresh bootstrap, a fence without
@@ -102,6 +111,11 @@ finish_copy(const PghactlConf *c)
 
 	for (int i = 0; i < lengthof(markers); i++)
 		(void) unlink(psprintf("%s/%s", c->data_directory, markers[i]));
+	/* the delay a standby leader replays with (pgha's, src/actions.h) is its own */
+	if (unlink(psprintf("%s/pgha.apply_delay", c->data_directory)) == 0 &&
+		!pghactl_rewrite_conf(psprintf("%s/postgresql.auto.conf", c->data_directory), not_a_delay,
+							  NULL, NULL))
+		return false;
 	if (!pghactl_touch(psprintf("%s/standby.signal", c->data_directory)))
 	{
 		pg_log_error("could not create \"%s/standby.signal\": %m", c->data_directory);
@@ -138,8 +152,8 @@ basebackup(const PghactlConf *c, const PghaMember *source)
  * The system identifier of source, over a replication connection
  * (IDENTIFY_SYSTEM); "" if it cannot be asked.
  */
-static char *
-source_sysid(const PghactlConf *c, const PghaMember *source)
+char *
+pghactl_sysid_of(const PghactlConf *c, const PghaMember *source)
 {
 	PGconn	   *pg = PQconnectdb(psprintf("%s replication=true",
 										  pghactl_conninfo(c, source, c->replication_user, NULL,
@@ -185,7 +199,7 @@ same_cluster(const PghactlConf *c, PghaEtcd *etcd, const char *method, bool lock
 		same = crc_ok && strcmp(sysid, now.initialize) == 0;
 	else if (lock_held && source != NULL)
 	{
-		char	   *remote = source_sysid(c, source);
+		char	   *remote = pghactl_sysid_of(c, source);
 
 		same = crc_ok && (remote[0] == '\0' || strcmp(sysid, remote) == 0);
 		if (!same)
@@ -328,7 +342,7 @@ pghactl_create_standby_leader(const PghactlConf *c, PghaEtcd *etcd, PghaCluster 
 	if (!create_copy(c, etcd, cl, config->standby_methods, remote.host[0] ? &remote : NULL, true))
 		return false;
 	/* its worker claims the cluster over the lock (rule standby_bootstrap) */
-	if (!pghactl_touch(psprintf("%s/%s", c->data_directory, PGHACTL_STANDBY_COPY_MARKER)))
+	if (!pghactl_touch_durably(psprintf("%s/%s", c->data_directory, PGHACTL_STANDBY_COPY_MARKER)))
 	{
 		pg_log_error("could not create \"%s/%s\": %m", c->data_directory, PGHACTL_STANDBY_COPY_MARKER);
 		return false;

@@ -33,6 +33,7 @@
 #include "catalog/pg_control.h"
 #include "common/clock.h"
 #include "common/controldata_utils.h"
+#include "common/file_utils.h"
 #include "common/hot_standby.h"
 #include "common/keys.h"
 #include "common/timeline.h"
@@ -392,6 +393,18 @@ pghactl_touch(const char *path)
 		return false;
 	fclose(f);
 	return true;
+}
+
+/* the same, on disk before it returns (a marker a power loss must not take) */
+bool
+pghactl_touch_durably(const char *path)
+{
+	char	   *dir = pg_strdup(path);
+
+	if (!pghactl_touch(path))
+		return false;
+	*strrchr(dir, '/') = '\0';
+	return fsync_fname(path, false) == 0 && fsync_fname(dir, true) == 0;
 }
 
 static PghaEtcd *run_etcd;
