@@ -54,7 +54,7 @@ sub pgbackrest_cmd
 
 my $c = Pgha::Run->new(
 	etcd => $etcd,
-	nodes => 10,
+	nodes => 12,
 	conf => sub {
 		my ($name) = @_;
 		my @conf = (
@@ -102,6 +102,9 @@ my $c = Pgha::Run->new(
 		  "pghactl.pgbackrest_no_params = on",
 		  "pghactl.pgbackrest_no_leader = on"
 		  if $name eq 'node10';
+		# a standby cluster whose initialize lock a node that died holds
+		push @conf, "pgha.scope = 'dr2'", "archive_mode = off" if $name eq 'node11';
+		push @conf, "pgha.scope = 'dr3'", "archive_mode = off" if $name eq 'node12';
 		return \@conf;
 	});
 
@@ -362,6 +365,31 @@ like(slurp_file($c->log('node8')), qr/cloning from "node7"/, '... a pg_basebacku
 $c->sql($leader, 'INSERT INTO t VALUES (5)');
 ok($c->poll_sql($_, 'SELECT count(*) FROM t WHERE x = 5', '1'), "$_ in the standby cluster has the new row")
   for ('node7', 'node8');
+
+# ---- a new standby cluster whose lock is held by a node that died ----
+$etcd->put('/service/dr2/config', qq({"ttl":6,"loop_wait":1,"retry_timeout":2,)
+	  . qq("standby_cluster":{"host":"127.0.0.1","port":$c->{port}{$leader}}}));
+$etcd->put('/service/dr2/initialize', '');
+$c->start('node11');
+ok($etcd->poll_key('/service/dr2/members/node11', qr/"role":"standby_leader"/, 90),
+	'node11 copies the remote and leads dr2 anyway: copies of the remote are all alike');
+is($etcd->get('/service/dr2/initialize'), $etcd->get('/service/test/initialize'),
+	"... and initialize holds the remote's system identifier");
+ok(!-e $c->data('node11') . '/pghactl.standby_copy', '... the copy marker is gone once it did');
+$c->stop('node11');
+
+# ... and one whose first member was copied by hand under such a lock: it
+# is checked against the remote (IDENTIFY_SYSTEM), marked, and claims
+$etcd->put('/service/dr3/config', qq({"ttl":6,"loop_wait":1,"retry_timeout":2,)
+	  . qq("standby_cluster":{"host":"127.0.0.1","port":$c->{port}{$leader}}}));
+$etcd->put('/service/dr3/initialize', '');
+system('pg_basebackup', '-D', $c->data('node12'), '-h', '127.0.0.1', '-p', $c->{port}{$leader},
+	'-U', $c->{user}, '-X', 'stream', '-R') == 0 or die 'pg_basebackup';
+$c->start('node12');
+ok($etcd->poll_key('/service/dr3/members/node12', qr/"role":"standby_leader"/, 90),
+	'node12, copied by hand, leads dr3 once pghactl checked it against the remote');
+unlike(slurp_file($c->log('node12')), qr/copying the remote primary/, '... without copying it again');
+$c->stop('node12');
 
 # ---- a standby cluster that follows the archive alone ----
 $etcd->put('/service/arch/config', qq({"ttl":6,"loop_wait":1,"retry_timeout":2,)
