@@ -39,6 +39,7 @@ OBJS = \
 	src/failsafe.o \
 	src/write_gate.o \
 	src/api.o \
+	src/api_auth.o \
 	src/api_docs.o \
 	src/api_tls.o \
 	src/metrics.o \
@@ -54,6 +55,7 @@ OBJS = \
 	src/common/keys.o \
 	src/common/cluster.o \
 	src/common/config.o \
+	src/common/config_standby.o \
 	src/common/config_doc.o \
 	src/common/member.o \
 	src/common/history.o \

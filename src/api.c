@@ -50,6 +50,7 @@
 
 #include "api.h"
 #include "api_action.h"
+#include "api_auth.h"
 #include "api_docs.h"
 #include "api_tls.h"
 #include "common/api_rules.h"
@@ -172,83 +173,6 @@ respond_text(struct MHD_Connection *c, int status, const char *body)
 	return respond_as(c, status, body, false, "text/plain; charset=utf-8");
 }
 
-/* the client's address, for the log */
-static const char *
-client_address(struct MHD_Connection *c)
-{
-	const union MHD_ConnectionInfo *info =
-		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	static char host[NI_MAXHOST];
-
-	if (info == NULL || info->client_addr == NULL ||
-		getnameinfo(info->client_addr,
-					info->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
-					sizeof(struct sockaddr_in),
-					host, sizeof(host), NULL, 0, NI_NUMERICHOST) != 0)
-		return "?";
-	return host;
-}
-
-/* HTTP basic authentication against pgha.api_user and pgha.api_password_file */
-static PghaApiAuth
-authenticate(struct MHD_Connection *c)
-{
-	char	   *password = NULL;
-	char	   *user = MHD_basic_auth_get_username_password(c, &password);
-	char		want[1024];
-	char		err[256];
-	bool		have = false;
-	PghaApiAuth auth;
-
-	if (pgha_api_user[0] != '\0' && pgha_api_password_file[0] != '\0')
-	{
-		have = pgha_read_password_file(pgha_api_password_file, want, sizeof(want), err, sizeof(err));
-		if (!have)
-			ereport(LOG,
-					(errmsg("pgha api: cannot authenticate REST actions: %s", err),
-					 errhint("Check pgha.api_password_file.")));
-	}
-	auth = pgha_api_authenticate(pgha_api_user, have ? want : NULL, user, password);
-	explicit_bzero(want, sizeof(want));
-	if (password)
-	{
-		explicit_bzero(password, strlen(password));
-		MHD_free(password);
-	}
-	if (user)
-		MHD_free(user);
-	return auth;
-}
-
-/*
- * A refused request, logged; of a flood, the first ten each second, and
- * then how many more there were.
- */
-#define REFUSALS_LOGGED_PER_SECOND 10
-
-static void
-log_refusal(struct MHD_Connection *c, const char *method, const char *url, const char *why)
-{
-	static int64 second = 0;
-	static int	in_second = 0;
-	static int	unlogged = 0;
-	int64		now = pgha_now_us() / 1000000;
-
-	if (now != second)
-	{
-		if (unlogged > 0)
-			ereport(LOG, (errmsg("pgha api: %d more requests were refused and not logged", unlogged)));
-		second = now;
-		in_second = unlogged = 0;
-	}
-	if (++in_second > REFUSALS_LOGGED_PER_SECOND)
-	{
-		unlogged++;
-		return;
-	}
-	ereport(LOG, (errmsg("pgha api: refused %s %s from %s: %s", method, url, client_address(c), why)));
-}
-
 /* 401 or 403 for an action that may not run (logged), else MHD_YES with *ok */
 static enum MHD_Result
 refuse_unless_authenticated(struct MHD_Connection *c, const char *method, const char *url, bool *ok)
@@ -263,14 +187,14 @@ refuse_unless_authenticated(struct MHD_Connection *c, const char *method, const 
 	if (MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin") != NULL)
 	{
 		*ok = false;
-		log_refusal(c, method, url, "a cross-site request (Origin header)");
+		pgha_api_log_refusal(c, method, url, "a cross-site request (Origin header)");
 		return respond_text(c, 403, "cross-site requests are refused");
 	}
-	auth = authenticate(c);
+	auth = pgha_api_check_credentials(c);
 	*ok = auth == PGHA_API_AUTH_OK;
 	if (*ok)
 		return MHD_YES;
-	log_refusal(c, method, url,
+	pgha_api_log_refusal(c, method, url,
 				auth == PGHA_API_AUTH_OFF ? "actions are off (no pgha.api_user and pgha.api_password_file)" :
 				auth == PGHA_API_AUTH_MISSING ? "no credentials" : "wrong user or password");
 	if (auth == PGHA_API_AUTH_OFF)
@@ -333,7 +257,7 @@ start_action(struct MHD_Connection *c, ApiRequest *req, const char *method, cons
 		if (kill(supervisor ? supervisor : PostmasterPid, SIGHUP) != 0)
 			return respond_text(c, 500, "could not signal the server to reload");
 		ereport(LOG, (errmsg("pgha api: POST /reload from %s: reloading the configuration%s",
-							 client_address(c), supervisor ? " (through pghactl run)" : "")));
+							 pgha_api_client_address(c), supervisor ? " (through pghactl run)" : "")));
 		return respond_text(c, 202, "reload scheduled");
 	}
 	/* one at a time, until its answer is on its way */
@@ -341,7 +265,7 @@ start_action(struct MHD_Connection *c, ApiRequest *req, const char *method, cons
 		return respond_text(c, 503, "another action is under way on this node");
 	if (!pgha_api_action_start(method, url, req->body, &status, &message))
 		return respond_text(c, status, message);
-	ereport(LOG, (errmsg("pgha api: %s %s from %s", method, url, client_address(c))));
+	ereport(LOG, (errmsg("pgha api: %s %s from %s", method, url, pgha_api_client_address(c))));
 	req->action = true;
 	actions_open++;
 	MHD_suspend_connection(c);
@@ -490,7 +414,7 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 		if (why != NULL)
 		{
 			if (action)
-				log_refusal(c, method, url, why);
+				pgha_api_log_refusal(c, method, url, why);
 			return respond_text(c, 403, why);
 		}
 	}

@@ -28,6 +28,7 @@
 
 #include "common/cluster.h"
 #include "common/etcd_json.h"
+#include "common/config_int.h"
 #include "common/json_read.h"
 #include "lib/stringinfo.h"
 
@@ -162,11 +163,8 @@ pgha_text_tidy(char *s)
 }
 
 /* add one note ("; " between), truncated rather than overflowing */
-static void
-note(PghaConfigNotes *n, const char *fmt,...) pg_attribute_printf(2, 3);
-
-static void
-note(PghaConfigNotes *n, const char *fmt,...)
+void
+pgha_config_note(PghaConfigNotes *n, const char *fmt,...)
 {
 	char		buf[256];
 	va_list		ap;
@@ -222,7 +220,7 @@ get_config_int(json_t *o, const char *name, int64 *out, bool *present,
 	if (!json_is_integer(v))
 	{
 		json_repr(v, repr, sizeof(repr));
-		note(notes, "\"%s\": %s read as %lld", name, repr, (long long) *out);
+		pgha_config_note(notes, "\"%s\": %s read as %lld", name, repr, (long long) *out);
 	}
 	*present = true;
 	return true;
@@ -262,7 +260,7 @@ copy_config_bool(json_t *o, const char *name, bool *dst, PghaConfigNotes *notes,
 		{
 			*dst = pg_strcasecmp(text, on[i]) == 0;
 			json_repr(v, repr, sizeof(repr));
-			note(notes, "\"%s\": %s read as %s", name, repr, *dst ? "true" : "false");
+			pgha_config_note(notes, "\"%s\": %s read as %s", name, repr, *dst ? "true" : "false");
 			return true;
 		}
 	}
@@ -286,7 +284,7 @@ adjust(PghaConfigNotes *notes, int *value, int to, const char *setting, const ch
 	va_end(ap);
 	if (notes != NULL && notes->adjusted[0] == '\0')
 		strlcpy(notes->adjusted, why, sizeof(notes->adjusted));
-	note(notes, "%s: %s adjusted to %d", why, setting, to);
+	pgha_config_note(notes, "%s: %s adjusted to %d", why, setting, to);
 	*value = to;
 }
 
@@ -385,7 +383,7 @@ parse_permanent_slots(json_t *root, PghaConfig *c, PghaConfigNotes *notes)
 		return;
 	if (!json_is_object(slots))
 	{
-		note(notes, "\"slots\" is no object of slot names (ignored)");
+		pgha_config_note(notes, "\"slots\" is no object of slot names (ignored)");
 		return;
 	}
 	json_object_foreach(slots, name, v)
@@ -396,19 +394,19 @@ parse_permanent_slots(json_t *root, PghaConfig *c, PghaConfigNotes *notes)
 
 		if (c->nslots >= PGHA_MAX_PERMANENT_SLOTS)
 		{
-			note(notes, "\"slots\": more than %d permanent slots (the rest ignored)", PGHA_MAX_PERMANENT_SLOTS);
+			pgha_config_note(notes, "\"slots\": more than %d permanent slots (the rest ignored)", PGHA_MAX_PERMANENT_SLOTS);
 			return;
 		}
 		if (!valid_slot_name(name))
 		{
-			note(notes, "\"slots\": \"%s\" is no replication slot name (lower-case letters, digits, _; ignored)", name);
+			pgha_config_note(notes, "\"slots\": \"%s\" is no replication slot name (lower-case letters, digits, _; ignored)", name);
 			continue;
 		}
 		memset(ps, 0, sizeof(*ps));
 		strlcpy(ps->name, name, sizeof(ps->name));
 		if (!json_falsy(v) && !json_is_object(v))
 		{
-			note(notes, "\"slots\": \"%s\" is no object (ignored)", name);
+			pgha_config_note(notes, "\"slots\": \"%s\" is no object (ignored)", name);
 			continue;
 		}
 		if (json_is_object(v) &&
@@ -417,14 +415,14 @@ parse_permanent_slots(json_t *root, PghaConfig *c, PghaConfigNotes *notes)
 			 !slot_field(v, "plugin", ps->plugin, sizeof(ps->plugin)) ||
 			 !slot_field(v, "cluster_type", cluster_type, sizeof(cluster_type))))
 		{
-			note(notes, "\"slots\": \"%s\" has a type, database, plugin or cluster_type that is no name (ignored)", name);
+			pgha_config_note(notes, "\"slots\": \"%s\" has a type, database, plugin or cluster_type that is no name (ignored)", name);
 			continue;
 		}
 		if (type[0] == '\0')
 			strlcpy(type, ps->database[0] && ps->plugin[0] ? "logical" : "physical", sizeof(type));
 		if (strcmp(cluster_type, "standby") == 0)
 		{
-			note(notes, "\"slots\": \"%s\" is for standby clusters only (ignored)", name);
+			pgha_config_note(notes, "\"slots\": \"%s\" is for standby clusters only (ignored)", name);
 			continue;
 		}
 		if (strcmp(type, "physical") == 0)
@@ -434,15 +432,15 @@ parse_permanent_slots(json_t *root, PghaConfig *c, PghaConfigNotes *notes)
 			ps->logical = true;
 			if (ps->database[0] == '\0' || ps->plugin[0] == '\0')
 			{
-				note(notes, "\"slots\": logical slot \"%s\" needs a database and a plugin (ignored)", name);
+				pgha_config_note(notes, "\"slots\": logical slot \"%s\" needs a database and a plugin (ignored)", name);
 				continue;
 			}
-			note(notes, "\"slots\": logical slot \"%s\" is not kept by pgha yet: only physical permanent slots are (ignored)", name);
+			pgha_config_note(notes, "\"slots\": logical slot \"%s\" is not kept by pgha yet: only physical permanent slots are (ignored)", name);
 			continue;
 		}
 		else
 		{
-			note(notes, "\"slots\": \"%s\" has type \"%s\", neither physical nor logical (ignored)", name, type);
+			pgha_config_note(notes, "\"slots\": \"%s\" has type \"%s\", neither physical nor logical (ignored)", name, type);
 			continue;
 		}
 		c->nslots++;
@@ -460,7 +458,7 @@ parse_ignore_slots(json_t *root, PghaConfig *c, PghaConfigNotes *notes)
 		return;
 	if (!json_is_array(list))
 	{
-		note(notes, "\"ignore_slots\" is no list (ignored)");
+		pgha_config_note(notes, "\"ignore_slots\" is no list (ignored)");
 		return;
 	}
 	for (i = 0; i < json_array_size(list); i++)
@@ -470,7 +468,7 @@ parse_ignore_slots(json_t *root, PghaConfig *c, PghaConfigNotes *notes)
 
 		if (c->nignore >= PGHA_MAX_PERMANENT_SLOTS)
 		{
-			note(notes, "\"ignore_slots\": more than %d entries (the rest ignored)", PGHA_MAX_PERMANENT_SLOTS);
+			pgha_config_note(notes, "\"ignore_slots\": more than %d entries (the rest ignored)", PGHA_MAX_PERMANENT_SLOTS);
 			return;
 		}
 		memset(ig, 0, sizeof(*ig));
@@ -480,188 +478,11 @@ parse_ignore_slots(json_t *root, PghaConfig *c, PghaConfigNotes *notes)
 			!slot_field(e, "database", ig->database, sizeof(ig->database)) ||
 			!slot_field(e, "plugin", ig->plugin, sizeof(ig->plugin)))
 		{
-			note(notes, "\"ignore_slots\": entry %d is no object of names (ignored)", (int) i + 1);
+			pgha_config_note(notes, "\"ignore_slots\": entry %d is no object of names (ignored)", (int) i + 1);
 			continue;
 		}
 		c->nignore++;
 	}
-}
-
-bool
-pgha_config_standby_cluster(const PghaConfig *c)
-{
-	return c->standby_cluster && (c->standby_host[0] != '\0' || c->standby_archive);
-}
-
-const char *
-pgha_config_standby_source(const PghaConfig *c)
-{
-	static char buf[PGHA_HOST_LEN + 16];
-
-	if (c->standby_host[0] == '\0')
-		return "the archive (restore_command)";
-	snprintf(buf, sizeof(buf), "%s:%d", c->standby_host, c->standby_port);
-	return buf;
-}
-
-/* a host list for a conninfo: names, addresses, commas, nothing to quote */
-static bool
-host_list_valid(const char *s)
-{
-	if (s[0] == '\0')
-		return false;
-	for (; *s; s++)
-		if (!isalnum((unsigned char) *s) && strchr(".-_:,[]", *s) == NULL)
-			return false;
-	return true;
-}
-
-/*
- * standby_cluster.create_replica_methods: a list of method names (their
- * commands are in each node's pgha.conf, never in etcd); anything else is
- * noted and basebackup used.
- */
-static void
-standby_methods_parse(json_t *list, PghaConfig *c, PghaConfigNotes *notes)
-{
-	size_t		i;
-	json_t	   *m;
-	size_t		len = 0;
-
-	c->standby_methods[0] = '\0';
-	if (!json_is_array(list))
-	{
-		note(notes, "\"standby_cluster.create_replica_methods\" is not a list: basebackup is used");
-		return;
-	}
-	json_array_foreach(list, i, m)
-	{
-		const char *name = json_is_string(m) ? json_string_value(m) : "";
-
-		if (name[0] == '\0' ||
-			strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(name) ||
-			len + strlen(name) + 2 > sizeof(c->standby_methods))
-		{
-			c->standby_methods[0] = '\0';
-			note(notes, "\"standby_cluster.create_replica_methods\" needs names of a-z, 0-9 and _: basebackup is used");
-			return;
-		}
-		len = strlcat(c->standby_methods, len ? "," : "", sizeof(c->standby_methods));
-		len = strlcat(c->standby_methods, name, sizeof(c->standby_methods));
-	}
-}
-
-/*
- * standby_cluster.recovery_min_apply_delay: milliseconds, or a number with
- * one of PostgreSQL's time units ("5min"), as recovery_min_apply_delay
- * takes it; anything else is noted and no delay applies
- */
-static void
-standby_delay_parse(json_t *v, PghaConfig *c, PghaConfigNotes *notes)
-{
-	const char *s = json_is_string(v) ? json_string_value(v) : NULL;
-	size_t		digits = s ? strspn(s, "0123456789") : 0;
-	static const char *const units[] = {"", "ms", "s", "min", "h", "d", NULL};
-	static const int64 ms[] = {1, 1, 1000, 60000, 3600000, 86400000};
-	bool		ok = false;
-
-	c->standby_apply_delay[0] = '\0';
-	if (json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= INT_MAX)
-	{
-		snprintf(c->standby_apply_delay, sizeof(c->standby_apply_delay), "%lld",
-				 (long long) json_integer_value(v));
-		return;
-	}
-	/* as PostgreSQL takes it: at most INT_MAX milliseconds */
-	if (s != NULL && digits > 0 && digits <= 10)
-		for (int i = 0; units[i] && !ok; i++)
-			ok = strcmp(s + digits, units[i]) == 0 && strtoll(s, NULL, 10) <= INT_MAX / ms[i];
-	if (ok)
-		strlcpy(c->standby_apply_delay, s, sizeof(c->standby_apply_delay));
-	else
-		note(notes, "\"standby_cluster.recovery_min_apply_delay\" must be milliseconds or a number with a unit (ms, s, min, h, d), at most 24 days: no delay applies");
-}
-
-/* nothing is acknowledged in a standby cluster: no sync key to race by */
-static void
-standby_no_sync(PghaConfig *c, PghaConfigNotes *notes)
-{
-	if (c->synchronous_mode)
-	{
-		c->synchronous_mode = c->quorum = false;
-		note(notes, "\"synchronous_mode\" is off in a standby cluster, as in Patroni (it applies once the cluster is promoted)");
-	}
-}
-
-/*
- * standby_cluster: a standby leader follows host:port (Patroni's keys,
- * port also as a string).  restore_command and the other commands Patroni
- * takes from here are node-local shell commands: pgha does not run what
- * etcd says (they are noted); create_replica_methods names methods whose
- * commands each node's pgha.conf holds.  A section without a usable host cannot be
- * followed: failover is off, as in a pause, as before pgha knew standby
- * clusters.
- */
-static void
-standby_cluster_parse(json_t *sc, PghaConfig *c, PghaConfigNotes *notes)
-{
-	json_t	   *host = json_is_object(sc) ? json_object_get(sc, "host") : NULL;
-	json_t	   *port = json_is_object(sc) ? json_object_get(sc, "port") : NULL;
-	json_t	   *slot = json_is_object(sc) ? json_object_get(sc, "primary_slot_name") : NULL;
-	const char *key;
-	json_t	   *v;
-	int64		p = 5432;
-
-	c->standby_cluster = true;
-	c->standby_archive = false;
-	/* the archive only: no host, a restore_command (run from pgha.conf) */
-	if ((host == NULL || json_is_null(host)) && json_is_object(sc) &&
-		json_is_string(json_object_get(sc, "restore_command")) &&
-		(slot == NULL || json_is_null(slot)))
-	{
-		c->standby_archive = true;
-		note(notes, "\"standby_cluster.restore_command\" is not run (a command from etcd): the standby leader replays the archive through the restore_command of its own configuration");
-		json_object_foreach(sc, key, v)
-		{
-			if (strcmp(key, "create_replica_methods") == 0)
-				standby_methods_parse(v, c, notes);
-			else if (strcmp(key, "recovery_min_apply_delay") == 0)
-				standby_delay_parse(v, c, notes);
-		}
-		standby_no_sync(c, notes);
-		return;
-	}
-	if (json_is_integer(port))
-		p = json_integer_value(port);
-	else if (json_is_string(port))
-		p = strtol(json_string_value(port), NULL, 10);
-	else if (port != NULL && !json_is_null(port))
-		p = 0;
-	if (!json_is_string(host) || json_string_length(host) >= sizeof(c->standby_host) ||
-		!host_list_valid(json_string_value(host)) || p < 1 || p > 65535 ||
-		(slot != NULL && !json_is_null(slot) &&
-		 (!json_is_string(slot) || json_string_length(slot) >= sizeof(c->standby_slot) ||
-		  strspn(json_string_value(slot), "abcdefghijklmnopqrstuvwxyz0123456789_") != json_string_length(slot))))
-	{
-		c->pause = true;
-		note(notes, "\"standby_cluster\" needs a \"host\" (names or addresses), a \"port\" from 1 to 65535 and a \"primary_slot_name\" of a-z, 0-9 and _: automatic failover is off, as in a pause");
-		return;
-	}
-	strlcpy(c->standby_host, json_string_value(host), sizeof(c->standby_host));
-	c->standby_port = (int) p;
-	if (json_is_string(slot))
-		strlcpy(c->standby_slot, json_string_value(slot), sizeof(c->standby_slot));
-	json_object_foreach(sc, key, v)
-	{
-		if (strcmp(key, "create_replica_methods") == 0)
-			standby_methods_parse(v, c, notes);
-		else if (strcmp(key, "recovery_min_apply_delay") == 0)
-			standby_delay_parse(v, c, notes);
-		else if (strcmp(key, "host") != 0 && strcmp(key, "port") != 0 &&
-				 strcmp(key, "primary_slot_name") != 0)
-			note(notes, "\"standby_cluster.%s\" is not implemented by pgha (kept, ignored)", key);
-	}
-	standby_no_sync(c, notes);
 }
 
 /*
@@ -697,13 +518,13 @@ check_keys(json_t *root, PghaConfig *c, PghaConfigNotes *notes)
 			continue;
 		for (int i = 0; patroni[i]; i++)
 			known |= strcmp(key, patroni[i]) == 0;
-		note(notes, known ? "\"%s\" is not implemented by pgha (kept, ignored)" :
+		pgha_config_note(notes, known ? "\"%s\" is not implemented by pgha (kept, ignored)" :
 			 "\"%s\" is no setting pgha or Patroni knows (kept, ignored)", key);
 	}
 	/* pgha always checks the timeline, as check_timeline: true does */
 	v = json_object_get(root, "check_timeline");
 	if (v != NULL && (json_is_false(v) || (json_is_string(v) && pg_strcasecmp(json_string_value(v), "false") == 0)))
-		note(notes, "\"check_timeline\": false is not implemented by pgha: it always checks");
+		pgha_config_note(notes, "\"check_timeline\": false is not implemented by pgha: it always checks");
 
 	pg = json_object_get(root, "postgresql");
 	if (json_is_object(pg))
@@ -715,14 +536,14 @@ check_keys(json_t *root, PghaConfig *c, PghaConfigNotes *notes)
 			/* pgha always uses slots and pg_rewind: true is what it does */
 			if ((strcmp(key, "use_slots") == 0 || strcmp(key, "use_pg_rewind") == 0) && !json_is_false(v))
 				continue;
-			note(notes, json_is_false(v) ? "\"postgresql.%s\": false is not implemented by pgha (kept, ignored)" :
+			pgha_config_note(notes, json_is_false(v) ? "\"postgresql.%s\": false is not implemented by pgha (kept, ignored)" :
 				 "\"postgresql.%s\" is not implemented by pgha (kept, ignored)", key);
 		}
 	}
 
 	v = json_object_get(root, "standby_cluster");
 	if (v != NULL && !json_is_null(v) && !(json_is_object(v) && json_object_size(v) == 0))
-		standby_cluster_parse(v, c, notes);
+		pgha_config_standby_parse(v, c, notes);
 }
 
 bool
@@ -762,13 +583,13 @@ pgha_config_parse(const char *json, size_t len, PghaConfig *c, PghaConfigNotes *
 		char		repr[64];
 
 		json_repr(json_object_get(root, "maximum_lag_on_failover"), repr, sizeof(repr));
-		note(notes, "\"maximum_lag_on_failover\": %s is no number of bytes: read as the default %lld, as Patroni reads it",
+		pgha_config_note(notes, "\"maximum_lag_on_failover\": %s is no number of bytes: read as the default %lld, as Patroni reads it",
 			 repr, (long long) PGHA_DEFAULT_MAX_LAG);
 		present = false;
 	}
 	if (present && v < 0)
 	{
-		note(notes, "maximum_lag_on_failover must not be negative: adjusted to 0");
+		pgha_config_note(notes, "maximum_lag_on_failover must not be negative: adjusted to 0");
 		if (notes != NULL && notes->adjusted[0] == '\0')
 			strlcpy(notes->adjusted, "maximum_lag_on_failover must not be negative", sizeof(notes->adjusted));
 		v = 0;
