@@ -56,7 +56,6 @@
 
 #define RECOVERY_CONF "recovery_conf_"
 
-static bool not_a_recovery_target(const char *line, void *ctx);
 
 /*
  * Give the initialize lock back, if it is still a bootstrap's (""); a few
@@ -114,17 +113,7 @@ cancel(const PghactlConf *c, PghaEtcd *etcd)
 bool
 pghactl_drop_recovery_targets(const PghactlConf *c)
 {
-	return pghactl_rewrite_conf(psprintf("%s/postgresql.auto.conf", c->data_directory),
-								not_a_recovery_target, NULL, NULL);
-}
-
-/* postgresql.auto.conf without the recovery targets a backup tool wrote */
-static bool
-not_a_recovery_target(const char *line, void *ctx)
-{
-	while (*line == ' ' || *line == '\t')
-		line++;
-	return strncmp(line, "recovery_target", 15) != 0;
+	return pghactl_drop_auto_settings(c, "recovery_target");
 }
 
 /* shared_preload_libraries as configured, without pgha */

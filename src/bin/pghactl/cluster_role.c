@@ -27,7 +27,6 @@
 
 #include "common/clock.h"
 #include "common/logging.h"
-#include "libpq-fe.h"
 #include "pghactl.h"
 
 /*
@@ -37,26 +36,14 @@
 static bool
 remote_is_primary(const PghactlConf *conf, const PghaConfig *config)
 {
-	PghaMember	remote;
-	PGconn	   *pg;
-	PGresult   *res;
-	bool		primary;
+	PghaMember	remote = pghactl_standby_remote(config);
 
 	if (config->standby_host[0] == '\0')
 		return false;
-	memset(&remote, 0, sizeof(remote));
-	strlcpy(remote.host, config->standby_host, sizeof(remote.host));
-	remote.port = config->standby_port;
 	/* a host list: the one that runs as the primary, if any does */
-	pg = PQconnectdb(psprintf("%s target_session_attrs=read-write",
-							  pghactl_conninfo(conf, &remote, conf->superuser, "postgres",
-											   "pghactl_promote_cluster")));
-	res = PQstatus(pg) == CONNECTION_OK ? PQexec(pg, "SELECT pg_is_in_recovery()") : NULL;
-	primary = res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
-		strcmp(PQgetvalue(res, 0, 0), "f") == 0;
-	PQclear(res);
-	PQfinish(pg);
-	return primary;
+	return pghactl_answers_as_primary(psprintf("%s target_session_attrs=read-write",
+											   pghactl_conninfo(conf, &remote, conf->superuser, "postgres",
+																"pghactl_promote_cluster")));
 }
 
 /*

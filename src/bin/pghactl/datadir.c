@@ -92,6 +92,23 @@ not_our_include(const char *line, void *ctx)
  * that pgha.conf overrides what comes before it.  add false: only remove
  * it (pghactl detach).
  */
+/* a line that does not set a setting whose name starts with ctx */
+static bool
+not_setting(const char *line, void *ctx)
+{
+	while (*line == ' ' || *line == '\t')
+		line++;
+	return strncmp(line, (const char *) ctx, strlen((const char *) ctx)) != 0;
+}
+
+/* postgresql.auto.conf without the settings whose names start with prefix */
+bool
+pghactl_drop_auto_settings(const PghactlConf *c, const char *prefix)
+{
+	return pghactl_rewrite_conf(psprintf("%s/postgresql.auto.conf", c->data_directory),
+								not_setting, (void *) prefix, NULL);
+}
+
 bool
 pghactl_write_include(const PghactlConf *c, bool add)
 {

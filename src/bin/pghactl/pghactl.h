@@ -126,12 +126,15 @@ typedef bool (*PghactlKeepLine) (const char *line, void *ctx);
 extern bool pghactl_rewrite_conf(const char *path, PghactlKeepLine keep, void *ctx,
 								 const char *append);
 extern bool pghactl_write_include(const PghactlConf *conf, bool add);
+extern bool pghactl_drop_auto_settings(const PghactlConf *c, const char *prefix);
 extern bool pghactl_has_include(const PghactlConf *conf);
 extern pid_t pghactl_running_postmaster(const char *datadir);
 extern int	pghactl_lock_data_directory(const PghactlConf *conf);
 extern void pghactl_drop_placeholders(const PghactlConf *conf);
 
 /* remote.c: running members, over libpq and their REST API */
+extern bool pghactl_answers_as_primary(const char *conninfo);
+extern PghaMember pghactl_standby_remote(const PghaConfig *config);
 extern char *pghactl_conninfo(const PghactlConf *c, const PghaMember *m, const char *user,
 							  const char *dbname, const char *appname);
 extern int	pghactl_reload(PghactlConf *conf, const PghactlOptions *o);

@@ -282,9 +282,6 @@ may_remove_after_failed_rewind(const PghactlConf *c, PghaEtcd *etcd, const char 
 {
 	PghaCluster now;
 	const PghaMember *leader;
-	PGconn	   *conn;
-	PGresult   *res;
-	bool		primary;
 	DIR		   *dir;
 	struct dirent *de;
 	int			ready = 0;
@@ -297,13 +294,7 @@ may_remove_after_failed_rewind(const PghactlConf *c, PghaEtcd *etcd, const char 
 		pg_log_info("the leader changed since pg_rewind ran: keeping the data directory");
 		return false;
 	}
-	conn = PQconnectdb(pghactl_conninfo(c, leader, c->superuser, "postgres", c->name));
-	res = PQstatus(conn) == CONNECTION_OK ? PQexec(conn, "SELECT pg_is_in_recovery()") : NULL;
-	primary = res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
-		strcmp(PQgetvalue(res, 0, 0), "f") == 0;
-	PQclear(res);
-	PQfinish(conn);
-	if (!primary)
+	if (!pghactl_answers_as_primary(pghactl_conninfo(c, leader, c->superuser, "postgres", c->name)))
 	{
 		pg_log_info("\"%s\" does not answer as a primary: keeping the data directory", leader_name);
 		return false;
@@ -397,15 +388,12 @@ mark_standby_copy(const PghactlConf *c, const PghaConfig *config)
 		return true;
 	if (config->standby_host[0] != '\0')
 	{
-		PghaMember	remote;
+		PghaMember	remote = pghactl_standby_remote(config);
 		bool		crc_ok;
 		ControlFileData *cf = get_controlfile(c->data_directory, &crc_ok);
 		char		mine[32];
 		char	   *theirs;
 
-		memset(&remote, 0, sizeof(remote));
-		strlcpy(remote.host, config->standby_host, sizeof(remote.host));
-		remote.port = config->standby_port;
 		snprintf(mine, sizeof(mine), UINT64_FORMAT, cf->system_identifier);
 		pfree(cf);
 		theirs = pghactl_sysid_of(c, &remote);

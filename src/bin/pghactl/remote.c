@@ -41,6 +41,36 @@ pghactl_conninfo(const PghactlConf *c, const PghaMember *m, const char *user, co
 					c->peer_options ? " " : "", c->peer_options ? c->peer_options : "");
 }
 
+/*
+ * Does conninfo reach a server that answers as a primary?  Unreachable,
+ * or in recovery: no.
+ */
+bool
+pghactl_answers_as_primary(const char *conninfo)
+{
+	PGconn	   *pg = PQconnectdb(conninfo);
+	PGresult   *res = PQstatus(pg) == CONNECTION_OK ? PQexec(pg, "SELECT pg_is_in_recovery()") : NULL;
+	bool		primary = res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK &&
+		PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "f") == 0;
+
+	PQclear(res);
+	PQfinish(pg);
+	return primary;
+}
+
+/* the remote primary a standby_cluster section names, as a member to reach */
+PghaMember
+pghactl_standby_remote(const PghaConfig *config)
+{
+	PghaMember	remote;
+
+	memset(&remote, 0, sizeof(remote));
+	strlcpy(remote.name, "the remote primary", sizeof(remote.name));
+	strlcpy(remote.host, config->standby_host, sizeof(remote.host));
+	remote.port = config->standby_port;
+	return remote;
+}
+
 /* "Basic <base64 user:password>" from pgha.api_user and its password file; NULL (logged) */
 static char *
 api_authorization(const PghactlConf *conf)

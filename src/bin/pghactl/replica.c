@@ -87,15 +87,6 @@ clone_source(PghaCluster *cl, const PghactlConf *c)
 	return leader;
 }
 
-/* postgresql.auto.conf without the standby leader's delay pgha set there */
-static bool
-not_a_delay(const char *line, void *ctx)
-{
-	while (*line == ' ' || *line == '\t')
-		line++;
-	return strncmp(line, "recovery_min_apply_delay", 24) != 0;
-}
-
 /*
  * A copy is of this cluster, a replica-to-be: the markers of the data
  * directory it came from go (a primary's fresh bootstrap, a fence without
@@ -113,8 +104,7 @@ finish_copy(const PghactlConf *c)
 		(void) unlink(psprintf("%s/%s", c->data_directory, markers[i]));
 	/* the delay a standby leader replays with (pgha's, src/actions.h) is its own */
 	if (unlink(psprintf("%s/pgha.apply_delay", c->data_directory)) == 0 &&
-		!pghactl_rewrite_conf(psprintf("%s/postgresql.auto.conf", c->data_directory), not_a_delay,
-							  NULL, NULL))
+		!pghactl_drop_auto_settings(c, "recovery_min_apply_delay"))
 		return false;
 	if (!pghactl_touch(psprintf("%s/standby.signal", c->data_directory)))
 	{
@@ -329,12 +319,8 @@ bool
 pghactl_create_standby_leader(const PghactlConf *c, PghaEtcd *etcd, PghaCluster *cl,
 							  const PghaConfig *config)
 {
-	PghaMember	remote;
+	PghaMember	remote = pghactl_standby_remote(config);
 
-	memset(&remote, 0, sizeof(remote));
-	strlcpy(remote.name, "the remote primary", sizeof(remote.name));
-	strlcpy(remote.host, config->standby_host, sizeof(remote.host));
-	remote.port = config->standby_port;
 	pg_log_info("cluster \"%s\" is a new standby cluster: copying %s", c->scope,
 				remote.host[0] ? psprintf("the remote primary %s:%d", remote.host, remote.port) :
 				"from the backups (it follows the archive: methods with no_leader)");
