@@ -23,6 +23,7 @@ OBJS = \
 	src/keeper/members.o \
 	src/keeper/promote.o \
 	src/keeper/member_slots.o \
+	src/keeper/logical_copies.o \
 	src/keeper/act.o \
 	src/keeper/apply_config.o \
 	src/keeper/publish.o \
@@ -30,6 +31,7 @@ OBJS = \
 	src/local.o \
 	src/actions.o \
 	src/server_queries.o \
+	src/logical_slots.o \
 	src/probe.o \
 	src/orphans.o \
 	src/apply.o \

@@ -230,7 +230,7 @@ standby_value(const char *name, const char *value,
 
 void
 pgha_apply_parameters(const char *config_json, const int floor[PGHA_NHOT_STANDBY_PARAMS],
-					  PghaApplyResult *out)
+					  bool feedback, PghaApplyResult *out)
 {
 	PghaParam  *params;
 	int			n;
@@ -248,6 +248,17 @@ pgha_apply_parameters(const char *config_json, const int floor[PGHA_NHOT_STANDBY
 				 errmsg("pgha ignores the parameters of the cluster config"),
 				 errdetail_internal("%s", err)));
 		n = 0;
+	}
+	if (feedback)
+	{
+		for (i = 0; i < n && strcmp(params[i].name, "hot_standby_feedback") != 0; i++)
+			;
+		if (i == n)
+		{
+			params = n == 0 ? palloc(sizeof(PghaParam)) : repalloc(params, sizeof(PghaParam) * (n + 1));
+			params[n++].name = pstrdup("hot_standby_feedback");
+		}
+		params[i].value = pstrdup("on");
 	}
 	ok = palloc0(sizeof(bool) * Max(n, 1));
 	for (i = 0; i < n; i++)

@@ -28,11 +28,13 @@ typedef struct PghaApplyResult
 /*
  * Apply postgresql.parameters of config_json; may ERROR.  floor: on a
  * standby, pg_control's values of the hot standby settings, which a value
- * written for them never goes below (zeros on a primary).
+ * written for them never goes below (zeros on a primary).  feedback:
+ * hot_standby_feedback is on whatever the config says (copies of logical
+ * slots need it, as Patroni enforces it).
  */
 extern void pgha_apply_parameters(const char *config_json,
 								  const int floor[PGHA_NHOT_STANDBY_PARAMS],
-								  PghaApplyResult *out);
+								  bool feedback, PghaApplyResult *out);
 
 /*
  * The floor for pgha_apply_parameters(): pg_control's values on a standby,

@@ -27,6 +27,7 @@
 #include "storage/lwlock.h"
 
 #include "common/cluster.h"
+#include "common/slots.h"
 
 /* how many members pgha.members() can show */
 #define PGHA_MAX_MEMBERS 32
@@ -137,6 +138,9 @@ typedef struct PghaSharedKeeper
 	int64		promote_requested_ms;
 	bool		promote_withdrawn;
 	int			reserved_timeline;
+	/* a replica's copies of permanent logical slots (keeper/logical_copies.c) */
+	int			ncopies;
+	PghaCopyReadiness copies[PGHA_MAX_PERMANENT_SLOTS];
 } PghaSharedKeeper;
 
 /*

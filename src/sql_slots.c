@@ -31,6 +31,7 @@
 #include "common/slots.h"
 #include "etcd_backend.h"
 #include "guc.h"
+#include "logical_slots.h"
 #include "shmem.h"
 
 PG_FUNCTION_INFO_V1(pgha_slots);
@@ -55,6 +56,57 @@ read_cluster_now(PghaCluster *c)
 	pgha_etcd_session_end(etcd, false);
 }
 
+/*
+ * A permanent logical slot's row: on the leader the slot itself, on a
+ * replica its copy and whether it would serve the consumer after a
+ * failover (the keeper's readiness, keeper/logical_copies.c).
+ */
+static void
+logical_row(ReturnSetInfo *rsinfo, const PghaPermanentSlot *ps, const PghaConfig *cfg,
+			const PghaCluster *c, bool leading, int timeline,
+			const PghaCopyReadiness *copies, int ncopies)
+{
+	PghaLogicalLocal l;
+	PghaLogicalRemote remote;
+	const PghaCopyReadiness *r = NULL;
+	Datum		values[7];
+	bool		nulls[7] = {0};
+	const char *state;
+
+	pgha_logical_local(ps, &l);
+	pgha_slot_leader_logical(c, ps->name, timeline, &remote);
+	for (int i = 0; i < ncopies; i++)
+		if (strcmp(copies[i].name, ps->name) == 0)
+			r = &copies[i];
+	if (pgha_slot_ignored(cfg, ps->name, "logical", ps->database, ps->plugin))
+		state = "ignored (ignore_slots)";
+	else if (l.exists && (!l.logical || !l.matches))
+		state = "not the slot the config describes (left alone)";
+	else if (leading)
+		state = l.exists ? "kept" : "missing (being created)";
+	else if (pgha_nofailover)
+		state = "none: this node is tagged nofailover";
+	else if (r == NULL)
+		state = "copy, not looked at yet";
+	else if (!l.exists)
+		state = psprintf("no copy: %s", r->note[0] ? r->note : "not made yet");
+	else if (r->ready)
+		state = "copy, ready";
+	else
+		state = psprintf("copy, not yet safe to use: %s", r->note);
+
+	values[0] = CStringGetTextDatum(ps->name);
+	values[1] = CStringGetTextDatum("logical");
+	values[2] = BoolGetDatum(l.exists);
+	values[3] = BoolGetDatum(l.active);
+	values[4] = LSNGetDatum((XLogRecPtr) l.restart_lsn);
+	nulls[4] = !l.exists || l.restart_lsn == 0;
+	values[5] = LSNGetDatum((XLogRecPtr) remote.confirmed_flush);
+	nulls[5] = !remote.known;
+	values[6] = CStringGetTextDatum(state);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
 Datum
 pgha_slots(PG_FUNCTION_ARGS)
 {
@@ -66,6 +118,8 @@ pgha_slots(PG_FUNCTION_ARGS)
 	PghaCluster c;
 	char	   *kept[PGHA_MAX_PERMANENT_SLOTS];
 	int			nkept;
+	PghaCopyReadiness *copies = palloc(sizeof(PghaCopyReadiness) * PGHA_MAX_PERMANENT_SLOTS);
+	int			ncopies;
 
 	InitMaterializedSRF(fcinfo, 0);
 	LWLockAcquire(pgha_shared->lock, LW_SHARED);
@@ -80,6 +134,11 @@ pgha_slots(PG_FUNCTION_ARGS)
 				 errmsg("the pgha worker has not read the cluster configuration yet")));
 	read_cluster_now(&c);
 	nkept = pgha_permanent_physical(cfg, &c, pgha_node_name(), kept, PGHA_MAX_PERMANENT_SLOTS);
+
+	LWLockAcquire(pgha_shared->lock, LW_SHARED);
+	ncopies = pgha_shared->keeper.ncopies;
+	memcpy(copies, pgha_shared->keeper.copies, sizeof(PghaCopyReadiness) * ncopies);
+	LWLockRelease(pgha_shared->lock);
 
 	SPI_connect();
 	for (int i = 0; i < cfg->nslots; i++)
@@ -96,6 +155,11 @@ pgha_slots(PG_FUNCTION_ARGS)
 		bool		is_kept = false;
 		const char *state;
 
+		if (ps->logical)
+		{
+			logical_row(rsinfo, ps, cfg, &c, leading, timeline, copies, ncopies);
+			continue;
+		}
 		for (int k = 0; k < nkept; k++)
 			is_kept |= strcmp(kept[k], ps->name) == 0;
 

@@ -3,8 +3,8 @@
 # leader keeps them, every replica keeps a copy advanced to the leader's
 # published position, so an external consumer (pg_receivewal here) resumes
 # on the new primary after a kill -9 of the old one's postmaster, without a
-# gap.  A slot ignore_slots names is not made; a logical slot is reported as
-# not kept yet; pgha.slots() shows each copy's state.
+# gap.  A slot ignore_slots names is not made; pgha.slots() shows each
+# copy's state.  Logical slots: t/210.
 
 use strict;
 use warnings;
@@ -23,8 +23,7 @@ use Pgha::Run;
 
 my $etcd = Pgha::Etcd->new(members => 3);
 $etcd->put('/service/test/config',
-	'{"ttl":6,"loop_wait":1,"retry_timeout":2,"slots":{"backup":{"type":"physical"},"skipme":null,"spare":0,"node3":{},'
-	  . '"cdc":{"type":"logical","database":"postgres","plugin":"test_decoding"}},'
+	'{"ttl":6,"loop_wait":1,"retry_timeout":2,"slots":{"backup":{"type":"physical"},"skipme":null,"spare":0,"node3":{}},'
 	  . '"ignore_slots":[{"name":"skipme"}]}');
 my $dir = PostgreSQL::Test::Utils::tempdir();
 open my $bs, '>', "$dir/bootstrap.sql" or die;
@@ -49,10 +48,8 @@ for my $n (qw(node1 node2 node3))
 	ok($c->poll_sql($n, "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'backup' AND slot_type = 'physical'", '1'),
 		"$n keeps the permanent slot \"backup\"");
 }
-is($c->sql('node2', "SELECT count(*) FROM pg_replication_slots WHERE slot_name IN ('skipme', 'cdc')"), '0',
-	'a slot ignore_slots names is not made, nor a logical one');
-like($c->sql('node1', 'SELECT config_warnings FROM pgha.status()'), qr/logical slot "cdc" is not kept by pgha yet/,
-	'the logical slot is reported as not kept yet');
+is($c->sql('node2', "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'skipme'"), '0',
+	'a slot ignore_slots names is not made');
 like($etcd->get('/service/test/status'), qr/"slots":\{"backup":\d+,/, 'the status key has the slot\'s position');
 
 # a consumer on the leader; WAL flows (--synchronous: it reports each

@@ -142,23 +142,70 @@ parse_status(const char *json, size_t len, PghaCluster *c, char *errbuf, size_t 
 		pfree(c->slot_names);
 	if (c->slot_lsns)
 		pfree(c->slot_lsns);
+	if (c->slot_restart)
+		pfree(c->slot_restart);
+	if (c->slot_catalog_xmin)
+		pfree(c->slot_catalog_xmin);
+	if (c->feedback_slots)
+		pfree(c->feedback_slots);
+	if (c->feedback_xmin)
+		pfree(c->feedback_xmin);
 	c->slot_names = NULL;
 	c->slot_lsns = NULL;
+	c->slot_restart = NULL;
+	c->slot_catalog_xmin = NULL;
 	c->nslot_positions = 0;
+	c->feedback_slots = NULL;
+	c->feedback_xmin = NULL;
+	c->nfeedback = 0;
 	slots = json_object_get(root, "slots");
 	if (ok && json_is_object(slots) && json_object_size(slots) > 0)
 	{
+		json_t	   *logical = json_object_get(root, "pgha_logical");
 		const char *name;
 		json_t	   *v;
 
 		c->slot_names = palloc0(sizeof(*c->slot_names) * json_object_size(slots));
 		c->slot_lsns = palloc0(sizeof(uint64) * json_object_size(slots));
+		c->slot_restart = palloc0(sizeof(uint64) * json_object_size(slots));
+		c->slot_catalog_xmin = palloc0(sizeof(uint32) * json_object_size(slots));
 		json_object_foreach(slots, name, v)
 		{
 			if (json_is_integer(v) && json_integer_value(v) >= 0 && strlen(name) < PGHA_NAME_LEN)
 			{
+				/* {"cdc": {"restart_lsn": n, "catalog_xmin": x}}: both, or neither */
+				json_t	   *l = json_object_get(logical, name);
+				json_t	   *restart = json_object_get(l, "restart_lsn");
+				json_t	   *xmin = json_object_get(l, "catalog_xmin");
+
 				strlcpy(c->slot_names[c->nslot_positions], name, PGHA_NAME_LEN);
+				if (json_is_integer(restart) && json_integer_value(restart) > 0 &&
+					json_is_integer(xmin) && json_integer_value(xmin) > 0 &&
+					json_integer_value(xmin) <= (json_int_t) PG_UINT32_MAX)
+				{
+					c->slot_restart[c->nslot_positions] = (uint64) json_integer_value(restart);
+					c->slot_catalog_xmin[c->nslot_positions] = (uint32) json_integer_value(xmin);
+				}
 				c->slot_lsns[c->nslot_positions++] = (uint64) json_integer_value(v);
+			}
+		}
+	}
+	/* {"pgha_feedback": {"node2": 731}}: member slots' catalog_xmin on the leader */
+	slots = json_object_get(root, "pgha_feedback");
+	if (ok && json_is_object(slots) && json_object_size(slots) > 0)
+	{
+		const char *name;
+		json_t	   *v;
+
+		c->feedback_slots = palloc0(sizeof(*c->feedback_slots) * json_object_size(slots));
+		c->feedback_xmin = palloc0(sizeof(uint32) * json_object_size(slots));
+		json_object_foreach(slots, name, v)
+		{
+			if (json_is_integer(v) && json_integer_value(v) > 0 &&
+				json_integer_value(v) <= (json_int_t) PG_UINT32_MAX && strlen(name) < PGHA_NAME_LEN)
+			{
+				strlcpy(c->feedback_slots[c->nfeedback], name, PGHA_NAME_LEN);
+				c->feedback_xmin[c->nfeedback++] = (uint32) json_integer_value(v);
 			}
 		}
 	}

@@ -323,6 +323,13 @@ typedef struct PghaCluster
 	int			nslot_positions;
 	char		(*slot_names)[PGHA_NAME_LEN];
 	uint64	   *slot_lsns;
+	/* pgha_logical: per slot_names entry, a logical slot's other values (0: none) */
+	uint64	   *slot_restart;
+	uint32	   *slot_catalog_xmin;
+	/* pgha_feedback: the catalog_xmin each member slot holds on the leader */
+	int			nfeedback;
+	char		(*feedback_slots)[PGHA_NAME_LEN];
+	uint32	   *feedback_xmin;
 	int			nretain;		/* status.retain_slots: members whose slots the leader keeps */
 	char		(*retain)[PGHA_NAME_LEN];
 

@@ -368,7 +368,7 @@ json_falsy(json_t *v)
  * "slots", as Patroni reads it: an empty value (null, 0, "", false, {}) is
  * a physical slot; an object without "type" is logical when it names a
  * database and a plugin, physical otherwise; "cluster_type": "standby"
- * keeps a slot off a primary cluster (pgha runs no standby clusters).  An
+ * keeps a slot off a primary cluster (a standby cluster keeps none).  An
  * entry pgha cannot use is noted and skipped, never an error: a reader
  * must not refuse a config Patroni wrote.
  */
@@ -435,8 +435,6 @@ parse_permanent_slots(json_t *root, PghaConfig *c, PghaConfigNotes *notes)
 				pgha_config_note(notes, "\"slots\": logical slot \"%s\" needs a database and a plugin (ignored)", name);
 				continue;
 			}
-			pgha_config_note(notes, "\"slots\": logical slot \"%s\" is not kept by pgha yet: only physical permanent slots are (ignored)", name);
-			continue;
 		}
 		else
 		{

@@ -151,11 +151,18 @@ pgha_permanent_physical(const PghaConfig *cfg, const PghaCluster *c, const char 
 	return n;
 }
 
+/* is the status key the current leader's, on this timeline? */
+static bool
+status_current(const PghaCluster *c, int timeline)
+{
+	return c->has_leader && strcmp(c->status_leader, c->leader) == 0 &&
+		c->status_timeline != 0 && c->status_timeline == timeline;
+}
+
 uint64
 pgha_slot_leader_position(const PghaCluster *c, const char *name, int timeline)
 {
-	if (!c->has_leader || strcmp(c->status_leader, c->leader) != 0 ||
-		c->status_timeline == 0 || c->status_timeline != timeline)
+	if (!status_current(c, timeline))
 		return 0;
 	for (int i = 0; i < c->nslot_positions; i++)
 		if (strcmp(c->slot_names[i], name) == 0)
@@ -163,16 +170,170 @@ pgha_slot_leader_position(const PghaCluster *c, const char *name, int timeline)
 	return 0;
 }
 
-char *
-pgha_slot_positions_json(char **names, const uint64 *lsns, int n)
+bool
+pgha_xid_precedes_or_equals(uint32 a, uint32 b)
 {
-	json_t	   *o = json_object();
+	return (int32) (a - b) <= 0;
+}
+
+PghaCopyStep
+pgha_logical_copy_step(const PghaLogicalRemote *remote, const PghaLogicalLocal *local,
+					   uint64 replayed, const char **why)
+{
+	*why = "";
+	if (local->exists && (!local->logical || !local->matches))
+	{
+		*why = "a slot of this name here is not the one the config describes (left alone)";
+		return PGHA_COPY_NONE;
+	}
+	if (local->active)
+	{
+		*why = "in use here";
+		return PGHA_COPY_NONE;
+	}
+	if (!remote->known)
+	{
+		*why = "no position from the current leader on this timeline yet";
+		return PGHA_COPY_WAIT;
+	}
+	/* after a failover the consumer would skip what the new primary wrote in between */
+	if (remote->confirmed_flush > replayed)
+	{
+		*why = "the consumer is ahead of what this replica has replayed";
+		return PGHA_COPY_WAIT;
+	}
+	if (!local->exists)
+		return PGHA_COPY_CREATE;
+	if (local->confirmed_flush > remote->confirmed_flush || local->restart_lsn > remote->restart_lsn ||
+		!pgha_xid_precedes_or_equals(local->catalog_xmin, remote->catalog_xmin))
+	{
+		*why = "the copy is ahead of the leader's slot (left from another role or timeline)";
+		return PGHA_COPY_RECREATE;
+	}
+	if (local->confirmed_flush == remote->confirmed_flush && local->restart_lsn == remote->restart_lsn &&
+		local->catalog_xmin == remote->catalog_xmin)
+		return PGHA_COPY_NONE;
+	return PGHA_COPY_SYNC;
+}
+
+bool
+pgha_logical_copy_ready(uint32 remembered, uint32 feedback, uint32 copy_catalog_xmin)
+{
+	return remembered != 0 && feedback != 0 && copy_catalog_xmin != 0 &&
+		pgha_xid_precedes_or_equals(remembered, feedback) &&
+		pgha_xid_precedes_or_equals(feedback, copy_catalog_xmin);
+}
+
+void
+pgha_copy_readiness_step(PghaCopyReadiness *r, const char *leader, int timeline,
+						 bool fresh, uint32 primary_catalog_xmin, uint32 feedback,
+						 uint32 copy_catalog_xmin)
+{
+	if (fresh || r->timeline != timeline || strcmp(r->leader, leader) != 0 || feedback == 0)
+	{
+		strlcpy(r->leader, leader, sizeof(r->leader));
+		r->timeline = timeline;
+		r->remembered = 0;
+		r->ready = false;
+	}
+	if (r->remembered == 0 && feedback != 0)
+		r->remembered = primary_catalog_xmin;
+	r->ready = pgha_logical_copy_ready(r->remembered, feedback, copy_catalog_xmin);
+}
+
+int
+pgha_permanent_logical(const PghaConfig *cfg, const PghaPermanentSlot **slots, int max)
+{
+	int			n = 0;
+
+	for (int i = 0; i < cfg->nslots && n < max; i++)
+	{
+		const PghaPermanentSlot *ps = &cfg->slots[i];
+
+		if (ps->logical && !pgha_slot_ignored(cfg, ps->name, "logical", ps->database, ps->plugin))
+			slots[n++] = ps;
+	}
+	return n;
+}
+
+void
+pgha_slot_leader_logical(const PghaCluster *c, const char *name, int timeline,
+						 PghaLogicalRemote *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!status_current(c, timeline))
+		return;
+	for (int i = 0; i < c->nslot_positions; i++)
+		if (strcmp(c->slot_names[i], name) == 0 && c->slot_restart != NULL &&
+			c->slot_restart[i] != 0 && c->slot_lsns[i] != 0)
+		{
+			out->known = true;
+			out->confirmed_flush = c->slot_lsns[i];
+			out->restart_lsn = c->slot_restart[i];
+			out->catalog_xmin = c->slot_catalog_xmin[i];
+		}
+}
+
+uint32
+pgha_slot_leader_feedback(const PghaCluster *c, const char *member, int timeline)
+{
+	char		slot[PGHA_NAME_LEN];
+
+	if (!status_current(c, timeline))
+		return 0;
+	pgha_slot_name(member, slot, sizeof(slot));
+	for (int i = 0; i < c->nfeedback; i++)
+		if (strcmp(c->feedback_slots[i], slot) == 0)
+			return c->feedback_xmin[i];
+	return 0;
+}
+
+char *
+pgha_slot_status_json(char **physical, const uint64 *restart, int nphysical,
+					  const PghaLogicalState *logical, int nlogical,
+					  const PghaFeedback *feedback, int nfeedback)
+{
+	json_t	   *slots = json_object();
+	json_t	   *details = json_object();
+	json_t	   *fb = json_object();
+	char	   *a;
+	char	   *b;
+	char	   *f;
 	char	   *s;
 
-	for (int i = 0; i < n; i++)
-		if (lsns[i] != 0)
-			json_object_set_new(o, names[i], json_integer((json_int_t) lsns[i]));
-	s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-	json_decref(o);
+	for (int i = 0; i < nphysical; i++)
+		if (restart[i] != 0)
+			json_object_set_new(slots, physical[i], json_integer((json_int_t) restart[i]));
+	for (int i = 0; i < nlogical; i++)
+	{
+		const PghaLogicalState *l = &logical[i];
+
+		if (l->confirmed_flush == 0 || l->restart_lsn == 0 || l->catalog_xmin == 0)
+			continue;
+		json_object_set_new(slots, l->name, json_integer((json_int_t) l->confirmed_flush));
+		json_object_set_new(details, l->name,
+							json_pack("{s:I,s:I}", "restart_lsn", (json_int_t) l->restart_lsn,
+									  "catalog_xmin", (json_int_t) l->catalog_xmin));
+	}
+	for (int i = 0; i < nfeedback; i++)
+		if (feedback[i].catalog_xmin != 0)
+			json_object_set_new(fb, feedback[i].slot, json_integer((json_int_t) feedback[i].catalog_xmin));
+	a = json_dumps(slots, JSON_COMPACT | JSON_SORT_KEYS);
+	b = json_dumps(details, JSON_COMPACT | JSON_SORT_KEYS);
+	f = json_dumps(fb, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(slots);
+	json_decref(details);
+	json_decref(fb);
+	/* pgha's parts only when there is something in them: Patroni's status stays Patroni's */
+	s = malloc(strlen(a) + strlen(b) + strlen(f) + 64);
+	if (s != NULL)
+		sprintf(s, "\"slots\":%s%s%s%s%s", a,
+				nlogical > 0 && strcmp(b, "{}") != 0 ? ",\"pgha_logical\":" : "",
+				nlogical > 0 && strcmp(b, "{}") != 0 ? b : "",
+				nfeedback > 0 && strcmp(f, "{}") != 0 ? ",\"pgha_feedback\":" : "",
+				nfeedback > 0 && strcmp(f, "{}") != 0 ? f : "");
+	free(a);
+	free(b);
+	free(f);
 	return s;
 }

@@ -95,7 +95,124 @@ extern bool pgha_slot_permanent(const PghaConfig *cfg, const char *name);
  */
 extern uint64 pgha_slot_leader_position(const PghaCluster *c, const char *name, int timeline);
 
-/* {"name": lsn, ...} of the given slots (lsn 0 left out), malloc'd */
-extern char *pgha_slot_positions_json(char **names, const uint64 *lsns, int n);
+/*
+ * Permanent logical slots.  The leader creates them and publishes, for
+ * each, the consumer's position (confirmed_flush_lsn, in "slots" as
+ * Patroni does) and what a copy needs besides (restart_lsn and
+ * catalog_xmin, in "pgha_logical"), all three read at one instant; and the
+ * catalog_xmin that each member's hot_standby_feedback holds on its
+ * physical slot ("pgha_feedback").
+ *
+ * A replica keeps a copy of each: the leader's three values written into
+ * a slot of its own, as long as it has replayed up to the consumer's
+ * position (a copy beyond the WAL it has would, after a failover, skip
+ * what the new primary writes in between).  No decoding on the replica:
+ * the values are the primary's own, and a consumer that resumes from the
+ * copy gets every change from the copy's position on, some of them again
+ * (at least once).  A copy is never ahead of the leader's slot: one that
+ * is (left from when this node led, or from an earlier timeline) is made
+ * anew, as it would skip changes.
+ *
+ * A copy is safe to use after a failover only once the catalog rows it
+ * needs are sure to be on the replica: the primary keeps them for its own
+ * slot, and for the copy once this replica's feedback (its slots'
+ * catalog_xmin, through hot_standby_feedback) holds them on the primary.
+ * So, as Patroni checks it: remember the primary slot's catalog_xmin when
+ * the feedback first shows (remembered); the copy is ready once
+ * remembered <= feedback <= the copy's catalog_xmin.
+ */
+typedef struct PghaLogicalRemote
+{
+	bool		known;			/* the current leader published it, on this timeline */
+	uint64		restart_lsn;
+	uint64		confirmed_flush;
+	uint32		catalog_xmin;
+} PghaLogicalRemote;
+
+typedef struct PghaLogicalLocal
+{
+	bool		exists;
+	bool		logical;
+	bool		matches;		/* database and plugin as the config says */
+	bool		active;
+	uint64		restart_lsn;
+	uint64		confirmed_flush;
+	uint32		catalog_xmin;
+} PghaLogicalLocal;
+
+typedef enum PghaCopyStep
+{
+	PGHA_COPY_NONE,				/* in step, or nothing to do (why says which) */
+	PGHA_COPY_WAIT,				/* not yet (why) */
+	PGHA_COPY_CREATE,
+	PGHA_COPY_SYNC,				/* write the leader's values */
+	PGHA_COPY_RECREATE			/* drop, then create */
+} PghaCopyStep;
+
+/* what a replica does with its copy of a permanent logical slot */
+extern PghaCopyStep pgha_logical_copy_step(const PghaLogicalRemote *remote,
+										   const PghaLogicalLocal *local,
+										   uint64 replayed, const char **why);
+
+/* transaction ids, compared modulo 2^32 as PostgreSQL does (both normal) */
+extern bool pgha_xid_precedes_or_equals(uint32 a, uint32 b);
+
+/* the readiness rule above; remembered 0: not yet */
+extern bool pgha_logical_copy_ready(uint32 remembered, uint32 feedback, uint32 copy_catalog_xmin);
+
+/* a copy's readiness, carried from loop to loop (and over a worker restart) */
+typedef struct PghaCopyReadiness
+{
+	char		name[PGHA_NAME_LEN];
+	char		leader[PGHA_NAME_LEN];	/* whose slots' values these are */
+	int			timeline;
+	uint32		remembered;		/* the primary slot's catalog_xmin when feedback first showed */
+	bool		ready;
+	char		note[128];		/* what the copy waits for, or why there is none */
+} PghaCopyReadiness;
+
+/*
+ * One loop of the rule above.  A new copy, another leader or timeline, or
+ * feedback gone (hot_standby_feedback off, the member slot dropped) starts
+ * over: what held the catalog rows before is not known to hold them now.
+ */
+extern void pgha_copy_readiness_step(PghaCopyReadiness *r, const char *leader, int timeline,
+									 bool fresh, uint32 primary_catalog_xmin, uint32 feedback,
+									 uint32 copy_catalog_xmin);
+
+/* the permanent logical slots to keep here: not ignored */
+extern int	pgha_permanent_logical(const PghaConfig *cfg, const PghaPermanentSlot **slots, int max);
+
+/* what the leader published for a logical slot (known false if nothing, or not now's leader's) */
+extern void pgha_slot_leader_logical(const PghaCluster *c, const char *name, int timeline,
+									 PghaLogicalRemote *out);
+
+/* the catalog_xmin the leader's slot for this member holds (0 none, or unknown) */
+extern uint32 pgha_slot_leader_feedback(const PghaCluster *c, const char *member, int timeline);
+
+/* one logical slot as the leader publishes it */
+typedef struct PghaLogicalState
+{
+	const char *name;
+	uint64		restart_lsn;
+	uint64		confirmed_flush;
+	uint32		catalog_xmin;
+} PghaLogicalState;
+
+/* one member slot's catalog_xmin, as the leader publishes it */
+typedef struct PghaFeedback
+{
+	char		slot[PGHA_NAME_LEN];
+	uint32		catalog_xmin;
+} PghaFeedback;
+
+/*
+ * The status key's slot parts: "slots" (physical restart_lsn, logical
+ * confirmed_flush_lsn), "pgha_logical", "pgha_feedback", as the text that
+ * goes between the status object's braces.  malloc'd.
+ */
+extern char *pgha_slot_status_json(char **physical, const uint64 *restart, int nphysical,
+								   const PghaLogicalState *logical, int nlogical,
+								   const PghaFeedback *feedback, int nfeedback);
 
 #endif							/* PGHA_SLOTS_H */

@@ -120,6 +120,17 @@ apply_config(const PghaCluster *cluster)
 			K.params_revision = -1;
 		}
 	}
+	/* copies of permanent logical slots need hot_standby_feedback (logical_copies.c) */
+	{
+		const PghaPermanentSlot *logical[PGHA_MAX_PERMANENT_SLOTS];
+		bool		feedback = pgha_permanent_logical(&K.config, logical, PGHA_MAX_PERMANENT_SLOTS) > 0;
+
+		if (feedback != K.params_feedback)
+		{
+			K.params_feedback = feedback;
+			K.params_revision = -1;
+		}
+	}
 	if ((rev == K.applied_revision && K.params_revision == rev) || K.foreign)
 		return false;
 	/* a document that failed validation is not applied at all */
@@ -129,7 +140,7 @@ apply_config(const PghaCluster *cluster)
 	if (K.params_revision != rev)
 	{
 		pgstat_report_activity(STATE_RUNNING, "applying the cluster configuration");
-		pgha_apply_parameters(cluster->config_json, K.params_floor, &r);
+		pgha_apply_parameters(cluster->config_json, K.params_floor, K.params_feedback, &r);
 		K.params_revision = rev;
 		K.pending_restart = r.pending_restart;
 		strlcpy(K.pending_reason, r.pending_reason, sizeof(K.pending_reason));

@@ -65,8 +65,8 @@ leader_housekeeping(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalD
 		char	   *permanent = keep_permanent_slots(cluster, true, local->base.timeline);
 		char	   *retain_only = pgha_retention_json(K.retention);
 		/* what besides the position the status says: compared as one string */
-		char	   *retain = psprintf("\"slots\":%s,\"retain_slots\":%s",
-									  permanent ? permanent : "{}", retain_only);
+		char	   *retain = psprintf("%s,\"retain_slots\":%s",
+									  permanent ? permanent : "\"slots\":{}", retain_only);
 
 		free(permanent);
 		free(retain_only);
@@ -330,7 +330,10 @@ after_act(PghaEtcd *etcd, const PghaDecision *d, PghaCluster *cluster, PghaLocal
 		 */
 		if (local->base.in_recovery && !K.is_leader && !K.foreign &&
 			!pgha_config_standby_cluster(&K.config))
+		{
 			(void) keep_permanent_slots(cluster, false, local->base.timeline);
+			keep_logical_copies(cluster, local->base.timeline, local->replay_lsn);
+		}
 		if (d->action != PGHA_ACT_FENCE && !K.switching)
 			handle_restart_request(etcd, cluster);
 		/* last: a config problem must not cost the HA work above */

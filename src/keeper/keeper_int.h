@@ -77,6 +77,7 @@ typedef struct KeeperState
 	bool		restarting;		/* shut down for pghactl restart: keeps the key */
 	bool		upstream_stale; /* promoted: primary_conninfo still to reset */
 	int			params_floor[PGHA_NHOT_STANDBY_PARAMS]; /* apply.h: what was applied with */
+	bool		params_feedback;	/* ... with hot_standby_feedback forced on */
 	int64		params_revision;	/* parameters applied for this revision */
 	int64		hba_retry_ms;	/* earliest retry of a pg_hba that failed */	/* when the pending failover key was first seen */
 	bool		clear_failover;	/* we promoted for a switchover: delete the key */
@@ -183,6 +184,11 @@ extern void ensure_member_slots(const PghaCluster *cluster);
 extern void manage_downstream_slots(const PghaCluster *cluster);
 extern void manage_member_slots(const PghaCluster *cluster);
 extern char *keep_permanent_slots(const PghaCluster *cluster, bool leading, int timeline);
+
+/* logical_copies.c */
+extern int	keep_logical_slots_leader(PghaLogicalState *out, int max);
+extern void keep_logical_copies(const PghaCluster *cluster, int timeline, uint64 replayed);
+extern void warn_unready_copies(void);
 
 /* act.c */
 extern void probe_peers(const PghaCluster *cluster, PghaInput *in, PghaPeer *peers);

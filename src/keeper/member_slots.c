@@ -54,6 +54,7 @@
 #include "etcd_backend.h"
 #include "failsafe.h"
 #include "syncrep.h"
+#include "logical_slots.h"
 #include "keeper_int.h"
 
 /* is slot a permanent slot pgha keeps here (not a present member's own)? */
@@ -391,6 +392,38 @@ call_advance(void *arg)
 }
 
 /*
+ * The leader's status parts: the physical slots' positions, and the
+ * logical slots' with the feedback that readiness is judged by
+ * (logical_copies.c).
+ */
+static char *
+logical_status(char **physical, const uint64 *restart, int nphysical)
+{
+	PghaLogicalState logical[PGHA_MAX_PERMANENT_SLOTS];
+	PghaFeedback *feedback = palloc(sizeof(PghaFeedback) * PGHA_MAX_RETAINED);
+	int			nlogical = 0;
+	int			nfeedback = 0;
+	MemoryContext cxt = CurrentMemoryContext;
+
+	PG_TRY();
+	{
+		nlogical = keep_logical_slots_leader(logical, PGHA_MAX_PERMANENT_SLOTS);
+		if (nlogical > 0)
+			nfeedback = pgha_logical_feedback(feedback, PGHA_MAX_RETAINED);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata = pgha_recover_error(cxt);
+
+		ereport(WARNING,
+				(errmsg("pgha could not read the permanent logical slots: %s", edata->message)));
+		nlogical = nfeedback = 0;
+	}
+	PG_END_TRY();
+	return pgha_slot_status_json(physical, restart, nphysical, logical, nlogical, feedback, nfeedback);
+}
+
+/*
  * Permanent physical slots (common/slots.h).  Their states are read first,
  * and the leader gets what it publishes (malloc'd JSON) even when making a
  * missing one fails (max_replication_slots).  On a replica an inactive copy
@@ -412,7 +445,7 @@ keep_permanent_slots(const PghaCluster *cluster, bool leading, int timeline)
 											PGHA_MAX_PERMANENT_SLOTS);
 
 	if (n == 0)
-		return leading ? strdup("{}") : NULL;
+		return leading ? logical_status(names, restart, 0) : NULL;
 	memset(&c, 0, sizeof(c));
 	c.names = names;
 	c.n = n;
@@ -451,5 +484,5 @@ keep_permanent_slots(const PghaCluster *cluster, bool leading, int timeline)
 		if (one.target > states[i].restart_lsn)
 			(void) slot_call(call_advance, &one, psprintf("advance the permanent slot \"%s\"", names[i]));
 	}
-	return leading ? pgha_slot_positions_json(names, restart, n) : NULL;
+	return leading ? logical_status(names, restart, n) : NULL;
 }

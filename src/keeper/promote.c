@@ -263,6 +263,8 @@ request_promotion(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalDet
 					   K.promote_requested_ms != 0 ? "; the promotion requested before has not finished" : "")));
 	pgstat_report_activity(STATE_RUNNING, "requesting promotion");
 	pgha_syncrep_before_promote(&K.config);
+	if (K.promote_requested_ms == 0)
+		warn_unready_copies();
 	/* on record first: a successor worker must know of the request */
 	K.promote_requested_ms = now_ms();
 	K.promote_withdrawn = false;

@@ -34,6 +34,7 @@
 #include "failsafe.h"
 #include "guc.h"
 #include "hba.h"
+#include "logical_slots.h"
 #include "local.h"
 #include "orphans.h"
 #include "probe.h"
@@ -57,6 +58,8 @@ static SimLineage lineage[SIM_MAX_TLI + 2];
 /* ---- GUCs: the same for every node but the name and the port ---- */
 char	   *pgha_etcd_hosts = "http://127.0.0.1:2379";
 int			pgha_etcd_timeout = 1000;
+/* the server's (access/xlog.h): logical slots are not modelled */
+int			wal_level = WAL_LEVEL_REPLICA;
 char	   *pgha_namespace = "/service/";
 char	   *pgha_scope = "sim";
 char	   *pgha_name = "";
@@ -824,6 +827,48 @@ pgha_action_recreate_slot(const char *name)
 {
 }
 
+/* nor permanent logical slots (the config of a run names none) */
+void
+pgha_logical_local(const PghaPermanentSlot *ps, PghaLogicalLocal *out)
+{
+	memset(out, 0, sizeof(*out));
+}
+
+int
+pgha_logical_feedback(PghaFeedback *out, int max)
+{
+	return 0;
+}
+
+bool
+pgha_logical_copy_create(const PghaPermanentSlot *ps, const PghaLogicalRemote *r, char *why, size_t len)
+{
+	strlcpy(why, "not modelled", len);
+	return false;
+}
+
+void
+pgha_logical_copy_sync(const PghaPermanentSlot *ps, const PghaLogicalRemote *r)
+{
+}
+
+void
+pgha_logical_drop(const char *name)
+{
+}
+
+bool
+pgha_logical_create_start(const char *database)
+{
+	return false;
+}
+
+bool
+pgha_logical_create_busy(void)
+{
+	return false;
+}
+
 uint64
 pgha_action_advance_slot(const char *name, uint64 lsn)
 {
@@ -1111,7 +1156,7 @@ pgha_write_gate_set(int64 deadline_ms)
 
 void
 pgha_apply_parameters(const char *config_json, const int floor[PGHA_NHOT_STANDBY_PARAMS],
-					  PghaApplyResult *out)
+					  bool feedback, PghaApplyResult *out)
 {
 	memset(out, 0, sizeof(*out));
 }

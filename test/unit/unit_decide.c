@@ -889,14 +889,17 @@ test_config(void)
 						   "\"odd\":{\"type\":\"virtual\"},\"num\":{\"type\":7}},"
 						   "\"ignore_slots\":[{\"name\":\"dba\"},{\"type\":\"logical\",\"plugin\":\"wal2json\"},\"x\"]}"),
 						 &c, &notes, err, sizeof(err)) &&
-	   c.nslots == 5 && strcmp(c.slots[0].name, "backup") == 0 && !c.slots[0].logical &&
+	   c.nslots == 7 && strcmp(c.slots[0].name, "backup") == 0 && !c.slots[0].logical &&
 	   strcmp(c.slots[1].name, "plain") == 0 && strcmp(c.slots[2].name, "empty") == 0 &&
-	   strcmp(c.slots[3].name, "zero") == 0 && strcmp(c.slots[4].name, "onprimary") == 0 &&
-	   strstr(notes.text, "logical slot \"untyped\" is not kept") &&
+	   strcmp(c.slots[3].name, "zero") == 0 &&
+	   strcmp(c.slots[4].name, "untyped") == 0 && c.slots[4].logical &&
+	   strcmp(c.slots[4].database, "app") == 0 && strcmp(c.slots[4].plugin, "pgoutput") == 0 &&
+	   strcmp(c.slots[5].name, "onprimary") == 0 && !c.slots[5].logical &&
+	   strcmp(c.slots[6].name, "cdc") == 0 && c.slots[6].logical &&
 	   strstr(notes.text, "\"onstandby\" is for standby clusters only") &&
 	   strstr(notes.text, "\"one\" is no object") &&
 	   c.nignore == 2 && strcmp(c.ignore[0].name, "dba") == 0 && strcmp(c.ignore[1].plugin, "wal2json") == 0 &&
-	   strstr(notes.text, "logical slot \"cdc\" is not kept by pgha yet") &&
+	   !strstr(notes.text, "\"cdc\"") && !strstr(notes.text, "\"untyped\"") &&
 	   strstr(notes.text, "\"half\" needs a database and a plugin") &&
 	   strstr(notes.text, "\"Bad-Name\" is no replication slot name") &&
 	   strstr(notes.text, "type \"virtual\"") && strstr(notes.text, "\"num\" has a type") &&
@@ -905,8 +908,19 @@ test_config(void)
 	ok(pgha_slot_ignored(&c, "dba", "physical", "", "") && !pgha_slot_ignored(&c, "backup", "physical", "", "") &&
 	   pgha_slot_ignored(&c, "cdc", "logical", "app", "wal2json") &&
 	   !pgha_slot_ignored(&c, "cdc", "logical", "app", "pgoutput") &&
-	   pgha_slot_permanent(&c, "backup") && !pgha_slot_permanent(&c, "cdc"),
+	   pgha_slot_permanent(&c, "backup") && pgha_slot_permanent(&c, "cdc") && !pgha_slot_permanent(&c, "half"),
 	   "ignore_slots entries match by each part they name");
+	{
+		const PghaPermanentSlot *logical[PGHA_MAX_PERMANENT_SLOTS];
+		int			n = pgha_permanent_logical(&c, logical, PGHA_MAX_PERMANENT_SLOTS);
+
+		ok(n == 2 && strcmp(logical[0]->name, "untyped") == 0 && strcmp(logical[1]->name, "cdc") == 0,
+		   "the permanent logical slots: untyped and cdc (the wal2json entry of ignore_slots matches neither)");
+		strlcpy(c.ignore[1].plugin, "pgoutput", sizeof(c.ignore[1].plugin));
+		n = pgha_permanent_logical(&c, logical, PGHA_MAX_PERMANENT_SLOTS);
+		ok(n == 0, "... and none once ignore_slots names their plugin");
+	}
+
 	{
 		PghaCluster cl;
 		PghaMember	mb[1];

@@ -290,9 +290,116 @@ test_hot_standby(void)
 	   "no plain integer: left to PostgreSQL (-1)");
 }
 
+
+/* permanent logical slots: the status parts, a replica's copy steps, readiness */
+static void
+test_logical(void)
+{
+	char	   *physical[1] = {"backup"};
+	uint64		restart[1] = {100};
+	PghaLogicalState logical[2] = {{"cdc", 4096, 8192, 731}, {"new", 0, 0, 0}};
+	PghaFeedback fb[1] = {{"node2", 730}};
+	char	   *json = pgha_slot_status_json(physical, restart, 1, logical, 2, fb, 1);
+	char	   *plain = pgha_slot_status_json(physical, restart, 1, NULL, 0, NULL, 0);
+	char	   *doc = psprintf("{\"optime\":9000,%s,\"pgha_leader\":\"node1\",\"pgha_timeline\":2}", json);
+	PghaEtcdKV	kv[2];
+	PghaEtcdRange r;
+	PghaCluster c;
+	char		err[256];
+	PghaLogicalRemote remote;
+	PghaLogicalLocal local;
+	PghaCopyReadiness rd;
+	const char *why;
+
+	is_str(json, "\"slots\":{\"backup\":100,\"cdc\":8192},\"pgha_logical\":{\"cdc\":{\"catalog_xmin\":731,\"restart_lsn\":4096}},"
+		   "\"pgha_feedback\":{\"node2\":730}",
+		   "status: a logical slot's confirmed_flush in \"slots\" (as Patroni), restart_lsn and catalog_xmin in pgha_logical; feedback; a slot without values left out");
+	is_str(plain, "\"slots\":{\"backup\":100}", "status without logical slots: Patroni's \"slots\" alone");
+
+	memset(kv, 0, sizeof(kv));
+	memset(&r, 0, sizeof(r));
+	kv[0].key = "/service/x/status";
+	kv[0].value = doc;
+	kv[0].value_len = strlen(doc);
+	kv[1].key = "/service/x/leader";
+	kv[1].value = "node1";
+	kv[1].value_len = 5;
+	r.kvs = kv;
+	r.nkvs = 2;
+	memset(&c, 0, sizeof(c));
+	ok(pgha_cluster_from_range("/service/x/", &r, &c, err, sizeof(err)), "the status parses: %s", err);
+	pgha_slot_leader_logical(&c, "cdc", 2, &remote);
+	ok(remote.known && remote.confirmed_flush == 8192 && remote.restart_lsn == 4096 && remote.catalog_xmin == 731,
+	   "a replica reads the leader's three values of a logical slot");
+	ok(pgha_slot_leader_feedback(&c, "node2", 2) == 730 && pgha_slot_leader_feedback(&c, "node3", 2) == 0,
+	   "... and the catalog_xmin its own member slot holds on the leader");
+	pgha_slot_leader_logical(&c, "backup", 2, &remote);
+	ok(!remote.known, "a physical slot's position is no logical slot's values");
+	pgha_slot_leader_logical(&c, "cdc", 3, &remote);
+	ok(!remote.known && pgha_slot_leader_feedback(&c, "node2", 3) == 0,
+	   "values from another timeline are not taken (past the fork, maybe)");
+
+	pgha_slot_leader_logical(&c, "cdc", 2, &remote);
+	memset(&local, 0, sizeof(local));
+	ok(pgha_logical_copy_step(&remote, &local, 8191, &why) == PGHA_COPY_WAIT && strstr(why, "ahead of what this replica has replayed"),
+	   "no copy while the consumer is past this replica's replay (a failover would skip what comes between)");
+	ok(pgha_logical_copy_step(&remote, &local, 8192, &why) == PGHA_COPY_CREATE, "a missing copy is made once replayed");
+	local.exists = local.logical = local.matches = true;
+	local.restart_lsn = 4096;
+	local.confirmed_flush = 8192;
+	local.catalog_xmin = 731;
+	ok(pgha_logical_copy_step(&remote, &local, 9000, &why) == PGHA_COPY_NONE, "a copy in step: nothing");
+	local.confirmed_flush = 5000;
+	local.catalog_xmin = 700;
+	ok(pgha_logical_copy_step(&remote, &local, 9000, &why) == PGHA_COPY_SYNC, "a copy behind: the leader's values");
+	local.confirmed_flush = 9000;
+	ok(pgha_logical_copy_step(&remote, &local, 9000, &why) == PGHA_COPY_RECREATE,
+	   "a copy ahead of the leader's slot is made anew (it would skip changes)");
+	local.confirmed_flush = 8192;
+	local.catalog_xmin = 740;
+	ok(pgha_logical_copy_step(&remote, &local, 9000, &why) == PGHA_COPY_RECREATE, "... a newer catalog_xmin too");
+	local.catalog_xmin = 731;
+	local.active = true;
+	local.confirmed_flush = 100;
+	ok(pgha_logical_copy_step(&remote, &local, 9000, &why) == PGHA_COPY_NONE && strcmp(why, "in use here") == 0,
+	   "a copy in use is not touched");
+	local.active = false;
+	local.matches = false;
+	ok(pgha_logical_copy_step(&remote, &local, 9000, &why) == PGHA_COPY_NONE && strstr(why, "left alone"),
+	   "a slot of that name in another database or with another plugin is left alone");
+	local.matches = true;
+	remote.known = false;
+	ok(pgha_logical_copy_step(&remote, &local, 9000, &why) == PGHA_COPY_WAIT, "nothing from the current leader: wait");
+
+	ok(pgha_xid_precedes_or_equals(4294967000U, 5) && !pgha_xid_precedes_or_equals(5, 4294967000U) &&
+	   pgha_xid_precedes_or_equals(7, 7), "transaction ids compare modulo 2^32");
+	memset(&rd, 0, sizeof(rd));
+	pgha_copy_readiness_step(&rd, "node1", 2, true, 731, 0, 731);
+	ok(!rd.ready && rd.remembered == 0, "readiness: no feedback yet, not ready");
+	pgha_copy_readiness_step(&rd, "node1", 2, false, 735, 731, 735);
+	ok(!rd.ready && rd.remembered == 735, "feedback shows: the primary slot's catalog_xmin remembered (735), feedback 731 is older");
+	pgha_copy_readiness_step(&rd, "node1", 2, false, 740, 735, 740);
+	ok(rd.ready, "ready once remembered <= feedback <= the copy's catalog_xmin");
+	pgha_copy_readiness_step(&rd, "node1", 2, false, 741, 736, 735);
+	ok(!rd.ready, "not while the feedback is past the copy's catalog_xmin");
+	pgha_copy_readiness_step(&rd, "node1", 2, false, 742, 741, 742);
+	ok(rd.ready, "... ready again");
+	pgha_copy_readiness_step(&rd, "node3", 3, false, 750, 745, 750);
+	ok(!rd.ready && rd.remembered == 750, "another leader: starts over");
+	pgha_copy_readiness_step(&rd, "node3", 3, false, 760, 0, 760);
+	ok(!rd.ready && rd.remembered == 0, "feedback gone (hot_standby_feedback off): starts over");
+	pgha_copy_readiness_step(&rd, "node3", 3, true, 770, 765, 770);
+	ok(!rd.ready && rd.remembered == 770, "a new copy: starts over");
+	pgha_copy_readiness_step(&rd, "node3", 3, true, 4294967000U, 4294966990U, 4294967000U);
+	ok(!rd.ready && rd.remembered == 4294967000U, "just before wraparound: remembered, not ready");
+	pgha_copy_readiness_step(&rd, "node3", 3, false, 5, 3, 5);
+	ok(rd.ready, "across wraparound: 4294967000 <= 3 <= 5, ready");
+}
+
 void
 unit_slots_tests(void)
 {
+	test_logical();
 	test_upstream();
 	test_hot_standby();
 	test_retention();

@@ -1,0 +1,150 @@
+
+# Permanent logical slots (the config's "slots", Patroni's format): the
+# leader creates the slot; each replica keeps a copy in step with the
+# leader's and says when it is ready; pg_recvlogical, connected through a
+# host list, keeps consuming across a kill -9 of the primary's postmaster
+# and receives every acknowledged row at least once.  A logical slot
+# ignore_slots names is left alone; a copy ahead of the leader's slot is
+# made anew.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::RealBin/lib";
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(time usleep);
+
+use Pgha::Etcd;
+use Pgha::Run;
+
+my $etcd = Pgha::Etcd->new(members => 3);
+# synchronous mode: an acknowledged row is on the standby that takes over
+$etcd->put('/service/test/config',
+	'{"ttl":6,"loop_wait":1,"retry_timeout":2,"synchronous_mode":true,'
+	  . '"slots":{"cdc":{"type":"logical","database":"postgres","plugin":"test_decoding"}},'
+	  . '"ignore_slots":[{"name":"dba_slot"}]}');
+my $dir = PostgreSQL::Test::Utils::tempdir();
+open my $bs, '>', "$dir/bootstrap.sql" or die;
+print $bs "CREATE EXTENSION pgha;\nCREATE TABLE t (i int PRIMARY KEY);\n";
+close $bs;
+my $c = Pgha::Run->new(
+	etcd => $etcd,
+	nodes => 3,
+	conf => [ "pghactl.bootstrap_sql = '$dir/bootstrap.sql'", "wal_level = logical",
+		"hot_standby_feedback = on", "wal_receiver_status_interval = 1s" ]);
+
+sub leader { return $etcd->get('/service/test/leader') // ''; }
+sub state  { return $c->sql($_[0], "SELECT state FROM pgha.slots() WHERE slot_name = 'cdc'"); }
+
+$c->start('node1');
+ok($etcd->poll_key('/service/test/leader', qr/^node1$/, 90), 'node1 leads');
+$c->start($_) for qw(node2 node3);
+ok($c->streams_from('node1', $_), "$_ streams") for qw(node2 node3);
+
+ok($c->poll_sql('node1', "SELECT slot_type || ' ' || plugin || ' ' || database FROM pg_replication_slots WHERE slot_name = 'cdc'",
+		'logical test_decoding postgres', 60),
+	'the leader creates the permanent logical slot');
+like(slurp_file($c->log('node1')), qr/pgha created the permanent logical replication slot "cdc"/, '... and says so');
+is(state('node1'), 'kept', 'pgha.slots() on the leader: kept');
+ok($etcd->poll_key('/service/test/status', qr/"slots":\{"cdc":\d+\},"pgha_logical":\{"cdc":\{"catalog_xmin":\d+,"restart_lsn":\d+\}\}/, 30),
+	'the status key has its confirmed_flush_lsn in "slots" (as Patroni) and the rest in pgha_logical');
+
+# a DBA's slot that ignore_slots names: neither copied nor dropped
+$c->sql('node1', "SELECT pg_create_logical_replication_slot('dba_slot', 'test_decoding')");
+
+# a consumer, through a host list: whichever is read-write
+my $user = getpwuid($<);
+my $hosts = join(' ', 'host=' . join(',', ('127.0.0.1') x 3),
+	'port=' . join(',', map { $c->{port}{$_} } qw(node1 node2 node3)),
+	'dbname=postgres', "user=$user", 'target_session_attrs=read-write');
+my $out = "$dir/cdc.out";
+my $recv = IPC::Run::start([ 'pg_recvlogical', '-d', $hosts, '-S', 'cdc', '--start', '-f', $out,
+	  '-F', '0', '-s', '1' ], '>', "$dir/recv.log", '2>&1');
+ok($c->poll_sql('node1', "SELECT active FROM pg_replication_slots WHERE slot_name = 'cdc'", 't'),
+	'pg_recvlogical consumes "cdc" on node1');
+
+# rows, one commit each: every acknowledged one is remembered
+my @acked;
+sub write_rows
+{
+	my ($node, $from, $to) = @_;
+	for my $i ($from .. $to)
+	{
+		push @acked, $i if $c->sql($node, "WITH x AS (INSERT INTO t VALUES ($i) RETURNING i) SELECT i FROM x") eq "$i";
+	}
+}
+write_rows('node1', 1, 50);
+is(scalar @acked, 50, '50 rows acknowledged on node1');
+
+for my $n (qw(node2 node3))
+{
+	ok($c->poll_sql($n, "SELECT state FROM pgha.slots() WHERE slot_name = 'cdc'", 'copy, ready', 90),
+		"$n keeps a copy, and it is ready") or diag(state($n));
+	is($c->sql($n, "SELECT slot_type || ' ' || plugin || ' ' || database FROM pg_replication_slots WHERE slot_name = 'cdc'"),
+		'logical test_decoding postgres', "$n: the copy is a logical slot of the same plugin and database");
+	is($c->sql($n, "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'dba_slot'"), '0',
+		"$n: no copy of the slot ignore_slots names");
+}
+is($c->sql('node1', "SELECT count(*) FROM pgha.slots() WHERE slot_name = 'dba_slot'"), '0',
+	'the ignored slot is not one of pgha.slots()');
+ok($c->poll_sql('node2', "SELECT confirmed_flush_lsn > '0/0' FROM pg_replication_slots WHERE slot_name = 'cdc'", 't'),
+	'the copy carries the consumer\'s position');
+
+# more rows, and the primary's postmaster killed right after them
+write_rows('node1', 51, 100);
+is(scalar @acked, 100, '100 rows acknowledged on node1');
+my $pid = (split /\n/, slurp_file($c->data('node1') . '/postmaster.pid'))[0];
+kill 'KILL', $pid;
+my $deadline = time + 90;
+usleep(100_000) while time < $deadline && leader() =~ /^(node1)?$/;
+my $new = leader();
+like($new, qr/^node[23]$/, "$new took over");
+ok($c->poll_sql($new, 'SELECT pg_is_in_recovery()', 'f'), "$new is a primary");
+unlike(slurp_file($c->log($new)), qr/copy of the logical slot "cdc" that may be unsafe/,
+	'it promoted with a copy that was ready (no warning)');
+ok($c->poll_sql($new, "SELECT state FROM pgha.slots() WHERE slot_name = 'cdc'", 'kept', 30),
+	'pgha.slots() on the new leader: kept');
+
+# the consumer reconnects to the new primary and goes on
+ok($c->poll_sql($new, "SELECT active FROM pg_replication_slots WHERE slot_name = 'cdc'", 't', 60),
+	'pg_recvlogical consumes "cdc" on the new primary');
+write_rows($new, 101, 150);
+is(scalar @acked, 150, "50 more rows acknowledged on $new");
+my $got;
+$deadline = time + 60;
+while (time < $deadline)
+{
+	$got = -f $out ? slurp_file($out) : '';
+	last if $got =~ /table public\.t: INSERT: i\[integer\]:150\b/;
+	usleep(200_000);
+}
+$recv->signal('TERM');
+$recv->finish;
+my %seen;
+$seen{$1}++ while $got =~ /table public\.t: INSERT: i\[integer\]:(\d+)/g;
+my @missing = grep { !$seen{$_} } @acked;
+is("@missing", '', 'every acknowledged row reached the consumer, across the failover')
+  or diag(slurp_file("$dir/recv.log"));
+my $again = grep { $seen{$_} > 1 } keys %seen;
+note("rows received more than once (at least once, as documented): $again");
+
+# the old primary comes back as a replica; its slot, ahead of the new
+# leader's (the consumer confirmed more there), must not stay: a copy is
+# made from the new leader's
+# (pghactl run, the supervisor, starts the killed server again)
+ok($c->poll_sql('node1', 'SELECT pg_is_in_recovery()', 't', 90), 'node1 is back, as a replica');
+ok($c->poll_sql('node1', "SELECT state FROM pgha.slots() WHERE slot_name = 'cdc'", 'copy, ready', 90),
+	'node1 keeps a copy of the new leader\'s slot, ready') or diag(state('node1'));
+my $consumer = $c->sql($new, "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = 'cdc'");
+is($c->sql('node1', "SELECT confirmed_flush_lsn <= '$consumer' FROM pg_replication_slots WHERE slot_name = 'cdc'"), 't',
+	"its copy is not ahead of the new leader's slot ($consumer)");
+like(slurp_file($c->log('node1')), qr/pgha made a copy of the permanent logical slot "cdc"/,
+	'node1\'s slot is a copy made from the new leader\'s (its own went with pg_rewind, or was made anew)');
+
+$c->stop($_) for qw(node1 node2 node3);
+$etcd->stop;
+done_testing();
