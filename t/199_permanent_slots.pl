@@ -130,6 +130,31 @@ unlike(slurp_file("$dir/recv2.log"), qr/removed|not in this server's history|err
   or diag(slurp_file("$dir/recv2.log"));
 ok(-f "$wal/00000002.history", 'it followed the new timeline');
 
+# a switchover: the consumer stopped; the candidate's copy is in step with
+# its position; it resumes on the new primary without a gap
+my ($to) = grep { $_ ne $new } qw(node2 node3);
+my $stopped = slot_lsn($new, 'backup');
+ok($c->poll_sql($to, "SELECT state FROM pgha.slots() WHERE slot_name = 'backup'", 'copy, in step', 30),
+	"$to: its copy is in step with the consumer ($stopped)");
+# (the call's session ends with the old primary's shutdown)
+$c->sql($new, "SELECT pgha.switchover('$to')");
+ok($etcd->poll_key('/service/test/leader', qr/^$to$/, 60), "switchover to $to");
+ok($c->poll_sql($to, 'SELECT pg_is_in_recovery()', 'f'), "$to is the primary");
+is($c->sql($to, "SELECT restart_lsn <= '$stopped' FROM pg_replication_slots WHERE slot_name = 'backup'"), 't',
+	"its slot holds WAL from the consumer's position on");
+$c->sql($to, 'INSERT INTO t SELECT g FROM generate_series(1, 1000) g');
+$c->sql($to, 'SELECT pg_switch_wal()');
+my $recv3 = IPC::Run::start([ 'pg_receivewal', '-h', '127.0.0.1', '-p', $c->{port}{$to}, '-U', $user,
+	  '-S', 'backup', '-D', $wal, '-n', '--synchronous' ], '>', "$dir/recv3.log", '2>&1');
+$after = $c->sql($to, 'SELECT pg_current_wal_lsn()');
+ok($c->poll_sql($to, "SELECT restart_lsn >= '$after' FROM pg_replication_slots WHERE slot_name = 'backup'", 't', 30),
+	'pg_receivewal gets past the switchover');
+$recv3->signal('TERM');
+$recv3->finish;
+unlike(slurp_file("$dir/recv3.log"), qr/removed|not in this server's history|error/i, 'no WAL was missing')
+  or diag(slurp_file("$dir/recv3.log"));
+ok(-f "$wal/00000003.history", 'it followed the timeline of the switchover');
+
 $c->stop($_) for qw(node1 node2 node3);
 $etcd->stop;
 done_testing();

@@ -53,6 +53,9 @@ is(state('node1'), 'kept', 'pgha.slots() on the leader: kept');
 ok($etcd->poll_key('/service/test/status', qr/"slots":\{"cdc":\d+\},"pgha_logical":\{"cdc":\{"catalog_xmin":\d+,"restart_lsn":\d+\}\}/, 30),
 	'the status key has its confirmed_flush_lsn in "slots" (as Patroni) and the rest in pgha_logical');
 
+like($etcd->patronictl('show-config'), qr/slots:\n\s+cdc:\n\s+database: postgres\n\s+plugin: test_decoding\n\s+type: logical\n/,
+	"Patroni 3.0.2's patronictl show-config reads the same logical slot");
+
 # a DBA's slot that ignore_slots names: neither copied nor dropped
 $c->sql('node1', "SELECT pg_create_logical_replication_slot('dba_slot', 'test_decoding')");
 
@@ -144,6 +147,41 @@ is($c->sql('node1', "SELECT confirmed_flush_lsn <= '$consumer' FROM pg_replicati
 	"its copy is not ahead of the new leader's slot ($consumer)");
 like(slurp_file($c->log('node1')), qr/pgha made a copy of the permanent logical slot "cdc"/,
 	'node1\'s slot is a copy made from the new leader\'s (its own went with pg_rewind, or was made anew)');
+
+# a switchover with the consumer running: it goes on from the new primary
+my $out2 = "$dir/cdc2.out";
+my $recv2 = IPC::Run::start([ 'pg_recvlogical', '-d', $hosts, '-S', 'cdc', '--start', '-f', $out2,
+	  '-F', '0', '-s', '1' ], '>', "$dir/recv2.log", '2>&1');
+ok($c->poll_sql($new, "SELECT active FROM pg_replication_slots WHERE slot_name = 'cdc'", 't', 60),
+	"pg_recvlogical consumes \"cdc\" on $new again");
+@acked = ();
+write_rows($new, 151, 200);
+my $sync = $etcd->get('/service/test/sync') // '';
+my ($target) = $sync =~ /"sync_standby":"(node\d)"/;
+ok($target && $c->poll_sql($target, "SELECT state FROM pgha.slots() WHERE slot_name = 'cdc'", 'copy, ready', 60),
+	'the synchronous standby\'s copy is ready') or diag("sync key: $sync");
+# (the call's session ends with the old primary's shutdown)
+$c->sql($new, "SELECT pgha.switchover('$target')");
+ok($etcd->poll_key('/service/test/leader', qr/^$target$/, 60), "switchover to $target");
+ok($c->poll_sql($target, 'SELECT pg_is_in_recovery()', 'f', 60), "$target is the primary");
+ok($c->poll_sql($target, "SELECT active FROM pg_replication_slots WHERE slot_name = 'cdc'", 't', 60),
+	"pg_recvlogical consumes \"cdc\" on $target");
+write_rows($target, 201, 250);
+is(scalar @acked, 100, '100 rows acknowledged around the switchover');
+$deadline = time + 60;
+while (time < $deadline)
+{
+	$got = -f $out2 ? slurp_file($out2) : '';
+	last if $got =~ /table public\.t: INSERT: i\[integer\]:250\b/;
+	usleep(200_000);
+}
+$recv2->signal('TERM');
+$recv2->finish;
+%seen = ();
+$seen{$1}++ while $got =~ /table public\.t: INSERT: i\[integer\]:(\d+)/g;
+@missing = grep { !$seen{$_} } @acked;
+is("@missing", '', 'every acknowledged row reached the consumer, across the switchover')
+  or diag(slurp_file("$dir/recv2.log"));
 
 $c->stop($_) for qw(node1 node2 node3);
 $etcd->stop;
