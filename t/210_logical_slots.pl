@@ -25,8 +25,9 @@ my $etcd = Pgha::Etcd->new(members => 3);
 # synchronous mode: an acknowledged row is on the standby that takes over
 $etcd->put('/service/test/config',
 	'{"ttl":6,"loop_wait":1,"retry_timeout":2,"synchronous_mode":true,'
-	  . '"slots":{"cdc":{"type":"logical","database":"postgres","plugin":"test_decoding"}},'
-	  . '"ignore_slots":[{"name":"dba_slot"}]}');
+	  . '"slots":{"cdc":{"type":"logical","database":"postgres","plugin":"test_decoding"},'
+	  . '"skipped":{"type":"logical","database":"postgres","plugin":"test_decoding"}},'
+	  . '"ignore_slots":[{"name":"dba_slot"},{"name":"skipped","type":"logical"}]}');
 my $dir = PostgreSQL::Test::Utils::tempdir();
 open my $bs, '>', "$dir/bootstrap.sql" or die;
 print $bs "CREATE EXTENSION pgha;\nCREATE TABLE t (i int PRIMARY KEY);\n";
@@ -50,10 +51,12 @@ ok($c->poll_sql('node1', "SELECT slot_type || ' ' || plugin || ' ' || database F
 	'the leader creates the permanent logical slot');
 like(slurp_file($c->log('node1')), qr/pgha created the permanent logical replication slot "cdc"/, '... and says so');
 is(state('node1'), 'kept', 'pgha.slots() on the leader: kept');
+is($c->sql('node1', "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'skipped'"), '0',
+	'a permanent logical slot ignore_slots names is not created');
 ok($etcd->poll_key('/service/test/status', qr/"slots":\{"cdc":\d+\},"pgha_logical":\{"cdc":\{"catalog_xmin":\d+,"restart_lsn":\d+\}\}/, 30),
 	'the status key has its confirmed_flush_lsn in "slots" (as Patroni) and the rest in pgha_logical');
 
-like($etcd->patronictl('show-config'), qr/slots:\n\s+cdc:\n\s+database: postgres\n\s+plugin: test_decoding\n\s+type: logical\n/,
+like($etcd->patronictl('show-config'), qr/slots:\n\s+cdc:\n\s+database: postgres\n\s+plugin: test_decoding\n\s+type: logical\n\s+skipped:\n/,
 	"Patroni 3.0.2's patronictl show-config reads the same logical slot");
 
 # a DBA's slot that ignore_slots names: neither copied nor dropped
@@ -111,6 +114,10 @@ unlike(slurp_file($c->log($new)), qr/copy of the logical slot "cdc" that may be 
 	'it promoted with a copy that was ready (no warning)');
 ok($c->poll_sql($new, "SELECT state FROM pgha.slots() WHERE slot_name = 'cdc'", 'kept', 30),
 	'pgha.slots() on the new leader: kept');
+is($c->sql($new, "SELECT count(*) FROM pg_replication_slots WHERE slot_name IN ('skipped', 'dba_slot')"), '0',
+	'the new leader creates no slot ignore_slots names (a permanent one included)');
+is($c->sql($new, "SELECT state FROM pgha.slots() WHERE slot_name = 'skipped'"), 'ignored (ignore_slots)',
+	'pgha.slots(): the permanent slot ignore_slots names is shown as ignored');
 
 # the consumer reconnects to the new primary and goes on
 ok($c->poll_sql($new, "SELECT active FROM pg_replication_slots WHERE slot_name = 'cdc'", 't', 60),
