@@ -54,6 +54,8 @@ OBJS = \
 	src/common/http.o \
 	src/common/etcd.o \
 	src/common/etcd_json.o \
+	src/common/etcd_request.o \
+	src/common/etcd_watch.o \
 	src/common/keys.o \
 	src/common/cluster.o \
 	src/common/config.o \

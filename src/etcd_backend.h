@@ -25,7 +25,8 @@ extern PghaEtcd *pgha_etcd_from_settings(char *errbuf, size_t errlen);
 
 /*
  * For SQL functions: a client or an ERROR; and an ERROR built from a
- * failed call, with the SQLSTATE of style.md section 3.
+ * failed call, with a SQLSTATE by kind: etcd unreachable 08006, a reply
+ * not understood 08P01, authentication 28000, refused 38000.
  */
 extern PghaEtcd *pgha_etcd_from_settings_or_error(void);
 

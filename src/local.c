@@ -6,7 +6,7 @@
  *
  * Reads shared memory only (no catalog access, no locks held across
  * anything).  On a standby the WAL receiver fields are trusted only while
- * it is streaming (reference/postgres-bgworker.md section 8).
+ * it is streaming (otherwise they describe the last stream, not now).
  *
  * Copyright (c) 2026, pgha developers
  *

@@ -5,7 +5,7 @@
  *		the parsed snapshot of the whole key prefix.  JSON <-> C structs.
  *
  * Shared by the extension, pghactl and the unit tests.  Field names are
- * Patroni's (reference/patroni-layout.md) so patronictl and friends read
+ * Patroni's (docs/etcd.md) so patronictl and friends read
  * what pgha writes.  Nothing here reports errors; values read from etcd
  * are untrusted (another client may write anything) and are checked.
  *

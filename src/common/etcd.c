@@ -4,8 +4,7 @@
  *		etcd v3 client: endpoint failover, authentication, and one function
  *		per gateway call.
  *
- * Every call goes through etcd_call(), which owns the policy of
- * reference/etcd-v3-json.md sections 5-7:
+ * Every call goes through etcd_call(), which owns the policy (docs/etcd.md):
  *	- start at the endpoint that last worked; on a transport error, HTTP 5xx
  *	  or gRPC codes 14/2/4 (no leader, quorum loss) try the next one, and
  *	  remember the one that answered;
@@ -38,13 +37,10 @@
 #include "common/clock.h"
 #include "common/etcd.h"
 #include "common/etcd_json.h"
+#include "common/etcd_int.h"
 
-static bool
-etcd_fail(PghaEtcd *e, PghaEtcdErr err, const char *fmt,...)
-pg_attribute_printf(3, 4);
-
-static bool
-etcd_fail(PghaEtcd *e, PghaEtcdErr err, const char *fmt,...)
+bool
+pgha_etcd_fail(PghaEtcd *e, PghaEtcdErr err, const char *fmt,...)
 {
 	va_list		ap;
 
@@ -55,8 +51,8 @@ etcd_fail(PghaEtcd *e, PghaEtcdErr err, const char *fmt,...)
 	return false;
 }
 
-static void
-etcd_ok(PghaEtcd *e)
+void
+pgha_etcd_ok(PghaEtcd *e)
 {
 	e->err = PGHA_ETCD_OK;
 	e->errmsg[0] = '\0';
@@ -223,8 +219,8 @@ request_timeout(PghaEtcd *e)
 	return (long) Max(Min(left, (int64) e->timeout_ms), 1);
 }
 
-static long
-connect_timeout(PghaEtcd *e)
+long
+pgha_etcd_connect_timeout(PghaEtcd *e)
 {
 	return Min(Max(e->timeout_ms / 2, 100), request_timeout(e));
 }
@@ -236,8 +232,8 @@ retryable(long http_status, int code)
 	return http_status >= 500 || code == 14 || code == 2 || code == 4;
 }
 
-static bool
-auth_error(int code, const char *msg)
+bool
+pgha_etcd_auth_error(int code, const char *msg)
 {
 	return code == PGHA_GRPC_UNAUTHENTICATED ||
 		(code == PGHA_GRPC_INVALID_ARGUMENT && strstr(msg, "user name is empty") != NULL);
@@ -249,16 +245,16 @@ auth_error(int code, const char *msg)
  * its iteration context every loop), so they live in malloc'd memory that
  * the client owns.
  */
-static void
-set_token(PghaEtcd *e, const char *token)
+void
+pgha_etcd_set_token(PghaEtcd *e, const char *token)
 {
 	free(e->token);
 	e->token = token ? strdup(token) : NULL;
 }
 
 /* POST /v3/auth/authenticate at endpoint idx.  Stores the token. */
-static bool
-etcd_authenticate(PghaEtcd *e, int idx)
+bool
+pgha_etcd_authenticate(PghaEtcd *e, int idx)
 {
 	char	   *body = pgha_etcdj_auth_body(e->user, e->password);
 	char	   *url = psprintf("%s/v3/auth/authenticate", e->urls[idx]);
@@ -269,8 +265,8 @@ etcd_authenticate(PghaEtcd *e, int idx)
 	char		msg[256];
 	bool		ok;
 
-	set_token(e, NULL);
-	ok = body && pgha_http_request(e->http, url, body, NULL, connect_timeout(e),
+	pgha_etcd_set_token(e, NULL);
+	ok = body && pgha_http_request(e->http, url, body, NULL, pgha_etcd_connect_timeout(e),
 								   request_timeout(e), &resp);
 	/* it holds the password */
 	if (body)
@@ -278,7 +274,7 @@ etcd_authenticate(PghaEtcd *e, int idx)
 	free(body);
 	if (!ok)
 	{
-		etcd_fail(e, PGHA_ETCD_UNREACHABLE, "%s: %s", url, resp.errmsg);
+		pgha_etcd_fail(e, PGHA_ETCD_UNREACHABLE, "%s: %s", url, resp.errmsg);
 		pfree(url);
 		return false;
 	}
@@ -287,7 +283,7 @@ etcd_authenticate(PghaEtcd *e, int idx)
 	pgha_http_response_free(&resp);
 	if (root == NULL)
 	{
-		etcd_fail(e, retryable(e->http_status, 0) ? PGHA_ETCD_UNREACHABLE : PGHA_ETCD_PROTOCOL,
+		pgha_etcd_fail(e, retryable(e->http_status, 0) ? PGHA_ETCD_UNREACHABLE : PGHA_ETCD_PROTOCOL,
 				  "%s: HTTP %ld: %s", url, e->http_status, msg);
 		pfree(url);
 		return false;
@@ -295,7 +291,7 @@ etcd_authenticate(PghaEtcd *e, int idx)
 	if (pgha_etcdj_error(root, &code, msg, sizeof(msg)))
 	{
 		e->grpc_code = code;
-		etcd_fail(e, retryable(e->http_status, code) ? PGHA_ETCD_UNREACHABLE : PGHA_ETCD_AUTH_FAILED,
+		pgha_etcd_fail(e, retryable(e->http_status, code) ? PGHA_ETCD_UNREACHABLE : PGHA_ETCD_AUTH_FAILED,
 				  "%s: authentication as \"%s\" failed: %s", url, e->user, msg);
 		json_decref(root);
 		pfree(url);
@@ -305,12 +301,12 @@ etcd_authenticate(PghaEtcd *e, int idx)
 	if (!json_is_string(tok) || json_string_length(tok) == 0 ||
 		json_string_length(tok) > 4096 || strpbrk(json_string_value(tok), "\r\n") != NULL)
 	{
-		etcd_fail(e, PGHA_ETCD_PROTOCOL, "%s: authentication response has no valid token", url);
+		pgha_etcd_fail(e, PGHA_ETCD_PROTOCOL, "%s: authentication response has no valid token", url);
 		json_decref(root);
 		pfree(url);
 		return false;
 	}
-	set_token(e, json_string_value(tok));
+	pgha_etcd_set_token(e, json_string_value(tok));
 	json_decref(root);
 	pfree(url);
 	return true;
@@ -328,10 +324,10 @@ etcd_call(PghaEtcd *e, const char *path, char *body)
 	int			attempt;
 	bool		auth_retried = false;
 
-	etcd_ok(e);
+	pgha_etcd_ok(e);
 	if (body == NULL)
 	{
-		etcd_fail(e, PGHA_ETCD_PROTOCOL, "could not build the request body");
+		pgha_etcd_fail(e, PGHA_ETCD_PROTOCOL, "could not build the request body");
 		return NULL;
 	}
 	for (attempt = 0; attempt < e->nurls; attempt++)
@@ -343,17 +339,17 @@ etcd_call(PghaEtcd *e, const char *path, char *body)
 		char		msg[256] = "";
 		int			code = 0;
 
-		if (e->user && e->token == NULL && !etcd_authenticate(e, idx))
+		if (e->user && e->token == NULL && !pgha_etcd_authenticate(e, idx))
 		{
 			if (e->err == PGHA_ETCD_UNREACHABLE)
 				continue;
 			break;
 		}
 		url = psprintf("%s%s", e->urls[idx], path);
-		if (!pgha_http_request(e->http, url, body, e->token, connect_timeout(e),
+		if (!pgha_http_request(e->http, url, body, e->token, pgha_etcd_connect_timeout(e),
 							   request_timeout(e), &resp))
 		{
-			etcd_fail(e, PGHA_ETCD_UNREACHABLE, "%s: %s", url, resp.errmsg);
+			pgha_etcd_fail(e, PGHA_ETCD_UNREACHABLE, "%s: %s", url, resp.errmsg);
 			pfree(url);
 			continue;
 		}
@@ -363,7 +359,7 @@ etcd_call(PghaEtcd *e, const char *path, char *body)
 		if (root == NULL)
 		{
 			/* e.g. a 404 "page not found" in plain text, or a cut body */
-			etcd_fail(e, retryable(e->http_status, 0) ? PGHA_ETCD_UNREACHABLE : PGHA_ETCD_PROTOCOL,
+			pgha_etcd_fail(e, retryable(e->http_status, 0) ? PGHA_ETCD_UNREACHABLE : PGHA_ETCD_PROTOCOL,
 					  "%s: HTTP %ld: %s", url, e->http_status, msg);
 			pfree(url);
 			if (e->err == PGHA_ETCD_UNREACHABLE)
@@ -383,27 +379,27 @@ etcd_call(PghaEtcd *e, const char *path, char *body)
 		else if (msg[0] == '\0')
 			snprintf(msg, sizeof(msg), "HTTP %ld without an error object", e->http_status);
 		e->grpc_code = code;
-		if (e->user && auth_error(code, msg) && !auth_retried)
+		if (e->user && pgha_etcd_auth_error(code, msg) && !auth_retried)
 		{
 			/* expired or invalid token: authenticate again, same endpoint */
 			auth_retried = true;
-			set_token(e, NULL);
+			pgha_etcd_set_token(e, NULL);
 			attempt--;
 			pfree(url);
 			continue;
 		}
 		if (retryable(e->http_status, code))
 		{
-			etcd_fail(e, PGHA_ETCD_UNREACHABLE, "%s: HTTP %ld: %s", url, e->http_status, msg);
+			pgha_etcd_fail(e, PGHA_ETCD_UNREACHABLE, "%s: HTTP %ld: %s", url, e->http_status, msg);
 			pfree(url);
 			continue;
 		}
 		if (code == PGHA_GRPC_NOT_FOUND && strstr(msg, "lease") != NULL)
-			etcd_fail(e, PGHA_ETCD_LEASE_NOT_FOUND, "%s: %s", url, msg);
-		else if (auth_error(code, msg))
-			etcd_fail(e, PGHA_ETCD_AUTH_FAILED, "%s: %s", url, msg);
+			pgha_etcd_fail(e, PGHA_ETCD_LEASE_NOT_FOUND, "%s: %s", url, msg);
+		else if (pgha_etcd_auth_error(code, msg))
+			pgha_etcd_fail(e, PGHA_ETCD_AUTH_FAILED, "%s: %s", url, msg);
 		else
-			etcd_fail(e, PGHA_ETCD_REJECTED, "%s: HTTP %ld: %s", url, e->http_status, msg);
+			pgha_etcd_fail(e, PGHA_ETCD_REJECTED, "%s: HTTP %ld: %s", url, e->http_status, msg);
 		pfree(url);
 		break;
 	}
@@ -416,7 +412,7 @@ static bool
 protocol_fail(PghaEtcd *e, json_t *root, const char *what, const char *msg)
 {
 	json_decref(root);
-	return etcd_fail(e, PGHA_ETCD_PROTOCOL, "%s: malformed %s response: %s",
+	return pgha_etcd_fail(e, PGHA_ETCD_PROTOCOL, "%s: malformed %s response: %s",
 					 e->urls[e->current], what, msg);
 }
 
@@ -494,7 +490,7 @@ pgha_etcd_txn(PghaEtcd *e, const PghaEtcdTxn *txn, PghaEtcdTxnResult *out)
 	memset(out, 0, sizeof(*out));
 	if (txn->ncompare > PGHA_TXN_MAX_CMP || txn->nsuccess > PGHA_TXN_MAX_OPS ||
 		txn->nfailure > PGHA_TXN_MAX_OPS)
-		return etcd_fail(e, PGHA_ETCD_PROTOCOL, "transaction too large");
+		return pgha_etcd_fail(e, PGHA_ETCD_PROTOCOL, "transaction too large");
 	root = etcd_call(e, "/v3/kv/txn", pgha_etcdj_txn_body(txn));
 	if (root == NULL)
 		return false;
@@ -571,7 +567,7 @@ pgha_etcd_lease_grant(PghaEtcd *e, int64 ttl, int64 *id, int64 *granted_ttl)
 		return protocol_fail(e, root, "lease grant", msg);
 	json_decref(root);
 	if (*id == 0 || *granted_ttl <= 0)
-		return etcd_fail(e, PGHA_ETCD_PROTOCOL, "%s: lease grant returned no lease",
+		return pgha_etcd_fail(e, PGHA_ETCD_PROTOCOL, "%s: lease grant returned no lease",
 						 e->urls[e->current]);
 	return true;
 }
@@ -596,13 +592,13 @@ pgha_etcd_lease_keepalive(PghaEtcd *e, int64 id, int64 *ttl)
 		return protocol_fail(e, root, "lease keepalive", msg);
 	json_decref(root);
 	if (rid != id)
-		return etcd_fail(e, PGHA_ETCD_PROTOCOL, "%s: keepalive answered for another lease",
+		return pgha_etcd_fail(e, PGHA_ETCD_PROTOCOL, "%s: keepalive answered for another lease",
 						 e->urls[e->current]);
 	/* no TTL (or <= 0) with HTTP 200 is etcd's only sign of a lost lease */
 	if (*ttl <= 0)
 	{
 		*ttl = 0;
-		return etcd_fail(e, PGHA_ETCD_LEASE_NOT_FOUND, "%s: lease " INT64_FORMAT " has expired",
+		return pgha_etcd_fail(e, PGHA_ETCD_LEASE_NOT_FOUND, "%s: lease " INT64_FORMAT " has expired",
 						 e->urls[e->current], id);
 	}
 	return true;
@@ -644,13 +640,13 @@ pgha_etcd_status(PghaEtcd *e, const char *url, PghaEtcdStatus *out)
 	char		msg[256] = "";
 	int			code = 0;
 
-	etcd_ok(e);
+	pgha_etcd_ok(e);
 	memset(out, 0, sizeof(*out));
 	/* status answers without a token even with auth on */
-	if (!pgha_http_request(e->http, full, "{}", NULL, connect_timeout(e),
+	if (!pgha_http_request(e->http, full, "{}", NULL, pgha_etcd_connect_timeout(e),
 						   request_timeout(e), &resp))
 	{
-		etcd_fail(e, PGHA_ETCD_UNREACHABLE, "%s: %s", url, resp.errmsg);
+		pgha_etcd_fail(e, PGHA_ETCD_UNREACHABLE, "%s: %s", url, resp.errmsg);
 		pfree(full);
 		return false;
 	}
@@ -659,18 +655,18 @@ pgha_etcd_status(PghaEtcd *e, const char *url, PghaEtcdStatus *out)
 	root = pgha_etcdj_load(resp.body, resp.len, msg, sizeof(msg));
 	pgha_http_response_free(&resp);
 	if (root == NULL)
-		return etcd_fail(e, PGHA_ETCD_PROTOCOL, "%s: HTTP %ld: %s", url, e->http_status, msg);
+		return pgha_etcd_fail(e, PGHA_ETCD_PROTOCOL, "%s: HTTP %ld: %s", url, e->http_status, msg);
 	if (pgha_etcdj_error(root, &code, msg, sizeof(msg)) || e->http_status != 200)
 	{
 		if (msg[0] == '\0')
 			snprintf(msg, sizeof(msg), "HTTP %ld without an error object", e->http_status);
 		json_decref(root);
-		return etcd_fail(e, PGHA_ETCD_UNREACHABLE, "%s: HTTP %ld: %s", url, e->http_status, msg);
+		return pgha_etcd_fail(e, PGHA_ETCD_UNREACHABLE, "%s: HTTP %ld: %s", url, e->http_status, msg);
 	}
 	if (!pgha_etcdj_status(root, out, msg, sizeof(msg)))
 	{
 		json_decref(root);
-		return etcd_fail(e, PGHA_ETCD_PROTOCOL, "%s: malformed status response: %s", url, msg);
+		return pgha_etcd_fail(e, PGHA_ETCD_PROTOCOL, "%s: malformed status response: %s", url, msg);
 	}
 	json_decref(root);
 	return true;
@@ -690,108 +686,6 @@ pgha_etcd_member_list(PghaEtcd *e, PghaEtcdMember **members, int *nmembers)
 		!pgha_etcdj_members(root, members, nmembers, msg, sizeof(msg)))
 		return protocol_fail(e, root, "member list", msg);
 	json_decref(root);
-	return true;
-}
-
-/* ---- watch ---- */
-
-bool
-pgha_etcd_watch_start(PghaEtcd *e, const char *prefix, int64 start_revision)
-{
-	char	   *body;
-	char	   *url;
-	char		msg[256];
-	bool		ok;
-
-	etcd_ok(e);
-	pgha_etcd_watch_stop(e);
-	if (e->user && e->token == NULL && !etcd_authenticate(e, e->current))
-		return false;
-	body = pgha_etcdj_watch_body(prefix, true, start_revision);
-	if (body == NULL)
-		return etcd_fail(e, PGHA_ETCD_PROTOCOL, "could not build the watch request");
-	url = psprintf("%s/v3/watch", e->urls[e->current]);
-	ok = pgha_http_stream_open(e->http, url, body, e->token, connect_timeout(e),
-							   msg, sizeof(msg));
-	free(body);
-	if (!ok)
-	{
-		etcd_fail(e, PGHA_ETCD_UNREACHABLE, "%s: %s", url, msg);
-		pfree(url);
-		return false;
-	}
-	pfree(url);
-	e->watching = true;
-	e->watch_next_revision = start_revision;
-	free(e->watch_prefix);
-	e->watch_prefix = strdup(prefix);
-	return true;
-}
-
-void
-pgha_etcd_watch_stop(PghaEtcd *e)
-{
-	pgha_http_stream_close(e->http);
-	e->watching = false;
-}
-
-bool
-pgha_etcd_watch_next(PghaEtcd *e, PghaEtcdWatchFrame *frame)
-{
-	char	   *line;
-	size_t		len;
-	bool		ended;
-	long		status;
-	char		msg[256];
-	int			code;
-
-	etcd_ok(e);
-	memset(frame, 0, sizeof(*frame));
-	if (!e->watching)
-		return etcd_fail(e, PGHA_ETCD_UNREACHABLE, "no watch is running");
-	line = pgha_http_stream_next_line(e->http, &len, &ended, &status, msg, sizeof(msg));
-	if (line == NULL)
-	{
-		if (!ended)
-			return false;		/* nothing yet; err stays OK */
-		pgha_etcd_watch_stop(e);
-		return etcd_fail(e, PGHA_ETCD_UNREACHABLE, "%s: watch ended: HTTP %ld: %s",
-						 e->urls[e->current], status, msg);
-	}
-	if (len == 0)
-	{
-		free(line);
-		return false;
-	}
-	if (!pgha_etcdj_watch_frame(line, len, frame, &code, msg, sizeof(msg)))
-	{
-		free(line);
-		pgha_etcd_watch_stop(e);
-		if (code != 0)
-		{
-			if (auth_error(code, msg))
-				set_token(e, NULL);
-			return etcd_fail(e, PGHA_ETCD_UNREACHABLE, "%s: watch failed: %s",
-							 e->urls[e->current], msg);
-		}
-		return etcd_fail(e, PGHA_ETCD_PROTOCOL, "%s: malformed watch frame: %s",
-						 e->urls[e->current], msg);
-	}
-	free(line);
-	if (frame->canceled)
-	{
-		pgha_etcd_watch_stop(e);
-		if (strstr(frame->cancel_reason, "auth token") != NULL)
-			set_token(e, NULL);
-		if (frame->compact_revision > 0)
-			return etcd_fail(e, PGHA_ETCD_REJECTED,
-							 "watch canceled: revision compacted at " INT64_FORMAT,
-							 frame->compact_revision);
-		return etcd_fail(e, PGHA_ETCD_REJECTED, "watch canceled: %s",
-						 frame->cancel_reason[0] ? frame->cancel_reason : "no reason given");
-	}
-	if (frame->nevents > 0)
-		e->watch_next_revision = frame->header.revision + 1;
 	return true;
 }
 

@@ -39,7 +39,7 @@ typedef enum PghaEtcdErr
 	PGHA_ETCD_PROTOCOL			/* malformed or unexpected response */
 } PghaEtcdErr;
 
-/* gRPC codes etcd puts in "code" (reference/etcd-v3-json.md section 6) */
+/* gRPC codes etcd puts in "code" of an error answer */
 #define PGHA_GRPC_INVALID_ARGUMENT	3
 #define PGHA_GRPC_NOT_FOUND			5
 #define PGHA_GRPC_PERMISSION_DENIED 7

@@ -3,7 +3,7 @@
  * http.c
  *		HTTP POST client on libcurl's multi interface; knows nothing of etcd.
  *
- * Rules this file lives by (reference/postgres-bgworker.md section 12):
+ * Rules this file lives by (those of any code in a background worker):
  *	- libcurl callbacks never ereport, palloc, or CHECK_FOR_INTERRUPTS: they
  *	  copy into malloc'd buffers with a hard cap and report failure by
  *	  returning a short count.  Errors are raised after curl returns.

@@ -17,7 +17,7 @@
 #ifndef PGHA_KEYS_H
 #define PGHA_KEYS_H
 
-/* Keys below /<namespace>/<scope>/ (reference/patroni-layout.md). */
+/* Keys below /<namespace>/<scope>/, Patroni's (docs/etcd.md lists them). */
 #define PGHA_KEY_LEADER		"leader"
 #define PGHA_KEY_MEMBERS	"members/"
 #define PGHA_KEY_CONFIG		"config"
