@@ -251,7 +251,7 @@ pgha_apply_parameters(const char *config_json, const int floor[PGHA_NHOT_STANDBY
 	}
 	if (feedback)
 	{
-		for (i = 0; i < n && strcmp(params[i].name, "hot_standby_feedback") != 0; i++)
+		for (i = 0; i < n && pg_strcasecmp(params[i].name, "hot_standby_feedback") != 0; i++)
 			;
 		if (i == n)
 		{

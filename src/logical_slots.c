@@ -3,18 +3,21 @@
  * logical_slots.c
  *		Permanent logical slots on this server (the decisions:
  *		common/slots.h, keeper/logical_copies.c): read straight from the
- *		slots' shared memory, a replica's copy written the same way, and on
- *		the primary a short-lived worker that creates the missing ones.
+ *		slots' shared memory, a replica's copy made the same way, and a
+ *		short-lived worker in a slot's database that creates the missing
+ *		ones on the primary and moves the copies on by decoding on a
+ *		replica.
  *
- * A copy on a replica is not made by decoding (PostgreSQL 15 cannot
- * decode on a standby): it is a slot whose restart_lsn, catalog_xmin and
+ * A new copy on a replica is a slot whose restart_lsn, catalog_xmin and
  * confirmed_flush are the primary's, written as the slot machinery writes
- * its own (under the slot's spinlock, saved to disk before catalog_xmin
- * counts), so that after a promotion it is an ordinary logical slot.
+ * its own (ephemeral until every value is in, then persisted), so that
+ * after a promotion it is an ordinary logical slot.  From then on it
+ * moves only by its own decoding, pg_replication_slot_advance() (common/
+ * slots.h says why).
  *
- * Creating a logical slot needs a session in the slot's database, and can
- * wait for every transaction running at the time: the keeper does not
- * wait, it starts a worker connected to that database.
+ * Creating a logical slot, and decoding, need a session in the slot's
+ * database, and creating can wait for every transaction running at the
+ * time: the keeper does not wait, it starts a worker connected there.
  *
  * Copyright (c) 2026, pgha developers
  *
@@ -25,6 +28,8 @@
  */
 #include "postgres.h"
 
+#include <sys/stat.h>
+
 #include "access/xact.h"
 #include "access/xlog.h"
 #include "access/xlog_internal.h"
@@ -34,9 +39,11 @@
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
 #include "replication/slot.h"
+#include "storage/fd.h"
 #include "storage/ipc.h"
-#include "storage/procarray.h"
+#include "catalog/pg_type.h"
 #include "utils/builtins.h"
+#include "utils/pg_lsn.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 
@@ -45,7 +52,7 @@
 #include "recover.h"
 #include "shmem.h"
 
-PGDLLEXPORT void pgha_logical_create_main(Datum arg);
+PGDLLEXPORT void pgha_logical_worker_main(Datum arg);
 
 /* the oid of database, InvalidOid if there is none (a transaction of its own when needed) */
 static pg_noinline Oid
@@ -76,6 +83,17 @@ find_slot(const char *name)
 	return NULL;
 }
 
+/* did this server's own decoding write a snapshot at lsn? (snapbuild.c's file name) */
+static bool
+snapshot_at(XLogRecPtr lsn)
+{
+	char		path[MAXPGPATH];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "pg_logical/snapshots/%X-%X.snap", LSN_FORMAT_ARGS(lsn));
+	return lsn != InvalidXLogRecPtr && stat(path, &st) == 0;
+}
+
 void
 pgha_logical_local(const PghaPermanentSlot *ps, PghaLogicalLocal *out)
 {
@@ -89,16 +107,20 @@ pgha_logical_local(const PghaPermanentSlot *ps, PghaLogicalLocal *out)
 	{
 		SpinLockAcquire(&s->mutex);
 		out->exists = true;
-		out->logical = SlotIsLogical(s) && s->data.persistency == RS_PERSISTENT;
+		out->logical = SlotIsLogical(s);
+		out->persistent = s->data.persistency == RS_PERSISTENT;
 		out->matches = OidIsValid(db) && s->data.database == db &&
 			strcmp(NameStr(s->data.plugin), ps->plugin) == 0;
 		out->active = s->active_pid != 0;
+		out->invalid = s->data.restart_lsn == InvalidXLogRecPtr;
 		out->restart_lsn = s->data.restart_lsn;
 		out->confirmed_flush = s->data.confirmed_flush;
 		out->catalog_xmin = s->data.catalog_xmin;
+		out->two_phase = s->data.two_phase;
 		SpinLockRelease(&s->mutex);
 	}
 	LWLockRelease(ReplicationSlotControlLock);
+	out->has_snapshot = out->exists && snapshot_at(out->restart_lsn);
 }
 
 int
@@ -126,46 +148,43 @@ pgha_logical_feedback(PghaFeedback *out, int max)
 }
 
 /*
- * The copy's values, only forward; catalog_xmin counts (effective) once
- * the slot is on disk with it, as for a slot that decodes.
- */
-static void
-write_values(const PghaLogicalRemote *r)
-{
-	ReplicationSlot *slot = MyReplicationSlot;
-
-	SpinLockAcquire(&slot->mutex);
-	slot->data.restart_lsn = r->restart_lsn;
-	slot->data.confirmed_flush = r->confirmed_flush;
-	slot->data.catalog_xmin = r->catalog_xmin;
-	SpinLockRelease(&slot->mutex);
-	ReplicationSlotMarkDirty();
-	ReplicationSlotSave();
-	SpinLockAcquire(&slot->mutex);
-	slot->effective_catalog_xmin = r->catalog_xmin;
-	SpinLockRelease(&slot->mutex);
-	ReplicationSlotsComputeRequiredXmin(false);
-	ReplicationSlotsComputeRequiredLSN();
-}
-
-/*
- * Is WAL from lsn on still here?  Not removed, and not older than the last
- * restart point's redo (a copy of a cluster never had what came before).
+ * Is WAL from lsn on still here?  Not removed, and either not older than
+ * the last restart point's redo or its segment is in pg_wal under some
+ * timeline (a node that pg_rewind brought back has its own older WAL; a
+ * fresh copy of the cluster never had what came before its redo).  Should
+ * it go anyway (a restart point that decided what to remove before the
+ * slot held it), the copy's first decoding fails, it is made anew, and it
+ * is never ready in between (keeper/logical_copies.c).
  */
 static bool
-wal_here(XLogRecPtr lsn, XLogRecPtr redo)
+wal_here(XLogRecPtr lsn)
 {
 	XLogSegNo	segno;
+	char		suffix[17];
+	DIR		   *dir;
+	struct dirent *de;
+	bool		found = false;
 
 	XLByteToSeg(lsn, segno, wal_segment_size);
-	return lsn >= redo && XLogGetLastRemovedSegno() < segno;
+	if (XLogGetLastRemovedSegno() >= segno)
+		return false;
+	if (lsn >= GetRedoRecPtr())
+		return true;
+	/* XLogFileName() without the timeline */
+	snprintf(suffix, sizeof(suffix), "%08X%08X",
+			 (uint32) (segno / XLogSegmentsPerXLogId(wal_segment_size)),
+			 (uint32) (segno % XLogSegmentsPerXLogId(wal_segment_size)));
+	dir = AllocateDir(XLOGDIR);
+	while (!found && (de = ReadDir(dir, XLOGDIR)) != NULL)
+		found = strlen(de->d_name) == 24 && strcmp(de->d_name + 8, suffix) == 0;
+	FreeDir(dir);
+	return found;
 }
 
 bool
 pgha_logical_copy_create(const PghaPermanentSlot *ps, const PghaLogicalRemote *r, char *why, size_t len)
 {
 	Oid			db = database_oid(ps->database);
-	XLogRecPtr	redo = GetRedoRecPtr();
 	ReplicationSlot *slot;
 
 	if (!OidIsValid(db))
@@ -173,7 +192,7 @@ pgha_logical_copy_create(const PghaPermanentSlot *ps, const PghaLogicalRemote *r
 		snprintf(why, len, "database \"%s\" does not exist", ps->database);
 		return false;
 	}
-	if (!wal_here(r->restart_lsn, redo))
+	if (!wal_here(r->restart_lsn))
 	{
 		snprintf(why, len, "this replica no longer has the WAL from the slot's restart_lsn %X/%X on",
 				 LSN_FORMAT_ARGS(r->restart_lsn));
@@ -182,55 +201,31 @@ pgha_logical_copy_create(const PghaPermanentSlot *ps, const PghaLogicalRemote *r
 
 	/*
 	 * Ephemeral until every value is in: a crash before leaves nothing (an
-	 * ephemeral slot is dropped at release, and at startup).
+	 * ephemeral slot is dropped at release, and at startup).  The caller
+	 * releases it on an error.
 	 */
 	ReplicationSlotCreate(ps->name, true, RS_EPHEMERAL, false);
 	slot = MyReplicationSlot;
-	PG_TRY();
-	{
-		SpinLockAcquire(&slot->mutex);
-		slot->data.database = db;
-		namestrcpy(&slot->data.plugin, ps->plugin);
-		slot->data.restart_lsn = r->restart_lsn;
-		slot->data.confirmed_flush = r->confirmed_flush;
-		slot->data.catalog_xmin = r->catalog_xmin;
-		slot->effective_catalog_xmin = r->catalog_xmin;
-		SpinLockRelease(&slot->mutex);
-		ReplicationSlotsComputeRequiredXmin(false);
-		ReplicationSlotsComputeRequiredLSN();
-		/* a restart point may have removed it while the slot did not hold it yet */
-		if (!wal_here(r->restart_lsn, redo))
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("this replica no longer has the WAL from %X/%X on",
-							LSN_FORMAT_ARGS(r->restart_lsn))));
-		ReplicationSlotPersist();
-	}
-	PG_CATCH();
-	{
-		ReplicationSlotRelease();
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
+	SpinLockAcquire(&slot->mutex);
+	slot->data.database = db;
+	namestrcpy(&slot->data.plugin, ps->plugin);
+	slot->data.restart_lsn = r->restart_lsn;
+	slot->data.confirmed_flush = r->confirmed_flush;
+	slot->data.catalog_xmin = r->catalog_xmin;
+	slot->effective_catalog_xmin = r->catalog_xmin;
+	SpinLockRelease(&slot->mutex);
+	ReplicationSlotsComputeRequiredXmin(false);
+	ReplicationSlotsComputeRequiredLSN();
+
+	/* a restart point may have removed it while the slot did not hold it yet */
+	if (!wal_here(r->restart_lsn))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("this replica no longer has the WAL from %X/%X on",
+						LSN_FORMAT_ARGS(r->restart_lsn))));
+	ReplicationSlotPersist();
 	ReplicationSlotRelease();
 	return true;
-}
-
-void
-pgha_logical_copy_sync(const PghaPermanentSlot *ps, const PghaLogicalRemote *r)
-{
-	ReplicationSlotAcquire(ps->name, true);
-	PG_TRY();
-	{
-		write_values(r);
-	}
-	PG_CATCH();
-	{
-		ReplicationSlotRelease();
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-	ReplicationSlotRelease();
 }
 
 void
@@ -239,74 +234,75 @@ pgha_logical_drop(const char *name)
 	ReplicationSlotDrop(name, true);
 }
 
-/*
- * The leader's creation worker, one database at a time: the generation
- * it was started for lets the keeper tell its end from an older one's.
- */
-static BackgroundWorkerHandle *create_handle = NULL;
+void
+pgha_logical_release(void)
+{
+	if (MyReplicationSlot != NULL)
+		ReplicationSlotRelease();
+}
+
+/* the worker, one database at a time */
+static BackgroundWorkerHandle *worker_handle = NULL;
 
 bool
-pgha_logical_create_busy(void)
+pgha_logical_worker_busy(void)
 {
 	pid_t		pid;
 
-	return create_handle != NULL &&
-		GetBackgroundWorkerPid(create_handle, &pid) != BGWH_STOPPED;
+	return worker_handle != NULL &&
+		GetBackgroundWorkerPid(worker_handle, &pid) != BGWH_STOPPED;
 }
 
 bool
-pgha_logical_create_start(const char *database)
+pgha_logical_worker_start(const char *database)
 {
 	BackgroundWorker worker;
 	MemoryContext old;
 	bool		ok;
 
-	if (pgha_logical_create_busy())
+	if (pgha_logical_worker_busy())
 		return false;
-	if (create_handle != NULL)
+	if (worker_handle != NULL)
 	{
-		pfree(create_handle);
-		create_handle = NULL;
+		pfree(worker_handle);
+		worker_handle = NULL;
 	}
 	memset(&worker, 0, sizeof(worker));
 	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
 	worker.bgw_start_time = BgWorkerStart_ConsistentState;
 	worker.bgw_restart_time = BGW_NEVER_RESTART;
 	snprintf(worker.bgw_library_name, BGW_MAXLEN, "pgha");
-	snprintf(worker.bgw_function_name, BGW_MAXLEN, "pgha_logical_create_main");
-	snprintf(worker.bgw_name, BGW_MAXLEN, "pgha slot creation in %s", database);
-	snprintf(worker.bgw_type, BGW_MAXLEN, "pgha slot creation");
+	snprintf(worker.bgw_function_name, BGW_MAXLEN, "pgha_logical_worker_main");
+	snprintf(worker.bgw_name, BGW_MAXLEN, "pgha logical slots in %s", database);
+	snprintf(worker.bgw_type, BGW_MAXLEN, "pgha logical slots");
 	strlcpy(worker.bgw_extra, database, BGW_EXTRALEN);
 	old = MemoryContextSwitchTo(TopMemoryContext);
-	ok = RegisterDynamicBackgroundWorker(&worker, &create_handle);
+	ok = RegisterDynamicBackgroundWorker(&worker, &worker_handle);
 	MemoryContextSwitchTo(old);
 	if (!ok)
-		create_handle = NULL;
+		worker_handle = NULL;
 	return ok;
 }
 
-/* create one slot in its own transaction; a failure is a WARNING */
-static void
-create_one(const PghaPermanentSlot *ps)
+/*
+ * Run one slot statement in a transaction of its own; a failure is given
+ * back (malloc'd message, for the keeper to show) and the slot the
+ * statement had acquired is released (an abort does not).
+ */
+static char *
+slot_statement(const char *sql, int nargs, Oid *argtypes, Datum *args, uint64 *processed)
 {
 	MemoryContext cxt = CurrentMemoryContext;
-	Oid			argtypes[2] = {TEXTOID, TEXTOID};
-	Datum		args[2];
+	char	   *volatile failed = NULL;
 
-	args[0] = CStringGetTextDatum(ps->name);
-	args[1] = CStringGetTextDatum(ps->plugin);
+	*processed = 0;
 	PG_TRY();
 	{
 		StartTransactionCommand();
 		SPI_connect();
 		PushActiveSnapshot(GetTransactionSnapshot());
-		if (SPI_execute_with_args("SELECT pg_catalog.pg_create_logical_replication_slot($1::pg_catalog.name, $2::pg_catalog.name) "
-								  "WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_replication_slots WHERE slot_name = $1)",
-								  2, argtypes, args, NULL, false, 0) == SPI_OK_SELECT && SPI_processed == 1)
-			ereport(LOG,
-					(errmsg("pgha created the permanent logical replication slot \"%s\"", ps->name),
-					 errdetail("Database \"%s\", plugin \"%s\": the config's \"slots\" names it.",
-							   ps->database, ps->plugin)));
+		if (SPI_execute_with_args(sql, nargs, argtypes, args, NULL, false, 0) == SPI_OK_SELECT)
+			*processed = SPI_processed;
 		SPI_finish();
 		PopActiveSnapshot();
 		CommitTransactionCommand();
@@ -315,36 +311,103 @@ create_one(const PghaPermanentSlot *ps)
 	{
 		ErrorData  *edata = pgha_recover_error(cxt);
 
-		ereport(WARNING,
-				(errcode(edata->sqlerrcode),
-				 errmsg("pgha could not create the permanent logical replication slot \"%s\": %s",
-						ps->name, edata->message),
-				 edata->hint ? errhint("%s", edata->hint) : 0));
+		pgha_logical_release();
+		failed = strdup(edata->message);
 	}
 	PG_END_TRY();
 	MemoryContextSwitchTo(cxt);
+	return failed;
+}
+
+/* on the primary: the missing permanent slots of this database */
+static void
+create_missing(const PghaConfig *cfg, const char *database)
+{
+	const PghaPermanentSlot *slots[PGHA_MAX_PERMANENT_SLOTS];
+	int			n = pgha_permanent_logical(cfg, slots, PGHA_MAX_PERMANENT_SLOTS);
+
+	for (int i = 0; i < n; i++)
+	{
+		const PghaPermanentSlot *ps = slots[i];
+		Oid			argtypes[2] = {TEXTOID, TEXTOID};
+		Datum		args[2];
+		uint64		made;
+		char	   *failed;
+
+		if (strcmp(ps->database, database) != 0)
+			continue;
+		args[0] = CStringGetTextDatum(ps->name);
+		args[1] = CStringGetTextDatum(ps->plugin);
+		failed = slot_statement("SELECT pg_catalog.pg_create_logical_replication_slot($1::pg_catalog.name, $2::pg_catalog.name) "
+								"WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_replication_slots WHERE slot_name = $1)",
+								2, argtypes, args, &made);
+		if (failed)
+			ereport(WARNING,
+					(errmsg("pgha could not create the permanent logical replication slot \"%s\": %s",
+							ps->name, failed)));
+		else if (made == 1)
+			ereport(LOG,
+					(errmsg("pgha created the permanent logical replication slot \"%s\"", ps->name),
+					 errdetail("Database \"%s\", plugin \"%s\": the config's \"slots\" names it.",
+							   ps->database, ps->plugin)));
+		free(failed);
+	}
+}
+
+/*
+ * On a replica: each copy of this database decoded forward to the target
+ * the keeper set (fast-forward: no output, no catalog access); a failure
+ * goes back to the keeper in the copy's error.
+ */
+static void
+advance_copies(const char *database)
+{
+	PghaCopyReadiness *copies = palloc(sizeof(PghaCopyReadiness) * PGHA_MAX_PERMANENT_SLOTS);
+	int			n;
+
+	LWLockAcquire(pgha_shared->lock, LW_SHARED);
+	n = pgha_shared->keeper.ncopies;
+	memcpy(copies, pgha_shared->keeper.copies, sizeof(PghaCopyReadiness) * n);
+	LWLockRelease(pgha_shared->lock);
+	for (int i = 0; i < n; i++)
+	{
+		Oid			argtypes[2] = {TEXTOID, PG_LSNOID};
+		Datum		args[2];
+		uint64		processed;
+		char	   *failed;
+
+		if (copies[i].target == 0 || strcmp(copies[i].database, database) != 0)
+			continue;
+		args[0] = CStringGetTextDatum(copies[i].name);
+		args[1] = LSNGetDatum((XLogRecPtr) copies[i].target);
+		failed = slot_statement("SELECT pg_catalog.pg_replication_slot_advance($1::pg_catalog.name, $2)",
+								2, argtypes, args, &processed);
+		LWLockAcquire(pgha_shared->lock, LW_EXCLUSIVE);
+		for (int j = 0; j < pgha_shared->keeper.ncopies; j++)
+			if (strcmp(pgha_shared->keeper.copies[j].name, copies[i].name) == 0)
+				strlcpy(pgha_shared->keeper.copies[j].error, failed ? failed : "",
+						sizeof(pgha_shared->keeper.copies[j].error));
+		LWLockRelease(pgha_shared->lock);
+		free(failed);
+	}
 }
 
 void
-pgha_logical_create_main(Datum arg)
+pgha_logical_worker_main(Datum arg)
 {
 	char		database[NAMEDATALEN];
 	PghaConfig *cfg = palloc(sizeof(PghaConfig));
-	const PghaPermanentSlot *slots[PGHA_MAX_PERMANENT_SLOTS];
-	int			n;
 
 	BackgroundWorkerUnblockSignals();
 	strlcpy(database, MyBgworkerEntry->bgw_extra, sizeof(database));
 	BackgroundWorkerInitializeConnection(database, NULL, 0);
-	/* the config the keeper works with; a standby makes no logical slot */
+	/* the config the keeper works with */
 	LWLockAcquire(pgha_shared->lock, LW_SHARED);
 	memcpy(cfg, &pgha_shared->keeper.config, sizeof(PghaConfig));
 	LWLockRelease(pgha_shared->lock);
 	if (RecoveryInProgress())
-		proc_exit(0);
-	n = pgha_permanent_logical(cfg, slots, PGHA_MAX_PERMANENT_SLOTS);
-	for (int i = 0; i < n; i++)
-		if (strcmp(slots[i]->database, database) == 0)
-			create_one(slots[i]);
+		advance_copies(database);
+	else
+		create_missing(cfg, database);
 	proc_exit(0);
 }

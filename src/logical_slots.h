@@ -24,21 +24,24 @@ extern int	pgha_logical_feedback(PghaFeedback *out, int max);
 
 /*
  * A replica's copy made with the leader's values; false with why when it
- * cannot be yet (no such database, the WAL from restart_lsn gone).
+ * cannot be yet (no such database, the WAL from restart_lsn gone).  May
+ * ERROR with the slot still acquired: the caller aborts its transaction,
+ * then pgha_logical_release().
  */
 extern bool pgha_logical_copy_create(const PghaPermanentSlot *ps, const PghaLogicalRemote *r,
 									 char *why, size_t len);
 
-/* the copy's values set to the leader's (forward only: common/slots.h decides) */
-extern void pgha_logical_copy_sync(const PghaPermanentSlot *ps, const PghaLogicalRemote *r);
-
 extern void pgha_logical_drop(const char *name);
 
+/* release the slot this process holds, if any (after an error) */
+extern void pgha_logical_release(void);
+
 /*
- * On the primary: start the worker that creates the missing permanent
- * logical slots of one database; false while one still runs.
+ * Start the worker for one database: on the primary it creates the missing
+ * permanent logical slots, on a replica it decodes the copies forward to
+ * the targets in shared memory.  False while one still runs.
  */
-extern bool pgha_logical_create_start(const char *database);
-extern bool pgha_logical_create_busy(void);
+extern bool pgha_logical_worker_start(const char *database);
+extern bool pgha_logical_worker_busy(void);
 
 #endif							/* PGHA_LOGICAL_SLOTS_H */

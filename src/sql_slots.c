@@ -89,7 +89,8 @@ logical_row(ReturnSetInfo *rsinfo, const PghaPermanentSlot *ps, const PghaConfig
 	else if (r == NULL)
 		state = "copy, not looked at yet";
 	else if (!l.exists)
-		state = psprintf("no copy: %s", r->note[0] ? r->note : "not made yet");
+		state = strncmp(r->note, "no copy", 7) == 0 ? pstrdup(r->note) :
+			psprintf("no copy: %s", r->note[0] ? r->note : "not made yet");
 	else if (r->ready)
 		state = "copy, ready";
 	else

@@ -100,9 +100,65 @@ is($c->sql('node1', "SELECT count(*) FROM pgha.slots() WHERE slot_name = 'dba_sl
 ok($c->poll_sql('node2', "SELECT confirmed_flush_lsn > '0/0' FROM pg_replication_slots WHERE slot_name = 'cdc'", 't'),
 	'the copy carries the consumer\'s position');
 
-# more rows, and the primary's postmaster killed right after them
+# Transactions that straddle the slot's restart point.  W runs when a
+# running-transactions record R0 is logged; Y starts after R0, W commits:
+# the slot's restart_lsn is then R0, where W was running.  Decoding from
+# R0 without a snapshot of its own would rebuild one, and miss Y (it
+# started before the rebuilt snapshot was full).  Y commits after the
+# consumer stopped, then the primary dies: Y must reach the consumer from
+# the new primary's copy.
+sub session
+{
+	my ($node) = @_;
+	my %s = (in => '', out => '', err => '', n => 0);
+	$s{h} = IPC::Run::start([ 'psql', '-X', '-At', '-h', '127.0.0.1', '-p', $c->{port}{$node}, '-U', $user,
+		  '-d', 'postgres', '-v', 'ON_ERROR_STOP=1' ], '<', \$s{in}, '>', \$s{out}, '2>', \$s{err});
+	return \%s;
+}
+# run sql in session s; true once psql has done it
+sub run_in
+{
+	my ($s, $sql) = @_;
+	my $mark = 'done' . ++$s->{n};
+	$s->{in} .= "$sql\n\\echo $mark\n";
+	my $deadline = time + 60;
+	while (time < $deadline && $s->{out} !~ /^$mark$/m)
+	{
+		$s->{h}->pump_nb;
+		usleep(20_000);
+	}
+	return $s->{out} =~ /^$mark$/m;
+}
+my $w = session('node1');
+my $y = session('node1');
+ok(run_in($w, 'BEGIN; INSERT INTO t VALUES (4000);'), 'W runs');
+$c->sql('node1', 'CHECKPOINT');
+ok(run_in($y, 'BEGIN; INSERT INTO t VALUES (5000);'), 'Y starts after the running-transactions record');
+ok(run_in($w, 'COMMIT;'), 'W commits');
+push @acked, 4000;
 write_rows('node1', 51, 100);
-is(scalar @acked, 100, '100 rows acknowledged on node1');
+$c->sql('node1', 'CHECKPOINT');
+write_rows('node1', 101, 105);
+my $pos = $c->sql('node1', 'SELECT pg_current_wal_lsn()');
+ok($c->poll_sql('node1', "SELECT confirmed_flush_lsn >= '$pos' FROM pg_replication_slots WHERE slot_name = 'cdc'", 't', 60),
+	"the consumer confirmed past $pos on node1");
+for my $n (qw(node2 node3))
+{
+	ok($c->poll_sql($n, "SELECT confirmed_flush_lsn >= '$pos' FROM pg_replication_slots WHERE slot_name = 'cdc'", 't', 60),
+		"$n: the copy is there too");
+}
+$recv->signal('TERM');
+$recv->finish;
+ok(run_in($y, 'COMMIT;'), 'Y commits, with the consumer stopped');
+push @acked, 5000;
+$y->{h}->finish;
+$w->{h}->finish;
+is(scalar @acked, 107, '107 rows acknowledged on node1');
+for my $n (qw(node2 node3))
+{
+	ok($c->poll_sql($n, "SELECT state FROM pgha.slots() WHERE slot_name = 'cdc'", 'copy, ready', 60),
+		"$n: the copy is ready") or diag(state($n));
+}
 my $pid = (split /\n/, slurp_file($c->data('node1') . '/postmaster.pid'))[0];
 kill 'KILL', $pid;
 my $deadline = time + 90;
@@ -119,21 +175,27 @@ is($c->sql($new, "SELECT count(*) FROM pg_replication_slots WHERE slot_name IN (
 is($c->sql($new, "SELECT state FROM pgha.slots() WHERE slot_name = 'skipped'"), 'ignored (ignore_slots)',
 	'pgha.slots(): the permanent slot ignore_slots names is shown as ignored');
 
-# the consumer reconnects to the new primary and goes on
+# the consumer starts again, on the new primary, and goes on
+my $outb = "$dir/cdc_b.out";
+my $recvb = IPC::Run::start([ 'pg_recvlogical', '-d', $hosts, '-S', 'cdc', '--start', '-f', $outb,
+	  '-F', '0', '-s', '1' ], '>', "$dir/recv_b.log", '2>&1');
 ok($c->poll_sql($new, "SELECT active FROM pg_replication_slots WHERE slot_name = 'cdc'", 't', 60),
 	'pg_recvlogical consumes "cdc" on the new primary');
-write_rows($new, 101, 150);
-is(scalar @acked, 150, "50 more rows acknowledged on $new");
+write_rows($new, 106, 150);
+is(scalar @acked, 152, "45 more rows acknowledged on $new");
 my $got;
 $deadline = time + 60;
 while (time < $deadline)
 {
-	$got = -f $out ? slurp_file($out) : '';
+	$got = -f $outb ? slurp_file($outb) : '';
 	last if $got =~ /table public\.t: INSERT: i\[integer\]:150\b/;
 	usleep(200_000);
 }
-$recv->signal('TERM');
-$recv->finish;
+$recvb->signal('TERM');
+$recvb->finish;
+like($got, qr/table public\.t: INSERT: i\[integer\]:5000\b/,
+	'Y, committed after the consumer stopped, reaches it from the new primary');
+$got = slurp_file($out) . $got;
 my %seen;
 $seen{$1}++ while $got =~ /table public\.t: INSERT: i\[integer\]:(\d+)/g;
 my @missing = grep { !$seen{$_} } @acked;

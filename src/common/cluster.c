@@ -146,6 +146,8 @@ parse_status(const char *json, size_t len, PghaCluster *c, char *errbuf, size_t 
 		pfree(c->slot_restart);
 	if (c->slot_catalog_xmin)
 		pfree(c->slot_catalog_xmin);
+	if (c->slot_two_phase)
+		pfree(c->slot_two_phase);
 	if (c->feedback_slots)
 		pfree(c->feedback_slots);
 	if (c->feedback_xmin)
@@ -154,6 +156,7 @@ parse_status(const char *json, size_t len, PghaCluster *c, char *errbuf, size_t 
 	c->slot_lsns = NULL;
 	c->slot_restart = NULL;
 	c->slot_catalog_xmin = NULL;
+	c->slot_two_phase = NULL;
 	c->nslot_positions = 0;
 	c->feedback_slots = NULL;
 	c->feedback_xmin = NULL;
@@ -169,11 +172,12 @@ parse_status(const char *json, size_t len, PghaCluster *c, char *errbuf, size_t 
 		c->slot_lsns = palloc0(sizeof(uint64) * json_object_size(slots));
 		c->slot_restart = palloc0(sizeof(uint64) * json_object_size(slots));
 		c->slot_catalog_xmin = palloc0(sizeof(uint32) * json_object_size(slots));
+		c->slot_two_phase = palloc0(sizeof(bool) * json_object_size(slots));
 		json_object_foreach(slots, name, v)
 		{
 			if (json_is_integer(v) && json_integer_value(v) >= 0 && strlen(name) < PGHA_NAME_LEN)
 			{
-				/* {"cdc": {"restart_lsn": n, "catalog_xmin": x}}: both, or neither */
+				/* {"cdc": {"restart_lsn": n, "catalog_xmin": x, "two_phase": true}}: both, or neither */
 				json_t	   *l = json_object_get(logical, name);
 				json_t	   *restart = json_object_get(l, "restart_lsn");
 				json_t	   *xmin = json_object_get(l, "catalog_xmin");
@@ -185,6 +189,7 @@ parse_status(const char *json, size_t len, PghaCluster *c, char *errbuf, size_t 
 				{
 					c->slot_restart[c->nslot_positions] = (uint64) json_integer_value(restart);
 					c->slot_catalog_xmin[c->nslot_positions] = (uint32) json_integer_value(xmin);
+					c->slot_two_phase[c->nslot_positions] = json_is_true(json_object_get(l, "two_phase"));
 				}
 				c->slot_lsns[c->nslot_positions++] = (uint64) json_integer_value(v);
 			}
@@ -513,6 +518,7 @@ pgha_cluster_from_range(const char *prefix, const PghaEtcdRange *r, PghaCluster 
 		{
 			if (parse_status(kv->value, kv->value_len, c, err, sizeof(err)))
 				c->has_status = true;
+			c->status_mod_revision = kv->mod_revision;
 		}
 		else if (strcmp(k, PGHA_KEY_FAILOVER) == 0)
 		{

@@ -319,6 +319,7 @@ typedef struct PghaCluster
 	uint64		optime;			/* leader's last published LSN */
 	/* status.slots: the leader's permanent slots' positions, by whom, on which timeline */
 	char		status_leader[PGHA_NAME_LEN];	/* pgha_leader; "" a writer that does not say */
+	int64		status_mod_revision;	/* when it was written */
 	int			status_timeline;	/* pgha_timeline; 0 unknown */
 	int			nslot_positions;
 	char		(*slot_names)[PGHA_NAME_LEN];
@@ -326,6 +327,7 @@ typedef struct PghaCluster
 	/* pgha_logical: per slot_names entry, a logical slot's other values (0: none) */
 	uint64	   *slot_restart;
 	uint32	   *slot_catalog_xmin;
+	bool	   *slot_two_phase;
 	/* pgha_feedback: the catalog_xmin each member slot holds on the leader */
 	int			nfeedback;
 	char		(*feedback_slots)[PGHA_NAME_LEN];

@@ -19,6 +19,7 @@
 
 #include "common/etcd_json.h"
 #include "common/slots.h"
+#include "common/upstream.h"
 
 static int
 find(const PghaRetention *rt, const char *slot)
@@ -178,12 +179,18 @@ pgha_xid_precedes_or_equals(uint32 a, uint32 b)
 
 PghaCopyStep
 pgha_logical_copy_step(const PghaLogicalRemote *remote, const PghaLogicalLocal *local,
-					   uint64 replayed, const char **why)
+					   uint64 replayed, uint64 *target, const char **why)
 {
 	*why = "";
+	*target = 0;
 	if (local->exists && (!local->logical || !local->matches))
 	{
 		*why = "a slot of this name here is not the one the config describes (left alone)";
+		return PGHA_COPY_NONE;
+	}
+	if (local->exists && !local->persistent)
+	{
+		*why = "being created";
 		return PGHA_COPY_NONE;
 	}
 	if (local->active)
@@ -196,24 +203,37 @@ pgha_logical_copy_step(const PghaLogicalRemote *remote, const PghaLogicalLocal *
 		*why = "no position from the current leader on this timeline yet";
 		return PGHA_COPY_WAIT;
 	}
+	if (remote->two_phase)
+	{
+		*why = "a two_phase slot is not copied (its two_phase_at is not known here)";
+		return PGHA_COPY_NONE;
+	}
 	/* after a failover the consumer would skip what the new primary wrote in between */
-	if (remote->confirmed_flush > replayed)
+	if (!local->exists && remote->confirmed_flush > replayed)
 	{
 		*why = "the consumer is ahead of what this replica has replayed";
 		return PGHA_COPY_WAIT;
 	}
 	if (!local->exists)
 		return PGHA_COPY_CREATE;
-	if (local->confirmed_flush > remote->confirmed_flush || local->restart_lsn > remote->restart_lsn ||
-		!pgha_xid_precedes_or_equals(local->catalog_xmin, remote->catalog_xmin))
+	if (local->invalid || local->wal_gone)
 	{
-		*why = "the copy is ahead of the leader's slot (left from another role or timeline)";
+		*why = local->invalid ? "the copy reserves no WAL (invalidated): made anew" :
+			"the WAL from the copy's restart_lsn is gone: made anew";
 		return PGHA_COPY_RECREATE;
 	}
-	if (local->confirmed_flush == remote->confirmed_flush && local->restart_lsn == remote->restart_lsn &&
-		local->catalog_xmin == remote->catalog_xmin)
+	if (local->confirmed_flush > remote->confirmed_flush)
+	{
+		*why = "ahead of the leader's slot: its consumer has not confirmed as far";
 		return PGHA_COPY_NONE;
-	return PGHA_COPY_SYNC;
+	}
+	*target = Min(remote->confirmed_flush, replayed);
+	if (*target > local->confirmed_flush)
+		return PGHA_COPY_ADVANCE;
+	*target = 0;
+	if (remote->confirmed_flush > replayed)
+		*why = "the consumer is ahead of what this replica has replayed";
+	return PGHA_COPY_NONE;
 }
 
 bool
@@ -226,19 +246,24 @@ pgha_logical_copy_ready(uint32 remembered, uint32 feedback, uint32 copy_catalog_
 
 void
 pgha_copy_readiness_step(PghaCopyReadiness *r, const char *leader, int timeline,
-						 bool fresh, uint32 primary_catalog_xmin, uint32 feedback,
+						 bool fresh, int64 revision, int64 status_revision,
+						 uint32 primary_catalog_xmin, uint32 feedback,
 						 uint32 copy_catalog_xmin)
 {
-	if (fresh || r->timeline != timeline || strcmp(r->leader, leader) != 0 || feedback == 0)
+	if (fresh || r->timeline != timeline || strcmp(r->leader, leader) != 0 || feedback == 0 ||
+		(r->last_feedback != 0 && !pgha_xid_precedes_or_equals(r->last_feedback, feedback)))
 	{
 		strlcpy(r->leader, leader, sizeof(r->leader));
 		r->timeline = timeline;
 		r->remembered = 0;
-		r->ready = false;
+		if (fresh)
+			r->made_revision = revision;
 	}
-	if (r->remembered == 0 && feedback != 0)
+	r->last_feedback = feedback;
+	/* the status that made the copy predates it, and its feedback */
+	if (r->remembered == 0 && feedback != 0 && status_revision > r->made_revision)
 		r->remembered = primary_catalog_xmin;
-	r->ready = pgha_logical_copy_ready(r->remembered, feedback, copy_catalog_xmin);
+	r->xmin_ready = pgha_logical_copy_ready(r->remembered, feedback, copy_catalog_xmin);
 }
 
 int
@@ -271,6 +296,7 @@ pgha_slot_leader_logical(const PghaCluster *c, const char *name, int timeline,
 			out->confirmed_flush = c->slot_lsns[i];
 			out->restart_lsn = c->slot_restart[i];
 			out->catalog_xmin = c->slot_catalog_xmin[i];
+			out->two_phase = c->slot_two_phase != NULL && c->slot_two_phase[i];
 		}
 }
 
@@ -278,10 +304,21 @@ uint32
 pgha_slot_leader_feedback(const PghaCluster *c, const char *member, int timeline)
 {
 	char		slot[PGHA_NAME_LEN];
+	const char *hop = member;
 
 	if (!status_current(c, timeline))
 		return 0;
-	pgha_slot_name(member, slot, sizeof(slot));
+	/* up the chain to the member that streams from the leader (a bounded walk: no cycles) */
+	for (int n = 0; n < c->nmembers; n++)
+	{
+		const PghaMember *m = pgha_cluster_member((PghaCluster *) c, hop);
+		const char *up = m ? pgha_upstream_of(c, m) : NULL;
+
+		if (up == NULL || strcmp(up, c->leader) == 0)
+			break;
+		hop = up;
+	}
+	pgha_slot_name(hop, slot, sizeof(slot));
 	for (int i = 0; i < c->nfeedback; i++)
 		if (strcmp(c->feedback_slots[i], slot) == 0)
 			return c->feedback_xmin[i];
@@ -314,6 +351,8 @@ pgha_slot_status_json(char **physical, const uint64 *restart, int nphysical,
 		json_object_set_new(details, l->name,
 							json_pack("{s:I,s:I}", "restart_lsn", (json_int_t) l->restart_lsn,
 									  "catalog_xmin", (json_int_t) l->catalog_xmin));
+		if (l->two_phase)
+			json_object_set_new(json_object_get(details, l->name), "two_phase", json_true());
 	}
 	for (int i = 0; i < nfeedback; i++)
 		if (feedback[i].catalog_xmin != 0)

@@ -98,28 +98,33 @@ extern uint64 pgha_slot_leader_position(const PghaCluster *c, const char *name, 
 /*
  * Permanent logical slots.  The leader creates them and publishes, for
  * each, the consumer's position (confirmed_flush_lsn, in "slots" as
- * Patroni does) and what a copy needs besides (restart_lsn and
- * catalog_xmin, in "pgha_logical"), all three read at one instant; and the
- * catalog_xmin that each member's hot_standby_feedback holds on its
- * physical slot ("pgha_feedback").
+ * Patroni does) and what a new copy starts from (restart_lsn, catalog_xmin
+ * and whether it is two_phase, in "pgha_logical"), all read at one
+ * instant; and the catalog_xmin that each member's hot_standby_feedback
+ * holds on its physical slot ("pgha_feedback").
  *
- * A replica keeps a copy of each: the leader's three values written into
- * a slot of its own, as long as it has replayed up to the consumer's
- * position (a copy beyond the WAL it has would, after a failover, skip
- * what the new primary writes in between).  No decoding on the replica:
- * the values are the primary's own, and a consumer that resumes from the
- * copy gets every change from the copy's position on, some of them again
- * (at least once).  A copy is never ahead of the leader's slot: one that
- * is (left from when this node led, or from an earlier timeline) is made
- * anew, as it would skip changes.
+ * A replica keeps a copy of each.  It is made with the leader's values,
+ * then moved on by decoding (pg_replication_slot_advance(), fast-forward,
+ * which PostgreSQL 15 does on a standby) to the consumer's position, never
+ * past what the replica replayed: after a failover the consumer would
+ * skip what the new primary wrote in between.  Decoding matters: a slot
+ * restarts decoding from a snapshot of running transactions that its own
+ * decoding wrote to pg_logical/snapshots at restart_lsn.  A copy made with
+ * the primary's restart_lsn has none there until its own decoding has
+ * moved restart_lsn to a point where it wrote one; before that, decoding
+ * after a failover would rebuild the snapshot and miss transactions that
+ * were running at restart_lsn.  A consumer that resumes from a ready copy
+ * gets every change from the copy's position on, some of them again (at
+ * least once).
  *
- * A copy is safe to use after a failover only once the catalog rows it
- * needs are sure to be on the replica: the primary keeps them for its own
- * slot, and for the copy once this replica's feedback (its slots'
- * catalog_xmin, through hot_standby_feedback) holds them on the primary.
- * So, as Patroni checks it: remember the primary slot's catalog_xmin when
- * the feedback first shows (remembered); the copy is ready once
- * remembered <= feedback <= the copy's catalog_xmin.
+ * A copy is also safe only once the catalog rows it needs are sure to be
+ * on the replica: the primary keeps them for its own slot, and for the
+ * copy once this replica's feedback (its slots' catalog_xmin, through
+ * hot_standby_feedback) holds them on the primary.  So, as Patroni checks
+ * it: remember the primary slot's catalog_xmin when the feedback first
+ * shows in a status written after the copy existed (remembered); the copy
+ * is ready once remembered <= feedback <= the copy's catalog_xmin, with
+ * feedback never going back.
  */
 typedef struct PghaLogicalRemote
 {
@@ -127,6 +132,7 @@ typedef struct PghaLogicalRemote
 	uint64		restart_lsn;
 	uint64		confirmed_flush;
 	uint32		catalog_xmin;
+	bool		two_phase;
 } PghaLogicalRemote;
 
 typedef struct PghaLogicalLocal
@@ -134,7 +140,12 @@ typedef struct PghaLogicalLocal
 	bool		exists;
 	bool		logical;
 	bool		matches;		/* database and plugin as the config says */
+	bool		persistent;		/* not being created (ephemeral) */
 	bool		active;
+	bool		invalid;		/* reserves no WAL (invalidated: max_slot_wal_keep_size) */
+	bool		has_snapshot;	/* its own decoding's snapshot is at restart_lsn */
+	bool		wal_gone;		/* its decoding found WAL it needs removed */
+	bool		two_phase;
 	uint64		restart_lsn;
 	uint64		confirmed_flush;
 	uint32		catalog_xmin;
@@ -145,39 +156,52 @@ typedef enum PghaCopyStep
 	PGHA_COPY_NONE,				/* in step, or nothing to do (why says which) */
 	PGHA_COPY_WAIT,				/* not yet (why) */
 	PGHA_COPY_CREATE,
-	PGHA_COPY_SYNC,				/* write the leader's values */
+	PGHA_COPY_ADVANCE,			/* decode forward to *target */
 	PGHA_COPY_RECREATE			/* drop, then create */
 } PghaCopyStep;
 
-/* what a replica does with its copy of a permanent logical slot */
+/*
+ * What a replica does with its copy of a permanent logical slot.  why: for
+ * NONE and WAIT, what holds it (""): a copy ahead of the leader's slot
+ * (the old primary's, confirmed further than its successor's consumer)
+ * stays, and is not ready until the leader's consumer passes it.
+ */
 extern PghaCopyStep pgha_logical_copy_step(const PghaLogicalRemote *remote,
 										   const PghaLogicalLocal *local,
-										   uint64 replayed, const char **why);
+										   uint64 replayed, uint64 *target, const char **why);
 
 /* transaction ids, compared modulo 2^32 as PostgreSQL does (both normal) */
 extern bool pgha_xid_precedes_or_equals(uint32 a, uint32 b);
 
-/* the readiness rule above; remembered 0: not yet */
+/* the catalog_xmin rule above; remembered 0: not yet */
 extern bool pgha_logical_copy_ready(uint32 remembered, uint32 feedback, uint32 copy_catalog_xmin);
 
 /* a copy's readiness, carried from loop to loop (and over a worker restart) */
 typedef struct PghaCopyReadiness
 {
 	char		name[PGHA_NAME_LEN];
+	char		database[PGHA_NAME_LEN];
 	char		leader[PGHA_NAME_LEN];	/* whose slots' values these are */
 	int			timeline;
+	int64		made_revision;	/* the etcd revision it was made at: later statuses count */
 	uint32		remembered;		/* the primary slot's catalog_xmin when feedback first showed */
-	bool		ready;
+	uint32		last_feedback;
+	bool		xmin_ready;		/* the catalog_xmin rule holds */
+	bool		ready;			/* ... and the rest: snapshot, not ahead */
+	uint64		target;			/* the advance to make (0: none) */
+	char		error[128];		/* the last advance's failure ("": none), from the worker */
 	char		note[128];		/* what the copy waits for, or why there is none */
 } PghaCopyReadiness;
 
 /*
- * One loop of the rule above.  A new copy, another leader or timeline, or
- * feedback gone (hot_standby_feedback off, the member slot dropped) starts
+ * One loop of the catalog_xmin rule.  A new copy (made at revision
+ * made_revision), another leader or timeline, feedback gone
+ * (hot_standby_feedback off, the member slot dropped) or gone back starts
  * over: what held the catalog rows before is not known to hold them now.
  */
 extern void pgha_copy_readiness_step(PghaCopyReadiness *r, const char *leader, int timeline,
-									 bool fresh, uint32 primary_catalog_xmin, uint32 feedback,
+									 bool fresh, int64 revision, int64 status_revision,
+									 uint32 primary_catalog_xmin, uint32 feedback,
 									 uint32 copy_catalog_xmin);
 
 /* the permanent logical slots to keep here: not ignored */
@@ -187,7 +211,12 @@ extern int	pgha_permanent_logical(const PghaConfig *cfg, const PghaPermanentSlot
 extern void pgha_slot_leader_logical(const PghaCluster *c, const char *name, int timeline,
 									 PghaLogicalRemote *out);
 
-/* the catalog_xmin the leader's slot for this member holds (0 none, or unknown) */
+/*
+ * The catalog_xmin the leader's slot holds for this member's feedback (0
+ * none, or unknown): its own slot, or for a member that cascades, the slot
+ * of the member of its chain that streams from the leader (feedback flows
+ * up the chain).
+ */
 extern uint32 pgha_slot_leader_feedback(const PghaCluster *c, const char *member, int timeline);
 
 /* one logical slot as the leader publishes it */
@@ -197,6 +226,7 @@ typedef struct PghaLogicalState
 	uint64		restart_lsn;
 	uint64		confirmed_flush;
 	uint32		catalog_xmin;
+	bool		two_phase;
 } PghaLogicalState;
 
 /* one member slot's catalog_xmin, as the leader publishes it */

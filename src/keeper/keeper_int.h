@@ -186,7 +186,7 @@ extern void manage_member_slots(const PghaCluster *cluster);
 extern char *keep_permanent_slots(const PghaCluster *cluster, bool leading, int timeline);
 
 /* logical_copies.c */
-extern int	keep_logical_slots_leader(PghaLogicalState *out, int max);
+extern int	keep_logical_slots_leader(const PghaCluster *cluster, PghaLogicalState *out, int max);
 extern void keep_logical_copies(const PghaCluster *cluster, int timeline, uint64 replayed);
 extern void warn_unready_copies(void);
 

@@ -14,6 +14,7 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "access/xlog.h"
 #include "utils/guc.h"
 
@@ -25,7 +26,10 @@
 #include "shmem.h"
 #include "keeper_int.h"
 
-/* has this slot's problem been said already? (each kind once, until another comes) */
+/*
+ * Has this slot's problem been said already?  Each kind once, until
+ * another comes; "" (all is well) forgets it.
+ */
 static bool
 warned(const char *name, const char *message)
 {
@@ -46,68 +50,118 @@ warned(const char *name, const char *message)
 }
 
 /*
- * The leader: each permanent logical slot as it is here (out: those that
- * exist as the config says), and a creation worker started for the first
- * database that lacks one.  Nothing on a standby leader (a standby cluster
- * keeps no logical slots: PostgreSQL 15 cannot create one in recovery).
+ * The worker, for the first database in want of one after the last one
+ * served: one database whose work keeps failing does not starve the
+ * others.
  */
+static void
+start_worker(const char **databases, int n)
+{
+	static char last[PGHA_NAME_LEN];
+	int			first = 0;
+
+	if (n == 0 || pgha_logical_worker_busy())
+		return;
+	for (int i = 0; i < n; i++)
+		if (strcmp(databases[i], last) == 0)
+			first = (i + 1) % n;
+	if (pgha_logical_worker_start(databases[first]))
+		strlcpy(last, databases[first], sizeof(last));
+}
+
+/* a database, once, in a list of them */
+static int
+add_database(const char **databases, int n, const char *database)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(databases[i], database) == 0)
+			return n;
+	databases[n] = database;
+	return n + 1;
+}
+
 static int64 next_creation_ms = 0;
 
+/*
+ * The leader: each permanent logical slot as it is here (out: those that
+ * exist as the config says), and the worker started for a database that
+ * lacks one.  Nothing on a standby leader (a standby cluster keeps no
+ * logical slots: PostgreSQL 15 cannot create one in recovery).
+ */
 int
-keep_logical_slots_leader(PghaLogicalState *out, int max)
+keep_logical_slots_leader(const PghaCluster *cluster, PghaLogicalState *out, int max)
 {
 	const PghaPermanentSlot *slots[PGHA_MAX_PERMANENT_SLOTS];
+	const char *missing[PGHA_MAX_PERMANENT_SLOTS];
 	int			n = pgha_permanent_logical(&K.config, slots, PGHA_MAX_PERMANENT_SLOTS);
 	int			nout = 0;
-	const char *missing = NULL;
+	int			nmissing = 0;
 
 	if (n == 0 || RecoveryInProgress())
 		return 0;
 	for (int i = 0; i < n && nout < max; i++)
 	{
+		const PghaPermanentSlot *ps = slots[i];
 		PghaLogicalLocal l;
 
-		pgha_logical_local(slots[i], &l);
+		pgha_logical_local(ps, &l);
 		if (!l.exists)
 		{
-			if (missing == NULL)
-				missing = slots[i]->database;
+			/* the previous leader had it, this node no copy: the consumer's gap is lost */
+			bool		was = false;
+
+			if (cluster->status_leader[0] != '\0' && strcmp(cluster->status_leader, pgha_node_name()) != 0)
+				for (int k = 0; k < cluster->nslot_positions; k++)
+					was |= strcmp(cluster->slot_names[k], ps->name) == 0 &&
+						cluster->slot_restart != NULL && cluster->slot_restart[k] != 0;
+			if (was && !warned(ps->name, "created anew"))
+				ereport(WARNING,
+						(errmsg("pgha creates the permanent logical slot \"%s\" anew: this new primary had no copy of it",
+								ps->name),
+						 errdetail("Leader \"%s\" had it; its consumer misses the changes from its last position up to the new slot's.",
+								   cluster->status_leader)));
+			nmissing = add_database(missing, nmissing, ps->database);
 			continue;
 		}
+		if (!l.persistent)
+			continue;			/* being created */
 		if (!l.logical || !l.matches)
 		{
-			if (!warned(slots[i]->name, "mismatch"))
+			if (!warned(ps->name, "mismatch"))
 				ereport(WARNING,
 						(errmsg("pgha leaves the replication slot \"%s\" alone: it is not the permanent slot the config describes",
-								slots[i]->name),
+								ps->name),
 						 errdetail("The config says a logical slot in database \"%s\" with plugin \"%s\".",
-								   slots[i]->database, slots[i]->plugin),
+								   ps->database, ps->plugin),
 						 errhint("Drop it, and pgha creates the one the config describes; or rename the config's entry.")));
 			continue;
 		}
-		out[nout].name = slots[i]->name;
+		(void) warned(ps->name, "");
+		out[nout].name = ps->name;
 		out[nout].restart_lsn = l.restart_lsn;
 		out[nout].confirmed_flush = l.confirmed_flush;
 		out[nout].catalog_xmin = l.catalog_xmin;
+		out[nout].two_phase = l.two_phase;
 		nout++;
 	}
+
 	/*
 	 * The worker reads the config from shared memory: the one read this
 	 * loop goes there first.  A creation that fails (wal_level, the
 	 * plugin) is tried again every 30 s, not every loop.
 	 */
-	if (missing != NULL && now_ms() >= next_creation_ms && !pgha_logical_create_busy())
+	if (nmissing > 0 && now_ms() >= next_creation_ms && !pgha_logical_worker_busy())
 	{
 		save_keeper_state();
-		if (pgha_logical_create_start(missing))
-			next_creation_ms = now_ms() + 30000;
+		start_worker(missing, nmissing);
+		next_creation_ms = now_ms() + 30000;
 	}
 	return nout;
 }
 
-/* read and write the readiness list in shared memory */
+/* read and write the copies' list in shared memory */
 static int
-load_readiness(PghaCopyReadiness *r)
+load_copies(PghaCopyReadiness *r)
 {
 	int			n;
 
@@ -119,7 +173,7 @@ load_readiness(PghaCopyReadiness *r)
 }
 
 static void
-save_readiness(const PghaCopyReadiness *r, int n)
+save_copies(const PghaCopyReadiness *r, int n)
 {
 	LWLockAcquire(pgha_shared->lock, LW_EXCLUSIVE);
 	pgha_shared->keeper.ncopies = n;
@@ -127,17 +181,22 @@ save_readiness(const PghaCopyReadiness *r, int n)
 	LWLockRelease(pgha_shared->lock);
 }
 
-/* carry out one step on one copy; true if the copy is new (readiness starts over) */
+/*
+ * Make (or make anew) a copy, in a transaction of its own: an ERROR from
+ * the slot code (all slots in use, a full disk) aborts it, which releases
+ * the locks it held, and the slot is let go.  True if a copy was made.
+ */
 static bool
-copy_step(const PghaPermanentSlot *ps, PghaCopyStep step, const PghaLogicalRemote *remote,
+make_copy(const PghaPermanentSlot *ps, PghaCopyStep step, const PghaLogicalRemote *remote,
 		  PghaCopyReadiness *r)
 {
 	MemoryContext cxt = CurrentMemoryContext;
-	volatile bool fresh = false;
+	volatile bool made = false;
 	char		why[128] = "";
 
 	PG_TRY();
 	{
+		StartTransactionCommand();
 		if (step == PGHA_COPY_RECREATE)
 		{
 			pgha_logical_drop(ps->name);
@@ -145,36 +204,59 @@ copy_step(const PghaPermanentSlot *ps, PghaCopyStep step, const PghaLogicalRemot
 					(errmsg("pgha dropped its copy of the logical slot \"%s\" to make it anew", ps->name),
 					 errdetail("%s", r->note)));
 		}
-		if (step == PGHA_COPY_SYNC)
-			pgha_logical_copy_sync(ps, remote);
-		else if (!pgha_logical_copy_create(ps, remote, why, sizeof(why)))
+		made = pgha_logical_copy_create(ps, remote, why, sizeof(why));
+		CommitTransactionCommand();
+		if (!made)
 			snprintf(r->note, sizeof(r->note), "no copy: %s", why);
 		else
-		{
-			fresh = true;
 			ereport(LOG,
 					(errmsg("pgha made a copy of the permanent logical slot \"%s\"", ps->name),
 					 errdetail("At the leader's position: confirmed_flush %X/%X, restart_lsn %X/%X, catalog_xmin %u.",
 							   LSN_FORMAT_ARGS(remote->confirmed_flush), LSN_FORMAT_ARGS(remote->restart_lsn),
 							   remote->catalog_xmin)));
-		}
 	}
 	PG_CATCH();
 	{
 		ErrorData  *edata = pgha_recover_error(cxt);
 
+		pgha_logical_release();
 		snprintf(r->note, sizeof(r->note), "%s", edata->message);
 		if (!warned(ps->name, edata->message))
 			ereport(WARNING,
-					(errmsg("pgha could not keep its copy of the logical slot \"%s\": %s", ps->name, edata->message)));
+					(errmsg("pgha could not make its copy of the logical slot \"%s\": %s", ps->name, edata->message)));
 	}
 	PG_END_TRY();
-	return fresh;
+	MemoryContextSwitchTo(cxt);
+	return made;
+}
+
+/* why a copy that exists is not ready yet ("" when it is) */
+static void
+explain(PghaCopyReadiness *r, const PghaLogicalLocal *local, uint32 feedback, const char *why)
+{
+	if (why[0] != '\0')
+		snprintf(r->note, sizeof(r->note), "%s", why);
+	else if (r->error[0] != '\0')
+		snprintf(r->note, sizeof(r->note), "its decoding failed: %s", r->error);
+	else if (!local->has_snapshot)
+		snprintf(r->note, sizeof(r->note),
+				 "its own decoding has no snapshot at restart_lsn %X/%X yet (a transaction still running there?)",
+				 LSN_FORMAT_ARGS(local->restart_lsn));
+	else if (feedback == 0)
+		snprintf(r->note, sizeof(r->note),
+				 "the leader's slot for this member holds no catalog_xmin (hot_standby_feedback is %s here)",
+				 GetConfigOption("hot_standby_feedback", false, false));
+	else if (!r->xmin_ready)
+		snprintf(r->note, sizeof(r->note),
+				 "waiting for this member's feedback to hold catalog_xmin %u on the leader", r->remembered);
+	else
+		r->note[0] = '\0';
+	r->ready = r->note[0] == '\0';
 }
 
 /*
- * A replica: each copy made, kept in step with what the current leader
- * published on this timeline, never past what this replica replayed, and
+ * A replica: each copy made, decoded forward to what the current leader
+ * published on this timeline (never past what this replica replayed), and
  * its readiness worked out (common/slots.h).  Also paused: the copies only
  * follow the leader's slots.
  */
@@ -184,7 +266,9 @@ keep_logical_copies(const PghaCluster *cluster, int timeline, uint64 replayed)
 	const PghaPermanentSlot *slots[PGHA_MAX_PERMANENT_SLOTS];
 	PghaCopyReadiness old[PGHA_MAX_PERMANENT_SLOTS];
 	PghaCopyReadiness now[PGHA_MAX_PERMANENT_SLOTS];
-	int			nold = load_readiness(old);
+	const char *databases[PGHA_MAX_PERMANENT_SLOTS];
+	int			ndatabases = 0;
+	int			nold = load_copies(old);
 	int			n = pgha_nofailover ? 0 : pgha_permanent_logical(&K.config, slots, PGHA_MAX_PERMANENT_SLOTS);
 	uint32		feedback = pgha_slot_leader_feedback(cluster, pgha_node_name(), timeline);
 
@@ -197,16 +281,20 @@ keep_logical_copies(const PghaCluster *cluster, int timeline, uint64 replayed)
 		PghaLogicalLocal local;
 		PghaCopyStep step;
 		const char *why;
+		uint64		target;
 		bool		fresh = false;
 
 		for (int j = 0; j < nold; j++)
 			if (strcmp(old[j].name, ps->name) == 0)
 				*r = old[j];
 		strlcpy(r->name, ps->name, sizeof(r->name));
+		strlcpy(r->database, ps->database, sizeof(r->database));
 		r->note[0] = '\0';
+		r->target = 0;
 		pgha_slot_leader_logical(cluster, ps->name, timeline, &remote);
 		pgha_logical_local(ps, &local);
-		step = pgha_logical_copy_step(&remote, &local, replayed, &why);
+		local.wal_gone = strstr(r->error, "has already been removed") != NULL;
+		step = pgha_logical_copy_step(&remote, &local, replayed, &target, &why);
 		/* PostgreSQL would not start with a logical slot and less */
 		if (wal_level < WAL_LEVEL_LOGICAL && (step == PGHA_COPY_CREATE || step == PGHA_COPY_RECREATE))
 		{
@@ -214,46 +302,50 @@ keep_logical_copies(const PghaCluster *cluster, int timeline, uint64 replayed)
 			why = "wal_level is below logical here: no copy";
 		}
 		strlcpy(r->note, why, sizeof(r->note));
-		if (step == PGHA_COPY_CREATE || step == PGHA_COPY_SYNC || step == PGHA_COPY_RECREATE)
+		if (step == PGHA_COPY_CREATE || step == PGHA_COPY_RECREATE)
 		{
-			fresh = copy_step(ps, step, &remote, r);
+			r->error[0] = '\0';
+			fresh = make_copy(ps, step, &remote, r);
 			pgha_logical_local(ps, &local);
 		}
-		if (!local.exists || !local.logical || !local.matches)
+		else if (step == PGHA_COPY_ADVANCE)
 		{
-			r->ready = false;
+			r->target = target;
+			ndatabases = add_database(databases, ndatabases, ps->database);
+		}
+		if (!local.exists || !local.logical || !local.matches || !local.persistent)
+		{
+			r->ready = r->xmin_ready = false;
 			r->remembered = 0;
+			if (r->note[0] == '\0')
+				strlcpy(r->note, "no copy yet", sizeof(r->note));
 			continue;
 		}
-		pgha_copy_readiness_step(r, cluster->leader, timeline, fresh, remote.catalog_xmin,
+		pgha_copy_readiness_step(r, cluster->leader, timeline, fresh, cluster->revision,
+								 cluster->status_mod_revision, remote.catalog_xmin,
 								 feedback, local.catalog_xmin);
-		if (r->ready || r->note[0] != '\0')
-			continue;
-		if (feedback == 0)
-			snprintf(r->note, sizeof(r->note), "the leader's slot for this member holds no catalog_xmin (hot_standby_feedback is %s here)",
-					 GetConfigOption("hot_standby_feedback", false, false));
-		else
-			snprintf(r->note, sizeof(r->note), "waiting for this member's feedback to hold catalog_xmin %u on the leader",
-					 r->remembered);
+		explain(r, &local, feedback, why);
 	}
-	save_readiness(now, n);
+	/* the worker reads the targets from shared memory */
+	save_copies(now, n);
+	start_worker(databases, ndatabases);
 }
 
 /*
- * At a promotion: the copies that are not yet known to be safe, said in
- * the log (they are kept: the consumer may still find what it needs).
+ * At a promotion: the copies that are not known to be safe, said in the
+ * log (they are kept: the consumer may still find what it needs).
  */
 void
 warn_unready_copies(void)
 {
 	PghaCopyReadiness r[PGHA_MAX_PERMANENT_SLOTS];
-	int			n = load_readiness(r);
+	int			n = load_copies(r);
 
 	for (int i = 0; i < n; i++)
 		if (!r[i].ready)
 			ereport(WARNING,
 					(errmsg("pgha promotes with a copy of the logical slot \"%s\" that may be unsafe to use", r[i].name),
 					 errdetail("%s", r[i].note[0] ? r[i].note : "Its readiness was not established."),
-					 errhint("A consumer of it may get wrong results or errors; check it, or drop and re-create the slot.")));
-	save_readiness(r, 0);
+					 errhint("A consumer of it may miss changes or fail; check what it received, or drop and re-create the slot.")));
+	save_copies(r, 0);
 }

@@ -397,7 +397,7 @@ call_advance(void *arg)
  * (logical_copies.c).
  */
 static char *
-logical_status(char **physical, const uint64 *restart, int nphysical)
+logical_status(const PghaCluster *cluster, char **physical, const uint64 *restart, int nphysical)
 {
 	PghaLogicalState logical[PGHA_MAX_PERMANENT_SLOTS];
 	PghaFeedback *feedback = palloc(sizeof(PghaFeedback) * PGHA_MAX_RETAINED);
@@ -407,9 +407,15 @@ logical_status(char **physical, const uint64 *restart, int nphysical)
 
 	PG_TRY();
 	{
-		nlogical = keep_logical_slots_leader(logical, PGHA_MAX_PERMANENT_SLOTS);
-		if (nlogical > 0)
-			nfeedback = pgha_logical_feedback(feedback, PGHA_MAX_RETAINED);
+		/*
+		 * Feedback first: a logical slot's catalog_xmin only goes forward,
+		 * so one read after it is at least what it was then, and a replica
+		 * that finds remembered <= feedback is right (common/slots.h).
+		 */
+		nfeedback = pgha_logical_feedback(feedback, PGHA_MAX_RETAINED);
+		nlogical = keep_logical_slots_leader(cluster, logical, PGHA_MAX_PERMANENT_SLOTS);
+		if (nlogical == 0)
+			nfeedback = 0;
 	}
 	PG_CATCH();
 	{
@@ -445,7 +451,7 @@ keep_permanent_slots(const PghaCluster *cluster, bool leading, int timeline)
 											PGHA_MAX_PERMANENT_SLOTS);
 
 	if (n == 0)
-		return leading ? logical_status(names, restart, 0) : NULL;
+		return leading ? logical_status(cluster, names, restart, 0) : NULL;
 	memset(&c, 0, sizeof(c));
 	c.names = names;
 	c.n = n;
@@ -484,5 +490,5 @@ keep_permanent_slots(const PghaCluster *cluster, bool leading, int timeline)
 		if (one.target > states[i].restart_lsn)
 			(void) slot_call(call_advance, &one, psprintf("advance the permanent slot \"%s\"", names[i]));
 	}
-	return leading ? logical_status(names, restart, n) : NULL;
+	return leading ? logical_status(cluster, names, restart, n) : NULL;
 }

@@ -500,6 +500,17 @@ GetSystemIdentifier(void)
 	return UINT64CONST(7000000000000000001);
 }
 
+/* the keeper's own transactions around slot work: nothing to do here */
+void
+StartTransactionCommand(void)
+{
+}
+
+void
+CommitTransactionCommand(void)
+{
+}
+
 bool
 RecoveryInProgress(void)
 {

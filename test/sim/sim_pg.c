@@ -848,23 +848,23 @@ pgha_logical_copy_create(const PghaPermanentSlot *ps, const PghaLogicalRemote *r
 }
 
 void
-pgha_logical_copy_sync(const PghaPermanentSlot *ps, const PghaLogicalRemote *r)
-{
-}
-
-void
 pgha_logical_drop(const char *name)
 {
 }
 
+void
+pgha_logical_release(void)
+{
+}
+
 bool
-pgha_logical_create_start(const char *database)
+pgha_logical_worker_start(const char *database)
 {
 	return false;
 }
 
 bool
-pgha_logical_create_busy(void)
+pgha_logical_worker_busy(void)
 {
 	return false;
 }

@@ -84,6 +84,22 @@ test_upstream(void)
 	m[0].nostream = true;
 	is_str(pgha_upstream_of(&c, &m[0]), "node1", "the leader's nostream has no effect");
 	m[0].nostream = m[1].nostream = false;
+	/* the feedback that holds a cascading member's copies: its chain's first member's */
+	{
+		char		fslots[2][PGHA_NAME_LEN] = {"node2", "node4"};
+		uint32		fxmin[2] = {731, 999};
+
+		strlcpy(c.status_leader, "node1", sizeof(c.status_leader));
+		c.status_timeline = 1;
+		c.feedback_slots = fslots;
+		c.feedback_xmin = fxmin;
+		c.nfeedback = 2;
+		ok(pgha_slot_leader_feedback(&c, "node2", 1) == 731 && pgha_slot_leader_feedback(&c, "node3", 1) == 731 &&
+		   pgha_slot_leader_feedback(&c, "node4", 1) == 731,
+		   "feedback for node3 and node4 (node4 -> node3 -> node2 -> node1) is what node2's slot on the leader holds");
+		ok(pgha_slot_leader_feedback(&c, "node3", 2) == 0, "... on the status's timeline only");
+		c.nfeedback = 0;
+	}
 	c.has_leader = false;
 	is_str(pgha_upstream_of(&c, &m[2]), NULL, "no leader: nobody");
 }
@@ -297,7 +313,7 @@ test_logical(void)
 {
 	char	   *physical[1] = {"backup"};
 	uint64		restart[1] = {100};
-	PghaLogicalState logical[2] = {{"cdc", 4096, 8192, 731}, {"new", 0, 0, 0}};
+	PghaLogicalState logical[2] = {{"cdc", 4096, 8192, 731, false}, {"new", 0, 0, 0, false}};
 	PghaFeedback fb[1] = {{"node2", 730}};
 	char	   *json = pgha_slot_status_json(physical, restart, 1, logical, 2, fb, 1);
 	char	   *plain = pgha_slot_status_json(physical, restart, 1, NULL, 0, NULL, 0);
@@ -310,6 +326,7 @@ test_logical(void)
 	PghaLogicalLocal local;
 	PghaCopyReadiness rd;
 	const char *why;
+	uint64		target;
 
 	is_str(json, "\"slots\":{\"backup\":100,\"cdc\":8192},\"pgha_logical\":{\"cdc\":{\"catalog_xmin\":731,\"restart_lsn\":4096}},"
 		   "\"pgha_feedback\":{\"node2\":730}",
@@ -341,59 +358,78 @@ test_logical(void)
 
 	pgha_slot_leader_logical(&c, "cdc", 2, &remote);
 	memset(&local, 0, sizeof(local));
-	ok(pgha_logical_copy_step(&remote, &local, 8191, &why) == PGHA_COPY_WAIT && strstr(why, "ahead of what this replica has replayed"),
+	ok(pgha_logical_copy_step(&remote, &local, 8191, &target, &why) == PGHA_COPY_WAIT && strstr(why, "ahead of what this replica has replayed"),
 	   "no copy while the consumer is past this replica's replay (a failover would skip what comes between)");
-	ok(pgha_logical_copy_step(&remote, &local, 8192, &why) == PGHA_COPY_CREATE, "a missing copy is made once replayed");
-	local.exists = local.logical = local.matches = true;
+	ok(pgha_logical_copy_step(&remote, &local, 8192, &target, &why) == PGHA_COPY_CREATE, "a missing copy is made once replayed");
+	local.exists = local.logical = local.matches = local.persistent = true;
 	local.restart_lsn = 4096;
 	local.confirmed_flush = 8192;
 	local.catalog_xmin = 731;
-	ok(pgha_logical_copy_step(&remote, &local, 9000, &why) == PGHA_COPY_NONE, "a copy in step: nothing");
+	ok(pgha_logical_copy_step(&remote, &local, 9000, &target, &why) == PGHA_COPY_NONE && target == 0,
+	   "a copy at the consumer's position: nothing");
 	local.confirmed_flush = 5000;
-	local.catalog_xmin = 700;
-	ok(pgha_logical_copy_step(&remote, &local, 9000, &why) == PGHA_COPY_SYNC, "a copy behind: the leader's values");
+	ok(pgha_logical_copy_step(&remote, &local, 9000, &target, &why) == PGHA_COPY_ADVANCE && target == 8192,
+	   "a copy behind: decoded forward to the consumer's position");
+	ok(pgha_logical_copy_step(&remote, &local, 6000, &target, &why) == PGHA_COPY_ADVANCE && target == 6000,
+	   "... never past this replica's replay");
+	local.confirmed_flush = 6000;
+	ok(pgha_logical_copy_step(&remote, &local, 6000, &target, &why) == PGHA_COPY_NONE && target == 0 &&
+	   strstr(why, "ahead of what this replica has replayed"), "... and waits there");
 	local.confirmed_flush = 9000;
-	ok(pgha_logical_copy_step(&remote, &local, 9000, &why) == PGHA_COPY_RECREATE,
-	   "a copy ahead of the leader's slot is made anew (it would skip changes)");
+	ok(pgha_logical_copy_step(&remote, &local, 9500, &target, &why) == PGHA_COPY_NONE && strstr(why, "ahead of the leader's slot"),
+	   "a copy ahead of the leader's slot stays (not dropped), and says so");
 	local.confirmed_flush = 8192;
-	local.catalog_xmin = 740;
-	ok(pgha_logical_copy_step(&remote, &local, 9000, &why) == PGHA_COPY_RECREATE, "... a newer catalog_xmin too");
-	local.catalog_xmin = 731;
+	local.invalid = true;
+	ok(pgha_logical_copy_step(&remote, &local, 9000, &target, &why) == PGHA_COPY_RECREATE,
+	   "an invalidated copy (max_slot_wal_keep_size) is made anew");
+	local.invalid = false;
 	local.active = true;
 	local.confirmed_flush = 100;
-	ok(pgha_logical_copy_step(&remote, &local, 9000, &why) == PGHA_COPY_NONE && strcmp(why, "in use here") == 0,
+	ok(pgha_logical_copy_step(&remote, &local, 9000, &target, &why) == PGHA_COPY_NONE && strcmp(why, "in use here") == 0,
 	   "a copy in use is not touched");
 	local.active = false;
+	local.persistent = false;
+	ok(pgha_logical_copy_step(&remote, &local, 9000, &target, &why) == PGHA_COPY_NONE && strcmp(why, "being created") == 0,
+	   "a slot still being created (ephemeral) is not touched");
+	local.persistent = true;
 	local.matches = false;
-	ok(pgha_logical_copy_step(&remote, &local, 9000, &why) == PGHA_COPY_NONE && strstr(why, "left alone"),
+	ok(pgha_logical_copy_step(&remote, &local, 9000, &target, &why) == PGHA_COPY_NONE && strstr(why, "left alone"),
 	   "a slot of that name in another database or with another plugin is left alone");
 	local.matches = true;
+	remote.two_phase = true;
+	ok(pgha_logical_copy_step(&remote, &local, 9000, &target, &why) == PGHA_COPY_NONE && strstr(why, "two_phase"),
+	   "a two_phase slot is not copied");
+	remote.two_phase = false;
 	remote.known = false;
-	ok(pgha_logical_copy_step(&remote, &local, 9000, &why) == PGHA_COPY_WAIT, "nothing from the current leader: wait");
+	ok(pgha_logical_copy_step(&remote, &local, 9000, &target, &why) == PGHA_COPY_WAIT, "nothing from the current leader: wait");
 
 	ok(pgha_xid_precedes_or_equals(4294967000U, 5) && !pgha_xid_precedes_or_equals(5, 4294967000U) &&
 	   pgha_xid_precedes_or_equals(7, 7), "transaction ids compare modulo 2^32");
 	memset(&rd, 0, sizeof(rd));
-	pgha_copy_readiness_step(&rd, "node1", 2, true, 731, 0, 731);
-	ok(!rd.ready && rd.remembered == 0, "readiness: no feedback yet, not ready");
-	pgha_copy_readiness_step(&rd, "node1", 2, false, 735, 731, 735);
-	ok(!rd.ready && rd.remembered == 735, "feedback shows: the primary slot's catalog_xmin remembered (735), feedback 731 is older");
-	pgha_copy_readiness_step(&rd, "node1", 2, false, 740, 735, 740);
-	ok(rd.ready, "ready once remembered <= feedback <= the copy's catalog_xmin");
-	pgha_copy_readiness_step(&rd, "node1", 2, false, 741, 736, 735);
-	ok(!rd.ready, "not while the feedback is past the copy's catalog_xmin");
-	pgha_copy_readiness_step(&rd, "node1", 2, false, 742, 741, 742);
-	ok(rd.ready, "... ready again");
-	pgha_copy_readiness_step(&rd, "node3", 3, false, 750, 745, 750);
-	ok(!rd.ready && rd.remembered == 750, "another leader: starts over");
-	pgha_copy_readiness_step(&rd, "node3", 3, false, 760, 0, 760);
-	ok(!rd.ready && rd.remembered == 0, "feedback gone (hot_standby_feedback off): starts over");
-	pgha_copy_readiness_step(&rd, "node3", 3, true, 770, 765, 770);
-	ok(!rd.ready && rd.remembered == 770, "a new copy: starts over");
-	pgha_copy_readiness_step(&rd, "node3", 3, true, 4294967000U, 4294966990U, 4294967000U);
-	ok(!rd.ready && rd.remembered == 4294967000U, "just before wraparound: remembered, not ready");
-	pgha_copy_readiness_step(&rd, "node3", 3, false, 5, 3, 5);
-	ok(rd.ready, "across wraparound: 4294967000 <= 3 <= 5, ready");
+	/* made at revision 100 from a status of revision 90 */
+	pgha_copy_readiness_step(&rd, "node1", 2, true, 100, 90, 731, 0, 731);
+	ok(!rd.xmin_ready && rd.remembered == 0, "readiness: no feedback yet, not ready");
+	pgha_copy_readiness_step(&rd, "node1", 2, false, 101, 90, 731, 800, 731);
+	ok(!rd.xmin_ready && rd.remembered == 0,
+	   "feedback from before the copy (another copy's) in a status older than the copy: not remembered");
+	pgha_copy_readiness_step(&rd, "node1", 2, false, 102, 102, 790, 770, 770);
+	ok(!rd.xmin_ready, "feedback went back (800 -> 770: the new copy's): starts over, not ready");
+	pgha_copy_readiness_step(&rd, "node1", 2, false, 103, 103, 790, 770, 770);
+	ok(!rd.xmin_ready && rd.remembered == 790,
+	   "a later status: the primary slot's catalog_xmin remembered (790); feedback 770 older: not ready (rows in 770..790 may be gone)");
+	pgha_copy_readiness_step(&rd, "node1", 2, false, 104, 104, 795, 790, 795);
+	ok(rd.xmin_ready, "ready once remembered <= feedback <= the copy's catalog_xmin");
+	pgha_copy_readiness_step(&rd, "node1", 2, false, 105, 105, 800, 796, 795);
+	ok(!rd.xmin_ready, "not while the feedback is past the copy's catalog_xmin");
+	pgha_copy_readiness_step(&rd, "node3", 3, false, 106, 106, 810, 805, 810);
+	ok(!rd.xmin_ready && rd.remembered == 810, "another leader: starts over");
+	pgha_copy_readiness_step(&rd, "node3", 3, false, 107, 107, 820, 0, 820);
+	ok(!rd.xmin_ready && rd.remembered == 0, "feedback gone (hot_standby_feedback off): starts over");
+	pgha_copy_readiness_step(&rd, "node3", 3, true, 200, 199, 4294967000U, 4294966990U, 4294967000U);
+	pgha_copy_readiness_step(&rd, "node3", 3, false, 201, 201, 4294967000U, 4294966995U, 4294967000U);
+	ok(!rd.xmin_ready && rd.remembered == 4294967000U, "just before wraparound: remembered, not ready");
+	pgha_copy_readiness_step(&rd, "node3", 3, false, 202, 202, 5, 3, 5);
+	ok(rd.xmin_ready, "across wraparound: 4294967000 <= 3 <= 5, ready");
 }
 
 void
