@@ -47,7 +47,9 @@
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 
+#include "actions.h"
 #include "common/slots.h"
+#include "lib/stringinfo.h"
 #include "logical_slots.h"
 #include "recover.h"
 #include "shmem.h"
@@ -232,6 +234,43 @@ void
 pgha_logical_drop(const char *name)
 {
 	ReplicationSlotDrop(name, true);
+}
+
+/*
+ * The copies pgha made here, one name a line in the data directory (a
+ * restart, a promotion and a demotion keep it: they are pgha's slots).
+ */
+#define PGHA_COPIES_FILE "pgha.logical_copies"
+
+int
+pgha_logical_made(char (*names)[PGHA_NAME_LEN], int max)
+{
+	FILE	   *f = AllocateFile(PGHA_COPIES_FILE, "r");
+	char		line[PGHA_NAME_LEN + 2];
+	int			n = 0;
+
+	if (f == NULL)
+		return 0;
+	while (n < max && fgets(line, sizeof(line), f) != NULL)
+	{
+		line[strcspn(line, "\n")] = '\0';
+		if (line[0] != '\0')
+			strlcpy(names[n++], line, PGHA_NAME_LEN);
+	}
+	FreeFile(f);
+	return n;
+}
+
+void
+pgha_logical_set_made(char (*names)[PGHA_NAME_LEN], int n)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	for (int i = 0; i < n; i++)
+		appendStringInfo(&buf, "%s\n", names[i]);
+	pgha_write_durably(PGHA_COPIES_FILE, buf.data);
+	pfree(buf.data);
 }
 
 void

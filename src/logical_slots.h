@@ -33,6 +33,10 @@ extern bool pgha_logical_copy_create(const PghaPermanentSlot *ps, const PghaLogi
 
 extern void pgha_logical_drop(const char *name);
 
+/* the copies pgha made on this node (names, at most max), and that list rewritten */
+extern int	pgha_logical_made(char (*names)[PGHA_NAME_LEN], int max);
+extern void pgha_logical_set_made(char (*names)[PGHA_NAME_LEN], int n);
+
 /* release the slot this process holds, if any (after an error) */
 extern void pgha_logical_release(void);
 

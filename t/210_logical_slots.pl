@@ -36,7 +36,7 @@ my $c = Pgha::Run->new(
 	etcd => $etcd,
 	nodes => 3,
 	conf => [ "pghactl.bootstrap_sql = '$dir/bootstrap.sql'", "wal_level = logical",
-		"hot_standby_feedback = on", "wal_receiver_status_interval = 1s" ]);
+		"wal_receiver_status_interval = 1s" ]);
 
 sub leader { return $etcd->get('/service/test/leader') // ''; }
 sub state  { return $c->sql($_[0], "SELECT state FROM pgha.slots() WHERE slot_name = 'cdc'"); }
@@ -46,6 +46,8 @@ ok($etcd->poll_key('/service/test/leader', qr/^node1$/, 90), 'node1 leads');
 $c->start($_) for qw(node2 node3);
 ok($c->streams_from('node1', $_), "$_ streams") for qw(node2 node3);
 
+ok($c->poll_sql('node2', 'SHOW hot_standby_feedback', 'on', 30),
+	'hot_standby_feedback is on on the replicas (forced while the config has a logical slot)');
 ok($c->poll_sql('node1', "SELECT slot_type || ' ' || plugin || ' ' || database FROM pg_replication_slots WHERE slot_name = 'cdc'",
 		'logical test_decoding postgres', 60),
 	'the leader creates the permanent logical slot');
@@ -251,6 +253,21 @@ $seen{$1}++ while $got =~ /table public\.t: INSERT: i\[integer\]:(\d+)/g;
 @missing = grep { !$seen{$_} } @acked;
 is("@missing", '', 'every acknowledged row reached the consumer, across the switchover')
   or diag(slurp_file("$dir/recv2.log"));
+
+# the config no longer names the slot: the replicas drop their copies, the
+# leader keeps its slot (pgha drops no consumer's slot on the primary)
+my @replicas = grep { $_ ne $target } qw(node1 node2 node3);
+$c->sql($target, q{SELECT pgha.set_config('{"slots": null, "ignore_slots": null}')});
+for my $n (@replicas)
+{
+	ok($c->poll_sql($n, "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'cdc'", '0', 30),
+		"$n dropped its copy");
+	like(slurp_file($c->log($n)), qr/pgha dropped its copy of the logical slot "cdc"\n.*DETAIL:  The config's "slots" no longer names it/,
+		'... and says why');
+	ok($c->poll_sql($n, 'SHOW hot_standby_feedback', 'off', 30), "$n: hot_standby_feedback is no longer forced on");
+}
+is($c->sql($target, "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'cdc'"), '1',
+	'the leader keeps its slot');
 
 $c->stop($_) for qw(node1 node2 node3);
 $etcd->stop;

@@ -181,6 +181,91 @@ save_copies(const PghaCopyReadiness *r, int n)
 	LWLockRelease(pgha_shared->lock);
 }
 
+/* note in the list of copies pgha made here that it made this one */
+static void
+remember_copy(const char *name)
+{
+	char		made[PGHA_MAX_PERMANENT_SLOTS * 2][PGHA_NAME_LEN];
+	int			n = pgha_logical_made(made, lengthof(made));
+
+	for (int i = 0; i < n; i++)
+		if (strcmp(made[i], name) == 0)
+			return;
+	if (n == lengthof(made))
+		return;
+	strlcpy(made[n++], name, PGHA_NAME_LEN);
+	pgha_logical_set_made(made, n);
+}
+
+/* drop a copy in a transaction of its own; false (a WARNING) if it could not be */
+static bool
+drop_copy(const char *name)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	volatile bool dropped = false;
+
+	PG_TRY();
+	{
+		StartTransactionCommand();
+		pgha_logical_drop(name);
+		CommitTransactionCommand();
+		ereport(LOG,
+				(errmsg("pgha dropped its copy of the logical slot \"%s\"", name),
+				 errdetail("%s", pgha_nofailover ? "This node is tagged nofailover: it keeps no copies." :
+						   "The config's \"slots\" no longer names it.")));
+		dropped = true;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata = pgha_recover_error(cxt);
+
+		pgha_logical_release();
+		ereport(WARNING,
+				(errmsg("pgha could not drop its copy of the logical slot \"%s\": %s", name, edata->message)));
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(cxt);
+	return dropped;
+}
+
+/*
+ * The copies pgha made that are no longer wanted here (the config no
+ * longer names the slot, or this node is tagged nofailover): dropped when
+ * nothing uses them, as Patroni drops them.  A copy left would hold WAL
+ * here until the disk is full and, through hot_standby_feedback, catalog
+ * rows on the primary.  ignore_slots still protects a slot; paused,
+ * nothing is dropped.
+ */
+static void
+drop_unwanted_copies(const PghaPermanentSlot **wanted, int nwanted)
+{
+	char		made[PGHA_MAX_PERMANENT_SLOTS * 2][PGHA_NAME_LEN];
+	int			n = pgha_logical_made(made, lengthof(made));
+	int			kept = 0;
+
+	if (n == 0 || K.config.pause)
+		return;
+	for (int i = 0; i < n; i++)
+	{
+		PghaPermanentSlot ps;
+		PghaLogicalLocal l;
+		bool		want = pgha_slot_ignored(&K.config, made[i], "logical", "", "");
+
+		for (int j = 0; j < nwanted && !want; j++)
+			want = strcmp(wanted[j]->name, made[i]) == 0;
+		memset(&ps, 0, sizeof(ps));
+		strlcpy(ps.name, made[i], sizeof(ps.name));
+		pgha_logical_local(&ps, &l);
+		if (!want && l.exists && l.logical && l.persistent && !l.active && drop_copy(made[i]))
+			l.exists = false;
+		/* kept in the list while it exists and may be dropped later (in use now) */
+		if (want || l.exists)
+			strlcpy(made[kept++], made[i], PGHA_NAME_LEN);
+	}
+	if (kept != n)
+		pgha_logical_set_made(made, kept);
+}
+
 /*
  * Make (or make anew) a copy, in a transaction of its own: an ERROR from
  * the slot code (all slots in use, a full disk) aborts it, which releases
@@ -206,6 +291,8 @@ make_copy(const PghaPermanentSlot *ps, PghaCopyStep step, const PghaLogicalRemot
 		}
 		made = pgha_logical_copy_create(ps, remote, why, sizeof(why));
 		CommitTransactionCommand();
+		if (made)
+			remember_copy(ps->name);
 		if (!made)
 			snprintf(r->note, sizeof(r->note), "no copy: %s", why);
 		else
@@ -272,6 +359,7 @@ keep_logical_copies(const PghaCluster *cluster, int timeline, uint64 replayed)
 	int			n = pgha_nofailover ? 0 : pgha_permanent_logical(&K.config, slots, PGHA_MAX_PERMANENT_SLOTS);
 	uint32		feedback = pgha_slot_leader_feedback(cluster, pgha_node_name(), timeline);
 
+	drop_unwanted_copies(slots, n);
 	memset(now, 0, sizeof(now));
 	for (int i = 0; i < n; i++)
 	{

@@ -857,6 +857,17 @@ pgha_logical_release(void)
 {
 }
 
+int
+pgha_logical_made(char (*names)[PGHA_NAME_LEN], int max)
+{
+	return 0;
+}
+
+void
+pgha_logical_set_made(char (*names)[PGHA_NAME_LEN], int n)
+{
+}
+
 bool
 pgha_logical_worker_start(const char *database)
 {
