@@ -86,7 +86,7 @@ DATA = sql/pgha--1.0.sql
 # TAP suites alone (each starts its own etcd).
 ifdef PGHA_REGRESS
 REGRESS = pgha_basic pgha_guc pgha_rules pgha_config pgha_hba pgha_etcd_down
-REGRESS_OPTS = --temp-instance=tmp_check_regress \
+REGRESS_OPTS = --inputdir=test/regress --outputdir=tmp_regress --temp-instance=tmp_check_regress \
 	--temp-config=$(CURDIR)/tmp_regress/regress.conf --port=$(REGRESS_PORT)
 endif
 REGRESS_PORT ?= 58432

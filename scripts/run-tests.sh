@@ -63,7 +63,7 @@ fi
 
 if [ $failed -gt 0 ]; then
 	echo "failed suites: ${failed_suites[*]}"
-	[ -f regression.diffs ] && head -100 regression.diffs
+	[ -f tmp_regress/regression.diffs ] && head -100 tmp_regress/regression.diffs
 	for f in tmp_check/log/regress_log_*; do
 		[ -f "$f" ] && grep -q "not ok" "$f" && { echo "--- $f"; tail -40 "$f"; }
 	done

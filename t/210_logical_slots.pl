@@ -75,6 +75,21 @@ my $recv = IPC::Run::start([ 'pg_recvlogical', '-d', $hosts, '-S', 'cdc', '--sta
 ok($c->poll_sql('node1', "SELECT active FROM pg_replication_slots WHERE slot_name = 'cdc'", 't'),
 	'pg_recvlogical consumes "cdc" on node1');
 
+# what pg_recvlogical wrote to file, once row last is there (or after 60 s)
+sub received
+{
+	my ($file, $last) = @_;
+	my $deadline = time + 60;
+	my $got = '';
+	while (time < $deadline)
+	{
+		$got = -f $file ? slurp_file($file) : '';
+		last if $got =~ /table public\.t: INSERT: i\[integer\]:$last\b/;
+		usleep(200_000);
+	}
+	return $got;
+}
+
 # rows, one commit each: every acknowledged one is remembered
 my @acked;
 sub write_rows
@@ -185,14 +200,7 @@ ok($c->poll_sql($new, "SELECT active FROM pg_replication_slots WHERE slot_name =
 	'pg_recvlogical consumes "cdc" on the new primary');
 write_rows($new, 106, 150);
 is(scalar @acked, 152, "45 more rows acknowledged on $new");
-my $got;
-$deadline = time + 60;
-while (time < $deadline)
-{
-	$got = -f $outb ? slurp_file($outb) : '';
-	last if $got =~ /table public\.t: INSERT: i\[integer\]:150\b/;
-	usleep(200_000);
-}
+my $got = received($outb, 150);
 $recvb->signal('TERM');
 $recvb->finish;
 like($got, qr/table public\.t: INSERT: i\[integer\]:5000\b/,
@@ -239,13 +247,7 @@ ok($c->poll_sql($target, "SELECT active FROM pg_replication_slots WHERE slot_nam
 	"pg_recvlogical consumes \"cdc\" on $target");
 write_rows($target, 201, 250);
 is(scalar @acked, 100, '100 rows acknowledged around the switchover');
-$deadline = time + 60;
-while (time < $deadline)
-{
-	$got = -f $out2 ? slurp_file($out2) : '';
-	last if $got =~ /table public\.t: INSERT: i\[integer\]:250\b/;
-	usleep(200_000);
-}
+$got = received($out2, 250);
 $recv2->signal('TERM');
 $recv2->finish;
 %seen = ();
