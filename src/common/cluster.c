@@ -416,6 +416,29 @@ pgha_member_state(const PghaCluster *c, const PghaMember *m)
 	return m->state;
 }
 
+uint64
+pgha_cluster_position(const PghaCluster *c)
+{
+	uint64		pos = c->has_status ? c->optime : 0;
+
+	for (int i = 0; i < c->nmembers; i++)
+		if (c->has_leader && strcmp(c->members[i].name, c->leader) == 0)
+			pos = Max(pos, c->members[i].xlog_location);
+	return pos;
+}
+
+int64
+pgha_member_lag(const PghaCluster *c, const PghaMember *m, uint64 lsn)
+{
+	uint64		pos = pgha_cluster_position(c);
+
+	if (c->has_leader && strcmp(c->leader, m->name) == 0)
+		return 0;
+	if (pos == 0 || lsn == 0)
+		return -1;
+	return pos > lsn ? (int64) (pos - lsn) : 0;
+}
+
 bool
 pgha_cluster_is_sync_standby(const PghaCluster *c, const char *name)
 {

@@ -432,6 +432,16 @@ extern void pgha_failsafe_set_written(PghaCluster *c);
 extern const char *pgha_member_role(const PghaCluster *c, const PghaMember *m);
 extern const char *pgha_member_state(const PghaCluster *c, const PghaMember *m);
 
+/* the leader's last known WAL position: its status or its record, the newer (0 unknown) */
+extern uint64 pgha_cluster_position(const PghaCluster *c);
+
+/*
+ * How far lsn (a member's position: its record's, received, replayed) is
+ * behind that, in bytes: 0 for the leader, -1 unknown.  What
+ * pgha.members(), the REST API and pghactl list all show.
+ */
+extern int64 pgha_member_lag(const PghaCluster *c, const PghaMember *m, uint64 lsn);
+
 /* is name a synchronous standby of the sync key's leader? */
 extern bool pgha_cluster_is_sync_standby(const PghaCluster *c, const char *name);
 /*

@@ -70,16 +70,8 @@ publish_if_changed(char **published, const char *doc, void (*set) (const char *d
 void
 publish_members(PghaSharedState *st, const PghaCluster *cluster)
 {
-	uint64		optime = cluster->has_status ? cluster->optime : 0;
 	int			i;
 
-	for (i = 0; i < cluster->nmembers; i++)
-	{
-		const PghaMember *m = &cluster->members[i];
-
-		if (cluster->has_leader && strcmp(m->name, cluster->leader) == 0)
-			optime = Max(optime, m->xlog_location);
-	}
 	st->nmembers = 0;
 	for (i = 0; i < cluster->nmembers && st->nmembers < PGHA_MAX_MEMBERS; i++)
 	{
@@ -97,16 +89,9 @@ publish_members(PghaSharedState *st, const PghaCluster *cluster)
 		sm->lsn = m->xlog_location;
 		sm->receive_lsn = m->receive_lsn;
 		sm->replay_lsn = m->replay_lsn;
-		if (leader)
-			sm->lag = 0;
-		else if (optime == 0 || m->xlog_location == 0)
-			sm->lag = -1;
-		else
-			sm->lag = optime > m->xlog_location ? (int64) (optime - m->xlog_location) : 0;
-		sm->receive_lag = (leader || optime == 0 || m->receive_lsn == 0) ? -1 :
-			(optime > m->receive_lsn ? (int64) (optime - m->receive_lsn) : 0);
-		sm->replay_lag = (leader || optime == 0 || m->replay_lsn == 0) ? -1 :
-			(optime > m->replay_lsn ? (int64) (optime - m->replay_lsn) : 0);
+		sm->lag = pgha_member_lag(cluster, m, m->xlog_location);
+		sm->receive_lag = leader ? -1 : pgha_member_lag(cluster, m, m->receive_lsn);
+		sm->replay_lag = leader ? -1 : pgha_member_lag(cluster, m, m->replay_lsn);
 		strlcpy(sm->pending_reason, m->pending_restart_reason, sizeof(sm->pending_reason));
 		strlcpy(sm->error, m->error, sizeof(sm->error));
 		{

@@ -1058,6 +1058,32 @@ test_member(void)
 		ok(strcmp(pgha_member_state(&c, &m), "running") == 0 &&
 		   strcmp(pgha_member_role(&c, &m), "leader") == 0,
 		   "the leader: leader, its state");
+		/* the lag every view shows: from the leader's status or record, the newer */
+		{
+			PghaMember	two[2];
+
+			memset(two, 0, sizeof(two));
+			strlcpy(two[0].name, "node1", sizeof(two[0].name));
+			two[0].xlog_location = 5000;
+			strlcpy(two[1].name, "node2", sizeof(two[1].name));
+			two[1].xlog_location = 4000;
+			c.members = two;
+			c.nmembers = 2;
+			ok(pgha_member_lag(&c, &two[1], two[1].xlog_location) == 1000 && pgha_member_lag(&c, &two[0], 5000) == 0,
+			   "lag: behind the leader's record (no status yet); the leader's is 0");
+			c.has_status = true;
+			c.optime = 6000;
+			ok(pgha_cluster_position(&c) == 6000 && pgha_member_lag(&c, &two[1], two[1].xlog_location) == 2000,
+			   "... behind the status's optime when it is newer");
+			ok(pgha_member_lag(&c, &two[1], 0) == -1 && pgha_member_lag(&c, &two[1], 7000) == 0,
+			   "... unknown (-1) without a position; never below 0");
+			c.has_leader = false;
+			c.has_status = false;
+			ok(pgha_member_lag(&c, &two[1], 4000) == -1, "... unknown without a leader position");
+			c.has_leader = true;
+			c.members = NULL;
+			c.nmembers = 0;
+		}
 	}
 
 	ok(pgha_conn_url_parse("postgresql://db.example:6432/app", host, sizeof(host), &port, err, sizeof(err)) &&

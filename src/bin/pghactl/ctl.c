@@ -45,12 +45,13 @@ snapshot_or_report(PghaEtcd *etcd, const PghactlConf *conf, PghaCluster *c)
 	return false;
 }
 
-static uint64
-lag_bytes(const PghaCluster *c, const PghaMember *m)
+/* a member's lag in bytes as pgha.members() shows it; "unknown" as patronictl 3 says it */
+static const char *
+lag_text(const PghaCluster *c, const PghaMember *m)
 {
-	if (!c->has_status || m->xlog_location == 0)
-		return 0;
-	return c->optime > m->xlog_location ? c->optime - m->xlog_location : 0;
+	int64		lag = pgha_member_lag(c, m, m->xlog_location);
+
+	return lag < 0 ? "unknown" : psprintf(INT64_FORMAT, lag);
 }
 
 static bool
@@ -105,8 +106,12 @@ pghactl_list(PghactlConf *conf, const PghactlOptions *o)
 			json_object_set_new(row, "State", json_string(pgha_member_state(&c, m)));
 			json_object_set_new(row, "TL", json_integer(m->timeline));
 			if (!is_leader(&c, m))
-				json_object_set_new(row, "Lag in MB",
-									json_integer((json_int_t) (lag_bytes(&c, m) / 1048576)));
+			{
+				int64		lag = pgha_member_lag(&c, m, m->xlog_location);
+
+				json_object_set_new(row, "Lag in MB", lag < 0 ? json_string("unknown") :
+									json_integer((json_int_t) (lag / 1048576)));
+			}
 			if (m->pending_restart)
 				json_object_set_new(row, "Pending restart", json_string("*"));
 			if (m->error[0] != '\0')
@@ -142,11 +147,9 @@ pghactl_list(PghactlConf *conf, const PghactlOptions *o)
 	{
 		const PghaMember *m = &c.members[i];
 		char		host[300];
-		char		lag[32] = "";
+		const char *lag = is_leader(&c, m) ? "" : lag_text(&c, m);
 
 		snprintf(host, sizeof(host), "%s:%d", m->host, m->port);
-		if (!is_leader(&c, m))
-			snprintf(lag, sizeof(lag), UINT64_FORMAT, lag_bytes(&c, m));
 		printf("%-16s %-22s %-14s %-16s %4d %12s %s\n", m->name, host,
 			   role_of(&c, m), pgha_member_state(&c, m), m->timeline, lag,
 			   m->pending_restart ? "*" : "");
@@ -234,9 +237,9 @@ pghactl_topology(PghactlConf *conf, const PghactlOptions *o)
 
 		if (is_leader(&c, m))
 			continue;
-		printf("+ %s  %s:%d  %s  %s  TL %d  lag " UINT64_FORMAT " bytes\n", m->name, m->host, m->port,
+		printf("+ %s  %s:%d  %s  %s  TL %d  lag %s bytes\n", m->name, m->host, m->port,
 			   role_of(&c, m), pgha_member_state(&c, m),
-			   m->timeline, lag_bytes(&c, m));
+			   m->timeline, lag_text(&c, m));
 	}
 	return 0;
 }
