@@ -15,6 +15,7 @@
 #define PGHA_ACTIONS_H
 
 #include "common/cluster.h"
+#include "common/datadir_files.h"
 
 /* libpq conninfo to reach member m (values quoted; password via passfile) */
 extern char *pgha_conninfo(const PghaMember *m, bool replication, int connect_timeout);
@@ -46,7 +47,6 @@ extern bool pgha_action_sync_standbys_defined(void);
 /* write standby.signal, then immediate shutdown of this instance */
 extern void pgha_alter_system(const char *name, const char *value);
 /* recovery_min_apply_delay to value ("" or NULL: reset); true if changed */
-#define PGHA_APPLY_DELAY_FILE "pgha.apply_delay"
 extern bool pgha_action_apply_delay(const char *value);
 extern bool pgha_action_point_at_leader(const char *conninfo, const char *slot);
 extern int	pgha_action_drop_member_slot(const char *slot, uint64 *restart_lsn);
@@ -104,31 +104,9 @@ extern void pgha_action_unprepare_switchover(void);
 /* switchover, after letting go: fast shutdown (immediate if that fails) */
 extern void pgha_action_shutdown_fast(void);
 
-/*
- * Files in the data directory for pghactl run: a reinit to do at the next
- * start, and a restart that was asked for (its on_restart callback).
- */
-#define PGHA_REINIT_MARKER "pghactl.reinit_requested"
-#define PGHA_RESTART_MARKER "pghactl.restart_requested"
+/* a marker file in the data directory (common/datadir_files.h) */
 extern bool pgha_action_leave_marker(const char *name);
 
-/*
- * PGHA_LED_MARKER: this data directory (or the one it was copied from) has
- * led its cluster: written before the write gate first opens.
- * PGHA_FENCED_MARKER: left by a primary that fenced itself with no leader
- * to follow and without PGHA_LED_MARKER, so it never acknowledged a write:
- * if etcd then holds no cluster at all, it may claim one (rule
- * bootstrap_fenced).  Removed once the cluster exists.
- */
-#define PGHA_LED_MARKER "pgha.has_led"
-#define PGHA_FENCED_MARKER "pgha.fenced_without_leader"
-/*
- * PGHA_STANDBY_COPY_MARKER: pghactl run made this data directory, under the
- * initialize lock, as the first member of a new standby cluster: only such
- * a copy claims the cluster over the lock's empty value (rule
- * standby_bootstrap).  Removed once the cluster exists.
- */
-#define PGHA_STANDBY_COPY_MARKER "pghactl.standby_copy"
 extern bool pgha_action_has_marker(const char *name);
 extern bool pgha_action_leave_marker_durably(const char *name);
 extern void pgha_action_remove_marker(const char *name);

@@ -55,6 +55,7 @@
 #include "api_tls.h"
 #include "common/api_rules.h"
 #include "common/clock.h"
+#include "common/datadir_files.h"
 #include "common/cluster.h"
 #include "common/etcd_json.h"
 #include "metrics.h"
@@ -209,7 +210,7 @@ refuse_unless_authenticated(struct MHD_Connection *c, const char *method, const 
 static pid_t
 supervisor_pid(void)
 {
-	const char *env = getenv("PGHACTL_SUPERVISED");
+	const char *env = getenv(PGHA_SUPERVISED_ENV);
 	char		path[64];
 	char		stat[512];
 	FILE	   *f;

@@ -55,8 +55,7 @@
 #include "common/cluster.h"
 #include "compat.h"
 #include "recover.h"
-
-#define MANAGED_FILE "pgha.managed_parameters"
+#include "common/datadir_files.h"
 
 /* ALTER SYSTEM that only warns: one bad value must not stop the others */
 static bool
@@ -88,7 +87,7 @@ static List *
 read_managed(void)
 {
 	List	   *names = NIL;
-	FILE	   *f = AllocateFile(MANAGED_FILE, "r");
+	FILE	   *f = AllocateFile(PGHA_MANAGED_FILE, "r");
 	char		line[256];
 
 	if (f == NULL)
@@ -115,7 +114,7 @@ write_managed(List *names)
 	initStringInfo(&buf);
 	foreach(lc, names)
 		appendStringInfo(&buf, "%s\n", (char *) lfirst(lc));
-	pgha_write_durably(MANAGED_FILE, buf.data);
+	pgha_write_durably(PGHA_MANAGED_FILE, buf.data);
 }
 
 /* is value acceptable for name, by PostgreSQL's own GUC machinery? */

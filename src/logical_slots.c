@@ -240,12 +240,10 @@ pgha_logical_drop(const char *name)
  * The copies pgha made here, one name a line in the data directory (a
  * restart, a promotion and a demotion keep it: they are pgha's slots).
  */
-#define PGHA_COPIES_FILE "pgha.logical_copies"
-
 int
 pgha_logical_made(char (*names)[PGHA_NAME_LEN], int max)
 {
-	FILE	   *f = AllocateFile(PGHA_COPIES_FILE, "r");
+	FILE	   *f = AllocateFile(PGHA_LOGICAL_COPIES_FILE, "r");
 	char		line[PGHA_NAME_LEN + 2];
 	int			n = 0;
 
@@ -269,7 +267,7 @@ pgha_logical_set_made(char (*names)[PGHA_NAME_LEN], int n)
 	initStringInfo(&buf);
 	for (int i = 0; i < n; i++)
 		appendStringInfo(&buf, "%s\n", names[i]);
-	pgha_write_durably(PGHA_COPIES_FILE, buf.data);
+	pgha_write_durably(PGHA_LOGICAL_COPIES_FILE, buf.data);
 	pfree(buf.data);
 }
 

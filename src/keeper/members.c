@@ -118,7 +118,7 @@ fill_member(PghaMember *m, const PghaLocalDetail *local, const char *state)
 	/* pghactl restart waits for a new start time, and restarts only supervised nodes */
 	m->started_ms = PgStartTime / 1000 +
 		(int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY * 1000;
-	m->supervised = getenv("PGHACTL_SUPERVISED") != NULL;
+	m->supervised = getenv(PGHA_SUPERVISED_ENV) != NULL;
 	strlcpy(m->instance, K.instance, sizeof(m->instance));
 }
 
@@ -182,7 +182,7 @@ handle_restart_request(PghaEtcd *etcd, PghaCluster *cluster)
 													  K.is_leader, PG_VERSION_NUM);
 	in.pending_restart = K.pending_restart;
 	in.is_leader = K.is_leader;
-	in.supervised = getenv("PGHACTL_SUPERVISED") != NULL;
+	in.supervised = getenv(PGHA_SUPERVISED_ENV) != NULL;
 	pgha_decide_request(&in, &d);
 	if (d.action == PGHA_REQ_NONE ||
 		!take_request(etcd, d.reinit ? PGHA_KEY_REINIT : PGHA_KEY_RESTART,

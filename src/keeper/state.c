@@ -83,12 +83,11 @@ now_ms(void)
  * reached works with the cluster's pause, failsafe_mode and ttl, not with
  * the defaults, which would lift a pause and fence a paused primary.
  */
-#define SAVED_CONFIG_FILE "pgha.dynamic.json"
 
 static void
 load_saved_config(void)
 {
-	FILE	   *f = AllocateFile(SAVED_CONFIG_FILE, "r");
+	FILE	   *f = AllocateFile(PGHA_SAVED_CONFIG_FILE, "r");
 	char		buf[65536];
 	size_t		len;
 	PghaConfig	cfg;
@@ -113,7 +112,7 @@ save_config(const PghaCluster *cluster)
 
 	if (rev == K.config_saved_revision)
 		return;
-	pgha_write_durably(SAVED_CONFIG_FILE, cluster->has_config ? cluster->config_json : "{}");
+	pgha_write_durably(PGHA_SAVED_CONFIG_FILE, cluster->has_config ? cluster->config_json : "{}");
 	K.config_saved_revision = rev;
 }
 

@@ -23,7 +23,7 @@
  * of it would stop at them), and the normal start follows: the worker
  * claims the cluster with the restored system identifier, as Patroni does.
  *
- * The marker PGHACTL_BOOTSTRAP_RECOVERY_MARKER, left once the restore is
+ * The marker PGHA_BOOTSTRAP_RECOVERY_MARKER, left once the restore is
  * done, makes the next pghactl run resume the recovery after a stop or a
  * kill (the recovery's postmaster gets a fast shutdown when pghactl dies).
  * A failure sets the data directory aside, gives the initialize lock back,
@@ -265,7 +265,7 @@ recover(const PghactlConf *c, PghaEtcd *etcd)
  * After the restore: recovery to the target if the signal file asks for
  * it, the targets out of the configuration, the bootstrap SQL's marker.
  * Resumed from here when pghactl run was stopped or killed meanwhile (the
- * marker PGHACTL_BOOTSTRAP_RECOVERY_MARKER says so); a stop request keeps
+ * marker PGHA_BOOTSTRAP_RECOVERY_MARKER says so); a stop request keeps
  * everything for that.
  */
 static bool
@@ -279,11 +279,11 @@ complete(const PghactlConf *c, PghaEtcd *etcd)
 		return cancel(c, etcd);
 	/* the bootstrap SQL runs after a custom bootstrap too, as Patroni's post_bootstrap */
 	if (c->bootstrap_sql && c->bootstrap_sql[0] &&
-		!pghactl_touch(psprintf("%s/%s", dir, PGHACTL_BOOTSTRAP_MARKER)))
+		!pghactl_touch(psprintf("%s/%s", dir, PGHA_BOOTSTRAP_MARKER)))
 		return cancel(c, etcd);
-	if (unlink(psprintf("%s/%s", dir, PGHACTL_BOOTSTRAP_RECOVERY_MARKER)) != 0)
+	if (unlink(psprintf("%s/%s", dir, PGHA_BOOTSTRAP_RECOVERY_MARKER)) != 0)
 	{
-		pg_log_error("could not remove \"%s/%s\": %m", dir, PGHACTL_BOOTSTRAP_RECOVERY_MARKER);
+		pg_log_error("could not remove \"%s/%s\": %m", dir, PGHA_BOOTSTRAP_RECOVERY_MARKER);
 		return cancel(c, etcd);
 	}
 	pg_log_info("cluster \"%s\" restored", c->scope);
@@ -334,9 +334,9 @@ pghactl_custom_bootstrap(const PghactlConf *c, PghaEtcd *etcd)
 
 	/* a restored directory holds its source's state: none of it applies */
 	(void) unlink(psprintf("%s/promote", dir));
-	(void) unlink(psprintf("%s/%s", dir, PGHACTL_REINIT_MARKER));
-	(void) unlink(psprintf("%s/%s", dir, PGHACTL_FENCED_MARKER));
-	(void) unlink(psprintf("%s/%s", dir, PGHACTL_BOOTSTRAP_MARKER));
+	(void) unlink(psprintf("%s/%s", dir, PGHA_REINIT_MARKER));
+	(void) unlink(psprintf("%s/%s", dir, PGHA_FENCED_MARKER));
+	(void) unlink(psprintf("%s/%s", dir, PGHA_BOOTSTRAP_MARKER));
 	(void) unlink(psprintf("%s/pghactl.restart_requested", dir));
 	if (!pghactl_write_include(c, true))
 		return cancel(c, etcd);
@@ -357,7 +357,7 @@ pghactl_custom_bootstrap(const PghactlConf *c, PghaEtcd *etcd)
 	/* the tool's own settings: recovery ends in a primary, never a standby */
 	else if (unlink(standby_signal) == 0 && !pghactl_touch(recovery_signal))
 		return cancel(c, etcd);
-	if (!pghactl_touch(psprintf("%s/%s", dir, PGHACTL_BOOTSTRAP_RECOVERY_MARKER)))
+	if (!pghactl_touch(psprintf("%s/%s", dir, PGHA_BOOTSTRAP_RECOVERY_MARKER)))
 		return cancel(c, etcd);
 	return complete(c, etcd);
 }

@@ -31,19 +31,12 @@
 #include "common/logging.h"
 #include "pghactl.h"
 
-/* written by the worker (src/apply.c, src/keeper/) */
-#define MANAGED_FILE "pgha.managed_parameters"
-
 /*
  * pgha's state files: the worker's (the managed parameters, the last valid
- * config) and pghactl run's markers, which would act at a later return to
- * pgha (a pending reinit would wipe the directory).
+ * config, ...) and pghactl run's markers, which would act at a later return
+ * to pgha (a pending reinit would wipe the directory).
  */
-static const char *const state_files[] = {
-	MANAGED_FILE, "pgha.dynamic.json", "pghactl.reinit_requested", "pghactl.bootstrap_pending",
-	"pgha.has_led", "pgha.fenced_without_leader", "pghactl.standby_copy", "pghactl.bootstrap_recovery",
-	"pgha.apply_delay"
-};
+static const char *const state_files[] = {PGHA_DATADIR_FILES};
 
 #define MAX_NAMES 256
 
@@ -67,7 +60,7 @@ line_name(const char *line, char *name, size_t len)
 static int
 managed_names(const PghactlConf *c, char names[][NAMEDATALEN], int max)
 {
-	char	   *path = psprintf("%s/%s", c->data_directory, MANAGED_FILE);
+	char	   *path = psprintf("%s/%s", c->data_directory, PGHA_MANAGED_FILE);
 	FILE	   *f = fopen(path, "r");
 	char		line[256];
 	int			n = 0;
@@ -173,7 +166,7 @@ pghactl_detach(PghactlConf *c)
 	n = managed_names(c, names, MAX_NAMES);
 	if (n < 0)
 	{
-		pg_log_error("could not read \"%s/%s\": %m", c->data_directory, MANAGED_FILE);
+		pg_log_error("could not read \"%s/%s\": %m", c->data_directory, PGHA_MANAGED_FILE);
 		return 1;
 	}
 	strlcpy(names[n++], "synchronous_standby_names", NAMEDATALEN);

@@ -74,16 +74,8 @@ extern void pghactl_pause_ms(long ms);
 extern bool pghactl_stopping(void);
 extern const PghaMember *pghactl_leader_member(PghaCluster *cl);
 
-/* markers pghactl and the worker leave in a data directory */
-#define PGHACTL_BOOTSTRAP_MARKER "pghactl.bootstrap_pending"
-/* left by the pgha worker (PGHA_REINIT_MARKER in src/actions.h) */
-#define PGHACTL_REINIT_MARKER "pghactl.reinit_requested"
-/* PGHA_FENCED_MARKER in src/actions.h */
-#define PGHACTL_FENCED_MARKER "pgha.fenced_without_leader"
-/* PGHA_STANDBY_COPY_MARKER in src/actions.h */
-#define PGHACTL_STANDBY_COPY_MARKER "pghactl.standby_copy"
-/* a custom bootstrap restored its backup; its recovery is not over */
-#define PGHACTL_BOOTSTRAP_RECOVERY_MARKER "pghactl.bootstrap_recovery"
+/* the markers pghactl and the worker leave in a data directory */
+#include "common/datadir_files.h"
 
 /* methods.c: Patroni's methods, commands in pgha.conf that fill a data directory */
 extern const char *pghactl_method_option(const PghactlConf *c, const char *method,

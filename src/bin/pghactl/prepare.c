@@ -70,7 +70,7 @@ do_initdb(const PghactlConf *c)
 	}
 	/* the bootstrap SQL runs once, at the first start of this new cluster */
 	if (c->bootstrap_sql && c->bootstrap_sql[0] &&
-		!pghactl_touch(psprintf("%s/%s", c->data_directory, PGHACTL_BOOTSTRAP_MARKER)))
+		!pghactl_touch(psprintf("%s/%s", c->data_directory, PGHA_BOOTSTRAP_MARKER)))
 		return false;
 	conf = psprintf("%s/postgresql.conf", c->data_directory);
 	f = fopen(conf, "a");
@@ -343,7 +343,7 @@ standby_cluster(const PghactlConf *c, const PghaCluster *cl, PghaConfig *config)
  * The first members of a new standby cluster: copies of its remote are
  * all alike, so nobody waits on another's initialize lock (a restore of
  * hours, a holder that died): the lock is taken if it is free, the remote
- * copied and the copy marked (PGHACTL_STANDBY_COPY_MARKER), and the first
+ * copied and the copy marked (PGHA_STANDBY_COPY_MARKER), and the first
  * worker to claim the cluster leads it (rule standby_bootstrap).  A node
  * that may not lead makes no copy: its worker would claim nothing.
  */
@@ -382,7 +382,7 @@ standby_first_copy(const PghactlConf *c, PghaEtcd *etcd, PghaCluster *cl, const 
 static bool
 mark_standby_copy(const PghactlConf *c, const PghaConfig *config)
 {
-	char	   *marker = psprintf("%s/%s", c->data_directory, PGHACTL_STANDBY_COPY_MARKER);
+	char	   *marker = psprintf("%s/%s", c->data_directory, PGHA_STANDBY_COPY_MARKER);
 
 	if (access(marker, F_OK) == 0)
 		return true;
@@ -431,7 +431,7 @@ pghactl_prepare(const PghactlConf *c, PghaEtcd *etcd, bool *bootstrap_failed)
 	leader = pghactl_leader_member(&cl);
 
 	/* the worker asked for a reinit (pghactl reinit MEMBER from elsewhere) */
-	if (access(psprintf("%s/%s", c->data_directory, PGHACTL_REINIT_MARKER), F_OK) == 0)
+	if (access(psprintf("%s/%s", c->data_directory, PGHA_REINIT_MARKER), F_OK) == 0)
 	{
 		if (leader == NULL || strcmp(leader->name, c->name) == 0 || leader->host[0] == '\0')
 		{
@@ -488,7 +488,7 @@ pghactl_prepare(const PghactlConf *c, PghaEtcd *etcd, bool *bootstrap_failed)
 	 * start, nothing of value; it goes, and the next round copies anew
 	 */
 	if (!pghactl_has_control(c->data_directory) &&
-		access(psprintf("%s/%s", c->data_directory, PGHACTL_BOOTSTRAP_RECOVERY_MARKER), F_OK) != 0)
+		access(psprintf("%s/%s", c->data_directory, PGHA_BOOTSTRAP_RECOVERY_MARKER), F_OK) != 0)
 	{
 		pg_log_warning("%s has no global/pg_control: an interrupted copy, removed", c->data_directory);
 		(void) pghactl_empty_data_directory(c);
@@ -514,7 +514,7 @@ pghactl_prepare(const PghactlConf *c, PghaEtcd *etcd, bool *bootstrap_failed)
 		return false;
 
 	/* a custom bootstrap whose recovery was interrupted goes on */
-	if (access(psprintf("%s/%s", c->data_directory, PGHACTL_BOOTSTRAP_RECOVERY_MARKER), F_OK) == 0)
+	if (access(psprintf("%s/%s", c->data_directory, PGHA_BOOTSTRAP_RECOVERY_MARKER), F_OK) == 0)
 	{
 		if (pghactl_custom_bootstrap_resume(c, etcd))
 			return true;

@@ -96,9 +96,9 @@ clone_source(PghaCluster *cl, const PghactlConf *c)
 static bool
 finish_copy(const PghactlConf *c)
 {
-	static const char *const markers[] = {PGHACTL_BOOTSTRAP_MARKER, PGHACTL_FENCED_MARKER,
-	PGHACTL_STANDBY_COPY_MARKER,
-	PGHACTL_REINIT_MARKER, "pghactl.restart_requested", "recovery.signal"};
+	static const char *const markers[] = {PGHA_BOOTSTRAP_MARKER, PGHA_FENCED_MARKER,
+	PGHA_STANDBY_COPY_MARKER,
+	PGHA_REINIT_MARKER, PGHA_RESTART_MARKER, "recovery.signal"};
 
 	for (int i = 0; i < lengthof(markers); i++)
 		(void) unlink(psprintf("%s/%s", c->data_directory, markers[i]));
@@ -328,9 +328,9 @@ pghactl_create_standby_leader(const PghactlConf *c, PghaEtcd *etcd, PghaCluster 
 	if (!create_copy(c, etcd, cl, config->standby_methods, remote.host[0] ? &remote : NULL, true))
 		return false;
 	/* its worker claims the cluster over the lock (rule standby_bootstrap) */
-	if (!pghactl_touch_durably(psprintf("%s/%s", c->data_directory, PGHACTL_STANDBY_COPY_MARKER)))
+	if (!pghactl_touch_durably(psprintf("%s/%s", c->data_directory, PGHA_STANDBY_COPY_MARKER)))
 	{
-		pg_log_error("could not create \"%s/%s\": %m", c->data_directory, PGHACTL_STANDBY_COPY_MARKER);
+		pg_log_error("could not create \"%s/%s\": %m", c->data_directory, PGHA_STANDBY_COPY_MARKER);
 		return false;
 	}
 	return true;

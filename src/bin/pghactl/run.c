@@ -434,7 +434,7 @@ pghactl_pause_ms(long ms)
 static bool
 run_bootstrap(const PghactlConf *c, pid_t pm, int *status)
 {
-	char	   *marker = psprintf("%s/%s", c->data_directory, PGHACTL_BOOTSTRAP_MARKER);
+	char	   *marker = psprintf("%s/%s", c->data_directory, PGHA_BOOTSTRAP_MARKER);
 	char	   *pidfile = psprintf("%s/postmaster.pid", c->data_directory);
 	int64		deadline = pgha_now_us() + 120 * 1000000LL;
 	char		port[32] = "";
@@ -606,7 +606,7 @@ pghactl_run(PghactlConf *c)
 			 * Tells the pgha worker it may act on restart requests, and the
 			 * REST API whom POST /reload signals (this process).
 			 */
-			setenv("PGHACTL_SUPERVISED", psprintf("%d", (int) getppid()), 1);
+			setenv(PGHA_SUPERVISED_ENV, psprintf("%d", (int) getppid()), 1);
 			execv(argv[0], argv);
 			_exit(127);
 		}
