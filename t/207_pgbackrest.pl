@@ -338,11 +338,19 @@ usleep(100_000) while time < $deadline && slurp_file($c->log('node1')) !~ /not a
 like(slurp_file($c->log('node1')), qr/pg_rewind against "$leader" failed.*1 WAL segments of this node are not archived yet: keeping the data directory/s,
 	'pg_rewind failed, and with a segment not archived node1 keeps its data directory');
 ok(-e $ready, '... the segment with it');
+# the other name of the option (Patroni's remove_data_directory_on_diverged_timelines) does the same
+$c->stop('node1');
+my $conf1 = slurp_file($c->{conf}{node1});
+$conf1 =~ s/remove_data_directory_on_rewind_failure/remove_data_directory_on_diverged_timelines/ or die;
+open my $cf, '>', $c->{conf}{node1} or die;
+print $cf $conf1;
+close $cf;
 unlink $ready;
+$c->start('node1');
 ok($c->streams_from($leader, 'node1'), "once it is archived, node1 is cloned again and streams from $leader");
 ok($c->poll_sql('node1', 'SELECT count(*) FROM t WHERE x = 4', '1'), 'node1 has the row written after the failover');
-like(slurp_file($c->log('node1')), qr/not archived yet.*remove_data_directory_on_rewind_failure is on: this node is cloned again/s,
-	'pg_rewind failed, and with the option node1 was cloned again');
+like(slurp_file($c->log('node1')), qr/not archived yet.*remove_data_directory_on_diverged_timelines is on: this node is cloned again/s,
+	'pg_rewind failed, and with the option (remove_data_directory_on_diverged_timelines) node1 was cloned again');
 
 # ---- a standby cluster, its standby leader made from the backup ----
 $etcd->put('/service/dr/config', qq({"ttl":6,"loop_wait":1,"retry_timeout":2,)

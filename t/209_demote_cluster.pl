@@ -14,6 +14,7 @@ use lib "$FindBin::RealBin/lib";
 
 use PostgreSQL::Test::Utils;
 use Test::More;
+use Time::HiRes qw(time usleep);
 
 use Pgha::Etcd;
 use Pgha::Run;
@@ -105,5 +106,34 @@ $c->sql('node3', 'INSERT INTO t VALUES (3)');
 ok($c->poll_sql($_, 'SELECT count(*) FROM t', '3'), "$_ has dr's new row") for ('node1', 'node2');
 my (undef, $list) = ctl('node1', 'list');
 like($list, qr/^\s*\|?\s*node1\b.*Standby Leader/m, 'pghactl list: node1 is test\'s Standby Leader') or diag($list);
+
+# ---- back again, unplanned: dr's primary wrote a row test never got, its
+# site went down, test was promoted; dr comes back as a standby cluster of
+# test, and pghactl rewinds node3 against its new remote ----
+$c->stop($_) for qw(node1 node2);
+$c->sql('node3', 'INSERT INTO t VALUES (5)');
+$c->stop('node3');
+$c->start($_) for qw(node1 node2);
+my $sl;
+my $deadline = time + 90;
+while (time < $deadline)
+{
+	$sl = $etcd->get('/service/test/leader') // '';
+	last if $sl ne '' && ($etcd->get("/service/test/members/$sl") // '') =~ /"role":"standby_leader"/;
+	usleep(100_000);
+}
+like($sl, qr/^node[12]$/, "$sl is test's standby leader again");
+($rc, $out, $err) = ctl($sl, 'promote-cluster', '--force', '--wait', '90');
+is($rc, 0, 'promote-cluster of test, dr being down') or diag($err);
+$c->sql($sl, 'INSERT INTO t VALUES (4)');
+is($c->sql($sl, 'SELECT string_agg(x::text, \',\' ORDER BY x) FROM t'), '1,2,3,4', "$sl has no row 5");
+$etcd->put('/service/dr/config', qq({"ttl":6,"loop_wait":1,"retry_timeout":2,)
+	  . qq("standby_cluster":{"host":"127.0.0.1","port":$c->{port}{$sl}}}));
+$c->start('node3');
+ok($c->streams_from($sl, 'node3'), "node3 comes back as dr's standby leader and streams from $sl");
+like(slurp_file($c->log('node3')), qr/"the remote primary" leads: rewinding this node against it/,
+	'pghactl rewound node3 against the remote');
+ok($c->poll_sql('node3', 'SELECT string_agg(x::text, \',\' ORDER BY x) FROM t', '1,2,3,4'),
+	'node3 has test\'s row 4, and its row 5 is gone with the rewind');
 
 done_testing();

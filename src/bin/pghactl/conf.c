@@ -202,6 +202,8 @@ pghactl_conf_read(const char *path, PghactlConf *c)
 			dst = &c->bootstrap_method;
 		else if (strcmp(key, "pghactl.remove_data_directory_on_rewind_failure") == 0)
 			c->remove_data_directory_on_rewind_failure = pghactl_conf_bool(unquote(eq + 1));
+		else if (strcmp(key, "pghactl.remove_data_directory_on_diverged_timelines") == 0)
+			c->remove_data_directory_on_diverged_timelines = pghactl_conf_bool(unquote(eq + 1));
 		/* any other pghactl.*: a method's option, METHOD_OPTION (methods.c) */
 		else if (strncmp(key, "pghactl.", 8) == 0)
 		{

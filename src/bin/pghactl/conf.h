@@ -58,6 +58,13 @@ typedef struct PghactlConf
 	char	   *bootstrap_method;
 	/* pghactl.remove_data_directory_on_rewind_failure: clone after a failed pg_rewind */
 	bool		remove_data_directory_on_rewind_failure;
+	/*
+	 * pghactl.remove_data_directory_on_diverged_timelines: the same here.
+	 * Patroni also clones at once, without pg_rewind, when pg_rewind cannot
+	 * be used (no data checksums, no wal_log_hints, use_pg_rewind off);
+	 * pghactl always tries pg_rewind, which then fails at once.
+	 */
+	bool		remove_data_directory_on_diverged_timelines;
 	/* the other pghactl.* keys, in file order: the methods' options */
 	int			nmethod_options;
 	char	  **method_option_keys;

@@ -163,7 +163,7 @@ do_rewind(const PghactlConf *c, const PghaMember *leader, bool *failed)
 		*failed = rc > 0 && rc != 127;
 		(void) pghactl_touch(signal);
 		pghactl_down_because("pg_rewind against \"%s\" failed (pghactl's log has its output)", leader->name);
-		if (!c->remove_data_directory_on_rewind_failure)
+		if (!c->remove_data_directory_on_rewind_failure && !c->remove_data_directory_on_diverged_timelines)
 			pg_log_error_hint("To make this node a fresh copy of the leader: stop pghactl, then run "
 							  "\"pghactl reinit -c %s\", or set pghactl.remove_data_directory_on_rewind_failure.",
 							  c->path);
@@ -201,6 +201,45 @@ skip_rewind(const PghactlConf *c)
 	skip = crc_ok && cf->state == DB_IN_ARCHIVE_RECOVERY;
 	pfree(cf);
 	return skip;
+}
+
+/* did this data directory last run as a primary (stopped cleanly or not)? */
+static bool
+was_primary(const PghactlConf *c)
+{
+	bool		crc_ok;
+	ControlFileData *cf = get_controlfile(c->data_directory, &crc_ok);
+	bool		primary = crc_ok && (cf->state == DB_SHUTDOWNED || cf->state == DB_SHUTDOWNING ||
+									 cf->state == DB_IN_PRODUCTION);
+
+	pfree(cf);
+	return primary && access(psprintf("%s/backup_label", c->data_directory), F_OK) != 0;
+}
+
+/*
+ * A standby cluster's leader, or the node that may become it, that last
+ * ran as a primary (a site demoted after its standby cluster was promoted
+ * without its last WAL, an old primary site coming back): its WAL may have
+ * forked from the remote's.  pg_rewind against the remote, as Patroni does;
+ * pg_rewind decides from the timelines whether anything must be rewound.
+ * A remote that cannot be reached is no reason to stay down: the node
+ * starts as it is (and follows once the timelines allow it).  Not for a
+ * section of the archive alone: there is no server to rewind against.
+ */
+static bool
+rewind_against_remote(const PghactlConf *c, const PghaConfig *config, bool *failed)
+{
+	PghaMember	remote = pghactl_standby_remote(config);
+
+	if (remote.host[0] == '\0')
+		return true;
+	if (do_rewind(c, &remote, failed))
+		return true;
+	if (*failed)
+		return false;
+	pg_log_warning("could not reach the remote primary %s:%d to rewind against it: starting as it is",
+				   remote.host, remote.port);
+	return true;
 }
 
 /* is pg_wal/name one of the worker's timeline placeholders? */
@@ -553,6 +592,9 @@ pghactl_prepare(const PghactlConf *c, PghaEtcd *etcd, bool *bootstrap_failed)
 			return false;
 	}
 	pghactl_drop_placeholders(c);
+	if ((leader == NULL || strcmp(leader->name, c->name) == 0) && was_primary(c) &&
+		standby_cluster(c, &cl, &config) > 0 && !rewind_against_remote(c, &config, &rewind_failed))
+		return false;
 	if (leader && strcmp(leader->name, c->name) != 0)
 	{
 		/*
@@ -607,10 +649,13 @@ pghactl_prepare(const PghactlConf *c, PghaEtcd *etcd, bool *bootstrap_failed)
 		 * leads as a primary (checked above), and what this node has past
 		 * the fork a rewind would discard too
 		 */
-		if (!rewind_failed || !c->remove_data_directory_on_rewind_failure ||
+		if (!rewind_failed ||
+			!(c->remove_data_directory_on_rewind_failure || c->remove_data_directory_on_diverged_timelines) ||
 			!may_remove_after_failed_rewind(c, etcd, leader->name))
 			return false;
-		pg_log_warning("pghactl.remove_data_directory_on_rewind_failure is on: this node is cloned again");
+		pg_log_warning("pghactl.%s is on: this node is cloned again",
+					   c->remove_data_directory_on_rewind_failure ? "remove_data_directory_on_rewind_failure" :
+					   "remove_data_directory_on_diverged_timelines");
 		return pghactl_empty_data_directory(c) && pghactl_create_replica(c, etcd, &cl);
 	}
 	return true;
