@@ -49,7 +49,8 @@ suite regress bash scripts/run-regress.sh
 # two TAP files at a time: they mostly wait (leases, polls), and each
 # starts its own etcd and nodes on ports reserved per cluster
 # (scripts/etcd-cluster.sh, Pgha::Node): 467 s instead of 864 s on 2 cores
-suite tap ${MAKE:-make} --no-print-directory installcheck REGRESS= PROVE_FLAGS="--timer -j2"
+# (a bound of 30 min: a test that hangs fails the suite, not the CI run)
+suite tap timeout -k 30 1800 ${MAKE:-make} --no-print-directory installcheck REGRESS= PROVE_FLAGS="--timer -j2"
 suite bench-smoke ${MAKE:-make} --no-print-directory bench-smoke
 # the fault suite needs root: "make test" ran its short subset before this
 # script (scripts/run-faults.sh); report it here with the others

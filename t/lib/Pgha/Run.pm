@@ -77,13 +77,32 @@ sub start
 	return;
 }
 
-# SIGTERM to pghactl run (a fast shutdown), and wait for it
+# SIGTERM to pghactl run (a fast shutdown), and wait for it: 90 s at the
+# most, then SIGKILL (a shutdown that hangs fails its checks later; it must
+# not hang the suite)
 sub stop
 {
 	my ($self, $name) = @_;
 	my $h = delete $self->{run}{$name} or return;
+	_end($h, $name);
+	return;
+}
+
+sub _end
+{
+	my ($h, $name) = @_;
 	$h->signal('TERM');
-	$h->finish;
+	my $ok = eval {
+		local $SIG{ALRM} = sub { die "timeout\n" };
+		alarm 90;
+		$h->finish;
+		alarm 0;
+		1;
+	};
+	alarm 0;
+	return if $ok;
+	diag("pghactl run of $name did not stop within 90 s of SIGTERM: killed");
+	eval { $h->kill_kill(grace => 5); };
 	return;
 }
 
@@ -131,9 +150,9 @@ sub pghactl
 sub DESTROY
 {
 	my ($self) = @_;
-	for my $h (values %{ $self->{run} })
+	for my $name (keys %{ $self->{run} })
 	{
-		eval { $h->signal('TERM'); $h->finish; };
+		eval { _end($self->{run}{$name}, $name); };
 	}
 	return;
 }
