@@ -28,6 +28,7 @@
  */
 #include "postgres.h"
 
+#include <signal.h>
 #include <sys/stat.h>
 
 #include "access/xact.h"
@@ -43,6 +44,7 @@
 #include "storage/ipc.h"
 #include "catalog/pg_type.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/pg_lsn.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
@@ -96,10 +98,26 @@ snapshot_at(XLogRecPtr lsn)
 	return lsn != InvalidXLogRecPtr && stat(path, &st) == 0;
 }
 
+/* the name of database oid, "" if there is none (a transaction of its own when needed) */
+static pg_noinline void
+database_name(Oid oid, char *out, size_t len)
+{
+	bool		own = !IsTransactionState();
+	char	   *name;
+
+	if (own)
+		StartTransactionCommand();
+	name = get_database_name(oid);
+	strlcpy(out, name ? name : "", len);
+	if (own)
+		CommitTransactionCommand();
+}
+
 void
 pgha_logical_local(const PghaPermanentSlot *ps, PghaLogicalLocal *out)
 {
 	Oid			db = database_oid(ps->database);
+	Oid			slot_db = InvalidOid;
 	ReplicationSlot *s;
 
 	memset(out, 0, sizeof(*out));
@@ -119,10 +137,14 @@ pgha_logical_local(const PghaPermanentSlot *ps, PghaLogicalLocal *out)
 		out->confirmed_flush = s->data.confirmed_flush;
 		out->catalog_xmin = s->data.catalog_xmin;
 		out->two_phase = s->data.two_phase;
+		strlcpy(out->plugin, NameStr(s->data.plugin), sizeof(out->plugin));
+		slot_db = s->data.database;
 		SpinLockRelease(&s->mutex);
 	}
 	LWLockRelease(ReplicationSlotControlLock);
 	out->has_snapshot = out->exists && snapshot_at(out->restart_lsn);
+	if (OidIsValid(slot_db))
+		database_name(slot_db, out->database, sizeof(out->database));
 }
 
 int
@@ -285,9 +307,29 @@ bool
 pgha_logical_worker_busy(void)
 {
 	pid_t		pid;
+	int			shared;
 
-	return worker_handle != NULL &&
-		GetBackgroundWorkerPid(worker_handle, &pid) != BGWH_STOPPED;
+	if (worker_handle != NULL && GetBackgroundWorkerPid(worker_handle, &pid) != BGWH_STOPPED)
+		return true;
+	/* one a previous keeper started (the handle went with it) */
+	LWLockAcquire(pgha_shared->lock, LW_SHARED);
+	shared = pgha_shared->keeper.logical_worker_pid;
+	LWLockRelease(pgha_shared->lock);
+	return shared != 0 && kill(shared, 0) == 0;
+}
+
+void
+pgha_logical_worker_stop(void)
+{
+	int			shared;
+
+	if (worker_handle != NULL)
+		TerminateBackgroundWorker(worker_handle);
+	LWLockAcquire(pgha_shared->lock, LW_SHARED);
+	shared = pgha_shared->keeper.logical_worker_pid;
+	LWLockRelease(pgha_shared->lock);
+	if (shared != 0)
+		(void) kill(shared, SIGTERM);
 }
 
 bool
@@ -327,12 +369,13 @@ pgha_logical_worker_start(const char *database)
  * statement had acquired is released (an abort does not).
  */
 static char *
-slot_statement(const char *sql, int nargs, Oid *argtypes, Datum *args, uint64 *processed)
+slot_statement(const char *sql, int nargs, Oid *argtypes, Datum *args, uint64 *processed, int *code)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	char	   *volatile failed = NULL;
 
 	*processed = 0;
+	*code = 0;
 	PG_TRY();
 	{
 		StartTransactionCommand();
@@ -350,6 +393,7 @@ slot_statement(const char *sql, int nargs, Oid *argtypes, Datum *args, uint64 *p
 
 		pgha_logical_release();
 		failed = strdup(edata->message);
+		*code = edata->sqlerrcode;
 	}
 	PG_END_TRY();
 	MemoryContextSwitchTo(cxt);
@@ -369,6 +413,7 @@ create_missing(const PghaConfig *cfg, const char *database)
 		Oid			argtypes[2] = {TEXTOID, TEXTOID};
 		Datum		args[2];
 		uint64		made;
+		int			code;
 		char	   *failed;
 
 		if (strcmp(ps->database, database) != 0)
@@ -377,7 +422,7 @@ create_missing(const PghaConfig *cfg, const char *database)
 		args[1] = CStringGetTextDatum(ps->plugin);
 		failed = slot_statement("SELECT pg_catalog.pg_create_logical_replication_slot($1::pg_catalog.name, $2::pg_catalog.name) "
 								"WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_replication_slots WHERE slot_name = $1)",
-								2, argtypes, args, &made);
+								2, argtypes, args, &made, &code);
 		if (failed)
 			ereport(WARNING,
 					(errmsg("pgha could not create the permanent logical replication slot \"%s\": %s",
@@ -393,8 +438,10 @@ create_missing(const PghaConfig *cfg, const char *database)
 
 /*
  * On a replica: each copy of this database decoded forward to the target
- * the keeper set (fast-forward: no output, no catalog access); a failure
- * goes back to the keeper in the copy's error.
+ * the keeper set (fast-forward: no output, no catalog access); the outcome
+ * goes back to the keeper in the copy's error, unless the keeper set
+ * another target or made the copy anew meanwhile (the generation).  Not
+ * once this server is a primary: its consumer would find the slot in use.
  */
 static void
 advance_copies(const char *database)
@@ -406,11 +453,12 @@ advance_copies(const char *database)
 	n = pgha_shared->keeper.ncopies;
 	memcpy(copies, pgha_shared->keeper.copies, sizeof(PghaCopyReadiness) * n);
 	LWLockRelease(pgha_shared->lock);
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n && RecoveryInProgress(); i++)
 	{
 		Oid			argtypes[2] = {TEXTOID, PG_LSNOID};
 		Datum		args[2];
 		uint64		processed;
+		int			code;
 		char	   *failed;
 
 		if (copies[i].target == 0 || strcmp(copies[i].database, database) != 0)
@@ -418,15 +466,31 @@ advance_copies(const char *database)
 		args[0] = CStringGetTextDatum(copies[i].name);
 		args[1] = LSNGetDatum((XLogRecPtr) copies[i].target);
 		failed = slot_statement("SELECT pg_catalog.pg_replication_slot_advance($1::pg_catalog.name, $2)",
-								2, argtypes, args, &processed);
+								2, argtypes, args, &processed, &code);
 		LWLockAcquire(pgha_shared->lock, LW_EXCLUSIVE);
 		for (int j = 0; j < pgha_shared->keeper.ncopies; j++)
-			if (strcmp(pgha_shared->keeper.copies[j].name, copies[i].name) == 0)
-				strlcpy(pgha_shared->keeper.copies[j].error, failed ? failed : "",
-						sizeof(pgha_shared->keeper.copies[j].error));
+		{
+			PghaCopyReadiness *r = &pgha_shared->keeper.copies[j];
+
+			if (strcmp(r->name, copies[i].name) == 0 && r->generation == copies[i].generation)
+			{
+				strlcpy(r->error, failed ? failed : "", sizeof(r->error));
+				r->error_code = code;
+			}
+		}
 		LWLockRelease(pgha_shared->lock);
 		free(failed);
 	}
+}
+
+/* the worker's pid in shared memory, for a keeper that lost its handle */
+static void
+forget_worker(int code, Datum arg)
+{
+	LWLockAcquire(pgha_shared->lock, LW_EXCLUSIVE);
+	if (pgha_shared->keeper.logical_worker_pid == MyProcPid)
+		pgha_shared->keeper.logical_worker_pid = 0;
+	LWLockRelease(pgha_shared->lock);
 }
 
 void
@@ -439,9 +503,19 @@ pgha_logical_worker_main(Datum arg)
 	strlcpy(database, MyBgworkerEntry->bgw_extra, sizeof(database));
 	BackgroundWorkerInitializeConnection(database, NULL, 0);
 	/* the config the keeper works with */
-	LWLockAcquire(pgha_shared->lock, LW_SHARED);
+	LWLockAcquire(pgha_shared->lock, LW_EXCLUSIVE);
 	memcpy(cfg, &pgha_shared->keeper.config, sizeof(PghaConfig));
+	pgha_shared->keeper.logical_worker_pid = MyProcPid;
 	LWLockRelease(pgha_shared->lock);
+	before_shmem_exit(forget_worker, 0);
+
+	/*
+	 * A creation waits for the transactions running at the time, decoding
+	 * on a standby for those running at the copy's restart point: bounded,
+	 * so that one long transaction does not hold every other slot back (the
+	 * keeper starts it again, and shows the error meanwhile).
+	 */
+	SetConfigOption("statement_timeout", "300s", PGC_SUSET, PGC_S_OVERRIDE);
 	if (RecoveryInProgress())
 		advance_copies(database);
 	else

@@ -47,5 +47,7 @@ extern void pgha_logical_release(void);
  */
 extern bool pgha_logical_worker_start(const char *database);
 extern bool pgha_logical_worker_busy(void);
+/* at a promotion: the worker told to stop (a copy it holds would be "in use") */
+extern void pgha_logical_worker_stop(void);
 
 #endif							/* PGHA_LOGICAL_SLOTS_H */

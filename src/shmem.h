@@ -139,6 +139,7 @@ typedef struct PghaSharedKeeper
 	bool		promote_withdrawn;
 	int			reserved_timeline;
 	/* a replica's copies of permanent logical slots (keeper/logical_copies.c) */
+	int			logical_worker_pid;	/* the logical slots' worker running now, 0 none */
 	int			ncopies;
 	PghaCopyReadiness copies[PGHA_MAX_PERMANENT_SLOTS];
 } PghaSharedKeeper;

@@ -148,6 +148,8 @@ parse_status(const char *json, size_t len, PghaCluster *c, char *errbuf, size_t 
 		pfree(c->slot_catalog_xmin);
 	if (c->slot_two_phase)
 		pfree(c->slot_two_phase);
+	if (c->slot_invalid)
+		pfree(c->slot_invalid);
 	if (c->feedback_slots)
 		pfree(c->feedback_slots);
 	if (c->feedback_xmin)
@@ -157,6 +159,7 @@ parse_status(const char *json, size_t len, PghaCluster *c, char *errbuf, size_t 
 	c->slot_restart = NULL;
 	c->slot_catalog_xmin = NULL;
 	c->slot_two_phase = NULL;
+	c->slot_invalid = NULL;
 	c->nslot_positions = 0;
 	c->feedback_slots = NULL;
 	c->feedback_xmin = NULL;
@@ -173,6 +176,7 @@ parse_status(const char *json, size_t len, PghaCluster *c, char *errbuf, size_t 
 		c->slot_restart = palloc0(sizeof(uint64) * json_object_size(slots));
 		c->slot_catalog_xmin = palloc0(sizeof(uint32) * json_object_size(slots));
 		c->slot_two_phase = palloc0(sizeof(bool) * json_object_size(slots));
+		c->slot_invalid = palloc0(sizeof(bool) * json_object_size(slots));
 		json_object_foreach(slots, name, v)
 		{
 			if (json_is_integer(v) && json_integer_value(v) >= 0 && strlen(name) < PGHA_NAME_LEN)
@@ -191,6 +195,8 @@ parse_status(const char *json, size_t len, PghaCluster *c, char *errbuf, size_t 
 					c->slot_catalog_xmin[c->nslot_positions] = (uint32) json_integer_value(xmin);
 					c->slot_two_phase[c->nslot_positions] = json_is_true(json_object_get(l, "two_phase"));
 				}
+				else
+					c->slot_invalid[c->nslot_positions] = json_is_true(json_object_get(l, "invalid"));
 				c->slot_lsns[c->nslot_positions++] = (uint64) json_integer_value(v);
 			}
 		}

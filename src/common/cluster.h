@@ -328,6 +328,7 @@ typedef struct PghaCluster
 	uint64	   *slot_restart;
 	uint32	   *slot_catalog_xmin;
 	bool	   *slot_two_phase;
+	bool	   *slot_invalid;	/* the leader's slot reserves no WAL */
 	/* pgha_feedback: the catalog_xmin each member slot holds on the leader */
 	int			nfeedback;
 	char		(*feedback_slots)[PGHA_NAME_LEN];

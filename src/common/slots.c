@@ -185,6 +185,11 @@ pgha_logical_copy_step(const PghaLogicalRemote *remote, const PghaLogicalLocal *
 	*target = 0;
 	if (local->exists && (!local->logical || !local->matches))
 	{
+		if (local->ours && local->logical && local->persistent && !local->active)
+		{
+			*why = "pgha's copy is not the slot the config describes now (database or plugin)";
+			return PGHA_COPY_DROP;
+		}
 		*why = "a slot of this name here is not the one the config describes (left alone)";
 		return PGHA_COPY_NONE;
 	}
@@ -203,10 +208,11 @@ pgha_logical_copy_step(const PghaLogicalRemote *remote, const PghaLogicalLocal *
 		*why = "no position from the current leader on this timeline yet";
 		return PGHA_COPY_WAIT;
 	}
-	if (remote->two_phase)
+	if (remote->two_phase || remote->invalid)
 	{
-		*why = "a two_phase slot is not copied (its two_phase_at is not known here)";
-		return PGHA_COPY_NONE;
+		*why = remote->two_phase ? "a two_phase slot is not copied (its two_phase_at is not known here)" :
+			"the leader's slot was invalidated: no copy";
+		return local->exists && local->ours ? PGHA_COPY_DROP : PGHA_COPY_NONE;
 	}
 	/* after a failover the consumer would skip what the new primary wrote in between */
 	if (!local->exists && remote->confirmed_flush > replayed)
@@ -230,6 +236,12 @@ pgha_logical_copy_step(const PghaLogicalRemote *remote, const PghaLogicalLocal *
 	*target = Min(remote->confirmed_flush, replayed);
 	if (*target > local->confirmed_flush)
 		return PGHA_COPY_ADVANCE;
+	/* a copy that never decoded: up to its own position, for a snapshot of its own */
+	if (!local->has_snapshot && local->restart_lsn < local->confirmed_flush)
+	{
+		*target = local->confirmed_flush;
+		return PGHA_COPY_ADVANCE;
+	}
 	*target = 0;
 	if (remote->confirmed_flush > replayed)
 		*why = "the consumer is ahead of what this replica has replayed";
@@ -298,6 +310,11 @@ pgha_slot_leader_logical(const PghaCluster *c, const char *name, int timeline,
 			out->catalog_xmin = c->slot_catalog_xmin[i];
 			out->two_phase = c->slot_two_phase != NULL && c->slot_two_phase[i];
 		}
+		else if (strcmp(c->slot_names[i], name) == 0 && c->slot_invalid != NULL && c->slot_invalid[i])
+		{
+			out->known = true;
+			out->invalid = true;
+		}
 }
 
 uint32
@@ -345,6 +362,12 @@ pgha_slot_status_json(char **physical, const uint64 *restart, int nphysical,
 	{
 		const PghaLogicalState *l = &logical[i];
 
+		if (l->invalid)
+		{
+			json_object_set_new(slots, l->name, json_integer((json_int_t) l->confirmed_flush));
+			json_object_set_new(details, l->name, json_pack("{s:b}", "invalid", 1));
+			continue;
+		}
 		if (l->confirmed_flush == 0 || l->restart_lsn == 0 || l->catalog_xmin == 0)
 			continue;
 		json_object_set_new(slots, l->name, json_integer((json_int_t) l->confirmed_flush));

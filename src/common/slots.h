@@ -133,6 +133,7 @@ typedef struct PghaLogicalRemote
 	uint64		confirmed_flush;
 	uint32		catalog_xmin;
 	bool		two_phase;
+	bool		invalid;		/* the leader's slot reserves no WAL (invalidated) */
 } PghaLogicalRemote;
 
 typedef struct PghaLogicalLocal
@@ -146,6 +147,9 @@ typedef struct PghaLogicalLocal
 	bool		has_snapshot;	/* its own decoding's snapshot is at restart_lsn */
 	bool		wal_gone;		/* its decoding found WAL it needs removed */
 	bool		two_phase;
+	bool		ours;			/* pgha made it (pgha.logical_copies lists it) */
+	char		database[PGHA_NAME_LEN];	/* its database's name and plugin, as they are */
+	char		plugin[PGHA_NAME_LEN];
 	uint64		restart_lsn;
 	uint64		confirmed_flush;
 	uint32		catalog_xmin;
@@ -157,14 +161,20 @@ typedef enum PghaCopyStep
 	PGHA_COPY_WAIT,				/* not yet (why) */
 	PGHA_COPY_CREATE,
 	PGHA_COPY_ADVANCE,			/* decode forward to *target */
-	PGHA_COPY_RECREATE			/* drop, then create */
+	PGHA_COPY_RECREATE,			/* drop, then create */
+	PGHA_COPY_DROP				/* pgha's copy of a slot it cannot keep (why) */
 } PghaCopyStep;
 
 /*
  * What a replica does with its copy of a permanent logical slot.  why: for
- * NONE and WAIT, what holds it (""): a copy ahead of the leader's slot
- * (the old primary's, confirmed further than its successor's consumer)
- * stays, and is not ready until the leader's consumer passes it.
+ * NONE, WAIT and DROP, what holds it (""): a copy ahead of the leader's
+ * slot (the old primary's, confirmed further than its successor's
+ * consumer) stays, and is not ready until the leader's consumer passes it.
+ * A copy that never decoded (no snapshot of its own: a consumer that
+ * stands still) decodes up to its own position.  pgha's copy of a slot
+ * that cannot be copied any more (the leader's turned two_phase or was
+ * invalidated, the config names another database or plugin) is dropped:
+ * it would hold WAL here, and catalog rows on the primary, for ever.
  */
 extern PghaCopyStep pgha_logical_copy_step(const PghaLogicalRemote *remote,
 										   const PghaLogicalLocal *local,
@@ -189,7 +199,9 @@ typedef struct PghaCopyReadiness
 	bool		xmin_ready;		/* the catalog_xmin rule holds */
 	bool		ready;			/* ... and the rest: snapshot, not ahead */
 	uint64		target;			/* the advance to make (0: none) */
+	uint32		generation;		/* of target: a new copy or a new target bumps it */
 	char		error[128];		/* the last advance's failure ("": none), from the worker */
+	int			error_code;		/* ... its SQLSTATE (ERRCODE_*), 0 none */
 	char		note[128];		/* what the copy waits for, or why there is none */
 } PghaCopyReadiness;
 
@@ -227,6 +239,7 @@ typedef struct PghaLogicalState
 	uint64		confirmed_flush;
 	uint32		catalog_xmin;
 	bool		two_phase;
+	bool		invalid;		/* reserves no WAL: replicas drop their copies */
 } PghaLogicalState;
 
 /* one member slot's catalog_xmin, as the leader publishes it */

@@ -123,7 +123,8 @@ apply_config(const PghaCluster *cluster)
 	/* copies of permanent logical slots need hot_standby_feedback (logical_copies.c) */
 	{
 		const PghaPermanentSlot *logical[PGHA_MAX_PERMANENT_SLOTS];
-		bool		feedback = pgha_permanent_logical(&K.config, logical, PGHA_MAX_PERMANENT_SLOTS) > 0;
+		bool		feedback = pgha_permanent_logical(&K.config, logical, PGHA_MAX_PERMANENT_SLOTS) > 0 &&
+			!pgha_config_standby_cluster(&K.config);
 
 		if (feedback != K.params_feedback)
 		{

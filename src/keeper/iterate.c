@@ -332,8 +332,10 @@ after_act(PghaEtcd *etcd, const PghaDecision *d, PghaCluster *cluster, PghaLocal
 			!pgha_config_standby_cluster(&K.config))
 		{
 			(void) keep_permanent_slots(cluster, false, local->base.timeline);
-			keep_logical_copies(cluster, local->base.timeline, local->replay_lsn);
+			keep_logical_copies(cluster, local->base.timeline, local->replay_lsn, true);
 		}
+		else if (local->base.in_recovery && !K.foreign && pgha_config_standby_cluster(&K.config))
+			keep_logical_copies(cluster, local->base.timeline, local->replay_lsn, false);
 		if (d->action != PGHA_ACT_FENCE && !K.switching)
 			handle_restart_request(etcd, cluster);
 		/* last: a config problem must not cost the HA work above */

@@ -187,7 +187,7 @@ extern char *keep_permanent_slots(const PghaCluster *cluster, bool leading, int 
 
 /* logical_copies.c */
 extern int	keep_logical_slots_leader(const PghaCluster *cluster, PghaLogicalState *out, int max);
-extern void keep_logical_copies(const PghaCluster *cluster, int timeline, uint64 replayed);
+extern void keep_logical_copies(const PghaCluster *cluster, int timeline, uint64 replayed, bool keep);
 extern void warn_unready_copies(void);
 
 /* act.c */

@@ -80,6 +80,61 @@ add_database(const char **databases, int n, const char *database)
 	return n + 1;
 }
 
+/* is name in the list of slots pgha made here? */
+static bool
+made_here(const char *name)
+{
+	char		made[PGHA_MAX_PERMANENT_SLOTS * 2][PGHA_NAME_LEN];
+	int			n = pgha_logical_made(made, lengthof(made));
+
+	for (int i = 0; i < n; i++)
+		if (strcmp(made[i], name) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Note in the list of slots pgha made here these ones (a copy it made, or
+ * a slot it keeps as the leader: after a demotion that is a copy too).
+ */
+static void
+remember_copies(const char **names, int nnames)
+{
+	char		made[PGHA_MAX_PERMANENT_SLOTS * 2][PGHA_NAME_LEN];
+	int			n = pgha_logical_made(made, lengthof(made));
+	bool		changed = false;
+
+	for (int k = 0; k < nnames; k++)
+	{
+		bool		known = false;
+
+		for (int i = 0; i < n && !known; i++)
+			known = strcmp(made[i], names[k]) == 0;
+		if (!known && n < lengthof(made))
+		{
+			strlcpy(made[n++], names[k], PGHA_NAME_LEN);
+			changed = true;
+		}
+	}
+	if (changed)
+		pgha_logical_set_made(made, n);
+}
+
+/* take name off that list */
+static void
+forget_copy(const char *name)
+{
+	char		made[PGHA_MAX_PERMANENT_SLOTS * 2][PGHA_NAME_LEN];
+	int			n = pgha_logical_made(made, lengthof(made));
+	int			kept = 0;
+
+	for (int i = 0; i < n; i++)
+		if (strcmp(made[i], name) != 0)
+			strlcpy(made[kept++], made[i], PGHA_NAME_LEN);
+	if (kept != n)
+		pgha_logical_set_made(made, kept);
+}
+
 static int64 next_creation_ms = 0;
 
 /*
@@ -142,7 +197,16 @@ keep_logical_slots_leader(const PghaCluster *cluster, PghaLogicalState *out, int
 		out[nout].confirmed_flush = l.confirmed_flush;
 		out[nout].catalog_xmin = l.catalog_xmin;
 		out[nout].two_phase = l.two_phase;
+		out[nout].invalid = l.invalid;
 		nout++;
+	}
+	/* after a demotion these are copies: pgha's, to drop when no longer wanted */
+	{
+		const char *names[PGHA_MAX_PERMANENT_SLOTS];
+
+		for (int i = 0; i < nout; i++)
+			names[i] = out[i].name;
+		remember_copies(names, nout);
 	}
 
 	/*
@@ -172,34 +236,34 @@ load_copies(PghaCopyReadiness *r)
 	return n;
 }
 
+/*
+ * The worker writes each copy's outcome (error) meanwhile: an outcome for
+ * the generation the keeper still has is kept, not overwritten with what
+ * the keeper loaded before it came.
+ */
 static void
-save_copies(const PghaCopyReadiness *r, int n)
+save_copies(PghaCopyReadiness *r, int n)
 {
 	LWLockAcquire(pgha_shared->lock, LW_EXCLUSIVE);
+	for (int i = 0; i < n; i++)
+		for (int j = 0; j < pgha_shared->keeper.ncopies; j++)
+		{
+			const PghaCopyReadiness *was = &pgha_shared->keeper.copies[j];
+
+			if (strcmp(was->name, r[i].name) == 0 && was->generation == r[i].generation)
+			{
+				strlcpy(r[i].error, was->error, sizeof(r[i].error));
+				r[i].error_code = was->error_code;
+			}
+		}
 	pgha_shared->keeper.ncopies = n;
 	memcpy(pgha_shared->keeper.copies, r, sizeof(PghaCopyReadiness) * n);
 	LWLockRelease(pgha_shared->lock);
 }
 
-/* note in the list of copies pgha made here that it made this one */
-static void
-remember_copy(const char *name)
-{
-	char		made[PGHA_MAX_PERMANENT_SLOTS * 2][PGHA_NAME_LEN];
-	int			n = pgha_logical_made(made, lengthof(made));
-
-	for (int i = 0; i < n; i++)
-		if (strcmp(made[i], name) == 0)
-			return;
-	if (n == lengthof(made))
-		return;
-	strlcpy(made[n++], name, PGHA_NAME_LEN);
-	pgha_logical_set_made(made, n);
-}
-
 /* drop a copy in a transaction of its own; false (a WARNING) if it could not be */
 static bool
-drop_copy(const char *name)
+drop_copy(const char *name, const char *why)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	volatile bool dropped = false;
@@ -211,8 +275,7 @@ drop_copy(const char *name)
 		CommitTransactionCommand();
 		ereport(LOG,
 				(errmsg("pgha dropped its copy of the logical slot \"%s\"", name),
-				 errdetail("%s", pgha_nofailover ? "This node is tagged nofailover: it keeps no copies." :
-						   "The config's \"slots\" no longer names it.")));
+				 errdetail("%s", why)));
 		dropped = true;
 	}
 	PG_CATCH();
@@ -230,14 +293,14 @@ drop_copy(const char *name)
 
 /*
  * The copies pgha made that are no longer wanted here (the config no
- * longer names the slot, or this node is tagged nofailover): dropped when
- * nothing uses them, as Patroni drops them.  A copy left would hold WAL
- * here until the disk is full and, through hot_standby_feedback, catalog
- * rows on the primary.  ignore_slots still protects a slot; paused,
- * nothing is dropped.
+ * longer names the slot, this node is tagged nofailover, or its cluster
+ * is a standby cluster): dropped when nothing uses them, as Patroni drops
+ * them.  A copy left would hold WAL here until the disk is full and,
+ * through hot_standby_feedback, catalog rows on the primary.  ignore_slots
+ * still protects a slot; paused, nothing is dropped.
  */
 static void
-drop_unwanted_copies(const PghaPermanentSlot **wanted, int nwanted)
+drop_unwanted_copies(const PghaPermanentSlot **wanted, int nwanted, const char *why)
 {
 	char		made[PGHA_MAX_PERMANENT_SLOTS * 2][PGHA_NAME_LEN];
 	int			n = pgha_logical_made(made, lengthof(made));
@@ -249,14 +312,15 @@ drop_unwanted_copies(const PghaPermanentSlot **wanted, int nwanted)
 	{
 		PghaPermanentSlot ps;
 		PghaLogicalLocal l;
-		bool		want = pgha_slot_ignored(&K.config, made[i], "logical", "", "");
+		bool		want = false;
 
 		for (int j = 0; j < nwanted && !want; j++)
 			want = strcmp(wanted[j]->name, made[i]) == 0;
 		memset(&ps, 0, sizeof(ps));
 		strlcpy(ps.name, made[i], sizeof(ps.name));
 		pgha_logical_local(&ps, &l);
-		if (!want && l.exists && l.logical && l.persistent && !l.active && drop_copy(made[i]))
+		want |= l.exists && pgha_slot_ignored(&K.config, made[i], "logical", l.database, l.plugin);
+		if (!want && l.exists && l.logical && l.persistent && !l.active && drop_copy(made[i], why))
 			l.exists = false;
 		/* kept in the list while it exists and may be dropped later (in use now) */
 		if (want || l.exists)
@@ -292,7 +356,11 @@ make_copy(const PghaPermanentSlot *ps, PghaCopyStep step, const PghaLogicalRemot
 		made = pgha_logical_copy_create(ps, remote, why, sizeof(why));
 		CommitTransactionCommand();
 		if (made)
-			remember_copy(ps->name);
+		{
+			const char *name = ps->name;
+
+			remember_copies(&name, 1);
+		}
 		if (!made)
 			snprintf(r->note, sizeof(r->note), "no copy: %s", why);
 		else
@@ -341,14 +409,18 @@ explain(PghaCopyReadiness *r, const PghaLogicalLocal *local, uint32 feedback, co
 	r->ready = r->note[0] == '\0';
 }
 
+/* the most one run of the worker decodes of a copy: bounded work, progress kept */
+#define ADVANCE_STEP ((uint64) 1024 * 1024 * 1024)
+
 /*
  * A replica: each copy made, decoded forward to what the current leader
  * published on this timeline (never past what this replica replayed), and
  * its readiness worked out (common/slots.h).  Also paused: the copies only
- * follow the leader's slots.
+ * follow the leader's slots.  keep false (a standby cluster): pgha's copies
+ * go, as no leader publishes positions to follow.
  */
 void
-keep_logical_copies(const PghaCluster *cluster, int timeline, uint64 replayed)
+keep_logical_copies(const PghaCluster *cluster, int timeline, uint64 replayed, bool keep)
 {
 	const PghaPermanentSlot *slots[PGHA_MAX_PERMANENT_SLOTS];
 	PghaCopyReadiness old[PGHA_MAX_PERMANENT_SLOTS];
@@ -356,10 +428,13 @@ keep_logical_copies(const PghaCluster *cluster, int timeline, uint64 replayed)
 	const char *databases[PGHA_MAX_PERMANENT_SLOTS];
 	int			ndatabases = 0;
 	int			nold = load_copies(old);
-	int			n = pgha_nofailover ? 0 : pgha_permanent_logical(&K.config, slots, PGHA_MAX_PERMANENT_SLOTS);
+	int			n = pgha_nofailover || !keep ? 0 :
+		pgha_permanent_logical(&K.config, slots, PGHA_MAX_PERMANENT_SLOTS);
 	uint32		feedback = pgha_slot_leader_feedback(cluster, pgha_node_name(), timeline);
 
-	drop_unwanted_copies(slots, n);
+	drop_unwanted_copies(slots, n, !keep ? "A standby cluster keeps no logical slots." :
+						 pgha_nofailover ? "This node is tagged nofailover: it keeps no copies." :
+						 "The config's \"slots\" no longer names it.");
 	memset(now, 0, sizeof(now));
 	for (int i = 0; i < n; i++)
 	{
@@ -370,18 +445,20 @@ keep_logical_copies(const PghaCluster *cluster, int timeline, uint64 replayed)
 		PghaCopyStep step;
 		const char *why;
 		uint64		target;
-		bool		fresh = false;
+		bool		fresh = true;
 
 		for (int j = 0; j < nold; j++)
 			if (strcmp(old[j].name, ps->name) == 0)
+			{
 				*r = old[j];
+				fresh = false;
+			}
 		strlcpy(r->name, ps->name, sizeof(r->name));
 		strlcpy(r->database, ps->database, sizeof(r->database));
-		r->note[0] = '\0';
-		r->target = 0;
 		pgha_slot_leader_logical(cluster, ps->name, timeline, &remote);
 		pgha_logical_local(ps, &local);
-		local.wal_gone = strstr(r->error, "has already been removed") != NULL;
+		local.ours = local.exists && made_here(ps->name);
+		local.wal_gone = r->error_code == ERRCODE_UNDEFINED_FILE;
 		step = pgha_logical_copy_step(&remote, &local, replayed, &target, &why);
 		/* PostgreSQL would not start with a logical slot and less */
 		if (wal_level < WAL_LEVEL_LOGICAL && (step == PGHA_COPY_CREATE || step == PGHA_COPY_RECREATE))
@@ -389,24 +466,50 @@ keep_logical_copies(const PghaCluster *cluster, int timeline, uint64 replayed)
 			step = PGHA_COPY_WAIT;
 			why = "wal_level is below logical here: no copy";
 		}
-		strlcpy(r->note, why, sizeof(r->note));
-		if (step == PGHA_COPY_CREATE || step == PGHA_COPY_RECREATE)
+		if (step == PGHA_COPY_DROP)
 		{
+			if (drop_copy(ps->name, why))
+				forget_copy(ps->name);
+			pgha_logical_local(ps, &local);
+		}
+		else if (step == PGHA_COPY_CREATE || step == PGHA_COPY_RECREATE)
+		{
+			r->generation++;
 			r->error[0] = '\0';
+			r->error_code = 0;
+			r->target = 0;
+			strlcpy(r->note, why, sizeof(r->note));
 			fresh = make_copy(ps, step, &remote, r);
+			why = r->note[0] ? pstrdup(r->note) : "";
 			pgha_logical_local(ps, &local);
 		}
 		else if (step == PGHA_COPY_ADVANCE)
 		{
-			r->target = target;
+			target = Min(target, local.confirmed_flush + ADVANCE_STEP);
+			if (target != r->target)
+			{
+				r->target = target;
+				r->generation++;
+			}
 			ndatabases = add_database(databases, ndatabases, ps->database);
 		}
+		else
+			r->target = 0;
 		if (!local.exists || !local.logical || !local.matches || !local.persistent)
 		{
 			r->ready = r->xmin_ready = false;
 			r->remembered = 0;
-			if (r->note[0] == '\0')
-				strlcpy(r->note, "no copy yet", sizeof(r->note));
+			snprintf(r->note, sizeof(r->note), "%s", why[0] ? why : "no copy yet");
+			continue;
+		}
+		/*
+		 * No status of the current leader (it is gone, or its successor has
+		 * not written one yet): the last verdict stands, as evidence of a
+		 * change can only come from one.
+		 */
+		if (!remote.known && !fresh)
+		{
+			snprintf(r->note, sizeof(r->note), "%s", why);
 			continue;
 		}
 		pgha_copy_readiness_step(r, cluster->leader, timeline, fresh, cluster->revision,
@@ -429,6 +532,8 @@ warn_unready_copies(void)
 	PghaCopyReadiness r[PGHA_MAX_PERMANENT_SLOTS];
 	int			n = load_copies(r);
 
+	/* a copy it decodes would be "in use" for the consumer */
+	pgha_logical_worker_stop();
 	for (int i = 0; i < n; i++)
 		if (!r[i].ready)
 			ereport(WARNING,

@@ -880,6 +880,11 @@ pgha_logical_worker_busy(void)
 	return false;
 }
 
+void
+pgha_logical_worker_stop(void)
+{
+}
+
 uint64
 pgha_action_advance_slot(const char *name, uint64 lsn)
 {

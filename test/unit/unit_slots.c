@@ -361,7 +361,7 @@ test_logical(void)
 	ok(pgha_logical_copy_step(&remote, &local, 8191, &target, &why) == PGHA_COPY_WAIT && strstr(why, "ahead of what this replica has replayed"),
 	   "no copy while the consumer is past this replica's replay (a failover would skip what comes between)");
 	ok(pgha_logical_copy_step(&remote, &local, 8192, &target, &why) == PGHA_COPY_CREATE, "a missing copy is made once replayed");
-	local.exists = local.logical = local.matches = local.persistent = true;
+	local.exists = local.logical = local.matches = local.persistent = local.has_snapshot = true;
 	local.restart_lsn = 4096;
 	local.confirmed_flush = 8192;
 	local.catalog_xmin = 731;
@@ -395,11 +395,28 @@ test_logical(void)
 	local.matches = false;
 	ok(pgha_logical_copy_step(&remote, &local, 9000, &target, &why) == PGHA_COPY_NONE && strstr(why, "left alone"),
 	   "a slot of that name in another database or with another plugin is left alone");
+	local.ours = true;
+	ok(pgha_logical_copy_step(&remote, &local, 9000, &target, &why) == PGHA_COPY_DROP && strstr(why, "database or plugin"),
+	   "... but pgha's own copy of it is dropped (the config names another database or plugin now): made anew after");
 	local.matches = true;
 	remote.two_phase = true;
+	ok(pgha_logical_copy_step(&remote, &local, 9000, &target, &why) == PGHA_COPY_DROP && strstr(why, "two_phase"),
+	   "the leader's slot turned two_phase: pgha's copy is dropped (it would never move)");
+	local.ours = false;
 	ok(pgha_logical_copy_step(&remote, &local, 9000, &target, &why) == PGHA_COPY_NONE && strstr(why, "two_phase"),
-	   "a two_phase slot is not copied");
+	   "... a slot pgha did not make is left alone");
 	remote.two_phase = false;
+	remote.invalid = true;
+	local.ours = true;
+	ok(pgha_logical_copy_step(&remote, &local, 9000, &target, &why) == PGHA_COPY_DROP && strstr(why, "invalidated"),
+	   "the leader's slot was invalidated: pgha's copy is dropped");
+	remote.invalid = false;
+	local.has_snapshot = false;
+	local.restart_lsn = 4096;
+	local.confirmed_flush = 8192;
+	ok(pgha_logical_copy_step(&remote, &local, 9000, &target, &why) == PGHA_COPY_ADVANCE && target == 8192,
+	   "a copy that never decoded (its consumer stands still): decoded up to its own position, for a snapshot of its own");
+	local.has_snapshot = true;
 	remote.known = false;
 	ok(pgha_logical_copy_step(&remote, &local, 9000, &target, &why) == PGHA_COPY_WAIT, "nothing from the current leader: wait");
 
