@@ -65,8 +65,12 @@ my $before = slot_lsn('node1', 'backup');
 $c->sql('node1', 'CREATE TABLE t AS SELECT g FROM generate_series(1, 100000) g');
 $c->sql('node1', 'SELECT pg_switch_wal()');
 $c->sql('node1', 'INSERT INTO t SELECT g FROM generate_series(1, 100000) g');
-ok($c->poll_sql('node1', "SELECT restart_lsn > '$before' FROM pg_replication_slots WHERE slot_name = 'backup'", 't'),
-	'the consumer moves the leader\'s slot');
+# (past where the replicas' copies began, their redo points: a copy is
+# advanced to the consumer's position, never back)
+my @copies = map { slot_lsn($_, 'backup') } qw(node2 node3);
+ok($c->poll_sql('node1', "SELECT restart_lsn > '$before' AND restart_lsn >= '$copies[0]' AND restart_lsn >= '$copies[1]' "
+		  . "FROM pg_replication_slots WHERE slot_name = 'backup'", 't'),
+	'the consumer moves the leader\'s slot, past where the replicas\' copies began');
 # the consumer stops; the leader's slot stays where it was
 $recv->signal('TERM');
 $recv->finish;

@@ -504,6 +504,7 @@ wait_server(PghactlConf *c, pid_t pid, int *status, bool *primary)
 {
 	char	   *signal = psprintf("%s/standby.signal", c->data_directory);
 	int64		next_check = 0;
+	bool		told = false;
 
 	for (;;)
 	{
@@ -511,6 +512,16 @@ wait_server(PghactlConf *c, pid_t pid, int *status, bool *primary)
 
 		if (r == pid || (r < 0 && errno != EINTR))
 			break;
+		/*
+		 * A SIGTERM that came between the last look at stop_requested and
+		 * child_pid's assignment (the fork) found no child to pass on to:
+		 * passed on here, or the server ran on and pghactl with it.
+		 */
+		if (stop_requested && !told)
+		{
+			(void) kill(pid, SIGINT);
+			told = true;
+		}
 		pghactl_callbacks_reap();
 		if (reload_requested)
 			reloaded(c, *primary);
