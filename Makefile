@@ -56,6 +56,7 @@ OBJS = \
 	src/common/etcd_json.o \
 	src/common/etcd_request.o \
 	src/common/etcd_watch.o \
+	src/common/etcd_cas.o \
 	src/common/keys.o \
 	src/common/cluster.o \
 	src/common/config.o \

@@ -508,51 +508,6 @@ pgha_etcd_txn(PghaEtcd *e, const PghaEtcdTxn *txn, PghaEtcdTxnResult *out)
 	return true;
 }
 
-/*
- * Compare-and-swap: put key = value only while the key's mod_revision is
- * still mod_revision (0: only while the key does not exist).  True when
- * etcd answered; *swapped tells whether the value was written.
- */
-bool
-pgha_etcd_put_if_unchanged(PghaEtcd *e, const char *key, const char *value,
-						   int64 mod_revision, bool *swapped, int64 *revision)
-{
-	PghaEtcdTxn t;
-	PghaEtcdTxnResult res;
-
-	memset(&t, 0, sizeof(t));
-	t.ncompare = 1;
-	t.compare[0].key = key;
-	t.compare[0].target = mod_revision > 0 ? PGHA_CMP_MOD : PGHA_CMP_CREATE;
-	t.compare[0].number = mod_revision > 0 ? mod_revision : 0;
-	t.compare[0].result = PGHA_CMP_EQUAL;
-	t.nsuccess = 1;
-	t.success[0].type = PGHA_OP_PUT;
-	t.success[0].key = key;
-	t.success[0].value = value;
-	*swapped = false;
-	if (!pgha_etcd_txn(e, &t, &res))
-		return false;
-	*swapped = res.succeeded;
-	if (revision)
-		*revision = res.header.revision;
-	return true;
-}
-
-bool
-pgha_etcd_delete_if_unchanged(PghaEtcd *e, const char *key, int64 mod_revision)
-{
-	PghaEtcdTxn t;
-	PghaEtcdTxnResult res;
-
-	memset(&t, 0, sizeof(t));
-	pgha_etcd_txn_equal(&t, key, PGHA_CMP_MOD, mod_revision, NULL);
-	t.nsuccess = 1;
-	t.success[0].type = PGHA_OP_DELETE;
-	t.success[0].key = key;
-	return pgha_etcd_txn(e, &t, &res) && res.succeeded;
-}
-
 bool
 pgha_etcd_lease_grant(PghaEtcd *e, int64 ttl, int64 *id, int64 *granted_ttl)
 {

@@ -707,39 +707,6 @@ pgha_etcd_txn(PghaEtcd *e, const PghaEtcdTxn *txn, PghaEtcdTxnResult *out)
 }
 
 bool
-pgha_etcd_delete_if_unchanged(PghaEtcd *e, const char *key, int64 mod_revision)
-{
-	PghaEtcdTxn t;
-	PghaEtcdTxnResult res;
-
-	memset(&t, 0, sizeof(t));
-	pgha_etcd_txn_equal(&t, key, PGHA_CMP_MOD, mod_revision, NULL);
-	t.nsuccess = 1;
-	t.success[0].type = PGHA_OP_DELETE;
-	t.success[0].key = key;
-	return pgha_etcd_txn(e, &t, &res) && res.succeeded;
-}
-
-bool
-pgha_etcd_put_if_unchanged(PghaEtcd *e, const char *key, const char *value,
-						   int64 mod_revision, bool *swapped, int64 *revision)
-{
-	PghaEtcdTxn t;
-	PghaEtcdTxnResult res;
-
-	memset(&t, 0, sizeof(t));
-	pgha_etcd_txn_equal(&t, key, PGHA_CMP_MOD, mod_revision, NULL);
-	pgha_etcd_txn_put(&t, key, value, 0);
-	*swapped = false;
-	if (!pgha_etcd_txn(e, &t, &res))
-		return false;
-	*swapped = res.succeeded;
-	if (revision)
-		*revision = res.header.revision;
-	return true;
-}
-
-bool
 pgha_etcd_lease_grant(PghaEtcd *e, int64 ttl, int64 *id, int64 *granted_ttl)
 {
 	Req		   *r = new_req(R_GRANT);
