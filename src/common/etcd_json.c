@@ -24,7 +24,7 @@
 #include <errno.h>
 #include <limits.h>
 
-#include "common/base64.h"
+#include "common/pgha_base64.h"
 #include "common/etcd_json.h"
 
 json_t *

@@ -22,7 +22,7 @@
 #include "postgres.h"
 #endif
 
-#include "common/base64.h"
+#include "common/pgha_base64.h"
 #include "common/etcd_json.h"
 
 static json_t *

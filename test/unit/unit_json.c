@@ -16,7 +16,7 @@
  */
 #include "postgres_fe.h"
 
-#include "common/base64.h"
+#include "common/pgha_base64.h"
 #include "common/cluster.h"
 #include "common/timeline.h"
 #include "common/etcd_json.h"

@@ -15,7 +15,7 @@
  */
 #include "postgres_fe.h"
 
-#include "common/base64.h"
+#include "common/pgha_base64.h"
 #include "common/etcd_json.h"
 #include "common/http.h"
 #include "common/logging.h"

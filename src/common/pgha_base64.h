@@ -1,13 +1,13 @@
 /*-------------------------------------------------------------------------
  *
- * base64.h
+ * pgha_base64.h
  *		Standard padded base64 (RFC 4648 section 4), as etcd's JSON gateway
  *		encodes every bytes field.
  *
  * Copyright (c) 2026, pgha developers
  *
  * IDENTIFICATION
- *	  src/common/base64.h
+ *	  src/common/pgha_base64.h
  *
  *-------------------------------------------------------------------------
  */
