@@ -44,7 +44,8 @@
 #include "storage/ipc.h"
 #include "catalog/pg_type.h"
 #include "utils/builtins.h"
-#include "utils/guc.h"
+#include "tcop/tcopprot.h"
+#include "utils/timeout.h"
 #include "utils/pg_lsn.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
@@ -378,6 +379,14 @@ slot_statement(const char *sql, int nargs, Oid *argtypes, Datum *args, uint64 *p
 	*code = 0;
 	PG_TRY();
 	{
+		/*
+		 * A creation waits for the transactions running at the time,
+		 * decoding on a standby for those running at the copy's restart
+		 * point: bounded (SPI arms no statement_timeout), so that one long
+		 * transaction does not hold every other slot back.  The keeper
+		 * starts it again, and shows the error meanwhile.
+		 */
+		enable_timeout_after(STATEMENT_TIMEOUT, 300 * 1000);
 		StartTransactionCommand();
 		SPI_connect();
 		PushActiveSnapshot(GetTransactionSnapshot());
@@ -386,11 +395,14 @@ slot_statement(const char *sql, int nargs, Oid *argtypes, Datum *args, uint64 *p
 		SPI_finish();
 		PopActiveSnapshot();
 		CommitTransactionCommand();
+		disable_timeout(STATEMENT_TIMEOUT, false);
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata = pgha_recover_error(cxt);
+		ErrorData  *edata;
 
+		disable_timeout(STATEMENT_TIMEOUT, false);
+		edata = pgha_recover_error(cxt);
 		pgha_logical_release();
 		failed = strdup(edata->message);
 		*code = edata->sqlerrcode;
@@ -499,6 +511,12 @@ pgha_logical_worker_main(Datum arg)
 	char		database[NAMEDATALEN];
 	PghaConfig *cfg = palloc(sizeof(PghaConfig));
 
+	/*
+	 * SIGTERM (a promotion, a shutdown) ends it at the next interrupt
+	 * check, as a backend, not inside the handler: it may hold a slot's
+	 * spinlock while decoding, or pgha's lock.
+	 */
+	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 	strlcpy(database, MyBgworkerEntry->bgw_extra, sizeof(database));
 	BackgroundWorkerInitializeConnection(database, NULL, 0);
@@ -509,13 +527,7 @@ pgha_logical_worker_main(Datum arg)
 	LWLockRelease(pgha_shared->lock);
 	before_shmem_exit(forget_worker, 0);
 
-	/*
-	 * A creation waits for the transactions running at the time, decoding
-	 * on a standby for those running at the copy's restart point: bounded,
-	 * so that one long transaction does not hold every other slot back (the
-	 * keeper starts it again, and shows the error meanwhile).
-	 */
-	SetConfigOption("statement_timeout", "300s", PGC_SUSET, PGC_S_OVERRIDE);
+
 	if (RecoveryInProgress())
 		advance_copies(database);
 	else

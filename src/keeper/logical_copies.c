@@ -393,6 +393,8 @@ explain(PghaCopyReadiness *r, const PghaLogicalLocal *local, uint32 feedback, co
 		snprintf(r->note, sizeof(r->note), "%s", why);
 	else if (r->error[0] != '\0')
 		snprintf(r->note, sizeof(r->note), "its decoding failed: %s", r->error);
+	else if (local->invalid)
+		snprintf(r->note, sizeof(r->note), "the copy reserves no WAL (invalidated)");
 	else if (!local->has_snapshot)
 		snprintf(r->note, sizeof(r->note),
 				 "its own decoding has no snapshot at restart_lsn %X/%X yet (a transaction still running there?)",
@@ -432,9 +434,14 @@ keep_logical_copies(const PghaCluster *cluster, int timeline, uint64 replayed, b
 		pgha_permanent_logical(&K.config, slots, PGHA_MAX_PERMANENT_SLOTS);
 	uint32		feedback = pgha_slot_leader_feedback(cluster, pgha_node_name(), timeline);
 
-	drop_unwanted_copies(slots, n, !keep ? "A standby cluster keeps no logical slots." :
-						 pgha_nofailover ? "This node is tagged nofailover: it keeps no copies." :
-						 "The config's \"slots\" no longer names it.");
+	/*
+	 * Not on a config key that is gone (deleted, etcd restored without
+	 * it): the config in force is then the defaults, which name no slot.
+	 */
+	if (cluster->has_config)
+		drop_unwanted_copies(slots, n, !keep ? "A standby cluster keeps no logical slots." :
+							 pgha_nofailover ? "This node is tagged nofailover: it keeps no copies." :
+							 "The config's \"slots\" no longer names it.");
 	memset(now, 0, sizeof(now));
 	for (int i = 0; i < n; i++)
 	{
@@ -465,6 +472,13 @@ keep_logical_copies(const PghaCluster *cluster, int timeline, uint64 replayed, b
 		{
 			step = PGHA_COPY_WAIT;
 			why = "wal_level is below logical here: no copy";
+		}
+		/* paused, or a slot ignore_slots names by its own database and plugin: nothing is dropped */
+		if ((step == PGHA_COPY_DROP || step == PGHA_COPY_RECREATE) &&
+			(K.config.pause || pgha_slot_ignored(&K.config, ps->name, "logical", local.database, local.plugin)))
+		{
+			step = PGHA_COPY_NONE;
+			why = K.config.pause ? "paused: not dropped" : "ignore_slots names it: not dropped";
 		}
 		if (step == PGHA_COPY_DROP)
 		{
@@ -509,7 +523,10 @@ keep_logical_copies(const PghaCluster *cluster, int timeline, uint64 replayed, b
 		 */
 		if (!remote.known && !fresh)
 		{
-			snprintf(r->note, sizeof(r->note), "%s", why);
+			/* ... as far as the leader's part goes: what changed here counts */
+			explain(r, &local, r->last_feedback, "");
+			if (!r->ready && r->note[0] == '\0')
+				snprintf(r->note, sizeof(r->note), "%s", why);
 			continue;
 		}
 		pgha_copy_readiness_step(r, cluster->leader, timeline, fresh, cluster->revision,
