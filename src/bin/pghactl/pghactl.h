@@ -64,6 +64,8 @@ extern int	pghactl_flush(PghactlConf *conf, const PghactlOptions *o);
 /* run.c: what replica.c and bootstrap.c share with the supervisor */
 extern void pghactl_down_because(const char *fmt,...) pg_attribute_printf(1, 2);
 extern int	pghactl_run_cmd(char *const argv[]);
+/* while on, a stop does not interrupt what pghactl_run_cmd() runs (pg_rewind) */
+extern void pghactl_run_to_end(bool on);
 extern bool pghactl_run_capture(char *const argv[], char *out, size_t outlen);
 extern char *pghactl_bin(const PghactlConf *c, const char *prog);
 extern bool pghactl_has_pg_version(const char *datadir);

@@ -155,7 +155,15 @@ do_rewind(const PghactlConf *c, const PghaMember *leader, bool *failed)
 		PQclear(res);
 		PQfinish(conn);
 	}
+	/* not started when a stop came; not stopped once started */
+	if (pghactl_stopping())
+	{
+		(void) pghactl_touch(signal);
+		return false;
+	}
+	pghactl_run_to_end(true);
 	rc = pghactl_run_cmd(argv);
+	pghactl_run_to_end(false);
 	if (rc != 0)
 	{
 		pg_log_error("pg_rewind against \"%s\" failed", leader->name);

@@ -222,6 +222,15 @@ reloaded(PghactlConf *c, bool primary)
 	pghactl_callback(c, "on_reload", primary);
 }
 
+/* pg_rewind runs to its end: one stopped halfway leaves a data directory nothing can start */
+static bool run_to_end = false;
+
+void
+pghactl_run_to_end(bool on)
+{
+	run_to_end = on;
+}
+
 /* run argv, wait; exit status, or -1 */
 int
 pghactl_run_cmd(char *const argv[])
@@ -249,19 +258,26 @@ pghactl_run_cmd(char *const argv[])
 		_exit(127);
 	}
 	{
-		bool		told = false;
+		int64		next_tell = 0;
 		pid_t		r;
 
+		/* the child's group, from this side too: a signal before its setpgid must reach it */
+		(void) setpgid(pid, pid);
 		/* polled: pqsignal's handlers restart a blocking waitpid */
 		while ((r = waitpid(pid, &status, WNOHANG)) != pid)
 		{
 			if (r < 0 && errno != EINTR)
 				return -1;
-			/* SIGTERM to pghactl: a restore of hours is not waited for */
-			if (stop_requested && !told)
+
+			/*
+			 * SIGTERM to pghactl: a restore of hours is not waited for.
+			 * Told again every second: a signal that came before the child
+			 * could take it (between fork and exec) is not lost.
+			 */
+			if (stop_requested && !run_to_end && pgha_now_us() >= next_tell)
 			{
 				(void) kill(-pid, SIGTERM);
-				told = true;
+				next_tell = pgha_now_us() + 1000000;
 			}
 			pg_usleep(50000);
 		}
@@ -490,7 +506,9 @@ run_bootstrap(const PghactlConf *c, pid_t pm, int *status)
 	else if (!stop_requested)
 		pg_log_error("PostgreSQL did not become ready within 120 s; the bootstrap SQL %s was not run",
 					 c->bootstrap_sql);
-	(void) unlink(marker);
+	/* a stop before the server was ready: the SQL runs at the next start */
+	if (ready || !stop_requested)
+		(void) unlink(marker);
 	return true;
 }
 
@@ -504,7 +522,7 @@ wait_server(PghactlConf *c, pid_t pid, int *status, bool *primary)
 {
 	char	   *signal = psprintf("%s/standby.signal", c->data_directory);
 	int64		next_check = 0;
-	bool		told = false;
+	int64		next_tell = 0;
 
 	for (;;)
 	{
@@ -514,13 +532,15 @@ wait_server(PghactlConf *c, pid_t pid, int *status, bool *primary)
 			break;
 		/*
 		 * A SIGTERM that came between the last look at stop_requested and
-		 * child_pid's assignment (the fork) found no child to pass on to:
-		 * passed on here, or the server ran on and pghactl with it.
+		 * child_pid's assignment (the fork), or before the child could take
+		 * it (before exec), found no one to pass it on to: passed on here,
+		 * every second (a fast shutdown asked twice is one), or the server
+		 * ran on and pghactl with it.
 		 */
-		if (stop_requested && !told)
+		if (stop_requested && pgha_now_us() >= next_tell)
 		{
 			(void) kill(pid, SIGINT);
-			told = true;
+			next_tell = pgha_now_us() + 1000000;
 		}
 		pghactl_callbacks_reap();
 		if (reload_requested)
