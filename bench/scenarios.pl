@@ -195,6 +195,18 @@ if (%steady)
 	{
 		my ($plabel) = @$p;
 		push @rows, map { my ($k, $l) = @$_; [ "$plabel: $l", map { median(@{ $steady{$plabel}{$_}{$k} // [] }) } @systems ] } @metrics;
+		# where the requests go: every method either system sent
+		my %methods;
+		for my $system (@systems)
+		{
+			$methods{$_} = 1 for grep { /^req_/ } keys %{ $steady{$plabel}{$system} // {} };
+		}
+		for my $k (sort keys %methods)
+		{
+			my @v = map { my @r = @{ $steady{$plabel}{$_}{$k} // [] }; @r ? median(@r) : 0 } @systems;
+			next unless grep { $_ > 0.0005 } @v;
+			push @rows, [ "$plabel: requests /s, " . ($k =~ s/^req_//r), @v ];
+		}
 	}
 	push @tables, [ "Steady state, healthy 3-node cluster, ${window}-s window (median of $runs runs)", [ '', @systems ], \@rows ];
 }

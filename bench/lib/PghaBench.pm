@@ -445,6 +445,8 @@ sub etcd_counters
 		# (Range, Txn, Put, LeaseGrant ...), one per message of a stream
 		# (LeaseKeepAlive, Watch)
 		$m{requests} += $1 if /^grpc_server_msg_received_total\{.*\} (\S+)/;
+		# ... and by method (Range, Txn, LeaseKeepAlive, ...)
+		$m{"method:$1"} += $2 if /^grpc_server_msg_received_total\{.*grpc_method="([^"]+)".*\} (\S+)/;
 	}
 	return \%m;
 }
@@ -473,6 +475,16 @@ sub steady_state
 	die 'etcd: no leader in /metrics' unless defined $lead;
 	my $req = 0;
 	$req += $e1[$_]{requests} - $e0[$_]{requests} for 0 .. $#e1;
+	# request messages /s by method, summed over the members
+	my %by_method;
+	for my $i (0 .. $#e1)
+	{
+		for my $k (grep { /^method:/ } keys %{ $e1[$i] })
+		{
+			(my $method = $k) =~ s/^method://;
+			$by_method{"req_$method"} += ($e1[$i]{$k} - ($e0[$i]{$k} // 0)) / $dt;
+		}
+	}
 	my %mem = (Rss => 0, Pss => 0, Private => 0);
 	for my $m (map { memory_kb($_) } map { @$_ } @agents) { $mem{$_} += $m->{$_} for keys %mem; }
 	return {
@@ -481,6 +493,7 @@ sub steady_state
 		agent_cpu => $a1 - $a0,
 		node_cpu => $n1 - $n0,
 		map { ("mem_$_" => $mem{$_} / 3 / 1024) } keys %mem,
+		%by_method,
 	};
 }
 
