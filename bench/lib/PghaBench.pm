@@ -492,7 +492,7 @@ sub steady_state
 		requests => $req / $dt,
 		agent_cpu => $a1 - $a0,
 		node_cpu => $n1 - $n0,
-		map { ("mem_$_" => $mem{$_} / 3 / 1024) } keys %mem,
+		(map { ("mem_$_" => $mem{$_} / 3 / 1024) } keys %mem),
 		%by_method,
 	};
 }
