@@ -118,20 +118,29 @@ my $kept = slot_lsn($new, 'backup');
 is($c->sql($new, "SELECT '$kept' <= '$consumer'::pg_lsn"), 't',
 	"the new primary's slot ($kept) holds WAL from the consumer's position ($consumer) on");
 
+# pg_receivewal resumes on the primary $node from where it stopped: WAL is
+# written, it streams past it, and its log shows no WAL missing
+sub resume_on
+{
+	my ($node, $log, $what) = @_;
+	$c->sql($node, 'INSERT INTO t SELECT g FROM generate_series(1, 1000) g');
+	$c->sql($node, 'SELECT pg_switch_wal()');
+	my $recv = IPC::Run::start([ 'pg_receivewal', '-h', '127.0.0.1', '-p', $c->{port}{$node}, '-U', $user,
+		  '-S', 'backup', '-D', $wal, '-n', '--synchronous' ], '>', "$dir/$log.log", '2>&1');
+	ok($c->poll_sql($node, "SELECT active FROM pg_replication_slots WHERE slot_name = 'backup'", 't'),
+		"pg_receivewal streams from \"backup\" on $node");
+	my $after = $c->sql($node, 'SELECT pg_current_wal_lsn()');
+	ok($c->poll_sql($node, "SELECT restart_lsn >= '$after' FROM pg_replication_slots WHERE slot_name = 'backup'", 't', 30),
+		"and gets past $what");
+	$recv->signal('TERM');
+	$recv->finish;
+	unlike(slurp_file("$dir/$log.log"), qr/removed|not in this server's history|error/i, 'no WAL was missing')
+	  or diag(slurp_file("$dir/$log.log"));
+	return;
+}
+
 # the consumer resumes on the new primary where it stopped, without a gap
-$c->sql($new, 'INSERT INTO t SELECT g FROM generate_series(1, 1000) g');
-$c->sql($new, 'SELECT pg_switch_wal()');
-my $recv2 = IPC::Run::start([ 'pg_receivewal', '-h', '127.0.0.1', '-p', $c->{port}{$new}, '-U', $user,
-	  '-S', 'backup', '-D', $wal, '-n', '--synchronous' ], '>', "$dir/recv2.log", '2>&1');
-ok($c->poll_sql($new, "SELECT active FROM pg_replication_slots WHERE slot_name = 'backup'", 't'),
-	'pg_receivewal streams from "backup" on the new primary');
-my $after = $c->sql($new, 'SELECT pg_current_wal_lsn()');
-ok($c->poll_sql($new, "SELECT restart_lsn >= '$after' FROM pg_replication_slots WHERE slot_name = 'backup'", 't', 30),
-	'and gets past the failover');
-$recv2->signal('TERM');
-$recv2->finish;
-unlike(slurp_file("$dir/recv2.log"), qr/removed|not in this server's history|error/i, 'no WAL was missing')
-  or diag(slurp_file("$dir/recv2.log"));
+resume_on($new, 'recv2', 'the failover');
 ok(-f "$wal/00000002.history", 'it followed the new timeline');
 
 # a switchover: the consumer stopped; the candidate's copy is in step with
@@ -146,17 +155,7 @@ ok($etcd->poll_key('/service/test/leader', qr/^$to$/, 60), "switchover to $to");
 ok($c->poll_sql($to, 'SELECT pg_is_in_recovery()', 'f'), "$to is the primary");
 is($c->sql($to, "SELECT restart_lsn <= '$stopped' FROM pg_replication_slots WHERE slot_name = 'backup'"), 't',
 	"its slot holds WAL from the consumer's position on");
-$c->sql($to, 'INSERT INTO t SELECT g FROM generate_series(1, 1000) g');
-$c->sql($to, 'SELECT pg_switch_wal()');
-my $recv3 = IPC::Run::start([ 'pg_receivewal', '-h', '127.0.0.1', '-p', $c->{port}{$to}, '-U', $user,
-	  '-S', 'backup', '-D', $wal, '-n', '--synchronous' ], '>', "$dir/recv3.log", '2>&1');
-$after = $c->sql($to, 'SELECT pg_current_wal_lsn()');
-ok($c->poll_sql($to, "SELECT restart_lsn >= '$after' FROM pg_replication_slots WHERE slot_name = 'backup'", 't', 30),
-	'pg_receivewal gets past the switchover');
-$recv3->signal('TERM');
-$recv3->finish;
-unlike(slurp_file("$dir/recv3.log"), qr/removed|not in this server's history|error/i, 'no WAL was missing')
-  or diag(slurp_file("$dir/recv3.log"));
+resume_on($to, 'recv3', 'the switchover');
 ok(-f "$wal/00000003.history", 'it followed the timeline of the switchover');
 
 $c->stop($_) for qw(node1 node2 node3);
