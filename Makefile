@@ -50,34 +50,7 @@ OBJS = \
 	src/sql_slots.o \
 	src/cluster_change.o \
 	src/api_action.o \
-	src/common/base64.o \
-	src/common/http.o \
-	src/common/etcd.o \
-	src/common/etcd_json.o \
-	src/common/etcd_request.o \
-	src/common/etcd_watch.o \
-	src/common/etcd_cas.o \
-	src/common/keys.o \
-	src/common/cluster.o \
-	src/common/config.o \
-	src/common/config_standby.o \
-	src/common/config_doc.o \
-	src/common/member.o \
-	src/common/history.o \
-	src/common/json_read.o \
-	src/common/decide.o \
-	src/common/rules_primary.o \
-	src/common/rules_bootstrap.o \
-	src/common/rules_switchover.o \
-	src/common/rules_failover.o \
-	src/common/switchover.o \
-	src/common/sync.o \
-	src/common/quorum.o \
-	src/common/upstream.o \
-	src/common/slots.o \
-	src/common/timeline.o \
-	src/common/hot_standby.o \
-	src/common/api_rules.o
+	src/http_backend.o
 
 DATA = sql/pgha--1.0.sql
 
@@ -103,7 +76,10 @@ PKG_LIBS   := $(shell pkg-config --libs libcurl jansson libmicrohttpd gnutls 2>/
 PG_CPPFLAGS = -I$(CURDIR)/src -I$(libpq_srcdir) $(PKG_CFLAGS)
 PG_CFLAGS   = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
 	-Wno-missing-field-initializers -Wno-cast-function-type
-SHLIB_LINK  = $(PKG_LIBS) $(libpq)
+SHLIB_LINK  = $(SHARED_LIB) $(PKG_LIBS) $(libpq)
+
+# src/shared, built once as a static library (its Makefile says how)
+SHARED_LIB = src/shared/libpgha_shared.a
 
 # No LLVM bitcode: Debian's PGXS would otherwise require clang for "install".
 override with_llvm = no
@@ -122,8 +98,13 @@ deps:
 unit:
 	$(MAKE) -C test/unit PG_CONFIG=$(PG_CONFIG)
 
-pghactl:
+pghactl: $(SHARED_LIB)
 	$(MAKE) -C src/bin/pghactl PG_CONFIG=$(PG_CONFIG)
+
+# the library is remade (and pgha.so relinked) only when a source changed
+$(SHARED_LIB): $(wildcard src/shared/*.[ch])
+	$(MAKE) -C src/shared PG_CONFIG=$(PG_CONFIG)
+$(shlib): $(SHARED_LIB)
 
 # pg_regress (with its own etcd) and the TAP suites, each alone, against
 # the installed extension, as the unprivileged user when run as root
@@ -137,6 +118,7 @@ tap: install
 # suites' scratch directories, leave
 clean: clean-more
 clean-more:
+	$(MAKE) -C src/shared PG_CONFIG=$(PG_CONFIG) clean
 	$(MAKE) -C src/bin/pghactl PG_CONFIG=$(PG_CONFIG) clean
 	$(MAKE) -C test/unit PG_CONFIG=$(PG_CONFIG) clean
 	$(MAKE) -C test/fuzz clean

@@ -7,8 +7,10 @@
 #    claim PostgreSQL 15, the one version built and tested;
 #  - every source banner's IDENTIFICATION line names its own path;
 #  - pgha.so does not import json_object (postgres exports a function of
-#    that name and would capture jansson's: see src/common/etcd_json.h);
+#    that name and would capture jansson's: see src/shared/etcd_json.h);
 #  - docs/development.md's layout names every C file under src/;
+#  - src/shared includes no backend header: only postgres_fe.h and the
+#    headers PostgreSQL's own frontend programs use;
 #  - pghactl's help matches docs/pghactl.md (scripts/check-help.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -100,6 +102,11 @@ for f in $(find src -name '*.c' | sort); do
 done
 [ -z "$unnamed" ] && pass "docs/development.md's layout names every C file under src/" ||
 	fail "docs/development.md's layout does not name:$unnamed"
+
+# src/shared is built once for the server and the programs alike
+backend=$(grep -HnE '^#include' src/shared/*.[ch] | grep -vE '#include (<[^>]*>|"shared/[a-z0-9_]+\.h"|"postgres_fe\.h"|"lib/stringinfo\.h"|"common/[a-z0-9_]+\.h"|"catalog/pg_control\.h"|"libpq-fe\.h")' || true)
+[ -z "$backend" ] && pass "src/shared includes no backend header" ||
+	fail "src/shared includes headers a frontend program cannot: $(echo $backend)"
 
 if [ -f pgha.so ]; then
 	if nm -D --undefined-only pgha.so | grep -qw json_object; then

@@ -41,7 +41,7 @@
 #include "utils/fmgrprotos.h"
 
 #include "actions.h"
-#include "common/timeline.h"
+#include "shared/timeline.h"
 #include "recover.h"
 #include "compat.h"
 #include "guc.h"

@@ -14,8 +14,8 @@
 #ifndef PGHA_ACTIONS_H
 #define PGHA_ACTIONS_H
 
-#include "common/cluster.h"
-#include "common/datadir_files.h"
+#include "shared/cluster.h"
+#include "shared/datadir_files.h"
 
 /* libpq conninfo to reach member m (values quoted; password via passfile) */
 extern char *pgha_conninfo(const PghaMember *m, bool replication, int connect_timeout);
@@ -104,7 +104,7 @@ extern void pgha_action_unprepare_switchover(void);
 /* switchover, after letting go: fast shutdown (immediate if that fails) */
 extern void pgha_action_shutdown_fast(void);
 
-/* a marker file in the data directory (common/datadir_files.h) */
+/* a marker file in the data directory (shared/datadir_files.h) */
 extern bool pgha_action_leave_marker(const char *name);
 
 extern bool pgha_action_has_marker(const char *name);
@@ -131,7 +131,7 @@ extern bool pgha_action_startup_waits_for_wal(void);
 extern void pgha_write_durably(const char *path, const char *content);
 
 /*
- * Timeline ids (common/timeline.h).  The id this node's promotion would
+ * Timeline ids (shared/timeline.h).  The id this node's promotion would
  * take now: past its current timeline and every history file in pg_wal.
  */
 extern int	pgha_action_next_timeline(int current);

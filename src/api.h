@@ -13,7 +13,7 @@
 #ifndef PGHA_API_H
 #define PGHA_API_H
 
-#include "common/cluster.h"
+#include "shared/cluster.h"
 
 #define PGHA_API_VERSION PGHA_VERSION
 

@@ -12,7 +12,7 @@
  * API worker authenticates the request, hands it over in shared memory
  * (PghaSharedAction), starts this worker and suspends the connection;
  * this worker runs the request through the code the SQL functions use
- * (cluster_change.c) and pghactl uses (common/switchover.h), answers in
+ * (cluster_change.c) and pghactl uses (shared/switchover.h), answers in
  * shared memory and exits.  One action at a time per node.
  *
  * Status codes as Patroni's; the bodies are pgha's messages, except the
@@ -29,11 +29,11 @@
 
 #include <signal.h>
 
-#include "common/clock.h"
-#include "common/cluster.h"
-#include "common/etcd_json.h"
-#include "common/keys.h"
-#include "common/switchover.h"
+#include "shared/clock.h"
+#include "shared/cluster.h"
+#include "shared/etcd_json.h"
+#include "shared/keys.h"
+#include "shared/switchover.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "postmaster/bgworker.h"

@@ -5,7 +5,7 @@
  *		authentication against pgha.api_user and pgha.api_password_file,
  *		and the log of refused requests (a flood is counted, not logged).
  *
- * The rules (which request needs what) are common/api_rules.c; the
+ * The rules (which request needs what) are shared/api_rules.c; the
  * password is wiped from memory as soon as it was compared.
  *
  * Copyright (c) 2026, pgha developers
@@ -22,8 +22,8 @@
 #include <microhttpd.h>
 
 #include "api_auth.h"
-#include "common/clock.h"
-#include "common/etcd.h"
+#include "shared/clock.h"
+#include "shared/etcd.h"
 #include "guc.h"
 
 /* the client's address, for the log */

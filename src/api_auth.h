@@ -15,7 +15,7 @@
 
 #include <microhttpd.h>
 
-#include "common/api_rules.h"
+#include "shared/api_rules.h"
 
 /* the client's address, for the log ("?" if unknown) */
 extern const char *pgha_api_client_address(struct MHD_Connection *c);

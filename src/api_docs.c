@@ -25,9 +25,9 @@
 
 #include "api.h"
 #include "api_docs.h"
-#include "common/clock.h"
-#include "common/cluster.h"
-#include "common/etcd_json.h"
+#include "shared/clock.h"
+#include "shared/cluster.h"
+#include "shared/etcd_json.h"
 #include "guc.h"
 #include "metrics.h"
 #include "recover.h"

@@ -15,7 +15,7 @@
 
 #include <jansson.h>
 
-#include "common/api_rules.h"
+#include "shared/api_rules.h"
 #include "shmem.h"
 
 /* this node's facts for the status rules, and its member record (or NULL) */

@@ -20,7 +20,7 @@
  *
  * On a standby the five settings recovery needs at least as high as the
  * primary's are written no lower than pg_control's values (the primary's;
- * common/hot_standby.h): lowering max_connections cluster-wide never
+ * shared/hot_standby.h): lowering max_connections cluster-wide never
  * leaves a standby that cannot start while its primary runs with more.
  *
  * Copyright (c) 2026, pgha developers
@@ -52,10 +52,10 @@
 
 #include "actions.h"
 #include "apply.h"
-#include "common/cluster.h"
+#include "shared/cluster.h"
 #include "compat.h"
 #include "recover.h"
-#include "common/datadir_files.h"
+#include "shared/datadir_files.h"
 
 /* ALTER SYSTEM that only warns: one bad value must not stop the others */
 static bool

@@ -23,7 +23,7 @@ typedef struct PghaApplyResult
 	char		pending_reason[256];	/* JSON {param: {old_value, new_value}} */
 } PghaApplyResult;
 
-#include "common/hot_standby.h"
+#include "shared/hot_standby.h"
 
 /*
  * Apply postgresql.parameters of config_json; may ERROR.  floor: on a

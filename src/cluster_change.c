@@ -20,11 +20,11 @@
  */
 #include "postgres.h"
 
-#include "common/clock.h"
-#include "common/cluster.h"
-#include "common/etcd_json.h"
-#include "common/keys.h"
-#include "common/switchover.h"
+#include "shared/clock.h"
+#include "shared/cluster.h"
+#include "shared/etcd_json.h"
+#include "shared/keys.h"
+#include "shared/switchover.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "nodes/pg_list.h"

@@ -57,7 +57,7 @@ extern char *pgha_check_config_patch(const char *patch);
 /*
  * Write Patroni's failover key: a switchover (need_leader) or failover to
  * candidate (NULL: the best eligible), checked against the cluster as etcd
- * shows it (common/switchover.h); leader, when not NULL, must be the
+ * shows it (shared/switchover.h); leader, when not NULL, must be the
  * leader.  Unless scheduled_at (ISO 8601) is given, waits up to wait_ms
  * until the candidate leads.  Returns the candidate; *leader_was (when
  * not NULL) the leader the request was checked against ("" none).

@@ -26,8 +26,8 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
-#include "common/cluster.h"
-#include "common/keys.h"
+#include "shared/cluster.h"
+#include "shared/keys.h"
 #include "etcd_backend.h"
 #include "guc.h"
 

@@ -13,7 +13,7 @@
 #ifndef PGHA_ETCD_BACKEND_H
 #define PGHA_ETCD_BACKEND_H
 
-#include "common/etcd.h"
+#include "shared/etcd.h"
 #include "datatype/timestamp.h"
 
 /*

@@ -38,7 +38,7 @@
 #include "utils/wait_event.h"
 
 #include "actions.h"
-#include "common/clock.h"
+#include "shared/clock.h"
 #include "failsafe.h"
 #include "guc.h"
 #include "probe.h"

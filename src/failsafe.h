@@ -14,7 +14,7 @@
 #ifndef PGHA_FAILSAFE_H
 #define PGHA_FAILSAFE_H
 
-#include "common/cluster.h"
+#include "shared/cluster.h"
 
 #define PGHA_FAILSAFE_APPNAME "pgha_failsafe:"
 

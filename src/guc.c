@@ -26,7 +26,7 @@
 
 #include "compat.h"
 #include "guc.h"
-#include "common/keys.h"
+#include "shared/keys.h"
 
 char	   *pgha_etcd_hosts = NULL;
 int			pgha_debug_config_delay = 0;

@@ -47,7 +47,7 @@
 #include "utils/memutils.h"
 
 #include "actions.h"
-#include "common/cluster.h"
+#include "shared/cluster.h"
 #include "hba.h"
 
 #define BASE_SUFFIX ".pgha-base"

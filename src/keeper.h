@@ -13,7 +13,7 @@
 #ifndef PGHA_KEEPER_H
 #define PGHA_KEEPER_H
 
-#include "common/etcd.h"
+#include "shared/etcd.h"
 #include "shmem.h"
 
 /*

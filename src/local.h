@@ -13,7 +13,7 @@
 #ifndef PGHA_LOCAL_H
 #define PGHA_LOCAL_H
 
-#include "common/decide.h"
+#include "shared/decide.h"
 
 typedef struct PghaLocalDetail
 {

@@ -2,7 +2,7 @@
  *
  * logical_slots.c
  *		Permanent logical slots on this server (the decisions:
- *		common/slots.h, keeper/logical_copies.c): read straight from the
+ *		shared/slots.h, keeper/logical_copies.c): read straight from the
  *		slots' shared memory, a replica's copy made the same way, and a
  *		short-lived worker in a slot's database that creates the missing
  *		ones on the primary and moves the copies on by decoding on a
@@ -12,7 +12,7 @@
  * confirmed_flush are the primary's, written as the slot machinery writes
  * its own (ephemeral until every value is in, then persisted), so that
  * after a promotion it is an ordinary logical slot.  From then on it
- * moves only by its own decoding, pg_replication_slot_advance() (common/
+ * moves only by its own decoding, pg_replication_slot_advance() (shared/
  * slots.h says why).
  *
  * Creating a logical slot, and decoding, need a session in the slot's
@@ -51,7 +51,7 @@
 #include "utils/snapmgr.h"
 
 #include "actions.h"
-#include "common/slots.h"
+#include "shared/slots.h"
 #include "lib/stringinfo.h"
 #include "logical_slots.h"
 #include "recover.h"

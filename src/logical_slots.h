@@ -14,7 +14,7 @@
 #ifndef PGHA_LOGICAL_SLOTS_H
 #define PGHA_LOGICAL_SLOTS_H
 
-#include "common/slots.h"
+#include "shared/slots.h"
 
 /* the slot the config describes, as it is here */
 extern void pgha_logical_local(const PghaPermanentSlot *ps, PghaLogicalLocal *out);

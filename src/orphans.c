@@ -35,7 +35,7 @@
 #include "miscadmin.h"
 #include "storage/proc.h"
 
-#include "common/clock.h"
+#include "shared/clock.h"
 #include "orphans.h"
 
 #define MAX_ORPHANS 4096

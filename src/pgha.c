@@ -24,6 +24,7 @@
 #include "pgha.h"
 #include "api.h"
 #include "failsafe.h"
+#include "http_backend.h"
 #include "shmem.h"
 #include "worker.h"
 #include "write_gate.h"
@@ -45,6 +46,7 @@ _PG_init(void)
 				 errmsg("pgha must be loaded via \"shared_preload_libraries\""),
 				 errhint("Add pgha to \"shared_preload_libraries\" in postgresql.conf and restart the server.")));
 
+	pgha_http_backend_init();
 	pgha_guc_define();
 	pgha_shmem_init();
 	pgha_write_gate_init();

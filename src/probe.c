@@ -42,7 +42,7 @@
 #endif
 
 #include "actions.h"
-#include "common/clock.h"
+#include "shared/clock.h"
 #include "compat.h"
 #include "probe.h"
 

@@ -13,7 +13,7 @@
 #ifndef PGHA_PROBE_H
 #define PGHA_PROBE_H
 
-#include "common/decide.h"
+#include "shared/decide.h"
 
 extern void pgha_probe_member(const PghaMember *m, PghaPeer *out);
 

@@ -20,7 +20,7 @@
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
 
-#include "common/etcd_json.h"
+#include "shared/etcd_json.h"
 #include "compat.h"
 #include "shmem.h"
 #include "write_gate.h"

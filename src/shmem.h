@@ -26,8 +26,8 @@
 #include "port/atomics.h"
 #include "storage/lwlock.h"
 
-#include "common/cluster.h"
-#include "common/slots.h"
+#include "shared/cluster.h"
+#include "shared/slots.h"
 
 /* how many members pgha.members() can show */
 #define PGHA_MAX_MEMBERS 32
@@ -107,7 +107,7 @@ typedef struct PghaSharedState
  * What a restarted worker inherits from its predecessor (same postmaster):
  * the lease and the time of the last proven renewal, so that a worker
  * restart never gives a primary a fresh fence window.  The clock
- * (common/clock.h) is system-wide, so the value is meaningful across
+ * (shared/clock.h) is system-wide, so the value is meaningful across
  * processes.  A start of the instance (clean or after a crash) starts
  * shared memory afresh: then nothing is proven (write_gate.c keeps commits
  * closed until the worker holds the leader key).  Written by the worker
@@ -151,7 +151,7 @@ typedef struct PghaSharedKeeper
 typedef struct PghaSharedFailsafe
 {
 	char		leader[64];
-	int64		at_ms;			/* common/clock.h; 0: never */
+	int64		at_ms;			/* shared/clock.h; 0: never */
 } PghaSharedFailsafe;
 
 /*

@@ -19,10 +19,10 @@
  */
 #include "postgres.h"
 
-#include "common/clock.h"
-#include "common/cluster.h"
-#include "common/keys.h"
-#include "common/switchover.h"
+#include "shared/clock.h"
+#include "shared/cluster.h"
+#include "shared/keys.h"
+#include "shared/switchover.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_type.h"
 #include "fmgr.h"

@@ -26,9 +26,9 @@
 #include "utils/builtins.h"
 #include "utils/pg_lsn.h"
 
-#include "common/cluster.h"
-#include "common/keys.h"
-#include "common/slots.h"
+#include "shared/cluster.h"
+#include "shared/keys.h"
+#include "shared/slots.h"
 #include "etcd_backend.h"
 #include "guc.h"
 #include "logical_slots.h"

@@ -28,8 +28,8 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
-#include "common/decide.h"
-#include "common/keys.h"
+#include "shared/decide.h"
+#include "shared/keys.h"
 #include "etcd_backend.h"
 #include "guc.h"
 #include "pgha.h"

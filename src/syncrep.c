@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * syncrep.c
- *		Synchronous mode, the I/O side (the decisions: src/common/sync.c).
+ *		Synchronous mode, the I/O side (the decisions: src/shared/sync.c).
  *
  * The leader reads pg_stat_replication, asks pgha_sync_plan() for the next
  * step and carries it out: the sync key by compare-and-swap, or
@@ -24,9 +24,9 @@
 #include "utils/memutils.h"
 
 #include "actions.h"
-#include "common/clock.h"
-#include "common/keys.h"
-#include "common/sync.h"
+#include "shared/clock.h"
+#include "shared/keys.h"
+#include "shared/sync.h"
 #include "compat.h"
 #include "guc.h"
 #include "recover.h"
@@ -70,7 +70,7 @@ static struct
 	/*
 	 * A key write whose outcome is unknown (it timed out) may still land on
 	 * the revision it was read at; also after a restart of this worker.
-	 * The planner rewrites the key as read first (common/sync.h).
+	 * The planner rewrites the key as read first (shared/sync.h).
 	 */
 	bool		key_in_doubt;
 

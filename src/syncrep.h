@@ -14,8 +14,8 @@
 #ifndef PGHA_SYNCREP_H
 #define PGHA_SYNCREP_H
 
-#include "common/cluster.h"
-#include "common/etcd.h"
+#include "shared/cluster.h"
+#include "shared/etcd.h"
 
 /* the leader, after a good renewal: carry out the next steps of the plan */
 extern void pgha_syncrep_leader(PghaEtcd *etcd, const char *prefix, const PghaCluster *cluster,

@@ -49,8 +49,8 @@
 #include "utils/timestamp.h"
 
 #include "compat.h"
-#include "common/clock.h"
-#include "common/keys.h"
+#include "shared/clock.h"
+#include "shared/keys.h"
 #include "etcd_backend.h"
 #include "guc.h"
 #include "keeper.h"

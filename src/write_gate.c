@@ -28,7 +28,7 @@
  * GATE_UNPROVEN_WAIT_MS, before it fails: "pg_ctl start; psql -c INSERT"
  * works as before, and pg_regress's CREATE DATABASE right after the start.
  *
- * The deadline is on pgha's clock (common/clock.h), which is system-wide,
+ * The deadline is on pgha's clock (shared/clock.h), which is system-wide,
  * so the worker and the backends compare the same clock.
  *
  * PRE_COMMIT alone misses commits: a NOTIFY-only
@@ -73,7 +73,7 @@
 #include "tcop/utility.h"
 #include "utils/wait_event.h"
 
-#include "common/clock.h"
+#include "shared/clock.h"
 #include "shmem.h"
 #include "write_gate.h"
 

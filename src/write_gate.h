@@ -21,7 +21,7 @@
 extern void pgha_write_gate_init(void);
 
 /*
- * The worker: writes may commit until deadline_ms (common/clock.h
+ * The worker: writes may commit until deadline_ms (shared/clock.h
  * milliseconds); 0 opens the gate (pause, a foreign cluster),
  * PGHA_GATE_UNPROVEN closes it.
  */

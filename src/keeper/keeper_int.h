@@ -16,11 +16,11 @@
 #ifndef PGHA_KEEPER_INT_H
 #define PGHA_KEEPER_INT_H
 
-#include "common/cluster.h"
-#include "common/decide.h"
-#include "common/etcd.h"
-#include "common/hot_standby.h"
-#include "common/slots.h"
+#include "shared/cluster.h"
+#include "shared/decide.h"
+#include "shared/etcd.h"
+#include "shared/hot_standby.h"
+#include "shared/slots.h"
 #include "local.h"
 #include "probe.h"
 #include "shmem.h"

@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * logical_copies.c
- *		Permanent logical slots (common/slots.h): the leader makes them and
+ *		Permanent logical slots (shared/slots.h): the leader makes them and
  *		says where they stand; each replica keeps a copy in step, and knows
  *		when that copy would serve its consumer after a failover.
  *
@@ -18,8 +18,8 @@
 #include "access/xlog.h"
 #include "utils/guc.h"
 
-#include "common/cluster.h"
-#include "common/slots.h"
+#include "shared/cluster.h"
+#include "shared/slots.h"
 #include "guc.h"
 #include "logical_slots.h"
 #include "recover.h"
@@ -417,7 +417,7 @@ explain(PghaCopyReadiness *r, const PghaLogicalLocal *local, uint32 feedback, co
 /*
  * A replica: each copy made, decoded forward to what the current leader
  * published on this timeline (never past what this replica replayed), and
- * its readiness worked out (common/slots.h).  Also paused: the copies only
+ * its readiness worked out (shared/slots.h).  Also paused: the copies only
  * follow the leader's slots.  keep false (a standby cluster): pgha's copies
  * go, as no leader publishes positions to follow.
  */

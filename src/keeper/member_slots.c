@@ -3,7 +3,7 @@
  * member_slots.c
  *		Replication slots the keeper manages: the members' (kept by the
  *		leader, dropped when a member has gone for member_slots_ttl) and the
- *		config's permanent ones (common/slots.h).
+ *		config's permanent ones (shared/slots.h).
  *
  * Copyright (c) 2026, pgha developers
  *
@@ -36,15 +36,15 @@
 #include "hba.h"
 #include "compat.h"
 #include "recover.h"
-#include "common/clock.h"
-#include "common/cluster.h"
-#include "common/decide.h"
-#include "common/keys.h"
-#include "common/hot_standby.h"
-#include "common/slots.h"
-#include "common/upstream.h"
-#include "common/switchover.h"
-#include "common/timeline.h"
+#include "shared/clock.h"
+#include "shared/cluster.h"
+#include "shared/decide.h"
+#include "shared/keys.h"
+#include "shared/hot_standby.h"
+#include "shared/slots.h"
+#include "shared/upstream.h"
+#include "shared/switchover.h"
+#include "shared/timeline.h"
 #include "guc.h"
 #include "keeper.h"
 #include "write_gate.h"
@@ -155,7 +155,7 @@ drop_standby_member_slots(const PghaCluster *cluster)
 
 /*
  * A node keeps a slot (and the WAL it holds back) for another member of
- * this cluster that streams from it (common/upstream.h: the leader for
+ * this cluster that streams from it (shared/upstream.h: the leader for
  * most, a standby for those whose replicatefrom names it) and whose key
  * sits on a lease: a key written without one never expires, and would hold
  * WAL until the disk is full.  Nor does a node whose server is down
@@ -225,7 +225,7 @@ ensure_member_slots(const PghaCluster *cluster)
 }
 
 /*
- * Departed members' slots (common/slots.h): remember who is here, drop the
+ * Departed members' slots (shared/slots.h): remember who is here, drop the
  * slot of a member gone for member_slots_ttl.  Paused: nothing is dropped
  * (an automatic action like any other), the clocks keep running.
  */
@@ -410,7 +410,7 @@ logical_status(const PghaCluster *cluster, char **physical, const uint64 *restar
 		/*
 		 * Feedback first: a logical slot's catalog_xmin only goes forward,
 		 * so one read after it is at least what it was then, and a replica
-		 * that finds remembered <= feedback is right (common/slots.h).
+		 * that finds remembered <= feedback is right (shared/slots.h).
 		 */
 		nfeedback = pgha_logical_feedback(feedback, PGHA_MAX_RETAINED);
 		nlogical = keep_logical_slots_leader(cluster, logical, PGHA_MAX_PERMANENT_SLOTS);
@@ -430,7 +430,7 @@ logical_status(const PghaCluster *cluster, char **physical, const uint64 *restar
 }
 
 /*
- * Permanent physical slots (common/slots.h).  Their states are read first,
+ * Permanent physical slots (shared/slots.h).  Their states are read first,
  * and the leader gets what it publishes (malloc'd JSON) even when making a
  * missing one fails (max_replication_slots).  On a replica an inactive copy
  * is advanced to the position the current leader published for this

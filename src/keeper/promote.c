@@ -36,14 +36,14 @@
 #include "hba.h"
 #include "compat.h"
 #include "recover.h"
-#include "common/clock.h"
-#include "common/cluster.h"
-#include "common/decide.h"
-#include "common/keys.h"
-#include "common/hot_standby.h"
-#include "common/slots.h"
-#include "common/switchover.h"
-#include "common/timeline.h"
+#include "shared/clock.h"
+#include "shared/cluster.h"
+#include "shared/decide.h"
+#include "shared/keys.h"
+#include "shared/hot_standby.h"
+#include "shared/slots.h"
+#include "shared/switchover.h"
+#include "shared/timeline.h"
 #include "guc.h"
 #include "keeper.h"
 #include "write_gate.h"
@@ -156,7 +156,7 @@ claim_initialize(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalDeta
 
 /*
  * Before a promotion is asked for, the timeline id it will take is reserved
- * in etcd, past every id another member reserved (common/timeline.h):
+ * in etcd, past every id another member reserved (shared/timeline.h):
  * placeholders in pg_wal make PostgreSQL skip those.  The reservation is
  * written only while the leader key names this node on its lease.  Returns
  * the id, 0 when it could not be reserved: no promotion this time.

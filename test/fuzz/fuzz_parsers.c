@@ -20,10 +20,10 @@
  */
 #include "postgres_fe.h"
 
-#include "common/api_rules.h"
-#include "common/cluster.h"
-#include "common/etcd_json.h"
-#include "common/keys.h"
+#include "shared/api_rules.h"
+#include "shared/cluster.h"
+#include "shared/etcd_json.h"
+#include "shared/keys.h"
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -2,7 +2,7 @@
  *
  * sim.h
  *		The deterministic simulator: the real keeper (src/keeper/,
- *		src/syncrep.c and src/common) run for several nodes in one process,
+ *		src/syncrep.c and src/shared) run for several nodes in one process,
  *		against a model etcd, model PostgreSQL instances, a model network
  *		and simulated clocks.
  *
@@ -27,8 +27,8 @@
 #include <setjmp.h>
 #include <ucontext.h>
 
-#include "common/cluster.h"
-#include "common/etcd.h"
+#include "shared/cluster.h"
+#include "shared/etcd.h"
 #include "shmem.h"
 
 #define SIM_MAX_NODES 5

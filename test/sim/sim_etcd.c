@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * sim_etcd.c
- *		A model etcd behind the client API of src/common/etcd.h: one
+ *		A model etcd behind the client API of src/shared/etcd.h: one
  *		linearizable key-value store with revisions, leases, transactions
  *		and watches, reached over a model network.
  *
@@ -26,7 +26,7 @@
  */
 #include "sim.h"
 
-#include "common/http.h"
+#include "shared/http.h"
 
 #define MAX_KEYS 256
 #define MAX_LEASES 4096
@@ -610,7 +610,7 @@ new_req(ReqType type)
 	return r;
 }
 
-/* ---- the client API (src/common/etcd.h) ---- */
+/* ---- the client API (src/shared/etcd.h) ---- */
 
 bool
 pgha_etcd_range(PghaEtcd *e, const char *key, bool prefix, PghaEtcdRange *out)

@@ -30,7 +30,7 @@
 
 #include "actions.h"
 #include "apply.h"
-#include "common/slots.h"
+#include "shared/slots.h"
 #include "failsafe.h"
 #include "guc.h"
 #include "hba.h"

@@ -12,7 +12,7 @@
  */
 #include "postgres_fe.h"
 
-#include "common/api_rules.h"
+#include "shared/api_rules.h"
 #include "unit.h"
 
 static int

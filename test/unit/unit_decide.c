@@ -18,9 +18,9 @@
 
 #include <malloc.h>
 
-#include "common/cluster.h"
-#include "common/decide.h"
-#include "common/slots.h"
+#include "shared/cluster.h"
+#include "shared/decide.h"
+#include "shared/slots.h"
 #include "unit.h"
 
 #define SYSID 7712256259992954807ULL

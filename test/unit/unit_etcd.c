@@ -25,8 +25,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "common/clock.h"
-#include "common/etcd.h"
+#include "shared/clock.h"
+#include "shared/etcd.h"
 #include "unit.h"
 
 static const char *etcd_dir;

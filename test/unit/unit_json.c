@@ -16,11 +16,11 @@
  */
 #include "postgres_fe.h"
 
-#include "common/pgha_base64.h"
-#include "common/cluster.h"
-#include "common/timeline.h"
-#include "common/etcd_json.h"
-#include "common/keys.h"
+#include "shared/pgha_base64.h"
+#include "shared/cluster.h"
+#include "shared/timeline.h"
+#include "shared/etcd_json.h"
+#include "shared/keys.h"
 #include "unit.h"
 
 static void

@@ -14,7 +14,7 @@
  */
 #include "postgres_fe.h"
 
-#include "common/quorum.h"
+#include "shared/quorum.h"
 #include "unit.h"
 
 #define NSTANDBY 5

@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * unit_slots.c
- *		Tests of the departed members' slots (common/slots.c), of
+ *		Tests of the departed members' slots (shared/slots.c), of
  *		member_slots_ttl in the config and of retain_slots in the status key.
  *
  * Copyright (c) 2026, pgha developers
@@ -13,10 +13,10 @@
  */
 #include "postgres_fe.h"
 
-#include "common/cluster.h"
-#include "common/hot_standby.h"
-#include "common/slots.h"
-#include "common/upstream.h"
+#include "shared/cluster.h"
+#include "shared/hot_standby.h"
+#include "shared/slots.h"
+#include "shared/upstream.h"
 #include "unit.h"
 
 #define J(s) (s), strlen(s)

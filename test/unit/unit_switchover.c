@@ -12,7 +12,7 @@
  */
 #include "postgres_fe.h"
 
-#include "common/switchover.h"
+#include "shared/switchover.h"
 #include "unit.h"
 
 static void

@@ -12,7 +12,7 @@
  */
 #include "postgres_fe.h"
 
-#include "common/sync.h"
+#include "shared/sync.h"
 #include "unit.h"
 
 static PghaMember ms[3];

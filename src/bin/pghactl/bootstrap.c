@@ -49,7 +49,7 @@
 
 #include "catalog/pg_control.h"
 #include "common/controldata_utils.h"
-#include "common/keys.h"
+#include "shared/keys.h"
 #include "common/logging.h"
 #include "lib/stringinfo.h"
 #include "pghactl.h"

@@ -25,7 +25,7 @@
 
 #include <jansson.h>
 
-#include "common/clock.h"
+#include "shared/clock.h"
 #include "common/logging.h"
 #include "pghactl.h"
 

@@ -21,7 +21,7 @@
 
 #include <ctype.h>
 
-#include "common/keys.h"
+#include "shared/keys.h"
 #include "common/logging.h"
 #include "conf.h"
 

@@ -22,11 +22,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "common/clock.h"
-#include "common/etcd_json.h"
-#include "common/keys.h"
+#include "shared/clock.h"
+#include "shared/etcd_json.h"
+#include "shared/keys.h"
 #include "common/logging.h"
-#include "common/switchover.h"
+#include "shared/switchover.h"
 #include "lib/stringinfo.h"
 #include "pghactl.h"
 

@@ -5,7 +5,7 @@
  *		reaches etcd, with or without a running PostgreSQL.
  *
  * They read and write the same keys the pgha workers do, with the same
- * checks as the SQL functions (src/common: the config parser and merge
+ * checks as the SQL functions (src/shared: the config parser and merge
  * patch, the switchover check).  Writes are compare-and-swap: a command
  * that lost a race to another writer changes nothing and says so.
  *
@@ -26,11 +26,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "common/clock.h"
-#include "common/etcd_json.h"
-#include "common/keys.h"
+#include "shared/clock.h"
+#include "shared/etcd_json.h"
+#include "shared/keys.h"
 #include "common/logging.h"
-#include "common/switchover.h"
+#include "shared/switchover.h"
 #include "lib/stringinfo.h"
 #include "pghactl.h"
 

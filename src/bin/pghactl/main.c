@@ -15,7 +15,7 @@
  */
 #include "postgres_fe.h"
 
-#include "common/keys.h"
+#include "shared/keys.h"
 #include "common/logging.h"
 #include "getopt_long.h"
 #include "pghactl.h"

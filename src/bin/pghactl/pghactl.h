@@ -13,8 +13,8 @@
 #ifndef PGHACTL_H
 #define PGHACTL_H
 
-#include "common/cluster.h"
-#include "common/etcd.h"
+#include "shared/cluster.h"
+#include "shared/etcd.h"
 #include "conf.h"
 
 /* the exit code when etcd cannot be reached (pghactl --help lists them) */
@@ -77,7 +77,7 @@ extern bool pghactl_stopping(void);
 extern const PghaMember *pghactl_leader_member(PghaCluster *cl);
 
 /* the markers pghactl and the worker leave in a data directory */
-#include "common/datadir_files.h"
+#include "shared/datadir_files.h"
 
 /* methods.c: Patroni's methods, commands in pgha.conf that fill a data directory */
 extern const char *pghactl_method_option(const PghactlConf *c, const char *method,

@@ -34,8 +34,8 @@
 
 #include "catalog/pg_control.h"
 #include "common/controldata_utils.h"
-#include "common/keys.h"
-#include "common/timeline.h"
+#include "shared/keys.h"
+#include "shared/timeline.h"
 #include "common/logging.h"
 #include "libpq-fe.h"
 #include "pghactl.h"
@@ -271,7 +271,7 @@ is_placeholder(const char *wal, const char *name)
 /*
  * The worker writes placeholder history files before a promotion, so that
  * PostgreSQL numbers its timeline past ids other members reserved
- * (common/timeline.h).  A promotion that never happened (the key lost, the
+ * (shared/timeline.h).  A promotion that never happened (the key lost, the
  * instance stopped first) leaves them above every real history file; a
  * standby start would then take the newest as its recovery target, which
  * has no history, and PostgreSQL replays nothing more ("unexpected timeline

@@ -15,9 +15,9 @@
  */
 #include "postgres_fe.h"
 
-#include "common/pgha_base64.h"
-#include "common/etcd_json.h"
-#include "common/http.h"
+#include "shared/pgha_base64.h"
+#include "shared/etcd_json.h"
+#include "shared/http.h"
 #include "common/logging.h"
 #include "libpq-fe.h"
 #include "pghactl.h"

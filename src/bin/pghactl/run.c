@@ -31,12 +31,12 @@
 #include <pthread.h>
 
 #include "catalog/pg_control.h"
-#include "common/clock.h"
+#include "shared/clock.h"
 #include "common/controldata_utils.h"
 #include "common/file_utils.h"
-#include "common/hot_standby.h"
-#include "common/keys.h"
-#include "common/timeline.h"
+#include "shared/hot_standby.h"
+#include "shared/keys.h"
+#include "shared/timeline.h"
 #include "common/logging.h"
 #include "libpq-fe.h"
 #include "pghactl.h"
@@ -339,7 +339,7 @@ pghactl_run_capture(char *const argv[], char *out, size_t outlen)
 
 /*
  * A standby starts with each hot standby setting at least as high as its
- * primary's, which pg_control holds (common/hot_standby.h): "-c name=value"
+ * primary's, which pg_control holds (shared/hot_standby.h): "-c name=value"
  * pairs for postgres's command line, added to argv from *argc on.  A
  * primary lowered max_connections cluster-wide and then fenced would
  * otherwise restart as a standby with less than the new leader, which

@@ -32,9 +32,9 @@
 #include <unistd.h>
 
 #include "catalog/pg_control.h"
-#include "common/clock.h"
+#include "shared/clock.h"
 #include "common/controldata_utils.h"
-#include "common/keys.h"
+#include "shared/keys.h"
 #include "common/logging.h"
 #include "pghactl.h"
 
