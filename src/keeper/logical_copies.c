@@ -80,59 +80,65 @@ add_database(const char **databases, int n, const char *database)
 	return n + 1;
 }
 
-/* is name in the list of slots pgha made here? */
-static bool
-made_here(const char *name)
+/*
+ * The list of slots pgha made here (pgha.logical_copies), read once per
+ * loop and written back at each change, so that a copy made is listed
+ * before anything else can fail.
+ */
+typedef struct MadeList
 {
-	char		made[PGHA_MAX_PERMANENT_SLOTS * 2][PGHA_NAME_LEN];
-	int			n = pgha_logical_made(made, lengthof(made));
+	char		names[PGHA_MAX_PERMANENT_SLOTS * 2][PGHA_NAME_LEN];
+	int			n;
+} MadeList;
 
-	for (int i = 0; i < n; i++)
-		if (strcmp(made[i], name) == 0)
+static void
+made_load(MadeList *m)
+{
+	m->n = pgha_logical_made(m->names, lengthof(m->names));
+}
+
+static bool
+made_has(const MadeList *m, const char *name)
+{
+	for (int i = 0; i < m->n; i++)
+		if (strcmp(m->names[i], name) == 0)
 			return true;
 	return false;
 }
 
 /*
- * Note in the list of slots pgha made here these ones (a copy it made, or
- * a slot it keeps as the leader: after a demotion that is a copy too).
+ * Note in the list these ones (a copy pgha made, or a slot it keeps as the
+ * leader: after a demotion that is a copy too).
  */
 static void
-remember_copies(const char **names, int nnames)
+made_add(MadeList *m, const char **names, int nnames)
 {
-	char		made[PGHA_MAX_PERMANENT_SLOTS * 2][PGHA_NAME_LEN];
-	int			n = pgha_logical_made(made, lengthof(made));
 	bool		changed = false;
 
 	for (int k = 0; k < nnames; k++)
-	{
-		bool		known = false;
-
-		for (int i = 0; i < n && !known; i++)
-			known = strcmp(made[i], names[k]) == 0;
-		if (!known && n < lengthof(made))
+		if (!made_has(m, names[k]) && m->n < lengthof(m->names))
 		{
-			strlcpy(made[n++], names[k], PGHA_NAME_LEN);
+			strlcpy(m->names[m->n++], names[k], PGHA_NAME_LEN);
 			changed = true;
 		}
-	}
 	if (changed)
-		pgha_logical_set_made(made, n);
+		pgha_logical_set_made(m->names, m->n);
 }
 
-/* take name off that list */
+/* take name off the list */
 static void
-forget_copy(const char *name)
+made_remove(MadeList *m, const char *name)
 {
-	char		made[PGHA_MAX_PERMANENT_SLOTS * 2][PGHA_NAME_LEN];
-	int			n = pgha_logical_made(made, lengthof(made));
 	int			kept = 0;
 
-	for (int i = 0; i < n; i++)
-		if (strcmp(made[i], name) != 0)
-			strlcpy(made[kept++], made[i], PGHA_NAME_LEN);
-	if (kept != n)
-		pgha_logical_set_made(made, kept);
+	for (int i = 0; i < m->n; i++)
+		if (strcmp(m->names[i], name) != 0)
+			strlcpy(m->names[kept++], m->names[i], PGHA_NAME_LEN);
+	if (kept != m->n)
+	{
+		m->n = kept;
+		pgha_logical_set_made(m->names, m->n);
+	}
 }
 
 static int64 next_creation_ms = 0;
@@ -167,8 +173,8 @@ keep_logical_slots_leader(const PghaCluster *cluster, PghaLogicalState *out, int
 
 			if (cluster->status_leader[0] != '\0' && strcmp(cluster->status_leader, pgha_node_name()) != 0)
 				for (int k = 0; k < cluster->nslot_positions; k++)
-					was |= strcmp(cluster->slot_names[k], ps->name) == 0 &&
-						cluster->slot_restart != NULL && cluster->slot_restart[k] != 0;
+					was |= strcmp(cluster->slot_positions[k].name, ps->name) == 0 &&
+						cluster->slot_positions[k].restart != 0;
 			if (was && !warned(ps->name, "created anew"))
 				ereport(WARNING,
 						(errmsg("pgha creates the permanent logical slot \"%s\" anew: this new primary had no copy of it",
@@ -203,10 +209,12 @@ keep_logical_slots_leader(const PghaCluster *cluster, PghaLogicalState *out, int
 	/* after a demotion these are copies: pgha's, to drop when no longer wanted */
 	{
 		const char *names[PGHA_MAX_PERMANENT_SLOTS];
+		MadeList	made;
 
 		for (int i = 0; i < nout; i++)
 			names[i] = out[i].name;
-		remember_copies(names, nout);
+		made_load(&made);
+		made_add(&made, names, nout);
 	}
 
 	/*
@@ -300,34 +308,35 @@ drop_copy(const char *name, const char *why)
  * still protects a slot; paused, nothing is dropped.
  */
 static void
-drop_unwanted_copies(const PghaPermanentSlot **wanted, int nwanted, const char *why)
+drop_unwanted_copies(MadeList *made, const PghaPermanentSlot **wanted, int nwanted, const char *why)
 {
-	char		made[PGHA_MAX_PERMANENT_SLOTS * 2][PGHA_NAME_LEN];
-	int			n = pgha_logical_made(made, lengthof(made));
 	int			kept = 0;
 
-	if (n == 0 || K.config.pause)
+	if (made->n == 0 || K.config.pause)
 		return;
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < made->n; i++)
 	{
 		PghaPermanentSlot ps;
 		PghaLogicalLocal l;
 		bool		want = false;
 
 		for (int j = 0; j < nwanted && !want; j++)
-			want = strcmp(wanted[j]->name, made[i]) == 0;
+			want = strcmp(wanted[j]->name, made->names[i]) == 0;
 		memset(&ps, 0, sizeof(ps));
-		strlcpy(ps.name, made[i], sizeof(ps.name));
+		strlcpy(ps.name, made->names[i], sizeof(ps.name));
 		pgha_logical_local(&ps, &l);
-		want |= l.exists && pgha_slot_ignored(&K.config, made[i], "logical", l.database, l.plugin);
-		if (!want && l.exists && l.logical && l.persistent && !l.active && drop_copy(made[i], why))
+		want |= l.exists && pgha_slot_ignored(&K.config, made->names[i], "logical", l.database, l.plugin);
+		if (!want && l.exists && l.logical && l.persistent && !l.active && drop_copy(made->names[i], why))
 			l.exists = false;
 		/* kept in the list while it exists and may be dropped later (in use now) */
 		if (want || l.exists)
-			strlcpy(made[kept++], made[i], PGHA_NAME_LEN);
+			strlcpy(made->names[kept++], made->names[i], PGHA_NAME_LEN);
 	}
-	if (kept != n)
-		pgha_logical_set_made(made, kept);
+	if (kept != made->n)
+	{
+		made->n = kept;
+		pgha_logical_set_made(made->names, made->n);
+	}
 }
 
 /*
@@ -336,8 +345,8 @@ drop_unwanted_copies(const PghaPermanentSlot **wanted, int nwanted, const char *
  * the locks it held, and the slot is let go.  True if a copy was made.
  */
 static bool
-make_copy(const PghaPermanentSlot *ps, PghaCopyStep step, const PghaLogicalRemote *remote,
-		  PghaCopyReadiness *r)
+make_copy(MadeList *list, const PghaPermanentSlot *ps, PghaCopyStep step,
+		  const PghaLogicalRemote *remote, PghaCopyReadiness *r)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	volatile bool made = false;
@@ -359,7 +368,7 @@ make_copy(const PghaPermanentSlot *ps, PghaCopyStep step, const PghaLogicalRemot
 		{
 			const char *name = ps->name;
 
-			remember_copies(&name, 1);
+			made_add(list, &name, 1);
 		}
 		if (!made)
 			snprintf(r->note, sizeof(r->note), "no copy: %s", why);
@@ -430,6 +439,7 @@ keep_logical_copies(const PghaCluster *cluster, int timeline, uint64 replayed, b
 	const char *databases[PGHA_MAX_PERMANENT_SLOTS];
 	int			ndatabases = 0;
 	int			nold = load_copies(old);
+	MadeList	made;
 	int			n = pgha_nofailover || !keep ? 0 :
 		pgha_permanent_logical(&K.config, slots, PGHA_MAX_PERMANENT_SLOTS);
 	uint32		feedback = pgha_slot_leader_feedback(cluster, pgha_node_name(), timeline);
@@ -438,8 +448,9 @@ keep_logical_copies(const PghaCluster *cluster, int timeline, uint64 replayed, b
 	 * Not on a config key that is gone (deleted, etcd restored without
 	 * it): the config in force is then the defaults, which name no slot.
 	 */
+	made_load(&made);
 	if (cluster->has_config)
-		drop_unwanted_copies(slots, n, !keep ? "A standby cluster keeps no logical slots." :
+		drop_unwanted_copies(&made, slots, n, !keep ? "A standby cluster keeps no logical slots." :
 							 pgha_nofailover ? "This node is tagged nofailover: it keeps no copies." :
 							 "The config's \"slots\" no longer names it.");
 	memset(now, 0, sizeof(now));
@@ -464,7 +475,7 @@ keep_logical_copies(const PghaCluster *cluster, int timeline, uint64 replayed, b
 		strlcpy(r->database, ps->database, sizeof(r->database));
 		pgha_slot_leader_logical(cluster, ps->name, timeline, &remote);
 		pgha_logical_local(ps, &local);
-		local.ours = local.exists && made_here(ps->name);
+		local.ours = local.exists && made_has(&made, ps->name);
 		local.wal_gone = r->error_code == ERRCODE_UNDEFINED_FILE;
 		step = pgha_logical_copy_step(&remote, &local, replayed, &target, &why);
 		/* PostgreSQL would not start with a logical slot and less */
@@ -483,7 +494,7 @@ keep_logical_copies(const PghaCluster *cluster, int timeline, uint64 replayed, b
 		if (step == PGHA_COPY_DROP)
 		{
 			if (drop_copy(ps->name, why))
-				forget_copy(ps->name);
+				made_remove(&made, ps->name);
 			pgha_logical_local(ps, &local);
 		}
 		else if (step == PGHA_COPY_CREATE || step == PGHA_COPY_RECREATE)
@@ -493,7 +504,7 @@ keep_logical_copies(const PghaCluster *cluster, int timeline, uint64 replayed, b
 			r->error_code = 0;
 			r->target = 0;
 			strlcpy(r->note, why, sizeof(r->note));
-			fresh = make_copy(ps, step, &remote, r);
+			fresh = make_copy(&made, ps, step, &remote, r);
 			why = r->note[0] ? pstrdup(r->note) : "";
 			pgha_logical_local(ps, &local);
 		}

@@ -134,28 +134,13 @@ parse_status(const char *json, size_t len, PghaCluster *c, char *errbuf, size_t 
 			c->status_timeline = (int) json_integer_value(tli);
 	}
 	/* {"slots": {"backup": 67108864}}: the permanent slots' positions */
-	if (c->slot_names)
-		pfree(c->slot_names);
-	if (c->slot_lsns)
-		pfree(c->slot_lsns);
-	if (c->slot_restart)
-		pfree(c->slot_restart);
-	if (c->slot_catalog_xmin)
-		pfree(c->slot_catalog_xmin);
-	if (c->slot_two_phase)
-		pfree(c->slot_two_phase);
-	if (c->slot_invalid)
-		pfree(c->slot_invalid);
+	if (c->slot_positions)
+		pfree(c->slot_positions);
 	if (c->feedback_slots)
 		pfree(c->feedback_slots);
 	if (c->feedback_xmin)
 		pfree(c->feedback_xmin);
-	c->slot_names = NULL;
-	c->slot_lsns = NULL;
-	c->slot_restart = NULL;
-	c->slot_catalog_xmin = NULL;
-	c->slot_two_phase = NULL;
-	c->slot_invalid = NULL;
+	c->slot_positions = NULL;
 	c->nslot_positions = 0;
 	c->feedback_slots = NULL;
 	c->feedback_xmin = NULL;
@@ -167,12 +152,7 @@ parse_status(const char *json, size_t len, PghaCluster *c, char *errbuf, size_t 
 		const char *name;
 		json_t	   *v;
 
-		c->slot_names = palloc0(sizeof(*c->slot_names) * json_object_size(slots));
-		c->slot_lsns = palloc0(sizeof(uint64) * json_object_size(slots));
-		c->slot_restart = palloc0(sizeof(uint64) * json_object_size(slots));
-		c->slot_catalog_xmin = palloc0(sizeof(uint32) * json_object_size(slots));
-		c->slot_two_phase = palloc0(sizeof(bool) * json_object_size(slots));
-		c->slot_invalid = palloc0(sizeof(bool) * json_object_size(slots));
+		c->slot_positions = palloc0(sizeof(PghaSlotPosition) * json_object_size(slots));
 		json_object_foreach(slots, name, v)
 		{
 			if (json_is_integer(v) && json_integer_value(v) >= 0 && strlen(name) < PGHA_NAME_LEN)
@@ -181,19 +161,20 @@ parse_status(const char *json, size_t len, PghaCluster *c, char *errbuf, size_t 
 				json_t	   *l = json_object_get(logical, name);
 				json_t	   *restart = json_object_get(l, "restart_lsn");
 				json_t	   *xmin = json_object_get(l, "catalog_xmin");
+				PghaSlotPosition *p = &c->slot_positions[c->nslot_positions++];
 
-				strlcpy(c->slot_names[c->nslot_positions], name, PGHA_NAME_LEN);
+				strlcpy(p->name, name, PGHA_NAME_LEN);
+				p->lsn = (uint64) json_integer_value(v);
 				if (json_is_integer(restart) && json_integer_value(restart) > 0 &&
 					json_is_integer(xmin) && json_integer_value(xmin) > 0 &&
 					json_integer_value(xmin) <= (json_int_t) PG_UINT32_MAX)
 				{
-					c->slot_restart[c->nslot_positions] = (uint64) json_integer_value(restart);
-					c->slot_catalog_xmin[c->nslot_positions] = (uint32) json_integer_value(xmin);
-					c->slot_two_phase[c->nslot_positions] = json_is_true(json_object_get(l, "two_phase"));
+					p->restart = (uint64) json_integer_value(restart);
+					p->catalog_xmin = (uint32) json_integer_value(xmin);
+					p->two_phase = json_is_true(json_object_get(l, "two_phase"));
 				}
 				else
-					c->slot_invalid[c->nslot_positions] = json_is_true(json_object_get(l, "invalid"));
-				c->slot_lsns[c->nslot_positions++] = (uint64) json_integer_value(v);
+					p->invalid = json_is_true(json_object_get(l, "invalid"));
 			}
 		}
 	}

@@ -297,6 +297,18 @@ extern void pgha_slot_name(const char *member, char *slot, size_t len);
 
 /* ---- the snapshot of the whole prefix ---- */
 
+/* a permanent slot in the leader's status key */
+typedef struct PghaSlotPosition
+{
+	char		name[PGHA_NAME_LEN];
+	uint64		lsn;			/* "slots": its position */
+	/* pgha_logical: a logical slot's other values (0: none) */
+	uint64		restart;
+	uint32		catalog_xmin;
+	bool		two_phase;
+	bool		invalid;		/* the leader's slot reserves no WAL */
+} PghaSlotPosition;
+
 typedef struct PghaCluster
 {
 	int64		revision;		/* etcd revision of the read */
@@ -322,13 +334,7 @@ typedef struct PghaCluster
 	int64		status_mod_revision;	/* when it was written */
 	int			status_timeline;	/* pgha_timeline; 0 unknown */
 	int			nslot_positions;
-	char		(*slot_names)[PGHA_NAME_LEN];
-	uint64	   *slot_lsns;
-	/* pgha_logical: per slot_names entry, a logical slot's other values (0: none) */
-	uint64	   *slot_restart;
-	uint32	   *slot_catalog_xmin;
-	bool	   *slot_two_phase;
-	bool	   *slot_invalid;	/* the leader's slot reserves no WAL */
+	PghaSlotPosition *slot_positions;
 	/* pgha_feedback: the catalog_xmin each member slot holds on the leader */
 	int			nfeedback;
 	char		(*feedback_slots)[PGHA_NAME_LEN];

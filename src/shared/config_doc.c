@@ -76,12 +76,36 @@ pgha_config_merge(const char *config, const char *patch, char *errbuf, size_t er
 	return s;
 }
 
+/*
+ * The config's postgresql.<name>: false if the config is not JSON (errbuf
+ * set); else true with *value NULL when it is missing or null.  The caller
+ * frees *root when it is set.
+ */
+static bool
+postgresql_section(const char *config, const char *name, json_t **root,
+				   json_t **value, char *errbuf, size_t errlen)
+{
+	json_t	   *pg;
+
+	*root = NULL;
+	*value = NULL;
+	if (config == NULL)
+		return true;
+	*root = pgha_etcdj_load(config, strlen(config), errbuf, errlen);
+	if (*root == NULL)
+		return false;
+	pg = json_object_get(*root, "postgresql");
+	*value = json_is_object(pg) ? json_object_get(pg, name) : NULL;
+	if (*value != NULL && json_is_null(*value))
+		*value = NULL;
+	return true;
+}
+
 bool
 pgha_config_parameters(const char *config, PghaParam **params, int *nparams,
 					   char *errbuf, size_t errlen)
 {
 	json_t	   *root;
-	json_t	   *pg;
 	json_t	   *ps;
 	const char *key;
 	json_t	   *value;
@@ -89,16 +113,12 @@ pgha_config_parameters(const char *config, PghaParam **params, int *nparams,
 
 	*params = NULL;
 	*nparams = 0;
-	if (config == NULL)
-		return true;
-	root = pgha_etcdj_load(config, strlen(config), errbuf, errlen);
-	if (root == NULL)
+	if (!postgresql_section(config, "parameters", &root, &ps, errbuf, errlen))
 		return false;
-	pg = json_object_get(root, "postgresql");
-	ps = json_is_object(pg) ? json_object_get(pg, "parameters") : NULL;
-	if (ps == NULL || json_is_null(ps))
+	if (ps == NULL)
 	{
-		json_decref(root);
+		if (root)
+			json_decref(root);
 		return true;
 	}
 	if (!json_is_object(ps))
@@ -360,23 +380,18 @@ pgha_config_hba(const char *config, bool *present, char ***lines, int *nlines,
 				char *errbuf, size_t errlen)
 {
 	json_t	   *root;
-	json_t	   *pg;
 	json_t	   *hba;
 	size_t		i;
 
 	*present = false;
 	*lines = NULL;
 	*nlines = 0;
-	if (config == NULL)
-		return true;
-	root = pgha_etcdj_load(config, strlen(config), errbuf, errlen);
-	if (root == NULL)
+	if (!postgresql_section(config, "pg_hba", &root, &hba, errbuf, errlen))
 		return false;
-	pg = json_object_get(root, "postgresql");
-	hba = json_is_object(pg) ? json_object_get(pg, "pg_hba") : NULL;
-	if (hba == NULL || json_is_null(hba))
+	if (hba == NULL)
 	{
-		json_decref(root);
+		if (root)
+			json_decref(root);
 		return true;
 	}
 	if (!json_is_array(hba) || json_array_size(hba) > 10000)

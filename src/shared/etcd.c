@@ -248,39 +248,58 @@ pgha_etcd_set_token(PghaEtcd *e, const char *token)
 	e->token = token ? strdup(token) : NULL;
 }
 
+/*
+ * POST body to url and parse the answer as JSON.  NULL with e->err set
+ * when there is no answer or it is not JSON (e.g. a 404 "page not found"
+ * in plain text, or a cut body); PGHA_ETCD_UNREACHABLE says another
+ * endpoint may do better.
+ */
+static json_t *
+post_json(PghaEtcd *e, const char *url, const char *body, const char *auth)
+{
+	PghaHttpResponse resp;
+	json_t	   *root;
+	char		msg[256];
+
+	if (!pgha_http_request(e->http, url, body, auth, pgha_etcd_connect_timeout(e),
+						   request_timeout(e), &resp))
+	{
+		pgha_etcd_fail(e, PGHA_ETCD_UNREACHABLE, "%s: %s", url, resp.errmsg);
+		return NULL;
+	}
+	e->http_status = resp.status;
+	root = pgha_etcdj_load(resp.body, resp.len, msg, sizeof(msg));
+	pgha_http_response_free(&resp);
+	if (root == NULL)
+		pgha_etcd_fail(e, retryable(e->http_status, 0) ? PGHA_ETCD_UNREACHABLE : PGHA_ETCD_PROTOCOL,
+					   "%s: HTTP %ld: %s", url, e->http_status, msg);
+	return root;
+}
+
 /* POST /v3/auth/authenticate at endpoint idx.  Stores the token. */
 bool
 pgha_etcd_authenticate(PghaEtcd *e, int idx)
 {
 	char	   *body = pgha_etcdj_auth_body(e->user, e->password);
 	char	   *url = psprintf("%s/v3/auth/authenticate", e->urls[idx]);
-	PghaHttpResponse resp = {0};
 	json_t	   *root;
 	json_t	   *tok;
 	int			code;
 	char		msg[256];
-	bool		ok;
 
 	pgha_etcd_set_token(e, NULL);
-	ok = body && pgha_http_request(e->http, url, body, NULL, pgha_etcd_connect_timeout(e),
-								   request_timeout(e), &resp);
-	/* it holds the password */
-	if (body)
-		explicit_bzero(body, strlen(body));
-	free(body);
-	if (!ok)
+	if (body == NULL)
 	{
-		pgha_etcd_fail(e, PGHA_ETCD_UNREACHABLE, "%s: %s", url, resp.errmsg);
+		pgha_etcd_fail(e, PGHA_ETCD_UNREACHABLE, "%s: could not build the request body", url);
 		pfree(url);
 		return false;
 	}
-	e->http_status = resp.status;
-	root = pgha_etcdj_load(resp.body, resp.len, msg, sizeof(msg));
-	pgha_http_response_free(&resp);
+	root = post_json(e, url, body, NULL);
+	/* it holds the password */
+	explicit_bzero(body, strlen(body));
+	free(body);
 	if (root == NULL)
 	{
-		pgha_etcd_fail(e, retryable(e->http_status, 0) ? PGHA_ETCD_UNREACHABLE : PGHA_ETCD_PROTOCOL,
-				  "%s: HTTP %ld: %s", url, e->http_status, msg);
 		pfree(url);
 		return false;
 	}
@@ -330,7 +349,6 @@ etcd_call(PghaEtcd *e, const char *path, char *body)
 	{
 		int			idx = (e->current + attempt) % e->nurls;
 		char	   *url;
-		PghaHttpResponse resp;
 		json_t	   *root;
 		char		msg[256] = "";
 		int			code = 0;
@@ -342,21 +360,9 @@ etcd_call(PghaEtcd *e, const char *path, char *body)
 			break;
 		}
 		url = psprintf("%s%s", e->urls[idx], path);
-		if (!pgha_http_request(e->http, url, body, e->token, pgha_etcd_connect_timeout(e),
-							   request_timeout(e), &resp))
-		{
-			pgha_etcd_fail(e, PGHA_ETCD_UNREACHABLE, "%s: %s", url, resp.errmsg);
-			pfree(url);
-			continue;
-		}
-		e->http_status = resp.status;
-		root = pgha_etcdj_load(resp.body, resp.len, msg, sizeof(msg));
-		pgha_http_response_free(&resp);
+		root = post_json(e, url, body, e->token);
 		if (root == NULL)
 		{
-			/* e.g. a 404 "page not found" in plain text, or a cut body */
-			pgha_etcd_fail(e, retryable(e->http_status, 0) ? PGHA_ETCD_UNREACHABLE : PGHA_ETCD_PROTOCOL,
-					  "%s: HTTP %ld: %s", url, e->http_status, msg);
 			pfree(url);
 			if (e->err == PGHA_ETCD_UNREACHABLE)
 				continue;

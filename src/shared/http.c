@@ -242,6 +242,18 @@ transfer_reset(PghaHttp *h, HttpTransfer *t)
 	memset(t, 0, sizeof(*t));
 }
 
+static void
+free_tls(PghaHttp *h)
+{
+	if (h->cacert)
+		pfree(h->cacert);
+	if (h->cert)
+		pfree(h->cert);
+	if (h->key)
+		pfree(h->key);
+	h->cacert = h->cert = h->key = NULL;
+}
+
 void
 pgha_http_destroy(PghaHttp *h)
 {
@@ -250,12 +262,7 @@ pgha_http_destroy(PghaHttp *h)
 	transfer_reset(h, &h->req);
 	transfer_reset(h, &h->stream);
 	curl_multi_cleanup(h->multi);
-	if (h->cacert)
-		pfree(h->cacert);
-	if (h->cert)
-		pfree(h->cert);
-	if (h->key)
-		pfree(h->key);
+	free_tls(h);
 	pfree(h);
 }
 
@@ -268,12 +275,7 @@ dup_or_null(const char *s)
 void
 pgha_http_set_tls(PghaHttp *h, const PghaHttpTls *tls)
 {
-	if (h->cacert)
-		pfree(h->cacert);
-	if (h->cert)
-		pfree(h->cert);
-	if (h->key)
-		pfree(h->key);
+	free_tls(h);
 	h->cacert = dup_or_null(tls->cacert);
 	h->cert = dup_or_null(tls->cert);
 	h->key = dup_or_null(tls->key);

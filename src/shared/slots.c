@@ -162,8 +162,8 @@ pgha_slot_leader_position(const PghaCluster *c, const char *name, int timeline)
 	if (!status_current(c, timeline))
 		return 0;
 	for (int i = 0; i < c->nslot_positions; i++)
-		if (strcmp(c->slot_names[i], name) == 0)
-			return c->slot_lsns[i];
+		if (strcmp(c->slot_positions[i].name, name) == 0)
+			return c->slot_positions[i].lsn;
 	return 0;
 }
 
@@ -297,20 +297,25 @@ pgha_slot_leader_logical(const PghaCluster *c, const char *name, int timeline,
 	if (!status_current(c, timeline))
 		return;
 	for (int i = 0; i < c->nslot_positions; i++)
-		if (strcmp(c->slot_names[i], name) == 0 && c->slot_restart != NULL &&
-			c->slot_restart[i] != 0 && c->slot_lsns[i] != 0)
+	{
+		const PghaSlotPosition *p = &c->slot_positions[i];
+
+		if (strcmp(p->name, name) != 0)
+			continue;
+		if (p->restart != 0 && p->lsn != 0)
 		{
 			out->known = true;
-			out->confirmed_flush = c->slot_lsns[i];
-			out->restart_lsn = c->slot_restart[i];
-			out->catalog_xmin = c->slot_catalog_xmin[i];
-			out->two_phase = c->slot_two_phase != NULL && c->slot_two_phase[i];
+			out->confirmed_flush = p->lsn;
+			out->restart_lsn = p->restart;
+			out->catalog_xmin = p->catalog_xmin;
+			out->two_phase = p->two_phase;
 		}
-		else if (strcmp(c->slot_names[i], name) == 0 && c->slot_invalid != NULL && c->slot_invalid[i])
+		else if (p->invalid)
 		{
 			out->known = true;
 			out->invalid = true;
 		}
+	}
 }
 
 uint32

@@ -938,14 +938,12 @@ test_config(void)
 	}
 	{
 		PghaCluster cl;
-		char		slot_names[1][PGHA_NAME_LEN] = {"backup"};
-		uint64		lsns[1] = {83886080};
+		PghaSlotPosition pos[1] = {{.name = "backup", .lsn = 83886080}};
 
 		memset(&cl, 0, sizeof(cl));
 		cl.has_leader = true;
 		strlcpy(cl.leader, "node2", sizeof(cl.leader));
-		cl.slot_names = slot_names;
-		cl.slot_lsns = lsns;
+		cl.slot_positions = pos;
 		cl.nslot_positions = 1;
 		strlcpy(cl.status_leader, "node2", sizeof(cl.status_leader));
 		cl.status_timeline = 3;
