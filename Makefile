@@ -90,20 +90,22 @@ override autodepend = yes
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-.PHONY: deps unit regress tap clean-more test sim faults demo demo-stop bench bench-failover bench-compare bench-scenarios bench-api bench-quorum bench-smoke pghactl install-pghactl fuzz man deb test-package dist
+.PHONY: FORCE deps unit regress tap clean-more test sim faults demo demo-stop bench bench-failover bench-compare bench-scenarios bench-api bench-quorum bench-smoke pghactl install-pghactl fuzz man deb test-package dist
 
 deps:
 	@bash scripts/install-deps.sh
 
-unit:
+unit: $(SHARED_LIB)
 	$(MAKE) -C test/unit PG_CONFIG=$(PG_CONFIG)
 
 pghactl: $(SHARED_LIB)
 	$(MAKE) -C src/bin/pghactl PG_CONFIG=$(PG_CONFIG)
 
-# the library is remade (and pgha.so relinked) only when a source changed
-$(SHARED_LIB): $(wildcard src/shared/*.[ch])
+# src/shared's own make (with its dependency files) decides what is out of
+# date; pgha.so is relinked only when the library did change
+$(SHARED_LIB): FORCE
 	$(MAKE) -C src/shared PG_CONFIG=$(PG_CONFIG)
+FORCE:
 $(shlib): $(SHARED_LIB)
 
 # pg_regress (with its own etcd) and the TAP suites, each alone, against
@@ -163,7 +165,7 @@ demo: deps
 # the deterministic simulator (test/sim): the real keeper against model
 # etcd, PostgreSQL, network and clocks; make test runs it 60 s, this as
 # long as SIM_SECONDS says (make sim SIM_SECONDS=3600)
-sim:
+sim: $(SHARED_LIB)
 	$(MAKE) -C test/sim PG_CONFIG=$(PG_CONFIG)
 	SIM_SECONDS=$${SIM_SECONDS:-600} bash scripts/run-sim.sh
 

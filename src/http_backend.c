@@ -6,7 +6,7 @@
  * In a backend or the worker, nothing blocks outside the latch: the only
  * wait is a WaitEventSet on curl's sockets + MyLatch + postmaster death,
  * and CHECK_FOR_INTERRUPTS runs between curl calls.  A transfer that an
- * ERROR interrupts is dropped in PG_FINALLY.  A latch set that arrives
+ * ERROR interrupts is dropped before the ERROR goes on (backend_guarded).  A latch set that arrives
  * while we wait for etcd is not swallowed: it is set again before the
  * request returns, so the caller's main loop still sees it.  curl's
  * sockets are invisible to fd.c, so they are accounted for as external

@@ -36,6 +36,9 @@ void		_PG_init(void);
 void
 _PG_init(void)
 {
+	/* any process of this server that calls etcd waits the server's way */
+	pgha_http_backend_init();
+
 	/* pg_upgrade loads libraries in binary-upgrade mode: do nothing there */
 	if (IsBinaryUpgrade)
 		return;
@@ -46,7 +49,6 @@ _PG_init(void)
 				 errmsg("pgha must be loaded via \"shared_preload_libraries\""),
 				 errhint("Add pgha to \"shared_preload_libraries\" in postgresql.conf and restart the server.")));
 
-	pgha_http_backend_init();
 	pgha_guc_define();
 	pgha_shmem_init();
 	pgha_write_gate_init();

@@ -21,5 +21,6 @@ include $(PGXS)
 LIBS = -lm
 
 $(PROGRAM): $(SHARED_LIB)
-$(SHARED_LIB): $(wildcard $(PGHA_SRC)/shared/*.[ch])
+$(SHARED_LIB): FORCE
 	$(MAKE) -C $(PGHA_SRC)/shared PG_CONFIG=$(PG_CONFIG)
+FORCE:

@@ -58,6 +58,7 @@ struct PghaHttp
 	char	   *cert;
 	char	   *key;
 	PghaPmDeath pmdeath;
+	const PghaHttpHost *host;	/* the one current at creation */
 
 	HttpTransfer req;			/* request/response, at most one at a time */
 	HttpTransfer stream;		/* long-lived streaming transfer */
@@ -188,13 +189,18 @@ pgha_http_set_host(const PghaHttpHost *h)
 static curl_socket_t
 opensocket_cb(void *clientp, curlsocktype purpose, struct curl_sockaddr *addr)
 {
-	return host->open_socket(addr->family, addr->socktype, addr->protocol);
+	PghaHttp   *h = (PghaHttp *) clientp;
+
+	return h->host->open_socket(addr->family, addr->socktype, addr->protocol);
 }
 
+/* closed the way it was opened */
 static int
 closesocket_cb(void *clientp, curl_socket_t fd)
 {
-	return host->close_socket(fd);
+	PghaHttp   *h = (PghaHttp *) clientp;
+
+	return h->host->close_socket(fd);
 }
 
 /* ---- setup ---- */
@@ -219,6 +225,7 @@ pgha_http_create(void)
 		return NULL;
 	}
 	h->pmdeath = PGHA_PMDEATH_EXIT;
+	h->host = host;
 	curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
 	curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
 	curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
@@ -363,10 +370,12 @@ transfer_setup(PghaHttp *h, HttpTransfer *t, const char *url, const char *body,
 		curl_easy_setopt(e, CURLOPT_SSLKEY, h->key);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (host->open_socket)
+	if (h->host->open_socket)
 	{
 		curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, opensocket_cb);
+		curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, h);
 		curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, closesocket_cb);
+		curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, h);
 	}
 
 	if (curl_multi_add_handle(h->multi, e) != CURLM_OK)
@@ -428,7 +437,7 @@ http_drive(PghaHttp *h, long timeout_ms)
 			((h->socks[i].what & CURL_POLL_OUT) ? PGHA_HTTP_OUT : 0);
 		socks[i].revents = 0;
 	}
-	flags = host->wait(socks, nsocks, timeout_ms, h->pmdeath);
+	flags = h->host->wait(socks, nsocks, timeout_ms, h->pmdeath);
 
 	for (i = 0; i < nsocks; i++)
 	{
@@ -447,8 +456,8 @@ http_drive(PghaHttp *h, long timeout_ms)
 	}
 	collect_done(h);
 
-	if (flags && host->after_wait)
-		host->after_wait(flags);
+	if (flags && h->host->after_wait)
+		h->host->after_wait(flags);
 	return flags;
 }
 
@@ -506,8 +515,8 @@ request_wait_end(void *arg)
 		t->easy = NULL;
 	}
 	/* hand what the wait consumed (a latch set) back to the caller's loop */
-	if (w->flags_seen && host->give_back)
-		host->give_back(w->flags_seen);
+	if (w->flags_seen && w->h->host->give_back)
+		w->h->host->give_back(w->flags_seen);
 }
 
 static void
@@ -538,7 +547,7 @@ pgha_http_request(PghaHttp *h, const char *url, const char *body,
 	w.deadline = pgha_now_us() + (int64) (timeout_ms + 200) * 1000;
 	w.timeout_ms = timeout_ms;
 	w.flags_seen = 0;
-	(host->guarded ? host->guarded : run_then) (request_wait, request_wait_end, &w);
+	(h->host->guarded ? h->host->guarded : run_then) (request_wait, request_wait_end, &w);
 
 	if (t->done && t->result == CURLE_OK && !t->buf.overflow)
 	{

@@ -7,10 +7,10 @@
  * most one request/response transfer at a time, and at most one long-lived
  * streaming transfer (the etcd watch) whose bytes are split into lines.
  *
- * Waiting is the only part that differs between builds: in a backend it is
- * a WaitEventSet holding curl's sockets, the process latch and postmaster
- * death, so a query cancel or SIGTERM interrupts a hung call; in frontend
- * programs it is curl_multi_poll().
+ * Waiting is the only part that differs between processes (PghaHttpHost):
+ * in the server it is a WaitEventSet holding curl's sockets, the process
+ * latch and postmaster death, so a query cancel or SIGTERM interrupts a
+ * hung call (http_backend.c); in frontend programs it is poll(2).
  *
  * Copyright (c) 2026, pgha developers
  *
