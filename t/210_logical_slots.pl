@@ -235,6 +235,8 @@ ok($c->poll_sql($new, "SELECT active FROM pg_replication_slots WHERE slot_name =
 	"pg_recvlogical consumes \"cdc\" on $new again");
 @acked = ();
 write_rows($new, 151, 200);
+# (the leader names a synchronous standby again once one streams from it)
+$etcd->poll_key('/service/test/sync', qr/"sync_standby":"node\d"/, 60);
 my $sync = $etcd->get('/service/test/sync') // '';
 my ($target) = $sync =~ /"sync_standby":"(node\d)"/;
 ok($target && $c->poll_sql($target, "SELECT state FROM pgha.slots() WHERE slot_name = 'cdc'", 'copy, ready', 60),
