@@ -4,7 +4,7 @@
 # defaults: with ttl 20 in etcd, a successor that started from the default
 # 10 s computed its fence window and its write gate from 10 s and swapped
 # its lease twice (to a 10 s one, then back).  The leader keeps its lease
-# and its ttl across the restart.
+# and its ttl across the restart, and its renewals write nothing to etcd.
 
 use strict;
 use warnings;
@@ -40,5 +40,17 @@ $seen = $node1->safe_psql('postgres', 'SELECT last_decision FROM pgha.status()')
 ok($node1->poll_query_until('postgres', "SELECT last_decision > '$seen' FROM pgha.status()"), 'two iterations later');
 is($etcd->lease_of('/service/test/leader'), $lease_before, 'the leader key still sits on the same lease');
 is($node1->safe_psql('postgres', 'SELECT ttl FROM pgha.status()'), '20', 'pgha.status() says ttl 20');
+
+# A renewal writes nothing when the iteration's quorum read, after the
+# keepalive, found the key ours on the live lease: the leader key is not
+# rewritten (a write etcd replicates and syncs every loop of every cluster)
+# while the lease deadline moves on.
+my $rev = $etcd->mod_revision_of('/service/test/leader');
+my $deadline = $node1->safe_psql('postgres', 'SELECT lease_deadline FROM pgha.status()');
+ok($node1->poll_query_until('postgres', "SELECT lease_deadline > '$deadline' FROM pgha.status()"), 'a renewal');
+$deadline = $node1->safe_psql('postgres', 'SELECT lease_deadline FROM pgha.status()');
+ok($node1->poll_query_until('postgres', "SELECT lease_deadline > '$deadline' FROM pgha.status()"), 'another renewal');
+is($etcd->mod_revision_of('/service/test/leader'), $rev, 'the renewals did not rewrite the leader key');
+is($node1->safe_psql('postgres', 'SELECT last_rule FROM pgha.status()'), 'renew', 'the leader renews');
 
 done_testing();

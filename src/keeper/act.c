@@ -465,6 +465,18 @@ renew_key(PghaEtcd *etcd, long *wait)
 {
 	bool		ok;
 
+	/*
+	 * This iteration's quorum read, sent after the keepalive, found the key
+	 * ours on the live lease (observe()): that proves it as well as the
+	 * guarded write, which would only rewrite the same value, a proposal
+	 * etcd replicates and syncs to disk every loop of every cluster.  A key
+	 * on another lease (after a ttl change) is written, to move it.
+	 */
+	if (K.leader_read_on_lease)
+	{
+		K.leader_on_current_lease = true;
+		return true;
+	}
 	if (!leader_txn(etcd, false, &ok))
 	{
 		log_etcd_problem(etcd, "renew the leader key");

@@ -173,8 +173,9 @@ observe(PghaEtcd *etcd, const PghaLocalDetail *local, PghaCluster *cluster)
 	 * A quorum read that shows the leader key on our live lease proves the
 	 * leadership as well as the guarded write does.
 	 */
-	if (etcd_ok && K.keepalive_ok && K.is_leader && cluster->has_leader && K.lease_id != 0 &&
-		strcmp(cluster->leader, pgha_node_name()) == 0 && cluster->leader_lease == K.lease_id)
+	K.leader_read_on_lease = etcd_ok && K.keepalive_ok && cluster->has_leader && K.lease_id != 0 &&
+		strcmp(cluster->leader, pgha_node_name()) == 0 && cluster->leader_lease == K.lease_id;
+	if (K.leader_read_on_lease && K.is_leader)
 	{
 		K.last_renewal_ms = K.keepalive_sent_ms;
 		K.proven = true;
@@ -434,6 +435,7 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 	pgha_local_snapshot(&local);
 	memset(&cluster, 0, sizeof(cluster));
 	K.leader_on_current_lease = false;
+	K.leader_read_on_lease = false;
 
 	/* a leader that let go for a switchover only waits for its shutdown */
 	if (K.switching && !local.base.in_recovery)

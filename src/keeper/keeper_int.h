@@ -49,6 +49,9 @@ typedef struct KeeperState
 	int64		keepalive_sent_ms;
 	bool		leader_on_current_lease;	/* this iteration put the leader
 											 * key on lease_id */
+	bool		leader_read_on_lease;	/* this iteration's quorum read, after
+										 * the keepalive, found the leader key
+										 * ours on lease_id */
 
 	bool		is_leader;
 	bool		proven;			/* a renewal proven since shared memory began */

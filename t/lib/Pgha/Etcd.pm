@@ -284,9 +284,25 @@ sub _range
 sub lease_of
 {
 	my ($self, $key) = @_;
+	my $e = $self->_kv($key);
+	return defined $e ? ($e->{lease} // 0) : undef;
+}
+
+# the revision of a key's last write (undef: no such key)
+sub mod_revision_of
+{
+	my ($self, $key) = @_;
+	my $e = $self->_kv($key);
+	return defined $e ? $e->{mod_revision} : undef;
+}
+
+# a key as etcd keeps it (undef: no such key)
+sub _kv
+{
+	my ($self, $key) = @_;
 	my $res = JSON::PP::decode_json($self->_etcdctl([ 'get', '-w', 'json', '--', $key ]));
 	my ($e) = @{ $res->{kvs} // [] };
-	return defined $e ? ($e->{lease} // 0) : undef;
+	return $e;
 }
 
 sub put
