@@ -470,9 +470,13 @@ renew_key(PghaEtcd *etcd, long *wait)
 	 * ours on the live lease (observe()): that proves it as well as the
 	 * guarded write, which would only rewrite the same value, a proposal
 	 * etcd replicates and syncs to disk every loop of every cluster.  A key
-	 * on another lease (after a ttl change) is written, to move it.
+	 * on another lease (after a ttl change) is written, to move it.  Past
+	 * the fence deadline (the worker stood still after the read, longer
+	 * than the lease may last) the read proves nothing any more: the
+	 * guarded write decides, before the leader's unguarded writes (status,
+	 * history, failsafe) can follow.
 	 */
-	if (K.leader_read_on_lease)
+	if (K.leader_read_on_lease && now_ms() < pgha_keeper_fence_deadline_ms())
 	{
 		K.leader_on_current_lease = true;
 		return true;

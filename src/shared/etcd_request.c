@@ -89,6 +89,11 @@ set_key(json_t *obj, const char *key, bool prefix)
 	}
 }
 
+/*
+ * Never "serializable": etcd's default read is linearizable, and the
+ * keeper's renewal rests on that (a read after the keepalive that finds
+ * the leader key ours proves the leadership).
+ */
 static json_t *
 range_obj(const char *key, bool prefix)
 {

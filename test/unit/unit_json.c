@@ -99,7 +99,8 @@ test_bodies(void)
 
 	body = pgha_etcdj_range_body("/service/c1/", true);
 	is_str(body, "{\"key\":\"L3NlcnZpY2UvYzEv\",\"range_end\":\"L3NlcnZpY2UvYzEw\"}",
-		   "prefix range body (range_end = prefix with last byte + 1)");
+		   "prefix range body (range_end = prefix with last byte + 1), linearizable: "
+		   "no \"serializable\" (a leader's renewal rests on this read)");
 	free(body);
 	body = pgha_etcdj_put_body("/service/c1/leader", "node1", 4752038767775423517LL);
 	is_str(body, "{\"key\":\"L3NlcnZpY2UvYzEvbGVhZGVy\",\"value\":\"bm9kZTE=\",\"lease\":\"4752038767775423517\"}",
