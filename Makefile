@@ -90,7 +90,7 @@ override autodepend = yes
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-.PHONY: FORCE deps unit regress tap clean-more test sim faults demo demo-stop bench bench-failover bench-compare bench-scenarios bench-api bench-quorum bench-smoke pghactl install-pghactl fuzz man deb test-package dist
+.PHONY: FORCE deps unit regress tap clean-more test sim faults demo demo-stop bench bench-failover bench-compare bench-scenarios bench-api bench-quorum bench-scale bench-smoke pghactl install-pghactl fuzz man deb test-package dist
 
 deps:
 	@bash scripts/install-deps.sh
@@ -125,6 +125,7 @@ clean-more:
 	$(MAKE) -C test/unit PG_CONFIG=$(PG_CONFIG) clean
 	$(MAKE) -C test/fuzz clean
 	$(MAKE) -C test/sim clean
+	$(MAKE) -C bench/scale PG_CONFIG=$(PG_CONFIG) clean
 	rm -rf tmp_regress tmp_check_regress results log regression.diffs regression.out \
 		tmp_check_logs tmp_faults tmp_deb tmp_package tmp_bench pghactl.1
 
@@ -215,6 +216,16 @@ bench-quorum: install
 bench-api: install
 	rm -rf tmp_bench/tmp_check && mkdir -p tmp_bench
 	@bash scripts/as-user.sh $(PGHA_USER) env $(BENCH_ENV) PGHA_BENCH_CHECKS="$(PGHA_BENCH_CHECKS)" $(BENCH_PROVE) bench/api_hostile.pl
+
+# how many clusters one etcd carries: virtual clusters replaying pgha's and
+# Patroni's measured etcd traffic against a 3-member etcd (about 15 min)
+bench-scale: $(SHARED_LIB)
+	$(MAKE) -C bench/scale PG_CONFIG=$(PG_CONFIG)
+	mkdir -p tmp_bench
+	@bash scripts/as-user.sh $(PGHA_USER) env TESTDIR=$(CURDIR)/tmp_bench \
+		PGHA_SCALE_STEPS="$(PGHA_SCALE_STEPS)" PGHA_SCALE_SECONDS="$(PGHA_SCALE_SECONDS)" \
+		PGHA_SCALE_PROFILES="$(PGHA_SCALE_PROFILES)" PGHA_SCALE_SYSTEMS="$(PGHA_SCALE_SYSTEMS)" \
+		python3 bench/scale/scale.py
 
 # the short run of bench/scenarios.pl in "make test" (pgha only, under a
 # minute): no install, run-tests.sh runs after it as the unprivileged user

@@ -1,0 +1,222 @@
+#!/usr/bin/env python3
+"""bench/scale/scale.py: how many clusters one etcd carries (make bench-scale).
+
+Starts a 3-member etcd on this machine, then for each traffic mix (pgha's
+and Patroni's requests per second per cluster, by gRPC method, as
+bench/scenarios.pl measured them on real nodes: docs/benchmarks.md, at
+two settings) and each number of clusters N, runs scale_gen processes that set N virtual
+3-member clusters up and replay the mix for PGHA_SCALE_SECONDS.  Per step
+it prints: etcd's CPU (all three members, in % of one core) and largest
+RSS, proposals/s, requests/s, keepalive and write latency p50/p99, how
+late the generator sent (its own limit), and the leases lost.  The
+capacity is the largest N with keepalive and write p99 under 100 ms and
+no lease lost.
+
+Environment: PGHA_SCALE_STEPS ("100 250 500 1000 2000 4000"),
+PGHA_SCALE_SECONDS (30), PGHA_SCALE_PROCS (16), PGHA_SCALE_PROFILES
+("30/10/10 fastest": Patroni's defaults for both; each one's fastest safe
+settings, pgha 4/1/1 and Patroni 20/1/3), PGHA_SCALE_SYSTEMS ("pgha
+patroni"), TESTDIR (tmp_bench).  Writes TESTDIR/scale.md.
+"""
+import os
+import re
+import resource
+import subprocess
+import sys
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(os.path.dirname(HERE))
+GEN = os.path.join(HERE, "scale_gen")
+# (make passes unset settings as empty strings)
+def setting(name, default):
+    return os.environ.get(name) or default
+
+
+OUT = setting("TESTDIR", os.path.join(TOP, "tmp_bench"))
+STEPS = [int(n) for n in setting("PGHA_SCALE_STEPS", "100 250 500 1000 2000 4000").split()]
+SECONDS = int(setting("PGHA_SCALE_SECONDS", "30"))
+PROCS = int(setting("PGHA_SCALE_PROCS", "16"))
+MEMBERS = 3
+
+# requests/s per 3-member cluster by gRPC method, measured on real nodes
+# (make bench-scenarios, docs/benchmarks.md "etcd requests by method"):
+# (profile, system) -> (lease ttl, mix); in a mix "each" spreads a rate
+# over the members, "leader" gives it to the leader alone
+MIXES = {
+    ("30/10/10", "pgha"): (30, "0.366=keepalive:each,0.366=range:each,0.300=put:each,"
+                               "0.300=status:each,0.100=memberlist:each"),
+    ("30/10/10", "patroni"): (30, "0.233=keepalive:each,0.100=status_put:leader,0.050=put:each"),
+    ("fastest", "pgha"): (4, "3.23=keepalive:each,3.23=range:each,0.216=put:each,"
+                             "0.300=status:each,0.100=memberlist:each"),
+    ("fastest", "patroni"): (20, "2.00=keepalive:each,1.00=status_put:leader,0.100=put:each"),
+}
+PROFILES = setting("PGHA_SCALE_PROFILES", "30/10/10 fastest").split()
+SYSTEMS = setting("PGHA_SCALE_SYSTEMS", "pgha patroni").split()
+# the bucket upper bounds of scale_gen.c, in ms (the last one is open)
+BUCKETS = [0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, float("inf")]
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def etcd(cmd, *args):
+    subprocess.run(["bash", os.path.join(TOP, "scripts/etcd-cluster.sh"), cmd, *args],
+                   check=True, stdout=subprocess.DEVNULL)
+
+
+def member_pids(d):
+    return [int(open(os.path.join(d, f)).read()) for f in sorted(os.listdir(d))
+            if re.fullmatch(r"etcd\d+\.pid", f)]
+
+
+def cpu_seconds(pid):
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def rss_mib(pid):
+    m = re.search(r"VmRSS:\s+(\d+) kB", open(f"/proc/{pid}/status").read())
+    return int(m.group(1)) / 1024
+
+
+def proposals(url):
+    text = urllib.request.urlopen(url + "/metrics", timeout=5).read().decode()
+    m = re.search(r"^etcd_server_proposals_committed_total (\S+)$", text, re.M)
+    return float(m.group(1))
+
+
+def percentile(hist, q):
+    total = sum(hist)
+    if total == 0:
+        return None
+    seen = 0
+    for i, n in enumerate(hist):
+        seen += n
+        if seen >= q * total:
+            return BUCKETS[i]
+    return BUCKETS[-1]
+
+
+def fmt_ms(v):
+    if v is None:
+        return "-"
+    return "> 5000" if v == float("inf") else f"≤ {v:g}"
+
+
+def run_step(urls, pids, ttl, mix, n):
+    per = [n // PROCS + (1 if i < n % PROCS else 0) for i in range(PROCS)]
+    start = int(time.time()) + 5 + n // 150
+    procs = []
+    first = 0
+    before_children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    for count in per:
+        if count == 0:
+            continue
+        procs.append(subprocess.Popen([GEN, ",".join(urls), str(first), str(count), str(MEMBERS),
+                                       str(ttl), str(SECONDS), str(start), mix],
+                                      stdout=subprocess.PIPE, text=True))
+        first += count
+    # etcd is measured inside the generators' window, a second off each
+    # end: the setup before it and the revocations after it stay out
+    while time.time() < start + 1:
+        time.sleep(0.05)
+    cpu0 = [cpu_seconds(p) for p in pids]
+    prop0 = proposals(urls[0])
+    t0 = time.time()
+    time.sleep(SECONDS - 2)
+    cpu1 = [cpu_seconds(p) for p in pids]
+    prop1 = proposals(urls[0])
+    rss = max(rss_mib(p) for p in pids)
+    elapsed = time.time() - t0
+    totals = {}
+    late = [0] * len(BUCKETS)
+    lost = 0
+    failed = 0
+    for p in procs:
+        out, _ = p.communicate()
+        if p.returncode != 0 or not out.strip():
+            failed += 1
+            continue
+        for field in out.split():
+            key, value = field.split("=", 1)
+            if key == "lost_leases":
+                lost += int(value)
+            elif key == "late":
+                late = [a + int(b) for a, b in zip(late, value.split(":"))]
+            elif key != "seconds":
+                reqs, errs, hist = value.split("/")
+                t = totals.setdefault(key, [0, 0, [0] * len(BUCKETS)])
+                t[0] += int(reqs)
+                t[1] += int(errs)
+                t[2] = [a + int(b) for a, b in zip(t[2], hist.split(":"))]
+    gen = resource.getrusage(resource.RUSAGE_CHILDREN)
+    gen_cpu = (gen.ru_utime + gen.ru_stime) - (before_children.ru_utime + before_children.ru_stime)
+    writes = [0] * len(BUCKETS)
+    for k in ("put", "status_put", "txn"):
+        if k in totals:
+            writes = [a + b for a, b in zip(writes, totals[k][2])]
+    keepalive = totals.get("keepalive", [0, 0, [0] * len(BUCKETS)])[2]
+    row = {
+        "n": n,
+        "etcd_cpu": 100 * sum(b - a for a, b in zip(cpu0, cpu1)) / elapsed,
+        "gen_cpu": 100 * gen_cpu / (SECONDS + 5 + n // 150),
+        "rss": rss,
+        "proposals": (prop1 - prop0) / elapsed,
+        "requests": sum(t[0] for t in totals.values()) / SECONDS,
+        "errors": sum(t[1] for t in totals.values()),
+        "ka50": percentile(keepalive, 0.5), "ka99": percentile(keepalive, 0.99),
+        "w50": percentile(writes, 0.5), "w99": percentile(writes, 0.99),
+        "late99": percentile(late, 0.99),
+        "lost": lost + failed,
+    }
+    row["ok"] = (row["lost"] == 0 and row["ka99"] is not None and row["ka99"] <= 100 and
+                 (row["w99"] is None or row["w99"] <= 100))
+    # the next step starts from an empty prefix and a compacted history
+    subprocess.run(["etcdctl", "--endpoints", ",".join(urls), "del", "--prefix", "/scale/"],
+                   check=True, stdout=subprocess.DEVNULL)
+    return row
+
+
+def main():
+    if not os.access(GEN, os.X_OK):
+        sys.exit(f"{GEN} is missing: make -C bench/scale")
+    d = os.path.join(OUT, "scale_etcd")
+    subprocess.run(["rm", "-rf", d])
+    os.makedirs(OUT, exist_ok=True)
+    etcd("start", d, "3")
+    try:
+        urls = open(os.path.join(d, "urls")).read().strip().split(",")
+        pids = member_pids(d)
+        lines = ["| settings | system | clusters | etcd CPU % (3 members) | generator CPU % | "
+                 "etcd RSS MiB (largest) | proposals/s | requests/s | errors | keepalive p50 / p99 ms | "
+                 "write p50 / p99 ms | sent late p99 ms | leases lost | within bounds |",
+                 "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+        capacity = {}
+        print("\n".join(lines), flush=True)
+        for profile in PROFILES:
+            for system in SYSTEMS:
+                ttl, mix = MIXES[(profile, system)]
+                for n in STEPS:
+                    r = run_step(urls, pids, ttl, mix, n)
+                    line = (f"| {profile} | {system} | {n} | {r['etcd_cpu']:.0f} | {r['gen_cpu']:.0f} | "
+                            f"{r['rss']:.0f} | {r['proposals']:.1f} | {r['requests']:.0f} | {r['errors']} | "
+                            f"{fmt_ms(r['ka50'])} / {fmt_ms(r['ka99'])} | {fmt_ms(r['w50'])} / {fmt_ms(r['w99'])} | "
+                            f"{fmt_ms(r['late99'])} | {r['lost']} | {'yes' if r['ok'] else 'no'} |")
+                    print(line, flush=True)
+                    lines.append(line)
+                    if r["ok"]:
+                        capacity[(profile, system)] = n
+        lines.append("")
+        lines.append(f"Capacity (largest N within bounds; {SECONDS} s per step, {PROCS} generator processes):")
+        for profile in PROFILES:
+            for system in SYSTEMS:
+                lines.append(f"- {profile}, {system}: {capacity.get((profile, system), 'below ' + str(STEPS[0]))}")
+        print("\n".join(lines[-1 - len(PROFILES) * len(SYSTEMS):]))
+        with open(os.path.join(OUT, "scale.md"), "w") as f:
+            f.write("\n".join(lines) + "\n")
+    finally:
+        etcd("stop", d)
+
+
+if __name__ == "__main__":
+    main()
