@@ -37,6 +37,7 @@ char	   *pgha_etcd_key = NULL;
 char	   *pgha_etcd_user = NULL;
 char	   *pgha_etcd_password_file = NULL;
 int			pgha_etcd_timeout = 1000;
+int			pgha_etcd_health_interval = 30;
 
 char	   *pgha_namespace = NULL;
 char	   *pgha_scope = NULL;
@@ -225,6 +226,16 @@ pgha_guc_define(void)
 							&pgha_etcd_timeout,
 							1000, 100, 60000,
 							PGC_SIGHUP, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("pgha.etcd_health_interval",
+							"Sets how often the worker checks how many etcd members answer.",
+							"Each check asks every etcd member for its status and for the "
+							"member list.  0 turns the check off (thousands of clusters on "
+							"one etcd: its own monitoring watches it once, not every node).",
+							&pgha_etcd_health_interval,
+							30, 0, 3600,
+							PGC_SIGHUP, GUC_UNIT_S,
 							NULL, NULL, NULL);
 
 	DefineCustomStringVariable("pgha.namespace",

@@ -22,6 +22,7 @@ extern char *pgha_etcd_key;
 extern char *pgha_etcd_user;
 extern char *pgha_etcd_password_file;
 extern int	pgha_etcd_timeout;
+extern int	pgha_etcd_health_interval;
 
 /* node identity (PGC_POSTMASTER) */
 extern char *pgha_namespace;

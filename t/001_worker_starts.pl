@@ -85,6 +85,21 @@ my $log = slurp_file($node->logfile, $offset);
 unlike($log, qr/terminated by signal|PANIC:/,
 	'no server process crashed');
 
+# pgha.etcd_health_interval = 0: the worker stops asking every etcd member
+# (thousands of clusters on one etcd); its numbers become unknown, and
+# pgha.etcd_members() still asks when called
+ok($node->poll_query_until('postgres', 'SELECT etcd_failures_tolerated IS NOT NULL FROM pgha.status()'),
+	'the worker knows how many etcd failures are tolerated');
+$node->safe_psql('postgres', "ALTER SYSTEM SET pgha.etcd_health_interval = 0; SELECT pg_reload_conf()");
+ok($node->poll_query_until('postgres',
+		'SELECT etcd_failures_tolerated IS NULL AND etcd_warning IS NULL FROM pgha.status()'),
+	'with pgha.etcd_health_interval = 0 the worker no longer checks: unknown');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM pgha.etcd_members() WHERE reachable'), '3',
+	'pgha.etcd_members() still asks every member');
+$node->safe_psql('postgres', "ALTER SYSTEM RESET pgha.etcd_health_interval; SELECT pg_reload_conf()");
+ok($node->poll_query_until('postgres', 'SELECT etcd_failures_tolerated = 1 FROM pgha.status()'),
+	'reset to 30 s: the next iteration checks again');
+
 # Two members down: each is listed with its own error (naming its URL),
 # the one that answers with none
 $etcd->kill(1);

@@ -343,9 +343,10 @@ lose_leadership(const char *why)
 }
 
 /*
- * Every 30 s: how many etcd members may still fail before quorum is lost
- * (N = 2F + 1).  At 0 the next etcd failure stops every automatic action,
- * and a leader would fence: say so loudly.
+ * Every pgha.etcd_health_interval: how many etcd members may still fail
+ * before quorum is lost (N = 2F + 1).  At 0 the next etcd failure stops
+ * every automatic action, and a leader would fence: say so loudly.  Off,
+ * the numbers are unknown rather than old.
  */
 void
 check_etcd_health(PghaEtcd *etcd, PghaSharedState *st)
@@ -356,9 +357,18 @@ check_etcd_health(PghaEtcd *etcd, PghaSharedState *st)
 	int			tolerated;
 	int			i;
 
+	if (pgha_etcd_health_interval == 0)
+	{
+		st->etcd_members = 0;
+		st->etcd_members_answered = 0;
+		st->etcd_failures_tolerated = -1;
+		K.etcd_tolerated = -1;
+		K.next_etcd_health_ms = 0;
+		return;
+	}
 	if (now_ms() < K.next_etcd_health_ms)
 		return;
-	K.next_etcd_health_ms = now_ms() + 30000;
+	K.next_etcd_health_ms = now_ms() + (int64) pgha_etcd_health_interval * 1000;
 	if (!pgha_etcd_member_list(etcd, &members, &n) || n == 0)
 		return;
 	for (i = 0; i < n; i++)

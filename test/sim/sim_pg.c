@@ -58,6 +58,7 @@ static SimLineage lineage[SIM_MAX_TLI + 2];
 /* ---- GUCs: the same for every node but the name and the port ---- */
 char	   *pgha_etcd_hosts = "http://127.0.0.1:2379";
 int			pgha_etcd_timeout = 1000;
+int			pgha_etcd_health_interval = 30;
 /* the server's (access/xlog.h): logical slots are not modelled */
 int			wal_level = WAL_LEVEL_REPLICA;
 char	   *pgha_namespace = "/service/";
