@@ -234,6 +234,18 @@ parse_kv(json_t *o, PghaEtcdKV *kv, char *errbuf, size_t errlen)
 		pgha_etcdj_int64(o, "lease", &kv->lease, errbuf, errlen);
 }
 
+/* a key of a parsed range (the client's and the simulator's etcd share it) */
+PghaEtcdKV *
+pgha_etcd_range_get(PghaEtcdRange *r, const char *key)
+{
+	int			i;
+
+	for (i = 0; i < r->nkvs; i++)
+		if (strcmp(r->kvs[i].key, key) == 0)
+			return &r->kvs[i];
+	return NULL;
+}
+
 bool
 pgha_etcdj_range(json_t *obj, PghaEtcdRange *out, char *errbuf, size_t errlen)
 {

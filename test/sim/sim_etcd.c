@@ -628,17 +628,6 @@ pgha_etcd_range(PghaEtcd *e, const char *key, bool prefix, PghaEtcdRange *out)
 	return ok;
 }
 
-PghaEtcdKV *
-pgha_etcd_range_get(PghaEtcdRange *r, const char *key)
-{
-	int			i;
-
-	for (i = 0; i < r->nkvs; i++)
-		if (strcmp(r->kvs[i].key, key) == 0)
-			return &r->kvs[i];
-	return NULL;
-}
-
 bool
 pgha_etcd_put(PghaEtcd *e, const char *key, const char *value, int64 lease, int64 *revision)
 {
