@@ -176,7 +176,24 @@ poll_wait(PghaHttpSock *socks, int nsocks, long timeout_ms, PghaPmDeath pmdeath)
 	return 0;
 }
 
-static const PghaHttpHost poll_host = {.wait = poll_wait};
+static void
+nothing(int flags)
+{
+}
+
+static void
+run_then(void (*body) (void *), void (*cleanup) (void *), void *arg)
+{
+	body(arg);
+	cleanup(arg);
+}
+
+static const PghaHttpHost poll_host = {
+	.wait = poll_wait,
+	.after_wait = nothing,
+	.give_back = nothing,
+	.guarded = run_then,
+};
 
 static const PghaHttpHost *host = &poll_host;
 
@@ -456,7 +473,7 @@ http_drive(PghaHttp *h, long timeout_ms)
 	}
 	collect_done(h);
 
-	if (flags && h->host->after_wait)
+	if (flags)
 		h->host->after_wait(flags);
 	return flags;
 }
@@ -515,15 +532,8 @@ request_wait_end(void *arg)
 		t->easy = NULL;
 	}
 	/* hand what the wait consumed (a latch set) back to the caller's loop */
-	if (w->flags_seen && w->h->host->give_back)
+	if (w->flags_seen)
 		w->h->host->give_back(w->flags_seen);
-}
-
-static void
-run_then(void (*body) (void *), void (*cleanup) (void *), void *arg)
-{
-	body(arg);
-	cleanup(arg);
 }
 
 bool
@@ -547,7 +557,7 @@ pgha_http_request(PghaHttp *h, const char *url, const char *body,
 	w.deadline = pgha_now_us() + (int64) (timeout_ms + 200) * 1000;
 	w.timeout_ms = timeout_ms;
 	w.flags_seen = 0;
-	(h->host->guarded ? h->host->guarded : run_then) (request_wait, request_wait_end, &w);
+	h->host->guarded(request_wait, request_wait_end, &w);
 
 	if (t->done && t->result == CURLE_OK && !t->buf.overflow)
 	{

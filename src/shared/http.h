@@ -78,8 +78,8 @@ typedef struct PghaHttpSock
 /*
  * What the process the client runs in provides.  The default polls curl's
  * sockets and nothing else, which is all a frontend program needs; the
- * server sets its own in _PG_init (http_backend.c).  Hooks other than wait
- * may be NULL.
+ * server sets its own in _PG_init (http_backend.c).  Every hook is
+ * required but the socket pair (NULL: curl's own sockets).
  */
 typedef struct PghaHttpHost
 {
