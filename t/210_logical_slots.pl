@@ -266,7 +266,7 @@ for my $n (@replicas)
 {
 	ok($c->poll_sql($n, "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'cdc'", '0', 30),
 		"$n dropped its copy");
-	like(slurp_file($c->log($n)), qr/pgha dropped its copy of the logical slot "cdc"\n.*DETAIL:  The config's "slots" no longer names it/,
+	ok($c->poll_log($n, qr/pgha dropped its copy of the logical slot "cdc"\n.*DETAIL:  The config's "slots" no longer names it/),
 		'... and says why');
 	ok($c->poll_sql($n, 'SHOW hot_standby_feedback', 'off', 30), "$n: hot_standby_feedback is no longer forced on");
 }

@@ -129,6 +129,21 @@ sub poll_sql
 	return 0;
 }
 
+# wait until the node's log matches $re (a LOG line is written after the
+# change it reports: a poll of the change alone may come first)
+sub poll_log
+{
+	my ($self, $name, $re, $timeout) = @_;
+	my $deadline = time + ($timeout // 30);
+	while (time < $deadline)
+	{
+		return 1 if slurp_file($self->log($name)) =~ $re;
+		usleep(100_000);
+	}
+	diag("$name: the log does not match $re");
+	return 0;
+}
+
 sub streams_from
 {
 	my ($self, $leader, $name) = @_;
