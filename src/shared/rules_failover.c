@@ -159,42 +159,37 @@ pgha_rule_not_candidate(const PghaInput *in, PghaDecision *d)
 /*
  * synchronous_mode: only a standby the sync key names has every commit the
  * primary acknowledged.  No key, or an empty one: nobody may be promoted.
+ *
+ * The key is current whoever the last leader was: every path that opens a
+ * leader's write gate or asks for a promotion takes the key over first
+ * (pgha_syncrep_take_key), and only the holder of the leader key writes it.
+ * A key that still names an older leader therefore says that no later
+ * leader accepted a write.  (Requiring it to name the last leader seen
+ * stopped every node for good when a winner froze between the leader key
+ * and the sync key, and its key expired.)
  */
 bool
 pgha_rule_not_synchronous(const PghaInput *in, PghaDecision *d)
 {
 	const PghaCluster *c = in->cluster;
-	bool		stale;
 
 	if (!R(in) || !in->config.synchronous_mode)
 		return false;
-	/*
-	 * A key written by another leader than the last one says nothing of its
-	 * commits; but a key this node wrote itself (it won a race, took the key
-	 * over and lost its own leader key before anybody saw it lead) names
-	 * commits it has all of.
-	 */
-	stale = c->has_sync && in->last_leader && in->last_leader[0] != '\0' &&
-		strcmp(c->sync_leader, in->last_leader) != 0 && strcmp(c->sync_leader, in->me) != 0;
 	/* quorum: any member may race once it sees enough voters (quorum_short) */
-	if (!stale && (pgha_cluster_is_sync_standby(c, in->me) ||
-				   (pgha_decide_quorum_key(in) && c->sync_leader[0] != '\0')))
+	if (pgha_cluster_is_sync_standby(c, in->me) ||
+		(pgha_decide_quorum_key(in) && c->sync_leader[0] != '\0'))
 		return false;
 	/*
-	 * A node that took the key over for a promotion that never completed
-	 * (it is still a standby) has everything it had: it may race again.
+	 * The key's own leader has every commit it acknowledged: the old
+	 * primary, a standby now, or a node that took the key over for a
+	 * promotion that never completed.
 	 */
-	if (!stale && c->has_sync && strcmp(c->sync_leader, in->me) == 0)
+	if (c->has_sync && strcmp(c->sync_leader, in->me) == 0)
 		return false;
-	if (stale)
-		snprintf(d->reason, sizeof(d->reason),
-				 "there is no leader, synchronous_mode is on and the sync key belongs to \"%s\", not to the last leader \"%s\"",
-				 c->sync_leader, in->last_leader);
-	else
-		snprintf(d->reason, sizeof(d->reason),
-				 "there is no leader, synchronous_mode is on and this node is not a synchronous standby%s",
-				 !c->has_sync ? " (there is no sync key)" :
-				 c->nsync == 0 ? " (the sync key names none)" : "");
+	snprintf(d->reason, sizeof(d->reason),
+			 "there is no leader, synchronous_mode is on and this node is not a synchronous standby%s",
+			 !c->has_sync ? " (there is no sync key)" :
+			 c->nsync == 0 ? " (the sync key names none)" : "");
 	return true;
 }
 

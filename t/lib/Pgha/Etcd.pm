@@ -316,6 +316,17 @@ sub put
 	return;
 }
 
+# put $key on a new lease of $ttl seconds, as a member's worker would
+# (the lease is never kept alive: the key goes $ttl seconds later)
+sub put_leased
+{
+	my ($self, $key, $value, $ttl) = @_;
+	my ($lease) = $self->_etcdctl([ 'lease', 'grant', $ttl ]) =~ /lease ([0-9a-f]+) granted/
+	  or croak "put_leased: etcdctl granted no lease";
+	$self->_etcdctl([ 'put', "--lease=$lease", '--', $key ], $value);
+	return $lease;
+}
+
 sub del
 {
 	my ($self, $key) = @_;
