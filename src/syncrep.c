@@ -204,18 +204,24 @@ pgha_syncrep_before_promote(const PghaConfig *config)
 }
 
 /*
- * Before a new leader promotes: the sync key becomes {leader: this node,
- * no standby}, guarded by the revision the read found.  Until then it names
- * the old leader's synchronous standbys, and one of them could be promoted
- * after this node acknowledged commits it never had (this node promotes
- * with no synchronous standby confirmed).  False: not taken (etcd failed,
- * or somebody wrote the key since the read): do not promote yet.
+ * Before a new leader opens its gate or promotes, the sync key must say
+ * what its commits will be worth.  In synchronous mode it becomes {leader:
+ * this node, no standby}, guarded by the revision the read found: until
+ * then it names the old leader's synchronous standbys, and one of them
+ * could be promoted after this node acknowledged commits it never had
+ * (this node promotes with no synchronous standby confirmed).  Outside
+ * synchronous mode a key left over goes: it would otherwise keep naming a
+ * leader whose standbys lack this node's commits, or one left behind on an
+ * older timeline, once the mode is on again.  So a key that names a leader
+ * says that no other leader opened its gate since it was written
+ * (rules_failover.c relies on it).  False: not done (etcd failed, or
+ * somebody wrote the key since the read): not yet.
  */
 bool
 pgha_syncrep_take_key(PghaEtcd *etcd, const char *prefix, const PghaCluster *cluster,
 					  const PghaConfig *config, int64 lease, bool promoting)
 {
-	char	   *json;
+	char	   *json = NULL;
 	char	   *sync_key = pgha_key(prefix, PGHA_KEY_SYNC);
 	char	   *leader_key = pgha_key(prefix, PGHA_KEY_LEADER);
 	PghaEtcdTxn t;
@@ -229,22 +235,33 @@ pgha_syncrep_take_key(PghaEtcd *etcd, const char *prefix, const PghaCluster *clu
 	 * key of ours from an earlier term that still names standbys is
 	 * rewritten, or they would count as confirmed without having been.
 	 */
-	if (!config->synchronous_mode ||
-		(cluster->has_sync && strcmp(cluster->sync_leader, pgha_node_name()) == 0 &&
-		 (!promoting || (cluster->nsync == 0 && cluster->sync_quorum == 0))))
+	if (config->synchronous_mode && cluster->has_sync &&
+		strcmp(cluster->sync_leader, pgha_node_name()) == 0 &&
+		(!promoting || (cluster->nsync == 0 && cluster->sync_quorum == 0)))
 		return true;
-	json = pgha_sync_to_json(pgha_node_name(), 0, 0, NULL);
+	if (!config->synchronous_mode && !cluster->has_sync)
+		return true;
 
 	/*
 	 * One transaction: the sync key unchanged since the read, and the
 	 * leader key still ours by value and lease, so that a node that lost
-	 * its key meanwhile takes nothing over.
+	 * its key meanwhile changes nothing.
 	 */
 	memset(&t, 0, sizeof(t));
 	pgha_etcd_txn_equal(&t, sync_key, PGHA_CMP_MOD, cluster->has_sync ? cluster->sync_mod_revision : 0, NULL);
 	pgha_etcd_txn_equal(&t, leader_key, PGHA_CMP_VALUE, 0, pgha_node_name());
 	pgha_etcd_txn_equal(&t, leader_key, PGHA_CMP_LEASE, lease, NULL);
-	pgha_etcd_txn_put(&t, sync_key, json, 0);
+	if (config->synchronous_mode)
+	{
+		json = pgha_sync_to_json(pgha_node_name(), 0, 0, NULL);
+		pgha_etcd_txn_put(&t, sync_key, json, 0);
+	}
+	else
+	{
+		t.success[t.nsuccess].type = PGHA_OP_DELETE;
+		t.success[t.nsuccess].key = sync_key;
+		t.nsuccess++;
+	}
 	ok = pgha_etcd_txn(etcd, &t, &r);
 	free(json);
 	if (!ok)
@@ -252,13 +269,20 @@ pgha_syncrep_take_key(PghaEtcd *etcd, const char *prefix, const PghaCluster *clu
 	if (!ok || !r.succeeded)
 	{
 		ereport(LOG,
-				(errmsg("pgha could not take over the sync key before the promotion"),
+				(errmsg("pgha could not %s the sync key before leading",
+						config->synchronous_mode ? "take over" : "remove"),
 				 errdetail_internal("%s", ok ? "The key changed since it was read." : etcd->errmsg)));
 		return false;
 	}
-	ereport(LOG,
-			(errmsg("pgha: sync key names no standby"),
-			 errdetail("This node takes it over before its promotion; only the standbys it confirms from now on may be promoted.")));
+	if (config->synchronous_mode)
+		ereport(LOG,
+				(errmsg("pgha: sync key names no standby"),
+				 errdetail("This node takes it over before it leads; only the standbys it confirms from now on may be promoted.")));
+	else
+		ereport(LOG,
+				(errmsg("pgha: removed the sync key"),
+				 errdetail("synchronous_mode is off; the key of \"%s\" goes before this node leads.",
+						   cluster->sync_leader)));
 	return true;
 }
 
@@ -486,13 +510,26 @@ pgha_syncrep_leader(PghaEtcd *etcd, const char *prefix, const PghaCluster *clust
 		}
 		else if (p.step == PGHA_SYNC_DELETE_KEY)
 		{
-			int64		deleted;
+			PghaEtcdTxn t;
+			PghaEtcdTxnResult r;
 
-			if (!pgha_etcd_delete(etcd, key, false, &deleted))
+			/*
+			 * Only the key as read: a delete that lands late (this worker
+			 * froze on its way) must not take a later leader's key with it
+			 * after synchronous_mode came back on
+			 */
+			memset(&t, 0, sizeof(t));
+			pgha_etcd_txn_equal(&t, key, PGHA_CMP_MOD, c.sync_mod_revision, NULL);
+			t.success[t.nsuccess].type = PGHA_OP_DELETE;
+			t.success[t.nsuccess].key = key;
+			t.nsuccess++;
+			if (!pgha_etcd_txn(etcd, &t, &r))
 			{
 				S.key_in_doubt = true;
 				return;
 			}
+			if (!r.succeeded)
+				return;			/* someone else wrote it: read it again */
 			log_step(&p);
 			c.has_sync = false;
 			c.nsync = 0;

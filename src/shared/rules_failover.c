@@ -158,7 +158,11 @@ pgha_rule_not_candidate(const PghaInput *in, PghaDecision *d)
 
 /*
  * synchronous_mode: only a standby the sync key names has every commit the
- * primary acknowledged.  No key, or an empty one: nobody may be promoted.
+ * primary acknowledged.  A key that names no standby: only its leader may
+ * be promoted.  No key at all: the usual rules, as Patroni's.  A leader
+ * deletes the key when synchronous_mode goes off (guarded by the revision
+ * it read), and takes it over before its gate opens when the mode is on,
+ * so no commit was acknowledged under a key that is not there.
  *
  * The key is current whoever the last leader was: every path that opens a
  * leader's write gate or asks for a promotion takes the key over first
@@ -173,7 +177,7 @@ pgha_rule_not_synchronous(const PghaInput *in, PghaDecision *d)
 {
 	const PghaCluster *c = in->cluster;
 
-	if (!R(in) || !in->config.synchronous_mode)
+	if (!R(in) || !in->config.synchronous_mode || !c->has_sync)
 		return false;
 	/* quorum: any member may race once it sees enough voters (quorum_short) */
 	if (pgha_cluster_is_sync_standby(c, in->me) ||
@@ -188,15 +192,19 @@ pgha_rule_not_synchronous(const PghaInput *in, PghaDecision *d)
 		return false;
 	snprintf(d->reason, sizeof(d->reason),
 			 "there is no leader, synchronous_mode is on and this node is not a synchronous standby%s",
-			 !c->has_sync ? " (there is no sync key)" :
 			 c->nsync == 0 ? " (the sync key names none)" : "");
 	return true;
 }
 
 /*
  * A standby still on an older timeline than the cluster reached never
- * races: promoting it would make a second timeline of that number and
- * throw away what the newer one acknowledged.
+ * races: promoting it would throw away what the newer one acknowledged.
+ * Except the sync key's own leader in synchronous mode: the promoter of
+ * the newer timeline took the key over or deleted it first
+ * (pgha_syncrep_take_key), so a key this node wrote is newer than that
+ * promotion, which acknowledged nothing a synchronous standby had to keep
+ * (synchronous_mode was off then).  Its commits since are the ones that
+ * count; the newer timeline is rewound.
  */
 bool
 pgha_rule_old_timeline(const PghaInput *in, PghaDecision *d)
@@ -205,6 +213,9 @@ pgha_rule_old_timeline(const PghaInput *in, PghaDecision *d)
 	int			tl;
 
 	if (!R(in))
+		return false;
+	if (in->config.synchronous_mode && in->cluster->has_sync &&
+		strcmp(in->cluster->sync_leader, in->me) == 0)
 		return false;
 	tl = pgha_decide_cluster_timeline(in, &who);
 	if (tl <= in->local.timeline)
@@ -291,9 +302,10 @@ pgha_peer_is_better(const PghaInput *in, const PghaPeer *p)
 {
 	if (!p->reachable || !p->in_recovery || p->nofailover || p->failover_priority <= 0)
 		return false;
-	/* in synchronous mode only synchronous standbys compete */
+	/* in synchronous mode only synchronous standbys compete (no key: all do) */
 	if (in->config.synchronous_mode &&
-		(in->cluster == NULL || !pgha_cluster_is_sync_standby(in->cluster, p->name)))
+		(in->cluster == NULL ||
+		 (in->cluster->has_sync && !pgha_cluster_is_sync_standby(in->cluster, p->name))))
 		return false;
 	/* positions on different timelines do not compare: the newer one wins */
 	if (p->timeline != in->local.timeline)

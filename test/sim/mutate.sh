@@ -8,7 +8,8 @@
 # SECONDS (default 60) per mode, asynchronous and synchronous (q-*: quorum
 # commit with 3 and with 5 nodes, switchover requests included; w-*: etcd
 # loses the cluster's keys, asynchronous and synchronous; c-*: replicatefrom
-# chains with the slots they need); the table
+# chains with the slots they need; t-*: synchronous_mode turned off and on
+# again, synchronous and quorum); the table
 # says which invariant caught it, after how many runs and seconds.  A bug
 # the simulator does not find is listed as "missed".
 set -u
@@ -34,7 +35,7 @@ for p in mutations/${MUTATIONS:-*}.patch; do
 		continue
 	fi
 	modes="async sync"
-	case $name in q-*) modes="quorum quorum5" ;; w-*) modes="wipe wipesync" ;; c-*) modes="cascade cascadesync" ;; esac
+	case $name in q-*) modes="quorum quorum5" ;; w-*) modes="wipe wipesync" ;; c-*) modes="cascade cascadesync" ;; t-*) modes="toggle togglequorum" ;; esac
 	for mode in $modes; do
 		case $mode in
 			async) flag= ;;
@@ -45,6 +46,8 @@ for p in mutations/${MUTATIONS:-*}.patch; do
 			wipesync) flag="--etcd-wipe --quick-heal --sync" ;;
 			cascade) flag="--cascade --switchovers --quick-heal" ;;
 			cascadesync) flag="--cascade --switchovers --quick-heal --sync" ;;
+			toggle) flag="--sync-toggle --switchovers" ;;
+			togglequorum) flag="--sync-toggle --quorum --switchovers --quick-heal" ;;
 		esac
 		start=$(date +%s.%N)
 		out=$("$work/build/pgha_sim" --seed "$seed" --seconds "$budget" $flag 2>/dev/null)

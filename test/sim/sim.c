@@ -432,6 +432,11 @@ check_two_primaries(void)
 	sim_fail("(a) %d nodes can acknowledge a write at once: %s", open, who);
 }
 
+/* synchronous_mode as the operator has it now, and how often it went off */
+static bool sync_on;
+static int	sync_off_epoch;
+static void write_config(bool sync);
+
 /* clients: a write to a random node; a commit is acknowledged when its
  * synchronous standbys confirm it and the gate is still open (write_gate.c's
  * check after the commit record) */
@@ -481,6 +486,8 @@ settle_acks(void)
 			continue;
 		}
 		a->at_us = sim_time_us;
+		a->guarded = sync_on && sim_etcd_sync_leader_is(n->name);
+		a->off_epoch = sync_off_epoch;
 		stats.acks++;
 	}
 	while (first_pending < nacks && !acks[first_pending].pending)
@@ -505,13 +512,15 @@ typedef enum FaultKind
 	F_SWITCHOVER,
 	F_PLANNED_STOP,
 	F_FREEZE_POSTMASTER,
+	F_SYNC_OFF,
 	F_NKINDS
 } FaultKind;
 
 static const char *const fault_names[] = {
 	"freeze worker", "freeze instance", "freeze startup", "kill worker", "crash instance",
 	"cut etcd", "cut etcd requests", "cut etcd answers", "isolate from peers",
-	"etcd election", "fast restart", "switchover request", "planned stop", "freeze postmaster"
+	"etcd election", "fast restart", "switchover request", "planned stop", "freeze postmaster",
+	"synchronous_mode off"
 };
 
 typedef struct Fault
@@ -551,6 +560,9 @@ heal(void *arg)
 		case F_ISOLATE:
 			for (i = 0; i < SIM_MAX_NODES; i++)
 				n->cut_peer[i] = false;
+			break;
+		case F_SYNC_OFF:
+			write_config(true);
 			break;
 		default:
 			break;
@@ -636,6 +648,16 @@ fault(int kind, SimNode *n, int64 dur, bool forced)
 			sim_etcd_leader_election();
 			free(f);
 			return;
+		case F_SYNC_OFF:
+			/* pghactl edit-config: off for a while, then on again (heal) */
+			if (!sync_on)
+			{
+				free(f);
+				return;
+			}
+			sync_off_epoch++;
+			write_config(false);
+			break;
 		case F_RESTART:
 			if (n->running)
 			{
@@ -777,6 +799,8 @@ heal_everything(void)
 		if (!n->running && n->restart_at_us == 0)
 			n->restart_at_us = sim_time_us + 1000000;
 	}
+	if (!sync_on)
+		write_config(true);
 	sim_log(NULL, "heal everything");
 }
 
@@ -886,11 +910,28 @@ wipe_scenario(void *arg)
 	sim_at(sim_time_us + wipe_in, wipe_etcd, NULL);
 }
 
+/* the config key as the operator writes it (--sync-toggle turns the mode off) */
+static void
+write_config(bool sync)
+{
+	char		config[512];
+
+	sync_on = sync;
+	snprintf(config, sizeof(config),
+			 "{\"ttl\":%d,\"loop_wait\":%d,\"retry_timeout\":%d,\"maximum_lag_on_failover\":1048576,"
+			 "\"synchronous_mode\":%s,\"synchronous_mode_strict\":%s,\"synchronous_node_count\":%d}",
+			 sim_cfg.ttl, sim_cfg.loop_wait, sim_cfg.retry_timeout,
+			 !sync ? "false" : sim_cfg.quorum ? "\"quorum\"" : sim_cfg.sync_mode ? "true" : "false",
+			 sync && sim_cfg.sync_strict ? "true" : "false",
+			 /* quorum: ANY 1 of 2 with 3 nodes, ANY 2 of 4 with 5 */
+			 sim_cfg.quorum ? Max(1, (sim_cfg.nnodes - 1) / 2) : 1);
+	sim_etcd_seed_config(config);
+}
+
 static void
 init_run(uint64 seed)
 {
 	int			i;
-	char		config[512];
 	bool		clock_skew;
 
 	/* nothing of the last run survives: its workers' memory included */
@@ -916,15 +957,8 @@ init_run(uint64 seed)
 	sim_etcd_init();
 	/* in half the runs the nodes' clocks run at different rates */
 	clock_skew = sim_chance(0.5);
-	snprintf(config, sizeof(config),
-			 "{\"ttl\":%d,\"loop_wait\":%d,\"retry_timeout\":%d,\"maximum_lag_on_failover\":1048576,"
-			 "\"synchronous_mode\":%s,\"synchronous_mode_strict\":%s,\"synchronous_node_count\":%d}",
-			 sim_cfg.ttl, sim_cfg.loop_wait, sim_cfg.retry_timeout,
-			 sim_cfg.quorum ? "\"quorum\"" : sim_cfg.sync_mode ? "true" : "false",
-			 sim_cfg.sync_strict ? "true" : "false",
-			 /* quorum: ANY 1 of 2 with 3 nodes, ANY 2 of 4 with 5 */
-			 sim_cfg.quorum ? Max(1, (sim_cfg.nnodes - 1) / 2) : 1);
-	sim_etcd_seed_config(config);
+	sync_off_epoch = 0;
+	write_config(true);
 	for (i = 0; i < sim_cfg.nnodes; i++)
 	{
 		SimNode    *n = &sim_nodes[i];
@@ -1021,9 +1055,17 @@ final_checks(void)
 			return false;
 		}
 	}
+	/*
+	 * Synchronous mode keeps every acknowledged write.  With it turned off
+	 * and on again, only those acknowledged while the sync key named their
+	 * primary, with the mode on since: turning it off lets any standby be
+	 * promoted (asynchronous rules), as in Patroni.
+	 */
 	if (sim_cfg.sync_mode)
 		for (i = 0; i < nacks; i++)
-			if (acks[i].at_us > 0 && !sim_pg_has_write(leader, acks[i].write_id))
+			if (acks[i].at_us > 0 &&
+				(!sim_cfg.sync_toggle || (acks[i].guarded && acks[i].off_epoch == sync_off_epoch)) &&
+				!sim_pg_has_write(leader, acks[i].write_id))
 			{
 				sim_fail("(b) write %lld acknowledged by %s at %.3f s is not in the leader %s's WAL",
 						 (long long) acks[i].write_id, sim_nodes[acks[i].node].name,
@@ -1052,6 +1094,8 @@ run(uint64 seed)
 	/* open liveness findings with switchovers (docs/faults.md): opt-in */
 	if (!sim_cfg.switchovers)
 		fault_enabled[F_SWITCHOVER] = false;
+	if (!sim_cfg.sync_toggle)
+		fault_enabled[F_SYNC_OFF] = false;
 	fault_gap_us = sim_rand_range(300000, (int64) sim_cfg.ttl * 1500000);
 	if (sim_cfg.etcd_wipe)
 	{
@@ -1258,6 +1302,8 @@ main(int argc, char **argv)
 			sim_cfg.quick_heal = true;
 		else if (strcmp(argv[i], "--etcd-wipe") == 0)
 			sim_cfg.etcd_wipe = true;
+		else if (strcmp(argv[i], "--sync-toggle") == 0)
+			sim_cfg.sync_toggle = sim_cfg.sync_mode = true;
 		else if (strcmp(argv[i], "--cascade") == 0)
 			sim_cfg.cascade = true;
 		else if (strcmp(argv[i], "--minimise") == 0)
@@ -1282,7 +1328,7 @@ main(int argc, char **argv)
 			sim_cfg.verbose = true;
 		else
 		{
-			fprintf(stderr, "usage: %s [--seed N] [--runs N | --seconds S] [--nodes N] [--sync|--strict] [--quorum] [--duration S] [--max-skew PCT] [--switchovers] [--quick-heal] [--etcd-wipe] [--cascade] [--minimise] [--leave-out N,N...] [--trace] [--verbose]\n", argv[0]);
+			fprintf(stderr, "usage: %s [--seed N] [--runs N | --seconds S] [--nodes N] [--sync|--strict] [--quorum] [--duration S] [--max-skew PCT] [--switchovers] [--quick-heal] [--etcd-wipe] [--cascade] [--sync-toggle] [--minimise] [--leave-out N,N...] [--trace] [--verbose]\n", argv[0]);
 			return 2;
 		}
 	}
@@ -1320,7 +1366,7 @@ main(int argc, char **argv)
 			if (minimise)
 				minimise_faults(s);
 			print_trace();
-			printf("FAILED: seed %llu: %s\nreplay: %s --seed %llu --runs 1%s%s%s%s%s --nodes %d --duration %g --max-skew %g --trace\n",
+			printf("FAILED: seed %llu: %s\nreplay: %s --seed %llu --runs 1%s%s%s%s%s%s --nodes %d --duration %g --max-skew %g --trace\n",
 				   (unsigned long long) s, failure, argv[0], (unsigned long long) s,
 				   sim_cfg.quorum ? (sim_cfg.sync_strict ? " --quorum --strict" : " --quorum") :
 				   sim_cfg.sync_strict ? " --strict" : sim_cfg.sync_mode ? " --sync" : "",
@@ -1328,6 +1374,7 @@ main(int argc, char **argv)
 				   sim_cfg.quick_heal ? " --quick-heal" : "",
 				   sim_cfg.etcd_wipe ? " --etcd-wipe" : "",
 				   sim_cfg.cascade ? " --cascade" : "",
+				   sim_cfg.sync_toggle ? " --sync-toggle" : "",
 				   sim_cfg.nnodes, sim_cfg.duration_us / 1e6, sim_cfg.max_skew * 100);
 			return 1;
 		}

@@ -59,6 +59,9 @@ typedef struct SimAck
 	int64		at_us;
 	bool		pending;		/* waits for synchronous standbys */
 	int64		started_us;
+	/* --sync-toggle: acknowledged while the sync key named its primary */
+	bool		guarded;
+	int			off_epoch;		/* ... and how often synchronous_mode went off before */
 } SimAck;
 
 typedef struct SimNode
@@ -151,6 +154,7 @@ typedef struct SimConfig
 	bool		quick_heal;		/* end a run 10 s after it settled */
 	bool		etcd_wipe;		/* instead of random faults: etcd loses the keys */
 	bool		cascade;		/* replicatefrom tags, and slots a standby needs */
+	bool		sync_toggle;	/* an operator turns synchronous_mode off, then on */
 } SimConfig;
 
 extern SimConfig sim_cfg;
@@ -182,6 +186,7 @@ extern void sim_etcd_leader_election(void);
 extern void sim_etcd_request_switchover(const char *candidate);
 extern void sim_etcd_wipe(bool leases);
 extern bool sim_etcd_sync_key(char *leader, size_t len, char (*standbys)[PGHA_NAME_LEN], int *n);
+extern bool sim_etcd_sync_leader_is(const char *name);
 
 /* sim_pg.c */
 extern void sim_pg_init(SimNode *n, bool primary);

@@ -884,6 +884,17 @@ sim_etcd_sync_key(char *leader, size_t len, char (*standbys)[PGHA_NAME_LEN], int
 	return true;
 }
 
+/* the sync key names this member as its leader */
+bool
+sim_etcd_sync_leader_is(const char *name)
+{
+	EKV		   *kv = find("/service/sim/sync");
+	char		field[PGHA_NAME_LEN + 16];
+
+	snprintf(field, sizeof(field), "\"leader\":\"%s\"", name);
+	return kv != NULL && strstr(kv->value, field) != NULL;
+}
+
 void
 sim_etcd_dump(FILE *out)
 {
