@@ -9,9 +9,11 @@
 #   postmaster kill -9   only the postmaster dies (OOM killer, kill -9): the
 #                        pgha worker survives it for a moment, stops the
 #                        orphans and releases the leader key at once
-#   node loss            every process of the primary dies at once (kill -9
-#                        of the postmaster and all its children): nobody
-#                        releases anything, the lease has to expire
+#   node loss            every process of the primary dies at once (all
+#                        stopped, then kill -9 of the postmaster and all its
+#                        children): nobody releases anything, the lease has
+#                        to expire; a second table gives the path step by
+#                        step (etcd's expiry, the winner's log lines)
 #   switchover           pgha.switchover() under a writer (every 20 ms):
 #                        call -> first write on the new primary, and the gap
 #                        between the last write on the old and the first on
@@ -27,15 +29,18 @@ use strict;
 use warnings;
 
 use FindBin;
-use lib "$FindBin::RealBin/../t/lib";
+use lib "$FindBin::RealBin/../t/lib", "$FindBin::RealBin/lib";
 
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(time usleep);
+use Time::Local ();
+use POSIX ();
 
 use Pgha::Etcd;
 use Pgha::Node;
+use PghaBench;
 
 my $runs = $ENV{PGHA_BENCH_RUNS} || 3;
 # PGHA_BENCH_FAULTS=switchover (comma-separated) runs only some faults
@@ -44,15 +49,83 @@ my @profiles = (
 	[ 'defaults (ttl 10, loop_wait 2, retry_timeout 4)', 10, 2, 4 ],
 	[ 'minimum ttl (ttl 4, loop_wait 1, retry_timeout 1)', 4, 1, 1 ],
 );
+# PGHA_BENCH_PROFILES='minimum' (substrings of the labels, comma-separated)
+if ($ENV{PGHA_BENCH_PROFILES})
+{
+	my @pick = split /,/, $ENV{PGHA_BENCH_PROFILES};
+	@profiles = grep { my $l = $_->[0]; grep { index($l, $_) >= 0 } @pick } @profiles;
+}
 
-sub median { my @s = sort { $a <=> $b } @_; return $s[ int($#s / 2) ]; }
+
+# The node-loss path, step by step: when etcd let the leader key go (a
+# watch started before the fault, its events stamped as they arrive), then
+# what the winner's log says it did, then the first write a client got in.
+my @steps = (
+	[ 'fault -> leader key expired in etcd',   'expired' ],
+	[ '-> winner decides (no leader)',         qr/pgha decision: / ],
+	[ '-> winner holds the leader key',        qr/pgha: this node is the leader/ ],
+	[ '-> recovery ended, read-write',         qr/database system is ready to accept connections/ ],
+	[ '-> first write through the URL',        'write' ],
+);
+my %step_times;    # profile label -> step index -> [seconds]
+
+# the leader key's events, stamped: a child process writes "<epoch> <line>"
+sub watch_key
+{
+	my ($etcd, $key, $file) = @_;
+	my $pid = fork() // die "fork: $!";
+	return $pid if $pid;
+	# the test's handlers (they stop its servers) are not the child's
+	$SIG{$_} = 'DEFAULT' for qw(TERM INT HUP);
+	setpgrp(0, 0);
+	$ENV{ETCDCTL_API} = 3;
+	open(my $out, '>', $file) or die "$file: $!";
+	$out->autoflush(1);
+	open(my $w, '-|', 'etcdctl', '--endpoints=' . $etcd->endpoints, 'watch', $key) or die "etcdctl: $!";
+	while (my $line = <$w>) { printf $out "%.6f %s", time, $line; }
+	POSIX::_exit(0);    # no END block, no destructor of the test's objects
+}
+
+# the first log line at or after $since (epoch) that matches $re: its time
+sub log_time
+{
+	my ($node, $re, $since) = @_;
+	open(my $fh, '<', $node->logfile) or return undef;
+	while (my $line = <$fh>)
+	{
+		next unless $line =~ /^(\d+)-(\d+)-(\d+) (\d+):(\d+):(\d+\.\d+) UTC/;
+		my $t = Time::Local::timegm(0, $5, $4, $3, $2 - 1, $1) + $6;
+		return $t if $t >= $since && $line =~ $re;
+	}
+	return undef;
+}
+
+# one run's steps (seconds from the previous one), or () when one is missing
+sub node_loss_steps
+{
+	my ($watch_file, $t0, $t1, @standbys) = @_;
+	my $expired;
+	if (open(my $fh, '<', $watch_file))
+	{
+		while (<$fh>) { $expired = $1, last if /^([\d.]+) DELETE/; }
+	}
+	return () unless defined $expired && defined $t1;
+	my ($winner) = grep { defined log_time($_, $steps[2][1], $t0) } @standbys;
+	return () unless $winner;
+	my @at = ($expired);
+	push @at, log_time($winner, $steps[$_][1], $expired) for 1 .. $#steps - 1;
+	push @at, $t1;
+	return () if grep { !defined } @at;
+	my @d = ($at[0] - $t0);
+	push @d, $at[$_] - $at[ $_ - 1 ] for 1 .. $#at;
+	return @d;
+}
 
 sub kill_node
 {
 	my ($node) = @_;
 	my $pid = $node->{_pid};
-	my @children = split /\s+/, `pgrep -P $pid`;
-	kill 'KILL', $pid, grep { /^\d+$/ } @children;
+	PghaBench::kill_at_once($pid, PghaBench::children_of($pid));
 	$node->{_pid} = undef;
 	return;
 }
@@ -91,6 +164,9 @@ for my $p (@profiles)
 		my $url = Pgha::Node::multi_host_url($n1, @rep);
 		$url =~ s/connect_timeout=2/connect_timeout=1/;
 
+		my $watch_file = "$ENV{TESTDIR}/watch_$scope";
+		my $watcher = watch_key($etcd, "/service/$scope/leader", $watch_file);
+		usleep(300_000);    # the watch is in place
 		my $t0 = time;
 		if ($fault eq 'node loss') { kill_node($n1); } else { $n1->kill9; }
 		my $t1;
@@ -105,6 +181,14 @@ for my $p (@profiles)
 		}
 		ok(defined $t1, "$label run $run: a new primary accepted a write");
 		push @times, $t1 - $t0 if defined $t1;
+		kill 'TERM', -$watcher;
+		waitpid($watcher, 0);
+		if ($fault eq 'node loss')
+		{
+			my @d = node_loss_steps($watch_file, $t0, $t1, @rep);
+			if (@d) { push @{ $step_times{$plabel}[$_] }, $d[$_] for 0 .. $#d; }
+			else    { diag("$label run $run: a step of the path is missing from the logs"); }
+		}
 		$_->stop('immediate') for @rep;
 		$etcd->stop;
 	}
@@ -188,5 +272,14 @@ for ([ 'switchover: call -> first write on the new primary', \@sw_call ],
 my $out = sprintf("\n%-70s %4s %8s %8s %8s\n", 'pgha failover: fault -> first accepted write', 'runs', 'min s', 'median s', 'max s');
 $out .= sprintf("%-70s %4d %8.2f %8.2f %8.2f\n", @$_) for @table;
 $out .= "acknowledged writes lost in switchovers: $lost\n";
+for my $p (grep { $step_times{ $_->[0] } } @profiles)
+{
+	$out .= sprintf("\n%-70s %4s %8s %8s %8s\n", "node loss, $p->[0], step by step", 'runs', 'min s', 'median s', 'max s');
+	for my $i (0 .. $#steps)
+	{
+		my @v = sort { $a <=> $b } @{ $step_times{ $p->[0] }[$i] // [] };
+		$out .= sprintf("%-70s %4d %8.2f %8.2f %8.2f\n", $steps[$i][0], scalar(@v), $v[0], median(@v), $v[-1]);
+	}
+}
 diag($out);
 done_testing();
