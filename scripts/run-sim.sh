@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # run-sim.sh: the deterministic simulator (test/sim) in "make test": every
 # regression seed of test/sim/seeds/list, then SIM_SECONDS (default 60) of
-# new runs from one printed seed, a fifth each asynchronous (3 nodes),
+# new runs from one printed seed, a sixth each asynchronous (3 nodes),
 # synchronous_mode (3 nodes), synchronous_mode_strict (5 nodes), quorum
-# commit (5 nodes, ANY 2 of 4) and replicatefrom chains (5 nodes), with
+# commit (5 nodes, ANY 2 of 4), replicatefrom chains (5 nodes) and quorum
+# commit turned off and on again (3 nodes, --sync-toggle), with
 # operators' switchover requests among the faults, each run ending 10 s
 # after its cluster settled (--quick-heal).  TAP
 # lines for the summary; a failure prints the replay command and the trace.
@@ -36,9 +37,11 @@ while IFS= read -r line; do
 done < seeds/list
 
 echo "# new runs from seed $seed (replay one with its printed command)"
-for mode in "--switchovers" "--sync --switchovers" "--strict --nodes 5 --switchovers" \
-	"--quorum --nodes 5 --switchovers" "--cascade --nodes 5 --switchovers"; do
-	if out=$(./pgha_sim --seed "$seed" --seconds $((secs / 5)) --quick-heal $mode 2>&1); then
+modes=("--switchovers" "--sync --switchovers" "--strict --nodes 5 --switchovers"
+	"--quorum --nodes 5 --switchovers" "--cascade --nodes 5 --switchovers"
+	"--sync-toggle --quorum --switchovers")
+for mode in "${modes[@]}"; do
+	if out=$(./pgha_sim --seed "$seed" --seconds $((secs / ${#modes[@]})) --quick-heal $mode 2>&1); then
 		tap ok "pgha_sim $mode: $(echo "$out" | tail -1)"
 	else
 		echo "$out" | tail -80
