@@ -526,10 +526,21 @@ pgha_fence_after_ms(const PghaConfig *c)
 	return (int64) c->ttl * 1000 - margin;
 }
 
-/* the leader renews often enough to survive several failed attempts */
+/*
+ * How often the leader renews.  Every loop_wait, as Patroni does, when that
+ * still leaves a renewal that hangs for retry_timeout and one more try (1 s)
+ * before the fence; else every min(loop_wait, ttl/5), for several tries.
+ * A node loss frees the key ttl after the last renewal etcd received, so a
+ * longer interval also fails over sooner on average (ttl - interval / 2),
+ * and it costs etcd fewer requests.
+ */
 int64
 pgha_renew_interval_ms(const PghaConfig *c)
 {
-	return Max(500, Min((int64) c->loop_wait * 1000, (int64) c->ttl * 1000 / 5));
+	int64		loop = (int64) c->loop_wait * 1000;
+
+	if (loop + (int64) c->retry_timeout * 1000 + 1000 <= pgha_fence_after_ms(c))
+		return Max(500, loop);
+	return Max(500, Min(loop, (int64) c->ttl * 1000 / 5));
 }
 

@@ -784,6 +784,21 @@ test_config(void)
 	   c.ttl, c.loop_wait, c.retry_timeout);
 	is_int(pgha_fence_after_ms(&c), 8000, "default ttl 10 s: fence 8 s after the last renewal");
 	is_int(pgha_renew_interval_ms(&c), 2000, "default renew interval 2 s");
+	{
+		PghaConfig	r = c;
+
+		/* every loop_wait when a hung renewal and one more try fit before the fence */
+		r.ttl = 30, r.loop_wait = 10, r.retry_timeout = 10;
+		is_int(pgha_renew_interval_ms(&r), 10000, "30/10/10: renew every loop_wait (10 + 10 + 1 <= fence 24 s)");
+		r.ttl = 4, r.loop_wait = 1, r.retry_timeout = 1;
+		is_int(pgha_renew_interval_ms(&r), 1000, "4/1/1: renew every loop_wait (1 + 1 + 1 <= fence 3 s)");
+		r.ttl = 3, r.loop_wait = 1, r.retry_timeout = 1;
+		is_int(pgha_renew_interval_ms(&r), 600, "3/1/1: loop_wait does not fit (fence 2 s), renew every ttl/5");
+		r.ttl = 20, r.loop_wait = 10, r.retry_timeout = 5;
+		is_int(pgha_renew_interval_ms(&r), 10000, "20/10/5: 10 + 5 + 1 <= fence 16 s");
+		r.ttl = 20, r.loop_wait = 10, r.retry_timeout = 6;
+		is_int(pgha_renew_interval_ms(&r), 4000, "20/10/6: 10 + 6 + 1 > fence 16 s, renew every ttl/5");
+	}
 	ok(pgha_config_parse(J("{\"ttl\":30,\"loop_wait\":10,\"retry_timeout\":10,\"postgresql\":{\"parameters\":{}}}"), &c, &notes, err, sizeof(err)) &&
 	   c.ttl == 30 && c.loop_wait == 10 && notes.text[0] == '\0' && notes.adjusted[0] == '\0',
 	   "Patroni's defaults parse, nothing to note");
