@@ -204,6 +204,23 @@ pgha_syncrep_before_promote(const PghaConfig *config)
 }
 
 /*
+ * Delete the sync key in transaction t only while the config is still the
+ * one read with it: a delete decided when synchronous_mode was off must
+ * not land after it came back on, when this leader's backends acknowledge
+ * commits under the key again.
+ */
+static void
+delete_if_still_off(PghaEtcdTxn *t, const char *prefix, const char *sync_key,
+					const PghaCluster *cluster)
+{
+	pgha_etcd_txn_equal(t, pgha_key(prefix, PGHA_KEY_CONFIG), PGHA_CMP_MOD,
+						cluster->config.mod_revision, NULL);
+	t->success[t->nsuccess].type = PGHA_OP_DELETE;
+	t->success[t->nsuccess].key = sync_key;
+	t->nsuccess++;
+}
+
+/*
  * Before a new leader opens its gate or promotes, the sync key must say
  * what its commits will be worth.  In synchronous mode it becomes {leader:
  * this node, no standby}, guarded by the revision the read found: until
@@ -257,11 +274,7 @@ pgha_syncrep_take_key(PghaEtcd *etcd, const char *prefix, const PghaCluster *clu
 		pgha_etcd_txn_put(&t, sync_key, json, 0);
 	}
 	else
-	{
-		t.success[t.nsuccess].type = PGHA_OP_DELETE;
-		t.success[t.nsuccess].key = sync_key;
-		t.nsuccess++;
-	}
+		delete_if_still_off(&t, prefix, sync_key, cluster);
 	ok = pgha_etcd_txn(etcd, &t, &r);
 	free(json);
 	if (!ok)
@@ -516,13 +529,12 @@ pgha_syncrep_leader(PghaEtcd *etcd, const char *prefix, const PghaCluster *clust
 			/*
 			 * Only the key as read: a delete that lands late (this worker
 			 * froze on its way) must not take a later leader's key with it
-			 * after synchronous_mode came back on
+			 * after synchronous_mode came back on, nor this leader's own,
+			 * under which its backends acknowledge again by then
 			 */
 			memset(&t, 0, sizeof(t));
 			pgha_etcd_txn_equal(&t, key, PGHA_CMP_MOD, c.sync_mod_revision, NULL);
-			t.success[t.nsuccess].type = PGHA_OP_DELETE;
-			t.success[t.nsuccess].key = key;
-			t.nsuccess++;
+			delete_if_still_off(&t, prefix, key, &c);
 			if (!pgha_etcd_txn(etcd, &t, &r))
 			{
 				S.key_in_doubt = true;

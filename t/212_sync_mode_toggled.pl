@@ -1,6 +1,9 @@
 
 # synchronous_mode turned off and on again, with the leader gone between.
 #
+# The bootstrap writes the key in the transaction that claims the cluster
+# (found by review: it opened the gate without it).
+#
 # Part 1: the mode is off, the leader deletes the sync key, then dies; the
 # mode comes back on before anybody leads.  With no key, no leader took it
 # since the mode came back, so none acknowledged a commit under it: the
@@ -36,6 +39,9 @@ my %node = map { ($_->name => $_) } @nodes;
 ok(Pgha::Node::streaming($node{node1}, $_), "$_ streams") for qw(node2 node3);
 ok($etcd->poll_key('/service/test/sync', qr/"leader":"node1","sync_standby":"node[23]"/, 60),
 	'the sync key names node1 and a standby');
+# the bootstrap opened node1's gate: the key was written in its transaction
+is($etcd->_kv('/service/test/sync')->{create_revision}, $etcd->_kv('/service/test/initialize')->{create_revision},
+	'the bootstrap wrote the sync key with the initialize key, in one transaction');
 
 sub worker_pid
 {

@@ -86,6 +86,8 @@ do_bootstrap(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalDetail *
 	PghaEtcdTxnResult r;
 	char		sysid[32];
 	char	   *config_json;
+	char	   *sync_json = NULL;
+	bool		ok;
 
 	if (K.lease_id == 0)
 		return false;
@@ -99,7 +101,26 @@ do_bootstrap(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalDetail *
 	pgha_etcd_txn_equal(&t, K.leader_key, PGHA_CMP_CREATE, 0, NULL);
 	pgha_etcd_txn_put(&t, pgha_key(K.prefix, PGHA_KEY_INITIALIZE), sysid, 0);
 	pgha_etcd_txn_put(&t, K.leader_key, pgha_node_name(), K.lease_id);
-	if (!pgha_etcd_txn(etcd, &t, &r))
+	/*
+	 * The gate opens with become_leader(): as on every other way to lead,
+	 * the sync key first says what this leader's commits are worth (ours,
+	 * no standby; or none outside synchronous mode), whatever a cluster
+	 * etcd lost left in it
+	 */
+	if (K.config.synchronous_mode)
+	{
+		sync_json = pgha_sync_to_json(pgha_node_name(), 0, 0, NULL);
+		pgha_etcd_txn_put(&t, pgha_key(K.prefix, PGHA_KEY_SYNC), sync_json, 0);
+	}
+	else
+	{
+		t.success[t.nsuccess].type = PGHA_OP_DELETE;
+		t.success[t.nsuccess].key = pgha_key(K.prefix, PGHA_KEY_SYNC);
+		t.nsuccess++;
+	}
+	ok = pgha_etcd_txn(etcd, &t, &r);
+	free(sync_json);
+	if (!ok)
 	{
 		log_etcd_problem(etcd, "bootstrap the cluster");
 		return false;

@@ -776,6 +776,44 @@ sim_buggify(SimNode *n, const char *moment)
 		sim_fault(kinds[sim_rand_range(0, lengthof(kinds) - 1)], n, fault_duration());
 }
 
+/* the leader and the standbys its sync key names crash */
+static void
+crash_key_members(void *arg)
+{
+	SimNode    *n = &sim_nodes[(intptr_t) arg];
+	int			i;
+
+	for (i = 0; i < sim_cfg.nnodes; i++)
+		if (&sim_nodes[i] == n || sim_etcd_sync_standby_is(sim_nodes[i].name))
+			fault(F_CRASH, &sim_nodes[i], fault_duration(), true);
+}
+
+/*
+ * --sync-toggle: a leader's delete of the sync key (decided with the mode
+ * off) is on its way when the operator turns the mode on again.  The
+ * leader goes on acknowledging under its key while its worker stands
+ * still and the delete lands late; then it and the standbys the key names
+ * crash, and a standby cut off meanwhile must not be promoted without
+ * their commits.  Returns how much later the delete arrives.
+ */
+int64
+sim_buggify_sync_delete(SimNode *n)
+{
+	int			i;
+
+	if (!sim_cfg.sync_toggle || sync_on || !sim_faulty() ||
+		!sim_etcd_sync_leader_is(n->name) || !sim_chance(0.3))
+		return 0;
+	sim_log(n, "buggify at sync key delete: synchronous_mode goes on while it is on its way");
+	write_config(true);
+	fault(F_FREEZE_WORKER, n, 2000000, true);
+	for (i = 0; i < sim_cfg.nnodes; i++)
+		if (&sim_nodes[i] != n && !sim_etcd_sync_standby_is(sim_nodes[i].name))
+			fault(F_ISOLATE, &sim_nodes[i], 1000000, true);
+	sim_at(sim_time_us + 450000, crash_key_members, (void *) (intptr_t) n->id);
+	return 300000;
+}
+
 static void
 heal_everything(void)
 {

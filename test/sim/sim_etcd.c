@@ -529,6 +529,21 @@ static const char *const req_names[] = {"range", "put", "delete", "txn", "grant"
  * deadline (etcd.c's rules: the deadline bounds every call).  True with
  * the answer applied; false: e->err says why.
  */
+/* a transaction that deletes the sync key */
+static bool
+deletes_sync_key(const Req *r)
+{
+	int			k;
+
+	if (r->type != R_TXN)
+		return false;
+	for (k = 0; k < r->txn.nsuccess; k++)
+		if (r->txn.success[k].type == PGHA_OP_DELETE &&
+			strcmp(r->txn.success[k].key, "/service/sim/sync") == 0)
+			return true;
+	return false;
+}
+
 static bool
 call(PghaEtcd *e, Req *r)
 {
@@ -555,7 +570,8 @@ call(PghaEtcd *e, Req *r)
 	if (n->cut_etcd_req)
 		r->lost = true;
 	else
-		sim_at(sim_time_us + net_delay(), reach_etcd, r);
+		sim_at(sim_time_us + net_delay() + (deletes_sync_key(r) ? sim_buggify_sync_delete(n) : 0),
+			   reach_etcd, r);
 	while (!r->arrived && sim_time_us < limit)
 		sim_sleep_until(limit);
 	if (sim_cfg.verbose)
@@ -893,6 +909,27 @@ sim_etcd_sync_leader_is(const char *name)
 
 	snprintf(field, sizeof(field), "\"leader\":\"%s\"", name);
 	return kv != NULL && strstr(kv->value, field) != NULL;
+}
+
+/* the sync key names this member as a synchronous standby */
+bool
+sim_etcd_sync_standby_is(const char *name)
+{
+	EKV		   *kv = find("/service/sim/sync");
+	const char *standbys = kv ? strstr(kv->value, "\"sync_standby\":\"") : NULL;
+	char		quoted[PGHA_NAME_LEN + 4];
+
+	if (standbys == NULL)
+		return false;
+	standbys += strlen("\"sync_standby\":\"");
+	/* a comma-separated list in one string: match whole names */
+	snprintf(quoted, sizeof(quoted), ",%s,", name);
+	{
+		char		list[512];
+
+		snprintf(list, sizeof(list), ",%.*s,", (int) strcspn(standbys, "\""), standbys);
+		return strstr(list, quoted) != NULL;
+	}
 }
 
 void
