@@ -215,9 +215,7 @@ delete_if_still_off(PghaEtcdTxn *t, const char *prefix, const char *sync_key,
 {
 	pgha_etcd_txn_equal(t, pgha_key(prefix, PGHA_KEY_CONFIG), PGHA_CMP_MOD,
 						cluster->config.mod_revision, NULL);
-	t->success[t->nsuccess].type = PGHA_OP_DELETE;
-	t->success[t->nsuccess].key = sync_key;
-	t->nsuccess++;
+	pgha_etcd_txn_delete(t, sync_key);
 }
 
 /*

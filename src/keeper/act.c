@@ -319,12 +319,8 @@ do_switchover(PghaEtcd *etcd, const PghaCluster *cluster, const PghaDecision *d,
 	appendStringInfo(&fo, ",\"pgha_release_lsn\":" UINT64_FORMAT "}", lsn);
 	memset(&t, 0, sizeof(t));
 	pgha_etcd_txn_equal(&t, K.leader_key, PGHA_CMP_VALUE, 0, pgha_node_name());
-	t.nsuccess = 2;
-	t.success[0].type = PGHA_OP_DELETE;
-	t.success[0].key = K.leader_key;
-	t.success[1].type = PGHA_OP_PUT;
-	t.success[1].key = K.failover_key;
-	t.success[1].value = fo.data;
+	pgha_etcd_txn_delete(&t, K.leader_key);
+	pgha_etcd_txn_put(&t, K.failover_key, fo.data, 0);
 	if ((!pgha_etcd_txn(etcd, &t, &r) || !r.succeeded) && !release_happened(etcd, fo.data))
 	{
 		if (etcd->err != PGHA_ETCD_OK)
@@ -779,9 +775,7 @@ drop_old_failover_key(PghaEtcd *etcd, const PghaCluster *cluster, const PghaInpu
 					   cluster->failover_scheduled_at)));
 	memset(&t, 0, sizeof(t));
 	pgha_etcd_txn_equal(&t, key, PGHA_CMP_MOD, cluster->failover_mod_revision, NULL);
-	t.nsuccess = 1;
-	t.success[0].type = PGHA_OP_DELETE;
-	t.success[0].key = key;
+	pgha_etcd_txn_delete(&t, key);
 	if (!pgha_etcd_txn(etcd, &t, &res))
 		log_etcd_problem(etcd, "delete a switchover request of an earlier term");
 }

@@ -113,11 +113,7 @@ do_bootstrap(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalDetail *
 		pgha_etcd_txn_put(&t, pgha_key(K.prefix, PGHA_KEY_SYNC), sync_json, 0);
 	}
 	else
-	{
-		t.success[t.nsuccess].type = PGHA_OP_DELETE;
-		t.success[t.nsuccess].key = pgha_key(K.prefix, PGHA_KEY_SYNC);
-		t.nsuccess++;
-	}
+		pgha_etcd_txn_delete(&t, pgha_key(K.prefix, PGHA_KEY_SYNC));
 	ok = pgha_etcd_txn(etcd, &t, &r);
 	free(sync_json);
 	if (!ok)

@@ -136,6 +136,7 @@ typedef struct PghaEtcdTxn
 extern void pgha_etcd_txn_equal(PghaEtcdTxn *t, const char *key, PghaEtcdCmpTarget target,
 								int64 number, const char *value);
 extern void pgha_etcd_txn_put(PghaEtcdTxn *t, const char *key, const char *value, int64 lease);
+extern void pgha_etcd_txn_delete(PghaEtcdTxn *t, const char *key);
 
 typedef struct PghaEtcdTxnResult
 {

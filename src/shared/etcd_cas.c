@@ -50,8 +50,6 @@ pgha_etcd_delete_if_unchanged(PghaEtcd *e, const char *key, int64 mod_revision)
 
 	memset(&t, 0, sizeof(t));
 	pgha_etcd_txn_equal(&t, key, PGHA_CMP_MOD, mod_revision, NULL);
-	t.nsuccess = 1;
-	t.success[0].type = PGHA_OP_DELETE;
-	t.success[0].key = key;
+	pgha_etcd_txn_delete(&t, key);
 	return pgha_etcd_txn(e, &t, &res) && res.succeeded;
 }

@@ -307,3 +307,13 @@ pgha_etcd_txn_put(PghaEtcdTxn *t, const char *key, const char *value, int64 leas
 	o->value = value;
 	o->lease = lease;
 }
+
+void
+pgha_etcd_txn_delete(PghaEtcdTxn *t, const char *key)
+{
+	PghaEtcdOp *o = &t->success[t->nsuccess++];
+
+	Assert(t->nsuccess <= PGHA_TXN_MAX_OPS);
+	o->type = PGHA_OP_DELETE;
+	o->key = key;
+}

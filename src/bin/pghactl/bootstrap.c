@@ -73,9 +73,7 @@ pghactl_release_initialize(const PghactlConf *c, PghaEtcd *etcd)
 		PghaEtcdTxnResult res;
 
 		pgha_etcd_txn_equal(&txn, key, PGHA_CMP_VALUE, 0, "");
-		txn.success[0].type = PGHA_OP_DELETE;
-		txn.success[0].key = key;
-		txn.nsuccess = 1;
+		pgha_etcd_txn_delete(&txn, key);
 		if (pgha_etcd_txn(etcd, &txn, &res))
 			return;
 		pg_log_warning("could not give the initialize lock back: %s", etcd->errmsg);
