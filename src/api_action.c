@@ -514,6 +514,7 @@ do_restart(const char *body, ActionAnswer *ans)
 		case PGHA_MR_NOT_PENDING:
 			return answer(ans, 503, "restart conditions are not satisfied");
 		case PGHA_MR_LEADER:
+		case PGHA_MR_SYNC_LEADER:
 		case PGHA_MR_DOWN:
 		case PGHA_MR_NOT_SUPERVISED:
 			return answer(ans, 503, "this server does not run under pghactl run: nothing would start it again; restart it with its service manager");
@@ -569,6 +570,8 @@ do_reinitialize(const char *body, ActionAnswer *ans)
 			break;
 		case PGHA_MR_LEADER:
 			return answer(ans, 503, "I am the leader, can not reinitialize");
+		case PGHA_MR_SYNC_LEADER:
+			return answer(ans, 503, "the sync key names this node as its leader: its WAL may hold commits no other member has; wait until a new leader has taken the sync key over");
 		case PGHA_MR_DOWN:
 		case PGHA_MR_NOT_SUPERVISED:
 			return answer(ans, 503, "this server does not run under pghactl run: stop it and run pghactl reinit on its host");

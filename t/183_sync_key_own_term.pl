@@ -52,6 +52,18 @@ my $startup = $node1->safe_psql('postgres',
 	"SELECT pid FROM pg_stat_get_activity(NULL) WHERE backend_type = 'startup'");
 like($startup, qr/^\d+$/, 'found node1\'s startup process');
 kill 'STOP', $startup;
+
+# a standby now, but the sync key's leader: it may race on the key's word
+# alone, so a fresh copy under its name (which would lack what only it may
+# have) is refused
+ok($etcd->poll_key('/service/test/members/node1', qr/"role":"replica"/, 30), 'node1 is a member again, a replica');
+my $ctlconf = PostgreSQL::Test::Utils::tempdir() . '/pghactl.conf';
+PostgreSQL::Test::Utils::append_to_file($ctlconf,
+	"pgha.etcd_hosts = '" . $etcd->endpoints . "'\npgha.scope = 'test'\npgha.name = 'node2'\n");
+my ($out, $err, $in) = ('', '', '');
+IPC::Run::run([ 'pghactl', 'reinit', 'node1', '-c', $ctlconf, '--force' ], '<', \$in, '>', \$out, '2>', \$err);
+like($err, qr/the sync key names "node1" as its leader: its WAL may hold commits no other member has/,
+	'pghactl reinit of the sync key\'s leader is refused');
 ok($etcd->poll_key('/service/test/leader', qr/^node1$/, 60), 'node1 won the race (after waiting a ttl for a leader)');
 ok($etcd->poll_key('/service/test/sync', qr/"leader":"node1","sync_standby":null/, 10),
 	'before its promotion completes, node1 rewrote its old key: no standby is confirmed')

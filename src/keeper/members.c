@@ -182,6 +182,7 @@ handle_restart_request(PghaEtcd *etcd, PghaCluster *cluster)
 													  K.is_leader, PG_VERSION_NUM);
 	in.pending_restart = K.pending_restart;
 	in.is_leader = K.is_leader;
+	in.sync_leader = pgha_cluster_sync_leads(cluster, K.config.synchronous_mode, pgha_node_name());
 	in.supervised = getenv(PGHA_SUPERVISED_ENV) != NULL;
 	pgha_decide_request(&in, &d);
 	if (d.action == PGHA_REQ_NONE ||

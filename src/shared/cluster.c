@@ -422,6 +422,19 @@ pgha_member_lag(const PghaCluster *c, const PghaMember *m, uint64 lsn)
 	return pos > lsn ? (int64) (pos - lsn) : 0;
 }
 
+/*
+ * In synchronous mode, the sync key names this member as its leader: its
+ * WAL may hold commits that no other member has (it acknowledged them, or
+ * took the key over for a promotion), and it may race on that alone (rule
+ * not_synchronous).  A fresh copy of another member under its name would
+ * not have them: no reinit then.
+ */
+bool
+pgha_cluster_sync_leads(const PghaCluster *c, bool synchronous_mode, const char *name)
+{
+	return synchronous_mode && c->has_sync && strcmp(c->sync_leader, name) == 0;
+}
+
 bool
 pgha_cluster_is_sync_standby(const PghaCluster *c, const char *name)
 {

@@ -451,6 +451,7 @@ extern int64 pgha_member_lag(const PghaCluster *c, const PghaMember *m, uint64 l
 
 /* is name a synchronous standby of the sync key's leader? */
 extern bool pgha_cluster_is_sync_standby(const PghaCluster *c, const char *name);
+extern bool pgha_cluster_sync_leads(const PghaCluster *c, bool synchronous_mode, const char *name);
 /*
  * the sync key's JSON, Patroni 4's shape (malloc'd); nsync 0:
  * "sync_standby": null; quorum 0 outside quorum mode

@@ -321,12 +321,14 @@ pgha_decide_request(const PghaRequestInput *in, PghaRequestDecision *d)
 	if (in->reinit_requested)
 	{
 		d->reinit = true;
-		if (in->is_leader || !in->supervised)
+		if (in->is_leader || in->sync_leader || !in->supervised)
 		{
 			d->action = PGHA_REQ_REFUSE;
 			strlcpy(d->reason, in->is_leader ? "this node is the leader" :
+					in->sync_leader ? "the sync key names this node as its leader: its WAL may hold commits no other member has" :
 					"this server does not run under pghactl run", sizeof(d->reason));
 			strlcpy(d->hint, in->is_leader ? "Switch over to another member first." :
+					in->sync_leader ? "Wait until a new leader has taken the sync key over, or turn synchronous_mode off first." :
 					"Stop the server and run pghactl reinit on its host.", sizeof(d->hint));
 		}
 		else

@@ -196,6 +196,7 @@ typedef struct PghaRequestInput
 	bool		restart_not_applicable; /* only in another role, or below the running version */
 	bool		pending_restart;	/* a changed parameter needs a restart */
 	bool		is_leader;
+	bool		sync_leader;	/* pgha_cluster_sync_leads() for this node */
 	bool		supervised;		/* runs under pghactl run */
 } PghaRequestInput;
 

@@ -128,6 +128,8 @@ pgha_member_request_check(const PghaCluster *c, const PghaMember *m, bool reinit
 {
 	if (reinit && c->has_leader && strcmp(c->leader, m->name) == 0)
 		return PGHA_MR_LEADER;
+	if (reinit && pgha_cluster_sync_leads(c, c->config.synchronous_mode, m->name))
+		return PGHA_MR_SYNC_LEADER;
 	if (!reinit && pending_only && !m->pending_restart)
 		return PGHA_MR_NOT_PENDING;
 	/* its worker takes the request: none runs while the server is down */

@@ -66,6 +66,7 @@ typedef enum PghaMemberRequestCheck
 	PGHA_MR_OK,
 	PGHA_MR_NOT_PENDING,		/* pending_only, and no restart is pending: nothing to do */
 	PGHA_MR_LEADER,				/* a reinit would destroy the primary */
+	PGHA_MR_SYNC_LEADER,		/* ... or commits only the sync key's leader has */
 	PGHA_MR_DOWN,				/* no server runs to take the request */
 	PGHA_MR_NOT_SUPERVISED		/* nothing would start the server again */
 } PghaMemberRequestCheck;

@@ -1270,6 +1270,8 @@ test_requests(void)
 		{"reinit of the leader: refused", {.reinit_requested = true, .supervised = true, .is_leader = true},
 		PGHA_REQ_REFUSE, true},
 		{"reinit without pghactl run: refused", {.reinit_requested = true}, PGHA_REQ_REFUSE, true},
+		{"reinit of the sync key's leader in synchronous mode: refused (a fresh copy would lack what only it has)",
+		{.reinit_requested = true, .supervised = true, .sync_leader = true}, PGHA_REQ_REFUSE, true},
 		{"reinit and restart both asked: the reinit first",
 		{.reinit_requested = true, .restart_requested = true, .supervised = true}, PGHA_REQ_REINIT, true},
 		{"restart of a supervised leader: it restarts (and keeps its key)",

@@ -88,6 +88,17 @@ unit_switchover_tests(void)
 	ms[1].pending_restart = true;
 	ok(pgha_member_request_check(&c, &ms[1], false, true) == PGHA_MR_OK, "... with one pending: restart");
 	ok(pgha_member_request_check(&c, &ms[1], true, false) == PGHA_MR_OK, "a supervised replica may be reinitialized");
+	/* the sync key's leader, not the leader now: only it may have some commits */
+	c.has_sync = true;
+	strlcpy(c.sync_leader, ms[1].name, sizeof(c.sync_leader));
+	c.config.synchronous_mode = true;
+	ok(pgha_member_request_check(&c, &ms[1], true, false) == PGHA_MR_SYNC_LEADER,
+	   "in synchronous mode, not the sync key's leader: a fresh copy would lack what only it has");
+	ok(pgha_member_request_check(&c, &ms[1], false, false) == PGHA_MR_OK, "... it may restart");
+	c.config.synchronous_mode = false;
+	ok(pgha_member_request_check(&c, &ms[1], true, false) == PGHA_MR_OK,
+	   "outside synchronous mode the key says nothing: reinitialized");
+	c.has_sync = false;
 	ms[0].supervised = true;
 	ok(pgha_member_request_check(&c, &ms[0], false, false) == PGHA_MR_OK, "the leader may restart");
 	ok(pgha_member_request_check(&c, &ms[0], true, false) == PGHA_MR_LEADER, "but never be reinitialized");

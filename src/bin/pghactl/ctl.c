@@ -523,6 +523,9 @@ member_request(PghactlConf *conf, const PghactlOptions *o, bool reinit)
 			pg_log_error("\"%s\" is the leader: reinit would destroy the primary", m->name);
 			pg_log_error_hint("Switch over to another member first (pghactl switchover).");
 			return 1;
+		case PGHA_MR_SYNC_LEADER:
+			pghactl_refuse_sync_leader(m->name);
+			return 1;
 		case PGHA_MR_NOT_PENDING:
 			printf("No restart pending on \"%s\".\n", m->name);
 			return 0;

@@ -75,6 +75,7 @@ extern bool pghactl_touch_durably(const char *path);
 extern void pghactl_pause_ms(long ms);
 extern bool pghactl_stopping(void);
 extern const PghaMember *pghactl_leader_member(PghaCluster *cl);
+extern void pghactl_refuse_sync_leader(const char *member);
 
 /* the markers pghactl and the worker leave in a data directory */
 #include "shared/datadir_files.h"

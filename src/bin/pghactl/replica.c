@@ -336,6 +336,15 @@ pghactl_create_standby_leader(const PghactlConf *c, PghaEtcd *etcd, PghaCluster 
 	return true;
 }
 
+/* a reinit of the sync key's leader would lose what only it has */
+void
+pghactl_refuse_sync_leader(const char *member)
+{
+	pg_log_error("the sync key names \"%s\" as its leader: its WAL may hold commits no other member has",
+				 member);
+	pg_log_error_hint("Wait until a new leader has taken the sync key over (pghactl list), or turn synchronous_mode off first.");
+}
+
 /*
  * pghactl reinit: this node's data directory is replaced by a fresh copy
  * of the leader.  Destroys the node's data, so: never on the leader, never
@@ -362,6 +371,11 @@ pghactl_reinit(PghactlConf *c, const PghactlOptions *o)
 	{
 		pg_log_error("\"%s\" is the leader: reinit would destroy the primary", c->name);
 		pg_log_error_hint("Switch over to another member first (pghactl switchover).");
+		return 1;
+	}
+	if (pgha_cluster_sync_leads(&cl, cl.config.synchronous_mode, c->name))
+	{
+		pghactl_refuse_sync_leader(c->name);
 		return 1;
 	}
 	if (leader == NULL || leader->host[0] == '\0')
