@@ -53,4 +53,17 @@ ok($node1->poll_query_until('postgres', "SELECT lease_deadline > '$deadline' FRO
 is($etcd->mod_revision_of('/service/test/leader'), $rev, 'the renewals did not rewrite the leader key');
 is($node1->safe_psql('postgres', 'SELECT last_rule FROM pgha.status()'), 'renew', 'the leader renews');
 
+# Nor is the member key rewritten while nothing in it changed: the lease
+# keeps it.  But when it is gone (removed behind the worker's back), the
+# next iteration's read shows it, and the worker puts it back within a loop
+# (it used to wait for its 30-s re-put).
+my $member_rev = $etcd->mod_revision_of('/service/test/members/node1');
+$deadline = $node1->safe_psql('postgres', 'SELECT lease_deadline FROM pgha.status()');
+ok($node1->poll_query_until('postgres', "SELECT lease_deadline > '$deadline' FROM pgha.status()"), 'one more renewal');
+$etcd->del('/service/test/members/node1');
+my $t0 = time;
+ok($etcd->poll_key('/service/test/members/node1', qr/"role":"primary"/, 6), 'the member key removed by hand is back');
+note(sprintf('back after %.1f s (loop_wait 2 s)', time - $t0));
+cmp_ok($etcd->mod_revision_of('/service/test/members/node1'), '>', $member_rev, '... written again');
+
 done_testing();

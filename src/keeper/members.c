@@ -249,11 +249,14 @@ publish_member(PghaEtcd *etcd, PghaCluster *cluster, const PghaLocalDetail *loca
 
 	/*
 	 * Like Patroni, skip the put when nothing changed: the lease keepalive
-	 * keeps the key alive.  Re-put every 30 s anyway, in case somebody
-	 * removed the key behind our back.
+	 * keeps the key alive.  Put it again when this iteration's read shows
+	 * it gone (removed behind our back), and every 30 s while the read
+	 * shows it on a lease of another instance under our name (rule
+	 * duplicate_name says so; both keep writing, slowly).  Every 30 s
+	 * regardless cost etcd a write per member per 30 s for nothing.
 	 */
 	if (K.member_json && strcmp(K.member_json, json) == 0 && K.member_lease == K.lease_id &&
-		now_ms() - K.member_put_ms < 30000)
+		was != NULL && (was->lease == K.lease_id || now_ms() - K.member_put_ms < 30000))
 	{
 		free(json);
 		return true;
