@@ -325,8 +325,8 @@ pgha_failsafe_set_written(PghaCluster *c)
  * synchronous standby and no leader: nobody may be promoted on its
  * strength.
  */
-static void
-parse_sync(const PghaEtcdKV *kv, PghaCluster *c)
+void
+pgha_cluster_parse_sync(const PghaEtcdKV *kv, PghaCluster *c)
 {
 	char		err[128];
 	json_t	   *root = pgha_etcdj_load(kv->value, kv->value_len, err, sizeof(err));
@@ -575,7 +575,7 @@ pgha_cluster_from_range(const char *prefix, const PghaEtcdRange *r, PghaCluster 
 														sizeof(c->reserved_by));
 		}
 		else if (strcmp(k, PGHA_KEY_SYNC) == 0)
-			parse_sync(kv, c);
+			pgha_cluster_parse_sync(kv, c);
 		else if (strcmp(k, PGHA_KEY_FAILSAFE) == 0)
 			parse_failsafe(kv, c);
 		else if (strcmp(k, PGHA_KEY_HISTORY) == 0)

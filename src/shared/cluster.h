@@ -416,6 +416,7 @@ extern int64 pgha_name_conflict(const PghaCluster *c, const PghaSelf *self);
 extern bool pgha_cluster_from_range(const char *prefix, const PghaEtcdRange *r,
 									PghaCluster *c, char *errbuf, size_t errlen);
 extern PghaMember *pgha_cluster_member(PghaCluster *c, const char *name);
+extern void pgha_cluster_parse_sync(const PghaEtcdKV *kv, PghaCluster *c);
 /*
  * The leader's member record, only if it sits on the leader key's lease
  * (every member writes its keys on its own lease): a record written by hand

@@ -185,7 +185,6 @@ extern const char *sim_etcd_leader(int64 *lease);	/* the leader key now */
 extern void sim_etcd_leader_election(void);
 extern void sim_etcd_request_switchover(const char *candidate);
 extern void sim_etcd_wipe(bool leases);
-extern bool sim_etcd_sync_key(char *leader, size_t len, char (*standbys)[PGHA_NAME_LEN], int *n);
 extern bool sim_etcd_sync_leader_is(const char *name);
 extern bool sim_etcd_sync_standby_is(const char *name);
 extern int64 sim_buggify_sync_delete(SimNode *n);	/* sim.c: extra delay */

@@ -887,16 +887,22 @@ pgha_http_on_pmdeath(PghaHttp *h, PghaPmDeath mode)
 {
 }
 
-/* the sync key now (for the invariants); false if absent */
-bool
-sim_etcd_sync_key(char *leader, size_t len, char (*standbys)[PGHA_NAME_LEN], int *n)
+/* the sync key now, read as the keeper reads it; false if absent */
+static bool
+sync_key(PghaCluster *c)
 {
 	EKV		   *kv = find("/service/sim/sync");
+	PghaEtcdKV	k;
 
-	*n = 0;
+	memset(c, 0, sizeof(*c));
 	if (kv == NULL)
 		return false;
-	strlcpy(leader, kv->value, len);
+	memset(&k, 0, sizeof(k));
+	k.key = kv->key;
+	k.value = kv->value;
+	k.value_len = strlen(kv->value);
+	k.mod_revision = kv->mod_rev;
+	pgha_cluster_parse_sync(&k, c);
 	return true;
 }
 
@@ -904,32 +910,18 @@ sim_etcd_sync_key(char *leader, size_t len, char (*standbys)[PGHA_NAME_LEN], int
 bool
 sim_etcd_sync_leader_is(const char *name)
 {
-	EKV		   *kv = find("/service/sim/sync");
-	char		field[PGHA_NAME_LEN + 16];
+	PghaCluster c;
 
-	snprintf(field, sizeof(field), "\"leader\":\"%s\"", name);
-	return kv != NULL && strstr(kv->value, field) != NULL;
+	return sync_key(&c) && strcmp(c.sync_leader, name) == 0;
 }
 
 /* the sync key names this member as a synchronous standby */
 bool
 sim_etcd_sync_standby_is(const char *name)
 {
-	EKV		   *kv = find("/service/sim/sync");
-	const char *standbys = kv ? strstr(kv->value, "\"sync_standby\":\"") : NULL;
-	char		quoted[PGHA_NAME_LEN + 4];
+	PghaCluster c;
 
-	if (standbys == NULL)
-		return false;
-	standbys += strlen("\"sync_standby\":\"");
-	/* a comma-separated list in one string: match whole names */
-	snprintf(quoted, sizeof(quoted), ",%s,", name);
-	{
-		char		list[512];
-
-		snprintf(list, sizeof(list), ",%.*s,", (int) strcspn(standbys, "\""), standbys);
-		return strstr(list, quoted) != NULL;
-	}
+	return sync_key(&c) && pgha_cluster_is_sync_standby(&c, name);
 }
 
 void
