@@ -224,10 +224,7 @@ reserve_timeline(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalDeta
 	pgha_etcd_txn_equal(&t, K.leader_key, PGHA_CMP_VALUE, 0, me);
 	pgha_etcd_txn_equal(&t, K.leader_key, PGHA_CMP_LEASE, K.lease_id, NULL);
 	/* nobody reserved in between: this node's read is what it skipped past */
-	if (cluster->reservation_mod_revision != 0)
-		pgha_etcd_txn_equal(&t, key, PGHA_CMP_MOD, cluster->reservation_mod_revision, NULL);
-	else
-		pgha_etcd_txn_equal(&t, key, PGHA_CMP_CREATE, 0, NULL);
+	pgha_reservation_guard(&t, key, cluster);
 	pgha_etcd_txn_put(&t, key, json, 0);
 	ok = pgha_etcd_txn(etcd, &t, &r);
 	free(json);

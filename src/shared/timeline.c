@@ -56,6 +56,15 @@ pgha_reservation_to_json(int timeline, const char *member)
 	return s;
 }
 
+void
+pgha_reservation_guard(PghaEtcdTxn *t, const char *key, const PghaCluster *c)
+{
+	if (c->reservation_mod_revision != 0)
+		pgha_etcd_txn_equal(t, key, PGHA_CMP_MOD, c->reservation_mod_revision, NULL);
+	else
+		pgha_etcd_txn_equal(t, key, PGHA_CMP_CREATE, 0, NULL);
+}
+
 int
 pgha_timeline_target(const PghaCluster *c, const char *me, int local_next, bool pending)
 {
@@ -72,6 +81,13 @@ pgha_timeline_target(const PghaCluster *c, const char *me, int local_next, bool 
 		if (!c->members[i].foreign && strcmp(c->members[i].name, me) != 0)
 			target = Max(target, (int64) c->members[i].timeline + 1);
 	return (int) Min(target, (int64) INT32_MAX);
+}
+
+bool
+pgha_timeline_unrecorded(const PghaCluster *c, const char *me, int tli)
+{
+	/* timeline 1 is every cluster's first: no promotion takes it */
+	return tli > 1 && tli >= pgha_timeline_target(c, me, 0, false);
 }
 
 bool

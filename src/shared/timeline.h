@@ -45,6 +45,12 @@ extern bool pgha_reservation_parse(const char *json, size_t len, int *timeline,
 extern char *pgha_reservation_to_json(int timeline, const char *member);
 
 /*
+ * Guard t by the "timeline" key as c read it (absent: still absent): a
+ * reservation made in between fails the transaction, to be read again
+ */
+extern void pgha_reservation_guard(PghaEtcdTxn *t, const char *key, const PghaCluster *c);
+
+/*
  * The id this node's promotion must create: the one PostgreSQL would pick
  * (local_next), unless the cluster shows that id or a newer one in use: the
  * reservation, the history key, a member's timeline.  pending: a promotion
@@ -53,6 +59,16 @@ extern char *pgha_reservation_to_json(int timeline, const char *member);
  */
 extern int	pgha_timeline_target(const PghaCluster *c, const char *me, int local_next,
 								 bool pending);
+
+/*
+ * Must timeline tli, this node's own or one in its pg_wal, be recorded in
+ * etcd before pg_rewind or a new copy removes its history file?  Yes when
+ * a promotion elsewhere could take its id: etcd shows no id as high (a
+ * promotion that picked an id past its reservation, because newer history
+ * files came in while it waited; a standby promoted by hand).  Once the
+ * file is gone nothing else remembers the id.
+ */
+extern bool pgha_timeline_unrecorded(const PghaCluster *c, const char *me, int tli);
 
 /*
  * Did a leader run on timeline tli?  The history key has it end somewhere,

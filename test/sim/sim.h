@@ -186,6 +186,7 @@ extern void sim_etcd_leader_election(void);
 extern void sim_etcd_request_switchover(const char *candidate);
 extern void sim_etcd_wipe(bool leases);
 extern bool sim_etcd_sync_leader_is(const char *name);
+extern bool sim_etcd_record_timeline(SimNode *n, int tli);	/* pghactl run */
 extern bool sim_etcd_sync_standby_is(const char *name);
 extern int64 sim_buggify_sync_delete(SimNode *n);	/* sim.c: extra delay */
 

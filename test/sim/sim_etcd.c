@@ -27,6 +27,7 @@
 #include "sim.h"
 
 #include "shared/http.h"
+#include "shared/timeline.h"
 
 #define MAX_KEYS 256
 #define MAX_LEASES 4096
@@ -903,6 +904,44 @@ sync_key(PghaCluster *c)
 	k.value_len = strlen(kv->value);
 	k.mod_revision = kv->mod_rev;
 	pgha_cluster_parse_sync(&k, c);
+	return true;
+}
+
+/*
+ * pghactl run before it may rewind or replace a data directory
+ * (pghactl_record_timeline): a timeline of this node that etcd does not
+ * know of is recorded, by the keeper's own rule.  One atomic step here;
+ * pghactl's transaction is guarded by the reservation it read.  false:
+ * etcd cannot be reached, nothing may remove the data yet.
+ */
+bool
+sim_etcd_record_timeline(SimNode *n, int tli)
+{
+	Req			r;
+	PghaEtcdRange range;
+	PghaCluster c;
+	char		err[256];
+	char	   *json;
+
+	if (n->cut_etcd_req || n->cut_etcd_resp || sim_time_us < D.unavailable_until_us)
+		return false;
+	memset(&r, 0, sizeof(r));
+	copy_range(&r, "/service/sim/", true);
+	r.revision = D.revision;
+	to_range(&r, &range);
+	pgha_cluster_from_range("/service/sim/", &range, &c, err, sizeof(err));
+	for (int i = 0; i < r.nkvs; i++)
+	{
+		free(r.kvs[i].key);
+		free(r.kvs[i].value);
+	}
+	free(r.kvs);
+	if (!pgha_timeline_unrecorded(&c, n->name, tli))
+		return true;
+	json = pgha_reservation_to_json(tli, n->name);
+	do_put("/service/sim/timeline", json, 0);
+	free(json);
+	sim_log(n, "pghactl: recorded timeline %d in etcd", tli);
 	return true;
 }
 

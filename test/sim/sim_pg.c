@@ -556,6 +556,12 @@ sim_pg_supervise(SimNode *n)
 
 	if (n->running || n->restart_at_us == 0 || sim_time_us < n->restart_at_us)
 		return;
+	/* pghactl run records a timeline etcd does not know of before a rewind may erase it */
+	if (!sim_etcd_record_timeline(n, top_real_timeline(n, Max(n->timeline, last_tli(n, n->nwal)))))
+	{
+		n->restart_at_us = sim_time_us + sim_rand_range(500000, 2000000);
+		return;
+	}
 	l = sim_etcd_leader(&lease);
 	if (l)
 		leader = by_name(l);

@@ -492,6 +492,29 @@ test_timeline_reservation(void)
 	ok(pgha_timeline_target(&c, "node1", 2, false) == INT32_MAX,
 	   "target: a member record claiming the largest id does not overflow (the keeper refuses so far a target)");
 
+	memset(&c, 0, sizeof(c));
+	memset(members, 0, sizeof(members));
+	c.members = members;
+	strlcpy(members[0].name, "node1", sizeof(members[0].name));
+	members[0].timeline = 3;
+	strlcpy(members[1].name, "node2", sizeof(members[1].name));
+	members[1].timeline = 4;
+	c.nmembers = 2;
+	ok(!pgha_timeline_unrecorded(&c, "node2", 1), "unrecorded: timeline 1 never needs recording");
+	ok(pgha_timeline_unrecorded(&c, "node2", 4),
+	   "unrecorded: an id past every other member's timeline, with nothing reserved (its own record does not count)");
+	ok(!pgha_timeline_unrecorded(&c, "node2", 3), "unrecorded: another member runs on it");
+	c.has_reservation = true;
+	c.reserved_timeline = 4;
+	strlcpy(c.reserved_by, "node2", sizeof(c.reserved_by));
+	ok(!pgha_timeline_unrecorded(&c, "node2", 4),
+	   "unrecorded: this node's own reservation of it is a record (no promotion of its own is under way)");
+	ok(pgha_timeline_unrecorded(&c, "node2", 5), "unrecorded: an id past the reservation");
+	c.has_reservation = false;
+	c.history_timeline = 5;
+	ok(!pgha_timeline_unrecorded(&c, "node2", 5) && pgha_timeline_unrecorded(&c, "node2", 6),
+	   "unrecorded: the history key's timeline is known, the one after it is not");
+
 	h = pgha_history_add("", sw, 2, 7, "r", "t", "me");
 	is_str(h, "[[1,100,\"r\",\"\",\"\"],[2,0,\"" PGHA_TIMELINE_SKIPPED "\",\"\",\"\"],"
 		   "[3,0,\"" PGHA_TIMELINE_SKIPPED "\",\"\",\"\"],[4,400,\"r\",\"t\",\"me\"],"

@@ -126,6 +126,7 @@ extern bool pghactl_has_include(const PghactlConf *conf);
 extern pid_t pghactl_running_postmaster(const char *datadir);
 extern int	pghactl_lock_data_directory(const PghactlConf *conf);
 extern void pghactl_drop_placeholders(const PghactlConf *conf);
+extern bool pghactl_record_timeline(const PghactlConf *conf, PghaEtcd *etcd, const PghaCluster *cl);
 
 /* remote.c: running members, over libpq and their REST API */
 extern bool pghactl_answers_as_primary(const char *conninfo);

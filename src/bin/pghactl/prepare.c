@@ -269,6 +269,35 @@ is_placeholder(const char *wal, const char *name)
 }
 
 /*
+ * The newest timeline this data directory knows: pg_control's, or a real
+ * history file's in pg_wal (not a placeholder); 0 if pg_control is
+ * unreadable.
+ */
+static int
+top_timeline(const PghactlConf *c)
+{
+	char	   *wal = psprintf("%s/pg_wal", c->data_directory);
+	bool		crc_ok;
+	ControlFileData *cf = get_controlfile(c->data_directory, &crc_ok);
+	int			top = crc_ok ? (int) Max(cf->checkPointCopy.ThisTimeLineID, cf->minRecoveryPointTLI) : 0;
+	DIR		   *dir;
+	struct dirent *de;
+
+	pfree(cf);
+	if (!crc_ok || (dir = opendir(wal)) == NULL)
+		return top;
+	while ((de = readdir(dir)) != NULL)
+	{
+		int			tli = pgha_history_file_timeline(de->d_name);
+
+		if (tli > top && !is_placeholder(wal, de->d_name))
+			top = tli;
+	}
+	closedir(dir);
+	return top;
+}
+
+/*
  * The worker writes placeholder history files before a promotion, so that
  * PostgreSQL numbers its timeline past ids other members reserved
  * (shared/timeline.h).  A promotion that never happened (the key lost, the
@@ -282,23 +311,12 @@ void
 pghactl_drop_placeholders(const PghactlConf *c)
 {
 	char	   *wal = psprintf("%s/pg_wal", c->data_directory);
-	bool		crc_ok;
-	ControlFileData *cf = get_controlfile(c->data_directory, &crc_ok);
-	int			top = crc_ok ? (int) Max(cf->checkPointCopy.ThisTimeLineID, cf->minRecoveryPointTLI) : 0;
+	int			top = top_timeline(c);
 	DIR		   *dir;
 	struct dirent *de;
 
-	pfree(cf);
-	if (!crc_ok || (dir = opendir(wal)) == NULL)
+	if (top == 0 || (dir = opendir(wal)) == NULL)
 		return;
-	while ((de = readdir(dir)) != NULL)
-	{
-		int			tli = pgha_history_file_timeline(de->d_name);
-
-		if (tli > top && !is_placeholder(wal, de->d_name))
-			top = tli;
-	}
-	rewinddir(dir);
 	while ((de = readdir(dir)) != NULL)
 	{
 		int			tli = pgha_history_file_timeline(de->d_name);
@@ -313,6 +331,60 @@ pghactl_drop_placeholders(const PghactlConf *c)
 		}
 	}
 	closedir(dir);
+}
+
+/*
+ * pg_rewind and a new copy remove the history files this node has: a
+ * timeline no reservation covers (shared/timeline.h) is recorded in etcd
+ * first, as this node's reservation, or the next promotion elsewhere could
+ * take its id again.  Guarded by the reservation as read: a reservation
+ * made in between is read again.  false: not recorded, nothing may remove
+ * the data yet.
+ */
+bool
+pghactl_record_timeline(const PghactlConf *c, PghaEtcd *etcd, const PghaCluster *cl)
+{
+	int			top;
+	char	   *key;
+	char	   *json;
+	PghaEtcdTxn t;
+	PghaEtcdTxnResult r;
+	bool		ok;
+
+	if (!pghactl_has_control(c->data_directory))
+		return true;
+	/* another cluster's data directory: nothing of this cluster (prepare refuses it) */
+	if (cl->has_initialize && cl->initialize[0] != '\0')
+	{
+		bool		crc_ok;
+		ControlFileData *cf = get_controlfile(c->data_directory, &crc_ok);
+		char		mine[32];
+
+		snprintf(mine, sizeof(mine), UINT64_FORMAT, cf->system_identifier);
+		pfree(cf);
+		if (!crc_ok || strcmp(mine, cl->initialize) != 0)
+			return true;
+	}
+	top = top_timeline(c);
+	if (!pgha_timeline_unrecorded(cl, c->name, top))
+		return true;
+	key = pgha_key(pgha_key_prefix(c->namespace, c->scope), PGHA_KEY_TIMELINE);
+	json = pgha_reservation_to_json(top, c->name);
+	memset(&t, 0, sizeof(t));
+	pgha_reservation_guard(&t, key, cl);
+	pgha_etcd_txn_put(&t, key, json, 0);
+	ok = pgha_etcd_txn(etcd, &t, &r);
+	free(json);
+	if (!ok || !r.succeeded)
+	{
+		pg_log_warning("could not record timeline %d in etcd: %s", top,
+					   ok ? "the reservation changed since it was read" : etcd->errmsg);
+		pghactl_down_because("timeline %d, this node's, is not recorded in etcd yet", top);
+		return false;
+	}
+	pg_log_info("recorded timeline %d in etcd: no other promotion takes its id once this node's history file of it is gone",
+				top);
+	return true;
 }
 
 /*
@@ -476,6 +548,10 @@ pghactl_prepare(const PghactlConf *c, PghaEtcd *etcd, bool *bootstrap_failed)
 	if (!pghactl_snapshot(etcd, c, &cl))
 		return false;
 	leader = pghactl_leader_member(&cl);
+
+	/* whatever follows may rewind or replace this data directory */
+	if (pghactl_has_pg_version(c->data_directory) && !pghactl_record_timeline(c, etcd, &cl))
+		return false;
 
 	/* the worker asked for a reinit (pghactl reinit MEMBER from elsewhere) */
 	if (access(psprintf("%s/%s", c->data_directory, PGHA_REINIT_MARKER), F_OK) == 0)

@@ -401,7 +401,7 @@ pghactl_reinit(PghactlConf *c, const PghactlOptions *o)
 		pg_log_info("nothing was changed");
 		return 1;
 	}
-	if (!pghactl_create_replica(c, etcd, &cl))
+	if (!pghactl_record_timeline(c, etcd, &cl) || !pghactl_create_replica(c, etcd, &cl))
 		return 1;
 	pg_log_info("%s is a copy of cluster \"%s\"; start it with pghactl run", c->data_directory, c->scope);
 	return 0;
