@@ -14,8 +14,8 @@
 #ifndef PGHA_WRITE_GATE_H
 #define PGHA_WRITE_GATE_H
 
-/* the gate's value until the worker has proven a renewal: closed */
-#define PGHA_GATE_UNPROVEN 1
+/* PGHA_GATE_UNPROVEN: the gate's value until the worker has proven a renewal */
+#include "shared/lease_clock.h"
 
 /* _PG_init, in the postmaster: every backend inherits the callback */
 extern void pgha_write_gate_init(void);

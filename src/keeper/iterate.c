@@ -394,27 +394,10 @@ publish_state(PghaSharedState *st, const PghaDecision *d, PghaCluster *cluster,
 static long
 next_wait(const PghaLocalDetail *local, const PghaDecision *d, bool etcd_ok, long override)
 {
-	long		wait;
+	PghaLeaseClock lc = lease_clock();
 
-	/* how long until the next iteration */
-	if (!local->base.in_recovery && !K.config.pause && !K.foreign)
-	{
-		int64		to_deadline = pgha_keeper_fence_deadline_ms() - now_ms();
-
-		wait = (long) Min(pgha_renew_interval_ms(&K.config), Max(to_deadline, 10));
-	}
-	else if (K.is_leader)
-		wait = (long) pgha_renew_interval_ms(&K.config);
-	else if (!etcd_ok)
-		wait = 1000;
-	else
-		wait = (long) K.config.loop_wait * 1000;
-	if (override >= 0)
-		wait = Min(wait, override);
-	/* the rule asks for a closer look (a switchover candidate, for one) */
-	if (d->poll_ms > 0)
-		wait = Min(wait, d->poll_ms);
-	return wait;
+	return pgha_lease_next_wait(&lc, now_ms(), !local->base.in_recovery && !K.config.pause && !K.foreign,
+								K.is_leader, etcd_ok, override, d->poll_ms);
 }
 
 long

@@ -20,6 +20,7 @@
 #include "shared/decide.h"
 #include "shared/etcd.h"
 #include "shared/hot_standby.h"
+#include "shared/lease_clock.h"
 #include "shared/slots.h"
 #include "local.h"
 #include "probe.h"
@@ -144,6 +145,7 @@ extern int64 now_ms(void);
 extern void save_config(const PghaCluster *cluster);
 extern void keeper_init(void);
 extern void save_keeper_state(void);
+extern PghaLeaseClock lease_clock(void);
 extern int effective_lease_ttl(void);
 extern int64 fence_after_ms(void);
 extern void publish_write_gate(void);

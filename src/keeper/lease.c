@@ -79,17 +79,12 @@ pgha_keeper_reset_connection(void)
 void
 set_call_budget(PghaEtcd *etcd)
 {
-	int64		budget = pgha_etcd_timeout;
+	PghaLeaseClock lc = lease_clock();
+	int64		deadline_ms;
 
-	etcd->deadline_us = 0;
-	if (K.is_leader && !K.config.pause)
-	{
-		int64		left = pgha_keeper_fence_deadline_ms() - now_ms();
-
-		budget = Min(budget, Max(left / Max(etcd->nurls, 1), 100));
-		etcd->deadline_us = pgha_keeper_fence_deadline_ms() * 1000;
-	}
-	etcd->timeout_ms = (int) budget;
+	etcd->timeout_ms = pgha_lease_call_timeout(&lc, K.is_leader, now_ms(), etcd->nurls,
+											   pgha_etcd_timeout, &deadline_ms);
+	etcd->deadline_us = deadline_ms * 1000;
 }
 
 void

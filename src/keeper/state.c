@@ -207,34 +207,43 @@ save_keeper_state(void)
 	publish_write_gate();
 }
 
-/* the TTL that bounds our keys right now (seconds) */
+/* the leader's clock (shared/lease_clock.h) as this keeper keeps it */
+PghaLeaseClock
+lease_clock(void)
+{
+	PghaLeaseClock lc;
+
+	lc.config = &K.config;
+	lc.lease_ttl = K.lease_ttl;
+	lc.old_lease_ttl = K.old_lease_id != 0 ? K.old_lease_ttl : 0;
+	lc.last_renewal_ms = K.last_renewal_ms;
+	/* without etcd, the members' word stands in for a renewal (failsafe.c) */
+	lc.failsafe_confirmed_ms = K.failsafe_confirmed_ms;
+	return lc;
+}
+
 int
 effective_lease_ttl(void)
 {
-	int64		ttl = K.config.ttl;
+	PghaLeaseClock lc = lease_clock();
 
-	if (K.lease_ttl > 0)
-		ttl = Min(ttl, K.lease_ttl);
-	if (K.old_lease_id != 0 && K.old_lease_ttl > 0)
-		ttl = Min(ttl, K.old_lease_ttl);
-	return (int) ttl;
+	return pgha_lease_ttl_now(&lc);
 }
 
 int64
 fence_after_ms(void)
 {
-	return pgha_fence_window_ms(&K.config, effective_lease_ttl());
+	PghaLeaseClock lc = lease_clock();
+
+	return pgha_lease_fence_after(&lc);
 }
 
 int64
 pgha_keeper_fence_deadline_ms(void)
 {
-	int64		deadline = K.last_renewal_ms + fence_after_ms();
+	PghaLeaseClock lc = lease_clock();
 
-	/* without etcd, the members' word stands in for a renewal (failsafe.c) */
-	if (K.config.failsafe_mode && K.failsafe_confirmed_ms > 0)
-		deadline = Max(deadline, K.failsafe_confirmed_ms + fence_after_ms());
-	return deadline;
+	return pgha_lease_fence_deadline(&lc);
 }
 
 /*
@@ -249,17 +258,9 @@ pgha_keeper_fence_deadline_ms(void)
 void
 publish_write_gate(void)
 {
-	if (K.foreign)
-		pgha_write_gate_set(0);
-	/*
-	 * A standby cluster acknowledges nothing: a primary found in one (a
-	 * promotion that completed as the section came, pg_ctl promote by hand,
-	 * a demotion under way) refuses commits until it demotes
-	 */
-	else if (!K.proven || pgha_config_standby_cluster(&K.config))
-		pgha_write_gate_set(PGHA_GATE_UNPROVEN);
-	else
-		pgha_write_gate_set(Max(pgha_keeper_fence_deadline_ms(), PGHA_GATE_UNPROVEN + 1));
+	PghaLeaseClock lc = lease_clock();
+
+	pgha_write_gate_set(pgha_lease_gate(&lc, K.foreign, K.proven));
 }
 
 /*

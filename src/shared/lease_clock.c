@@ -1,0 +1,93 @@
+/*-------------------------------------------------------------------------
+ *
+ * lease_clock.c
+ *		The leader's clock (lease_clock.h says how it runs).
+ *
+ * Copyright (c) 2026, pgha developers
+ *
+ * IDENTIFICATION
+ *	  src/shared/lease_clock.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres_fe.h"
+
+#include "shared/decide.h"
+#include "shared/lease_clock.h"
+
+int
+pgha_lease_ttl_now(const PghaLeaseClock *lc)
+{
+	int64		ttl = lc->config->ttl;
+
+	if (lc->lease_ttl > 0)
+		ttl = Min(ttl, lc->lease_ttl);
+	if (lc->old_lease_ttl > 0)
+		ttl = Min(ttl, lc->old_lease_ttl);
+	return (int) ttl;
+}
+
+int64
+pgha_lease_fence_after(const PghaLeaseClock *lc)
+{
+	return pgha_fence_window_ms(lc->config, pgha_lease_ttl_now(lc));
+}
+
+int64
+pgha_lease_fence_deadline(const PghaLeaseClock *lc)
+{
+	int64		deadline = lc->last_renewal_ms + pgha_lease_fence_after(lc);
+
+	if (lc->config->failsafe_mode && lc->failsafe_confirmed_ms > 0)
+		deadline = Max(deadline, lc->failsafe_confirmed_ms + pgha_lease_fence_after(lc));
+	return deadline;
+}
+
+int64
+pgha_lease_gate(const PghaLeaseClock *lc, bool foreign, bool proven)
+{
+	if (foreign)
+		return 0;
+	if (!proven || pgha_config_standby_cluster(lc->config))
+		return PGHA_GATE_UNPROVEN;
+	return Max(pgha_lease_fence_deadline(lc), PGHA_GATE_UNPROVEN + 1);
+}
+
+int
+pgha_lease_call_timeout(const PghaLeaseClock *lc, bool leading, int64 now_ms,
+						int nurls, int timeout_ms, int64 *deadline_ms)
+{
+	int64		budget = timeout_ms;
+
+	*deadline_ms = 0;
+	if (leading && !lc->config->pause)
+	{
+		int64		deadline = pgha_lease_fence_deadline(lc);
+
+		budget = Min(budget, Max((deadline - now_ms) / Max(nurls, 1), 100));
+		*deadline_ms = deadline;
+	}
+	return (int) budget;
+}
+
+long
+pgha_lease_next_wait(const PghaLeaseClock *lc, int64 now_ms, bool primary,
+					 bool is_leader, bool etcd_ok, long override, int poll_ms)
+{
+	long		wait;
+
+	if (primary)
+		wait = (long) Min(pgha_renew_interval_ms(lc->config),
+						  Max(pgha_lease_fence_deadline(lc) - now_ms, 10));
+	else if (is_leader)
+		wait = (long) pgha_renew_interval_ms(lc->config);
+	else if (!etcd_ok)
+		wait = 1000;
+	else
+		wait = (long) lc->config->loop_wait * 1000;
+	if (override >= 0)
+		wait = Min(wait, override);
+	if (poll_ms > 0)
+		wait = Min(wait, poll_ms);
+	return wait;
+}
