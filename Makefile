@@ -90,7 +90,7 @@ override autodepend = yes
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-.PHONY: FORCE deps unit regress tap clean-more test sim faults demo demo-stop bench bench-failover bench-compare bench-scenarios bench-api bench-quorum bench-scale bench-smoke pghactl install-pghactl fuzz man deb test-package dist
+.PHONY: FORCE deps unit regress tap clean-more test sim faults demo demo-stop bench bench-failover bench-compare bench-scenarios bench-elections bench-api bench-quorum bench-scale bench-smoke pghactl install-pghactl fuzz man deb test-package dist
 
 deps:
 	@bash scripts/install-deps.sh
@@ -205,6 +205,14 @@ bench-compare: install
 bench-scenarios: install
 	rm -rf tmp_bench/tmp_check && mkdir -p tmp_bench
 	@bash scripts/as-user.sh $(PGHA_USER) env $(BENCH_ENV) $(BENCH_PROVE) bench/scenarios.pl
+
+# spurious failovers at the fastest settings: an idle cluster, then etcd
+# leader elections (about 35 min per profile; PGHA_BENCH_IDLE=60 for a
+# short run)
+bench-elections: install
+	rm -rf tmp_bench/tmp_check && mkdir -p tmp_bench
+	@bash scripts/as-user.sh $(PGHA_USER) env $(BENCH_ENV) PGHA_BENCH_IDLE="$(PGHA_BENCH_IDLE)" \
+		PGHA_BENCH_ELECTIONS="$(PGHA_BENCH_ELECTIONS)" $(BENCH_PROVE) bench/elections.pl
 
 # commit latency with one standby slowed: first-n against quorum commit,
 # pgha and Patroni (about 4 min)

@@ -35,7 +35,6 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(time usleep);
-use Time::Local ();
 use POSIX ();
 
 use Pgha::Etcd;
@@ -69,37 +68,6 @@ my @steps = (
 );
 my %step_times;    # profile label -> step index -> [seconds]
 
-# the leader key's events, stamped: a child process writes "<epoch> <line>"
-sub watch_key
-{
-	my ($etcd, $key, $file) = @_;
-	my $pid = fork() // die "fork: $!";
-	return $pid if $pid;
-	# the test's handlers (they stop its servers) are not the child's
-	$SIG{$_} = 'DEFAULT' for qw(TERM INT HUP);
-	setpgrp(0, 0);
-	$ENV{ETCDCTL_API} = 3;
-	open(my $out, '>', $file) or die "$file: $!";
-	$out->autoflush(1);
-	open(my $w, '-|', 'etcdctl', '--endpoints=' . $etcd->endpoints, 'watch', $key) or die "etcdctl: $!";
-	while (my $line = <$w>) { printf $out "%.6f %s", time, $line; }
-	POSIX::_exit(0);    # no END block, no destructor of the test's objects
-}
-
-# the first log line at or after $since (epoch) that matches $re: its time
-sub log_time
-{
-	my ($node, $re, $since) = @_;
-	open(my $fh, '<', $node->logfile) or return undef;
-	while (my $line = <$fh>)
-	{
-		next unless $line =~ /^(\d+)-(\d+)-(\d+) (\d+):(\d+):(\d+\.\d+) UTC/;
-		my $t = Time::Local::timegm(0, $5, $4, $3, $2 - 1, $1) + $6;
-		return $t if $t >= $since && $line =~ $re;
-	}
-	return undef;
-}
-
 # one run's steps (seconds from the previous one), or () when one is missing
 sub node_loss_steps
 {
@@ -110,10 +78,10 @@ sub node_loss_steps
 		while (<$fh>) { $expired = $1, last if /^([\d.]+) DELETE/; }
 	}
 	return () unless defined $expired && defined $t1;
-	my ($winner) = grep { defined log_time($_, $steps[2][1], $t0) } @standbys;
+	my ($winner) = grep { defined PghaBench::log_time($_, $steps[2][1], $t0) } @standbys;
 	return () unless $winner;
 	my @at = ($expired);
-	push @at, log_time($winner, $steps[$_][1], $expired) for 1 .. $#steps - 1;
+	push @at, PghaBench::log_time($winner, $steps[$_][1], $expired) for 1 .. $#steps - 1;
 	push @at, $t1;
 	return () if grep { !defined } @at;
 	my @d = ($at[0] - $t0);
@@ -165,7 +133,7 @@ for my $p (@profiles)
 		$url =~ s/connect_timeout=2/connect_timeout=1/;
 
 		my $watch_file = "$ENV{TESTDIR}/watch_$scope";
-		my $watcher = watch_key($etcd, "/service/$scope/leader", $watch_file);
+		my $watcher = PghaBench::watch_key($etcd, "/service/$scope/leader", $watch_file);
 		usleep(300_000);    # the watch is in place
 		my $t0 = time;
 		if ($fault eq 'node loss') { kill_node($n1); } else { $n1->kill9; }

@@ -16,7 +16,9 @@
 # node2 is promoted by hand while its worker is not loaded (timeline 2,
 # which nobody reserved), gets a write of its own, stops; pghactl run
 # rewinds it against node1.  A switchover to node3 must then take
-# timeline 3.
+# timeline 3.  Then node1 is promoted by hand while down and a switchover
+# to node2 takes the same id before node1 could record it: pghactl run
+# must refuse node1, which only a new copy can bring back.
 
 use strict;
 use warnings;
@@ -87,6 +89,49 @@ is($c->sql('node3', $tli), '00000003',
 $c->sql('node3', "INSERT INTO w VALUES (3, 'node3')");
 ok($c->streams_from('node3', $_), "$_ streams from node3") for qw(node1 node2);
 ok($c->poll_sql('node2', 'SELECT count(*) FROM w', '2'), 'node2 has node3\'s write');
+
+# --- a promotion elsewhere took the id first (the node was down, or cut
+# off from etcd, and could not record it): the same id, two timelines.
+# pghactl run must not rewind such a node (pg_rewind finds "no rewind
+# required") nor start it as a standby: it would replay the cluster's WAL
+# on top of its own.  It refuses, and pghactl reinit copies it anew.
+$c->stop('node1');
+my $data1 = $c->data('node1');
+$pglog = "$c->{base}/node1.by_hand.log";
+command_ok([ 'pg_ctl', '-D', $data1, '-l', $pglog, '-o', $nopgha, '-w', 'start' ],
+	'node1 starts by hand without pgha');
+command_ok([ 'pg_ctl', '-D', $data1, '-w', 'promote' ], 'node1 is promoted by hand');
+ok($c->poll_sql('node1', 'SELECT pg_is_in_recovery()', 'f'), 'node1 runs as a primary');
+is($c->sql('node1', $tli), '00000004', 'node1 took timeline 4, which nobody reserved');
+$c->sql('node1', "INSERT INTO w VALUES (4, 'node1')");
+command_ok([ 'pg_ctl', '-D', $data1, '-m', 'fast', '-w', 'stop' ], 'node1 stops, before pghactl could record timeline 4');
+
+($rc, $out, $err) = $c->pghactl('switchover', '--candidate', 'node2', '--force');
+is($rc, 0, 'pghactl switchover to node2, node1 down') or diag($out . $err);
+ok($etcd->poll_key('/service/test/leader', qr/^node2$/, 60), 'node2 leads');
+ok($c->poll_sql('node2', $tli, '00000004'), 'node2 took timeline 4 too: the same id, another timeline');
+$c->sql('node2', "INSERT INTO w VALUES (5, 'node2')");
+
+$from = -s $c->log('node1');
+$c->start('node1');
+my $refusal = qr/timeline 4 of this node is not the cluster's timeline 4: they began at different points/;
+# the refusal twice: the second round came, and nothing started in between
+sub refusals { my @r = slurp_file($c->log('node1'), $from) =~ /$refusal/g; return scalar @r; }
+my $deadline = time + 60;
+usleep(100_000) while time < $deadline && refusals() < 2;
+my $log1 = slurp_file($c->log('node1'), $from);
+cmp_ok(refusals(), '>=', 2,
+	'pghactl run refuses to rewind or start node1, round after round (before: pg_rewind, "no rewind required", started)');
+unlike($log1, qr/started PostgreSQL|running: \S+pg_rewind/, 'node1 was neither rewound nor started');
+like($log1, qr/pghactl reinit -c/, 'the hint names pghactl reinit');
+$c->stop('node1');
+
+($rc, $out, $err) = $c->pghactl('reinit', '--force');
+is($rc, 0, 'pghactl reinit copies node1 anew') or diag($out . $err);
+$c->start('node1');
+ok($c->streams_from('node2', 'node1'), 'node1 streams from node2');
+ok($c->poll_sql('node1', 'SELECT string_agg(node, \',\' ORDER BY id) FROM w', 'node1,node3,node2'),
+	'node1 has the cluster\'s rows and nothing of its own timeline 4');
 
 $c->stop($_) for qw(node1 node2 node3);
 done_testing();

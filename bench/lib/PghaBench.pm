@@ -24,6 +24,7 @@ use PostgreSQL::Test::Utils;
 use POSIX ();
 use Test::More;
 use Time::HiRes qw(time usleep);
+use Time::Local ();
 
 use Pgha::Etcd;
 use Pgha::Node;
@@ -563,6 +564,45 @@ sub write_log
 	return $back;
 }
 
+# ---------------------------------------------------------------- events
+
+# The events of $key, stamped: a child process (its pid returned; stop it
+# with kill TERM => -pid) writes "<epoch> <line>" for each line of etcdctl
+# watch into $file
+sub watch_key
+{
+	my ($etcd, $key, $file) = @_;
+	my $pid = fork() // die "fork: $!";
+	return $pid if $pid;
+	# the test's handlers (they stop its servers) are not the child's
+	$SIG{$_} = 'DEFAULT' for qw(TERM INT HUP);
+	setpgrp(0, 0);
+	$ENV{ETCDCTL_API} = 3;
+	open(my $out, '>', $file) or die "$file: $!";
+	$out->autoflush(1);
+	open(my $w, '-|', 'etcdctl', '--endpoints=' . $etcd->endpoints, 'watch', $key) or die "etcdctl: $!";
+	while (my $line = <$w>) { printf $out "%.6f %s", time, $line; }
+	POSIX::_exit(0);    # no END block, no destructor of the test's objects
+}
+
+# the times (epoch) of a node's log lines at or after $since that match $re
+sub log_times
+{
+	my ($node, $re, $since) = @_;
+	my @t;
+	open(my $fh, '<', $node->logfile) or return ();
+	while (my $line = <$fh>)
+	{
+		next unless $line =~ /^(\d+)-(\d+)-(\d+) (\d+):(\d+):(\d+\.\d+) UTC/;
+		my $t = Time::Local::timegm(0, $5, $4, $3, $2 - 1, $1) + $6;
+		push @t, $t if $t >= $since && $line =~ $re;
+	}
+	return @t;
+}
+
+# the first of them, undef if none
+sub log_time { return (log_times(@_))[0]; }
+
 # ---------------------------------------------------------------- tables
 
 # $rows: arrayrefs of cells; numbers with 2 decimals, 3 below 1 (CPU
@@ -571,6 +611,8 @@ sub _cell
 {
 	my ($v) = @_;
 	return '-' unless defined $v;
+	# a count stays a count
+	return $v if $v =~ /^-?\d+$/;
 	return $v unless $v =~ /^-?\d+(\.\d+)?(e[-+]?\d+)?$/i;
 	return sprintf(abs($v) < 1 ? '%.3f' : '%.2f', $v);
 }

@@ -192,11 +192,11 @@ reserve_timeline(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalDeta
 	bool		ok;
 	int			planted;
 
-	/* ids from etcd are untrusted: a cluster skips a few, never thousands */
-	if (target - next > 64)
+	if (target - next > PGHA_TIMELINE_MAX_SKIP)
 	{
 		ereport(WARNING,
-				(errmsg("pgha: not promoting: timeline %d would skip more than 64 ids", target),
+				(errmsg("pgha: not promoting: timeline %d would skip more than %d ids", target,
+						PGHA_TIMELINE_MAX_SKIP),
 				 errdetail("This node would take timeline %d; the reservation, history and member keys show %d in use.",
 						   next, target - 1)));
 		return 0;

@@ -485,6 +485,21 @@ typedef struct PghaTimelineSwitch
 } PghaTimelineSwitch;
 
 /*
+ * The switches of a timeline history file's text, oldest first, at most
+ * max: lines "parentTLI<tab>X/X<tab>reason"; blank and comment lines are
+ * skipped.  Returns how many; -1 if a line is none of these.
+ */
+extern int	pgha_history_file_parse(const char *text, PghaTimelineSwitch *out, int max);
+
+/*
+ * Where timeline tli began according to the history key: the switch of
+ * its newest entry of an older timeline that is no skipped id.  false when
+ * the key does not show tli as a timeline the cluster ran on (skipped, or
+ * past its newest entry).
+ */
+extern bool pgha_history_began(const char *history, int tli, PghaTimelineSwitch *began);
+
+/*
  * The history key this leader's lineage makes (malloc'd): an entry for every
  * switch in sw[] (its timeline history file, oldest first), and one at LSN
  * 0 for every id the file skips (shared/timeline.h), in timeline order;

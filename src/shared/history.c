@@ -66,6 +66,68 @@ pgha_history_entry(const char *history, int tli, int64 *lsn)
 
 static int	history_entry_timeline(json_t *entry);
 
+int
+pgha_history_file_parse(const char *text, PghaTimelineSwitch *out, int max)
+{
+	const char *p = text;
+	int			n = 0;
+
+	while (*p != '\0')
+	{
+		const char *eol = strchr(p, '\n');
+		size_t		len = eol ? (size_t) (eol - p) : strlen(p);
+		char		line[1024];
+		unsigned int tli,
+					hi,
+					lo;
+		char	   *s;
+
+		snprintf(line, sizeof(line), "%.*s", (int) Min(len, sizeof(line) - 1), p);
+		p += len + (eol ? 1 : 0);
+		for (s = line; *s == ' ' || *s == '\t'; s++)
+			;
+		if (*s == '\0' || *s == '#')
+			continue;
+		if (sscanf(s, "%u\t%X/%X", &tli, &hi, &lo) != 3 || tli == 0 || tli >= INT32_MAX)
+			return -1;
+		if (n < max)
+		{
+			out[n].timeline = (int) tli;
+			out[n].lsn = ((uint64) hi << 32) | lo;
+		}
+		n++;
+	}
+	return Min(n, max);
+}
+
+bool
+pgha_history_began(const char *history, int tli, PghaTimelineSwitch *began)
+{
+	json_t	   *arr;
+	size_t		i;
+	bool		found = false;
+
+	if (tli < 2 || pgha_history_next_timeline(history) < tli || pgha_history_skipped(history, tli))
+		return false;
+	arr = history_load(history);
+	for (i = 0; arr != NULL && i < json_array_size(arr); i++)
+	{
+		json_t	   *e = json_array_get(arr, i);
+		json_t	   *l = json_array_get(e, 1);
+		int			t = history_entry_timeline(e);
+
+		if (t > 0 && t < tli && json_is_integer(l) && json_integer_value(l) > 0 &&
+			(!found || t >= began->timeline))
+		{
+			began->timeline = t;
+			began->lsn = (uint64) json_integer_value(l);
+			found = true;
+		}
+	}
+	json_decref(arr);
+	return found;
+}
+
 bool
 pgha_history_fork_lsn(const char *history, int tli, uint64 *lsn)
 {

@@ -91,6 +91,16 @@ pgha_timeline_unrecorded(const PghaCluster *c, const char *me, int tli)
 }
 
 bool
+pgha_timeline_forked(const char *history, int tli, const PghaTimelineSwitch *local)
+{
+	PghaTimelineSwitch began;
+
+	if (!pgha_history_began(history, tli, &began))
+		return false;
+	return began.timeline != local->timeline || began.lsn != local->lsn;
+}
+
+bool
 pgha_timeline_led(PghaCluster *c, int tli)
 {
 	const PghaMember *leader = pgha_cluster_leader_record(c);

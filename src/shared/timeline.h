@@ -32,6 +32,12 @@
 /* the first line of a placeholder history file: never a line PostgreSQL writes */
 #define PGHA_TIMELINE_PLACEHOLDER "# pgha: placeholder"
 
+/*
+ * The most ids a promotion skips: ids come from etcd, untrusted, and a
+ * cluster skips a few, never thousands
+ */
+#define PGHA_TIMELINE_MAX_SKIP 64
+
 /* the reason of a history key entry for a skipped id */
 #define PGHA_TIMELINE_SKIPPED "skipped: no timeline of this history"
 
@@ -69,6 +75,16 @@ extern int	pgha_timeline_target(const PghaCluster *c, const char *me, int local_
  * file is gone nothing else remembers the id.
  */
 extern bool pgha_timeline_unrecorded(const PghaCluster *c, const char *me, int tli);
+
+/*
+ * Is this node's timeline tli, which its history file says began at
+ * local, another timeline than the cluster's tli: the same id on another
+ * fork?  Only the id tells pg_rewind and streaming which timeline is which,
+ * so such a node must be copied again, never rewound ("no rewind
+ * required") or streamed into.  false when the history key does not show
+ * where the cluster's tli began.
+ */
+extern bool pgha_timeline_forked(const char *history, int tli, const PghaTimelineSwitch *local);
 
 /*
  * Did a leader run on timeline tli?  The history key has it end somewhere,

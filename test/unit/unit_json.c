@@ -534,6 +534,37 @@ test_timeline_reservation(void)
 	ok(pgha_history_file_timeline("FFFFFFFF.history") == INT32_MAX - 1,
 	   "history file names: the largest id leaves room for the next");
 
+	{
+		PghaTimelineSwitch f[4];
+		PghaTimelineSwitch local;
+
+		ok(pgha_history_file_parse("1\t0/5004640\tno recovery target specified\n\n"
+								   "# pgha: a comment\n3\t1/A0\tno recovery target specified\n", f, 4) == 2 &&
+		   f[0].timeline == 1 && f[0].lsn == 0x5004640 && f[1].timeline == 3 && f[1].lsn == 0x1000000A0,
+		   "history file: its switches, oldest first; comments and blank lines skipped");
+		ok(pgha_history_file_parse("1\tnot an lsn\n", f, 4) == -1 && pgha_history_file_parse("", f, 4) == 0,
+		   "history file: a line that is no switch is an error; an empty file has none");
+		/* h: 1 ended at 100, 2 and 3 skipped, 4 ended at 400, 5 and 6 skipped, 7 current */
+		ok(pgha_history_began(h, 4, &local) && local.timeline == 1 && local.lsn == 100,
+		   "began: timeline 4 began where 1 ended (2 and 3 skipped)");
+		ok(pgha_history_began(h, 7, &local) && local.timeline == 4 && local.lsn == 400,
+		   "began: the current timeline began where 4 ended");
+		ok(!pgha_history_began(h, 3, &local) && !pgha_history_began(h, 8, &local) &&
+		   !pgha_history_began(h, 1, &local),
+		   "began: a skipped id, one past the key and the first timeline began nowhere the key shows");
+		local.timeline = 4;
+		local.lsn = 400;
+		ok(!pgha_timeline_forked(h, 7, &local), "forked: this node's 7 began where the cluster's did");
+		local.lsn = 500;
+		ok(pgha_timeline_forked(h, 7, &local),
+		   "forked: this node's 7 began elsewhere: the same id, another timeline");
+		local.timeline = 6;
+		local.lsn = 400;
+		ok(pgha_timeline_forked(h, 7, &local), "forked: ... or from another parent");
+		ok(!pgha_timeline_forked(h, 3, &local) && !pgha_timeline_forked(h, 8, &local),
+		   "forked: not for an id the cluster skipped, nor one past its history (nothing to compare)");
+	}
+
 	memset(&c, 0, sizeof(c));
 	c.has_history = true;
 	c.history = h;

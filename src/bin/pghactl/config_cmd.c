@@ -184,22 +184,6 @@ write_file(const char *path, const char *text)
 	return fclose(f) == 0;
 }
 
-static char *
-read_file(const char *path)
-{
-	FILE	   *f = fopen(path, "r");
-	char	   *buf;
-	size_t		n;
-
-	if (f == NULL)
-		return NULL;
-	buf = pg_malloc(1024 * 1024 + 1);
-	n = fread(buf, 1, 1024 * 1024, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
-
 static int
 run_shell(const char *cmd)
 {
@@ -280,7 +264,7 @@ pghactl_edit_config(PghactlConf *conf, const PghactlOptions *o)
 			pg_log_error("the editor \"%s\" failed; nothing was changed", editor);
 			return 1;
 		}
-		updated = read_file(new_path);
+		updated = pghactl_read_file(new_path);
 		j = updated ? json_loads(updated, 0, &jerr) : NULL;
 		if (j == NULL || !json_is_object(j))
 		{

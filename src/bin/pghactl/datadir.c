@@ -33,6 +33,22 @@
 
 #define MARKER "# pghactl: include of this node's pgha.conf"
 
+char *
+pghactl_read_file(const char *path)
+{
+	FILE	   *f = fopen(path, "r");
+	char	   *buf;
+	size_t		n;
+
+	if (f == NULL)
+		return NULL;
+	buf = pg_malloc(1024 * 1024 + 1);
+	n = fread(buf, 1, 1024 * 1024, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
 bool
 pghactl_rewrite_conf(const char *path, PghactlKeepLine keep, void *ctx, const char *append)
 {

@@ -118,6 +118,8 @@ extern void pghactl_callback(const PghactlConf *conf, const char *action, bool p
 extern void pghactl_callbacks_reap(void);
 /* datadir.c: the files pghactl edits in a data directory, and its lock */
 typedef bool (*PghactlKeepLine) (const char *line, void *ctx);
+/* a text file's first MiB (malloc'd), NULL if it cannot be read */
+extern char *pghactl_read_file(const char *path);
 extern bool pghactl_rewrite_conf(const char *path, PghactlKeepLine keep, void *ctx,
 								 const char *append);
 extern bool pghactl_write_include(const PghactlConf *conf, bool add);

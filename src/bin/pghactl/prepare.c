@@ -269,9 +269,9 @@ is_placeholder(const char *wal, const char *name)
 }
 
 /*
- * The newest timeline this data directory knows: pg_control's, or a real
- * history file's in pg_wal (not a placeholder); 0 if pg_control is
- * unreadable.
+ * The newest timeline this data directory knows: pg_control's (when its
+ * checksum holds), or a real history file's in pg_wal (not a placeholder),
+ * whatever pg_control says: a damaged one is what pghactl reinit is for.
  */
 static int
 top_timeline(const PghactlConf *c)
@@ -284,7 +284,7 @@ top_timeline(const PghactlConf *c)
 	struct dirent *de;
 
 	pfree(cf);
-	if (!crc_ok || (dir = opendir(wal)) == NULL)
+	if ((dir = opendir(wal)) == NULL)
 		return top;
 	while ((de = readdir(dir)) != NULL)
 	{
@@ -295,6 +295,22 @@ top_timeline(const PghactlConf *c)
 	}
 	closedir(dir);
 	return top;
+}
+
+/* is this data directory a copy of the cluster (pg_control's system identifier, checksum or not)? */
+static bool
+of_this_cluster(const PghactlConf *c, const PghaCluster *cl)
+{
+	bool		crc_ok;
+	ControlFileData *cf;
+	char		mine[32];
+
+	if (!cl->has_initialize || cl->initialize[0] == '\0' || !pghactl_has_control(c->data_directory))
+		return false;
+	cf = get_controlfile(c->data_directory, &crc_ok);
+	snprintf(mine, sizeof(mine), UINT64_FORMAT, cf->system_identifier);
+	pfree(cf);
+	return strcmp(mine, cl->initialize) == 0;
 }
 
 /*
@@ -338,36 +354,37 @@ pghactl_drop_placeholders(const PghactlConf *c)
  * timeline no reservation covers (shared/timeline.h) is recorded in etcd
  * first, as this node's reservation, or the next promotion elsewhere could
  * take its id again.  Guarded by the reservation as read: a reservation
- * made in between is read again.  false: not recorded, nothing may remove
- * the data yet.
+ * made in between is read again.  Only a copy of this cluster's: a
+ * leftover of another must not steer its ids.  false: not recorded,
+ * nothing may remove the data yet.
  */
 bool
 pghactl_record_timeline(const PghactlConf *c, PghaEtcd *etcd, const PghaCluster *cl)
 {
 	int			top;
+	int			known;
 	char	   *key;
 	char	   *json;
 	PghaEtcdTxn t;
 	PghaEtcdTxnResult r;
 	bool		ok;
 
-	if (!pghactl_has_control(c->data_directory))
+	if (!of_this_cluster(c, cl))
 		return true;
-	/* another cluster's data directory: nothing of this cluster (prepare refuses it) */
-	if (cl->has_initialize && cl->initialize[0] != '\0')
-	{
-		bool		crc_ok;
-		ControlFileData *cf = get_controlfile(c->data_directory, &crc_ok);
-		char		mine[32];
-
-		snprintf(mine, sizeof(mine), UINT64_FORMAT, cf->system_identifier);
-		pfree(cf);
-		if (!crc_ok || strcmp(mine, cl->initialize) != 0)
-			return true;
-	}
 	top = top_timeline(c);
 	if (!pgha_timeline_unrecorded(cl, c->name, top))
 		return true;
+	/* every promotion would refuse to skip so many ids: none would happen again */
+	known = pgha_timeline_target(cl, c->name, 0, false) - 1;
+	if (top - known > PGHA_TIMELINE_MAX_SKIP)
+	{
+		pg_log_error("timeline %d of %s is far past every timeline of cluster \"%s\" (%d)",
+					 top, c->data_directory, c->scope, known);
+		pg_log_error_hint("Nothing was changed.  If it is no copy of this cluster's, move it away (pghactl clones anew) or run \"pghactl reinit -c %s\".",
+						  c->path);
+		pghactl_down_because("timeline %d of the data directory is far past the cluster's (%d)", top, known);
+		return false;
+	}
 	key = pgha_key(pgha_key_prefix(c->namespace, c->scope), PGHA_KEY_TIMELINE);
 	json = pgha_reservation_to_json(top, c->name);
 	memset(&t, 0, sizeof(t));
@@ -385,6 +402,37 @@ pghactl_record_timeline(const PghactlConf *c, PghaEtcd *etcd, const PghaCluster 
 	pg_log_info("recorded timeline %d in etcd: no other promotion takes its id once this node's history file of it is gone",
 				top);
 	return true;
+}
+
+/*
+ * Is this node's newest timeline another one than the cluster's of the
+ * same id (shared/timeline.h, pgha_timeline_forked)?  Its history file
+ * says where it began, the history key where the cluster's did.  A
+ * promotion elsewhere took the id before this node could record it (its
+ * etcd was out of reach, or it was promoted by hand while down).
+ */
+static bool
+forked_same_id(const PghactlConf *c, const PghaCluster *cl, int *tli)
+{
+	char	   *wal = psprintf("%s/pg_wal", c->data_directory);
+	char		name[32];
+	char	   *text;
+	int			nlines = 1;
+	PghaTimelineSwitch *sw;
+	int			n;
+
+	*tli = top_timeline(c);
+	if (*tli < 2 || !cl->has_history)
+		return false;
+	snprintf(name, sizeof(name), "%08X.history", (unsigned int) *tli);
+	if (is_placeholder(wal, name) ||
+		(text = pghactl_read_file(psprintf("%s/%s", wal, name))) == NULL)
+		return false;
+	for (const char *p = text; *p; p++)
+		nlines += (*p == '\n');
+	sw = palloc(sizeof(PghaTimelineSwitch) * nlines);
+	n = pgha_history_file_parse(text, sw, nlines);
+	return n > 0 && pgha_timeline_forked(cl->history, *tli, &sw[n - 1]);
 }
 
 /*
@@ -549,10 +597,6 @@ pghactl_prepare(const PghactlConf *c, PghaEtcd *etcd, bool *bootstrap_failed)
 		return false;
 	leader = pghactl_leader_member(&cl);
 
-	/* whatever follows may rewind or replace this data directory */
-	if (pghactl_has_pg_version(c->data_directory) && !pghactl_record_timeline(c, etcd, &cl))
-		return false;
-
 	/* the worker asked for a reinit (pghactl reinit MEMBER from elsewhere) */
 	if (access(psprintf("%s/%s", c->data_directory, PGHA_REINIT_MARKER), F_OK) == 0)
 	{
@@ -563,7 +607,7 @@ pghactl_prepare(const PghactlConf *c, PghaEtcd *etcd, bool *bootstrap_failed)
 			return false;
 		}
 		pg_log_info("a reinit was requested");
-		return pghactl_create_replica(c, etcd, &cl);
+		return pghactl_record_timeline(c, etcd, &cl) && pghactl_create_replica(c, etcd, &cl);
 	}
 
 	if (!pghactl_has_pg_version(c->data_directory))
@@ -676,11 +720,33 @@ pghactl_prepare(const PghactlConf *c, PghaEtcd *etcd, bool *bootstrap_failed)
 			return false;
 	}
 	pghactl_drop_placeholders(c);
+	/* whatever follows may rewind or replace this data directory */
+	if (!pghactl_record_timeline(c, etcd, &cl))
+		return false;
 	if ((leader == NULL || strcmp(leader->name, c->name) == 0) && was_primary(c) &&
 		standby_cluster(c, &cl, &config) > 0 && !rewind_against_remote(c, &config, &rewind_failed))
 		return false;
 	if (leader && strcmp(leader->name, c->name) != 0)
 	{
+		int			tli;
+
+		/* neither pg_rewind nor streaming could tell the two timelines apart */
+		if (forked_same_id(c, &cl, &tli))
+		{
+			pg_log_error("timeline %d of this node is not the cluster's timeline %d: they began at different points",
+						 tli, tli);
+			if (c->remove_data_directory_on_diverged_timelines)
+			{
+				pg_log_warning("pghactl.remove_data_directory_on_diverged_timelines is on: this node is cloned again");
+				return pghactl_empty_data_directory(c) && pghactl_create_replica(c, etcd, &cl);
+			}
+			pg_log_error_hint("pg_rewind would find \"no rewind required\", and this node would replay the cluster's WAL on top of its own.  "
+							  "Copy it anew: \"pghactl reinit -c %s\", or set pghactl.remove_data_directory_on_diverged_timelines.",
+							  c->path);
+			pghactl_down_because("timeline %d of this node is another than the cluster's timeline %d (the same id): it must be copied anew (pghactl reinit)",
+								 tli, tli);
+			return false;
+		}
 		/*
 		 * pg_rewind decides from the timelines whether anything must be
 		 * rewound; only the cases where running it would do harm skip it.
