@@ -22,7 +22,8 @@
 # after another node was promoted (watched for 15 s after a promotion).
 # Profiles: Patroni's defaults (ttl 30, loop_wait 10, retry_timeout 10)
 # and pgha's defaults (ttl 10, loop_wait 2, retry_timeout 4) for both, then
-# each system's fastest safe settings (pgha 4/1/1, Patroni 20/1/3: see
+# each system's fastest safe settings (pgha 3/1/1 with failsafe_mode,
+# Patroni 20/1/3: see
 # docs/benchmarks.md).  PGHA_BENCH_PROFILES='fastest' (a substring of the
 # labels, comma-separated) picks profiles.
 #
@@ -48,7 +49,7 @@ my $runs = $ENV{PGHA_BENCH_RUNS} || 3;
 my @profiles = (
 	[ 'Patroni defaults 30/10/10', { pgha => [ 30, 10, 10 ], Patroni => [ 30, 10, 10 ] } ],
 	[ 'pgha defaults 10/2/4', { pgha => [ 10, 2, 4 ], Patroni => [ 10, 2, 4 ] } ],
-	[ 'fastest safe: pgha 4/1/1, Patroni 20/1/3', { pgha => [ 4, 1, 1 ], Patroni => [ 20, 1, 3 ] } ],
+	[ 'fastest safe: pgha 3/1/1 failsafe, Patroni 20/1/3', { pgha => [ 3, 1, 1, '"failsafe_mode":true' ], Patroni => [ 20, 1, 3 ] } ],
 );
 if ($ENV{PGHA_BENCH_PROFILES})
 {
@@ -125,7 +126,8 @@ sub planned_stop
 sub run_pgha
 {
 	my ($fault, $timing) = @_;
-	my $c = pgha_cluster(timing => $timing);
+	# [ttl, loop_wait, retry_timeout, more of the config key]
+	my $c = pgha_cluster(timing => [ @$timing[ 0 .. 2 ] ], config => $timing->[3]);
 	my ($n1, @r) = @{ $c->{nodes} };
 	my $url = url_of(@{ $c->{ports} });
 	my @res;

@@ -15,7 +15,8 @@
 # nothing failed but etcd's leader.
 #
 #   make bench-elections                     (about 35 min per profile)
-#   PGHA_BENCH_IDLE=60 PGHA_BENCH_PROFILES='3/1/1' make bench-elections
+#   PGHA_BENCH_IDLE=60 PGHA_BENCH_PROFILES='3/1/1 failsafe' make bench-elections
+#   (PGHA_BENCH_PROFILES: substrings of the labels, comma-separated)
 #
 # Profiles: ttl / loop_wait / retry_timeout, with and without failsafe_mode.
 
@@ -34,10 +35,10 @@ use PghaBench;
 my $idle = $ENV{PGHA_BENCH_IDLE} // 1800;
 my $elections = $ENV{PGHA_BENCH_ELECTIONS} || 10;
 my @profiles = (
-	[ '3/1/1, failsafe_mode', [ 3, 1, 1 ], '"failsafe_mode":true' ],
-	[ '3/1/1',                [ 3, 1, 1 ], '' ],
-	[ '4/1/1, failsafe_mode', [ 4, 1, 1 ], '"failsafe_mode":true' ],
-	[ '4/1/1',                [ 4, 1, 1 ], '' ],
+	[ '3/1/1 failsafe_mode', [ 3, 1, 1 ], '"failsafe_mode":true' ],
+	[ '3/1/1',               [ 3, 1, 1 ], '' ],
+	[ '4/1/1 failsafe_mode', [ 4, 1, 1 ], '"failsafe_mode":true' ],
+	[ '4/1/1',               [ 4, 1, 1 ], '' ],
 );
 if ($ENV{PGHA_BENCH_PROFILES})
 {

@@ -23,7 +23,9 @@
 #   PGHA_BENCH_FAULTS=switchover make bench-failover
 #
 # Profiles: pgha's defaults (ttl 10, loop_wait 2, retry_timeout 4) and the
-# minimum ttl pgha accepts (ttl 4, loop_wait 1, retry_timeout 1).
+# minimum ttl pgha accepts (ttl 3, loop_wait 1, retry_timeout 1), with
+# failsafe_mode, without which an etcd leader election fails the primary
+# over at that ttl (bench/elections.pl).
 
 use strict;
 use warnings;
@@ -46,7 +48,7 @@ my $runs = $ENV{PGHA_BENCH_RUNS} || 3;
 my %want = map { $_ => 1 } split /,/, ($ENV{PGHA_BENCH_FAULTS} || 'postmaster kill -9,node loss,switchover');
 my @profiles = (
 	[ 'defaults (ttl 10, loop_wait 2, retry_timeout 4)', 10, 2, 4 ],
-	[ 'minimum ttl (ttl 4, loop_wait 1, retry_timeout 1)', 4, 1, 1 ],
+	[ 'minimum ttl (ttl 3, loop_wait 1, retry_timeout 1, failsafe_mode)', 3, 1, 1, '"failsafe_mode":true' ],
 );
 # PGHA_BENCH_PROFILES='minimum' (substrings of the labels, comma-separated)
 if ($ENV{PGHA_BENCH_PROFILES})
@@ -104,7 +106,7 @@ for my $fault (grep { $want{$_} } ('postmaster kill -9', 'node loss'))
 {
 for my $p (@profiles)
 {
-	my ($plabel, $ttl, $loop, $retry) = @$p;
+	my ($plabel, $ttl, $loop, $retry, $more) = @$p;
 	my $label = "$fault, $plabel";
 	my @times;
 	for my $run (1 .. $runs)
@@ -112,7 +114,7 @@ for my $p (@profiles)
 		my $scope = 'bench' . ++$scope_n;
 		my $etcd = Pgha::Etcd->new(members => 3);
 		$etcd->put("/service/$scope/config",
-			qq({"ttl":$ttl,"loop_wait":$loop,"retry_timeout":$retry}));
+			qq({"ttl":$ttl,"loop_wait":$loop,"retry_timeout":$retry) . ($more ? ",$more" : '') . '}');
 		my $n1 = Pgha::Node::new_node("b${scope_n}n1", etcd => $etcd, scope => $scope);
 		$n1->start;
 		$etcd->poll_key("/service/$scope/leader", qr/n1$/, 60) or die "no leader";

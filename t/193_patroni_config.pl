@@ -70,12 +70,12 @@ is_deeply([ $stored->{slots}, $stored->{check_timeline}, $stored->{maximum_lag_o
 
 # --- a writer refuses what a reader adjusts
 my ($rc, $out, $err) = $node1->psql('postgres', q{SELECT pgha.set_config('{"ttl": 2}')});
-like($err, qr/invalid cluster configuration\nDETAIL:  ttl must be between 4 and 3600 seconds, not 2/,
+like($err, qr/invalid cluster configuration\nDETAIL:  ttl must be between 3 and 3600 seconds, not 2/,
 	'pgha.set_config refuses ttl 2');
 $etcd->put('/service/test/config', '{"ttl":2,"loop_wait":1,"retry_timeout":1,"slots":{"keep":{"type":"physical"}}}');
-ok($node1->poll_query_until('postgres', "SELECT ttl = 4 FROM pgha.status()"), 'a ttl of 2 in etcd is read as 4, pgha\'s minimum');
+ok($node1->poll_query_until('postgres', "SELECT ttl = 3 FROM pgha.status()"), 'a ttl of 2 in etcd is read as 3, pgha\'s minimum');
 like($node1->safe_psql('postgres', 'SELECT config_warnings FROM pgha.status()'),
-	qr/ttl must be between 4 and 3600 seconds, not 2: ttl adjusted to 4/, 'and says so');
+	qr/ttl must be between 3 and 3600 seconds, not 2: ttl adjusted to 3/, 'and says so');
 
 # --- an invalid config never lifts a pause
 $node1->safe_psql('postgres', q{SELECT pgha.set_config('{"ttl": 6, "loop_wait": 1, "retry_timeout": 2}', wait => '30s')});

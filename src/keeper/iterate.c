@@ -165,7 +165,11 @@ observe(PghaEtcd *etcd, const PghaLocalDetail *local, PghaCluster *cluster)
 		etcd_ok = keeper_lease(etcd);
 		/* the lease runs from the keepalive: so may the calls that prove it */
 		if (etcd_ok && etcd->deadline_us != 0)
-			etcd->deadline_us = (K.keepalive_sent_ms + fence_after_ms()) * 1000;
+		{
+			PghaLeaseClock lc = lease_clock();
+
+			etcd->deadline_us = pgha_lease_call_deadline(&lc, K.keepalive_sent_ms) * 1000;
+		}
 		etcd_ok = etcd_ok && read_cluster(etcd, cluster);
 	}
 

@@ -34,8 +34,12 @@
 #define PGHA_DEFAULT_RETRY_TIMEOUT	4
 #define PGHA_DEFAULT_MAX_LAG		1048576
 #define PGHA_DEFAULT_MEMBER_SLOTS_TTL 1800	/* Patroni 4's 30min */
-/* below this the lease margins no longer cover an etcd election */
-#define PGHA_MIN_TTL				4
+/*
+ * the least Patroni's rule loop_wait + 2 * retry_timeout <= ttl allows with
+ * both at their minimum of 1 s; the fence still comes 1 s before etcd can
+ * let the key go (pgha_fence_after_ms())
+ */
+#define PGHA_MIN_TTL				3
 /* most synchronous standbys pgha manages */
 #define PGHA_MAX_SYNC				8
 

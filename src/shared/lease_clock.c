@@ -53,6 +53,24 @@ pgha_lease_gate(const PghaLeaseClock *lc, bool foreign, bool proven)
 	return Max(pgha_lease_fence_deadline(lc), PGHA_GATE_UNPROVEN + 1);
 }
 
+/*
+ * What a failsafe leader keeps from its etcd calls for asking the members
+ * when they fail.  Without it, an etcd that hangs rather than refuses (a
+ * frozen or cut-off member, one without a leader during an election) takes
+ * every millisecond up to the fence, and no member is ever asked.
+ */
+static int64
+failsafe_reserve(const PghaLeaseClock *lc)
+{
+	return lc->config->failsafe_mode ? Min(1000, pgha_lease_fence_after(lc) / 4) : 0;
+}
+
+int64
+pgha_lease_call_deadline(const PghaLeaseClock *lc, int64 renewal_ms)
+{
+	return renewal_ms + pgha_lease_fence_after(lc) - failsafe_reserve(lc);
+}
+
 int
 pgha_lease_call_timeout(const PghaLeaseClock *lc, bool leading, int64 now_ms,
 						int nurls, int timeout_ms, int64 *deadline_ms)
@@ -62,7 +80,7 @@ pgha_lease_call_timeout(const PghaLeaseClock *lc, bool leading, int64 now_ms,
 	*deadline_ms = 0;
 	if (leading && !lc->config->pause)
 	{
-		int64		deadline = pgha_lease_fence_deadline(lc);
+		int64		deadline = pgha_lease_fence_deadline(lc) - failsafe_reserve(lc);
 
 		budget = Min(budget, Max((deadline - now_ms) / Max(nurls, 1), 100));
 		*deadline_ms = deadline;

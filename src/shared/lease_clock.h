@@ -61,8 +61,12 @@ extern int64 pgha_lease_gate(const PghaLeaseClock *lc, bool foreign, bool proven
 /*
  * The time each etcd call of an iteration may take: a leader's calls get
  * no more than it has left before its fence, a share per endpoint, and
- * all of them end by the deadline (*deadline_ms, 0: none).
+ * all of them end by the deadline (*deadline_ms, 0: none).  In
+ * failsafe_mode the calls end earlier, by a quarter of the fence window (1 s
+ * at most), so that the members can still be asked.
  */
+/* ... and the deadline of the calls that follow a renewal sent at renewal_ms */
+extern int64 pgha_lease_call_deadline(const PghaLeaseClock *lc, int64 renewal_ms);
 extern int	pgha_lease_call_timeout(const PghaLeaseClock *lc, bool leading, int64 now_ms,
 									int nurls, int timeout_ms, int64 *deadline_ms);
 

@@ -812,8 +812,8 @@ test_config(void)
 	   "loop_wait + 2 * retry_timeout > ttl: loop_wait lowered first: %s", notes.text);
 	ok(pgha_config_parse(J("{\"ttl\":10,\"loop_wait\":2,\"retry_timeout\":5}"), &c, &notes, err, sizeof(err)) &&
 	   c.loop_wait == 1 && c.retry_timeout == 4, "and retry_timeout when loop_wait would go below 1: %s", notes.text);
-	ok(pgha_config_parse(J("{\"ttl\":3,\"loop_wait\":1,\"retry_timeout\":1}"), &c, &notes, err, sizeof(err)) &&
-	   c.ttl == PGHA_MIN_TTL && strstr(notes.adjusted, "ttl must be between 4 and 3600 seconds, not 3") != NULL,
+	ok(pgha_config_parse(J("{\"ttl\":2,\"loop_wait\":1,\"retry_timeout\":1}"), &c, &notes, err, sizeof(err)) &&
+	   c.ttl == PGHA_MIN_TTL && strstr(notes.adjusted, "ttl must be between 3 and 3600 seconds, not 2") != NULL,
 	   "ttl below pgha's minimum: adjusted to it: %s", notes.text);
 	ok(pgha_config_parse(J("{\"synchronous_node_count\":0,\"maximum_lag_on_failover\":-1}"), &c, &notes, err, sizeof(err)) &&
 	   c.synchronous_node_count == 1 && c.maximum_lag_on_failover == 0 && notes.adjusted[0] != '\0',
@@ -991,9 +991,16 @@ test_config(void)
 		ok(pgha_slot_leader_position(&cl, "backup", 3) == 0,
 		   "... nor one whose writer does not say (Patroni's)");
 	}
-	ok(pgha_config_parse(J("{\"ttl\":4,\"loop_wait\":1,\"retry_timeout\":1}"), &c, NULL, err, sizeof(err)),
+	ok(pgha_config_parse(J("{\"ttl\":3,\"loop_wait\":1,\"retry_timeout\":1}"), &c, &notes, err, sizeof(err)),
 	   "the minimum ttl of %d s is accepted", PGHA_MIN_TTL);
-	is_int(pgha_fence_after_ms(&c), 3000, "ttl 4 s: fence after 3 s");
+	is_int(pgha_fence_after_ms(&c), 2000, "ttl 3 s: fence after 2 s");
+	is_int(pgha_renew_interval_ms(&c), 600, "ttl 3 s: renewed every 600 ms (1 + 1 + 1 s do not fit in the 2-s window)");
+	ok(strstr(notes.text, "ttl 3 without failsafe_mode: an etcd leader election outlasts the 2000-ms fence window") != NULL &&
+	   notes.adjusted[0] == '\0', "ttl 3 without failsafe_mode: noted, not refused: %s", notes.text);
+	ok(pgha_config_parse(J("{\"ttl\":3,\"loop_wait\":1,\"retry_timeout\":1,\"failsafe_mode\":true}"), &c, &notes, err, sizeof(err)) &&
+	   notes.text[0] == '\0', "ttl 3 with failsafe_mode: nothing to note");
+	ok(pgha_config_parse(J("{\"ttl\":5,\"loop_wait\":1,\"retry_timeout\":2}"), &c, &notes, err, sizeof(err)) &&
+	   notes.text[0] == '\0', "ttl 5: a 4-s fence window outlasts an election: nothing to note");
 	ok(pgha_parameter_refused("archive_command") && pgha_parameter_refused("log_directory") &&
 	   pgha_parameter_refused("ssl_key_file") && pgha_parameter_refused("shared_preload_libraries"),
 	   "commands, code and file locations are never set cluster-wide");

@@ -11,7 +11,7 @@ SELECT ttl, loop_wait, retry_timeout FROM pgha.status();
 
 -- bad changes are refused and change nothing
 SELECT pgha.set_config('{"ttl": 5}');
-SELECT pgha.set_config('{"ttl": 3, "loop_wait": 1, "retry_timeout": 1}');
+SELECT pgha.set_config('{"ttl": 2, "loop_wait": 1, "retry_timeout": 1}');
 SELECT pgha.set_config('{"ttl": "ten"}');
 SELECT pgha.set_config('{"pause": "maybe"}');
 SELECT pgha.set_config('[1, 2]');
