@@ -107,6 +107,14 @@ failsafe_client_auth(Port *port, int status)
 
 	st = palloc(sizeof(PghaSharedState));
 	pgha_shmem_read(st);
+	/* as Patroni refuses one: nobody may count on a promise it does not make */
+	if (!st->failsafe_mode)
+	{
+		pfree(st);
+		ereport(FATAL,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("pgha failsafe: failsafe_mode is off on \"%s\"", pgha_node_name())));
+	}
 	strlcpy(last, st->last_leader, sizeof(last));
 	/* our worker reached etcd lately and saw another member lead */
 	if (st->etcd_reachable && st->leader[0] != '\0' && strcmp(st->leader, leader) != 0 &&
@@ -124,9 +132,39 @@ failsafe_client_auth(Port *port, int status)
 				 errmsg("pgha failsafe: \"%s\" is not the leader this member last saw%s%s%s",
 						leader, last[0] ? " (\"" : "", last, last[0] ? "\")" : "")));
 
+	/* under the lock that pgha_failsafe_claim() takes: one or the other */
 	LWLockAcquire(pgha_shared->lock, LW_EXCLUSIVE);
+	if (pgha_shared->failsafe.claimed)
+	{
+		LWLockRelease(pgha_shared->lock);
+		ereport(FATAL,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("pgha failsafe: \"%s\" takes or holds the leader key", pgha_node_name())));
+	}
 	strlcpy(pgha_shared->failsafe.leader, leader, sizeof(pgha_shared->failsafe.leader));
 	pgha_shared->failsafe.at_ms = pgha_now_us() / 1000;
+	LWLockRelease(pgha_shared->lock);
+}
+
+bool
+pgha_failsafe_claim(int64 promise_ms)
+{
+	bool		held;
+
+	LWLockAcquire(pgha_shared->lock, LW_EXCLUSIVE);
+	held = pgha_shared->failsafe.at_ms != 0 &&
+		pgha_now_us() / 1000 - pgha_shared->failsafe.at_ms < promise_ms;
+	if (!held)
+		pgha_shared->failsafe.claimed = true;
+	LWLockRelease(pgha_shared->lock);
+	return !held;
+}
+
+void
+pgha_failsafe_release(void)
+{
+	LWLockAcquire(pgha_shared->lock, LW_EXCLUSIVE);
+	pgha_shared->failsafe.claimed = false;
 	LWLockRelease(pgha_shared->lock);
 }
 

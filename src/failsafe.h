@@ -27,4 +27,14 @@ extern bool pgha_failsafe_ping(const PghaMember *m);
 /* member: who pinged last, and how many ms ago (-1: never) */
 extern int64 pgha_failsafe_last_ping(char *leader, size_t len);
 
+/*
+ * Before this node takes the leader key.  A ping that came after the
+ * decision to take it (rule failsafe_leader_alive looked before) would
+ * vouch for a leader this node is about to replace: false if a ping within
+ * promise_ms holds it back; else, atomically with that look, the node
+ * vouches for nobody until pgha_failsafe_release().
+ */
+extern bool pgha_failsafe_claim(int64 promise_ms);
+extern void pgha_failsafe_release(void);
+
 #endif							/* PGHA_FAILSAFE_H */

@@ -152,6 +152,8 @@ typedef struct PghaSharedFailsafe
 {
 	char		leader[64];
 	int64		at_ms;			/* shared/clock.h; 0: never */
+	bool		claimed;		/* this node takes or holds the leader key:
+								 * it vouches for nobody */
 } PghaSharedFailsafe;
 
 /*

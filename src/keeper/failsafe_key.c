@@ -63,7 +63,8 @@ remember_failsafe_names(const PghaCluster *cluster)
 	if (K.fs_names == NULL)
 		K.fs_names = MemoryContextAllocZero(TopMemoryContext,
 											sizeof(*K.fs_names) * PGHA_MAX_MEMBERS);
-	K.fs_key_known = cluster->has_failsafe;
+	/* a leader the key does not list gets no failsafe (as in Patroni) */
+	K.fs_key_known = cluster->has_failsafe && pgha_cluster_in_failsafe(cluster, pgha_node_name());
 	K.fs_nnames = 0;
 	for (i = 0; i < cluster->nfailsafe && K.fs_nnames < PGHA_MAX_MEMBERS; i++)
 		if (strcmp(cluster->failsafe[i], pgha_node_name()) != 0)
@@ -92,8 +93,9 @@ remember_members(const PghaCluster *cluster)
 
 /*
  * The leader keeps the failsafe key listing every member it sees (Patroni's
- * /failsafe), and removes it when failsafe_mode is off.  Only once the key
- * is written does the list of members to ask change (remember_members()).
+ * /failsafe), and removes it when failsafe_mode is off.  The members to ask
+ * grow before the key is written and shrink only once it is known to be
+ * (remember_members()).
  */
 void
 keep_failsafe_key(PghaEtcd *etcd, PghaCluster *cluster)
@@ -109,6 +111,23 @@ keep_failsafe_key(PghaEtcd *etcd, PghaCluster *cluster)
 	if (!pgha_failsafe_current(cluster))
 	{
 		char	   *json = pgha_failsafe_to_json(cluster);
+
+		/*
+		 * A put whose answer is lost may have been applied, and a member it
+		 * adds may race unasked: until one is known to be written, the
+		 * members to ask are those of both lists (the simulator's seed 2315,
+		 * --failsafe --fast: two primaries)
+		 */
+		for (int i = 0; i < cluster->nmembers && K.fs_names != NULL; i++)
+		{
+			const PghaMember *m = &cluster->members[i];
+			bool		known = strcmp(m->name, pgha_node_name()) == 0;
+
+			for (int j = 0; j < K.fs_nnames && !known; j++)
+				known = strcmp(K.fs_names[j], m->name) == 0;
+			if (!known && pgha_failsafe_lists(m) && K.fs_nnames < PGHA_MAX_MEMBERS)
+				strlcpy(K.fs_names[K.fs_nnames++], m->name, PGHA_NAME_LEN);
+		}
 
 		if (pgha_etcd_put(etcd, key, json, 0, NULL))
 		{
@@ -132,7 +151,7 @@ failsafe_pings(void)
 	int64		started = now_ms();
 	int			i;
 
-	/* no failsafe key: nobody is barred from racing, so nobody's word suffices */
+	/* no failsafe key listing this leader: nobody's word suffices */
 	if (!K.fs_key_known)
 		return;
 	pgstat_report_activity(STATE_RUNNING, "failsafe: asking the members to vouch for this leader");

@@ -225,7 +225,14 @@ observe(PghaEtcd *etcd, const PghaLocalDetail *local, PghaCluster *cluster)
 
 	if (etcd_ok)
 		remember_members(cluster);
-	else if (K.config.failsafe_mode && !K.config.pause && K.is_leader && !local->base.in_recovery)
+	/*
+	 * Not past the deadline: the key may have expired, and a member may have
+	 * taken it before the first ping reached it.  Nor unproven (a handover
+	 * whose answer was lost): its gate is shut, and the members it holds
+	 * back could take over.
+	 */
+	else if (K.config.failsafe_mode && !K.config.pause && K.is_leader && !local->base.in_recovery &&
+			 K.proven && now_ms() < pgha_keeper_fence_deadline_ms())
 		failsafe_pings();
 	publish_write_gate();
 	return etcd_ok;
@@ -434,6 +441,14 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 
 	standby_window(&local);
 	etcd_ok = observe(etcd, &local, &cluster);
+	/*
+	 * A node that tried to take the leader key and does not hold it may
+	 * vouch again (failsafe_mode), once a read shows the key another's: a
+	 * take whose answer was lost may have succeeded.
+	 */
+	if (etcd_ok && !K.is_leader &&
+		!(cluster.has_leader && strcmp(cluster.leader, pgha_node_name()) == 0))
+		pgha_failsafe_release();
 	decide_inputs(&in, &local, &cluster, etcd_ok, pinger, sizeof(pinger));
 	*etcd_ok_out = etcd_ok;
 	pgha_decide(&in, &d);

@@ -106,7 +106,7 @@ typedef struct KeeperState
 	int			fs_nmembers;
 	char		(*fs_names)[PGHA_NAME_LEN];	/* others the failsafe key lists */
 	int			fs_nnames;
-	bool		fs_key_known;	/* etcd holds a failsafe key with fs_names */
+	bool		fs_key_known;	/* etcd holds a failsafe key listing this node and fs_names */
 	int64		failsafe_confirmed_ms;
 
 	int64		next_status_ms;

@@ -247,6 +247,16 @@ leader_txn(PghaEtcd *etcd, bool create, bool *succeeded)
 	/* a leader key without a lease would never expire */
 	if (K.lease_id == 0)
 		return false;
+	/* a leader's failsafe ping since the decision holds this node back */
+	if (create && !pgha_failsafe_claim((int64) K.config.ttl * 1000))
+	{
+		ereport(LOG,
+				(errmsg("pgha: not taking the leader key: a leader asked this node to vouch for it"),
+				 errdetail("The ping came after the decision (failsafe_mode); this node keeps its promise for ttl (%d s).",
+						   K.config.ttl)));
+		*succeeded = false;
+		return true;
+	}
 	memset(&t, 0, sizeof(t));
 	if (create)
 		pgha_etcd_txn_equal(&t, K.leader_key, PGHA_CMP_CREATE, 0, NULL);
@@ -257,6 +267,10 @@ leader_txn(PghaEtcd *etcd, bool create, bool *succeeded)
 		pgha_etcd_txn_equal(&t, K.leader_key, PGHA_CMP_LEASE, K.leader_lease_seen, NULL);
 	}
 	pgha_etcd_txn_put(&t, K.leader_key, pgha_node_name(), K.lease_id);
+	/*
+	 * A failed take stays claimed until the next iteration: it may have been
+	 * applied, its answer lost
+	 */
 	if (!pgha_etcd_txn(etcd, &t, &r))
 	{
 		if (etcd->err == PGHA_ETCD_LEASE_NOT_FOUND)

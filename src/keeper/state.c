@@ -219,6 +219,8 @@ lease_clock(void)
 	lc.last_renewal_ms = K.last_renewal_ms;
 	/* without etcd, the members' word stands in for a renewal (failsafe.c) */
 	lc.failsafe_confirmed_ms = K.failsafe_confirmed_ms;
+	/* only a primary asks them (iterate.c) */
+	lc.asks_members = K.config.failsafe_mode && !RecoveryInProgress();
 	return lc;
 }
 

@@ -246,6 +246,12 @@ parse_failsafe(const PghaEtcdKV *kv, PghaCluster *c)
 }
 
 bool
+pgha_cluster_failsafe_binds(const PghaCluster *c)
+{
+	return c->has_failsafe && c->nfailsafe > 0;
+}
+
+bool
 pgha_cluster_in_failsafe(const PghaCluster *c, const char *name)
 {
 	int			i;
@@ -261,8 +267,8 @@ pgha_cluster_in_failsafe(const PghaCluster *c, const char *name)
  * them.  Not a node whose PostgreSQL is down (pghactl run's record): it
  * cannot race for the key, and cannot answer the leader's call either.
  */
-static bool
-failsafe_lists(const PghaMember *m)
+bool
+pgha_failsafe_lists(const PghaMember *m)
 {
 	return !m->foreign && !m->down;
 }
@@ -278,7 +284,7 @@ pgha_failsafe_to_json(const PghaCluster *c)
 	{
 		const PghaMember *m = &c->members[i];
 
-		if (failsafe_lists(m))
+		if (pgha_failsafe_lists(m))
 			json_object_set_new(o, m->name, json_string(m->api_url[0] ? m->api_url : m->conn_url));
 	}
 	s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
@@ -296,7 +302,7 @@ pgha_failsafe_current(const PghaCluster *c)
 		return false;
 	for (i = 0; i < c->nmembers; i++)
 	{
-		if (!failsafe_lists(&c->members[i]))
+		if (!pgha_failsafe_lists(&c->members[i]))
 			continue;
 		if (!pgha_cluster_in_failsafe(c, c->members[i].name))
 			return false;
@@ -314,7 +320,7 @@ pgha_failsafe_set_written(PghaCluster *c)
 	c->nfailsafe = 0;
 	c->failsafe = palloc0(sizeof(*c->failsafe) * Max(c->nmembers, 1));
 	for (int i = 0; i < c->nmembers; i++)
-		if (failsafe_lists(&c->members[i]))
+		if (pgha_failsafe_lists(&c->members[i]))
 			strlcpy(c->failsafe[c->nfailsafe++], c->members[i].name, PGHA_NAME_LEN);
 }
 

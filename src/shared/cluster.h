@@ -430,11 +430,19 @@ extern const PghaMember *pgha_cluster_leader_record(PghaCluster *c);
 /* does the failsafe key list this member? */
 extern bool pgha_cluster_in_failsafe(const PghaCluster *c, const char *name);
 /*
+ * Does the failsafe key bar the members it does not list from racing?  Only
+ * when it lists some, as Patroni reads it: an empty key lists no leader
+ * either, and a leader its key does not list gets no failsafe
+ */
+extern bool pgha_cluster_failsafe_binds(const PghaCluster *c);
+/*
  * The failsafe key this cluster's members make: every member of this
  * cluster, with its REST API URL (Patroni's shape) or else its conn_url
  * (malloc'd).
  */
 extern char *pgha_failsafe_to_json(const PghaCluster *c);
+/* does pgha_failsafe_to_json() list this member? */
+extern bool pgha_failsafe_lists(const PghaMember *m);
 /* does the failsafe key list exactly the members pgha_failsafe_to_json() would? */
 extern bool pgha_failsafe_current(const PghaCluster *c);
 /* after a put of pgha_failsafe_to_json(c): c's failsafe list is what the key now holds */

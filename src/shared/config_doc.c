@@ -541,13 +541,6 @@ pgha_renew_interval_ms(const PghaConfig *c)
 
 	if (loop + (int64) c->retry_timeout * 1000 + 1000 <= pgha_fence_after_ms(c))
 		return Max(500, loop);
-	/*
-	 * In failsafe_mode the members' word carries a primary whose renewals
-	 * fail: two tries in the window are enough (3/1/1: every second, so a
-	 * node loss costs 0.3 s less on average)
-	 */
-	if (c->failsafe_mode && 2 * loop <= pgha_fence_after_ms(c))
-		return Max(500, loop);
 	return Max(500, Min(loop, (int64) c->ttl * 1000 / 5));
 }
 

@@ -186,6 +186,10 @@ static const Rule rules[] = {
 	"a switchover is due, the candidate does not stream or lags"}, pgha_rule_switchover_refused},
 	{{"renew", "primary", PGHA_ACT_RENEW,
 	"the leader key names this node"}, pgha_rule_renew},
+	{{"failsafe_probe_listed", "any", PGHA_ACT_PROBE,
+	"no leader; failsafe_mode, the failsafe key does not list this node, its members not asked yet"}, pgha_rule_failsafe_probe_listed},
+	{{"failsafe_hold", "primary", PGHA_ACT_NONE,
+	"the leader key is free; failsafe_mode, and a leader pinged this node within the ttl or the key does not list it"}, pgha_rule_failsafe_hold},
 	{{"acquire", "primary", PGHA_ACT_ACQUIRE,
 	"the leader key is free"}, pgha_rule_acquire},
 	{{"promote_holder", "standby", PGHA_ACT_PROMOTE,
@@ -194,6 +198,14 @@ static const Rule rules[] = {
 	"the leader's timeline forked off ours before our position"}, pgha_rule_diverged},
 	{{"follow", "standby", PGHA_ACT_FOLLOW,
 	"the leader key names another member"}, pgha_rule_follow},
+	/*
+	 * before any way of taking a free key, a switchover candidate's too: a
+	 * leader without etcd may still run (its peers' probes may not reach it)
+	 */
+	{{"failsafe_leader_alive", "standby", PGHA_ACT_NONE,
+	"no leader; failsafe_mode, and the old leader pinged this node within the ttl"}, pgha_rule_failsafe_leader_alive},
+	{{"failsafe_not_listed", "standby", PGHA_ACT_NONE,
+	"no leader; failsafe_mode, and the failsafe key does not list this node"}, pgha_rule_failsafe_not_listed},
 	{{"switchover_wait", "standby", PGHA_ACT_NONE,
 	"no leader; a switchover to another member is in progress"}, pgha_rule_switchover_wait_other},
 	/* a switchover candidate watches the old primary's shutdown closely */
@@ -205,10 +217,6 @@ static const Rule rules[] = {
 	"no leader; candidate, but short of the old leader's release position"}, pgha_rule_switchover_incomplete},
 	{{"switchover_take", "standby", PGHA_ACT_RACE,
 	"no leader; candidate, the old primary is down"}, pgha_rule_switchover_take},
-	{{"failsafe_leader_alive", "standby", PGHA_ACT_NONE,
-	"no leader; failsafe_mode, and the old leader pinged this node within the ttl"}, pgha_rule_failsafe_leader_alive},
-	{{"failsafe_not_listed", "standby", PGHA_ACT_NONE,
-	"no leader; failsafe_mode, and the failsafe key does not list this node"}, pgha_rule_failsafe_not_listed},
 	{{"not_candidate", "standby", PGHA_ACT_NONE,
 	"no leader; tagged nofailover or failover_priority 0"}, pgha_rule_not_candidate},
 	{{"not_synchronous", "standby", PGHA_ACT_NONE,

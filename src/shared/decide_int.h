@@ -32,6 +32,10 @@ extern int	pgha_decide_cluster_timeline(const PghaInput *in, const char **who);
 extern uint64 pgha_decide_last_leader_lsn(const PghaInput *in);
 
 /* the conditions (rules_primary.c, rules_bootstrap.c, rules_switchover.c, rules_failover.c) */
+/* rules_failsafe.c */
+extern bool pgha_failsafe_bars(const PghaInput *in, const char *name);
+extern bool pgha_rule_failsafe_probe_listed(const PghaInput *in, PghaDecision *d);
+extern bool pgha_rule_failsafe_hold(const PghaInput *in, PghaDecision *d);
 extern bool pgha_rule_acquire(const PghaInput *in, PghaDecision *d);
 extern bool pgha_rule_bootstrap(const PghaInput *in, PghaDecision *d);
 extern bool pgha_rule_bootstrap_fenced(const PghaInput *in, PghaDecision *d);

@@ -62,13 +62,14 @@ pgha_lease_gate(const PghaLeaseClock *lc, bool foreign, bool proven)
 static int64
 failsafe_reserve(const PghaLeaseClock *lc)
 {
-	return lc->config->failsafe_mode ? Min(1000, pgha_lease_fence_after(lc) / 4) : 0;
+	return lc->asks_members ? Min(1000, pgha_lease_fence_after(lc) / 4) : 0;
 }
 
 int64
 pgha_lease_call_deadline(const PghaLeaseClock *lc, int64 renewal_ms)
 {
-	return renewal_ms + pgha_lease_fence_after(lc) - failsafe_reserve(lc);
+	return Min(renewal_ms + pgha_lease_fence_after(lc), pgha_lease_fence_deadline(lc)) -
+		failsafe_reserve(lc);
 }
 
 int

@@ -39,6 +39,8 @@ typedef struct PghaLeaseClock
 	int64		last_renewal_ms;	/* the keepalive of the last proven renewal */
 	int64		failsafe_confirmed_ms;	/* every member vouched (failsafe
 										 * mode); 0 not */
+	bool		asks_members;	/* failsafe_mode on a primary: it asks the
+								 * members when etcd fails it */
 } PghaLeaseClock;
 
 /* the ttl that bounds this node's keys right now (seconds) */
@@ -61,11 +63,14 @@ extern int64 pgha_lease_gate(const PghaLeaseClock *lc, bool foreign, bool proven
 /*
  * The time each etcd call of an iteration may take: a leader's calls get
  * no more than it has left before its fence, a share per endpoint, and
- * all of them end by the deadline (*deadline_ms, 0: none).  In
- * failsafe_mode the calls end earlier, by a quarter of the fence window (1 s
- * at most), so that the members can still be asked.
+ * all of them end by the deadline (*deadline_ms, 0: none).  A leader
+ * that asks the members (asks_members) ends them earlier, by a quarter of
+ * the fence window (1 s at most), so that the members can still be asked.
  */
-/* ... and the deadline of the calls that follow a renewal sent at renewal_ms */
+/*
+ * ... and the deadline of the calls that follow a keepalive sent at
+ * renewal_ms, which they may prove: no later than the calls' deadline now
+ */
 extern int64 pgha_lease_call_deadline(const PghaLeaseClock *lc, int64 renewal_ms);
 extern int	pgha_lease_call_timeout(const PghaLeaseClock *lc, bool leading, int64 now_ms,
 									int nurls, int timeout_ms, int64 *deadline_ms);

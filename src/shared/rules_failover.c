@@ -20,35 +20,6 @@
 #include "shared/timeline.h"
 #include "shared/upstream.h"
 
-/* a member a failsafe leader pinged within the ttl does not race it */
-bool
-pgha_rule_failsafe_leader_alive(const PghaInput *in, PghaDecision *d)
-{
-	if (!R(in) || !in->config.failsafe_mode || in->cluster->has_leader ||
-		in->failsafe_ping_age_ms < 0 || in->failsafe_ping_age_ms >= (int64) in->config.ttl * 1000)
-		return false;
-	snprintf(d->reason, sizeof(d->reason),
-			 "there is no leader key, but \"%s\" asked this node to vouch for it %lld ms ago (failsafe_mode)",
-			 in->failsafe_pinger ? in->failsafe_pinger : "?", (long long) in->failsafe_ping_age_ms);
-	return true;
-}
-
-/*
- * failsafe_mode: the leader that lost etcd stays primary while the members
- * its /failsafe key lists vouch for it.  A member not listed was never
- * asked: it must not race, or it could promote beside that leader.
- */
-bool
-pgha_rule_failsafe_not_listed(const PghaInput *in, PghaDecision *d)
-{
-	if (!R(in) || !in->config.failsafe_mode || in->cluster->has_leader ||
-		!in->cluster->has_failsafe || pgha_cluster_in_failsafe(in->cluster, in->me))
-		return false;
-	snprintf(d->reason, sizeof(d->reason),
-			 "there is no leader, failsafe_mode is on and the failsafe key does not list this node: a leader without etcd may still run without having asked it");
-	return true;
-}
-
 bool
 pgha_rule_promote_holder(const PghaInput *in, PghaDecision *d)
 {
@@ -301,6 +272,9 @@ bool
 pgha_peer_is_better(const PghaInput *in, const PghaPeer *p)
 {
 	if (!p->reachable || !p->in_recovery || p->nofailover || p->failover_priority <= 0)
+		return false;
+	/* one failsafe_mode keeps from racing: deferring to it, nobody would */
+	if (in->cluster != NULL && pgha_failsafe_bars(in, p->name))
 		return false;
 	/* in synchronous mode only synchronous standbys compete (no key: all do) */
 	if (in->config.synchronous_mode &&

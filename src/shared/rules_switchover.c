@@ -120,6 +120,14 @@ pgha_rule_switchover_wait_other(const PghaInput *in, PghaDecision *d)
 		return false;
 
 	/*
+	 * Nor one the failsafe key does not list, without a handover of the
+	 * leader's: rule failsafe_not_listed keeps it from taking over (the
+	 * simulator's seed 265, --failsafe --fast)
+	 */
+	if (pgha_failsafe_bars(in, c->failover_member) && c->failover_release_lsn == 0)
+		return false;
+
+	/*
 	 * Nor does one the sync key does not name, when the old leader died
 	 * without handing over (switchover_take refuses it): nobody would take
 	 * over until the request expired.

@@ -957,12 +957,14 @@ write_config(bool sync)
 	sync_on = sync;
 	snprintf(config, sizeof(config),
 			 "{\"ttl\":%d,\"loop_wait\":%d,\"retry_timeout\":%d,\"maximum_lag_on_failover\":1048576,"
-			 "\"synchronous_mode\":%s,\"synchronous_mode_strict\":%s,\"synchronous_node_count\":%d}",
+			 "\"synchronous_mode\":%s,\"synchronous_mode_strict\":%s,\"synchronous_node_count\":%d,"
+			 "\"failsafe_mode\":%s}",
 			 sim_cfg.ttl, sim_cfg.loop_wait, sim_cfg.retry_timeout,
 			 !sync ? "false" : sim_cfg.quorum ? "\"quorum\"" : sim_cfg.sync_mode ? "true" : "false",
 			 sync && sim_cfg.sync_strict ? "true" : "false",
 			 /* quorum: ANY 1 of 2 with 3 nodes, ANY 2 of 4 with 5 */
-			 sim_cfg.quorum ? Max(1, (sim_cfg.nnodes - 1) / 2) : 1);
+			 sim_cfg.quorum ? Max(1, (sim_cfg.nnodes - 1) / 2) : 1,
+			 sim_cfg.failsafe ? "true" : "false");
 	sim_etcd_seed_config(config);
 }
 
@@ -1344,6 +1346,15 @@ main(int argc, char **argv)
 			sim_cfg.sync_toggle = sim_cfg.sync_mode = true;
 		else if (strcmp(argv[i], "--cascade") == 0)
 			sim_cfg.cascade = true;
+		else if (strcmp(argv[i], "--failsafe") == 0)
+			sim_cfg.failsafe = true;
+		/* the fastest settings pgha accepts */
+		else if (strcmp(argv[i], "--fast") == 0)
+		{
+			sim_cfg.ttl = 3;
+			sim_cfg.loop_wait = 1;
+			sim_cfg.retry_timeout = 1;
+		}
 		else if (strcmp(argv[i], "--minimise") == 0)
 			minimise = true;
 		else if (strcmp(argv[i], "--leave-out") == 0 && i + 1 < argc)
@@ -1366,7 +1377,7 @@ main(int argc, char **argv)
 			sim_cfg.verbose = true;
 		else
 		{
-			fprintf(stderr, "usage: %s [--seed N] [--runs N | --seconds S] [--nodes N] [--sync|--strict] [--quorum] [--duration S] [--max-skew PCT] [--switchovers] [--quick-heal] [--etcd-wipe] [--cascade] [--sync-toggle] [--minimise] [--leave-out N,N...] [--trace] [--verbose]\n", argv[0]);
+			fprintf(stderr, "usage: %s [--seed N] [--runs N | --seconds S] [--nodes N] [--sync|--strict] [--quorum] [--duration S] [--max-skew PCT] [--switchovers] [--quick-heal] [--etcd-wipe] [--cascade] [--sync-toggle] [--failsafe] [--fast] [--minimise] [--leave-out N,N...] [--trace] [--verbose]\n", argv[0]);
 			return 2;
 		}
 	}
@@ -1388,11 +1399,11 @@ main(int argc, char **argv)
 		sim_nodes[i].wal = calloc(SIM_MAX_WAL, sizeof(SimRecord));
 	}
 
-	printf("pgha_sim: seed %llu, %d nodes, ttl %d, loop_wait %d, %s, faults for %.0f s per run\n",
+	printf("pgha_sim: seed %llu, %d nodes, ttl %d, loop_wait %d, %s%s, faults for %.0f s per run\n",
 		   (unsigned long long) seed, sim_cfg.nnodes, sim_cfg.ttl, sim_cfg.loop_wait,
 		   sim_cfg.quorum ? (sim_cfg.sync_strict ? "quorum, strict" : "quorum") :
 		   sim_cfg.sync_strict ? "synchronous_mode_strict" : sim_cfg.sync_mode ? "synchronous_mode" : "asynchronous",
-		   sim_cfg.duration_us / 1e6);
+		   sim_cfg.failsafe ? ", failsafe_mode" : "", sim_cfg.duration_us / 1e6);
 	fflush(stdout);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (r = 0; r < runs; r++)
@@ -1404,7 +1415,7 @@ main(int argc, char **argv)
 			if (minimise)
 				minimise_faults(s);
 			print_trace();
-			printf("FAILED: seed %llu: %s\nreplay: %s --seed %llu --runs 1%s%s%s%s%s%s --nodes %d --duration %g --max-skew %g --trace\n",
+			printf("FAILED: seed %llu: %s\nreplay: %s --seed %llu --runs 1%s%s%s%s%s%s%s%s --nodes %d --duration %g --max-skew %g --trace\n",
 				   (unsigned long long) s, failure, argv[0], (unsigned long long) s,
 				   sim_cfg.quorum ? (sim_cfg.sync_strict ? " --quorum --strict" : " --quorum") :
 				   sim_cfg.sync_strict ? " --strict" : sim_cfg.sync_mode ? " --sync" : "",
@@ -1413,6 +1424,8 @@ main(int argc, char **argv)
 				   sim_cfg.etcd_wipe ? " --etcd-wipe" : "",
 				   sim_cfg.cascade ? " --cascade" : "",
 				   sim_cfg.sync_toggle ? " --sync-toggle" : "",
+				   sim_cfg.failsafe ? " --failsafe" : "",
+				   sim_cfg.ttl == 3 ? " --fast" : "",
 				   sim_cfg.nnodes, sim_cfg.duration_us / 1e6, sim_cfg.max_skew * 100);
 			return 1;
 		}

@@ -155,6 +155,7 @@ typedef struct SimConfig
 	bool		etcd_wipe;		/* instead of random faults: etcd loses the keys */
 	bool		cascade;		/* replicatefrom tags, and slots a standby needs */
 	bool		sync_toggle;	/* an operator turns synchronous_mode off, then on */
+	bool		failsafe;		/* failsafe_mode: members vouch for a leader without etcd */
 } SimConfig;
 
 extern SimConfig sim_cfg;

@@ -567,8 +567,18 @@ sim_pg_supervise(SimNode *n)
 		leader = by_name(l);
 	if (n->standby_signal && leader && leader != n && !is_prefix(n, leader))
 	{
-		/* pg_rewind: back to the common prefix, then the leader's history */
 		int64		i;
+
+		/*
+		 * pghactl waits for a leader still promoting: pg_rewind would see
+		 * one timeline (its promotion's history file is not there yet)
+		 */
+		if (leader->in_recovery)
+		{
+			n->restart_at_us = sim_time_us + sim_rand_range(500000, 1000000);
+			return;
+		}
+		/* pg_rewind: back to the common prefix, then the leader's history */
 
 		for (i = 0; i < n->nwal && i < leader->nwal && n->wal[i].uid == leader->wal[i].uid; i++)
 			;
@@ -1153,6 +1163,8 @@ pgha_failsafe_ping(const PghaMember *m)
 		return false;
 	if (strcmp(to->state.last_leader, me->name) != 0)
 		return false;
+	if (to->shared.failsafe.claimed || !to->state.failsafe_mode)
+		return false;
 	strlcpy(to->shared.failsafe.leader, me->name, sizeof(to->shared.failsafe.leader));
 	to->shared.failsafe.at_ms = sim_clock(to) / 1000;
 	return true;
@@ -1167,6 +1179,22 @@ pgha_failsafe_last_ping(char *leader, size_t len)
 	if (at == 0)
 		return -1;
 	return Max(0, sim_clock(sim_current) / 1000 - at);
+}
+
+bool
+pgha_failsafe_claim(int64 promise_ms)
+{
+	if (pgha_shared->failsafe.at_ms != 0 &&
+		sim_clock(sim_current) / 1000 - pgha_shared->failsafe.at_ms < promise_ms)
+		return false;
+	pgha_shared->failsafe.claimed = true;
+	return true;
+}
+
+void
+pgha_failsafe_release(void)
+{
+	pgha_shared->failsafe.claimed = false;
 }
 
 /* ---- what the simulator does not model ---- */

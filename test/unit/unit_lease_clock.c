@@ -85,16 +85,22 @@ unit_lease_clock_tests(void)
 	   "budget: a paused leader does not fence: the usual timeout");
 	c.pause = false;
 	c.failsafe_mode = true;
+	ok(pgha_lease_call_timeout(&lc, true, 105000, 3, 5000, &deadline) == 1000 && deadline == 108000,
+	   "budget: failsafe_mode on a standby holding the key (it asks nobody): to the fence");
+	lc.asks_members = true;
 	ok(pgha_lease_call_timeout(&lc, true, 105000, 3, 5000, &deadline) == 666 && deadline == 107000,
-	   "budget: failsafe_mode keeps 1 s before the fence for asking the members");
-	ok(pgha_lease_call_deadline(&lc, 101000) == 108000,
-	   "budget: ... also for the calls after a renewal (sent at 101 s: the fence at 109 s)");
+	   "budget: a primary in failsafe_mode keeps 1 s before the fence for asking the members");
+	ok(pgha_lease_call_deadline(&lc, 101000) == 107000,
+	   "budget: ... also for the calls after a keepalive (sent at 101 s, it may prove a fence at 109 s; the fence now is at 108 s)");
+	ok(pgha_lease_call_deadline(&lc, 99000) == 106000,
+	   "budget: ... the earlier of the two");
 	c.ttl = 3;
 	c.loop_wait = 1;
 	c.retry_timeout = 1;
 	lc.lease_ttl = 3;
 	ok(pgha_lease_call_timeout(&lc, true, 100600, 3, 5000, &deadline) == 300 && deadline == 101500,
 	   "budget: at ttl 3, a quarter of the 2-s window (0.5 s)");
+	lc.asks_members = false;
 
 	clock_at(&lc, &c);
 	ok(pgha_lease_next_wait(&lc, 100000, true, true, true, -1, 0) == 2000,
@@ -124,16 +130,10 @@ unit_lease_clock_tests(void)
 	lc.lease_ttl = 6;
 	ok(pgha_lease_next_wait(&lc, 100000, true, true, true, -1, 0) == 1200,
 	   "wait: at 6/2/2 (2 + 2 + 1 s do not fit in the 4.8-s window) every ttl/5");
-	c.failsafe_mode = true;
-	ok(pgha_lease_next_wait(&lc, 100000, true, true, true, -1, 0) == 2000,
-	   "wait: ... every loop_wait with failsafe_mode (two tries fit, the members carry the rest)");
 	c.ttl = 3;
 	c.loop_wait = 1;
 	c.retry_timeout = 1;
 	lc.lease_ttl = 3;
-	ok(pgha_lease_next_wait(&lc, 100000, true, true, true, -1, 0) == 1000,
-	   "wait: 3/1/1 with failsafe_mode: every second");
-	c.failsafe_mode = false;
 	ok(pgha_lease_next_wait(&lc, 100000, true, true, true, -1, 0) == 600,
-	   "wait: 3/1/1 without: every 600 ms");
+	   "wait: 3/1/1: every 600 ms, three tries in the 2-s window");
 }

@@ -1,0 +1,149 @@
+/*-------------------------------------------------------------------------
+ *
+ * rules_failsafe.c
+ *		failsafe_mode's rules: who may take a free leader key while a
+ *		leader that lost etcd may still run as primary, vouched for by the
+ *		members its failsafe key lists (src/failsafe.c).
+ *
+ * A member a leader pinged within the ttl promised not to take the key.
+ * A member the key does not list was never asked, so it must not take it
+ * either, unless every member the key lists answers as a standby: a
+ * leader in failsafe is a running primary its key lists.
+ *
+ * Pure; see decide.c for the table and its order.
+ *
+ * Copyright (c) 2026, pgha developers
+ *
+ * IDENTIFICATION
+ *	  src/shared/rules_failsafe.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres_fe.h"
+
+#include "shared/decide_int.h"
+
+/* did every member the failsafe key lists answer this node's probes as a standby? */
+static bool
+listed_all_standbys(const PghaInput *in)
+{
+	const PghaCluster *c = in->cluster;
+
+	for (int i = 0; i < c->nfailsafe; i++)
+	{
+		bool		standby = false;
+
+		if (strcmp(c->failsafe[i], in->me) == 0)
+			standby = in->local.in_recovery;
+		for (int j = 0; j < in->npeers && !standby; j++)
+			standby = strcmp(in->peers[j].name, c->failsafe[i]) == 0 &&
+				in->peers[j].reachable && in->peers[j].in_recovery;
+		if (!standby)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The last leader handed the key over to this node (its release position,
+ * a request still fresh): it is stopping.  Not a handover left from an
+ * earlier term: its leader is not the one that may run on now.
+ */
+static bool
+handed_over_to_me(const PghaInput *in)
+{
+	const PghaCluster *c = in->cluster;
+
+	return c->has_failover && c->failover_release_lsn != 0 && !in->switchover_stale &&
+		strcmp(c->failover_member, in->me) == 0 && c->failover_leader[0] != '\0' &&
+		in->last_leader != NULL && strcmp(c->failover_leader, in->last_leader) == 0;
+}
+
+/*
+ * A leader pinged this node within the ttl: its promise not to take the
+ * key holds whatever the config says now (failsafe_mode turned off meanwhile
+ * changes nothing for a leader that counts on it)
+ */
+static bool
+pinged(const PghaInput *in)
+{
+	return in->failsafe_ping_age_ms >= 0 && in->failsafe_ping_age_ms < (int64) in->config.ttl * 1000;
+}
+
+/*
+ * Does failsafe_mode keep member name from taking a free leader key (the
+ * simulator's seed 1671, --failsafe --fast: the only member on the newest
+ * timeline was not listed, and nobody led again until the probes said
+ * that no listed member runs as a primary)?
+ */
+bool
+pgha_failsafe_bars(const PghaInput *in, const char *name)
+{
+	const PghaCluster *c = in->cluster;
+
+	if (!in->config.failsafe_mode || c->has_leader || !pgha_cluster_failsafe_binds(c) ||
+		pgha_cluster_in_failsafe(c, name))
+		return false;
+	return !(in->peers_probed && listed_all_standbys(in));
+}
+
+bool
+pgha_rule_failsafe_probe_listed(const PghaInput *in, PghaDecision *d)
+{
+	if (in->peers_probed || !pgha_failsafe_bars(in, in->me) || handed_over_to_me(in))
+		return false;
+	snprintf(d->reason, sizeof(d->reason),
+			 "there is no leader, failsafe_mode is on and the failsafe key does not list this node: asking whether every member it lists runs as a standby");
+	return true;
+}
+
+/*
+ * A primary without the key (restarted as one, or stopped before it could
+ * demote) takes a free key only as a standby would race for it (the
+ * simulator's seed 814, --failsafe --fast: an old primary that restarted
+ * took the key beside a leader in failsafe)
+ */
+bool
+pgha_rule_failsafe_hold(const PghaInput *in, PghaDecision *d)
+{
+	if (!P(in) || in->cluster->has_leader)
+		return false;
+	if (pinged(in))
+		snprintf(d->reason, sizeof(d->reason),
+				 "the leader key is free, but \"%s\" asked this node to vouch for it %lld ms ago (failsafe_mode)",
+				 in->failsafe_pinger ? in->failsafe_pinger : "?", (long long) in->failsafe_ping_age_ms);
+	else if (pgha_failsafe_bars(in, in->me))
+		snprintf(d->reason, sizeof(d->reason),
+				 "the leader key is free, but failsafe_mode is on and the failsafe key does not list this node: a leader without etcd may still run without having asked it");
+	else
+		return false;
+	return true;
+}
+
+/* a member a failsafe leader pinged within the ttl does not race it */
+bool
+pgha_rule_failsafe_leader_alive(const PghaInput *in, PghaDecision *d)
+{
+	if (!R(in) || in->cluster->has_leader || !pinged(in))
+		return false;
+	snprintf(d->reason, sizeof(d->reason),
+			 "there is no leader key, but \"%s\" asked this node to vouch for it %lld ms ago (failsafe_mode)",
+			 in->failsafe_pinger ? in->failsafe_pinger : "?", (long long) in->failsafe_ping_age_ms);
+	return true;
+}
+
+/*
+ * A member the failsafe key does not list was never asked: it must not
+ * race, or it could promote beside that leader.  Unless the leader handed
+ * the key over to it and is stopping (its key may list only the members
+ * it saw when it last wrote it).
+ */
+bool
+pgha_rule_failsafe_not_listed(const PghaInput *in, PghaDecision *d)
+{
+	if (!R(in) || !pgha_failsafe_bars(in, in->me) || handed_over_to_me(in))
+		return false;
+	snprintf(d->reason, sizeof(d->reason),
+			 "there is no leader, failsafe_mode is on and the failsafe key does not list this node: a leader without etcd may still run without having asked it");
+	return true;
+}
