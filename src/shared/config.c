@@ -621,12 +621,12 @@ pgha_config_parse(const char *json, size_t len, PghaConfig *c, PghaConfigNotes *
 	adjust_timings(c, notes);
 
 	/*
-	 * An etcd leader election keeps renewals from succeeding for 2 to 3 s
-	 * (bench/elections.pl): a fence window that short fences the primary
-	 * at every one, unless all members vouch for it
+	 * An etcd leader election can keep renewals from succeeding for 2 to
+	 * 3 s (bench/elections.pl): a fence window that short fences the
+	 * primary at about every third one, unless all members vouch for it
 	 */
 	if (!c->failsafe_mode && pgha_fence_after_ms(c) <= 3000)
-		pgha_config_note(notes, "ttl %d without failsafe_mode: an etcd leader election outlasts the %lld-ms fence window and fails the primary over",
+		pgha_config_note(notes, "ttl %d without failsafe_mode: an etcd leader election can outlast the %lld-ms fence window and fail the primary over",
 						 c->ttl, (long long) pgha_fence_after_ms(c));
 	check_keys(root, c, notes);
 	parse_permanent_slots(root, c, notes);
