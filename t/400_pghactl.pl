@@ -272,6 +272,11 @@ is(sql('node1', 'SELECT count(*) FROM t WHERE x = 99'), '0', 'the row only the o
 # a switchover: the old leader shuts down cleanly and pghactl restarts it
 # as the candidate's standby
 my $other = (grep { $_ ne $leader } ('node2', 'node3'))[0];
+# the leader hands over only to a standby streaming on its slot (the
+# stream may come up before the slot does, right after the rejoin)
+ok(poll_sql($leader, "SELECT count(*) FROM pg_stat_replication r JOIN pg_replication_slots s ON s.active_pid = r.pid "
+	  . "WHERE r.application_name = 'node1' AND s.slot_name = 'node1' AND r.state = 'streaming'", '1'),
+	"node1 streams from $leader on its slot");
 ($rc, $o, $e) = pghactl('switchover', '--candidate', 'node1', '--force');
 like($o, qr/Switched over: "node1" leads/, "pghactl switchover from $leader to node1") or diag($e);
 # the new leader appends to the history key soon after its promotion
