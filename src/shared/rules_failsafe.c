@@ -71,6 +71,19 @@ pinged(const PghaInput *in)
 }
 
 /*
+ * The record of a ping lives in shared memory: a restart forgets a promise
+ * made before it.  In failsafe_mode a node whose worker started less than
+ * a ttl ago may have made one (the simulator's seed 1797000177, --failsafe
+ * --fast: a member vouched, restarted, and took the key beside the leader).
+ */
+static bool
+may_have_promised(const PghaInput *in)
+{
+	return in->config.failsafe_mode && in->started_ms > 0 &&
+		in->now_ms - in->started_ms < (int64) in->config.ttl * 1000;
+}
+
+/*
  * Does failsafe_mode keep member name from taking a free leader key (the
  * simulator's seed 1671, --failsafe --fast: the only member on the newest
  * timeline was not listed, and nobody led again until the probes said
@@ -112,6 +125,10 @@ pgha_rule_failsafe_hold(const PghaInput *in, PghaDecision *d)
 		snprintf(d->reason, sizeof(d->reason),
 				 "the leader key is free, but \"%s\" asked this node to vouch for it %lld ms ago (failsafe_mode)",
 				 in->failsafe_pinger ? in->failsafe_pinger : "?", (long long) in->failsafe_ping_age_ms);
+	else if (may_have_promised(in))
+		snprintf(d->reason, sizeof(d->reason),
+				 "the leader key is free, but this node started %lld ms ago and may have vouched for a leader before (failsafe_mode)",
+				 (long long) (in->now_ms - in->started_ms));
 	else if (pgha_failsafe_bars(in, in->me))
 		snprintf(d->reason, sizeof(d->reason),
 				 "the leader key is free, but failsafe_mode is on and the failsafe key does not list this node: a leader without etcd may still run without having asked it");
@@ -124,11 +141,18 @@ pgha_rule_failsafe_hold(const PghaInput *in, PghaDecision *d)
 bool
 pgha_rule_failsafe_leader_alive(const PghaInput *in, PghaDecision *d)
 {
-	if (!R(in) || in->cluster->has_leader || !pinged(in))
+	if (!R(in) || in->cluster->has_leader)
 		return false;
-	snprintf(d->reason, sizeof(d->reason),
-			 "there is no leader key, but \"%s\" asked this node to vouch for it %lld ms ago (failsafe_mode)",
-			 in->failsafe_pinger ? in->failsafe_pinger : "?", (long long) in->failsafe_ping_age_ms);
+	if (pinged(in))
+		snprintf(d->reason, sizeof(d->reason),
+				 "there is no leader key, but \"%s\" asked this node to vouch for it %lld ms ago (failsafe_mode)",
+				 in->failsafe_pinger ? in->failsafe_pinger : "?", (long long) in->failsafe_ping_age_ms);
+	else if (may_have_promised(in))
+		snprintf(d->reason, sizeof(d->reason),
+				 "there is no leader key, but this node started %lld ms ago and may have vouched for a leader before (failsafe_mode)",
+				 (long long) (in->now_ms - in->started_ms));
+	else
+		return false;
 	return true;
 }
 
