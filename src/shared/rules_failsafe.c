@@ -89,6 +89,26 @@ may_have_promised(const PghaInput *in)
  * timeline was not listed, and nobody led again until the probes said
  * that no listed member runs as a primary)?
  */
+/*
+ * Does a promise to a failsafe leader hold this node back?  The reason
+ * (after what, the situation) goes into d.
+ */
+static bool
+promised(const PghaInput *in, PghaDecision *d, const char *what)
+{
+	if (pinged(in))
+		snprintf(d->reason, sizeof(d->reason),
+				 "%s, but \"%s\" asked this node to vouch for it %lld ms ago (failsafe_mode)", what,
+				 in->failsafe_pinger ? in->failsafe_pinger : "?", (long long) in->failsafe_ping_age_ms);
+	else if (may_have_promised(in))
+		snprintf(d->reason, sizeof(d->reason),
+				 "%s, but this node started %lld ms ago and may have vouched for a leader before (failsafe_mode)",
+				 what, (long long) (in->now_ms - in->started_ms));
+	else
+		return false;
+	return true;
+}
+
 bool
 pgha_failsafe_bars(const PghaInput *in, const char *name)
 {
@@ -121,15 +141,9 @@ pgha_rule_failsafe_hold(const PghaInput *in, PghaDecision *d)
 {
 	if (!P(in) || in->cluster->has_leader)
 		return false;
-	if (pinged(in))
-		snprintf(d->reason, sizeof(d->reason),
-				 "the leader key is free, but \"%s\" asked this node to vouch for it %lld ms ago (failsafe_mode)",
-				 in->failsafe_pinger ? in->failsafe_pinger : "?", (long long) in->failsafe_ping_age_ms);
-	else if (may_have_promised(in))
-		snprintf(d->reason, sizeof(d->reason),
-				 "the leader key is free, but this node started %lld ms ago and may have vouched for a leader before (failsafe_mode)",
-				 (long long) (in->now_ms - in->started_ms));
-	else if (pgha_failsafe_bars(in, in->me))
+	if (promised(in, d, "the leader key is free"))
+		return true;
+	if (pgha_failsafe_bars(in, in->me))
 		snprintf(d->reason, sizeof(d->reason),
 				 "the leader key is free, but failsafe_mode is on and the failsafe key does not list this node: a leader without etcd may still run without having asked it");
 	else
@@ -143,17 +157,7 @@ pgha_rule_failsafe_leader_alive(const PghaInput *in, PghaDecision *d)
 {
 	if (!R(in) || in->cluster->has_leader)
 		return false;
-	if (pinged(in))
-		snprintf(d->reason, sizeof(d->reason),
-				 "there is no leader key, but \"%s\" asked this node to vouch for it %lld ms ago (failsafe_mode)",
-				 in->failsafe_pinger ? in->failsafe_pinger : "?", (long long) in->failsafe_ping_age_ms);
-	else if (may_have_promised(in))
-		snprintf(d->reason, sizeof(d->reason),
-				 "there is no leader key, but this node started %lld ms ago and may have vouched for a leader before (failsafe_mode)",
-				 (long long) (in->now_ms - in->started_ms));
-	else
-		return false;
-	return true;
+	return promised(in, d, "there is no leader key");
 }
 
 /*
