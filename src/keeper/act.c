@@ -311,11 +311,15 @@ do_switchover(PghaEtcd *etcd, const PghaCluster *cluster, const PghaDecision *d,
 	escape_json(&fo, pgha_node_name());
 	appendStringInfoString(&fo, ",\"member\":");
 	escape_json(&fo, cand->name);
-	if (cluster->failover_requested_at[0])
-	{
-		appendStringInfoString(&fo, ",\"pgha_requested_at\":");
-		escape_json(&fo, cluster->failover_requested_at);
-	}
+	/*
+	 * The request's time, or now for one without (patronictl writes none):
+	 * each member would otherwise time it from when it first saw it, and a
+	 * member that restarted meanwhile would wait for the candidate after
+	 * the others gave up on it (the simulator's seed 1796900423).
+	 */
+	appendStringInfoString(&fo, ",\"pgha_requested_at\":");
+	escape_json(&fo, cluster->failover_requested_at[0] ? cluster->failover_requested_at :
+				pgha_etcd_time(GetCurrentTimestamp()));
 	appendStringInfo(&fo, ",\"pgha_release_lsn\":" UINT64_FORMAT "}", lsn);
 	memset(&t, 0, sizeof(t));
 	pgha_etcd_txn_equal(&t, K.leader_key, PGHA_CMP_VALUE, 0, pgha_node_name());

@@ -169,11 +169,15 @@ pgha_rule_switchover_old_alive(const PghaInput *in, PghaDecision *d)
 		strcmp(c->failover_member, in->me) != 0 || !in->peers_probed)
 		return false;
 	/*
-	 * Its last WAL reaches us over the stream, until its postmaster exits;
-	 * not once it runs again, as a standby: a stream from it then carries
-	 * nothing it acknowledged.
+	 * After a handover its last WAL reaches us over the stream, until its
+	 * postmaster exits; not once it runs again, as a standby: a stream from
+	 * it then carries nothing it acknowledged.  Without a handover (no
+	 * release position: the old leader died or lost its lease) nothing is
+	 * on its way: the stream may come from another member (replicatefrom)
+	 * and never end (the simulator's seed 1796900423, --cascade), and
+	 * switchover_take applies the failover checks.
 	 */
-	if (in->local.streaming && !old_primary_is_standby(in))
+	if (c->failover_release_lsn != 0 && in->local.streaming && !old_primary_is_standby(in))
 	{
 		snprintf(d->reason, sizeof(d->reason),
 				 "This node is the switchover candidate; still receiving the old primary's last WAL.");
