@@ -6,14 +6,15 @@
  *		confirms, directly, that it sees no other leader.
  *
  * The ping is an authenticated replication connection whose
- * application_name is "pgha_failsafe:<leader>": the member's HBA rules and
- * password checks apply as to any standby.  On the member, an
+ * application_name is "pgha_failsafe:<leader>:<ttl>": the member's HBA
+ * rules and password checks apply as to any standby.  On the member, an
  * authentication hook answers it: it refuses (FATAL) when this node runs as
  * a primary or its worker's fresh etcd view names another leader, and
- * otherwise records the ping; a member pinged within the ttl never races
- * for the leader key (rule failsafe_leader_alive), so the leader's
- * confirmation also holds for the next ttl.  A member that cannot be
- * reached vouches for nothing, and the leader fences as without failsafe.
+ * otherwise records the ping; a member pinged within the ttl (its own or
+ * the leader's, the longer) never races for the leader key (rule
+ * failsafe_leader_alive), so the leader's confirmation also holds for the
+ * next ttl.  A member that cannot be reached vouches for nothing, and the
+ * leader fences as without failsafe.
  *
  * Copyright (c) 2026, pgha developers
  *
@@ -32,12 +33,14 @@
 #include "libpq/libpq-be.h"
 #include "miscadmin.h"
 #include "replication/walsender.h"
+#include "storage/fd.h"
 #include "storage/lwlock.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
 #include "actions.h"
+#include "shared/datadir_files.h"
 #include "shared/clock.h"
 #include "failsafe.h"
 #include "guc.h"
@@ -45,6 +48,65 @@
 #include "shmem.h"
 
 static ClientAuthentication_hook_type prev_client_auth = NULL;
+
+/*
+ * A promise outlives this server: after a restart, the member takes no
+ * free leader key for as long as the last one it made runs, whatever ttl
+ * it reads by then (the simulator's seed 1796663030, --failsafe
+ * --ttl-change: a member vouched for a leader on ttl 10, restarted, read
+ * ttl 3, and took the key beside it).  Synced before the leader hears the
+ * answer; a file that cannot be written: no promise (FATAL).
+ */
+static void
+keep_promise(int64 promise_ms)
+{
+	int64		now = pgha_now_us() / 1000;
+	bool		write;
+	char		text[32];
+
+	LWLockAcquire(pgha_shared->lock, LW_EXCLUSIVE);
+	write = pgha_failsafe_rewrite(&pgha_shared->failsafe, promise_ms, now);
+	LWLockRelease(pgha_shared->lock);
+	if (!write)
+		return;
+
+	snprintf(text, sizeof(text), INT64_FORMAT "\n", promise_ms);
+	PG_TRY();
+	{
+		pgha_write_durably(PGHA_FAILSAFE_PROMISE_FILE, text);
+	}
+	PG_CATCH();
+	{
+		EmitErrorReport();
+		FlushErrorState();
+		ereport(FATAL,
+				(errcode(ERRCODE_IO_ERROR),
+				 errmsg("pgha failsafe: could not keep the promise in \"%s\"", PGHA_FAILSAFE_PROMISE_FILE)));
+	}
+	PG_END_TRY();
+	LWLockAcquire(pgha_shared->lock, LW_EXCLUSIVE);
+	pgha_shared->failsafe.kept_ms = promise_ms;
+	pgha_shared->failsafe.kept_at_ms = now;
+	LWLockRelease(pgha_shared->lock);
+}
+
+int64
+pgha_failsafe_kept_promise(void)
+{
+	FILE	   *f = AllocateFile(PGHA_FAILSAFE_PROMISE_FILE, "r");
+	long long	ms = 0;
+
+	if (f == NULL)
+		return 0;
+	if (fscanf(f, "%lld", &ms) != 1 || ms < 0)
+		ms = 0;
+	FreeFile(f);
+	LWLockAcquire(pgha_shared->lock, LW_EXCLUSIVE);
+	pgha_shared->failsafe.kept_ms = Max(pgha_shared->failsafe.kept_ms, ms);
+	pgha_shared->failsafe.kept_at_ms = pgha_now_us() / 1000;
+	LWLockRelease(pgha_shared->lock);
+	return (int64) ms;
+}
 
 /* may this role stream WAL (the only kind of role a ping may come from)? */
 static bool
@@ -69,7 +131,10 @@ role_may_replicate(const char *user)
 static void
 failsafe_client_auth(Port *port, int status)
 {
-	const char *leader;
+	char		leader[64 + 16];	/* a name, ":" and the ttl */
+	int64		promise_ms = 0;
+	int64		own_ms;
+	char	   *colon;
 	PghaSharedState *st;
 	char		seen[64] = "";
 	char		last[64] = "";
@@ -80,7 +145,21 @@ failsafe_client_auth(Port *port, int status)
 		strncmp(port->application_name, PGHA_FAILSAFE_APPNAME, strlen(PGHA_FAILSAFE_APPNAME)) != 0 ||
 		pgha_shared == NULL)
 		return;
-	leader = port->application_name + strlen(PGHA_FAILSAFE_APPNAME);
+	strlcpy(leader, port->application_name + strlen(PGHA_FAILSAFE_APPNAME), sizeof(leader));
+	/* the leader's ttl; an older pgha's ping names the leader alone */
+	if ((colon = strchr(leader, ':')) != NULL)
+	{
+		char	   *end;
+		long		ttl = strtol(colon + 1, &end, 10);
+
+		if (end == colon + 1 || *end != '\0' || ttl < 1 || ttl > 86400)
+			ereport(FATAL,
+					(errcode(ERRCODE_PROTOCOL_VIOLATION),
+					 errmsg("pgha failsafe: invalid ping \"%s\"", port->application_name),
+					 errdetail("A ping names the leader, then \":\" and its ttl in seconds.")));
+		*colon = '\0';
+		promise_ms = (int64) ttl * 1000;
+	}
 
 	/*
 	 * A ping holds this member back from any failover for a ttl: only a
@@ -143,7 +222,10 @@ failsafe_client_auth(Port *port, int status)
 	}
 	strlcpy(pgha_shared->failsafe.leader, leader, sizeof(pgha_shared->failsafe.leader));
 	pgha_shared->failsafe.at_ms = pgha_now_us() / 1000;
+	pgha_shared->failsafe.promise_ms = promise_ms;
+	own_ms = (int64) pgha_shared->keeper.config.ttl * 1000;
 	LWLockRelease(pgha_shared->lock);
+	keep_promise(Max(own_ms, promise_ms));
 }
 
 bool
@@ -153,7 +235,8 @@ pgha_failsafe_claim(int64 promise_ms)
 
 	LWLockAcquire(pgha_shared->lock, LW_EXCLUSIVE);
 	held = pgha_shared->failsafe.at_ms != 0 &&
-		pgha_now_us() / 1000 - pgha_shared->failsafe.at_ms < promise_ms;
+		pgha_now_us() / 1000 - pgha_shared->failsafe.at_ms <
+		Max(promise_ms, pgha_shared->failsafe.promise_ms);
 	if (!held)
 		pgha_shared->failsafe.claimed = true;
 	LWLockRelease(pgha_shared->lock);
@@ -176,13 +259,14 @@ pgha_failsafe_init(void)
 }
 
 int64
-pgha_failsafe_last_ping(char *leader, size_t len)
+pgha_failsafe_last_ping(char *leader, size_t len, int64 *promise_ms)
 {
 	int64		at;
 
 	LWLockAcquire(pgha_shared->lock, LW_SHARED);
 	strlcpy(leader, pgha_shared->failsafe.leader, len);
 	at = pgha_shared->failsafe.at_ms;
+	*promise_ms = pgha_shared->failsafe.promise_ms;
 	LWLockRelease(pgha_shared->lock);
 	if (at == 0)
 		return -1;
@@ -191,10 +275,10 @@ pgha_failsafe_last_ping(char *leader, size_t len)
 }
 
 bool
-pgha_failsafe_ping(const PghaMember *m)
+pgha_failsafe_ping(const PghaMember *m, int ttl)
 {
 	char	   *conninfo;
-	char	   *appname = psprintf("%s%s", PGHA_FAILSAFE_APPNAME, pgha_node_name());
+	char	   *appname = psprintf("%s%s:%d", PGHA_FAILSAFE_APPNAME, pgha_node_name(), ttl);
 	PGconn	   *conn;
 	const char *hs;
 	bool		ok;

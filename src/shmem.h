@@ -152,6 +152,10 @@ typedef struct PghaSharedFailsafe
 {
 	char		leader[64];
 	int64		at_ms;			/* shared/clock.h; 0: never */
+	int64		promise_ms;		/* the ttl that leader's fence runs by
+								 * (ms), 0: it did not say */
+	int64		kept_ms;		/* what PGHA_FAILSAFE_PROMISE_FILE says */
+	int64		kept_at_ms;		/* the last ping promising that long */
 	bool		claimed;		/* this node takes or holds the leader key:
 								 * it vouches for nobody */
 } PghaSharedFailsafe;

@@ -149,6 +149,7 @@ void
 failsafe_pings(void)
 {
 	int64		started = now_ms();
+	int			ttl = effective_lease_ttl();
 	int			i;
 
 	/* no failsafe key listing this leader: nobody's word suffices */
@@ -170,7 +171,7 @@ failsafe_pings(void)
 					 errdetail("The failsafe key lists it, but its member key was gone at the last read: it cannot be asked.")));
 			return;
 		}
-		if (!pgha_failsafe_ping(m))
+		if (!pgha_failsafe_ping(m, ttl))
 			return;
 	}
 	if (K.failsafe_confirmed_ms == 0)
@@ -178,4 +179,5 @@ failsafe_pings(void)
 				(errmsg("pgha failsafe: etcd is unreachable; all %d members vouched for this leader", K.fs_nnames),
 				 errdetail("This primary keeps running while they do (failsafe_mode); no other member may race.")));
 	K.failsafe_confirmed_ms = started;
+	K.failsafe_ttl = ttl;
 }

@@ -288,7 +288,9 @@ decide_inputs(PghaInput *in, const PghaLocalDetail *local, PghaCluster *cluster,
 	in->empty_cluster_ms = K.empty_since_ms ? now - K.empty_since_ms : 0;
 	in->last_leader = K.last_leader;
 	in->failsafe_confirmed_ms = K.failsafe_confirmed_ms;
-	in->failsafe_ping_age_ms = pgha_failsafe_last_ping(pinger, pingerlen);
+	in->failsafe_ttl = K.failsafe_ttl;
+	in->failsafe_kept_ms = K.failsafe_kept_ms;
+	in->failsafe_ping_age_ms = pgha_failsafe_last_ping(pinger, pingerlen, &in->failsafe_ping_ttl_ms);
 	in->failsafe_pinger = pinger;
 
 	if (etcd_ok)

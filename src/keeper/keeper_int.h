@@ -108,6 +108,8 @@ typedef struct KeeperState
 	int			fs_nnames;
 	bool		fs_key_known;	/* etcd holds a failsafe key listing this node and fs_names */
 	int64		failsafe_confirmed_ms;
+	int			failsafe_ttl;	/* the ttl the members were told */
+	int64		failsafe_kept_ms;	/* a promise made before the start (failsafe.h) */
 
 	int64		next_status_ms;
 	uint64		status_optime;

@@ -182,6 +182,7 @@ keeper_init(void)
 	K.has_led = pgha_action_has_marker(PGHA_LED_MARKER);
 	K.fenced_without_leader = pgha_action_has_marker(PGHA_FENCED_MARKER);
 	K.standby_copy = pgha_action_has_marker(PGHA_STANDBY_COPY_MARKER);
+	K.failsafe_kept_ms = pgha_failsafe_kept_promise();
 	K.initialized = true;
 	publish_write_gate();
 }
@@ -219,6 +220,7 @@ lease_clock(void)
 	lc.last_renewal_ms = K.last_renewal_ms;
 	/* without etcd, the members' word stands in for a renewal (failsafe.c) */
 	lc.failsafe_confirmed_ms = K.failsafe_confirmed_ms;
+	lc.failsafe_ttl = K.failsafe_ttl;
 	/* only a primary asks them (iterate.c) */
 	lc.asks_members = K.config.failsafe_mode && !RecoveryInProgress();
 	return lc;

@@ -51,6 +51,13 @@
  */
 #define PGHA_STANDBY_COPY_MARKER "pghactl.standby_copy"
 
+/*
+ * failsafe_mode: how long the promise this member last made to a leader
+ * runs (ms, text): after a restart it takes no free leader key for that
+ * long (src/failsafe.c).
+ */
+#define PGHA_FAILSAFE_PROMISE_FILE "pgha.failsafe_promise"
+
 /* pghactl made this cluster with initdb: the bootstrap SQL is still to run */
 #define PGHA_BOOTSTRAP_MARKER "pghactl.bootstrap_pending"
 /* a custom bootstrap restored its backup; its recovery is not over */
@@ -60,7 +67,8 @@
 #define PGHA_DATADIR_FILES \
 	PGHA_MANAGED_FILE, PGHA_SAVED_CONFIG_FILE, PGHA_APPLY_DELAY_FILE, PGHA_LOGICAL_COPIES_FILE, \
 	PGHA_REINIT_MARKER, PGHA_RESTART_MARKER, PGHA_LED_MARKER, PGHA_FENCED_MARKER, \
-	PGHA_STANDBY_COPY_MARKER, PGHA_BOOTSTRAP_MARKER, PGHA_BOOTSTRAP_RECOVERY_MARKER
+	PGHA_STANDBY_COPY_MARKER, PGHA_BOOTSTRAP_MARKER, PGHA_BOOTSTRAP_RECOVERY_MARKER, \
+	PGHA_FAILSAFE_PROMISE_FILE
 
 /* set by pghactl run for the server it starts: "<its pid>" */
 #define PGHA_SUPERVISED_ENV "PGHACTL_SUPERVISED"

@@ -107,7 +107,12 @@ typedef struct PghaInput
 
 	/* failsafe_mode */
 	int64		failsafe_confirmed_ms;	/* leader: every member vouched (monotonic); 0 never */
+	int			failsafe_ttl;	/* leader: the ttl they were told (s) */
 	int64		failsafe_ping_age_ms;	/* member: since a leader's failsafe ping; -1 never */
+	int64		failsafe_ping_ttl_ms;	/* member: the ttl that leader's fence runs
+										 * by, as its ping said; 0 unsaid */
+	int64		failsafe_kept_ms;	/* member: how long a promise made before
+									 * the worker started runs; 0 none */
 	const char *failsafe_pinger;	/* member: that leader */
 } PghaInput;
 

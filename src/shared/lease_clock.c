@@ -38,8 +38,10 @@ pgha_lease_fence_deadline(const PghaLeaseClock *lc)
 {
 	int64		deadline = lc->last_renewal_ms + pgha_lease_fence_after(lc);
 
-	if (lc->config->failsafe_mode && lc->failsafe_confirmed_ms > 0)
-		deadline = Max(deadline, lc->failsafe_confirmed_ms + pgha_lease_fence_after(lc));
+	/* never past what the members promised: the ttl they were told */
+	if (lc->config->failsafe_mode && lc->failsafe_confirmed_ms > 0 && lc->failsafe_ttl > 0)
+		deadline = Max(deadline, lc->failsafe_confirmed_ms +
+					   pgha_fence_window_ms(lc->config, Min(pgha_lease_ttl_now(lc), lc->failsafe_ttl)));
 	return deadline;
 }
 

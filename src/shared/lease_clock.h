@@ -39,6 +39,7 @@ typedef struct PghaLeaseClock
 	int64		last_renewal_ms;	/* the keepalive of the last proven renewal */
 	int64		failsafe_confirmed_ms;	/* every member vouched (failsafe
 										 * mode); 0 not */
+	int			failsafe_ttl;	/* the ttl they were told (s) */
 	bool		asks_members;	/* failsafe_mode on a primary: it asks the
 								 * members when etcd fails it */
 } PghaLeaseClock;

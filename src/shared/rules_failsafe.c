@@ -62,25 +62,32 @@ handed_over_to_me(const PghaInput *in)
 /*
  * A leader pinged this node within the ttl: its promise not to take the
  * key holds whatever the config says now (failsafe_mode turned off meanwhile
- * changes nothing for a leader that counts on it)
+ * changes nothing for a leader that counts on it).  The leader's ttl if it
+ * is longer: one lowered while the leader was cut off from etcd reached
+ * only the members, and the leader runs on by its own (the simulator's
+ * seed 1796662379, --failsafe --ttl-change).
  */
 static bool
 pinged(const PghaInput *in)
 {
-	return in->failsafe_ping_age_ms >= 0 && in->failsafe_ping_age_ms < (int64) in->config.ttl * 1000;
+	return in->failsafe_ping_age_ms >= 0 &&
+		in->failsafe_ping_age_ms < Max((int64) in->config.ttl * 1000, in->failsafe_ping_ttl_ms);
 }
 
 /*
  * The record of a ping lives in shared memory: a restart forgets a promise
  * made before it.  In failsafe_mode a node whose worker started less than
  * a ttl ago may have made one (the simulator's seed 1797000177, --failsafe
- * --fast: a member vouched, restarted, and took the key beside the leader).
+ * --fast: a member vouched, restarted, and took the key beside the leader);
+ * or as long ago as the last promise it made ran, which the data directory
+ * keeps (seed 1796663030, --failsafe --ttl-change: it promised for ttl 10,
+ * read ttl 3 after the restart).
  */
 static bool
 may_have_promised(const PghaInput *in)
 {
 	return in->config.failsafe_mode && in->started_ms > 0 &&
-		in->now_ms - in->started_ms < (int64) in->config.ttl * 1000;
+		in->now_ms - in->started_ms < Max((int64) in->config.ttl * 1000, in->failsafe_kept_ms);
 }
 
 /*

@@ -22,15 +22,20 @@
 
 /*
  * failsafe_mode: every member the failsafe key lists vouched for this
- * leader within the fence window (and promised not to race for a ttl); no
- * other member may race.  That proves as much as a renewal until etcd
- * answers again, when the leader takes its key back.
+ * leader within the fence window (and promised not to race for a ttl,
+ * the one they were told); no other member may race.  That proves as
+ * much as a renewal until etcd answers again, when the leader takes its
+ * key back.  As shared/lease_clock.c counts it.
  */
 static bool
 failsafe_vouched(const PghaInput *in)
 {
-	return in->config.failsafe_mode && in->failsafe_confirmed_ms > 0 &&
-		in->now_ms - in->failsafe_confirmed_ms < pgha_decide_fence_after(in);
+	int64		ttl = in->failsafe_ttl;
+
+	if (in->lease_ttl > 0)
+		ttl = Min(ttl, in->lease_ttl);
+	return in->config.failsafe_mode && in->failsafe_confirmed_ms > 0 && in->failsafe_ttl > 0 &&
+		in->now_ms - in->failsafe_confirmed_ms < pgha_fence_window_ms(&in->config, ttl);
 }
 
 /*

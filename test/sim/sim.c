@@ -434,6 +434,8 @@ check_two_primaries(void)
 
 /* synchronous_mode as the operator has it now, and how often it went off */
 static bool sync_on;
+/* --ttl-change: the config says 3/1/1 now, not the run's settings */
+static bool ttl_fast;
 static int	sync_off_epoch;
 static void write_config(bool sync);
 
@@ -513,6 +515,7 @@ typedef enum FaultKind
 	F_PLANNED_STOP,
 	F_FREEZE_POSTMASTER,
 	F_SYNC_OFF,
+	F_TTL_FAST,
 	F_NKINDS
 } FaultKind;
 
@@ -520,7 +523,7 @@ static const char *const fault_names[] = {
 	"freeze worker", "freeze instance", "freeze startup", "kill worker", "crash instance",
 	"cut etcd", "cut etcd requests", "cut etcd answers", "isolate from peers",
 	"etcd election", "fast restart", "switchover request", "planned stop", "freeze postmaster",
-	"synchronous_mode off"
+	"synchronous_mode off", "ttl 3/1/1"
 };
 
 typedef struct Fault
@@ -563,6 +566,10 @@ heal(void *arg)
 			break;
 		case F_SYNC_OFF:
 			write_config(true);
+			break;
+		case F_TTL_FAST:
+			ttl_fast = false;
+			write_config(sync_on);
 			break;
 		default:
 			break;
@@ -657,6 +664,16 @@ fault(int kind, SimNode *n, int64 dur, bool forced)
 			}
 			sync_off_epoch++;
 			write_config(false);
+			break;
+		case F_TTL_FAST:
+			/* pghactl edit-config: the fastest settings for a while (heal: back) */
+			if (ttl_fast)
+			{
+				free(f);
+				return;
+			}
+			ttl_fast = true;
+			write_config(sync_on);
 			break;
 		case F_RESTART:
 			if (n->running)
@@ -959,7 +976,8 @@ write_config(bool sync)
 			 "{\"ttl\":%d,\"loop_wait\":%d,\"retry_timeout\":%d,\"maximum_lag_on_failover\":1048576,"
 			 "\"synchronous_mode\":%s,\"synchronous_mode_strict\":%s,\"synchronous_node_count\":%d,"
 			 "\"failsafe_mode\":%s}",
-			 sim_cfg.ttl, sim_cfg.loop_wait, sim_cfg.retry_timeout,
+			 ttl_fast ? 3 : sim_cfg.ttl, ttl_fast ? 1 : sim_cfg.loop_wait,
+			 ttl_fast ? 1 : sim_cfg.retry_timeout,
 			 !sync ? "false" : sim_cfg.quorum ? "\"quorum\"" : sim_cfg.sync_mode ? "true" : "false",
 			 sync && sim_cfg.sync_strict ? "true" : "false",
 			 /* quorum: ANY 1 of 2 with 3 nodes, ANY 2 of 4 with 5 */
@@ -998,6 +1016,7 @@ init_run(uint64 seed)
 	/* in half the runs the nodes' clocks run at different rates */
 	clock_skew = sim_chance(0.5);
 	sync_off_epoch = 0;
+	ttl_fast = false;
 	write_config(true);
 	for (i = 0; i < sim_cfg.nnodes; i++)
 	{
@@ -1136,6 +1155,8 @@ run(uint64 seed)
 		fault_enabled[F_SWITCHOVER] = false;
 	if (!sim_cfg.sync_toggle)
 		fault_enabled[F_SYNC_OFF] = false;
+	if (!sim_cfg.ttl_change)
+		fault_enabled[F_TTL_FAST] = false;
 	fault_gap_us = sim_rand_range(300000, (int64) sim_cfg.ttl * 1500000);
 	if (sim_cfg.etcd_wipe)
 	{
@@ -1348,6 +1369,8 @@ main(int argc, char **argv)
 			sim_cfg.cascade = true;
 		else if (strcmp(argv[i], "--failsafe") == 0)
 			sim_cfg.failsafe = true;
+		else if (strcmp(argv[i], "--ttl-change") == 0)
+			sim_cfg.ttl_change = true;
 		/* the fastest settings pgha accepts */
 		else if (strcmp(argv[i], "--fast") == 0)
 		{
@@ -1377,7 +1400,7 @@ main(int argc, char **argv)
 			sim_cfg.verbose = true;
 		else
 		{
-			fprintf(stderr, "usage: %s [--seed N] [--runs N | --seconds S] [--nodes N] [--sync|--strict] [--quorum] [--duration S] [--max-skew PCT] [--switchovers] [--quick-heal] [--etcd-wipe] [--cascade] [--sync-toggle] [--failsafe] [--fast] [--minimise] [--leave-out N,N...] [--trace] [--verbose]\n", argv[0]);
+			fprintf(stderr, "usage: %s [--seed N] [--runs N | --seconds S] [--nodes N] [--sync|--strict] [--quorum] [--duration S] [--max-skew PCT] [--switchovers] [--quick-heal] [--etcd-wipe] [--cascade] [--sync-toggle] [--failsafe] [--fast] [--ttl-change] [--minimise] [--leave-out N,N...] [--trace] [--verbose]\n", argv[0]);
 			return 2;
 		}
 	}
@@ -1415,7 +1438,7 @@ main(int argc, char **argv)
 			if (minimise)
 				minimise_faults(s);
 			print_trace();
-			printf("FAILED: seed %llu: %s\nreplay: %s --seed %llu --runs 1%s%s%s%s%s%s%s%s --nodes %d --duration %g --max-skew %g --trace\n",
+			printf("FAILED: seed %llu: %s\nreplay: %s --seed %llu --runs 1%s%s%s%s%s%s%s%s%s --nodes %d --duration %g --max-skew %g --trace\n",
 				   (unsigned long long) s, failure, argv[0], (unsigned long long) s,
 				   sim_cfg.quorum ? (sim_cfg.sync_strict ? " --quorum --strict" : " --quorum") :
 				   sim_cfg.sync_strict ? " --strict" : sim_cfg.sync_mode ? " --sync" : "",
@@ -1426,6 +1449,7 @@ main(int argc, char **argv)
 				   sim_cfg.sync_toggle ? " --sync-toggle" : "",
 				   sim_cfg.failsafe ? " --failsafe" : "",
 				   sim_cfg.ttl == 3 ? " --fast" : "",
+				   sim_cfg.ttl_change ? " --ttl-change" : "",
 				   sim_cfg.nnodes, sim_cfg.duration_us / 1e6, sim_cfg.max_skew * 100);
 			return 1;
 		}

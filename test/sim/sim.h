@@ -85,6 +85,7 @@ typedef struct SimNode
 	bool		standby_signal; /* next start is a standby */
 	bool		fenced_marker;	/* PGHA_FENCED_MARKER in its data directory */
 	bool		led_marker;		/* PGHA_LED_MARKER in its data directory */
+	int64		failsafe_file_ms;	/* PGHA_FAILSAFE_PROMISE_FILE's ms; 0 none */
 	bool		promote_signal; /* the file "promote": asked, not yet taken */
 	int64		promote_done_at_us; /* 0: no promotion under way */
 	int			timeline;
@@ -156,6 +157,7 @@ typedef struct SimConfig
 	bool		cascade;		/* replicatefrom tags, and slots a standby needs */
 	bool		sync_toggle;	/* an operator turns synchronous_mode off, then on */
 	bool		failsafe;		/* failsafe_mode: members vouch for a leader without etcd */
+	bool		ttl_change;		/* an operator lowers ttl to 3/1/1 for a while */
 } SimConfig;
 
 extern SimConfig sim_cfg;

@@ -1150,10 +1150,11 @@ pgha_probe_member(const PghaMember *m, PghaPeer *out)
 }
 
 bool
-pgha_failsafe_ping(const PghaMember *m)
+pgha_failsafe_ping(const PghaMember *m, int ttl)
 {
 	SimNode    *to = connect_to(m);
 	SimNode    *me = sim_current;
+	int64		promise;
 
 	if (to == NULL || !to->in_recovery)
 		return false;
@@ -1167,14 +1168,24 @@ pgha_failsafe_ping(const PghaMember *m)
 		return false;
 	strlcpy(to->shared.failsafe.leader, me->name, sizeof(to->shared.failsafe.leader));
 	to->shared.failsafe.at_ms = sim_clock(to) / 1000;
+	to->shared.failsafe.promise_ms = (int64) ttl * 1000;
+	/* keep_promise(): the data directory keeps it (never fails here) */
+	promise = Max((int64) ttl * 1000, (int64) to->shared.keeper.config.ttl * 1000);
+	if (pgha_failsafe_rewrite(&to->shared.failsafe, promise, sim_clock(to) / 1000))
+	{
+		to->failsafe_file_ms = promise;
+		to->shared.failsafe.kept_ms = promise;
+		to->shared.failsafe.kept_at_ms = sim_clock(to) / 1000;
+	}
 	return true;
 }
 
 int64
-pgha_failsafe_last_ping(char *leader, size_t len)
+pgha_failsafe_last_ping(char *leader, size_t len, int64 *promise_ms)
 {
 	int64		at = pgha_shared->failsafe.at_ms;
 
+	*promise_ms = pgha_shared->failsafe.promise_ms;
 	strlcpy(leader, pgha_shared->failsafe.leader, len);
 	if (at == 0)
 		return -1;
@@ -1185,7 +1196,8 @@ bool
 pgha_failsafe_claim(int64 promise_ms)
 {
 	if (pgha_shared->failsafe.at_ms != 0 &&
-		sim_clock(sim_current) / 1000 - pgha_shared->failsafe.at_ms < promise_ms)
+		sim_clock(sim_current) / 1000 - pgha_shared->failsafe.at_ms <
+		Max(promise_ms, pgha_shared->failsafe.promise_ms))
 		return false;
 	pgha_shared->failsafe.claimed = true;
 	return true;
@@ -1195,6 +1207,16 @@ void
 pgha_failsafe_release(void)
 {
 	pgha_shared->failsafe.claimed = false;
+}
+
+int64
+pgha_failsafe_kept_promise(void)
+{
+	int64		ms = sim_current->failsafe_file_ms;
+
+	pgha_shared->failsafe.kept_ms = Max(pgha_shared->failsafe.kept_ms, ms);
+	pgha_shared->failsafe.kept_at_ms = sim_clock(sim_current) / 1000;
+	return ms;
 }
 
 /* ---- what the simulator does not model ---- */

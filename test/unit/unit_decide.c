@@ -60,6 +60,9 @@ typedef struct Case
 	bool		failsafe;		/* config failsafe_mode */
 	int64		fs_confirmed_ago;	/* leader: members vouched this long ago; 0 never */
 	int64		fs_ping_age;	/* member: pinged this long ago; 0 never */
+	int64		fs_ping_ttl;	/* member: the ttl (ms) the ping said; 0 none */
+	int64		fs_kept;		/* member: a promise kept from before the start (ms) */
+	int			fs_told_ttl;	/* leader: the ttl the members were told; 0: config's */
 	int64		started_ago;	/* the worker started this long ago; 0: unknown */
 	bool		seen_leader;	/* ... and has seen a leader since */
 	int			my_tl;			/* our timeline; 0: 1 */
@@ -439,6 +442,12 @@ static const Case cases[] = {
 	{"failsafe: a ping older than the ttl no longer holds it back",
 	 .standby = true, .my_lsn = 9000, .leader = NULL, .failsafe = true, .fs_ping_age = 11000,
 	 .action = PGHA_ACT_PROBE, .rule = "probe_peers"},
+	{"failsafe: ... unless the leader said its ttl is longer (lowered since, while it was cut off from etcd: the simulator's seed 1796662379, --failsafe --ttl-change, two primaries)",
+	 .standby = true, .my_lsn = 9000, .leader = NULL, .failsafe = true, .fs_ping_age = 11000,
+	 .fs_ping_ttl = 20000, .action = PGHA_ACT_NONE, .rule = "failsafe_leader_alive"},
+	{"failsafe: the leader told the members a shorter ttl than it reads now: their promise, not its ttl, bounds its stay",
+	 .leader = "me", .is_leader = true, .etcd_down = true, .ms_since_renewal = 20000, .failsafe = true,
+	 .fs_confirmed_ago = 4000, .fs_told_ttl = 4, .action = PGHA_ACT_FENCE, .rule = "fence_lease_expiring"},
 	{"failsafe: no leader, the failsafe key does not list this standby: first, are all it lists standbys?",
 	 .standby = true, .my_lsn = 9000, .leader = NULL, .failsafe = true, .failsafe_key = "node2",
 	 .action = PGHA_ACT_PROBE, .rule = "failsafe_probe_listed"},
@@ -489,6 +498,12 @@ static const Case cases[] = {
 	{"failsafe: a standby whose worker started 1 s ago may have vouched before its restart: it does not race (the simulator's seed 1797000177, --failsafe --fast: two primaries)",
 	 .standby = true, .my_lsn = 9000, .leader = NULL, .failsafe = true, .started_ago = 1000, .seen_leader = true,
 	 .action = PGHA_ACT_NONE, .rule = "failsafe_leader_alive"},
+	{"failsafe: a standby whose worker started 11 s ago (ttl 10) and whose data directory keeps a promise of 20 s: it does not race (the simulator's seed 1796663030, --failsafe --ttl-change: it promised for ttl 10, read ttl 3 after its restart)",
+	 .standby = true, .my_lsn = 9000, .leader = NULL, .failsafe = true, .started_ago = 11000, .seen_leader = true,
+	 .fs_kept = 20000, .action = PGHA_ACT_NONE, .rule = "failsafe_leader_alive"},
+	{"failsafe: ... the same without a promise kept: it races",
+	 .standby = true, .my_lsn = 9000, .leader = NULL, .failsafe = true, .started_ago = 11000, .seen_leader = true,
+	 .action = PGHA_ACT_PROBE, .rule = "probe_peers"},
 	{"failsafe_mode turned off after a leader pinged this node 1 s ago: the promise still holds (found by review)",
 	 .standby = true, .my_lsn = 9000, .leader = NULL, .fs_ping_age = 1000,
 	 .action = PGHA_ACT_NONE, .rule = "failsafe_leader_alive"},
@@ -795,7 +810,10 @@ build_input(const Case *c, PghaCluster *clp, PghaInput *inp)
 	in.npeers = c->npeers;
 	in.peers = c->peers;
 	in.failsafe_confirmed_ms = c->fs_confirmed_ago ? in.now_ms - c->fs_confirmed_ago : 0;
+	in.failsafe_ttl = c->fs_told_ttl ? c->fs_told_ttl : cl.config.ttl;
 	in.failsafe_ping_age_ms = c->fs_ping_age ? c->fs_ping_age : -1;
+	in.failsafe_ping_ttl_ms = c->fs_ping_ttl;
+	in.failsafe_kept_ms = c->fs_kept;
 	in.failsafe_pinger = "old";
 	in.started_ms = c->started_ago ? in.now_ms - c->started_ago : 0;
 	in.seen_leader = c->seen_leader;

@@ -52,9 +52,16 @@ unit_lease_clock_tests(void)
 
 	clock_at(&lc, &c);
 	lc.failsafe_confirmed_ms = 105000;
+	lc.failsafe_ttl = 10;
 	ok(pgha_lease_fence_deadline(&lc) == 108000, "clock: the members' word counts only in failsafe_mode");
 	c.failsafe_mode = true;
 	ok(pgha_lease_fence_deadline(&lc) == 113000, "clock: failsafe_mode: the members' word moves the deadline");
+	lc.failsafe_ttl = 4;
+	ok(pgha_lease_fence_deadline(&lc) == 108000,
+	   "clock: ... by the window of the ttl the members were told, if shorter (their promise)");
+	lc.failsafe_ttl = 0;
+	ok(pgha_lease_fence_deadline(&lc) == 108000, "clock: ... and not at all when that ttl is unknown");
+	lc.failsafe_ttl = 10;
 	lc.failsafe_confirmed_ms = 99000;
 	ok(pgha_lease_fence_deadline(&lc) == 108000, "clock: ... never back before the renewal's");
 
