@@ -100,6 +100,7 @@ leader_housekeeping(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalD
 		keep_failsafe_key(etcd, (PghaCluster *) cluster);
 	if (!K.config.pause)
 		pgha_syncrep_leader(etcd, K.prefix, cluster, &K.config);
+	keep_history_files(local->base.timeline);
 }
 
 /*

@@ -110,6 +110,7 @@ typedef struct KeeperState
 	int64		failsafe_confirmed_ms;
 	int			failsafe_ttl;	/* the ttl the members were told */
 	int64		failsafe_kept_ms;	/* a promise made before the start (failsafe.h) */
+	int			history_kept_timeline;	/* keep_history_files() did its work for it */
 
 	int64		next_status_ms;
 	uint64		status_optime;
@@ -180,6 +181,7 @@ extern bool do_bootstrap(PghaEtcd *etcd, const PghaCluster *cluster, const PghaL
 extern void claim_initialize(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalDetail *local);
 extern void request_promotion(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalDetail *local);
 extern void tidy_placeholders(PghaCluster *cluster, const PghaLocalDetail *local);
+extern void keep_history_files(int timeline);
 extern void check_promotion(const PghaLocalDetail *local);
 extern void forget_upstream(const PghaLocalDetail *local);
 extern void record_history(PghaEtcd *etcd, const PghaCluster *cluster, int timeline);

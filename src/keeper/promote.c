@@ -288,6 +288,45 @@ request_promotion(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalDet
 }
 
 /*
+ * A walreceiver asks its upstream for the history file of every id from
+ * its own timeline up to the upstream's, and stops at one the upstream
+ * lacks ("could not open file"), over and over: a standby below an id this
+ * leader's lineage skipped (rewound off a timeline of another branch,
+ * which took its history file with it) would never stream again (the
+ * simulator's seed 604427525, --ttl-change).  A leader keeps a history
+ * file for every id below its timeline: a placeholder where it has none.
+ * Nothing reads one off its own lineage; a standby that must follow a real
+ * timeline of that id drops the placeholder (tidy_placeholders).
+ */
+void
+keep_history_files(int timeline)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+
+	if (K.history_kept_timeline == timeline)
+		return;
+	PG_TRY();
+	{
+		int			planted = pgha_action_plant_timelines(1, timeline);
+
+		if (planted > 0)
+			ereport(LOG,
+					(errmsg("pgha: wrote %d timeline placeholders below timeline %d", planted, timeline),
+					 errdetail("A standby streaming from this leader asks for the history file of every id up to this timeline.")));
+		K.history_kept_timeline = timeline;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata = pgha_recover_error(cxt);
+
+		ereport(WARNING,
+				(errmsg("pgha could not write the timeline placeholders below timeline %d", timeline),
+				 errdetail_internal("%s", edata->message)));
+	}
+	PG_END_TRY();
+}
+
+/*
  * Placeholders steer the id of this node's own promotion only; once none
  * is under way (nor a withdrawn one that may still complete), two kinds go:
  * one above every real history file and this node's timeline (a restart

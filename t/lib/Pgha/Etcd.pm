@@ -199,6 +199,29 @@ sub restart
 	return;
 }
 
+=pod
+
+=item $etcd->leader
+
+The index (1-based) of the member that leads now, or undef: each running
+member's /metrics says whether it is the leader.
+
+=cut
+
+sub leader
+{
+	my ($self) = @_;
+	require HTTP::Tiny;
+	my $http = HTTP::Tiny->new(timeout => 2);
+	for my $i (1 .. $self->{members})
+	{
+		next if $self->{down}{$i};
+		my $r = $http->get($self->{urls}[ $i - 1 ] . '/metrics');
+		return $i if $r->{success} && $r->{content} =~ /^etcd_server_is_leader 1$/m;
+	}
+	return;
+}
+
 sub status
 {
 	my ($self) = @_;
