@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # run-sim.sh: the deterministic simulator (test/sim) in "make test": every
 # regression seed of test/sim/seeds/list, then SIM_SECONDS (default 60) of
-# new runs from one printed seed, a sixth each asynchronous (3 nodes),
+# new runs from one printed seed, an eighth each asynchronous (3 nodes),
 # synchronous_mode (3 nodes), synchronous_mode_strict (5 nodes), quorum
-# commit (5 nodes, ANY 2 of 4), replicatefrom chains (5 nodes) and quorum
+# commit (5 nodes, ANY 2 of 4), replicatefrom chains (5 nodes), quorum
 # commit turned off and on again (3 nodes, --sync-toggle), failsafe_mode
-# at the fastest settings, 3/1/1 (3 nodes, --failsafe --fast), with
+# at the fastest settings, 3/1/1 (3 nodes, --failsafe --fast), and
+# failsafe_mode with the ttl lowered for a while (--ttl-change), with
 # operators' switchover requests among the faults, each run ending 10 s
 # after its cluster settled (--quick-heal).  TAP
 # lines for the summary; a failure prints the replay command and the trace.
@@ -40,7 +41,8 @@ done < seeds/list
 echo "# new runs from seed $seed (replay one with its printed command)"
 modes=("--switchovers" "--sync --switchovers" "--strict --nodes 5 --switchovers"
 	"--quorum --nodes 5 --switchovers" "--cascade --nodes 5 --switchovers"
-	"--sync-toggle --quorum --switchovers" "--failsafe --fast --switchovers")
+	"--sync-toggle --quorum --switchovers" "--failsafe --fast --switchovers"
+	"--failsafe --ttl-change --switchovers")
 for mode in "${modes[@]}"; do
 	if out=$(./pgha_sim --seed "$seed" --seconds $((secs / ${#modes[@]})) --quick-heal $mode 2>&1); then
 		tap ok "pgha_sim $mode: $(echo "$out" | tail -1)"

@@ -52,60 +52,81 @@ static ClientAuthentication_hook_type prev_client_auth = NULL;
 /*
  * A promise outlives this server: after a restart, the member takes no
  * free leader key for as long as the last one it made runs, whatever ttl
- * it reads by then (the simulator's seed 1796663030, --failsafe
- * --ttl-change: a member vouched for a leader on ttl 10, restarted, read
- * ttl 3, and took the key beside it).  Synced before the leader hears the
- * answer; a file that cannot be written: no promise (FATAL).
+ * (or failsafe_mode) it reads by then (the simulator's seed 1796663030,
+ * --failsafe --ttl-change: a member vouched for a leader on ttl 10,
+ * restarted, read ttl 3, and took the key beside it).  Synced before the
+ * leader hears the answer, under file_lock (one writer at a time, and
+ * never beside a removal); a file that cannot be written: no promise
+ * (FATAL).  failsafe.h says what it keeps.
  */
 static void
 keep_promise(int64 promise_ms)
 {
-	int64		now = pgha_now_us() / 1000;
-	bool		write;
 	char		text[32];
+	volatile bool ok = true;
 
-	LWLockAcquire(pgha_shared->lock, LW_EXCLUSIVE);
-	write = pgha_failsafe_rewrite(&pgha_shared->failsafe, promise_ms, now);
-	LWLockRelease(pgha_shared->lock);
-	if (!write)
-		return;
-
-	snprintf(text, sizeof(text), INT64_FORMAT "\n", promise_ms);
-	PG_TRY();
+	LWLockAcquire(pgha_shared->file_lock, LW_EXCLUSIVE);
+	if (pgha_failsafe_keep_longer(pgha_shared->failsafe.kept_ms, promise_ms))
 	{
-		pgha_write_durably(PGHA_FAILSAFE_PROMISE_FILE, text);
+		snprintf(text, sizeof(text), INT64_FORMAT "\n", promise_ms);
+		PG_TRY();
+		{
+			pgha_write_durably(PGHA_FAILSAFE_PROMISE_FILE, text);
+			pgha_shared->failsafe.kept_ms = promise_ms;
+		}
+		PG_CATCH();
+		{
+			EmitErrorReport();
+			FlushErrorState();
+			ok = false;
+		}
+		PG_END_TRY();
 	}
-	PG_CATCH();
-	{
-		EmitErrorReport();
-		FlushErrorState();
+	LWLockRelease(pgha_shared->file_lock);
+	if (!ok)
 		ereport(FATAL,
 				(errcode(ERRCODE_IO_ERROR),
 				 errmsg("pgha failsafe: could not keep the promise in \"%s\"", PGHA_FAILSAFE_PROMISE_FILE)));
-	}
-	PG_END_TRY();
-	LWLockAcquire(pgha_shared->lock, LW_EXCLUSIVE);
-	pgha_shared->failsafe.kept_ms = promise_ms;
-	pgha_shared->failsafe.kept_at_ms = now;
-	LWLockRelease(pgha_shared->lock);
 }
 
 int64
 pgha_failsafe_kept_promise(void)
 {
-	FILE	   *f = AllocateFile(PGHA_FAILSAFE_PROMISE_FILE, "r");
+	FILE	   *f;
 	long long	ms = 0;
 
-	if (f == NULL)
-		return 0;
-	if (fscanf(f, "%lld", &ms) != 1 || ms < 0)
-		ms = 0;
-	FreeFile(f);
-	LWLockAcquire(pgha_shared->lock, LW_EXCLUSIVE);
+	LWLockAcquire(pgha_shared->file_lock, LW_EXCLUSIVE);
+	if ((f = AllocateFile(PGHA_FAILSAFE_PROMISE_FILE, "r")) != NULL)
+	{
+		if (fscanf(f, "%lld", &ms) != 1 || ms < 0)
+			ms = 0;
+		FreeFile(f);
+	}
+	/* after a restart of the server: what the file says */
 	pgha_shared->failsafe.kept_ms = Max(pgha_shared->failsafe.kept_ms, ms);
-	pgha_shared->failsafe.kept_at_ms = pgha_now_us() / 1000;
-	LWLockRelease(pgha_shared->lock);
+	LWLockRelease(pgha_shared->file_lock);
 	return (int64) ms;
+}
+
+void
+pgha_failsafe_retire_promise(int64 run_ms)
+{
+	char		leader[64];
+	int64		promise_ms;
+	int64		age;
+
+	LWLockAcquire(pgha_shared->file_lock, LW_EXCLUSIVE);
+	age = pgha_failsafe_last_ping(leader, sizeof(leader), &promise_ms);
+	if (pgha_failsafe_may_retire(pgha_shared->failsafe.kept_ms, age, run_ms))
+	{
+		if (unlink(PGHA_FAILSAFE_PROMISE_FILE) != 0 && errno != ENOENT)
+			ereport(WARNING,
+					(errcode_for_file_access(),
+					 errmsg("could not remove file \"%s\": %m", PGHA_FAILSAFE_PROMISE_FILE)));
+		else
+			pgha_shared->failsafe.kept_ms = 0;
+	}
+	LWLockRelease(pgha_shared->file_lock);
 }
 
 /* may this role stream WAL (the only kind of role a ping may come from)? */
@@ -152,11 +173,12 @@ failsafe_client_auth(Port *port, int status)
 		char	   *end;
 		long		ttl = strtol(colon + 1, &end, 10);
 
-		if (end == colon + 1 || *end != '\0' || ttl < 1 || ttl > 86400)
+		if (end == colon + 1 || *end != '\0' || ttl < PGHA_MIN_TTL || ttl > PGHA_MAX_TTL)
 			ereport(FATAL,
 					(errcode(ERRCODE_PROTOCOL_VIOLATION),
 					 errmsg("pgha failsafe: invalid ping \"%s\"", port->application_name),
-					 errdetail("A ping names the leader, then \":\" and its ttl in seconds.")));
+					 errdetail("A ping names the leader, then \":\" and its ttl in seconds, %d to %d.",
+							   PGHA_MIN_TTL, PGHA_MAX_TTL)));
 		*colon = '\0';
 		promise_ms = (int64) ttl * 1000;
 	}

@@ -57,17 +57,29 @@ extern void pgha_failsafe_release(void);
 extern int64 pgha_failsafe_kept_promise(void);
 
 /*
- * A ping promising promise_ms at now_ms: must PGHA_FAILSAFE_PROMISE_FILE
- * change?  When the promise grows, or when the longer one it keeps ran
- * out.  A ping promising as much renews the kept one (under the lock).
+ * member, every iteration: remove PGHA_FAILSAFE_PROMISE_FILE once every
+ * promise it covers ran out (run_ms: since the worker started)
+ */
+extern void pgha_failsafe_retire_promise(int64 run_ms);
+
+/*
+ * PGHA_FAILSAFE_PROMISE_FILE keeps the longest promise made since it was
+ * last removed: a ping promising more rewrites it.  Every promise it
+ * covers is that long or shorter and came with a ping no later than the
+ * last, so all ran out once the last ping is that long ago; and one made
+ * before the worker started, once it has run that long.  Then it goes, and
+ * later restarts no longer wait for it.
  */
 static inline bool
-pgha_failsafe_rewrite(PghaSharedFailsafe *f, int64 promise_ms, int64 now_ms)
+pgha_failsafe_keep_longer(int64 kept_ms, int64 promise_ms)
 {
-	if (promise_ms == f->kept_ms)
-		f->kept_at_ms = now_ms;
-	return promise_ms > f->kept_ms ||
-		(promise_ms < f->kept_ms && now_ms - f->kept_at_ms > f->kept_ms);
+	return promise_ms > kept_ms;
+}
+
+static inline bool
+pgha_failsafe_may_retire(int64 kept_ms, int64 ping_age_ms, int64 run_ms)
+{
+	return kept_ms > 0 && run_ms >= kept_ms && (ping_age_ms < 0 || ping_age_ms >= kept_ms);
 }
 
 #endif							/* PGHA_FAILSAFE_H */

@@ -41,7 +41,7 @@ pgha_shmem_request(void)
 		prev_shmem_request_hook();
 #endif
 	RequestAddinShmemSpace(MAXALIGN(sizeof(PghaShared)));
-	RequestNamedLWLockTranche("pgha", 1);
+	RequestNamedLWLockTranche("pgha", 2);
 }
 
 static void
@@ -57,7 +57,8 @@ pgha_shmem_startup(void)
 	if (!found)
 	{
 		memset(pgha_shared, 0, sizeof(PghaShared));
-		pgha_shared->lock = &(GetNamedLWLockTranche("pgha"))->lock;
+		pgha_shared->lock = &(GetNamedLWLockTranche("pgha"))[0].lock;
+		pgha_shared->file_lock = &(GetNamedLWLockTranche("pgha"))[1].lock;
 		/*
 		 * Nothing is proven at a start, clean or after a crash: commits
 		 * wait until the worker holds the leader key (write_gate.c).

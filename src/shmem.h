@@ -154,8 +154,8 @@ typedef struct PghaSharedFailsafe
 	int64		at_ms;			/* shared/clock.h; 0: never */
 	int64		promise_ms;		/* the ttl that leader's fence runs by
 								 * (ms), 0: it did not say */
-	int64		kept_ms;		/* what PGHA_FAILSAFE_PROMISE_FILE says */
-	int64		kept_at_ms;		/* the last ping promising that long */
+	int64		kept_ms;		/* what PGHA_FAILSAFE_PROMISE_FILE says, 0
+								 * none (under file_lock) */
 	bool		claimed;		/* this node takes or holds the leader key:
 								 * it vouches for nobody */
 } PghaSharedFailsafe;
@@ -188,6 +188,7 @@ typedef struct PghaSharedAction
 typedef struct PghaShared
 {
 	LWLock	   *lock;
+	LWLock	   *file_lock;		/* PGHA_FAILSAFE_PROMISE_FILE (failsafe.c) */
 	Latch	   *worker_latch;
 	PghaSharedKeeper keeper;
 	PghaSharedFailsafe failsafe;

@@ -76,4 +76,9 @@ like(slurp_file($node2->logfile, $offset2), qr/this node started \d+ ms ago and 
 	'node2 said why it held back after its restart');
 ok(Pgha::Node::wait_down($node1, 60), 'node1 fenced itself');
 
+# once every promise it kept ran out, the file goes: later restarts do not wait
+$deadline = time + 60;
+usleep(100_000) while time < $deadline && -e $kept;
+ok(!-e $kept, 'node2 removed pgha.failsafe_promise once the promise ran out');
+
 done_testing();

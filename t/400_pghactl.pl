@@ -340,10 +340,21 @@ my ($victim) = grep { $_ ne $new } ('node3', 'node2', 'node1');
 	$run{$victim}->finish;
 	open my $m, '>', "$base/$victim.data/marker" or die;
 	close $m;
+	# a promise to a failsafe leader is this node's: the copy keeps it
+	# (the leader's own file, if any, is not copied over it)
+	open my $p, '>', "$base/$victim.data/pgha.failsafe_promise" or die;
+	print $p "12345\n";
+	close $p;
+	open $p, '>', "$base/$new.data/pgha.failsafe_promise" or die;
+	print $p "777\n";
+	close $p;
 	IPC::Run::run([ 'pghactl', 'reinit', '-c', $conf{$victim}, '--force' ], '<', \$in, '>', \$out, '2>', \$err);
 	is($?, 0, "pghactl reinit of $victim") or diag($err);
 	ok(!-e "$base/$victim.data/marker" && -f "$base/$victim.data/standby.signal",
 		"$victim is a new copy, set up as a standby");
+	is(slurp_file("$base/$victim.data/pgha.failsafe_promise"), "12345\n",
+		"$victim keeps its own failsafe promise through the copy, not ${new}'s");
+	unlink "$base/$new.data/pgha.failsafe_promise";
 	start_pghactl($victim);
 	ok(streams_from($new, $victim), "$victim streams from $new again");
 

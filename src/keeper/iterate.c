@@ -310,6 +310,8 @@ after_act(PghaEtcd *etcd, const PghaDecision *d, PghaCluster *cluster, PghaLocal
 	pgha_local_snapshot(local);
 	check_promotion(local);
 	forget_upstream(local);
+	/* a promise to a failsafe leader kept in the data directory that ran out */
+	pgha_failsafe_retire_promise(now_ms() - K.started_ms);
 	/* the switchover is done: remove the request (retried until it goes) */
 	if (etcd_ok && K.clear_failover && !local->base.in_recovery && delete_failover_key(etcd))
 		K.clear_failover = false;

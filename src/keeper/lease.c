@@ -252,7 +252,7 @@ leader_txn(PghaEtcd *etcd, bool create, bool *succeeded)
 	{
 		ereport(LOG,
 				(errmsg("pgha: not taking the leader key: a leader asked this node to vouch for it"),
-				 errdetail("The ping came after the decision (failsafe_mode); this node keeps its promise for ttl (%d s).",
+				 errdetail("The ping came after the decision (failsafe_mode); this node keeps its promise for a ttl, its own (%d s) or the leader's, the longer.",
 						   K.config.ttl)));
 		*succeeded = false;
 		return true;

@@ -40,6 +40,7 @@
  * let the key go (pgha_fence_after_ms())
  */
 #define PGHA_MIN_TTL				3
+#define PGHA_MAX_TTL				3600
 /* most synchronous standbys pgha manages */
 #define PGHA_MAX_SYNC				8
 

@@ -296,9 +296,9 @@ adjust_timings(PghaConfig *c, PghaConfigNotes *notes)
 {
 	int			sum;
 
-	if (c->ttl < PGHA_MIN_TTL || c->ttl > 3600)
-		adjust(notes, &c->ttl, c->ttl < PGHA_MIN_TTL ? PGHA_MIN_TTL : 3600, "ttl",
-			   "ttl must be between %d and 3600 seconds, not %d", PGHA_MIN_TTL, c->ttl);
+	if (c->ttl < PGHA_MIN_TTL || c->ttl > PGHA_MAX_TTL)
+		adjust(notes, &c->ttl, c->ttl < PGHA_MIN_TTL ? PGHA_MIN_TTL : PGHA_MAX_TTL, "ttl",
+			   "ttl must be between %d and %d seconds, not %d", PGHA_MIN_TTL, PGHA_MAX_TTL, c->ttl);
 	if (c->loop_wait < 1 || c->loop_wait > 3600)
 		adjust(notes, &c->loop_wait, c->loop_wait < 1 ? 1 : 3600, "loop_wait",
 			   "loop_wait must be between 1 and 3600 seconds, not %d", c->loop_wait);

@@ -86,16 +86,13 @@ pinged(const PghaInput *in)
 static bool
 may_have_promised(const PghaInput *in)
 {
-	return in->config.failsafe_mode && in->started_ms > 0 &&
-		in->now_ms - in->started_ms < Max((int64) in->config.ttl * 1000, in->failsafe_kept_ms);
+	int64		run = in->now_ms - in->started_ms;
+
+	/* the kept one whatever the config says now (failsafe_mode turned off meanwhile: found by review) */
+	return in->started_ms > 0 &&
+		((in->config.failsafe_mode && run < (int64) in->config.ttl * 1000) || run < in->failsafe_kept_ms);
 }
 
-/*
- * Does failsafe_mode keep member name from taking a free leader key (the
- * simulator's seed 1671, --failsafe --fast: the only member on the newest
- * timeline was not listed, and nobody led again until the probes said
- * that no listed member runs as a primary)?
- */
 /*
  * Does a promise to a failsafe leader hold this node back?  The reason
  * (after what, the situation) goes into d.
@@ -116,13 +113,22 @@ promised(const PghaInput *in, PghaDecision *d, const char *what)
 	return true;
 }
 
+/*
+ * Does the failsafe key keep member name from taking a free leader key (the
+ * simulator's seed 1671, --failsafe --fast: the only member on the newest
+ * timeline was not listed, and nobody led again until the probes said
+ * that no listed member runs as a primary)?  Whatever failsafe_mode says
+ * now: turned off while the leader is cut off from etcd, it reaches the
+ * members only, and the leader runs on by the word of those its key lists
+ * (found by review: a member the key did not list took the key beside it).
+ * The key goes when a leader that reads the mode off removes it.
+ */
 bool
 pgha_failsafe_bars(const PghaInput *in, const char *name)
 {
 	const PghaCluster *c = in->cluster;
 
-	if (!in->config.failsafe_mode || c->has_leader || !pgha_cluster_failsafe_binds(c) ||
-		pgha_cluster_in_failsafe(c, name))
+	if (c->has_leader || !pgha_cluster_failsafe_binds(c) || pgha_cluster_in_failsafe(c, name))
 		return false;
 	return !(in->peers_probed && listed_all_standbys(in));
 }

@@ -9,7 +9,8 @@
 # commit with 3 and with 5 nodes, switchover requests included; w-*: etcd
 # loses the cluster's keys, asynchronous and synchronous; c-*: replicatefrom
 # chains with the slots they need; t-*: synchronous_mode turned off and on
-# again, synchronous and quorum); the table
+# again, synchronous and quorum; f-*: failsafe_mode with the ttl lowered or
+# the mode turned off for a while, asynchronous and synchronous); the table
 # says which invariant caught it, after how many runs and seconds.  A bug
 # the simulator does not find is listed as "missed".
 set -u
@@ -35,7 +36,7 @@ for p in mutations/${MUTATIONS:-*}.patch; do
 		continue
 	fi
 	modes="async sync"
-	case $name in q-*) modes="quorum quorum5" ;; w-*) modes="wipe wipesync" ;; c-*) modes="cascade cascadesync" ;; t-*) modes="toggle togglequorum" ;; esac
+	case $name in q-*) modes="quorum quorum5" ;; w-*) modes="wipe wipesync" ;; c-*) modes="cascade cascadesync" ;; t-*) modes="toggle togglequorum" ;; f-*) modes="failsafe failsafesync" ;; esac
 	for mode in $modes; do
 		case $mode in
 			async) flag= ;;
@@ -48,6 +49,8 @@ for p in mutations/${MUTATIONS:-*}.patch; do
 			cascadesync) flag="--cascade --switchovers --quick-heal --sync" ;;
 			toggle) flag="--sync-toggle --switchovers" ;;
 			togglequorum) flag="--sync-toggle --quorum --switchovers --quick-heal" ;;
+			failsafe) flag="--failsafe --ttl-change --switchovers --quick-heal" ;;
+			failsafesync) flag="--failsafe --ttl-change --switchovers --quick-heal --sync" ;;
 		esac
 		start=$(date +%s.%N)
 		out=$("$work/build/pgha_sim" --seed "$seed" --seconds "$budget" $flag 2>/dev/null)

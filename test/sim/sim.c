@@ -434,8 +434,9 @@ check_two_primaries(void)
 
 /* synchronous_mode as the operator has it now, and how often it went off */
 static bool sync_on;
-/* --ttl-change: the config says 3/1/1 now, not the run's settings */
+/* --ttl-change: the config says 3/1/1 now, not the run's settings; failsafe_mode off */
 static bool ttl_fast;
+static bool failsafe_off;
 static int	sync_off_epoch;
 static void write_config(bool sync);
 
@@ -523,7 +524,7 @@ static const char *const fault_names[] = {
 	"freeze worker", "freeze instance", "freeze startup", "kill worker", "crash instance",
 	"cut etcd", "cut etcd requests", "cut etcd answers", "isolate from peers",
 	"etcd election", "fast restart", "switchover request", "planned stop", "freeze postmaster",
-	"synchronous_mode off", "ttl 3/1/1"
+	"synchronous_mode off", "config change"
 };
 
 typedef struct Fault
@@ -568,7 +569,7 @@ heal(void *arg)
 			write_config(true);
 			break;
 		case F_TTL_FAST:
-			ttl_fast = false;
+			ttl_fast = failsafe_off = false;
 			write_config(sync_on);
 			break;
 		default:
@@ -666,13 +667,18 @@ fault(int kind, SimNode *n, int64 dur, bool forced)
 			write_config(false);
 			break;
 		case F_TTL_FAST:
-			/* pghactl edit-config: the fastest settings for a while (heal: back) */
-			if (ttl_fast)
+			/*
+			 * pghactl edit-config: the fastest settings, or with --failsafe
+			 * failsafe_mode off, or both, for a while (heal: back)
+			 */
+			if (ttl_fast || failsafe_off)
 			{
 				free(f);
 				return;
 			}
-			ttl_fast = true;
+			ttl_fast = !sim_cfg.failsafe || sim_chance(0.7);
+			failsafe_off = sim_cfg.failsafe && (!ttl_fast || sim_chance(0.3));
+			sim_log(n, "config:%s%s", ttl_fast ? " ttl 3/1/1" : "", failsafe_off ? " failsafe_mode off" : "");
 			write_config(sync_on);
 			break;
 		case F_RESTART:
@@ -752,7 +758,9 @@ victim(void)
 static void
 inject_fault(void)
 {
-	sim_fault((int) sim_rand_range(0, F_NKINDS - 1), victim(), fault_duration());
+	/* kinds added later are drawn only in their modes: the seeds found before replay as they were */
+	sim_fault((int) sim_rand_range(0, (sim_cfg.ttl_change ? F_NKINDS : F_TTL_FAST) - 1), victim(),
+			  fault_duration());
 }
 
 /*
@@ -791,6 +799,38 @@ sim_buggify(SimNode *n, const char *moment)
 	sim_log(n, "buggify at %s", moment);
 	for (i = 0; i < nfaults; i++)
 		sim_fault(kinds[sim_rand_range(0, lengthof(kinds) - 1)], n, fault_duration());
+}
+
+/*
+ * failsafe_mode: a member just vouched for a leader without etcd.  What
+ * tests its promise: it restarts (shared memory lost), the ttl goes down
+ * (--ttl-change: the members read it, the leader cannot), and the leader's
+ * worker stands still (no more pings: its gate runs out alone).  Chosen
+ * after the ping, by the scheduler, not inside the leader's call; in
+ * --ttl-change runs only (the seeds found before replay as they were).
+ */
+static void
+break_promise(void *arg)
+{
+	SimNode    *member = &sim_nodes[(intptr_t) arg % SIM_MAX_NODES];
+	SimNode    *leader = &sim_nodes[(intptr_t) arg / SIM_MAX_NODES];
+
+	if (sim_cfg.ttl_change && sim_chance(0.5))
+		fault(F_TTL_FAST, member, fault_duration(), true);
+	if (sim_chance(0.5))
+		fault(sim_chance(0.5) ? F_RESTART : F_PLANNED_STOP, member, sim_rand_range(200000, 3000000), true);
+	if (sim_chance(0.5))
+		fault(F_FREEZE_WORKER, leader, fault_duration(), true);
+}
+
+void
+sim_buggify_failsafe_ping(SimNode *member, SimNode *leader)
+{
+	if (!sim_cfg.ttl_change || !sim_faulty() || !sim_chance(0.05))
+		return;
+	sim_log(member, "buggify at failsafe ping from %s", leader->name);
+	sim_at(sim_time_us + sim_rand_range(1000, 500000), break_promise,
+		   (void *) (intptr_t) (leader->id * SIM_MAX_NODES + member->id));
 }
 
 /* the leader and the standbys its sync key names crash */
@@ -982,7 +1022,7 @@ write_config(bool sync)
 			 sync && sim_cfg.sync_strict ? "true" : "false",
 			 /* quorum: ANY 1 of 2 with 3 nodes, ANY 2 of 4 with 5 */
 			 sim_cfg.quorum ? Max(1, (sim_cfg.nnodes - 1) / 2) : 1,
-			 sim_cfg.failsafe ? "true" : "false");
+			 sim_cfg.failsafe && !failsafe_off ? "true" : "false");
 	sim_etcd_seed_config(config);
 }
 
@@ -1016,7 +1056,7 @@ init_run(uint64 seed)
 	/* in half the runs the nodes' clocks run at different rates */
 	clock_skew = sim_chance(0.5);
 	sync_off_epoch = 0;
-	ttl_fast = false;
+	ttl_fast = failsafe_off = false;
 	write_config(true);
 	for (i = 0; i < sim_cfg.nnodes; i++)
 	{
@@ -1148,8 +1188,10 @@ run(uint64 seed)
 
 	init_run(seed);
 	fault_end = fault_end_us = sim_time_us + sim_cfg.duration_us;
-	for (i = 0; i < F_NKINDS; i++)
+	for (i = 0; i < F_TTL_FAST; i++)
 		fault_enabled[i] = sim_chance(0.6);
+	if (sim_cfg.ttl_change)
+		fault_enabled[F_TTL_FAST] = sim_chance(0.6);
 	/* open liveness findings with switchovers (docs/faults.md): opt-in */
 	if (!sim_cfg.switchovers)
 		fault_enabled[F_SWITCHOVER] = false;

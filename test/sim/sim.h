@@ -157,7 +157,8 @@ typedef struct SimConfig
 	bool		cascade;		/* replicatefrom tags, and slots a standby needs */
 	bool		sync_toggle;	/* an operator turns synchronous_mode off, then on */
 	bool		failsafe;		/* failsafe_mode: members vouch for a leader without etcd */
-	bool		ttl_change;		/* an operator lowers ttl to 3/1/1 for a while */
+	bool		ttl_change;		/* an operator lowers ttl to 3/1/1 (or turns
+								 * failsafe_mode off) for a while */
 } SimConfig;
 
 extern SimConfig sim_cfg;
@@ -212,6 +213,7 @@ extern void sim_pg_supervise(SimNode *n);
 extern void sim_fault(int kind, SimNode *n, int64 dur);
 extern bool sim_faulty(void);	/* still in the part of the run with faults */
 extern void sim_buggify(SimNode *n, const char *moment);
+extern void sim_buggify_failsafe_ping(SimNode *member, SimNode *leader);
 extern void sim_timeline_created(SimNode *n, int tli, int parent, int64 at);
 
 #define SIM_LSN(records) ((uint64) 0x3000000 + (uint64) (records) * 128)

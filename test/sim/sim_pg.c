@@ -1171,12 +1171,9 @@ pgha_failsafe_ping(const PghaMember *m, int ttl)
 	to->shared.failsafe.promise_ms = (int64) ttl * 1000;
 	/* keep_promise(): the data directory keeps it (never fails here) */
 	promise = Max((int64) ttl * 1000, (int64) to->shared.keeper.config.ttl * 1000);
-	if (pgha_failsafe_rewrite(&to->shared.failsafe, promise, sim_clock(to) / 1000))
-	{
-		to->failsafe_file_ms = promise;
-		to->shared.failsafe.kept_ms = promise;
-		to->shared.failsafe.kept_at_ms = sim_clock(to) / 1000;
-	}
+	if (pgha_failsafe_keep_longer(to->shared.failsafe.kept_ms, promise))
+		to->failsafe_file_ms = to->shared.failsafe.kept_ms = promise;
+	sim_buggify_failsafe_ping(to, me);
 	return true;
 }
 
@@ -1215,8 +1212,21 @@ pgha_failsafe_kept_promise(void)
 	int64		ms = sim_current->failsafe_file_ms;
 
 	pgha_shared->failsafe.kept_ms = Max(pgha_shared->failsafe.kept_ms, ms);
-	pgha_shared->failsafe.kept_at_ms = sim_clock(sim_current) / 1000;
 	return ms;
+}
+
+void
+pgha_failsafe_retire_promise(int64 run_ms)
+{
+	char		leader[64];
+	int64		promise_ms;
+	int64		age = pgha_failsafe_last_ping(leader, sizeof(leader), &promise_ms);
+
+	if (pgha_failsafe_may_retire(pgha_shared->failsafe.kept_ms, age, run_ms))
+	{
+		sim_current->failsafe_file_ms = 0;
+		pgha_shared->failsafe.kept_ms = 0;
+	}
 }
 
 /* ---- what the simulator does not model ---- */

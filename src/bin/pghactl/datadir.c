@@ -210,3 +210,45 @@ pghactl_lock_data_directory(const PghactlConf *c)
 	}
 	return fd;
 }
+
+char *
+pghactl_read_promise(const PghactlConf *c)
+{
+	char	   *path = psprintf("%s/%s", c->data_directory, PGHA_FAILSAFE_PROMISE_FILE);
+	FILE	   *f = fopen(path, "r");
+	char		line[32] = "";
+
+	if (f != NULL)
+	{
+		if (fgets(line, sizeof(line), f) == NULL)
+			line[0] = '\0';
+		fclose(f);
+	}
+	pfree(path);
+	return pstrdup(line);
+}
+
+/*
+ * A promise to a failsafe leader binds this node, not the data it copies:
+ * pg_rewind and a new copy bring the source's file (or none), and this
+ * node would wait only its own ttl after its start (found by review).
+ */
+bool
+pghactl_restore_promise(const PghactlConf *c, const char *text)
+{
+	char	   *path = psprintf("%s/%s", c->data_directory, PGHA_FAILSAFE_PROMISE_FILE);
+	FILE	   *f;
+	bool		ok;
+
+	if (text == NULL || text[0] == '\0')
+		ok = unlink(path) == 0 || errno == ENOENT;
+	else
+		ok = (f = fopen(path, "w")) != NULL && fputs(text, f) >= 0 && fclose(f) == 0 &&
+			fsync_fname(path, false) == 0;
+	if (!ok)
+		pg_log_error("could not write \"%s\": %m", path);
+	else
+		ok = fsync_fname(c->data_directory, true) == 0;
+	pfree(path);
+	return ok;
+}

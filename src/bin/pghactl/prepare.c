@@ -116,6 +116,7 @@ do_rewind(const PghactlConf *c, const PghaMember *leader, bool *failed)
 	char	   *argv[] = {pghactl_bin(c, "pg_rewind"), "-D", c->data_directory, "--source-server", ci,
 	"-R", NULL};
 	char	   *signal = psprintf("%s/standby.signal", c->data_directory);
+	char	   *promise = pghactl_read_promise(c);
 	int			rc;
 
 	/*
@@ -183,7 +184,8 @@ do_rewind(const PghactlConf *c, const PghaMember *leader, bool *failed)
 		pg_log_error("could not create \"%s\": %m", signal);
 		return false;
 	}
-	return pghactl_write_include(c, true) && pghactl_clear_slot(c);
+	return pghactl_restore_promise(c, promise) && pghactl_write_include(c, true) &&
+		pghactl_clear_slot(c);
 }
 
 /*

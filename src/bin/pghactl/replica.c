@@ -102,6 +102,8 @@ finish_copy(const PghactlConf *c)
 
 	for (int i = 0; i < lengthof(markers); i++)
 		(void) unlink(psprintf("%s/%s", c->data_directory, markers[i]));
+	if (!pghactl_restore_emptied_promise(c))
+		return false;
 	/* the delay a standby leader replays with (pgha's, src/actions.h) is its own */
 	if (unlink(psprintf("%s/pgha.apply_delay", c->data_directory)) == 0 &&
 		!pghactl_drop_auto_settings(c, "recovery_min_apply_delay"))
