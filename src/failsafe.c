@@ -25,11 +25,15 @@
  */
 #include "postgres.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include "libpq-fe.h"
 #include "access/xlog.h"
 #include "libpq/auth.h"
 #include "access/htup_details.h"
 #include "catalog/pg_authid.h"
+#include "common/file_perm.h"
 #include "libpq/libpq-be.h"
 #include "miscadmin.h"
 #include "replication/walsender.h"
@@ -59,29 +63,37 @@ static ClientAuthentication_hook_type prev_client_auth = NULL;
  * never beside a removal); a file that cannot be written: no promise
  * (FATAL).  failsafe.h says what it keeps.
  */
+/*
+ * The file written and synced under a temporary name, renamed into place;
+ * no ERROR under the lock (LOG and false instead).
+ */
+static bool
+write_promise_file(int64 promise_ms)
+{
+	const char *tmp = PGHA_FAILSAFE_PROMISE_FILE ".tmp";
+	char		text[32];
+	int			len = snprintf(text, sizeof(text), INT64_FORMAT "\n", promise_ms);
+	int			fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | PG_BINARY, pg_file_create_mode);
+	bool		ok = fd >= 0 && write(fd, text, len) == len && pg_fsync(fd) == 0;
+
+	if (!ok)
+		ereport(LOG,
+				(errcode_for_file_access(),
+				 errmsg("could not write file \"%s\": %m", tmp)));
+	if (fd >= 0)
+		close(fd);
+	return ok && durable_rename(tmp, PGHA_FAILSAFE_PROMISE_FILE, LOG) == 0;
+}
+
 static void
 keep_promise(int64 promise_ms)
 {
-	char		text[32];
-	volatile bool ok = true;
+	bool		ok = true;
 
 	LWLockAcquire(pgha_shared->file_lock, LW_EXCLUSIVE);
-	if (pgha_failsafe_keep_longer(pgha_shared->failsafe.kept_ms, promise_ms))
-	{
-		snprintf(text, sizeof(text), INT64_FORMAT "\n", promise_ms);
-		PG_TRY();
-		{
-			pgha_write_durably(PGHA_FAILSAFE_PROMISE_FILE, text);
-			pgha_shared->failsafe.kept_ms = promise_ms;
-		}
-		PG_CATCH();
-		{
-			EmitErrorReport();
-			FlushErrorState();
-			ok = false;
-		}
-		PG_END_TRY();
-	}
+	if (pgha_failsafe_keep_longer(pgha_shared->failsafe.kept_ms, promise_ms) &&
+		(ok = write_promise_file(promise_ms)))
+		pgha_shared->failsafe.kept_ms = promise_ms;
 	LWLockRelease(pgha_shared->file_lock);
 	if (!ok)
 		ereport(FATAL,
@@ -102,6 +114,8 @@ pgha_failsafe_kept_promise(void)
 			ms = 0;
 		FreeFile(f);
 	}
+	/* no ping promises longer (an older file may say more) */
+	ms = Min(ms, (long long) PGHA_MAX_TTL * 1000);
 	/* after a restart of the server: what the file says */
 	pgha_shared->failsafe.kept_ms = Max(pgha_shared->failsafe.kept_ms, ms);
 	LWLockRelease(pgha_shared->file_lock);

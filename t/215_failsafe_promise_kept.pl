@@ -28,14 +28,6 @@ ok(!-e $kept, 'no promise kept before any ping');
 
 sub kept { return -e $kept ? slurp_file($kept) : 'no file'; }
 
-sub write_on
-{
-	my ($node) = @_;
-	my ($rc) = $node->psql('postgres', "INSERT INTO t VALUES ('" . $node->name . "')",
-		timeout => 5, connstr => $node->connstr('postgres') . ' connect_timeout=2');
-	return defined $rc && $rc == 0;
-}
-
 # node1 is cut off from etcd and runs on in failsafe
 $node1->append_conf('postgresql.conf', "pgha.etcd_hosts = '127.0.0.1:1'");
 $node1->reload;
@@ -57,17 +49,8 @@ $node2->stop('fast');
 my $t0 = time;
 $node2->start;
 
-# the last commit node1 acknowledged must come before node2's first:
-# both are tried until node2 took over and node1 refuses
-my ($last1, $first2, $refused1) = (0, 0, 0);
-$deadline = time + 40;
-while (time < $deadline && !($first2 && $refused1))
-{
-	if (write_on($node1)) { $last1 = time; }
-	else { $refused1 = 1; }
-	$first2 ||= time if $node2->safe_psql('postgres', 'SELECT pg_is_in_recovery()') eq 'f' && write_on($node2);
-	usleep(100_000);
-}
+# the last commit node1 acknowledged must come before node2's first
+my ($last1, $first2) = Pgha::Node::handover_times($node1, $node2, "INSERT INTO t (node) VALUES ('any')");
 ok($last1 > $t0, 'node1 acknowledged commits after node2\'s restart (the gate\'s deadline)');
 ok($first2, 'node2 took over once the promise ran out');
 cmp_ok($last1, '<', $first2, 'node1\'s last acknowledged commit came before node2\'s first: never two primaries');

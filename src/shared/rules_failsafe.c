@@ -133,13 +133,28 @@ pgha_failsafe_bars(const PghaInput *in, const char *name)
 	return !(in->peers_probed && listed_all_standbys(in));
 }
 
+/*
+ * Why the failsafe key bars this node: whom it lists (the escape when they
+ * are gone for good: deleting the key, docs/ha.md)
+ */
+static void
+barred_reason(const PghaInput *in, PghaDecision *d, const char *what, const char *then)
+{
+	char		names[160] = "";
+
+	for (int i = 0; i < in->cluster->nfailsafe; i++)
+		snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s\"%s\"",
+				 i > 0 ? ", " : "", in->cluster->failsafe[i]);
+	snprintf(d->reason, sizeof(d->reason),
+			 "%s, and the failsafe key lists %s, not this node: %s", what, names, then);
+}
+
 bool
 pgha_rule_failsafe_probe_listed(const PghaInput *in, PghaDecision *d)
 {
 	if (in->peers_probed || !pgha_failsafe_bars(in, in->me) || handed_over_to_me(in))
 		return false;
-	snprintf(d->reason, sizeof(d->reason),
-			 "there is no leader, failsafe_mode is on and the failsafe key does not list this node: asking whether every member it lists runs as a standby");
+	barred_reason(in, d, "there is no leader", "asking whether they run as standbys");
 	return true;
 }
 
@@ -157,8 +172,8 @@ pgha_rule_failsafe_hold(const PghaInput *in, PghaDecision *d)
 	if (promised(in, d, "the leader key is free"))
 		return true;
 	if (pgha_failsafe_bars(in, in->me))
-		snprintf(d->reason, sizeof(d->reason),
-				 "the leader key is free, but failsafe_mode is on and the failsafe key does not list this node: a leader without etcd may still run without having asked it");
+		barred_reason(in, d, "the leader key is free",
+					  "a leader without etcd may still run on their word");
 	else
 		return false;
 	return true;
@@ -184,7 +199,7 @@ pgha_rule_failsafe_not_listed(const PghaInput *in, PghaDecision *d)
 {
 	if (!R(in) || !pgha_failsafe_bars(in, in->me) || handed_over_to_me(in))
 		return false;
-	snprintf(d->reason, sizeof(d->reason),
-			 "there is no leader, failsafe_mode is on and the failsafe key does not list this node: a leader without etcd may still run without having asked it");
+	barred_reason(in, d, "there is no leader",
+				  "a leader without etcd may still run on their word, and not all of them answer as standbys");
 	return true;
 }

@@ -237,18 +237,21 @@ bool
 pghactl_restore_promise(const PghactlConf *c, const char *text)
 {
 	char	   *path = psprintf("%s/%s", c->data_directory, PGHA_FAILSAFE_PROMISE_FILE);
+	char	   *tmp = psprintf("%s.tmp", path);
 	FILE	   *f;
 	bool		ok;
 
+	/* a crash midway leaves the old file or the new one, never an empty one */
 	if (text == NULL || text[0] == '\0')
 		ok = unlink(path) == 0 || errno == ENOENT;
 	else
-		ok = (f = fopen(path, "w")) != NULL && fputs(text, f) >= 0 && fclose(f) == 0 &&
-			fsync_fname(path, false) == 0;
+		ok = (f = fopen(tmp, "w")) != NULL && fputs(text, f) >= 0 && fclose(f) == 0 &&
+			fsync_fname(tmp, false) == 0 && rename(tmp, path) == 0;
 	if (!ok)
 		pg_log_error("could not write \"%s\": %m", path);
 	else
 		ok = fsync_fname(c->data_directory, true) == 0;
 	pfree(path);
+	pfree(tmp);
 	return ok;
 }

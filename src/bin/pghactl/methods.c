@@ -147,34 +147,12 @@ pghactl_data_directory_empty(const PghactlConf *c)
 	return empty;
 }
 
-/*
- * What the emptied data directory's promise file said ("" none), until a
- * copy is finished: an attempt that failed and left the source's file
- * behind does not replace it.  NULL: not emptied since.
- */
-static char *emptied_promise = NULL;
-
-bool
-pghactl_restore_emptied_promise(const PghactlConf *c)
-{
-	/* a method that kept the data (keep_data) kept the file too */
-	if (emptied_promise == NULL)
-		return true;
-	if (!pghactl_restore_promise(c, emptied_promise))
-		return false;
-	emptied_promise = NULL;
-	return true;
-}
-
 /* remove what the data directory holds, keeping the directory itself */
 bool
 pghactl_empty_data_directory(const PghactlConf *c)
 {
 	if (pghactl_data_directory_empty(c))
 		return true;
-	/* a promise survives the copy that replaces the directory (finish_copy) */
-	if (emptied_promise == NULL)
-		emptied_promise = pghactl_read_promise(c);
 	pg_log_info("removing the contents of %s", c->data_directory);
 	if (!rmtree(c->data_directory, false))
 	{

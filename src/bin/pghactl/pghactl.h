@@ -90,12 +90,11 @@ extern bool pghactl_data_directory_empty(const PghactlConf *c);
 extern bool pghactl_empty_data_directory(const PghactlConf *c);
 /*
  * PGHA_FAILSAFE_PROMISE_FILE is this node's, never its source's: read
- * before a rewind or a copy replaces the directory's files ("" none; also
- * kept by pghactl_empty_data_directory()), put back after
+ * before a rewind or a copy replaces the directory's files ("" none), put
+ * back after, whatever happened
  */
 extern char *pghactl_read_promise(const PghactlConf *c);
 extern bool pghactl_restore_promise(const PghactlConf *c, const char *text);
-extern bool pghactl_restore_emptied_promise(const PghactlConf *c);
 
 /* replica.c: a new replica, by create_replica_methods */
 extern bool pghactl_create_replica(const PghactlConf *c, PghaEtcd *etcd, PghaCluster *cl);

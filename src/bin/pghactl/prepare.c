@@ -165,6 +165,12 @@ do_rewind(const PghactlConf *c, const PghaMember *leader, bool *failed)
 	pghactl_run_to_end(true);
 	rc = pghactl_run_cmd(argv);
 	pghactl_run_to_end(false);
+	/* pg_rewind copies the source's file, also when it fails midway */
+	if (!pghactl_restore_promise(c, promise))
+	{
+		(void) pghactl_touch(signal);
+		return false;
+	}
 	if (rc != 0)
 	{
 		pg_log_error("pg_rewind against \"%s\" failed", leader->name);
@@ -184,8 +190,7 @@ do_rewind(const PghactlConf *c, const PghaMember *leader, bool *failed)
 		pg_log_error("could not create \"%s\": %m", signal);
 		return false;
 	}
-	return pghactl_restore_promise(c, promise) && pghactl_write_include(c, true) &&
-		pghactl_clear_slot(c);
+	return pghactl_write_include(c, true) && pghactl_clear_slot(c);
 }
 
 /*

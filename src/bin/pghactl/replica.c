@@ -102,8 +102,6 @@ finish_copy(const PghactlConf *c)
 
 	for (int i = 0; i < lengthof(markers); i++)
 		(void) unlink(psprintf("%s/%s", c->data_directory, markers[i]));
-	if (!pghactl_restore_emptied_promise(c))
-		return false;
 	/* the delay a standby leader replays with (pgha's, src/actions.h) is its own */
 	if (unlink(psprintf("%s/pgha.apply_delay", c->data_directory)) == 0 &&
 		!pghactl_drop_auto_settings(c, "recovery_min_apply_delay"))
@@ -267,6 +265,8 @@ create_copy(const PghactlConf *c, PghaEtcd *etcd, PghaCluster *cl, const char *l
 	char	   *save;
 	char	   *method;
 	bool		tried = false;
+	/* before any method touches the directory (one with keep_data too) */
+	char	   *promise = pghactl_read_promise(c);
 
 	/*
 	 * An empty initialize key: another node bootstraps the cluster (a
@@ -295,7 +295,7 @@ create_copy(const PghactlConf *c, PghaEtcd *etcd, PghaCluster *cl, const char *l
 		}
 		tried = true;
 		if (built_in ? basebackup(c, source) : by_method(c, etcd, method, source, from_etcd))
-			return finish_copy(c);
+			return finish_copy(c) && pghactl_restore_promise(c, promise);
 	}
 	if (!tried)
 	{

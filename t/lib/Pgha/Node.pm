@@ -319,6 +319,40 @@ sub stop_writer { my ($w) = @_; $w->{run}->kill_kill; return; }
 
 =pod
 
+=item Pgha::Node::handover_times($old, $new, $sql [, $timeout])
+
+Tries $sql (a write) on $old and on $new every 100 ms, until $new runs as
+a primary and took one, and $old refused one, or $timeout seconds (40).
+Returns the time of $old's last acknowledged write and of $new's first (0:
+none).  Never two primaries: the first comes after the last.
+
+=cut
+
+sub handover_times
+{
+	my ($old, $new, $sql, $timeout) = @_;
+	my ($last_old, $first_new, $refused) = (0, 0, 0);
+	my $deadline = time + ($timeout // 40);
+	my $write = sub {
+		my ($node) = @_;
+		my ($rc) = $node->psql('postgres', $sql, timeout => 5,
+			connstr => $node->connstr('postgres') . ' connect_timeout=2');
+		return defined $rc && $rc == 0;
+	};
+
+	while (time < $deadline && !($first_new && $refused))
+	{
+		if ($write->($old)) { $last_old = time; }
+		else { $refused = 1; }
+		$first_new ||= time
+		  if $new->safe_psql('postgres', 'SELECT pg_is_in_recovery()') eq 'f' && $write->($new);
+		usleep(100_000);
+	}
+	return ($last_old, $first_new);
+}
+
+=pod
+
 =back
 
 =cut
