@@ -42,12 +42,12 @@ my $window = $ENV{PGHA_BENCH_WINDOW} || ($smoke ? 5 : 60);
 my %want = map { $_ => 1 } split /,/,
   ($ENV{PGHA_BENCH_SCENARIOS} || ($smoke ? 'cold start,steady state,chart' : 'cold start,steady state,pgbench,chart'));
 my @systems = $smoke ? ('pgha') : ('pgha', 'Patroni');
-# [label, {system => [ttl, loop_wait, retry_timeout]}]: the same settings
-# for both (Patroni's defaults), then each one's fastest safe settings
-# (docs/benchmarks.md says why they are safe)
+# [label, {system => [ttl, loop_wait, retry_timeout, extra config]}]: the
+# same settings for both (Patroni's defaults), then each one's fastest safe
+# settings (docs/benchmarks.md says why they are safe)
 my @profiles = (
 	[ 'Patroni defaults 30/10/10', { pgha => [ 30, 10, 10 ], Patroni => [ 30, 10, 10 ] } ],
-	[ 'fastest safe: pgha 4/1/1, Patroni 20/1/3', { pgha => [ 4, 1, 1 ], Patroni => [ 20, 1, 3 ] } ],
+	[ 'fastest safe: pgha 3/1/1 failsafe, Patroni 20/1/3', { pgha => [ 3, 1, 1, '"failsafe_mode":true' ], Patroni => [ 20, 1, 3 ] } ],
 );
 @profiles = ($profiles[1]) if $smoke;
 if ($ENV{PGHA_BENCH_PROFILES})
@@ -64,7 +64,8 @@ my $build = sub {
 	my ($system, $timing) = @_;
 	# the REST API on for pgha too: Patroni always serves one
 	return $system eq 'pgha'
-	  ? pgha_cluster(timing => $timing, params => \%PghaBench::PG_PARAMS, api => 1)
+	  ? pgha_cluster(timing => [ @$timing[ 0 .. 2 ] ], config => $timing->[3],
+		params => \%PghaBench::PG_PARAMS, api => 1)
 	  : patroni_cluster(timing => $timing, params => \%PghaBench::PG_PARAMS);
 };
 
