@@ -63,6 +63,14 @@ pgha_fence_window_ms(const PghaConfig *config, int64 lease_ttl)
 }
 
 int64
+pgha_failsafe_window_ms(const PghaConfig *config, int64 lease_ttl, int failsafe_ttl)
+{
+	if (!config->failsafe_mode || failsafe_ttl <= 0)
+		return 0;
+	return pgha_fence_window_ms(config, lease_ttl > 0 ? Min(lease_ttl, failsafe_ttl) : failsafe_ttl);
+}
+
+int64
 pgha_decide_fence_after(const PghaInput *in)
 {
 	return pgha_fence_window_ms(&in->config, in->lease_ttl);

@@ -162,6 +162,13 @@ extern void pgha_decide(const PghaInput *in, PghaDecision *out);
  * one function decide() and the keeper's write gate both use.
  */
 extern int64 pgha_fence_window_ms(const PghaConfig *config, int64 lease_ttl);
+
+/*
+ * failsafe_mode: how long after every member vouched the leader may run on
+ * their word (ms): the fence window of the ttl it told them, or of its own
+ * lease if shorter (lease_ttl 0: none); 0 when their word counts for nothing
+ */
+extern int64 pgha_failsafe_window_ms(const PghaConfig *config, int64 lease_ttl, int failsafe_ttl);
 extern const char *pgha_action_name(PghaAction a);
 
 /* for the decision table dump: rule name, role, action, description */

@@ -38,10 +38,11 @@ pgha_lease_fence_deadline(const PghaLeaseClock *lc)
 {
 	int64		deadline = lc->last_renewal_ms + pgha_lease_fence_after(lc);
 
+	int64		word = pgha_failsafe_window_ms(lc->config, pgha_lease_ttl_now(lc), lc->failsafe_ttl);
+
 	/* never past what the members promised: the ttl they were told */
-	if (lc->config->failsafe_mode && lc->failsafe_confirmed_ms > 0 && lc->failsafe_ttl > 0)
-		deadline = Max(deadline, lc->failsafe_confirmed_ms +
-					   pgha_fence_window_ms(lc->config, Min(pgha_lease_ttl_now(lc), lc->failsafe_ttl)));
+	if (lc->failsafe_confirmed_ms > 0 && word > 0)
+		deadline = Max(deadline, lc->failsafe_confirmed_ms + word);
 	return deadline;
 }
 

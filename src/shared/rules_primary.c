@@ -30,12 +30,9 @@
 static bool
 failsafe_vouched(const PghaInput *in)
 {
-	int64		ttl = in->failsafe_ttl;
-
-	if (in->lease_ttl > 0)
-		ttl = Min(ttl, in->lease_ttl);
-	return in->config.failsafe_mode && in->failsafe_confirmed_ms > 0 && in->failsafe_ttl > 0 &&
-		in->now_ms - in->failsafe_confirmed_ms < pgha_fence_window_ms(&in->config, ttl);
+	return in->failsafe_confirmed_ms > 0 &&
+		in->now_ms - in->failsafe_confirmed_ms <
+		pgha_failsafe_window_ms(&in->config, in->lease_ttl, in->failsafe_ttl);
 }
 
 /*
