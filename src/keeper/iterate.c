@@ -145,16 +145,40 @@ standby_window(const PghaLocalDetail *local)
 }
 
 /*
- * The lease and the cluster as etcd shows them; false when etcd could not
+ * Whether the watch's cache may stand in for this iteration's read
+ * (cluster_cache.h): a replica, whose keepalive just reached etcd through
+ * the endpoint the watch runs on, the watch continuing the cache.  The
+ * frames that arrived meanwhile are applied first.
+ */
+static bool
+cache_serves(PghaEtcd *etcd, const PghaLocalDetail *local)
+{
+	PghaCacheUse u;
+
+	(void) pgha_keeper_watch_wakeup(etcd);
+	u.replica = local->base.in_recovery && !K.is_leader && K.promote_requested_ms == 0;
+	u.keepalive_ok = K.keepalive_ok;
+	u.watch_live = etcd->watching && etcd->watch_endpoint == etcd->current &&
+		K.watch_from <= K.cache.revision + 1;
+	u.age_ms = now_ms() - K.cache.read_ms;
+	u.ttl = K.config.ttl;
+	return pgha_cache_may_serve(&u, &K.cache);
+}
+
+/*
+ * The lease and the cluster as etcd shows them (or, may_cache, the watch's
+ * cache: *cached says); false when etcd could not
  * be asked (or a primary past its deadline did not ask).  Then what the
  * answer proves, a promotion of an earlier worker withdrawn, failsafe
  * pings without etcd, and the write gate as it now stands.
  */
 static bool
-observe(PghaEtcd *etcd, const PghaLocalDetail *local, PghaCluster *cluster)
+observe(PghaEtcd *etcd, const PghaLocalDetail *local, PghaCluster *cluster, bool may_cache,
+		bool *cached)
 {
 	bool		etcd_ok;
 
+	*cached = false;
 	/* a primary past its deadline fences without spending time on etcd */
 	if (!local->base.in_recovery && !K.config.pause && !K.foreign &&
 		now_ms() >= pgha_keeper_fence_deadline_ms())
@@ -171,7 +195,15 @@ observe(PghaEtcd *etcd, const PghaLocalDetail *local, PghaCluster *cluster)
 
 			etcd->deadline_us = pgha_lease_call_deadline(&lc, K.keepalive_sent_ms) * 1000;
 		}
-		etcd_ok = etcd_ok && read_cluster(etcd, cluster);
+		if (etcd_ok && may_cache && cache_serves(etcd, local))
+		{
+			cluster_from_cache(cluster);
+			*cached = pgha_cache_shows_status_quo(cluster, pgha_node_name());
+		}
+		etcd_ok = etcd_ok && (*cached || read_cluster(etcd, cluster));
+		/* a replica's watch that fell behind starts again (after_act) */
+		if (etcd_ok && !*cached && K.cache_was_behind && local->base.in_recovery && !K.is_leader)
+			pgha_etcd_watch_stop(etcd);
 	}
 
 	/*
@@ -358,8 +390,17 @@ after_act(PghaEtcd *etcd, const PghaDecision *d, PghaCluster *cluster, PghaLocal
 		/* last: a config problem must not cost the HA work above */
 		if (d->action != PGHA_ACT_FENCE && !K.switching && apply_config(cluster))
 			publish_member(etcd, cluster, local, member_state(d));
-		if (!etcd->watching)
-			pgha_etcd_watch_start(etcd, K.prefix, cluster->revision + 1);
+		/*
+		 * From where the cache stands, so that the watch continues it; on
+		 * the endpoint the unary calls reach, or the cache would rest on
+		 * an etcd member this node may no longer hear from.
+		 */
+		if (!etcd->watching || etcd->watch_endpoint != etcd->current)
+		{
+			K.watch_from = (K.cache.loaded ? K.cache.revision : cluster->revision) + 1;
+			if (!pgha_etcd_watch_start(etcd, K.prefix, K.watch_from))
+				K.watch_from = 0;
+		}
 	}
 }
 
@@ -416,6 +457,26 @@ next_wait(const PghaLocalDetail *local, const PghaDecision *d, bool etcd_ok, lon
 								K.is_leader, etcd_ok, override, d->poll_ms);
 }
 
+/* observe, then decide (the first decision; a probe decides again) */
+static bool
+look_and_decide(PghaEtcd *etcd, PghaLocalDetail *local, PghaCluster *cluster, PghaInput *in,
+				PghaDecision *d, bool may_cache, char *pinger, size_t pingerlen)
+{
+	bool		etcd_ok = observe(etcd, local, cluster, may_cache, &K.from_cache);
+
+	/*
+	 * A node that tried to take the leader key and does not hold it may
+	 * vouch again (failsafe_mode), once a read shows the key another's: a
+	 * take whose answer was lost may have succeeded.
+	 */
+	if (etcd_ok && !K.is_leader &&
+		!(cluster->has_leader && strcmp(cluster->leader, pgha_node_name()) == 0))
+		pgha_failsafe_release();
+	decide_inputs(in, local, cluster, etcd_ok, pinger, pingerlen);
+	pgha_decide(in, d);
+	return etcd_ok;
+}
+
 long
 pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 {
@@ -445,18 +506,11 @@ pgha_keeper_iterate(PghaEtcd *etcd, PghaSharedState *st, bool *etcd_ok_out)
 	}
 
 	standby_window(&local);
-	etcd_ok = observe(etcd, &local, &cluster);
-	/*
-	 * A node that tried to take the leader key and does not hold it may
-	 * vouch again (failsafe_mode), once a read shows the key another's: a
-	 * take whose answer was lost may have succeeded.
-	 */
-	if (etcd_ok && !K.is_leader &&
-		!(cluster.has_leader && strcmp(cluster.leader, pgha_node_name()) == 0))
-		pgha_failsafe_release();
-	decide_inputs(&in, &local, &cluster, etcd_ok, pinger, sizeof(pinger));
+	etcd_ok = look_and_decide(etcd, &local, &cluster, &in, &d, true, pinger, sizeof(pinger));
+	/* the cache confirms the status quo only: anything else is read first */
+	if (K.from_cache && !pgha_cache_decision_stands(d.action))
+		etcd_ok = look_and_decide(etcd, &local, &cluster, &in, &d, false, pinger, sizeof(pinger));
 	*etcd_ok_out = etcd_ok;
-	pgha_decide(&in, &d);
 	if (d.action == PGHA_ACT_PROBE)
 	{
 		peers = palloc0(sizeof(PghaPeer) * Max(cluster.nmembers, 1));
@@ -498,6 +552,7 @@ pgha_keeper_watch_wakeup(PghaEtcd *etcd)
 	{
 		int			i;
 
+		pgha_cache_apply(&K.cache, &f);
 		for (i = 0; i < f.nevents; i++)
 		{
 			const PghaEtcdEvent *ev = &f.events[i];

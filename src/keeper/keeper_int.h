@@ -17,6 +17,7 @@
 #define PGHA_KEEPER_INT_H
 
 #include "shared/cluster.h"
+#include "shared/cluster_cache.h"
 #include "shared/decide.h"
 #include "shared/etcd.h"
 #include "shared/hot_standby.h"
@@ -69,6 +70,10 @@ typedef struct KeeperState
 	bool		promote_withdrawn;	/* ... its request file removed by us */
 	int			reserved_timeline;	/* ... the id it reserved */
 	MemoryContext watch_cxt;
+	PghaClusterCache cache;		/* the cluster as the watch keeps it */
+	int64		watch_from;		/* the running watch's start revision */
+	bool		from_cache;		/* this iteration's cluster came from it */
+	bool		cache_was_behind;	/* the last read showed it lacked events */
 	int64		next_etcd_health_ms;
 	char	   *member_json;	/* last member record put (malloc'd) */
 	int64		member_lease;	/* ... on this lease */
@@ -160,6 +165,7 @@ extern void log_etcd_problem(PghaEtcd *etcd, const char *what);
 extern bool keeper_lease(PghaEtcd *etcd);
 extern void retire_old_lease(PghaEtcd *etcd);
 extern bool read_cluster(PghaEtcd *etcd, PghaCluster *cluster);
+extern void cluster_from_cache(PghaCluster *cluster);
 extern bool leader_txn(PghaEtcd *etcd, bool create, bool *succeeded);
 extern void become_leader(const char *how, const char *why);
 extern void lose_leadership(const char *why);

@@ -161,15 +161,40 @@ retire_old_lease(PghaEtcd *etcd)
 		K.old_lease_id = 0;
 }
 
+static void take_cluster(const PghaEtcdRange *r, PghaCluster *cluster);
+
+/* a quorum read of the prefix, which the watch's cache then continues */
 bool
 read_cluster(PghaEtcd *etcd, PghaCluster *cluster)
 {
 	PghaEtcdRange r;
-	char		err[256];
+	int64		sent = now_ms();
 
 	if (!pgha_etcd_range(etcd, K.prefix, true, &r))
 		return false;
-	pgha_cluster_from_range(K.prefix, &r, cluster, err, sizeof(err));
+	K.cache_was_behind = pgha_cache_behind(&K.cache, &r);
+	pgha_cache_load(&K.cache, &r, sent);
+	take_cluster(&r, cluster);
+	return true;
+}
+
+/* the cluster as the watch's cache holds it (cluster_cache.h: when) */
+void
+cluster_from_cache(PghaCluster *cluster)
+{
+	PghaEtcdRange r;
+
+	pgha_cache_as_range(&K.cache, &r);
+	take_cluster(&r, cluster);
+}
+
+/* the cluster a read (or the cache) shows, and what the keeper keeps of it */
+static void
+take_cluster(const PghaEtcdRange *r, PghaCluster *cluster)
+{
+	char		err[256];
+
+	pgha_cluster_from_range(K.prefix, r, cluster, err, sizeof(err));
 
 	if (cluster->has_config)
 	{
@@ -234,7 +259,6 @@ read_cluster(PghaEtcd *etcd, PghaCluster *cluster)
 	if (cluster->nbad_members > 0)
 		ereport(DEBUG1, (errmsg("pgha ignores %d invalid member keys", cluster->nbad_members),
 						 errdetail("%s", cluster->member_error)));
-	return true;
 }
 
 /* leader key: create if absent (acquire, race) or rewrite if mine (renew) */
@@ -355,7 +379,9 @@ lose_leadership(const char *why)
  * Every pgha.etcd_health_interval: how many etcd members may still fail
  * before quorum is lost (N = 2F + 1).  At 0 the next etcd failure stops
  * every automatic action, and a leader would fence: say so loudly.  Off,
- * the numbers are unknown rather than old.
+ * the numbers are unknown rather than old.  The leader asks, for the
+ * cluster: every member asking cost etcd as many requests as all else
+ * the replicas send (docs/benchmarks.md, "Scale").
  */
 void
 check_etcd_health(PghaEtcd *etcd, PghaSharedState *st)
@@ -366,7 +392,7 @@ check_etcd_health(PghaEtcd *etcd, PghaSharedState *st)
 	int			tolerated;
 	int			i;
 
-	if (pgha_etcd_health_interval == 0)
+	if (pgha_etcd_health_interval == 0 || !K.is_leader)
 	{
 		st->etcd_members = 0;
 		st->etcd_members_answered = 0;

@@ -229,6 +229,7 @@ typedef struct PghaEtcd
 
 	/* watch */
 	bool		watching;
+	int			watch_endpoint;	/* the urls[] index it runs on */
 	int64		watch_next_revision;	/* resume point */
 	char	   *watch_prefix;	/* malloc'd */
 } PghaEtcd;

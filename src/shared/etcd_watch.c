@@ -44,6 +44,7 @@ pgha_etcd_watch_start(PghaEtcd *e, const char *prefix, int64 start_revision)
 	}
 	pfree(url);
 	e->watching = true;
+	e->watch_endpoint = e->current;
 	e->watch_next_revision = start_revision;
 	free(e->watch_prefix);
 	e->watch_prefix = strdup(prefix);

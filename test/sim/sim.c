@@ -86,6 +86,9 @@ static struct
 	int64		writes;
 } stats, total;
 
+/* quorum reads of the cluster (sim_etcd.c counts them) */
+int64		sim_reads;
+
 /* ---- randomness: one seed, one run ---- */
 
 uint64
@@ -833,6 +836,20 @@ sim_buggify_failsafe_ping(SimNode *member, SimNode *leader)
 		   (void *) (intptr_t) (leader->id * SIM_MAX_NODES + member->id));
 }
 
+/*
+ * A watch that stalls without a word while every other call works (a
+ * half-dead connection): what the replicas' cache must notice.  While
+ * faults run only.
+ */
+bool
+sim_buggify_watch_stall(SimNode *n)
+{
+	if (!sim_faulty() || !sim_chance(0.05))
+		return false;
+	sim_log(n, "buggify: its new watch stalls");
+	return true;
+}
+
 /* the leader and the standbys its sync key names crash */
 static void
 crash_key_members(void *arg)
@@ -1508,10 +1525,10 @@ main(int argc, char **argv)
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	printf("ok: %lld runs (seeds %llu..%llu), %.0f simulated s, %lld steps, %lld faults, "
-		   "%lld leader changes, %lld acknowledged writes, in %.1f s\n",
+		   "%lld leader changes, %lld acknowledged writes, %lld cluster reads, in %.1f s\n",
 		   (long long) ok, (unsigned long long) seed, (unsigned long long) (seed + ok - 1),
 		   sim_seconds, (long long) total.steps, (long long) total.faults,
-		   (long long) total.leader_changes, (long long) total.acks,
+		   (long long) total.leader_changes, (long long) total.acks, (long long) sim_reads,
 		   (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
 	return 0;
 }

@@ -165,6 +165,7 @@ extern SimConfig sim_cfg;
 extern SimNode sim_nodes[SIM_MAX_NODES];
 extern SimNode *sim_current;	/* the node whose worker runs; NULL: the scheduler */
 extern int64 sim_time_us;
+extern int64 sim_reads;		/* quorum reads of the cluster, all runs */
 
 /* a node's monotonic clock, and when (simulated time) it will show t */
 extern int64 sim_clock(SimNode *n);
@@ -214,6 +215,7 @@ extern void sim_fault(int kind, SimNode *n, int64 dur);
 extern bool sim_faulty(void);	/* still in the part of the run with faults */
 extern void sim_buggify(SimNode *n, const char *moment);
 extern void sim_buggify_failsafe_ping(SimNode *member, SimNode *leader);
+extern bool sim_buggify_watch_stall(SimNode *n);
 extern void sim_timeline_created(SimNode *n, int tli, int parent, int64 at);
 
 #define SIM_LSN(records) ((uint64) 0x3000000 + (uint64) (records) * 128)

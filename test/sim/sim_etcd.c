@@ -32,6 +32,7 @@
 #define MAX_KEYS 256
 #define MAX_LEASES 4096
 #define MAX_WATCH_EVENTS 256
+#define MAX_HISTORY 4096
 
 typedef struct EKV
 {
@@ -62,10 +63,27 @@ static struct
 	int64		next_lease;
 	int64		unavailable_until_us;	/* an election under way */
 
-	/* watch events not yet taken by each node's worker */
+	/*
+	 * Every event, in revision order, for watches to replay from their
+	 * start revision; the oldest go (etcd's compaction) when it is full.
+	 */
+	struct
+	{
+		PghaEtcdEventType type;
+		EKV			kv;
+	}			history[MAX_HISTORY];
+	int			nhistory;
+	int64		compacted;		/* revisions up to this one are gone */
+
+	/* each node's watch: one ordered stream, as over a TCP connection */
 	struct
 	{
 		char	   *prefix;
+		int64		next_rev;	/* the next revision it sends */
+		bool		stalled;	/* sends nothing, and says nothing */
+		bool		broken;		/* the stream ended: the next read says so */
+		bool		compacted;	/* ... because its start was compacted */
+		int64		last_arrival_us;	/* in order: none arrives before it */
 		PghaEtcdEvent ev[MAX_WATCH_EVENTS];
 		int			nev;
 	}			watch[SIM_MAX_NODES];
@@ -95,7 +113,7 @@ find_lease(int64 id)
 	return NULL;
 }
 
-static void deliver_event(int node, PghaEtcdEventType type, const EKV *kv);
+static void schedule_pump(int node);
 void		sim_etcd_forget_watch(int node);
 
 static void
@@ -103,9 +121,25 @@ notify(PghaEtcdEventType type, const EKV *kv)
 {
 	int			i;
 
+	if (D.nhistory == MAX_HISTORY)
+	{
+		D.compacted = D.history[MAX_HISTORY / 2 - 1].kv.mod_rev;
+		for (i = 0; i < MAX_HISTORY / 2; i++)
+		{
+			free(D.history[i].kv.key);
+			free(D.history[i].kv.value);
+		}
+		memmove(&D.history[0], &D.history[MAX_HISTORY / 2], sizeof(D.history[0]) * (MAX_HISTORY / 2));
+		D.nhistory -= MAX_HISTORY / 2;
+	}
+	D.history[D.nhistory].type = type;
+	D.history[D.nhistory].kv = *kv;
+	D.history[D.nhistory].kv.key = strdup(kv->key);
+	D.history[D.nhistory].kv.value = strdup(type == PGHA_EVENT_PUT ? kv->value : "");
+	D.nhistory++;
 	for (i = 0; i < sim_cfg.nnodes; i++)
 		if (D.watch[i].prefix && strncmp(kv->key, D.watch[i].prefix, strlen(D.watch[i].prefix)) == 0)
-			deliver_event(i, type, kv);
+			schedule_pump(i);
 }
 
 static void
@@ -167,15 +201,30 @@ do_delete(const char *key, bool prefix)
 	return n;
 }
 
+/* the lease's keys go in one revision, as etcd deletes them */
 static void
 revoke(ELease *l)
 {
 	int			i;
+	bool		bumped = false;
 
 	l->live = false;
 	for (i = 0; i < D.nkv; i++)
-		if (D.kv[i].live && D.kv[i].lease == l->id)
-			do_delete(D.kv[i].key, false);
+	{
+		EKV		   *kv = &D.kv[i];
+
+		if (!kv->live || kv->lease != l->id)
+			continue;
+		if (!bumped)
+			D.revision++;
+		bumped = true;
+		kv->live = false;
+		kv->mod_rev = D.revision;
+		notify(PGHA_EVENT_DELETE, kv);
+		free(kv->key);
+		free(kv->value);
+		kv->key = kv->value = NULL;
+	}
 }
 
 void
@@ -209,6 +258,11 @@ sim_etcd_init(void)
 	{
 		free(D.kv[i].key);
 		free(D.kv[i].value);
+	}
+	for (i = 0; i < D.nhistory; i++)
+	{
+		free(D.history[i].kv.key);
+		free(D.history[i].kv.value);
 	}
 	for (i = 0; i < SIM_MAX_NODES; i++)
 		sim_etcd_forget_watch(i);
@@ -302,6 +356,12 @@ req_free(Req *r)
 	free(r);
 }
 
+static int
+ekv_order(const void *a, const void *b)
+{
+	return strcmp(((const EKV *) a)->key, ((const EKV *) b)->key);
+}
+
 static void
 copy_range(Req *r, const char *key, bool prefix)
 {
@@ -320,6 +380,8 @@ copy_range(Req *r, const char *key, bool prefix)
 		r->kvs[r->nkvs].value = strdup(kv->value);
 		r->nkvs++;
 	}
+	/* etcd answers in key order */
+	qsort(r->kvs, r->nkvs, sizeof(EKV), ekv_order);
 }
 
 static bool
@@ -635,6 +697,7 @@ pgha_etcd_range(PghaEtcd *e, const char *key, bool prefix, PghaEtcdRange *out)
 	Req		   *r = new_req(R_RANGE);
 	bool		ok;
 
+	sim_reads++;
 	r->key = strdup(key);
 	r->prefix = prefix;
 	if (!call(e, r))
@@ -767,57 +830,83 @@ pgha_etcd_status(PghaEtcd *e, const char *url, PghaEtcdStatus *out)
 	return false;
 }
 
-/* ---- watch: events travel to the node; a cut link loses them ---- */
-
-typedef struct WatchDelivery
-{
-	int			node;
-	PghaEtcdEventType type;
-	EKV			kv;
-} WatchDelivery;
+/*
+ * ---- watch: one ordered stream per node, replayed from its start
+ * revision.  A cut link holds events back (TCP retransmits them once it
+ * heals) or ends the stream; a stalled stream sends nothing and says
+ * nothing (a half-dead connection), which only the keeper's own checks
+ * can notice. ----
+ */
 
 static void
-watch_arrive(void *arg)
+pump(void *arg)
 {
-	WatchDelivery *w = arg;
-	SimNode    *n = &sim_nodes[w->node];
+	int			node = (int) (intptr_t) arg;
+	SimNode    *n = &sim_nodes[node];
+	int			i;
 
-	if (D.watch[w->node].prefix && D.watch[w->node].nev < MAX_WATCH_EVENTS)
+	if (D.watch[node].prefix == NULL || D.watch[node].stalled || D.watch[node].broken)
+		return;
+	if (n->cut_etcd_resp || n->cut_etcd_req)
 	{
-		PghaEtcdEvent *ev = &D.watch[w->node].ev[D.watch[w->node].nev++];
+		if (sim_chance(0.3))
+		{
+			D.watch[node].broken = true;
+			n->watch_pending = true;
+			sim_wake(n);
+		}
+		else
+			sim_at(sim_time_us + 200000, pump, arg);
+		return;
+	}
+	for (i = 0; i < D.nhistory; i++)
+	{
+		PghaEtcdEvent *ev;
 
-		ev->type = w->type;
-		ev->kv.key = w->kv.key;
-		ev->kv.value = w->kv.value;
-		ev->kv.value_len = strlen(w->kv.value);
-		ev->kv.mod_revision = w->kv.mod_rev;
-		ev->kv.create_revision = w->kv.create_rev;
-		ev->kv.lease = w->kv.lease;
-		n->watch_pending = true;
-		sim_wake(n);
+		if (D.history[i].kv.mod_rev < D.watch[node].next_rev ||
+			strncmp(D.history[i].kv.key, D.watch[node].prefix, strlen(D.watch[node].prefix)) != 0)
+			continue;
+		if (D.watch[node].nev == MAX_WATCH_EVENTS)
+		{
+			/* a slow reader: etcd cancels the watch */
+			D.watch[node].broken = true;
+			break;
+		}
+		ev = &D.watch[node].ev[D.watch[node].nev++];
+		ev->type = D.history[i].type;
+		ev->kv.key = strdup(D.history[i].kv.key);
+		ev->kv.value = strdup(D.history[i].kv.value);
+		ev->kv.value_len = strlen(ev->kv.value);
+		ev->kv.mod_revision = D.history[i].kv.mod_rev;
+		ev->kv.create_revision = D.history[i].kv.create_rev;
+		ev->kv.lease = D.history[i].kv.lease;
 	}
-	else
-	{
-		free(w->kv.key);
-		free(w->kv.value);
-	}
-	free(w);
+	D.watch[node].next_rev = D.revision + 1;
+	n->watch_pending = true;
+	sim_wake(n);
+}
+
+/* the events so far reach the node after a network delay, in order */
+static void
+schedule_pump(int node)
+{
+	int64		at = Max(sim_time_us + net_delay(), D.watch[node].last_arrival_us);
+
+	D.watch[node].last_arrival_us = at;
+	sim_at(at, pump, (void *) (intptr_t) node);
 }
 
 static void
-deliver_event(int node, PghaEtcdEventType type, const EKV *kv)
+clear_events(int node)
 {
-	WatchDelivery *w;
+	int			i;
 
-	if (sim_nodes[node].cut_etcd_resp)
-		return;
-	w = calloc(1, sizeof(*w));
-	w->node = node;
-	w->type = type;
-	w->kv = *kv;
-	w->kv.key = strdup(kv->key);
-	w->kv.value = strdup(type == PGHA_EVENT_PUT ? kv->value : "");
-	sim_at(sim_time_us + net_delay(), watch_arrive, w);
+	for (i = 0; i < D.watch[node].nev; i++)
+	{
+		free(D.watch[node].ev[i].kv.key);
+		free(D.watch[node].ev[i].kv.value);
+	}
+	D.watch[node].nev = 0;
 }
 
 bool
@@ -825,20 +914,22 @@ pgha_etcd_watch_start(PghaEtcd *e, const char *prefix, int64 start_revision)
 {
 	int			me = sim_current->id;
 
-	free(D.watch[me].prefix);
+	sim_etcd_forget_watch(me);
 	D.watch[me].prefix = strdup(prefix);
-	D.watch[me].nev = 0;
+	D.watch[me].next_rev = start_revision;
+	D.watch[me].compacted = start_revision <= D.compacted;
+	D.watch[me].broken = D.watch[me].compacted;
+	D.watch[me].stalled = sim_buggify_watch_stall(sim_current);
 	e->watching = true;
+	e->watch_endpoint = e->current;
+	schedule_pump(me);
 	return true;
 }
 
 void
 pgha_etcd_watch_stop(PghaEtcd *e)
 {
-	int			me = sim_current->id;
-
-	free(D.watch[me].prefix);
-	D.watch[me].prefix = NULL;
+	sim_etcd_forget_watch(sim_current->id);
 	e->watching = false;
 }
 
@@ -846,16 +937,10 @@ pgha_etcd_watch_stop(PghaEtcd *e)
 void
 sim_etcd_forget_watch(int node)
 {
-	int			i;
-
 	free(D.watch[node].prefix);
 	D.watch[node].prefix = NULL;
-	for (i = 0; i < D.watch[node].nev; i++)
-	{
-		free(D.watch[node].ev[i].kv.key);
-		free(D.watch[node].ev[i].kv.value);
-	}
-	D.watch[node].nev = 0;
+	clear_events(node);
+	D.watch[node].stalled = D.watch[node].broken = D.watch[node].compacted = false;
 }
 
 bool
@@ -866,6 +951,16 @@ pgha_etcd_watch_next(PghaEtcd *e, PghaEtcdWatchFrame *f)
 
 	memset(f, 0, sizeof(*f));
 	e->err = PGHA_ETCD_OK;
+	if (D.watch[me].nev == 0 && D.watch[me].broken)
+	{
+		bool		compacted = D.watch[me].compacted;
+
+		pgha_etcd_watch_stop(e);
+		sim_current->watch_pending = false;
+		e->err = compacted ? PGHA_ETCD_REJECTED : PGHA_ETCD_UNREACHABLE;
+		snprintf(e->errmsg, sizeof(e->errmsg), "%s", compacted ? "watch canceled: revision compacted" : "watch ended");
+		return false;
+	}
 	if (D.watch[me].nev == 0)
 		return false;
 	f->nevents = D.watch[me].nev;
@@ -875,11 +970,10 @@ pgha_etcd_watch_next(PghaEtcd *e, PghaEtcdWatchFrame *f)
 		f->events[i] = D.watch[me].ev[i];
 		f->events[i].kv.key = pstrdup(D.watch[me].ev[i].kv.key);
 		f->events[i].kv.value = pstrdup(D.watch[me].ev[i].kv.value);
-		free(D.watch[me].ev[i].kv.key);
-		free(D.watch[me].ev[i].kv.value);
 	}
-	D.watch[me].nev = 0;
-	sim_current->watch_pending = false;
+	f->header.revision = f->events[f->nevents - 1].kv.mod_revision;
+	clear_events(me);
+	sim_current->watch_pending = D.watch[me].broken;
 	return true;
 }
 

@@ -222,6 +222,33 @@ sub leader
 	return;
 }
 
+=pod
+
+=item $etcd->requests
+
+Hashref gRPC method => requests received so far, summed over the running
+members (grpc_server_msg_received_total in each member's /metrics; a
+request reaches one member).
+
+=cut
+
+sub requests
+{
+	my ($self) = @_;
+	require HTTP::Tiny;
+	my $http = HTTP::Tiny->new(timeout => 2);
+	my %n;
+	for my $i (1 .. $self->{members})
+	{
+		next if $self->{down}{$i};
+		my $r = $http->get($self->{urls}[ $i - 1 ] . '/metrics');
+		next unless $r->{success};
+		$n{$1} += $2
+		  while $r->{content} =~ /^grpc_server_msg_received_total\{[^}]*grpc_method="([^"]+)"[^}]*\} (\S+)$/mg;
+	}
+	return \%n;
+}
+
 sub status
 {
 	my ($self) = @_;
