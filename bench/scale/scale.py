@@ -17,7 +17,7 @@ not offered, and the step says nothing about etcd).
 Environment: PGHA_SCALE_STEPS ("100 250 500 1000 2000 4000"),
 PGHA_SCALE_SECONDS (30), PGHA_SCALE_PROCS (16), PGHA_SCALE_PROFILES
 ("30/10/10 fastest": Patroni's defaults for both; each one's fastest safe
-settings, pgha 4/1/1 and Patroni 20/1/3), PGHA_SCALE_SYSTEMS ("pgha
+settings, pgha 3/1/1 and Patroni 20/1/3), PGHA_SCALE_SYSTEMS ("pgha
 patroni"), TESTDIR (tmp_bench).  Writes TESTDIR/scale.md.
 """
 import os
@@ -47,11 +47,11 @@ MEMBERS = 3
 # (profile, system) -> (lease ttl, mix); in a mix "each" spreads a rate
 # over the members, "leader" gives it to the leader alone
 MIXES = {
-    ("30/10/10", "pgha"): (30, "0.366=keepalive:each,0.366=range:each,0.300=put:each,"
-                               "0.300=status:each,0.100=memberlist:each"),
+    ("30/10/10", "pgha"): (30, "0.299=keepalive:each,0.100=range:leader,0.033=range:each,"
+                               "0.216=put:each,0.100=status:leader,0.033=memberlist:leader"),
     ("30/10/10", "patroni"): (30, "0.233=keepalive:each,0.100=status_put:leader,0.050=put:each"),
-    ("fastest", "pgha"): (4, "3.23=keepalive:each,3.23=range:each,0.216=put:each,"
-                             "0.300=status:each,0.100=memberlist:each"),
+    ("fastest", "pgha"): (3, "3.64=keepalive:each,1.65=range:leader,0.33=range:each,"
+                             "0.216=put:each,0.100=status:leader,0.033=memberlist:leader"),
     ("fastest", "patroni"): (20, "2.00=keepalive:each,1.00=status_put:leader,0.100=put:each"),
 }
 PROFILES = setting("PGHA_SCALE_PROFILES", "30/10/10 fastest").split()

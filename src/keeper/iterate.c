@@ -393,9 +393,12 @@ after_act(PghaEtcd *etcd, const PghaDecision *d, PghaCluster *cluster, PghaLocal
 		/*
 		 * From where the cache stands, so that the watch continues it; on
 		 * the endpoint the unary calls reach, or the cache would rest on
-		 * an etcd member this node may no longer hear from.
+		 * an etcd member this node may no longer hear from.  (A watch
+		 * ahead of the cache, revisions gone back as after a restore of
+		 * etcd, starts again too.)
 		 */
-		if (!etcd->watching || etcd->watch_endpoint != etcd->current)
+		if (!etcd->watching || etcd->watch_endpoint != etcd->current ||
+			(K.cache.loaded && K.watch_from > K.cache.revision + 1))
 		{
 			K.watch_from = (K.cache.loaded ? K.cache.revision : cluster->revision) + 1;
 			if (!pgha_etcd_watch_start(etcd, K.prefix, K.watch_from))

@@ -540,10 +540,14 @@ keep_logical_copies(const PghaCluster *cluster, int timeline, uint64 replayed, b
 				snprintf(r->note, sizeof(r->note), "%s", why);
 			continue;
 		}
-		pgha_copy_readiness_step(r, cluster->leader, timeline, fresh, cluster->revision,
+		pgha_copy_readiness_step(r, cluster->leader, timeline, fresh,
+								 K.from_cache ? 0 : cluster->revision,
 								 cluster->status_mod_revision, remote.catalog_xmin,
 								 feedback, local.catalog_xmin);
 		explain(r, &local, feedback, why);
+		/* a new copy waits for a read of etcd: the next iteration makes one */
+		if (r->made_revision == PGHA_REVISION_LATER)
+			pgha_cache_expire(&K.cache);
 	}
 	/* the worker reads the targets from shared memory */
 	save_copies(now, n);

@@ -99,6 +99,13 @@ pgha_cache_load(PghaClusterCache *c, const PghaEtcdRange *r, int64 sent_ms)
 	c->revision = r->header.revision;
 	c->read_ms = sent_ms;
 	c->loaded = true;
+	c->expired = false;
+}
+
+void
+pgha_cache_expire(PghaClusterCache *c)
+{
+	c->expired = true;
 }
 
 /* where key is, or where it would go to keep the order (*found says) */
@@ -222,10 +229,12 @@ pgha_cache_may_serve(const PghaCacheUse *u, const PghaClusterCache *c)
 	/*
 	 * Two ttl: a watch that died without a word costs a replica at most
 	 * that long to notice a failover (the others, whose watches run, race
-	 * as before), for a read every two ttl instead of every loop.
+	 * as before), for a read every two ttl instead of every loop.  The ttl
+	 * is the cache's own, which a stalled watch keeps at an old value: a
+	 * lowered ttl it missed is bounded by PGHA_CACHE_MAX_AGE_MS.
 	 */
-	return c->loaded && u->replica && u->keepalive_ok && u->watch_live &&
-		u->age_ms >= 0 && u->age_ms < (int64) u->ttl * 2000;
+	return c->loaded && !c->expired && u->replica && u->keepalive_ok && u->watch_live &&
+		u->age_ms >= 0 && u->age_ms < Min((int64) u->ttl * 2000, PGHA_CACHE_MAX_AGE_MS);
 }
 
 bool

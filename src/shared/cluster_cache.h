@@ -14,7 +14,7 @@
  * nothing.  So it serves only a replica confirming the status quo (another
  * member leads, no switchover asked for, the decision is to follow or
  * wait), while the watch runs on the endpoint this iteration's keepalive
- * reached, and for at most two ttl after the last read.  Anything else
+ * reached, and for at most two ttl (and 60 s) after the last read.  Anything else
  * (the leader key gone or ours, a switchover, a decision to act) is read
  * from etcd before it is acted on: taking the key is still a guarded
  * write, and the leader still proves its lease by a quorum read.
@@ -41,6 +41,7 @@ typedef struct PghaClusterCache
 	bool		loaded;			/* a read filled it */
 	int64		revision;		/* the state is etcd's as of this revision */
 	int64		read_ms;		/* when that read was sent */
+	bool		expired;		/* serves no more until the next read */
 	int			nkvs;			/* sorted by key, as a range returns them */
 	int			cap;
 	PghaEtcdKV *kvs;
@@ -62,11 +63,17 @@ extern void pgha_cache_apply(PghaClusterCache *c, const PghaEtcdWatchFrame *f);
  */
 extern bool pgha_cache_behind(const PghaClusterCache *c, const PghaEtcdRange *r);
 
+/* serve no more until the next read (one is needed after a local change) */
+extern void pgha_cache_expire(PghaClusterCache *c);
+
 /* forget everything: the next look reads etcd */
 extern void pgha_cache_clear(PghaClusterCache *c);
 
 /* the cache as a read would have returned it (kvs point into the cache) */
 extern void pgha_cache_as_range(const PghaClusterCache *c, PghaEtcdRange *out);
+
+/* however long the ttl, a replica reads etcd at least this often (ms) */
+#define PGHA_CACHE_MAX_AGE_MS 60000
 
 /* what decides whether the cache may stand in for a read */
 typedef struct PghaCacheUse

@@ -265,8 +265,10 @@ pgha_copy_readiness_step(PghaCopyReadiness *r, const char *leader, int timeline,
 		r->timeline = timeline;
 		r->remembered = 0;
 		if (fresh)
-			r->made_revision = revision;
+			r->made_revision = PGHA_REVISION_LATER;
 	}
+	else if (r->made_revision == PGHA_REVISION_LATER && revision != 0)
+		r->made_revision = revision;
 	r->last_feedback = feedback;
 	/* the status that made the copy predates it, and its feedback */
 	if (r->remembered == 0 && feedback != 0 && status_revision > r->made_revision)

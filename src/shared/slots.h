@@ -193,7 +193,9 @@ typedef struct PghaCopyReadiness
 	char		database[PGHA_NAME_LEN];
 	char		leader[PGHA_NAME_LEN];	/* whose slots' values these are */
 	int			timeline;
-	int64		made_revision;	/* the etcd revision it was made at: later statuses count */
+	int64		made_revision;	/* the first read after it was made: later
+								 * statuses count (PGHA_REVISION_LATER: no
+								 * read since) */
 	uint32		remembered;		/* the primary slot's catalog_xmin when feedback first showed */
 	uint32		last_feedback;
 	bool		xmin_ready;		/* the catalog_xmin rule holds */
@@ -205,11 +207,18 @@ typedef struct PghaCopyReadiness
 	char		note[128];		/* what the copy waits for, or why there is none */
 } PghaCopyReadiness;
 
+/* made_revision of a copy no read of etcd has followed yet */
+#define PGHA_REVISION_LATER PG_INT64_MAX
+
 /*
- * One loop of the catalog_xmin rule.  A new copy (made at revision
- * made_revision), another leader or timeline, feedback gone
- * (hot_standby_feedback off, the member slot dropped) or gone back starts
- * over: what held the catalog rows before is not known to hold them now.
+ * One loop of the catalog_xmin rule.  A new copy (fresh), another leader
+ * or timeline, feedback gone (hot_standby_feedback off, the member slot
+ * dropped) or gone back starts over: what held the catalog rows before is
+ * not known to hold them now.  revision: of this iteration's quorum read,
+ * 0 when the cluster came from the watch's cache.  A status counts only if
+ * written after the first read that followed the copy: one read before it
+ * (this iteration's) or the cache may be older than a status written
+ * before the copy was made.
  */
 extern void pgha_copy_readiness_step(PghaCopyReadiness *r, const char *leader, int timeline,
 									 bool fresh, int64 revision, int64 status_revision,

@@ -32,7 +32,7 @@
 #define MAX_KEYS 256
 #define MAX_LEASES 4096
 #define MAX_WATCH_EVENTS 256
-#define MAX_HISTORY 4096
+#define MAX_HISTORY 128
 
 typedef struct EKV
 {
@@ -60,6 +60,8 @@ static struct
 	ELease		lease[MAX_LEASES];
 	int			nlease;
 	int64		revision;
+	bool		in_txn;			/* a transaction's writes share a revision */
+	bool		txn_bumped;
 	int64		next_lease;
 	int64		unavailable_until_us;	/* an election under way */
 
@@ -131,6 +133,14 @@ notify(PghaEtcdEventType type, const EKV *kv)
 		}
 		memmove(&D.history[0], &D.history[MAX_HISTORY / 2], sizeof(D.history[0]) * (MAX_HISTORY / 2));
 		D.nhistory -= MAX_HISTORY / 2;
+		/* a watch that still had compacted events to send is canceled */
+		for (i = 0; i < sim_cfg.nnodes; i++)
+			if (D.watch[i].prefix && D.watch[i].next_rev <= D.compacted)
+			{
+				D.watch[i].broken = D.watch[i].compacted = true;
+				sim_nodes[i].watch_pending = true;
+				sim_wake(&sim_nodes[i]);
+			}
 	}
 	D.history[D.nhistory].type = type;
 	D.history[D.nhistory].kv = *kv;
@@ -142,12 +152,24 @@ notify(PghaEtcdEventType type, const EKV *kv)
 			schedule_pump(i);
 }
 
+/*
+ * A write's revision: a new one, but one for all the writes of a
+ * transaction (and of one deletion of several keys), as etcd does.
+ */
+static void
+bump_revision(void)
+{
+	if (!D.in_txn || !D.txn_bumped)
+		D.revision++;
+	D.txn_bumped = D.in_txn;
+}
+
 static void
 do_put(const char *key, const char *value, int64 lease)
 {
 	EKV		   *kv = find(key);
 
-	D.revision++;
+	bump_revision();
 	if (kv == NULL)
 	{
 		int			i;
@@ -188,7 +210,7 @@ do_delete(const char *key, bool prefix)
 		if (!kv->live || (prefix ? strncmp(kv->key, key, strlen(key)) != 0 : strcmp(kv->key, key) != 0))
 			continue;
 		if (!bumped)
-			D.revision++;
+			bump_revision();
 		bumped = true;
 		kv->live = false;
 		kv->mod_rev = D.revision;
@@ -476,6 +498,8 @@ apply(void *arg)
 					if (ops[i].type == PGHA_OP_PUT && !lease_ok(r, ops[i].lease))
 						goto done;
 				r->succeeded = ok;
+				D.in_txn = true;
+				D.txn_bumped = false;
 				for (i = 0; i < nops; i++)
 				{
 					if (ops[i].type == PGHA_OP_PUT)
@@ -483,6 +507,7 @@ apply(void *arg)
 					else if (ops[i].type == PGHA_OP_DELETE)
 						do_delete(ops[i].key, ops[i].prefix);
 				}
+				D.in_txn = false;
 				break;
 			}
 		case R_GRANT:

@@ -129,7 +129,17 @@ unit_cluster_cache_tests(void)
 	ok(pgha_cache_may_serve(&u, &c), "cache: serves a replica whose keepalive and watch are live");
 	u.age_ms = 60000;
 	ok(!pgha_cache_may_serve(&u, &c), "cache: not two ttl after the read it rests on");
+	u.ttl = 3600;
+	u.age_ms = 59999;
+	ok(pgha_cache_may_serve(&u, &c), "cache: a long ttl serves up to 60 s");
+	u.age_ms = 60000;
+	ok(!pgha_cache_may_serve(&u, &c), "cache: ... and no longer (a stalled watch keeps an old, longer ttl)");
+	u.ttl = 30;
 	u.age_ms = 1000;
+	pgha_cache_expire(&c);
+	ok(!pgha_cache_may_serve(&u, &c), "cache: expired (a new slot copy wants a read): serves no more");
+	pgha_cache_load(&c, &r, 6000);
+	ok(pgha_cache_may_serve(&u, &c), "cache: ... until the next read");
 	u.replica = false;
 	ok(!pgha_cache_may_serve(&u, &c), "cache: never for the leader, a primary or a promotion under way");
 	u.replica = true;

@@ -443,9 +443,15 @@ test_logical(void)
 	pgha_copy_readiness_step(&rd, "node3", 3, false, 107, 107, 820, 0, 820);
 	ok(!rd.xmin_ready && rd.remembered == 0, "feedback gone (hot_standby_feedback off): starts over");
 	pgha_copy_readiness_step(&rd, "node3", 3, true, 200, 199, 4294967000U, 4294966990U, 4294967000U);
-	pgha_copy_readiness_step(&rd, "node3", 3, false, 201, 201, 4294967000U, 4294966995U, 4294967000U);
+	pgha_copy_readiness_step(&rd, "node3", 3, false, 0, 201, 4294967000U, 4294966995U, 4294967000U);
+	ok(rd.remembered == 0 && rd.made_revision == PGHA_REVISION_LATER,
+	   "a status the watch's cache shows before any read followed the copy: not remembered (it may predate the copy)");
+	pgha_copy_readiness_step(&rd, "node3", 3, false, 202, 202, 4294967000U, 4294966995U, 4294967000U);
+	ok(rd.remembered == 0 && rd.made_revision == 202,
+	   "the first read after the copy: statuses up to it may predate the copy, not remembered");
+	pgha_copy_readiness_step(&rd, "node3", 3, false, 0, 203, 4294967000U, 4294966995U, 4294967000U);
 	ok(!rd.xmin_ready && rd.remembered == 4294967000U, "just before wraparound: remembered, not ready");
-	pgha_copy_readiness_step(&rd, "node3", 3, false, 202, 202, 5, 3, 5);
+	pgha_copy_readiness_step(&rd, "node3", 3, false, 204, 204, 5, 3, 5);
 	ok(rd.xmin_ready, "across wraparound: 4294967000 <= 3 <= 5, ready");
 }
 
