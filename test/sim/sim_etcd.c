@@ -196,6 +196,21 @@ do_put(const char *key, const char *value, int64 lease)
 	notify(PGHA_EVENT_PUT, kv);
 }
 
+/* one key of a deletion; the first takes the deletion's revision */
+static void
+delete_kv(EKV *kv, bool *bumped)
+{
+	if (!*bumped)
+		bump_revision();
+	*bumped = true;
+	kv->live = false;
+	kv->mod_rev = D.revision;
+	notify(PGHA_EVENT_DELETE, kv);
+	free(kv->key);
+	free(kv->value);
+	kv->key = kv->value = NULL;
+}
+
 static int64
 do_delete(const char *key, bool prefix)
 {
@@ -209,15 +224,7 @@ do_delete(const char *key, bool prefix)
 
 		if (!kv->live || (prefix ? strncmp(kv->key, key, strlen(key)) != 0 : strcmp(kv->key, key) != 0))
 			continue;
-		if (!bumped)
-			bump_revision();
-		bumped = true;
-		kv->live = false;
-		kv->mod_rev = D.revision;
-		notify(PGHA_EVENT_DELETE, kv);
-		free(kv->key);
-		free(kv->value);
-		kv->key = kv->value = NULL;
+		delete_kv(kv, &bumped);
 		n++;
 	}
 	return n;
@@ -235,17 +242,8 @@ revoke(ELease *l)
 	{
 		EKV		   *kv = &D.kv[i];
 
-		if (!kv->live || kv->lease != l->id)
-			continue;
-		if (!bumped)
-			D.revision++;
-		bumped = true;
-		kv->live = false;
-		kv->mod_rev = D.revision;
-		notify(PGHA_EVENT_DELETE, kv);
-		free(kv->key);
-		free(kv->value);
-		kv->key = kv->value = NULL;
+		if (kv->live && kv->lease == l->id)
+			delete_kv(kv, &bumped);
 	}
 }
 
