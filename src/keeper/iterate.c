@@ -592,6 +592,21 @@ pgha_keeper_watch_wakeup(PghaEtcd *etcd)
 	return wake;
 }
 
+/*
+ * Leave without the exit callbacks: they take shared locks (our state's,
+ * the proc array's) that a process killed here may have held, and would
+ * wait for them for ever, keeping the dead instance's shared memory
+ * attached: no postmaster could start on this data directory again ("pre-
+ * existing shared memory block is still in use").  Nothing in shared
+ * memory outlives the postmaster anyway.
+ */
+static void
+pg_attribute_noreturn()
+leave_dead_instance(void)
+{
+	_exit(1);
+}
+
 void
 pgha_keeper_postmaster_died(PghaEtcd *etcd)
 {
@@ -614,7 +629,7 @@ pgha_keeper_postmaster_died(PghaEtcd *etcd)
 		ereport(LOG,
 				(errmsg("pgha: processes of the dead instance survive; leaving the lease to expire"),
 				 errdetail("%d processes were sent SIGKILL.", nkilled)));
-		proc_exit(1);
+		leave_dead_instance();
 	}
 	if (leader && etcd != NULL && K.lease_id != 0)
 	{
@@ -635,5 +650,5 @@ pgha_keeper_postmaster_died(PghaEtcd *etcd)
 					(errmsg("pgha could not release the leader key; it expires with the lease"),
 					 errdetail_internal("%s", etcd->errmsg)));
 	}
-	proc_exit(1);
+	leave_dead_instance();
 }
