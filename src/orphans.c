@@ -16,8 +16,12 @@
  * Processes are found in the PGPROC array (ProcGlobal->allProcs), which
  * stays mapped after the postmaster's death.  A pid is only signalled if
  * /proc says it is a postgres process of ours, so a recycled pid is never
- * hit.  Orphans are reparented to init, which may not reap them: a zombie
- * counts as gone.
+ * hit.  A child the postmaster forked that has no PGPROC yet (a backend
+ * still waiting for its client's startup packet, up to
+ * authentication_timeout: a TCP health check, a port scan) is found by the
+ * instance's System V segment in its /proc/<pid>/maps: as long as it is
+ * attached no postmaster can start on this data directory again.  Orphans
+ * are reparented to init, which may not reap them: a zombie counts as gone.
  *
  * Copyright (c) 2026, pgha developers
  *
@@ -28,11 +32,13 @@
  */
 #include "postgres.h"
 
+#include <dirent.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "miscadmin.h"
+#include "storage/pg_shmem.h"
 #include "storage/proc.h"
 
 #include "shared/clock.h"
@@ -88,6 +94,74 @@ is_our_postgres(pid_t pid)
 	return strncmp(cmd, "postgres", 8) == 0;
 }
 
+/*
+ * Is pid attached to this instance's System V segment?  /proc/<pid>/maps
+ * shows such a mapping as "/SYSV<key in hex> (deleted)"; UsedShmemSegID
+ * holds the key the postmaster created it with.
+ */
+static bool
+attached_to_our_segment(pid_t pid)
+{
+	char		path[64];
+	char		line[512];
+	FILE	   *f;
+	bool		found = false;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int) pid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return false;
+	while (!found && fgets(line, sizeof(line), f) != NULL)
+	{
+		unsigned long key;
+
+		if (sscanf(line, "%*s %*s %*s %*s %*s /SYSV%lx", &key) == 1 && key == UsedShmemSegID)
+			found = true;
+	}
+	fclose(f);
+	return found;
+}
+
+/* SIGKILL pid and keep it among those to wait for; false if not sent */
+static bool
+kill_orphan(pid_t pid, pid_t *pids, int *n)
+{
+	for (int j = 0; j < *n; j++)
+		if (pids[j] == pid)
+			return false;
+	if (*n >= MAX_ORPHANS || kill(pid, SIGKILL) != 0)
+		return false;
+	pids[(*n)++] = pid;
+	return true;
+}
+
+/* the processes of ours attached to the segment that the array missed */
+static void
+kill_unlisted(pid_t *pids, int *n, int *nkilled)
+{
+	DIR		   *d = opendir("/proc");
+	struct dirent *de;
+
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL)
+	{
+		char	   *end;
+		long		pid = strtol(de->d_name, &end, 10);
+		char		path[64];
+		struct stat st;
+
+		if (*end != '\0' || pid <= 0 || pid == MyProcPid)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld", pid);
+		if (stat(path, &st) != 0 || st.st_uid != geteuid() || proc_state((pid_t) pid) == 'Z')
+			continue;
+		if (attached_to_our_segment((pid_t) pid) && kill_orphan((pid_t) pid, pids, n))
+			(*nkilled)++;
+	}
+	closedir(d);
+}
+
 bool
 pgha_kill_orphans(long timeout_ms, int *nkilled)
 {
@@ -105,12 +179,10 @@ pgha_kill_orphans(long timeout_ms, int *nkilled)
 			continue;
 		if (!is_our_postgres(pid) || proc_state(pid) == 'Z')
 			continue;
-		if (kill(pid, SIGKILL) == 0)
-		{
-			pids[n++] = pid;
+		if (kill_orphan(pid, pids, &n))
 			(*nkilled)++;
-		}
 	}
+	kill_unlisted(pids, &n, nkilled);
 
 	for (;;)
 	{

@@ -5,12 +5,14 @@
 # When the postmaster dies, the primary's worker SIGKILLs every process in
 # the proc array, then revokes its lease so that a replica takes over at
 # once.  A backend forked just before the death but still reading its
-# startup packet has no proc array entry yet: the scan cannot see it.  Here
-# it is frozen right after the fork, the client's startup packet and an
-# INSERT wait in its socket, and it resumes after node2 was promoted.  It
-# runs the INSERT on the dead instance; only the write gate stands between
-# it and a commit on a second primary.  The gate must be closed before the
-# scan, not left at the deadline of the last renewal (up to 0.8 ttl ahead).
+# startup packet has no proc array entry yet.  Here it is frozen right
+# after the fork, the client's startup packet and an INSERT wait in its
+# socket.  Two guards: the worker closes the write gate before anything
+# else (a commit would wait on it and see the postmaster gone), and it
+# finds such a process by the instance's shared memory segment in its
+# memory map and kills it too.  Without the second, the frozen backend
+# kept the segment attached and no postmaster could start on node1's data
+# directory ("pre-existing shared memory block is still in use").
 
 use strict;
 use warnings;
@@ -97,7 +99,26 @@ ok($etcd->poll_key('/service/test/leader', qr/^node2$/, 3 * $ttl), 'node2 took t
 ok($node2->poll_query_until('postgres', 'SELECT NOT pg_is_in_recovery()'), 'node2 is promoted');
 like(slurp_file($node1->logfile, $offset), qr/released the leader key after the postmaster died/,
 	'node1\'s worker released the key after the postmaster died');
-ok(Pgha::Node::_alive($late), 'the frozen backend survived the orphan scan (it had no proc array entry)');
+$deadline = time + 10;
+usleep(10_000) while time < $deadline && Pgha::Node::_alive($late);
+ok(!Pgha::Node::_alive($late),
+	'the frozen backend (no proc array entry) was killed: found by the shared memory segment it is attached to');
+
+# nothing of the dead instance holds its shared memory: node1 starts at once
+# (as a primary on the old timeline, which pgha fences)
+$deadline = time + 10;
+usleep(10_000) while time < $deadline && kill(0, $pm);
+Pgha::Node::forget_if_down($node1);
+my $offset2 = -s $node1->logfile;
+$node1->start(fail_ok => 1);
+unlike(slurp_file($node1->logfile, $offset2), qr/pre-existing shared memory block .* is still in use/,
+	'node1 starts again on its data directory: nothing of the dead instance holds its shared memory');
+$deadline = time + 20;
+usleep(100_000)
+  while time < $deadline
+  && slurp_file($node1->logfile, $offset2) !~ /database system is ready to accept connections/;
+like(slurp_file($node1->logfile, $offset2), qr/database system is ready to accept connections/, '... it runs');
+ok(Pgha::Node::wait_down($node1, 30), '... and pgha fences it: node2 leads');
 
 # resume it: it authenticates, runs the INSERT and tries to commit
 kill 'CONT', $late;
