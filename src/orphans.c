@@ -97,7 +97,8 @@ is_our_postgres(pid_t pid)
 /*
  * Is pid attached to this instance's System V segment?  /proc/<pid>/maps
  * shows such a mapping as "/SYSV<key in hex> (deleted)"; UsedShmemSegID
- * holds the key the postmaster created it with.
+ * holds the key the postmaster created it with, a key_t (int) widened with
+ * its sign: compared as the 32 bits the kernel prints.
  */
 static bool
 attached_to_our_segment(pid_t pid)
@@ -115,21 +116,31 @@ attached_to_our_segment(pid_t pid)
 	{
 		unsigned long key;
 
-		if (sscanf(line, "%*s %*s %*s %*s %*s /SYSV%lx", &key) == 1 && key == UsedShmemSegID)
+		if (sscanf(line, "%*s %*s %*s %*s %*s /SYSV%lx", &key) == 1 &&
+			(uint32) key == (uint32) UsedShmemSegID)
 			found = true;
 	}
 	fclose(f);
 	return found;
 }
 
-/* SIGKILL pid and keep it among those to wait for; false if not sent */
+/*
+ * SIGKILL pid and keep it among those to wait for; false if not sent.  One
+ * more than can be kept is sent nothing, and *n goes past MAX_ORPHANS: the
+ * caller cannot prove them all gone.
+ */
 static bool
 kill_orphan(pid_t pid, pid_t *pids, int *n)
 {
-	for (int j = 0; j < *n; j++)
+	for (int j = 0; j < Min(*n, MAX_ORPHANS); j++)
 		if (pids[j] == pid)
 			return false;
-	if (*n >= MAX_ORPHANS || kill(pid, SIGKILL) != 0)
+	if (*n >= MAX_ORPHANS)
+	{
+		*n = MAX_ORPHANS + 1;
+		return false;
+	}
+	if (kill(pid, SIGKILL) != 0)
 		return false;
 	pids[(*n)++] = pid;
 	return true;
@@ -142,8 +153,13 @@ kill_unlisted(pid_t *pids, int *n, int *nkilled)
 	DIR		   *d = opendir("/proc");
 	struct dirent *de;
 
-	if (d == NULL)
+	/* key 0 names every private segment: nothing to tell ours by */
+	if (d == NULL || (uint32) UsedShmemSegID == 0)
+	{
+		if (d != NULL)
+			closedir(d);
 		return;
+	}
 	while ((de = readdir(d)) != NULL)
 	{
 		char	   *end;
@@ -171,7 +187,7 @@ pgha_kill_orphans(long timeout_ms, int *nkilled)
 	int64		deadline = pgha_now_us() + (int64) timeout_ms * 1000;
 
 	*nkilled = 0;
-	for (i = 0; i < ProcGlobal->allProcCount && n < MAX_ORPHANS; i++)
+	for (i = 0; i < ProcGlobal->allProcCount; i++)
 	{
 		pid_t		pid = ProcGlobal->allProcs[i].pid;
 
@@ -183,6 +199,9 @@ pgha_kill_orphans(long timeout_ms, int *nkilled)
 			(*nkilled)++;
 	}
 	kill_unlisted(pids, &n, nkilled);
+	/* more than it could keep: some were sent nothing */
+	if (n > MAX_ORPHANS)
+		return false;
 
 	for (;;)
 	{
