@@ -145,6 +145,19 @@ standby_window(const PghaLocalDetail *local)
 }
 
 /*
+ * Does the running watch continue the cache, on the endpoint the unary
+ * calls reach?  Otherwise the cache may rest on an etcd member this node
+ * no longer hears from, or have a gap (a watch ahead of it: revisions gone
+ * back, as after a restore of etcd), and the watch starts again.
+ */
+static bool
+watch_follows_cache(const PghaEtcd *etcd)
+{
+	return etcd->watching && etcd->watch_endpoint == etcd->current &&
+		(!K.cache.loaded || K.watch_from <= K.cache.revision + 1);
+}
+
+/*
  * Whether the watch's cache may stand in for this iteration's read
  * (cluster_cache.h): a replica, whose keepalive just reached etcd through
  * the endpoint the watch runs on, the watch continuing the cache.  The
@@ -158,8 +171,7 @@ cache_serves(PghaEtcd *etcd, const PghaLocalDetail *local)
 	(void) pgha_keeper_watch_wakeup(etcd);
 	u.replica = local->base.in_recovery && !K.is_leader && K.promote_requested_ms == 0;
 	u.keepalive_ok = K.keepalive_ok;
-	u.watch_live = etcd->watching && etcd->watch_endpoint == etcd->current &&
-		K.watch_from <= K.cache.revision + 1;
+	u.watch_live = watch_follows_cache(etcd);
 	u.age_ms = now_ms() - K.cache.read_ms;
 	u.ttl = K.config.ttl;
 	return pgha_cache_may_serve(&u, &K.cache);
@@ -390,15 +402,8 @@ after_act(PghaEtcd *etcd, const PghaDecision *d, PghaCluster *cluster, PghaLocal
 		/* last: a config problem must not cost the HA work above */
 		if (d->action != PGHA_ACT_FENCE && !K.switching && apply_config(cluster))
 			publish_member(etcd, cluster, local, member_state(d));
-		/*
-		 * From where the cache stands, so that the watch continues it; on
-		 * the endpoint the unary calls reach, or the cache would rest on
-		 * an etcd member this node may no longer hear from.  (A watch
-		 * ahead of the cache, revisions gone back as after a restore of
-		 * etcd, starts again too.)
-		 */
-		if (!etcd->watching || etcd->watch_endpoint != etcd->current ||
-			(K.cache.loaded && K.watch_from > K.cache.revision + 1))
+		/* from where the cache stands, so that the watch continues it */
+		if (!watch_follows_cache(etcd))
 		{
 			K.watch_from = (K.cache.loaded ? K.cache.revision : cluster->revision) + 1;
 			if (!pgha_etcd_watch_start(etcd, K.prefix, K.watch_from))
