@@ -146,7 +146,10 @@ $c->sql('node1', 'INSERT INTO t VALUES (1)');
 is($c->sql('node1', 'SELECT count(*) FROM t'), '1', 'node1 takes writes');
 calls_are('node1', ['on_start primary test', 'on_role_change replica test', 'on_restart replica test',
 	'on_role_change primary test'], 'node1: on_role_change primary, still running');
-ok(-f "$dir/node1.sleeper", 'the hanging callback sleeps');
+# the script writes the sleeper's pid after it recorded its call
+my $until = time + 10;
+usleep(50_000) while !-s "$dir/node1.sleeper" && time < $until;
+ok(-s "$dir/node1.sleeper", 'the hanging callback sleeps');
 my $sleeper = slurp_file("$dir/node1.sleeper");
 chomp $sleeper;
 ok(kill(0, $sleeper), 'and still runs');
