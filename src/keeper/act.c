@@ -473,8 +473,9 @@ renew_key(PghaEtcd *etcd, long *wait)
 	 * on another lease (after a ttl change) is written, to move it.  Past
 	 * the fence deadline (the worker stood still after the read, longer
 	 * than the lease may last) the read proves nothing any more: the
-	 * guarded write decides, before the leader's unguarded writes (status,
-	 * history, failsafe) can follow.
+	 * guarded write decides.  (Past the deadline no call goes out at all,
+	 * shared/etcd.c; the history and failsafe keys are written guarded
+	 * anyway, leader_write().)
 	 */
 	if (K.leader_read_on_lease && now_ms() < pgha_keeper_fence_deadline_ms())
 	{

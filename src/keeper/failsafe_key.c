@@ -101,10 +101,11 @@ void
 keep_failsafe_key(PghaEtcd *etcd, PghaCluster *cluster)
 {
 	char	   *key = pgha_key(K.prefix, PGHA_KEY_FAILSAFE);
+	bool		written;
 
 	if (!K.config.failsafe_mode)
 	{
-		if (cluster->has_failsafe && pgha_etcd_delete(etcd, key, false, NULL))
+		if (cluster->has_failsafe && leader_write(etcd, key, NULL, &written) && written)
 			cluster->has_failsafe = false;
 		return;
 	}
@@ -129,13 +130,13 @@ keep_failsafe_key(PghaEtcd *etcd, PghaCluster *cluster)
 				strlcpy(K.fs_names[K.fs_nnames++], m->name, PGHA_NAME_LEN);
 		}
 
-		if (pgha_etcd_put(etcd, key, json, 0, NULL))
+		if (!leader_write(etcd, key, json, &written))
+			log_etcd_problem(etcd, "write the failsafe key");
+		else if (written)
 		{
 			pgha_failsafe_set_written(cluster);
 			remember_failsafe_names(cluster);
 		}
-		else
-			log_etcd_problem(etcd, "write the failsafe key");
 		free(json);
 	}
 }

@@ -55,7 +55,12 @@
 #include "syncrep.h"
 #include "keeper_int.h"
 
-/* The leader's chores after a good renewal: slots, status, history. */
+/*
+ * The leader's chores: slots, status, history, failsafe key, synchronous
+ * mode.  Every iteration it holds the key, renewed or not: what it writes
+ * in etcd is guarded by the leader key (history, failsafe, sync) or says
+ * whose it is (status: pgha_leader, pgha_timeline).
+ */
 static void
 leader_housekeeping(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalDetail *local)
 {

@@ -167,6 +167,7 @@ extern void retire_old_lease(PghaEtcd *etcd);
 extern bool read_cluster(PghaEtcd *etcd, PghaCluster *cluster);
 extern void cluster_from_cache(PghaCluster *cluster);
 extern bool leader_txn(PghaEtcd *etcd, bool create, bool *succeeded);
+extern bool leader_write(PghaEtcd *etcd, const char *key, const char *value, bool *written);
 extern void become_leader(const char *how, const char *why);
 extern void lose_leadership(const char *why);
 extern void check_etcd_health(PghaEtcd *etcd, PghaSharedState *st);

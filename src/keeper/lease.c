@@ -307,6 +307,35 @@ leader_txn(PghaEtcd *etcd, bool create, bool *succeeded)
 	return true;
 }
 
+/*
+ * A key only the leader writes (history, failsafe), put (value) or deleted
+ * (NULL) in one transaction with "the leader key is still ours, on the
+ * lease this iteration proved it on": a write that lands late (held up in
+ * a frozen etcd member, or sent by a worker that stood still past its
+ * fence deadline) after another member took the key changes nothing.
+ * *written: the key was written; false: etcd failed (the outcome unknown).
+ */
+bool
+leader_write(PghaEtcd *etcd, const char *key, const char *value, bool *written)
+{
+	PghaEtcdTxn t;
+	PghaEtcdTxnResult r;
+
+	memset(&t, 0, sizeof(t));
+	pgha_etcd_txn_equal(&t, K.leader_key, PGHA_CMP_VALUE, 0, pgha_node_name());
+	pgha_etcd_txn_equal(&t, K.leader_key, PGHA_CMP_LEASE,
+						K.leader_on_current_lease ? K.lease_id : K.leader_lease_seen, NULL);
+	if (value != NULL)
+		pgha_etcd_txn_put(&t, key, value, 0);
+	else
+		pgha_etcd_txn_delete(&t, key);
+	*written = false;
+	if (!pgha_etcd_txn(etcd, &t, &r))
+		return false;
+	*written = r.succeeded;
+	return true;
+}
+
 /* how: what happened; why: the decision's reason, or NULL */
 void
 become_leader(const char *how, const char *why)

@@ -430,6 +430,7 @@ record_history(PghaEtcd *etcd, const PghaCluster *cluster, int timeline)
 	char	   *ts;
 	char	   *json;
 	char	   *p;
+	bool		written;
 
 	ts = pstrdup(timestamptz_to_str(GetCurrentTimestamp()));
 	for (p = ts; *p; p++)
@@ -438,7 +439,7 @@ record_history(PghaEtcd *etcd, const PghaCluster *cluster, int timeline)
 	json = n > 0 ? pgha_history_add(cluster->history, sw, n, timeline,
 									 "no recovery target specified",
 									 ts, pgha_node_name()) : NULL;
-	if (json != NULL && !pgha_etcd_put(etcd, pgha_key(K.prefix, PGHA_KEY_HISTORY), json, 0, NULL))
+	if (json != NULL && !leader_write(etcd, pgha_key(K.prefix, PGHA_KEY_HISTORY), json, &written))
 		log_etcd_problem(etcd, "write the history key");
 	free(json);
 }

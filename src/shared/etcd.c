@@ -203,6 +203,21 @@ pgha_etcd_endpoint(PghaEtcd *e)
 	return e->urls[e->current];
 }
 
+/*
+ * Past deadline_us no request goes out.  A request sent late with a budget
+ * of a millisecond still reaches etcd on a fast network and is applied,
+ * answered or not: a leader's worker frozen past its fence deadline, then
+ * thawed, wrote the history key over its successor's that way.
+ */
+static bool
+deadline_passed(PghaEtcd *e, const char *url)
+{
+	if (e->deadline_us == 0 || pgha_now_us() < e->deadline_us)
+		return false;
+	pgha_etcd_fail(e, PGHA_ETCD_UNREACHABLE, "%s: not sent: the deadline of this iteration's calls has passed", url);
+	return true;
+}
+
 /* this request's limit: timeout_ms, and no more than is left before deadline_us */
 static long
 request_timeout(PghaEtcd *e)
@@ -261,6 +276,8 @@ post_json(PghaEtcd *e, const char *url, const char *body, const char *auth)
 	json_t	   *root;
 	char		msg[256];
 
+	if (deadline_passed(e, url))
+		return NULL;
 	if (!pgha_http_request(e->http, url, body, auth, pgha_etcd_connect_timeout(e),
 						   request_timeout(e), &resp))
 	{
@@ -589,6 +606,11 @@ pgha_etcd_status(PghaEtcd *e, const char *url, PghaEtcdStatus *out)
 	pgha_etcd_ok(e);
 	memset(out, 0, sizeof(*out));
 	/* status answers without a token even with auth on */
+	if (deadline_passed(e, url))
+	{
+		pfree(full);
+		return false;
+	}
 	if (!pgha_http_request(e->http, full, "{}", NULL, pgha_etcd_connect_timeout(e),
 						   request_timeout(e), &resp))
 	{

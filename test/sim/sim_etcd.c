@@ -459,6 +459,8 @@ lease_ok(Req *r, int64 lease)
 }
 
 /* etcd applies the request (an event at its arrival) */
+static void check_history_writer(const Req *r, const char *key);
+
 static void
 apply(void *arg)
 {
@@ -475,6 +477,7 @@ apply(void *arg)
 			copy_range(r, r->key, r->prefix);
 			break;
 		case R_PUT:
+			check_history_writer(r, r->key);
 			if (lease_ok(r, r->lease))
 				do_put(r->key, r->value, r->lease);
 			break;
@@ -501,7 +504,10 @@ apply(void *arg)
 				for (i = 0; i < nops; i++)
 				{
 					if (ops[i].type == PGHA_OP_PUT)
+					{
+						check_history_writer(r, ops[i].key);
 						do_put(ops[i].key, ops[i].value, ops[i].lease);
+					}
 					else if (ops[i].type == PGHA_OP_DELETE)
 						do_delete(ops[i].key, ops[i].prefix);
 				}
@@ -552,6 +558,23 @@ apply(void *arg)
 	}
 done:
 	r->revision = D.revision;
+}
+
+/*
+ * Only the leader writes the history key, and only while it is the leader:
+ * an old leader's late write would put back a lineage the new leader's
+ * replaced (its skipped ids, its own switch).
+ */
+static void
+check_history_writer(const Req *r, const char *key)
+{
+	EKV		   *leader = find("/service/sim/leader");
+
+	if (strcmp(key, "/service/sim/history") != 0)
+		return;
+	if (leader == NULL || strcmp(leader->value, sim_nodes[r->node].name) != 0)
+		sim_fail("%s wrote the history key while the leader key was %s",
+				 sim_nodes[r->node].name, leader ? leader->value : "(none)");
 }
 
 static void

@@ -315,6 +315,38 @@ test_kv(PghaEtcd *e)
 	   "an empty key is rejected by etcd: %s", e->errmsg);
 }
 
+/*
+ * Past its deadline a call is not sent at all.  Sent with what was left,
+ * a millisecond, a put still reached etcd on loopback and was applied:
+ * a leader's worker that stood still past its fence deadline wrote the
+ * history key over its successor's that way.
+ */
+static void
+test_past_deadline(PghaEtcd *e, PghaEtcd *writer)
+{
+	PghaEtcdRange r;
+	int			sent = 0;
+	bool		said = true;
+
+	ok(pgha_etcd_put(writer, "/pgha-unit/late", "before", 0, NULL), "a key to write late");
+	/* the connection is up: a late request would go out at once */
+	(void) pgha_etcd_range(e, "/pgha-unit/late", false, &r);
+	for (int i = 0; i < 20; i++)
+	{
+		e->deadline_us = pgha_now_us() - 1;
+		if (pgha_etcd_put(e, "/pgha-unit/late", "after the deadline", 0, NULL))
+			sent++;
+		said = said && e->err == PGHA_ETCD_UNREACHABLE && strstr(e->errmsg, "deadline") != NULL;
+	}
+	e->deadline_us = 0;
+	ok(sent == 0 && said, "20 puts past the deadline fail without being sent: %s", e->errmsg);
+	ok(pgha_etcd_range(writer, "/pgha-unit/late", false, &r) && r.nkvs == 1 &&
+	   strcmp(r.kvs[0].value, "before") == 0, "etcd got none of them: %s",
+	   r.nkvs == 1 ? r.kvs[0].value : "(no key)");
+	ok(pgha_etcd_put(e, "/pgha-unit/late", "in time", 0, NULL), "without a deadline the client works again");
+	pgha_etcd_delete(writer, "/pgha-unit/late", false, NULL);
+}
+
 static void
 test_leases(PghaEtcd *e)
 {
@@ -730,6 +762,7 @@ unit_etcd_tests(void)
 	}
 	test_kv(e);
 	ok(e->current != 0, "the dead first endpoint was skipped");
+	test_past_deadline(e, writer);
 	test_leases(e);
 	test_watch(e, writer);
 	pgha_etcd_destroy(e);
