@@ -283,7 +283,7 @@ do_switchover(PghaEtcd *etcd, const PghaCluster *cluster, const PghaDecision *d,
 		ereport(LOG,
 				(errmsg("pgha refused the switchover to \"%s\"", d->target),
 				 errdetail("The candidate has no member record.")));
-		delete_failover_key(etcd);
+		delete_failover_key(etcd, cluster);
 		return -1;
 	}
 	ereport(LOG,
@@ -583,7 +583,7 @@ act(PghaEtcd *etcd, const PghaInput *in, const PghaDecision *d,
 			ereport(LOG,
 					(errmsg("pgha refused the switchover to \"%s\"", d->target),
 					 errdetail_internal("%s", d->reason)));
-			delete_failover_key(etcd);
+			delete_failover_key(etcd, cluster);
 			return -1;
 
 		case PGHA_ACT_REJOIN:
@@ -739,12 +739,21 @@ switchover_inputs(const PghaCluster *cluster, const PghaLocalDetail *local, Pgha
 	}
 }
 
+/*
+ * The switchover request as read, and only that one: a newer request, or
+ * a leader's handover record written since, stays (a delete of ours held
+ * up on the way lands after them).  True: gone.
+ */
 bool
-delete_failover_key(PghaEtcd *etcd)
+delete_failover_key(PghaEtcd *etcd, const PghaCluster *cluster)
 {
-	if (pgha_etcd_delete(etcd, pgha_key(K.prefix, PGHA_KEY_FAILOVER), false, NULL))
+	if (!cluster->has_failover)
 		return true;
-	log_etcd_problem(etcd, "delete the switchover request");
+	if (pgha_etcd_delete_if_unchanged(etcd, pgha_key(K.prefix, PGHA_KEY_FAILOVER),
+									  cluster->failover_mod_revision))
+		return true;
+	if (etcd->err != PGHA_ETCD_OK)
+		log_etcd_problem(etcd, "delete the switchover request");
 	return false;
 }
 

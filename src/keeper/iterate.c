@@ -57,9 +57,9 @@
 
 /*
  * The leader's chores: slots, status, history, failsafe key, synchronous
- * mode.  Every iteration it holds the key, renewed or not: what it writes
- * in etcd is guarded by the leader key (history, failsafe, sync) or says
- * whose it is (status: pgha_leader, pgha_timeline).
+ * mode.  Every iteration it holds the key, renewed or not: its status,
+ * history and failsafe writes are guarded by the leader key
+ * (leader_write()), the sync key's by its revision (syncrep.c).
  */
 static void
 leader_housekeeping(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalDetail *local)
@@ -82,7 +82,11 @@ leader_housekeeping(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalD
 			char	   *status = psprintf("{\"optime\":" UINT64_FORMAT ",%s,\"pgha_leader\":\"%s\",\"pgha_timeline\":%d}",
 										  local->base.lsn, retain, pgha_node_name(), local->base.timeline);
 
-			if (pgha_etcd_put(etcd, pgha_key(K.prefix, PGHA_KEY_STATUS), status, 0, NULL))
+			bool		written;
+
+			if (!leader_write(etcd, pgha_key(K.prefix, PGHA_KEY_STATUS), status, &written))
+				log_etcd_problem(etcd, "write the status key");
+			else if (written)
 			{
 				K.status_optime = local->base.lsn;
 				/* unchanged positions are re-published only now and then */
@@ -362,7 +366,9 @@ after_act(PghaEtcd *etcd, const PghaDecision *d, PghaCluster *cluster, PghaLocal
 	/* a promise to a failsafe leader kept in the data directory that ran out */
 	pgha_failsafe_retire_promise(now_ms() - K.started_ms);
 	/* the switchover is done: remove the request (retried until it goes) */
-	if (etcd_ok && K.clear_failover && !local->base.in_recovery && delete_failover_key(etcd))
+	if (etcd_ok && K.clear_failover && !local->base.in_recovery &&
+		(!cluster->has_failover || strcmp(cluster->failover_member, pgha_node_name()) != 0 ||
+		 delete_failover_key(etcd, cluster)))
 		K.clear_failover = false;
 	/* a duplicate of another member's name writes nothing under it */
 	if (etcd_ok && !K.name_conflict)

@@ -214,7 +214,7 @@ extern long act(PghaEtcd *etcd, const PghaInput *in, const PghaDecision *d, cons
 extern const char *member_state(const PghaDecision *d);
 extern const char *state_name(const PghaDecision *d);
 extern void switchover_inputs(const PghaCluster *cluster, const PghaLocalDetail *local, PghaInput *in);
-extern bool delete_failover_key(PghaEtcd *etcd);
+extern bool delete_failover_key(PghaEtcd *etcd, const PghaCluster *cluster);
 extern void drop_old_failover_key(PghaEtcd *etcd, const PghaCluster *cluster, const PghaInput *in);
 
 /* apply_config.c */

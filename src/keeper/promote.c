@@ -128,6 +128,8 @@ do_bootstrap(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalDetail *
 			(errmsg("pgha: bootstrapped cluster \"%s\"", pgha_scope),
 			 errdetail("System identifier %s, key prefix \"%s\".", sysid, K.prefix)));
 	become_leader("Bootstrapped a new cluster", NULL);
+	/* the key is ours on this lease: the leader's guarded writes may follow */
+	K.leader_on_current_lease = true;
 
 	/* a config seeded by the DBA before bootstrap wins over the defaults */
 	config_json = pgha_config_to_json(&K.config);

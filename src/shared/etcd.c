@@ -204,10 +204,12 @@ pgha_etcd_endpoint(PghaEtcd *e)
 }
 
 /*
- * Past deadline_us no request goes out.  A request sent late with a budget
+ * Past deadline_us no request is sent.  A request sent late with a budget
  * of a millisecond still reaches etcd on a fast network and is applied,
  * answered or not: a leader's worker frozen past its fence deadline, then
- * thawed, wrote the history key over its successor's that way.
+ * thawed, wrote the history key over its successor's that way.  (A freeze
+ * right after this check still sends one late: what only the leader may
+ * write is guarded in etcd itself, by the leader key.)
  */
 static bool
 deadline_passed(PghaEtcd *e, const char *url)

@@ -10,7 +10,9 @@
 # loses the cluster's keys, asynchronous and synchronous; c-*: replicatefrom
 # chains with the slots they need; t-*: synchronous_mode turned off and on
 # again, synchronous and quorum; f-*: failsafe_mode with the ttl lowered or
-# the mode turned off for a while, asynchronous and synchronous); the table
+# the mode turned off for a while, asynchronous and synchronous; l-*: the
+# leader-only keys, with a ttl lowered to 3/1/1 for a while, without and
+# with failsafe_mode); the table
 # says which invariant caught it, after how many runs and seconds.  A bug
 # the simulator does not find is listed as "missed".
 set -u
@@ -36,7 +38,7 @@ for p in mutations/${MUTATIONS:-*}.patch; do
 		continue
 	fi
 	modes="async sync"
-	case $name in q-*) modes="quorum quorum5" ;; w-*) modes="wipe wipesync" ;; c-*) modes="cascade cascadesync" ;; t-*) modes="toggle togglequorum" ;; f-*) modes="failsafe failsafesync" ;; esac
+	case $name in q-*) modes="quorum quorum5" ;; w-*) modes="wipe wipesync" ;; c-*) modes="cascade cascadesync" ;; t-*) modes="toggle togglequorum" ;; f-*) modes="failsafe failsafesync" ;; l-*) modes="fastchange failsafe" ;; esac
 	for mode in $modes; do
 		case $mode in
 			async) flag= ;;
@@ -50,6 +52,7 @@ for p in mutations/${MUTATIONS:-*}.patch; do
 			toggle) flag="--sync-toggle --switchovers" ;;
 			togglequorum) flag="--sync-toggle --quorum --switchovers --quick-heal" ;;
 			failsafe) flag="--failsafe --ttl-change --switchovers --quick-heal" ;;
+			fastchange) flag="--fast --ttl-change --switchovers --quick-heal" ;;
 			failsafesync) flag="--failsafe --ttl-change --switchovers --quick-heal --sync" ;;
 		esac
 		start=$(date +%s.%N)

@@ -52,7 +52,8 @@ extern bool sim_pg_ack_ready(SimNode *n, int64 pos);
 #define MAX_ACKS 200000
 
 SimConfig	sim_cfg;
-SimNode		sim_nodes[SIM_MAX_NODES];
+static SimNode node_array[SIM_MAX_NODES];
+SimNode    *sim_nodes = node_array;
 SimNode    *sim_current = NULL;
 int64		sim_time_us = 0;
 

@@ -162,7 +162,7 @@ typedef struct SimConfig
 } SimConfig;
 
 extern SimConfig sim_cfg;
-extern SimNode sim_nodes[SIM_MAX_NODES];
+extern SimNode *sim_nodes;	/* the run's nodes (bench/scale: one cluster's) */
 extern SimNode *sim_current;	/* the node whose worker runs; NULL: the scheduler */
 extern int64 sim_time_us;
 extern int64 sim_reads;		/* quorum reads of the cluster, all runs */

@@ -459,7 +459,7 @@ lease_ok(Req *r, int64 lease)
 }
 
 /* etcd applies the request (an event at its arrival) */
-static void check_history_writer(const Req *r, const char *key);
+static void check_leader_only_write(const Req *r, const char *key);
 
 static void
 apply(void *arg)
@@ -477,11 +477,12 @@ apply(void *arg)
 			copy_range(r, r->key, r->prefix);
 			break;
 		case R_PUT:
-			check_history_writer(r, r->key);
+			check_leader_only_write(r, r->key);
 			if (lease_ok(r, r->lease))
 				do_put(r->key, r->value, r->lease);
 			break;
 		case R_DELETE:
+			check_leader_only_write(r, r->key);
 			r->number_out = do_delete(r->key, r->prefix);
 			break;
 		case R_TXN:
@@ -505,11 +506,14 @@ apply(void *arg)
 				{
 					if (ops[i].type == PGHA_OP_PUT)
 					{
-						check_history_writer(r, ops[i].key);
+						check_leader_only_write(r, ops[i].key);
 						do_put(ops[i].key, ops[i].value, ops[i].lease);
 					}
 					else if (ops[i].type == PGHA_OP_DELETE)
+					{
+						check_leader_only_write(r, ops[i].key);
 						do_delete(ops[i].key, ops[i].prefix);
+					}
 				}
 				D.in_txn = false;
 				break;
@@ -561,20 +565,24 @@ done:
 }
 
 /*
- * Only the leader writes the history key, and only while it is the leader:
- * an old leader's late write would put back a lineage the new leader's
- * replaced (its skipped ids, its own switch).
+ * Only the leader writes the history, status and failsafe keys, and only
+ * while it is the leader: an old leader's late write would put back what
+ * the new leader replaced (a lineage without its skipped ids, an old
+ * position that holds every failover back, a stale list of members).
  */
 static void
-check_history_writer(const Req *r, const char *key)
+check_leader_only_write(const Req *r, const char *key)
 {
+	static const char *const keys[] = {
+		"/service/sim/history", "/service/sim/status", "/service/sim/failsafe"
+	};
 	EKV		   *leader = find("/service/sim/leader");
 
-	if (strcmp(key, "/service/sim/history") != 0)
-		return;
-	if (leader == NULL || strcmp(leader->value, sim_nodes[r->node].name) != 0)
-		sim_fail("%s wrote the history key while the leader key was %s",
-				 sim_nodes[r->node].name, leader ? leader->value : "(none)");
+	for (int i = 0; i < (int) lengthof(keys); i++)
+		if (strcmp(key, keys[i]) == 0 &&
+			(leader == NULL || strcmp(leader->value, sim_nodes[r->node].name) != 0))
+			sim_fail("%s wrote %s while the leader key was %s", sim_nodes[r->node].name,
+					 key, leader ? leader->value : "(none)");
 }
 
 static void
