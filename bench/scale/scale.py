@@ -14,11 +14,22 @@ no lease lost, provided the generator kept to its schedule (sent late
 p99 under 1 s; otherwise the step says "generator-limited": the load was
 not offered, and the step says nothing about etcd).
 
+The system "keeper" is not a replay: scale_keeper processes run N
+clusters of the real keeper (src/keeper, with the simulator's model
+PostgreSQL, no postmaster) against the same etcd.  Its table says what
+etcd counted (requests/s from grpc_server_msg_received_total, all
+members), how long the keeper's iterations took (p50/p99) and how late
+they started, and what must stay 0 on a healthy cluster: failed
+iterations, leases lost, leader changes, promotions and fences, clusters
+without a leader.  Within bounds: all of those 0 and the iterations on
+schedule (started late p99 under 1 s).
+
 Environment: PGHA_SCALE_STEPS ("100 250 500 1000 2000 4000"),
 PGHA_SCALE_SECONDS (30), PGHA_SCALE_PROCS (16), PGHA_SCALE_PROFILES
 ("30/10/10 fastest": Patroni's defaults for both; each one's fastest safe
-settings, pgha 3/1/1 and Patroni 20/1/3), PGHA_SCALE_SYSTEMS ("pgha
-patroni"), TESTDIR (tmp_bench).  Writes TESTDIR/scale.md.
+settings, pgha 3/1/1 with failsafe_mode and Patroni 20/1/3),
+PGHA_SCALE_SYSTEMS ("keeper patroni"; "pgha" replays pgha's measured
+mix), TESTDIR (tmp_bench).  Writes TESTDIR/scale.md.
 """
 import os
 import re
@@ -31,6 +42,7 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
 GEN = os.path.join(HERE, "scale_gen")
+KEEPER = os.path.join(HERE, "scale_keeper")
 # (make passes unset settings as empty strings)
 def setting(name, default):
     return os.environ.get(name) or default
@@ -54,8 +66,11 @@ MIXES = {
                              "0.216=put:each,0.100=status:leader,0.033=memberlist:leader"),
     ("fastest", "patroni"): (20, "2.00=keepalive:each,1.00=status_put:leader,0.100=put:each"),
 }
+# the system "keeper" runs the real keeper (scale_keeper) instead of a
+# replay: profile -> (ttl, loop_wait, retry_timeout, failsafe_mode)
+KEEPER_SETTINGS = {"30/10/10": (30, 10, 10, 0), "fastest": (3, 1, 1, 1)}
 PROFILES = setting("PGHA_SCALE_PROFILES", "30/10/10 fastest").split()
-SYSTEMS = setting("PGHA_SCALE_SYSTEMS", "pgha patroni").split()
+SYSTEMS = setting("PGHA_SCALE_SYSTEMS", "keeper patroni").split()
 # the bucket upper bounds of scale_gen.c, in ms (the last one is open)
 BUCKETS = [0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, float("inf")]
 TICK = os.sysconf("SC_CLK_TCK")
@@ -85,6 +100,16 @@ def proposals(url):
     text = urllib.request.urlopen(url + "/metrics", timeout=5).read().decode()
     m = re.search(r"^etcd_server_proposals_committed_total (\S+)$", text, re.M)
     return float(m.group(1))
+
+
+def requests_total(urls):
+    """etcd's own count of the request messages it received, all members"""
+    total = 0.0
+    for url in urls:
+        text = urllib.request.urlopen(url + "/metrics", timeout=5).read().decode()
+        total += sum(float(v) for v in re.findall(r"^grpc_server_msg_received_total\{[^}]*\} (\S+)$",
+                                                 text, re.M))
+    return total
 
 
 def percentile(hist, q):
@@ -181,9 +206,91 @@ def run_step(urls, pids, ttl, mix, n):
     return row
 
 
+def run_keeper_step(urls, pids, profile, n):
+    """n clusters of the real keeper (scale_keeper) for SECONDS"""
+    ttl, loop_wait, retry, failsafe = KEEPER_SETTINGS[profile]
+    per = [n // PROCS + (1 if i < n % PROCS else 0) for i in range(PROCS)]
+    # the clusters bootstrap first (their members start within a loop of
+    # each other); the window opens when they have settled
+    start = int(time.time()) + 2 * loop_wait + 5 + n // 100
+    procs = []
+    first = 0
+    for count in per:
+        if count == 0:
+            continue
+        procs.append(subprocess.Popen([KEEPER, ",".join(urls), str(first), str(count), str(ttl),
+                                       str(loop_wait), str(retry), str(failsafe), str(SECONDS),
+                                       str(start)], stdout=subprocess.PIPE, text=True))
+        first += count
+    while time.time() < start + 1:
+        time.sleep(0.05)
+    cpu0 = [cpu_seconds(p) for p in pids]
+    gen0 = sum(cpu_seconds(p.pid) for p in procs)
+    prop0 = proposals(urls[0])
+    req0 = requests_total(urls)
+    t0 = time.time()
+    time.sleep(SECONDS - 2)
+    cpu1 = [cpu_seconds(p) for p in pids]
+    gen1 = sum(cpu_seconds(p.pid) for p in procs)
+    prop1 = proposals(urls[0])
+    req1 = requests_total(urls)
+    rss = max(rss_mib(p) for p in pids)
+    elapsed = time.time() - t0
+    totals = {}
+    hists = {"iteration": [0] * len(BUCKETS), "late": [0] * len(BUCKETS)}
+    failed = 0
+    for p in procs:
+        out, _ = p.communicate()
+        if p.returncode != 0 or not out.strip():
+            failed += 1
+            continue
+        for field in out.split():
+            key, value = field.split("=", 1)
+            if key in hists:
+                hists[key] = [a + int(b) for a, b in zip(hists[key], value.split(":"))]
+            elif key != "seconds":
+                totals[key] = totals.get(key, 0) + int(value)
+    row = {
+        "n": n,
+        "etcd_cpu": 100 * sum(b - a for a, b in zip(cpu0, cpu1)) / elapsed,
+        "gen_cpu": 100 * (gen1 - gen0) / elapsed,
+        "rss": rss,
+        "proposals": (prop1 - prop0) / elapsed,
+        "requests": (req1 - req0) / elapsed,
+        "it50": percentile(hists["iteration"], 0.5), "it99": percentile(hists["iteration"], 0.99),
+        "late99": percentile(hists["late"], 0.99),
+        "failed": totals.get("failed", 0) + totals.get("errors", 0),
+        "lost": totals.get("lost_leases", 0) + failed,
+        "changes": totals.get("leader_changes", 0) + totals.get("promotions", 0) + totals.get("fences", 0),
+        "leaderless": totals.get("leaderless", 0),
+        "iterations": totals.get("iterations", 0),
+    }
+    row["generator_limited"] = row["late99"] is not None and row["late99"] > 1000
+    row["ok"] = (row["lost"] == 0 and row["changes"] == 0 and row["leaderless"] == 0 and
+                 row["failed"] == 0 and not row["generator_limited"])
+    subprocess.run(["etcdctl", "--endpoints", ",".join(urls), "del", "--prefix", "/scale/"],
+                   check=True, stdout=subprocess.DEVNULL)
+    return row
+
+
+KEEPER_HEADER = ["| settings | clusters | etcd CPU % (3 members) | keeper processes CPU % | "
+                 "etcd RSS MiB (largest) | proposals/s | requests/s (etcd's count) | "
+                 "iteration p50 / p99 ms | started late p99 ms | failed iterations | leases lost | "
+                 "leader changes, promotions, fences | clusters without a leader | within bounds |",
+                 "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+
+
+def keeper_line(profile, r):
+    return (f"| {profile} | {r['n']} | {r['etcd_cpu']:.0f} | {r['gen_cpu']:.0f} | {r['rss']:.0f} | "
+            f"{r['proposals']:.1f} | {r['requests']:.0f} | {fmt_ms(r['it50'])} / {fmt_ms(r['it99'])} | "
+            f"{fmt_ms(r['late99'])} | {r['failed']} | {r['lost']} | {r['changes']} | {r['leaderless']} | "
+            f"{'yes' if r['ok'] else 'generator-limited' if r['generator_limited'] else 'no'} |")
+
+
 def main():
-    if not os.access(GEN, os.X_OK):
-        sys.exit(f"{GEN} is missing: make -C bench/scale")
+    for program in (GEN, KEEPER):
+        if not os.access(program, os.X_OK):
+            sys.exit(f"{program} is missing: make -C bench/scale")
     d = os.path.join(OUT, "scale_etcd")
     subprocess.run(["rm", "-rf", d])
     os.makedirs(OUT, exist_ok=True)
@@ -196,9 +303,24 @@ def main():
                  "write p50 / p99 ms | sent late p99 ms | leases lost | within bounds |",
                  "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
         capacity = {}
+        keeper_lines = []
         print("\n".join(lines), flush=True)
         for profile in PROFILES:
             for system in SYSTEMS:
+                if system == "keeper":
+                    broken = False
+                    for n in STEPS:
+                        r = run_keeper_step(urls, pids, profile, n)
+                        line = keeper_line(profile, r)
+                        if not keeper_lines:
+                            print("\n".join(KEEPER_HEADER), flush=True)
+                            keeper_lines = list(KEEPER_HEADER)
+                        print(line, flush=True)
+                        keeper_lines.append(line)
+                        if r["ok"] and not broken:
+                            capacity[(profile, system)] = n
+                        broken = broken or not r["ok"]
+                    continue
                 ttl, mix = MIXES[(profile, system)]
                 broken = False
                 for n in STEPS:
@@ -214,6 +336,8 @@ def main():
                     if r["ok"] and not broken:
                         capacity[(profile, system)] = n
                     broken = broken or not r["ok"]
+        if keeper_lines:
+            lines += ["", "The real keeper (scale_keeper):", ""] + keeper_lines
         lines.append("")
         lines.append(f"Capacity (largest N within bounds; {SECONDS} s per step, {PROCS} generator processes):")
         for profile in PROFILES:
