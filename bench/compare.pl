@@ -50,11 +50,18 @@ my @profiles = (
 	[ 'Patroni defaults 30/10/10', { pgha => [ 30, 10, 10 ], Patroni => [ 30, 10, 10 ] } ],
 	[ 'pgha defaults 10/2/4', { pgha => [ 10, 2, 4 ], Patroni => [ 10, 2, 4 ] } ],
 	[ 'fastest safe: pgha 3/1/1 failsafe, Patroni 20/1/3', { pgha => [ 3, 1, 1, '"failsafe_mode":true' ], Patroni => [ 20, 1, 3 ] } ],
+	# only when named: the same short ttl for both, where only what
+	# follows the lease can tell them apart
+	[ 'equal ttl 5/1/2', { pgha => [ 5, 1, 2 ], Patroni => [ 5, 1, 2 ] }, 'named' ],
 );
 if ($ENV{PGHA_BENCH_PROFILES})
 {
 	my @pick = split /,/, $ENV{PGHA_BENCH_PROFILES};
 	@profiles = grep { my $l = $_->[0]; grep { index($l, $_) >= 0 } @pick } @profiles;
+}
+else
+{
+	@profiles = grep { !$_->[2] } @profiles;
 }
 my @faults = $ENV{PGHA_BENCH_FAULTS} ? split(/,/, $ENV{PGHA_BENCH_FAULTS})
   : ('postmaster kill -9', 'node loss', 'switchover', 'planned stop', 'agent crash');

@@ -33,7 +33,6 @@ mix), TESTDIR (tmp_bench).  Writes TESTDIR/scale.md.
 """
 import os
 import re
-import resource
 import subprocess
 import sys
 import time
@@ -130,97 +129,18 @@ def fmt_ms(v):
     return "> 5000" if v == float("inf") else f"≤ {v:g}"
 
 
-def run_step(urls, pids, ttl, mix, n):
+def run_window(urls, pids, n, start, argv):
+    """Start the programs (argv(first, count)) on n clusters split over
+    PROCS processes, measure etcd over the window that opens at start
+    (wall clock, a second in: the setup before it and the revocations
+    after it stay out); their output lines, and the measurements."""
     per = [n // PROCS + (1 if i < n % PROCS else 0) for i in range(PROCS)]
-    start = int(time.time()) + 5 + n // 150
-    procs = []
-    first = 0
-    before_children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    for count in per:
-        if count == 0:
-            continue
-        procs.append(subprocess.Popen([GEN, ",".join(urls), str(first), str(count), str(MEMBERS),
-                                       str(ttl), str(SECONDS), str(start), mix],
-                                      stdout=subprocess.PIPE, text=True))
-        first += count
-    # etcd is measured inside the generators' window, a second off each
-    # end: the setup before it and the revocations after it stay out
-    while time.time() < start + 1:
-        time.sleep(0.05)
-    cpu0 = [cpu_seconds(p) for p in pids]
-    prop0 = proposals(urls[0])
-    t0 = time.time()
-    time.sleep(SECONDS - 2)
-    cpu1 = [cpu_seconds(p) for p in pids]
-    prop1 = proposals(urls[0])
-    rss = max(rss_mib(p) for p in pids)
-    elapsed = time.time() - t0
-    totals = {}
-    late = [0] * len(BUCKETS)
-    lost = 0
-    failed = 0
-    for p in procs:
-        out, _ = p.communicate()
-        if p.returncode != 0 or not out.strip():
-            failed += 1
-            continue
-        for field in out.split():
-            key, value = field.split("=", 1)
-            if key == "lost_leases":
-                lost += int(value)
-            elif key == "late":
-                late = [a + int(b) for a, b in zip(late, value.split(":"))]
-            elif key != "seconds":
-                reqs, errs, hist = value.split("/")
-                t = totals.setdefault(key, [0, 0, [0] * len(BUCKETS)])
-                t[0] += int(reqs)
-                t[1] += int(errs)
-                t[2] = [a + int(b) for a, b in zip(t[2], hist.split(":"))]
-    gen = resource.getrusage(resource.RUSAGE_CHILDREN)
-    gen_cpu = (gen.ru_utime + gen.ru_stime) - (before_children.ru_utime + before_children.ru_stime)
-    writes = [0] * len(BUCKETS)
-    for k in ("put", "status_put", "txn"):
-        if k in totals:
-            writes = [a + b for a, b in zip(writes, totals[k][2])]
-    keepalive = totals.get("keepalive", [0, 0, [0] * len(BUCKETS)])[2]
-    row = {
-        "n": n,
-        "etcd_cpu": 100 * sum(b - a for a, b in zip(cpu0, cpu1)) / elapsed,
-        "gen_cpu": 100 * gen_cpu / (SECONDS + 5 + n // 150),
-        "rss": rss,
-        "proposals": (prop1 - prop0) / elapsed,
-        "requests": sum(t[0] for t in totals.values()) / SECONDS,
-        "errors": sum(t[1] for t in totals.values()),
-        "ka50": percentile(keepalive, 0.5), "ka99": percentile(keepalive, 0.99),
-        "w50": percentile(writes, 0.5), "w99": percentile(writes, 0.99),
-        "late99": percentile(late, 0.99),
-        "lost": lost + failed,
-    }
-    # a generator that fell behind did not offer the load: no verdict on etcd
-    row["generator_limited"] = row["late99"] is not None and row["late99"] > 1000
-    row["ok"] = (row["lost"] == 0 and row["ka99"] is not None and row["ka99"] <= 100 and
-                 (row["w99"] is None or row["w99"] <= 100) and not row["generator_limited"])
-    # the next step starts from an empty prefix and a compacted history
-    subprocess.run(["etcdctl", "--endpoints", ",".join(urls), "del", "--prefix", "/scale/"],
-                   check=True, stdout=subprocess.DEVNULL)
-    return row
-
-
-def run_keeper_step(urls, pids, profile, n):
-    """n clusters of the real keeper (scale_keeper) for SECONDS"""
-    ttl, loop_wait, retry, failsafe = KEEPER_SETTINGS[profile]
-    per = [n // PROCS + (1 if i < n % PROCS else 0) for i in range(PROCS)]
-    # the clusters bootstrap first (their members start within a loop of
-    # each other); the window opens when they have settled
-    start = int(time.time()) + 2 * loop_wait + 5 + n // 100
     procs = []
     first = 0
     for count in per:
         if count == 0:
             continue
-        procs.append(subprocess.Popen([KEEPER, ",".join(urls), str(first), str(count), str(ttl),
-                                       str(loop_wait), str(retry), str(failsafe), str(SECONDS),
-                                       str(start)], stdout=subprocess.PIPE, text=True))
+        procs.append(subprocess.Popen(argv(first, count), stdout=subprocess.PIPE, text=True))
         first += count
     while time.time() < start + 1:
         time.sleep(0.05)
@@ -234,29 +154,93 @@ def run_keeper_step(urls, pids, profile, n):
     gen1 = sum(cpu_seconds(p.pid) for p in procs)
     prop1 = proposals(urls[0])
     req1 = requests_total(urls)
-    rss = max(rss_mib(p) for p in pids)
     elapsed = time.time() - t0
-    totals = {}
-    hists = {"iteration": [0] * len(BUCKETS), "late": [0] * len(BUCKETS)}
+    row = {
+        "n": n,
+        "etcd_cpu": 100 * sum(b - a for a, b in zip(cpu0, cpu1)) / elapsed,
+        "gen_cpu": 100 * (gen1 - gen0) / elapsed,
+        "rss": max(rss_mib(p) for p in pids),
+        "proposals": (prop1 - prop0) / elapsed,
+        "etcd_requests": (req1 - req0) / elapsed,
+    }
+    outs = []
     failed = 0
     for p in procs:
         out, _ = p.communicate()
         if p.returncode != 0 or not out.strip():
             failed += 1
-            continue
+        else:
+            outs.append(out)
+    # the next step starts from an empty prefix
+    subprocess.run(["etcdctl", "--endpoints", ",".join(urls), "del", "--prefix", "/scale/"],
+                   check=True, stdout=subprocess.DEVNULL)
+    return row, outs, failed
+
+
+def run_step(urls, pids, ttl, mix, n):
+    """n clusters of a measured mix, replayed (scale_gen) for SECONDS"""
+    start = int(time.time()) + 5 + n // 150
+    row, outs, failed = run_window(
+        urls, pids, n, start,
+        lambda first, count: [GEN, ",".join(urls), str(first), str(count), str(MEMBERS),
+                              str(ttl), str(SECONDS), str(start), mix])
+    totals = {}
+    late = [0] * len(BUCKETS)
+    lost = 0
+    for out in outs:
+        for field in out.split():
+            key, value = field.split("=", 1)
+            if key == "lost_leases":
+                lost += int(value)
+            elif key == "late":
+                late = [a + int(b) for a, b in zip(late, value.split(":"))]
+            elif key != "seconds":
+                reqs, errs, hist = value.split("/")
+                t = totals.setdefault(key, [0, 0, [0] * len(BUCKETS)])
+                t[0] += int(reqs)
+                t[1] += int(errs)
+                t[2] = [a + int(b) for a, b in zip(t[2], hist.split(":"))]
+    writes = [0] * len(BUCKETS)
+    for k in ("put", "status_put", "txn"):
+        if k in totals:
+            writes = [a + b for a, b in zip(writes, totals[k][2])]
+    keepalive = totals.get("keepalive", [0, 0, [0] * len(BUCKETS)])[2]
+    row.update({
+        "requests": sum(t[0] for t in totals.values()) / SECONDS,
+        "errors": sum(t[1] for t in totals.values()),
+        "ka50": percentile(keepalive, 0.5), "ka99": percentile(keepalive, 0.99),
+        "w50": percentile(writes, 0.5), "w99": percentile(writes, 0.99),
+        "late99": percentile(late, 0.99),
+        "lost": lost + failed,
+    })
+    # a generator that fell behind did not offer the load: no verdict on etcd
+    row["generator_limited"] = row["late99"] is not None and row["late99"] > 1000
+    row["ok"] = (row["lost"] == 0 and row["ka99"] is not None and row["ka99"] <= 100 and
+                 (row["w99"] is None or row["w99"] <= 100) and not row["generator_limited"])
+    return row
+
+
+def run_keeper_step(urls, pids, profile, n):
+    """n clusters of the real keeper (scale_keeper) for SECONDS"""
+    ttl, loop_wait, retry, failsafe = KEEPER_SETTINGS[profile]
+    # the clusters bootstrap first (their members start within a loop of
+    # each other); the window opens when they have settled
+    start = int(time.time()) + 2 * loop_wait + 5 + n // 100
+    row, outs, failed = run_window(
+        urls, pids, n, start,
+        lambda first, count: [KEEPER, ",".join(urls), str(first), str(count), str(ttl),
+                              str(loop_wait), str(retry), str(failsafe), str(SECONDS), str(start)])
+    totals = {}
+    hists = {"iteration": [0] * len(BUCKETS), "late": [0] * len(BUCKETS)}
+    for out in outs:
         for field in out.split():
             key, value = field.split("=", 1)
             if key in hists:
                 hists[key] = [a + int(b) for a, b in zip(hists[key], value.split(":"))]
             elif key != "seconds":
                 totals[key] = totals.get(key, 0) + int(value)
-    row = {
-        "n": n,
-        "etcd_cpu": 100 * sum(b - a for a, b in zip(cpu0, cpu1)) / elapsed,
-        "gen_cpu": 100 * (gen1 - gen0) / elapsed,
-        "rss": rss,
-        "proposals": (prop1 - prop0) / elapsed,
-        "requests": (req1 - req0) / elapsed,
+    row.update({
+        "requests": row["etcd_requests"],
         "it50": percentile(hists["iteration"], 0.5), "it99": percentile(hists["iteration"], 0.99),
         "late99": percentile(hists["late"], 0.99),
         "failed": totals.get("failed", 0) + totals.get("errors", 0),
@@ -264,12 +248,10 @@ def run_keeper_step(urls, pids, profile, n):
         "changes": totals.get("leader_changes", 0) + totals.get("promotions", 0) + totals.get("fences", 0),
         "leaderless": totals.get("leaderless", 0),
         "iterations": totals.get("iterations", 0),
-    }
+    })
     row["generator_limited"] = row["late99"] is not None and row["late99"] > 1000
     row["ok"] = (row["lost"] == 0 and row["changes"] == 0 and row["leaderless"] == 0 and
                  row["failed"] == 0 and not row["generator_limited"])
-    subprocess.run(["etcdctl", "--endpoints", ",".join(urls), "del", "--prefix", "/scale/"],
-                   check=True, stdout=subprocess.DEVNULL)
     return row
 
 

@@ -184,6 +184,11 @@ sim_buggify_failsafe_ping(SimNode *member, SimNode *leader)
 }
 
 void
+sim_buggify_error(SimNode *n, const char *action)
+{
+}
+
+void
 sim_timeline_created(SimNode *n, int tli, int parent, int64 at)
 {
 }
@@ -206,23 +211,8 @@ sim_etcd_record_timeline(SimNode *n, int tli)
 static int
 host_wait(PghaHttpSock *socks, int nsocks, long timeout_ms, PghaPmDeath pmdeath)
 {
-	struct pollfd pfd[PGHA_HTTP_MAX_SOCKS];
-	int			i;
-	int			ready;
+	int			ready = pgha_http_poll(socks, nsocks, quick_wait ? 0 : timeout_ms);
 
-	for (i = 0; i < nsocks; i++)
-	{
-		pfd[i].fd = socks[i].fd;
-		pfd[i].events = ((socks[i].events & PGHA_HTTP_IN) ? POLLIN : 0) |
-			((socks[i].events & PGHA_HTTP_OUT) ? POLLOUT : 0);
-		pfd[i].revents = 0;
-	}
-	ready = poll(pfd, nsocks, quick_wait ? 0 : (int) timeout_ms);
-	for (i = 0; ready > 0 && i < nsocks; i++)
-		socks[i].revents =
-			((pfd[i].revents & (POLLIN | POLLHUP)) ? PGHA_HTTP_IN : 0) |
-			((pfd[i].revents & POLLOUT) ? PGHA_HTTP_OUT : 0) |
-			((pfd[i].revents & POLLERR) ? PGHA_HTTP_ERR : 0);
 	/* a quick look that found nothing ends the caller's wait at once */
 	return quick_wait && ready <= 0 ? PGHA_HTTP_WAIT_TIMEOUT : 0;
 }

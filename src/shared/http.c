@@ -151,12 +151,12 @@ timer_cb(CURLM *multi, long timeout_ms, void *userp)
 	return 0;
 }
 
-/* a frontend program: poll(2) on curl's sockets, nothing else to watch */
-static int
-poll_wait(PghaHttpSock *socks, int nsocks, long timeout_ms, PghaPmDeath pmdeath)
+int
+pgha_http_poll(PghaHttpSock *socks, int nsocks, long timeout_ms)
 {
 	struct pollfd pfd[PGHA_HTTP_MAX_SOCKS];
 	int			i;
+	int			ready;
 
 	for (i = 0; i < nsocks; i++)
 	{
@@ -165,14 +165,20 @@ poll_wait(PghaHttpSock *socks, int nsocks, long timeout_ms, PghaPmDeath pmdeath)
 			((socks[i].events & PGHA_HTTP_OUT) ? POLLOUT : 0);
 		pfd[i].revents = 0;
 	}
-	if (poll(pfd, nsocks, (int) timeout_ms) > 0)
-	{
-		for (i = 0; i < nsocks; i++)
-			socks[i].revents =
-				((pfd[i].revents & (POLLIN | POLLHUP)) ? PGHA_HTTP_IN : 0) |
-				((pfd[i].revents & POLLOUT) ? PGHA_HTTP_OUT : 0) |
-				((pfd[i].revents & POLLERR) ? PGHA_HTTP_ERR : 0);
-	}
+	ready = poll(pfd, nsocks, (int) timeout_ms);
+	for (i = 0; ready > 0 && i < nsocks; i++)
+		socks[i].revents =
+			((pfd[i].revents & (POLLIN | POLLHUP)) ? PGHA_HTTP_IN : 0) |
+			((pfd[i].revents & POLLOUT) ? PGHA_HTTP_OUT : 0) |
+			((pfd[i].revents & POLLERR) ? PGHA_HTTP_ERR : 0);
+	return ready;
+}
+
+/* a frontend program: poll(2) on curl's sockets, nothing else to watch */
+static int
+poll_wait(PghaHttpSock *socks, int nsocks, long timeout_ms, PghaPmDeath pmdeath)
+{
+	(void) pgha_http_poll(socks, nsocks, timeout_ms);
 	return 0;
 }
 

@@ -99,6 +99,9 @@ typedef struct PghaHttpHost
 
 extern void pgha_http_set_host(const PghaHttpHost *host);
 
+/* poll(2) on socks for up to timeout_ms, setting revents: what a frontend host waits with; > 0: some are ready */
+extern int	pgha_http_poll(PghaHttpSock *socks, int nsocks, long timeout_ms);
+
 extern PghaHttp *pgha_http_create(void);
 extern void pgha_http_destroy(PghaHttp *h);
 extern void pgha_http_set_tls(PghaHttp *h, const PghaHttpTls *tls);
