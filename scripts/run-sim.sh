@@ -7,7 +7,8 @@
 # commit turned off and on again (3 nodes, --sync-toggle), failsafe_mode
 # at the fastest settings, 3/1/1 (3 nodes, --failsafe --fast), and
 # failsafe_mode with the ttl lowered for a while (--ttl-change), with
-# operators' switchover requests among the faults, each run ending 10 s
+# operators' switchover requests among the faults (and, in the first and
+# the failsafe one, actions that fail with an ERROR: --errors), each run ending 10 s
 # after its cluster settled (--quick-heal).  TAP
 # lines for the summary; a failure prints the replay command and the trace.
 set -uo pipefail
@@ -39,9 +40,9 @@ while IFS= read -r line; do
 done < seeds/list
 
 echo "# new runs from seed $seed (replay one with its printed command)"
-modes=("--switchovers" "--sync --switchovers" "--strict --nodes 5 --switchovers"
+modes=("--switchovers --errors" "--sync --switchovers" "--strict --nodes 5 --switchovers"
 	"--quorum --nodes 5 --switchovers" "--cascade --nodes 5 --switchovers"
-	"--sync-toggle --quorum --switchovers" "--failsafe --fast --switchovers"
+	"--sync-toggle --quorum --switchovers" "--failsafe --fast --switchovers --errors"
 	"--failsafe --ttl-change --switchovers")
 for mode in "${modes[@]}"; do
 	if out=$(./pgha_sim --seed "$seed" --seconds $((secs / ${#modes[@]})) --quick-heal $mode 2>&1); then

@@ -25,7 +25,7 @@ without a leader.  Within bounds: all of those 0 and the iterations on
 schedule (started late p99 under 1 s).
 
 Environment: PGHA_SCALE_STEPS ("100 250 500 1000 2000 4000"),
-PGHA_SCALE_SECONDS (30), PGHA_SCALE_PROCS (16), PGHA_SCALE_PROFILES
+PGHA_SCALE_SECONDS (30), PGHA_SCALE_PROCS (16; the keeper: one per 14 clusters, at least that), PGHA_SCALE_PROFILES
 ("30/10/10 fastest": Patroni's defaults for both; each one's fastest safe
 settings, pgha 3/1/1 with failsafe_mode and Patroni 20/1/3),
 PGHA_SCALE_SYSTEMS ("keeper patroni"; "pgha" replays pgha's measured
@@ -68,6 +68,13 @@ MIXES = {
 # the system "keeper" runs the real keeper (scale_keeper) instead of a
 # replay: profile -> (ttl, loop_wait, retry_timeout, failsafe_mode)
 KEEPER_SETTINGS = {"30/10/10": (30, 10, 10, 0), "fastest": (3, 1, 1, 1)}
+# A scale_keeper process runs its members one after another, each
+# iteration blocking on etcd as a worker's does: with more than about 40
+# members, a slow etcd (1,000 clusters bootstrapping at once) delays their
+# iterations by seconds and leaders miss their fence deadline, which real
+# nodes, each with its own worker, would not.  So one process per 14
+# clusters (16 processes at least).
+KEEPER_CLUSTERS_PER_PROC = 14
 PROFILES = setting("PGHA_SCALE_PROFILES", "30/10/10 fastest").split()
 SYSTEMS = setting("PGHA_SCALE_SYSTEMS", "keeper patroni").split()
 # the bucket upper bounds of scale_gen.c, in ms (the last one is open)
@@ -129,12 +136,12 @@ def fmt_ms(v):
     return "> 5000" if v == float("inf") else f"≤ {v:g}"
 
 
-def run_window(urls, pids, n, start, argv):
+def run_window(urls, pids, n, start, argv, nprocs=PROCS):
     """Start the programs (argv(first, count)) on n clusters split over
-    PROCS processes, measure etcd over the window that opens at start
+    nprocs processes, measure etcd over the window that opens at start
     (wall clock, a second in: the setup before it and the revocations
     after it stay out); their output lines, and the measurements."""
-    per = [n // PROCS + (1 if i < n % PROCS else 0) for i in range(PROCS)]
+    per = [n // nprocs + (1 if i < n % nprocs else 0) for i in range(nprocs)]
     procs = []
     first = 0
     for count in per:
@@ -224,12 +231,14 @@ def run_keeper_step(urls, pids, profile, n):
     """n clusters of the real keeper (scale_keeper) for SECONDS"""
     ttl, loop_wait, retry, failsafe = KEEPER_SETTINGS[profile]
     # the clusters bootstrap first (their members start within a loop of
-    # each other); the window opens when they have settled
-    start = int(time.time()) + 2 * loop_wait + 5 + n // 100
+    # each other, a new member's first lease has pgha's default ttl, 10 s,
+    # until it has read the config); the window opens when they have settled
+    start = int(time.time()) + max(30, 3 * loop_wait) + 5 + n // 20
     row, outs, failed = run_window(
         urls, pids, n, start,
         lambda first, count: [KEEPER, ",".join(urls), str(first), str(count), str(ttl),
-                              str(loop_wait), str(retry), str(failsafe), str(SECONDS), str(start)])
+                              str(loop_wait), str(retry), str(failsafe), str(SECONDS), str(start)],
+        max(PROCS, -(-n // KEEPER_CLUSTERS_PER_PROC)))
     totals = {}
     hists = {"iteration": [0] * len(BUCKETS), "late": [0] * len(BUCKETS)}
     for out in outs:

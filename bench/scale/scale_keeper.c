@@ -96,6 +96,7 @@ static MemoryContext top_cxt;
 /* which member each socket belongs to (curl opens them through the host) */
 static int *sock_owner;
 static int	sock_cap;
+static int	sock_top;			/* above every socket opened so far */
 static Member *opening;			/* the member whose calls run now */
 static bool quick_wait;			/* a look at the sockets, no wait */
 
@@ -235,7 +236,10 @@ host_open_socket(int family, int type, int protocol)
 	int			fd = socket(family, type, protocol);
 
 	if (fd >= 0 && fd < sock_cap)
+	{
 		sock_owner[fd] = opening ? (int) (opening - members) : -1;
+		sock_top = Max(sock_top, fd + 1);
+	}
 	return fd;
 }
 
@@ -579,7 +583,7 @@ main(int argc, char **argv)
 			next = Min(next, members[k].due_us);
 		}
 		/* until the next iteration is due: the watches */
-		for (int fd = 0; fd < sock_cap; fd++)
+		for (int fd = 0; fd < sock_top; fd++)
 			if (sock_owner[fd] >= 0)
 			{
 				pfd[npfd].fd = fd;
@@ -600,7 +604,22 @@ main(int argc, char **argv)
 		long		leaderless = 0;
 
 		for (int c = 0; c < count; c++)
+		{
 			leaderless += !clusters[c].had_leader;
+			/* what its members last decided, to tell why */
+			if (!clusters[c].had_leader)
+				for (int i = 0; i < MEMBERS; i++)
+				{
+					Member	   *m = &members[c * MEMBERS + i];
+
+					enter(m);
+					fprintf(stderr, "scale_keeper: %s %s without a leader: %s, last rule %s, %s\n",
+							clusters[c].scope, m->node->name,
+							m->node->running ? (m->node->in_recovery ? "standby" : "primary") : "stopped",
+							K.last_rule[0] ? K.last_rule : "(none)", K.is_leader ? "leads" : "does not lead");
+					leave(m);
+				}
+		}
 		printf(" leaderless=%ld", leaderless);
 	}
 	print_hist("iteration", stats.hist);

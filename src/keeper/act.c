@@ -611,14 +611,10 @@ act(PghaEtcd *etcd, const PghaInput *in, const PghaDecision *d,
 			 * race, a switchover) must not complete: a standby leader
 			 * replicates, it never writes
 			 */
-			if (K.promote_requested_ms != 0 && !K.promote_withdrawn &&
-				pgha_action_cancel_promotion())
-			{
+			if (K.promote_requested_ms != 0 && !K.promote_withdrawn && withdraw_promotion())
 				ereport(LOG,
 						(errmsg("pgha: withdrew the promotion this node had asked for"),
 						 errdetail("The config makes this cluster a standby cluster.")));
-				withdrawn();
-			}
 			become_leader("Holds the leader key of a standby cluster", NULL);
 			follow_remote();
 			return -1;

@@ -245,16 +245,21 @@ observe(PghaEtcd *etcd, const PghaLocalDetail *local, PghaCluster *cluster, bool
 	 * restarted, and this one does not know) and that the startup process
 	 * has not taken yet is withdrawn when another node holds the key: its
 	 * timeline id is reserved by the old request only.  Kept on record, in
-	 * case the startup process took it an instant before.
+	 * case the startup process took it an instant before.  One on record
+	 * that never reached PostgreSQL (withdraw_promotion()) is over too.
 	 */
 	if (etcd_ok && local->base.in_recovery && !K.is_leader && !K.config.pause &&
-		cluster->has_leader &&
-		strcmp(cluster->leader, pgha_node_name()) != 0 && pgha_action_cancel_promotion())
+		cluster->has_leader && strcmp(cluster->leader, pgha_node_name()) != 0)
 	{
-		ereport(LOG,
-				(errmsg("pgha: withdrew a promotion asked for before this worker started"),
-				 errdetail("\"%s\" holds the leader key.", cluster->leader)));
-		withdrawn();
+		if (pgha_action_cancel_promotion())
+		{
+			ereport(LOG,
+					(errmsg("pgha: withdrew a promotion asked for before this worker started"),
+					 errdetail("\"%s\" holds the leader key.", cluster->leader)));
+			withdrawn();
+		}
+		else if (K.promote_requested_ms != 0 && !K.promote_withdrawn)
+			(void) withdraw_promotion();
 	}
 	/* a standby leader's withdrawn promotion is over the same way */
 	if (local->base.in_recovery && (!K.is_leader || pgha_config_standby_cluster(&K.config)))

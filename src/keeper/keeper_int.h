@@ -158,6 +158,7 @@ extern int effective_lease_ttl(void);
 extern int64 fence_after_ms(void);
 extern void publish_write_gate(void);
 extern void withdrawn(void);
+extern bool withdraw_promotion(void);
 
 /* lease.c */
 extern void set_call_budget(PghaEtcd *etcd);

@@ -395,13 +395,10 @@ lose_leadership(const char *why)
 	 * second timeline with the id the new leader's promotion takes.
 	 */
 	if (K.promote_requested_ms != 0 && !K.promote_withdrawn && RecoveryInProgress() &&
-		pgha_action_cancel_promotion())
-	{
+		withdraw_promotion())
 		ereport(LOG,
 				(errmsg("pgha: withdrew the promotion this node had asked for"),
 				 errdetail("The startup process had not acted on the request when the key was lost.")));
-		withdrawn();
-	}
 }
 
 /*

@@ -281,3 +281,23 @@ withdrawn(void)
 	K.promote_withdrawn = true;
 	save_keeper_state();
 }
+
+/*
+ * Take back the promotion this node asked for, if the startup process has
+ * not taken it: true if it is withdrawn now.  Also true when the request
+ * never reached PostgreSQL (pg_promote() failed with an ERROR before its
+ * file, the request on record first): nothing is left to take back, and
+ * unless it is withdrawn the promotion stays "under way" for good, which
+ * keeps this standby's placeholders and stops it from following across
+ * them (the simulator's seed 31602, --errors).
+ */
+bool
+withdraw_promotion(void)
+{
+	if (pgha_action_cancel_promotion() || !pgha_action_promotion_in_flight())
+	{
+		withdrawn();
+		return true;
+	}
+	return false;
+}

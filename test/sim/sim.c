@@ -291,7 +291,9 @@ worker_loop(SimNode *n)
 		FlushErrorState();
 		MemoryContextReset(n->iter_cxt);
 		sim_log(n, "worker iteration failed; backing off");
+		/* worker.c builds a new client: no watch, no deadline */
 		n->etcd.watching = false;
+		n->etcd.deadline_us = 0;
 		sim_etcd_forget_watch(n->id);
 		PG_exception_stack = &local;
 		sim_sleep_until(sim_time_us + sim_rand_range(500000, 1000000));
@@ -849,6 +851,20 @@ sim_buggify_watch_stall(SimNode *n)
 		return false;
 	sim_log(n, "buggify: its new watch stalls");
 	return true;
+}
+
+/*
+ * --errors: an action fails with an ERROR (its SQL, a file it writes, out
+ * of memory): the iteration ends there, mid-way, and the worker backs off
+ * and starts the next one, as worker.c recovers.  While faults run only.
+ */
+void
+sim_buggify_error(SimNode *n, const char *action)
+{
+	if (!sim_cfg.errors || !sim_faulty() || !sim_chance(0.01))
+		return;
+	sim_log(n, "buggify: %s fails with an ERROR", action);
+	ereport(ERROR, (errmsg("simulated failure: %s", action)));
 }
 
 /* the leader and the standbys its sync key names crash */
@@ -1431,6 +1447,8 @@ main(int argc, char **argv)
 			sim_cfg.failsafe = true;
 		else if (strcmp(argv[i], "--ttl-change") == 0)
 			sim_cfg.ttl_change = true;
+		else if (strcmp(argv[i], "--errors") == 0)
+			sim_cfg.errors = true;
 		/* the fastest settings pgha accepts */
 		else if (strcmp(argv[i], "--fast") == 0)
 		{
@@ -1460,7 +1478,7 @@ main(int argc, char **argv)
 			sim_cfg.verbose = true;
 		else
 		{
-			fprintf(stderr, "usage: %s [--seed N] [--runs N | --seconds S] [--nodes N] [--sync|--strict] [--quorum] [--duration S] [--max-skew PCT] [--switchovers] [--quick-heal] [--etcd-wipe] [--cascade] [--sync-toggle] [--failsafe] [--fast] [--ttl-change] [--minimise] [--leave-out N,N...] [--trace] [--verbose]\n", argv[0]);
+			fprintf(stderr, "usage: %s [--seed N] [--runs N | --seconds S] [--nodes N] [--sync|--strict] [--quorum] [--duration S] [--max-skew PCT] [--switchovers] [--quick-heal] [--etcd-wipe] [--cascade] [--sync-toggle] [--failsafe] [--fast] [--ttl-change] [--errors] [--minimise] [--leave-out N,N...] [--trace] [--verbose]\n", argv[0]);
 			return 2;
 		}
 	}
@@ -1498,7 +1516,7 @@ main(int argc, char **argv)
 			if (minimise)
 				minimise_faults(s);
 			print_trace();
-			printf("FAILED: seed %llu: %s\nreplay: %s --seed %llu --runs 1%s%s%s%s%s%s%s%s%s --nodes %d --duration %g --max-skew %g --trace\n",
+			printf("FAILED: seed %llu: %s\nreplay: %s --seed %llu --runs 1%s%s%s%s%s%s%s%s%s%s --nodes %d --duration %g --max-skew %g --trace\n",
 				   (unsigned long long) s, failure, argv[0], (unsigned long long) s,
 				   sim_cfg.quorum ? (sim_cfg.sync_strict ? " --quorum --strict" : " --quorum") :
 				   sim_cfg.sync_strict ? " --strict" : sim_cfg.sync_mode ? " --sync" : "",
@@ -1510,6 +1528,7 @@ main(int argc, char **argv)
 				   sim_cfg.failsafe ? " --failsafe" : "",
 				   sim_cfg.ttl == 3 ? " --fast" : "",
 				   sim_cfg.ttl_change ? " --ttl-change" : "",
+				   sim_cfg.errors ? " --errors" : "",
 				   sim_cfg.nnodes, sim_cfg.duration_us / 1e6, sim_cfg.max_skew * 100);
 			return 1;
 		}

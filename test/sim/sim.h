@@ -159,6 +159,7 @@ typedef struct SimConfig
 	bool		failsafe;		/* failsafe_mode: members vouch for a leader without etcd */
 	bool		ttl_change;		/* an operator lowers ttl to 3/1/1 (or turns
 								 * failsafe_mode off) for a while */
+	bool		errors;			/* now and then an action fails with an ERROR */
 } SimConfig;
 
 extern SimConfig sim_cfg;
@@ -194,6 +195,7 @@ extern bool sim_etcd_sync_leader_is(const char *name);
 extern bool sim_etcd_record_timeline(SimNode *n, int tli);	/* pghactl run */
 extern bool sim_etcd_sync_standby_is(const char *name);
 extern int64 sim_buggify_sync_delete(SimNode *n);	/* sim.c: extra delay */
+extern void sim_buggify_error(SimNode *n, const char *action);	/* may throw */
 
 /* sim_pg.c */
 extern void sim_pg_init(SimNode *n, bool primary);

@@ -640,11 +640,12 @@ pgha_conninfo(const PghaMember *m, bool replication, int connect_timeout)
 	return psprintf("host=%s port=%d", m->host, m->port);
 }
 
-/* a local action takes a moment (ALTER SYSTEM, a reload, a signal) */
+/* a local action takes a moment (ALTER SYSTEM, a reload, a signal), and may fail */
 static void
-local_io(void)
+local_io(const char *action)
 {
 	sim_sleep_until(sim_time_us + sim_rand_range(50, 2000));
+	sim_buggify_error(sim_current, action);
 }
 
 /* the simulation has no standby cluster: no delay to apply */
@@ -660,7 +661,7 @@ pgha_action_follow(const char *conninfo, const char *slot)
 	SimNode    *to = by_port(conninfo);
 	int			id = to ? to->id : -1;
 
-	local_io();
+	local_io("following a leader");
 	if (sim_current->upstream == id)
 		return false;
 	sim_current->upstream = id;
@@ -673,12 +674,14 @@ pgha_action_promote(void)
 {
 	SimNode    *n = sim_current;
 
-	local_io();
+	local_io("pg_promote()");
 	if (!n->in_recovery)
 		return;
 	/* the file "promote"; the startup process takes it when it can (tick) */
 	n->promote_signal = true;
 	sim_buggify(n, "promotion requested");
+	/* the signal to the postmaster failed, the file is there */
+	sim_buggify_error(n, "pg_promote() after its file");
 }
 
 /* the startup process takes the request: from here the promotion runs */
@@ -747,9 +750,11 @@ pgha_action_sync_standbys_defined(void)
 void
 pgha_alter_system(const char *name, const char *value)
 {
-	local_io();
+	local_io("ALTER SYSTEM");
 	if (strcmp(name, "synchronous_standby_names") == 0)
 		strlcpy(sim_current->ssn_file, value, sizeof(sim_current->ssn_file));
+	/* postgresql.auto.conf is written; what follows it failed */
+	sim_buggify_error(sim_current, "ALTER SYSTEM after its file");
 }
 
 bool
@@ -757,7 +762,7 @@ pgha_action_cancel_promotion(void)
 {
 	SimNode    *n = sim_current;
 
-	local_io();
+	local_io("withdrawing a promotion");
 	if (!n->promote_signal)
 		return false;
 	n->promote_signal = false;
@@ -916,7 +921,7 @@ pgha_action_read_walsenders(PghaWalsender **out)
 	int			nw = 0;
 	int			i;
 
-	local_io();
+	local_io("reading pg_stat_replication");
 	for (i = 0; i < sim_cfg.nnodes; i++)
 	{
 		SimNode    *sb = &sim_nodes[i];
@@ -963,7 +968,7 @@ pgha_action_prepare_switchover(const char *conninfo, const char *slot)
 {
 	SimNode    *to = by_port(conninfo);
 
-	local_io();
+	local_io("preparing a switchover");
 	sim_current->standby_signal = true;
 	sim_current->upstream = to ? to->id : -1;
 }
@@ -1037,7 +1042,7 @@ pgha_action_next_timeline(int current)
 	int			i;
 
 	/* a directory scan: the worker may stop here too */
-	local_io();
+	local_io("picking the next timeline");
 	n = sim_current;
 	for (i = 2; i <= SIM_MAX_TLI; i++)
 		if (n->tlfile[i])
