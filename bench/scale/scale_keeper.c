@@ -194,11 +194,14 @@ sim_timeline_created(SimNode *n, int tli, int parent, int64 at)
 {
 }
 
-/* pghactl run's view of etcd: only a stopped instance asks, and none stops here */
+/* pghactl run's view of the leader, as its cluster's keepers see it */
 const char *
 sim_etcd_leader(int64 *lease)
 {
-	return NULL;
+	Cluster    *c = (Cluster *) ((char *) sim_nodes - offsetof(Cluster, nodes));
+
+	*lease = 0;
+	return c->leader >= 0 ? c->nodes[c->leader].name : NULL;
 }
 
 bool
@@ -391,6 +394,37 @@ run_member(Member *m)
 	leave(m);
 }
 
+/*
+ * A stopped instance (fenced, or stopped for a switchover) is started
+ * again by pghactl run, rewound if it has to be, and its worker by the
+ * postmaster: the simulator's models of both.
+ */
+static void
+restart(Member *m)
+{
+	SimNode    *n = m->node;
+
+	sim_nodes = m->cluster->nodes;
+	sim_time_us = pgha_now_us();
+	sim_pg_supervise(n);
+	if (n->running && !n->worker_alive && n->worker_restart_at_us != 0 &&
+		sim_time_us >= n->worker_restart_at_us)
+	{
+		/* a new process: the keeper's memory starts at zero */
+		memset(n->keeper_mem, 0, keeper_size);
+		memset(n->syncrep_mem, 0, syncrep_size);
+		memset(&n->state, 0, sizeof(n->state));
+		n->state.etcd_failures_tolerated = -1;
+		pgha_etcd_watch_stop(m->etcd);
+		n->worker_alive = true;
+		n->worker_restart_at_us = 0;
+		m->due_us = sim_time_us;
+		/* its first lease is a new process's, not one it lost */
+		m->lease = 0;
+	}
+	sim_nodes = NULL;
+}
+
 /* the member's watch: anything that wakes the keeper brings its iteration forward */
 static void
 look_at_watch(Member *m)
@@ -571,8 +605,9 @@ main(int argc, char **argv)
 		counting = now >= start_us;
 		for (int k = 0; k < nmembers; k++)
 		{
-			/* a stopped instance has no worker (nothing restarts it here) */
-			if (!members[k].node->running)
+			if (!members[k].node->running || !members[k].node->worker_alive)
+				restart(&members[k]);
+			if (!members[k].node->running || !members[k].node->worker_alive)
 				continue;
 			if (members[k].due_us <= pgha_now_us())
 			{

@@ -398,7 +398,7 @@ lose_leadership(const char *why)
 		withdraw_promotion())
 		ereport(LOG,
 				(errmsg("pgha: withdrew the promotion this node had asked for"),
-				 errdetail("The startup process had not acted on the request when the key was lost.")));
+				 errdetail("The startup process had not taken the request (if it ever reached PostgreSQL) when the key was lost.")));
 }
 
 /*

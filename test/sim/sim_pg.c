@@ -640,12 +640,16 @@ pgha_conninfo(const PghaMember *m, bool replication, int connect_timeout)
 	return psprintf("host=%s port=%d", m->host, m->port);
 }
 
-/* a local action takes a moment (ALTER SYSTEM, a reload, a signal), and may fail */
+/*
+ * A local action takes a moment (ALTER SYSTEM, a reload, a signal), and
+ * may fail with an ERROR (action NULL: it cannot, as an unlink)
+ */
 static void
 local_io(const char *action)
 {
 	sim_sleep_until(sim_time_us + sim_rand_range(50, 2000));
-	sim_buggify_error(sim_current, action);
+	if (action != NULL)
+		sim_buggify_error(sim_current, action);
 }
 
 /* the simulation has no standby cluster: no delay to apply */
@@ -680,7 +684,7 @@ pgha_action_promote(void)
 	/* the file "promote"; the startup process takes it when it can (tick) */
 	n->promote_signal = true;
 	sim_buggify(n, "promotion requested");
-	/* the signal to the postmaster failed, the file is there */
+	/* closing the file failed after it was written: it is there */
 	sim_buggify_error(n, "pg_promote() after its file");
 }
 
@@ -762,7 +766,7 @@ pgha_action_cancel_promotion(void)
 {
 	SimNode    *n = sim_current;
 
-	local_io("withdrawing a promotion");
+	local_io(NULL);
 	if (!n->promote_signal)
 		return false;
 	n->promote_signal = false;
