@@ -308,7 +308,7 @@ leader_txn(PghaEtcd *etcd, bool create, bool *succeeded)
 }
 
 /*
- * A key only the leader writes (history, failsafe), put (value) or deleted
+ * A key only the leader writes (status, history, failsafe), put (value) or deleted
  * (NULL) in one transaction with "the leader key is still ours, on the
  * lease this iteration proved it on": a write that lands late (held up in
  * a frozen etcd member, or sent by a worker that stood still past its

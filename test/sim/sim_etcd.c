@@ -458,9 +458,9 @@ lease_ok(Req *r, int64 lease)
 	return false;
 }
 
-/* etcd applies the request (an event at its arrival) */
 static void check_leader_only_write(const Req *r, const char *key);
 
+/* etcd applies the request (an event at its arrival) */
 static void
 apply(void *arg)
 {
