@@ -12,24 +12,36 @@ late the generator sent (its own limit), and the leases lost.  The
 capacity is the largest N with keepalive and write p99 under 100 ms and
 no lease lost, provided the generator kept to its schedule (sent late
 p99 under 1 s; otherwise the step says "generator-limited": the load was
-not offered, and the step says nothing about etcd).
+not offered, and the step says nothing about etcd).  A series ends at
+its first step out of bounds: more clusters only take longer.
 
 The system "keeper" is not a replay: scale_keeper processes run N
 clusters of the real keeper (src/keeper, with the simulator's model
 PostgreSQL, no postmaster) against the same etcd.  Its table says what
 etcd counted (requests/s from grpc_server_msg_received_total, all
-members), how long the keeper's iterations took (p50/p99) and how late
-they started, and what must stay 0 on a healthy cluster: failed
-iterations, leases lost, leader changes, promotions and fences, clusters
-without a leader.  Within bounds: all of those 0 and the iterations on
-schedule (started late p99 under 1 s).
+members), the keeper's own keepalives and writes (p50/p99, as its client
+timed them), the watch's delay (a probe key put beside the members' keys,
+from the put's send to its event), how long the keeper's iterations took
+(p50/p99) and how late they started, and what must stay 0 on a healthy
+cluster: failed iterations, leases lost, leader changes, promotions and
+fences, clusters without a leader.  Within bounds: all of those 0,
+keepalive and write p99 under 100 ms, and the iterations on schedule
+(started late p99 under 1 s).
+
+etcd's three members run on the last CPU and everything else (the
+generators, this script) on the others (taskset), so that etcd's figures
+are per core and the generator does not take etcd's CPU
+(PGHA_SCALE_PIN=0: no pinning; on one CPU there is none).  A chart of
+etcd's CPU against the number of clusters goes to TESTDIR/scale.png.
 
 Environment: PGHA_SCALE_STEPS ("100 250 500 1000 2000 4000"),
 PGHA_SCALE_SECONDS (30), PGHA_SCALE_PROCS (16; the keeper: one per 14 clusters, at least that), PGHA_SCALE_PROFILES
 ("30/10/10 fastest": Patroni's defaults for both; each one's fastest safe
 settings, pgha 3/1/1 with failsafe_mode and Patroni 20/1/3),
 PGHA_SCALE_SYSTEMS ("keeper patroni"; "pgha" replays pgha's measured
-mix), TESTDIR (tmp_bench).  Writes TESTDIR/scale.md.
+mix), PGHA_SCALE_PIN (1), TESTDIR (tmp_bench).  Writes TESTDIR/scale.md
+and TESTDIR/scale.png.  The profile "10/2/4" (pgha's defaults) runs the
+keeper only: Patroni's requests were not measured at those settings.
 """
 import os
 import re
@@ -67,7 +79,7 @@ MIXES = {
 }
 # the system "keeper" runs the real keeper (scale_keeper) instead of a
 # replay: profile -> (ttl, loop_wait, retry_timeout, failsafe_mode)
-KEEPER_SETTINGS = {"30/10/10": (30, 10, 10, 0), "fastest": (3, 1, 1, 1)}
+KEEPER_SETTINGS = {"30/10/10": (30, 10, 10, 0), "10/2/4": (10, 2, 4, 0), "fastest": (3, 1, 1, 1)}
 # A scale_keeper process runs its members one after another, each
 # iteration blocking on etcd as a worker's does: with more than about 40
 # members, a slow etcd (1,000 clusters bootstrapping at once) delays their
@@ -80,6 +92,13 @@ SYSTEMS = setting("PGHA_SCALE_SYSTEMS", "keeper patroni").split()
 # the bucket upper bounds of scale_gen.c, in ms (the last one is open)
 BUCKETS = [0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, float("inf")]
 TICK = os.sysconf("SC_CLK_TCK")
+# etcd on the last CPU, the rest on the others
+CPUS = sorted(os.sched_getaffinity(0))
+PIN = setting("PGHA_SCALE_PIN", "1") != "0" and len(CPUS) >= 2
+ETCD_CPUS = CPUS[-1:] if PIN else CPUS
+GEN_CPUS = CPUS[:-1] if PIN else CPUS
+# the watch probes: about this many puts per second over all processes
+PROBES_PER_SECOND = 10
 
 
 def etcd(cmd, *args):
@@ -147,7 +166,8 @@ def run_window(urls, pids, n, start, argv, nprocs=PROCS):
     for count in per:
         if count == 0:
             continue
-        procs.append(subprocess.Popen(argv(first, count), stdout=subprocess.PIPE, text=True))
+        procs.append(subprocess.Popen(argv(first, count, len(per)), stdout=subprocess.PIPE, text=True,
+                                      preexec_fn=lambda: os.sched_setaffinity(0, GEN_CPUS)))
         first += count
     while time.time() < start + 1:
         time.sleep(0.05)
@@ -189,7 +209,7 @@ def run_step(urls, pids, ttl, mix, n):
     start = int(time.time()) + 5 + n // 150
     row, outs, failed = run_window(
         urls, pids, n, start,
-        lambda first, count: [GEN, ",".join(urls), str(first), str(count), str(MEMBERS),
+        lambda first, count, nprocs: [GEN, ",".join(urls), str(first), str(count), str(MEMBERS),
                               str(ttl), str(SECONDS), str(start), mix])
     totals = {}
     late = [0] * len(BUCKETS)
@@ -236,11 +256,12 @@ def run_keeper_step(urls, pids, profile, n):
     start = int(time.time()) + max(30, 3 * loop_wait) + 5 + n // 20
     row, outs, failed = run_window(
         urls, pids, n, start,
-        lambda first, count: [KEEPER, ",".join(urls), str(first), str(count), str(ttl),
-                              str(loop_wait), str(retry), str(failsafe), str(SECONDS), str(start)],
+        lambda first, count, nprocs: [KEEPER, ",".join(urls), str(first), str(count), str(ttl),
+                                      str(loop_wait), str(retry), str(failsafe), str(SECONDS), str(start),
+                                      str(1000 * nprocs // PROBES_PER_SECOND)],
         max(PROCS, -(-n // KEEPER_CLUSTERS_PER_PROC)))
     totals = {}
-    hists = {"iteration": [0] * len(BUCKETS), "late": [0] * len(BUCKETS)}
+    hists = {k: [0] * len(BUCKETS) for k in ("iteration", "late", "keepalive", "write", "read", "other", "watch")}
     for out in outs:
         for field in out.split():
             key, value = field.split("=", 1)
@@ -248,9 +269,16 @@ def run_keeper_step(urls, pids, profile, n):
                 hists[key] = [a + int(b) for a, b in zip(hists[key], value.split(":"))]
             elif key != "seconds":
                 totals[key] = totals.get(key, 0) + int(value)
+    # what etcd counted, less the watch probes' puts
+    probe_rate = totals.get("probe_puts", 0) / SECONDS
+    row["proposals"] -= probe_rate
     row.update({
-        "requests": row["etcd_requests"],
+        "requests": row["etcd_requests"] - probe_rate,
         "it50": percentile(hists["iteration"], 0.5), "it99": percentile(hists["iteration"], 0.99),
+        "ka50": percentile(hists["keepalive"], 0.5), "ka99": percentile(hists["keepalive"], 0.99),
+        "w50": percentile(hists["write"], 0.5), "w99": percentile(hists["write"], 0.99),
+        "wd50": percentile(hists["watch"], 0.5), "wd99": percentile(hists["watch"], 0.99),
+        "unanswered": sum(totals.get(k + "_unanswered", 0) for k in ("keepalive", "write", "read", "other")),
         "late99": percentile(hists["late"], 0.99),
         "failed": totals.get("failed", 0) + totals.get("errors", 0),
         "lost": totals.get("lost_leases", 0) + failed,
@@ -260,22 +288,53 @@ def run_keeper_step(urls, pids, profile, n):
     })
     row["generator_limited"] = row["late99"] is not None and row["late99"] > 1000
     row["ok"] = (row["lost"] == 0 and row["changes"] == 0 and row["leaderless"] == 0 and
-                 row["failed"] == 0 and not row["generator_limited"])
+                 row["failed"] == 0 and not row["generator_limited"] and
+                 row["ka99"] is not None and row["ka99"] <= 100 and
+                 (row["w99"] is None or row["w99"] <= 100))
     return row
 
 
 KEEPER_HEADER = ["| settings | clusters | etcd CPU % (3 members) | keeper processes CPU % | "
                  "etcd RSS MiB (largest) | proposals/s | requests/s (etcd's count) | "
+                 "keepalive p50 / p99 ms | write p50 / p99 ms | unanswered calls | watch delay p50 / p99 ms | "
                  "iteration p50 / p99 ms | started late p99 ms | failed iterations | leases lost | "
                  "leader changes, promotions, fences | clusters without a leader | within bounds |",
-                 "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+                 "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
 
 
 def keeper_line(profile, r):
     return (f"| {profile} | {r['n']} | {r['etcd_cpu']:.0f} | {r['gen_cpu']:.0f} | {r['rss']:.0f} | "
-            f"{r['proposals']:.1f} | {r['requests']:.0f} | {fmt_ms(r['it50'])} / {fmt_ms(r['it99'])} | "
+            f"{r['proposals']:.1f} | {r['requests']:.0f} | {fmt_ms(r['ka50'])} / {fmt_ms(r['ka99'])} | "
+            f"{fmt_ms(r['w50'])} / {fmt_ms(r['w99'])} | {r['unanswered']} | "
+            f"{fmt_ms(r['wd50'])} / {fmt_ms(r['wd99'])} | {fmt_ms(r['it50'])} / {fmt_ms(r['it99'])} | "
             f"{fmt_ms(r['late99'])} | {r['failed']} | {r['lost']} | {r['changes']} | {r['leaderless']} | "
             f"{'yes' if r['ok'] else 'generator-limited' if r['generator_limited'] else 'no'} |")
+
+
+def chart(points, path):
+    """etcd's CPU against the number of clusters, a line per settings and system"""
+    series = {}
+    for (profile, system, n, cpu) in points:
+        series.setdefault((profile, system), []).append((n, cpu))
+    plots = []
+    for i, ((profile, system), pts) in enumerate(sorted(series.items())):
+        dat = f"{path}.{i}.dat"
+        with open(dat, "w") as f:
+            f.writelines(f"{n} {cpu:.1f}\n" for n, cpu in pts)
+        name = "pgha (the real keeper)" if system == "keeper" else f"{system} (replayed)"
+        plots.append(f'"{dat}" using 1:2 with linespoints lw 2 title "{profile}: {name}"')
+    cores = "on one core" if PIN else f"sharing {len(CPUS)} CPUs with the generator"
+    script = f"""set terminal pngcairo size 900,500 font "sans,10"
+set output "{path}"
+set title "etcd's CPU (3 members {cores}) against the number of 3-member clusters"
+set xlabel "clusters"
+set ylabel "etcd CPU, % of one core"
+set logscale x
+set key left top
+set grid
+plot {", ".join(plots)}
+"""
+    subprocess.run(["gnuplot"], input=script, text=True, check=True)
 
 
 def main():
@@ -289,6 +348,11 @@ def main():
     try:
         urls = open(os.path.join(d, "urls")).read().strip().split(",")
         pids = member_pids(d)
+        os.sched_setaffinity(0, GEN_CPUS)
+        for pid in pids:
+            subprocess.run(["taskset", "-a", "-p", "-c", ",".join(map(str, ETCD_CPUS)), str(pid)],
+                           check=True, stdout=subprocess.DEVNULL)
+        points = []
         lines = ["| settings | system | clusters | etcd CPU % (3 members) | generator CPU % | "
                  "etcd RSS MiB (largest) | proposals/s | requests/s | errors | keepalive p50 / p99 ms | "
                  "write p50 / p99 ms | sent late p99 ms | leases lost | within bounds |",
@@ -299,23 +363,25 @@ def main():
         for profile in PROFILES:
             for system in SYSTEMS:
                 if system == "keeper":
-                    broken = False
                     for n in STEPS:
                         r = run_keeper_step(urls, pids, profile, n)
+                        points.append((profile, system, n, r["etcd_cpu"]))
                         line = keeper_line(profile, r)
                         if not keeper_lines:
                             print("\n".join(KEEPER_HEADER), flush=True)
                             keeper_lines = list(KEEPER_HEADER)
                         print(line, flush=True)
                         keeper_lines.append(line)
-                        if r["ok"] and not broken:
-                            capacity[(profile, system)] = n
-                        broken = broken or not r["ok"]
+                        if not r["ok"]:
+                            break
+                        capacity[(profile, system)] = n
+                    continue
+                if (profile, system) not in MIXES:
                     continue
                 ttl, mix = MIXES[(profile, system)]
-                broken = False
                 for n in STEPS:
                     r = run_step(urls, pids, ttl, mix, n)
+                    points.append((profile, system, n, r["etcd_cpu"]))
                     line = (f"| {profile} | {system} | {n} | {r['etcd_cpu']:.0f} | {r['gen_cpu']:.0f} | "
                             f"{r['rss']:.0f} | {r['proposals']:.1f} | {r['requests']:.0f} | {r['errors']} | "
                             f"{fmt_ms(r['ka50'])} / {fmt_ms(r['ka99'])} | {fmt_ms(r['w50'])} / {fmt_ms(r['w99'])} | "
@@ -323,18 +389,23 @@ def main():
                             f"{'yes' if r['ok'] else 'generator-limited' if r['generator_limited'] else 'no'} |")
                     print(line, flush=True)
                     lines.append(line)
-                    # the capacity: the last N of an unbroken run of steps within bounds
-                    if r["ok"] and not broken:
-                        capacity[(profile, system)] = n
-                    broken = broken or not r["ok"]
+                    # the capacity: the last N of an unbroken run of steps within bounds;
+                    # past the first step out of them, more clusters only take longer
+                    if not r["ok"]:
+                        break
+                    capacity[(profile, system)] = n
         if keeper_lines:
             lines += ["", "The real keeper (scale_keeper):", ""] + keeper_lines
         lines.append("")
-        lines.append(f"Capacity (largest N within bounds; {SECONDS} s per step, {PROCS} generator processes):")
-        for profile in PROFILES:
-            for system in SYSTEMS:
-                lines.append(f"- {profile}, {system}: {capacity.get((profile, system), 'below ' + str(STEPS[0]))}")
-        print("\n".join(lines[-1 - len(PROFILES) * len(SYSTEMS):]))
+        pinned = (f"etcd on CPU {','.join(map(str, ETCD_CPUS))}, the generators on "
+                  f"{','.join(map(str, GEN_CPUS))}" if PIN else "etcd and the generators not pinned")
+        lines.append(f"Capacity (largest N within bounds; {SECONDS} s per step; {pinned}):")
+        ran = [(p, s) for p in PROFILES for s in SYSTEMS if s == "keeper" or (p, s) in MIXES]
+        for profile, system in ran:
+            lines.append(f"- {profile}, {system}: {capacity.get((profile, system), 'below ' + str(STEPS[0]))}")
+        print("\n".join(lines[-1 - len(ran):]))
+        if points:
+            chart(points, os.path.join(OUT, "scale.png"))
         with open(os.path.join(OUT, "scale.md"), "w") as f:
             f.write("\n".join(lines) + "\n")
     finally:

@@ -22,13 +22,22 @@
  * iterations whose etcd calls failed, leases lost (a member's lease
  * replaced by a new one), leader changes after the first leader of each
  * cluster, promotions and fences, and the clusters that never had a
- * leader in the window.
+ * leader in the window; the keeper's own etcd calls by kind (keepalive,
+ * write, read: how many, how many unanswered, their time histogram), and
+ * the watch's delay.
  *
- * Usage: scale_keeper URLS FIRST COUNT TTL LOOP_WAIT RETRY_TIMEOUT FAILSAFE SECONDS START
+ * The watch's delay: every PROBE_MS the process puts a key under its first
+ * cluster's prefix (the members ignore it) and watches it beside them; the
+ * time from the put's send to the event read off the watch's socket, in
+ * the same poll(2) as the members' watches, is what a member waits to hear
+ * of a change (the leader key's delete after a node loss).
+ *
+ * Usage: scale_keeper URLS FIRST COUNT TTL LOOP_WAIT RETRY_TIMEOUT FAILSAFE SECONDS START [PROBE_MS]
  *	 URLS	 etcd client URLs, comma-separated
  *	 FIRST, COUNT  the clusters c<FIRST> .. c<FIRST+COUNT-1> under /scale/
  *	 FAILSAFE  0 or 1: failsafe_mode in the clusters' config
  *	 START	 wall-clock second at which the measured window begins
+ *	 PROBE_MS  the watch probe's interval (0 or absent: none)
  *
  * Copyright (c) 2026, pgha developers
  *
@@ -99,10 +108,17 @@ static int	sock_cap;
 static int	sock_top;			/* above every socket opened so far */
 static Member *opening;			/* the member whose calls run now */
 static bool quick_wait;			/* a look at the sockets, no wait */
+static bool probe_opening;		/* the watch probe's calls run now */
+#define PROBE_OWNER (-2)		/* sock_owner[] of the watch probe's sockets */
 
 /* the window's counters */
 static const double bucket_ms[] = {0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000};
 #define NBUCKETS (lengthof(bucket_ms) + 1)
+enum
+{
+	CALL_KEEPALIVE, CALL_WRITE, CALL_READ, CALL_OTHER, NCALLS
+};
+static const char *const call_name[NCALLS] = {"keepalive", "write", "read", "other"};
 static struct
 {
 	long		iterations;
@@ -114,6 +130,13 @@ static struct
 	long		leader_changes;
 	long		promotions;
 	long		fences;
+	/* the keeper's etcd calls by kind: how many, unanswered, their time */
+	long		calls[NCALLS];
+	long		unanswered[NCALLS];
+	long		call_hist[NCALLS][NBUCKETS];
+	long		probe_puts;		/* in the window */
+	long		probes;			/* probe puts whose event came back */
+	long		watch_hist[NBUCKETS];
 } stats;
 static bool counting;
 
@@ -240,7 +263,7 @@ host_open_socket(int family, int type, int protocol)
 
 	if (fd >= 0 && fd < sock_cap)
 	{
-		sock_owner[fd] = opening ? (int) (opening - members) : -1;
+		sock_owner[fd] = opening ? (int) (opening - members) : probe_opening ? PROBE_OWNER : -1;
 		sock_top = Max(sock_top, fd + 1);
 	}
 	return fd;
@@ -262,6 +285,111 @@ static const PghaHttpHost scale_host = {
 	.open_socket = host_open_socket,
 	.close_socket = host_close_socket,
 };
+
+/* ---- the keeper's etcd calls, timed ---- */
+
+static int	bucket(double ms);
+
+static bool
+ends_with(const char *s, const char *tail)
+{
+	size_t		n = strlen(s);
+	size_t		t = strlen(tail);
+
+	return n >= t && strcmp(s + n - t, tail) == 0;
+}
+
+static void
+time_call(const char *url, int64 elapsed_us, bool answered)
+{
+	int			kind = CALL_OTHER;
+
+	if (!counting)
+		return;
+	if (ends_with(url, "/v3/lease/keepalive"))
+		kind = CALL_KEEPALIVE;
+	else if (ends_with(url, "/v3/kv/txn") || ends_with(url, "/v3/kv/put") ||
+			 ends_with(url, "/v3/kv/deleterange"))
+		kind = CALL_WRITE;
+	else if (ends_with(url, "/v3/kv/range"))
+		kind = CALL_READ;
+	stats.calls[kind]++;
+	if (!answered)
+		stats.unanswered[kind]++;
+	stats.call_hist[kind][bucket(elapsed_us / 1000.0)]++;
+}
+
+/* ---- the watch probe ---- */
+
+#define NPROBE_SENT 64
+static PghaEtcd *probe;
+static char probe_key[64];
+static int64 probe_every_us;
+static int64 probe_next_us;
+static struct
+{
+	int64		revision;
+	int64		sent_us;
+} probe_sent[NPROBE_SENT];
+static int	probe_nsent;
+static MemoryContext probe_cxt;
+
+/* put the probe key, its watch started first from the revision after the put */
+static void
+probe_put(void)
+{
+	int64		sent = pgha_now_us();
+	int64		revision;
+
+	probe_next_us = sent + probe_every_us;
+	MemoryContextReset(probe_cxt);
+	CurrentMemoryContext = probe_cxt;
+	probe_opening = true;
+	if (!probe->watching)
+	{
+		PghaEtcdRange r;
+
+		if (pgha_etcd_range(probe, probe_key, false, &r))
+			(void) pgha_etcd_watch_start(probe, probe_key, r.header.revision + 1);
+	}
+	if (probe->watching && pgha_etcd_put(probe, probe_key, "probe", 0, &revision))
+	{
+		if (counting)
+			stats.probe_puts++;
+		probe_sent[probe_nsent % NPROBE_SENT].revision = revision;
+		probe_sent[probe_nsent % NPROBE_SENT].sent_us = sent;
+		probe_nsent++;
+	}
+	probe_opening = false;
+	CurrentMemoryContext = top_cxt;
+}
+
+/* the probe's events read off its watch: their delay since the put's send */
+static void
+probe_read(void)
+{
+	PghaEtcdWatchFrame f;
+	int64		now;
+
+	if (probe == NULL || !probe->watching)
+		return;
+	CurrentMemoryContext = probe_cxt;
+	quick_wait = true;
+	probe_opening = true;
+	(void) pgha_etcd_wait(probe, 1);
+	probe_opening = false;
+	quick_wait = false;
+	now = pgha_now_us();
+	while (pgha_etcd_watch_next(probe, &f))
+		for (int i = 0; i < f.nevents; i++)
+			for (int k = 0; k < Min(probe_nsent, NPROBE_SENT); k++)
+				if (probe_sent[k].revision == f.events[i].kv.mod_revision && counting)
+				{
+					stats.probes++;
+					stats.watch_hist[bucket((now - probe_sent[k].sent_us) / 1000.0)]++;
+				}
+	CurrentMemoryContext = top_cxt;
+}
 
 /* ---- one member at a time in the keeper's memory ---- */
 
@@ -504,9 +632,9 @@ main(int argc, char **argv)
 	struct pollfd *pfd;
 	int		   *pfd_owner;
 
-	if (argc != 10)
+	if (argc != 10 && argc != 11)
 	{
-		fprintf(stderr, "usage: scale_keeper URLS FIRST COUNT TTL LOOP_WAIT RETRY_TIMEOUT FAILSAFE SECONDS START\n");
+		fprintf(stderr, "usage: scale_keeper URLS FIRST COUNT TTL LOOP_WAIT RETRY_TIMEOUT FAILSAFE SECONDS START [PROBE_MS]\n");
 		return 2;
 	}
 	first = atoi(argv[2]);
@@ -517,6 +645,7 @@ main(int argc, char **argv)
 	failsafe = atoi(argv[7]) != 0;
 	seconds = atoi(argv[8]);
 	start_wall = atol(argv[9]);
+	probe_every_us = argc > 10 ? atol(argv[10]) * 1000L : 0;
 	sim_cfg.verbose = getenv("SCALE_KEEPER_VERBOSE") != NULL;
 	sim_cfg.nnodes = MEMBERS;
 	rng ^= (uint64) getpid() << 20 ^ (uint64) first;
@@ -542,6 +671,24 @@ main(int argc, char **argv)
 	pgha_etcd_hosts = argv[1];
 
 	put_config(argv[1], first, count, ttl, loop_wait, retry_timeout, failsafe);
+	pgha_etcd_call_observer = time_call;
+	if (probe_every_us > 0)
+	{
+		PghaEtcdConfig cfg = {.hosts = argv[1], .default_scheme = "http", .timeout_ms = 1000};
+		char		err[256];
+
+		probe = pgha_etcd_create(&cfg, err, sizeof(err));
+		if (probe == NULL)
+		{
+			fprintf(stderr, "scale_keeper: %s\n", err);
+			return 1;
+		}
+		/* from the process's own etcd member, as its first cluster's first node */
+		probe->current = first % probe->nurls;
+		snprintf(probe_key, sizeof(probe_key), "/scale/c%d/pgha-scale-probe", first);
+		probe_cxt = sim_context_create("probe");
+		probe_next_us = pgha_now_us() + sim_rand_range(0, probe_every_us);
+	}
 
 	clusters = calloc(count, sizeof(Cluster));
 	nmembers = count * MEMBERS;
@@ -617,9 +764,19 @@ main(int argc, char **argv)
 			}
 			next = Min(next, members[k].due_us);
 		}
+		if (probe != NULL)
+		{
+			if (pgha_now_us() >= probe_next_us)
+			{
+				probe_put();
+				/* what the put's own wait read off the watch's socket already */
+				probe_read();
+			}
+			next = Min(next, probe_next_us);
+		}
 		/* until the next iteration is due: the watches */
 		for (int fd = 0; fd < sock_top; fd++)
-			if (sock_owner[fd] >= 0)
+			if (sock_owner[fd] >= 0 || sock_owner[fd] == PROBE_OWNER)
 			{
 				pfd[npfd].fd = fd;
 				pfd[npfd].events = POLLIN;
@@ -628,7 +785,9 @@ main(int argc, char **argv)
 		now = pgha_now_us();
 		ready = poll(pfd, npfd, next > now ? (int) Min((next - now) / 1000 + 1, 1000) : 0);
 		for (int i = 0; ready > 0 && i < npfd; i++)
-			if (pfd[i].revents != 0)
+			if (pfd[i].revents != 0 && pfd_owner[i] == PROBE_OWNER)
+				probe_read();
+			else if (pfd[i].revents != 0)
 				look_at_watch(&members[pfd_owner[i]]);
 	}
 
@@ -659,6 +818,14 @@ main(int argc, char **argv)
 	}
 	print_hist("iteration", stats.hist);
 	print_hist("late", stats.late_hist);
+	for (int k = 0; k < NCALLS; k++)
+	{
+		printf(" %s_calls=%ld %s_unanswered=%ld", call_name[k], stats.calls[k],
+			   call_name[k], stats.unanswered[k]);
+		print_hist(call_name[k], stats.call_hist[k]);
+	}
+	printf(" probe_puts=%ld probes=%ld", stats.probe_puts, stats.probes);
+	print_hist("watch", stats.watch_hist);
 	printf(" seconds=%.1f\n", (pgha_now_us() - start_us) / 1e6);
 	fflush(stdout);
 

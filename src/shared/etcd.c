@@ -265,6 +265,8 @@ pgha_etcd_set_token(PghaEtcd *e, const char *token)
 	e->token = token ? strdup(token) : NULL;
 }
 
+PghaEtcdCallObserver pgha_etcd_call_observer = NULL;
+
 /*
  * POST body to url and parse the answer as JSON.  NULL with e->err set
  * when there is no answer or it is not JSON (e.g. a 404 "page not found"
@@ -278,10 +280,16 @@ post_json(PghaEtcd *e, const char *url, const char *body, const char *auth)
 	json_t	   *root;
 	char		msg[256];
 
+	int64		sent = pgha_now_us();
+	bool		answered;
+
 	if (deadline_passed(e, url))
 		return NULL;
-	if (!pgha_http_request(e->http, url, body, auth, pgha_etcd_connect_timeout(e),
-						   request_timeout(e), &resp))
+	answered = pgha_http_request(e->http, url, body, auth, pgha_etcd_connect_timeout(e),
+								 request_timeout(e), &resp);
+	if (pgha_etcd_call_observer != NULL)
+		pgha_etcd_call_observer(url, pgha_now_us() - sent, answered);
+	if (!answered)
 	{
 		pgha_etcd_fail(e, PGHA_ETCD_UNREACHABLE, "%s: %s", url, resp.errmsg);
 		return NULL;

@@ -234,6 +234,15 @@ typedef struct PghaEtcd
 	char	   *watch_prefix;	/* malloc'd */
 } PghaEtcd;
 
+/*
+ * Told of every request the client sends: its URL, how long it took from
+ * the send to the answer (or the failure), and whether an answer came.
+ * bench/scale's latency figures; NULL, as in the server and pghactl,
+ * costs nothing.
+ */
+typedef void (*PghaEtcdCallObserver) (const char *url, int64 elapsed_us, bool answered);
+extern PghaEtcdCallObserver pgha_etcd_call_observer;
+
 extern bool pgha_read_password_file(const char *path, char *buf, size_t buflen,
 										 char *errbuf, size_t errlen);
 extern PghaEtcd *pgha_etcd_create(const PghaEtcdConfig *config,
