@@ -455,14 +455,14 @@ observe(Member *m)
 		stats.fences++;
 	m->fenced = !m->node->running;
 	/* every taking of the key but the cluster's first is a change */
-	if (K.is_leader && c->leader != me)
+	if (K.proof.is_leader && c->leader != me)
 	{
 		if (c->ever_led && counting)
 			stats.leader_changes++;
 		c->ever_led = true;
 		c->leader = me;
 	}
-	else if (!K.is_leader && c->leader == me)
+	else if (!K.proof.is_leader && c->leader == me)
 		c->leader = -1;
 	if (c->leader >= 0 && counting)
 		c->had_leader = true;
@@ -810,7 +810,7 @@ main(int argc, char **argv)
 					fprintf(stderr, "scale_keeper: %s %s without a leader: %s, last rule %s, %s\n",
 							clusters[c].scope, m->node->name,
 							m->node->running ? (m->node->in_recovery ? "standby" : "primary") : "stopped",
-							K.last_rule[0] ? K.last_rule : "(none)", K.is_leader ? "leads" : "does not lead");
+							K.last_rule[0] ? K.last_rule : "(none)", K.proof.is_leader ? "leads" : "does not lead");
 					leave(m);
 				}
 		}

@@ -142,14 +142,13 @@ do_demote_cluster(void)
 	/* no commit from here on, whatever the steps below take */
 	pgha_write_gate_set(PGHA_GATE_UNPROVEN);
 	pg_memory_barrier();
-	K.proven = false;
 	/*
 	 * Not the leader of a primary cluster any more: no leader chores on the
 	 * way down (the sync key stays as it was), no handover at the
 	 * shutdown.  Back as a standby, the worker re-attaches to the key by
 	 * its value (rule standby_leader).
 	 */
-	K.is_leader = false;
+	pgha_proof_let_go(&K.proof);
 	save_keeper_state();
 	pgha_action_prepare_switchover(remote_conninfo(), K.config.standby_slot);
 	ereport(LOG,
@@ -205,7 +204,7 @@ do_fence(const PghaCluster *cluster, const PghaDecision *d)
 	 * proven any more, or the end of this iteration would publish the old
 	 * deadline again.
 	 */
-	K.proven = false;
+	pgha_proof_withdraw(&K.proof);
 	pgha_write_gate_set(PGHA_GATE_UNPROVEN);
 	/* a successor of a worker that dies below must not reopen it either */
 	save_keeper_state();
@@ -232,7 +231,7 @@ do_fence(const PghaCluster *cluster, const PghaDecision *d)
 	}
 	else
 		pgha_action_fence_finish(NULL, NULL, !K.has_led);
-	K.is_leader = false;
+	pgha_proof_let_go(&K.proof);
 }
 
 /*
@@ -336,15 +335,14 @@ do_switchover(PghaEtcd *etcd, const PghaCluster *cluster, const PghaDecision *d,
 		 * next iteration proves the lease again (a quorum read showing the
 		 * key on our lease), never reopened on the old proof.
 		 */
-		K.proven = false;
+		pgha_proof_withdraw(&K.proof);
 		save_keeper_state();
 		return 200;
 	}
 
 	/* 3. from here on this node must stop: it no longer holds the key */
-	K.is_leader = false;
+	pgha_proof_let_go(&K.proof);
 	K.switching = true;
-	K.proven = false;
 	save_keeper_state();
 	ereport(LOG,
 			(errmsg("pgha: released the leader key for the switchover; fast shutdown"),
@@ -386,7 +384,7 @@ pgha_keeper_planned_stop(PghaEtcd *etcd)
 	char		slot[PGHA_NAME_LEN];
 
 	pgha_local_snapshot(&local);
-	if (!K.initialized || !K.is_leader || K.switching || K.restarting || K.foreign ||
+	if (!K.initialized || !K.proof.is_leader || K.switching || K.restarting || K.foreign ||
 		local.base.in_recovery)
 		return;
 	memset(&cluster, 0, sizeof(cluster));
@@ -430,7 +428,7 @@ pgha_keeper_planned_stop(PghaEtcd *etcd)
 bool
 pgha_keeper_leads(void)
 {
-	return K.is_leader;
+	return K.proof.is_leader;
 }
 
 /* "pgha decision: rule (action)" when the deciding rule changed */
@@ -509,7 +507,7 @@ act(PghaEtcd *etcd, const PghaInput *in, const PghaDecision *d,
 	{
 		case PGHA_ACT_NONE:
 		case PGHA_ACT_PROBE:
-			if (K.is_leader && in->etcd_ok && cluster &&
+			if (K.proof.is_leader && in->etcd_ok && cluster &&
 				(!cluster->has_leader || strcmp(cluster->leader, in->me) != 0))
 				lose_leadership("The leader key no longer names this node.");
 			return -1;
@@ -548,7 +546,7 @@ act(PghaEtcd *etcd, const PghaInput *in, const PghaDecision *d,
 			return 1000;
 
 		case PGHA_ACT_FOLLOW:
-			if (K.is_leader)
+			if (K.proof.is_leader)
 				lose_leadership("This node runs as a standby.");
 			do_follow(cluster, d);
 			return -1;

@@ -175,10 +175,9 @@ failsafe_pings(void)
 		if (!pgha_failsafe_ping(m, ttl))
 			return;
 	}
-	if (K.failsafe_confirmed_ms == 0)
+	if (K.proof.failsafe_confirmed_ms == 0)
 		ereport(LOG,
 				(errmsg("pgha failsafe: etcd is unreachable; all %d members vouched for this leader", K.fs_nnames),
 				 errdetail("This primary keeps running while they do (failsafe_mode); no other member may race.")));
-	K.failsafe_confirmed_ms = started;
-	K.failsafe_ttl = ttl;
+	pgha_proof_vouched(&K.proof, started, ttl);
 }

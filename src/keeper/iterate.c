@@ -120,37 +120,18 @@ leader_housekeeping(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalD
 static void
 standby_window(const PghaLocalDetail *local)
 {
-	/*
-	 * A standby cannot accept writes: its fence window starts when it stops
-	 * being one.  Not for a node with a promotion under way, leader or not:
-	 * its window runs from its last proven renewal, or a slow promotion
-	 * would stretch it.  (The window opens the gate only while proven.)
-	 */
-	if (local->base.in_recovery && !K.is_leader && K.promote_requested_ms == 0)
-		K.last_renewal_ms = now_ms();
-
-	/*
-	 * Nor a proof: a standby that does not hold the key (a successor of a
-	 * worker that asked for a promotion, and inherited the proof from
-	 * shared memory) must find the gate closed if a promotion completes.
-	 */
-	if (local->base.in_recovery && !K.is_leader && K.proven)
+	switch (pgha_proof_standby(&K.proof, local->base.in_recovery, K.promote_requested_ms != 0,
+							   K.config.pause, now_ms(), pgha_keeper_fence_deadline_ms()))
 	{
-		K.proven = false;
-		save_keeper_state();
+		case PGHA_PROOF_KEEP:
+			break;
+		case PGHA_PROOF_SAVE:
+			save_keeper_state();
+			break;
+		case PGHA_PROOF_LET_GO:
+			lose_leadership("Its fence window ran out before the promotion completed.");
+			break;
 	}
-
-	/*
-	 * A standby that took the key and asked for a promotion, but proved
-	 * nothing within its fence window, holds nothing any more: as far as it
-	 * can know its lease ran out.  It lets go (the gate stays closed), so
-	 * that its etcd calls get their usual time again instead of the nothing
-	 * left before its deadline, and it follows whoever leads now.  Its
-	 * promotion, if it completes, ends on a primary that fences.
-	 */
-	if (local->base.in_recovery && K.is_leader && !K.config.pause &&
-		now_ms() >= pgha_keeper_fence_deadline_ms())
-		lose_leadership("Its fence window ran out before the promotion completed.");
 }
 
 /*
@@ -178,7 +159,7 @@ cache_serves(PghaEtcd *etcd, const PghaLocalDetail *local)
 	PghaCacheUse u;
 
 	(void) pgha_keeper_watch_wakeup(etcd);
-	u.replica = local->base.in_recovery && !K.is_leader && K.promote_requested_ms == 0;
+	u.replica = local->base.in_recovery && !K.proof.is_leader && K.promote_requested_ms == 0;
 	u.keepalive_ok = K.keepalive_ok;
 	u.watch_live = watch_follows_cache(etcd);
 	u.age_ms = now_ms() - K.cache.read_ms;
@@ -223,21 +204,21 @@ observe(PghaEtcd *etcd, const PghaLocalDetail *local, PghaCluster *cluster, bool
 		}
 		etcd_ok = etcd_ok && (*cached || read_cluster(etcd, cluster));
 		/* a replica's watch that fell behind starts again (after_act) */
-		if (etcd_ok && !*cached && K.cache_was_behind && local->base.in_recovery && !K.is_leader)
+		if (etcd_ok && !*cached && K.cache_was_behind && local->base.in_recovery && !K.proof.is_leader)
 			pgha_etcd_watch_stop(etcd);
 	}
 
-	/*
-	 * A quorum read that shows the leader key on our live lease proves the
-	 * leadership as well as the guarded write does.
-	 */
-	K.leader_read_on_lease = etcd_ok && K.keepalive_ok && cluster->has_leader && K.lease_id != 0 &&
-		strcmp(cluster->leader, pgha_node_name()) == 0 && cluster->leader_lease == K.lease_id;
-	if (K.leader_read_on_lease && K.is_leader)
+	/* what the read proves (shared/proof.h) */
 	{
-		K.last_renewal_ms = K.keepalive_sent_ms;
-		K.proven = true;
-		K.failsafe_confirmed_ms = 0;
+		PghaProofRead r;
+
+		r.etcd_ok = etcd_ok;
+		r.keepalive_ok = K.keepalive_ok;
+		r.keepalive_sent_ms = K.keepalive_sent_ms;
+		r.leader_is_me = etcd_ok && cluster->has_leader && strcmp(cluster->leader, pgha_node_name()) == 0;
+		r.leader_lease = cluster->leader_lease;
+		r.my_lease = K.lease_id;
+		K.leader_read_on_lease = pgha_proof_read(&K.proof, &r);
 	}
 
 	/*
@@ -248,7 +229,7 @@ observe(PghaEtcd *etcd, const PghaLocalDetail *local, PghaCluster *cluster, bool
 	 * case the startup process took it an instant before.  One on record
 	 * that never reached PostgreSQL (withdraw_promotion()) is over too.
 	 */
-	if (etcd_ok && local->base.in_recovery && !K.is_leader && !K.config.pause &&
+	if (etcd_ok && local->base.in_recovery && !K.proof.is_leader && !K.config.pause &&
 		cluster->has_leader && strcmp(cluster->leader, pgha_node_name()) != 0)
 	{
 		if (pgha_action_cancel_promotion())
@@ -262,7 +243,7 @@ observe(PghaEtcd *etcd, const PghaLocalDetail *local, PghaCluster *cluster, bool
 			(void) withdraw_promotion();
 	}
 	/* a standby leader's withdrawn promotion is over the same way */
-	if (local->base.in_recovery && (!K.is_leader || pgha_config_standby_cluster(&K.config)))
+	if (local->base.in_recovery && (!K.proof.is_leader || pgha_config_standby_cluster(&K.config)))
 		promotion_over();
 
 	/* the fence's marker matters only while etcd holds no cluster at all */
@@ -290,8 +271,8 @@ observe(PghaEtcd *etcd, const PghaLocalDetail *local, PghaCluster *cluster, bool
 	 * whose answer was lost): its gate is shut, and the members it holds
 	 * back could take over.
 	 */
-	else if (K.config.failsafe_mode && !K.config.pause && K.is_leader && !local->base.in_recovery &&
-			 K.proven && now_ms() < pgha_keeper_fence_deadline_ms())
+	else if (K.config.failsafe_mode && !K.config.pause && K.proof.is_leader && !local->base.in_recovery &&
+			 K.proof.proven && now_ms() < pgha_keeper_fence_deadline_ms())
 		failsafe_pings();
 	publish_write_gate();
 	return etcd_ok;
@@ -314,9 +295,9 @@ decide_inputs(PghaInput *in, const PghaLocalDetail *local, PghaCluster *cluster,
 	in->etcd_ok = etcd_ok;
 	in->cluster = etcd_ok ? cluster : NULL;
 	in->config = K.config;
-	in->is_leader = K.is_leader;
+	in->is_leader = K.proof.is_leader;
 	in->now_ms = now;
-	in->last_renewal_ms = K.last_renewal_ms;
+	in->last_renewal_ms = K.proof.last_renewal_ms;
 	in->lease_ttl = effective_lease_ttl();
 	in->foreign = K.foreign;
 	K.name_conflict = false;
@@ -346,8 +327,8 @@ decide_inputs(PghaInput *in, const PghaLocalDetail *local, PghaCluster *cluster,
 	in->standby_copy = K.standby_copy;
 	in->empty_cluster_ms = K.empty_since_ms ? now - K.empty_since_ms : 0;
 	in->last_leader = K.last_leader;
-	in->failsafe_confirmed_ms = K.failsafe_confirmed_ms;
-	in->failsafe_ttl = K.failsafe_ttl;
+	in->failsafe_confirmed_ms = K.proof.failsafe_confirmed_ms;
+	in->failsafe_ttl = K.proof.failsafe_ttl;
 	in->failsafe_kept_ms = K.failsafe_kept_ms;
 	in->failsafe_ping_age_ms = pgha_failsafe_last_ping(pinger, pingerlen, &in->failsafe_ping_ttl_ms);
 	in->failsafe_pinger = pinger;
@@ -380,19 +361,19 @@ after_act(PghaEtcd *etcd, const PghaDecision *d, PghaCluster *cluster, PghaLocal
 	{
 		bool		member_ok = publish_member(etcd, cluster, local, member_state(d));
 
-		if (member_ok && (!K.is_leader || K.leader_on_current_lease))
+		if (member_ok && (!K.proof.is_leader || K.leader_on_current_lease))
 			retire_old_lease(etcd);
-		if (K.is_leader && !local->base.in_recovery)
+		if (K.proof.is_leader && !local->base.in_recovery)
 			leader_housekeeping(etcd, cluster, local);
 		/* a standby cluster's leader keeps its followers' slots */
-		else if (K.is_leader && pgha_config_standby_cluster(&K.config) && !K.config.pause)
+		else if (K.proof.is_leader && pgha_config_standby_cluster(&K.config) && !K.config.pause)
 		{
 			ensure_member_slots(cluster);
 			manage_member_slots(cluster);
 			/* placeholders of a promotion it withdrew (act.c) */
 			tidy_placeholders(cluster, local);
 		}
-		else if (local->base.in_recovery && !K.is_leader && !K.foreign && !K.config.pause)
+		else if (local->base.in_recovery && !K.proof.is_leader && !K.foreign && !K.config.pause)
 		{
 			/* cascading: the standbys that stream from this one */
 			ensure_member_slots(cluster);
@@ -405,7 +386,7 @@ after_act(PghaEtcd *etcd, const PghaDecision *d, PghaCluster *cluster, PghaLocal
 		 * full.  Not in a standby cluster: its leader publishes no
 		 * positions to advance them to.
 		 */
-		if (local->base.in_recovery && !K.is_leader && !K.foreign &&
+		if (local->base.in_recovery && !K.proof.is_leader && !K.foreign &&
 			!pgha_config_standby_cluster(&K.config))
 		{
 			(void) keep_permanent_slots(cluster, false, local->base.timeline);
@@ -439,8 +420,8 @@ publish_state(PghaSharedState *st, const PghaDecision *d, PghaCluster *cluster,
 	if (etcd_ok)
 		strlcpy(st->leader, cluster->has_leader ? cluster->leader : "", sizeof(st->leader));
 	strlcpy(st->last_leader, K.last_leader, sizeof(st->last_leader));
-	st->is_leader = K.is_leader;
-	st->lease_deadline = (K.is_leader && !local->base.in_recovery) ?
+	st->is_leader = K.proof.is_leader;
+	st->lease_deadline = (K.proof.is_leader && !local->base.in_recovery) ?
 		TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
 									pgha_keeper_fence_deadline_ms() - now_ms()) : 0;
 	st->timeline = local->base.timeline;
@@ -478,7 +459,7 @@ next_wait(const PghaLocalDetail *local, const PghaDecision *d, bool etcd_ok, lon
 	PghaLeaseClock lc = lease_clock();
 
 	return pgha_lease_next_wait(&lc, now_ms(), !local->base.in_recovery && !K.config.pause && !K.foreign,
-								K.is_leader, etcd_ok, override, d->poll_ms);
+								K.proof.is_leader, etcd_ok, override, d->poll_ms);
 }
 
 /* observe, then decide (the first decision; a probe decides again) */
@@ -493,7 +474,7 @@ look_and_decide(PghaEtcd *etcd, PghaLocalDetail *local, PghaCluster *cluster, Pg
 	 * vouch again (failsafe_mode), once a read shows the key another's: a
 	 * take whose answer was lost may have succeeded.
 	 */
-	if (etcd_ok && !K.is_leader &&
+	if (etcd_ok && !K.proof.is_leader &&
 		!(cluster->has_leader && strcmp(cluster->leader, pgha_node_name()) == 0))
 		pgha_failsafe_release();
 	decide_inputs(in, local, cluster, etcd_ok, pinger, pingerlen);
@@ -633,7 +614,7 @@ pgha_keeper_postmaster_died(PghaEtcd *etcd)
 {
 	int			nkilled = 0;
 	bool		gone;
-	bool		leader = K.initialized && K.is_leader && !RecoveryInProgress();
+	bool		leader = K.initialized && K.proof.is_leader && !RecoveryInProgress();
 
 	/*
 	 * No backend left behind may commit from here on: the lease this

@@ -22,6 +22,7 @@
 #include "shared/etcd.h"
 #include "shared/hot_standby.h"
 #include "shared/lease_clock.h"
+#include "shared/proof.h"
 #include "shared/slots.h"
 #include "local.h"
 #include "probe.h"
@@ -55,15 +56,13 @@ typedef struct KeeperState
 										 * the keepalive, found the leader key
 										 * ours on lease_id */
 
-	bool		is_leader;
-	bool		proven;			/* a renewal proven since shared memory began */
+	PghaProof	proof;			/* leader? proven since when? (shared/proof.h) */
 	int64		started_ms;		/* this worker's start */
 	bool		seen_leader;	/* a leader key seen since the instance started */
 	bool		fenced_without_leader;	/* PGHA_FENCED_MARKER is there */
 	bool		standby_copy;	/* PGHA_STANDBY_COPY_MARKER is there */
 	bool		has_led;		/* PGHA_LED_MARKER is there */
 	int64		empty_since_ms; /* etcd has held no cluster since (0: it does) */
-	int64		last_renewal_ms;
 	bool		foreign;		/* last seen: our sysid is not the cluster's */
 	char		leader_seen[PGHA_NAME_LEN]; /* leader key value last seen */
 	int64		promote_requested_ms;	/* 0: no promotion under way */
@@ -102,7 +101,8 @@ typedef struct KeeperState
 	int64		config_saved_revision;	/* of the config in SAVED_CONFIG_FILE */
 
 	/*
-	 * failsafe_mode: whom to ask without etcd, and when all last vouched.
+	 * failsafe_mode: whom to ask without etcd (when all last vouched:
+	 * K.proof).
 	 * The members that must vouch are those of the failsafe key as etcd
 	 * holds it (read, or written by us): a member not listed there never
 	 * races, so only then is asking the listed ones enough.
@@ -112,8 +112,6 @@ typedef struct KeeperState
 	char		(*fs_names)[PGHA_NAME_LEN];	/* others the failsafe key lists */
 	int			fs_nnames;
 	bool		fs_key_known;	/* etcd holds a failsafe key listing this node and fs_names */
-	int64		failsafe_confirmed_ms;
-	int			failsafe_ttl;	/* the ttl the members were told */
 	int64		failsafe_kept_ms;	/* a promise made before the start (failsafe.h) */
 	int			history_kept_timeline;	/* keep_history_files() did its work for it */
 

@@ -82,7 +82,7 @@ set_call_budget(PghaEtcd *etcd)
 	PghaLeaseClock lc = lease_clock();
 	int64		deadline_ms;
 
-	etcd->timeout_ms = pgha_lease_call_timeout(&lc, K.is_leader, now_ms(), etcd->nurls,
+	etcd->timeout_ms = pgha_lease_call_timeout(&lc, K.proof.is_leader, now_ms(), etcd->nurls,
 											   pgha_etcd_timeout, &deadline_ms);
 	etcd->deadline_us = deadline_ms * 1000;
 }
@@ -340,9 +340,9 @@ leader_write(PghaEtcd *etcd, const char *key, const char *value, bool *written)
 void
 become_leader(const char *how, const char *why)
 {
-	bool		was = K.is_leader;
+	bool		was = K.proof.is_leader;
 
-	K.is_leader = true;
+	pgha_proof_took_key(&K.proof, K.keepalive_ok, K.keepalive_sent_ms);
 	/* the previous leader's list of retained slots is read again */
 	if (!was)
 		K.retention_loaded = false;
@@ -355,13 +355,6 @@ become_leader(const char *how, const char *why)
 	{
 		(void) pgha_action_leave_marker_durably(PGHA_LED_MARKER);
 		K.has_led = true;
-	}
-	if (K.keepalive_ok)
-	{
-		K.last_renewal_ms = K.keepalive_sent_ms;
-		K.proven = true;
-		/* a failsafe episode, if any, is over */
-		K.failsafe_confirmed_ms = 0;
 	}
 	/* before pg_promote() can open the node for writes */
 	publish_write_gate();
@@ -381,12 +374,11 @@ become_leader(const char *how, const char *why)
 void
 lose_leadership(const char *why)
 {
-	if (K.is_leader)
+	if (K.proof.is_leader)
 		ereport(LOG,
 				(errmsg("pgha: this node lost the leader key"),
 				 errdetail("%s", why)));
-	K.is_leader = false;
-	K.proven = false;
+	pgha_proof_let_go(&K.proof);
 	save_keeper_state();
 
 	/*
@@ -418,7 +410,7 @@ check_etcd_health(PghaEtcd *etcd, PghaSharedState *st)
 	int			tolerated;
 	int			i;
 
-	if (pgha_etcd_health_interval == 0 || !K.is_leader)
+	if (pgha_etcd_health_interval == 0 || !K.proof.is_leader)
 	{
 		st->etcd_members = 0;
 		st->etcd_members_answered = 0;

@@ -96,7 +96,7 @@ fill_member(PghaMember *m, const PghaLocalDetail *local, const char *state)
 	strlcpy(m->state, state, sizeof(m->state));
 	/* Patroni's roles; a standby cluster's leader is its standby_leader */
 	strlcpy(m->role, !local->base.in_recovery ? pgha_primary_role() :
-			K.is_leader && pgha_config_standby_cluster(&K.config) ? "standby_leader" : "replica", sizeof(m->role));
+			K.proof.is_leader && pgha_config_standby_cluster(&K.config) ? "standby_leader" : "replica", sizeof(m->role));
 	if (local->base.in_recovery)
 		strlcpy(m->replication_state, local->replication_state, sizeof(m->replication_state));
 	m->timeline = local->base.timeline;
@@ -179,9 +179,9 @@ handle_restart_request(PghaEtcd *etcd, PghaCluster *cluster)
 			GetCurrentTimestamp() < at;
 	}
 	in.restart_not_applicable = !pgha_restart_applies(me->restart_role, me->restart_postgres_version,
-													  K.is_leader, PG_VERSION_NUM);
+													  K.proof.is_leader, PG_VERSION_NUM);
 	in.pending_restart = K.pending_restart;
-	in.is_leader = K.is_leader;
+	in.is_leader = K.proof.is_leader;
 	in.sync_leader = pgha_cluster_sync_leads(cluster, K.config.synchronous_mode, pgha_node_name());
 	in.supervised = getenv(PGHA_SUPERVISED_ENV) != NULL;
 	pgha_decide_request(&in, &d);
@@ -215,7 +215,7 @@ handle_restart_request(PghaEtcd *etcd, PghaCluster *cluster)
 			ereport(LOG,
 					(errmsg("pgha: restarting on request (pghactl restart): fast shutdown"),
 					 errdetail("pghactl run starts PostgreSQL again%s.",
-							   K.is_leader ? "; this leader keeps its key" : "")));
+							   K.proof.is_leader ? "; this leader keeps its key" : "")));
 			K.restarting = true;
 			/* for the on_restart callback; a restart without it is still a restart */
 			(void) pgha_action_leave_marker(PGHA_RESTART_MARKER);

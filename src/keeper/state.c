@@ -142,22 +142,18 @@ keeper_init(void)
 	pgha_config_defaults(&K.config);
 	MemoryContextSwitchTo(old);
 
-	/*
-	 * A primary's fence window runs from the last renewal its predecessor
-	 * proved, or from now: a worker restart never extends it.
-	 */
-	K.last_renewal_ms = now_ms();
-	K.started_ms = K.last_renewal_ms;
+	K.started_ms = now_ms();
 	K.applied_revision = -1;
 	K.params_revision = -1;
 	K.hba_warned_revision = -1;
 	K.etcd_tolerated = -1;
 	LWLockAcquire(pgha_shared->lock, LW_SHARED);
-	/* false after a start of the server until a renewal is proven (shmem.c) */
-	K.proven = pgha_shared->keeper.proven;
+	/* proven: false after a start of the server until a renewal is proven (shmem.c) */
+	pgha_proof_start(&K.proof, K.started_ms, RecoveryInProgress(),
+					 pgha_shared->keeper.valid ? &pgha_shared->keeper.last_renewal_ms : NULL,
+					 pgha_shared->keeper.proven);
 	if (pgha_shared->keeper.valid)
 	{
-		K.last_renewal_ms = pgha_shared->keeper.last_renewal_ms;
 		K.lease_id = pgha_shared->keeper.lease_id;
 		K.lease_ttl = pgha_shared->keeper.lease_ttl;
 		K.lease_requested_ttl = (int) pgha_shared->keeper.lease_ttl;
@@ -175,9 +171,6 @@ keeper_init(void)
 	K.config_saved_revision = -1;
 	if (!K.config_known)
 		load_saved_config();
-	/* a standby carries no proof, whatever its predecessor had */
-	if (RecoveryInProgress())
-		K.proven = false;
 	/* only a fence (which ends the server) or this worker changes them */
 	K.has_led = pgha_action_has_marker(PGHA_LED_MARKER);
 	K.fenced_without_leader = pgha_action_has_marker(PGHA_FENCED_MARKER);
@@ -192,12 +185,12 @@ save_keeper_state(void)
 {
 	LWLockAcquire(pgha_shared->lock, LW_EXCLUSIVE);
 	pgha_shared->keeper.valid = true;
-	pgha_shared->keeper.last_renewal_ms = K.last_renewal_ms;
+	pgha_shared->keeper.last_renewal_ms = K.proof.last_renewal_ms;
 	pgha_shared->keeper.lease_id = K.lease_id;
 	pgha_shared->keeper.lease_ttl = K.lease_ttl;
 	pgha_shared->keeper.old_lease_id = K.old_lease_id;
 	pgha_shared->keeper.old_lease_ttl = K.old_lease_ttl;
-	pgha_shared->keeper.proven = K.proven;
+	pgha_shared->keeper.proven = K.proof.proven;
 	pgha_shared->keeper.config = K.config;
 	pgha_shared->keeper.config_known = K.config_known;
 	pgha_shared->keeper.seen_leader = K.seen_leader;
@@ -217,10 +210,10 @@ lease_clock(void)
 	lc.config = &K.config;
 	lc.lease_ttl = K.lease_ttl;
 	lc.old_lease_ttl = K.old_lease_id != 0 ? K.old_lease_ttl : 0;
-	lc.last_renewal_ms = K.last_renewal_ms;
+	lc.last_renewal_ms = K.proof.last_renewal_ms;
 	/* without etcd, the members' word stands in for a renewal (failsafe.c) */
-	lc.failsafe_confirmed_ms = K.failsafe_confirmed_ms;
-	lc.failsafe_ttl = K.failsafe_ttl;
+	lc.failsafe_confirmed_ms = K.proof.failsafe_confirmed_ms;
+	lc.failsafe_ttl = K.proof.failsafe_ttl;
 	/* only a primary asks them (iterate.c) */
 	lc.asks_members = K.config.failsafe_mode && !RecoveryInProgress();
 	return lc;
@@ -264,7 +257,7 @@ publish_write_gate(void)
 {
 	PghaLeaseClock lc = lease_clock();
 
-	pgha_write_gate_set(pgha_lease_gate(&lc, K.foreign, K.proven));
+	pgha_write_gate_set(pgha_lease_gate(&lc, K.foreign, K.proof.proven));
 }
 
 /*

@@ -30,6 +30,7 @@ main(int argc, char **argv)
 	unit_sync_tests();
 	unit_quorum_tests();
 	unit_lease_clock_tests();
+	unit_proof_tests();
 	unit_cluster_cache_tests();
 	unit_slots_tests();
 	unit_api_tests();
