@@ -440,13 +440,13 @@ observe(Member *m)
 	int			me = (int) (m->node - c->nodes);
 
 	/* a new lease of the same ttl replaces a lost one (a ttl change takes one too) */
-	if (K.lease_id != 0 && m->lease != 0 && K.lease_id != m->lease &&
-		K.lease_ttl == m->lease_ttl && counting)
+	if (K.lease.id != 0 && m->lease != 0 && K.lease.id != m->lease &&
+		K.lease.ttl == m->lease_ttl && counting)
 		stats.lost_leases++;
-	if (K.lease_id != 0)
+	if (K.lease.id != 0)
 	{
-		m->lease = K.lease_id;
-		m->lease_ttl = K.lease_ttl;
+		m->lease = K.lease.id;
+		m->lease_ttl = K.lease.ttl;
 	}
 	if (m->in_recovery && !m->node->in_recovery && counting)
 		stats.promotions++;
@@ -833,8 +833,8 @@ main(int argc, char **argv)
 	for (int k = 0; k < nmembers; k++)
 	{
 		enter(&members[k]);
-		if (K.lease_id != 0)
-			(void) pgha_etcd_lease_revoke(members[k].etcd, K.lease_id);
+		if (K.lease.id != 0)
+			(void) pgha_etcd_lease_revoke(members[k].etcd, K.lease.id);
 		leave(&members[k]);
 	}
 	return 0;

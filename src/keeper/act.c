@@ -450,7 +450,7 @@ log_decision(const PghaDecision *d)
 static bool
 take_sync_key(PghaEtcd *etcd, const PghaCluster *cluster, bool promoting)
 {
-	return pgha_syncrep_take_key(etcd, K.prefix, cluster, &K.config, K.lease_id, promoting);
+	return pgha_syncrep_take_key(etcd, K.prefix, cluster, &K.config, K.lease.id, promoting);
 }
 
 /*

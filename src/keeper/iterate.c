@@ -160,7 +160,7 @@ cache_serves(PghaEtcd *etcd, const PghaLocalDetail *local)
 
 	(void) pgha_keeper_watch_wakeup(etcd);
 	u.replica = local->base.in_recovery && !K.proof.is_leader && K.promote_requested_ms == 0;
-	u.keepalive_ok = K.keepalive_ok;
+	u.keepalive_ok = K.lease.keepalive_ok;
 	u.watch_live = watch_follows_cache(etcd);
 	u.age_ms = now_ms() - K.cache.read_ms;
 	u.ttl = K.config.ttl;
@@ -195,7 +195,7 @@ observe(PghaEtcd *etcd, const PghaLocalDetail *local, PghaCluster *cluster, bool
 		{
 			PghaLeaseClock lc = lease_clock();
 
-			etcd->deadline_us = pgha_lease_call_deadline(&lc, K.keepalive_sent_ms) * 1000;
+			etcd->deadline_us = pgha_lease_call_deadline(&lc, K.lease.keepalive_sent_ms) * 1000;
 		}
 		if (etcd_ok && may_cache && cache_serves(etcd, local))
 		{
@@ -213,11 +213,11 @@ observe(PghaEtcd *etcd, const PghaLocalDetail *local, PghaCluster *cluster, bool
 		PghaProofRead r;
 
 		r.etcd_ok = etcd_ok;
-		r.keepalive_ok = K.keepalive_ok;
-		r.keepalive_sent_ms = K.keepalive_sent_ms;
+		r.keepalive_ok = K.lease.keepalive_ok;
+		r.keepalive_sent_ms = K.lease.keepalive_sent_ms;
 		r.leader_is_me = etcd_ok && cluster->has_leader && strcmp(cluster->leader, pgha_node_name()) == 0;
 		r.leader_lease = cluster->leader_lease;
-		r.my_lease = K.lease_id;
+		r.my_lease = K.lease.id;
 		K.leader_read_on_lease = pgha_proof_read(&K.proof, &r);
 	}
 
@@ -633,7 +633,7 @@ pgha_keeper_postmaster_died(PghaEtcd *etcd)
 				 errdetail("%d processes were sent SIGKILL.", nkilled)));
 		leave_dead_instance();
 	}
-	if (leader && etcd != NULL && K.lease_id != 0)
+	if (leader && etcd != NULL && K.lease.id != 0)
 	{
 		/*
 		 * Revoking our own lease deletes exactly our keys (leader and
@@ -642,7 +642,7 @@ pgha_keeper_postmaster_died(PghaEtcd *etcd)
 		etcd->timeout_ms = 1000;
 		etcd->deadline_us = 0;
 		pgha_http_on_pmdeath(etcd->http, PGHA_PMDEATH_IGNORE);
-		if (pgha_etcd_lease_revoke(etcd, K.lease_id))
+		if (pgha_etcd_lease_revoke(etcd, K.lease.id))
 			ereport(LOG,
 					(errmsg("pgha: released the leader key after the postmaster died"),
 					 errdetail("%d orphaned processes were stopped first; a replica can take over now.",

@@ -22,6 +22,7 @@
 #include "shared/etcd.h"
 #include "shared/hot_standby.h"
 #include "shared/lease_clock.h"
+#include "shared/lease_steps.h"
 #include "shared/proof.h"
 #include "shared/slots.h"
 #include "local.h"
@@ -42,14 +43,7 @@ typedef struct KeeperState
 	char	   *failover_key;
 	char	   *member_key;
 
-	int64		lease_id;		/* 0: none */
-	int			lease_requested_ttl;	/* what we asked etcd for */
-	int64		lease_ttl;		/* as granted */
-	int64		old_lease_id;	/* during a ttl change: the lease our keys
-								 * still sit on, kept alive until they move */
-	int64		old_lease_ttl;
-	bool		keepalive_ok;	/* this iteration */
-	int64		keepalive_sent_ms;
+	PghaLease	lease;			/* this node's lease (shared/lease_steps.h) */
 	bool		leader_on_current_lease;	/* this iteration put the leader
 											 * key on lease_id */
 	bool		leader_read_on_lease;	/* this iteration's quorum read, after

@@ -97,68 +97,50 @@ log_etcd_problem(PghaEtcd *etcd, const char *what)
 
 /*
  * Make sure we have a lease with the configured TTL and send its
- * keepalive.  False: etcd failed.
- *
- * A ttl change takes a new lease, but the old one is kept alive until our
- * keys have moved to the new one (retire_old_lease()): a key must never sit
- * on a lease nobody renews.
+ * keepalive, the calls one at a time as shared/lease_steps.c says.  False:
+ * etcd failed.
  */
 bool
 keeper_lease(PghaEtcd *etcd)
 {
-	int64		ttl;
-	int64		sent;
+	pgha_lease_begin(&K.lease, K.config.ttl, now_ms());
+	for (;;)
+	{
+		int64		id = 0;
+		int64		ttl = 0;
+		bool		ok = false;
 
-	K.keepalive_ok = false;
-	if (K.lease_id != 0 && K.lease_requested_ttl != K.config.ttl && K.old_lease_id == 0)
-	{
-		K.old_lease_id = K.lease_id;
-		K.old_lease_ttl = K.lease_ttl;
-		K.lease_id = 0;
-	}
-	sent = now_ms();
-	if (K.old_lease_id != 0 && !pgha_etcd_lease_keepalive(etcd, K.old_lease_id, &ttl))
-	{
-		if (etcd->err != PGHA_ETCD_LEASE_NOT_FOUND)
-			return false;
-		K.old_lease_id = 0;		/* gone: nothing left to protect */
-	}
-	if (K.lease_id == 0)
-	{
-		if (!pgha_etcd_lease_grant(etcd, K.config.ttl, &K.lease_id, &K.lease_ttl))
+		switch (pgha_lease_next(&K.lease))
 		{
-			K.lease_id = 0;
-			return false;
+			case PGHA_LEASE_DONE:
+				return K.lease.keepalive_ok;
+			case PGHA_LEASE_KEEPALIVE_OLD:
+				ok = pgha_etcd_lease_keepalive(etcd, K.lease.old_id, &ttl);
+				break;
+			case PGHA_LEASE_GRANT:
+				ok = pgha_etcd_lease_grant(etcd, K.config.ttl, &id, &ttl);
+				break;
+			case PGHA_LEASE_KEEPALIVE:
+				ok = pgha_etcd_lease_keepalive(etcd, K.lease.id, &ttl);
+				if (!ok && etcd->err == PGHA_ETCD_LEASE_NOT_FOUND)
+					ereport(LOG,
+							(errmsg("pgha lease %lld expired, taking a new one", (long long) K.lease.id)));
+				break;
 		}
-		K.lease_requested_ttl = K.config.ttl;
-		K.keepalive_ok = true;
-		K.keepalive_sent_ms = sent;
-		return true;
+		pgha_lease_answer(&K.lease, ok ? PGHA_LEASE_ANSWERED :
+						  etcd->err == PGHA_ETCD_LEASE_NOT_FOUND ? PGHA_LEASE_NOT_FOUND : PGHA_LEASE_FAILED,
+						  id, ttl, K.config.ttl, now_ms());
 	}
-	if (pgha_etcd_lease_keepalive(etcd, K.lease_id, &ttl))
-	{
-		K.keepalive_ok = true;
-		K.keepalive_sent_ms = sent;
-		return true;
-	}
-	if (etcd->err == PGHA_ETCD_LEASE_NOT_FOUND)
-	{
-		ereport(LOG,
-				(errmsg("pgha lease %lld expired, taking a new one", (long long) K.lease_id)));
-		K.lease_id = 0;
-		return keeper_lease(etcd);
-	}
-	return false;
 }
 
 /* our keys now sit on the new lease: let the old one go */
 void
 retire_old_lease(PghaEtcd *etcd)
 {
-	if (K.old_lease_id == 0)
+	if (K.lease.old_id == 0)
 		return;
-	if (pgha_etcd_lease_revoke(etcd, K.old_lease_id) || etcd->err == PGHA_ETCD_LEASE_NOT_FOUND)
-		K.old_lease_id = 0;
+	if (pgha_etcd_lease_revoke(etcd, K.lease.old_id) || etcd->err == PGHA_ETCD_LEASE_NOT_FOUND)
+		pgha_lease_retired(&K.lease);
 }
 
 static void take_cluster(const PghaEtcdRange *r, PghaCluster *cluster);
@@ -269,7 +251,7 @@ leader_txn(PghaEtcd *etcd, bool create, bool *succeeded)
 	PghaEtcdTxnResult r;
 
 	/* a leader key without a lease would never expire */
-	if (K.lease_id == 0)
+	if (K.lease.id == 0)
 		return false;
 	/* a leader's failsafe ping since the decision holds this node back */
 	if (create && !pgha_failsafe_claim((int64) K.config.ttl * 1000))
@@ -290,7 +272,7 @@ leader_txn(PghaEtcd *etcd, bool create, bool *succeeded)
 		pgha_etcd_txn_equal(&t, K.leader_key, PGHA_CMP_VALUE, 0, pgha_node_name());
 		pgha_etcd_txn_equal(&t, K.leader_key, PGHA_CMP_LEASE, K.leader_lease_seen, NULL);
 	}
-	pgha_etcd_txn_put(&t, K.leader_key, pgha_node_name(), K.lease_id);
+	pgha_etcd_txn_put(&t, K.leader_key, pgha_node_name(), K.lease.id);
 	/*
 	 * A failed take stays claimed until the next iteration: it may have been
 	 * applied, its answer lost
@@ -298,7 +280,7 @@ leader_txn(PghaEtcd *etcd, bool create, bool *succeeded)
 	if (!pgha_etcd_txn(etcd, &t, &r))
 	{
 		if (etcd->err == PGHA_ETCD_LEASE_NOT_FOUND)
-			K.lease_id = 0;
+			pgha_lease_lost(&K.lease);
 		return false;
 	}
 	*succeeded = r.succeeded;
@@ -324,7 +306,7 @@ leader_write(PghaEtcd *etcd, const char *key, const char *value, bool *written)
 	memset(&t, 0, sizeof(t));
 	pgha_etcd_txn_equal(&t, K.leader_key, PGHA_CMP_VALUE, 0, pgha_node_name());
 	pgha_etcd_txn_equal(&t, K.leader_key, PGHA_CMP_LEASE,
-						K.leader_on_current_lease ? K.lease_id : K.leader_lease_seen, NULL);
+						K.leader_on_current_lease ? K.lease.id : K.leader_lease_seen, NULL);
 	if (value != NULL)
 		pgha_etcd_txn_put(&t, key, value, 0);
 	else
@@ -342,7 +324,7 @@ become_leader(const char *how, const char *why)
 {
 	bool		was = K.proof.is_leader;
 
-	pgha_proof_took_key(&K.proof, K.keepalive_ok, K.keepalive_sent_ms);
+	pgha_proof_took_key(&K.proof, K.lease.keepalive_ok, K.lease.keepalive_sent_ms);
 	/* the previous leader's list of retained slots is read again */
 	if (!was)
 		K.retention_loaded = false;
@@ -351,7 +333,7 @@ become_leader(const char *how, const char *why)
 	 * must not leave the marker of one that never led (actions.h).  If it
 	 * cannot be written, this worker still knows.
 	 */
-	if (K.keepalive_ok && !K.has_led)
+	if (K.lease.keepalive_ok && !K.has_led)
 	{
 		(void) pgha_action_leave_marker_durably(PGHA_LED_MARKER);
 		K.has_led = true;
@@ -361,7 +343,7 @@ become_leader(const char *how, const char *why)
 	if (!was)
 		ereport(LOG,
 				(errmsg("pgha: this node is the leader"),
-				 errdetail("%s; lease %lld, ttl %d s.%s%s", how, (long long) K.lease_id,
+				 errdetail("%s; lease %lld, ttl %d s.%s%s", how, (long long) K.lease.id,
 						   effective_lease_ttl(), why ? " " : "", why ? why : "")));
 }
 

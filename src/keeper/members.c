@@ -133,8 +133,8 @@ name_conflict(const PghaCluster *cluster, const PghaLocal *local)
 	self.name = pgha_node_name();
 	self.instance = K.instance;
 	self.conn_url = conn_url;
-	self.lease = K.lease_id;
-	self.old_lease = K.old_lease_id;
+	self.lease = K.lease.id;
+	self.old_lease = K.lease.old_id;
 	self.adopt_unmarked = !K.member_published;
 	self.timeline = local->timeline;
 	self.lsn = local->lsn;
@@ -233,7 +233,7 @@ publish_member(PghaEtcd *etcd, PghaCluster *cluster, const PghaLocalDetail *loca
 	char	   *json;
 	bool		ok;
 
-	if (K.lease_id == 0)
+	if (K.lease.id == 0)
 		return false;
 	fill_member(&m, local, state);
 	/* a scheduled restart of ours, shown as Patroni shows it */
@@ -255,24 +255,24 @@ publish_member(PghaEtcd *etcd, PghaCluster *cluster, const PghaLocalDetail *loca
 	 * duplicate_name says so; both keep writing, slowly).  Every 30 s
 	 * regardless cost etcd a write per member per 30 s for nothing.
 	 */
-	if (K.member_json && strcmp(K.member_json, json) == 0 && K.member_lease == K.lease_id &&
-		was != NULL && (was->lease == K.lease_id || now_ms() - K.member_put_ms < 30000))
+	if (K.member_json && strcmp(K.member_json, json) == 0 && K.member_lease == K.lease.id &&
+		was != NULL && (was->lease == K.lease.id || now_ms() - K.member_put_ms < 30000))
 	{
 		free(json);
 		return true;
 	}
-	ok = pgha_etcd_put(etcd, K.member_key, json, K.lease_id, NULL);
+	ok = pgha_etcd_put(etcd, K.member_key, json, K.lease.id, NULL);
 	if (!ok)
 	{
 		if (etcd->err == PGHA_ETCD_LEASE_NOT_FOUND)
-			K.lease_id = 0;
+			pgha_lease_lost(&K.lease);
 		log_etcd_problem(etcd, "publish this member");
 		free(json);
 		return false;
 	}
 	free(K.member_json);
 	K.member_json = json;
-	K.member_lease = K.lease_id;
+	K.member_lease = K.lease.id;
 	K.member_published = true;
 	K.member_put_ms = now_ms();
 	return true;

@@ -89,7 +89,7 @@ do_bootstrap(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalDetail *
 	char	   *sync_json = NULL;
 	bool		ok;
 
-	if (K.lease_id == 0)
+	if (K.lease.id == 0)
 		return false;
 	snprintf(sysid, sizeof(sysid), UINT64_FORMAT, local->base.sysid);
 	memset(&t, 0, sizeof(t));
@@ -100,7 +100,7 @@ do_bootstrap(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalDetail *
 		pgha_etcd_txn_equal(&t, pgha_key(K.prefix, PGHA_KEY_INITIALIZE), PGHA_CMP_CREATE, 0, NULL);
 	pgha_etcd_txn_equal(&t, K.leader_key, PGHA_CMP_CREATE, 0, NULL);
 	pgha_etcd_txn_put(&t, pgha_key(K.prefix, PGHA_KEY_INITIALIZE), sysid, 0);
-	pgha_etcd_txn_put(&t, K.leader_key, pgha_node_name(), K.lease_id);
+	pgha_etcd_txn_put(&t, K.leader_key, pgha_node_name(), K.lease.id);
 	/*
 	 * The gate opens with become_leader(): as on every other way to lead,
 	 * the sync key first says what this leader's commits are worth (ours,
@@ -224,7 +224,7 @@ reserve_timeline(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalDeta
 	json = pgha_reservation_to_json(target, me);
 	memset(&t, 0, sizeof(t));
 	pgha_etcd_txn_equal(&t, K.leader_key, PGHA_CMP_VALUE, 0, me);
-	pgha_etcd_txn_equal(&t, K.leader_key, PGHA_CMP_LEASE, K.lease_id, NULL);
+	pgha_etcd_txn_equal(&t, K.leader_key, PGHA_CMP_LEASE, K.lease.id, NULL);
 	/* nobody reserved in between: this node's read is what it skipped past */
 	pgha_reservation_guard(&t, key, cluster);
 	pgha_etcd_txn_put(&t, key, json, 0);

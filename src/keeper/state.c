@@ -154,11 +154,11 @@ keeper_init(void)
 					 pgha_shared->keeper.proven);
 	if (pgha_shared->keeper.valid)
 	{
-		K.lease_id = pgha_shared->keeper.lease_id;
-		K.lease_ttl = pgha_shared->keeper.lease_ttl;
-		K.lease_requested_ttl = (int) pgha_shared->keeper.lease_ttl;
-		K.old_lease_id = pgha_shared->keeper.old_lease_id;
-		K.old_lease_ttl = pgha_shared->keeper.old_lease_ttl;
+		K.lease.id = pgha_shared->keeper.lease_id;
+		K.lease.ttl = pgha_shared->keeper.lease_ttl;
+		K.lease.requested_ttl = (int) pgha_shared->keeper.lease_ttl;
+		K.lease.old_id = pgha_shared->keeper.old_lease_id;
+		K.lease.old_ttl = pgha_shared->keeper.old_lease_ttl;
 		K.seen_leader = pgha_shared->keeper.seen_leader;
 		K.promote_requested_ms = pgha_shared->keeper.promote_requested_ms;
 		K.promote_withdrawn = pgha_shared->keeper.promote_withdrawn;
@@ -186,10 +186,10 @@ save_keeper_state(void)
 	LWLockAcquire(pgha_shared->lock, LW_EXCLUSIVE);
 	pgha_shared->keeper.valid = true;
 	pgha_shared->keeper.last_renewal_ms = K.proof.last_renewal_ms;
-	pgha_shared->keeper.lease_id = K.lease_id;
-	pgha_shared->keeper.lease_ttl = K.lease_ttl;
-	pgha_shared->keeper.old_lease_id = K.old_lease_id;
-	pgha_shared->keeper.old_lease_ttl = K.old_lease_ttl;
+	pgha_shared->keeper.lease_id = K.lease.id;
+	pgha_shared->keeper.lease_ttl = K.lease.ttl;
+	pgha_shared->keeper.old_lease_id = K.lease.old_id;
+	pgha_shared->keeper.old_lease_ttl = K.lease.old_ttl;
 	pgha_shared->keeper.proven = K.proof.proven;
 	pgha_shared->keeper.config = K.config;
 	pgha_shared->keeper.config_known = K.config_known;
@@ -208,8 +208,8 @@ lease_clock(void)
 	PghaLeaseClock lc;
 
 	lc.config = &K.config;
-	lc.lease_ttl = K.lease_ttl;
-	lc.old_lease_ttl = K.old_lease_id != 0 ? K.old_lease_ttl : 0;
+	lc.lease_ttl = K.lease.ttl;
+	lc.old_lease_ttl = K.lease.old_id != 0 ? K.lease.old_ttl : 0;
 	lc.last_renewal_ms = K.proof.last_renewal_ms;
 	/* without etcd, the members' word stands in for a renewal (failsafe.c) */
 	lc.failsafe_confirmed_ms = K.proof.failsafe_confirmed_ms;
