@@ -11,6 +11,7 @@
 #  - docs/development.md's layout names every C file under src/;
 #  - src/shared includes no backend header: only postgres_fe.h and the
 #    headers PostgreSQL's own frontend programs use;
+#  - every mutation patch of the simulator still applies;
 #  - pghactl's help matches docs/pghactl.md (scripts/check-help.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -107,6 +108,15 @@ done
 backend=$(grep -HnE '^#include' src/shared/*.[ch] | grep -vE '#include (<[^>]*>|"shared/[a-z0-9_]+\.h"|"postgres_fe\.h"|"lib/stringinfo\.h"|"common/[a-z0-9_]+\.h"|"catalog/pg_control\.h"|"libpq-fe\.h")' || true)
 [ -z "$backend" ] && pass "src/shared includes no backend header" ||
 	fail "src/shared includes headers a frontend program cannot: $(echo $backend)"
+
+# the simulator's mutation check puts bugs back by patch: a patch that no
+# longer applies checks nothing (test/sim/mutate.sh)
+stale=""
+for p in test/sim/mutations/*.patch; do
+	patch -p1 --dry-run -s -f < "$p" >/dev/null 2>&1 || stale="$stale $(basename "$p")"
+done
+[ -z "$stale" ] && pass "every mutation patch in test/sim/mutations applies to the tree" ||
+	fail "mutation patches that no longer apply (put the same bug back in the code as it is):$stale"
 
 if [ -f pgha.so ]; then
 	if nm -D --undefined-only pgha.so | grep -qw json_object; then

@@ -19,6 +19,7 @@ packages=(
 	prometheus  # promtool parses GET /metrics in t/140
 	man-db  # scripts/check-help.sh: groff's warnings about the manual page pghactl.1
 	pgbackrest  # clones and bootstrap from a backup (t/207)
+	patch  # scripts/check-source.sh and test/sim/mutate.sh put bugs back by patch
 )
 
 missing=()

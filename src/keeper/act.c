@@ -609,7 +609,7 @@ act(PghaEtcd *etcd, const PghaInput *in, const PghaDecision *d,
 			 * race, a switchover) must not complete: a standby leader
 			 * replicates, it never writes
 			 */
-			if (K.promote_requested_ms != 0 && !K.promote_withdrawn && withdraw_promotion())
+			if (pgha_promotion_pending(&K.promotion) && withdraw_promotion())
 				ereport(LOG,
 						(errmsg("pgha: withdrew the promotion this node had asked for"),
 						 errdetail("The config makes this cluster a standby cluster.")));

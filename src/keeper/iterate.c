@@ -120,7 +120,7 @@ leader_housekeeping(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalD
 static void
 standby_window(const PghaLocalDetail *local)
 {
-	switch (pgha_proof_standby(&K.proof, local->base.in_recovery, K.promote_requested_ms != 0,
+	switch (pgha_proof_standby(&K.proof, local->base.in_recovery, pgha_promotion_on_record(&K.promotion),
 							   K.config.pause, now_ms(), pgha_keeper_fence_deadline_ms()))
 	{
 		case PGHA_PROOF_KEEP:
@@ -159,7 +159,7 @@ cache_serves(PghaEtcd *etcd, const PghaLocalDetail *local)
 	PghaCacheUse u;
 
 	(void) pgha_keeper_watch_wakeup(etcd);
-	u.replica = local->base.in_recovery && !K.proof.is_leader && K.promote_requested_ms == 0;
+	u.replica = local->base.in_recovery && !K.proof.is_leader && !pgha_promotion_on_record(&K.promotion);
 	u.keepalive_ok = K.lease.keepalive_ok;
 	u.watch_live = watch_follows_cache(etcd);
 	u.age_ms = now_ms() - K.cache.read_ms;
@@ -239,7 +239,7 @@ observe(PghaEtcd *etcd, const PghaLocalDetail *local, PghaCluster *cluster, bool
 					 errdetail("\"%s\" holds the leader key.", cluster->leader)));
 			withdrawn();
 		}
-		else if (K.promote_requested_ms != 0 && !K.promote_withdrawn)
+		else if (pgha_promotion_pending(&K.promotion))
 			(void) withdraw_promotion();
 	}
 	/* a standby leader's withdrawn promotion is over the same way */

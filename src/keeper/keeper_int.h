@@ -23,6 +23,7 @@
 #include "shared/hot_standby.h"
 #include "shared/lease_clock.h"
 #include "shared/lease_steps.h"
+#include "shared/promotion.h"
 #include "shared/proof.h"
 #include "shared/slots.h"
 #include "local.h"
@@ -59,9 +60,7 @@ typedef struct KeeperState
 	int64		empty_since_ms; /* etcd has held no cluster since (0: it does) */
 	bool		foreign;		/* last seen: our sysid is not the cluster's */
 	char		leader_seen[PGHA_NAME_LEN]; /* leader key value last seen */
-	int64		promote_requested_ms;	/* 0: no promotion under way */
-	bool		promote_withdrawn;	/* ... its request file removed by us */
-	int			reserved_timeline;	/* ... the id it reserved */
+	PghaPromotion promotion;	/* the promotion asked for (shared/promotion.h) */
 	MemoryContext watch_cxt;
 	PghaClusterCache cache;		/* the cluster as the watch keeps it */
 	int64		watch_from;		/* the running watch's start revision */

@@ -368,7 +368,7 @@ lose_leadership(const char *why)
 	 * startup process has not acted on it: completed, it would end on a
 	 * second timeline with the id the new leader's promotion takes.
 	 */
-	if (K.promote_requested_ms != 0 && !K.promote_withdrawn && RecoveryInProgress() &&
+	if (pgha_promotion_pending(&K.promotion) && RecoveryInProgress() &&
 		withdraw_promotion())
 		ereport(LOG,
 				(errmsg("pgha: withdrew the promotion this node had asked for"),

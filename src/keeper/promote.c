@@ -64,18 +64,20 @@
 void
 promotion_over(void)
 {
+	bool		waits;
+
+	if (!pgha_promotion_on_record(&K.promotion) || !K.promotion.withdrawn)
+		return;
 	/*
 	 * The wait first: a startup process that found the request records that
 	 * it took it before it waits again, so the flag read after it is sure.
 	 */
-	if (K.promote_requested_ms == 0 || !K.promote_withdrawn ||
-		!pgha_action_startup_waits_for_wal() || pgha_action_promotion_in_flight())
+	waits = pgha_action_startup_waits_for_wal();
+	if (!waits || !pgha_promotion_over(&K.promotion, waits, pgha_action_promotion_in_flight()))
 		return;
 	ereport(DEBUG1,
 			(errmsg("pgha: the withdrawn promotion is over"),
 			 errdetail("The startup process waits for WAL.")));
-	K.promote_requested_ms = 0;
-	K.promote_withdrawn = false;
 	save_keeper_state();
 }
 
@@ -186,7 +188,7 @@ reserve_timeline(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalDeta
 	const char *me = pgha_node_name();
 	int			current = local->base.timeline;
 	int			next = pgha_action_next_timeline(current);
-	int			target = pgha_timeline_target(cluster, me, next, K.promote_requested_ms != 0);
+	int			target = pgha_timeline_target(cluster, me, next, pgha_promotion_on_record(&K.promotion));
 	PghaEtcdTxn t;
 	PghaEtcdTxnResult r;
 	char	   *key;
@@ -245,7 +247,7 @@ request_promotion(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalDet
 	int			target;
 
 	/* signal once, and again only if nothing happened for a while */
-	if (K.promote_requested_ms != 0 && now_ms() - K.promote_requested_ms < 10000)
+	if (!pgha_promotion_may_signal(&K.promotion, now_ms()))
 		return;
 	/* taken already: it ends on the id it was given, nothing to reserve or plant */
 	if (pgha_action_promote_taken())
@@ -273,18 +275,16 @@ request_promotion(PghaEtcd *etcd, const PghaCluster *cluster, const PghaLocalDet
 	 * close it: the first request is not a role change of its own.  A
 	 * repeated one means the promotion hangs, and the DBA should know.
 	 */
-	ereport(K.promote_requested_ms != 0 ? LOG : DEBUG1,
+	ereport(pgha_promotion_on_record(&K.promotion) ? LOG : DEBUG1,
 			(errmsg("pgha: promoting this standby"),
 			 errdetail("This node holds the leader key%s.",
-					   K.promote_requested_ms != 0 ? "; the promotion requested before has not finished" : "")));
+					   pgha_promotion_on_record(&K.promotion) ? "; the promotion requested before has not finished" : "")));
 	pgstat_report_activity(STATE_RUNNING, "requesting promotion");
 	pgha_syncrep_before_promote(&K.config);
-	if (K.promote_requested_ms == 0)
+	if (!pgha_promotion_on_record(&K.promotion))
 		warn_unready_copies();
 	/* on record first: a successor worker must know of the request */
-	K.promote_requested_ms = now_ms();
-	K.promote_withdrawn = false;
-	K.reserved_timeline = target;
+	pgha_promotion_asked(&K.promotion, now_ms(), target);
 	save_keeper_state();
 	pgha_action_promote();
 }
@@ -348,7 +348,7 @@ tidy_placeholders(PghaCluster *cluster, const PghaLocalDetail *local)
 {
 	int			dropped;
 
-	if (K.promote_requested_ms != 0 || pgha_action_promotion_in_flight())
+	if (pgha_promotion_on_record(&K.promotion) || pgha_action_promotion_in_flight())
 		return;
 	dropped = pgha_action_drop_placeholders(local->base.timeline,
 											local->base.streaming ? NULL : timeline_led, cluster);
@@ -362,21 +362,21 @@ tidy_placeholders(PghaCluster *cluster, const PghaLocalDetail *local)
 void
 check_promotion(const PghaLocalDetail *local)
 {
-	if (K.promote_requested_ms == 0 || local->base.in_recovery)
+	int			reserved;
+
+	if (!pgha_promotion_on_record(&K.promotion) || local->base.in_recovery)
 		return;
 	ereport(LOG,
 			(errmsg("pgha: promoted to primary"),
 			 errdetail("New timeline %d, %lld ms after the request.", local->base.timeline,
-					   (long long) (now_ms() - K.promote_requested_ms))));
+					   (long long) (now_ms() - K.promotion.requested_ms))));
+	reserved = K.promotion.reserved_timeline;
 	/* one PostgreSQL picked other than the reserved one: the DBA should know */
-	if (K.reserved_timeline != 0 && local->base.timeline != K.reserved_timeline)
+	if (pgha_promotion_completed(&K.promotion, local->base.timeline))
 		ereport(WARNING,
 				(errmsg("pgha: the promotion took timeline %d, not the reserved %d",
-						local->base.timeline, K.reserved_timeline),
+						local->base.timeline, reserved),
 				 errdetail("PostgreSQL found a newer timeline history file than pg_wal had when the id was reserved (restore_command reads the archive too).")));
-	K.promote_requested_ms = 0;
-	K.promote_withdrawn = false;
-	K.reserved_timeline = 0;
 	K.slots_done[0] = '\0';
 
 	/*

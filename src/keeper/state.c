@@ -160,9 +160,9 @@ keeper_init(void)
 		K.lease.old_id = pgha_shared->keeper.old_lease_id;
 		K.lease.old_ttl = pgha_shared->keeper.old_lease_ttl;
 		K.seen_leader = pgha_shared->keeper.seen_leader;
-		K.promote_requested_ms = pgha_shared->keeper.promote_requested_ms;
-		K.promote_withdrawn = pgha_shared->keeper.promote_withdrawn;
-		K.reserved_timeline = pgha_shared->keeper.reserved_timeline;
+		K.promotion.requested_ms = pgha_shared->keeper.promote_requested_ms;
+		K.promotion.withdrawn = pgha_shared->keeper.promote_withdrawn;
+		K.promotion.reserved_timeline = pgha_shared->keeper.reserved_timeline;
 		/* until the first config read: the cluster's config, paused or not */
 		K.config = pgha_shared->keeper.config;
 		K.config_known = pgha_shared->keeper.config_known;
@@ -194,9 +194,9 @@ save_keeper_state(void)
 	pgha_shared->keeper.config = K.config;
 	pgha_shared->keeper.config_known = K.config_known;
 	pgha_shared->keeper.seen_leader = K.seen_leader;
-	pgha_shared->keeper.promote_requested_ms = K.promote_requested_ms;
-	pgha_shared->keeper.promote_withdrawn = K.promote_withdrawn;
-	pgha_shared->keeper.reserved_timeline = K.reserved_timeline;
+	pgha_shared->keeper.promote_requested_ms = K.promotion.requested_ms;
+	pgha_shared->keeper.promote_withdrawn = K.promotion.withdrawn;
+	pgha_shared->keeper.reserved_timeline = K.promotion.reserved_timeline;
 	LWLockRelease(pgha_shared->lock);
 	publish_write_gate();
 }
@@ -261,17 +261,15 @@ publish_write_gate(void)
 }
 
 /*
- * This node's promotion request was withdrawn (its file removed).  The
- * startup process may have seen the file an instant before it went: the request stays on record until that is ruled out
- * (promotion_over()); check_promotion() then records the history and asks
- * for the checkpoint if it completes anyway.  Old enough that a new win
- * signals again at once.
+ * This node's promotion request was withdrawn (its file removed); it stays
+ * on record (shared/promotion.h) until promotion_over(), and
+ * check_promotion() records the history and asks for the checkpoint if it
+ * completes anyway.
  */
 void
 withdrawn(void)
 {
-	K.promote_requested_ms = now_ms() - 10000;
-	K.promote_withdrawn = true;
+	pgha_promotion_withdrawn(&K.promotion, now_ms());
 	save_keeper_state();
 }
 

@@ -32,6 +32,7 @@ main(int argc, char **argv)
 	unit_lease_clock_tests();
 	unit_proof_tests();
 	unit_lease_steps_tests();
+	unit_promotion_tests();
 	unit_cluster_cache_tests();
 	unit_slots_tests();
 	unit_api_tests();
