@@ -324,7 +324,7 @@ become_leader(const char *how, const char *why)
 {
 	bool		was = K.proof.is_leader;
 
-	pgha_proof_took_key(&K.proof, K.lease.keepalive_ok, K.lease.keepalive_sent_ms);
+	pgha_proof_took_key(&K.proof);
 	/* the previous leader's list of retained slots is read again */
 	if (!was)
 		K.retention_loaded = false;
@@ -338,6 +338,9 @@ become_leader(const char *how, const char *why)
 		(void) pgha_action_leave_marker_durably(PGHA_LED_MARKER);
 		K.has_led = true;
 	}
+	/* this iteration's keepalive, then the key taken or shown ours: proven, after the marker */
+	if (K.lease.keepalive_ok)
+		pgha_proof_renewed(&K.proof, K.lease.keepalive_sent_ms);
 	/* before pg_promote() can open the node for writes */
 	publish_write_gate();
 	if (!was)

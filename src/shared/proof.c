@@ -29,9 +29,8 @@ pgha_proof_start(PghaProof *p, int64 now_ms, bool in_recovery,
 	p->proven = inherited_proven && !in_recovery;
 }
 
-/* a keepalive sent at sent_ms, shown to hold the key: the window starts there */
-static void
-renewed(PghaProof *p, int64 sent_ms)
+void
+pgha_proof_renewed(PghaProof *p, int64 sent_ms)
 {
 	p->last_renewal_ms = sent_ms;
 	p->proven = true;
@@ -50,16 +49,14 @@ pgha_proof_read(PghaProof *p, const PghaProofRead *r)
 		r->leader_lease == r->my_lease;
 
 	if (proves && p->is_leader)
-		renewed(p, r->keepalive_sent_ms);
+		pgha_proof_renewed(p, r->keepalive_sent_ms);
 	return proves;
 }
 
 void
-pgha_proof_took_key(PghaProof *p, bool keepalive_ok, int64 keepalive_sent_ms)
+pgha_proof_took_key(PghaProof *p)
 {
 	p->is_leader = true;
-	if (keepalive_ok)
-		renewed(p, keepalive_sent_ms);
 }
 
 void

@@ -63,8 +63,14 @@ typedef struct PghaProofRead
  */
 extern bool pgha_proof_read(PghaProof *p, const PghaProofRead *r);
 
-/* this node took the key; proven if this iteration's keepalive was answered */
-extern void pgha_proof_took_key(PghaProof *p, bool keepalive_ok, int64 keepalive_sent_ms);
+/* this node took the key (pgha_proof_renewed() says whether that proves it) */
+extern void pgha_proof_took_key(PghaProof *p);
+
+/*
+ * A keepalive sent at sent_ms, which a take of the key, a guarded write or
+ * a quorum read then showed to hold it: the window starts there.
+ */
+extern void pgha_proof_renewed(PghaProof *p, int64 sent_ms);
 
 /* every member vouched, asked at asked_ms with this ttl (failsafe_mode) */
 extern void pgha_proof_vouched(PghaProof *p, int64 asked_ms, int ttl);

@@ -25,7 +25,8 @@ proven_leader(PghaProof *p)
 	int64		renewal = 100000;
 
 	pgha_proof_start(p, 100500, false, &renewal, true);
-	pgha_proof_took_key(p, true, 100000);
+	pgha_proof_took_key(p);
+	pgha_proof_renewed(p, 100000);
 }
 
 /* this iteration's read: the key ours on lease 7, renewed by a keepalive sent at 'sent' */
@@ -52,7 +53,8 @@ unit_proof_tests(void)
 	pgha_proof_start(&p, 100000, false, NULL, false);
 	ok(p.last_renewal_ms == 100000 && !p.proven, "start: no predecessor: the window from now, unproven");
 	pgha_proof_start(&p, 100000, true, &renewal, true);
-	ok(!p.proven, "start: a standby carries no proof, whatever its predecessor had");
+	ok(!p.proven && p.last_renewal_ms == 90000,
+	   "start: a standby carries no proof, whatever its predecessor had (its window is its predecessor's)");
 
 	/* the read */
 	proven_leader(&p);
@@ -81,7 +83,8 @@ unit_proof_tests(void)
 	proven_leader(&p);
 	r = read_showing_me(103000);
 	r.etcd_ok = false;
-	ok(!pgha_proof_read(&p, &r) && p.last_renewal_ms == 100000, "read: a failed read proves nothing");
+	ok(!pgha_proof_read(&p, &r) && p.last_renewal_ms == 100000 && p.proven && p.is_leader,
+	   "read: a failed read proves nothing, and takes nothing (the window runs on to the fence)");
 	pgha_proof_start(&p, 100000, false, NULL, false);
 	r = read_showing_me(103000);
 	ok(pgha_proof_read(&p, &r) && !p.proven && p.last_renewal_ms == 100000,
@@ -89,11 +92,13 @@ unit_proof_tests(void)
 
 	/* taking the key */
 	pgha_proof_start(&p, 100000, false, NULL, false);
-	pgha_proof_took_key(&p, false, 99000);
+	pgha_proof_took_key(&p);
 	ok(p.is_leader && !p.proven && p.last_renewal_ms == 100000,
-	   "take: without this iteration's keepalive the take proves nothing");
-	pgha_proof_took_key(&p, true, 101000);
-	ok(p.proven && p.last_renewal_ms == 101000, "take: with it, the window starts at its send");
+	   "take: the take alone proves nothing (the keeper adds the keepalive that preceded it)");
+	p.failsafe_confirmed_ms = 99500;
+	pgha_proof_renewed(&p, 101000);
+	ok(p.proven && p.last_renewal_ms == 101000 && p.failsafe_confirmed_ms == 0,
+	   "take: with this iteration's keepalive, the window starts at its send, and a failsafe episode ends");
 
 	/* failsafe_mode */
 	proven_leader(&p);
@@ -127,7 +132,10 @@ unit_proof_tests(void)
 	ok(pgha_proof_standby(&p, true, true, false, 107999, 108000) == PGHA_PROOF_KEEP &&
 	   p.last_renewal_ms == 100000, "standby: the leader's promotion under way keeps its window, before the deadline");
 	ok(pgha_proof_standby(&p, true, true, false, 108000, 108000) == PGHA_PROOF_LET_GO,
-	   "standby: at its deadline, unproven since, it lets go of the key");
+	   "standby: at its deadline, with no renewal proven since, it lets go of the key");
+	ok(pgha_proof_standby(&p, true, false, false, 107000, 108000) == PGHA_PROOF_KEEP &&
+	   p.last_renewal_ms == 100000,
+	   "standby: a standby holding the key keeps its window even with no promotion on record (it must reach its deadline)");
 	ok(pgha_proof_standby(&p, true, true, true, 200000, 108000) == PGHA_PROOF_KEEP,
 	   "standby: paused, it keeps it (nothing fences while paused)");
 	ok(pgha_proof_standby(&p, false, true, false, 200000, 108000) == PGHA_PROOF_KEEP &&
