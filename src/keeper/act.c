@@ -670,56 +670,33 @@ state_name(const PghaDecision *d)
 void
 switchover_inputs(const PghaCluster *cluster, const PghaLocalDetail *local, PghaInput *in)
 {
-	int64		limit = Max(60000, (int64) K.config.ttl * 3000);
 	bool		leading = !local->base.in_recovery && cluster->has_leader &&
 		strcmp(cluster->leader, pgha_node_name()) == 0;
-	TimestampTz now = GetCurrentTimestamp();
-	TimestampTz since;
+	PghaSwitchoverTimes t;
+	PghaSwitchoverTiming w;
 
-	if (!cluster->has_failover)
+	/* its times as PostgreSQL reads them; when it is due or stale: shared/switchover.c */
+	memset(&t, 0, sizeof(t));
+	if (cluster->has_failover && cluster->failover_scheduled_at[0])
 	{
-		K.failover_seen_ms = 0;
-		return;
+		TimestampTz at = 0;
+
+		t.scheduled = true;
+		t.scheduled_ok = pgha_etcd_parse_time(cluster->failover_scheduled_at, &at);
+		t.scheduled_at = at;
 	}
-	/*
-	 * A new request by its revision: one deleted and written again between
-	 * two of our reads (a planned stop right after an earlier switchover)
-	 * must not inherit the earlier one's age, or this node alone would
-	 * take it for stale while the others wait for it.
-	 */
-	if (K.failover_seen_ms == 0 || K.failover_seen_rev != cluster->failover_mod_revision)
+	else if (cluster->has_failover && cluster->failover_requested_at[0])
 	{
-		K.failover_seen_ms = now_ms();
-		K.failover_seen_rev = cluster->failover_mod_revision;
+		TimestampTz at = 0;
+
+		(void) pgha_etcd_parse_time(cluster->failover_requested_at, &at);
+		t.requested_at = at;
 	}
-
-	in->switchover_due = true;
-	since = 0;
-	if (cluster->failover_scheduled_at[0])
-	{
-		TimestampTz at;
-
-		if (!pgha_etcd_parse_time(cluster->failover_scheduled_at, &at))
-		{
-			/* rule switchover_unreadable cancels it */
-			in->switchover_unreadable = true;
-			in->switchover_due = false;
-			in->switchover_stale = true;
-			return;
-		}
-		in->switchover_due = now >= at;
-		since = at;
-	}
-	else if (cluster->failover_requested_at[0])
-		(void) pgha_etcd_parse_time(cluster->failover_requested_at, &since);
-
-	/* staleness counts from the request (or its schedule), not from us */
-	if (!in->switchover_due)
-		in->switchover_stale = true;	/* a future schedule: no effect yet */
-	else if (since != 0)
-		in->switchover_stale = TimestampDifferenceExceeds(since, now, (int) limit);
-	else
-		in->switchover_stale = now_ms() - K.failover_seen_ms > limit;
+	pgha_switchover_timing(&K.switchover_seen, cluster->has_failover, cluster->failover_mod_revision,
+						   &t, K.config.ttl, now_ms(), GetCurrentTimestamp(), &w);
+	in->switchover_due = w.due;
+	in->switchover_stale = w.stale;
+	in->switchover_unreadable = w.unreadable;
 
 	if (leading && in->switchover_due && !in->switchover_stale)
 	{

@@ -26,6 +26,7 @@
 #include "shared/promotion.h"
 #include "shared/proof.h"
 #include "shared/slots.h"
+#include "shared/switchover.h"
 #include "local.h"
 #include "probe.h"
 #include "shmem.h"
@@ -72,15 +73,14 @@ typedef struct KeeperState
 	bool		member_published;	/* this worker has written its member record */
 	int64		member_put_ms;	/* ... at this time */
 	int			etcd_tolerated;	/* last known; -1 unknown */
-	int64		failover_seen_ms;
-	int64		failover_seen_rev;	/* ... the request's revision then */
+	PghaSwitchoverSeen switchover_seen;	/* the request first seen (shared/switchover.h) */
 	bool		switching;		/* let go of the key for a switchover: stopping */
 	bool		restarting;		/* shut down for pghactl restart: keeps the key */
 	bool		upstream_stale; /* promoted: primary_conninfo still to reset */
 	int			params_floor[PGHA_NHOT_STANDBY_PARAMS]; /* apply.h: what was applied with */
 	bool		params_feedback;	/* ... with hot_standby_feedback forced on */
 	int64		params_revision;	/* parameters applied for this revision */
-	int64		hba_retry_ms;	/* earliest retry of a pg_hba that failed */	/* when the pending failover key was first seen */
+	int64		hba_retry_ms;	/* earliest retry of a pg_hba that failed */
 	bool		clear_failover;	/* we promoted for a switchover: delete the key */
 	int64		applied_revision;	/* config revision applied here; -1 none */
 	int64		hba_warned_revision;

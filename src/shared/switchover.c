@@ -205,3 +205,54 @@ pgha_restart_applies(const char *role, const char *postgres_version, bool is_lea
 		return false;
 	return true;
 }
+
+void
+pgha_switchover_timing(PghaSwitchoverSeen *seen, bool has_request, int64 revision,
+					   const PghaSwitchoverTimes *t, int ttl, int64 now_ms, int64 now,
+					   PghaSwitchoverTiming *out)
+{
+	int64		limit_ms = Max(60000, (int64) ttl * 3000);
+	int64		since = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!has_request)
+	{
+		seen->seen_ms = 0;
+		return;
+	}
+	/*
+	 * A new request by its revision: one deleted and written again between
+	 * two of our reads (a planned stop right after an earlier switchover)
+	 * must not inherit the earlier one's age, or this node alone would
+	 * take it for stale while the others wait for it.
+	 */
+	if (seen->seen_ms == 0 || seen->revision != revision)
+	{
+		seen->seen_ms = now_ms;
+		seen->revision = revision;
+	}
+
+	out->due = true;
+	if (t->scheduled)
+	{
+		if (!t->scheduled_ok)
+		{
+			out->unreadable = true;
+			out->due = false;
+			out->stale = true;
+			return;
+		}
+		out->due = now >= t->scheduled_at;
+		since = t->scheduled_at;
+	}
+	else
+		since = t->requested_at;
+
+	/* staleness counts from the request (or its schedule), not from us */
+	if (!out->due)
+		out->stale = true;		/* a future schedule: no effect yet */
+	else if (since != 0)
+		out->stale = now - since >= limit_ms * 1000;
+	else
+		out->stale = now_ms - seen->seen_ms > limit_ms;
+}

@@ -49,6 +49,43 @@ extern PghaSwitchoverCheck pgha_switchover_check(const PghaCluster *c, const cha
 extern const char *pgha_switchover_check_message(PghaSwitchoverCheck check);
 
 /*
+ * When a switchover request (the failover key) a node reads is due, and
+ * when it is stale: a request nobody acted on for max(60 s, 3 ttl) is
+ * cancelled (rule switchover_stale), counted from its schedule, or from
+ * when it says it was asked, or else from when this node first saw it.
+ */
+typedef struct PghaSwitchoverSeen
+{
+	int64		seen_ms;		/* this node first saw the request then (0: none) */
+	int64		revision;		/* ... at this revision */
+} PghaSwitchoverSeen;
+
+/* the request's times, as the keeper parsed them (TimestampTz: microseconds since 2000) */
+typedef struct PghaSwitchoverTimes
+{
+	bool		scheduled;		/* it names a time (scheduled_at) */
+	bool		scheduled_ok;	/* ... a readable one */
+	int64		scheduled_at;	/* ... as a TimestampTz */
+	int64		requested_at;	/* when it was asked (Patroni 4's), if readable; 0 not */
+} PghaSwitchoverTimes;
+
+typedef struct PghaSwitchoverTiming
+{
+	bool		due;			/* a request whose time has come */
+	bool		stale;			/* too old to act on (or not yet due) */
+	bool		unreadable;		/* its schedule cannot be read: rule switchover_unreadable cancels it */
+} PghaSwitchoverTiming;
+
+/*
+ * For the request read (has_request; its mod revision; its times), at
+ * now_ms (this node's monotonic clock) and now (the wall clock, a
+ * TimestampTz), with the cluster's ttl.  seen: updated.
+ */
+extern void pgha_switchover_timing(PghaSwitchoverSeen *seen, bool has_request, int64 revision,
+								   const PghaSwitchoverTimes *t, int ttl, int64 now_ms, int64 now,
+								   PghaSwitchoverTiming *out);
+
+/*
  * The failover key's JSON (malloc'd): {"leader", "member", "scheduled_at"
  * when scheduled, "pgha_requested_at"}.  Timestamps are ISO 8601 in UTC.
  */

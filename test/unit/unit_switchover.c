@@ -28,6 +28,56 @@ member(PghaMember *m, const char *name, const char *role, const char *state,
 	m->failover_priority = 1;
 }
 
+/* when a switchover request is due, and when stale (pgha_switchover_timing) */
+static void
+timing_tests(void)
+{
+	PghaSwitchoverSeen seen = {0};
+	PghaSwitchoverTimes t = {0};
+	PghaSwitchoverTiming w;
+	int64		now = INT64CONST(800000000000000);	/* a wall clock, in microseconds */
+
+	seen.seen_ms = 5;
+	pgha_switchover_timing(&seen, false, 0, &t, 10, 1000, now, &w);
+	ok(seen.seen_ms == 0 && !w.due && !w.stale && !w.unreadable, "timing: no request: nothing, and nothing seen");
+	pgha_switchover_timing(&seen, true, 7, &t, 10, 1000, now, &w);
+	ok(seen.seen_ms == 1000 && seen.revision == 7 && w.due && !w.stale,
+	   "timing: a request without times is due, fresh when first seen");
+	pgha_switchover_timing(&seen, true, 7, &t, 10, 61000, now, &w);
+	ok(w.due && !w.stale, "timing: ... still fresh 60 s after (the limit: max(60 s, 3 ttl))");
+	pgha_switchover_timing(&seen, true, 7, &t, 10, 61001, now, &w);
+	ok(w.stale, "timing: ... stale past it, counted from when this node first saw it");
+	pgha_switchover_timing(&seen, true, 7, &t, 30, 61001, now, &w);
+	ok(!w.stale, "timing: ttl 30: the limit is 3 ttl, 90 s");
+	pgha_switchover_timing(&seen, true, 8, &t, 10, 70000, now, &w);
+	ok(seen.seen_ms == 70000 && !w.stale,
+	   "timing: a request written again (another revision) does not inherit the old one's age");
+
+	memset(&seen, 0, sizeof(seen));
+	t.requested_at = now - 61 * INT64CONST(1000000);
+	pgha_switchover_timing(&seen, true, 9, &t, 10, 1000, now, &w);
+	ok(w.due && w.stale, "timing: stale by when it says it was asked, however recently this node saw it");
+	t.requested_at = now - 59 * INT64CONST(1000000);
+	pgha_switchover_timing(&seen, true, 9, &t, 10, 1000, now, &w);
+	ok(w.due && !w.stale, "timing: ... fresh while that is under the limit");
+
+	memset(&t, 0, sizeof(t));
+	t.scheduled = true;
+	t.scheduled_ok = true;
+	t.scheduled_at = now + 1;
+	pgha_switchover_timing(&seen, true, 9, &t, 10, 1000, now, &w);
+	ok(!w.due && w.stale && !w.unreadable, "timing: scheduled in the future: not due, no effect yet");
+	t.scheduled_at = now - 1000000;
+	pgha_switchover_timing(&seen, true, 9, &t, 10, 1000, now, &w);
+	ok(w.due && !w.stale, "timing: its time has come: due");
+	t.scheduled_at = now - 61 * INT64CONST(1000000);
+	pgha_switchover_timing(&seen, true, 9, &t, 10, 1000, now, &w);
+	ok(w.due && w.stale, "timing: stale counted from the schedule");
+	t.scheduled_ok = false;
+	pgha_switchover_timing(&seen, true, 9, &t, 10, 1000, now, &w);
+	ok(w.unreadable && !w.due && w.stale, "timing: a schedule that cannot be read: unreadable (cancelled), never due");
+}
+
 void
 unit_switchover_tests(void)
 {
@@ -164,4 +214,6 @@ unit_switchover_tests(void)
 	json = pgha_failover_request_json("node1", "node2", "2026-11-26T05:00:00+00:00", "2026-11-26T04:00:00+00:00");
 	ok(strstr(json, "\"scheduled_at\":\"2026-11-26T05:00:00+00:00\"") != NULL, "a scheduled request carries scheduled_at");
 	free(json);
+
+	timing_tests();
 }
