@@ -54,41 +54,24 @@
 #include "syncrep.h"
 #include "keeper_int.h"
 
-/* the failsafe key's members but this one, as etcd now holds them */
+/* whom to ask lives as long as the worker */
 static void
-remember_failsafe_names(const PghaCluster *cluster)
+failsafe_arrays(void)
 {
-	int			i;
-
-	if (K.fs_names == NULL)
-		K.fs_names = MemoryContextAllocZero(TopMemoryContext,
-											sizeof(*K.fs_names) * PGHA_MAX_MEMBERS);
-	/* a leader the key does not list gets no failsafe (as in Patroni) */
-	K.fs_key_known = cluster->has_failsafe && pgha_cluster_in_failsafe(cluster, pgha_node_name());
-	K.fs_nnames = 0;
-	for (i = 0; i < cluster->nfailsafe && K.fs_nnames < PGHA_MAX_MEMBERS; i++)
-		if (strcmp(cluster->failsafe[i], pgha_node_name()) != 0)
-			strlcpy(K.fs_names[K.fs_nnames++], cluster->failsafe[i], PGHA_NAME_LEN);
+	if (K.failsafe_ask.members == NULL)
+		K.failsafe_ask.members = MemoryContextAllocZero(TopMemoryContext,
+														sizeof(PghaMember) * PGHA_FAILSAFE_ASK_MAX);
+	if (K.failsafe_ask.names == NULL)
+		K.failsafe_ask.names = MemoryContextAllocZero(TopMemoryContext,
+													  sizeof(*K.failsafe_ask.names) * PGHA_FAILSAFE_ASK_MAX);
 }
 
 /* the members to ask when etcd is gone: those of the last good read */
 void
 remember_members(const PghaCluster *cluster)
 {
-	int			i;
-
-	if (K.fs_members == NULL)
-		K.fs_members = MemoryContextAllocZero(TopMemoryContext,
-											  sizeof(PghaMember) * PGHA_MAX_MEMBERS);
-	K.fs_nmembers = 0;
-	for (i = 0; i < cluster->nmembers && K.fs_nmembers < PGHA_MAX_MEMBERS; i++)
-	{
-		const PghaMember *m = &cluster->members[i];
-
-		if (!m->foreign && strcmp(m->name, pgha_node_name()) != 0)
-			K.fs_members[K.fs_nmembers++] = *m;
-	}
-	remember_failsafe_names(cluster);
+	failsafe_arrays();
+	pgha_failsafe_remember(&K.failsafe_ask, cluster, pgha_node_name());
 }
 
 /*
@@ -113,29 +96,16 @@ keep_failsafe_key(PghaEtcd *etcd, PghaCluster *cluster)
 	{
 		char	   *json = pgha_failsafe_to_json(cluster);
 
-		/*
-		 * A put whose answer is lost may have been applied, and a member it
-		 * adds may race unasked: until one is known to be written, the
-		 * members to ask are those of both lists (the simulator's seed 2315,
-		 * --failsafe --fast: two primaries)
-		 */
-		for (int i = 0; i < cluster->nmembers && K.fs_names != NULL; i++)
-		{
-			const PghaMember *m = &cluster->members[i];
-			bool		known = strcmp(m->name, pgha_node_name()) == 0;
-
-			for (int j = 0; j < K.fs_nnames && !known; j++)
-				known = strcmp(K.fs_names[j], m->name) == 0;
-			if (!known && pgha_failsafe_lists(m) && K.fs_nnames < PGHA_MAX_MEMBERS)
-				strlcpy(K.fs_names[K.fs_nnames++], m->name, PGHA_NAME_LEN);
-		}
-
+		/* a put whose answer is lost may have been applied: ask both lists' */
+		if (K.failsafe_ask.names != NULL)
+			pgha_failsafe_before_write(&K.failsafe_ask, cluster, pgha_node_name());
 		if (!leader_write(etcd, key, json, &written))
 			log_etcd_problem(etcd, "write the failsafe key");
 		else if (written)
 		{
 			pgha_failsafe_set_written(cluster);
-			remember_failsafe_names(cluster);
+			failsafe_arrays();
+			pgha_failsafe_remember_key(&K.failsafe_ask, cluster, pgha_node_name());
 		}
 		free(json);
 	}
@@ -154,21 +124,17 @@ failsafe_pings(void)
 	int			i;
 
 	/* no failsafe key listing this leader: nobody's word suffices */
-	if (!K.fs_key_known)
+	if (!K.failsafe_ask.key_known)
 		return;
 	pgstat_report_activity(STATE_RUNNING, "failsafe: asking the members to vouch for this leader");
-	for (i = 0; i < K.fs_nnames; i++)
+	for (i = 0; i < K.failsafe_ask.nnames; i++)
 	{
-		const PghaMember *m = NULL;
-		int			j;
+		const PghaMember *m = pgha_failsafe_whom(&K.failsafe_ask, i);
 
-		for (j = 0; j < K.fs_nmembers; j++)
-			if (strcmp(K.fs_members[j].name, K.fs_names[i]) == 0)
-				m = &K.fs_members[j];
 		if (m == NULL)
 		{
 			ereport(LOG,
-					(errmsg("pgha failsafe: \"%s\" did not vouch for this leader", K.fs_names[i]),
+					(errmsg("pgha failsafe: \"%s\" did not vouch for this leader", K.failsafe_ask.names[i]),
 					 errdetail("The failsafe key lists it, but its member key was gone at the last read: it cannot be asked.")));
 			return;
 		}
@@ -177,7 +143,7 @@ failsafe_pings(void)
 	}
 	if (K.proof.failsafe_confirmed_ms == 0)
 		ereport(LOG,
-				(errmsg("pgha failsafe: etcd is unreachable; all %d members vouched for this leader", K.fs_nnames),
+				(errmsg("pgha failsafe: etcd is unreachable; all %d members vouched for this leader", K.failsafe_ask.nnames),
 				 errdetail("This primary keeps running while they do (failsafe_mode); no other member may race.")));
 	pgha_proof_vouched(&K.proof, started, ttl);
 }

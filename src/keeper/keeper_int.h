@@ -20,6 +20,7 @@
 #include "shared/cluster_cache.h"
 #include "shared/decide.h"
 #include "shared/etcd.h"
+#include "shared/failsafe_ask.h"
 #include "shared/hot_standby.h"
 #include "shared/lease_clock.h"
 #include "shared/lease_steps.h"
@@ -93,18 +94,8 @@ typedef struct KeeperState
 	bool		config_known;	/* K.config was read from etcd, not a stand-in */
 	int64		config_saved_revision;	/* of the config in SAVED_CONFIG_FILE */
 
-	/*
-	 * failsafe_mode: whom to ask without etcd (when all last vouched:
-	 * K.proof).
-	 * The members that must vouch are those of the failsafe key as etcd
-	 * holds it (read, or written by us): a member not listed there never
-	 * races, so only then is asking the listed ones enough.
-	 */
-	PghaMember *fs_members;		/* other members of the last good read */
-	int			fs_nmembers;
-	char		(*fs_names)[PGHA_NAME_LEN];	/* others the failsafe key lists */
-	int			fs_nnames;
-	bool		fs_key_known;	/* etcd holds a failsafe key listing this node and fs_names */
+	/* failsafe_mode: whom to ask without etcd (when all last vouched: K.proof) */
+	PghaFailsafeAsk failsafe_ask;	/* shared/failsafe_ask.h */
 	int64		failsafe_kept_ms;	/* a promise made before the start (failsafe.h) */
 	int			history_kept_timeline;	/* keep_history_files() did its work for it */
 

@@ -33,6 +33,7 @@ main(int argc, char **argv)
 	unit_proof_tests();
 	unit_lease_steps_tests();
 	unit_promotion_tests();
+	unit_failsafe_ask_tests();
 	unit_cluster_cache_tests();
 	unit_slots_tests();
 	unit_api_tests();

@@ -57,6 +57,7 @@ extern void unit_lease_clock_tests(void);
 extern void unit_proof_tests(void);
 extern void unit_lease_steps_tests(void);
 extern void unit_promotion_tests(void);
+extern void unit_failsafe_ask_tests(void);
 extern void unit_cluster_cache_tests(void);
 extern void unit_slots_tests(void);
 extern void unit_api_tests(void);
