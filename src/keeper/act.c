@@ -689,8 +689,9 @@ switchover_inputs(const PghaCluster *cluster, const PghaLocalDetail *local, Pgha
 	{
 		TimestampTz at = 0;
 
-		(void) pgha_etcd_parse_time(cluster->failover_requested_at, &at);
-		t.requested_at = at;
+		/* unreadable: unknown (the parser may have written something) */
+		if (pgha_etcd_parse_time(cluster->failover_requested_at, &at))
+			t.requested_at = at;
 	}
 	pgha_switchover_timing(&K.switchover_seen, cluster->has_failover, cluster->failover_mod_revision,
 						   &t, K.config.ttl, now_ms(), GetCurrentTimestamp(), &w);

@@ -48,10 +48,10 @@ typedef struct KeeperState
 
 	PghaLease	lease;			/* this node's lease (shared/lease_steps.h) */
 	bool		leader_on_current_lease;	/* this iteration put the leader
-											 * key on lease_id */
+											 * key on lease.id */
 	bool		leader_read_on_lease;	/* this iteration's quorum read, after
 										 * the keepalive, found the leader key
-										 * ours on lease_id */
+										 * ours on lease.id */
 
 	PghaProof	proof;			/* leader? proven since when? (shared/proof.h) */
 	int64		started_ms;		/* this worker's start */

@@ -13,8 +13,8 @@
  * --failsafe --fast: two primaries).
  *
  * Pure: the keeper keeps a PghaFailsafeAsk (its arrays allocated once, for
- * PGHA_FAILSAFE_ASK_MAX members each) and sends the pings (src/failsafe.c); unit cases feed
- * canned clusters.
+ * PGHA_FAILSAFE_ASK_MAX members each) and sends the pings
+ * (src/keeper/failsafe_key.c); unit cases feed canned clusters.
  *
  * Copyright (c) 2026, pgha developers
  *

@@ -69,9 +69,10 @@ extern PghaLeaseCall pgha_lease_next(const PghaLease *l);
 
 /*
  * Its answer, at now_ms; granted_id, granted_ttl: a grant's.  A keepalive
- * of a lease etcd lost tries again from the start, at now_ms, with a new
- * grant; an old lease etcd lost needs no keepalive any more; any other
- * failure ends the iteration's calls, keepalive_ok false.
+ * of a lease etcd lost tries again from the start, at now_ms: the old
+ * lease set aside, if any, kept alive again, then a new grant.  An old
+ * lease etcd lost needs no keepalive any more; any other failure ends the
+ * iteration's calls, keepalive_ok false.
  */
 extern void pgha_lease_answer(PghaLease *l, PghaLeaseAnswer a, int64 granted_id, int64 granted_ttl,
 							  int config_ttl, int64 now_ms);

@@ -247,6 +247,12 @@ pgha_switchover_timing(PghaSwitchoverSeen *seen, bool has_request, int64 revisio
 	}
 	else
 		since = t->requested_at;
+	/*
+	 * A time that is no time ("infinity", "-infinity": a key written by
+	 * hand) counts as unknown: it would never go stale, or overflow.
+	 */
+	if (since == PG_INT64_MIN || since == PG_INT64_MAX)
+		since = 0;
 
 	/* staleness counts from the request (or its schedule), not from us */
 	if (!out->due)

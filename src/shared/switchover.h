@@ -66,7 +66,7 @@ typedef struct PghaSwitchoverTimes
 	bool		scheduled;		/* it names a time (scheduled_at) */
 	bool		scheduled_ok;	/* ... a readable one */
 	int64		scheduled_at;	/* ... as a TimestampTz */
-	int64		requested_at;	/* when it was asked (Patroni 4's), if readable; 0 not */
+	int64		requested_at;	/* when it was asked (Patroni 4's); 0 unknown */
 } PghaSwitchoverTimes;
 
 typedef struct PghaSwitchoverTiming

@@ -107,4 +107,26 @@ unit_failsafe_ask_tests(void)
 	pgha_failsafe_remember(&a, &c, "node1");
 	ok(a.nmembers == 0 && pgha_failsafe_whom(&a, 0) == NULL,
 	   "failsafe ask: a member of another cluster is never asked");
+
+	/* two records of one name (an old key and a new one): the later */
+	cluster_of(&c, 3, all);
+	strlcpy(members[2].name, "node2", PGHA_NAME_LEN);
+	pgha_failsafe_remember(&a, &c, "node1");
+	ok(pgha_failsafe_whom(&a, 0) != NULL && strcmp(pgha_failsafe_whom(&a, 0)->host, "10.0.0.3") == 0,
+	   "failsafe ask: of two records of one name, the later one read is asked");
+
+	/* more names than it can hold: the first ones */
+	{
+		static char many[PGHA_FAILSAFE_ASK_MAX + 5][PGHA_NAME_LEN];
+
+		cluster_of(&c, 0, NULL);
+		for (int i = 0; i < PGHA_FAILSAFE_ASK_MAX + 5; i++)
+			snprintf(many[i], PGHA_NAME_LEN, "m%d", i);
+		c.failsafe = many;
+		c.nfailsafe = PGHA_FAILSAFE_ASK_MAX + 5;
+		c.has_failsafe = true;
+		pgha_failsafe_remember(&a, &c, "node1");
+		ok(a.nnames == PGHA_FAILSAFE_ASK_MAX && !a.key_known,
+		   "failsafe ask: a key listing more than it holds: the first ones (and no failsafe: it lists not this leader)");
+	}
 }

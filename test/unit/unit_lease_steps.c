@@ -103,6 +103,21 @@ unit_lease_steps_tests(void)
 	pgha_lease_retired(&l);
 	ok(l.old_id == 0, "ttl change: the keys moved, the old lease retired");
 
+	/* a ttl change under way when etcd loses the new lease, or a grant fails */
+	lease_7(&l);
+	l.old_id = 5;
+	l.old_ttl = 10;
+	pgha_lease_begin(&l, 10, 9000);
+	pgha_lease_answer(&l, PGHA_LEASE_ANSWERED, 0, 0, 10, 9010);
+	pgha_lease_answer(&l, PGHA_LEASE_NOT_FOUND, 0, 0, 10, 9020);
+	ok(pgha_lease_next(&l) == PGHA_LEASE_KEEPALIVE_OLD && l.try_ms == 9020,
+	   "lost during a ttl change: the try starts again, the old lease (our keys on it) kept alive first");
+	pgha_lease_answer(&l, PGHA_LEASE_ANSWERED, 0, 0, 10, 9030);
+	ok(pgha_lease_next(&l) == PGHA_LEASE_GRANT, "lost during a ttl change: ... then a new grant");
+	pgha_lease_answer(&l, PGHA_LEASE_FAILED, 0, 0, 10, 9040);
+	ok(pgha_lease_next(&l) == PGHA_LEASE_DONE && l.old_id == 5 && l.id == 0 && !l.keepalive_ok,
+	   "a grant that failed during a ttl change keeps the old lease (never keys on a lease nobody renews)");
+
 	/* lost to another call */
 	lease_7(&l);
 	pgha_lease_lost(&l);

@@ -73,9 +73,27 @@ timing_tests(void)
 	t.scheduled_at = now - 61 * INT64CONST(1000000);
 	pgha_switchover_timing(&seen, true, 9, &t, 10, 1000, now, &w);
 	ok(w.due && w.stale, "timing: stale counted from the schedule");
-	t.scheduled_ok = false;
+	t.scheduled_at = now - 60 * INT64CONST(1000000);
 	pgha_switchover_timing(&seen, true, 9, &t, 10, 1000, now, &w);
-	ok(w.unreadable && !w.due && w.stale, "timing: a schedule that cannot be read: unreadable (cancelled), never due");
+	ok(w.due && w.stale, "timing: stale at exactly the limit on the wall clock");
+	t.scheduled_at = now - 10 * INT64CONST(1000000);
+	t.requested_at = now - 100 * INT64CONST(1000000);
+	pgha_switchover_timing(&seen, true, 9, &t, 10, 1000, now, &w);
+	ok(w.due && !w.stale, "timing: a schedule counts, not when it was asked");
+	t.scheduled_ok = false;
+	pgha_switchover_timing(&seen, true, 10, &t, 10, 2000, now, &w);
+	ok(w.unreadable && !w.due && w.stale && seen.revision == 10 && seen.seen_ms == 2000,
+	   "timing: a schedule that cannot be read: unreadable (cancelled), never due; seen all the same");
+
+	memset(&t, 0, sizeof(t));
+	memset(&seen, 0, sizeof(seen));
+	t.requested_at = PG_INT64_MAX;
+	pgha_switchover_timing(&seen, true, 11, &t, 10, 1000, now, &w);
+	pgha_switchover_timing(&seen, true, 11, &t, 10, 61001, now, &w);
+	ok(w.due && w.stale, "timing: asked at \"infinity\" (a key written by hand): unknown, stale by when it was seen");
+	t.requested_at = PG_INT64_MIN;
+	pgha_switchover_timing(&seen, true, 11, &t, 10, 2000, now, &w);
+	ok(w.due && !w.stale, "timing: asked at \"-infinity\": unknown, not an overflow");
 }
 
 void
