@@ -69,10 +69,7 @@ typedef struct KeeperState
 	bool		from_cache;		/* this iteration's cluster came from it */
 	bool		cache_was_behind;	/* the last read showed it lacked events */
 	int64		next_etcd_health_ms;
-	char	   *member_json;	/* last member record put (malloc'd) */
-	int64		member_lease;	/* ... on this lease */
-	bool		member_published;	/* this worker has written its member record */
-	int64		member_put_ms;	/* ... at this time */
+	PghaMemberPut member_put;	/* our member record as last put (shared/cluster.h) */
 	int			etcd_tolerated;	/* last known; -1 unknown */
 	PghaSwitchoverSeen switchover_seen;	/* the request first seen (shared/switchover.h) */
 	bool		switching;		/* let go of the key for a switchover: stopping */

@@ -135,7 +135,7 @@ name_conflict(const PghaCluster *cluster, const PghaLocal *local)
 	self.conn_url = conn_url;
 	self.lease = K.lease.id;
 	self.old_lease = K.lease.old_id;
-	self.adopt_unmarked = !K.member_published;
+	self.adopt_unmarked = !K.member_put.published;
 	self.timeline = local->timeline;
 	self.lsn = local->lsn;
 	return pgha_name_conflict(cluster, &self);
@@ -247,16 +247,8 @@ publish_member(PghaEtcd *etcd, PghaCluster *cluster, const PghaLocalDetail *loca
 	if (json == NULL)
 		return false;
 
-	/*
-	 * Like Patroni, skip the put when nothing changed: the lease keepalive
-	 * keeps the key alive.  Put it again when this iteration's read shows
-	 * it gone (removed behind our back), and every 30 s while the read
-	 * shows it on a lease of another instance under our name (rule
-	 * duplicate_name says so; both keep writing, slowly).  Every 30 s
-	 * regardless cost etcd a write per member per 30 s for nothing.
-	 */
-	if (K.member_json && strcmp(K.member_json, json) == 0 && K.member_lease == K.lease.id &&
-		was != NULL && (was->lease == K.lease.id || now_ms() - K.member_put_ms < 30000))
+	/* only when something changed, or the key is gone (shared/member.c) */
+	if (!pgha_member_put_due(&K.member_put, json, K.lease.id, was, now_ms()))
 	{
 		free(json);
 		return true;
@@ -270,10 +262,6 @@ publish_member(PghaEtcd *etcd, PghaCluster *cluster, const PghaLocalDetail *loca
 		free(json);
 		return false;
 	}
-	free(K.member_json);
-	K.member_json = json;
-	K.member_lease = K.lease.id;
-	K.member_published = true;
-	K.member_put_ms = now_ms();
+	pgha_member_put_done(&K.member_put, json, K.lease.id, now_ms());
 	return true;
 }

@@ -283,6 +283,30 @@ extern char *pgha_member_tags_text(const PghaMember *m);
 
 /* JSON for a member key (malloc'd) */
 extern char *pgha_member_to_json(const PghaMember *m);
+
+/* this node's member record as last put */
+typedef struct PghaMemberPut
+{
+	char	   *json;			/* the record (malloc'd); NULL none yet */
+	int64		lease;			/* ... on this lease */
+	bool		published;		/* this worker has written its member record */
+	int64		put_ms;			/* ... at this time */
+} PghaMemberPut;
+
+/*
+ * Must the record json be put now, on lease?  was: the member key this
+ * iteration's read shows under our name (NULL: none).  Like Patroni, not
+ * when nothing changed: the lease keepalive keeps the key alive.  Again
+ * when the read shows it gone (removed behind our back), and every 30 s
+ * while the read shows it on a lease of another instance under our name
+ * (rule duplicate_name says so; both keep writing, slowly).  Every 30 s
+ * regardless cost etcd a write per member per 30 s for nothing.
+ */
+extern bool pgha_member_put_due(const PghaMemberPut *last, const char *json, int64 lease,
+								const PghaMember *was, int64 now_ms);
+
+/* json (malloc'd, now last's) was put on lease at now_ms */
+extern void pgha_member_put_done(PghaMemberPut *last, char *json, int64 lease, int64 now_ms);
 /*
  * The members under prefix (a range of the members/ keys) that have not
  * applied config revision rev: "node2 (revision 7), node3 (revision 6)",

@@ -313,3 +313,20 @@ done:
 	return ok;
 }
 
+bool
+pgha_member_put_due(const PghaMemberPut *last, const char *json, int64 lease,
+					const PghaMember *was, int64 now_ms)
+{
+	return !(last->json && strcmp(last->json, json) == 0 && last->lease == lease &&
+			 was != NULL && (was->lease == lease || now_ms - last->put_ms < 30000));
+}
+
+void
+pgha_member_put_done(PghaMemberPut *last, char *json, int64 lease, int64 now_ms)
+{
+	free(last->json);
+	last->json = json;
+	last->lease = lease;
+	last->published = true;
+	last->put_ms = now_ms;
+}

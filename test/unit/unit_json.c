@@ -740,9 +740,36 @@ test_down_record(void)
 	free(json);
 }
 
+/* when the member record is put again (pgha_member_put_due) */
+static void
+member_put_tests(void)
+{
+	PghaMemberPut last = {0};
+	PghaMember	was;
+
+	memset(&was, 0, sizeof(was));
+	was.lease = 7;
+	ok(pgha_member_put_due(&last, "{\"a\":1}", 7, &was, 1000), "member put: nothing put yet: put");
+	pgha_member_put_done(&last, strdup("{\"a\":1}"), 7, 1000);
+	ok(last.published && last.lease == 7 && last.put_ms == 1000, "member put: done: remembered");
+	ok(!pgha_member_put_due(&last, "{\"a\":1}", 7, &was, 1000000),
+	   "member put: unchanged, on its lease, seen by the read: not again, however long (the keepalive keeps it)");
+	ok(pgha_member_put_due(&last, "{\"a\":2}", 7, &was, 1001), "member put: changed: put");
+	ok(pgha_member_put_due(&last, "{\"a\":1}", 8, &was, 1001), "member put: a new lease: put on it");
+	ok(pgha_member_put_due(&last, "{\"a\":1}", 7, NULL, 1001),
+	   "member put: the read shows it gone (removed behind our back): put");
+	was.lease = 9;
+	ok(!pgha_member_put_due(&last, "{\"a\":1}", 7, &was, 30999),
+	   "member put: on another instance's lease under our name: not within 30 s");
+	ok(pgha_member_put_due(&last, "{\"a\":1}", 7, &was, 31000),
+	   "member put: ... again after 30 s (both keep writing, slowly)");
+	free(last.json);
+}
+
 void
 unit_json_tests(void)
 {
+	member_put_tests();
 	test_base64();
 	test_keys();
 	test_bodies();
