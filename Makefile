@@ -233,7 +233,7 @@ bench-scale: $(SHARED_LIB)
 	@bash scripts/as-user.sh $(PGHA_USER) env TESTDIR=$(CURDIR)/tmp_bench \
 		PGHA_SCALE_STEPS="$(PGHA_SCALE_STEPS)" PGHA_SCALE_SECONDS="$(PGHA_SCALE_SECONDS)" \
 		PGHA_SCALE_PROFILES="$(PGHA_SCALE_PROFILES)" PGHA_SCALE_SYSTEMS="$(PGHA_SCALE_SYSTEMS)" \
-		PGHA_SCALE_PIN="$(PGHA_SCALE_PIN)" \
+		PGHA_SCALE_PIN="$(PGHA_SCALE_PIN)" PGHA_SCALE_HEALTH_INTERVAL="$(PGHA_SCALE_HEALTH_INTERVAL)" \
 		python3 bench/scale/scale.py
 
 # the short run of bench/scenarios.pl in "make test" (pgha only, under a

@@ -39,7 +39,8 @@ PGHA_SCALE_SECONDS (30), PGHA_SCALE_PROCS (16; the keeper: one per 14 clusters, 
 ("30/10/10 fastest": Patroni's defaults for both; each one's fastest safe
 settings, pgha 3/1/1 with failsafe_mode and Patroni 20/1/3),
 PGHA_SCALE_SYSTEMS ("keeper patroni"; "pgha" replays pgha's measured
-mix), PGHA_SCALE_PIN (1), TESTDIR (tmp_bench).  Writes TESTDIR/scale.md
+mix), PGHA_SCALE_PIN (1), PGHA_SCALE_HEALTH_INTERVAL (the keeper's
+pgha.etcd_health_interval, 30), TESTDIR (tmp_bench).  Writes TESTDIR/scale.md
 and TESTDIR/scale.png.  The profile "10/2/4" (pgha's defaults) runs the
 keeper only: Patroni's requests were not measured at those settings.
 """
@@ -330,7 +331,7 @@ set title "etcd's CPU (3 members {cores}) against the number of 3-member cluster
 set xlabel "clusters"
 set ylabel "etcd CPU, % of one core"
 set logscale x
-set key left top
+set key left top opaque box
 set grid
 plot {", ".join(plots)}
 """

@@ -669,6 +669,9 @@ main(int argc, char **argv)
 	CurrentMemoryContext = top_cxt;
 	pgha_namespace = "/scale/";
 	pgha_etcd_hosts = argv[1];
+	/* pgha.etcd_health_interval (30 s by default): PGHA_SCALE_HEALTH_INTERVAL */
+	if (getenv("PGHA_SCALE_HEALTH_INTERVAL") && getenv("PGHA_SCALE_HEALTH_INTERVAL")[0])
+		pgha_etcd_health_interval = atoi(getenv("PGHA_SCALE_HEALTH_INTERVAL"));
 
 	put_config(argv[1], first, count, ttl, loop_wait, retry_timeout, failsafe);
 	pgha_etcd_call_observer = time_call;
