@@ -31,7 +31,10 @@ keepalive and write p99 under 100 ms, and the iterations on schedule
 etcd's three members run on the last CPU and everything else (the
 generators, this script) on the others (taskset), so that etcd's figures
 are per core and the generator does not take etcd's CPU
-(PGHA_SCALE_PIN=0: no pinning; on one CPU there is none).  A chart of
+(PGHA_SCALE_PIN=0: no pinning; on one CPU there is none).  etcd runs with
+--metrics extensive, and a last table gives its own time to handle each
+request by method (grpc_server_handling_seconds, p99), which tells etcd's
+latency from the clients'.  A chart of
 etcd's CPU against the number of clusters goes to TESTDIR/scale.png.
 
 Environment: PGHA_SCALE_STEPS ("100 250 500 1000 2000 4000"),
@@ -138,6 +141,40 @@ def requests_total(urls):
     return total
 
 
+# etcd's own time to handle a request, by gRPC method (etcd runs with
+# --metrics extensive): what the server spent, without the client's side
+HANDLED = ("LeaseKeepAlive", "Txn", "Range", "Put")
+
+
+def handling(urls):
+    """{method: {le: count}} of grpc_server_handling_seconds, all members"""
+    out = {}
+    for url in urls:
+        text = urllib.request.urlopen(url + "/metrics", timeout=5).read().decode()
+        for m in re.finditer(r'^grpc_server_handling_seconds_bucket\{([^}]*)\} (\S+)$', text, re.M):
+            labels = dict(re.findall(r'(\w+)="([^"]*)"', m.group(1)))
+            if labels.get("grpc_method") in HANDLED:
+                le = float(labels["le"])
+                d = out.setdefault(labels["grpc_method"], {})
+                d[le] = d.get(le, 0) + float(m.group(2))
+    return out
+
+
+def handling_p99(before, after, method):
+    """p99 of a method's handling time over the window, ms (a bucket's upper bound)"""
+    b, a = before.get(method, {}), after.get(method, {})
+    les = sorted(a)
+    if not les:
+        return None
+    total = a[les[-1]] - b.get(les[-1], 0)
+    if total <= 0:
+        return None
+    for le in les:
+        if a[le] - b.get(le, 0) >= 0.99 * total:
+            return le * 1000
+    return float("inf")
+
+
 def percentile(hist, q):
     total = sum(hist)
     if total == 0:
@@ -176,12 +213,14 @@ def run_window(urls, pids, n, start, argv, nprocs=PROCS):
     gen0 = sum(cpu_seconds(p.pid) for p in procs)
     prop0 = proposals(urls[0])
     req0 = requests_total(urls)
+    hand0 = handling(urls)
     t0 = time.time()
     time.sleep(SECONDS - 2)
     cpu1 = [cpu_seconds(p) for p in pids]
     gen1 = sum(cpu_seconds(p.pid) for p in procs)
     prop1 = proposals(urls[0])
     req1 = requests_total(urls)
+    hand1 = handling(urls)
     elapsed = time.time() - t0
     row = {
         "n": n,
@@ -190,6 +229,7 @@ def run_window(urls, pids, n, start, argv, nprocs=PROCS):
         "rss": max(rss_mib(p) for p in pids),
         "proposals": (prop1 - prop0) / elapsed,
         "etcd_requests": (req1 - req0) / elapsed,
+        "handled99": {m: handling_p99(hand0, hand1, m) for m in HANDLED},
     }
     outs = []
     failed = 0
@@ -345,6 +385,14 @@ def main():
     d = os.path.join(OUT, "scale_etcd")
     subprocess.run(["rm", "-rf", d])
     os.makedirs(OUT, exist_ok=True)
+    # etcd with its handling-time histograms (a wrapper, as etcd-cluster.sh takes ETCD_BIN)
+    real = os.environ.get("ETCD_BIN") or subprocess.run(["bash", "-c", "command -v etcd"], capture_output=True,
+                                                          text=True).stdout.strip()
+    wrapper = os.path.join(OUT, "etcd-extensive")
+    with open(wrapper, "w") as f:
+        f.write(f'#!/bin/sh\nexec {real} "$@" --metrics extensive\n')
+    os.chmod(wrapper, 0o755)
+    os.environ["ETCD_BIN"] = wrapper
     etcd("start", d, "3")
     try:
         urls = open(os.path.join(d, "urls")).read().strip().split(",")
@@ -354,6 +402,14 @@ def main():
             subprocess.run(["taskset", "-a", "-p", "-c", ",".join(map(str, ETCD_CPUS)), str(pid)],
                            check=True, stdout=subprocess.DEVNULL)
         points = []
+        handled = ["| settings | system | clusters | " + " | ".join(f"{m} p99 ms" for m in HANDLED) + " |",
+                   "|---|---|---|" + "---|" * len(HANDLED)]
+
+        def handled_line(profile, system, r):
+            cells = " | ".join("-" if r["handled99"][m] is None else
+                               ("> 10000" if r["handled99"][m] == float("inf") else f"≤ {r['handled99'][m]:g}")
+                               for m in HANDLED)
+            handled.append(f"| {profile} | {system} | {r['n']} | {cells} |")
         lines = ["| settings | system | clusters | etcd CPU % (3 members) | generator CPU % | "
                  "etcd RSS MiB (largest) | proposals/s | requests/s | errors | keepalive p50 / p99 ms | "
                  "write p50 / p99 ms | sent late p99 ms | leases lost | within bounds |",
@@ -367,6 +423,7 @@ def main():
                     for n in STEPS:
                         r = run_keeper_step(urls, pids, profile, n)
                         points.append((profile, system, n, r["etcd_cpu"]))
+                        handled_line(profile, system, r)
                         line = keeper_line(profile, r)
                         if not keeper_lines:
                             print("\n".join(KEEPER_HEADER), flush=True)
@@ -383,6 +440,7 @@ def main():
                 for n in STEPS:
                     r = run_step(urls, pids, ttl, mix, n)
                     points.append((profile, system, n, r["etcd_cpu"]))
+                    handled_line(profile, system, r)
                     line = (f"| {profile} | {system} | {n} | {r['etcd_cpu']:.0f} | {r['gen_cpu']:.0f} | "
                             f"{r['rss']:.0f} | {r['proposals']:.1f} | {r['requests']:.0f} | {r['errors']} | "
                             f"{fmt_ms(r['ka50'])} / {fmt_ms(r['ka99'])} | {fmt_ms(r['w50'])} / {fmt_ms(r['w99'])} | "
@@ -397,6 +455,9 @@ def main():
                     capacity[(profile, system)] = n
         if keeper_lines:
             lines += ["", "The real keeper (scale_keeper):", ""] + keeper_lines
+        lines += ["", "etcd's own time to handle each request, by method (all members; "
+                  "grpc_server_handling_seconds, bucket upper bounds):", ""] + handled
+        print("\n".join(handled), flush=True)
         lines.append("")
         pinned = (f"etcd on CPU {','.join(map(str, ETCD_CPUS))}, the generators on "
                   f"{','.join(map(str, GEN_CPUS))}" if PIN else "etcd and the generators not pinned")
