@@ -63,7 +63,7 @@ typedef struct PghaProofRead
  */
 extern bool pgha_proof_read(PghaProof *p, const PghaProofRead *r);
 
-/* this node took the key (pgha_proof_renewed() says whether that proves it) */
+/* this node took the key; proven only with the keepalive before it (pgha_proof_renewed()) */
 extern void pgha_proof_took_key(PghaProof *p);
 
 /*
