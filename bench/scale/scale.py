@@ -49,6 +49,7 @@ keeper only: Patroni's requests were not measured at those settings.
 """
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -386,8 +387,7 @@ def main():
     subprocess.run(["rm", "-rf", d])
     os.makedirs(OUT, exist_ok=True)
     # etcd with its handling-time histograms (a wrapper, as etcd-cluster.sh takes ETCD_BIN)
-    real = os.environ.get("ETCD_BIN") or subprocess.run(["bash", "-c", "command -v etcd"], capture_output=True,
-                                                          text=True).stdout.strip()
+    real = os.environ.get("ETCD_BIN") or shutil.which("etcd")
     wrapper = os.path.join(OUT, "etcd-extensive")
     with open(wrapper, "w") as f:
         f.write(f'#!/bin/sh\nexec {real} "$@" --metrics extensive\n')

@@ -96,7 +96,7 @@ keep_failsafe_key(PghaEtcd *etcd, PghaCluster *cluster)
 	{
 		char	   *json = pgha_failsafe_to_json(cluster);
 
-		/* a put whose answer is lost may have been applied: ask both lists' */
+		/* a put whose answer is lost may have been applied: ask both lists' members */
 		if (K.failsafe_ask.names != NULL)
 			pgha_failsafe_before_write(&K.failsafe_ask, cluster, pgha_node_name());
 		if (!leader_write(etcd, key, json, &written))
